@@ -1,0 +1,1 @@
+"""Notification delivery through Apprise: an outbox of deliveries, every attempt recorded, channel fallback."""

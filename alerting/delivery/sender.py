@@ -1,0 +1,161 @@
+"""Work through the delivery outbox: each recipient's channels in order, retries with backoff, every attempt
+recorded, and a delivery that reaches nobody raised on its incident — never dropped silently."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+from urllib.parse import urlsplit
+
+import apprise
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from alerting.delivery.models import Delivery, DeliveryAttempt, DeliveryStatus
+from alerting.incidents.models import Incident, TimelineEntry
+from config import Config
+from store.workflow.audit import record_audit
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SendResult:
+    ok: bool
+    error: str | None = None
+
+
+class ChannelSender(Protocol):
+    def send(self, channel_id: str, *, title: str, body: str) -> SendResult: ...
+
+
+class AppriseSender:
+    """Sends through Apprise. URLs carry tokens: they are never logged or stored, only the channel id is."""
+
+    def __init__(self, config: Config, *, timeout_seconds: float) -> None:
+        self.urls = {c.id: c.url.get_secret_value() for c in config.channels}
+        self.timeout = timeout_seconds
+
+    def _with_timeouts(self, url: str) -> str:
+        # A hanging endpoint must time out so the next channel gets its turn (Apprise's cto/rto arguments).
+        if "://" not in url or urlsplit(url).scheme in {"mailto", "mailtos"}:
+            return url
+        sep = "&" if "?" in url else "?"
+        extra = [f"{k}={self.timeout:g}" for k in ("cto", "rto") if f"{k}=" not in url]
+        return url + sep + "&".join(extra) if extra else url
+
+    def send(self, channel_id: str, *, title: str, body: str) -> SendResult:
+        url = self.urls.get(channel_id)
+        if url is None:
+            return SendResult(False, f"unknown channel {channel_id!r}")
+        notifier = apprise.Apprise()
+        if not notifier.add(self._with_timeouts(url)):
+            return SendResult(False, f"channel {channel_id!r} has a URL Apprise cannot use")
+        with apprise.LogCapture(level=logging.WARNING) as captured:
+            ok = bool(notifier.notify(title=title, body=body))
+            logs = captured.getvalue()
+        if ok:
+            return SendResult(True)
+        lines = [line.split(" - ", 2)[-1] for line in logs.strip().splitlines() if line.strip()]
+        return SendResult(False, "; ".join(lines)[-500:] or "notification was not accepted")
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(5 * 2 ** max(attempts - 1, 0), 300))
+
+
+def deliver_pending(
+    sessions: sessionmaker[Session],
+    sender: ChannelSender,
+    *,
+    max_attempts: int,
+    now: datetime,
+    limit: int = 100,
+) -> int:
+    """Send what is due. Returns how many deliveries were sent. Safe to run again at any time."""
+    with sessions() as session:
+        due = list(
+            session.scalars(
+                select(Delivery.id)
+                .where(Delivery.status == DeliveryStatus.PENDING.value, Delivery.next_attempt_at <= now)
+                .order_by(Delivery.next_attempt_at, Delivery.id)
+                .limit(limit)
+            )
+        )
+    sent = 0
+    for delivery_id in due:
+        with sessions.begin() as session:
+            delivery = session.get(Delivery, delivery_id)
+            if delivery is None or delivery.status != DeliveryStatus.PENDING.value:
+                continue
+            sent += _deliver_one(session, delivery, sender, max_attempts=max_attempts, now=now)
+    return sent
+
+
+def _deliver_one(
+    session: Session, delivery: Delivery, sender: ChannelSender, *, max_attempts: int, now: datetime
+) -> int:
+    errors: list[str] = []
+    for channel in [c for c in delivery.channels.split(",") if c]:
+        started = time.monotonic()
+        try:
+            result = sender.send(channel, title=delivery.title, body=delivery.body)
+        except Exception as exc:  # a broken plugin is a failed attempt, not a crashed job
+            result = SendResult(False, f"{type(exc).__name__}: {exc}")
+        elapsed = int((time.monotonic() - started) * 1000)
+        session.add(
+            DeliveryAttempt(
+                delivery=delivery,
+                at=now,
+                channel=channel,
+                ok=result.ok,
+                error=result.error,
+                elapsed_ms=elapsed,
+            )
+        )
+        if result.ok:
+            delivery.status = DeliveryStatus.SENT.value
+            delivery.sent_at = now
+            delivery.sent_channel = channel
+            delivery.attempts += 1
+            if delivery.incident_id is not None:
+                session.add(
+                    TimelineEntry(
+                        incident_id=delivery.incident_id,
+                        at=now,
+                        actor="系统",
+                        action="notified",
+                        detail=f"已通知 {delivery.recipient}（{channel}）",
+                    )
+                )
+            return 1
+        errors.append(f"{channel}: {result.error}")
+        log.warning("delivery %s via %s failed: %s", delivery.id, channel, result.error)
+    delivery.attempts += 1
+    delivery.last_error = " | ".join(errors)[-2000:] or "recipient has no channel"
+    if delivery.attempts >= max_attempts or not delivery.channels:
+        delivery.status = DeliveryStatus.FAILED.value
+        _raise_undelivered(session, delivery, now=now)
+    else:
+        delivery.next_attempt_at = now + backoff(delivery.attempts)
+    return 0
+
+
+def _raise_undelivered(session: Session, delivery: Delivery, *, now: datetime) -> None:
+    detail = f"通知失败：{delivery.recipient} 的所有渠道均未送达（{delivery.attempts} 次）：{delivery.last_error}"
+    if delivery.incident_id is not None and session.get(Incident, delivery.incident_id) is not None:
+        session.add(
+            TimelineEntry(incident_id=delivery.incident_id, at=now, actor="系统", action="undeliverable", detail=detail)
+        )
+    record_audit(
+        session,
+        actor="系统",
+        action="delivery.failed",
+        target=f"delivery:{delivery.id}",
+        detail={"recipient": delivery.recipient, "error": delivery.last_error},
+        at=now,
+    )
+    log.error("delivery %s reached nobody: %s", delivery.id, delivery.last_error)

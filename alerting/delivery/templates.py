@@ -1,0 +1,62 @@
+"""Chinese notification texts: level, unit, title, link, time left."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from alerting.incidents.models import Incident
+from config import Config, Level
+
+LOCAL = ZoneInfo("Asia/Shanghai")
+
+
+def _local(at: datetime) -> str:
+    return at.astimezone(LOCAL).strftime("%m-%d %H:%M")
+
+
+def _unit_name(config: Config, unit_id: str | None) -> str:
+    if not unit_id:
+        return "未归属单位"
+    try:
+        return config.unit(unit_id).name
+    except KeyError:
+        return unit_id
+
+
+def alert_message(config: Config, incident: Incident, *, base_url: str, now: datetime) -> tuple[str, str]:
+    level = Level(incident.level).zh
+    left = (incident.report_due_at - now).total_seconds() / 60
+    deadline = (
+        f"请于 {_local(incident.report_due_at)} 前（剩余 {max(left, 0):.0f} 分钟）电话或短信报告宣传部"
+        if left > 0
+        else f"报告时限 {_local(incident.report_due_at)} 已过，请立即报告宣传部"
+    )
+    title = f"【{level}舆情】{_unit_name(config, incident.unit)}：{incident.title[:40]}"
+    body = "\n".join(
+        [
+            f"级别：{level}",
+            f"单位：{_unit_name(config, incident.unit)}",
+            f"标题：{incident.title}",
+            f"发现时间：{_local(incident.discovered_at)}",
+            deadline,
+            f"原帖：{incident.url}",
+            f"处置页面：{base_url}/incidents/{incident.id}",
+        ]
+    )
+    return title, body
+
+
+def breach_message(config: Config, incident: Incident, *, base_url: str) -> tuple[str, str]:
+    level = Level(incident.level).zh
+    window = round((incident.report_due_at - incident.discovered_at).total_seconds() / 60)
+    title = f"【超时未报告】{_unit_name(config, incident.unit)}：{incident.title[:40]}"
+    body = "\n".join(
+        [
+            f"{level}舆情发现于 {_local(incident.discovered_at)}，"
+            f"{window}分钟报告时限 {_local(incident.report_due_at)} 已过，尚未记录向宣传部的报告。",
+            f"标题：{incident.title}",
+            f"处置页面：{base_url}/incidents/{incident.id}",
+        ]
+    )
+    return title, body

@@ -1,0 +1,237 @@
+"""Incident service functions (keyword-only): open or attach, acknowledge, record the report, close."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from alerting.delivery.models import Delivery
+from alerting.delivery.recipients import Recipient
+from alerting.incidents.models import Incident, IncidentMention, Stage, TimelineEntry
+from config import Level
+from store.mentions import Mention
+from store.workflow.audit import record_audit
+
+SYSTEM = "系统"
+
+
+class IncidentError(Exception):
+    """An action that the incident's state does not allow; the message is shown to the user."""
+
+
+def _timeline(session: Session, incident: Incident, *, at: datetime, actor: str, action: str, detail: str) -> None:
+    session.add(TimelineEntry(incident=incident, at=at, actor=actor, action=action, detail=detail))
+
+
+def case_key(mention: Mention) -> str:
+    analysis = mention.analysis
+    return analysis.event_id if analysis and analysis.event_id else mention.id
+
+
+def open_or_attach(
+    session: Session, *, mention: Mention, report_window: timedelta, now: datetime
+) -> tuple[Incident, bool]:
+    """One incident per case. Returns (incident, created). A known case gains the mention and maybe a level."""
+    assert mention.analysis is not None
+    key = case_key(mention)
+    incident = session.scalar(select(Incident).where(Incident.case_key == key))
+    level = mention.analysis.level
+    if incident is not None:
+        linked = session.scalar(
+            select(IncidentMention).where(
+                IncidentMention.incident_id == incident.id, IncidentMention.mention_id == mention.id
+            )
+        )
+        if linked is None:
+            session.add(IncidentMention(incident=incident, mention_id=mention.id, linked_at=now))
+            incident.mention_count += 1
+            _timeline(session, incident, at=now, actor=SYSTEM, action="linked", detail=f"关联新帖：{mention.title}")
+        if level > incident.level:
+            _timeline(
+                session,
+                incident,
+                at=now,
+                actor=SYSTEM,
+                action="level",
+                detail=f"级别升至{Level(level).zh}（原为{Level(incident.level).zh}）",
+            )
+            incident.level = level
+        return incident, False
+    incident = Incident(
+        case_key=key,
+        first_mention_id=mention.id,
+        title=mention.title[:500],
+        url=mention.url,
+        source=mention.source,
+        unit=mention.analysis.unit,
+        level=level,
+        stage=Stage.ANALYSE.value,
+        schemes=",".join(mention.analysis.schemes),
+        explanation="\n".join(mention.analysis.explanation),
+        # The clock starts when the system first discovered the post, not when analysis got to it.
+        discovered_at=mention.discovered_at,
+        report_due_at=mention.discovered_at + report_window,
+        opened_at=now,
+        mention_count=1,
+    )
+    session.add(incident)
+    session.add(IncidentMention(incident=incident, mention_id=mention.id, linked_at=now))
+    _timeline(
+        session,
+        incident,
+        at=mention.discovered_at,
+        actor=SYSTEM,
+        action="discovered",
+        detail=f"监测：在「{mention.source}」发现帖子",
+    )
+    _timeline(
+        session,
+        incident,
+        at=now,
+        actor=SYSTEM,
+        action="opened",
+        detail=f"研判：{Level(level).zh}舆情，须于 {incident.report_due_at.isoformat()} 前报告宣传部",
+    )
+    session.flush()
+    record_audit(
+        session,
+        actor=SYSTEM,
+        action="incident.open",
+        target=f"incident:{incident.id}",
+        detail={"mention": mention.id, "level": level},
+        at=now,
+    )
+    return incident, True
+
+
+def queue_notifications(
+    session: Session,
+    *,
+    incident: Incident,
+    kind: str,
+    recipients: list[Recipient],
+    title: str,
+    body: str,
+    now: datetime,
+) -> int:
+    """Write one outbox row per recipient; the unique key makes a repeat a no-op. Returns rows added."""
+    existing = set(
+        session.scalars(select(Delivery.recipient).where(Delivery.incident_id == incident.id, Delivery.kind == kind))
+    )
+    added = 0
+    for recipient in recipients:
+        if recipient.key in existing:
+            continue
+        session.add(
+            Delivery(
+                incident_id=incident.id,
+                kind=kind,
+                recipient=recipient.key,
+                role=recipient.role,
+                unit=recipient.unit,
+                channels=",".join(recipient.channels),
+                title=title,
+                body=body,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
+        added += 1
+    if not recipients:
+        # Nobody to tell is itself an alarm: it shows on the incident and in the audit log.
+        _timeline(
+            session,
+            incident,
+            at=now,
+            actor=SYSTEM,
+            action="undeliverable",
+            detail="无人可通知：该单位及上级单位均未配置值班联系人",
+        )
+        record_audit(session, actor=SYSTEM, action="delivery.no_recipient", target=f"incident:{incident.id}", at=now)
+    return added
+
+
+def get_incident(session: Session, *, incident_id: int) -> Incident | None:
+    return session.scalar(
+        select(Incident)
+        .where(Incident.id == incident_id)
+        .options(selectinload(Incident.timeline), selectinload(Incident.mentions))
+    )
+
+
+def list_incidents(
+    session: Session, *, open_only: bool = False, unit: str | None = None, limit: int = 100
+) -> list[Incident]:
+    query = select(Incident).order_by(Incident.report_due_at.desc(), Incident.id.desc()).limit(limit)
+    if open_only:
+        query = query.where(Incident.stage != Stage.CLOSED.value)
+    if unit:
+        query = query.where(Incident.unit == unit)
+    return list(session.scalars(query))
+
+
+def acknowledge(session: Session, *, incident_id: int, actor: str, now: datetime) -> Incident:
+    incident = _require(session, incident_id)
+    if incident.acknowledged_at is None:
+        incident.acknowledged_at = now
+        _timeline(session, incident, at=now, actor=actor, action="acknowledged", detail="已确认收到")
+        record_audit(session, actor=actor, action="incident.acknowledge", target=f"incident:{incident.id}", at=now)
+    return incident
+
+
+def record_report(
+    session: Session,
+    *,
+    incident_id: int,
+    actor: str,
+    reported_to: str,
+    channel: str,
+    summary: str,
+    now: datetime,
+) -> Incident:
+    """The report to the propaganda department stops the clock; a late one is kept as a breach."""
+    incident = _require(session, incident_id)
+    if incident.reported_at is not None:
+        raise IncidentError("该事件已报告")
+    if incident.stage == Stage.CLOSED.value:
+        raise IncidentError("该事件已结案")
+    incident.reported_at = now
+    if incident.acknowledged_at is None:
+        incident.acknowledged_at = now
+    late = now > incident.report_due_at
+    if late and incident.breached_at is None:
+        incident.breached_at = incident.report_due_at
+    incident.stage = Stage.HANDLE.value
+    minutes = (now - incident.discovered_at).total_seconds() / 60
+    lateness = "，已超时" if late else ""
+    detail = f"报送：{actor} 通过{channel}向{reported_to}报告（发现后 {minutes:.1f} 分钟{lateness}）：{summary}"
+    _timeline(session, incident, at=now, actor=actor, action="reported", detail=detail)
+    record_audit(
+        session,
+        actor=actor,
+        action="incident.report",
+        target=f"incident:{incident.id}",
+        detail={"to": reported_to, "channel": channel, "late": late, "minutes": round(minutes, 1)},
+        at=now,
+    )
+    return incident
+
+
+def close_incident(session: Session, *, incident_id: int, actor: str, summary: str, now: datetime) -> Incident:
+    incident = _require(session, incident_id)
+    if incident.stage == Stage.CLOSED.value:
+        raise IncidentError("该事件已结案")
+    incident.stage = Stage.CLOSED.value
+    incident.closed_at = now
+    _timeline(session, incident, at=now, actor=actor, action="closed", detail=f"结案：{summary}")
+    record_audit(session, actor=actor, action="incident.close", target=f"incident:{incident.id}", at=now)
+    return incident
+
+
+def _require(session: Session, incident_id: int) -> Incident:
+    incident = session.get(Incident, incident_id)
+    if incident is None:
+        raise IncidentError(f"事件 {incident_id} 不存在")
+    return incident

@@ -1,0 +1,61 @@
+"""Alert rules: follow analysis through a persisted cursor and open an incident for each case at or above
+the configured level, with its notifications queued in the same transaction."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from alerting.delivery.recipients import recipients_for
+from alerting.delivery.templates import alert_message
+from alerting.incidents.service import open_or_attach, queue_notifications
+from config import Config
+from store.mentions import MentionStore
+from store.workflow.cursors import read_cursor, write_cursor
+
+log = logging.getLogger(__name__)
+CURSOR = "alerting.analysis_seq"
+
+
+def run_rules(
+    store: MentionStore,
+    sessions: sessionmaker[Session],
+    config: Config,
+    *,
+    base_url: str,
+    now: datetime,
+    batch: int = 200,
+) -> int:
+    """Returns how many incidents were opened. Re-running over the same mentions opens nothing twice."""
+    opened = 0
+    window = timedelta(minutes=config.alerting.report_window_minutes)
+    threshold = int(config.alerting.incident_level)
+    while True:
+        with sessions.begin() as session:
+            seq = read_cursor(session, CURSOR)
+            mentions = store.analysed_since(seq, limit=batch)
+            if not mentions:
+                return opened
+            for mention in mentions:
+                analysis = mention.analysis
+                if analysis is None or analysis.level < threshold:
+                    continue
+                incident, created = open_or_attach(session, mention=mention, report_window=window, now=now)
+                if created:
+                    opened += 1
+                    title, body = alert_message(config, incident, base_url=base_url, now=now)
+                    queue_notifications(
+                        session,
+                        incident=incident,
+                        kind="alert",
+                        recipients=recipients_for(config, unit_id=incident.unit, level=incident.level),
+                        title=title,
+                        body=body,
+                        now=now,
+                    )
+                    log.info("incident %s opened for %s (level %s)", incident.id, mention.id, analysis.level)
+            last = mentions[-1].analysis_seq
+            assert last is not None
+            write_cursor(session, CURSOR, last)

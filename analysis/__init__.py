@@ -1,0 +1,1 @@
+"""Analysis: tokens, sentiment, monitoring schemes, unit attribution and risk level, with explanations."""

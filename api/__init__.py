@@ -1,0 +1,1 @@
+"""API: FastAPI app with mention search, incidents, the live alert feed and the dashboard."""

@@ -1,0 +1,82 @@
+"""The live alert feed (Server-Sent Events): every incident timeline entry as it is written.
+
+Clients reconnect with Last-Event-ID and miss nothing: the feed is the timeline table read past an id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
+from sqlalchemy import func, select
+
+from alerting.incidents.models import Incident, TimelineEntry
+from api.schemas import IncidentOut
+from api.state import ApiState, get_state
+
+router = APIRouter(prefix="/api/v1/feed", tags=["feed"])
+
+
+def _read_after(state: ApiState, after: int, limit: int = 100) -> list[tuple[int, dict[str, object]]]:
+    now = state.now()
+    with state.sessions() as session:
+        rows = session.execute(
+            select(TimelineEntry, Incident)
+            .join(Incident, Incident.id == TimelineEntry.incident_id)
+            .where(TimelineEntry.id > after)
+            .order_by(TimelineEntry.id)
+            .limit(limit)
+        ).all()
+        return [
+            (
+                entry.id,
+                {
+                    "action": entry.action,
+                    "actor": entry.actor,
+                    "detail": entry.detail,
+                    "at": entry.at.isoformat(),
+                    "incident": IncidentOut.of(incident, now=now).model_dump(mode="json"),
+                },
+            )
+            for entry, incident in rows
+        ]
+
+
+def _latest_id(state: ApiState) -> int:
+    with state.sessions() as session:
+        return int(session.scalar(select(func.max(TimelineEntry.id))) or 0)
+
+
+@router.get("", response_class=StreamingResponse)
+async def feed(
+    request: Request,
+    state: Annotated[ApiState, Depends(get_state)],
+    last_event_id: Annotated[int | None, Header(alias="Last-Event-ID", ge=0)] = None,
+    after: Annotated[int | None, Query(ge=0, description="start after this event id; default: from now")] = None,
+) -> StreamingResponse:
+    start = last_event_id if last_event_id is not None else after
+    if start is None:
+        start = await run_in_threadpool(_latest_id, state)
+
+    async def events() -> AsyncIterator[str]:
+        position = start
+        yield f"retry: 3000\nevent: hello\ndata: {json.dumps({'after': position})}\n\n"
+        idle = 0.0
+        while not await request.is_disconnected():
+            batch = await run_in_threadpool(_read_after, state, position)
+            for event_id, payload in batch:
+                position = event_id
+                yield f"id: {event_id}\nevent: incident\ndata: {json.dumps(payload, ensure_ascii=False)}\n\n"
+            if not batch:
+                await asyncio.sleep(state.feed_poll_seconds)
+                idle += state.feed_poll_seconds
+                if idle >= 15:  # a comment keeps proxies from closing an idle stream
+                    idle = 0.0
+                    yield ": keep-alive\n\n"
+
+    return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})

@@ -1,0 +1,120 @@
+"""Incidents: the list with deadlines, detail with timeline, acknowledge, record the report, close."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from alerting.delivery.models import Delivery
+from alerting.incidents import service
+from alerting.incidents.service import IncidentError
+from api.schemas import DeliveryOut, IncidentDetailOut, IncidentOut, TimelineOut
+from api.state import ApiState, get_state
+
+router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
+
+
+class ActorIn(BaseModel):
+    actor: str = Field(min_length=1, max_length=100)
+
+
+class ReportIn(ActorIn):
+    reported_to: str = Field(default="宣传部", min_length=1, max_length=100)
+    channel: str = Field(pattern="^(电话|短信|即时通讯|公文)$", description="电话, 短信, 即时通讯 or 公文")
+    summary: str = Field(min_length=1, max_length=2000)
+
+
+class CloseIn(ActorIn):
+    summary: str = Field(min_length=1, max_length=4000)
+
+
+@router.get("", response_model=list[IncidentOut])
+async def list_incidents(
+    state: Annotated[ApiState, Depends(get_state)],
+    open_only: bool = False,
+    unit: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[IncidentOut]:
+    def load() -> list[IncidentOut]:
+        now = state.now()
+        with state.sessions() as session:
+            rows = service.list_incidents(session, open_only=open_only, unit=unit, limit=limit)
+            return [IncidentOut.of(i, now=now) for i in rows]
+
+    return await run_in_threadpool(load)
+
+
+def _detail(state: ApiState, incident_id: int) -> IncidentDetailOut:
+    now = state.now()
+    with state.sessions() as session:
+        incident = service.get_incident(session, incident_id=incident_id)
+        if incident is None:
+            raise HTTPException(404, "incident not found")
+        deliveries = session.scalars(
+            select(Delivery).where(Delivery.incident_id == incident_id).order_by(Delivery.id)
+        ).all()
+        base = IncidentOut.of(incident, now=now)
+        return IncidentDetailOut(
+            **base.model_dump(),
+            explanation=[line for line in incident.explanation.splitlines() if line],
+            timeline=[TimelineOut.of(t) for t in incident.timeline],
+            mention_ids=[m.mention_id for m in incident.mentions],
+            deliveries=[DeliveryOut.of(d) for d in deliveries],
+        )
+
+
+@router.get("/{incident_id}", response_model=IncidentDetailOut)
+async def get_incident(incident_id: int, state: Annotated[ApiState, Depends(get_state)]) -> IncidentDetailOut:
+    return await run_in_threadpool(_detail, state, incident_id)
+
+
+def _act(state: ApiState, incident_id: int, action: str, body: BaseModel) -> IncidentDetailOut:
+    now = state.now()
+    try:
+        with state.sessions.begin() as session:
+            if action == "acknowledge":
+                assert isinstance(body, ActorIn)
+                service.acknowledge(session, incident_id=incident_id, actor=body.actor, now=now)
+            elif action == "report":
+                assert isinstance(body, ReportIn)
+                service.record_report(
+                    session,
+                    incident_id=incident_id,
+                    actor=body.actor,
+                    reported_to=body.reported_to,
+                    channel=body.channel,
+                    summary=body.summary,
+                    now=now,
+                )
+            else:
+                assert isinstance(body, CloseIn)
+                service.close_incident(
+                    session, incident_id=incident_id, actor=body.actor, summary=body.summary, now=now
+                )
+    except IncidentError as exc:
+        status = 404 if "不存在" in str(exc) else 409
+        raise HTTPException(status, str(exc)) from None
+    return _detail(state, incident_id)
+
+
+@router.post("/{incident_id}/acknowledge", response_model=IncidentDetailOut)
+async def acknowledge(
+    incident_id: int, body: ActorIn, state: Annotated[ApiState, Depends(get_state)]
+) -> IncidentDetailOut:
+    return await run_in_threadpool(_act, state, incident_id, "acknowledge", body)
+
+
+@router.post("/{incident_id}/report", response_model=IncidentDetailOut)
+async def record_report(
+    incident_id: int, body: ReportIn, state: Annotated[ApiState, Depends(get_state)]
+) -> IncidentDetailOut:
+    return await run_in_threadpool(_act, state, incident_id, "report", body)
+
+
+@router.post("/{incident_id}/close", response_model=IncidentDetailOut)
+async def close(incident_id: int, body: CloseIn, state: Annotated[ApiState, Depends(get_state)]) -> IncidentDetailOut:
+    return await run_in_threadpool(_act, state, incident_id, "close", body)

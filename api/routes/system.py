@@ -1,0 +1,58 @@
+"""Health of the service and of every source."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import select, text
+
+from api.schemas import SourceHealthOut
+from api.state import ApiState, get_state
+from crawlers.health import SourceHealth
+
+router = APIRouter(tags=["system"])
+
+
+@router.get("/healthz")
+async def healthz(state: Annotated[ApiState, Depends(get_state)]) -> dict[str, object]:
+    def check() -> dict[str, object]:
+        with state.sessions() as session:
+            session.execute(text("SELECT 1"))
+        return {
+            "status": "ok",
+            "mentions": state.mentions.count(),
+            "analysis_backlog": state.mentions.backlog(),
+        }
+
+    return await run_in_threadpool(check)
+
+
+@router.get("/api/v1/sources", response_model=list[SourceHealthOut], tags=["sources"])
+async def sources(state: Annotated[ApiState, Depends(get_state)]) -> list[SourceHealthOut]:
+    def load() -> list[SourceHealthOut]:
+        with state.sessions() as session:
+            health = {h.source: h for h in session.scalars(select(SourceHealth))}
+        out = []
+        for source in state.config.sources:
+            h = health.get(source.id)
+            out.append(
+                SourceHealthOut(
+                    source=source.id,
+                    name=source.name,
+                    enabled=source.enabled,
+                    last_run_at=h.last_run_at if h else None,
+                    last_success_at=h.last_success_at if h else None,
+                    last_items=h.last_items if h else 0,
+                    last_new_items=h.last_new_items if h else 0,
+                    total_items=h.total_items if h else 0,
+                    total_errors=h.total_errors if h else 0,
+                    total_parse_failures=h.total_parse_failures if h else 0,
+                    consecutive_failures=h.consecutive_failures if h else 0,
+                    last_error=h.last_error if h else None,
+                )
+            )
+        return out
+
+    return await run_in_threadpool(load)

@@ -1,0 +1,173 @@
+"""Response models: the API's public shape (and its OpenAPI)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from alerting.delivery.models import Delivery
+from alerting.incidents.models import Incident, Stage, TimelineEntry
+from config import Level
+from store.mentions import Mention
+
+
+class SchemeFlagOut(BaseModel):
+    scheme: str
+    words: list[str]
+
+
+class MentionOut(BaseModel):
+    id: str
+    source: str
+    url: str
+    title: str
+    content: str
+    author: str | None
+    published_at: datetime | None
+    discovered_at: datetime
+    reply_count: int | None
+    view_count: int | None
+    unit: str | None
+    sentiment: float | None
+    sentiment_label: str | None
+    level: int | None
+    level_name: str | None
+    flags: list[SchemeFlagOut]
+    explanation: list[str]
+
+    @classmethod
+    def of(cls, m: Mention) -> MentionOut:
+        a = m.analysis
+        return cls(
+            id=m.id,
+            source=m.source,
+            url=m.url,
+            title=m.title,
+            content=m.content,
+            author=m.author,
+            published_at=m.published_at,
+            discovered_at=m.discovered_at,
+            reply_count=m.reply_count,
+            view_count=m.view_count,
+            unit=a.unit if a else m.unit,
+            sentiment=a.sentiment if a else None,
+            sentiment_label=a.sentiment_label if a else None,
+            level=a.level if a else None,
+            level_name=Level(a.level).zh if a and a.level else None,
+            flags=[SchemeFlagOut(scheme=f.scheme, words=f.words) for f in a.flags] if a else [],
+            explanation=a.explanation if a else [],
+        )
+
+
+class BucketOut(BaseModel):
+    key: str
+    count: int
+
+
+class SearchOut(BaseModel):
+    total: int
+    hits: list[MentionOut]
+    next_cursor: str | None
+    aggregations: dict[str, list[BucketOut]]
+
+
+class TimelineOut(BaseModel):
+    at: datetime
+    actor: str
+    action: str
+    detail: str
+
+    @classmethod
+    def of(cls, t: TimelineEntry) -> TimelineOut:
+        return cls(at=t.at, actor=t.actor, action=t.action, detail=t.detail)
+
+
+class DeliveryOut(BaseModel):
+    id: int
+    kind: str
+    recipient: str
+    status: str
+    attempts: int
+    sent_at: datetime | None
+    sent_channel: str | None
+    last_error: str | None
+
+    @classmethod
+    def of(cls, d: Delivery) -> DeliveryOut:
+        return cls(
+            id=d.id,
+            kind=d.kind,
+            recipient=d.recipient,
+            status=d.status,
+            attempts=d.attempts,
+            sent_at=d.sent_at,
+            sent_channel=d.sent_channel,
+            last_error=d.last_error,
+        )
+
+
+class IncidentOut(BaseModel):
+    id: int
+    title: str
+    url: str
+    source: str
+    unit: str | None
+    level: int
+    level_name: str
+    stage: str
+    stage_name: str
+    schemes: list[str]
+    discovered_at: datetime
+    report_due_at: datetime
+    seconds_to_deadline: float
+    acknowledged_at: datetime | None
+    reported_at: datetime | None
+    breached_at: datetime | None
+    closed_at: datetime | None
+    mention_count: int
+
+    @classmethod
+    def of(cls, i: Incident, *, now: datetime) -> IncidentOut:
+        return cls(
+            id=i.id,
+            title=i.title,
+            url=i.url,
+            source=i.source,
+            unit=i.unit,
+            level=i.level,
+            level_name=Level(i.level).zh,
+            stage=i.stage,
+            stage_name=Stage(i.stage).zh,
+            schemes=[s for s in i.schemes.split(",") if s],
+            discovered_at=i.discovered_at,
+            report_due_at=i.report_due_at,
+            seconds_to_deadline=(i.report_due_at - now).total_seconds(),
+            acknowledged_at=i.acknowledged_at,
+            reported_at=i.reported_at,
+            breached_at=i.breached_at,
+            closed_at=i.closed_at,
+            mention_count=i.mention_count,
+        )
+
+
+class IncidentDetailOut(IncidentOut):
+    explanation: list[str]
+    timeline: list[TimelineOut]
+    mention_ids: list[str]
+    deliveries: list[DeliveryOut]
+
+
+class SourceHealthOut(BaseModel):
+    source: str
+    name: str
+    enabled: bool
+    last_run_at: datetime | None
+    last_success_at: datetime | None
+    last_items: int
+    last_new_items: int
+    total_items: int
+    total_errors: int
+    total_parse_failures: int
+    consecutive_failures: int
+    last_error: str | None

@@ -1,0 +1,29 @@
+"""What the API needs from the rest of the system, handed in by the composition root."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from fastapi import Request
+from sqlalchemy.orm import Session, sessionmaker
+
+from config import Config
+from store.mentions import MentionStore
+from store.workflow.db import utcnow
+
+
+@dataclass
+class ApiState:
+    config: Config
+    mentions: MentionStore
+    sessions: sessionmaker[Session]
+    base_url: str
+    now: Callable[[], datetime] = field(default=utcnow)
+    feed_poll_seconds: float = 1.0
+
+
+def get_state(request: Request) -> ApiState:
+    state: ApiState = request.app.state.yuqing
+    return state

@@ -1,0 +1,126 @@
+// Yuqing dashboard. Every piece of crawled or user text goes in through textContent, never innerHTML:
+// posts are hostile input.
+"use strict";
+
+function el(tag, cls, text) {
+  const node = document.createElement(tag);
+  if (cls) node.className = cls;
+  if (text !== undefined && text !== null) node.textContent = String(text);
+  return node;
+}
+
+function fmtTime(iso) {
+  const d = new Date(iso);
+  const p = (n) => String(n).padStart(2, "0");
+  return `${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+// The countdown is computed from the absolute deadline, so it stays right however late the page refreshed.
+function renderCountdown(node, incident) {
+  if (incident.reported_at) {
+    node.className = "countdown done";
+    node.textContent = `已报告（${fmtTime(incident.reported_at)}）`;
+    return;
+  }
+  const left = Math.round((new Date(incident.report_due_at) - Date.now()) / 1000);
+  const abs = Math.abs(left);
+  const text = `${Math.floor(abs / 60)}分${String(abs % 60).padStart(2, "0")}秒`;
+  node.className = left < 0 ? "countdown late" : "countdown";
+  node.textContent = left < 0 ? `已超时 ${text}` : `距报告时限 ${text}`;
+}
+
+const countdowns = [];
+setInterval(() => countdowns.forEach(([node, inc]) => renderCountdown(node, inc)), 1000);
+
+function incidentCard(inc) {
+  const card = el("div", `incident lv-${inc.level}`);
+  card.dataset.incidentId = inc.id;
+  const head = el("div");
+  head.append(el("span", `badge lv-${inc.level}`, inc.level_name), el("span", "badge", inc.stage_name));
+  const link = el("a", null, inc.title);
+  link.href = `/incidents/${inc.id}`;
+  head.append(link);
+  const cd = el("div");
+  renderCountdown(cd, inc);
+  countdowns.push([cd, inc]);
+  const meta = el("div", "meta", `单位：${inc.unit || "未归属"} · 来源：${inc.source} · 发现：${fmtTime(inc.discovered_at)} · 相关帖 ${inc.mention_count}`);
+  card.append(head, cd, meta);
+  return card;
+}
+
+async function getJSON(url, options) {
+  const res = await fetch(url, options);
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok) throw new Error(body.detail ? JSON.stringify(body.detail) : res.statusText);
+  return body;
+}
+
+async function loadBoard() {
+  const list = document.getElementById("incidents");
+  const incidents = await getJSON("/api/v1/incidents?open_only=true");
+  countdowns.length = 0;
+  list.replaceChildren(...(incidents.length ? incidents.map(incidentCard) : [el("p", "meta", "暂无待处置事件")]));
+}
+
+function startFeed() {
+  const feed = document.getElementById("feed");
+  const source = new EventSource("/api/v1/feed");
+  source.addEventListener("incident", (ev) => {
+    const item = JSON.parse(ev.data);
+    const li = el("li");
+    li.dataset.action = item.action;
+    li.append(el("span", `badge lv-${item.incident.level}`, item.incident.level_name));
+    const link = el("a", null, item.incident.title);
+    link.href = `/incidents/${item.incident.id}`;
+    li.append(link, el("div", "meta", `${fmtTime(item.at)} ${item.actor}：${item.detail}`));
+    feed.prepend(li);
+    loadBoard().catch(console.error);
+  });
+}
+
+async function loadIncident() {
+  const id = location.pathname.split("/").pop();
+  const inc = await getJSON(`/api/v1/incidents/${id}`);
+  document.title = `${inc.title} - 舆情事件`;
+  document.getElementById("title").textContent = inc.title;
+  const head = document.getElementById("head");
+  countdowns.length = 0;
+  head.replaceChildren(incidentCard(inc));
+  const original = el("a", null, "查看原帖");
+  original.href = inc.url;
+  original.rel = "noopener noreferrer";
+  head.append(original);
+  document.getElementById("explain").textContent = inc.explanation.join("\n");
+  const timeline = document.getElementById("timeline");
+  timeline.replaceChildren(...inc.timeline.map((t) => el("li", null, `${fmtTime(t.at)} ${t.actor}：${t.detail}`)));
+  const deliveries = document.getElementById("deliveries");
+  deliveries.replaceChildren(...inc.deliveries.map((d) =>
+    el("li", d.status === "failed" ? "error" : null,
+      `${d.kind === "breach" ? "超时通知" : "预警通知"} → ${d.recipient}：${{pending: "待发送", sent: "已送达", failed: "失败"}[d.status]}` +
+      (d.sent_channel ? `（${d.sent_channel}）` : "") + (d.last_error ? ` ${d.last_error}` : ""))));
+  document.getElementById("report-form").hidden = Boolean(inc.reported_at);
+  document.getElementById("ack").hidden = Boolean(inc.acknowledged_at);
+}
+
+function bindIncidentForms() {
+  const id = location.pathname.split("/").pop();
+  const status = document.getElementById("status");
+  const actor = () => document.getElementById("actor").value.trim() || "值班员";
+  document.getElementById("ack").addEventListener("click", async () => {
+    try {
+      await getJSON(`/api/v1/incidents/${id}/acknowledge`, {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify({actor: actor()})});
+      status.textContent = "已确认";
+      await loadIncident();
+    } catch (e) { status.textContent = `操作失败：${e.message}`; }
+  });
+  document.getElementById("report-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const form = new FormData(ev.target);
+    try {
+      await getJSON(`/api/v1/incidents/${id}/report`, {method: "POST", headers: {"Content-Type": "application/json"},
+        body: JSON.stringify({actor: actor(), reported_to: form.get("reported_to"), channel: form.get("channel"), summary: form.get("summary")})});
+      status.textContent = "报告已记录";
+      await loadIncident();
+    } catch (e) { status.textContent = `操作失败：${e.message}`; }
+  });
+}

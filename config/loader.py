@@ -1,0 +1,148 @@
+"""Load a configuration directory into one validated `Config`, or fail naming every bad file and field."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from config.errors import ConfigError, ConfigIssue
+from config.models import Config
+
+# Each section lives in its own file named after it; `alerting.yaml` is optional.
+SECTION_FILES: dict[str, bool] = {
+    "sources": True,
+    "schemes": True,
+    "units": True,
+    "channels": True,
+    "alerting": False,
+}
+_SECRET_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def read_secrets_file(path: Path | None) -> dict[str, str]:
+    """KEY=VALUE lines; blank lines and # comments ignored. Values never reach logs."""
+    if path is None or not path.exists():
+        return {}
+    secrets: dict[str, str] = {}
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, value = line.split("=", 1)
+        secrets[key.strip()] = value.strip().strip('"').strip("'")
+    return secrets
+
+
+def _interpolate(value: Any, *, secrets: Mapping[str, str], file: str, path: str, issues: list[ConfigIssue]) -> Any:
+    """Replace ${NAME} with the environment or the secrets file, naming the field when a name is missing."""
+    if isinstance(value, str):
+
+        def lookup(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name in os.environ:
+                return os.environ[name]
+            if name in secrets:
+                return secrets[name]
+            issues.append(ConfigIssue(file, path, f"secret ${{{name}}} is not set in the environment or secrets file"))
+            return ""
+
+        return _SECRET_REF.sub(lookup, value)
+    if isinstance(value, list):
+        return [
+            _interpolate(v, secrets=secrets, file=file, path=f"{path}[{i}]", issues=issues) for i, v in enumerate(value)
+        ]
+    if isinstance(value, dict):
+        return {
+            k: _interpolate(v, secrets=secrets, file=file, path=f"{path}.{k}" if path else str(k), issues=issues)
+            for k, v in value.items()
+        }
+    return value
+
+
+def _field_path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def load_config(config_dir: Path | str, *, secrets_file: Path | None = None) -> Config:
+    """Read every section file of `config_dir`, interpolate secrets, validate and cross-check."""
+    directory = Path(config_dir)
+    issues: list[ConfigIssue] = []
+    if not directory.is_dir():
+        raise ConfigError([ConfigIssue(str(directory), "", "configuration directory does not exist")])
+    secrets = read_secrets_file(secrets_file or (directory / "secrets.env"))
+    data: dict[str, Any] = {}
+    origin: dict[str, str] = {}
+    for section, required in SECTION_FILES.items():
+        path = directory / f"{section}.yaml"
+        origin[section] = str(path)
+        if not path.exists():
+            if required:
+                issues.append(ConfigIssue(str(path), "", "file is missing"))
+            continue
+        try:
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            issues.append(ConfigIssue(str(path), "", f"not valid YAML: {exc}"))
+            continue
+        if loaded is None:
+            loaded = {section: [] if section != "alerting" else {}}
+        if not isinstance(loaded, dict) or set(loaded) != {section}:
+            issues.append(ConfigIssue(str(path), "", f"must hold exactly one top-level key '{section}'"))
+            continue
+        data[section] = _interpolate(loaded[section], secrets=secrets, file=str(path), path=section, issues=issues)
+    if issues:
+        raise ConfigError(issues)
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            file = origin.get(str(loc[0]), str(directory)) if loc else str(directory)
+            issues.append(ConfigIssue(file, _field_path(loc), err["msg"]))
+        raise ConfigError(issues) from None
+    issues.extend(_cross_check(config, origin))
+    if issues:
+        raise ConfigError(issues)
+    return config
+
+
+def _duplicates(ids: list[str]) -> set[str]:
+    seen: set[str] = set()
+    return {i for i in ids if i in seen or seen.add(i)}  # type: ignore[func-returns-value]
+
+
+def _cross_check(config: Config, origin: dict[str, str]) -> list[ConfigIssue]:
+    """References between files: a source's unit, a unit's parent, a duty contact's channels."""
+    issues: list[ConfigIssue] = []
+    for section in ("sources", "schemes", "units", "channels"):
+        items = getattr(config, section)
+        for dup in _duplicates([item.id for item in items]):
+            issues.append(ConfigIssue(origin[section], f"{section}[].id", f"id {dup!r} is used more than once"))
+    unit_ids = {u.id for u in config.units}
+    channel_ids = {c.id for c in config.channels}
+    for i, source in enumerate(config.sources):
+        if source.unit is not None and source.unit not in unit_ids:
+            issues.append(ConfigIssue(origin["sources"], f"sources[{i}].unit", f"unknown unit {source.unit!r}"))
+    for i, unit in enumerate(config.units):
+        if unit.parent is not None and unit.parent not in unit_ids:
+            issues.append(ConfigIssue(origin["units"], f"units[{i}].parent", f"unknown unit {unit.parent!r}"))
+        for j, contact in enumerate(unit.duty):
+            for k, channel in enumerate(contact.channels):
+                if channel not in channel_ids:
+                    issues.append(
+                        ConfigIssue(
+                            origin["units"],
+                            f"units[{i}].duty[{j}].channels[{k}]",
+                            f"unknown channel {channel!r}",
+                        )
+                    )
+    return issues

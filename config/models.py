@@ -1,0 +1,188 @@
+"""Typed configuration models. Unknown fields are refused so a typo never silently disables a setting."""
+
+from __future__ import annotations
+
+import re
+from enum import IntEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
+
+IDENT = r"^[a-z0-9][a-z0-9_-]*$"
+
+
+class Level(IntEnum):
+    """Risk level of a mention or incident (一般/较大/重大/特别重大), ordered so thresholds compare."""
+
+    GENERAL = 1
+    LARGE = 2
+    MAJOR = 3
+    CRITICAL = 4
+
+    @property
+    def zh(self) -> str:
+        return _LEVEL_ZH[self]
+
+    @classmethod
+    def parse(cls, value: Any) -> Level:
+        if isinstance(value, Level):
+            return value
+        if isinstance(value, int):
+            return cls(value)
+        text = str(value).strip()
+        for level, zh in _LEVEL_ZH.items():
+            if text == zh or text.upper() == level.name:
+                return level
+        raise ValueError(f"unknown level {value!r}; use one of 一般, 较大, 重大, 特别重大")
+
+
+_LEVEL_ZH = {Level.GENERAL: "一般", Level.LARGE: "较大", Level.MAJOR: "重大", Level.CRITICAL: "特别重大"}
+
+# A level written in YAML as 重大, MAJOR or 3.
+LevelField = Annotated[Level, BeforeValidator(Level.parse)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ListSelectors(Strict):
+    """How to read a list page: one element per post, the link to its thread, and the next page."""
+
+    item: str = Field(description="CSS selector for one post on the list page")
+    url: str = Field(description="CSS selector, relative to the item, yielding the thread URL")
+    title: str | None = None
+    published_at: str | None = None
+    next_page: str | None = None
+    max_pages: int = Field(default=3, ge=1, le=1000)
+
+
+class ThreadSelectors(Strict):
+    """How to read a thread page. Selectors are CSS; `::text` / `::attr()` as in Scrapy."""
+
+    title: str
+    content: str
+    published_at: str | None = None
+    author: str | None = None
+    reply_count: str | None = None
+    view_count: str | None = None
+
+
+class Source(Strict):
+    id: str = Field(pattern=IDENT)
+    name: str
+    kind: Literal["html"] = "html"
+    start_urls: list[str] = Field(min_length=1)
+    allowed_domains: list[str] = Field(default_factory=list)
+    post_id_pattern: str = Field(
+        description="regular expression with one group that extracts the board's post id from the thread URL"
+    )
+    list: ListSelectors
+    thread: ThreadSelectors
+    unit: str | None = Field(default=None, description="unit a post concerns when its text names none")
+    encoding: str | None = Field(default=None, description="override when the board lies about its charset")
+    timezone: str = "Asia/Shanghai"
+    interval_seconds: int = Field(default=300, ge=5)
+    weight: float = Field(default=1.0, ge=0.0, le=10.0)
+    enabled: bool = True
+    obey_robots: bool = True
+    allow_private_addresses: bool = False
+
+    @field_validator("post_id_pattern")
+    @classmethod
+    def _one_group(cls, value: str) -> str:
+        try:
+            compiled = re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression: {exc}") from exc
+        if compiled.groups != 1:
+            raise ValueError("must have exactly one capture group (the post id)")
+        return value
+
+
+class Scheme(Strict):
+    """A monitoring scheme (监测方案): region AND subject AND event, NOT exclusion; empty groups are ignored."""
+
+    id: str = Field(pattern=IDENT)
+    name: str
+    severity: LevelField = Field(default=Level.LARGE, description="level a match raises a mention to")
+    region: list[str] = Field(default_factory=list)
+    subject: list[str] = Field(default_factory=list)
+    event: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list)
+    enabled: bool = True
+
+    @model_validator(mode="after")
+    def _has_words(self) -> Scheme:
+        if not (self.region or self.subject or self.event):
+            raise ValueError("a scheme needs words in at least one of region, subject, event")
+        return self
+
+
+class DutyContact(Strict):
+    name: str
+    role: Literal["duty_officer", "secretary", "commentator", "propaganda"] = "duty_officer"
+    channels: list[str] = Field(min_length=1, description="channel ids, tried in order")
+
+
+class Unit(Strict):
+    id: str = Field(pattern=IDENT)
+    name: str
+    aliases: list[str] = Field(default_factory=list)
+    parent: str | None = None
+    duty: list[DutyContact] = Field(default_factory=list)
+
+    @property
+    def names(self) -> list[str]:
+        return [self.name, *self.aliases]
+
+
+class Channel(Strict):
+    """A notification channel: an Apprise URL (json://, dingtalk://, wecom://, mailto://, ...)."""
+
+    id: str = Field(pattern=IDENT)
+    url: SecretStr
+    description: str = ""
+
+
+class AlertingRules(Strict):
+    incident_level: LevelField = Field(default=Level.MAJOR, description="open an incident at or above this")
+    report_window_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    delivery_attempts: int = Field(default=3, ge=1, le=20)
+    delivery_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+
+
+class Config(Strict):
+    """Everything in a configuration directory, cross-checked."""
+
+    sources: list[Source] = Field(default_factory=list)
+    schemes: list[Scheme] = Field(default_factory=list)
+    units: list[Unit] = Field(default_factory=list)
+    channels: list[Channel] = Field(default_factory=list)
+    alerting: AlertingRules = Field(default_factory=AlertingRules)
+
+    def source(self, source_id: str) -> Source:
+        for source in self.sources:
+            if source.id == source_id:
+                return source
+        raise KeyError(f"no source {source_id!r} in the configuration")
+
+    def unit(self, unit_id: str) -> Unit:
+        for unit in self.units:
+            if unit.id == unit_id:
+                return unit
+        raise KeyError(f"no unit {unit_id!r} in the configuration")
+
+    def channel(self, channel_id: str) -> Channel:
+        for channel in self.channels:
+            if channel.id == channel_id:
+                return channel
+        raise KeyError(f"no channel {channel_id!r} in the configuration")

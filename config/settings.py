@@ -1,0 +1,39 @@
+"""Deployment settings from the environment (YUQING_*), loaded once by the composition root."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="YUQING_", extra="ignore")
+
+    config_dir: Path = Field(default=Path("config/example"), description="directory of YAML configuration")
+    data_dir: Path = Field(default=Path("data"), description="where the embedded stores keep their files")
+    secrets_file: Path | None = None
+    workflow_db: str | None = Field(
+        default=None, description="SQLAlchemy URL; default sqlite:///<data_dir>/workflow.sqlite3"
+    )
+    mention_store: Literal["sqlite"] = "sqlite"
+    api_host: str = "127.0.0.1"
+    api_port: int = 8600
+    public_url: str | None = Field(default=None, description="base URL used in links inside notifications")
+    analysis_interval_seconds: float = 5.0
+    alerting_interval_seconds: float = 2.0
+    crawl_timeout_seconds: float = 600.0
+
+    @property
+    def workflow_url(self) -> str:
+        return self.workflow_db or f"sqlite:///{(self.data_dir / 'workflow.sqlite3').resolve()}"
+
+    @property
+    def mentions_path(self) -> Path:
+        return self.data_dir / "mentions.sqlite3"
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.api_host}:{self.api_port}").rstrip("/")

@@ -1,0 +1,1 @@
+"""Crawlers: a Scrapy project whose spiders are driven by source definitions in the configuration."""

@@ -1,0 +1,112 @@
+"""Per-source crawl health (last success, items, new items, errors, consecutive failures, parse failures)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from sqlalchemy import Integer, String, Text
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from crawlers.context import crawl_context
+from store.workflow.db import Base, UtcDateTime, utcnow
+
+
+class CrawlRun(Base):
+    __tablename__ = "crawl_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(100), index=True)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    ok: Mapped[bool]
+    finish_reason: Mapped[str] = mapped_column(String(100))
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    items: Mapped[int] = mapped_column(Integer, default=0)
+    new_items: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+    parse_failures: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SourceHealth(Base):
+    __tablename__ = "source_health"
+
+    source: Mapped[str] = mapped_column(String(100), primary_key=True)
+    last_run_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_success_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_items: Mapped[int] = mapped_column(Integer, default=0)
+    last_new_items: Mapped[int] = mapped_column(Integer, default=0)
+    total_items: Mapped[int] = mapped_column(Integer, default=0)
+    total_errors: Mapped[int] = mapped_column(Integer, default=0)
+    total_parse_failures: Mapped[int] = mapped_column(Integer, default=0)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+def record_run(session: Session, run: CrawlRun) -> SourceHealth:
+    """Append the run and fold it into the source's health row."""
+    session.add(run)
+    health = session.get(SourceHealth, run.source) or SourceHealth(
+        source=run.source,
+        last_items=0,
+        last_new_items=0,
+        total_items=0,
+        total_errors=0,
+        total_parse_failures=0,
+        consecutive_failures=0,
+    )
+    session.add(health)
+    health.last_run_at = run.finished_at
+    health.last_items = run.items
+    health.last_new_items = run.new_items
+    health.total_items += run.items
+    health.total_errors += run.errors
+    health.total_parse_failures += run.parse_failures
+    if run.ok:
+        health.last_success_at = run.finished_at
+        health.consecutive_failures = 0
+    else:
+        health.consecutive_failures += 1
+        health.last_error = run.finish_reason
+    return health
+
+
+class CrawlHealthExtension:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.started_at = utcnow()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CrawlHealthExtension:
+        ext = cls(crawler)
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    def spider_opened(self, spider: Spider) -> None:
+        self.started_at = utcnow()
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        stats = self.crawler.stats
+        assert stats is not None
+        pages = int(stats.get_value("yuqing/list_pages", 0))
+        errors = int(stats.get_value("yuqing/errors", 0))
+        # A run succeeded when it read at least one list page and finished normally.
+        ok = reason == "finished" and pages > 0
+        run = CrawlRun(
+            source=getattr(spider, "source_id", spider.name),
+            started_at=self.started_at,
+            finished_at=utcnow(),
+            ok=ok,
+            finish_reason=reason if ok or pages else f"{reason}: no list page read ({errors} errors)",
+            pages=int(stats.get_value("response_received_count", 0)),
+            items=int(stats.get_value("item_scraped_count", 0)),
+            new_items=int(stats.get_value("yuqing/created", 0)),
+            errors=errors,
+            parse_failures=int(stats.get_value("yuqing/parse_failures", 0)),
+        )
+        context = crawl_context(self.crawler)
+        with context.workflow.begin() as session:
+            record_run(session, run)
+        context.close()

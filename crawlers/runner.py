@@ -1,0 +1,50 @@
+"""Run one crawl of one source in this process (Scrapy's reactor cannot restart: one crawl a process)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from scrapy import Spider, signals
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings as ScrapySettings
+
+from crawlers.context import CONTEXT_SETTING, CrawlContext
+from crawlers.items import PostItem
+from crawlers.spiders.board import BoardSpider
+
+
+def scrapy_settings(context: CrawlContext, **overrides: Any) -> ScrapySettings:
+    settings = ScrapySettings()
+    settings.setmodule("crawlers.settings", priority="project")
+    settings.set(CONTEXT_SETTING, context, priority="cmdline")
+    settings.setdict(overrides, priority="cmdline")
+    return settings
+
+
+def run_crawl(context: CrawlContext, source_id: str, *, jsonl: Path | None = None, **overrides: Any) -> dict[str, Any]:
+    """Crawl `source_id` once; returns Scrapy's stats. With `jsonl`, every item found is also written there."""
+    source = context.config.source(source_id)
+    if not source.obey_robots:
+        overrides.setdefault("ROBOTSTXT_OBEY", False)
+    process = CrawlerProcess(scrapy_settings(context, **overrides), install_root_handler=True)
+    crawler = process.create_crawler(BoardSpider)
+    out = jsonl.open("w", encoding="utf-8") if jsonl else None
+
+    def item_scraped(item: PostItem, spider: Spider) -> None:
+        if out is not None:
+            record = asdict(item)
+            record["published_at"] = item.published_at.isoformat() if item.published_at else None
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+    crawler.signals.connect(item_scraped, signal=signals.item_scraped)
+    try:
+        process.crawl(crawler, source=source_id)
+        process.start()
+    finally:
+        if out is not None:
+            out.close()
+    assert crawler.stats is not None
+    return dict(crawler.stats.get_stats())

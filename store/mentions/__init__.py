@@ -1,0 +1,31 @@
+"""The mention store: one interface, an embedded SQLite + FTS5 backend (Elasticsearch comes later)."""
+
+from store.mentions.model import (
+    Analysis,
+    Bucket,
+    DateHistogram,
+    Mention,
+    MentionStore,
+    NewMention,
+    SchemeFlag,
+    SearchQuery,
+    SearchResult,
+    Terms,
+    UpsertResult,
+    mention_id,
+)
+
+__all__ = [
+    "Analysis",
+    "Bucket",
+    "DateHistogram",
+    "Mention",
+    "MentionStore",
+    "NewMention",
+    "SchemeFlag",
+    "SearchQuery",
+    "SearchResult",
+    "Terms",
+    "UpsertResult",
+    "mention_id",
+]

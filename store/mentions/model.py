@@ -1,0 +1,165 @@
+"""What a mention is, what can be asked of the mention store, and the contract every backend keeps.
+
+The interface is shaped for both backends: bulk upsert keyed by (source, post id), a query with filters and
+aggregations, and search_after-style opaque cursors (Elasticsearch: search_after + point in time).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, Protocol
+
+
+def mention_id(source: str, post_id: str) -> str:
+    """The stable key of a mention: the same post crawled twice is the same mention."""
+    return f"{source}:{post_id}"
+
+
+@dataclass(frozen=True)
+class NewMention:
+    """A post as a crawler found it. Times are timezone-aware (UTC or the source's zone)."""
+
+    source: str
+    post_id: str
+    url: str
+    title: str
+    content: str
+    author: str | None = None
+    published_at: datetime | None = None
+    reply_count: int | None = None
+    view_count: int | None = None
+    unit: str | None = None  # the source's default unit; analysis may attribute another
+
+    @property
+    def id(self) -> str:
+        return mention_id(self.source, self.post_id)
+
+
+@dataclass(frozen=True)
+class SchemeFlag:
+    """Why a scheme flagged a mention: the scheme and the words it matched, with character offsets."""
+
+    scheme: str
+    words: list[str]
+    positions: list[tuple[str, int]] = field(default_factory=list)  # (field name, offset in that field)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    tokens: list[str]
+    sentiment: float  # [-1, 1]
+    sentiment_label: Literal["negative", "neutral", "positive"]
+    flags: list[SchemeFlag]
+    level: int  # config.Level value, 0 when nothing flagged it
+    unit: str | None
+    explanation: list[str]
+    event_id: str | None = None
+
+    @property
+    def schemes(self) -> list[str]:
+        return [f.scheme for f in self.flags]
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A stored mention. `discovered_at` is set when first stored and never changes: the 30-minute clock uses it."""
+
+    id: str
+    source: str
+    post_id: str
+    url: str
+    title: str
+    content: str
+    author: str | None
+    published_at: datetime | None
+    discovered_at: datetime
+    updated_at: datetime
+    reply_count: int | None
+    view_count: int | None
+    content_hash: str
+    unit: str | None
+    analysed_at: datetime | None = None
+    analysis_seq: int | None = None  # increases with every saved analysis; alerting reads past a cursor on it
+    analysis: Analysis | None = None
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)  # content changed: analysis is reset so it runs again
+    unchanged: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DateHistogram:
+    name: str
+    field: Literal["published_at", "discovered_at"] = "discovered_at"
+    interval: Literal["hour", "day"] = "day"
+
+
+@dataclass(frozen=True)
+class Terms:
+    name: str
+    field: Literal["source", "unit", "sentiment_label", "schemes", "level"]
+    size: int = 10
+
+
+@dataclass(frozen=True)
+class Bucket:
+    key: str
+    count: int
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """Full-text words (AND of jieba tokens) plus filters; every filter is optional."""
+
+    text: str | None = None
+    since: datetime | None = None  # on discovered_at, inclusive
+    until: datetime | None = None  # exclusive
+    sources: tuple[str, ...] = ()
+    units: tuple[str, ...] = ()
+    sentiment_labels: tuple[str, ...] = ()
+    schemes: tuple[str, ...] = ()
+    min_level: int | None = None
+    size: int = 20
+    cursor: str | None = None  # opaque, from SearchResult.next_cursor
+    sort: Literal["time", "relevance"] = "time"  # time = discovered_at descending
+    aggs: tuple[DateHistogram | Terms, ...] = ()
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    total: int
+    hits: list[Mention]
+    next_cursor: str | None
+    aggregations: dict[str, list[Bucket]] = field(default_factory=dict)
+
+
+class MentionStore(Protocol):
+    def upsert_many(self, mentions: list[NewMention]) -> UpsertResult: ...
+
+    def get(self, mention_id: str) -> Mention | None: ...
+
+    def get_many(self, mention_ids: list[str]) -> list[Mention]: ...
+
+    def count(self) -> int: ...
+
+    def pending_analysis(self, limit: int) -> list[Mention]:
+        """Mentions not analysed yet (or changed since), oldest discovery first."""
+        ...
+
+    def backlog(self) -> int: ...
+
+    def save_analysis(self, results: list[tuple[str, Analysis]]) -> None:
+        """Store analyses atomically; each gets a new, increasing analysis_seq."""
+        ...
+
+    def analysed_since(self, seq: int, *, limit: int) -> list[Mention]:
+        """Mentions whose analysis_seq > seq, in seq order: how alerting follows analysis without a callback."""
+        ...
+
+    def search(self, query: SearchQuery) -> SearchResult: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,143 @@
+"""Analysis of real-looking complaint posts: schemes with evidence, unit attribution, sentiment, level."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from store.mentions.sqlite import SqliteMentionStore
+
+from analysis.analyser import MAX_CHARS, Analyser
+from analysis.job import analyse_pending
+from config import Level, load_config
+from store.mentions import NewMention
+
+
+@pytest.fixture(scope="module")
+def analyser() -> Analyser:
+    return Analyser(load_config(Path(__file__).resolve().parents[2] / "config" / "example"))
+
+
+CASES = [
+    # (title, content, default unit, expected schemes, expected level, expected unit, sentiment label)
+    (
+        "城关第一中学学生被多人殴打住院",
+        "我孩子在城关一中读初二，昨天晚自习后被几个同学围殴，头部受伤住院，学校一直推诿，希望教育局管管。",
+        "county",
+        {"school-bullying"},
+        Level.MAJOR,
+        "school-no1",
+        "negative",
+    ),
+    (
+        "学校食堂饭菜变质",
+        "县教育局你好，我们学校食堂的午餐经常有变质的肉，好几个学生吃完呕吐腹泻。",
+        "county",
+        {"school-food-safety"},
+        Level.MAJOR,
+        "county-edu",
+        "negative",
+    ),
+    (
+        "班主任强制收取资料费",
+        "城关镇中心小学班主任要求每个学生交资料费200元，不交就不让上课，这是乱收费吗？",
+        None,
+        {"arbitrary-fees"},
+        Level.LARGE,
+        "town-chengguan",
+        "negative",
+    ),
+    (
+        "感谢城关镇政府及时修好路灯",
+        "上周反映的路灯不亮问题，镇政府第二天就派人修好了，工作人员认真负责，点赞！",
+        "county",
+        set(),
+        0,
+        "town-chengguan",
+        "positive",
+    ),
+    (
+        "学校举办防欺凌宣传周活动",
+        "城关一中本周开展防欺凌宣传，学生积极参加。",
+        "county",
+        set(),
+        0,
+        "school-no1",
+        "neutral",
+    ),
+    (
+        "小区楼下噪音扰民没人管",
+        "晚上十一点还在施工，噪音扰民严重，打了几次电话都没人管。",
+        "county",
+        set(),
+        Level.GENERAL,
+        "county",
+        "negative",
+    ),
+]
+
+
+@pytest.mark.parametrize(("title", "content", "unit", "schemes", "level", "expected_unit", "label"), CASES)
+def test_analyse(
+    analyser: Analyser,
+    title: str,
+    content: str,
+    unit: str | None,
+    schemes: set[str],
+    level: int,
+    expected_unit: str,
+    label: str,
+) -> None:
+    result = analyser.analyse(title=title, content=content, default_unit=unit)
+    assert set(result.schemes) == schemes
+    assert result.level == level
+    assert result.unit == expected_unit
+    assert result.sentiment_label == label
+    assert -1.0 <= result.sentiment <= 1.0
+    # Every flag explains itself: the scheme's words, and where they stand in the text.
+    for flag in result.flags:
+        assert flag.words and flag.positions
+        for field_name, offset in flag.positions:
+            text = title if field_name == "title" else content
+            assert any(text.startswith(w, offset) for w in flag.words)
+        assert any("「" in line and w in line for line in result.explanation for w in flag.words)
+
+
+def test_unit_names_stay_whole_in_tokens(analyser: Analyser) -> None:
+    result = analyser.analyse(title="城关第一中学", content="城关县教育局回复", default_unit=None)
+    assert "城关第一中学" in result.tokens
+    assert "城关县教育局" in result.tokens
+
+
+def test_negation_flips_sentiment(analyser: Analyser) -> None:
+    assert analyser.analyse(title="", content="处理结果很满意").sentiment > 0
+    assert analyser.analyse(title="", content="处理结果不满意").sentiment < 0
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["", "😀😀😀", "\x00\x01\ufffd\ufffe garbage", "a" * (MAX_CHARS + 5000), "Ｆｕｌｌ－ｗｉｄｔｈ 学校"],
+)
+def test_odd_texts_are_analysed_not_crashed(analyser: Analyser, content: str) -> None:
+    result = analyser.analyse(title="", content=content, default_unit="county")
+    assert result.unit == "county"
+    if len(content) > MAX_CHARS:
+        assert any("过长" in line for line in result.explanation)
+
+
+def test_job_analyses_backlog_once_and_is_resumable(tmp_path: Path, analyser: Analyser) -> None:
+    store = SqliteMentionStore(tmp_path / "m.sqlite3")
+    posts = [
+        NewMention(source="s", post_id=str(i), url=f"http://x/{i}", title=f"第{i}号投诉", content="学校乱收费资料费")
+        for i in range(450)
+    ]
+    store.upsert_many(posts)
+    assert store.backlog() == 450
+    assert analyse_pending(store, analyser, batch=200, max_batches=1) == 200  # a "crash" after one batch
+    assert store.backlog() == 250
+    assert analyse_pending(store, analyser, batch=200) == 250
+    assert store.backlog() == 0
+    assert analyse_pending(store, analyser) == 0
+    seqs = [m.analysis_seq for m in store.analysed_since(0, limit=1000)]
+    assert len(seqs) == 450 and len(set(seqs)) == 450
+    store.close()

@@ -1,0 +1,217 @@
+"""The API over real stores: search, incidents and their actions, the SSE feed, errors as clear 4xx."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from store.mentions.sqlite import SqliteMentionStore
+
+from alerting.rules import run_rules
+from analysis.analyser import Analyser
+from api.app import create_app
+from api.state import ApiState
+from config import load_config
+from store.mentions import NewMention
+from store.workflow import make_engine, make_session_factory
+from yuqing.db import upgrade
+
+REPO = Path(__file__).resolve().parents[2]
+POSTS = [
+    ("1", "城关第一中学学生被殴打住院", "城关一中初二学生被多名同学围殴，头部受伤住院。"),
+    ("2", "学校乱收费资料费", "城关镇中心小学班主任强制收取资料费。"),
+    ("3", "<script>alert('xss')</script>学生被打", "<b>加粗</b> 城关一中学生被殴打受伤住院"),
+    ("4", "感谢镇政府修好路灯", "工作人员认真负责，点赞。"),
+]
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[FastAPI]:
+    config = load_config(REPO / "config" / "example")
+    url = f"sqlite:///{tmp_path / 'wf.sqlite3'}"
+    upgrade(url)
+    store = SqliteMentionStore(tmp_path / "m.sqlite3")
+    sessions = make_session_factory(make_engine(url))
+    analyser = Analyser(config)
+    store.upsert_many(
+        [
+            NewMention(source="demo-baixing", post_id=p, url=f"http://board/t/{p}", title=t, content=c, unit="county")
+            for p, t, c in POSTS
+        ]
+    )
+    store.save_analysis(
+        [
+            (m.id, analyser.analyse(title=m.title, content=m.content, default_unit=m.unit))
+            for m in store.pending_analysis(10)
+        ]
+    )
+    first = store.get("demo-baixing:1")
+    assert first is not None
+    run_rules(store, sessions, config, base_url="http://yq", now=first.discovered_at)
+    yield create_app(
+        ApiState(config=config, mentions=store, sessions=sessions, base_url="http://yq", feed_poll_seconds=0.1)
+    )
+    store.close()
+
+
+@pytest.fixture
+def client(app: FastAPI) -> TestClient:
+    return TestClient(app)
+
+
+def test_healthz(client: TestClient) -> None:
+    body = client.get("/healthz").json()
+    assert body == {"status": "ok", "mentions": 4, "analysis_backlog": 0}
+
+
+def test_search_words_filters_and_aggregations(client: TestClient) -> None:
+    body = client.get("/api/v1/mentions", params={"q": "殴打", "histogram": "day"}).json()
+    assert body["total"] == 2
+    assert {h["id"] for h in body["hits"]} == {"demo-baixing:1", "demo-baixing:3"}
+    assert sum(b["count"] for b in body["aggregations"]["volume"]) == 2
+    assert {b["key"]: b["count"] for b in body["aggregations"]["schemes"]}["school-bullying"] == 2
+    body = client.get("/api/v1/mentions", params={"sentiment": "positive"}).json()
+    assert [h["id"] for h in body["hits"]] == ["demo-baixing:4"]
+    body = client.get("/api/v1/mentions", params={"min_level": 3}).json()
+    assert body["total"] == 2 and all(h["level_name"] == "重大" for h in body["hits"])
+    # Hostile text comes back as data, exactly as posted (escaping is the renderer's job).
+    hostile = client.get("/api/v1/mentions/demo-baixing:3").json()
+    assert hostile["title"].startswith("<script>")
+
+
+def test_search_paging(client: TestClient) -> None:
+    first = client.get("/api/v1/mentions", params={"size": 3}).json()
+    assert len(first["hits"]) == 3 and first["next_cursor"]
+    second = client.get("/api/v1/mentions", params={"size": 3, "cursor": first["next_cursor"]}).json()
+    assert len(second["hits"]) == 1 and second["next_cursor"] is None
+    ids = [h["id"] for h in first["hits"] + second["hits"]]
+    assert sorted(ids) == sorted(f"demo-baixing:{p[0]}" for p in POSTS)
+
+
+@pytest.mark.parametrize(
+    ("params", "status"),
+    [
+        ({"size": 0}, 422),
+        ({"size": 100000}, 422),
+        ({"min_level": 9}, 422),
+        ({"sentiment": "angry"}, 422),
+        ({"since": "yesterday"}, 422),
+        ({"since": "2026-01-01T00:00:00"}, 422),  # no timezone
+        ({"cursor": "not-a-cursor"}, 422),
+        ({"q": '"(NOT'}, 200),
+    ],
+)
+def test_search_bad_parameters_are_4xx(client: TestClient, params: dict[str, object], status: int) -> None:
+    assert client.get("/api/v1/mentions", params=params).status_code == status
+
+
+def test_incident_list_detail_acknowledge_report_close(client: TestClient) -> None:
+    incidents = client.get("/api/v1/incidents").json()
+    assert len(incidents) == 2  # two major bullying posts, two incidents (no event grouping yet)
+    incident = next(i for i in incidents if i["title"] == POSTS[0][1])
+    assert incident["level_name"] == "重大" and incident["stage_name"] == "研判"
+    assert 0 < incident["seconds_to_deadline"] <= 30 * 60
+    detail = client.get(f"/api/v1/incidents/{incident['id']}").json()
+    assert [t["action"] for t in detail["timeline"]] == ["discovered", "opened"]
+    assert len(detail["deliveries"]) == 5 and all(d["status"] == "pending" for d in detail["deliveries"])
+    assert any("校园欺凌" in line for line in detail["explanation"])
+
+    acked = client.post(f"/api/v1/incidents/{incident['id']}/acknowledge", json={"actor": "网评员小李"}).json()
+    assert acked["acknowledged_at"]
+    bad = client.post(
+        f"/api/v1/incidents/{incident['id']}/report",
+        json={"actor": "王书记", "channel": "飞鸽", "summary": "x"},
+    )
+    assert bad.status_code == 422
+    reported = client.post(
+        f"/api/v1/incidents/{incident['id']}/report",
+        json={"actor": "王书记", "reported_to": "县委宣传部", "channel": "电话", "summary": "已电话报告"},
+    ).json()
+    assert reported["reported_at"] and reported["stage"] == "handle"
+    again = client.post(
+        f"/api/v1/incidents/{incident['id']}/report",
+        json={"actor": "王书记", "channel": "电话", "summary": "again"},
+    )
+    assert again.status_code == 409
+    closed = client.post(f"/api/v1/incidents/{incident['id']}/close", json={"actor": "王书记", "summary": "已处置"})
+    assert closed.json()["stage_name"] == "结案"
+    open_ids = [i["id"] for i in client.get("/api/v1/incidents", params={"open_only": True}).json()]
+    assert incident["id"] not in open_ids
+    assert client.get("/api/v1/incidents/99999").status_code == 404
+    assert client.post("/api/v1/incidents/99999/acknowledge", json={"actor": "x"}).status_code == 404
+
+
+def test_sources_health_lists_configured_sources(client: TestClient) -> None:
+    body = client.get("/api/v1/sources").json()
+    assert {s["source"] for s in body} == {"demo-baixing", "demo-tousu"}
+
+
+def test_dashboard_pages_are_served_and_render_text_safely(client: TestClient) -> None:
+    for path in ("/", "/incidents/1"):
+        page = client.get(path)
+        assert page.status_code == 200 and "舆情" in page.text
+        assert "http://" not in page.text.replace("http://www.w3.org", "")  # nothing from outside
+    script = client.get("/static/app.js").text
+    # Crawled text is hostile: the dashboard only ever sets textContent.
+    assert "innerHTML" not in script and "insertAdjacentHTML" not in script
+    assert client.get("/static/../app.py").status_code == 404
+    assert client.get("/openapi.json").json()["info"]["title"].startswith("Yuqing")
+
+
+def test_live_feed_pushes_new_timeline_entries(app: FastAPI) -> None:
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    events: list[dict[str, object]] = []
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+            incident_id = http.get("/api/v1/incidents").json()[0]["id"]
+            with http.stream("GET", "/api/v1/feed") as stream:
+                lines = stream.iter_lines()
+                assert next(lines).startswith("retry:")
+                # An action taken after the client connected arrives on the stream.
+                http.post(f"/api/v1/incidents/{incident_id}/acknowledge", json={"actor": "网评员小李"})
+                deadline = time.monotonic() + 10
+                for line in lines:
+                    if line.startswith("data:") and '"action"' in line:
+                        events.append(json.loads(line[5:]))
+                        break
+                    assert time.monotonic() < deadline
+            # Reconnecting after an id replays what came later, nothing before.
+            with http.stream("GET", "/api/v1/feed", params={"after": 0}) as stream:
+                replay = [json.loads(x[5:]) for x in _take_data(stream.iter_lines(), 3)]
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+    assert events and events[0]["action"] == "acknowledged" and events[0]["actor"] == "网评员小李"
+    assert [e["action"] for e in replay] == ["discovered", "opened", "discovered"]
+
+
+def _take_data(lines: Iterator[str], count: int) -> list[str]:
+    out: list[str] = []
+    for line in lines:
+        if line.startswith("data:") and '"action"' in line:
+            out.append(line)
+            if len(out) == count:
+                break
+    return out
+
+
+def test_deadline_countdown_is_computed_from_now(app: FastAPI) -> None:
+    state: ApiState = app.state.yuqing
+    base = state.now()
+    state.now = lambda: base + timedelta(minutes=31)
+    incidents = TestClient(app).get("/api/v1/incidents").json()
+    assert all(i["seconds_to_deadline"] < 0 for i in incidents)

@@ -1,0 +1,177 @@
+"""Configuration: a good directory loads; every kind of bad input names its file and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from config import ConfigError, Level, load_config
+
+
+def test_example_configuration_loads(example_config_copy: Path) -> None:
+    config = load_config(example_config_copy)
+    assert {s.id for s in config.sources} == {"demo-baixing", "demo-tousu"}
+    assert config.alerting.incident_level is Level.MAJOR
+    assert config.alerting.report_window_minutes == 30
+    assert config.unit("school-no1").parent == "county-edu"
+    assert next(s for s in config.schemes if s.id == "school-bullying").severity is Level.MAJOR
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"fixture text {old!r} not in {path.name}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+BAD_CASES = [
+    # (file, old text, new text, expected file in error, expected field, expected words in message)
+    (
+        "sources.yaml",
+        "    interval_seconds: 10\n",
+        "    interval_secs: 10\n",
+        "sources.yaml",
+        "sources[0].interval_secs",
+        "Extra inputs",
+    ),
+    (
+        "sources.yaml",
+        "interval_seconds: 10",
+        "interval_seconds: often",
+        "sources.yaml",
+        "sources[0].interval_seconds",
+        "integer",
+    ),
+    (
+        "sources.yaml",
+        '      item: "li.post-item"\n',
+        "",
+        "sources.yaml",
+        "sources[0].list.item",
+        "Field required",
+    ),
+    (
+        "sources.yaml",
+        'post_id_pattern: "/baixing/thread/(\\\\d+)"',
+        'post_id_pattern: "/baixing/thread/\\\\d+"',
+        "sources.yaml",
+        "sources[0].post_id_pattern",
+        "capture group",
+    ),
+    ("sources.yaml", "unit: county\n", "unit: nowhere\n", "sources.yaml", "sources[0].unit", "unknown unit"),
+    (
+        "schemes.yaml",
+        "severity: 重大",
+        "severity: 很大",
+        "schemes.yaml",
+        "schemes[0].severity",
+        "unknown level",
+    ),
+    (
+        "units.yaml",
+        "channels: [inbox-edu-duty]",
+        "channels: [sms-nowhere]",
+        "units.yaml",
+        "units[1].duty[0].channels[0]",
+        "unknown channel",
+    ),
+    (
+        "units.yaml",
+        "parent: county-edu",
+        "parent: no-such-unit",
+        "units.yaml",
+        "units[2].parent",
+        "unknown unit",
+    ),
+    (
+        "alerting.yaml",
+        "report_window_minutes: 30",
+        "report_window_minutes: 0",
+        "alerting.yaml",
+        "alerting.report_window_minutes",
+        "greater than or equal",
+    ),
+    (
+        "channels.yaml",
+        '"json://127.0.0.1:8600/demo/inbox/county-duty"',
+        '"dingtalk://${NO_SUCH_TOKEN}/"',
+        "channels.yaml",
+        "channels[0].url",
+        "NO_SUCH_TOKEN",
+    ),
+]
+
+
+@pytest.mark.parametrize(("file", "old", "new", "err_file", "err_field", "words"), BAD_CASES)
+def test_bad_configuration_names_file_and_field(
+    example_config_copy: Path, file: str, old: str, new: str, err_file: str, err_field: str, words: str
+) -> None:
+    _edit(example_config_copy / file, old, new)
+    with pytest.raises(ConfigError) as caught:
+        load_config(example_config_copy)
+    issues = caught.value.issues
+    assert any(i.file.endswith(err_file) and i.field == err_field and words in i.message for i in issues), [
+        str(i) for i in issues
+    ]
+
+
+def test_missing_file_is_named(example_config_copy: Path) -> None:
+    (example_config_copy / "units.yaml").unlink()
+    with pytest.raises(ConfigError) as caught:
+        load_config(example_config_copy)
+    assert any(i.file.endswith("units.yaml") and "missing" in i.message for i in caught.value.issues)
+
+
+def test_broken_yaml_is_named(example_config_copy: Path) -> None:
+    (example_config_copy / "schemes.yaml").write_text("schemes: [\n  - id: x\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(example_config_copy)
+    assert any(i.file.endswith("schemes.yaml") and "YAML" in i.message for i in caught.value.issues)
+
+
+def test_wrong_top_level_key(example_config_copy: Path) -> None:
+    (example_config_copy / "units.yaml").write_text("unit: []\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(example_config_copy)
+    assert any("exactly one top-level key 'units'" in i.message for i in caught.value.issues)
+
+
+def test_all_errors_reported_together(example_config_copy: Path) -> None:
+    _edit(example_config_copy / "sources.yaml", "unit: county\n", "unit: nowhere\n")
+    _edit(example_config_copy / "units.yaml", "parent: county-edu", "parent: nowhere")
+    with pytest.raises(ConfigError) as caught:
+        load_config(example_config_copy)
+    assert len(caught.value.issues) >= 2
+
+
+def test_secrets_come_from_environment_or_secrets_file(
+    example_config_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _edit(
+        example_config_copy / "channels.yaml",
+        '"json://127.0.0.1:8600/demo/inbox/county-duty"',
+        '"dingtalk://${DT_TOKEN}/"',
+    )
+    _edit(
+        example_config_copy / "channels.yaml",
+        '"json://127.0.0.1:8600/demo/inbox/propaganda"',
+        '"wecom://${WECOM_KEY}"',
+    )
+    monkeypatch.setenv("DT_TOKEN", "env-secret-123")
+    (example_config_copy / "secrets.env").write_text("# test\nWECOM_KEY=file-secret-456\n", encoding="utf-8")
+    config = load_config(example_config_copy)
+    assert config.channel("inbox-county-duty").url.get_secret_value() == "dingtalk://env-secret-123/"
+    assert config.channel("inbox-propaganda").url.get_secret_value() == "wecom://file-secret-456"
+    # Secrets never show in a printed or serialised configuration.
+    assert "env-secret-123" not in repr(config) and "env-secret-123" not in config.model_dump_json()
+    assert "file-secret-456" not in str(config.channels)
+
+
+def test_check_config_cli_reports_and_fails(example_config_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from yuqing.cli import main
+
+    assert main(["check-config", "--config", str(example_config_copy)]) == 0
+    _edit(example_config_copy / "sources.yaml", "unit: county\n", "unit: nowhere\n")
+    assert main(["check-config", "--config", str(example_config_copy)]) == 2
+    err = capsys.readouterr().err
+    assert "sources.yaml: sources[0].unit: unknown unit 'nowhere'" in err

@@ -1,0 +1,233 @@
+"""Real Scrapy crawls (one subprocess each, as the scheduler runs them) of local sites on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from yuqing.demo.board import SampleBoard
+
+
+@pytest.fixture
+def board() -> Iterator[SampleBoard]:
+    board = SampleBoard.with_seed()
+    board.start()
+    yield board
+    board.stop()
+
+
+@dataclass
+class Crawl:
+    returncode: int
+    summary: dict[str, Any]
+    items: list[dict[str, Any]]
+    log: str
+
+
+def crawl(config_dir: Path, data_dir: Path, source: str) -> Crawl:
+    jsonl = data_dir / f"{source}.jsonl"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "yuqing",
+            "crawl",
+            source,
+            "--config",
+            str(config_dir),
+            "--data",
+            str(data_dir),
+            "--jsonl",
+            str(jsonl),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(os.environ),
+    )
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    items = [json.loads(x) for x in jsonl.read_text(encoding="utf-8").splitlines()] if jsonl.exists() else []
+    return Crawl(done.returncode, json.loads(lines[-1]) if lines else {}, items, done.stderr)
+
+
+def test_crawl_gbk_board_stores_every_post_without_mojibake(
+    tmp_path: Path, board: SampleBoard, make_config: Any
+) -> None:
+    config_dir = make_config(tmp_path / "config", board_url=board.base_url)
+    result = crawl(config_dir, tmp_path / "data", "demo-tousu")
+    assert result.returncode == 0, result.log[-3000:]
+    posts = {str(p.id): p for p in board.posts("tousu")}
+    assert result.summary["new"] == len(posts) and result.summary["parse_failures"] == 0
+    by_id = {item["post_id"]: item for item in result.items}
+    assert set(by_id) == set(posts)
+    for post_id, post in posts.items():
+        item = by_id[post_id]
+        assert item["title"] == post.title
+        assert item["author"] == post.author
+        assert item["published_at"] is not None
+        assert post.content.split("\n")[0].strip()[:20] in item["content"]
+        assert "\ufffd" not in item["title"] + item["content"]
+    with sqlite3.connect(tmp_path / "data" / "mentions.sqlite3") as conn:
+        assert conn.execute("SELECT COUNT(*) FROM mentions").fetchone()[0] == len(posts)
+
+
+def test_recrawl_of_unchanged_board_fetches_no_thread_and_adds_nothing(
+    tmp_path: Path, board: SampleBoard, make_config: Any
+) -> None:
+    config_dir = make_config(tmp_path / "config", board_url=board.base_url)
+    first = crawl(config_dir, tmp_path / "data", "demo-baixing")
+    assert first.returncode == 0 and first.summary["new"] == len(board.posts("baixing"))
+    second = crawl(config_dir, tmp_path / "data", "demo-baixing")
+    assert second.returncode == 0
+    assert second.summary["new"] == 0 and second.summary["items"] == 0
+    assert second.summary["responses"] <= 2  # robots.txt and the first list page
+    new = board.add_post("baixing", "新帖：幸福路积水严重", "下雨后幸福路积水没过脚踝，希望尽快疏通。")
+    third = crawl(config_dir, tmp_path / "data", "demo-baixing")
+    assert third.summary["new"] == 1 and [i["post_id"] for i in third.items] == [str(new.id)]
+
+
+def test_hostile_post_is_stored_as_text(tmp_path: Path, board: SampleBoard, make_config: Any) -> None:
+    config_dir = make_config(tmp_path / "config", board_url=board.base_url)
+    items = (
+        crawl(config_dir, tmp_path / "data", "demo-baixing").items
+        + crawl(config_dir, tmp_path / "data", "demo-tousu").items
+    )
+    hostile = [i for i in items if "<script>" in i["title"] + i["content"]]
+    assert hostile, "the seed's hostile post should come through as literal text"
+
+
+# --- a small hostile site: broken pages, errors, robots.txt, a redirect to a private address -------------
+
+
+@dataclass
+class Site:
+    pages: dict[str, tuple[int, str, bytes]] = field(default_factory=dict)
+    hits: list[str] = field(default_factory=list)
+    url: str = ""
+
+
+@pytest.fixture
+def site() -> Iterator[Site]:
+    state = Site()
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            state.hits.append(self.path)
+            status, ctype, body = state.pages.get(self.path, (404, "text/plain", b"not found"))
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            if status in (301, 302):
+                self.send_header("Location", body.decode())
+                body = b""
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    state.url = f"http://127.0.0.1:{server.server_address[1]}"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield state
+    server.shutdown()
+    server.server_close()
+
+
+def _html(body: str, charset: str = "utf-8") -> tuple[int, str, bytes]:
+    return 200, f"text/html; charset={charset}", body.encode(charset, errors="xmlcharrefreplace")
+
+
+SITE_SOURCE = """sources:
+  - id: small
+    name: 小论坛
+    start_urls: ["{url}/list"]
+    post_id_pattern: "/t/(\\\\d+)"
+    unit: county
+    allow_private_addresses: {private}
+    list:
+      item: "li"
+      url: "a::attr(href)"
+      next_page: "a.next::attr(href)"
+    thread:
+      title: "h1::text"
+      content: "div.c"
+      published_at: "span.t::text"
+"""
+
+
+def _site_config(tmp_path: Path, make_config: Any, url: str, *, private: bool = True) -> Path:
+    config_dir: Path = make_config(tmp_path / "config", board_url=url)
+    (config_dir / "sources.yaml").write_text(
+        SITE_SOURCE.format(url=url, private="true" if private else "false"), encoding="utf-8"
+    )
+    return config_dir
+
+
+def _health(data_dir: Path) -> tuple[Any, ...]:
+    with sqlite3.connect(data_dir / "workflow.sqlite3") as conn:
+        row = conn.execute(
+            "SELECT consecutive_failures, total_parse_failures, last_items, last_success_at FROM source_health"
+        ).fetchone()
+    assert row is not None
+    return tuple(row)
+
+
+def test_broken_pages_are_counted_and_the_crawl_goes_on(tmp_path: Path, site: Site, make_config: Any) -> None:
+    site.pages["/robots.txt"] = (200, "text/plain", b"User-agent: *\nAllow: /\n")
+    site.pages["/list"] = _html(
+        "<ul><li><a href='/t/1'>好帖</a></li><li><a href='/t/2'>坏帖</a></li><li><a href='/t/3'>丢失</a></li>"
+        "<li><a href='/t/4'>五百</a></li><li>没有链接</li><li><a href='/elsewhere'>外链</a></li></ul>"
+    )
+    site.pages["/t/1"] = _html(
+        "<h1>食堂饭菜变质</h1><span class='t'>昨天 10:21</span><div class='c'><p>正文一</p>"
+        "<script>var x = '<b>';</script><p>正文二</p></div>"
+    )
+    site.pages["/t/2"] = _html("<html><body><h1>只有标题<div class='x'><p>unclosed <b>tags")  # no content div
+    site.pages["/t/4"] = (500, "text/html", b"server error")
+    config_dir = _site_config(tmp_path, make_config, site.url)
+    result = crawl(config_dir, tmp_path / "data", "small")
+    assert result.returncode == 0, result.log[-3000:]
+    by_id = {i["post_id"]: i for i in result.items}
+    assert by_id["1"]["content"] == "正文一\n正文二"  # inline script text is not content
+    assert by_id["1"]["published_at"] is not None
+    assert by_id["2"]["title"] == "只有标题" and by_id["2"]["content"] == ""  # kept with what did parse
+    assert set(by_id) == {"1", "2"}
+    # Two list items without a usable thread link, one thread without content: three parse failures.
+    assert result.summary["parse_failures"] == 3
+    assert result.summary["errors"] == 2  # the 404 and the 500 (after retries)
+    assert "/t/3" in result.log and "/t/4" in result.log  # failures are logged with their URL
+    failures, parse_failures, items, last_success = _health(tmp_path / "data")
+    assert (failures, parse_failures, items) == (0, 3, 2) and last_success
+
+
+def test_robots_txt_is_obeyed(tmp_path: Path, site: Site, make_config: Any) -> None:
+    site.pages["/robots.txt"] = (200, "text/plain", b"User-agent: *\nDisallow: /list\n")
+    site.pages["/list"] = _html("<ul><li><a href='/t/1'>x</a></li></ul>")
+    config_dir = _site_config(tmp_path, make_config, site.url)
+    result = crawl(config_dir, tmp_path / "data", "small")
+    assert "/list" not in site.hits and result.items == []
+    assert _health(tmp_path / "data")[0] == 1  # no list page read: the run counts as a failure
+
+
+def test_private_addresses_refused_unless_the_source_allows(tmp_path: Path, site: Site, make_config: Any) -> None:
+    site.pages["/robots.txt"] = (200, "text/plain", b"User-agent: *\nAllow: /\n")
+    site.pages["/list"] = _html("<ul><li><a href='/t/1'>x</a></li></ul>")
+    config_dir = _site_config(tmp_path, make_config, site.url, private=False)
+    result = crawl(config_dir, tmp_path / "data", "small")
+    assert result.items == [] and "/list" not in site.hits
+    assert "refused private or loopback address" in result.log
+    failures = _health(tmp_path / "data")[0]
+    assert failures == 1

@@ -1,0 +1,210 @@
+"""End to end, with real parts: the sample board on loopback → `yuqing run` (APScheduler, Scrapy crawl
+subprocesses, analysis, alerting) → Apprise json:// → a receiver on 127.0.0.1. Then a crash and a restart."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from yuqing.demo.board import SampleBoard
+
+REPO = Path(__file__).resolve().parents[2]
+BULLYING = (
+    "城关第一中学初二学生遭多人殴打住院",
+    "城关一中初二学生晚自习后被几名同学围殴，头部受伤住院，家长要求学校给说法。",
+)
+FOOD = ("县一中食堂午餐变质多名学生呕吐", "城关县一中食堂今天午餐的肉有异味，多名学生饭后呕吐腹泻，已送医。")
+ORDINARY = ("城关镇幸福路路灯不亮", "幸福路一段路灯坏了快一个月，晚上出行很不方便，希望镇政府尽快修理。")
+SCHOOL_RECIPIENTS = 5  # school secretary, the bureau's two contacts, the county's two (major → superiors)
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def board() -> Iterator[SampleBoard]:
+    board = SampleBoard.with_seed()
+    board.start()
+    yield board
+    board.stop()
+
+
+class Service:
+    """`yuqing run --no-api` in its own process group, so a crash can take its crawl children with it."""
+
+    def __init__(self, config_dir: Path, data_dir: Path, log: Path) -> None:
+        self.config_dir, self.data_dir, self.log = config_dir, data_dir, log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        env = {**os.environ, "YUQING_ANALYSIS_INTERVAL_SECONDS": "1", "YUQING_ALERTING_INTERVAL_SECONDS": "1"}
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "yuqing",
+                    "run",
+                    "--no-api",
+                    "--config",
+                    str(self.config_dir),
+                    "--data",
+                    str(self.data_dir),
+                ],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def crash(self) -> None:
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+
+@pytest.fixture
+def service(tmp_path: Path, board: SampleBoard, receiver: Any, make_config: Any) -> Iterator[Service]:
+    config_dir = make_config(tmp_path / "config", board_url=board.base_url, receiver=receiver, interval=5)
+    svc = Service(config_dir, tmp_path / "data", tmp_path / "service.log")
+    yield svc
+    svc.stop()
+
+
+def _query(db: Path, sql: str, *args: object) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(db, timeout=30) as conn:
+        return conn.execute(sql, args).fetchall()
+
+
+def _wait(predicate: Any, timeout: float, what: str, service: Service) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        assert service.alive(), f"service died while waiting for {what}:\n{service.log.read_text()[-3000:]}"
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}:\n{service.log.read_text()[-3000:]}")
+
+
+def _alerts_for(receiver: Any, title: str) -> list[dict[str, Any]]:
+    with receiver.lock:
+        return [m for m in receiver.messages if title[:20] in m["title"] and "超时" not in m["title"]]
+
+
+def _mentions_db(service: Service) -> Path:
+    return service.data_dir / "mentions.sqlite3"
+
+
+def _workflow_db(service: Service) -> Path:
+    return service.data_dir / "workflow.sqlite3"
+
+
+def _seed_crawled(service: Service, board: SampleBoard) -> bool:
+    expected = sum(len(board.posts(name)) for name in SampleBoard.BOARDS)
+    db = _mentions_db(service)
+    if not db.exists():
+        return False
+    try:
+        return _query(db, "SELECT COUNT(*) FROM mentions")[0][0] >= expected
+    except sqlite3.OperationalError:
+        return False  # schema not created yet
+
+
+def test_post_to_notification_end_to_end(service: Service, board: SampleBoard, receiver: Any) -> None:
+    service.start()
+    _wait(lambda: _seed_crawled(service, board), 90, "the seed posts to be crawled", service)
+    already = len(receiver.messages)
+    post = board.add_post("baixing", *BULLYING, author="家长王女士")
+    alerts = _wait(
+        lambda: len(_alerts_for(receiver, BULLYING[0])) >= SCHOOL_RECIPIENTS and _alerts_for(receiver, BULLYING[0]),
+        90,
+        "the alert for the new post",
+        service,
+    )
+    latency = alerts[-1]["at"] - post.posted_at.timestamp()
+    print(f"post → last notification: {latency:.1f}s")
+    assert {m["path"] for m in alerts} == {
+        "/inbox/school-secretary",
+        "/inbox/edu-duty",
+        "/inbox/edu-secretary",
+        "/inbox/county-duty",
+        "/inbox/propaganda",
+    }
+    assert all("【重大舆情】城关第一中学" in m["title"] and "剩余" in m["message"] for m in alerts)
+    assert len(receiver.messages) - already == SCHOOL_RECIPIENTS
+    [(discovered, due, level, unit)] = _query(
+        _workflow_db(service),
+        "SELECT discovered_at, report_due_at, level, unit FROM incidents WHERE title = ?",
+        BULLYING[0],
+    )
+    gap = datetime.fromisoformat(str(due)) - datetime.fromisoformat(str(discovered))
+    assert gap.total_seconds() == 30 * 60
+    assert (level, unit) == (3, "school-no1")
+    health = _query(_workflow_db(service), "SELECT source, consecutive_failures, last_success_at FROM source_health")
+    assert {h[0] for h in health} == {"demo-baixing", "demo-tousu"}
+    assert all(h[1] == 0 and h[2] for h in health)
+
+
+def test_crash_and_restart_lose_nothing_and_double_nothing(service: Service, board: SampleBoard, receiver: Any) -> None:
+    service.start()
+    _wait(lambda: _seed_crawled(service, board), 90, "the seed posts to be crawled", service)
+    board.add_post("baixing", *BULLYING)
+    _wait(lambda: len(_alerts_for(receiver, BULLYING[0])) >= SCHOOL_RECIPIENTS, 90, "the first alert", service)
+    [(first_due,)] = _query(_workflow_db(service), "SELECT report_due_at FROM incidents WHERE title = ?", BULLYING[0])
+
+    # New posts arrive, and the machine dies while the service is picking them up: right after the crawl
+    # stored the food-safety post, before analysis and alerting have dealt with it.
+    food = board.add_post("tousu", *FOOD)
+    board.add_post("baixing", *ORDINARY)
+    _wait(
+        lambda: _query(_mentions_db(service), "SELECT 1 FROM mentions WHERE post_id = ?", str(food.id)),
+        90,
+        "the food-safety post to be stored",
+        service,
+    )
+    service.crash()
+    board.add_post("baixing", ORDINARY[0] + "（二）", ORDINARY[1])
+    service.start()
+
+    _wait(
+        lambda: len(_alerts_for(receiver, FOOD[0])) >= SCHOOL_RECIPIENTS,
+        120,
+        "the alert after restart",
+        service,
+    )
+    _wait(lambda: _seed_crawled(service, board), 60, "every post to be stored", service)
+    time.sleep(4)  # let any duplicate that would come, come
+
+    mentions = _query(_mentions_db(service), "SELECT source, post_id FROM mentions")
+    board_posts = {(f"demo-{name}", str(p.id)) for name in SampleBoard.BOARDS for p in board.posts(name)}
+    assert Counter(mentions) == Counter(board_posts), "every board post stored exactly once"
+    incidents = _query(_workflow_db(service), "SELECT title, report_due_at FROM incidents")
+    titles = Counter(t for t, _ in incidents)
+    assert titles[BULLYING[0]] == 1 and titles[FOOD[0]] == 1
+    assert dict(incidents)[BULLYING[0]] == first_due, "the deadline survived the restart unchanged"
+    per_recipient = Counter((m["title"], m["path"]) for m in receiver.messages)
+    assert max(per_recipient.values()) == 1, f"a notification was sent twice: {per_recipient.most_common(3)}"
+    assert len(_alerts_for(receiver, BULLYING[0])) == SCHOOL_RECIPIENTS
+    assert len(_alerts_for(receiver, FOOD[0])) == SCHOOL_RECIPIENTS

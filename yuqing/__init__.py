@@ -1,0 +1,1 @@
+"""Yuqing composition root: settings, CLI, demo."""

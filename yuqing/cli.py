@@ -1,0 +1,180 @@
+"""The `yuqing` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from config import ConfigError, Settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, Any] = {}
+    if getattr(args, "config", None):
+        overrides["config_dir"] = Path(args.config)
+    if getattr(args, "data", None):
+        overrides["data_dir"] = Path(args.data)
+    return Settings(**overrides)
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    from config import load_config
+
+    settings = _settings(args)
+    config = load_config(settings.config_dir, secrets_file=settings.secrets_file)
+    print(
+        f"{settings.config_dir}: OK — {len(config.sources)} sources, {len(config.schemes)} schemes, "
+        f"{len(config.units)} units, {len(config.channels)} channels"
+    )
+    return 0
+
+
+def cmd_crawl(args: argparse.Namespace) -> int:
+    from crawlers.context import CrawlContext
+    from crawlers.runner import run_crawl
+    from yuqing.services import Services
+
+    services = Services.load(_settings(args))
+    context = CrawlContext(settings=services.settings, config=services.config)
+    stats = run_crawl(context, args.source, jsonl=Path(args.jsonl) if args.jsonl else None)
+    summary = {
+        "source": args.source,
+        "finish_reason": stats.get("finish_reason"),
+        "responses": stats.get("response_received_count", 0),
+        "items": stats.get("item_scraped_count", 0),
+        "new": stats.get("yuqing/created", 0),
+        "updated": stats.get("yuqing/updated", 0),
+        "known_skipped": stats.get("yuqing/known_skipped", 0),
+        "parse_failures": stats.get("yuqing/parse_failures", 0),
+        "errors": stats.get("yuqing/errors", 0),
+    }
+    print(json.dumps(summary, ensure_ascii=False))
+    return 0 if stats.get("finish_reason") == "finished" else 1
+
+
+def cmd_analyse(args: argparse.Namespace) -> int:
+    from analysis.analyser import Analyser
+    from config import load_config
+
+    settings = _settings(args)
+    analyser = Analyser(load_config(settings.config_dir, secrets_file=settings.secrets_file))
+    texts = [args.text] if args.text is not None else [line.rstrip("\n") for line in sys.stdin]
+    for text in texts:
+        result = analyser.analyse(title="", content=text)
+        if args.json:
+            print(
+                json.dumps(
+                    {
+                        "text": text,
+                        "tokens": result.tokens,
+                        "sentiment": result.sentiment,
+                        "sentiment_label": result.sentiment_label,
+                        "flags": [
+                            {"scheme": f.scheme, "words": f.words, "positions": f.positions} for f in result.flags
+                        ],
+                        "unit": result.unit,
+                        "level": result.level,
+                        "explanation": result.explanation,
+                    },
+                    ensure_ascii=False,
+                )
+            )
+        else:
+            print(text)
+            for line in result.explanation:
+                print(f"  {line}")
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from yuqing.db import upgrade
+
+    settings = _settings(args)
+    upgrade(settings.workflow_url)
+    print(f"workflow database at head: {settings.workflow_url.split('@')[-1]}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from yuqing.server import serve, serve_api_workers
+    from yuqing.services import Services
+
+    settings = _settings(args)
+    if args.no_scheduler:
+        return serve_api_workers(settings, workers=args.workers)
+    return serve(Services.load(settings), with_api=not args.no_api)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from yuqing.demo.runner import run_demo
+
+    return run_demo(
+        data_dir=Path(args.data),
+        api_port=args.port,
+        board_port=args.board_port,
+        keep=args.keep,
+        speed=args.speed,
+        duration=args.duration,
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="yuqing", description="舆情监测与应急处置 / public-opinion monitoring")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def with_config(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument("--config", help="configuration directory (default: $YUQING_CONFIG_DIR or config/example)")
+        p.add_argument("--data", help="data directory (default: $YUQING_DATA_DIR or ./data)")
+        return p
+
+    p = with_config(sub.add_parser("check-config", help="validate a configuration directory"))
+    p.set_defaults(func=cmd_check_config)
+    p = with_config(sub.add_parser("crawl", help="crawl one source now"))
+    p.add_argument("source")
+    p.add_argument("--jsonl", help="also write every item found to this file, one JSON object a line")
+    p.set_defaults(func=cmd_crawl)
+    p = with_config(sub.add_parser("analyse", help="analyse --text or one text per line on stdin"))
+    p.add_argument("--text")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_analyse)
+    p = with_config(sub.add_parser("db-upgrade", help="bring the workflow database to the current schema"))
+    p.set_defaults(func=cmd_db_upgrade)
+    p = with_config(sub.add_parser("run", help="run the service: scheduler (crawl, analyse, alert) and the API"))
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--no-api", action="store_true", help="scheduler only (exactly one per deployment)")
+    mode.add_argument("--no-scheduler", action="store_true", help="API only")
+    p.add_argument("--workers", type=int, default=1, help="API worker processes (with --no-scheduler)")
+    p.set_defaults(func=cmd_run)
+    p = sub.add_parser("demo", help="run everything on this machine against a bundled sample board")
+    p.add_argument("--data", default="data/demo", help="demo data directory (wiped at start unless --keep)")
+    p.add_argument("--port", type=int, default=8600, help="dashboard/API port")
+    p.add_argument("--board-port", type=int, default=8601, help="sample board port")
+    p.add_argument("--keep", action="store_true", help="keep data from an earlier demo run")
+    p.add_argument("--speed", type=float, default=1.0, help="play the demo posts faster (2 = twice as fast)")
+    p.add_argument("--duration", type=float, default=None, help="stop by itself after this many seconds")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        code: int = args.func(args)
+        return code
+    except ConfigError as exc:
+        print("configuration error:", file=sys.stderr)
+        for issue in exc.issues:
+            print(f"  {issue}", file=sys.stderr)
+        return 2
+    except KeyError as exc:
+        print(f"error: {exc.args[0]}", file=sys.stderr)
+        return 2

@@ -1,0 +1,23 @@
+"""Every workflow table, imported in one place so migrations and tests see the whole schema."""
+
+from alerting.delivery.models import Delivery, DeliveryAttempt
+from alerting.incidents.models import Incident, IncidentMention, TimelineEntry
+from crawlers.health import CrawlRun, SourceHealth
+from store.workflow.audit import AuditEntry
+from store.workflow.cursors import Cursor
+from store.workflow.db import Base
+
+metadata = Base.metadata
+
+__all__ = [
+    "AuditEntry",
+    "CrawlRun",
+    "Cursor",
+    "Delivery",
+    "DeliveryAttempt",
+    "Incident",
+    "IncidentMention",
+    "SourceHealth",
+    "TimelineEntry",
+    "metadata",
+]

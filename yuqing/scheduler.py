@@ -1,0 +1,77 @@
+"""Exactly one APScheduler process drives crawls, analysis and alerting.
+
+Job definitions come from the configuration at start-up (in-memory job store, never shared); everything that
+must survive a restart — mentions, incidents, deadlines, the outbox — lives in the stores.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from yuqing.jobs import alerting_tick, analysis_tick, crawl_source
+from yuqing.services import Services
+
+log = logging.getLogger(__name__)
+
+
+class Pipeline:
+    """Wires the jobs so that fresh work flows on at once instead of waiting for the next interval."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.scheduler = BackgroundScheduler(
+            timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60}
+        )
+
+    def _poke(self, job_id: str) -> None:
+        job = self.scheduler.get_job(job_id)
+        if job is not None:
+            job.modify(next_run_time=datetime.now(UTC))
+
+    def _crawl(self, source_id: str) -> None:
+        crawl_source(self.services, source_id)
+        self._poke("analysis")
+
+    def _analyse(self) -> None:
+        if analysis_tick(self.services):
+            self._poke("alerting")
+
+    def _alert(self) -> None:
+        alerting_tick(self.services)
+
+    def start(self) -> None:
+        now = datetime.now(UTC)
+        settings = self.services.settings
+        for source in self.services.config.sources:
+            if source.enabled:
+                self.scheduler.add_job(
+                    self._crawl,
+                    "interval",
+                    seconds=source.interval_seconds,
+                    args=[source.id],
+                    id=f"crawl:{source.id}",
+                    next_run_time=now,
+                )
+        self.scheduler.add_job(
+            self._analyse,
+            "interval",
+            seconds=settings.analysis_interval_seconds,
+            id="analysis",
+            next_run_time=now,
+        )
+        self.scheduler.add_job(
+            self._alert,
+            "interval",
+            seconds=settings.alerting_interval_seconds,
+            id="alerting",
+            next_run_time=now,
+        )
+        self.scheduler.start()
+        log.info("scheduler started with %d jobs", len(self.scheduler.get_jobs()))
+
+    def stop(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)

@@ -1,0 +1,83 @@
+"""`yuqing run`: the scheduler and the API in one process (one scheduler per deployment)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from types import FrameType
+
+import uvicorn
+from fastapi import FastAPI
+
+from api.app import create_app
+from api.state import ApiState
+from config import Settings
+from yuqing.scheduler import Pipeline
+from yuqing.services import Services
+
+log = logging.getLogger(__name__)
+
+
+def build_app(services: Services) -> FastAPI:
+    return create_app(
+        ApiState(
+            config=services.config,
+            mentions=services.mentions,
+            sessions=services.sessions,
+            base_url=services.settings.base_url,
+        )
+    )
+
+
+def app_factory() -> FastAPI:
+    """For API-only worker processes (`yuqing run --no-scheduler --workers N`): settings from YUQING_*."""
+    return build_app(Services.load(Settings(), migrate=False))
+
+
+def serve_api_workers(settings: Settings, *, workers: int) -> int:
+    """API only, several worker processes; the one scheduler runs elsewhere."""
+    services = Services.load(settings)  # validate configuration and migrate once, before workers start
+    os.environ.update(services.subprocess_env())  # the workers read the same settings from YUQING_*
+    uvicorn.run(
+        "yuqing.server:app_factory",
+        factory=True,
+        host=settings.api_host,
+        port=settings.api_port,
+        workers=workers,
+        log_level="warning",
+    )
+    return 0
+
+
+def serve(services: Services, *, with_api: bool = True, app: FastAPI | None = None) -> int:
+    """Run until interrupted. The caller built `services` (configuration already validated)."""
+    settings = services.settings
+    pipeline = Pipeline(services)
+    pipeline.start()
+    try:
+        if with_api:
+            server = uvicorn.Server(
+                uvicorn.Config(
+                    app or build_app(services),
+                    host=settings.api_host,
+                    port=settings.api_port,
+                    log_level="warning",
+                )
+            )
+            log.info("dashboard and API on %s", settings.base_url)
+            server.run()
+        else:
+            stop = threading.Event()
+
+            def handle(signum: int, frame: FrameType | None) -> None:
+                stop.set()
+
+            signal.signal(signal.SIGTERM, handle)
+            signal.signal(signal.SIGINT, handle)
+            stop.wait()
+    finally:
+        pipeline.stop()
+        services.close()
+    return 0
