@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from store.tokens import add_words, tokenize
-
 from analysis.attribution import UnitAttributor
 from analysis.schemes import SchemeMatcher
 from analysis.sentiment import LexiconSentiment
 from config import Config, Level
 from store.mentions import Analysis
+from store.tokens import add_words, segment, tokenize
 
 MAX_CHARS = 20_000  # longer posts are analysed on their first 20,000 characters; the cut is noted
 
@@ -27,7 +26,7 @@ class Analyser:
             explanation.append(f"正文过长（{len(content)} 字），仅分析前 {MAX_CHARS} 字")
             content = content[:MAX_CHARS]
         tokens = tokenize(f"{title}\n{content}")
-        sentiment = self.sentiment.score(tokens)
+        sentiment = self.sentiment.score(segment(f"{title}\n{content}"))
         matches = self.schemes.match(title=title, content=content)
         unit = self.units.attribute(title=title, content=content, default_unit=default_unit)
 

@@ -6,11 +6,13 @@ import logging
 import subprocess
 import sys
 from dataclasses import dataclass
+from datetime import datetime
 
 from alerting.deadlines import check_deadlines
 from alerting.delivery.sender import deliver_pending
 from alerting.rules import run_rules
 from analysis.job import analyse_pending
+from crawlers.health import CrawlRun, record_run
 from store.workflow.db import utcnow
 from yuqing.services import Services
 
@@ -25,24 +27,53 @@ class CrawlOutcome:
 
 
 def crawl_source(services: Services, source_id: str) -> CrawlOutcome:
-    """One crawl in a subprocess: Scrapy's reactor cannot restart, and a hung crawl is killed at the timeout."""
+    """One crawl in a subprocess: Scrapy's reactor cannot restart, and a hung crawl is killed at the timeout.
+
+    The crawl's log goes to <data>/logs/crawl-<source>.log (the latest run), for operators reading a failure.
+    """
     command = [sys.executable, "-m", "yuqing", "crawl", source_id]
-    try:
-        done = subprocess.run(
-            command,
-            env=services.subprocess_env(),
-            timeout=services.settings.crawl_timeout_seconds,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        log.error("crawl of %s timed out after %ss", source_id, services.settings.crawl_timeout_seconds)
-        return CrawlOutcome(source_id, -1, True)
+    logs = services.settings.data_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    log_path = logs / f"crawl-{source_id}.log"
+    started = utcnow()
+    with log_path.open("wb") as out:
+        try:
+            done = subprocess.run(
+                command,
+                env=services.subprocess_env(),
+                timeout=services.settings.crawl_timeout_seconds,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            log.error("crawl of %s timed out after %ss", source_id, services.settings.crawl_timeout_seconds)
+            _record_killed_crawl(services, source_id, started, "killed at the crawl timeout")
+            return CrawlOutcome(source_id, -1, True)
+    if done.returncode < 0:  # killed by a signal: its own health record never got written
+        _record_killed_crawl(services, source_id, started, f"crawl process killed by signal {-done.returncode}")
     if done.returncode != 0:
-        log.error("crawl of %s failed (%s): %s", source_id, done.returncode, done.stderr[-2000:])
+        log.error("crawl of %s failed with exit code %s; see %s", source_id, done.returncode, log_path)
     return CrawlOutcome(source_id, done.returncode, False)
+
+
+def _record_killed_crawl(services: Services, source_id: str, started: datetime, reason: str) -> None:
+    with services.sessions.begin() as session:
+        record_run(
+            session,
+            CrawlRun(
+                source=source_id,
+                started_at=started,
+                finished_at=utcnow(),
+                ok=False,
+                finish_reason=reason,
+                pages=0,
+                items=0,
+                new_items=0,
+                errors=1,
+                parse_failures=0,
+            ),
+        )
 
 
 def analysis_tick(services: Services) -> int:

@@ -1,4 +1,4 @@
-// Yuqing dashboard. Every piece of crawled or user text goes in through textContent, never innerHTML:
+// Yuqing dashboard. Every piece of crawled or user text goes in through textContent, never as markup:
 // posts are hostile input.
 "use strict";
 

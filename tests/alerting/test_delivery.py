@@ -24,7 +24,7 @@ class ScriptedSender:
     """A channel sender whose channels succeed or fail as scripted; records every call."""
 
     def __init__(self, script: dict[str, list[bool | Exception]]) -> None:
-        self.script = script
+        self.script = {k: list(v) for k, v in script.items()}  # the table is shared by parametrised runs
         self.calls: list[str] = []
 
     def send(self, channel_id: str, *, title: str, body: str) -> SendResult:

@@ -15,9 +15,8 @@ from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
-from yuqing.demo.board import DemoScript, SampleBoard
-
 from config import Settings
+from yuqing.demo.board import DemoScript, SampleBoard
 from yuqing.demo.inbox import Inbox, InboxMessage
 from yuqing.server import build_app, serve
 from yuqing.services import Services
