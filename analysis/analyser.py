@@ -36,7 +36,10 @@ class Analyser:
             explanation.append(f"命中监测方案「{match.scheme.name}」（{match.scheme.severity.zh}）：{words}")
             level = max(level, int(match.scheme.severity))
         if sentiment.evidence:
-            words = "、".join(f"{w}({v:+g})" for w, v in sentiment.evidence[:8])
+            counted: dict[str, float] = {}
+            for word, weight in sentiment.evidence:
+                counted[word] = counted.get(word, 0.0) + weight
+            words = "、".join(f"{w}({v:+g})" for w, v in list(counted.items())[:8])
             explanation.append(f"情感：{_LABEL_ZH[sentiment.label]}（{sentiment.score:+.2f}）：{words}")
         if level == 0 and sentiment.label == "negative":
             level = int(Level.GENERAL)

@@ -8,7 +8,7 @@ from pydantic import BaseModel
 
 from alerting.delivery.models import Delivery
 from alerting.incidents.models import Incident, Stage, TimelineEntry
-from config import Level
+from config import Config, Level
 from store.mentions import Mention
 
 
@@ -113,6 +113,8 @@ class IncidentOut(BaseModel):
     url: str
     source: str
     unit: str | None
+    unit_name: str | None
+    source_name: str
     level: int
     level_name: str
     stage: str
@@ -128,13 +130,17 @@ class IncidentOut(BaseModel):
     mention_count: int
 
     @classmethod
-    def of(cls, i: Incident, *, now: datetime) -> IncidentOut:
+    def of(cls, i: Incident, *, now: datetime, config: Config) -> IncidentOut:
+        units = {u.id: u.name for u in config.units}
+        sources = {s.id: s.name for s in config.sources}
         return cls(
             id=i.id,
             title=i.title,
             url=i.url,
             source=i.source,
             unit=i.unit,
+            unit_name=units.get(i.unit, i.unit) if i.unit else None,
+            source_name=sources.get(i.source, i.source),
             level=i.level,
             level_name=Level(i.level).zh,
             stage=i.stage,

@@ -167,6 +167,10 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not args.verbose:
+        # Every job run and every sent message at INFO drowns what an operator needs to read.
+        for noisy in ("apscheduler", "apprise", "scrapy", "twisted", "py.warnings"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         code: int = args.func(args)
         return code

@@ -128,7 +128,7 @@ def _deliver_one(
                         at=now,
                         actor="系统",
                         action="notified",
-                        detail=f"已通知 {delivery.recipient}（{channel}）",
+                        detail=f"已通知 {delivery.recipient.split(':', 1)[-1]}（{channel}）",
                     )
                 )
             return 1

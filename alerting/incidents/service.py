@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -15,6 +16,12 @@ from store.mentions import Mention
 from store.workflow.audit import record_audit
 
 SYSTEM = "系统"
+BEIJING = ZoneInfo("Asia/Shanghai")
+
+
+def beijing_time(at: datetime) -> str:
+    """How times read in the texts people see: Beijing time, to the minute."""
+    return at.astimezone(BEIJING).strftime("%m-%d %H:%M") + "（北京时间）"
 
 
 class IncidentError(Exception):
@@ -92,7 +99,7 @@ def open_or_attach(
         at=now,
         actor=SYSTEM,
         action="opened",
-        detail=f"研判：{Level(level).zh}舆情，须于 {incident.report_due_at.isoformat()} 前报告宣传部",
+        detail=f"研判：{Level(level).zh}舆情，须于 {beijing_time(incident.report_due_at)} 前报告宣传部",
     )
     session.flush()
     record_audit(
@@ -164,12 +171,15 @@ def get_incident(session: Session, *, incident_id: int) -> Incident | None:
 def list_incidents(
     session: Session, *, open_only: bool = False, unit: str | None = None, limit: int = 100
 ) -> list[Incident]:
-    query = select(Incident).order_by(Incident.report_due_at.desc(), Incident.id.desc()).limit(limit)
+    """Open incidents nearest deadline first (the duty board); all incidents newest first (history)."""
     if open_only:
-        query = query.where(Incident.stage != Stage.CLOSED.value)
+        query = select(Incident).where(Incident.stage != Stage.CLOSED.value)
+        query = query.order_by(Incident.report_due_at.asc(), Incident.id.asc())
+    else:
+        query = select(Incident).order_by(Incident.report_due_at.desc(), Incident.id.desc())
     if unit:
         query = query.where(Incident.unit == unit)
-    return list(session.scalars(query))
+    return list(session.scalars(query.limit(limit)))
 
 
 def acknowledge(session: Session, *, incident_id: int, actor: str, now: datetime) -> Incident:

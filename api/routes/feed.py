@@ -40,16 +40,20 @@ def _read_after(state: ApiState, after: int, limit: int = 100) -> list[tuple[int
                     "actor": entry.actor,
                     "detail": entry.detail,
                     "at": entry.at.isoformat(),
-                    "incident": IncidentOut.of(incident, now=now).model_dump(mode="json"),
+                    "incident": IncidentOut.of(incident, now=now, config=state.config).model_dump(mode="json"),
                 },
             )
             for entry, incident in rows
         ]
 
 
-def _latest_id(state: ApiState) -> int:
+def _start_id(state: ApiState, backlog: int) -> int:
+    """The id after which to start so that the last `backlog` entries are sent first."""
     with state.sessions() as session:
-        return int(session.scalar(select(func.max(TimelineEntry.id))) or 0)
+        if backlog == 0:
+            return int(session.scalar(select(func.max(TimelineEntry.id))) or 0)
+        ids = session.scalars(select(TimelineEntry.id).order_by(TimelineEntry.id.desc()).limit(backlog)).all()
+        return (min(ids) - 1) if ids else 0
 
 
 @router.get("", response_class=StreamingResponse)
@@ -58,10 +62,11 @@ async def feed(
     state: Annotated[ApiState, Depends(get_state)],
     last_event_id: Annotated[int | None, Header(alias="Last-Event-ID", ge=0)] = None,
     after: Annotated[int | None, Query(ge=0, description="start after this event id; default: from now")] = None,
+    backlog: Annotated[int, Query(ge=0, le=200, description="first send this many recent events")] = 0,
 ) -> StreamingResponse:
     start = last_event_id if last_event_id is not None else after
     if start is None:
-        start = await run_in_threadpool(_latest_id, state)
+        start = await run_in_threadpool(_start_id, state, backlog)
 
     async def events() -> AsyncIterator[str]:
         position = start

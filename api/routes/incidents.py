@@ -43,7 +43,7 @@ async def list_incidents(
         now = state.now()
         with state.sessions() as session:
             rows = service.list_incidents(session, open_only=open_only, unit=unit, limit=limit)
-            return [IncidentOut.of(i, now=now) for i in rows]
+            return [IncidentOut.of(i, now=now, config=state.config) for i in rows]
 
     return await run_in_threadpool(load)
 
@@ -57,7 +57,7 @@ def _detail(state: ApiState, incident_id: int) -> IncidentDetailOut:
         deliveries = session.scalars(
             select(Delivery).where(Delivery.incident_id == incident_id).order_by(Delivery.id)
         ).all()
-        base = IncidentOut.of(incident, now=now)
+        base = IncidentOut.of(incident, now=now, config=state.config)
         return IncidentDetailOut(
             **base.model_dump(),
             explanation=[line for line in incident.explanation.splitlines() if line],

@@ -43,7 +43,7 @@ function incidentCard(inc) {
   const cd = el("div");
   renderCountdown(cd, inc);
   countdowns.push([cd, inc]);
-  const meta = el("div", "meta", `单位：${inc.unit || "未归属"} · 来源：${inc.source} · 发现：${fmtTime(inc.discovered_at)} · 相关帖 ${inc.mention_count}`);
+  const meta = el("div", "meta", `单位：${inc.unit_name || "未归属"} · 来源：${inc.source_name} · 发现：${fmtTime(inc.discovered_at)} · 相关帖 ${inc.mention_count}`);
   card.append(head, cd, meta);
   return card;
 }
@@ -64,7 +64,7 @@ async function loadBoard() {
 
 function startFeed() {
   const feed = document.getElementById("feed");
-  const source = new EventSource("/api/v1/feed");
+  const source = new EventSource("/api/v1/feed?backlog=30");
   source.addEventListener("incident", (ev) => {
     const item = JSON.parse(ev.data);
     const li = el("li");

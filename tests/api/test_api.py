@@ -119,6 +119,10 @@ def test_incident_list_detail_acknowledge_report_close(client: TestClient) -> No
     assert len(incidents) == 2  # two major bullying posts, two incidents (no event grouping yet)
     incident = next(i for i in incidents if i["title"] == POSTS[0][1])
     assert incident["level_name"] == "重大" and incident["stage_name"] == "研判"
+    assert incident["unit_name"] == "城关第一中学" and incident["source_name"] == "百姓呼声（示例）"
+    open_list = client.get("/api/v1/incidents", params={"open_only": True}).json()
+    dues = [i["report_due_at"] for i in open_list]
+    assert dues == sorted(dues)  # the duty board shows the nearest deadline first
     assert 0 < incident["seconds_to_deadline"] <= 30 * 60
     detail = client.get(f"/api/v1/incidents/{incident['id']}").json()
     assert [t["action"] for t in detail["timeline"]] == ["discovered", "opened"]
@@ -189,6 +193,9 @@ def test_live_feed_pushes_new_timeline_entries(app: FastAPI) -> None:
                         events.append(json.loads(line[5:]))
                         break
                     assert time.monotonic() < deadline
+            # A dashboard opening now first gets the most recent events.
+            with http.stream("GET", "/api/v1/feed", params={"backlog": 2}) as stream:
+                recent = [json.loads(x[5:]) for x in _take_data(stream.iter_lines(), 2)]
             # Reconnecting after an id replays what came later, nothing before.
             with http.stream("GET", "/api/v1/feed", params={"after": 0}) as stream:
                 replay = [json.loads(x[5:]) for x in _take_data(stream.iter_lines(), 3)]
@@ -197,6 +204,7 @@ def test_live_feed_pushes_new_timeline_entries(app: FastAPI) -> None:
         thread.join(timeout=10)
     assert events and events[0]["action"] == "acknowledged" and events[0]["actor"] == "网评员小李"
     assert [e["action"] for e in replay] == ["discovered", "opened", "discovered"]
+    assert [e["action"] for e in recent] == ["opened", "acknowledged"]
 
 
 def _take_data(lines: Iterator[str], count: int) -> list[str]:
