@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from config import Config, Settings, load_config
 from store.mentions import MentionStore
 from store.workflow import make_engine, make_session_factory
+from store.workflow.migrate import upgrade
 
 CONTEXT_SETTING = "YUQING_CONTEXT"
 
@@ -49,9 +50,11 @@ def crawl_context(crawler: Crawler) -> CrawlContext:
         if isinstance(given, CrawlContext):
             context = given
         else:
+            # Started as plain `scrapy crawl`: nobody migrated the workflow database for us.
             settings = Settings()
             context = CrawlContext(
                 settings=settings, config=load_config(settings.config_dir, secrets_file=settings.secrets_file)
             )
+            upgrade(settings.workflow_url)
         _contexts[crawler] = context
     return context

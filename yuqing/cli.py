@@ -91,7 +91,7 @@ def cmd_analyse(args: argparse.Namespace) -> int:
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
-    from yuqing.db import upgrade
+    from store.workflow.migrate import upgrade
 
     settings = _settings(args)
     upgrade(settings.workflow_url)

@@ -14,7 +14,7 @@ from analysis.analyser import Analyser
 from config import Config, Settings, load_config
 from store.mentions import MentionStore
 from store.workflow import make_engine, make_session_factory
-from yuqing.db import upgrade
+from store.workflow.migrate import upgrade
 
 
 @dataclass

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
-from store.mentions.sqlite import SqliteMentionStore
 
 from analysis.analyser import Analyser
 from config import Config, load_config
 from store.mentions import Mention, NewMention
+from store.mentions.sqlite import SqliteMentionStore
 from store.workflow import make_engine, make_session_factory
-from yuqing.db import upgrade
+from store.workflow.migrate import upgrade
 
 REPO = Path(__file__).resolve().parents[2]
 

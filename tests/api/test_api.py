@@ -14,7 +14,6 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from store.mentions.sqlite import SqliteMentionStore
 
 from alerting.rules import run_rules
 from analysis.analyser import Analyser
@@ -22,8 +21,9 @@ from api.app import create_app
 from api.state import ApiState
 from config import load_config
 from store.mentions import NewMention
+from store.mentions.sqlite import SqliteMentionStore
 from store.workflow import make_engine, make_session_factory
-from yuqing.db import upgrade
+from store.workflow.migrate import upgrade
 
 REPO = Path(__file__).resolve().parents[2]
 POSTS = [

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from yuqing.demo.board import SampleBoard
 
 
@@ -231,3 +232,22 @@ def test_private_addresses_refused_unless_the_source_allows(tmp_path: Path, site
     assert "refused private or loopback address" in result.log
     failures = _health(tmp_path / "data")[0]
     assert failures == 1
+
+
+def test_plain_scrapy_crawl_works_from_the_project(tmp_path: Path, board: SampleBoard, make_config: Any) -> None:
+    """A normal Scrapy project: `scrapy crawl board -a source=ID` in crawlers/, on a data dir nobody set up."""
+    config_dir = make_config(tmp_path / "config", board_url=board.base_url)
+    env = {**os.environ, "YUQING_CONFIG_DIR": str(config_dir), "YUQING_DATA_DIR": str(tmp_path / "data")}
+    env.pop("YUQING_WORKFLOW_DB", None)
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "scrapy"), "crawl", "board", "-a", "source=demo-baixing"],
+        cwd=Path(__file__).resolve().parents[2] / "crawlers",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    with sqlite3.connect(tmp_path / "data" / "mentions.sqlite3") as conn:
+        assert conn.execute("SELECT COUNT(*) FROM mentions").fetchone()[0] == len(board.posts("baixing"))
+    assert _health(tmp_path / "data")[0] == 0  # the run's health was recorded, as a success

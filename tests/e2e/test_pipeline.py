@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from yuqing.demo.board import SampleBoard
 
 REPO = Path(__file__).resolve().parents[2]

@@ -11,7 +11,7 @@ from alerting.incidents.models import Incident, TimelineEntry
 from store.workflow import make_engine, make_session_factory
 from store.workflow.audit import AuditEntry, record_audit
 from store.workflow.cursors import read_cursor, write_cursor
-from yuqing.db import upgrade
+from store.workflow.migrate import upgrade
 from yuqing.models import metadata
 
 

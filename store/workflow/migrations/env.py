@@ -5,11 +5,11 @@ from __future__ import annotations
 from alembic import context
 
 from store.workflow.db import make_engine
-from yuqing.models import metadata
 
 config = context.config
+metadata = config.attributes.get("target_metadata")  # only autogenerate needs it
 url = config.get_main_option("sqlalchemy.url")
-assert url, "sqlalchemy.url must be set by yuqing.db.alembic_config"
+assert url, "sqlalchemy.url must be set by store.workflow.migrate.alembic_config"
 
 engine = make_engine(url)
 with engine.connect() as connection:
