@@ -175,3 +175,15 @@ def test_check_config_cli_reports_and_fails(example_config_copy: Path, capsys: p
     assert main(["check-config", "--config", str(example_config_copy)]) == 2
     err = capsys.readouterr().err
     assert "sources.yaml: sources[0].unit: unknown unit 'nowhere'" in err
+
+
+def test_run_refuses_to_start_on_bad_configuration(
+    example_config_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from yuqing.cli import main
+
+    _edit(example_config_copy / "schemes.yaml", "severity: 重大", "severity: 很大")
+    data = tmp_path / "data"
+    assert main(["run", "--no-api", "--config", str(example_config_copy), "--data", str(data)]) == 2
+    assert "schemes.yaml: schemes[0].severity" in capsys.readouterr().err
+    assert not data.exists()  # nothing started half-way: no store, no database
