@@ -6,7 +6,6 @@ from scrapy import Spider
 from scrapy.crawler import Crawler
 
 from crawlers.context import CrawlContext, crawl_context
-from crawlers.items import PostItem
 from store.mentions import NewMention
 
 BATCH = 20
@@ -22,23 +21,8 @@ class MentionStorePipeline:
     def from_crawler(cls, crawler: Crawler) -> MentionStorePipeline:
         return cls(crawler, crawl_context(crawler))
 
-    def process_item(self, item: PostItem, spider: Spider) -> PostItem:
-        for warning in item.warnings:
-            spider.logger.warning("%s: %s", item.url, warning)
-        self.buffer.append(
-            NewMention(
-                source=item.source,
-                post_id=item.post_id,
-                url=item.url,
-                title=item.title,
-                content=item.content,
-                author=item.author,
-                published_at=item.published_at,
-                reply_count=item.reply_count,
-                view_count=item.view_count,
-                unit=item.unit,
-            )
-        )
+    def process_item(self, item: NewMention, spider: Spider) -> NewMention:
+        self.buffer.append(item)
         if len(self.buffer) >= BATCH:
             self.flush()
         return item

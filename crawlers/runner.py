@@ -12,8 +12,8 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings as ScrapySettings
 
 from crawlers.context import CONTEXT_SETTING, CrawlContext
-from crawlers.items import PostItem
 from crawlers.spiders.board import BoardSpider
+from store.mentions import NewMention
 
 
 def scrapy_settings(context: CrawlContext, **overrides: Any) -> ScrapySettings:
@@ -33,7 +33,7 @@ def run_crawl(context: CrawlContext, source_id: str, *, jsonl: Path | None = Non
     crawler = process.create_crawler(BoardSpider)
     out = jsonl.open("w", encoding="utf-8") if jsonl else None
 
-    def item_scraped(item: PostItem, spider: Spider) -> None:
+    def item_scraped(item: NewMention, spider: Spider) -> None:
         if out is not None:
             record = asdict(item)
             record["published_at"] = item.published_at.isoformat() if item.published_at else None

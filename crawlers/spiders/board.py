@@ -18,9 +18,8 @@ from twisted.python.failure import Failure
 
 from config import Source
 from crawlers.context import CrawlContext, crawl_context
-from crawlers.items import PostItem
 from crawlers.timeparse import parse_post_time
-from store.mentions import mention_id
+from store.mentions import NewMention, mention_id
 
 _NUMBER = re.compile(r"\d+")
 # Text of an element without its scripts and styles, which boards often inline inside posts.
@@ -127,7 +126,7 @@ class BoardSpider(scrapy.Spider):
 
     def parse_thread(
         self, response: Response, post_id: str, list_title: str | None, list_time: str | None
-    ) -> Iterator[PostItem]:
+    ) -> Iterator[NewMention]:
         text_response = self._decoded(response)
         if text_response is None:
             return
@@ -147,7 +146,9 @@ class BoardSpider(scrapy.Spider):
         published_at = parse_post_time(time_text, tz=self.source.timezone)
         if time_text and published_at is None:
             warnings.append(f"unreadable time {time_text!r}")
-        yield PostItem(
+        for warning in warnings:
+            self.logger.warning("%s: kept with what did parse: %s", response.url, warning)
+        yield NewMention(
             source=self.source.id,
             post_id=post_id,
             url=response.url,
@@ -158,7 +159,6 @@ class BoardSpider(scrapy.Spider):
             reply_count=_count(_first_text(text_response, selectors.reply_count)),
             view_count=_count(_first_text(text_response, selectors.view_count)),
             unit=self.source.unit,
-            warnings=warnings,
         )
 
 
