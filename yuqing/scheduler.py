@@ -6,8 +6,12 @@ must survive a restart — mentions, incidents, deadlines, the outbox — lives 
 
 from __future__ import annotations
 
+import functools
 import logging
+import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -25,8 +29,30 @@ class Pipeline:
         self.scheduler = BackgroundScheduler(
             timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60}
         )
+        self._stopping = threading.Event()
+        self._running = 0
+        self._idle = threading.Condition()
+
+    def _job(self, work: Callable[..., None]) -> Callable[..., None]:
+        """Count running jobs, so stop() can let them finish before the scheduler shuts down."""
+
+        @functools.wraps(work)
+        def run(*args: Any) -> None:
+            with self._idle:
+                self._running += 1
+            try:
+                work(*args)
+            finally:
+                with self._idle:
+                    self._running -= 1
+                    self._idle.notify_all()
+
+        return run
 
     def _poke(self, job_id: str) -> None:
+        # Never call into the scheduler while it stops: its shutdown holds the lock get_job needs.
+        if self._stopping.is_set():
+            return
         job = self.scheduler.get_job(job_id)
         if job is not None:
             job.modify(next_run_time=datetime.now(UTC))
@@ -48,7 +74,7 @@ class Pipeline:
         for source in self.services.config.sources:
             if source.enabled:
                 self.scheduler.add_job(
-                    self._crawl,
+                    self._job(self._crawl),
                     "interval",
                     seconds=source.interval_seconds,
                     args=[source.id],
@@ -56,14 +82,14 @@ class Pipeline:
                     next_run_time=now,
                 )
         self.scheduler.add_job(
-            self._analyse,
+            self._job(self._analyse),
             "interval",
             seconds=settings.analysis_interval_seconds,
             id="analysis",
             next_run_time=now,
         )
         self.scheduler.add_job(
-            self._alert,
+            self._job(self._alert),
             "interval",
             seconds=settings.alerting_interval_seconds,
             id="alerting",
@@ -73,5 +99,13 @@ class Pipeline:
         log.info("scheduler started with %d jobs", len(self.scheduler.get_jobs()))
 
     def stop(self) -> None:
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=True)
+        """Let running jobs finish (a crawl is bounded by its timeout), then stop. Nothing is lost either way:
+        all progress is in the stores."""
+        if not self.scheduler.running:
+            return
+        self._stopping.set()
+        self.scheduler.pause()
+        with self._idle:
+            self._idle.wait_for(lambda: self._running == 0, timeout=self.services.settings.crawl_timeout_seconds + 30)
+        self.scheduler.shutdown(wait=False)
+        log.info("scheduler stopped")

@@ -81,6 +81,12 @@ class Service:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout=10)
 
+    def terminate(self, timeout: float) -> int:
+        """SIGTERM to the service alone (as systemd or docker stop do); returns its exit code."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=timeout)
+
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
@@ -166,6 +172,13 @@ def test_post_to_notification_end_to_end(service: Service, board: SampleBoard, r
     health = _query(_workflow_db(service), "SELECT source, consecutive_failures, last_success_at FROM source_health")
     assert {h[0] for h in health} == {"demo-baixing", "demo-tousu"}
     assert all(h[1] == 0 and h[2] for h in health)
+
+    # A stop request while crawls run (every 5 s) lets them finish and exits cleanly.
+    board.add_post("baixing", *ORDINARY)
+    time.sleep(5)
+    started = time.monotonic()
+    assert service.terminate(timeout=60) == 0, service.log.read_text()[-3000:]
+    print(f"graceful stop took {time.monotonic() - started:.1f}s")
 
 
 def test_crash_and_restart_lose_nothing_and_double_nothing(service: Service, board: SampleBoard, receiver: Any) -> None:
