@@ -110,7 +110,7 @@ def main() -> int:
             time.sleep((n * 3.7) % args.interval)  # spread posts over the crawl cycle
     finally:
         service.terminate()
-        service.wait(timeout=30)
+        service.wait(timeout=120)
         board.stop()
         server.shutdown()
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from yuqing.demo.board import SampleBoard
 
@@ -42,12 +43,18 @@ def board() -> Iterator[SampleBoard]:
 class Service:
     """`yuqing run --no-api` in its own process group, so a crash can take its crawl children with it."""
 
-    def __init__(self, config_dir: Path, data_dir: Path, log: Path) -> None:
+    def __init__(self, config_dir: Path, data_dir: Path, log: Path, workflow_url: str) -> None:
         self.config_dir, self.data_dir, self.log = config_dir, data_dir, log
+        self.workflow_url = workflow_url
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        env = {**os.environ, "YUQING_ANALYSIS_INTERVAL_SECONDS": "1", "YUQING_ALERTING_INTERVAL_SECONDS": "1"}
+        env = {
+            **os.environ,
+            "YUQING_ANALYSIS_INTERVAL_SECONDS": "1",
+            "YUQING_ALERTING_INTERVAL_SECONDS": "1",
+            "YUQING_WORKFLOW_DB": self.workflow_url,
+        }
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
                 [
@@ -92,9 +99,12 @@ class Service:
 
 
 @pytest.fixture
-def service(tmp_path: Path, board: SampleBoard, receiver: Any, make_config: Any) -> Iterator[Service]:
+def service(
+    tmp_path: Path, board: SampleBoard, receiver: Any, make_config: Any, workflow_url: str
+) -> Iterator[Service]:
+    """Run with the workflow store on SQLite and on the real PostgreSQL server."""
     config_dir = make_config(tmp_path / "config", board_url=board.base_url, receiver=receiver, interval=5)
-    svc = Service(config_dir, tmp_path / "data", tmp_path / "service.log")
+    svc = Service(config_dir, tmp_path / "data", tmp_path / "service.log", workflow_url)
     yield svc
     svc.stop()
 
@@ -124,8 +134,13 @@ def _mentions_db(service: Service) -> Path:
     return service.data_dir / "mentions.sqlite3"
 
 
-def _workflow_db(service: Service) -> Path:
-    return service.data_dir / "workflow.sqlite3"
+def _workflow(service: Service, sql: str, **params: object) -> list[tuple[Any, ...]]:
+    engine = create_engine(service.workflow_url)
+    try:
+        with engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(text(sql), params)]
+    finally:
+        engine.dispose()
 
 
 def _seed_crawled(service: Service, board: SampleBoard) -> bool:
@@ -161,15 +176,13 @@ def test_post_to_notification_end_to_end(service: Service, board: SampleBoard, r
     }
     assert all("【重大舆情】城关第一中学" in m["title"] and "剩余" in m["message"] for m in alerts)
     assert len(receiver.messages) - already == SCHOOL_RECIPIENTS
-    [(discovered, due, level, unit)] = _query(
-        _workflow_db(service),
-        "SELECT discovered_at, report_due_at, level, unit FROM incidents WHERE title = ?",
-        BULLYING[0],
+    [(discovered, due, level, unit)] = _workflow(
+        service, "SELECT discovered_at, report_due_at, level, unit FROM incidents WHERE title = :t", t=BULLYING[0]
     )
     gap = datetime.fromisoformat(str(due)) - datetime.fromisoformat(str(discovered))
     assert gap.total_seconds() == 30 * 60
     assert (level, unit) == (3, "school-no1")
-    health = _query(_workflow_db(service), "SELECT source, consecutive_failures, last_success_at FROM source_health")
+    health = _workflow(service, "SELECT source, consecutive_failures, last_success_at FROM source_health")
     assert {h[0] for h in health} == {"demo-baixing", "demo-tousu"}
     assert all(h[1] == 0 and h[2] for h in health)
 
@@ -186,7 +199,7 @@ def test_crash_and_restart_lose_nothing_and_double_nothing(service: Service, boa
     _wait(lambda: _seed_crawled(service, board), 90, "the seed posts to be crawled", service)
     board.add_post("baixing", *BULLYING)
     _wait(lambda: len(_alerts_for(receiver, BULLYING[0])) >= SCHOOL_RECIPIENTS, 90, "the first alert", service)
-    [(first_due,)] = _query(_workflow_db(service), "SELECT report_due_at FROM incidents WHERE title = ?", BULLYING[0])
+    [(first_due,)] = _workflow(service, "SELECT report_due_at FROM incidents WHERE title = :t", t=BULLYING[0])
 
     # New posts arrive, and the machine dies while the service is picking them up: right after the crawl
     # stored the food-safety post, before analysis and alerting have dealt with it.
@@ -214,7 +227,7 @@ def test_crash_and_restart_lose_nothing_and_double_nothing(service: Service, boa
     mentions = _query(_mentions_db(service), "SELECT source, post_id FROM mentions")
     board_posts = {(f"demo-{name}", str(p.id)) for name in SampleBoard.BOARDS for p in board.posts(name)}
     assert Counter(mentions) == Counter(board_posts), "every board post stored exactly once"
-    incidents = _query(_workflow_db(service), "SELECT title, report_due_at FROM incidents")
+    incidents = _workflow(service, "SELECT title, report_due_at FROM incidents")
     titles = Counter(t for t, _ in incidents)
     assert titles[BULLYING[0]] == 1 and titles[FOOD[0]] == 1
     assert dict(incidents)[BULLYING[0]] == first_due, "the deadline survived the restart unchanged"
