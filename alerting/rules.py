@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from alerting.delivery.recipients import recipients_for
-from alerting.delivery.templates import alert_message
-from alerting.incidents.service import open_or_attach, queue_notifications
+from alerting.clock import fire_due_steps, plan_incident
+from alerting.incidents.service import open_or_attach
+from alerting.playbooks import Playbooks
 from config import Config
 from store.mentions import MentionStore
 from store.workflow.cursors import read_cursor, write_cursor
@@ -23,6 +23,7 @@ def run_rules(
     store: MentionStore,
     sessions: sessionmaker[Session],
     config: Config,
+    playbooks: Playbooks,
     *,
     base_url: str,
     now: datetime,
@@ -30,7 +31,6 @@ def run_rules(
 ) -> int:
     """Returns how many incidents were opened. Re-running over the same mentions opens nothing twice."""
     opened = 0
-    window = timedelta(minutes=config.alerting.report_window_minutes)
     threshold = int(config.alerting.incident_level)
     while True:
         with sessions.begin() as session:
@@ -42,19 +42,14 @@ def run_rules(
                 analysis = mention.analysis
                 if analysis is None or analysis.level < threshold:
                     continue
+                playbook = playbooks.for_level(analysis.level) or playbooks.ordered[0]
+                window = timedelta(minutes=playbook.report_window_minutes)
                 incident, created = open_or_attach(session, mention=mention, report_window=window, now=now)
                 if created:
                     opened += 1
-                    title, body = alert_message(config, incident, base_url=base_url, now=now)
-                    queue_notifications(
-                        session,
-                        incident=incident,
-                        kind="alert",
-                        recipients=recipients_for(config, unit_id=incident.unit, level=incident.level),
-                        title=title,
-                        body=body,
-                        now=now,
-                    )
+                    plan_incident(session, incident=incident, playbook=playbook)
+                    # The first alert is the clock's 0-minute step: sent in this very transaction.
+                    fire_due_steps(session, config=config, base_url=base_url, now=now, incident_id=incident.id)
                     log.info("incident %s opened for %s (level %s)", incident.id, mention.id, analysis.level)
             last = mentions[-1].analysis_seq
             assert last is not None

@@ -155,7 +155,6 @@ class Channel(Strict):
 
 class AlertingRules(Strict):
     incident_level: LevelField = Field(default=Level.MAJOR, description="open an incident at or above this")
-    report_window_minutes: int = Field(default=30, ge=1, le=24 * 60)
     delivery_attempts: int = Field(default=3, ge=1, le=20)
     delivery_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
 

@@ -15,6 +15,7 @@ class Settings(BaseSettings):
     config_dir: Path = Field(default=Path("config/example"), description="directory of YAML configuration")
     data_dir: Path = Field(default=Path("data"), description="where the embedded stores keep their files")
     secrets_file: Path | None = None
+    playbooks_dir: Path | None = Field(default=None, description="playbook YAML files; default: the shipped ones")
     workflow_db: str | None = Field(
         default=None, description="SQLAlchemy URL; default sqlite:///<data_dir>/workflow.sqlite3"
     )

@@ -8,7 +8,7 @@ import sys
 from dataclasses import dataclass
 from datetime import datetime
 
-from alerting.deadlines import check_deadlines
+from alerting.clock import clock_tick
 from alerting.delivery.sender import deliver_pending
 from alerting.rules import run_rules
 from analysis.job import analyse_pending
@@ -83,12 +83,14 @@ def analysis_tick(services: Services) -> int:
 def alerting_tick(services: Services) -> dict[str, int]:
     """Rules, then the clock, then the outbox: a new incident's alert goes out in the same tick."""
     base_url = services.settings.base_url
-    opened = run_rules(services.mentions, services.sessions, services.config, base_url=base_url, now=utcnow())
-    breached = check_deadlines(services.sessions, services.config, base_url=base_url, now=utcnow())
+    opened = run_rules(
+        services.mentions, services.sessions, services.config, services.playbooks, base_url=base_url, now=utcnow()
+    )
+    fired = clock_tick(services.sessions, services.config, base_url=base_url, now=utcnow())
     sent = deliver_pending(
         services.sessions,
         services.sender,
         max_attempts=services.config.alerting.delivery_attempts,
         now=utcnow(),
     )
-    return {"opened": opened, "breached": breached, "sent": sent}
+    return {"opened": opened, "clock_steps": fired, "sent": sent}

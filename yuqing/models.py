@@ -1,7 +1,7 @@
 """Every workflow table, imported in one place so migrations and tests see the whole schema."""
 
 from alerting.delivery.models import Delivery, DeliveryAttempt
-from alerting.incidents.models import Incident, IncidentMention, TimelineEntry
+from alerting.incidents.models import ClockStepRow, Incident, IncidentMention, IncidentTask, TimelineEntry
 from crawlers.health import CrawlRun, SourceHealth
 from store.workflow.audit import AuditEntry
 from store.workflow.cursors import Cursor
@@ -11,12 +11,14 @@ metadata = Base.metadata
 
 __all__ = [
     "AuditEntry",
+    "ClockStepRow",
     "CrawlRun",
     "Cursor",
     "Delivery",
     "DeliveryAttempt",
     "Incident",
     "IncidentMention",
+    "IncidentTask",
     "SourceHealth",
     "TimelineEntry",
     "metadata",

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerting.delivery.sender import AppriseSender, ChannelSender
+from alerting.playbooks import Playbooks, load_playbooks
 from analysis.analyser import Analyser
 from config import Config, Settings, load_config
 from store.mentions import MentionStore
@@ -21,15 +22,17 @@ from store.workflow.migrate import upgrade
 class Services:
     settings: Settings
     config: Config
+    playbooks: Playbooks
 
     @classmethod
     def load(cls, settings: Settings, *, migrate: bool = True) -> Services:
         """Validate the whole configuration before anything starts: nothing starts half-way."""
         config = load_config(settings.config_dir, secrets_file=settings.secrets_file)
+        playbooks = load_playbooks(settings.playbooks_dir)
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         if migrate:
             upgrade(settings.workflow_url)
-        return cls(settings=settings, config=config)
+        return cls(settings=settings, config=config, playbooks=playbooks)
 
     @cached_property
     def mentions(self) -> MentionStore:

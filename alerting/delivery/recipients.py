@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from config import Config, Level, Unit
+from config import Config, Unit
 
 
 @dataclass(frozen=True)
@@ -25,20 +25,35 @@ def _contacts(unit: Unit, roles: set[str] | None = None) -> list[Recipient]:
     ]
 
 
-def recipients_for(config: Config, *, unit_id: str | None, level: int) -> list[Recipient]:
+def _ancestors(units: dict[str, Unit], unit: Unit) -> list[Unit]:
+    chain: list[Unit] = []
+    parent_id = unit.parent
+    while parent_id and parent_id in units and units[parent_id] not in chain:
+        chain.append(units[parent_id])
+        parent_id = units[parent_id].parent
+    return chain
+
+
+SUPERIOR_ROLES = {"secretary", "propaganda", "duty_officer"}
+
+
+def recipients_for_audience(config: Config, *, unit_id: str | None, audience: list[str]) -> list[Recipient]:
+    """The people a clock step reaches: roles of the incident's unit, `superior` (the parent unit's duty,
+    secretary and propaganda contacts), `superiors` (every unit up the chain)."""
     units = {u.id: u for u in config.units}
-    chosen: list[Recipient] = []
     unit = units.get(unit_id) if unit_id else None
+    chosen: list[Recipient] = []
     if unit is not None:
-        chosen.extend(_contacts(unit))
-        # Superiors get what is major: walk up the chain, their secretaries and propaganda contacts.
-        parent_id = unit.parent
-        while level >= Level.MAJOR and parent_id and parent_id in units:
-            parent = units[parent_id]
-            chosen.extend(_contacts(parent, {"secretary", "propaganda", "duty_officer"}))
-            parent_id = parent.parent
+        roles = {a for a in audience if a not in {"superior", "superiors"}}
+        chosen.extend(_contacts(unit, roles))
+        chain = _ancestors(units, unit)
+        if "superiors" in audience:
+            for parent in chain:
+                chosen.extend(_contacts(parent, SUPERIOR_ROLES))
+        elif "superior" in audience and chain:
+            chosen.extend(_contacts(chain[0], SUPERIOR_ROLES))
     if not chosen:
-        # An unattributed case goes to the top of the tree rather than to nobody.
+        # An unattributed case, or a unit with nobody on duty, goes to the top of the tree rather than to nobody.
         for top in (u for u in config.units if u.parent is None):
             chosen.extend(_contacts(top))
     seen: set[str] = set()

@@ -60,3 +60,20 @@ def breach_message(config: Config, incident: Incident, *, base_url: str) -> tupl
         ]
     )
     return title, body
+
+
+def step_message(config: Config, incident: Incident, *, kind: str, base_url: str, now: datetime) -> tuple[str, str]:
+    """The text of a clock step: the first alert, a reminder, an escalation or the breach notice."""
+    if kind == "breach":
+        return breach_message(config, incident, base_url=base_url)
+    title, body = alert_message(config, incident, base_url=base_url, now=now)
+    if kind == "reminder":
+        left = max((incident.report_due_at - now).total_seconds() / 60, 0)
+        return f"【提醒：距报告时限剩余{left:.0f}分钟】" + title.split("】", 1)[-1], "尚未记录向宣传部的报告。\n" + body
+    if kind == "escalation":
+        waited = (now - incident.discovered_at).total_seconds() / 60
+        return (
+            f"【升级：{waited:.0f}分钟未确认】" + title.split("】", 1)[-1],
+            f"该{Level(incident.level).zh}舆情发现已 {waited:.0f} 分钟，值班人员尚未确认，请督促处置。\n" + body,
+        )
+    return title, body

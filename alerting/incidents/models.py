@@ -48,6 +48,7 @@ class Incident(Base):
     breached_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     mention_count: Mapped[int] = mapped_column(Integer, default=1)
+    playbook: Mapped[str] = mapped_column(String(100), default="major", server_default="major")
 
     mentions: Mapped[list[IncidentMention]] = relationship(back_populates="incident", cascade="all, delete-orphan")
     timeline: Mapped[list[TimelineEntry]] = relationship(
@@ -80,3 +81,38 @@ class TimelineEntry(Base):
     detail: Mapped[str] = mapped_column(Text, default="")
 
     incident: Mapped[Incident] = relationship(back_populates="timeline")
+
+
+class ClockStepRow(Base):
+    """One step of an incident's clock, due at a stored time: a restart loses none and fires none twice."""
+
+    __tablename__ = "incident_clock"
+    __table_args__ = (UniqueConstraint("incident_id", "step"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    step: Mapped[str] = mapped_column(String(50))  # e.g. reminder@10
+    kind: Mapped[str] = mapped_column(String(20))
+    audience: Mapped[str] = mapped_column(String(200))  # comma-separated
+    unless: Mapped[str | None] = mapped_column(String(20))
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    fired_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    outcome: Mapped[str | None] = mapped_column(String(50))  # sent, skipped: acknowledged, ...
+
+    incident: Mapped[Incident] = relationship()
+
+
+class IncidentTask(Base):
+    """A checklist task of a playbook stage, with its deadline and who did it."""
+
+    __tablename__ = "incident_tasks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    stage: Mapped[str] = mapped_column(String(20))
+    position: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(500))
+    role: Mapped[str] = mapped_column(String(30))
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    done_by: Mapped[str | None] = mapped_column(String(100))

@@ -96,7 +96,7 @@ async function loadIncident() {
   const deliveries = document.getElementById("deliveries");
   deliveries.replaceChildren(...inc.deliveries.map((d) =>
     el("li", d.status === "failed" ? "error" : null,
-      `${d.kind === "breach" ? "超时通知" : "预警通知"} → ${d.recipient}：${{pending: "待发送", sent: "已送达", failed: "失败"}[d.status]}` +
+      `${{alert: "预警通知", reminder: "提醒", escalation: "升级通知", breach: "超时通知"}[d.kind.split("@")[0]] || d.kind} → ${d.recipient}：${{pending: "待发送", sent: "已送达", failed: "失败"}[d.status]}` +
       (d.sent_channel ? `（${d.sent_channel}）` : "") + (d.last_error ? ` ${d.last_error}` : ""))));
   document.getElementById("report-form").hidden = Boolean(inc.reported_at);
   document.getElementById("ack").hidden = Boolean(inc.acknowledged_at);

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from alerting.playbooks import Playbooks, load_playbooks
 from analysis.analyser import Analyser
 from config import Config, load_config
 from store.mentions import Mention, NewMention
@@ -26,6 +27,7 @@ class World:
     store: SqliteMentionStore
     sessions: sessionmaker[Session]
     analyser: Analyser
+    playbooks: Playbooks
 
     def post(self, post_id: str, title: str, content: str, *, unit: str | None = "county") -> Mention:
         """Store a post and analyse it, as crawler and analysis job would."""
@@ -55,7 +57,7 @@ def world(tmp_path: Path, workflow_url: str) -> Iterator[World]:
     upgrade(workflow_url)
     engine = make_engine(workflow_url)
     store = SqliteMentionStore(tmp_path / "mentions.sqlite3")
-    yield World(config, store, make_session_factory(engine), Analyser(config))
+    yield World(config, store, make_session_factory(engine), Analyser(config), load_playbooks())
     store.close()
     engine.dispose()
 

@@ -39,7 +39,7 @@ class ScriptedSender:
 def _one_delivery(world: World, channels: str) -> tuple[int, datetime]:
     mention = world.post("1", *BULLYING)
     now = mention.discovered_at
-    run_rules(world.store, world.sessions, world.config, base_url="http://yq", now=now)
+    run_rules(world.store, world.sessions, world.config, world.playbooks, base_url="http://yq", now=now)
     with world.sessions.begin() as session:
         deliveries = session.scalars(select(Delivery).order_by(Delivery.id)).all()
         for extra in deliveries[1:]:

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 from typing import Any as World  # the `world` fixture from conftest.py
 
 from sqlalchemy import func, select
 
-from alerting.deadlines import check_deadlines
+from alerting.clock import clock_tick
 from alerting.delivery.models import Delivery
 from alerting.incidents import service
-from alerting.incidents.models import Incident, Stage, TimelineEntry
+from alerting.incidents.models import ClockStepRow, Incident, IncidentTask, Stage, TimelineEntry
 from alerting.rules import run_rules
 from config import Level
+from store.workflow import make_engine, make_session_factory
 
 BULLYING = (
     "城关第一中学学生被殴打住院",
@@ -25,9 +27,9 @@ def test_major_case_opens_one_incident_with_30_minute_deadline(world: World) -> 
     major = world.post("1", *BULLYING)
     world.post("2", *FEES)  # 较大: below the incident level
     now = major.discovered_at + timedelta(seconds=5)
-    assert run_rules(world.store, world.sessions, world.config, base_url="http://yq", now=now) == 1
+    assert run_rules(world.store, world.sessions, world.config, world.playbooks, base_url="http://yq", now=now) == 1
     # Running again over the same analyses opens nothing and queues nothing more.
-    assert run_rules(world.store, world.sessions, world.config, base_url="http://yq", now=now) == 0
+    assert run_rules(world.store, world.sessions, world.config, world.playbooks, base_url="http://yq", now=now) == 0
     with world.sessions() as session:
         incidents = session.scalars(select(Incident)).all()
         assert len(incidents) == 1
@@ -37,7 +39,7 @@ def test_major_case_opens_one_incident_with_30_minute_deadline(world: World) -> 
         assert incident.stage == Stage.ANALYSE
         assert incident.discovered_at == major.discovered_at
         assert incident.report_due_at == major.discovered_at + timedelta(minutes=30)
-        recipients = set(session.scalars(select(Delivery.recipient).where(Delivery.kind == "alert")))
+        recipients = set(session.scalars(select(Delivery.recipient).where(Delivery.kind == "alert@0")))
         # The school's secretary, and — for a major case — the superiors up the chain.
         assert recipients == {
             "school-no1:一中党支部书记",
@@ -60,30 +62,115 @@ def test_repost_of_same_event_attaches(world: World) -> None:
         assert mention is not None and mention.analysis is not None
         analysis = mention.analysis
         world.store.save_analysis([(mention.id, type(analysis)(**{**analysis.__dict__, "event_id": "ev-1"}))])
-    run_rules(world.store, world.sessions, world.config, base_url="http://yq", now=first.discovered_at)
+    run_rules(world.store, world.sessions, world.config, world.playbooks, base_url="http://yq", now=first.discovered_at)
     with world.sessions() as session:
         incident = session.scalars(select(Incident)).one()
         assert incident.mention_count == 2
         assert session.scalar(select(func.count(Delivery.id))) == 5  # one alert per recipient, not per copy
 
 
-def test_deadline_breach_recorded_and_notified_once(world: World) -> None:
+def _run_clock(world: World, start: datetime, minutes: range, sessions: Any = None) -> dict[int, int]:
+    """Tick once a minute like the scheduler does; returns {minute: steps sent} for minutes that sent any."""
+    fired = {}
+    for minute in minutes:
+        sent = clock_tick(
+            sessions or world.sessions, world.config, base_url="http://yq", now=start + timedelta(minutes=minute)
+        )
+        if sent:
+            fired[minute] = sent
+    return fired
+
+
+def _deliveries_by_step(world: World) -> dict[str, set[str]]:
+    with world.sessions() as session:
+        rows = session.execute(select(Delivery.kind, Delivery.recipient)).all()
+    out: dict[str, set[str]] = {}
+    for kind, recipient in rows:
+        out.setdefault(kind, set()).add(recipient)
+    return out
+
+
+def test_clock_fires_every_step_at_its_minute_once(world: World) -> None:
     mention = world.post("1", *BULLYING)
-    run_rules(world.store, world.sessions, world.config, base_url="http://yq", now=mention.discovered_at)
-    due = mention.discovered_at + timedelta(minutes=30)
-    assert check_deadlines(world.sessions, world.config, base_url="http://yq", now=due - timedelta(seconds=1)) == 0
-    assert check_deadlines(world.sessions, world.config, base_url="http://yq", now=due) == 1
-    assert check_deadlines(world.sessions, world.config, base_url="http://yq", now=due + timedelta(minutes=5)) == 0
+    start = mention.discovered_at
+    run_rules(world.store, world.sessions, world.config, world.playbooks, base_url="http://yq", now=start)
+    fired = _run_clock(world, start, range(0, 61))
+    # major.yaml: escalation@5, reminder@10, escalation@15, reminder@20, reminder@25, breach@30.
+    assert fired == {5: 1, 10: 1, 15: 1, 20: 1, 25: 1, 30: 1}
+    steps = _deliveries_by_step(world)
+    assert steps["escalation@5"] == {"school-no1:一中党支部书记"}
+    assert steps["escalation@15"] == {"county-edu:教育局值班员", "county-edu:教育局党委书记"}
+    assert steps["reminder@10"] == {"school-no1:一中党支部书记"}  # the school has no duty officer of its own
+    assert steps["breach@30"] == steps["alert@0"]
     with world.sessions() as session:
         incident = session.scalars(select(Incident)).one()
-        assert incident.breached_at == due
-        assert session.scalar(select(func.count(Delivery.id)).where(Delivery.kind == "breach")) == 5
+        assert incident.breached_at == start + timedelta(minutes=30)
         assert session.scalar(select(func.count(TimelineEntry.id)).where(TimelineEntry.action == "breach")) == 1
+        outcomes = dict(session.execute(select(ClockStepRow.step, ClockStepRow.outcome)).all())
+        assert set(outcomes.values()) == {"sent"}
+        tasks = session.scalars(select(IncidentTask).order_by(IncidentTask.id)).all()
+        assert [t.stage for t in tasks][:2] == ["monitor", "monitor"] and len(tasks) == 10
+        report_task = next(t for t in tasks if t.stage == "report")
+        assert report_task.due_at == incident.report_due_at
+
+
+def test_acknowledging_and_reporting_silence_the_clock(world: World) -> None:
+    mention = world.post("1", *BULLYING)
+    start = mention.discovered_at
+    run_rules(world.store, world.sessions, world.config, world.playbooks, base_url="http://yq", now=start)
+    fired = _run_clock(world, start, range(0, 3))
+    with world.sessions.begin() as session:
+        incident_id = session.scalars(select(Incident.id)).one()
+        service.acknowledge(session, incident_id=incident_id, actor="值班员", now=start + timedelta(minutes=3))
+    fired |= _run_clock(world, start, range(3, 12))
+    with world.sessions.begin() as session:
+        service.record_report(
+            session,
+            incident_id=incident_id,
+            actor="王书记",
+            reported_to="县委宣传部",
+            channel="电话",
+            summary="已报告",
+            now=start + timedelta(minutes=12),
+        )
+    fired |= _run_clock(world, start, range(12, 90))
+    assert fired == {10: 1}  # only the 10-minute reminder: acknowledged by 5, reported by 20
+    with world.sessions() as session:
+        outcomes = dict(session.execute(select(ClockStepRow.step, ClockStepRow.outcome)).all())
+        incident = session.get(Incident, incident_id)
+        assert incident is not None and incident.breached_at is None
+    assert outcomes == {
+        "alert@0": "sent",
+        "escalation@5": "skipped: acknowledged",
+        "reminder@10": "sent",
+        "escalation@15": "skipped: acknowledged",
+        "reminder@20": "skipped: reported",
+        "reminder@25": "skipped: reported",
+        "breach@30": "skipped: reported",
+    }
+
+
+def test_restart_mid_clock_loses_nothing_and_doubles_nothing(world: World, workflow_url: str) -> None:
+    mention = world.post("1", *BULLYING)
+    start = mention.discovered_at
+    run_rules(world.store, world.sessions, world.config, world.playbooks, base_url="http://yq", now=start)
+    before = _run_clock(world, start, range(0, 13))
+    # The process dies; a new one (new engine, new sessions) starts 9 minutes later and catches up at once.
+    restarted = make_session_factory(make_engine(workflow_url))
+    late = clock_tick(restarted, world.config, base_url="http://yq", now=start + timedelta(minutes=22))
+    after = _run_clock(world, start, range(22, 61), sessions=restarted)
+    assert before == {5: 1, 10: 1}
+    assert late == 2  # escalation@15 and reminder@20, each once, on the first tick after the restart
+    assert after == {25: 1, 30: 1}
+    with restarted() as session:
+        assert session.scalar(select(func.count(ClockStepRow.id)).where(ClockStepRow.fired_at.is_(None))) == 0
 
 
 def test_report_in_time_stops_the_clock(world: World) -> None:
     mention = world.post("1", *BULLYING)
-    run_rules(world.store, world.sessions, world.config, base_url="http://yq", now=mention.discovered_at)
+    run_rules(
+        world.store, world.sessions, world.config, world.playbooks, base_url="http://yq", now=mention.discovered_at
+    )
     with world.sessions.begin() as session:
         incident_id = session.scalars(select(Incident.id)).one()
         service.acknowledge(session, incident_id=incident_id, actor="王书记", now=mention.discovered_at)
@@ -97,7 +184,7 @@ def test_report_in_time_stops_the_clock(world: World) -> None:
             now=mention.discovered_at + timedelta(minutes=12),
         )
     due = mention.discovered_at + timedelta(minutes=30)
-    assert check_deadlines(world.sessions, world.config, base_url="http://yq", now=due + timedelta(hours=1)) == 0
+    assert clock_tick(world.sessions, world.config, base_url="http://yq", now=due + timedelta(hours=1)) == 0
     with world.sessions() as session:
         incident = session.get(Incident, incident_id)
         assert incident is not None
@@ -108,7 +195,9 @@ def test_report_in_time_stops_the_clock(world: World) -> None:
 
 def test_late_report_is_kept_as_breach(world: World) -> None:
     mention = world.post("1", *BULLYING)
-    run_rules(world.store, world.sessions, world.config, base_url="http://yq", now=mention.discovered_at)
+    run_rules(
+        world.store, world.sessions, world.config, world.playbooks, base_url="http://yq", now=mention.discovered_at
+    )
     with world.sessions.begin() as session:
         incident_id = session.scalars(select(Incident.id)).one()
         incident = service.record_report(
@@ -140,7 +229,7 @@ def test_late_report_is_kept_as_breach(world: World) -> None:
 def test_unit_without_contacts_goes_up_or_is_raised(world: World) -> None:
     config = world.config.model_copy(update={"units": [u.model_copy(update={"duty": []}) for u in world.config.units]})
     mention = world.post("1", *BULLYING)
-    run_rules(world.store, world.sessions, config, base_url="http://yq", now=mention.discovered_at)
+    run_rules(world.store, world.sessions, config, world.playbooks, base_url="http://yq", now=mention.discovered_at)
     with world.sessions() as session:
         assert session.scalar(select(func.count(Delivery.id))) == 0
         actions = set(session.scalars(select(TimelineEntry.action)))

@@ -15,6 +15,7 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from alerting.playbooks import load_playbooks
 from alerting.rules import run_rules
 from analysis.analyser import Analyser
 from api.app import create_app
@@ -56,7 +57,7 @@ def app(tmp_path: Path) -> Iterator[FastAPI]:
     )
     first = store.get("demo-baixing:1")
     assert first is not None
-    run_rules(store, sessions, config, base_url="http://yq", now=first.discovered_at)
+    run_rules(store, sessions, config, load_playbooks(), base_url="http://yq", now=first.discovered_at)
     yield create_app(
         ApiState(config=config, mentions=store, sessions=sessions, base_url="http://yq", feed_poll_seconds=0.1)
     )

@@ -13,7 +13,6 @@ def test_example_configuration_loads(example_config_copy: Path) -> None:
     config = load_config(example_config_copy)
     assert {s.id for s in config.sources} == {"demo-baixing", "demo-tousu"}
     assert config.alerting.incident_level is Level.MAJOR
-    assert config.alerting.report_window_minutes == 30
     assert config.unit("school-no1").parent == "county-edu"
     assert next(s for s in config.schemes if s.id == "school-bullying").severity is Level.MAJOR
 
@@ -85,10 +84,10 @@ BAD_CASES = [
     ),
     (
         "alerting.yaml",
-        "report_window_minutes: 30",
-        "report_window_minutes: 0",
+        "delivery_attempts: 3",
+        "delivery_attempts: 0",
         "alerting.yaml",
-        "alerting.report_window_minutes",
+        "alerting.delivery_attempts",
         "greater than or equal",
     ),
     (

@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, select, text
 
 from alerting.incidents.models import Incident, TimelineEntry
 from store.workflow import make_engine, make_session_factory
 from store.workflow.audit import AuditEntry, record_audit
 from store.workflow.cursors import read_cursor, write_cursor
-from store.workflow.migrate import upgrade
+from store.workflow.migrate import alembic_config, upgrade
 from yuqing.models import metadata
 
 
@@ -22,7 +24,28 @@ def test_migrations_create_every_table_and_are_idempotent(workflow_url: str) -> 
     tables = set(inspect(engine).get_table_names())
     assert set(metadata.tables) <= tables
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        head = ScriptDirectory.from_config(alembic_config(workflow_url)).get_current_head()
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == head
+    engine.dispose()
+
+
+def test_upgrade_keeps_existing_incidents(workflow_url: str) -> None:
+    """A database from the first release, holding an open incident, upgrades in place."""
+    command.upgrade(alembic_config(workflow_url), "0001")
+    engine = make_engine(workflow_url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO incidents (case_key, first_mention_id, title, url, source, level, stage, schemes,"
+                " explanation, discovered_at, report_due_at, opened_at, mention_count)"
+                " VALUES ('k', 's:1', '旧事件', 'http://x', 's', 3, 'analyse', '', '', :t, :t, :t, 1)"
+            ),
+            {"t": datetime(2026, 1, 1, tzinfo=UTC)},
+        )
+    upgrade(workflow_url)
+    with make_session_factory(engine)() as session:
+        incident = session.scalars(select(Incident)).one()
+        assert incident.title == "旧事件" and incident.playbook == "major"
     engine.dispose()
 
 

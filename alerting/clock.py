@@ -1,0 +1,110 @@
+"""The incident clock. At opening, a playbook's steps and tasks are written with their due times; a tick fires
+every due step exactly once — sent, or skipped because its condition was met — in the same transaction as
+the notifications it queues. A restart therefore loses no step and fires none twice."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from alerting.delivery.recipients import recipients_for_audience
+from alerting.delivery.templates import step_message
+from alerting.incidents.models import ClockStepRow, Incident, IncidentTask, Stage, TimelineEntry
+from alerting.incidents.service import queue_notifications
+from alerting.playbooks import Playbook
+from config import Config
+from store.workflow.audit import record_audit
+
+_SKIP = {"acknowledged": "acknowledged_at", "reported": "reported_at"}
+_KIND_ZH = {"alert": "预警", "reminder": "提醒", "escalation": "升级", "breach": "超时"}
+
+
+def plan_incident(session: Session, *, incident: Incident, playbook: Playbook) -> None:
+    """Write the playbook's clock steps and stage tasks for a new incident (flushed, same transaction)."""
+    incident.playbook = playbook.id
+    for step in playbook.clock:
+        session.add(
+            ClockStepRow(
+                incident=incident,
+                step=step.key,
+                kind=step.kind,
+                audience=",".join(step.to),
+                unless=step.unless,
+                due_at=incident.discovered_at + timedelta(minutes=step.at_minutes),
+            )
+        )
+    for stage in playbook.stages:
+        for position, title in enumerate(stage.tasks):
+            session.add(
+                IncidentTask(
+                    incident_id=incident.id,
+                    stage=stage.id,
+                    position=position,
+                    title=title,
+                    role=stage.role,
+                    due_at=incident.discovered_at + timedelta(minutes=stage.deadline_minutes),
+                )
+            )
+    session.flush()
+
+
+def fire_due_steps(
+    session: Session, *, config: Config, base_url: str, now: datetime, incident_id: int | None = None
+) -> int:
+    """Fire every step due by `now` (of one incident, or all). Returns how many were sent."""
+    query = (
+        select(ClockStepRow)
+        .where(ClockStepRow.fired_at.is_(None), ClockStepRow.due_at <= now)
+        .order_by(ClockStepRow.due_at, ClockStepRow.id)
+        .with_for_update(skip_locked=True)
+    )
+    if incident_id is not None:
+        query = query.where(ClockStepRow.incident_id == incident_id)
+    sent = 0
+    for row in session.scalars(query).all():
+        incident = row.incident
+        row.fired_at = now
+        if incident.stage == Stage.CLOSED.value:
+            row.outcome = "skipped: closed"
+            continue
+        met = _SKIP.get(row.unless or "")
+        if met and getattr(incident, met) is not None:
+            row.outcome = f"skipped: {row.unless}"
+            continue
+        if row.kind == "breach":
+            incident.breached_at = row.due_at
+            session.add(
+                TimelineEntry(
+                    incident=incident,
+                    at=now,
+                    actor="系统",
+                    action="breach",
+                    detail="超时：报告时限已过，尚未记录向宣传部的报告",
+                )
+            )
+            record_audit(session, actor="系统", action="incident.breach", target=f"incident:{incident.id}", at=now)
+        elif row.kind in {"reminder", "escalation"}:
+            session.add(
+                TimelineEntry(
+                    incident=incident,
+                    at=now,
+                    actor="系统",
+                    action=row.kind,
+                    detail=f"{_KIND_ZH[row.kind]}：按预案第 {row.step} 步通知 {row.audience}",
+                )
+            )
+        title, body = step_message(config, incident, kind=row.kind, base_url=base_url, now=now)
+        recipients = recipients_for_audience(config, unit_id=incident.unit, audience=row.audience.split(","))
+        queue_notifications(
+            session, incident=incident, kind=row.step, recipients=recipients, title=title, body=body, now=now
+        )
+        row.outcome = "sent"
+        sent += 1
+    return sent
+
+
+def clock_tick(sessions: sessionmaker[Session], config: Config, *, base_url: str, now: datetime) -> int:
+    with sessions.begin() as session:
+        return fire_due_steps(session, config=config, base_url=base_url, now=now)

@@ -1,0 +1,125 @@
+"""Playbooks: the stages, tasks and clock an incident follows, as YAML validated on load.
+
+A playbook's clock is a list of steps, each due a fixed time after discovery, sent to an audience, and
+skipped when its condition is met by then (a reminder is not sent once the report is recorded).
+Audiences are the unit's roles (duty_officer, secretary, propaganda, commentator), `superior` (the parent
+unit's contacts) and `superiors` (every unit up the chain).
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from config.errors import ConfigError, ConfigIssue
+from config.models import Level, LevelField
+
+Audience = Literal["duty_officer", "secretary", "propaganda", "commentator", "superior", "superiors"]
+STAGE_ORDER = ("monitor", "analyse", "report", "handle")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ClockStep(_Strict):
+    at_minutes: float = Field(ge=0, le=7 * 24 * 60)
+    kind: Literal["alert", "reminder", "escalation", "breach"]
+    to: list[Audience] = Field(min_length=1)
+    unless: Literal["acknowledged", "reported"] | None = None
+
+    @property
+    def key(self) -> str:
+        """Names the step inside its incident: one notification per step and recipient."""
+        return f"{self.kind}@{self.at_minutes:g}"
+
+
+class StagePlan(_Strict):
+    id: Literal["monitor", "analyse", "report", "handle"]
+    role: Audience
+    tasks: list[str] = Field(min_length=1)
+    deadline_minutes: float = Field(gt=0, description="after discovery")
+
+
+class Playbook(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    name: str
+    min_level: LevelField
+    report_window_minutes: int = Field(ge=1, le=24 * 60)
+    clock: list[ClockStep] = Field(min_length=1)
+    stages: list[StagePlan] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Playbook:
+        ids = [s.id for s in self.stages]
+        if ids != sorted(ids, key=STAGE_ORDER.index) or len(set(ids)) != len(ids):
+            raise ValueError(f"stages must follow {' → '.join(STAGE_ORDER)} once each")
+        if "report" not in ids:
+            raise ValueError("a playbook needs a report stage (报送)")
+        if not any(step.kind == "breach" for step in self.clock):
+            raise ValueError("the clock needs a breach step at the report window")
+        keys = [step.key for step in self.clock]
+        if len(set(keys)) != len(keys):
+            raise ValueError("two clock steps of the same kind at the same minute")
+        return self
+
+
+class Playbooks:
+    """All playbooks, and the choice for a level: the one with the highest min_level not above it."""
+
+    def __init__(self, playbooks: list[Playbook]) -> None:
+        self.by_id = {p.id: p for p in playbooks}
+        self.ordered = sorted(playbooks, key=lambda p: p.min_level)
+
+    def for_level(self, level: int) -> Playbook | None:
+        chosen = None
+        for playbook in self.ordered:
+            if playbook.min_level <= level:
+                chosen = playbook
+        return chosen
+
+    def get(self, playbook_id: str) -> Playbook:
+        return self.by_id[playbook_id]
+
+
+def _field(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def load_playbooks(directory: Path | None = None) -> Playbooks:
+    """Every *.yaml of `directory` (default: the shipped playbooks). Errors name the file and the field."""
+    folder = directory or Path(str(resources.files("playbooks")))
+    issues: list[ConfigIssue] = []
+    found: list[Playbook] = []
+    files = sorted(folder.glob("*.yaml"))
+    if not files:
+        raise ConfigError([ConfigIssue(str(folder), "", "no playbook (*.yaml) found")])
+    for path in files:
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            issues.append(ConfigIssue(str(path), "", f"not valid YAML: {exc}"))
+            continue
+        if not isinstance(data, dict) or set(data) != {"playbook"}:
+            issues.append(ConfigIssue(str(path), "", "must hold exactly one top-level key 'playbook'"))
+            continue
+        try:
+            found.append(Playbook.model_validate(data["playbook"]))
+        except ValidationError as exc:
+            issues.extend(ConfigIssue(str(path), _field(("playbook", *err["loc"])), err["msg"]) for err in exc.errors())
+    ids = [p.id for p in found]
+    for dup in {i for i in ids if ids.count(i) > 1}:
+        issues.append(ConfigIssue(str(folder), "playbook.id", f"id {dup!r} is used by more than one file"))
+    if issues:
+        raise ConfigError(issues)
+    return Playbooks(found)
+
+
+__all__ = ["ClockStep", "Level", "Playbook", "Playbooks", "StagePlan", "load_playbooks"]

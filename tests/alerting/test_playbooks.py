@@ -1,0 +1,76 @@
+"""Playbooks load from YAML, are chosen by level, and a bad one is refused naming its file and field."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from alerting.playbooks import load_playbooks
+from config import ConfigError, Level
+
+SHIPPED = Path(__file__).resolve().parents[2] / "playbooks"
+
+
+def test_shipped_playbooks() -> None:
+    playbooks = load_playbooks()
+    assert playbooks.for_level(Level.MAJOR).id == "major"  # type: ignore[union-attr]
+    assert playbooks.for_level(Level.CRITICAL).id == "critical"  # type: ignore[union-attr]
+    assert playbooks.for_level(Level.LARGE) is None
+    major = playbooks.get("major")
+    assert major.report_window_minutes == 30
+    assert [s.id for s in major.stages] == ["monitor", "analyse", "report", "handle"]
+    assert {step.key for step in major.clock} >= {"alert@0", "reminder@10", "reminder@20", "reminder@25", "breach@30"}
+
+
+@pytest.fixture
+def playbook_dir(tmp_path: Path) -> Path:
+    target = tmp_path / "playbooks"
+    target.mkdir()
+    shutil.copy(SHIPPED / "major.yaml", target / "major.yaml")
+    return target
+
+
+CASES = [
+    ("report_window_minutes: 30", "report_window_minutes: soon", "playbook.report_window_minutes", "integer"),
+    ("min_level: 重大", "min_level: 很大", "playbook.min_level", "unknown level"),
+    (
+        "kind: reminder, to: [duty_officer, secretary], unless: reported}",
+        "kind: nag, to: [duty_officer, secretary], unless: reported}",
+        "playbook.clock[2].kind",
+        "Input should be",
+    ),
+    (
+        "to: [secretary], unless: acknowledged}",
+        "to: [janitor], unless: acknowledged}",
+        "playbook.clock[1].to[0]",
+        "Input should be",
+    ),
+    ("    - {at_minutes: 30, kind: breach", "    - {at_minutes: 30, kind: reminder", "playbook", "breach step"),
+    ("    - id: monitor\n", "    - id: report\n", "playbook", "once each"),
+    ("  name: 重大舆情应急处置\n", "  name: 重大舆情应急处置\n  colour: red\n", "playbook.colour", "Extra inputs"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "field", "words"), CASES)
+def test_bad_playbook_is_refused_with_file_and_field(
+    playbook_dir: Path, old: str, new: str, field: str, words: str
+) -> None:
+    path = playbook_dir / "major.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_playbooks(playbook_dir)
+    assert any(
+        i.file.endswith("major.yaml") and i.field == field and words in i.message for i in caught.value.issues
+    ), [str(i) for i in caught.value.issues]
+
+
+def test_empty_directory_and_duplicate_ids(tmp_path: Path, playbook_dir: Path) -> None:
+    with pytest.raises(ConfigError, match="no playbook"):
+        load_playbooks(tmp_path / "nothing-here")
+    shutil.copy(playbook_dir / "major.yaml", playbook_dir / "copy.yaml")
+    with pytest.raises(ConfigError, match="more than one file"):
+        load_playbooks(playbook_dir)
