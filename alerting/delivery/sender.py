@@ -14,6 +14,7 @@ import apprise
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from alerting.delivery import aliyun_sms
 from alerting.delivery.models import Delivery, DeliveryAttempt, DeliveryStatus
 from alerting.incidents.models import Incident, TimelineEntry
 from config import Config
@@ -38,6 +39,7 @@ class AppriseSender:
     def __init__(self, config: Config, *, timeout_seconds: float) -> None:
         self.urls = {c.id: c.url.get_secret_value() for c in config.channels}
         self.timeout = timeout_seconds
+        aliyun_sms.register()
 
     def _with_timeouts(self, url: str) -> str:
         # A hanging endpoint must time out so the next channel gets its turn (Apprise's cto/rto arguments).
