@@ -4,6 +4,7 @@ the notifications it queues. A restart therefore loses no step and fires none tw
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -51,7 +52,13 @@ def plan_incident(session: Session, *, incident: Incident, playbook: Playbook) -
 
 
 def fire_due_steps(
-    session: Session, *, config: Config, base_url: str, now: datetime, incident_id: int | None = None
+    session: Session,
+    *,
+    config: Config,
+    base_url: str,
+    now: datetime,
+    incident_id: int | None = None,
+    ack_link: Callable[[int, str], str] | None = None,
 ) -> int:
     """Fire every step due by `now` (of one incident, or all). Returns how many were sent."""
     query = (
@@ -98,13 +105,27 @@ def fire_due_steps(
         title, body = step_message(config, incident, kind=row.kind, base_url=base_url, now=now)
         recipients = recipients_for_audience(config, unit_id=incident.unit, audience=row.audience.split(","))
         queue_notifications(
-            session, incident=incident, kind=row.step, recipients=recipients, title=title, body=body, now=now
+            session,
+            incident=incident,
+            kind=row.step,
+            recipients=recipients,
+            title=title,
+            body=body,
+            now=now,
+            ack_link=ack_link,
         )
         row.outcome = "sent"
         sent += 1
     return sent
 
 
-def clock_tick(sessions: sessionmaker[Session], config: Config, *, base_url: str, now: datetime) -> int:
+def clock_tick(
+    sessions: sessionmaker[Session],
+    config: Config,
+    *,
+    base_url: str,
+    now: datetime,
+    ack_link: Callable[[int, str], str] | None = None,
+) -> int:
     with sessions.begin() as session:
-        return fire_due_steps(session, config=config, base_url=base_url, now=now)
+        return fire_due_steps(session, config=config, base_url=base_url, now=now, ack_link=ack_link)

@@ -4,6 +4,7 @@ the configured level, with its notifications queued in the same transaction."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -28,6 +29,7 @@ def run_rules(
     base_url: str,
     now: datetime,
     batch: int = 200,
+    ack_link: Callable[[int, str], str] | None = None,
 ) -> int:
     """Returns how many incidents were opened. Re-running over the same mentions opens nothing twice."""
     opened = 0
@@ -49,7 +51,9 @@ def run_rules(
                     opened += 1
                     plan_incident(session, incident=incident, playbook=playbook)
                     # The first alert is the clock's 0-minute step: sent in this very transaction.
-                    fire_due_steps(session, config=config, base_url=base_url, now=now, incident_id=incident.id)
+                    fire_due_steps(
+                        session, config=config, base_url=base_url, now=now, incident_id=incident.id, ack_link=ack_link
+                    )
                     log.info("incident %s opened for %s (level %s)", incident.id, mention.id, analysis.level)
             last = mentions[-1].analysis_seq
             assert last is not None

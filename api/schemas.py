@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel
 
 from alerting.delivery.models import Delivery
-from alerting.incidents.models import Incident, Stage, TimelineEntry
+from alerting.incidents.models import ClockStepRow, Incident, IncidentTask, Stage, TimelineEntry
 from config import Config, Level
 from store.mentions import Mention
 
@@ -157,7 +157,69 @@ class IncidentOut(BaseModel):
         )
 
 
+class TaskOut(BaseModel):
+    id: int
+    stage: str
+    stage_name: str
+    title: str
+    role: str
+    due_at: datetime
+    done_at: datetime | None
+    done_by: str | None
+
+    @classmethod
+    def of(cls, t: IncidentTask) -> TaskOut:
+        return cls(
+            id=t.id,
+            stage=t.stage,
+            stage_name=Stage(t.stage).zh,
+            title=t.title,
+            role=t.role,
+            due_at=t.due_at,
+            done_at=t.done_at,
+            done_by=t.done_by,
+        )
+
+
+class ClockStepOut(BaseModel):
+    step: str
+    kind: str
+    audience: list[str]
+    due_at: datetime
+    fired_at: datetime | None
+    outcome: str | None
+
+    @classmethod
+    def of(cls, c: ClockStepRow) -> ClockStepOut:
+        return cls(
+            step=c.step,
+            kind=c.kind,
+            audience=c.audience.split(","),
+            due_at=c.due_at,
+            fired_at=c.fired_at,
+            outcome=c.outcome,
+        )
+
+
+class UnitRecordOut(BaseModel):
+    unit: str | None
+    unit_name: str | None
+    cases: int
+    acknowledged: int
+    reported: int
+    reported_in_time: int
+    share_reported_in_time: float | None
+    breaches: int
+    closed: int
+    median_minutes_to_acknowledge: float | None
+    median_minutes_to_report: float | None
+    median_minutes_to_close: float | None
+
+
 class IncidentDetailOut(IncidentOut):
+    playbook: str
+    tasks: list[TaskOut]
+    clock: list[ClockStepOut]
     explanation: list[str]
     timeline: list[TimelineOut]
     mention_ids: list[str]

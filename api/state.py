@@ -9,6 +9,7 @@ from datetime import datetime
 from fastapi import Request
 from sqlalchemy.orm import Session, sessionmaker
 
+from alerting.ack_links import AckLinks
 from config import Config
 from store.mentions import MentionStore
 from store.workflow.db import utcnow
@@ -20,6 +21,7 @@ class ApiState:
     mentions: MentionStore
     sessions: sessionmaker[Session]
     base_url: str
+    ack_links: AckLinks | None = None
     now: Callable[[], datetime] = field(default=utcnow)
     feed_poll_seconds: float = 1.0
 

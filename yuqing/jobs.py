@@ -83,10 +83,17 @@ def analysis_tick(services: Services) -> int:
 def alerting_tick(services: Services) -> dict[str, int]:
     """Rules, then the clock, then the outbox: a new incident's alert goes out in the same tick."""
     base_url = services.settings.base_url
+    link = services.ack_links.link
     opened = run_rules(
-        services.mentions, services.sessions, services.config, services.playbooks, base_url=base_url, now=utcnow()
+        services.mentions,
+        services.sessions,
+        services.config,
+        services.playbooks,
+        base_url=base_url,
+        now=utcnow(),
+        ack_link=link,
     )
-    fired = clock_tick(services.sessions, services.config, base_url=base_url, now=utcnow())
+    fired = clock_tick(services.sessions, services.config, base_url=base_url, now=utcnow(), ack_link=link)
     sent = deliver_pending(
         services.sessions,
         services.sender,

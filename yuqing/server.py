@@ -27,6 +27,7 @@ def build_app(services: Services) -> FastAPI:
             mentions=services.mentions,
             sessions=services.sessions,
             base_url=services.settings.base_url,
+            ack_links=services.ack_links,
         )
     )
 

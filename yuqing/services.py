@@ -9,6 +9,7 @@ from functools import cached_property
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from alerting.ack_links import AckLinks
 from alerting.delivery.sender import AppriseSender, ChannelSender
 from alerting.playbooks import Playbooks, load_playbooks
 from analysis.analyser import Analyser
@@ -47,6 +48,10 @@ class Services:
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
         return make_session_factory(self.engine)
+
+    @cached_property
+    def ack_links(self) -> AckLinks:
+        return AckLinks.from_key_file(self.settings.data_dir / "ack_key", base_url=self.settings.base_url)
 
     @cached_property
     def analyser(self) -> Analyser:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -10,7 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from alerting.delivery.models import Delivery
 from alerting.delivery.recipients import Recipient
-from alerting.incidents.models import Incident, IncidentMention, Stage, TimelineEntry
+from alerting.incidents.models import Incident, IncidentMention, IncidentTask, Stage, TimelineEntry
 from config import Level
 from store.mentions import Mention
 from store.workflow.audit import record_audit
@@ -122,6 +123,7 @@ def queue_notifications(
     title: str,
     body: str,
     now: datetime,
+    ack_link: Callable[[int, str], str] | None = None,
 ) -> int:
     """Write one outbox row per recipient; the unique key makes a repeat a no-op. Returns rows added."""
     existing = set(
@@ -140,7 +142,7 @@ def queue_notifications(
                 unit=recipient.unit,
                 channels=",".join(recipient.channels),
                 title=title,
-                body=body,
+                body=_with_ack_link(body, incident, recipient, ack_link),
                 next_attempt_at=now,
                 created_at=now,
             )
@@ -158,6 +160,14 @@ def queue_notifications(
         )
         record_audit(session, actor=SYSTEM, action="delivery.no_recipient", target=f"incident:{incident.id}", at=now)
     return added
+
+
+def _with_ack_link(
+    body: str, incident: Incident, recipient: Recipient, ack_link: Callable[[int, str], str] | None
+) -> str:
+    if ack_link is None or incident.acknowledged_at is not None:
+        return body
+    return f"{body}\n一键确认收到：{ack_link(incident.id, recipient.key)}"
 
 
 def get_incident(session: Session, *, incident_id: int) -> Incident | None:
@@ -230,6 +240,7 @@ def record_report(
 
 
 def close_incident(session: Session, *, incident_id: int, actor: str, summary: str, now: datetime) -> Incident:
+    """Close, and tell everyone who got the first alert that the case is resolved."""
     incident = _require(session, incident_id)
     if incident.stage == Stage.CLOSED.value:
         raise IncidentError("该事件已结案")
@@ -237,7 +248,82 @@ def close_incident(session: Session, *, incident_id: int, actor: str, summary: s
     incident.closed_at = now
     _timeline(session, incident, at=now, actor=actor, action="closed", detail=f"结案：{summary}")
     record_audit(session, actor=actor, action="incident.close", target=f"incident:{incident.id}", at=now)
+    alerted = session.scalars(
+        select(Delivery).where(Delivery.incident_id == incident.id, Delivery.kind == "alert@0")
+    ).all()
+    for first in alerted:
+        session.add(
+            Delivery(
+                incident_id=incident.id,
+                kind="resolved",
+                recipient=first.recipient,
+                role=first.role,
+                unit=first.unit,
+                channels=first.channels,
+                title=f"【已结案】{incident.title[:40]}",
+                body=f"事件「{incident.title}」已由 {actor} 结案：{summary}",
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
     return incident
+
+
+def complete_task(session: Session, *, incident_id: int, task_id: int, actor: str, now: datetime) -> IncidentTask:
+    task = session.get(IncidentTask, task_id)
+    if task is None or task.incident_id != incident_id:
+        raise IncidentError(f"任务 {task_id} 不存在")
+    if task.done_at is None:
+        task.done_at = now
+        task.done_by = actor
+        incident = _require(session, incident_id)
+        _timeline(session, incident, at=now, actor=actor, action="task", detail=f"完成任务：{task.title}")
+        record_audit(
+            session,
+            actor=actor,
+            action="incident.task",
+            target=f"incident:{incident_id}",
+            at=now,
+            detail={"task": task.title},
+        )
+    return task
+
+
+_NEXT_STAGE = {
+    Stage.MONITOR.value: Stage.ANALYSE.value,
+    Stage.ANALYSE.value: Stage.REPORT.value,
+    Stage.REPORT.value: Stage.HANDLE.value,
+}
+
+
+def advance_stage(session: Session, *, incident_id: int, actor: str, now: datetime) -> Incident:
+    """Move to the next playbook stage. 报送 is left only by recording the report; 处置 ends by closing."""
+    incident = _require(session, incident_id)
+    following = _NEXT_STAGE.get(incident.stage)
+    if following is None:
+        raise IncidentError("处置阶段请填写结案总结后结案" if incident.stage == Stage.HANDLE.value else "该事件已结案")
+    if incident.stage == Stage.REPORT.value and incident.reported_at is None:
+        raise IncidentError("报送阶段须先记录向宣传部的报告")
+    previous = Stage(incident.stage).zh
+    incident.stage = following
+    _timeline(
+        session, incident, at=now, actor=actor, action="stage", detail=f"阶段：{previous} → {Stage(following).zh}"
+    )
+    record_audit(
+        session,
+        actor=actor,
+        action="incident.stage",
+        target=f"incident:{incident_id}",
+        at=now,
+        detail={"stage": following},
+    )
+    return incident
+
+
+def tasks_of(session: Session, *, incident_id: int) -> list[IncidentTask]:
+    return list(
+        session.scalars(select(IncidentTask).where(IncidentTask.incident_id == incident_id).order_by(IncidentTask.id))
+    )
 
 
 def _require(session: Session, incident_id: int) -> Incident:

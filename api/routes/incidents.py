@@ -11,8 +11,9 @@ from sqlalchemy import select
 
 from alerting.delivery.models import Delivery
 from alerting.incidents import service
+from alerting.incidents.models import ClockStepRow
 from alerting.incidents.service import IncidentError
-from api.schemas import DeliveryOut, IncidentDetailOut, IncidentOut, TimelineOut
+from api.schemas import ClockStepOut, DeliveryOut, IncidentDetailOut, IncidentOut, TaskOut, TimelineOut
 from api.state import ApiState, get_state
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
@@ -58,8 +59,14 @@ def _detail(state: ApiState, incident_id: int) -> IncidentDetailOut:
             select(Delivery).where(Delivery.incident_id == incident_id).order_by(Delivery.id)
         ).all()
         base = IncidentOut.of(incident, now=now, config=state.config)
+        clock = session.scalars(
+            select(ClockStepRow).where(ClockStepRow.incident_id == incident_id).order_by(ClockStepRow.due_at)
+        ).all()
         return IncidentDetailOut(
             **base.model_dump(),
+            playbook=incident.playbook,
+            tasks=[TaskOut.of(t) for t in service.tasks_of(session, incident_id=incident_id)],
+            clock=[ClockStepOut.of(c) for c in clock],
             explanation=[line for line in incident.explanation.splitlines() if line],
             timeline=[TimelineOut.of(t) for t in incident.timeline],
             mention_ids=[m.mention_id for m in incident.mentions],
@@ -72,11 +79,19 @@ async def get_incident(incident_id: int, state: Annotated[ApiState, Depends(get_
     return await run_in_threadpool(_detail, state, incident_id)
 
 
-def _act(state: ApiState, incident_id: int, action: str, body: BaseModel) -> IncidentDetailOut:
+def _act(
+    state: ApiState, incident_id: int, action: str, body: BaseModel, task_id: int | None = None
+) -> IncidentDetailOut:
     now = state.now()
     try:
         with state.sessions.begin() as session:
-            if action == "acknowledge":
+            if action == "task":
+                assert isinstance(body, ActorIn) and task_id is not None
+                service.complete_task(session, incident_id=incident_id, task_id=task_id, actor=body.actor, now=now)
+            elif action == "advance":
+                assert isinstance(body, ActorIn)
+                service.advance_stage(session, incident_id=incident_id, actor=body.actor, now=now)
+            elif action == "acknowledge":
                 assert isinstance(body, ActorIn)
                 service.acknowledge(session, incident_id=incident_id, actor=body.actor, now=now)
             elif action == "report":
@@ -96,7 +111,7 @@ def _act(state: ApiState, incident_id: int, action: str, body: BaseModel) -> Inc
                     session, incident_id=incident_id, actor=body.actor, summary=body.summary, now=now
                 )
     except IncidentError as exc:
-        status = 404 if "不存在" in str(exc) else 409
+        status = 404 if "不存在" in str(exc) else 409  # a missing thing, or a step the state does not allow
         raise HTTPException(status, str(exc)) from None
     return _detail(state, incident_id)
 
@@ -118,3 +133,15 @@ async def record_report(
 @router.post("/{incident_id}/close", response_model=IncidentDetailOut)
 async def close(incident_id: int, body: CloseIn, state: Annotated[ApiState, Depends(get_state)]) -> IncidentDetailOut:
     return await run_in_threadpool(_act, state, incident_id, "close", body)
+
+
+@router.post("/{incident_id}/tasks/{task_id}/done", response_model=IncidentDetailOut)
+async def complete_task(
+    incident_id: int, task_id: int, body: ActorIn, state: Annotated[ApiState, Depends(get_state)]
+) -> IncidentDetailOut:
+    return await run_in_threadpool(_act, state, incident_id, "task", body, task_id)
+
+
+@router.post("/{incident_id}/advance", response_model=IncidentDetailOut)
+async def advance(incident_id: int, body: ActorIn, state: Annotated[ApiState, Depends(get_state)]) -> IncidentDetailOut:
+    return await run_in_threadpool(_act, state, incident_id, "advance", body)

@@ -98,14 +98,49 @@ async function loadIncident() {
     el("li", d.status === "failed" ? "error" : null,
       `${{alert: "预警通知", reminder: "提醒", escalation: "升级通知", breach: "超时通知"}[d.kind.split("@")[0]] || d.kind} → ${d.recipient}：${{pending: "待发送", sent: "已送达", failed: "失败"}[d.status]}` +
       (d.sent_channel ? `（${d.sent_channel}）` : "") + (d.last_error ? ` ${d.last_error}` : ""))));
+  const tasks = document.getElementById("tasks");
+  tasks.replaceChildren(...inc.tasks.map((t) => {
+    const li = el("li", t.done_at ? "meta" : null, `【${t.stage_name}】${t.title}（${fmtTime(t.due_at)} 前）`);
+    if (t.done_at) {
+      li.append(el("span", null, ` ✔ ${t.done_by} ${fmtTime(t.done_at)}`));
+    } else {
+      const done = el("button", "secondary", "完成");
+      done.type = "button";
+      done.style.width = "auto";
+      done.addEventListener("click", () => act(`tasks/${t.id}/done`));
+      li.append(" ", done);
+    }
+    return li;
+  }));
+  const kinds = {alert: "预警", reminder: "提醒", escalation: "升级", breach: "超时"};
+  document.getElementById("clock").replaceChildren(...inc.clock.map((c) =>
+    el("li", c.outcome === "sent" && c.kind === "breach" ? "error" : null,
+      `${fmtTime(c.due_at)} ${kinds[c.kind] || c.kind} → ${c.audience.join("、")}：` +
+      (c.fired_at ? (c.outcome === "sent" ? "已发送" : `已跳过（${c.outcome.replace("skipped: ", "")}）`) : "待触发"))));
+  document.getElementById("advance").hidden = !["monitor", "analyse", "report"].includes(inc.stage);
   document.getElementById("report-form").hidden = Boolean(inc.reported_at);
   document.getElementById("ack").hidden = Boolean(inc.acknowledged_at);
+}
+
+function actorName() {
+  return document.getElementById("actor").value.trim() || "值班员";
+}
+
+async function act(path) {
+  const id = location.pathname.split("/").pop();
+  const status = document.getElementById("status");
+  try {
+    await getJSON(`/api/v1/incidents/${id}/${path}`, {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify({actor: actorName()})});
+    status.textContent = "已记录";
+    await loadIncident();
+  } catch (e) { status.textContent = `操作失败：${e.message}`; }
 }
 
 function bindIncidentForms() {
   const id = location.pathname.split("/").pop();
   const status = document.getElementById("status");
-  const actor = () => document.getElementById("actor").value.trim() || "值班员";
+  const actor = actorName;
+  document.getElementById("advance").addEventListener("click", () => act("advance"));
   document.getElementById("ack").addEventListener("click", async () => {
     try {
       await getJSON(`/api/v1/incidents/${id}/acknowledge`, {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify({actor: actor()})});

@@ -1,0 +1,42 @@
+"""Supervision (督查考核) figures per unit and period."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi.concurrency import run_in_threadpool
+
+from alerting.supervision import supervision
+from api.schemas import UnitRecordOut
+from api.state import ApiState, get_state
+
+router = APIRouter(prefix="/api/v1/supervision", tags=["supervision"])
+
+
+@router.get("", response_model=list[UnitRecordOut])
+async def unit_records(
+    state: Annotated[ApiState, Depends(get_state)],
+    since: datetime,
+    until: datetime,
+    unit: Annotated[str | None, Query(max_length=100)] = None,
+) -> list[UnitRecordOut]:
+    if since.tzinfo is None or until.tzinfo is None:
+        raise HTTPException(422, "since and until need a timezone, e.g. 2026-11-01T00:00:00+08:00")
+    if until <= since:
+        raise HTTPException(422, "until must be after since")
+    names = {u.id: u.name for u in state.config.units}
+
+    def load() -> list[UnitRecordOut]:
+        with state.sessions() as session:
+            return [
+                UnitRecordOut(
+                    unit_name=names.get(r.unit, r.unit) if r.unit else None,
+                    share_reported_in_time=r.share_reported_in_time,
+                    **{k: v for k, v in r.__dict__.items()},
+                )
+                for r in supervision(session, since=since, until=until, unit=unit)
+            ]
+
+    return await run_in_threadpool(load)

@@ -1,0 +1,150 @@
+"""Handling an incident through the API: the signed acknowledgement link, tasks, stages, closing with a
+resolved notice, and the supervision figures."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from alerting.ack_links import AckLinks
+from alerting.delivery.models import Delivery
+from alerting.playbooks import load_playbooks
+from alerting.rules import run_rules
+from analysis.analyser import Analyser
+from api.app import create_app
+from api.state import ApiState
+from config import load_config
+from store.mentions import NewMention
+from store.mentions.sqlite import SqliteMentionStore
+from store.workflow import make_engine, make_session_factory
+from store.workflow.migrate import upgrade
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    config = load_config(REPO / "config" / "example")
+    url = f"sqlite:///{tmp_path / 'wf.sqlite3'}"
+    upgrade(url)
+    store = SqliteMentionStore(tmp_path / "m.sqlite3")
+    sessions = make_session_factory(make_engine(url))
+    links = AckLinks.from_key_file(tmp_path / "ack_key", base_url="http://yq")
+    store.upsert_many(
+        [
+            NewMention(
+                "demo-baixing",
+                "1",
+                "http://b/1",
+                "城关第一中学学生被殴打住院",
+                "城关一中学生被围殴受伤住院。",
+                unit="county",
+            )
+        ]
+    )
+    analyser = Analyser(config)
+    store.save_analysis(
+        [
+            (m.id, analyser.analyse(title=m.title, content=m.content, default_unit=m.unit))
+            for m in store.pending_analysis(10)
+        ]
+    )
+    mention = store.get("demo-baixing:1")
+    assert mention is not None
+    run_rules(
+        store, sessions, config, load_playbooks(), base_url="http://yq", now=mention.discovered_at, ack_link=links.link
+    )
+    state = ApiState(config=config, mentions=store, sessions=sessions, base_url="http://yq", ack_links=links)
+    yield {
+        "client": TestClient(create_app(state)),
+        "sessions": sessions,
+        "links": links,
+        "state": state,
+        "start": mention.discovered_at,
+    }
+    store.close()
+
+
+def _ack_path(env: dict[str, Any], recipient: str = "school-no1:一中党支部书记") -> str:
+    with env["sessions"]() as session:
+        body = session.scalars(select(Delivery.body).where(Delivery.recipient == recipient)).one()
+    match = re.search(r"一键确认收到：http://yq(/ack/\S+)", body)
+    assert match, body
+    return match.group(1)
+
+
+def test_signed_link_acknowledges_only_on_post(env: dict[str, Any]) -> None:
+    client: TestClient = env["client"]
+    path = _ack_path(env)
+    page = client.get(path)  # what a chat app's link preview does
+    assert page.status_code == 200 and "确认收到" in page.text and "一中党支部书记" in page.text
+    assert client.get("/api/v1/incidents/1").json()["acknowledged_at"] is None
+    done = client.post(path)
+    assert done.status_code == 200 and "已确认" in done.text
+    detail = client.get("/api/v1/incidents/1").json()
+    assert detail["acknowledged_at"] and detail["timeline"][-1]["actor"] == "一中党支部书记（通知链接）"
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda p: p[:-2] + ("AA" if not p.endswith("AA") else "BB"),  # forged signature
+        lambda p: re.sub(r"^/ack/1/", "/ack/2/", p),  # another incident
+        lambda p: p.replace(p.split("/")[3], "Y291bnR5OuWOv-aUv-W6nOWAvOePreWupA"),  # another person
+    ],
+)
+def test_tampered_links_are_refused(env: dict[str, Any], tamper: Any) -> None:
+    client: TestClient = env["client"]
+    bad = tamper(_ack_path(env))
+    assert client.get(bad).status_code == 403 and client.post(bad).status_code == 403
+    assert client.get("/api/v1/incidents/1").json()["acknowledged_at"] is None
+
+
+def test_tasks_stages_and_resolved_notice(env: dict[str, Any]) -> None:
+    client: TestClient = env["client"]
+    detail = client.get("/api/v1/incidents/1").json()
+    assert detail["playbook"] == "major" and detail["stage"] == "analyse"
+    assert [c["step"] for c in detail["clock"]][:2] == ["alert@0", "escalation@5"]
+    first = detail["tasks"][0]
+    done = client.post(f"/api/v1/incidents/1/tasks/{first['id']}/done", json={"actor": "网评员小李"}).json()
+    assert done["tasks"][0]["done_by"] == "网评员小李"
+    assert client.post("/api/v1/incidents/1/tasks/9999/done", json={"actor": "x"}).status_code == 404
+    assert client.post("/api/v1/incidents/1/advance", json={"actor": "王书记"}).json()["stage"] == "report"
+    refused = client.post("/api/v1/incidents/1/advance", json={"actor": "王书记"})
+    assert refused.status_code == 409 and "先记录" in refused.json()["detail"]
+    client.post("/api/v1/incidents/1/report", json={"actor": "王书记", "channel": "电话", "summary": "已报告"})
+    assert client.post("/api/v1/incidents/1/advance", json={"actor": "王书记"}).status_code == 409  # handle: close
+    client.post("/api/v1/incidents/1/close", json={"actor": "王书记", "summary": "涉事学生已处理，家长满意"})
+    with env["sessions"]() as session:
+        alerted = set(session.scalars(select(Delivery.recipient).where(Delivery.kind == "alert@0")))
+        resolved = session.scalars(select(Delivery).where(Delivery.kind == "resolved")).all()
+    assert {d.recipient for d in resolved} == alerted
+    assert all("已结案" in d.title and "家长满意" in d.body for d in resolved)
+
+
+def test_supervision_figures(env: dict[str, Any]) -> None:
+    client: TestClient = env["client"]
+    start = env["start"]
+    state: ApiState = env["state"]
+    state.now = lambda: start + timedelta(minutes=4)
+    client.post("/api/v1/incidents/1/acknowledge", json={"actor": "值班员"})
+    state.now = lambda: start + timedelta(minutes=18)
+    client.post("/api/v1/incidents/1/report", json={"actor": "王书记", "channel": "短信", "summary": "已报告"})
+    params = {"since": (start - timedelta(days=1)).isoformat(), "until": (start + timedelta(days=1)).isoformat()}
+    [record] = client.get("/api/v1/supervision", params=params).json()
+    assert record["unit"] == "school-no1" and record["unit_name"] == "城关第一中学"
+    assert (record["cases"], record["reported_in_time"], record["breaches"]) == (1, 1, 0)
+    assert record["share_reported_in_time"] == 1.0
+    assert record["median_minutes_to_acknowledge"] == pytest.approx(4.0, abs=0.1)
+    assert record["median_minutes_to_report"] == pytest.approx(18.0, abs=0.1)
+    assert (
+        client.get("/api/v1/supervision", params={"since": params["until"], "until": params["since"]}).status_code
+        == 422
+    )
