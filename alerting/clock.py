@@ -103,7 +103,7 @@ def fire_due_steps(
                 )
             )
         title, body = step_message(config, incident, kind=row.kind, base_url=base_url, now=now)
-        recipients = recipients_for_audience(config, unit_id=incident.unit, audience=row.audience.split(","))
+        recipients = recipients_for_audience(config, unit_id=incident.unit, audience=row.audience.split(","), at=now)
         queue_notifications(
             session,
             incident=incident,

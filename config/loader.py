@@ -135,6 +135,17 @@ def _cross_check(config: Config, origin: dict[str, str]) -> list[ConfigIssue]:
     for i, unit in enumerate(config.units):
         if unit.parent is not None and unit.parent not in unit_ids:
             issues.append(ConfigIssue(origin["units"], f"units[{i}].parent", f"unknown unit {unit.parent!r}"))
+        names = {c.name for c in unit.duty}
+        for j, shift in enumerate(unit.roster):
+            for k, name in enumerate(shift.on_duty):
+                if name not in names:
+                    issues.append(
+                        ConfigIssue(
+                            origin["units"],
+                            f"units[{i}].roster[{j}].on_duty[{k}]",
+                            f"{name!r} is not in this unit's duty list",
+                        )
+                    )
         for j, contact in enumerate(unit.duty):
             for k, channel in enumerate(contact.channels):
                 if channel not in channel_ids:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, time, timedelta
 from enum import IntEnum
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import (
     BaseModel,
@@ -17,6 +19,7 @@ from pydantic import (
 )
 
 IDENT = r"^[a-z0-9][a-z0-9_-]*$"
+BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 class Level(IntEnum):
@@ -133,12 +136,50 @@ class DutyContact(Strict):
     channels: list[str] = Field(min_length=1, description="channel ids, tried in order")
 
 
+class Shift(Strict):
+    """Who of the unit's duty contacts is on duty: on these ISO weekdays (1 = Monday), from start to end in
+    Beijing time. A shift whose end is not after its start runs overnight into the next day."""
+
+    days: list[int] = Field(min_length=1)
+    start: time
+    end: time
+    on_duty: list[str] = Field(min_length=1, description="names from the unit's duty list")
+
+    @field_validator("days")
+    @classmethod
+    def _weekdays(cls, value: list[int]) -> list[int]:
+        if any(d < 1 or d > 7 for d in value):
+            raise ValueError("days are ISO weekdays, 1 (Monday) to 7 (Sunday)")
+        return value
+
+    def covers(self, local: datetime) -> bool:
+        now = local.time()
+        if self.start < self.end:
+            return local.isoweekday() in self.days and self.start <= now < self.end
+        yesterday = (local - timedelta(days=1)).isoweekday()
+        return (local.isoweekday() in self.days and now >= self.start) or (yesterday in self.days and now < self.end)
+
+
 class Unit(Strict):
     id: str = Field(pattern=IDENT)
     name: str
     aliases: list[str] = Field(default_factory=list)
     parent: str | None = None
     duty: list[DutyContact] = Field(default_factory=list)
+    roster: list[Shift] = Field(default_factory=list, description="shifts; contacts in no shift are always on")
+
+    def on_duty(self, at: datetime) -> list[DutyContact]:
+        """The contacts reachable at `at`: those on a current shift, and those the roster does not manage.
+        When a role would be left with nobody, every contact of that role is reached instead."""
+        if not self.roster:
+            return list(self.duty)
+        local = at.astimezone(BEIJING)
+        managed = {name for shift in self.roster for name in shift.on_duty}
+        current = {name for shift in self.roster if shift.covers(local) for name in shift.on_duty}
+        chosen = [c for c in self.duty if c.name not in managed or c.name in current]
+        for role in {c.role for c in self.duty} - {c.role for c in chosen}:
+            chosen.extend(c for c in self.duty if c.role == role)
+        return chosen
 
     @property
     def names(self) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from config import Config, Unit
 
@@ -19,10 +20,9 @@ class Recipient:
         return f"{self.unit}:{self.name}"
 
 
-def _contacts(unit: Unit, roles: set[str] | None = None) -> list[Recipient]:
-    return [
-        Recipient(unit.id, c.name, c.role, tuple(c.channels)) for c in unit.duty if roles is None or c.role in roles
-    ]
+def _contacts(unit: Unit, roles: set[str] | None = None, at: datetime | None = None) -> list[Recipient]:
+    people = unit.on_duty(at) if at is not None else unit.duty
+    return [Recipient(unit.id, c.name, c.role, tuple(c.channels)) for c in people if roles is None or c.role in roles]
 
 
 def _ancestors(units: dict[str, Unit], unit: Unit) -> list[Unit]:
@@ -37,7 +37,9 @@ def _ancestors(units: dict[str, Unit], unit: Unit) -> list[Unit]:
 SUPERIOR_ROLES = {"secretary", "propaganda", "duty_officer"}
 
 
-def recipients_for_audience(config: Config, *, unit_id: str | None, audience: list[str]) -> list[Recipient]:
+def recipients_for_audience(
+    config: Config, *, unit_id: str | None, audience: list[str], at: datetime | None = None
+) -> list[Recipient]:
     """The people a clock step reaches: roles of the incident's unit, `superior` (the parent unit's duty,
     secretary and propaganda contacts), `superiors` (every unit up the chain)."""
     units = {u.id: u for u in config.units}
@@ -45,16 +47,16 @@ def recipients_for_audience(config: Config, *, unit_id: str | None, audience: li
     chosen: list[Recipient] = []
     if unit is not None:
         roles = {a for a in audience if a not in {"superior", "superiors"}}
-        chosen.extend(_contacts(unit, roles))
+        chosen.extend(_contacts(unit, roles, at))
         chain = _ancestors(units, unit)
         if "superiors" in audience:
             for parent in chain:
-                chosen.extend(_contacts(parent, SUPERIOR_ROLES))
+                chosen.extend(_contacts(parent, SUPERIOR_ROLES, at))
         elif "superior" in audience and chain:
-            chosen.extend(_contacts(chain[0], SUPERIOR_ROLES))
+            chosen.extend(_contacts(chain[0], SUPERIOR_ROLES, at))
     if not chosen:
         # An unattributed case, or a unit with nobody on duty, goes to the top of the tree rather than to nobody.
         for top in (u for u in config.units if u.parent is None):
-            chosen.extend(_contacts(top))
+            chosen.extend(_contacts(top, None, at))
     seen: set[str] = set()
     return [r for r in chosen if not (r.key in seen or seen.add(r.key))]  # type: ignore[func-returns-value]

@@ -113,9 +113,11 @@ async function loadIncident() {
     return li;
   }));
   const kinds = {alert: "预警", reminder: "提醒", escalation: "升级", breach: "超时"};
+  const roles = {duty_officer: "值班员", secretary: "书记", propaganda: "宣传部门", commentator: "网评员",
+    superior: "上级单位", superiors: "各级上级单位"};
   document.getElementById("clock").replaceChildren(...inc.clock.map((c) =>
     el("li", c.outcome === "sent" && c.kind === "breach" ? "error" : null,
-      `${fmtTime(c.due_at)} ${kinds[c.kind] || c.kind} → ${c.audience.join("、")}：` +
+      `${fmtTime(c.due_at)} ${kinds[c.kind] || c.kind} → ${c.audience.map((a) => roles[a] || a).join("、")}：` +
       (c.fired_at ? (c.outcome === "sent" ? "已发送" : `已跳过（${c.outcome.replace("skipped: ", "")}）`) : "待触发"))));
   document.getElementById("advance").hidden = !["monitor", "analyse", "report"].includes(inc.stage);
   document.getElementById("report-form").hidden = Boolean(inc.reported_at);

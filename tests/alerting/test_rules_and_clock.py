@@ -234,3 +234,51 @@ def test_unit_without_contacts_goes_up_or_is_raised(world: World) -> None:
         assert session.scalar(select(func.count(Delivery.id))) == 0
         actions = set(session.scalars(select(TimelineEntry.action)))
         assert "undeliverable" in actions
+
+
+def test_steps_reach_whoever_is_on_shift_when_they_fire(world: World) -> None:
+    """The bureau's day officer gets the alert; its 10-minute reminder, fired after the 18:00 hand-over, goes
+    to the night officer."""
+    from datetime import time as clock_time
+    from zoneinfo import ZoneInfo
+
+    from config.models import DutyContact, Shift
+
+    units = []
+    for unit in world.config.units:
+        if unit.id == "county-edu":
+            night = DutyContact(name="夜班值班员", role="duty_officer", channels=["inbox-edu-duty"])
+            unit = unit.model_copy(
+                update={
+                    "duty": [*unit.duty, night],
+                    "roster": [
+                        Shift(
+                            days=list(range(1, 8)), start=clock_time(8), end=clock_time(18), on_duty=["教育局值班员"]
+                        ),
+                        Shift(days=list(range(1, 8)), start=clock_time(18), end=clock_time(8), on_duty=["夜班值班员"]),
+                    ],
+                }
+            )
+        units.append(unit)
+    config = world.config.model_copy(update={"units": units})
+    world.config = config
+    mention = world.post("1", "学校食堂饭菜变质", "县教育局：食堂午餐变质，多名学生呕吐。")
+    beijing = ZoneInfo("Asia/Shanghai")
+    start = (
+        mention.discovered_at.astimezone(beijing).replace(hour=17, minute=57).astimezone(mention.discovered_at.tzinfo)
+    )
+    with world.sessions.begin() as session:
+        from alerting.clock import fire_due_steps, plan_incident
+        from alerting.incidents.service import open_or_attach
+
+        shifted = type(mention)(**{**mention.__dict__, "discovered_at": start})
+        incident, _ = open_or_attach(session, mention=shifted, report_window=timedelta(minutes=30), now=start)
+        plan_incident(session, incident=incident, playbook=world.playbooks.get("major"))
+        fire_due_steps(session, config=config, base_url="http://yq", now=start, incident_id=incident.id)
+    _run_clock(world, start, range(1, 6))
+    steps = _deliveries_by_step(world)
+    assert "county-edu:教育局值班员" in steps["alert@0"] and "county-edu:夜班值班员" not in steps["alert@0"]
+    reminder = _run_clock(world, start, range(6, 11))
+    assert reminder == {10: 1}
+    steps = _deliveries_by_step(world)
+    assert "county-edu:夜班值班员" in steps["reminder@10"] and "county-edu:教育局值班员" not in steps["reminder@10"]
