@@ -138,7 +138,9 @@ class SearchResult:
 
 
 class MentionStore(Protocol):
-    def upsert_many(self, mentions: list[NewMention]) -> UpsertResult: ...
+    def upsert_many(self, mentions: list[NewMention], *, now: datetime | None = None) -> UpsertResult:
+        """`now` is the discovery time of new mentions (default: the clock); given for simulations and imports."""
+        ...
 
     def get(self, mention_id: str) -> Mention | None: ...
 
@@ -152,7 +154,7 @@ class MentionStore(Protocol):
 
     def backlog(self) -> int: ...
 
-    def save_analysis(self, results: list[tuple[str, Analysis]]) -> None:
+    def save_analysis(self, results: list[tuple[str, Analysis]], *, now: datetime | None = None) -> None:
         """Store analyses atomically; each gets a new, increasing analysis_seq."""
         ...
 

@@ -169,11 +169,11 @@ class SqliteMentionStore:
 
     # --- writing ----------------------------------------------------------------------------------------
 
-    def upsert_many(self, mentions: list[NewMention]) -> UpsertResult:
+    def upsert_many(self, mentions: list[NewMention], *, now: datetime | None = None) -> UpsertResult:
         created: list[str] = []
         updated: list[str] = []
         unchanged: list[str] = []
-        now = _now_us()
+        stamp = _us(now) if now is not None else _now_us()
         with self._write() as conn:
             for m in mentions:
                 key = m.id
@@ -193,8 +193,8 @@ class SqliteMentionStore:
                             m.content,
                             m.author,
                             _us(m.published_at),
-                            now,
-                            now,
+                            stamp,
+                            stamp,
                             m.reply_count,
                             m.view_count,
                             digest,
@@ -227,7 +227,7 @@ class SqliteMentionStore:
                             m.content,
                             m.author,
                             _us(m.published_at),
-                            now,
+                            stamp,
                             m.reply_count,
                             m.view_count,
                             digest,
@@ -247,10 +247,10 @@ class SqliteMentionStore:
         body = " ".join(tokenize(f"{m.title}\n{m.content}"))
         conn.execute("INSERT INTO mentions_fts (rowid, body) VALUES (?, ?)", (rowid, body))
 
-    def save_analysis(self, results: list[tuple[str, Analysis]]) -> None:
+    def save_analysis(self, results: list[tuple[str, Analysis]], *, now: datetime | None = None) -> None:
         if not results:
             return
-        now = _now_us()
+        stamp = _us(now) if now is not None else _now_us()
         with self._write() as conn:
             # A persistent counter, not max()+1: a reset mention must never give a number out twice.
             row = conn.execute("SELECT value FROM meta WHERE key = 'analysis_seq'").fetchone()
@@ -266,7 +266,7 @@ class SqliteMentionStore:
                     " sentiment_label = ?, flags = ?, level = ?, unit = ?, explanation = ?, event_id = ?"
                     " WHERE rowid = ?",
                     (
-                        now,
+                        stamp,
                         seq,
                         " ".join(a.tokens),
                         a.sentiment,

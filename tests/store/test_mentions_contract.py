@@ -272,3 +272,14 @@ def test_another_process_writes_while_this_one_reads(tmp_path: Path) -> None:
     assert process.exitcode == 0
     assert reader.count() == 200
     reader.close()
+
+
+def test_discovery_and_analysis_time_can_be_given(store: MentionStore) -> None:
+    at = datetime(2026, 3, 5, 6, 20, tzinfo=UTC)
+    store.upsert_many(POSTS[:1], now=at)
+    store.upsert_many([replace(POSTS[0], content="改")], now=at + timedelta(hours=1))  # an edit keeps discovery
+    store.save_analysis([("baixing:1", analysis(3, "negative", []))], now=at + timedelta(hours=2))
+    mention = store.get("baixing:1")
+    assert mention is not None
+    assert mention.discovered_at == at and mention.updated_at == at + timedelta(hours=1)
+    assert mention.analysed_at == at + timedelta(hours=2)
