@@ -1,9 +1,4 @@
-"""Chinese word tokens for full-text search: jieba's search-mode cut over NFKC-normalised, lower-cased text.
-
-Indexing and querying must use the very same function, or a word indexed one way is looked up another way.
-Search mode (`cut_for_search`) also emits the shorter words inside long ones, so a query for 教育 finds a
-post about 县教育局.
-"""
+"""Chinese tokenisation for indexing and querying: jieba, initialised once per process on first use."""
 
 from __future__ import annotations
 
@@ -15,53 +10,48 @@ from collections.abc import Iterable
 import jieba
 
 _lock = threading.Lock()
-_initialised = False
+_ready = False
 
 
-def _ensure_initialised() -> None:
-    """Load jieba's dictionary once per process, on first use: importing this module must stay cheap."""
-    global _initialised
-    if _initialised:
+def _ensure_ready() -> None:
+    global _ready
+    if _ready:
         return
     with _lock:
-        if not _initialised:
-            # jieba prints "Building prefix dict..." at DEBUG/INFO on every process start; that is noise here.
+        if not _ready:
             jieba.setLogLevel(logging.WARNING)
-            jieba.initialize()  # caches the prefix dict under tempfile.gettempdir(), which is writable
-            _initialised = True
-
-
-def normalise(text: str) -> str:
-    """NFKC (full-width letters and digits to half-width) and lower case: ＡＢＣ１２３ and abc123 are one word."""
-    return unicodedata.normalize("NFKC", text).lower()
+            jieba.initialize()
+            _ready = True
 
 
 def _is_word(token: str) -> bool:
-    """True when the token has a letter or digit.
-
-    Whitespace, punctuation, symbols and emoji alone are dropped: SQLite's unicode61 tokenizer would treat
-    them as separators anyway, and a query made only of them must not turn into an empty phrase.
-    """
+    # A token counts when it has a letter or a digit: punctuation, spaces and emoji are not words.
     return any(unicodedata.category(ch)[0] in "LN" for ch in token)
 
 
+def normalise(text: str) -> str:
+    """Full-width to half-width (NFKC) and lower case, so ＡＢＣ１２３ and abc123 match."""
+    return unicodedata.normalize("NFKC", text).lower()
+
+
 def tokenize(text: str) -> list[str]:
-    """The search tokens of `text`, in order, with repeats (term frequency matters for ranking)."""
-    if not text:
-        return []
-    _ensure_initialised()
-    return [token for token in jieba.cut_for_search(normalise(text)) if _is_word(token)]
+    """Search-mode tokens: 城关县教育局 gives 城关, 教育, 教育局, 城关县教育局 (when a known word), …"""
+    _ensure_ready()
+    return [t for t in (tok.strip() for tok in jieba.cut_for_search(normalise(text))) if t and _is_word(t)]
+
+
+def segment(text: str) -> list[str]:
+    """Accurate-mode words, no overlaps: what sentiment should count (search mode would count 欺凌 inside
+    防欺凌宣传 twice)."""
+    _ensure_ready()
+    return [t for t in (tok.strip() for tok in jieba.lcut(normalise(text))) if t and _is_word(t)]
 
 
 def add_words(words: Iterable[str]) -> None:
-    """Teach jieba words it should keep whole (unit names such as 县教育局), so they are found as words.
-
-    Already-indexed text keeps its old tokens; only text tokenised afterwards sees the new words.
-    """
-    _ensure_initialised()
-    # jieba's add_word updates two shared dicts without locking; serialise writers (readers only do lookups).
+    """Keep these (unit names, scheme words) whole. Idempotent; safe from several threads."""
+    _ensure_ready()
     with _lock:
         for word in words:
             word = normalise(word).strip()
             if word:
-                jieba.add_word(word)
+                jieba.add_word(word, freq=max(jieba.suggest_freq(word, False), 10_000))
