@@ -22,18 +22,21 @@ _SKIP = {"acknowledged": "acknowledged_at", "reported": "reported_at"}
 _KIND_ZH = {"alert": "预警", "reminder": "提醒", "escalation": "升级", "breach": "超时"}
 
 
-def plan_incident(session: Session, *, incident: Incident, playbook: Playbook) -> None:
-    """Write the playbook's clock steps and stage tasks for a new incident (flushed, same transaction)."""
+def plan_incident(session: Session, *, incident: Incident, playbook: Playbook, scale: float = 1.0) -> None:
+    """Write the playbook's clock steps and stage tasks for a new incident (flushed, same transaction).
+
+    `scale` < 1 shortens the whole clock, as a sensitive period's shorter report window does."""
     incident.playbook = playbook.id
     for step in playbook.clock:
+        at = round(step.at_minutes * scale, 2)
         session.add(
             ClockStepRow(
                 incident=incident,
-                step=step.key,
+                step=f"{step.kind}@{at:g}",
                 kind=step.kind,
                 audience=",".join(step.to),
                 unless=step.unless,
-                due_at=incident.discovered_at + timedelta(minutes=step.at_minutes),
+                due_at=incident.discovered_at + timedelta(minutes=at),
             )
         )
     for stage in playbook.stages:
@@ -45,7 +48,7 @@ def plan_incident(session: Session, *, incident: Incident, playbook: Playbook) -
                     position=position,
                     title=title,
                     role=stage.role,
-                    due_at=incident.discovered_at + timedelta(minutes=stage.deadline_minutes),
+                    due_at=incident.discovered_at + timedelta(minutes=stage.deadline_minutes * scale),
                 )
             )
     session.flush()

@@ -5,19 +5,46 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerting.clock import fire_due_steps, plan_incident
+from alerting.incidents.models import TimelineEntry
 from alerting.incidents.service import open_or_attach
 from alerting.playbooks import Playbooks
-from config import Config
+from config import Config, Level
 from store.mentions import MentionStore
 from store.workflow.cursors import read_cursor, write_cursor
 
 log = logging.getLogger(__name__)
 CURSOR = "alerting.analysis_seq"
+
+
+@dataclass(frozen=True)
+class Terms:
+    """What applies to a case discovered at a given time: sensitive periods lower the threshold and shorten
+    the window (the whole clock is scaled to it)."""
+
+    threshold: int
+    window_minutes: int
+    scale: float
+    note: str | None
+
+
+def terms_for(config: Config, playbook_window: int, discovered_at: datetime) -> Terms:
+    # Sensitive periods count from the discovery: that is when the case arose.
+    periods = config.periods_at(discovered_at)
+    threshold = min(
+        [int(config.alerting.incident_level)] + [int(p.incident_level) for p in periods if p.incident_level]
+    )
+    window = min([playbook_window] + [p.report_window_minutes for p in periods if p.report_window_minutes])
+    note = None
+    if periods:
+        names = "、".join(p.name for p in periods)
+        note = f"敏感时期「{names}」：报告时限 {window} 分钟，{Level(threshold).zh}及以上立案"
+    return Terms(threshold, window, window / playbook_window, note)
 
 
 def run_rules(
@@ -33,7 +60,6 @@ def run_rules(
 ) -> int:
     """Returns how many incidents were opened. Re-running over the same mentions opens nothing twice."""
     opened = 0
-    threshold = int(config.alerting.incident_level)
     while True:
         with sessions.begin() as session:
             seq = read_cursor(session, CURSOR)
@@ -42,19 +68,29 @@ def run_rules(
                 return opened
             for mention in mentions:
                 analysis = mention.analysis
-                if analysis is None or analysis.level < threshold:
+                if analysis is None or analysis.level == 0:
                     continue
                 playbook = playbooks.for_level(analysis.level) or playbooks.ordered[0]
-                window = timedelta(minutes=playbook.report_window_minutes)
+                terms = terms_for(config, playbook.report_window_minutes, mention.discovered_at)
+                if analysis.level < terms.threshold:
+                    continue
+                window = timedelta(minutes=terms.window_minutes)
                 incident, created = open_or_attach(session, mention=mention, report_window=window, now=now)
-                if created:
-                    opened += 1
-                    plan_incident(session, incident=incident, playbook=playbook)
-                    # The first alert is the clock's 0-minute step: sent in this very transaction.
-                    fire_due_steps(
-                        session, config=config, base_url=base_url, now=now, incident_id=incident.id, ack_link=ack_link
+                if not created:
+                    continue
+                opened += 1
+                plan_incident(session, incident=incident, playbook=playbook, scale=terms.scale)
+                if terms.note:
+                    session.add(
+                        TimelineEntry(
+                            incident=incident, at=now, actor="系统", action="sensitive_period", detail=terms.note
+                        )
                     )
-                    log.info("incident %s opened for %s (level %s)", incident.id, mention.id, analysis.level)
+                # The first alert is the clock's 0-minute step: sent in this very transaction.
+                fire_due_steps(
+                    session, config=config, base_url=base_url, now=now, incident_id=incident.id, ack_link=ack_link
+                )
+                log.info("incident %s opened for %s (level %s)", incident.id, mention.id, analysis.level)
             last = mentions[-1].analysis_seq
             assert last is not None
             write_cursor(session, CURSOR, last)

@@ -21,6 +21,7 @@ SECTION_FILES: dict[str, bool] = {
     "units": True,
     "channels": True,
     "alerting": False,
+    "calendar": False,
 }
 _SECRET_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -94,7 +95,7 @@ def load_config(config_dir: Path | str, *, secrets_file: Path | None = None) -> 
             issues.append(ConfigIssue(str(path), "", f"not valid YAML: {exc}"))
             continue
         if loaded is None:
-            loaded = {section: [] if section != "alerting" else {}}
+            loaded = {section: {} if section == "alerting" else []}
         if not isinstance(loaded, dict) or set(loaded) != {section}:
             issues.append(ConfigIssue(str(path), "", f"must hold exactly one top-level key '{section}'"))
             continue

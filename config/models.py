@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import IntEnum
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
@@ -200,6 +200,28 @@ class AlertingRules(Strict):
     delivery_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
 
 
+class SensitivePeriod(Strict):
+    """A key date or sensitive period (重要节点和敏感时期): incidents open from a lower level and the report
+    window is shorter. Dates are inclusive, in Beijing time."""
+
+    name: str
+    start: date
+    end: date
+    incident_level: LevelField | None = None
+    report_window_minutes: int | None = Field(default=None, ge=5, le=24 * 60)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SensitivePeriod:
+        if self.end < self.start:
+            raise ValueError("end is before start")
+        if self.incident_level is None and self.report_window_minutes is None:
+            raise ValueError("a sensitive period must lower incident_level or shorten report_window_minutes")
+        return self
+
+    def covers(self, at: datetime) -> bool:
+        return self.start <= at.astimezone(BEIJING).date() <= self.end
+
+
 class Config(Strict):
     """Everything in a configuration directory, cross-checked."""
 
@@ -208,6 +230,10 @@ class Config(Strict):
     units: list[Unit] = Field(default_factory=list)
     channels: list[Channel] = Field(default_factory=list)
     alerting: AlertingRules = Field(default_factory=AlertingRules)
+    calendar: list[SensitivePeriod] = Field(default_factory=list)
+
+    def periods_at(self, at: datetime) -> list[SensitivePeriod]:
+        return [p for p in self.calendar if p.covers(at)]
 
     def source(self, source_id: str) -> Source:
         for source in self.sources:

@@ -282,3 +282,48 @@ def test_steps_reach_whoever_is_on_shift_when_they_fire(world: World) -> None:
     assert reminder == {10: 1}
     steps = _deliveries_by_step(world)
     assert "county-edu:夜班值班员" in steps["reminder@10"] and "county-edu:教育局值班员" not in steps["reminder@10"]
+
+
+def _with_period(world: World, *, days: int, level: str | None, window: int | None) -> Any:
+    from zoneinfo import ZoneInfo
+
+    from config.models import SensitivePeriod
+
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    period = SensitivePeriod.model_validate(
+        {
+            "name": "全国两会",
+            "start": today + timedelta(days=min(days, 0) - 1),
+            "end": today + timedelta(days=days),
+            "incident_level": level,
+            "report_window_minutes": window,
+        }
+    )
+    return world.config.model_copy(update={"calendar": [period]})
+
+
+def test_sensitive_period_lowers_threshold_and_tightens_the_clock(world: World) -> None:
+    world.config = _with_period(world, days=1, level="较大", window=20)
+    mention = world.post("1", *FEES)  # 较大: below the usual threshold
+    start = mention.discovered_at
+    assert run_rules(world.store, world.sessions, world.config, world.playbooks, base_url="http://yq", now=start) == 1
+    with world.sessions() as session:
+        incident = session.scalars(select(Incident)).one()
+        assert incident.report_due_at == start + timedelta(minutes=20)
+        steps = {r.step: r.due_at - start for r in session.scalars(select(ClockStepRow))}
+        assert steps["breach@20"] == timedelta(minutes=20)
+        assert steps["reminder@6.67"] == timedelta(minutes=6.67)
+        notes = session.scalars(select(TimelineEntry.detail).where(TimelineEntry.action == "sensitive_period")).all()
+        assert notes == ["敏感时期「全国两会」：报告时限 20 分钟，较大及以上立案"]
+    assert _run_clock(world, start, range(0, 25)).get(20) == 1  # the breach comes at 20 minutes
+
+
+def test_period_that_has_ended_changes_nothing(world: World) -> None:
+    world.config = _with_period(world, days=-3, level="较大", window=20)  # ended two days ago
+    mention = world.post("1", *FEES)
+    assert (
+        run_rules(
+            world.store, world.sessions, world.config, world.playbooks, base_url="http://yq", now=mention.discovered_at
+        )
+        == 0
+    )

@@ -186,3 +186,24 @@ def test_run_refuses_to_start_on_bad_configuration(
     assert main(["run", "--no-api", "--config", str(example_config_copy), "--data", str(data)]) == 2
     assert "schemes.yaml: schemes[0].severity" in capsys.readouterr().err
     assert not data.exists()  # nothing started half-way: no store, no database
+
+
+@pytest.mark.parametrize(
+    ("entry", "field", "words"),
+    [
+        ("{name: x, start: 2027-03-15, end: 2027-03-03, incident_level: 较大}", "calendar[0]", "end is before start"),
+        ("{name: x, start: 2027-03-03, end: 2027-03-15}", "calendar[0]", "must lower"),
+        (
+            "{name: x, start: 2027-03-03, end: 2027-03-15, report_window_minutes: 1}",
+            "calendar[0].report_window_minutes",
+            "greater than or equal",
+        ),
+    ],
+)
+def test_bad_sensitive_period(example_config_copy: Path, entry: str, field: str, words: str) -> None:
+    (example_config_copy / "calendar.yaml").write_text(f"calendar:\n  - {entry}\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(example_config_copy)
+    assert any(
+        i.file.endswith("calendar.yaml") and i.field == field and words in i.message for i in caught.value.issues
+    ), [str(i) for i in caught.value.issues]
