@@ -194,8 +194,22 @@ class Channel(Strict):
     description: str = ""
 
 
+class QuietHours(Strict):
+    """Beijing-time hours when digests wait. Incidents (major cases) never wait."""
+
+    start: time
+    end: time
+
+    def covers(self, at: datetime) -> bool:
+        now = at.astimezone(BEIJING).time()
+        return self.start <= now < self.end if self.start < self.end else (now >= self.start or now < self.end)
+
+
 class AlertingRules(Strict):
     incident_level: LevelField = Field(default=Level.MAJOR, description="open an incident at or above this")
+    digest_level: LevelField = Field(default=Level.LARGE, description="below incident_level: collected in digests")
+    digest_every_minutes: int = Field(default=60, ge=5, le=24 * 60)
+    quiet_hours: QuietHours | None = None
     delivery_attempts: int = Field(default=3, ge=1, le=20)
     delivery_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
 

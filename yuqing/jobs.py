@@ -10,6 +10,7 @@ from datetime import datetime
 
 from alerting.clock import clock_tick
 from alerting.delivery.sender import deliver_pending
+from alerting.digests import send_digests
 from alerting.rules import run_rules
 from analysis.job import analyse_pending
 from crawlers.health import CrawlRun, record_run
@@ -93,6 +94,7 @@ def alerting_tick(services: Services) -> dict[str, int]:
         now=utcnow(),
         ack_link=link,
     )
+    digests = send_digests(services.mentions, services.sessions, services.config, now=utcnow())
     fired = clock_tick(services.sessions, services.config, base_url=base_url, now=utcnow(), ack_link=link)
     sent = deliver_pending(
         services.sessions,
@@ -100,4 +102,4 @@ def alerting_tick(services: Services) -> dict[str, int]:
         max_attempts=services.config.alerting.delivery_attempts,
         now=utcnow(),
     )
-    return {"opened": opened, "clock_steps": fired, "sent": sent}
+    return {"opened": opened, "clock_steps": fired, "digests": digests, "sent": sent}

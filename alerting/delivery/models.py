@@ -9,6 +9,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from alerting.incidents import models as _incidents  # noqa: F401  (registers the table deliveries refer to)
 from store.workflow.db import Base, UtcDateTime, utcnow
 
 
