@@ -1,22 +1,29 @@
-"""The embedded mention store: one SQLite file (WAL), FTS5 over jieba tokens.
+"""The embedded mention store: one SQLite file in WAL mode, FTS5 over space-joined jieba tokens.
 
-Shared by the crawl subprocesses (writers), the scheduler (analysis) and the API (threads): each thread has
-its own connection, writes take the lock up front (BEGIN IMMEDIATE) and wait for it (busy timeout).
-Times are stored as integer microseconds since the epoch, UTC.
+Shared by the crawl subprocesses (writers), the scheduler (analysis) and the API (threads). Connections come
+from a small pool, so any thread may use the store; writes take the write lock up front (BEGIN IMMEDIATE)
+and wait for it (busy timeout) instead of failing with "database is locked".
+Times are stored as integer microseconds since the Unix epoch, UTC.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import json
+import logging
+import math
+import re
 import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime
+import unicodedata
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from store.mentions.model import (
     Analysis,
@@ -30,16 +37,30 @@ from store.mentions.model import (
     Terms,
     UpsertResult,
 )
-from store.tokens import normalise, tokenize
+from store.tokens import tokenize
 
-SCHEMA_VERSION = 1
-_US = 1_000_000
-_BUCKET_US = {"hour": 3600 * _US, "day": 86400 * _US}
-_TERM_COLUMNS = {"source": "m.source", "unit": "m.unit", "sentiment_label": "m.sentiment_label", "level": "m.level"}
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 2
+BUSY_TIMEOUT_S = 30  # a crawl batch or an analysis batch holds the write lock for well under this
+MAX_IDLE_CONNECTIONS = 8
+MAX_PAGE_SIZE = 1000
+_CHUNK = 500  # ids per IN (...) list, far below SQLite's variable limit
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+_BUCKET_US = {"hour": 3_600_000_000, "day": 86_400_000_000}
+_INT64 = 2**63
+_TERM_KEYS = {
+    "source": "m.source",
+    "unit": "m.unit",
+    "sentiment_label": "m.sentiment_label",
+    "level": "CAST(m.level AS TEXT)",  # keys are strings, ordered as strings on every backend
+}
+_BM25 = "bm25(mentions_fts, 3.0, 1.0)"  # a word in the title counts more than one in the body
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS mentions (
-    rowid INTEGER PRIMARY KEY,
+    rowid INTEGER PRIMARY KEY,             -- joins the FTS index and mention_schemes
     id TEXT NOT NULL UNIQUE,
     source TEXT NOT NULL,
     post_id TEXT NOT NULL,
@@ -53,22 +74,24 @@ CREATE TABLE IF NOT EXISTS mentions (
     reply_count INTEGER,
     view_count INTEGER,
     content_hash TEXT NOT NULL,
-    crawl_unit TEXT,
-    unit TEXT,
+    crawl_unit TEXT,                       -- the source's default unit, as the crawler gave it
+    analysis_unit TEXT,                    -- the unit the analysis attributed, if any
+    unit TEXT,                             -- effective: analysis_unit, else crawl_unit (filtered on)
     analysed_at INTEGER,
     analysis_seq INTEGER UNIQUE,
-    tokens TEXT,
+    tokens TEXT,                           -- JSON list
     sentiment REAL,
     sentiment_label TEXT,
-    flags TEXT,
+    flags TEXT,                            -- JSON list of {scheme, words, positions}
     level INTEGER,
-    explanation TEXT,
+    explanation TEXT,                      -- JSON list
     event_id TEXT
 );
-CREATE INDEX IF NOT EXISTS ix_mentions_discovered ON mentions(discovered_at);
+CREATE INDEX IF NOT EXISTS ix_mentions_discovered ON mentions(discovered_at, id);
 CREATE INDEX IF NOT EXISTS ix_mentions_source ON mentions(source, discovered_at);
 CREATE INDEX IF NOT EXISTS ix_mentions_unit ON mentions(unit, discovered_at);
 CREATE INDEX IF NOT EXISTS ix_mentions_level ON mentions(level, discovered_at);
+CREATE INDEX IF NOT EXISTS ix_mentions_sentiment ON mentions(sentiment_label, discovered_at);
 CREATE INDEX IF NOT EXISTS ix_mentions_pending ON mentions(discovered_at) WHERE analysed_at IS NULL;
 CREATE TABLE IF NOT EXISTS mention_schemes (
     scheme TEXT NOT NULL,
@@ -76,387 +99,623 @@ CREATE TABLE IF NOT EXISTS mention_schemes (
     PRIMARY KEY (scheme, mention_rowid)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS ix_mention_schemes_rowid ON mention_schemes(mention_rowid);
-CREATE VIRTUAL TABLE IF NOT EXISTS mentions_fts USING fts5(body);
+-- A regular (not contentless) FTS5 table: SQLite 3.40 cannot delete from a contentless one without the
+-- old text, and edits must leave no stale words behind. unicode61 splits on the spaces between tokens.
+CREATE VIRTUAL TABLE IF NOT EXISTS mentions_fts USING fts5(title, body);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
 
+_SELECT = "SELECT m.* FROM mentions m"
 
-def _us(at: datetime | None) -> int | None:
-    if at is None:
-        return None
+
+# --- values -------------------------------------------------------------------------------------------------
+
+
+def _us(at: datetime) -> int:
+    """Exact integer microseconds (no float rounding), so a stored time reads back equal."""
     if at.tzinfo is None:
-        raise ValueError("naive datetime given to the mention store")
-    return int(at.timestamp() * _US)
+        raise ValueError("naive datetime given to the mention store; use a timezone-aware one")
+    return (at - _EPOCH) // _MICROSECOND
 
 
-def _dt(us: int | None) -> datetime | None:
-    return None if us is None else datetime.fromtimestamp(us / _US, UTC)
+def _us_or_none(at: datetime | None) -> int | None:
+    return None if at is None else _us(at)
 
 
-def _now_us() -> int:
-    return int(datetime.now(UTC).timestamp() * _US)
+def _dt(us: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=us)
+
+
+def _dt_or_none(us: int | None) -> datetime | None:
+    return None if us is None else _dt(us)
 
 
 def content_hash(title: str, content: str) -> str:
-    return hashlib.sha256(normalise(f"{title}\n{content}").strip().encode("utf-8")).hexdigest()
+    """sha256 of the normalised text: width variants and re-wrapped whitespace are not an edit."""
+    text = unicodedata.normalize("NFKC", f"{title}\n{content}")
+    text = re.sub(r"\s+", " ", text).strip()
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _fts_match(text: str) -> str | None:
-    """Every token required, each quoted: user input can never be FTS5 syntax."""
-    tokens = list(dict.fromkeys(tokenize(text)))
+def _fts_columns(title: str, content: str) -> tuple[str, str]:
+    return " ".join(tokenize(title)), " ".join(tokenize(content))
+
+
+def _match_expression(text: str) -> str | None:
+    """All tokens required, each as a quoted FTS5 string: user input can never become FTS5 syntax."""
+    tokens = dict.fromkeys(tokenize(text))
     if not tokens:
         return None
-    return " ".join('"' + t.replace('"', '""') + '"' for t in tokens)
+    return " ".join('"' + token.replace('"', '""') + '"' for token in tokens)
 
 
-def _encode_cursor(values: list[Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+# --- cursors ------------------------------------------------------------------------------------------------
+
+Sort = Literal["time", "relevance"]
 
 
-def _decode_cursor(cursor: str, size: int) -> list[Any]:
+def _encode_cursor(sort: Sort, after: list[Any]) -> str:
+    raw = json.dumps({"sort": sort, "after": after}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, sort: Sort) -> list[Any]:
+    """The sort values of the last hit seen; anything else is `ValueError("invalid cursor")`."""
     try:
-        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, UnicodeDecodeError):
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        payload = json.loads(raw)
+    except (ValueError, binascii.Error):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         raise ValueError("invalid cursor") from None
-    if not isinstance(values, list) or len(values) != size or not all(isinstance(v, int | float) for v in values):
+    if not isinstance(payload, dict) or payload.get("sort") != sort or not isinstance(payload.get("after"), list):
         raise ValueError("invalid cursor")
-    return values
+    after: list[Any] = payload["after"]
+    # time: [discovered_at, id]; relevance: [score, discovered_at, id]
+    if sort == "relevance":
+        if len(after) != 3 or not _is_score(after[0]):
+            raise ValueError("invalid cursor")
+        after_time = after[1:]
+    else:
+        after_time = after
+    if len(after_time) != 2 or not _is_int64(after_time[0]) or not isinstance(after_time[1], str):
+        raise ValueError("invalid cursor")
+    return after
+
+
+def _is_int64(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and -_INT64 <= value < _INT64
+
+
+def _is_score(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+# --- rows ---------------------------------------------------------------------------------------------------
+
+
+def _analysis(row: sqlite3.Row) -> Analysis:
+    flags = [
+        SchemeFlag(f["scheme"], list(f["words"]), [(str(p[0]), int(p[1])) for p in f.get("positions", [])])
+        for f in json.loads(row["flags"] or "[]")
+    ]
+    return Analysis(
+        tokens=json.loads(row["tokens"] or "[]"),
+        sentiment=row["sentiment"],
+        sentiment_label=row["sentiment_label"],
+        flags=flags,
+        level=row["level"] or 0,
+        unit=row["analysis_unit"],
+        explanation=json.loads(row["explanation"] or "[]"),
+        event_id=row["event_id"],
+    )
+
+
+def _mention(row: sqlite3.Row) -> Mention:
+    analysed = row["analysed_at"] is not None
+    return Mention(
+        id=row["id"],
+        source=row["source"],
+        post_id=row["post_id"],
+        url=row["url"],
+        title=row["title"],
+        content=row["content"],
+        author=row["author"],
+        published_at=_dt_or_none(row["published_at"]),
+        discovered_at=_dt(row["discovered_at"]),
+        updated_at=_dt(row["updated_at"]),
+        reply_count=row["reply_count"],
+        view_count=row["view_count"],
+        content_hash=row["content_hash"],
+        unit=row["unit"],
+        analysed_at=_dt_or_none(row["analysed_at"]),
+        analysis_seq=row["analysis_seq"],
+        analysis=_analysis(row) if analysed else None,
+    )
+
+
+@dataclass(frozen=True)
+class _Incoming:
+    """A crawled post with what is derived from it before the write lock is taken."""
+
+    mention: NewMention
+    digest: str
+    published_at: int | None
+
+    @property
+    def id(self) -> str:
+        return self.mention.id
+
+
+_RANK = {"created": 3, "updated": 2, "unchanged": 1}
+
+
+@dataclass(frozen=True)
+class _Filter:
+    """Every match of a query, shared by the total, the page and the aggregations.
+
+    The words are a set of FTS rowids (`rowid IN (SELECT ... MATCH)`), built once per statement: as a join,
+    SQLite's planner prefers to walk a filter's index and probe the FTS index once per row, which is many
+    times slower. Ranking needs the FTS cursor itself, so the relevance page joins with FTS on the left.
+    """
+
+    match: str | None
+    conditions: list[str]
+    condition_params: list[Any]
+
+    @property
+    def sql(self) -> str:
+        """`FROM mentions m WHERE ...`, with the words as a rowid set."""
+        words = ["m.rowid IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?)"] if self.match else []
+        return "FROM mentions m WHERE " + (" AND ".join(words + self.conditions) or "1")
+
+    @property
+    def params(self) -> list[Any]:
+        """The parameters of both `sql` and `ranked_sql`."""
+        return ([self.match] if self.match else []) + self.condition_params
+
+    @property
+    def ranked_sql(self) -> str:
+        """FTS first (CROSS JOIN fixes the join order), so bm25() can be computed. Needs words."""
+        return "FROM mentions_fts CROSS JOIN mentions m ON m.rowid = mentions_fts.rowid WHERE " + " AND ".join(
+            ["mentions_fts MATCH ?", *self.conditions]
+        )
 
 
 class SqliteMentionStore:
+    """The `MentionStore` on one SQLite file. Safe to share between threads; other processes may open it too."""
+
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        conn = self._conn()
-        conn.executescript(_SCHEMA)  # idempotent: every statement is IF NOT EXISTS
-        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        self._idle: list[sqlite3.Connection] = []
+        self._closed = False
+        self._create_schema()
 
     # --- connections ------------------------------------------------------------------------------------
 
-    def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-            conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA busy_timeout=30000")
-            self._local.conn = conn
-            with self._lock:
-                self._all.append(conn)
+    def _open(self) -> sqlite3.Connection:
+        # check_same_thread=False: a pooled connection moves between threads, but only one uses it at a time.
+        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
+        # NORMAL is safe from corruption in WAL mode; a power cut may lose the last commits, which a re-crawl
+        # brings back.
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA temp_store = MEMORY")
         return conn
 
+    def _acquire(self) -> sqlite3.Connection:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the mention store is closed")
+            if self._idle:
+                return self._idle.pop()
+        return self._open()
+
+    def _release(self, conn: sqlite3.Connection) -> None:
+        if conn.in_transaction:  # only after a failed ROLLBACK; never hand on a connection mid-transaction
+            conn.close()
+            return
+        with self._lock:
+            if not self._closed and len(self._idle) < MAX_IDLE_CONNECTIONS:
+                self._idle.append(conn)
+                return
+        conn.close()
+
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")  # take the write lock now, so a busy database is waited for
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        conn = self._acquire()
         try:
             yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+        finally:
+            self._release(conn)
+
+    @contextmanager
+    def _transaction(self, begin: str) -> Iterator[sqlite3.Connection]:
+        with self._connection() as conn:
+            conn.execute(begin)
+            try:
+                yield conn
+            except BaseException:
+                if conn.in_transaction:  # some errors (SQLITE_FULL, ...) have rolled back already
+                    conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def _write(self) -> AbstractContextManager[sqlite3.Connection]:
+        # IMMEDIATE takes the write lock now, waiting on the busy timeout; a deferred transaction that reads
+        # first and writes later fails at once with SQLITE_BUSY when another process wrote in between.
+        return self._transaction("BEGIN IMMEDIATE")
+
+    def _read(self) -> AbstractContextManager[sqlite3.Connection]:
+        """One snapshot for several statements, so the total, the page and the aggregations agree."""
+        return self._transaction("BEGIN")
+
+    def _create_schema(self) -> None:
+        with self._connection() as conn:
+            # WAL lets readers go on while a writer writes; the mode is stored in the file, set once.
+            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")
+        with self._write() as conn:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise RuntimeError(
+                    f"{self.path} has mention-store schema {version}; this code knows up to {SCHEMA_VERSION}"
+                )
+            if version == 1:
+                _migrate_from_1(conn)
+            for statement in _statements(_SCHEMA):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
+        """Close idle connections; connections in use close when released. The store is unusable after."""
         with self._lock:
-            for conn in self._all:
-                conn.close()
-            self._all.clear()
-        self._local = threading.local()
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
 
     # --- writing ----------------------------------------------------------------------------------------
 
     def upsert_many(self, mentions: list[NewMention], *, now: datetime | None = None) -> UpsertResult:
-        created: list[str] = []
-        updated: list[str] = []
-        unchanged: list[str] = []
-        stamp = _us(now) if now is not None else _now_us()
+        stamp = _us(now) if now is not None else _us(datetime.now(UTC))
+        incoming = [_Incoming(m, content_hash(m.title, m.content), _us_or_none(m.published_at)) for m in mentions]
+        # Tokenise outside the write lock (it is the slow part), and only what is new or changed.
+        known = self._hashes([i.id for i in incoming])
+        columns = {(i.id, i.digest): self._columns_of(i) for i in incoming if known.get(i.id) != i.digest}
+        outcome: dict[str, str] = {}
         with self._write() as conn:
-            for m in mentions:
-                key = m.id
-                digest = content_hash(m.title, m.content)
-                row = conn.execute("SELECT rowid, content_hash FROM mentions WHERE id = ?", (key,)).fetchone()
-                if row is None:
-                    cur = conn.execute(
-                        "INSERT INTO mentions (id, source, post_id, url, title, content, author, published_at,"
-                        " discovered_at, updated_at, reply_count, view_count, content_hash, crawl_unit, unit)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (
-                            key,
-                            m.source,
-                            m.post_id,
-                            m.url,
-                            m.title,
-                            m.content,
-                            m.author,
-                            _us(m.published_at),
-                            stamp,
-                            stamp,
-                            m.reply_count,
-                            m.view_count,
-                            digest,
-                            m.unit,
-                            m.unit,
-                        ),
-                    )
-                    self._index(conn, int(cur.lastrowid or 0), m)
-                    created.append(key)
-                elif row["content_hash"] == digest:
-                    # Same text: only the heat (replies, views) may have moved.
-                    conn.execute(
-                        "UPDATE mentions SET reply_count = COALESCE(?, reply_count),"
-                        " view_count = COALESCE(?, view_count) WHERE rowid = ?",
-                        (m.reply_count, m.view_count, row["rowid"]),
-                    )
-                    unchanged.append(key)
-                else:
-                    # Edited: keep the discovery time, drop the old analysis so it runs again.
-                    conn.execute(
-                        "UPDATE mentions SET url = ?, title = ?, content = ?, author = ?, published_at = ?,"
-                        " updated_at = ?, reply_count = COALESCE(?, reply_count),"
-                        " view_count = COALESCE(?, view_count), content_hash = ?, crawl_unit = ?, unit = ?,"
-                        " analysed_at = NULL, analysis_seq = NULL, tokens = NULL, sentiment = NULL,"
-                        " sentiment_label = NULL, flags = NULL, level = NULL, explanation = NULL, event_id = NULL"
-                        " WHERE rowid = ?",
-                        (
-                            m.url,
-                            m.title,
-                            m.content,
-                            m.author,
-                            _us(m.published_at),
-                            stamp,
-                            m.reply_count,
-                            m.view_count,
-                            digest,
-                            m.unit,
-                            m.unit,
-                            row["rowid"],
-                        ),
-                    )
-                    conn.execute("DELETE FROM mention_schemes WHERE mention_rowid = ?", (row["rowid"],))
-                    conn.execute("DELETE FROM mentions_fts WHERE rowid = ?", (row["rowid"],))
-                    self._index(conn, row["rowid"], m)
-                    updated.append(key)
-        return UpsertResult(created=created, updated=updated, unchanged=unchanged)
+            for item in incoming:
+                status = self._upsert_one(conn, item, stamp, columns)
+                # The same post twice in one batch is reported once, by its strongest outcome.
+                if _RANK[status] > _RANK.get(outcome.get(item.id, ""), 0):
+                    outcome[item.id] = status
+        return UpsertResult(
+            created=[k for k, v in outcome.items() if v == "created"],
+            updated=[k for k, v in outcome.items() if v == "updated"],
+            unchanged=[k for k, v in outcome.items() if v == "unchanged"],
+        )
 
     @staticmethod
-    def _index(conn: sqlite3.Connection, rowid: int, m: NewMention) -> None:
-        body = " ".join(tokenize(f"{m.title}\n{m.content}"))
-        conn.execute("INSERT INTO mentions_fts (rowid, body) VALUES (?, ?)", (rowid, body))
+    def _columns_of(item: _Incoming) -> tuple[str, str]:
+        return _fts_columns(item.mention.title, item.mention.content)
+
+    def _hashes(self, ids: list[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        with self._connection() as conn:
+            for chunk in _chunks(list(dict.fromkeys(ids))):
+                marks = ",".join("?" * len(chunk))
+                sql = f"SELECT id, content_hash FROM mentions WHERE id IN ({marks})"
+                found.update((row["id"], row["content_hash"]) for row in conn.execute(sql, chunk))
+        return found
+
+    def _upsert_one(
+        self,
+        conn: sqlite3.Connection,
+        item: _Incoming,
+        stamp: int,
+        columns: dict[tuple[str, str], tuple[str, str]],
+    ) -> str:
+        row = conn.execute("SELECT rowid, content_hash FROM mentions WHERE id = ?", (item.id,)).fetchone()
+        if row is not None and row["content_hash"] == item.digest:
+            # Same text: only the heat (replies, views) may have moved; analysis stays valid.
+            conn.execute(
+                "UPDATE mentions SET reply_count = COALESCE(?, reply_count),"
+                " view_count = COALESCE(?, view_count) WHERE rowid = ?",
+                (item.mention.reply_count, item.mention.view_count, row["rowid"]),
+            )
+            return "unchanged"
+        # Another writer may have changed the row since _hashes looked: tokenise here then.
+        title, body = columns.get((item.id, item.digest)) or self._columns_of(item)
+        if row is None:
+            rowid = self._insert(conn, item, stamp)
+            conn.execute("INSERT INTO mentions_fts (rowid, title, body) VALUES (?, ?, ?)", (rowid, title, body))
+            return "created"
+        self._replace_content(conn, row["rowid"], item, stamp)
+        conn.execute("UPDATE mentions_fts SET title = ?, body = ? WHERE rowid = ?", (title, body, row["rowid"]))
+        return "updated"
+
+    @staticmethod
+    def _insert(conn: sqlite3.Connection, item: _Incoming, stamp: int) -> int:
+        m = item.mention
+        cur = conn.execute(
+            "INSERT INTO mentions (id, source, post_id, url, title, content, author, published_at,"
+            " discovered_at, updated_at, reply_count, view_count, content_hash, crawl_unit, unit)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                item.id,
+                m.source,
+                m.post_id,
+                m.url,
+                m.title,
+                m.content,
+                m.author,
+                item.published_at,
+                stamp,
+                stamp,
+                m.reply_count,
+                m.view_count,
+                item.digest,
+                m.unit,
+                m.unit,
+            ),
+        )
+        assert cur.lastrowid is not None
+        return cur.lastrowid
+
+    @staticmethod
+    def _replace_content(conn: sqlite3.Connection, rowid: int, item: _Incoming, stamp: int) -> None:
+        """An edited post: new text, same discovery time, and the old analysis dropped so it runs again."""
+        m = item.mention
+        conn.execute(
+            "UPDATE mentions SET url = ?, title = ?, content = ?, author = ?, published_at = ?, updated_at = ?,"
+            " reply_count = COALESCE(?, reply_count), view_count = COALESCE(?, view_count),"
+            " content_hash = ?, crawl_unit = ?, analysis_unit = NULL, unit = ?,"
+            " analysed_at = NULL, analysis_seq = NULL, tokens = NULL, sentiment = NULL, sentiment_label = NULL,"
+            " flags = NULL, level = NULL, explanation = NULL, event_id = NULL"
+            " WHERE rowid = ?",
+            (
+                m.url,
+                m.title,
+                m.content,
+                m.author,
+                item.published_at,
+                stamp,
+                m.reply_count,
+                m.view_count,
+                item.digest,
+                m.unit,
+                m.unit,
+                rowid,
+            ),
+        )
+        conn.execute("DELETE FROM mention_schemes WHERE mention_rowid = ?", (rowid,))
 
     def save_analysis(self, results: list[tuple[str, Analysis]], *, now: datetime | None = None) -> None:
         if not results:
             return
-        stamp = _us(now) if now is not None else _now_us()
+        stamp = _us(now) if now is not None else _us(datetime.now(UTC))
         with self._write() as conn:
-            # A persistent counter, not max()+1: a reset mention must never give a number out twice.
+            # A persistent counter, not max()+1: when the mention holding the highest number is edited its
+            # number is cleared, and max()+1 would hand out a number a follower has already read past.
             row = conn.execute("SELECT value FROM meta WHERE key = 'analysis_seq'").fetchone()
             seq = int(row["value"]) if row else 0
-            for key, a in results:
-                found = conn.execute("SELECT rowid, crawl_unit FROM mentions WHERE id = ?", (key,)).fetchone()
-                if found is None:
+            for key, analysis in results:
+                rowid = conn.execute("SELECT rowid FROM mentions WHERE id = ?", (key,)).fetchone()
+                if rowid is None:
+                    log.warning("analysis for unknown mention %s not saved", key)
                     continue
                 seq += 1
-                flags = [{"scheme": f.scheme, "words": f.words, "positions": f.positions} for f in a.flags]
-                conn.execute(
-                    "UPDATE mentions SET analysed_at = ?, analysis_seq = ?, tokens = ?, sentiment = ?,"
-                    " sentiment_label = ?, flags = ?, level = ?, unit = ?, explanation = ?, event_id = ?"
-                    " WHERE rowid = ?",
-                    (
-                        stamp,
-                        seq,
-                        " ".join(a.tokens),
-                        a.sentiment,
-                        a.sentiment_label,
-                        json.dumps(flags, ensure_ascii=False),
-                        a.level,
-                        a.unit or found["crawl_unit"],
-                        json.dumps(a.explanation, ensure_ascii=False),
-                        a.event_id,
-                        found["rowid"],
-                    ),
-                )
-                conn.execute("DELETE FROM mention_schemes WHERE mention_rowid = ?", (found["rowid"],))
-                conn.executemany(
-                    "INSERT OR IGNORE INTO mention_schemes (scheme, mention_rowid) VALUES (?, ?)",
-                    [(scheme, found["rowid"]) for scheme in dict.fromkeys(a.schemes)],
-                )
+                self._save_one(conn, rowid[0], analysis, stamp, seq)
             conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('analysis_seq', ?)", (seq,))
+
+    @staticmethod
+    def _save_one(conn: sqlite3.Connection, rowid: int, a: Analysis, stamp: int, seq: int) -> None:
+        flags = [{"scheme": f.scheme, "words": f.words, "positions": f.positions} for f in a.flags]
+        conn.execute(
+            "UPDATE mentions SET analysed_at = ?, analysis_seq = ?, tokens = ?, sentiment = ?,"
+            " sentiment_label = ?, flags = ?, level = ?, analysis_unit = ?, unit = COALESCE(?, crawl_unit),"
+            " explanation = ?, event_id = ? WHERE rowid = ?",
+            (
+                stamp,
+                seq,
+                json.dumps(a.tokens, ensure_ascii=False),
+                a.sentiment,
+                a.sentiment_label,
+                json.dumps(flags, ensure_ascii=False),
+                a.level,
+                a.unit,
+                a.unit,
+                json.dumps(a.explanation, ensure_ascii=False),
+                a.event_id,
+                rowid,
+            ),
+        )
+        conn.execute("DELETE FROM mention_schemes WHERE mention_rowid = ?", (rowid,))
+        conn.executemany(
+            "INSERT INTO mention_schemes (scheme, mention_rowid) VALUES (?, ?)",
+            [(scheme, rowid) for scheme in dict.fromkeys(a.schemes)],
+        )
 
     # --- reading ----------------------------------------------------------------------------------------
 
-    @staticmethod
-    def _mention(row: sqlite3.Row) -> Mention:
-        analysis = None
-        if row["analysed_at"] is not None:
-            analysis = Analysis(
-                tokens=row["tokens"].split(" ") if row["tokens"] else [],
-                sentiment=row["sentiment"],
-                sentiment_label=row["sentiment_label"],
-                flags=[
-                    SchemeFlag(f["scheme"], f["words"], [tuple(p) for p in f.get("positions", [])])
-                    for f in json.loads(row["flags"] or "[]")
-                ],
-                level=row["level"] or 0,
-                unit=row["unit"],
-                explanation=json.loads(row["explanation"] or "[]"),
-                event_id=row["event_id"],
-            )
-        discovered = _dt(row["discovered_at"])
-        updated = _dt(row["updated_at"])
-        assert discovered is not None and updated is not None
-        return Mention(
-            id=row["id"],
-            source=row["source"],
-            post_id=row["post_id"],
-            url=row["url"],
-            title=row["title"],
-            content=row["content"],
-            author=row["author"],
-            published_at=_dt(row["published_at"]),
-            discovered_at=discovered,
-            updated_at=updated,
-            reply_count=row["reply_count"],
-            view_count=row["view_count"],
-            content_hash=row["content_hash"],
-            unit=row["unit"],
-            analysed_at=_dt(row["analysed_at"]),
-            analysis_seq=row["analysis_seq"],
-            analysis=analysis,
-        )
+    def _fetch(self, sql: str, params: Iterable[Any]) -> list[Mention]:
+        with self._connection() as conn:
+            return [_mention(row) for row in conn.execute(sql, tuple(params))]
 
     def get(self, mention_id: str) -> Mention | None:
-        row = self._conn().execute("SELECT * FROM mentions WHERE id = ?", (mention_id,)).fetchone()
-        return self._mention(row) if row else None
+        found = self._fetch(f"{_SELECT} WHERE id = ?", (mention_id,))
+        return found[0] if found else None
 
     def get_many(self, mention_ids: list[str]) -> list[Mention]:
         found: dict[str, Mention] = {}
-        conn = self._conn()
-        for start in range(0, len(mention_ids), 500):
-            chunk = mention_ids[start : start + 500]
+        for chunk in _chunks(list(dict.fromkeys(mention_ids))):
             marks = ",".join("?" * len(chunk))
-            for row in conn.execute(f"SELECT * FROM mentions WHERE id IN ({marks})", chunk):
-                found[row["id"]] = self._mention(row)
+            found.update((m.id, m) for m in self._fetch(f"{_SELECT} WHERE id IN ({marks})", chunk))
         return [found[i] for i in mention_ids if i in found]
 
-    def count(self) -> int:
-        return int(self._conn().execute("SELECT COUNT(*) FROM mentions").fetchone()[0])
+    def _scalar(self, sql: str) -> int:
+        with self._connection() as conn:
+            return int(conn.execute(sql).fetchone()[0])
 
-    def pending_analysis(self, limit: int) -> list[Mention]:
-        rows = self._conn().execute(
-            "SELECT * FROM mentions WHERE analysed_at IS NULL ORDER BY discovered_at, rowid LIMIT ?", (limit,)
-        )
-        return [self._mention(r) for r in rows]
+    def count(self) -> int:
+        return self._scalar("SELECT COUNT(*) FROM mentions")
 
     def backlog(self) -> int:
-        return int(self._conn().execute("SELECT COUNT(*) FROM mentions WHERE analysed_at IS NULL").fetchone()[0])
+        return self._scalar("SELECT COUNT(*) FROM mentions WHERE analysed_at IS NULL")
+
+    def pending_analysis(self, limit: int) -> list[Mention]:
+        sql = f"{_SELECT} WHERE analysed_at IS NULL ORDER BY discovered_at, rowid LIMIT ?"
+        return self._fetch(sql, (limit,))
 
     def analysed_since(self, seq: int, *, limit: int) -> list[Mention]:
-        rows = self._conn().execute(
-            "SELECT * FROM mentions WHERE analysis_seq > ? ORDER BY analysis_seq LIMIT ?", (seq, limit)
-        )
-        return [self._mention(r) for r in rows]
+        return self._fetch(f"{_SELECT} WHERE analysis_seq > ? ORDER BY analysis_seq LIMIT ?", (seq, limit))
 
     # --- search -----------------------------------------------------------------------------------------
 
     def search(self, query: SearchQuery) -> SearchResult:
-        if not 1 <= query.size <= 1000:
-            raise ValueError("size must be between 1 and 1000")
-        where: list[str] = []
-        params: list[Any] = []
-        join = ""
-        relevance = query.sort == "relevance" and bool(query.text)
-        if query.text is not None and query.text.strip():
-            match = _fts_match(query.text)
-            if match is None:  # only punctuation or symbols: no word to look for
-                return SearchResult(total=0, hits=[], next_cursor=None, aggregations={a.name: [] for a in query.aggs})
-            join = "JOIN mentions_fts f ON f.rowid = m.rowid"
-            where.append("mentions_fts MATCH ?")
-            params.append(match)
-        if query.since is not None:
-            where.append("m.discovered_at >= ?")
-            params.append(_us(query.since))
-        if query.until is not None:
-            where.append("m.discovered_at < ?")
-            params.append(_us(query.until))
-        for column, values in (
-            ("m.source", query.sources),
-            ("m.unit", query.units),
-            ("m.sentiment_label", query.sentiment_labels),
-        ):
-            if values:
-                where.append(f"{column} IN ({','.join('?' * len(values))})")
-                params.extend(values)
-        if query.schemes:
-            where.append(
-                "m.rowid IN (SELECT mention_rowid FROM mention_schemes WHERE scheme IN "
-                f"({','.join('?' * len(query.schemes))}))"
-            )
-            params.extend(query.schemes)
-        if query.min_level is not None:
-            where.append("m.level >= ?")
-            params.append(query.min_level)
-        base = f"FROM mentions m {join}" + (f" WHERE {' AND '.join(where)}" if where else "")
-        conn = self._conn()
-        total = int(conn.execute(f"SELECT COUNT(*) {base}", params).fetchone()[0])
+        _check_sizes(query)
+        sort: Sort = "relevance" if query.sort == "relevance" and _has_text(query) else "time"
+        after = _decode_cursor(query.cursor, sort) if query.cursor else None
+        where = _filter(query)
+        if where is None:  # words given, but none a word can be searched by (only punctuation or emoji)
+            empty: dict[str, list[Bucket]] = {agg.name: [] for agg in query.aggs}
+            return SearchResult(total=0, hits=[], next_cursor=None, aggregations=empty)
+        with self._read() as conn:
+            total = int(conn.execute(f"SELECT COUNT(*) {where.sql}", where.params).fetchone()[0])
+            hits, next_cursor = _page(conn, where, sort, after, query.size)
+            aggregations = {agg.name: _aggregate(conn, where, agg) for agg in query.aggs}
+        return SearchResult(total=total, hits=hits, next_cursor=next_cursor, aggregations=aggregations)
 
-        score = "bm25(mentions_fts)" if relevance else "0"
-        page_where, page_params = [], []
-        if query.cursor:
-            if relevance:
-                s, d, r = _decode_cursor(query.cursor, 3)
-                page_where.append(
-                    f"({score} > ? OR ({score} = ? AND (m.discovered_at < ? OR (m.discovered_at = ? AND m.rowid < ?))))"
-                )
-                page_params = [s, s, d, d, r]
-            else:
-                d, r = _decode_cursor(query.cursor, 2)
-                page_where.append("(m.discovered_at < ? OR (m.discovered_at = ? AND m.rowid < ?))")
-                page_params = [d, d, r]
-        page_sql = base + ((" AND " if where else " WHERE ") + " AND ".join(page_where) if page_where else "")
-        order = (
-            f"{score} ASC, m.discovered_at DESC, m.rowid DESC" if relevance else "m.discovered_at DESC, m.rowid DESC"
-        )
-        rows = conn.execute(
-            f"SELECT m.*, {score} AS _score {page_sql} ORDER BY {order} LIMIT ?",
-            [*params, *page_params, query.size + 1],
-        ).fetchall()
-        more = len(rows) > query.size
-        rows = rows[: query.size]
-        next_cursor = None
-        if more and rows:
-            last = rows[-1]
-            position: list[Any] = [last["discovered_at"], last["rowid"]]
-            next_cursor = _encode_cursor([last["_score"], *position] if relevance else position)
-        aggregations = {agg.name: self._aggregate(conn, agg, base, params) for agg in query.aggs}
-        return SearchResult(
-            total=total, hits=[self._mention(r) for r in rows], next_cursor=next_cursor, aggregations=aggregations
-        )
 
-    @staticmethod
-    def _aggregate(conn: sqlite3.Connection, agg: DateHistogram | Terms, base: str, params: list[Any]) -> list[Bucket]:
-        and_ = " AND" if " WHERE " in base else " WHERE"
-        if isinstance(agg, DateHistogram):
-            width = _BUCKET_US[agg.interval]
-            column = f"m.{agg.field}"
-            rows = conn.execute(
-                f"SELECT ({column} / {width}) * {width} AS k, COUNT(*) AS n {base}{and_} {column} IS NOT NULL"
-                " GROUP BY k ORDER BY k",
-                params,
-            ).fetchall()
-            return [Bucket(key=datetime.fromtimestamp(r["k"] / _US, UTC).isoformat(), count=r["n"]) for r in rows]
-        if agg.field == "schemes":
-            joined = base.replace(
-                "FROM mentions m", "FROM mentions m JOIN mention_schemes s ON s.mention_rowid = m.rowid", 1
-            )
-            sql = f"SELECT s.scheme AS k, COUNT(*) AS n {joined} GROUP BY k ORDER BY n DESC, k LIMIT ?"
-        else:
-            column = _TERM_COLUMNS[agg.field]
-            sql = (
-                f"SELECT {column} AS k, COUNT(*) AS n {base}{and_} {column} IS NOT NULL"
-                " GROUP BY k ORDER BY n DESC, k LIMIT ?"
-            )
-        return [Bucket(key=str(r["k"]), count=r["n"]) for r in conn.execute(sql, [*params, agg.size])]
+# --- search helpers -----------------------------------------------------------------------------------------
+
+
+def _check_sizes(query: SearchQuery) -> None:
+    if not 1 <= query.size <= MAX_PAGE_SIZE:
+        raise ValueError(f"size must be between 1 and {MAX_PAGE_SIZE}")
+    for agg in query.aggs:
+        if isinstance(agg, Terms) and not 1 <= agg.size <= MAX_PAGE_SIZE:
+            raise ValueError(f"terms size must be between 1 and {MAX_PAGE_SIZE}")
+
+
+def _has_text(query: SearchQuery) -> bool:
+    return query.text is not None and bool(query.text.strip())
+
+
+def _filter(query: SearchQuery) -> _Filter | None:
+    """The matches of `query`, or None when its text has no searchable word (so nothing matches)."""
+    match = None
+    if _has_text(query):
+        match = _match_expression(query.text or "")
+        if match is None:
+            return None
+    where: list[str] = []
+    params: list[Any] = []
+    if query.since is not None:
+        where.append("m.discovered_at >= ?")
+        params.append(_us(query.since))
+    if query.until is not None:
+        where.append("m.discovered_at < ?")
+        params.append(_us(query.until))
+    for column, values in (
+        ("m.source", query.sources),
+        ("m.unit", query.units),
+        ("m.sentiment_label", query.sentiment_labels),
+    ):
+        if values:
+            where.append(f"{column} IN ({','.join('?' * len(values))})")
+            params.extend(values)
+    if query.schemes:
+        marks = ",".join("?" * len(query.schemes))
+        where.append(f"m.rowid IN (SELECT mention_rowid FROM mention_schemes WHERE scheme IN ({marks}))")
+        params.extend(query.schemes)
+    if query.min_level is not None:  # not analysed yet means no level: such mentions do not pass
+        where.append("m.level >= ?")
+        params.append(query.min_level)
+    return _Filter(match=match, conditions=where, condition_params=params)
+
+
+def _page(
+    conn: sqlite3.Connection, where: _Filter, sort: Sort, after: list[Any] | None, size: int
+) -> tuple[list[Mention], str | None]:
+    """One page after the cursor (search_after): newer mentions sort before it, so they never shift a page."""
+    score = _BM25 if sort == "relevance" else "0"
+    sql = f"SELECT m.*, {score} AS _score {where.ranked_sql if sort == 'relevance' else where.sql}"
+    params = where.params
+    if after is not None and sort == "time":
+        sql += " AND (m.discovered_at, m.id) < (?, ?)"
+        params += after
+    elif after is not None:
+        sql += f" AND ({score} > ? OR ({score} = ? AND (m.discovered_at, m.id) < (?, ?)))"
+        params += [after[0], *after]
+    order = "m.discovered_at DESC, m.id DESC"
+    sql += f" ORDER BY {'_score, ' if sort == 'relevance' else ''}{order} LIMIT ?"
+    rows = conn.execute(sql, [*params, size + 1]).fetchall()  # one more row tells whether a next page exists
+    rows, more = rows[:size], len(rows) > size
+    next_cursor = None
+    if more:
+        last = rows[-1]
+        position = [last["discovered_at"], last["id"]]
+        next_cursor = _encode_cursor(sort, [last["_score"], *position] if sort == "relevance" else position)
+    return [_mention(row) for row in rows], next_cursor
+
+
+def _aggregate(conn: sqlite3.Connection, where: _Filter, agg: DateHistogram | Terms) -> list[Bucket]:
+    if isinstance(agg, DateHistogram):
+        return _date_histogram(conn, where, agg)
+    if agg.field == "schemes":
+        sql = (
+            "SELECT s.scheme AS k, COUNT(*) AS n FROM mention_schemes s"
+            f" WHERE s.mention_rowid IN (SELECT m.rowid {where.sql})"
+            " GROUP BY k ORDER BY n DESC, k LIMIT ?"
+        )
+    else:
+        key = _TERM_KEYS[agg.field]
+        sql = (
+            f"SELECT {key} AS k, COUNT(*) AS n {where.sql} AND {key} IS NOT NULL GROUP BY k ORDER BY n DESC, k LIMIT ?"
+        )
+    rows = conn.execute(sql, [*where.params, agg.size])
+    return [Bucket(key=str(row["k"]), count=int(row["n"])) for row in rows]
+
+
+def _date_histogram(conn: sqlite3.Connection, where: _Filter, agg: DateHistogram) -> list[Bucket]:
+    width = _BUCKET_US[agg.interval]
+    column = "m.published_at" if agg.field == "published_at" else "m.discovered_at"
+    # Floor, not SQLite's truncating division, so times before 1970 land in the right bucket too.
+    start = f"({column} - (({column} % {width}) + {width}) % {width})"
+    sql = f"SELECT {start} AS k, COUNT(*) AS n {where.sql} AND {column} IS NOT NULL GROUP BY k ORDER BY k"
+    return [Bucket(key=_dt(row["k"]).isoformat(), count=int(row["n"])) for row in conn.execute(sql, where.params)]
+
+
+def _migrate_from_1(conn: sqlite3.Connection) -> None:
+    """Version 1 (the first draft): one FTS column, no analysis_unit, tokens space-joined instead of JSON."""
+    conn.execute("ALTER TABLE mentions ADD COLUMN analysis_unit TEXT")
+    # Version 1 kept only the effective unit; where it differs from the crawler's, the analysis chose it.
+    conn.execute("UPDATE mentions SET analysis_unit = unit WHERE analysed_at IS NOT NULL AND unit IS NOT crawl_unit")
+    rows = conn.execute("SELECT rowid, title, content, tokens FROM mentions").fetchall()
+    conn.executemany(
+        "UPDATE mentions SET tokens = ? WHERE rowid = ?",
+        [(json.dumps(r["tokens"].split(" "), ensure_ascii=False), r["rowid"]) for r in rows if r["tokens"]],
+    )
+    conn.execute("DROP TABLE mentions_fts")
+    conn.execute("DROP INDEX ix_mentions_discovered")  # now (discovered_at, id), the time sort
+    conn.execute("CREATE VIRTUAL TABLE mentions_fts USING fts5(title, body)")
+    conn.executemany(
+        "INSERT INTO mentions_fts (rowid, title, body) VALUES (?, ?, ?)",
+        [(r["rowid"], *_fts_columns(r["title"], r["content"])) for r in rows],
+    )
+
+
+def _chunks(items: list[str]) -> Iterator[list[str]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+def _statements(script: str) -> Iterator[str]:
+    """The statements of the schema script (none contains ';' in a literal), comments removed."""
+    lines = [line.split("--", 1)[0] for line in script.splitlines()]
+    for statement in "\n".join(lines).split(";"):
+        if statement.strip():
+            yield statement.strip()

@@ -1,285 +1,684 @@
 """The mention-store contract. Every backend must pass it: the embedded SQLite store always, Elasticsearch
-when YUQING_TEST_ES_URL is set (its backend arrives with the Elasticsearch issue)."""
+when YUQING_TEST_ES_URL is set (which fails, loudly, until its backend arrives with the Elasticsearch issue).
+
+The data are complaint-board posts of the kind the service watches: fees, school canteens, bullying.
+"""
 
 from __future__ import annotations
 
-import multiprocessing
+import base64
+import json
 import os
+import subprocess
+import sys
+import textwrap
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
-from store.mentions import Analysis, DateHistogram, MentionStore, NewMention, SchemeFlag, SearchQuery, Terms
+from store.mentions import (
+    Analysis,
+    DateHistogram,
+    Mention,
+    MentionStore,
+    NewMention,
+    SchemeFlag,
+    SearchQuery,
+    SearchResult,
+    Terms,
+)
 from store.mentions.sqlite import SqliteMentionStore
 
+REPO = Path(__file__).resolve().parents[2]
 BACKENDS = ["sqlite"] + (["elasticsearch"] if os.environ.get("YUQING_TEST_ES_URL") else [])
+T0 = datetime(2026, 3, 5, 8, 10, tzinfo=UTC)  # discovery time of the first post
+CST = timezone(timedelta(hours=8))
+
+OpenStore = Callable[[], MentionStore]
 
 
 @pytest.fixture(params=BACKENDS)
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MentionStore]:
+def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OpenStore]:
+    """Opens the backend on the same storage each time it is called, as a restarted process would."""
     if request.param == "elasticsearch":
-        pytest.fail("YUQING_TEST_ES_URL is set but the Elasticsearch backend is not implemented yet")
-    backend = SqliteMentionStore(tmp_path / "mentions.sqlite3")
-    yield backend
-    backend.close()
+        pytest.fail("YUQING_TEST_ES_URL is set, but the Elasticsearch backend is not implemented yet")
+    opened: list[MentionStore] = []
+
+    def open_() -> MentionStore:
+        store = SqliteMentionStore(tmp_path / "mentions.sqlite3")
+        opened.append(store)
+        return store
+
+    yield open_
+    for store in opened:
+        store.close()
 
 
-POSTS = [
-    NewMention(
-        "baixing",
-        "1",
-        "http://b/1",
-        "城关第一中学学生被殴打",
-        "初二学生被围殴住院，县教育局请关注。",
-        "家长",
-        unit="county",
-    ),
-    NewMention("baixing", "2", "http://b/2", "学校乱收费资料费", "城关镇中心小学强制收取资料费两百元。", unit="county"),
-    NewMention("tousu", "3", "http://t/3", "食堂饭菜变质", "县一中食堂午餐变质，学生呕吐。", unit="county"),
-    NewMention("tousu", "4", "http://t/4", "感谢镇政府修好路灯", "工作人员认真负责，点赞。", unit="town"),
+@pytest.fixture
+def mention_store(open_store: OpenStore) -> MentionStore:
+    return open_store()
+
+
+# --- data ---------------------------------------------------------------------------------------------------
+
+FEES = NewMention(
+    "baixing",
+    "1001",
+    "http://baixing.example/t/1001",
+    "县教育局对城关一中乱收费不作为",
+    "城关一中以资料费名义每生收取300元，家长多次向县教育局反映，至今无人回复。",
+    author="一位家长",
+    published_at=datetime(2026, 3, 5, 15, 0, tzinfo=CST),
+    reply_count=3,
+    view_count=120,
+    unit="county-edu",
+)
+CANTEEN = NewMention(
+    "baixing",
+    "1002",
+    "http://baixing.example/t/1002",
+    "城关一中食堂饭菜发霉",
+    "孩子说食堂的米饭有霉味，已经有三个学生拉肚子，希望学校重视。",
+    published_at=datetime(2026, 3, 5, 16, 30, tzinfo=CST),
+    unit="county-edu",
+)
+BULLYING = NewMention(
+    "tousu",
+    "2001",
+    "http://tousu.example/c/2001",
+    "校园欺凌无人管",
+    "初二学生在宿舍被高年级同学欺凌，班主任说只是同学打闹。",
+    published_at=datetime(2026, 3, 5, 1, 0, tzinfo=UTC),
+    unit="county-edu",
+)
+THANKS = NewMention(
+    "tousu",
+    "2002",
+    "http://tousu.example/c/2002",
+    "感谢城关镇政府修好路灯",
+    "幸福路的路灯修好了，晚上回家安全多了，通过ＡＰＰ反映后第二天就有人来修，点赞！",
+    unit="town-gov",
+)
+TUTORING = NewMention(
+    "weibo",
+    "3001",
+    "http://weibo.example/p/3001",
+    "县一中暑假补课收费",
+    "暑假强制补课，每人收费800元，不交就不让进教室。",
+    unit="county-edu",
+)
+POSTS = [FEES, CANTEEN, BULLYING, THANKS, TUTORING]
+# Discovery: three posts on 5 March (two in the 08:00 hour, one at 09:05), two on 6 March at 10:00.
+DISCOVERED = {
+    FEES.id: T0,
+    CANTEEN.id: T0 + timedelta(minutes=30),
+    BULLYING.id: T0 + timedelta(minutes=55),
+    THANKS.id: T0 + timedelta(days=1, hours=1, minutes=50),
+    TUTORING.id: T0 + timedelta(days=1, hours=1, minutes=50),
+}
+
+
+def analysis(
+    level: int, label: str, schemes: list[str], unit: str | None = None, event_id: str | None = None
+) -> Analysis:
+    return Analysis(
+        tokens=["测试", "词"],
+        sentiment={"negative": -0.6, "neutral": 0.0, "positive": 0.7}[label],
+        sentiment_label=label,  # type: ignore[arg-type]
+        flags=[SchemeFlag(s, ["收费"], [("title", 3), ("content", 10)]) for s in schemes],
+        level=level,
+        unit=unit,
+        explanation=[f"级别 {level}"],
+        event_id=event_id,
+    )
+
+
+ANALYSES = [
+    (FEES.id, analysis(2, "negative", ["arbitrary-fees"], unit="no1-middle", event_id="evt-1")),
+    (CANTEEN.id, analysis(3, "negative", ["food-safety"])),  # no unit found: the crawler's stays
+    (BULLYING.id, analysis(3, "negative", ["bullying"], unit="no1-middle")),
+    (THANKS.id, analysis(0, "positive", [])),
+    (TUTORING.id, analysis(1, "neutral", ["arbitrary-fees"])),
 ]
 
 
-def analysis(level: int, label: str, schemes: list[str], unit: str | None = None) -> Analysis:
-    return Analysis(
-        tokens=["t"],
-        sentiment=-0.5 if label == "negative" else 0.5,
-        sentiment_label=label,  # type: ignore[arg-type]
-        flags=[SchemeFlag(s, ["w"], [("title", 0)]) for s in schemes],
-        level=level,
-        unit=unit,
-        explanation=["e"],
-    )
-
-
-def analysed(store: MentionStore) -> MentionStore:
-    store.upsert_many(POSTS)
-    store.save_analysis(
-        [
-            ("baixing:1", analysis(3, "negative", ["school-bullying"], "school-no1")),
-            ("baixing:2", analysis(2, "negative", ["arbitrary-fees"])),
-            ("tousu:3", analysis(3, "negative", ["school-food-safety", "school-bullying"])),
-            ("tousu:4", analysis(0, "positive", [])),
-        ]
-    )
+def crawled(store: MentionStore) -> MentionStore:
+    for post in POSTS:
+        store.upsert_many([post], now=DISCOVERED[post.id])
     return store
 
 
-def test_upsert_is_idempotent(store: MentionStore) -> None:
-    first = store.upsert_many(POSTS)
-    assert sorted(first.created) == sorted(p.id for p in POSTS)
-    second = store.upsert_many(POSTS)
-    assert second.created == [] and second.updated == [] and sorted(second.unchanged) == sorted(p.id for p in POSTS)
-    assert store.count() == 4
+def analysed(store: MentionStore) -> MentionStore:
+    crawled(store).save_analysis(ANALYSES, now=T0 + timedelta(days=2))
+    return store
 
 
-def test_edit_resets_analysis_and_keeps_discovery(store: MentionStore) -> None:
-    analysed(store)
-    before = store.get("baixing:1")
+def ids(found: SearchResult | Iterable[Mention]) -> list[str]:
+    """The ids of a search's hits, or of a list of mentions, in order."""
+    return [m.id for m in (found.hits if isinstance(found, SearchResult) else found)]
+
+
+# --- writing ------------------------------------------------------------------------------------------------
+
+
+def test_upsert_is_idempotent(mention_store: MentionStore) -> None:
+    first = mention_store.upsert_many(POSTS)
+    assert first.created == [p.id for p in POSTS] and first.updated == first.unchanged == []
+    second = mention_store.upsert_many(POSTS)
+    assert second.created == second.updated == [] and second.unchanged == [p.id for p in POSTS]
+    assert mention_store.count() == 5
+
+
+def test_stored_mention_round_trips(mention_store: MentionStore) -> None:
+    crawled(mention_store)
+    m = mention_store.get(FEES.id)
+    assert m is not None
+    assert (m.source, m.post_id, m.url, m.title, m.content, m.author) == (
+        "baixing",
+        "1001",
+        FEES.url,
+        FEES.title,
+        FEES.content,
+        "一位家长",
+    )
+    assert (m.reply_count, m.view_count, m.unit) == (3, 120, "county-edu")
+    assert m.published_at == datetime(2026, 3, 5, 7, 0, tzinfo=UTC)  # +08:00 in, the same instant out
+    assert m.published_at is not None and m.published_at.utcoffset() == timedelta(0)
+    assert m.discovered_at == m.updated_at == T0 and m.discovered_at.tzinfo is not None
+    assert len(m.content_hash) == 64 and m.analysis is None and m.analysed_at is None
+    tutoring = mention_store.get(TUTORING.id)
+    assert tutoring is not None and tutoring.published_at is None and tutoring.author is None
+    assert mention_store.get("baixing:nope") is None
+
+
+def test_get_many_keeps_the_requested_order_and_skips_missing(mention_store: MentionStore) -> None:
+    crawled(mention_store)
+    found = mention_store.get_many([TUTORING.id, "nope:1", FEES.id, BULLYING.id])
+    assert ids(found) == [TUTORING.id, FEES.id, BULLYING.id]
+    assert mention_store.get_many([]) == []
+
+
+def test_naive_times_are_refused(mention_store: MentionStore) -> None:
+    with pytest.raises(ValueError):
+        mention_store.upsert_many([replace(FEES, published_at=datetime(2026, 3, 5, 8, 0))])
+    assert mention_store.count() == 0  # the batch is all or nothing
+
+
+def test_the_same_post_twice_in_one_batch_is_stored_once(mention_store: MentionStore) -> None:
+    edited = replace(FEES, content="城关一中乱收费，已退款。")
+    result = mention_store.upsert_many([FEES, edited])
+    assert result.created == [FEES.id] and result.updated == result.unchanged == []
+    stored = mention_store.get(FEES.id)
+    assert mention_store.count() == 1 and stored is not None and stored.content == edited.content
+
+
+def test_edit_resets_analysis_keeps_discovery_and_reindexes(mention_store: MentionStore) -> None:
+    analysed(mention_store)
+    before = mention_store.get(BULLYING.id)
     assert before is not None and before.analysis is not None
-    result = store.upsert_many([replace(POSTS[0], content="内容已修改：学生被打")])
-    assert result.updated == ["baixing:1"]
-    after = store.get("baixing:1")
-    assert after is not None
-    assert after.analysis is None and after.discovered_at == before.discovered_at
-    assert after.content == "内容已修改：学生被打"
-    assert [m.id for m in store.pending_analysis(10)] == ["baixing:1"]
-    assert store.search(SearchQuery(text="修改")).total == 1  # the index follows the edit
-    assert store.search(SearchQuery(text="围殴")).total == 0
+    later = T0 + timedelta(days=3)
+    edited = replace(BULLYING, content="初二学生被同学打伤住院，学校至今没有处理。")
+    result = mention_store.upsert_many([edited], now=later)
+    assert result.updated == [BULLYING.id] and result.created == result.unchanged == []
+    after = mention_store.get(BULLYING.id)
+    assert after is not None and after.content == edited.content
+    assert after.discovered_at == before.discovered_at and after.updated_at == later
+    assert after.analysis is None and after.analysed_at is None and after.analysis_seq is None
+    assert after.content_hash != before.content_hash
+    assert after.unit == "county-edu"  # the analysis's unit went with the analysis
+    assert ids(mention_store.pending_analysis(10)) == [BULLYING.id] and mention_store.backlog() == 1
+    assert ids(mention_store.search(SearchQuery(text="住院"))) == [BULLYING.id]  # the index follows the edit
+    assert mention_store.search(SearchQuery(text="宿舍")).total == 0  # no stale words
+    assert mention_store.search(SearchQuery(schemes=("bullying",))).total == 0  # nor stale schemes
+    assert mention_store.count() == 5
 
 
-def test_heat_updates_without_content_change(store: MentionStore) -> None:
-    store.upsert_many([replace(POSTS[0], reply_count=1, view_count=10)])
-    store.upsert_many([replace(POSTS[0], reply_count=5, view_count=99)])
-    mention = store.get("baixing:1")
-    assert mention is not None and (mention.reply_count, mention.view_count) == (5, 99)
+def test_whitespace_and_width_are_not_an_edit(mention_store: MentionStore) -> None:
+    mention_store.upsert_many([THANKS])
+    same = replace(THANKS, content="  " + THANKS.content.replace("ＡＰＰ", "APP") + "\n")
+    assert mention_store.upsert_many([same]).unchanged == [THANKS.id]
 
 
-def test_pending_backlog_and_analysis_sequence(store: MentionStore) -> None:
-    store.upsert_many(POSTS)
-    assert store.backlog() == 4
-    assert [m.id for m in store.pending_analysis(2)] == ["baixing:1", "baixing:2"]  # oldest discovery first
-    analysed(store)
-    assert store.backlog() == 0
-    seqs = [m.analysis_seq for m in store.analysed_since(0, limit=10)]
-    assert seqs == sorted(seqs) and len(set(seqs)) == 4
-    assert [m.id for m in store.analysed_since(seqs[1], limit=10)] == ["tousu:3", "tousu:4"]
-    # An edited, re-analysed mention gets a new, higher number: a follower past the old ones still sees it.
-    store.upsert_many([replace(POSTS[3], content="改过")])
-    store.save_analysis([("tousu:4", analysis(1, "negative", []))])
-    assert [m.id for m in store.analysed_since(seqs[-1], limit=10)] == ["tousu:4"]
-    mention = store.get("tousu:4")
-    assert mention is not None and mention.analysis is not None and mention.analysis.level == 1
+def test_heat_updates_without_content_change(mention_store: MentionStore) -> None:
+    analysed(mention_store)
+    result = mention_store.upsert_many([replace(FEES, reply_count=15, view_count=900)])
+    assert result.unchanged == [FEES.id]
+    m = mention_store.get(FEES.id)
+    assert m is not None and (m.reply_count, m.view_count) == (15, 900)
+    assert m.analysis is not None and m.updated_at == T0  # the analysis stays valid
+    mention_store.upsert_many([replace(FEES, reply_count=None, view_count=None)])  # not known this time
+    m = mention_store.get(FEES.id)
+    assert m is not None and (m.reply_count, m.view_count) == (15, 900)
 
 
-def test_analysis_round_trip(store: MentionStore) -> None:
-    analysed(store)
-    mention = store.get("baixing:1")
-    assert mention is not None and mention.analysis is not None
-    assert mention.unit == "school-no1"  # analysis's unit replaces the source default
-    assert mention.analysis.flags == [SchemeFlag("school-bullying", ["w"], [("title", 0)])]
-    assert mention.analysis.schemes == ["school-bullying"]
-    unattributed = store.get("baixing:2")
-    assert unattributed is not None and unattributed.unit == "county"  # no unit found: the source's stays
-    assert [m.id for m in store.get_many(["tousu:4", "nope", "baixing:1"])] == ["tousu:4", "baixing:1"]
+# --- analysis -----------------------------------------------------------------------------------------------
 
 
-SEARCHES = [
-    (SearchQuery(text="殴打"), {"baixing:1"}),
-    (SearchQuery(text="教育"), {"baixing:1"}),  # inside 教育局: search-mode tokens find the part
-    (SearchQuery(text="学生 食堂"), {"tousu:3"}),
-    (SearchQuery(sources=("tousu",)), {"tousu:3", "tousu:4"}),
-    (SearchQuery(units=("school-no1",)), {"baixing:1"}),
-    (SearchQuery(units=("town",)), {"tousu:4"}),
-    (SearchQuery(sentiment_labels=("positive",)), {"tousu:4"}),
-    (SearchQuery(schemes=("school-bullying",)), {"baixing:1", "tousu:3"}),
-    (SearchQuery(schemes=("arbitrary-fees", "school-food-safety")), {"baixing:2", "tousu:3"}),
-    (SearchQuery(min_level=3), {"baixing:1", "tousu:3"}),
-    (SearchQuery(text="学生", min_level=3, sources=("baixing",)), {"baixing:1"}),
-    (SearchQuery(since=datetime.now(UTC) + timedelta(hours=1)), set()),
-    (SearchQuery(until=datetime.now(UTC) - timedelta(hours=1)), set()),
+def test_pending_backlog_and_analysis_sequence(mention_store: MentionStore) -> None:
+    crawled(mention_store)
+    assert mention_store.backlog() == 5
+    assert ids(mention_store.pending_analysis(2)) == [FEES.id, CANTEEN.id]  # oldest discovery first
+    assert ids(mention_store.pending_analysis(10)) == [p.id for p in POSTS]
+    mention_store.save_analysis(ANALYSES[:2])
+    assert mention_store.backlog() == 3 and ids(mention_store.pending_analysis(1)) == [BULLYING.id]
+    mention_store.save_analysis(ANALYSES[2:])
+    assert mention_store.backlog() == 0 and mention_store.pending_analysis(10) == []
+
+    followed = mention_store.analysed_since(0, limit=10)
+    assert ids(followed) == [p.id for p in POSTS]
+    seqs = [m.analysis_seq or 0 for m in followed]
+    assert seqs == sorted(seqs) and len(set(seqs)) == 5 and min(seqs) > 0
+    assert ids(mention_store.analysed_since(seqs[1], limit=2)) == [BULLYING.id, THANKS.id]
+    assert mention_store.analysed_since(seqs[-1], limit=10) == []
+
+    # Re-saving replaces the analysis and hands out a new, higher number: a follower past the old ones sees it.
+    mention_store.save_analysis([(FEES.id, analysis(3, "negative", ["bullying"]))])
+    assert ids(mention_store.analysed_since(seqs[-1], limit=10)) == [FEES.id]
+    m = mention_store.get(FEES.id)
+    assert m is not None and m.analysis is not None
+    assert m.analysis.schemes == ["bullying"] and m.analysis.level == 3 and m.unit == "county-edu"
+    assert mention_store.search(SearchQuery(schemes=("arbitrary-fees",))).total == 1  # only TUTORING now
+
+
+def test_an_edited_mention_after_the_highest_number_is_still_followed(mention_store: MentionStore) -> None:
+    analysed(mention_store)
+    last = max(m.analysis_seq or 0 for m in mention_store.analysed_since(0, limit=10))
+    mention_store.upsert_many([replace(TUTORING, content="补课收费已叫停")])  # held the highest number
+    mention_store.save_analysis([(TUTORING.id, analysis(1, "neutral", []))])
+    assert ids(mention_store.analysed_since(last, limit=10)) == [TUTORING.id]
+
+
+def test_analysis_round_trips(mention_store: MentionStore) -> None:
+    analysed(mention_store)
+    m = mention_store.get(FEES.id)
+    assert m is not None and m.analysis is not None
+    assert m.analysed_at == T0 + timedelta(days=2)
+    assert m.unit == "no1-middle"  # the analysis's unit replaces the source default
+    assert m.analysis == ANALYSES[0][1]
+    assert m.analysis.flags[0].positions == [("title", 3), ("content", 10)]
+    canteen = mention_store.get(CANTEEN.id)
+    assert canteen is not None and canteen.unit == "county-edu" and canteen.analysis is not None
+    assert canteen.analysis.unit is None
+
+
+def test_analysis_of_an_unknown_mention_is_dropped(mention_store: MentionStore) -> None:
+    crawled(mention_store)
+    mention_store.save_analysis([("nope:1", ANALYSES[0][1]), ANALYSES[1]])
+    assert ids(mention_store.analysed_since(0, limit=10)) == [CANTEEN.id]
+
+
+# --- search -------------------------------------------------------------------------------------------------
+
+ALL = {p.id for p in POSTS}
+SEARCHES: list[tuple[str, SearchQuery, set[str]]] = [
+    ("word", SearchQuery(text="食堂"), {CANTEEN.id}),
+    ("search-mode part of 教育局", SearchQuery(text="教育"), {FEES.id}),
+    ("unit name", SearchQuery(text="县教育局"), {FEES.id}),
+    ("all words required", SearchQuery(text="学生 食堂"), {CANTEEN.id}),
+    ("compound word", SearchQuery(text="乱收费"), {FEES.id}),
+    ("shared word", SearchQuery(text="收费"), {FEES.id, TUTORING.id}),
+    ("longer word narrows", SearchQuery(text="县一中"), {TUTORING.id}),
+    ("full-width matches half-width", SearchQuery(text="app"), {THANKS.id}),
+    ("half-width query, full-width text", SearchQuery(text="ＡＰＰ"), {THANKS.id}),
+    ("no such word", SearchQuery(text="高铁"), set()),
+    ("blank text is no text filter", SearchQuery(text="  "), ALL),
+    ("one source", SearchQuery(sources=("tousu",)), {BULLYING.id, THANKS.id}),
+    ("two sources", SearchQuery(sources=("tousu", "weibo")), {BULLYING.id, THANKS.id, TUTORING.id}),
+    ("unit from analysis", SearchQuery(units=("no1-middle",)), {FEES.id, BULLYING.id}),
+    ("unit from crawler", SearchQuery(units=("county-edu",)), {CANTEEN.id, TUTORING.id}),
+    ("sentiment", SearchQuery(sentiment_labels=("positive",)), {THANKS.id}),
+    ("sentiments", SearchQuery(sentiment_labels=("negative", "neutral")), ALL - {THANKS.id}),
+    ("scheme", SearchQuery(schemes=("arbitrary-fees",)), {FEES.id, TUTORING.id}),
+    ("any of schemes", SearchQuery(schemes=("bullying", "food-safety")), {CANTEEN.id, BULLYING.id}),
+    ("min level", SearchQuery(min_level=3), {CANTEEN.id, BULLYING.id}),
+    ("min level 0", SearchQuery(min_level=0), ALL),
+    ("since, inclusive", SearchQuery(since=DISCOVERED[BULLYING.id]), {BULLYING.id, THANKS.id, TUTORING.id}),
+    ("until, exclusive", SearchQuery(until=DISCOVERED[BULLYING.id]), {FEES.id, CANTEEN.id}),
+    (
+        "since and until in another zone",
+        SearchQuery(since=T0.astimezone(CST) + timedelta(minutes=1), until=T0 + timedelta(hours=1)),
+        {CANTEEN.id, BULLYING.id},
+    ),
+    ("words and filters", SearchQuery(text="学生", min_level=3, sources=("tousu",)), {BULLYING.id}),
+    ("filters exclude each other", SearchQuery(sources=("weibo",), units=("town-gov",)), set()),
 ]
 
 
-@pytest.mark.parametrize(("query", "expected"), SEARCHES)
-def test_search_filters(store: MentionStore, query: SearchQuery, expected: set[str]) -> None:
-    result = analysed(store).search(query)
-    assert {m.id for m in result.hits} == expected
-    assert result.total == len(expected)
+@pytest.mark.parametrize(("query", "expected"), [s[1:] for s in SEARCHES], ids=[s[0] for s in SEARCHES])
+def test_search_filters(mention_store: MentionStore, query: SearchQuery, expected: set[str]) -> None:
+    result = analysed(mention_store).search(query)
+    assert set(ids(result)) == expected
+    assert result.total == len(expected) and result.next_cursor is None
 
 
-@pytest.mark.parametrize(
-    "text", ['"', "(", ")", "NOT", "AND OR", "*", "学生*", "<script>alert(1)</script>", "", "   ", "😀", "a:b", "^"]
-)
-def test_hostile_queries_never_raise(store: MentionStore, text: str) -> None:
-    result = analysed(store).search(SearchQuery(text=text))
-    assert result.total >= 0
+def test_unanalysed_mentions_have_no_level(mention_store: MentionStore) -> None:
+    crawled(mention_store)
+    assert mention_store.search(SearchQuery(min_level=0)).total == 0
+    assert mention_store.search(SearchQuery(text="食堂")).total == 1  # searchable before analysis
 
 
-def test_cursor_pages_through_everything_once(store: MentionStore) -> None:
-    store.upsert_many([NewMention("s", str(i), f"http://s/{i}", f"投诉第{i}号", "学校乱收费") for i in range(55)])
-    seen: list[str] = []
+def test_time_sort_is_newest_first_then_id(mention_store: MentionStore) -> None:
+    result = analysed(mention_store).search(SearchQuery())
+    # THANKS and TUTORING were found at the same moment: the id breaks the tie, descending.
+    assert ids(result) == [TUTORING.id, THANKS.id, BULLYING.id, CANTEEN.id, FEES.id]
+
+
+def test_relevance_ranks_the_title_match_first(mention_store: MentionStore) -> None:
+    title = NewMention("s", "title", "http://s/2", "食堂卫生差，食堂饭菜发霉", "请学校检查食堂。")
+    body = NewMention("s", "body", "http://s/1", "家长来信", "上周反映的问题很多，其中提到食堂卫生一般。" * 3)
+    mention_store.upsert_many([title], now=T0)
+    mention_store.upsert_many([body], now=T0 + timedelta(hours=1))  # newer: first by time, not by relevance
+    assert ids(mention_store.search(SearchQuery(text="食堂"))) == ["s:body", "s:title"]
+    assert ids(mention_store.search(SearchQuery(text="食堂", sort="relevance"))) == ["s:title", "s:body"]
+    # Without words there is nothing to rank by: newest first.
+    assert ids(mention_store.search(SearchQuery(sort="relevance"))) == ["s:body", "s:title"]
+
+
+def test_result_carries_the_analysis(mention_store: MentionStore) -> None:
+    hit = analysed(mention_store).search(SearchQuery(text="乱收费")).hits[0]
+    assert hit.analysis == ANALYSES[0][1] and hit.analysis_seq is not None
+
+
+HOSTILE: list[tuple[str, int]] = [  # text, expected total over the five posts
+    ('"', 0),
+    ("(", 0),
+    (")", 0),
+    ("NOT", 0),
+    ("AND OR", 0),
+    ("*", 0),
+    ("食堂*", 1),
+    ("食堂 OR 欺凌", 0),  # no operators: "or" is a word like any other, and no post has it
+    ("-食堂", 1),
+    ("NEAR(学生 食堂)", 0),
+    ("title:食堂", 0),
+    ("{title}: 食堂", 0),  # no column filters: "title" is a word to find, and no post has it
+    ("^食堂", 1),
+    ("<script>alert(1)</script>", 0),
+    ("'; DROP TABLE mentions; --", 0),
+    ("\x00食堂", 1),
+    ("", 5),  # no text: every post
+    ("   \n\t", 5),
+    ("😀", 0),  # only symbols: nothing to look for, nothing found
+    ("！？。，", 0),
+    ("食堂" * 2000, 1),
+    ('"食堂"', 1),
+]
+
+
+@pytest.mark.parametrize(("text", "total"), HOSTILE, ids=[repr(h[0][:20]) for h in HOSTILE])
+def test_hostile_queries_never_raise(mention_store: MentionStore, text: str, total: int) -> None:
+    result = analysed(mention_store).search(SearchQuery(text=text, aggs=(Terms("sources", "source"),)))
+    assert result.total == total == len(result.hits)
+    assert sum(b.count for b in result.aggregations["sources"]) == total
+    assert mention_store.count() == 5
+    relevance = mention_store.search(SearchQuery(text=text, sort="relevance"))
+    assert relevance.total == total
+
+
+def _page_through(store: MentionStore, query: SearchQuery, between: Callable[[int], None]) -> list[list[str]]:
+    pages: list[list[str]] = []
     cursor = None
-    for _ in range(10):
-        page = store.search(SearchQuery(text="乱收费", size=20, cursor=cursor))
-        seen.extend(m.id for m in page.hits)
+    for turn in range(20):
+        page = store.search(replace(query, cursor=cursor))
+        pages.append(ids(page))
         if page.next_cursor is None:
-            break
-        store.upsert_many([NewMention("s", f"new{len(seen)}", "http://s/n", "新投诉", "学校乱收费")])  # no shift
+            return pages
+        between(turn)
         cursor = page.next_cursor
-    # Newer posts arriving while paging do not shift the pages: the original 55, each exactly once.
-    assert len(seen) == 55 and set(seen) == {f"s:{i}" for i in range(55)}
-    relevance: list[str] = []
-    cursor = None
-    while True:
-        page = store.search(SearchQuery(text="投诉", sort="relevance", size=7, cursor=cursor))
-        relevance.extend(m.id for m in page.hits)
-        if page.next_cursor is None:
-            break
-        cursor = page.next_cursor
-    assert len(relevance) == len(set(relevance)) == page.total
+    raise AssertionError("paging did not end")
 
 
-@pytest.mark.parametrize("cursor", ["garbage", "W10", "WzEsMiwzXQ", "eyJhIjoxfQ"])
-def test_invalid_cursor(store: MentionStore, cursor: str) -> None:
+def _complaints(count: int, *, prefix: str = "") -> list[NewMention]:
+    return [
+        NewMention("tousu", f"{prefix}{i}", f"http://t/{prefix}{i}", f"乱收费投诉第{i}号", "学校乱收费，请教育局调查。")
+        for i in range(count)
+    ]
+
+
+def test_cursor_pages_through_everything_once(mention_store: MentionStore) -> None:
+    posts = _complaints(55)
+    for start in range(0, 55, 10):  # batches share a discovery time: ties broken by id across pages
+        mention_store.upsert_many(posts[start : start + 10], now=T0 + timedelta(minutes=start))
+    late = iter(range(100))
+
+    def new_posts_arrive(_turn: int) -> None:  # newer posts sort before the cursor: they shift nothing
+        mention_store.upsert_many(_complaints(3, prefix=f"late{next(late)}-"), now=T0 + timedelta(days=1))
+
+    pages = _page_through(mention_store, SearchQuery(text="乱收费", size=20), new_posts_arrive)
+    assert [len(p) for p in pages] == [20, 20, 15]
+    seen = [i for page in pages for i in page]
+    assert sorted(seen) == sorted(p.id for p in posts)
+    assert len(seen) == len(set(seen)) == 55  # each exactly once
+    times = [m.discovered_at for m in mention_store.get_many(seen)]
+    assert times == sorted(times, reverse=True)
+
+
+def test_cursor_with_filters_and_exact_last_page(mention_store: MentionStore) -> None:
+    mention_store.upsert_many(_complaints(40), now=T0)
+    mention_store.upsert_many([replace(p, source="weibo") for p in _complaints(5, prefix="w")], now=T0)
+    pages = _page_through(mention_store, SearchQuery(sources=("tousu",), size=20), lambda _: None)
+    assert [len(p) for p in pages] == [20, 20]  # a full last page has no next cursor
+    assert len({i for p in pages for i in p}) == 40
+
+
+def test_relevance_cursor_pages_through_everything_once(mention_store: MentionStore) -> None:
+    dense = [replace(p, post_id=f"x{p.post_id}", content="乱收费乱收费，学校乱收费。") for p in _complaints(12)]
+    mention_store.upsert_many(dense, now=T0)  # older, so last by time
+    mention_store.upsert_many(_complaints(30), now=T0 + timedelta(hours=1))
+    pages = _page_through(mention_store, SearchQuery(text="乱收费", sort="relevance", size=7), lambda _: None)
+    seen = [i for page in pages for i in page]
+    assert len(seen) == len(set(seen)) == 42
+    assert set(seen[:12]) == {f"tousu:x{i}" for i in range(12)}  # the denser posts first
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+INVALID_CURSORS = [
+    "garbage!!",
+    "☃",
+    "W10",
+    _b64(b"\xff\xfe"),
+    _b64(b"[]"),
+    _b64(b"null"),
+    _b64(json.dumps({"sort": "time", "after": [1]}).encode()),
+    _b64(json.dumps({"sort": "time", "after": [10**30, "x"]}).encode()),
+    _b64(json.dumps({"sort": "time", "after": [True, "x"]}).encode()),
+    _b64(json.dumps({"sort": "time", "after": ["1", "x"]}).encode()),
+    _b64(json.dumps({"sort": "sideways", "after": [1, "x"]}).encode()),
+    _b64(b'{"sort": "relevance", "after": [NaN, 1, "x"]}'),
+]
+
+
+@pytest.mark.parametrize("cursor", INVALID_CURSORS)
+def test_invalid_cursor(mention_store: MentionStore, cursor: str) -> None:
     with pytest.raises(ValueError, match="invalid cursor"):
-        analysed(store).search(SearchQuery(cursor=cursor))
+        analysed(mention_store).search(SearchQuery(cursor=cursor))
+    with pytest.raises(ValueError, match="invalid cursor"):
+        mention_store.search(SearchQuery(text="收费", sort="relevance", cursor=cursor))
 
 
-def test_aggregations_cover_all_matches(store: MentionStore) -> None:
-    result = analysed(store).search(
+def test_a_cursor_is_only_good_for_its_sort(mention_store: MentionStore) -> None:
+    analysed(mention_store)
+    cursor = mention_store.search(SearchQuery(text="收费", sort="relevance", size=1)).next_cursor
+    assert cursor is not None
+    with pytest.raises(ValueError, match="invalid cursor"):
+        mention_store.search(SearchQuery(text="收费", cursor=cursor))
+
+
+@pytest.mark.parametrize("size", [0, -1, 1001])
+def test_size_is_bounded(mention_store: MentionStore, size: int) -> None:
+    with pytest.raises(ValueError):
+        mention_store.search(SearchQuery(size=size))
+
+
+def test_size_limits_are_accepted(mention_store: MentionStore) -> None:
+    analysed(mention_store)
+    assert len(mention_store.search(SearchQuery(size=1)).hits) == 1
+    assert len(mention_store.search(SearchQuery(size=1000)).hits) == 5
+
+
+# --- aggregations -------------------------------------------------------------------------------------------
+
+
+def _buckets(result: SearchResult, name: str) -> list[tuple[str, int]]:
+    return [(b.key, b.count) for b in result.aggregations[name]]
+
+
+def test_aggregations_cover_all_matches_not_only_the_page(mention_store: MentionStore) -> None:
+    result = analysed(mention_store).search(
         SearchQuery(
             size=1,
             aggs=(
                 DateHistogram("by_day", "discovered_at", "day"),
                 DateHistogram("by_hour", "discovered_at", "hour"),
+                DateHistogram("published", "published_at", "day"),
                 Terms("sources", "source"),
+                Terms("units", "unit"),
                 Terms("schemes", "schemes"),
                 Terms("levels", "level"),
                 Terms("sentiment", "sentiment_label"),
-                Terms("units", "unit", size=1),
+                Terms("top_level", "level", size=1),
             ),
         )
     )
-    aggs = {name: {b.key: b.count for b in buckets} for name, buckets in result.aggregations.items()}
-    assert sum(aggs["by_day"].values()) == 4 and sum(aggs["by_hour"].values()) == 4
-    day = next(iter(aggs["by_day"]))
-    assert datetime.fromisoformat(day).hour == 0
-    assert aggs["sources"] == {"baixing": 2, "tousu": 2}
-    assert aggs["schemes"] == {"school-bullying": 2, "arbitrary-fees": 1, "school-food-safety": 1}
-    assert aggs["levels"] == {"3": 2, "2": 1, "0": 1}
-    assert aggs["sentiment"] == {"negative": 3, "positive": 1}
-    assert aggs["units"] == {"county": 2}  # top 1
+    assert result.total == 5 and len(result.hits) == 1
+    assert _buckets(result, "by_day") == [("2026-03-05T00:00:00+00:00", 3), ("2026-03-06T00:00:00+00:00", 2)]
+    assert _buckets(result, "by_hour") == [  # only non-empty buckets, oldest first
+        ("2026-03-05T08:00:00+00:00", 2),
+        ("2026-03-05T09:00:00+00:00", 1),
+        ("2026-03-06T10:00:00+00:00", 2),
+    ]
+    # Published 5 March 15:00 and 16:30 in Beijing and 01:00 UTC: all 5 March in UTC. Two have no date.
+    assert _buckets(result, "published") == [("2026-03-05T00:00:00+00:00", 3)]
+    assert _buckets(result, "sources") == [("baixing", 2), ("tousu", 2), ("weibo", 1)]
+    assert _buckets(result, "units") == [("county-edu", 2), ("no1-middle", 2), ("town-gov", 1)]
+    assert _buckets(result, "schemes") == [("arbitrary-fees", 2), ("bullying", 1), ("food-safety", 1)]
+    assert _buckets(result, "levels") == [("3", 2), ("0", 1), ("1", 1), ("2", 1)]
+    assert _buckets(result, "sentiment") == [("negative", 3), ("neutral", 1), ("positive", 1)]
+    assert _buckets(result, "top_level") == [("3", 2)]
 
 
-def test_size_is_bounded(store: MentionStore) -> None:
-    for size in (0, 1001):
-        with pytest.raises(ValueError):
-            store.search(SearchQuery(size=size))
+def test_aggregations_follow_the_query(mention_store: MentionStore) -> None:
+    result = analysed(mention_store).search(
+        SearchQuery(
+            text="收费",
+            aggs=(DateHistogram("by_day"), Terms("schemes", "schemes"), Terms("levels", "level")),
+        )
+    )
+    assert _buckets(result, "by_day") == [("2026-03-05T00:00:00+00:00", 1), ("2026-03-06T00:00:00+00:00", 1)]
+    assert _buckets(result, "schemes") == [("arbitrary-fees", 2)]
+    assert _buckets(result, "levels") == [("1", 1), ("2", 1)]
+    nothing = mention_store.search(SearchQuery(text="高铁", aggs=(DateHistogram("by_day"), Terms("s", "source"))))
+    assert nothing.aggregations == {"by_day": [], "s": []}
 
 
-def test_reopened_store_keeps_everything(tmp_path: Path) -> None:
-    first = SqliteMentionStore(tmp_path / "m.sqlite3")
-    analysed(first)
-    first.close()
-    again = SqliteMentionStore(tmp_path / "m.sqlite3")
-    assert again.count() == 4 and again.backlog() == 0
-    assert again.search(SearchQuery(text="殴打")).total == 1
-    again.save_analysis([("tousu:4", analysis(1, "negative", []))])
-    assert max(m.analysis_seq or 0 for m in again.analysed_since(0, limit=10)) == 5  # the counter survived
-    again.close()
+def test_unanalysed_mentions_have_no_analysis_terms(mention_store: MentionStore) -> None:
+    result = crawled(mention_store).search(
+        SearchQuery(aggs=(Terms("levels", "level"), Terms("schemes", "schemes"), Terms("s", "sentiment_label")))
+    )
+    assert result.aggregations == {"levels": [], "schemes": [], "s": []}
 
 
-def test_concurrent_threads(store: MentionStore) -> None:
+# --- concurrency and restarts -------------------------------------------------------------------------------
+
+
+def test_concurrent_writes_from_threads(mention_store: MentionStore) -> None:
     errors: list[BaseException] = []
 
-    def write(prefix: str) -> None:
+    def work(prefix: str) -> None:
         try:
-            for i in range(40):
-                store.upsert_many([NewMention("s", f"{prefix}{i}", "http://x", f"标题{i}", "学校食堂")])
-                store.search(SearchQuery(text="食堂", size=5))
-        except BaseException as exc:  # collected for the assertion below
+            for i in range(30):
+                post = NewMention("tousu", f"{prefix}{i}", "http://t", f"食堂投诉{i}", "学校食堂饭菜变质")
+                mention_store.upsert_many([post])
+                mention_store.save_analysis([(post.id, analysis(1, "negative", ["food-safety"]))])
+                mention_store.search(SearchQuery(text="食堂", size=5, aggs=(Terms("s", "schemes"),)))
+        except BaseException as exc:  # reported by the assertion below, not lost in the thread
             errors.append(exc)
 
-    threads = [threading.Thread(target=write, args=(p,)) for p in "abc"]
+    threads = [threading.Thread(target=work, args=(p,)) for p in ("a", "b", "c")]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert errors == [] and store.count() == 120
+    assert errors == []
+    assert mention_store.count() == 90 and mention_store.backlog() == 0
+    seqs = [m.analysis_seq for m in mention_store.analysed_since(0, limit=1000)]
+    assert len(seqs) == len(set(seqs)) == 90
 
 
-def _write_from_process(path: str, count: int) -> None:
-    other = SqliteMentionStore(Path(path))
-    for i in range(count):
-        other.upsert_many([NewMention("proc", str(i), "http://x", f"进程写入{i}", "路灯不亮")])
-    other.close()
+def test_reopened_store_keeps_everything(open_store: OpenStore) -> None:
+    first = analysed(open_store())
+    last = max(m.analysis_seq or 0 for m in first.analysed_since(0, limit=10))
+    first.upsert_many([replace(TUTORING, content="补课收费已叫停")])  # clears the highest number
+    before = first.get(FEES.id)
+    first.close()
+
+    again = open_store()
+    assert again.count() == 5 and again.backlog() == 1 and again.get(FEES.id) == before
+    assert ids(again.search(SearchQuery(text="县教育局"))) == [FEES.id]
+    assert again.search(SearchQuery(schemes=("bullying",))).total == 1
+    again.save_analysis([(TUTORING.id, analysis(1, "neutral", []))])
+    followed = again.analysed_since(last, limit=10)
+    assert ids(followed) == [TUTORING.id] and (followed[0].analysis_seq or 0) > last  # the counter survived
 
 
-def test_another_process_writes_while_this_one_reads(tmp_path: Path) -> None:
+WRITER = """
+import sys
+from pathlib import Path
+from store.mentions import NewMention
+from store.mentions.sqlite import SqliteMentionStore
+
+store = SqliteMentionStore(Path(sys.argv[1]))
+for batch in range(30):
+    store.upsert_many([
+        NewMention("crawler", f"{batch}-{i}", "http://c", f"路灯不亮{batch}-{i}", "幸福路路灯坏了一个月没人修。")
+        for i in range(10)
+    ])
+store.close()
+print("done")
+"""
+
+
+@pytest.mark.skipif("sqlite" not in BACKENDS, reason="the embedded store only")
+def test_another_process_writes_while_this_one_reads_and_writes(tmp_path: Path) -> None:
     path = tmp_path / "shared.sqlite3"
-    reader = SqliteMentionStore(path)
-    process = multiprocessing.get_context("spawn").Process(target=_write_from_process, args=(str(path), 200))
-    process.start()
-    while process.is_alive():
-        reader.search(SearchQuery(text="路灯", size=5))
-        reader.count()
-    process.join()
-    assert process.exitcode == 0
-    assert reader.count() == 200
-    reader.close()
+    store = SqliteMentionStore(path)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(WRITER), str(path)],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    reads = 0
+    while writer.poll() is None and time.monotonic() < deadline:
+        store.search(SearchQuery(text="路灯", size=5, aggs=(DateHistogram("d", interval="hour"),)))
+        pending = store.pending_analysis(20)  # and write too: the analysis side of the same file
+        store.save_analysis([(m.id, analysis(1, "negative", [])) for m in pending])
+        reads += 1
+    out, err = writer.communicate(timeout=max(1.0, deadline - time.monotonic()))
+    assert writer.returncode == 0 and out.strip() == "done", err[-3000:]
+    assert "locked" not in err
+    assert reads > 0 and store.count() == 300
+    store.save_analysis([(m.id, analysis(1, "negative", [])) for m in store.pending_analysis(300)])
+    assert store.backlog() == 0 and store.search(SearchQuery(text="路灯")).total == 300
+    store.close()
 
 
-def test_discovery_and_analysis_time_can_be_given(store: MentionStore) -> None:
-    at = datetime(2026, 3, 5, 6, 20, tzinfo=UTC)
-    store.upsert_many(POSTS[:1], now=at)
-    store.upsert_many([replace(POSTS[0], content="改")], now=at + timedelta(hours=1))  # an edit keeps discovery
-    store.save_analysis([("baixing:1", analysis(3, "negative", []))], now=at + timedelta(hours=2))
-    mention = store.get("baixing:1")
-    assert mention is not None
-    assert mention.discovered_at == at and mention.updated_at == at + timedelta(hours=1)
-    assert mention.analysed_at == at + timedelta(hours=2)
+def test_discovery_and_analysis_time_can_be_given(mention_store: MentionStore) -> None:
+    mention_store.upsert_many([FEES], now=T0)
+    mention_store.upsert_many([replace(FEES, content="改")], now=T0 + timedelta(hours=1))  # an edit
+    mention_store.save_analysis([ANALYSES[0]], now=T0 + timedelta(hours=2))
+    m = mention_store.get(FEES.id)
+    assert m is not None
+    assert m.discovered_at == T0 and m.updated_at == T0 + timedelta(hours=1)
+    assert m.analysed_at == T0 + timedelta(hours=2)
