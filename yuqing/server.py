@@ -52,8 +52,10 @@ def serve_api_workers(settings: Settings, *, workers: int) -> int:
     return 0
 
 
-def serve(services: Services, *, with_api: bool = True, app: FastAPI | None = None) -> int:
-    """Run until interrupted. The caller built `services` (configuration already validated)."""
+def serve(
+    services: Services, *, with_api: bool = True, app: FastAPI | None = None, stop_after: float | None = None
+) -> int:
+    """Run until interrupted (or for `stop_after` seconds). The caller built `services`."""
     settings = services.settings
     pipeline = Pipeline(services)
     pipeline.start()
@@ -67,6 +69,10 @@ def serve(services: Services, *, with_api: bool = True, app: FastAPI | None = No
                     log_level="warning",
                 )
             )
+            if stop_after is not None:
+                timer = threading.Timer(stop_after, lambda: setattr(server, "should_exit", True))
+                timer.daemon = True
+                timer.start()
             log.info("dashboard and API on %s", settings.base_url)
             server.run()
         else:

@@ -10,7 +10,6 @@ import logging
 import re
 import shutil
 import threading
-import time
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -31,6 +30,16 @@ def example_config_dir() -> Path:
     if not here.is_dir():
         raise FileNotFoundError(f"example configuration not found at {here}")
     return here
+
+
+def demo_config(target: Path, *, api_port: int, board_url: str) -> Path:
+    """The example configuration, pointed at this demo's board and inbox ports."""
+    target.mkdir(parents=True, exist_ok=True)
+    for path in example_config_dir().glob("*.yaml"):
+        text = path.read_text(encoding="utf-8").replace("http://127.0.0.1:8601", board_url)
+        text = text.replace("json://127.0.0.1:8600/", f"json://127.0.0.1:{api_port}/")
+        (target / path.name).write_text(text, encoding="utf-8")
+    return target
 
 
 class LatencyReporter:
@@ -61,7 +70,7 @@ def run_demo(
     board = SampleBoard.with_seed()
     board_url = board.start(port=board_port)
     settings = Settings(
-        config_dir=example_config_dir(),
+        config_dir=demo_config(data_dir / "config", api_port=api_port, board_url=board_url),
         data_dir=data_dir,
         api_port=api_port,
         workflow_db=None,
@@ -79,8 +88,6 @@ def run_demo(
         kwargs={"speed": speed, "stop_event": stop},
         daemon=True,
     ).start()
-    if duration is not None:
-        threading.Timer(duration, lambda: _interrupt()).start()
     print(
         f"\nYuqing demo\n  示例论坛（被监测的投诉板）: {board_url}/\n"
         f"  值班台（预警与事件）:       {settings.base_url}/\n"
@@ -89,16 +96,8 @@ def run_demo(
         flush=True,
     )
     try:
-        return serve(services, app=app)
+        return serve(services, app=app, stop_after=duration)
     finally:
         stop.set()
         board.stop()
         services.close()
-
-
-def _interrupt() -> None:
-    import os
-    import signal
-
-    time.sleep(0)
-    os.kill(os.getpid(), signal.SIGINT)

@@ -1,0 +1,53 @@
+"""The README's main command: `yuqing demo` shows post → alert → incident → notification, and stops by itself."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_demo_runs_end_to_end_and_stops_by_itself(tmp_path: Path) -> None:
+    api, board = _free_port(), _free_port()
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "yuqing",
+            "demo",
+            "--data",
+            str(tmp_path / "demo"),
+            "--port",
+            str(api),
+            "--board-port",
+            str(board),
+            "--speed",
+            "3",
+            "--duration",
+            "45",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(os.environ),
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr
+    inbox = [json.loads(line) for line in (tmp_path / "demo" / "inbox.jsonl").read_text(encoding="utf-8").splitlines()]
+    titles = {m["title"] for m in inbox}
+    assert any("【重大舆情】城关第一中学" in t for t in titles), titles
+    assert "帖子发布 → 通知送达" in done.stdout
+    assert f"http://127.0.0.1:{api}/incidents/" in inbox[0]["body"]  # links point at this demo's dashboard
