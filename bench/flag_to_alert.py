@@ -5,17 +5,15 @@ to a receiver on 127.0.0.1). Mentions are written to the store as a crawler woul
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import shutil
 import statistics
 import tempfile
-import threading
 import time
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+
+from loopback import receiver  # bench/ is on sys.path when a bench script runs
 
 from config import Settings
 from store.mentions import NewMention
@@ -23,24 +21,6 @@ from yuqing.scheduler import Pipeline
 from yuqing.services import Services
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def receiver() -> tuple[ThreadingHTTPServer, list[tuple[float, dict[str, Any]]]]:
-    received: list[tuple[float, dict[str, Any]]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            received.append((time.time(), json.loads(body)))
-            self.send_response(200)
-            self.end_headers()
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, received
 
 
 def pct(values: list[float], q: float) -> float:

@@ -5,18 +5,16 @@ Apprise json:// receiver, all on 127.0.0.1. Prints a table."""
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+
+from loopback import receiver  # bench/ is on sys.path when a bench script runs
 
 from yuqing.demo.board import SampleBoard
 
@@ -28,24 +26,6 @@ CASES = [
     ),
     ("县一中食堂午餐变质多名学生呕吐（{n}）", "城关县一中食堂午餐有异味，多名学生饭后呕吐腹泻，已送医。"),
 ]
-
-
-def receiver() -> tuple[ThreadingHTTPServer, list[tuple[float, dict[str, Any]]]]:
-    received: list[tuple[float, dict[str, Any]]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            received.append((time.time(), json.loads(body)))
-            self.send_response(200)
-            self.end_headers()
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, received
 
 
 def main() -> int:
