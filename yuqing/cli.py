@@ -56,6 +56,22 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     return 0 if stats.get("finish_reason") == "finished" else 1
 
 
+def cmd_source_try(args: argparse.Namespace) -> int:
+    from config import load_config
+    from crawlers.workbench import WorkbenchError, fetch, read_file, report
+
+    settings = _settings(args)
+    source = load_config(settings.config_dir, secrets_file=settings.secrets_file).source(args.source)
+    try:
+        response = read_file(source, Path(args.file), url=args.url) if args.file else fetch(source, args.url)
+    except WorkbenchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    as_thread = None if args.page is None else args.page == "thread"
+    print(report(source, response, as_thread=as_thread))
+    return 0
+
+
 def cmd_analyse(args: argparse.Namespace) -> int:
     from analysis.analyser import Analyser
     from config import load_config
@@ -138,6 +154,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("source")
     p.add_argument("--jsonl", help="also write every item found to this file, one JSON object a line")
     p.set_defaults(func=cmd_crawl)
+    source_cmd = sub.add_parser("source", help="work on source definitions")
+    source_sub = source_cmd.add_subparsers(dest="source_command", required=True)
+    p = with_config(source_sub.add_parser("try", help="show what each selector of SOURCE takes from one page"))
+    p.add_argument("source")
+    p.add_argument("--url", help="the page to fetch (or, with --file, the address the saved page came from)")
+    p.add_argument("--file", help="a saved page instead of fetching")
+    p.add_argument("--as", dest="page", choices=["list", "thread"], help="default: thread if the URL has a post id")
+    p.set_defaults(func=cmd_source_try)
     p = with_config(sub.add_parser("analyse", help="analyse --text or one text per line on stdin"))
     p.add_argument("--text")
     p.add_argument("--json", action="store_true")

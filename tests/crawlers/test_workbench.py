@@ -1,0 +1,84 @@
+"""The selector workbench shows what each selector takes — the same extraction a crawl stores."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from config import load_config
+from crawlers.workbench import WorkbenchError, fetch, read_file, report
+from yuqing.cli import main
+from yuqing.demo.board import SampleBoard
+
+
+@pytest.fixture
+def board() -> Iterator[SampleBoard]:
+    board = SampleBoard.with_seed()
+    board.start()
+    yield board
+    board.stop()
+
+
+@pytest.fixture
+def config_dir(tmp_path: Path, board: SampleBoard, make_config: Any) -> Path:
+    path: Path = make_config(tmp_path / "config", board_url=board.base_url)
+    return path
+
+
+def test_list_and_thread_reports(config_dir: Path, board: SampleBoard) -> None:
+    source = load_config(config_dir).source("demo-tousu")
+    listing = report(source, fetch(source, f"{board.base_url}/tousu/list"))
+    newest = board.posts("tousu")[0]
+    assert "列表页" in listing and "列表项（li.post-item）：12 个，其中可用 12 个" in listing
+    assert f"帖子 {newest.id}  {newest.title}" in listing and "问题：无" in listing
+    thread = report(source, fetch(source, f"{board.base_url}/tousu/thread/{newest.id}"))
+    assert "帖子页" in thread and f"标题（h1.thread-title::text）：{newest.title}" in thread
+    assert "编码：gb18030" in thread and "无法解析" not in thread
+
+
+def test_saved_page_and_a_wrong_selector(config_dir: Path, board: SampleBoard, tmp_path: Path, capsys: Any) -> None:
+    import urllib.request
+
+    saved = tmp_path / "list.html"
+    saved.write_bytes(urllib.request.urlopen(f"{board.base_url}/tousu/list").read())  # GBK bytes, as saved
+    sources = config_dir / "sources.yaml"
+    sources.write_text(
+        sources.read_text(encoding="utf-8").replace('item: "li.post-item"', 'item: "li.topic"', 1), encoding="utf-8"
+    )
+    code = main(
+        [
+            "source",
+            "try",
+            "demo-baixing",
+            "--config",
+            str(config_dir),
+            "--file",
+            str(saved),
+            "--as",
+            "list",
+            "--url",
+            f"{board.base_url}/tousu/list",
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "列表项（li.topic）：0 个" in out and "list selector 'li.topic' matched nothing" in out
+
+
+def test_polite_and_safe(config_dir: Path, board: SampleBoard, tmp_path: Path) -> None:
+    source = load_config(config_dir).source("demo-baixing")
+    with pytest.raises(WorkbenchError, match=r"disallowed by robots\.txt"):
+        fetch(source, f"{board.base_url}/admin/secret")
+    strict = source.model_copy(update={"allow_private_addresses": False})
+    with pytest.raises(WorkbenchError, match="private or loopback"):
+        fetch(strict, f"{board.base_url}/baixing/list")
+    assert "帖子页" in report(source, read_file(source, _page(tmp_path)), as_thread=True)
+
+
+def _page(tmp_path: Path) -> Path:
+    page = tmp_path / "t.html"
+    page.write_text("<h1 class='thread-title'>标题</h1><div class='thread-content'><p>正文</p></div>", encoding="utf-8")
+    return page
