@@ -15,7 +15,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from config.errors import ConfigError, ConfigIssue
+from config.errors import ConfigError, ConfigIssue, field_path
 from config.models import Level, LevelField
 
 Audience = Literal["duty_officer", "secretary", "propaganda", "commentator", "superior", "superiors"]
@@ -86,13 +86,6 @@ class Playbooks:
         return self.by_id[playbook_id]
 
 
-def _field(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
 def load_playbooks(directory: Path | None = None) -> Playbooks:
     """Every *.yaml of `directory` (default: the shipped playbooks). Errors name the file and the field."""
     folder = directory or Path(str(resources.files("playbooks")))
@@ -113,7 +106,9 @@ def load_playbooks(directory: Path | None = None) -> Playbooks:
         try:
             found.append(Playbook.model_validate(data["playbook"]))
         except ValidationError as exc:
-            issues.extend(ConfigIssue(str(path), _field(("playbook", *err["loc"])), err["msg"]) for err in exc.errors())
+            issues.extend(
+                ConfigIssue(str(path), field_path(("playbook", *err["loc"])), err["msg"]) for err in exc.errors()
+            )
     ids = [p.id for p in found]
     for dup in {i for i in ids if ids.count(i) > 1}:
         issues.append(ConfigIssue(str(folder), "playbook.id", f"id {dup!r} is used by more than one file"))

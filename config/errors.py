@@ -16,6 +16,14 @@ class ConfigIssue:
         return f"{where}: {self.message}"
 
 
+def field_path(loc: tuple[int | str, ...]) -> str:
+    """pydantic's error location as a reader writes it: sources[0].list.item."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
 class ConfigError(Exception):
     """Raised when a configuration directory cannot be loaded; carries every issue found, not just the first."""
 

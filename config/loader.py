@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from config.errors import ConfigError, ConfigIssue
+from config.errors import ConfigError, ConfigIssue, field_path
 from config.models import Config
 
 # Each section lives in its own file named after it; `alerting.yaml` is optional.
@@ -66,13 +66,6 @@ def _interpolate(value: Any, *, secrets: Mapping[str, str], file: str, path: str
     return value
 
 
-def _field_path(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
 def load_config(config_dir: Path | str, *, secrets_file: Path | None = None) -> Config:
     """Read every section file of `config_dir`, interpolate secrets, validate and cross-check."""
     directory = Path(config_dir)
@@ -108,7 +101,7 @@ def load_config(config_dir: Path | str, *, secrets_file: Path | None = None) -> 
         for err in exc.errors():
             loc = tuple(err["loc"])
             file = origin.get(str(loc[0]), str(directory)) if loc else str(directory)
-            issues.append(ConfigIssue(file, _field_path(loc), err["msg"]))
+            issues.append(ConfigIssue(file, field_path(loc), err["msg"]))
         raise ConfigError(issues) from None
     issues.extend(_cross_check(config, origin))
     if issues:

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from alerting.incidents.models import Incident
 from config import Config, Level
+from config.models import BEIJING
 
-LOCAL = ZoneInfo("Asia/Shanghai")
 
-
-def _local(at: datetime) -> str:
-    return at.astimezone(LOCAL).strftime("%m-%d %H:%M")
+def beijing_minute(at: datetime) -> str:
+    """How times read in the texts people get: Beijing time, to the minute."""
+    return at.astimezone(BEIJING).strftime("%m-%d %H:%M")
 
 
 def _unit_name(config: Config, unit_id: str | None) -> str:
@@ -28,9 +27,9 @@ def alert_message(config: Config, incident: Incident, *, base_url: str, now: dat
     level = Level(incident.level).zh
     left = (incident.report_due_at - now).total_seconds() / 60
     deadline = (
-        f"请于 {_local(incident.report_due_at)} 前（剩余 {max(left, 0):.0f} 分钟）电话或短信报告宣传部"
+        f"请于 {beijing_minute(incident.report_due_at)} 前（剩余 {max(left, 0):.0f} 分钟）电话或短信报告宣传部"
         if left > 0
-        else f"报告时限 {_local(incident.report_due_at)} 已过，请立即报告宣传部"
+        else f"报告时限 {beijing_minute(incident.report_due_at)} 已过，请立即报告宣传部"
     )
     title = f"【{level}舆情】{_unit_name(config, incident.unit)}：{incident.title[:40]}"
     body = "\n".join(
@@ -38,7 +37,7 @@ def alert_message(config: Config, incident: Incident, *, base_url: str, now: dat
             f"级别：{level}",
             f"单位：{_unit_name(config, incident.unit)}",
             f"标题：{incident.title}",
-            f"发现时间：{_local(incident.discovered_at)}",
+            f"发现时间：{beijing_minute(incident.discovered_at)}",
             deadline,
             f"原帖：{incident.url}",
             f"处置页面：{base_url}/incidents/{incident.id}",
@@ -53,8 +52,8 @@ def breach_message(config: Config, incident: Incident, *, base_url: str) -> tupl
     title = f"【超时未报告】{_unit_name(config, incident.unit)}：{incident.title[:40]}"
     body = "\n".join(
         [
-            f"{level}舆情发现于 {_local(incident.discovered_at)}，"
-            f"{window}分钟报告时限 {_local(incident.report_due_at)} 已过，尚未记录向宣传部的报告。",
+            f"{level}舆情发现于 {beijing_minute(incident.discovered_at)}，"
+            f"{window}分钟报告时限 {beijing_minute(incident.report_due_at)} 已过，尚未记录向宣传部的报告。",
             f"标题：{incident.title}",
             f"处置页面：{base_url}/incidents/{incident.id}",
         ]

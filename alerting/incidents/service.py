@@ -4,25 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from alerting.delivery.models import Delivery
 from alerting.delivery.recipients import Recipient
+from alerting.delivery.templates import beijing_minute
 from alerting.incidents.models import Incident, IncidentMention, IncidentTask, Stage, TimelineEntry
 from config import Level
 from store.mentions import Mention
 from store.workflow.audit import record_audit
 
 SYSTEM = "系统"
-BEIJING = ZoneInfo("Asia/Shanghai")
-
-
-def beijing_time(at: datetime) -> str:
-    """How times read in the texts people see: Beijing time, to the minute."""
-    return at.astimezone(BEIJING).strftime("%m-%d %H:%M") + "（北京时间）"
 
 
 class IncidentError(Exception):
@@ -100,7 +94,7 @@ def open_or_attach(
         at=now,
         actor=SYSTEM,
         action="opened",
-        detail=f"研判：{Level(level).zh}舆情，须于 {beijing_time(incident.report_due_at)} 前报告宣传部",
+        detail=f"研判：{Level(level).zh}舆情，须于 {beijing_minute(incident.report_due_at)}（北京时间）前报告宣传部",
     )
     session.flush()
     record_audit(

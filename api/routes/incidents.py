@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from alerting.delivery.models import Delivery
 from alerting.incidents import service
@@ -79,37 +82,11 @@ async def get_incident(incident_id: int, state: Annotated[ApiState, Depends(get_
     return await run_in_threadpool(_detail, state, incident_id)
 
 
-def _act(
-    state: ApiState, incident_id: int, action: str, body: BaseModel, task_id: int | None = None
-) -> IncidentDetailOut:
-    now = state.now()
+def _act(state: ApiState, incident_id: int, change: Callable[[Session, datetime], object]) -> IncidentDetailOut:
+    """Apply one service call in its own transaction and return the incident as it now is."""
     try:
         with state.sessions.begin() as session:
-            if action == "task":
-                assert isinstance(body, ActorIn) and task_id is not None
-                service.complete_task(session, incident_id=incident_id, task_id=task_id, actor=body.actor, now=now)
-            elif action == "advance":
-                assert isinstance(body, ActorIn)
-                service.advance_stage(session, incident_id=incident_id, actor=body.actor, now=now)
-            elif action == "acknowledge":
-                assert isinstance(body, ActorIn)
-                service.acknowledge(session, incident_id=incident_id, actor=body.actor, now=now)
-            elif action == "report":
-                assert isinstance(body, ReportIn)
-                service.record_report(
-                    session,
-                    incident_id=incident_id,
-                    actor=body.actor,
-                    reported_to=body.reported_to,
-                    channel=body.channel,
-                    summary=body.summary,
-                    now=now,
-                )
-            else:
-                assert isinstance(body, CloseIn)
-                service.close_incident(
-                    session, incident_id=incident_id, actor=body.actor, summary=body.summary, now=now
-                )
+            change(session, state.now())
     except IncidentError as exc:
         status = 404 if "不存在" in str(exc) else 409  # a missing thing, or a step the state does not allow
         raise HTTPException(status, str(exc)) from None
@@ -120,28 +97,51 @@ def _act(
 async def acknowledge(
     incident_id: int, body: ActorIn, state: Annotated[ApiState, Depends(get_state)]
 ) -> IncidentDetailOut:
-    return await run_in_threadpool(_act, state, incident_id, "acknowledge", body)
+    def change(session: Session, now: datetime) -> object:
+        return service.acknowledge(session, incident_id=incident_id, actor=body.actor, now=now)
+
+    return await run_in_threadpool(_act, state, incident_id, change)
 
 
 @router.post("/{incident_id}/report", response_model=IncidentDetailOut)
 async def record_report(
     incident_id: int, body: ReportIn, state: Annotated[ApiState, Depends(get_state)]
 ) -> IncidentDetailOut:
-    return await run_in_threadpool(_act, state, incident_id, "report", body)
+    def change(session: Session, now: datetime) -> object:
+        return service.record_report(
+            session,
+            incident_id=incident_id,
+            actor=body.actor,
+            reported_to=body.reported_to,
+            channel=body.channel,
+            summary=body.summary,
+            now=now,
+        )
+
+    return await run_in_threadpool(_act, state, incident_id, change)
 
 
 @router.post("/{incident_id}/close", response_model=IncidentDetailOut)
 async def close(incident_id: int, body: CloseIn, state: Annotated[ApiState, Depends(get_state)]) -> IncidentDetailOut:
-    return await run_in_threadpool(_act, state, incident_id, "close", body)
+    def change(session: Session, now: datetime) -> object:
+        return service.close_incident(session, incident_id=incident_id, actor=body.actor, summary=body.summary, now=now)
+
+    return await run_in_threadpool(_act, state, incident_id, change)
 
 
 @router.post("/{incident_id}/tasks/{task_id}/done", response_model=IncidentDetailOut)
 async def complete_task(
     incident_id: int, task_id: int, body: ActorIn, state: Annotated[ApiState, Depends(get_state)]
 ) -> IncidentDetailOut:
-    return await run_in_threadpool(_act, state, incident_id, "task", body, task_id)
+    def change(session: Session, now: datetime) -> object:
+        return service.complete_task(session, incident_id=incident_id, task_id=task_id, actor=body.actor, now=now)
+
+    return await run_in_threadpool(_act, state, incident_id, change)
 
 
 @router.post("/{incident_id}/advance", response_model=IncidentDetailOut)
 async def advance(incident_id: int, body: ActorIn, state: Annotated[ApiState, Depends(get_state)]) -> IncidentDetailOut:
-    return await run_in_threadpool(_act, state, incident_id, "advance", body)
+    def change(session: Session, now: datetime) -> object:
+        return service.advance_stage(session, incident_id=incident_id, actor=body.actor, now=now)
+
+    return await run_in_threadpool(_act, state, incident_id, change)
