@@ -1,61 +1,94 @@
-"""One mention in, one `Analysis` out: tokens, sentiment, scheme flags, unit, level and the reasons."""
+"""One mention in, one `Analysis` out: tokens, sentiment, scheme flags, unit, event, risk level and the reasons."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from analysis.attribution import UnitAttributor
+from analysis.events.service import EventHeat
+from analysis.risk import assess
 from analysis.schemes import SchemeMatcher
-from analysis.sentiment import LexiconSentiment
-from config import Config, Level
+from analysis.sentiment import LexiconSentiment, SentimentResult
+from config import Config
 from store.mentions import Analysis
 from store.tokens import add_words, segment, tokenize
-
-MAX_CHARS = 20_000  # longer posts are analysed on their first 20,000 characters; the cut is noted
 
 
 class Analyser:
     def __init__(self, config: Config, *, sentiment: LexiconSentiment | None = None) -> None:
+        self.config = config
         self.schemes = SchemeMatcher(config.schemes)
         self.units = UnitAttributor(config.units)
         self.sentiment = sentiment or LexiconSentiment.default()
+        self.weights = {s.id: s.weight for s in config.sources}
         # Unit names and scheme words stay whole in the tokens, so search and sentiment see them as words.
         add_words(self.units.words() | self.schemes.words())
 
-    def analyse(self, *, title: str, content: str, default_unit: str | None = None) -> Analysis:
+    def analyse(
+        self,
+        *,
+        title: str,
+        content: str,
+        default_unit: str | None = None,
+        source: str | None = None,
+        at: datetime | None = None,
+        event: EventHeat | None = None,
+        replies: int | None = None,
+        views: int | None = None,
+    ) -> Analysis:
         explanation: list[str] = []
-        if len(content) > MAX_CHARS:
-            explanation.append(f"正文过长（{len(content)} 字），仅分析前 {MAX_CHARS} 字")
-            content = content[:MAX_CHARS]
-        tokens = tokenize(f"{title}\n{content}")
-        sentiment = self.sentiment.score(segment(f"{title}\n{content}"))
+        limit = self.config.analysis.max_chars
+        if len(content) > limit:
+            explanation.append(f"正文过长（{len(content)} 字），仅分析前 {limit} 字")
+            content = content[:limit]
+        text = f"{title}\n{content}"
+        tokens = tokenize(text)
+        sentiment = self.sentiment.score(segment(text))
         matches = self.schemes.match(title=title, content=content)
         unit = self.units.attribute(title=title, content=content, default_unit=default_unit)
 
-        level = 0
         for match in matches:
             words = "、".join(dict.fromkeys(match.flag.words))
             explanation.append(f"命中监测方案「{match.scheme.name}」（{match.scheme.severity.zh}）：{words}")
-            level = max(level, int(match.scheme.severity))
-        if sentiment.evidence:
-            counted: dict[str, float] = {}
-            for word, weight in sentiment.evidence:
-                counted[word] = counted.get(word, 0.0) + weight
-            words = "、".join(f"{w}({v:+g})" for w, v in list(counted.items())[:8])
-            explanation.append(f"情感：{_LABEL_ZH[sentiment.label]}（{sentiment.score:+.2f}）：{words}")
-        if level == 0 and sentiment.label == "negative":
-            level = int(Level.GENERAL)
-            explanation.append("级别：负面情感，未命中方案 → 一般")
-        elif level:
-            explanation.append(f"级别：{Level(level).zh}（取命中方案的最高严重度）")
+        explanation.append(_sentiment_line(sentiment))
+        if event is not None and event.copies > 1:
+            explanation.append(
+                f"同一事件：共 {event.copies} 篇，来自 {event.sources} 个来源"
+                + (f"（与已有帖子相似度 {event.similarity:.0%}）" if event.joined else "")
+            )
         explanation.append(unit.evidence)
+        risk = assess(
+            schemes=[m.scheme for m in matches],
+            sentiment=sentiment,
+            event=event,
+            source_weight=self.weights.get(source, 1.0) if source else 1.0,
+            periods=self.config.calendar,
+            at=at or datetime.now(UTC),
+            thresholds=self.config.analysis.risk,
+            replies=replies,
+            views=views,
+        )
+        explanation.append(risk.explain())
         return Analysis(
             tokens=tokens,
             sentiment=sentiment.score,
             sentiment_label=sentiment.label,
             flags=[m.flag for m in matches],
-            level=level,
+            level=risk.level,
             unit=unit.unit,
             explanation=explanation,
+            event_id=event.id if event else None,
         )
 
 
 _LABEL_ZH = {"negative": "负面", "neutral": "中性", "positive": "正面"}
+
+
+def _sentiment_line(sentiment: SentimentResult) -> str:
+    line = f"情感：{_LABEL_ZH[sentiment.label]}（{sentiment.score:+.2f}）"
+    if sentiment.evidence:
+        counted: dict[str, float] = {}
+        for word, weight in sentiment.evidence:
+            counted[word] = counted.get(word, 0.0) + weight
+        line += "：" + "、".join(f"{w}({v:+.2g})" for w, v in list(counted.items())[:8])
+    return line

@@ -3,12 +3,15 @@
 from config.errors import ConfigError, ConfigIssue
 from config.loader import load_config
 from config.models import (
+    AnalysisSettings,
     Channel,
     Config,
     DutyContact,
     Level,
     ListSelectors,
+    RiskThresholds,
     Scheme,
+    SensitivePeriod,
     Source,
     ThreadSelectors,
     Unit,
@@ -16,6 +19,7 @@ from config.models import (
 from config.settings import Settings
 
 __all__ = [
+    "AnalysisSettings",
     "Channel",
     "Config",
     "ConfigError",
@@ -23,7 +27,9 @@ __all__ = [
     "DutyContact",
     "Level",
     "ListSelectors",
+    "RiskThresholds",
     "Scheme",
+    "SensitivePeriod",
     "Settings",
     "Source",
     "ThreadSelectors",

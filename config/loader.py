@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from config.errors import ConfigError, ConfigIssue, field_path
 from config.models import Config
 
-# Each section lives in its own file named after it; `alerting.yaml` is optional.
+# Each section lives in its own file named after it; alerting, calendar and analysis are optional.
 SECTION_FILES: dict[str, bool] = {
     "sources": True,
     "schemes": True,
@@ -22,6 +22,7 @@ SECTION_FILES: dict[str, bool] = {
     "channels": True,
     "alerting": False,
     "calendar": False,
+    "analysis": False,
 }
 _SECRET_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 

@@ -18,6 +18,8 @@ from pydantic import (
     model_validator,
 )
 
+import textquery
+
 IDENT = r"^[a-z0-9][a-z0-9_-]*$"
 BEIJING = ZoneInfo("Asia/Shanghai")
 
@@ -112,7 +114,10 @@ class Source(Strict):
 
 
 class Scheme(Strict):
-    """A monitoring scheme (监测方案): region AND subject AND event, NOT exclusion; empty groups are ignored."""
+    """A monitoring scheme (监测方案): region AND subject AND event, NOT exclusion; empty groups are ignored.
+
+    `query` is the analysts' boolean form (AND, OR, NOT, parentheses, "phrases"); with groups too, both must
+    hold. `proximity` asks for one word of every non-empty group within that many characters of each other."""
 
     id: str = Field(pattern=IDENT)
     name: str
@@ -121,12 +126,35 @@ class Scheme(Strict):
     subject: list[str] = Field(default_factory=list)
     event: list[str] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)
+    query: str | None = None
+    proximity: int | None = Field(default=None, ge=2, le=10_000, description="characters")
+    scope: Literal["any", "title"] = Field(default="any", description="title: match in the title only")
     enabled: bool = True
+
+    @field_validator("region", "subject", "event", "exclude")
+    @classmethod
+    def _words(cls, value: list[str]) -> list[str]:
+        words = [w.strip() for w in value]
+        if any(not w for w in words):
+            raise ValueError("empty word in the list")
+        return words
+
+    @field_validator("query")
+    @classmethod
+    def _query(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        node = textquery.parse(value)  # QuerySyntaxError is a ValueError naming the position
+        if textquery.matches_without_words(node):
+            raise ValueError("the query would match posts containing none of its words (it needs a positive word)")
+        return value
 
     @model_validator(mode="after")
     def _has_words(self) -> Scheme:
-        if not (self.region or self.subject or self.event):
-            raise ValueError("a scheme needs words in at least one of region, subject, event")
+        if not (self.region or self.subject or self.event or self.query):
+            raise ValueError("a scheme needs words in at least one of region, subject, event, or a query")
+        if self.proximity is not None and sum(1 for g in (self.region, self.subject, self.event) if g) < 2:
+            raise ValueError("proximity needs words in at least two of region, subject, event")
         return self
 
 
@@ -223,17 +251,68 @@ class SensitivePeriod(Strict):
     end: date
     incident_level: LevelField | None = None
     report_window_minutes: int | None = Field(default=None, ge=5, le=24 * 60)
+    risk_points: int = Field(default=10, ge=0, le=50, description="added to the risk of every post in the period")
 
     @model_validator(mode="after")
     def _ordered(self) -> SensitivePeriod:
         if self.end < self.start:
             raise ValueError("end is before start")
-        if self.incident_level is None and self.report_window_minutes is None:
-            raise ValueError("a sensitive period must lower incident_level or shorten report_window_minutes")
+        if self.incident_level is None and self.report_window_minutes is None and not self.risk_points:
+            raise ValueError("a sensitive period must raise risk_points, lower incident_level or shorten the window")
         return self
 
     def covers(self, at: datetime) -> bool:
         return self.start <= at.astimezone(BEIJING).date() <= self.end
+
+
+class RiskThresholds(Strict):
+    """Risk points from which a post is at each level; a matched scheme alone scores its severity's threshold."""
+
+    general: int = Field(default=15, ge=1)
+    large: int = Field(default=45, ge=1)
+    major: int = Field(default=70, ge=1)
+    critical: int = Field(default=95, ge=1)
+
+    @model_validator(mode="after")
+    def _ascending(self) -> RiskThresholds:
+        if not self.general < self.large < self.major < self.critical:
+            raise ValueError("thresholds must rise: general < large < major < critical")
+        return self
+
+    def points(self, level: Level) -> int:
+        return {Level.GENERAL: self.general, Level.LARGE: self.large, Level.MAJOR: self.major}.get(level, self.critical)
+
+    def level(self, points: int) -> int:
+        """The level for `points`, 0 when below general."""
+        for level in (Level.CRITICAL, Level.MAJOR, Level.LARGE, Level.GENERAL):
+            if points >= self.points(level):
+                return int(level)
+        return 0
+
+
+class EventSettings(Strict):
+    """Same-story clustering: posts whose character shingles overlap at least `similarity` (Jaccard, estimated
+    by MinHash) within `window_hours` of the event's latest copy are one event."""
+
+    window_hours: int = Field(default=72, ge=1, le=24 * 30)
+    similarity: float = Field(default=0.5, gt=0.0, le=1.0)
+
+
+class SpikeSettings(Strict):
+    """A scheme or unit is a hot topic when its mentions in the last `window_minutes` reach `min_count` and
+    `factor` times its average per window over the preceding `baseline_hours`."""
+
+    window_minutes: int = Field(default=60, ge=5, le=24 * 60)
+    baseline_hours: int = Field(default=24, ge=1, le=24 * 30)
+    min_count: int = Field(default=5, ge=1)
+    factor: float = Field(default=3.0, gt=1.0)
+
+
+class AnalysisSettings(Strict):
+    risk: RiskThresholds = Field(default_factory=RiskThresholds)
+    events: EventSettings = Field(default_factory=EventSettings)
+    spikes: SpikeSettings = Field(default_factory=SpikeSettings)
+    max_chars: int = Field(default=20_000, ge=100, le=1_000_000, description="longer posts: analysed on this prefix")
 
 
 class Config(Strict):
@@ -245,6 +324,7 @@ class Config(Strict):
     channels: list[Channel] = Field(default_factory=list)
     alerting: AlertingRules = Field(default_factory=AlertingRules)
     calendar: list[SensitivePeriod] = Field(default_factory=list)
+    analysis: AnalysisSettings = Field(default_factory=AnalysisSettings)
 
     def periods_at(self, at: datetime) -> list[SensitivePeriod]:
         return [p for p in self.calendar if p.covers(at)]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import unicodedata
 from collections.abc import Iterable
+from importlib import resources
 
 import jieba
 
@@ -29,9 +31,40 @@ def _is_word(token: str) -> bool:
     return any(unicodedata.category(ch)[0] in "LN" for ch in token)
 
 
+class _FoldTable(dict[int, str]):
+    """str.translate table folding one character at a time, filled on first sight of each character."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        # OpenCC's character table (Apache-2.0, shipped in opencc-python-reimplemented); one-to-one entries only.
+        lines = (resources.files("opencc") / "dictionary" / "TSCharacters.txt").read_text(encoding="utf-8")
+        self.simplified: dict[str, str] = {}
+        for line in lines.splitlines():
+            trad, _, simp = line.partition("\t")
+            first = simp.split(" ")[0]
+            if len(trad) == 1 and len(first) == 1:
+                self.simplified[trad] = first
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        folded = unicodedata.normalize("NFKC", ch).lower()
+        if len(folded) != 1:  # ﬁ → fi would shift every later offset: keep such characters as they are
+            folded = ch.lower() if len(ch.lower()) == 1 else ch
+        folded = self.simplified.get(folded, folded)
+        self[code] = folded
+        return folded
+
+
+@functools.cache
+def _fold_table() -> _FoldTable:
+    return _FoldTable()
+
+
 def normalise(text: str) -> str:
-    """Full-width to half-width (NFKC) and lower case, so ＡＢＣ１２３ and abc123 match."""
-    return unicodedata.normalize("NFKC", text).lower()
+    """What matching and indexing compare: full-width to half-width (NFKC), lower case, traditional to simplified
+    characters — ＡＢＣ１２３ matches abc123 and 學校 matches 学校. Folded one character at a time, so the result
+    has the same length as `text` and an offset found in it is the offset in the original (for highlighting)."""
+    return text.translate(_fold_table())
 
 
 def tokenize(text: str) -> list[str]:

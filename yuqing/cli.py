@@ -73,35 +73,25 @@ def cmd_source_try(args: argparse.Namespace) -> int:
 
 
 def cmd_analyse(args: argparse.Namespace) -> int:
-    from analysis.analyser import Analyser
+    from analysis.standalone import analyse_texts
     from config import load_config
 
     settings = _settings(args)
-    analyser = Analyser(load_config(settings.config_dir, secrets_file=settings.secrets_file))
-    texts = [args.text] if args.text is not None else [line.rstrip("\n") for line in sys.stdin]
-    for text in texts:
-        result = analyser.analyse(title="", content=text)
+    config = load_config(settings.config_dir, secrets_file=settings.secrets_file)
+    if args.text is not None:
+        texts: list[str] = [args.text]
+    else:
+        sys.stdin.reconfigure(errors="replace")  # type: ignore[union-attr]  # binary garbage: analysed, not fatal
+        texts = [line.rstrip("\n") for line in sys.stdin]
+    for result in analyse_texts(config, texts, source=args.source):
         if args.json:
-            print(
-                json.dumps(
-                    {
-                        "text": text,
-                        "tokens": result.tokens,
-                        "sentiment": result.sentiment,
-                        "sentiment_label": result.sentiment_label,
-                        "flags": [
-                            {"scheme": f.scheme, "words": f.words, "positions": f.positions} for f in result.flags
-                        ],
-                        "unit": result.unit,
-                        "level": result.level,
-                        "explanation": result.explanation,
-                    },
-                    ensure_ascii=False,
-                )
-            )
+            print(json.dumps(result, ensure_ascii=False))
+        elif "rejected" in result:
+            print(f"第 {result['line']} 行：不分析（{result['rejected']}）")
         else:
-            print(text)
-            for line in result.explanation:
+            print(result["text"])
+            print(f"  级别：{result['level_zh']}")
+            for line in result["explanation"]:
                 print(f"  {line}")
     return 0
 
@@ -165,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = with_config(sub.add_parser("analyse", help="analyse --text or one text per line on stdin"))
     p.add_argument("--text")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--source", help="source id, for its weight in the risk level")
     p.set_defaults(func=cmd_analyse)
     p = with_config(sub.add_parser("db-upgrade", help="bring the workflow database to the current schema"))
     p.set_defaults(func=cmd_db_upgrade)

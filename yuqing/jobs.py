@@ -78,7 +78,7 @@ def _record_killed_crawl(services: Services, source_id: str, started: datetime, 
 
 
 def analysis_tick(services: Services) -> int:
-    return analyse_pending(services.mentions, services.analyser)
+    return analyse_pending(services.mentions, services.analyser, sessions=services.sessions)
 
 
 def alerting_tick(services: Services) -> dict[str, int]:

@@ -2,6 +2,7 @@
 
 from alerting.delivery.models import Delivery, DeliveryAttempt
 from alerting.incidents.models import ClockStepRow, Incident, IncidentMention, IncidentTask, TimelineEntry
+from analysis.events.models import Event, EventBand, EventMember
 from crawlers.health import CrawlRun, SourceHealth
 from store.workflow.audit import AuditEntry
 from store.workflow.cursors import Cursor
@@ -16,6 +17,9 @@ __all__ = [
     "Cursor",
     "Delivery",
     "DeliveryAttempt",
+    "Event",
+    "EventBand",
+    "EventMember",
     "Incident",
     "IncidentMention",
     "IncidentTask",

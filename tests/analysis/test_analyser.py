@@ -6,11 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from analysis.analyser import MAX_CHARS, Analyser
+from analysis.analyser import Analyser
 from analysis.job import analyse_pending
 from config import Level, load_config
+from config.models import AnalysisSettings
 from store.mentions import NewMention
 from store.mentions.sqlite import SqliteMentionStore
+
+MAX_CHARS = AnalysisSettings().max_chars
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +72,7 @@ CASES = [
         "小区楼下噪音扰民没人管",
         "晚上十一点还在施工，噪音扰民严重，打了几次电话都没人管。",
         "county",
-        set(),
+        {"pollution"},  # noise is environmental pollution (环境保护 in the 泰迪杯 taxonomy)
         Level.GENERAL,
         "county",
         "negative",

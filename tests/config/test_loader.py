@@ -192,7 +192,7 @@ def test_run_refuses_to_start_on_bad_configuration(
     ("entry", "field", "words"),
     [
         ("{name: x, start: 2027-03-15, end: 2027-03-03, incident_level: 较大}", "calendar[0]", "end is before start"),
-        ("{name: x, start: 2027-03-03, end: 2027-03-15}", "calendar[0]", "must lower"),
+        ("{name: x, start: 2027-03-03, end: 2027-03-15, risk_points: 0}", "calendar[0]", "must raise risk_points"),
         (
             "{name: x, start: 2027-03-03, end: 2027-03-15, report_window_minutes: 1}",
             "calendar[0].report_window_minutes",

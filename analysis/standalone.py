@@ -1,0 +1,72 @@
+"""Analysis of texts outside the service (`yuqing analyse`, evaluations, scripts): same analyser, and events
+among the given texts from an in-memory event index."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import create_engine
+from sqlalchemy.orm import sessionmaker
+from sqlalchemy.pool import StaticPool
+
+from analysis.analyser import Analyser
+from analysis.events.models import Event, EventBand, EventMember
+from analysis.events.service import assign
+from config import Config, Level
+
+MAX_INPUT_CHARS = 1_000_000  # beyond this a line is refused, not analysed: nobody pastes a novel by mistake twice
+
+
+def analyse_texts(config: Config, texts: Iterable[str], *, source: str | None = None) -> Iterator[dict[str, Any]]:
+    """One JSON-ready dict per text: tokens, sentiment, flags with words and offsets, unit, event, level and
+    explanation — or `rejected` with the reason."""
+    analyser = Analyser(config)
+    engine = create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
+    tables = Event.metadata.tables
+    Event.metadata.create_all(engine, tables=[tables[m.__tablename__] for m in (Event, EventMember, EventBand)])
+    sessions = sessionmaker(engine)
+    now = datetime.now(UTC)
+    for number, text in enumerate(texts, start=1):
+        reason = _rejected(text)
+        if reason:
+            yield {"line": number, "text": text[:200], "rejected": reason}
+            continue
+        with sessions.begin() as session:
+            event = assign(
+                session,
+                mention_id=f"line:{number}",
+                source=source or "stdin",
+                title="",
+                text=text,
+                discovered_at=now,
+                replies=None,
+                views=None,
+                settings=config.analysis.events,
+            )
+        result = analyser.analyse(title="", content=text, source=source, at=now, event=event)
+        yield {
+            "line": number,
+            "text": text,
+            "tokens": result.tokens,
+            "sentiment": result.sentiment,
+            "sentiment_label": result.sentiment_label,
+            "flags": [{"scheme": f.scheme, "words": f.words, "positions": f.positions} for f in result.flags],
+            "unit": result.unit,
+            "event": None
+            if event is None
+            else {"id": event.id, "copies": event.copies, "sources": event.sources, "similarity": event.similarity},
+            "level": result.level,
+            "level_zh": Level(result.level).zh if result.level else "无",
+            "explanation": result.explanation,
+        }
+    engine.dispose()
+
+
+def _rejected(text: str) -> str | None:
+    if not text.strip():
+        return "空文本"
+    if len(text) > MAX_INPUT_CHARS:
+        return f"文本过长（{len(text)} 字，上限 {MAX_INPUT_CHARS}）"
+    return None

@@ -1,0 +1,139 @@
+"""Same-story events: reposts with edits join one event across sources; distinct stories stay apart; the job
+keeps copy counts exact when it runs again after a crash. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from analysis.analyser import Analyser
+from analysis.events.minhash import signature, similarity
+from analysis.events.models import Event, EventBand, EventMember
+from analysis.events.service import assign, prune_bands
+from analysis.job import analyse_pending
+from config import load_config
+from config.models import EventSettings
+from store.mentions import NewMention
+from store.mentions.sqlite import SqliteMentionStore
+from store.workflow import make_engine, make_session_factory
+from store.workflow.migrate import upgrade
+
+STORY = "城关一中食堂饭菜变质，好几个学生吃完呕吐腹泻，学校一直不回应，希望教育局管管。"
+REPOSTS = [
+    "转发：城关一中食堂饭菜变质!!好几个学生吃完呕吐腹泻,学校一直不回应。希望县教育局管一管",
+    "【求扩散】城关一中食堂饭菜变质，好几个学生吃完呕吐腹泻，学校一直不回应，希望教育局管管！！！",
+    "城關一中食堂飯菜變質，好幾個學生吃完嘔吐腹瀉，學校一直不回應，希望教育局管管。",  # traditional
+]
+OTHERS = [
+    "城关镇中心小学班主任要求每个学生交资料费200元，不交就不让上课，这是乱收费吗？",
+    "城关一中食堂饭菜很好吃，学生们都很满意，感谢学校后勤。",  # same words, another story
+    "县医院急诊科排队三个小时没人管，护士态度恶劣。",
+]
+T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def sessions(workflow_url: str) -> Iterator[sessionmaker[Session]]:
+    upgrade(workflow_url)
+    engine = make_engine(workflow_url)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+def _assign(sessions: sessionmaker[Session], mention_id: str, source: str, text: str, at: datetime) -> object:
+    with sessions.begin() as session:
+        return assign(
+            session,
+            mention_id=mention_id,
+            source=source,
+            title=text[:20],
+            text=text,
+            discovered_at=at,
+            replies=3,
+            views=100,
+            settings=EventSettings(),
+        )
+
+
+def test_signatures_tell_reposts_from_other_stories() -> None:
+    first = signature(STORY)
+    assert first is not None
+    for repost in REPOSTS:
+        other = signature(repost)
+        assert other is not None and similarity(first, other) >= 0.5, repost
+    for text in OTHERS:
+        other = signature(text)
+        assert other is not None and similarity(first, other) < 0.5, text
+    assert signature("求助") is None  # too short to call anything the same story
+
+
+def test_reposts_across_sources_are_one_event(sessions: sessionmaker[Session]) -> None:
+    heat = _assign(sessions, "a:1", "a", STORY, T0)
+    for i, repost in enumerate(REPOSTS):
+        heat = _assign(sessions, f"b:{i}", "b" if i % 2 else "c", repost, T0 + timedelta(minutes=10 * (i + 1)))
+    for i, text in enumerate(OTHERS):
+        _assign(sessions, f"o:{i}", "a", text, T0 + timedelta(minutes=5))
+    assert heat.id == "a:1" and heat.joined and heat.copies == 4 and heat.sources == 3  # type: ignore[attr-defined]
+    assert heat.replies == 12 and heat.views == 400  # type: ignore[attr-defined]
+    with sessions() as session:
+        assert session.query(Event).count() == 1 + len(OTHERS)
+        assert {m.event_id for m in session.query(EventMember).filter(EventMember.mention_id.like("o:%"))} == {
+            "o:0",
+            "o:1",
+            "o:2",
+        }
+
+
+def test_assigning_again_counts_once(sessions: sessionmaker[Session]) -> None:
+    _assign(sessions, "a:1", "a", STORY, T0)
+    first = _assign(sessions, "b:1", "b", REPOSTS[0], T0 + timedelta(minutes=1))
+    again = _assign(sessions, "b:1", "b", REPOSTS[0], T0 + timedelta(minutes=1))
+    assert first == again and again.copies == 2  # type: ignore[attr-defined]
+
+
+def test_outside_the_window_a_repost_starts_a_new_event(sessions: sessionmaker[Session]) -> None:
+    _assign(sessions, "a:1", "a", STORY, T0)
+    late = _assign(sessions, "b:1", "b", REPOSTS[0], T0 + timedelta(hours=EventSettings().window_hours + 1))
+    assert late.id == "b:1" and not late.joined  # type: ignore[attr-defined]
+
+
+def test_pruning_drops_only_old_band_keys(sessions: sessionmaker[Session]) -> None:
+    _assign(sessions, "a:1", "a", STORY, T0)
+    _assign(sessions, "o:1", "a", OTHERS[0], T0 + timedelta(days=5))
+    with sessions.begin() as session:
+        removed = prune_bands(session, before=T0 + timedelta(days=1))
+    assert removed > 0
+    with sessions() as session:
+        assert {b.mention_id for b in session.query(EventBand)} == {"o:1"}
+        assert session.query(Event).count() == 2
+
+
+def test_the_job_clusters_and_survives_a_rerun(tmp_path: Path, workflow_url: str) -> None:
+    upgrade(workflow_url)
+    engine = make_engine(workflow_url)
+    sessions = make_session_factory(engine)
+    config = load_config(Path(__file__).resolve().parents[2] / "config" / "example")
+    analyser = Analyser(config)
+    store = SqliteMentionStore(tmp_path / "m.sqlite3")
+    texts = [STORY, *REPOSTS, *OTHERS]
+    store.upsert_many(
+        [NewMention(source="s", post_id=str(i), url=f"http://x/{i}", title="", content=t) for i, t in enumerate(texts)]
+    )
+    assert analyse_pending(store, analyser, sessions=sessions, batch=3, max_batches=1) == 3  # "crash" after 3
+    store.upsert_many([NewMention(source="s", post_id="0", url="http://x/0", title="", content=STORY + "（补充）")])
+    assert analyse_pending(store, analyser, sessions=sessions) == len(texts) - 3 + 1  # the edit is analysed again
+    mentions = {m.post_id: m for m in store.analysed_since(0, limit=100)}
+    story_event = mentions["0"].analysis.event_id  # type: ignore[union-attr]
+    assert story_event is not None
+    assert [mentions[str(i)].analysis.event_id for i in range(4)] == [story_event] * 4  # type: ignore[union-attr]
+    assert len({mentions[str(i)].analysis.event_id for i in range(4, 7)}) == 3  # type: ignore[union-attr]
+    with sessions() as session:
+        assert session.get_one(Event, story_event).copies == 4
+    last = mentions["3"].analysis
+    assert last is not None and any("同一事件：共 4 篇" in line for line in last.explanation)
+    store.close()
+    engine.dispose()

@@ -1,0 +1,51 @@
+"""`yuqing analyse`: the JSON contract scripts and evaluations rely on, events among the input lines, and
+texts that are refused with a reason instead of stopping the run."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from analysis.standalone import MAX_INPUT_CHARS, analyse_texts
+from config import load_config
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "example"
+STORY = "城关一中食堂饭菜变质，好几个学生吃完呕吐腹泻，学校一直不回应，希望教育局管管。"
+REPOST = "转发：城关一中食堂饭菜变质!!好几个学生吃完呕吐腹泻,学校一直不回应。希望县教育局管一管"
+KEYS = {"line", "text", "tokens", "sentiment", "sentiment_label", "flags", "unit", "event", "level", "level_zh"}
+
+
+def test_contract_and_events_among_lines() -> None:
+    first, second, other = analyse_texts(load_config(EXAMPLE), [STORY, REPOST, "今天天气很好，适合出门散步。"])
+    assert KEYS | {"explanation"} <= set(first)
+    assert first["flags"][0]["scheme"] == "school-food-safety" and "变质" in first["flags"][0]["words"]
+    assert first["unit"] == "school-no1" and first["level"] == 3 and first["level_zh"] == "重大"
+    assert -1.0 <= first["sentiment"] <= 1.0 and first["sentiment_label"] == "negative"
+    assert second["event"]["id"] == first["event"]["id"] and second["event"]["copies"] == 2
+    assert other["event"]["id"] != first["event"]["id"] and other["level"] == 0 and other["flags"] == []
+    assert any(line.startswith("风险：") for line in first["explanation"])
+
+
+def test_refused_texts_say_why_and_the_rest_go_on() -> None:
+    results = list(analyse_texts(load_config(EXAMPLE), ["", "x" * (MAX_INPUT_CHARS + 1), "😀😀😀", STORY]))
+    assert results[0]["rejected"] == "空文本"
+    assert "过长" in results[1]["rejected"]
+    assert results[2]["level"] == 0 and results[2]["sentiment_label"] == "neutral"
+    assert results[3]["level"] == 3
+
+
+def test_cli_json_lines_from_stdin() -> None:
+    stdin = f"{STORY}\n{REPOST}\n".encode() + b"\xff\xfe garbage \x00\n"
+    done = subprocess.run(
+        [sys.executable, "-m", "yuqing", "analyse", "--json", "--config", str(EXAMPLE)],
+        input=stdin,
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    lines = [json.loads(line) for line in done.stdout.decode("utf-8").splitlines()]
+    assert len(lines) == 3
+    assert lines[1]["event"]["copies"] == 2
+    assert "\ufffd" in lines[2]["text"] and lines[2]["level"] == 0  # undecodable bytes are replaced, not fatal
