@@ -11,12 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import ahocorasick
-
 import textquery
+from analysis.wordfinder import WordFinder
 from config import Scheme
 from store.mentions import SchemeFlag
-from store.tokens import normalise
 
 MAX_POSITIONS = 50  # offsets kept per flag: enough to highlight, bounded for a post that repeats a word 1,000 times
 
@@ -40,37 +38,19 @@ class _Compiled:
     title_only: bool
 
 
-def _is_ascii_word_char(ch: str) -> bool:
-    return ch.isascii() and ch.isalnum()
-
-
 class SchemeMatcher:
     def __init__(self, schemes: list[Scheme]) -> None:
         self.schemes = [s for s in schemes if s.enabled]
-        self._ids: dict[str, int] = {}
-        self._shown: list[str] = []  # word id -> the word as the scheme wrote it
+        self._finder = WordFinder(())
         self._compiled = [self._compile(s) for s in self.schemes]
         # word id -> schemes that word can make match; only these are evaluated for a post
-        self._candidates: list[tuple[int, ...]] = [() for _ in self._shown]
+        self._candidates: list[tuple[int, ...]] = [() for _ in self._finder.words]
         for index, compiled in enumerate(self._compiled):
             for wid in {w for group in compiled.groups for w in group} | set(compiled.positive_query_words):
                 self._candidates[wid] += (index,)
-        self._automaton = ahocorasick.Automaton()
-        self._folded = list(self._ids)  # word id -> folded word (ids are assigned in insertion order)
-        for word, wid in self._ids.items():
-            # Latin-letter edges are checked for word boundaries; most (Chinese) words skip that check.
-            edges = (_is_ascii_word_char(word[0]), _is_ascii_word_char(word[-1]))
-            key = word.encode("utf-8").decode("latin-1")
-            self._automaton.add_word(key, (wid, len(key), edges[0] or edges[1]))
-        if self._ids:
-            self._automaton.make_automaton()
 
     def _word_id(self, word: str) -> int:
-        key = normalise(word)
-        if key not in self._ids:
-            self._ids[key] = len(self._shown)
-            self._shown.append(word)
-        return self._ids[key]
+        return self._finder.add(word)
 
     def _compile(self, scheme: Scheme) -> _Compiled:
         groups = tuple(
@@ -91,33 +71,10 @@ class SchemeMatcher:
 
     def words(self) -> set[str]:
         """Every word of every enabled scheme, for the tokenizer's user dictionary."""
-        return set(self._shown)
+        return set(self._finder.words)
 
     def _occurrences(self, field: str, text: str, into: dict[int, list[Occurrence]]) -> None:
-        if not self._ids or not text:
-            return
-        folded = normalise(text)
-        # The automaton runs over UTF-8 bytes (as latin-1 characters): with thousands of Chinese keywords its
-        # nodes fan out far less than over Unicode characters — 6x faster, measured in bench/analysis_speed.py.
-        # UTF-8 is self-synchronising, so a keyword's bytes only match on character boundaries.
-        raw = folded.encode("utf-8")
-        hits = list(self._automaton.iter(raw.decode("latin-1")))
-        if not hits:
-            return
-        last_byte = last_char = 0  # hits come in text order: count characters between them, not from the start
-        for end_byte, (wid, length, latin_edge) in hits:
-            start_byte = end_byte - length + 1
-            if start_byte >= last_byte:
-                start = last_char + len(raw[last_byte:start_byte].decode("utf-8"))
-            else:
-                start = len(raw[:start_byte].decode("utf-8"))
-            last_byte, last_char = start_byte, start
-            end = start + len(self._folded[wid])
-            if latin_edge and (
-                (start > 0 and _is_ascii_word_char(folded[start]) and _is_ascii_word_char(folded[start - 1]))
-                or (end < len(folded) and _is_ascii_word_char(folded[end - 1]) and _is_ascii_word_char(folded[end]))
-            ):
-                continue  # "ai" inside "said"
+        for wid, start, end in self._finder.find(text):
             into.setdefault(wid, []).append((field, start, end))
 
     def match(self, *, title: str, content: str) -> list[SchemeMatch]:
@@ -154,7 +111,7 @@ class SchemeMatcher:
         matched = list(dict.fromkeys(matched))
         positions = sorted({(o[0], o[1]) for w in matched for o in in_scope(w)}, key=lambda p: (p[0] != "title", p[1]))
         flag = SchemeFlag(
-            scheme=c.scheme.id, words=[self._shown[w] for w in matched], positions=positions[:MAX_POSITIONS]
+            scheme=c.scheme.id, words=[self._finder.words[w] for w in matched], positions=positions[:MAX_POSITIONS]
         )
         return SchemeMatch(c.scheme, flag)
 

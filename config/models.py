@@ -192,6 +192,10 @@ class Unit(Strict):
     id: str = Field(pattern=IDENT)
     name: str
     aliases: list[str] = Field(default_factory=list)
+    keywords: list[str] = Field(
+        default_factory=list,
+        description="topic words: a post naming no unit goes to the unit whose topic words it has most of",
+    )
     parent: str | None = None
     duty: list[DutyContact] = Field(default_factory=list)
     roster: list[Shift] = Field(default_factory=list, description="shifts; contacts in no shift are always on")
