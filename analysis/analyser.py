@@ -11,7 +11,7 @@ from analysis.schemes import SchemeMatcher
 from analysis.sentiment import LexiconSentiment, SentimentResult
 from config import Config
 from store.mentions import Analysis
-from store.tokens import add_words, segment, tokenize
+from store.tokens import add_words, config_words, segment, tokenize
 
 
 class Analyser:
@@ -21,8 +21,8 @@ class Analyser:
         self.units = UnitAttributor(config.units)
         self.sentiment = sentiment or LexiconSentiment.default()
         self.weights = {s.id: s.weight for s in config.sources}
-        # Unit names and scheme words stay whole in the tokens, so search and sentiment see them as words.
-        add_words(self.units.words() | self.schemes.words())
+        # Unit names, scheme words and domain terms stay whole in the tokens, as when the crawler indexed them.
+        add_words(config_words(config))
 
     def analyse(
         self,

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config import Config, Settings, load_config
 from store.mentions import MentionStore
+from store.tokens import add_words, config_words
 from store.workflow import make_engine, make_session_factory
 from store.workflow.migrate import upgrade
 
@@ -27,6 +28,7 @@ class CrawlContext:
     def mention_store(self) -> MentionStore:
         from store.mentions.sqlite import SqliteMentionStore
 
+        add_words(config_words(self.config))  # index with the same dictionary analysis uses
         return SqliteMentionStore(self.settings.mentions_path)
 
     @cached_property

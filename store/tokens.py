@@ -11,6 +11,9 @@ from importlib import resources
 
 import jieba
 
+import textquery
+from config import Config
+
 _lock = threading.Lock()
 _ready = False
 
@@ -78,6 +81,27 @@ def segment(text: str) -> list[str]:
     防欺凌宣传 twice)."""
     _ensure_ready()
     return [t for t in (tok.strip() for tok in jieba.lcut(normalise(text))) if t and _is_word(t)]
+
+
+@functools.cache
+def domain_words() -> frozenset[str]:
+    """Official titles, bodies and complaint terms shipped with Yuqing (store/data/domain_words.txt)."""
+    text = (resources.files("store") / "data" / "domain_words.txt").read_text(encoding="utf-8")
+    return frozenset(w for w in (line.split("#")[0].strip() for line in text.splitlines()) if w)
+
+
+def config_words(config: Config) -> set[str]:
+    """The user dictionary a configuration implies: unit names, aliases and topic words, every scheme word and
+    query term, and the shipped domain terms. Crawlers (indexing) and analysis load the same one, so a search
+    for 城关第一中学 finds the posts analysis attributed to it."""
+    words = set(domain_words())
+    for unit in config.units:
+        words.update(unit.names, unit.keywords)
+    for scheme in config.schemes:
+        words.update(*(scheme.region, scheme.subject, scheme.event, scheme.exclude))
+        if scheme.query:
+            words.update(t.text for t in textquery.terms(textquery.parse(scheme.query)) if not t.phrase)
+    return words
 
 
 def add_words(words: Iterable[str]) -> None:

@@ -1,0 +1,44 @@
+"""Tokens and folding: offsets survive folding, traditional and full-width forms fold, and the configuration's
+user dictionary keeps unit names and scheme words whole."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from config import load_config
+from store.tokens import add_words, config_words, domain_words, normalise, tokenize
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "example"
+
+
+@pytest.mark.parametrize(
+    ("text", "folded"),
+    [
+        ("學校食堂", "学校食堂"),
+        ("ＡＢＣ１２３", "abc123"),
+        ("城关，一中！", "城关,一中!"),
+        ("ﬁle", "ﬁle"),  # NFKC would make two characters of ﬁ: kept, so offsets stay true
+        ("e\u0301", "e\u0301"),
+        ("😀學", "😀学"),
+        ("", ""),
+    ],
+)
+def test_normalise_folds_without_moving_offsets(text: str, folded: str) -> None:
+    assert normalise(text) == folded
+    assert len(normalise(text)) == len(text)
+
+
+def test_config_words_cover_units_schemes_queries_and_domain_terms() -> None:
+    words = config_words(load_config(EXAMPLE))
+    assert {"城关第一中学", "城关一中", "县教育局", "课外班"} <= words  # names, aliases, topic words
+    assert {"欺凌", "防欺凌宣传", "跳楼"} <= words  # group, exclusion and query words
+    assert "持刀伤人" not in words  # a quoted phrase is matched literally, not made a dictionary word
+    assert "党委书记" in domain_words() and domain_words() <= words
+
+
+def test_added_words_stay_whole() -> None:
+    add_words(config_words(load_config(EXAMPLE)))
+    assert "城关第一中学" in tokenize("城关第一中学的班主任要求交补课费")
+    assert "补课费" in tokenize("城关第一中学的班主任要求交补课费")
