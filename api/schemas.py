@@ -35,6 +35,7 @@ class MentionOut(BaseModel):
     level_name: str | None
     flags: list[SchemeFlagOut]
     explanation: list[str]
+    event_id: str | None = None
 
     @classmethod
     def of(cls, m: Mention) -> MentionOut:
@@ -57,6 +58,7 @@ class MentionOut(BaseModel):
             level_name=Level(a.level).zh if a and a.level else None,
             flags=[SchemeFlagOut(scheme=f.scheme, words=f.words) for f in a.flags] if a else [],
             explanation=a.explanation if a else [],
+            event_id=a.event_id if a else None,
         )
 
 

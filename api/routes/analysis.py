@@ -1,0 +1,111 @@
+"""Events (same story across sources) and hot topics, for analysts and the dashboard."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from analysis.events.models import Event, EventMember
+from analysis.events.service import events_since
+from analysis.spikes import hot_topics
+from api.schemas import MentionOut
+from api.state import ApiState, get_state
+
+router = APIRouter(prefix="/api/v1", tags=["analysis"])
+
+
+class EventOut(BaseModel):
+    id: str
+    title: str
+    first_seen_at: datetime
+    last_seen_at: datetime
+    copies: int
+    sources: list[str]
+    replies: int
+    views: int
+
+
+class EventDetailOut(EventOut):
+    mentions: list[MentionOut]
+
+
+class HotTopicOut(BaseModel):
+    kind: str
+    key: str
+    name: str
+    count: int
+    baseline: float
+    since: datetime
+    description: str
+
+
+def _event_out(event: Event) -> EventOut:
+    return EventOut(
+        id=event.id,
+        title=event.title,
+        first_seen_at=event.first_seen_at,
+        last_seen_at=event.last_seen_at,
+        copies=event.copies,
+        sources=list(event.sources),
+        replies=event.replies,
+        views=event.views,
+    )
+
+
+@router.get("/events", response_model=list[EventOut])
+async def list_events(
+    state: Annotated[ApiState, Depends(get_state)],
+    hours: Annotated[int, Query(ge=1, le=24 * 30, description="stories with a copy in the last N hours")] = 72,
+    min_copies: Annotated[int, Query(ge=1, le=10_000)] = 2,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> list[EventOut]:
+    def load() -> list[EventOut]:
+        with state.sessions() as session:
+            found = events_since(session, since=state.now() - timedelta(hours=hours), limit=limit * 4)
+            return [_event_out(e) for e in found if e.copies >= min_copies][:limit]
+
+    return await run_in_threadpool(load)
+
+
+@router.get("/events/{event_id}", response_model=EventDetailOut)
+async def get_event(state: Annotated[ApiState, Depends(get_state)], event_id: str) -> EventDetailOut:
+    def load() -> EventDetailOut | None:
+        with state.sessions() as session:
+            event = session.get(Event, event_id)
+            if event is None:
+                return None
+            ids = session.scalars(
+                select(EventMember.mention_id)
+                .where(EventMember.event_id == event_id)
+                .order_by(EventMember.discovered_at)
+                .limit(500)
+            ).all()
+            mentions = state.mentions.get_many(list(ids))
+            return EventDetailOut(**_event_out(event).model_dump(), mentions=[MentionOut.of(m) for m in mentions])
+
+    found = await run_in_threadpool(load)
+    if found is None:
+        raise HTTPException(404, "no such event")
+    return found
+
+
+@router.get("/hot-topics", response_model=list[HotTopicOut])
+async def get_hot_topics(state: Annotated[ApiState, Depends(get_state)]) -> list[HotTopicOut]:
+    topics = await run_in_threadpool(lambda: hot_topics(state.mentions, state.config, now=state.now()))
+    return [
+        HotTopicOut(
+            kind=t.kind,
+            key=t.key,
+            name=t.name,
+            count=t.count,
+            baseline=t.baseline,
+            since=t.since,
+            description=t.describe(),
+        )
+        for t in topics
+    ]

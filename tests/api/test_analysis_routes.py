@@ -1,0 +1,65 @@
+"""Events and hot topics over the API, from mentions analysed by the real job (events in the workflow DB)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from analysis.analyser import Analyser
+from analysis.job import analyse_pending
+from api.app import create_app
+from api.state import ApiState
+from config import load_config
+from config.models import SpikeSettings
+from store.mentions import NewMention
+from store.mentions.sqlite import SqliteMentionStore
+from store.workflow import make_engine, make_session_factory
+from store.workflow.migrate import upgrade
+
+REPO = Path(__file__).resolve().parents[2]
+STORY = "城关一中初二学生被多名同学围殴，头部受伤住院，学校一直推诿，希望教育局管管。"
+POSTS = [
+    ("demo-baixing", "1", "城关一中学生被殴打", STORY),
+    ("demo-tousu", "2", "转：城关一中学生被殴打", "转发：" + STORY.replace("，", ",") + "求扩散"),
+    ("demo-tousu", "3", "路灯修好了", "上周反映的路灯不亮问题，镇政府第二天就派人修好了，点赞。"),
+]
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    config = load_config(REPO / "config" / "example")
+    config = config.model_copy(
+        update={"analysis": config.analysis.model_copy(update={"spikes": SpikeSettings(min_count=2)})}
+    )
+    url = f"sqlite:///{tmp_path / 'wf.sqlite3'}"
+    upgrade(url)
+    store = SqliteMentionStore(tmp_path / "m.sqlite3")
+    sessions = make_session_factory(make_engine(url))
+    store.upsert_many(
+        [NewMention(source=s, post_id=p, url=f"http://board/{s}/{p}", title=t, content=c) for s, p, t, c in POSTS]
+    )
+    analyse_pending(store, Analyser(config), sessions=sessions)
+    yield TestClient(create_app(ApiState(config=config, mentions=store, sessions=sessions, base_url="http://yq")))
+    store.close()
+
+
+def test_events_list_and_detail(client: TestClient) -> None:
+    events = client.get("/api/v1/events").json()
+    assert [(e["id"], e["copies"], sorted(e["sources"])) for e in events] == [
+        ("demo-baixing:1", 2, ["demo-baixing", "demo-tousu"])
+    ]
+    detail = client.get("/api/v1/events/demo-baixing:1").json()
+    assert [m["id"] for m in detail["mentions"]] == ["demo-baixing:1", "demo-tousu:2"]
+    assert all(m["event_id"] == "demo-baixing:1" for m in detail["mentions"])
+    assert len(client.get("/api/v1/events", params={"min_copies": 1}).json()) == 2
+    assert client.get("/api/v1/events/nope").status_code == 404
+    assert client.get("/api/v1/events", params={"hours": 0}).status_code == 422
+
+
+def test_hot_topics(client: TestClient) -> None:
+    topics = client.get("/api/v1/hot-topics").json()
+    assert ("scheme", "school-bullying", 2) in [(t["kind"], t["key"], t["count"]) for t in topics]
+    assert all(t["description"] for t in topics)
