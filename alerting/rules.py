@@ -66,9 +66,13 @@ def run_rules(
             mentions = store.analysed_since(seq, limit=batch)
             if not mentions:
                 return opened
+            too_old = now - timedelta(hours=config.alerting.incident_max_age_hours)
             for mention in mentions:
                 analysis = mention.analysis
                 if analysis is None or analysis.level == 0:
+                    continue
+                if mention.discovered_at < too_old:
+                    # Re-analysed history: searchable and in digests, but no 30-minute clock for last month.
                     continue
                 playbook = playbooks.for_level(analysis.level) or playbooks.ordered[0]
                 terms = terms_for(config, playbook.report_window_minutes, mention.discovered_at)

@@ -244,6 +244,12 @@ class AlertingRules(Strict):
     quiet_hours: QuietHours | None = None
     delivery_attempts: int = Field(default=3, ge=1, le=20)
     delivery_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    incident_max_age_hours: int = Field(
+        default=24,
+        ge=1,
+        le=24 * 365,
+        description="a post discovered longer ago (e.g. flagged by a re-analysis of history) opens no incident",
+    )
 
 
 class SensitivePeriod(Strict):

@@ -96,6 +96,29 @@ def cmd_analyse(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reanalyse(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime, timedelta
+
+    from yuqing.services import Services
+
+    settings = _settings(args)
+    services = Services.load(settings)
+    try:
+        since = datetime.now(UTC) - timedelta(days=args.days) if args.days is not None else None
+        queued = services.mentions.request_reanalysis(since=since)
+        span = f"the last {args.days:g} days" if args.days is not None else "all time"
+        print(f"queued {queued} mentions from {span} for re-analysis; the running service analyses them after new")
+        print("posts. Posts older than alerting.incident_max_age_hours that are now flagged open no incident.")
+        if args.now:
+            from analysis.job import analyse_pending
+
+            done = analyse_pending(services.mentions, services.analyser, sessions=services.sessions, max_batches=10**9)
+            print(f"re-analysed {done} mentions")
+    finally:
+        services.close()
+    return 0
+
+
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from store.workflow.migrate import upgrade
 
@@ -157,6 +180,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--source", help="source id, for its weight in the risk level")
     p.set_defaults(func=cmd_analyse)
+    p = with_config(sub.add_parser("reanalyse", help="analyse stored mentions again after a scheme or model change"))
+    p.add_argument("--days", type=float, default=None, help="only mentions discovered in the last N days")
+    p.add_argument("--now", action="store_true", help="analyse them in this process instead of the service")
+    p.set_defaults(func=cmd_reanalyse)
     p = with_config(sub.add_parser("db-upgrade", help="bring the workflow database to the current schema"))
     p.set_defaults(func=cmd_db_upgrade)
     p = with_config(sub.add_parser("run", help="run the service: scheduler (crawl, analyse, alert) and the API"))

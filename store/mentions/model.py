@@ -149,7 +149,13 @@ class MentionStore(Protocol):
     def count(self) -> int: ...
 
     def pending_analysis(self, limit: int) -> list[Mention]:
-        """Mentions not analysed yet (or changed since), oldest discovery first."""
+        """Mentions not analysed yet (or changed since), oldest discovery first; then those queued for
+        re-analysis, so a re-analysis never delays a new post."""
+        ...
+
+    def request_reanalysis(self, *, since: datetime | None = None, until: datetime | None = None) -> int:
+        """Queue analysed mentions discovered in [since, until) for analysis again (after a scheme or model
+        change); they keep their current analysis until the new one is saved. Returns how many."""
         ...
 
     def backlog(self) -> int: ...

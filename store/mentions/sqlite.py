@@ -93,6 +93,8 @@ CREATE INDEX IF NOT EXISTS ix_mentions_unit ON mentions(unit, discovered_at);
 CREATE INDEX IF NOT EXISTS ix_mentions_level ON mentions(level, discovered_at);
 CREATE INDEX IF NOT EXISTS ix_mentions_sentiment ON mentions(sentiment_label, discovered_at);
 CREATE INDEX IF NOT EXISTS ix_mentions_pending ON mentions(discovered_at) WHERE analysed_at IS NULL;
+CREATE INDEX IF NOT EXISTS ix_mentions_never_analysed ON mentions(discovered_at)
+    WHERE analysed_at IS NULL AND analysis_seq IS NULL;
 CREATE TABLE IF NOT EXISTS mention_schemes (
     scheme TEXT NOT NULL,
     mention_rowid INTEGER NOT NULL,
@@ -210,7 +212,8 @@ def _analysis(row: sqlite3.Row) -> Analysis:
 
 
 def _mention(row: sqlite3.Row) -> Mention:
-    analysed = row["analysed_at"] is not None
+    # A mention queued for re-analysis keeps showing its last analysis (analysis_seq stays set until then).
+    analysed = row["analysed_at"] is not None or row["analysis_seq"] is not None
     return Mention(
         id=row["id"],
         source=row["source"],
@@ -566,8 +569,27 @@ class SqliteMentionStore:
         return self._scalar("SELECT COUNT(*) FROM mentions WHERE analysed_at IS NULL")
 
     def pending_analysis(self, limit: int) -> list[Mention]:
-        sql = f"{_SELECT} WHERE analysed_at IS NULL ORDER BY discovered_at, rowid LIMIT ?"
-        return self._fetch(sql, (limit,))
+        # New and edited posts first: a re-analysis of last month must not delay today's 30-minute clock.
+        fresh = self._fetch(
+            f"{_SELECT} WHERE analysed_at IS NULL AND analysis_seq IS NULL ORDER BY discovered_at, rowid LIMIT ?",
+            (limit,),
+        )
+        if len(fresh) == limit:
+            return fresh
+        again = self._fetch(
+            f"{_SELECT} WHERE analysed_at IS NULL AND analysis_seq IS NOT NULL ORDER BY discovered_at, rowid LIMIT ?",
+            (limit - len(fresh),),
+        )
+        return fresh + again
+
+    def request_reanalysis(self, *, since: datetime | None = None, until: datetime | None = None) -> int:
+        with self._write() as conn:
+            cursor = conn.execute(
+                "UPDATE mentions SET analysed_at = NULL WHERE analysed_at IS NOT NULL"
+                " AND discovered_at >= ? AND discovered_at < ?",
+                (_us(since) if since else 0, _us(until) if until else 2**62),
+            )
+            return cursor.rowcount
 
     def analysed_since(self, seq: int, *, limit: int) -> list[Mention]:
         return self._fetch(f"{_SELECT} WHERE analysis_seq > ? ORDER BY analysis_seq LIMIT ?", (seq, limit))

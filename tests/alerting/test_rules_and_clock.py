@@ -52,6 +52,14 @@ def test_major_case_opens_one_incident_with_30_minute_deadline(world: World) -> 
         assert body is not None and "城关第一中学" in body and "剩余 30 分钟" in body and "/incidents/" in body
 
 
+def test_a_post_discovered_long_ago_opens_no_incident(world: World) -> None:
+    major = world.post("1", *BULLYING)
+    late = major.discovered_at + timedelta(hours=world.config.alerting.incident_max_age_hours, seconds=1)
+    assert run_rules(world.store, world.sessions, world.config, world.playbooks, base_url="http://yq", now=late) == 0
+    with world.sessions() as session:
+        assert session.scalars(select(Incident)).all() == []
+
+
 def test_repost_of_same_event_attaches(world: World) -> None:
     first = world.post("1", *BULLYING)
     # Analysis groups copies into an event; simulate the event id it would give both copies.

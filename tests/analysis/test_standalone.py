@@ -10,6 +10,7 @@ from pathlib import Path
 
 from analysis.standalone import MAX_INPUT_CHARS, analyse_texts
 from config import load_config
+from store.mentions import Analysis
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "example"
 STORY = "城关一中食堂饭菜变质，好几个学生吃完呕吐腹泻，学校一直不回应，希望教育局管管。"
@@ -49,3 +50,31 @@ def test_cli_json_lines_from_stdin() -> None:
     assert len(lines) == 3
     assert lines[1]["event"]["copies"] == 2
     assert "\ufffd" in lines[2]["text"] and lines[2]["level"] == 0  # undecodable bytes are replaced, not fatal
+
+
+def test_cli_reanalyse_analyses_stored_mentions_again(tmp_path: Path) -> None:
+    from store.mentions import NewMention
+    from store.mentions.sqlite import SqliteMentionStore
+
+    store = SqliteMentionStore(tmp_path / "mentions.sqlite3")
+    store.upsert_many([NewMention(source="s", post_id="1", url="http://x/1", title="", content=STORY)])
+    store.save_analysis([(m.id, _neutral()) for m in store.pending_analysis(10)])
+    before = store.get("s:1")
+    assert before is not None and before.analysis is not None and before.analysis.level == 0
+    command = ["reanalyse", "--now", "--days", "1", "--config", str(EXAMPLE), "--data", str(tmp_path)]
+    done = subprocess.run(
+        [sys.executable, "-m", "yuqing", *command],
+        capture_output=True,
+        timeout=120,
+        check=True,
+        text=True,
+    )
+    assert "queued 1 mentions" in done.stdout and "re-analysed 1 mentions" in done.stdout
+    after = store.get("s:1")
+    assert after is not None and after.analysis is not None
+    assert after.analysis.level == 3 and after.analysis_seq != before.analysis_seq  # the schemes apply now
+    store.close()
+
+
+def _neutral() -> Analysis:
+    return Analysis(tokens=[], sentiment=0.0, sentiment_label="neutral", flags=[], level=0, unit=None, explanation=[])

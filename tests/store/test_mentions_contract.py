@@ -285,6 +285,25 @@ def test_pending_backlog_and_analysis_sequence(mention_store: MentionStore) -> N
     assert mention_store.search(SearchQuery(schemes=("arbitrary-fees",))).total == 1  # only TUTORING now
 
 
+def test_reanalysis_queues_a_period_behind_new_posts_and_keeps_the_old_analysis(mention_store: MentionStore) -> None:
+    analysed(mention_store)
+    since = DISCOVERED[CANTEEN.id]
+    until = DISCOVERED[THANKS.id]
+    queued = mention_store.request_reanalysis(since=since, until=until)
+    window = [p.id for p in POSTS if since <= DISCOVERED[p.id] < until]
+    assert queued == len(window) >= 2 and mention_store.backlog() == len(window)
+    m = mention_store.get(window[0])
+    assert m is not None and m.analysis is not None and m.analysed_at is None  # still shows the old analysis
+    assert mention_store.search(SearchQuery(schemes=("food-safety",))).total == 1
+    new = replace(FEES, post_id="new-1", url="http://board/new-1")
+    mention_store.upsert_many([new], now=T0 + timedelta(days=9))
+    assert ids(mention_store.pending_analysis(10)) == [new.id, *window]  # new posts before the re-analysis
+    mention_store.save_analysis([(i, analysis(0, "neutral", [])) for i in window])
+    assert mention_store.search(SearchQuery(schemes=("food-safety",))).total == 0
+    assert mention_store.request_reanalysis() == 5  # everything analysed; the new post is still pending
+    assert mention_store.request_reanalysis() == 0
+
+
 def test_an_edited_mention_after_the_highest_number_is_still_followed(mention_store: MentionStore) -> None:
     analysed(mention_store)
     last = max(m.analysis_seq or 0 for m in mention_store.analysed_since(0, limit=10))
