@@ -102,7 +102,8 @@ def load_config(config_dir: Path | str, *, secrets_file: Path | None = None) -> 
         for err in exc.errors():
             loc = tuple(err["loc"])
             file = origin.get(str(loc[0]), str(directory)) if loc else str(directory)
-            issues.append(ConfigIssue(file, field_path(loc), err["msg"]))
+            message = err["msg"].removeprefix("Value error, ")  # pydantic's prefix says nothing to a reader
+            issues.append(ConfigIssue(file, field_path(loc), message))
         raise ConfigError(issues) from None
     issues.extend(_cross_check(config, origin))
     if issues:

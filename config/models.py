@@ -14,6 +14,7 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -141,12 +142,16 @@ class Scheme(Strict):
 
     @field_validator("query")
     @classmethod
-    def _query(cls, value: str | None) -> str | None:
+    def _query(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None:
             return None
-        node = textquery.parse(value)  # QuerySyntaxError is a ValueError naming the position
+        scheme = f"scheme {info.data.get('name', '?')!r}"
+        try:
+            node = textquery.parse(value)
+        except textquery.QuerySyntaxError as exc:
+            raise ValueError(f"{scheme}: {exc}") from None
         if textquery.matches_without_words(node):
-            raise ValueError("the query would match posts containing none of its words (it needs a positive word)")
+            raise ValueError(f"{scheme}: the query would match posts containing none of its words")
         return value
 
     @model_validator(mode="after")

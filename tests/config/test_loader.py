@@ -207,3 +207,20 @@ def test_bad_sensitive_period(example_config_copy: Path, entry: str, field: str,
     assert any(
         i.file.endswith("calendar.yaml") and i.field == field and words in i.message for i in caught.value.issues
     ), [str(i) for i in caught.value.issues]
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("(学校 OR 食堂", "scheme '校园欺凌': '(' is never closed at position 0"),
+        ("学校 OR OR 食堂", "scheme '校园欺凌': 'OR' where a word was expected at position 6"),
+        ("NOT 演练", "scheme '校园欺凌': the query would match posts containing none of its words"),
+    ],
+)
+def test_a_scheme_query_error_names_file_field_scheme_and_position(
+    example_config_copy: Path, query: str, message: str
+) -> None:
+    _edit(example_config_copy / "schemes.yaml", "    name: 校园欺凌\n", f"    name: 校园欺凌\n    query: '{query}'\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(example_config_copy)
+    assert [str(i).split("schemes.yaml: ")[1] for i in caught.value.issues] == [f"schemes[0].query: {message}"]
