@@ -11,7 +11,7 @@ from analysis.schemes import SchemeMatcher
 from analysis.sentiment import LexiconSentiment, SentimentResult
 from config import Config
 from store.mentions import Analysis
-from store.tokens import add_words, config_words, segment, tokenize
+from store.tokens import add_words, config_words, search_tokens, segment
 
 
 class Analyser:
@@ -42,14 +42,15 @@ class Analyser:
             explanation.append(f"正文过长（{len(content)} 字），仅分析前 {limit} 字")
             content = content[:limit]
         text = f"{title}\n{content}"
-        tokens = tokenize(text)
-        sentiment = self.sentiment.score(segment(text))
+        words = segment(text)
+        tokens = search_tokens(words)
+        sentiment = self.sentiment.score(words)
         matches = self.schemes.match(title=title, content=content)
         unit = self.units.attribute(title=title, content=content, default_unit=default_unit)
 
         for match in matches:
-            words = "、".join(dict.fromkeys(match.flag.words))
-            explanation.append(f"命中监测方案「{match.scheme.name}」（{match.scheme.severity.zh}）：{words}")
+            matched = "、".join(dict.fromkeys(match.flag.words))
+            explanation.append(f"命中监测方案「{match.scheme.name}」（{match.scheme.severity.zh}）：{matched}")
         explanation.append(_sentiment_line(sentiment))
         if event is not None and event.copies > 1:
             explanation.append(

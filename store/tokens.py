@@ -76,6 +76,21 @@ def tokenize(text: str) -> list[str]:
     return [t for t in (tok.strip() for tok in jieba.cut_for_search(normalise(text))) if t and _is_word(t)]
 
 
+def search_tokens(words: list[str]) -> list[str]:
+    """`tokenize` from words `segment` already cut: jieba's search mode is accurate mode plus the dictionary's
+    2- and 3-character words inside longer ones, so one jieba pass serves both (analysis needs both)."""
+    _ensure_ready()
+    freq = jieba.dt.FREQ
+    out: list[str] = []
+    for word in words:
+        if len(word) > 2:
+            out.extend(g for g in (word[i : i + 2] for i in range(len(word) - 1)) if freq.get(g))
+        if len(word) > 3:
+            out.extend(g for g in (word[i : i + 3] for i in range(len(word) - 2)) if freq.get(g))
+        out.append(word)
+    return [t for t in out if _is_word(t)]
+
+
 def segment(text: str) -> list[str]:
     """Accurate-mode words, no overlaps: what sentiment should count (search mode would count 欺凌 inside
     防欺凌宣传 twice)."""

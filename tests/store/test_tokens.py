@@ -42,3 +42,13 @@ def test_added_words_stay_whole() -> None:
     add_words(config_words(load_config(EXAMPLE)))
     assert "城关第一中学" in tokenize("城关第一中学的班主任要求交补课费")
     assert "补课费" in tokenize("城关第一中学的班主任要求交补课费")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["城关县教育局回复：中华人民共和国教育法规定，学校不得乱收费。", "ＡＢＣ學校", "", "😀😀", "北京大学生命科学学院"],
+)
+def test_search_tokens_from_words_equal_jieba_search_mode(text: str) -> None:
+    from store.tokens import search_tokens, segment
+
+    assert search_tokens(segment(text)) == tokenize(text)
