@@ -8,18 +8,19 @@ from analysis.attribution import UnitAttributor
 from analysis.events.service import EventHeat
 from analysis.risk import assess
 from analysis.schemes import SchemeMatcher
-from analysis.sentiment import LexiconSentiment, SentimentResult
+from analysis.sentiment import SentimentResult
+from analysis.sentiment_model import SentimentModel
 from config import Config
 from store.mentions import Analysis
 from store.tokens import add_words, config_words, search_tokens, segment
 
 
 class Analyser:
-    def __init__(self, config: Config, *, sentiment: LexiconSentiment | None = None) -> None:
+    def __init__(self, config: Config, *, sentiment: SentimentModel | None = None) -> None:
         self.config = config
         self.schemes = SchemeMatcher(config.schemes)
         self.units = UnitAttributor(config.units)
-        self.sentiment = sentiment or LexiconSentiment.default()
+        self.sentiment = sentiment or SentimentModel.default()
         self.weights = {s.id: s.weight for s in config.sources}
         # Unit names, scheme words and domain terms stay whole in the tokens, as when the crawler indexed them.
         add_words(config_words(config))
@@ -44,7 +45,7 @@ class Analyser:
         text = f"{title}\n{content}"
         words = segment(text)
         tokens = search_tokens(words)
-        sentiment = self.sentiment.score(words)
+        sentiment = self.sentiment.score(text, words)
         matches = self.schemes.match(title=title, content=content)
         unit = self.units.attribute(title=title, content=content, default_unit=default_unit)
 

@@ -104,7 +104,7 @@ def main() -> None:
 
     rows = [
         rate("tokenisation (jieba search mode)", texts, tokenize),
-        rate("sentiment (incl. segmentation)", texts, lambda t: analyser.sentiment.score(segment(t))),
+        rate("sentiment (incl. segmentation)", texts, lambda t: analyser.sentiment.score(t, segment(t))),
         rate(
             f"schemes: {len(matcher.words())} keywords, {len(big) + len(config.schemes)} schemes",
             texts,

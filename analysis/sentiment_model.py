@@ -1,0 +1,157 @@
+"""The shipped sentiment model: a linear model (NB-weighted logistic regression) over character n-grams and jieba
+words, trained by `python -m training.train_sentiment` (analysis/data/MODEL_CARD.md). Plain Python at run time:
+no scikit-learn, no download.
+
+score = 2·p(positive) − 1 = tanh(z / 2) in [-1, 1], z the linear model's log-odds. label is "neutral" when
+|score| < NEUTRAL_BAND (p(positive) between 0.35 and 0.65); a text with no word at all (empty, emoji, garbage)
+or no feature the model knows gives score 0.0, "neutral", no evidence. evidence: up to 8 (readable feature,
+signed contribution to z) pairs, largest |contribution| first; a negative contribution pushes towards "negative".
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import heapq
+import json
+import math
+import re
+from collections.abc import Iterable
+from importlib import resources
+from pathlib import Path
+
+from analysis.sentiment import Label, SentimentResult
+from store.tokens import normalise, segment
+
+NEUTRAL_BAND = 0.3
+EVIDENCE = 8
+FORMAT = "yuqing-sentiment-linear/1"
+# A word after one of these (within NEGATION_SPAN words) also counts as the negated word: 不满意 is not 满意.
+NEGATORS = frozenset(
+    {"不", "没", "没有", "别", "无", "未", "不是", "不太", "不够", "并不", "毫无", "不会", "不能", "不要"}
+)
+NEGATION_SPAN = 3
+CHAR_NGRAMS = (2, 3)  # single characters are left to the words: same accuracy, a quarter fewer features
+# Clauses are runs of letters and digits: punctuation, spaces, brackets ([哈哈] gives 哈哈) and emoji end them.
+_CLAUSE_END = re.compile(r"[\W_]+")
+# Feature kinds, the first character of a feature in the model file: c characters, w word, b two adjacent words,
+# n negated word.
+KINDS = ("c", "w", "b", "n")
+_SEP = " "  # between the two words of a "b" feature; words never hold a space
+
+
+def feature_sets(text: str, words: Iterable[str]) -> tuple[set[str], set[str], set[str], set[str]]:
+    """The binary features of a text by kind: character n-grams within a clause, words, pairs of adjacent words
+    ("送餐 太慢"), and negated words. `words` are accurate-mode jieba words of it (`store.tokens.segment`)."""
+    grams: set[str] = set()
+    for clause in _CLAUSE_END.split(normalise(text)):
+        size = len(clause)
+        for n in CHAR_NGRAMS:
+            grams.update([clause[i : i + n] for i in range(size - n + 1)])
+    seen: set[str] = set()
+    pairs: set[str] = set()
+    negated: set[str] = set()
+    previous = ""
+    span = 0
+    for word in words:
+        if word in NEGATORS:
+            span = NEGATION_SPAN
+        elif span:
+            negated.add(word)
+            span -= 1
+        seen.add(word)
+        if previous:
+            pairs.add(previous + _SEP + word)
+        previous = word
+    return grams, seen, pairs, negated
+
+
+def features(text: str, words: Iterable[str]) -> set[str]:
+    """feature_sets() as one set of strings, each prefixed by its kind (KINDS): what training and the model
+    file use."""
+    return {kind + f for kind, found in zip(KINDS, feature_sets(text, words), strict=True) for f in found}
+
+
+def readable(feature: str) -> str:
+    """What the explanation shows: the characters or words themselves; a negated word as 不…word."""
+    kind, body = feature[0], feature[1:]
+    if kind == "n":
+        return "不…" + body
+    if kind == "b":
+        return body.replace(_SEP, "")
+    return body
+
+
+class SentimentModel:
+    def __init__(self, weights: dict[str, float], bias: float, meta: dict[str, object] | None = None) -> None:
+        self.weights = weights  # feature (kind-prefixed, see KINDS) → weight
+        self.bias = bias
+        self.meta = meta or {}
+        by_kind: dict[str, dict[str, float]] = {kind: {} for kind in KINDS}
+        for feature, weight in weights.items():
+            by_kind[feature[0]][feature[1:]] = weight
+        self._by_kind = [by_kind[kind] for kind in KINDS]
+
+    @classmethod
+    def load(cls, path: Path) -> SentimentModel:
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            data = json.load(f)
+        if data.get("format") != FORMAT:
+            raise ValueError(f"{path}: not a {FORMAT} model")
+        weights = {str(k): float(v) for k, v in data["weights"].items()}
+        return cls(weights, float(data["bias"]), dict(data.get("meta", {})))
+
+    @classmethod
+    def default(cls) -> SentimentModel:
+        return _default()
+
+    def to_json(self) -> dict[str, object]:
+        return {"format": FORMAT, "bias": self.bias, "weights": self.weights, "meta": self.meta}
+
+    def logit(self, text: str, words: Iterable[str]) -> tuple[float, list[tuple[str, float]]]:
+        """z (log-odds of positive) and each known feature's contribution to it, as (readable text, contribution).
+        Features are binary and L2-normalised over all the text's features, known or not, as in training."""
+        sets = feature_sets(text, words)
+        total = sum(len(found) for found in sets)
+        if not total:
+            return self.bias, []
+        norm = 1.0 / math.sqrt(total)
+        grams, seen, pairs, negated = sets
+        gram_w, word_w, pair_w, negated_w = self._by_kind
+        # Set intersections run in C; only the features the model knows are looked up.
+        hits = [(f, gram_w[f] * norm) for f in grams & gram_w.keys()]
+        hits += [(f, word_w[f] * norm) for f in seen & word_w.keys()]
+        hits += [(f.replace(_SEP, ""), pair_w[f] * norm) for f in pairs & pair_w.keys()]
+        hits += [("不…" + f, negated_w[f] * norm) for f in negated & negated_w.keys()]
+        return self.bias + math.fsum(c for _, c in hits), hits
+
+    def score(self, text: str, words: list[str] | None = None) -> SentimentResult:
+        if words is None:
+            words = segment(text)
+        if not words:  # nothing a reader would call a word: empty, emoji, punctuation, control characters
+            return SentimentResult(score=0.0, label="neutral", evidence=[])
+        z, hits = self.logit(text, words)
+        if not hits:
+            return SentimentResult(score=0.0, label="neutral", evidence=[])
+        score = round(math.tanh(z / 2.0), 4)  # = 2·sigmoid(z) − 1
+        label: Label = "neutral" if abs(score) < NEUTRAL_BAND else ("positive" if score > 0 else "negative")
+        # The word 干净 and the characters 干净 are two features but one piece of evidence to a reader.
+        by_text: dict[str, float] = {}
+        for shown, contribution in hits:
+            by_text[shown] = by_text.get(shown, 0.0) + contribution
+        strongest = heapq.nsmallest(EVIDENCE, by_text.items(), key=_strongest_first)
+        evidence = [(shown, round(c, 3)) for shown, c in strongest if round(c, 3) != 0.0]
+        return SentimentResult(score=score, label=label, evidence=evidence)
+
+    def score_many(self, texts: list[str]) -> list[SentimentResult]:
+        return [self.score(text) for text in texts]
+
+
+def _strongest_first(item: tuple[str, float]) -> tuple[float, str]:
+    return -abs(item[1]), item[0]
+
+
+@functools.cache
+def _default() -> SentimentModel:
+    with resources.as_file(resources.files("analysis") / "data" / "sentiment_model.json.gz") as path:
+        return SentimentModel.load(path)
