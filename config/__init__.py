@@ -8,15 +8,13 @@ from config.models import (
     Config,
     DutyContact,
     Level,
-    ListSelectors,
     RiskThresholds,
     Scheme,
     SensitivePeriod,
-    Source,
-    ThreadSelectors,
     Unit,
 )
 from config.settings import Settings
+from config.sources import JsonFields, ListSelectors, Source, ThreadSelectors
 
 __all__ = [
     "AnalysisSettings",
@@ -25,6 +23,7 @@ __all__ = [
     "ConfigError",
     "ConfigIssue",
     "DutyContact",
+    "JsonFields",
     "Level",
     "ListSelectors",
     "RiskThresholds",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime, time, timedelta
 from enum import IntEnum
 from typing import Annotated, Any, Literal
@@ -20,6 +19,7 @@ from pydantic import (
 )
 
 import textquery
+from config.sources import Source
 
 IDENT = r"^[a-z0-9][a-z0-9_-]*$"
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -58,60 +58,6 @@ LevelField = Annotated[Level, BeforeValidator(Level.parse)]
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ListSelectors(Strict):
-    """How to read a list page: one element per post, the link to its thread, and the next page."""
-
-    item: str = Field(description="CSS selector for one post on the list page")
-    url: str = Field(description="CSS selector, relative to the item, yielding the thread URL")
-    title: str | None = None
-    published_at: str | None = None
-    next_page: str | None = None
-    max_pages: int = Field(default=3, ge=1, le=1000)
-
-
-class ThreadSelectors(Strict):
-    """How to read a thread page. Selectors are CSS; `::text` / `::attr()` as in Scrapy."""
-
-    title: str
-    content: str
-    published_at: str | None = None
-    author: str | None = None
-    reply_count: str | None = None
-    view_count: str | None = None
-
-
-class Source(Strict):
-    id: str = Field(pattern=IDENT)
-    name: str
-    kind: Literal["html"] = "html"
-    start_urls: list[str] = Field(min_length=1)
-    allowed_domains: list[str] = Field(default_factory=list)
-    post_id_pattern: str = Field(
-        description="regular expression with one group that extracts the board's post id from the thread URL"
-    )
-    list: ListSelectors
-    thread: ThreadSelectors
-    unit: str | None = Field(default=None, description="unit a post concerns when its text names none")
-    encoding: str | None = Field(default=None, description="override when the board lies about its charset")
-    timezone: str = "Asia/Shanghai"
-    interval_seconds: int = Field(default=300, ge=5)
-    weight: float = Field(default=1.0, ge=0.0, le=10.0)
-    enabled: bool = True
-    obey_robots: bool = True
-    allow_private_addresses: bool = False
-
-    @field_validator("post_id_pattern")
-    @classmethod
-    def _one_group(cls, value: str) -> str:
-        try:
-            compiled = re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"not a valid regular expression: {exc}") from exc
-        if compiled.groups != 1:
-            raise ValueError("must have exactly one capture group (the post id)")
-        return value
 
 
 class Scheme(Strict):

@@ -1,29 +1,45 @@
-"""What a source's selectors take from a page: used by the spider and by the selector workbench alike, so
-what an operator sees in `yuqing source try` is exactly what a crawl stores."""
+"""What a source's selectors take from a page: used by the spiders and by the selector workbench alike, so
+what an operator sees in `yuqing source try` is exactly what a crawl stores.
+
+Three shapes of page: an HTML list (one element per post), an RSS/Atom feed, a JSON API answer. Each gives a
+ListPage of entries; an HTML thread page gives a ThreadPage. Nothing here raises on a bad page: what did parse
+is kept, what did not is a warning or a counted failure with its reason.
+"""
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
+from parsel import Selector
 from scrapy.http import TextResponse
 
-from config import Source
+from config.sources import XPATH_PREFIX, JsonFields, Source
 from crawlers.timeparse import parse_post_time
 
-_NUMBER = re.compile(r"\d+")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?\s*[万wW]?")
 # Text of an element without its scripts and styles, which boards often inline inside posts.
 _TEXT_XPATH = ".//text()[normalize-space() and not(ancestor::script) and not(ancestor::style)]"
+_TAGS = re.compile(r"<[^>]+>")
 
 
 @dataclass(frozen=True)
 class ListEntry:
     post_id: str
     url: str
-    title: str | None
-    time_text: str | None
+    title: str | None = None
+    time_text: str | None = None
+    author: str | None = None
+    reply_count: int | None = None
+    view_count: int | None = None
+    status: str | None = None
+    content: str | None = None  # feeds and APIs often carry the text itself
+    published_at: datetime | None = None  # when the list gave a machine-readable time
 
 
 @dataclass(frozen=True)
@@ -43,51 +59,96 @@ class ThreadPage:
     author: str | None
     reply_count: int | None
     view_count: int | None
+    status: str | None
     warnings: list[str]
     failure: str | None  # the page gave nothing usable
+    deleted: bool = False  # the board says the post was removed
+
+
+# --- HTML ---------------------------------------------------------------------------------------------------
 
 
 def extract_list(response: TextResponse, source: Source) -> ListPage:
     selectors = source.list
+    assert selectors is not None and source.post_id_pattern is not None
     pattern = re.compile(source.post_id_pattern)
     entries: list[ListEntry] = []
     failures: list[tuple[str, str]] = []
-    items = response.css(selectors.item)
+    items = select(response, selectors.item)
     if not items:
         failures.append((response.url, f"list selector {selectors.item!r} matched nothing"))
     for item in items:
-        href = item.css(selectors.url).get()
+        href = first_text(item, selectors.url)
         if not href:
             failures.append((response.url, f"list item without a link ({selectors.url!r})"))
             continue
-        url = response.urljoin(href.strip())
+        url = canonical_url(response.urljoin(href.strip()))
         match = pattern.search(url)
         if match is None:
             failures.append((url, "thread URL does not match post_id_pattern"))
             continue
         entries.append(
-            ListEntry(match.group(1), url, first_text(item, selectors.title), first_text(item, selectors.published_at))
+            ListEntry(
+                post_id=match.group(1),
+                url=url,
+                title=first_text(item, selectors.title),
+                time_text=first_text(item, selectors.published_at),
+                author=first_text(item, selectors.author),
+                reply_count=count(first_text(item, selectors.reply_count)),
+                view_count=count(first_text(item, selectors.view_count)),
+                status=first_text(item, selectors.status),
+            )
         )
-    next_href = response.css(selectors.next_page).get() if selectors.next_page else None
+    next_href = first_text(response, selectors.next_page) if selectors.next_page else None
     next_url = response.urljoin(next_href.strip()) if next_href else None
-    return ListPage(len(items), entries, next_url, failures)
+    return ListPage(len(items), _unique(entries), next_url, failures)
+
+
+def page_url(source: Source, page: int) -> str | None:
+    """The URL of list page `page` (1 = the start URL) from the source's page-number template, if it has one."""
+    paging = source.list or source.json_fields
+    if paging is None or paging.page_url is None:
+        return None
+    return paging.page_url.replace("{page}", str(paging.first_page + page - 1))
+
+
+def max_pages(source: Source) -> int:
+    paging = source.list or source.json_fields
+    return paging.max_pages if paging is not None else 1
+
+
+_TRACKING = re.compile(r"^(utm_\w+|spm|from|share_from|timestamp|_t)$")
+
+
+def canonical_url(url: str) -> str:
+    """One URL per post: no fragment, no tracking parameters (the same thread shared from WeChat or a list)."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k)]
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
 
 
 def extract_thread(
-    response: TextResponse, source: Source, *, list_title: str | None = None, list_time: str | None = None
+    response: TextResponse, source: Source, *, entry: ListEntry | None = None, text: str | None = None
 ) -> ThreadPage:
+    """`entry` is what the list said of this post: its fields fill what the thread page lacks."""
     selectors = source.thread
+    assert selectors is not None
     warnings: list[str] = []
-    title = first_text(response, selectors.title) or list_title
-    content = all_text(response, selectors.content)
-    time_text = first_text(response, selectors.published_at) or list_time
-    published_at = parse_post_time(time_text, tz=source.timezone)
+    page_text = text if text is not None else response.text
+    deleted = any(marker in page_text for marker in selectors.deleted_markers)
+    title = first_text(response, selectors.title) or (entry.title if entry else None)
+    content = all_text(response, selectors.content) or ((entry.content or "") if entry else "")
+    time_text = first_text(response, selectors.published_at) or (entry.time_text if entry else None)
+    published_at = parse_post_time(time_text, tz=source.timezone) or (entry.published_at if entry else None)
+    replies = count(first_text(response, selectors.reply_count))
+    if replies is None and selectors.replies:
+        replies = len(select(response, selectors.replies))
     failure = None
     if not title and not content:
-        failure = "thread page has neither title nor content"
+        failure = "the post was removed" if deleted else "thread page has neither title nor content"
     if not title:
         warnings.append("no title")
-    if not content:
+    if not content and not deleted:
         warnings.append(f"no content: selector {selectors.content!r} matched nothing")
     if time_text and published_at is None:
         warnings.append(f"unreadable time {time_text!r}")
@@ -96,32 +157,246 @@ def extract_thread(
         content=content,
         time_text=time_text,
         published_at=published_at,
-        author=first_text(response, selectors.author),
-        reply_count=count(first_text(response, selectors.reply_count)),
-        view_count=count(first_text(response, selectors.view_count)),
+        author=first_text(response, selectors.author) or (entry.author if entry else None),
+        reply_count=replies if replies is not None else (entry.reply_count if entry else None),
+        view_count=count(first_text(response, selectors.view_count)) or (entry.view_count if entry else None),
+        status=first_text(response, selectors.status) or (entry.status if entry else None),
         warnings=warnings,
         failure=failure,
+        deleted=deleted,
     )
+
+
+def select(node: Any, selector: str) -> Any:
+    if selector.startswith(XPATH_PREFIX):
+        return node.xpath(selector[len(XPATH_PREFIX) :])
+    return node.css(selector)
+
+
+def _yields_text(selector: str) -> bool:
+    """`::text`, `::attr(x)`, or an XPath ending in text() or @attr: the selector gives strings already."""
+    if selector.startswith(XPATH_PREFIX):
+        return bool(re.search(r"(text\(\)|@[\w:-]+|string\(.*\))\s*\]?\s*$", selector))
+    return "::" in selector
 
 
 def first_text(node: Any, selector: str | None) -> str | None:
     if not selector:
         return None
-    if "::" in selector:
-        value = node.css(selector).get()
+    if _yields_text(selector):
+        value = select(node, selector).get()
         return value.strip() or None if value else None
-    texts = [t.strip() for el in node.css(selector)[:1] for t in el.xpath(_TEXT_XPATH).getall()]
+    texts = [t.strip() for el in select(node, selector)[:1] for t in el.xpath(_TEXT_XPATH).getall()]
     return " ".join(t for t in texts if t) or None
 
 
 def all_text(node: Any, selector: str) -> str:
-    if "::" in selector:
-        return "\n".join(t.strip() for t in node.css(selector).getall() if t.strip())
-    return "\n".join(t.strip() for el in node.css(selector) for t in el.xpath(_TEXT_XPATH).getall() if t.strip())
+    if _yields_text(selector):
+        return "\n".join(t.strip() for t in select(node, selector).getall() if t.strip())
+    return "\n".join(t.strip() for el in select(node, selector) for t in el.xpath(_TEXT_XPATH).getall() if t.strip())
 
 
-def count(text: str | None) -> int | None:
+def count(text: str | int | float | None) -> int | None:
+    """Reply and view counts as boards print them: 1,234 / 1.2万 / 3w / 阅读(56)."""
+    if text is None or text == "":
+        return None
+    if isinstance(text, bool):
+        return None
+    if isinstance(text, int | float):
+        return int(text)
+    match = _NUMBER.search(text.replace(",", ""))
+    if not match:
+        return None
+    number = match.group()
+    if number[-1] in "万wW":
+        return int(float(number[:-1].strip()) * 10_000)
+    return int(float(number))
+
+
+def _unique(entries: list[ListEntry]) -> list[ListEntry]:
+    """A post listed twice on one page (pinned and in place) is one entry."""
+    seen: dict[str, ListEntry] = {}
+    for entry in entries:
+        seen.setdefault(entry.post_id, entry)
+    return list(seen.values())
+
+
+# --- RSS / Atom ---------------------------------------------------------------------------------------------
+
+
+def extract_feed(text: str, url: str, source: Source) -> ListPage:
+    """RSS 2.0 items or Atom entries; the post id is the guid/id, else the link."""
+    try:
+        root = Selector(text=text, type="xml")
+    except ValueError as exc:
+        return ListPage(0, [], None, [(url, f"not an XML feed: {exc}")])
+    root.remove_namespaces()
+    items = root.xpath("//item | //entry")
+    entries: list[ListEntry] = []
+    failures: list[tuple[str, str]] = []
+    if not items and not root.xpath("/rss | /feed | /RDF"):
+        failures.append((url, "not an RSS or Atom feed (no <rss> or <feed>)"))
+    for item in items:
+        link = item.xpath("link/@href").get() or item.xpath("link/text()").get() or ""
+        link = link.strip()
+        guid = (item.xpath("guid/text()").get() or item.xpath("id/text()").get() or link).strip()
+        if not guid:
+            failures.append((url, "feed item without guid, id or link"))
+            continue
+        title = _clean(item.xpath("title/text()").get())
+        body = item.xpath("encoded/text()").get() or item.xpath("content/text()").get()
+        body = body or item.xpath("description/text()").get() or item.xpath("summary/text()").get()
+        when = (item.xpath("pubDate/text() | published/text() | updated/text() | date/text()").get() or "").strip()
+        author = _clean(item.xpath("author/name/text()").get() or item.xpath("author/text() | creator/text()").get())
+        entries.append(
+            ListEntry(
+                post_id=_post_id(source, guid, link),
+                url=link or guid,
+                title=title,
+                time_text=when or None,
+                author=author,
+                content=html_to_text(body) if body else None,
+                published_at=_feed_time(when, source.timezone),
+            )
+        )
+    return ListPage(len(items), _unique(entries), None, failures)
+
+
+def _feed_time(text: str, tz: str) -> datetime | None:
     if not text:
         return None
-    match = _NUMBER.search(text.replace(",", ""))
-    return int(match.group()) if match else None
+    try:  # RFC 822 (RSS)
+        parsed = parsedate_to_datetime(text)
+        if parsed.tzinfo is not None:
+            return parsed.astimezone(UTC)
+    except (TypeError, ValueError, IndexError):
+        pass
+    try:  # RFC 3339 (Atom)
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        if parsed.tzinfo is not None:
+            return parsed.astimezone(UTC)
+    except ValueError:
+        pass
+    return parse_post_time(text, tz=tz)
+
+
+def html_to_text(markup: str) -> str:
+    """Text of an HTML fragment (a feed's description): scripts and styles dropped, paragraphs kept."""
+    if "<" not in markup:
+        return markup.strip()
+    selector = Selector(text=f"<div>{markup}</div>")
+    parts = selector.xpath("//text()[normalize-space() and not(ancestor::script) and not(ancestor::style)]").getall()
+    return "\n".join(p.strip() for p in parts if p.strip())
+
+
+def _clean(text: str | None) -> str | None:
+    if not text:
+        return None
+    return _TAGS.sub("", text).strip() or None
+
+
+def _post_id(source: Source, guid: str, link: str) -> str:
+    if source.post_id_pattern:
+        for candidate in (link, guid):
+            match = re.search(source.post_id_pattern, candidate)
+            if match:
+                return match.group(1)
+    return guid[:300]
+
+
+# --- JSON API -----------------------------------------------------------------------------------------------
+
+
+def extract_json(text: str, url: str, source: Source) -> ListPage:
+    fields = source.json_fields
+    assert fields is not None
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        return ListPage(0, [], None, [(url, f"not JSON: {exc}")])
+    items = dig(data, fields.items)
+    if not isinstance(items, list):
+        return ListPage(0, [], None, [(url, f"json.items {fields.items!r} is not a list in the answer")])
+    entries: list[ListEntry] = []
+    failures: list[tuple[str, str]] = []
+    for n, item in enumerate(items):
+        entry = _json_entry(item, fields, source, url)
+        if isinstance(entry, str):
+            failures.append((url, f"item {n}: {entry}"))
+        else:
+            entries.append(entry)
+    return ListPage(len(items), _unique(entries), None, failures)
+
+
+def _json_entry(item: Any, fields: JsonFields, source: Source, url: str) -> ListEntry | str:
+    post_id = dig(item, fields.id)
+    if post_id is None or post_id == "":
+        return f"no id at {fields.id!r}"
+    post_id = str(post_id)
+    link = dig(item, fields.url) if fields.url else None
+    if not link and fields.url_template:
+        link = fields.url_template.replace("{id}", post_id)
+    if not link:
+        return f"no url at {fields.url!r}"
+    raw_time = dig(item, fields.published_at) if fields.published_at else None
+    content = _text_or_none(dig(item, fields.content)) if fields.content else None
+    return ListEntry(
+        post_id=post_id,
+        url=_urljoin(url, str(link)),
+        title=_clean(_text_or_none(dig(item, fields.title))) if fields.title else None,
+        time_text=None if raw_time is None else str(raw_time),
+        author=_text_or_none(dig(item, fields.author)) if fields.author else None,
+        reply_count=count(dig(item, fields.reply_count)) if fields.reply_count else None,
+        view_count=count(dig(item, fields.view_count)) if fields.view_count else None,
+        status=_text_or_none(dig(item, fields.status)) if fields.status else None,
+        content=html_to_text(content) if content else None,
+        published_at=_json_time(raw_time, source.timezone),
+    )
+
+
+def dig(data: Any, path: str | None) -> Any:
+    """`a.b.0.c` into nested dicts and lists; None where the path leads nowhere."""
+    if path is None:
+        return None
+    if path == "":
+        return data
+    for part in path.split("."):
+        if isinstance(data, dict):
+            data = data.get(part)
+        elif isinstance(data, list) and part.lstrip("-").isdigit() and -len(data) <= int(part) < len(data):
+            data = data[int(part)]
+        else:
+            return None
+    return data
+
+
+def _text_or_none(value: Any) -> str | None:
+    if value is None or isinstance(value, dict | list):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _json_time(value: Any, tz: str) -> datetime | None:
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int | float) or (isinstance(value, str) and value.strip().isdigit()):
+        number = float(value)
+        if number > 1e11:  # milliseconds
+            number /= 1000
+        try:
+            return datetime.fromtimestamp(number, UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    text = str(value).strip()
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        if parsed.tzinfo is not None:
+            return parsed.astimezone(UTC)
+    except ValueError:
+        pass
+    return parse_post_time(text, tz=tz)
+
+
+def _urljoin(base: str, link: str) -> str:
+    return urljoin(base, link)

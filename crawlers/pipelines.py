@@ -1,12 +1,20 @@
-"""Items → the mention store, in batches; idempotent, so a repeated or restarted crawl never duplicates."""
+"""Items → the mention store, in batches; idempotent, so a repeated or restarted crawl never duplicates.
+
+Two kinds of item: a NewMention (a post's page was read) and a CountUpdate (a known post's replies and views
+as its list shows them). A new post whose text is already stored under another id of the same source (the same
+thread reachable under two URLs, a board re-listing a post) is dropped as a duplicate and counted.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from scrapy import Spider
 from scrapy.crawler import Crawler
 
 from crawlers.context import CrawlContext, crawl_context
-from store.mentions import NewMention
+from store.mentions import CountUpdate, NewMention
+from store.mentions.sqlite import content_hash
 
 BATCH = 20
 
@@ -16,27 +24,57 @@ class MentionStorePipeline:
         self.crawler = crawler
         self.context = context
         self.buffer: list[NewMention] = []
+        self.counts: list[CountUpdate] = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> MentionStorePipeline:
         return cls(crawler, crawl_context(crawler))
 
-    def process_item(self, item: NewMention, spider: Spider) -> NewMention:
-        self.buffer.append(item)
-        if len(self.buffer) >= BATCH:
+    @property
+    def stats(self) -> Any:
+        assert self.crawler.stats is not None
+        return self.crawler.stats
+
+    def process_item(self, item: Any, spider: Spider) -> Any:
+        if isinstance(item, CountUpdate):
+            self.counts.append(item)
+        else:
+            self.buffer.append(item)
+        if len(self.buffer) + len(self.counts) >= BATCH:
             self.flush()
         return item
 
     def flush(self) -> None:
+        store = self.context.mention_store
+        if self.counts:
+            self.stats.inc_value("yuqing/counts_changed", store.record_counts(self.counts))
+            self.counts = []
         if not self.buffer:
             return
-        result = self.context.mention_store.upsert_many(self.buffer)
-        self.buffer = []
-        stats = self.crawler.stats
-        assert stats is not None
-        stats.inc_value("yuqing/created", len(result.created))
-        stats.inc_value("yuqing/updated", len(result.updated))
-        stats.inc_value("yuqing/unchanged", len(result.unchanged))
+        items, self.buffer = self.buffer, []
+        items = self.without_duplicates(items)
+        result = store.upsert_many(items)
+        self.stats.inc_value("yuqing/created", len(result.created))
+        self.stats.inc_value("yuqing/updated", len(result.updated))
+        self.stats.inc_value("yuqing/unchanged", len(result.unchanged))
+
+    def without_duplicates(self, items: list[NewMention]) -> list[NewMention]:
+        hashes = {item.id: content_hash(item.title, item.content) for item in items}
+        by_source: dict[str, list[NewMention]] = {}
+        for item in items:
+            by_source.setdefault(item.source, []).append(item)
+        kept: list[NewMention] = []
+        for source, group in by_source.items():
+            stored = self.context.mention_store.same_content(source, [hashes[i.id] for i in group])
+            first_in_batch: dict[str, str] = {}
+            for item in group:
+                digest = hashes[item.id]
+                owner = stored.get(digest) or first_in_batch.setdefault(digest, item.id)
+                if owner != item.id and item.content.strip():
+                    self.stats.inc_value("yuqing/duplicate_content")
+                    continue
+                kept.append(item)
+        return kept
 
     def close_spider(self, spider: Spider) -> None:
         self.flush()

@@ -12,8 +12,13 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings as ScrapySettings
 
 from crawlers.context import CONTEXT_SETTING, CrawlContext
+from crawlers.spiders.api import ApiSpider
+from crawlers.spiders.base import SourceSpider
 from crawlers.spiders.board import BoardSpider
+from crawlers.spiders.feed import FeedSpider
 from store.mentions import NewMention
+
+SPIDERS: dict[str, type[SourceSpider]] = {"html": BoardSpider, "rss": FeedSpider, "atom": FeedSpider, "json": ApiSpider}
 
 
 def scrapy_settings(context: CrawlContext, **overrides: Any) -> ScrapySettings:
@@ -25,16 +30,14 @@ def scrapy_settings(context: CrawlContext, **overrides: Any) -> ScrapySettings:
 
 
 def run_crawl(context: CrawlContext, source_id: str, *, jsonl: Path | None = None, **overrides: Any) -> dict[str, Any]:
-    """Crawl `source_id` once; returns Scrapy's stats. With `jsonl`, every item found is also written there."""
+    """Crawl `source_id` once; returns Scrapy's stats. With `jsonl`, every post found is also written there."""
     source = context.config.source(source_id)
-    if not source.obey_robots:
-        overrides.setdefault("ROBOTSTXT_OBEY", False)
     process = CrawlerProcess(scrapy_settings(context, **overrides), install_root_handler=True)
-    crawler = process.create_crawler(BoardSpider)
+    crawler = process.create_crawler(SPIDERS[source.kind])
     out = jsonl.open("w", encoding="utf-8") if jsonl else None
 
-    def item_scraped(item: NewMention, spider: Spider) -> None:
-        if out is not None:
+    def item_scraped(item: Any, spider: Spider) -> None:
+        if out is not None and isinstance(item, NewMention):
             record = asdict(item)
             record["published_at"] = item.published_at.isoformat() if item.published_at else None
             out.write(json.dumps(record, ensure_ascii=False) + "\n")

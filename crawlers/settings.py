@@ -14,10 +14,12 @@ AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 DOWNLOAD_TIMEOUT = 30
-DOWNLOAD_MAXSIZE = 20 * 1024 * 1024
-DOWNLOAD_WARNSIZE = 5 * 1024 * 1024
+# The per-source max_page_bytes cuts pages (crawlers.pagesize); this is only the last safety net.
+DOWNLOAD_MAXSIZE = 128 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 0
 RETRY_ENABLED = True
-RETRY_TIMES = 2
+RETRY_TIMES = 2  # with Scrapy's backoff between attempts
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
@@ -27,10 +29,12 @@ LOG_LEVEL = "INFO"
 
 DOWNLOADER_MIDDLEWARES = {
     "crawlers.middlewares.AddressGuardMiddleware": 50,
+    "crawlers.backoff.RetryBackoffMiddleware": 60,
 }
 ITEM_PIPELINES = {
     "crawlers.pipelines.MentionStorePipeline": 300,
 }
 EXTENSIONS = {
     "crawlers.health.CrawlHealthExtension": 500,
+    "crawlers.pagesize.PageSizeLimit": 100,
 }

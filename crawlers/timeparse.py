@@ -11,10 +11,10 @@ _FULL = re.compile(
     r"(?:\s*(?P<H>\d{1,2})\s*[:：时]\s*(?P<M>\d{1,2})(?:\s*[:：分]\s*(?P<S>\d{1,2}))?)?"
 )
 _MONTH_DAY = re.compile(r"(?P<m>\d{1,2})\s*[-/月]\s*(?P<d>\d{1,2})日?(?:\s*(?P<H>\d{1,2})\s*[:：]\s*(?P<M>\d{1,2}))?")
-_AGO = re.compile(r"(?P<n>\d+)\s*(?P<unit>秒|分钟|小时|天)前")
+_AGO = re.compile(r"(?P<n>\d+|半)\s*个?\s*(?P<unit>秒|分钟|小时|天|周|星期)前")
 _DAY_WORD = re.compile(r"(?P<word>今天|昨天|前天)\s*(?:(?P<H>\d{1,2})\s*[:：]\s*(?P<M>\d{1,2}))?")
 _TIME_ONLY = re.compile(r"^\s*(?P<H>\d{1,2})\s*[:：]\s*(?P<M>\d{1,2})\s*$")
-_AGO_UNITS = {"秒": "seconds", "分钟": "minutes", "小时": "hours", "天": "days"}
+_AGO_UNITS = {"秒": "seconds", "分钟": "minutes", "小时": "hours", "天": "days", "周": "weeks", "星期": "weeks"}
 _DAY_OFFSET = {"今天": 0, "昨天": 1, "前天": 2}
 
 
@@ -35,7 +35,8 @@ def _parse(text: str, zone: ZoneInfo, local_now: datetime) -> datetime | None:
     if "刚刚" in text:
         return local_now.astimezone(UTC)
     if m := _AGO.search(text):
-        delta = timedelta(**{_AGO_UNITS[m["unit"]]: int(m["n"])})
+        amount = 0.5 if m["n"] == "半" else int(m["n"])  # 半小时前
+        delta = timedelta(**{_AGO_UNITS[m["unit"]]: amount})
         return (local_now - delta).astimezone(UTC)
     if m := _FULL.search(text):
         return _at(zone, int(m["y"]), int(m["m"]), int(m["d"]), m["H"], m["M"], m["S"])

@@ -3,6 +3,8 @@
 from store.mentions.model import (
     Analysis,
     Bucket,
+    CountSnapshot,
+    CountUpdate,
     DateHistogram,
     Mention,
     MentionStore,
@@ -18,6 +20,8 @@ from store.mentions.model import (
 __all__ = [
     "Analysis",
     "Bucket",
+    "CountSnapshot",
+    "CountUpdate",
     "DateHistogram",
     "Mention",
     "MentionStore",

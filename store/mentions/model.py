@@ -30,6 +30,8 @@ class NewMention:
     reply_count: int | None = None
     view_count: int | None = None
     unit: str | None = None  # the source's default unit; analysis may attribute another
+    status: str | None = None  # as the board shows it, e.g. 已回复/未回复
+    notes: tuple[str, ...] = ()  # what the crawl noticed, e.g. the page was cut at the size limit
 
     @property
     def id(self) -> str:
@@ -82,6 +84,28 @@ class Mention:
     analysed_at: datetime | None = None
     analysis_seq: int | None = None  # increases with every saved analysis; alerting reads past a cursor on it
     analysis: Analysis | None = None
+    status: str | None = None
+    notes: tuple[str, ...] = ()
+    last_seen_at: datetime | None = None  # the crawler last fetched or listed it
+    deleted_at: datetime | None = None  # the board removed it (the text stays: a removed complaint is a signal)
+    edits: int = 0  # times its text changed after discovery
+
+
+@dataclass(frozen=True)
+class CountUpdate:
+    """Replies and views of a known post as a list page shows them: heat without fetching the thread."""
+
+    mention_id: str
+    reply_count: int | None
+    view_count: int | None
+    status: str | None = None
+
+
+@dataclass(frozen=True)
+class CountSnapshot:
+    at: datetime
+    reply_count: int | None
+    view_count: int | None
 
 
 @dataclass(frozen=True)
@@ -169,5 +193,37 @@ class MentionStore(Protocol):
         ...
 
     def search(self, query: SearchQuery) -> SearchResult: ...
+
+    # --- what the crawlers keep track of ---
+
+    def record_counts(self, updates: list[CountUpdate], *, now: datetime | None = None) -> int:
+        """Set replies/views (and status) of known mentions as a list page shows them; a change is kept in the
+        count history. Unknown ids are ignored. Returns how many changed."""
+        ...
+
+    def count_history(self, mention_id: str) -> list[CountSnapshot]:
+        """Replies and views over time, oldest first: heat per hour for events and briefings."""
+        ...
+
+    def mark_deleted(self, mention_ids: list[str], *, now: datetime | None = None) -> int:
+        """The board removed these posts; they stay stored and searchable, marked. Returns how many newly."""
+        ...
+
+    def revisit_due(
+        self, source: str, *, published_since: datetime, seen_before: datetime, limit: int
+    ) -> list[Mention]:
+        """Live mentions of `source` published (or, undated, discovered) since `published_since` and not fetched
+        since `seen_before`, least recently seen first: threads whose replies, views and edits to look at again."""
+        ...
+
+    def mark_seen(self, mention_ids: list[str], *, now: datetime | None = None) -> None: ...
+
+    def same_content(self, source: str, hashes: list[str]) -> dict[str, str]:
+        """content hash -> id of a mention of `source` with that text: the same post under another URL."""
+        ...
+
+    def latest_published(self, source: str) -> datetime | None:
+        """The source's high-water mark: the newest publication time stored."""
+        ...
 
     def close(self) -> None: ...

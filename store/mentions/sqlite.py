@@ -21,7 +21,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -37,17 +37,20 @@ from store.mentions.model import (
     Terms,
     UpsertResult,
 )
+from store.mentions.sqlite_crawl import CrawlStateMixin, record_heat
+from store.mentions.sqltime import dt as _dt
+from store.mentions.sqltime import dt_or_none as _dt_or_none
+from store.mentions.sqltime import us as _us
+from store.mentions.sqltime import us_or_none as _us_or_none
 from store.tokens import tokenize
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT_S = 30  # a crawl batch or an analysis batch holds the write lock for well under this
 MAX_IDLE_CONNECTIONS = 8
 MAX_PAGE_SIZE = 1000
 _CHUNK = 500  # ids per IN (...) list, far below SQLite's variable limit
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
 _BUCKET_US = {"hour": 3_600_000_000, "day": 86_400_000_000}
 _INT64 = 2**63
 _TERM_KEYS = {
@@ -85,7 +88,12 @@ CREATE TABLE IF NOT EXISTS mentions (
     flags TEXT,                            -- JSON list of {scheme, words, positions}
     level INTEGER,
     explanation TEXT,                      -- JSON list
-    event_id TEXT
+    event_id TEXT,
+    status TEXT,                           -- as the board shows it (已回复/未回复)
+    notes TEXT,                            -- JSON list: what the crawl noticed
+    last_seen_at INTEGER,                  -- last fetched or listed by the crawler
+    deleted_at INTEGER,                    -- removed from the board
+    edits INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS ix_mentions_discovered ON mentions(discovered_at, id);
 CREATE INDEX IF NOT EXISTS ix_mentions_source ON mentions(source, discovered_at);
@@ -95,6 +103,16 @@ CREATE INDEX IF NOT EXISTS ix_mentions_sentiment ON mentions(sentiment_label, di
 CREATE INDEX IF NOT EXISTS ix_mentions_pending ON mentions(discovered_at) WHERE analysed_at IS NULL;
 CREATE INDEX IF NOT EXISTS ix_mentions_never_analysed ON mentions(discovered_at)
     WHERE analysed_at IS NULL AND analysis_seq IS NULL;
+CREATE INDEX IF NOT EXISTS ix_mentions_source_hash ON mentions(source, content_hash);
+CREATE INDEX IF NOT EXISTS ix_mentions_source_published ON mentions(source, published_at);
+-- Replies and views over time (heat): a row when they change.
+CREATE TABLE IF NOT EXISTS mention_counts (
+    mention_rowid INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    reply_count INTEGER,
+    view_count INTEGER,
+    PRIMARY KEY (mention_rowid, at)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS mention_schemes (
     scheme TEXT NOT NULL,
     mention_rowid INTEGER NOT NULL,
@@ -113,30 +131,15 @@ _SELECT = "SELECT m.* FROM mentions m"
 # --- values -------------------------------------------------------------------------------------------------
 
 
-def _us(at: datetime) -> int:
-    """Exact integer microseconds (no float rounding), so a stored time reads back equal."""
-    if at.tzinfo is None:
-        raise ValueError("naive datetime given to the mention store; use a timezone-aware one")
-    return (at - _EPOCH) // _MICROSECOND
-
-
-def _us_or_none(at: datetime | None) -> int | None:
-    return None if at is None else _us(at)
-
-
-def _dt(us: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=us)
-
-
-def _dt_or_none(us: int | None) -> datetime | None:
-    return None if us is None else _dt(us)
-
-
 def content_hash(title: str, content: str) -> str:
     """sha256 of the normalised text: width variants and re-wrapped whitespace are not an edit."""
     text = unicodedata.normalize("NFKC", f"{title}\n{content}")
     text = re.sub(r"\s+", " ", text).strip()
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _notes(notes: tuple[str, ...]) -> str | None:
+    return json.dumps(list(notes), ensure_ascii=False) if notes else None
 
 
 def _fts_columns(title: str, content: str) -> tuple[str, str]:
@@ -232,6 +235,11 @@ def _mention(row: sqlite3.Row) -> Mention:
         analysed_at=_dt_or_none(row["analysed_at"]),
         analysis_seq=row["analysis_seq"],
         analysis=_analysis(row) if analysed else None,
+        status=row["status"],
+        notes=tuple(json.loads(row["notes"] or "[]")),
+        last_seen_at=_dt_or_none(row["last_seen_at"]),
+        deleted_at=_dt_or_none(row["deleted_at"]),
+        edits=row["edits"],
     )
 
 
@@ -283,7 +291,7 @@ class _Filter:
         )
 
 
-class SqliteMentionStore:
+class SqliteMentionStore(CrawlStateMixin):
     """The `MentionStore` on one SQLite file. Safe to share between threads; other processes may open it too."""
 
     def __init__(self, path: Path) -> None:
@@ -367,6 +375,8 @@ class SqliteMentionStore:
                 )
             if version == 1:
                 _migrate_from_1(conn)
+            if version in (1, 2):
+                _migrate_from_2(conn)
             for statement in _statements(_SCHEMA):
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -420,22 +430,30 @@ class SqliteMentionStore:
         stamp: int,
         columns: dict[tuple[str, str], tuple[str, str]],
     ) -> str:
-        row = conn.execute("SELECT rowid, content_hash FROM mentions WHERE id = ?", (item.id,)).fetchone()
+        row = conn.execute(
+            "SELECT rowid, content_hash, reply_count, view_count FROM mentions WHERE id = ?", (item.id,)
+        ).fetchone()
+        m = item.mention
         if row is not None and row["content_hash"] == item.digest:
             # Same text: only the heat (replies, views) may have moved; analysis stays valid.
             conn.execute(
-                "UPDATE mentions SET reply_count = COALESCE(?, reply_count),"
-                " view_count = COALESCE(?, view_count) WHERE rowid = ?",
-                (item.mention.reply_count, item.mention.view_count, row["rowid"]),
+                "UPDATE mentions SET reply_count = COALESCE(?, reply_count), view_count = COALESCE(?, view_count),"
+                " status = COALESCE(?, status), last_seen_at = ?, deleted_at = NULL WHERE rowid = ?",
+                (m.reply_count, m.view_count, m.status, stamp, row["rowid"]),
             )
+            record_heat(conn, row, m.reply_count, m.view_count, stamp)
             return "unchanged"
         # Another writer may have changed the row since _hashes looked: tokenise here then.
         title, body = columns.get((item.id, item.digest)) or self._columns_of(item)
         if row is None:
             rowid = self._insert(conn, item, stamp)
             conn.execute("INSERT INTO mentions_fts (rowid, title, body) VALUES (?, ?, ?)", (rowid, title, body))
+            record_heat(
+                conn, {"rowid": rowid, "reply_count": None, "view_count": None}, m.reply_count, m.view_count, stamp
+            )
             return "created"
         self._replace_content(conn, row["rowid"], item, stamp)
+        record_heat(conn, row, m.reply_count, m.view_count, stamp)
         conn.execute("UPDATE mentions_fts SET title = ?, body = ? WHERE rowid = ?", (title, body, row["rowid"]))
         return "updated"
 
@@ -444,8 +462,8 @@ class SqliteMentionStore:
         m = item.mention
         cur = conn.execute(
             "INSERT INTO mentions (id, source, post_id, url, title, content, author, published_at,"
-            " discovered_at, updated_at, reply_count, view_count, content_hash, crawl_unit, unit)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " discovered_at, updated_at, reply_count, view_count, content_hash, crawl_unit, unit, status, notes,"
+            " last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 item.id,
                 m.source,
@@ -462,6 +480,9 @@ class SqliteMentionStore:
                 item.digest,
                 m.unit,
                 m.unit,
+                m.status,
+                _notes(m.notes),
+                stamp,
             ),
         )
         assert cur.lastrowid is not None
@@ -474,7 +495,8 @@ class SqliteMentionStore:
         conn.execute(
             "UPDATE mentions SET url = ?, title = ?, content = ?, author = ?, published_at = ?, updated_at = ?,"
             " reply_count = COALESCE(?, reply_count), view_count = COALESCE(?, view_count),"
-            " content_hash = ?, crawl_unit = ?, analysis_unit = NULL, unit = ?,"
+            " content_hash = ?, crawl_unit = ?, analysis_unit = NULL, unit = ?, status = COALESCE(?, status),"
+            " notes = ?, last_seen_at = ?, deleted_at = NULL, edits = edits + 1,"
             " analysed_at = NULL, analysis_seq = NULL, tokens = NULL, sentiment = NULL, sentiment_label = NULL,"
             " flags = NULL, level = NULL, explanation = NULL, event_id = NULL"
             " WHERE rowid = ?",
@@ -490,6 +512,9 @@ class SqliteMentionStore:
                 item.digest,
                 m.unit,
                 m.unit,
+                m.status,
+                _notes(m.notes),
+                stamp,
                 rowid,
             ),
         )
@@ -728,6 +753,14 @@ def _migrate_from_1(conn: sqlite3.Connection) -> None:
         "INSERT INTO mentions_fts (rowid, title, body) VALUES (?, ?, ?)",
         [(r["rowid"], *_fts_columns(r["title"], r["content"])) for r in rows],
     )
+
+
+def _migrate_from_2(conn: sqlite3.Connection) -> None:
+    """Version 2 had no crawl state: status, notes, when last seen, deletion, edit count."""
+    for column in ("status TEXT", "notes TEXT", "last_seen_at INTEGER", "deleted_at INTEGER"):
+        conn.execute(f"ALTER TABLE mentions ADD COLUMN {column}")
+    conn.execute("ALTER TABLE mentions ADD COLUMN edits INTEGER NOT NULL DEFAULT 0")
+    conn.execute("UPDATE mentions SET last_seen_at = updated_at")
 
 
 def _chunks(items: list[str]) -> Iterator[list[str]]:

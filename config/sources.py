@@ -1,0 +1,213 @@
+"""Source definitions: how to read a board, a feed or a JSON API, written by an operator in sources.yaml.
+
+Selectors are CSS as in Scrapy (`::text`, `::attr(href)`); a selector starting with `xpath:` is XPath instead,
+for what CSS cannot say (the n-th cell, text after a label, attributes of a parent).
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from typing import Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from parsel import Selector
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+IDENT = r"^[a-z0-9][a-z0-9_-]*$"
+XPATH_PREFIX = "xpath:"
+MB = 1024 * 1024
+# `list` is also a field of Source (the list page), which hides the builtin inside that class body.
+Strings = list[str]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def check_selector(value: str | None) -> str | None:
+    """Refuse a selector parsel cannot compile now, not at 3 a.m. on the first crawl."""
+    if value is None:
+        return None
+    if not value.strip():
+        raise ValueError("empty selector")
+    probe = Selector(text="<html></html>")
+    try:
+        if value.startswith(XPATH_PREFIX):
+            probe.xpath(value[len(XPATH_PREFIX) :])
+        else:
+            probe.css(value)
+    except Exception as exc:  # parsel raises cssselect's and lxml's own error types
+        kind = "XPath" if value.startswith(XPATH_PREFIX) else "CSS"
+        raise ValueError(f"not a valid {kind} selector: {exc}") from None
+    return value
+
+
+class ListSelectors(_Strict):
+    """How to read a list page: one element per post, the link to its thread, what the list shows of it, and
+    how to reach the next page (a next link, or a page-number template such as `…/list?page={page}`)."""
+
+    item: str = Field(description="selector for one post on the list page")
+    url: str = Field(description="selector, relative to the item, yielding the thread URL")
+    title: str | None = None
+    published_at: str | None = None
+    author: str | None = None
+    reply_count: str | None = None
+    view_count: str | None = None
+    status: str | None = Field(default=None, description="e.g. 已回复/未回复")
+    next_page: str | None = Field(default=None, description="selector yielding the next page's URL")
+    page_url: str | None = Field(default=None, description="URL template with {page}, for page 2 onwards")
+    first_page: int = Field(default=1, ge=0, description="the number of the start URL's page in page_url")
+    max_pages: int = Field(default=3, ge=1, le=1000)
+
+    check_selectors = field_validator(
+        "item", "url", "title", "published_at", "author", "reply_count", "view_count", "status", "next_page"
+    )(check_selector)
+
+    @field_validator("page_url")
+    @classmethod
+    def _template(cls, value: str | None) -> str | None:
+        if value is not None and "{page}" not in value:
+            raise ValueError("page_url must contain {page}")
+        return value
+
+
+class ThreadSelectors(_Strict):
+    """How to read a thread page."""
+
+    title: str | None = None
+    content: str
+    published_at: str | None = None
+    author: str | None = None
+    reply_count: str | None = None
+    view_count: str | None = None
+    status: str | None = None
+    replies: str | None = Field(default=None, description="selector for one reply; counted when no reply_count")
+    deleted_markers: list[str] = Field(
+        default_factory=list, description="text that means the post was removed, e.g. 该帖已被删除"
+    )
+
+    check_selectors = field_validator(
+        "title", "content", "published_at", "author", "reply_count", "view_count", "status", "replies"
+    )(check_selector)
+
+
+class JsonFields(_Strict):
+    """A JSON API's answer: where the list of posts is, and which field of a post holds what. Paths are dotted
+    (`data.list`, `user.name`); numbers index lists (`items.0`)."""
+
+    items: str = Field(description="path to the list of posts; empty string when the answer is the list")
+    id: str = Field(description="path to the post's id")
+    url: str | None = Field(default=None, description="path to the post's page URL")
+    url_template: str | None = Field(default=None, description="the post's page URL from its id: …/{id}")
+    title: str | None = None
+    content: str | None = None
+    published_at: str | None = Field(default=None, description="a time text, or seconds/milliseconds since 1970")
+    author: str | None = None
+    reply_count: str | None = None
+    view_count: str | None = None
+    status: str | None = None
+    page_url: str | None = Field(default=None, description="URL template with {page}, for page 2 onwards")
+    first_page: int = Field(default=1, ge=0)
+    max_pages: int = Field(default=1, ge=1, le=1000)
+
+    @model_validator(mode="after")
+    def _page_url(self) -> JsonFields:
+        if not (self.url or self.url_template):
+            raise ValueError("give url (a field) or url_template (with {id})")
+        if self.url_template is not None and "{id}" not in self.url_template:
+            raise ValueError("url_template must contain {id}")
+        if self.page_url is not None and "{page}" not in self.page_url:
+            raise ValueError("page_url must contain {page}")
+        return self
+
+
+class Source(_Strict):
+    id: str = Field(pattern=IDENT)
+    name: str
+    kind: Literal["html", "rss", "atom", "json"] = "html"
+    start_urls: Strings = Field(min_length=1)
+    allowed_domains: Strings = Field(default_factory=list, description="default: the start URLs' hosts")
+    post_id_pattern: str | None = Field(
+        default=None,
+        description="regular expression with one group taking the post id from the thread URL (html: required)",
+    )
+    list: ListSelectors | None = Field(default=None, description="html: the list page")
+    thread: ThreadSelectors | None = Field(
+        default=None, description="html: the thread page; rss/atom/json: fetch each post's page for its text"
+    )
+    json_fields: JsonFields | None = Field(default=None, alias="json", description="json: the API's answer")
+    unit: str | None = Field(default=None, description="unit a post concerns when its text names none")
+    encoding: str | None = Field(default=None, description="override when the board lies about its charset")
+    timezone: str = "Asia/Shanghai"
+    interval_seconds: int = Field(default=300, ge=5)
+    weight: float = Field(default=1.0, ge=0.0, le=10.0)
+    enabled: bool = True
+    obey_robots: bool = True
+    allow_private_addresses: bool = False
+    concurrency: int = Field(default=2, ge=1, le=8, description="requests at once to this board")
+    download_delay: float = Field(default=0.5, ge=0.0, le=60.0, description="seconds between requests")
+    max_page_bytes: int = Field(default=5 * MB, ge=64 * 1024, le=100 * MB, description="longer pages are cut")
+    revisit_hours: float = Field(
+        default=48.0, ge=0.0, le=24 * 90, description="revisit threads this young for replies, views, edits"
+    )
+    revisit_every_seconds: int = Field(default=3600, ge=60)
+    revisit_limit: int = Field(default=100, ge=0, le=10_000, description="threads revisited per crawl at most")
+    quiet_after_hours: float | None = Field(
+        default=72.0, gt=0, description="operations alert when no new post for this long; null: never"
+    )
+    failing_after: int = Field(default=3, ge=1, le=100, description="operations alert after this many failed runs")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @field_validator("post_id_pattern")
+    @classmethod
+    def _one_group(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            compiled = re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression: {exc}") from exc
+        if compiled.groups != 1:
+            raise ValueError("must have exactly one capture group (the post id)")
+        return value
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise ValueError(f"unknown encoding {value!r} (e.g. gb18030, big5, utf-8)") from None
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Shanghai)") from None
+        return value
+
+    @model_validator(mode="after")
+    def _kind_needs(self) -> Source:
+        if self.kind == "html":
+            missing = [n for n in ("post_id_pattern", "list", "thread") if getattr(self, n) is None]
+            if missing:
+                raise ValueError(f"an html source needs {', '.join(missing)}")
+        if self.kind == "json" and self.json_fields is None:
+            raise ValueError("a json source needs json (where the posts and their fields are)")
+        if self.kind != "json" and self.json_fields is not None:
+            raise ValueError(f"json fields belong to kind json, not {self.kind}")
+        if self.kind in ("rss", "atom") and self.list is not None:
+            raise ValueError(f"a {self.kind} feed has no list selectors; remove list")
+        return self
+
+    @property
+    def hosts(self) -> Strings:
+        return self.allowed_domains or sorted({urlsplit(u).hostname or "" for u in self.start_urls})
