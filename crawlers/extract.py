@@ -238,7 +238,7 @@ def extract_feed(text: str, url: str, source: Source) -> ListPage:
         failures.append((url, "not an RSS or Atom feed (no <rss> or <feed>)"))
     for item in items:
         link = item.xpath("link/@href").get() or item.xpath("link/text()").get() or ""
-        link = link.strip()
+        link = canonical_url(urljoin(url, link.strip())) if link.strip() else ""
         guid = (item.xpath("guid/text()").get() or item.xpath("id/text()").get() or link).strip()
         if not guid:
             failures.append((url, "feed item without guid, id or link"))
@@ -342,7 +342,7 @@ def _json_entry(item: Any, fields: JsonFields, source: Source, url: str) -> List
     content = _text_or_none(dig(item, fields.content)) if fields.content else None
     return ListEntry(
         post_id=post_id,
-        url=_urljoin(url, str(link)),
+        url=canonical_url(urljoin(url, str(link))),
         title=_clean(_text_or_none(dig(item, fields.title))) if fields.title else None,
         time_text=None if raw_time is None else str(raw_time),
         author=_text_or_none(dig(item, fields.author)) if fields.author else None,
@@ -396,7 +396,3 @@ def _json_time(value: Any, tz: str) -> datetime | None:
     except ValueError:
         pass
     return parse_post_time(text, tz=tz)
-
-
-def _urljoin(base: str, link: str) -> str:
-    return urljoin(base, link)

@@ -52,18 +52,20 @@ class MentionStorePipeline:
         if not self.buffer:
             return
         items, self.buffer = self.buffer, []
-        items = self.without_duplicates(items)
+        items, aliases = self.without_duplicates(items)
         result = store.upsert_many(items)
+        store.add_aliases(aliases)  # after the posts they name are stored
         self.stats.inc_value("yuqing/created", len(result.created))
         self.stats.inc_value("yuqing/updated", len(result.updated))
         self.stats.inc_value("yuqing/unchanged", len(result.unchanged))
 
-    def without_duplicates(self, items: list[NewMention]) -> list[NewMention]:
+    def without_duplicates(self, items: list[NewMention]) -> tuple[list[NewMention], dict[str, str]]:
         hashes = {item.id: content_hash(item.title, item.content) for item in items}
         by_source: dict[str, list[NewMention]] = {}
         for item in items:
             by_source.setdefault(item.source, []).append(item)
         kept: list[NewMention] = []
+        aliases: dict[str, str] = {}
         for source, group in by_source.items():
             stored = self.context.mention_store.same_content(source, [hashes[i.id] for i in group])
             first_in_batch: dict[str, str] = {}
@@ -72,9 +74,10 @@ class MentionStorePipeline:
                 owner = stored.get(digest) or first_in_batch.setdefault(digest, item.id)
                 if owner != item.id and item.content.strip():
                     self.stats.inc_value("yuqing/duplicate_content")
+                    aliases[item.id] = owner
                     continue
                 kept.append(item)
-        return kept
+        return kept, aliases
 
     def close_spider(self, spider: Spider) -> None:
         self.flush()

@@ -51,6 +51,13 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         "known_skipped": stats.get("yuqing/known_skipped", 0),
         "parse_failures": stats.get("yuqing/parse_failures", 0),
         "errors": stats.get("yuqing/errors", 0),
+        "refused": stats.get("yuqing/refused", 0),
+        "revisited": stats.get("yuqing/revisited", 0),
+        "removed": stats.get("yuqing/removed", 0),
+        "counts_changed": stats.get("yuqing/counts_changed", 0),
+        "duplicates": stats.get("yuqing/duplicate_content", 0),
+        "oversized_pages": stats.get("yuqing/oversized_pages", 0),
+        "encoding_mismatches": stats.get("yuqing/encoding_mismatches", 0),
     }
     print(json.dumps(summary, ensure_ascii=False))
     return 0 if stats.get("finish_reason") == "finished" else 1

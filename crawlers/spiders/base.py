@@ -13,7 +13,9 @@ from typing import Any, ClassVar
 
 import scrapy
 from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from config import Source
@@ -118,6 +120,12 @@ class SourceSpider(scrapy.Spider):
 
     def on_error(self, failure: Failure) -> None:
         request = getattr(failure, "request", None)
+        if failure.check(IgnoreRequest) and not failure.check(
+            HttpError
+        ):  # robots.txt or the private-address rule said no: not the board's fault
+            self.logger.warning("not fetched: %s: %s", getattr(request, "url", "?"), failure.getErrorMessage())
+            self.stats.inc_value("yuqing/refused")
+            return
         self.logger.error("request failed: %s: %s", getattr(request, "url", "?"), failure.getErrorMessage())
         self.stats.inc_value("yuqing/errors")
 
@@ -162,8 +170,8 @@ class SourceSpider(scrapy.Spider):
             self.parse_failure(entry.url, "entry has neither title nor content")
 
     def known_post_ids(self, post_ids: list[str]) -> set[str]:
-        ids = [mention_id(self.source.id, p) for p in post_ids]
-        return {m.post_id for m in self.context.mention_store.get_many(ids)}
+        by_id = {mention_id(self.source.id, p): p for p in post_ids}
+        return {by_id[i] for i in self.context.mention_store.known_ids(list(by_id))}
 
     def below_high_water(self, entries: list[ListEntry]) -> bool:
         """Every dated post on this page is older than what is stored already: older pages hold nothing new."""

@@ -6,6 +6,7 @@ aggregations, and search_after-style opaque cursors (Elasticsearch: search_after
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol
@@ -220,6 +221,15 @@ class MentionStore(Protocol):
 
     def same_content(self, source: str, hashes: list[str]) -> dict[str, str]:
         """content hash -> id of a mention of `source` with that text: the same post under another URL."""
+        ...
+
+    def add_aliases(self, aliases: Mapping[str, str]) -> None:
+        """Remember that each id (a post found again under another id, same text) is the stored mention named:
+        known to the crawler from then on, never stored twice."""
+        ...
+
+    def known_ids(self, ids: list[str]) -> set[str]:
+        """Which of these mention ids are stored, or aliases of stored ones: what a crawl need not fetch."""
         ...
 
     def latest_published(self, source: str) -> datetime | None:

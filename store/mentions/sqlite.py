@@ -113,6 +113,11 @@ CREATE TABLE IF NOT EXISTS mention_counts (
     view_count INTEGER,
     PRIMARY KEY (mention_rowid, at)
 ) WITHOUT ROWID;
+-- Ids of a source's posts found to be a stored post again (same text under another id): known, not stored.
+CREATE TABLE IF NOT EXISTS mention_aliases (
+    id TEXT PRIMARY KEY,
+    mention_id TEXT NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS mention_schemes (
     scheme TEXT NOT NULL,
     mention_rowid INTEGER NOT NULL,

@@ -120,6 +120,27 @@ class CrawlStateMixin:
                     found[row["content_hash"]] = row["id"]
         return found
 
+    def add_aliases(self, aliases: Mapping[str, str]) -> None:
+        if not aliases:
+            return
+        with self._write() as conn:
+            conn.executemany(
+                "INSERT OR IGNORE INTO mention_aliases (id, mention_id) VALUES (?, ?)", list(aliases.items())
+            )
+
+    def known_ids(self, ids: list[str]) -> set[str]:
+        known: set[str] = set()
+        with self._connection() as conn:
+            for chunk in _chunks(list(dict.fromkeys(ids))):
+                marks = ",".join("?" * len(chunk))
+                for row in conn.execute(
+                    f"SELECT id FROM mentions WHERE id IN ({marks}) UNION SELECT id FROM mention_aliases"
+                    f" WHERE id IN ({marks})",
+                    (*chunk, *chunk),
+                ):
+                    known.add(row["id"])
+        return known
+
     def latest_published(self, source: str) -> datetime | None:
         with self._connection() as conn:
             row = conn.execute("SELECT MAX(published_at) FROM mentions WHERE source = ?", (source,)).fetchone()

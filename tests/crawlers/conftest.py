@@ -1,0 +1,122 @@
+"""The crawler tests' local sites: a mock site on 127.0.0.1 whose pages a test sets up (any status, headers,
+encoding, delay or size), and the crawl command run as the scheduler runs it (one subprocess a crawl)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+@dataclass
+class Page:
+    status: int = 200
+    body: bytes = b""
+    content_type: str = "text/html; charset=utf-8"
+    delay: float = 0.0  # seconds before answering: a slow board
+    location: str | None = None  # for redirects
+
+
+@dataclass
+class MockSite:
+    pages: dict[str, Page] = field(default_factory=dict)
+    hits: list[str] = field(default_factory=list)
+    url: str = ""
+
+    def html(
+        self, path: str, markup: str, *, charset: str = "utf-8", declare: str | None = "header", delay: float = 0.0
+    ) -> None:
+        """An HTML page in `charset`, declared in the HTTP header, in a <meta>, or (None) nowhere."""
+        body = markup
+        if declare == "meta":
+            body = f'<html><head><meta charset="{charset}"></head><body>{markup}</body></html>'
+        content_type = f"text/html; charset={charset}" if declare == "header" else "text/html"
+        self.pages[path] = Page(
+            body=body.encode(charset, errors="xmlcharrefreplace"), content_type=content_type, delay=delay
+        )
+
+    def raw(self, path: str, body: bytes, content_type: str = "text/html", **kwargs: Any) -> None:
+        self.pages[path] = Page(body=body, content_type=content_type, **kwargs)
+
+    def allow_all(self) -> None:
+        self.raw("/robots.txt", b"User-agent: *\nAllow: /\n", "text/plain")
+
+    def count(self, path: str) -> int:
+        return sum(1 for hit in self.hits if hit == path)
+
+
+@pytest.fixture
+def mock_site() -> Iterator[MockSite]:
+    state = MockSite()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            state.hits.append(self.path)
+            page = state.pages.get(self.path, Page(404, b"not found", "text/plain"))
+            if page.delay:
+                time.sleep(page.delay)
+            self.send_response(page.status)
+            self.send_header("Content-Type", page.content_type)
+            if page.location:
+                self.send_header("Location", page.location)
+            self.send_header("Content-Length", str(len(page.body)))
+            self.end_headers()
+            try:
+                self.wfile.write(page.body)
+            except (BrokenPipeError, ConnectionResetError):  # the crawler cut an oversized page
+                pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    state.url = f"http://127.0.0.1:{server.server_address[1]}"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield state
+    server.shutdown()
+    server.server_close()
+
+
+@dataclass
+class Crawl:
+    returncode: int
+    summary: dict[str, Any]
+    items: list[dict[str, Any]]
+    log: str
+
+
+def _crawl(config_dir: Path, data_dir: Path, source: str) -> Crawl:
+    jsonl = data_dir / f"{source}.jsonl"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    env.pop("YUQING_WORKFLOW_DB", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "yuqing", "crawl", source, "--config", str(config_dir), "--data", str(data_dir)]
+        + ["--jsonl", str(jsonl)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=env,
+    )
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    items = [json.loads(x) for x in jsonl.read_text(encoding="utf-8").splitlines()] if jsonl.exists() else []
+    return Crawl(done.returncode, json.loads(lines[-1]) if lines else {}, items, done.stderr)
+
+
+@pytest.fixture
+def crawl_once() -> Callable[[Path, Path, str], Crawl]:
+    """`crawl_once(config_dir, data_dir, source)`: `yuqing crawl SOURCE --jsonl …` in a subprocess."""
+    return _crawl
