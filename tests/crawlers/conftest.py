@@ -3,6 +3,7 @@ encoding, delay or size), and the crawl command run as the scheduler runs it (on
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -76,10 +77,8 @@ def mock_site() -> Iterator[MockSite]:
                 self.send_header("Location", page.location)
             self.send_header("Content-Length", str(len(page.body)))
             self.end_headers()
-            try:
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the crawler cut an oversized page
                 self.wfile.write(page.body)
-            except (BrokenPipeError, ConnectionResetError):  # the crawler cut an oversized page
-                pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
@@ -101,11 +100,22 @@ class Crawl:
 def _crawl(config_dir: Path, data_dir: Path, source: str) -> Crawl:
     jsonl = data_dir / f"{source}.jsonl"
     data_dir.mkdir(parents=True, exist_ok=True)
+    jsonl_arg = ["--jsonl", str(jsonl)]
     env = dict(os.environ)
     env.pop("YUQING_WORKFLOW_DB", None)
     done = subprocess.run(
-        [sys.executable, "-m", "yuqing", "crawl", source, "--config", str(config_dir), "--data", str(data_dir)]
-        + ["--jsonl", str(jsonl)],
+        [
+            sys.executable,
+            "-m",
+            "yuqing",
+            "crawl",
+            source,
+            "--config",
+            str(config_dir),
+            "--data",
+            str(data_dir),
+            *jsonl_arg,
+        ],
         capture_output=True,
         text=True,
         timeout=180,
