@@ -59,6 +59,7 @@ class ListSelectors(_Strict):
     next_page: str | None = Field(default=None, description="selector yielding the next page's URL")
     page_url: str | None = Field(default=None, description="URL template with {page}, for page 2 onwards")
     first_page: int = Field(default=1, ge=0, description="the number of the start URL's page in page_url")
+    page_step: int = Field(default=1, ge=1, description="what {page} grows by: 50 for offsets such as pn=0,50,100")
     max_pages: int = Field(default=3, ge=1, le=1000)
 
     check_selectors = field_validator(
@@ -110,6 +111,7 @@ class JsonFields(_Strict):
     status: str | None = None
     page_url: str | None = Field(default=None, description="URL template with {page}, for page 2 onwards")
     first_page: int = Field(default=1, ge=0)
+    page_step: int = Field(default=1, ge=1)
     max_pages: int = Field(default=1, ge=1, le=1000)
 
     @model_validator(mode="after")

@@ -109,7 +109,7 @@ def page_url(source: Source, page: int) -> str | None:
     paging = source.list or source.json_fields
     if paging is None or paging.page_url is None:
         return None
-    return paging.page_url.replace("{page}", str(paging.first_page + page - 1))
+    return paging.page_url.replace("{page}", str(paging.first_page + (page - 1) * paging.page_step))
 
 
 def max_pages(source: Source) -> int:

@@ -1,0 +1,138 @@
+"""What selectors, feeds and JSON paths take from pages (table-driven), and real Tieba list pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from scrapy.http import HtmlResponse
+
+from config.sources import Source
+from crawlers.extract import canonical_url, count, dig, extract_json, extract_list, extract_thread, page_url
+from crawlers.workbench import read_file, report
+
+COUNTS = [
+    ("12", 12),
+    ("回复 1,234", 1234),
+    ("1.2万", 12000),
+    ("3w", 30000),
+    ("阅读(56)", 56),
+    ("", None),
+    ("无", None),
+    (7, 7),
+    (None, None),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), COUNTS)
+def test_count(text: Any, expected: int | None) -> None:
+    assert count(text) == expected
+
+
+URLS = [
+    ("http://a.cn/t/1?utm_source=wx&id=3#reply", "http://a.cn/t/1?id=3"),
+    ("http://a.cn/t/1?spm=a.b.c", "http://a.cn/t/1"),
+    ("http://a.cn/thread.php?tid=5&page=2", "http://a.cn/thread.php?tid=5&page=2"),
+    ("http://a.cn/t/1", "http://a.cn/t/1"),
+]
+
+
+@pytest.mark.parametrize(("url", "expected"), URLS)
+def test_canonical_url(url: str, expected: str) -> None:
+    assert canonical_url(url) == expected
+
+
+def test_dig() -> None:
+    data = {"data": {"list": [{"a": 1}, {"a": 2}]}}
+    assert dig(data, "data.list.1.a") == 2 and dig(data, "data.list.-1.a") == 2
+    assert dig(data, "data.missing.a") is None and dig(data, "data.list.9") is None and dig([1], "") == [1]
+
+
+def _source(**overrides: Any) -> Source:
+    base: dict[str, Any] = {
+        "id": "x",
+        "name": "x",
+        "start_urls": ["http://board.cn/list"],
+        "post_id_pattern": r"/t/(\d+)",
+        "list": {"item": "li", "url": "a::attr(href)", "title": "a::text", "page_url": "http://board.cn/l?p={page}"},
+        "thread": {"title": "h1::text", "content": "xpath://div[@id='c']//p"},
+    }
+    base.update(overrides)
+    return Source.model_validate(base)
+
+
+def test_list_xpath_thread_and_page_template() -> None:
+    source = _source()
+    listing = HtmlResponse(
+        url="http://board.cn/list",
+        body="<ul><li><a href='/t/2'>二</a></li><li><a href='/t/2'>二（置顶）</a></li><li>坏</li></ul>".encode(),
+        encoding="utf-8",
+    )
+    page = extract_list(listing, source)
+    assert [e.post_id for e in page.entries] == ["2"] and len(page.failures) == 1
+    assert page_url(source, 2) == "http://board.cn/l?p=2"
+    thread = HtmlResponse(
+        url="http://board.cn/t/2",
+        body="<h1>标题</h1><div id='c'><p>一<script>x()</script></p><p>二</p></div>".encode(),
+        encoding="utf-8",
+    )
+    got = extract_thread(thread, source, entry=page.entries[0])
+    assert (got.title, got.content, got.failure) == ("标题", "一\n二", None)
+
+
+def test_json_answer_that_is_not_what_the_source_says() -> None:
+    source = Source.model_validate(
+        {
+            "id": "j",
+            "name": "j",
+            "kind": "json",
+            "start_urls": ["http://api.cn/x"],
+            "json": {"items": "data.rows", "id": "id", "url_template": "http://api.cn/p/{id}"},
+        }
+    )
+    assert extract_json("not json", "http://api.cn/x", source).failures[0][1].startswith("not JSON")
+    wrong = extract_json('{"data": {"rows": {"id": 1}}}', "http://api.cn/x", source)
+    assert "is not a list" in wrong.failures[0][1]
+
+
+# --- real Tieba list pages (../shared/data/html_tieba_list_pages_pdsu, DEV files) ------------------------
+
+TIEBA = Path(__file__).resolve().parents[3] / "shared" / "data" / "html_tieba_list_pages_pdsu"
+TIEBA_SOURCE = {
+    "id": "tieba-pdsu",
+    "name": "平顶山学院吧",
+    "start_urls": ["https://tieba.baidu.com/f?kw=平顶山学院&pn=0"],
+    "post_id_pattern": r"/p/(\d+)",
+    "list": {
+        # Pinned threads (li.tl_top) and the rest (li.tl_shadow); ads sit in the list too, with a javascript:
+        # link and no thread id, so only items with a thread id.
+        "item": "xpath://ul[@id='frslistcontent']/li[.//a[@tid]]",
+        "url": "a.ti_item::attr(href)",
+        "title": "xpath:.//div[@class='ti_title']/span[last()]/text()",
+        "author": ".ti_author",
+        "published_at": ".ti_time::text",
+        "reply_count": ".btn_icon",
+        "page_url": "https://tieba.baidu.com/f?kw=平顶山学院&pn={page}",
+        "first_page": 0,
+        "page_step": 50,
+    },
+    "thread": {"title": "h1::text", "content": ".content"},
+}
+
+
+@pytest.mark.skipif(not TIEBA.is_dir(), reason="../shared/data is not beside this checkout")
+@pytest.mark.parametrize("name", ["tieba.html", "tieba-1.html", "tieba-3.html", "tieba-4.html"])
+def test_real_tieba_list_pages(name: str) -> None:
+    source = Source.model_validate(TIEBA_SOURCE)
+    page = read_file(source, TIEBA / name)
+    found = extract_list(page.response, source)
+    assert found.failures == [] and len(found.entries) == 50
+    assert all(e.post_id.isdigit() and e.url.startswith("https://tieba.baidu.com/p/") for e in found.entries)
+    # Page 1 starts with two pinned threads, which show no author or time; a few posts are pictures only.
+    assert sum(bool(e.title) for e in found.entries) >= 48
+    assert sum(bool(e.author and e.time_text) for e in found.entries) >= 48
+    assert sum(e.reply_count is not None for e in found.entries) >= 40
+    assert page_url(source, 3) == "https://tieba.baidu.com/f?kw=平顶山学院&pn=100"
+    shown = report(source, page)
+    assert "：50 个，其中可用 50 个" in shown and "问题：无" in shown
