@@ -23,6 +23,7 @@ import pytest
 
 from store.mentions import (
     Analysis,
+    CountUpdate,
     DateHistogram,
     Mention,
     MentionStore,
@@ -701,3 +702,83 @@ def test_discovery_and_analysis_time_can_be_given(mention_store: MentionStore) -
     assert m is not None
     assert m.discovered_at == T0 and m.updated_at == T0 + timedelta(hours=1)
     assert m.analysed_at == T0 + timedelta(hours=2)
+
+
+# --- what the crawlers keep track of ---------------------------------------------------------------------
+
+
+def _post(post_id: str, text: str, *, published: datetime | None = None, replies: int | None = None) -> NewMention:
+    return NewMention(
+        "tieba",
+        post_id,
+        f"http://tieba.example/p/{post_id}",
+        f"帖子{post_id}",
+        text,
+        published_at=published,
+        reply_count=replies,
+    )
+
+
+def test_list_heat_is_kept_over_time(mention_store: MentionStore) -> None:
+    mention_store.upsert_many([_post("1", "食堂饭菜变质", replies=2)], now=T0)
+    first = mention_store.get("tieba:1")
+    assert first is not None
+    updates = [CountUpdate(first.id, 9, 300, "已回复"), CountUpdate("tieba:nope", 1, 1)]
+    assert mention_store.record_counts(updates, now=T0 + timedelta(hours=1)) == 1
+    assert mention_store.record_counts([CountUpdate(first.id, 9, 300)], now=T0 + timedelta(hours=2)) == 0
+    after = mention_store.get(first.id)
+    assert after is not None and (after.reply_count, after.view_count, after.status) == (9, 300, "已回复")
+    assert after.analysed_at is None and after.content == "食堂饭菜变质"  # heat is not an edit
+    history = mention_store.count_history(first.id)
+    assert [(h.at, h.reply_count, h.view_count) for h in history] == [
+        (T0, 2, None),
+        (T0 + timedelta(hours=1), 9, 300),
+    ]
+
+
+def test_removed_posts_stay_marked_and_come_back_when_seen_again(mention_store: MentionStore) -> None:
+    mention_store.upsert_many([_post("1", "乱收费"), _post("2", "积水")], now=T0)
+    assert mention_store.mark_deleted(["tieba:1", "tieba:404"], now=T0 + timedelta(hours=1)) == 1
+    assert mention_store.mark_deleted(["tieba:1"], now=T0 + timedelta(hours=2)) == 0  # once
+    removed = mention_store.get("tieba:1")
+    assert removed is not None and removed.deleted_at == T0 + timedelta(hours=1) and removed.content == "乱收费"
+    assert mention_store.search(SearchQuery(text="乱收费")).total == 1  # still searchable
+    mention_store.upsert_many([_post("1", "乱收费")], now=T0 + timedelta(hours=3))
+    back = mention_store.get("tieba:1")
+    assert back is not None and back.deleted_at is None
+
+
+def test_revisits_young_live_threads_least_recently_seen_first(mention_store: MentionStore) -> None:
+    day = timedelta(days=1)
+    mention_store.upsert_many([_post("old", "旧帖", published=T0 - 5 * day)], now=T0)
+    mention_store.upsert_many([_post("a", "甲", published=T0)], now=T0)
+    mention_store.upsert_many([_post("b", "乙", published=T0)], now=T0 + timedelta(minutes=30))
+    mention_store.upsert_many([_post("gone", "删", published=T0)], now=T0)
+    mention_store.mark_deleted(["tieba:gone"], now=T0)
+    due = mention_store.revisit_due("tieba", published_since=T0 - day, seen_before=T0 + timedelta(hours=1), limit=10)
+    assert [m.post_id for m in due] == ["a", "b"]
+    mention_store.mark_seen(["tieba:a"], now=T0 + timedelta(hours=2))
+    due = mention_store.revisit_due("tieba", published_since=T0 - day, seen_before=T0 + timedelta(hours=1), limit=10)
+    assert [m.post_id for m in due] == ["b"]
+    assert mention_store.revisit_due("tieba", published_since=T0 - day, seen_before=T0 + day, limit=0) == []
+
+
+def test_edits_are_counted_and_same_text_is_found(mention_store: MentionStore) -> None:
+    mention_store.upsert_many([_post("1", "原文", published=T0)], now=T0)
+    mention_store.upsert_many([_post("1", "改过的正文", published=T0)], now=T0 + timedelta(hours=1))
+    edited = mention_store.get("tieba:1")
+    assert edited is not None and edited.edits == 1 and edited.discovered_at == T0
+    from store.mentions.sqlite import content_hash
+
+    digest = content_hash("帖子1", "改过的正文")
+    assert mention_store.same_content("tieba", [digest, "0" * 64]) == {digest: "tieba:1"}
+    assert mention_store.same_content("other-source", [digest]) == {}
+    assert mention_store.latest_published("tieba") == T0 and mention_store.latest_published("none") is None
+
+
+def test_aliases_are_known_but_never_stored(mention_store: MentionStore) -> None:
+    mention_store.upsert_many([_post("1", "正文")], now=T0)
+    mention_store.add_aliases({"tieba:1-copy": "tieba:1"})
+    mention_store.add_aliases({"tieba:1-copy": "tieba:1"})  # idempotent
+    assert mention_store.known_ids(["tieba:1", "tieba:1-copy", "tieba:2"]) == {"tieba:1", "tieba:1-copy"}
+    assert mention_store.get("tieba:1-copy") is None and mention_store.count() == 1
