@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from alerting.delivery.models import Delivery
 from alerting.incidents.models import ClockStepRow, Incident, IncidentTask, Stage, TimelineEntry
@@ -228,6 +228,12 @@ class IncidentDetailOut(IncidentOut):
     deliveries: list[DeliveryOut]
 
 
+class SourceAlertOut(BaseModel):
+    kind: str = Field(description="failing, quiet or parsing")
+    opened_at: datetime
+    detail: str
+
+
 class SourceHealthOut(BaseModel):
     source: str
     name: str
@@ -241,3 +247,4 @@ class SourceHealthOut(BaseModel):
     total_parse_failures: int
     consecutive_failures: int
     last_error: str | None
+    alerts: list[SourceAlertOut] = Field(default_factory=list, description="open operations alerts")

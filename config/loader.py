@@ -125,6 +125,10 @@ def _cross_check(config: Config, origin: dict[str, str]) -> list[ConfigIssue]:
             issues.append(ConfigIssue(origin[section], f"{section}[].id", f"id {dup!r} is used more than once"))
     unit_ids = {u.id for u in config.units}
     channel_ids = {c.id for c in config.channels}
+    for k, channel in enumerate(config.alerting.operations_channels):
+        if channel not in channel_ids:
+            file = origin.get("alerting", "alerting.yaml")
+            issues.append(ConfigIssue(file, f"alerting.operations_channels[{k}]", f"unknown channel {channel!r}"))
     for i, source in enumerate(config.sources):
         if source.unit is not None and source.unit not in unit_ids:
             issues.append(ConfigIssue(origin["sources"], f"sources[{i}].unit", f"unknown unit {source.unit!r}"))

@@ -195,6 +195,10 @@ class AlertingRules(Strict):
     quiet_hours: QuietHours | None = None
     delivery_attempts: int = Field(default=3, ge=1, le=20)
     delivery_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    operations_channels: list[str] = Field(
+        default_factory=list,
+        description="channel ids for operations alerts (a source failing, quiet or no longer parsing), in order",
+    )
     incident_max_age_hours: int = Field(
         default=24,
         ge=1,

@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     public_url: str | None = Field(default=None, description="base URL used in links inside notifications")
     analysis_interval_seconds: float = 5.0
     alerting_interval_seconds: float = 2.0
+    operations_interval_seconds: float = 60.0  # sources failing, quiet or no longer parsing
     crawl_timeout_seconds: float = 600.0
 
     @property

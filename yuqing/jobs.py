@@ -11,6 +11,7 @@ from datetime import datetime
 from alerting.clock import clock_tick
 from alerting.delivery.sender import deliver_pending
 from alerting.digests import send_digests
+from alerting.operations import check_sources
 from alerting.rules import run_rules
 from analysis.job import analyse_pending
 from crawlers.health import CrawlRun, record_run
@@ -79,6 +80,12 @@ def _record_killed_crawl(services: Services, source_id: str, started: datetime, 
 
 def analysis_tick(services: Services) -> int:
     return analyse_pending(services.mentions, services.analyser, sessions=services.sessions)
+
+
+def operations_tick(services: Services) -> tuple[int, int]:
+    """Sources failing, quiet or no longer parsing: operations alerts, opened and resolved."""
+    with services.sessions.begin() as session:
+        return check_sources(session, services.config, now=utcnow())
 
 
 def alerting_tick(services: Services) -> dict[str, int]:

@@ -2,6 +2,7 @@
 
 from alerting.delivery.models import Delivery, DeliveryAttempt
 from alerting.incidents.models import ClockStepRow, Incident, IncidentMention, IncidentTask, TimelineEntry
+from alerting.operations import SourceAlert
 from analysis.events.models import Event, EventBand, EventMember
 from crawlers.health import CrawlRun, SourceHealth
 from store.workflow.audit import AuditEntry
@@ -23,6 +24,7 @@ __all__ = [
     "Incident",
     "IncidentMention",
     "IncidentTask",
+    "SourceAlert",
     "SourceHealth",
     "TimelineEntry",
     "metadata",

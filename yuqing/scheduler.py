@@ -15,7 +15,7 @@ from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from yuqing.jobs import alerting_tick, analysis_tick, crawl_source
+from yuqing.jobs import alerting_tick, analysis_tick, crawl_source, operations_tick
 from yuqing.services import Services
 
 log = logging.getLogger(__name__)
@@ -68,6 +68,10 @@ class Pipeline:
     def _alert(self) -> None:
         alerting_tick(self.services)
 
+    def _operations(self) -> None:
+        if any(operations_tick(self.services)):
+            self._poke("alerting")  # its outbox sends the operations notice
+
     def start(self) -> None:
         now = datetime.now(UTC)
         settings = self.services.settings
@@ -93,6 +97,13 @@ class Pipeline:
             "interval",
             seconds=settings.alerting_interval_seconds,
             id="alerting",
+            next_run_time=now,
+        )
+        self.scheduler.add_job(
+            self._job(self._operations),
+            "interval",
+            seconds=settings.operations_interval_seconds,
+            id="operations",
             next_run_time=now,
         )
         self.scheduler.start()

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Depends
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select, text
 
-from api.schemas import SourceHealthOut
+from alerting.operations import SourceAlert
+from api.schemas import SourceAlertOut, SourceHealthOut
 from api.state import ApiState, get_state
 from crawlers.health import SourceHealth
 
@@ -34,6 +35,13 @@ async def sources(state: Annotated[ApiState, Depends(get_state)]) -> list[Source
     def load() -> list[SourceHealthOut]:
         with state.sessions() as session:
             health = {h.source: h for h in session.scalars(select(SourceHealth))}
+            alerts: dict[str, list[SourceAlertOut]] = {}
+            for alert in session.scalars(
+                select(SourceAlert).where(SourceAlert.resolved_at.is_(None)).order_by(SourceAlert.id)
+            ):
+                alerts.setdefault(alert.source, []).append(
+                    SourceAlertOut(kind=alert.kind, opened_at=alert.opened_at, detail=alert.detail)
+                )
         out = []
         for source in state.config.sources:
             h = health.get(source.id)
@@ -51,6 +59,7 @@ async def sources(state: Annotated[ApiState, Depends(get_state)]) -> list[Source
                     total_parse_failures=h.total_parse_failures if h else 0,
                     consecutive_failures=h.consecutive_failures if h else 0,
                     last_error=h.last_error if h else None,
+                    alerts=alerts.get(source.id, []),
                 )
             )
         return out
