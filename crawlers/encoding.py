@@ -29,15 +29,24 @@ class Decoded:
     note: str | None = None  # e.g. the declaration was wrong
 
 
-def decode_page(body: bytes, *, content_type: str | None = None, override: str | None = None) -> Decoded:
+def decode_page(
+    body: bytes, *, content_type: str | None = None, override: str | None = None, truncated: bool = False
+) -> Decoded:
+    """`truncated`: the body was cut at the size limit, so a character split at the end is dropped, not marked."""
+
+    def text(codec: str, data: bytes) -> str:
+        if truncated:
+            return codecs.getincrementaldecoder(codec)(errors="replace").decode(data, final=False)
+        return data.decode(codec, errors="replace")
+
     if override:
         codec = _codec(override)
-        return Decoded(body.decode(codec, errors="replace"), codec, "override")
+        return Decoded(text(codec, body), codec, "override")
     bom, bom_mark = read_bom(body)
     if bom and bom_mark:
         bom_len = len(bom_mark)
         codec = _codec(bom)
-        return Decoded(body[bom_len:].decode(codec, errors="replace"), codec, "bom")
+        return Decoded(text(codec, body[bom_len:]), codec, "bom")
     declared: list[tuple[str, str]] = []
     header = http_content_type_encoding(content_type) if content_type else None
     if header:
@@ -48,12 +57,12 @@ def decode_page(body: bytes, *, content_type: str | None = None, override: str |
     for name, how in declared:
         codec = _codec(name)
         if _fits(body, codec):
-            return Decoded(body.decode(codec, errors="replace"), codec, how)
+            return Decoded(text(codec, body), codec, how)
     guessed = sniff(body)
     note = None
     if declared:
         note = f"declared {declared[0][0]} ({declared[0][1]}) but the bytes are {guessed}"
-    return Decoded(body.decode(guessed, errors="replace"), guessed, "sniffed", note)
+    return Decoded(text(guessed, body), guessed, "sniffed", note)
 
 
 def sniff(body: bytes) -> str:

@@ -91,6 +91,7 @@ class SourceSpider(scrapy.Spider):
             response.body,
             content_type=content_type.decode("latin-1") if content_type else None,
             override=self.source.encoding,
+            truncated="download_stopped" in response.flags,
         )
         if decoded.note:
             self.logger.warning("%s: %s", response.url, decoded.note)

@@ -79,6 +79,8 @@ def test_failing_source_is_raised_once_and_resolved_once(world: World, receiver:
 
 
 def test_quiet_and_unparsable_sources(world: World) -> None:
+    alerting = world.config.alerting.model_copy(update={"operations_channels": []})
+    world.config = world.config.model_copy(update={"alerting": alerting})
     _run(world, T0, new=5, items=5)
     assert _check(world, T0 + timedelta(hours=71)) == (0, 0)  # quiet_after_hours defaults to 72
     _run(world, T0 + timedelta(hours=72), new=0, items=0)

@@ -78,6 +78,13 @@ def test_decode_page(
     assert decoded.text.count("\ufffd") == (1 if name == "cut mid-character" else 0)
 
 
+def test_a_page_cut_at_the_size_limit_loses_only_the_split_character() -> None:
+    body = _page(TEXT).encode("gb18030")
+    cut = body[: body.index("呕".encode("gb18030")) + 1]  # half of 呕
+    decoded = decode_page(cut, content_type="text/html; charset=gbk", truncated=True)
+    assert decoded.text.endswith("学生") and "\ufffd" not in decoded.text
+
+
 def test_sniff_prefers_the_script_the_characters_are_common_in() -> None:
     assert sniff(TEXT.encode("gbk") * 5) == "gb18030"
     assert sniff(TRAD.encode("big5") * 5) == "big5"
