@@ -247,4 +247,7 @@ class SourceHealthOut(BaseModel):
     total_parse_failures: int
     consecutive_failures: int
     last_error: str | None
+    last_parse_failure_rate: float | None = Field(
+        default=None, description="share of the last run's posts and list items that failed to parse"
+    )
     alerts: list[SourceAlertOut] = Field(default_factory=list, description="open operations alerts")

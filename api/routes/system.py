@@ -6,12 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from alerting.operations import SourceAlert
 from api.schemas import SourceAlertOut, SourceHealthOut
 from api.state import ApiState, get_state
-from crawlers.health import SourceHealth
+from crawlers.health import CrawlRun, SourceHealth
 
 router = APIRouter(tags=["system"])
 
@@ -35,6 +35,14 @@ async def sources(state: Annotated[ApiState, Depends(get_state)]) -> list[Source
     def load() -> list[SourceHealthOut]:
         with state.sessions() as session:
             health = {h.source: h for h in session.scalars(select(SourceHealth))}
+            last_runs = {
+                run.source: run
+                for run in session.scalars(
+                    select(CrawlRun).where(
+                        CrawlRun.id.in_(select(func.max(CrawlRun.id)).group_by(CrawlRun.source).scalar_subquery())
+                    )
+                )
+            }
             alerts: dict[str, list[SourceAlertOut]] = {}
             for alert in session.scalars(
                 select(SourceAlert).where(SourceAlert.resolved_at.is_(None)).order_by(SourceAlert.id)
@@ -59,9 +67,16 @@ async def sources(state: Annotated[ApiState, Depends(get_state)]) -> list[Source
                     total_parse_failures=h.total_parse_failures if h else 0,
                     consecutive_failures=h.consecutive_failures if h else 0,
                     last_error=h.last_error if h else None,
+                    last_parse_failure_rate=_failure_rate(last_runs.get(source.id)),
                     alerts=alerts.get(source.id, []),
                 )
             )
         return out
 
     return await run_in_threadpool(load)
+
+
+def _failure_rate(run: CrawlRun | None) -> float | None:
+    if run is None or run.items + run.parse_failures == 0:
+        return None
+    return round(run.parse_failures / (run.items + run.parse_failures), 3)

@@ -15,15 +15,18 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from alerting.operations import check_sources
 from alerting.playbooks import load_playbooks
 from alerting.rules import run_rules
 from analysis.analyser import Analyser
 from api.app import create_app
 from api.state import ApiState
 from config import load_config
+from crawlers.health import CrawlRun, record_run
 from store.mentions import NewMention
 from store.mentions.sqlite import SqliteMentionStore
 from store.workflow import make_engine, make_session_factory
+from store.workflow.db import utcnow
 from store.workflow.migrate import upgrade
 
 REPO = Path(__file__).resolve().parents[2]
@@ -155,9 +158,24 @@ def test_incident_list_detail_acknowledge_report_close(client: TestClient) -> No
     assert client.post("/api/v1/incidents/99999/acknowledge", json={"actor": "x"}).status_code == 404
 
 
-def test_sources_health_lists_configured_sources(client: TestClient) -> None:
+def test_sources_health_lists_configured_sources(app: FastAPI, client: TestClient) -> None:
     body = client.get("/api/v1/sources").json()
     assert {s["source"] for s in body} == {"demo-baixing", "demo-tousu"}
+    assert all(s["alerts"] == [] and s["last_parse_failure_rate"] is None for s in body)
+    state: ApiState = app.state.yuqing
+    now = utcnow()
+    with state.sessions.begin() as session:
+        for n, (ok, items, failures) in enumerate([(True, 10, 0), (True, 1, 9)]):
+            at = now + timedelta(seconds=n)
+            run = CrawlRun(source="demo-baixing", started_at=at, finished_at=at, ok=ok, finish_reason="finished")
+            run.pages, run.items, run.new_items, run.errors, run.parse_failures = 3, items, 0, 0, failures
+            record_run(session, run)
+        check_sources(session, state.config, now=now + timedelta(minutes=1))
+    baixing = next(s for s in client.get("/api/v1/sources").json() if s["source"] == "demo-baixing")
+    assert baixing["last_parse_failure_rate"] == 0.9 and baixing["total_parse_failures"] == 9
+    assert [a["kind"] for a in baixing["alerts"]] == ["parsing"] and "页面结构可能已改版" in baixing["alerts"][0][
+        "detail"
+    ]
 
 
 def test_dashboard_pages_are_served_and_render_text_safely(client: TestClient) -> None:
