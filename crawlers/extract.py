@@ -25,7 +25,6 @@ from crawlers.timeparse import parse_post_time
 _NUMBER = re.compile(r"\d+(?:\.\d+)?\s*[万wW]?")
 # Text of an element without its scripts and styles, which boards often inline inside posts.
 _TEXT_XPATH = ".//text()[normalize-space() and not(ancestor::script) and not(ancestor::style)]"
-_TAGS = re.compile(r"<[^>]+>")
 
 
 @dataclass(frozen=True)
@@ -290,9 +289,12 @@ def html_to_text(markup: str) -> str:
 
 
 def _clean(text: str | None) -> str | None:
+    """A title that may carry markup (search highlights, or worse): its text, scripts dropped, on one line."""
     if not text:
         return None
-    return _TAGS.sub("", text).strip() or None
+    if "<" in text:
+        text = "".join(html_to_text(text).split("\n"))  # inline markup: Chinese needs no space
+    return text.strip() or None
 
 
 def _post_id(source: Source, guid: str, link: str) -> str:

@@ -81,6 +81,20 @@ def test_list_xpath_thread_and_page_template() -> None:
     assert (got.title, got.content, got.failure) == ("标题", "一\n二", None)
 
 
+def test_markup_in_a_json_title_is_text_without_scripts() -> None:
+    source = Source.model_validate(
+        {
+            "id": "j",
+            "name": "j",
+            "kind": "json",
+            "start_urls": ["http://api.cn/x"],
+            "json": {"items": "", "id": "id", "url_template": "http://api.cn/p/{id}", "title": "t"},
+        }
+    )
+    page = extract_json('[{"id": 1, "t": "小区<em>噪音</em><script>steal()</script>"}]', "http://api.cn/x", source)
+    assert page.entries[0].title == "小区噪音"
+
+
 def test_json_answer_that_is_not_what_the_source_says() -> None:
     source = Source.model_validate(
         {
