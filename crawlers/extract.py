@@ -172,27 +172,33 @@ def select(node: Any, selector: str) -> Any:
     return node.css(selector)
 
 
-def _yields_text(selector: str) -> bool:
-    """`::text`, `::attr(x)`, or an XPath ending in text() or @attr: the selector gives strings already."""
-    if selector.startswith(XPATH_PREFIX):
-        return bool(re.search(r"(text\(\)|@[\w:-]+|string\(.*\))\s*\]?\s*$", selector))
-    return "::" in selector
+def texts(node: Any, selector: str, *, joiner: str = " ") -> list[str]:
+    """The non-blank texts a selector yields, in order. What a selector returns decides, not how it is spelt:
+    a text or attribute (`::text`, `::attr(x)`, XPath `text()`, `@x`, `normalize-space(…)`) is taken as it is;
+    an element gives all its text, its scripts and styles left out."""
+    out: list[str] = []
+    for result in select(node, selector):
+        root = result.root
+        if isinstance(root, str | int | float):
+            text = str(root).strip()
+        else:
+            text = joiner.join(t.strip() for t in result.xpath(_TEXT_XPATH).getall() if t.strip())
+        if text:
+            out.append(text)
+    return out
 
 
 def first_text(node: Any, selector: str | None) -> str | None:
+    """The first non-blank text (a nickname after an emoji image: the blank text node before it is skipped)."""
     if not selector:
         return None
-    if _yields_text(selector):
-        value = select(node, selector).get()
-        return value.strip() or None if value else None
-    texts = [t.strip() for el in select(node, selector)[:1] for t in el.xpath(_TEXT_XPATH).getall()]
-    return " ".join(t for t in texts if t) or None
+    found = texts(node, selector)
+    return found[0] if found else None
 
 
 def all_text(node: Any, selector: str) -> str:
-    if _yields_text(selector):
-        return "\n".join(t.strip() for t in select(node, selector).getall() if t.strip())
-    return "\n".join(t.strip() for el in select(node, selector) for t in el.xpath(_TEXT_XPATH).getall() if t.strip())
+    """Every text, paragraphs on their own lines: the content of a post."""
+    return "\n".join(texts(node, selector, joiner="\n"))
 
 
 def count(text: str | int | float | None) -> int | None:

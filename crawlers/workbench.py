@@ -7,11 +7,13 @@ from __future__ import annotations
 import contextlib
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from urllib.error import URLError
 from urllib.parse import urlsplit
 from urllib.request import Request, urlopen
 from urllib.robotparser import RobotFileParser
+from zoneinfo import ZoneInfo
 
 from scrapy.http import HtmlResponse
 
@@ -20,6 +22,9 @@ from crawlers import settings as crawl_settings
 from crawlers.encoding import Decoded, decode_page
 from crawlers.extract import ListEntry, ListPage, extract_feed, extract_json, extract_list, extract_thread, page_url
 from crawlers.middlewares import is_private_host
+from crawlers.timeparse import parse_post_time
+
+BEIJING = ZoneInfo("Asia/Shanghai")
 
 MAX_BYTES = crawl_settings.DOWNLOAD_MAXSIZE
 
@@ -48,7 +53,8 @@ def fetch(source: Source, url: str, *, timeout: float = 20.0) -> Page:
         raise WorkbenchError(f"{url}: {exc}") from None
     if len(body) > MAX_BYTES:
         raise WorkbenchError(f"{url}: larger than {MAX_BYTES} bytes")
-    return _response(source, final_url, body, headers)
+    page = _response(source, final_url, body, headers)
+    return Page(page.response, page.decoded, fetched=True)
 
 
 def read_file(source: Source, path: Path, *, url: str | None = None) -> Page:
@@ -60,6 +66,7 @@ def read_file(source: Source, path: Path, *, url: str | None = None) -> Page:
 class Page:
     response: HtmlResponse
     decoded: Decoded
+    fetched: bool = False  # fetched now (robots.txt checked), or read from a saved file
 
 
 def _response(source: Source, url: str, body: bytes, headers: dict[str, str]) -> Page:
@@ -81,7 +88,8 @@ def _encoding_line(decoded: Decoded) -> str:
 _HOW = {"override": "配置指定", "bom": "BOM", "header": "HTTP 头", "meta": "页面 meta", "sniffed": "按内容判断"}
 
 
-def report(source: Source, fetched: Page, *, as_thread: bool | None = None) -> str:
+def report(source: Source, fetched: Page, *, as_thread: bool | None = None, show: int | None = 10) -> str:
+    """What every selector takes from the page. `show`: how many list items to print (None: all)."""
     response = fetched.response
     if as_thread is None:
         thread = source.kind == "html" and looks_like_thread(source, response.url)
@@ -91,6 +99,8 @@ def report(source: Source, fetched: Page, *, as_thread: bool | None = None) -> s
         f"来源 {source.id}（{source.name}）· {'帖子页' if thread else '列表页'} {response.url}",
         _encoding_line(fetched.decoded),
     ]
+    if not fetched.fetched:
+        lines.append("  robots.txt：未检查（读取的是保存的文件；抓取时会检查）")
     if thread:
         page = extract_thread(response, source)
         s = source.thread
@@ -98,8 +108,7 @@ def report(source: Source, fetched: Page, *, as_thread: bool | None = None) -> s
         lines += [
             f"  标题（{s.title}）：{page.title or '—'}",
             f"  正文（{s.content}）：{_preview(page.content)}",
-            f"  时间（{s.published_at or '未配置'}）：{page.time_text or '—'} → "
-            f"{page.published_at.isoformat() if page.published_at else '无法解析'}",
+            f"  时间（{s.published_at or '未配置'}）：{_time(page.time_text, page.published_at)}",
             f"  作者（{s.author or '未配置'}）：{page.author or '—'}",
             f"  回复数（{s.reply_count or '未配置'}）：{_num(page.reply_count)}"
             f"  浏览数（{s.view_count or '未配置'}）：{_num(page.view_count)}",
@@ -111,22 +120,87 @@ def report(source: Source, fetched: Page, *, as_thread: bool | None = None) -> s
             source.list.item if source.list else {"json": "json.items", "rss": "item", "atom": "entry"}[source.kind]
         )
         lines.append(f"  列表项（{item_selector}）：{found.items_matched} 个，其中可用 {len(found.entries)} 个")
-        for n, entry in enumerate(found.entries[:10], 1):
-            lines.append(f"  [{n}] 帖子 {entry.post_id}  {entry.title or '—'}  {entry.time_text or ''}  {entry.url}")
-            extras = _entry_extras(entry)
+        shown = found.entries if show is None else found.entries[:show]
+        for n, entry in enumerate(shown, 1):
+            lines.append(f"  [{n}] 帖子 {entry.post_id}  {entry.title or '—'}  {entry.url}")
+            extras = _entry_extras(entry, source.timezone)
             if extras:
                 lines.append(f"      {extras}")
-        if len(found.entries) > 10:
-            lines.append(f"  ……另有 {len(found.entries) - 10} 个")
+        if len(found.entries) > len(shown):
+            lines.append(f"  ……另有 {len(found.entries) - len(shown)} 个（--all 显示全部）")
+        coverage, problems = _coverage(source, found.entries)
+        if coverage:
+            lines.append("  字段覆盖：" + " · ".join(coverage))
         if source.list is not None:
             lines.append(f"  下一页（{source.list.next_page or '未配置'}）：{found.next_url or '—'}")
         template = page_url(source, 2)
         if template:
             lines.append(f"  第 2 页（按页码模板）：{template}")
-        problems = [f"{url}: {reason}" for url, reason in found.failures]
+        problems = [f"{url}: {reason}" for url, reason in found.failures] + problems
+        if source.kind == "html" and source.thread is not None:
+            lines.append("  帖子页选择器：请另用一个帖子页检查（--url 帖子地址，或 --file 保存的帖子页 --as thread）")
     lines.append("  问题：" + ("无" if not problems else ""))
     lines += [f"    - {p}" for p in problems]
     return "\n".join(lines)
+
+
+_FIELDS = {
+    "title": "标题",
+    "published_at": "时间",
+    "author": "作者",
+    "reply_count": "回复数",
+    "view_count": "浏览数",
+    "status": "状态",
+}
+
+
+def _coverage(source: Source, entries: list[ListEntry]) -> tuple[list[str], list[str]]:
+    """How many items each configured list field was found on; a field found on none is a problem."""
+    configured = source.list or source.json_fields
+    if configured is None or not entries:
+        return [], []
+    parts: list[str] = []
+    problems: list[str] = []
+    for field, name in _FIELDS.items():
+        selector = getattr(configured, field, None)
+        if not selector:
+            continue
+        value_of = "time_text" if field == "published_at" else field
+        empty = [n for n, e in enumerate(entries, 1) if getattr(e, value_of) in (None, "")]
+        got = len(entries) - len(empty)
+        part = f"{name} {got}/{len(entries)}"
+        if empty and got:
+            more = "…" if len(empty) > 5 else ""
+            part += f"（空：第 {', '.join(map(str, empty[:5]))}{more} 项）"
+        parts.append(part)
+        if not got:
+            problems.append(f"{name}（{selector}）在所有列表项上都没有取到内容")
+    if "published_at" in (f for f in _FIELDS if getattr(configured, f, None)):
+        unreadable = [
+            n for n, e in enumerate(entries, 1) if e.time_text and e.published_at is None and not _parses(e, source)
+        ]
+        if unreadable:
+            problems.append(f"时间无法解析：第 {', '.join(map(str, unreadable[:5]))} 项")
+    return parts, problems
+
+
+def _parses(entry: ListEntry, source: Source) -> bool:
+    return parse_post_time(entry.time_text, tz=source.timezone) is not None
+
+
+_RELATIVE = re.compile(r"刚刚|前|今天|昨天|前天")
+
+
+def _time(text: str | None, parsed: datetime | None) -> str:
+    if not text and parsed is None:
+        return "—"
+    if parsed is None:
+        return f"{text} → 无法解析"
+    shown = parsed.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+    if text and re.fullmatch(r"\s*\d{1,2}\s*[:：]\s*\d{1,2}\s*", text):
+        return f"{text} → {shown}（只有时刻：按抓取当天推断）"
+    guessed = bool(text) and not re.search(r"\d{4}", text or "") and not _RELATIVE.search(text or "")
+    return f"{text or ''} → {shown}" + ("（未写年份：按抓取时的年份推断）" if guessed else "")
 
 
 def _read_list(source: Source, response: HtmlResponse) -> ListPage:
@@ -137,8 +211,11 @@ def _read_list(source: Source, response: HtmlResponse) -> ListPage:
     return extract_list(response, source)
 
 
-def _entry_extras(entry: ListEntry) -> str:
+def _entry_extras(entry: ListEntry, tz: str) -> str:
     parts = []
+    if entry.time_text or entry.published_at:
+        parsed = entry.published_at or parse_post_time(entry.time_text, tz=tz)
+        parts.append(f"时间 {_time(entry.time_text, parsed)}")
     if entry.author:
         parts.append(f"作者 {entry.author}")
     if entry.reply_count is not None:
@@ -147,8 +224,6 @@ def _entry_extras(entry: ListEntry) -> str:
         parts.append(f"浏览 {entry.view_count}")
     if entry.status:
         parts.append(f"状态 {entry.status}")
-    if entry.published_at is not None:
-        parts.append(f"时间 {entry.published_at.isoformat()}")
     if entry.content:
         parts.append(f"正文 {_preview(entry.content, 60)}")
     return "  ".join(parts)

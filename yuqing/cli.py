@@ -75,7 +75,7 @@ def cmd_source_try(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     as_thread = None if args.page is None else args.page == "thread"
-    print(report(source, response, as_thread=as_thread))
+    print(report(source, response, as_thread=as_thread, show=None if args.all else 10))
     return 0
 
 
@@ -178,9 +178,17 @@ def build_parser() -> argparse.ArgumentParser:
     source_sub = source_cmd.add_subparsers(dest="source_command", required=True)
     p = with_config(source_sub.add_parser("try", help="show what each selector of SOURCE takes from one page"))
     p.add_argument("source")
-    p.add_argument("--url", help="the page to fetch (or, with --file, the address the saved page came from)")
+    p.add_argument(
+        "--url", help="the page to fetch; with --file, only the address the saved page came from (for its links)"
+    )
     p.add_argument("--file", help="a saved page instead of fetching")
-    p.add_argument("--as", dest="page", choices=["list", "thread"], help="default: thread if the URL has a post id")
+    p.add_argument(
+        "--as",
+        dest="page",
+        choices=["list", "thread"],
+        help="read the page as a list page or a thread page (default: thread if the URL matches post_id_pattern)",
+    )
+    p.add_argument("--all", action="store_true", help="show every list item, not only the first 10")
     p.set_defaults(func=cmd_source_try)
     p = with_config(sub.add_parser("analyse", help="analyse --text or one text per line on stdin"))
     p.add_argument("--text")

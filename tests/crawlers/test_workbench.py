@@ -82,3 +82,15 @@ def _page(tmp_path: Path) -> Path:
     page = tmp_path / "t.html"
     page.write_text("<h1 class='thread-title'>标题</h1><div class='thread-content'><p>正文</p></div>", encoding="utf-8")
     return page
+
+
+def test_a_field_found_on_no_item_is_a_problem(config_dir: Path, board: SampleBoard) -> None:
+    source = load_config(config_dir).source("demo-tousu")
+    assert source.list is not None
+    broken = source.model_copy(
+        update={"list": source.list.model_copy(update={"published_at": "span.no-such-time::text", "author": "em"})}
+    )
+    shown = report(broken, fetch(broken, f"{board.base_url}/tousu/list"), show=None)
+    assert "时间 0/12" in shown and "作者 0/12" in shown and "标题 12/12" in shown
+    assert "时间（span.no-such-time::text）在所有列表项上都没有取到内容" in shown and "问题：无" not in shown
+    assert "另有" not in shown  # show=None: every item
