@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -185,5 +186,5 @@ def test_real_tieba_list_pages(name: str) -> None:
     assert page_url(source, 3) == "https://tieba.baidu.com/f?kw=平顶山学院&pn=100"
     shown = report(source, page)
     assert "：50 个，其中可用 50 个" in shown and "问题：无" in shown and "另有 40 个" in shown
-    assert "字段覆盖：标题 4" in shown and "robots.txt：未检查" in shown  # 48–50 of 50: some posts are pictures
+    assert re.search(r"字段覆盖：标题 (48|49|50)/50", shown) and "robots.txt：未检查" in shown  # some are pictures
     assert "另有" not in report(source, page, show=None)
