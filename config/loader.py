@@ -6,10 +6,10 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from config.errors import ConfigError, ConfigIssue, field_path
 from config.models import Config
@@ -103,12 +103,42 @@ def load_config(config_dir: Path | str, *, secrets_file: Path | None = None) -> 
             loc = tuple(err["loc"])
             file = origin.get(str(loc[0]), str(directory)) if loc else str(directory)
             message = err["msg"].removeprefix("Value error, ")  # pydantic's prefix says nothing to a reader
+            if err["type"] == "extra_forbidden":
+                allowed = allowed_fields(Config, loc[:-1])
+                if allowed:
+                    message = f"unknown field; allowed here: {', '.join(allowed)}"
             issues.append(ConfigIssue(file, field_path(loc), message))
         raise ConfigError(issues) from None
     issues.extend(_cross_check(config, origin))
     if issues:
         raise ConfigError(issues)
     return config
+
+
+def allowed_fields(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """The field names a config model accepts at `loc` (list indexes skipped), as written in YAML."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int) or not (isinstance(current, type) and issubclass(current, BaseModel)):
+            continue
+        field = next((f for n, f in current.model_fields.items() if part in (n, f.alias)), None)
+        if field is None:
+            return []
+        current = _model_in(field.annotation)
+    if not (isinstance(current, type) and issubclass(current, BaseModel)):
+        return []
+    return [f.alias or n for n, f in current.model_fields.items()]
+
+
+def _model_in(annotation: Any) -> Any:
+    """The BaseModel inside `X`, `X | None`, `list[X]`."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
 
 
 def _duplicates(ids: list[str]) -> set[str]:

@@ -31,7 +31,15 @@ BAD_CASES = [
         "    interval_secs: 10\n",
         "sources.yaml",
         "sources[0].interval_secs",
-        "Extra inputs",
+        "unknown field; allowed here: id, name, kind, start_urls",
+    ),
+    (
+        "sources.yaml",
+        '      max_pages: 3\n',
+        "      max_pages: 3\n      replies: span.n\n",
+        "sources.yaml",
+        "sources[0].list.replies",
+        "reply_count, view_count, status",
     ),
     (
         "sources.yaml",
