@@ -98,30 +98,29 @@ def check_sources(session: Session, config: Config, *, now: datetime) -> tuple[i
             alert = SourceAlert(source=source.id, kind=kind, opened_at=now, detail=finding.detail)
             session.add(alert)
             session.flush()
-            _notify(session, config, source, alert, opening=True, now=now)
-            record_audit(
-                session,
-                actor="system",
-                action="source_alert",
-                target=f"source:{source.id}",
-                detail={"kind": kind, "detail": finding.detail},
-                at=now,
-            )
+            _announce(session, config, source, alert, opening=True, now=now)
             opened += 1
         for (source_id, kind), alert in open_alerts.items():
             if source_id == source.id and kind not in current:
                 alert.resolved_at = now
-                _notify(session, config, source, alert, opening=False, now=now)
-                record_audit(
-                    session,
-                    actor="system",
-                    action="source_alert_resolved",
-                    target=f"source:{source.id}",
-                    detail={"kind": kind},
-                    at=now,
-                )
+                _announce(session, config, source, alert, opening=False, now=now)
                 resolved += 1
     return opened, resolved
+
+
+def _announce(
+    session: Session, config: Config, source: Source, alert: SourceAlert, *, opening: bool, now: datetime
+) -> None:
+    """The operators' notice and the audit entry of an alert opening or resolving."""
+    _notify(session, config, source, alert, opening=opening, now=now)
+    record_audit(
+        session,
+        actor="system",
+        action="source_alert" if opening else "source_alert_resolved",
+        target=f"source:{source.id}",
+        detail={"kind": alert.kind, "detail": alert.detail},
+        at=now,
+    )
 
 
 def _notify(

@@ -276,7 +276,12 @@ def _feed_time(text: str, tz: str) -> datetime | None:
             return parsed.astimezone(UTC)
     except (TypeError, ValueError, IndexError):
         pass
-    try:  # RFC 3339 (Atom)
+    return _iso_or_board_time(text, tz)  # RFC 3339 (Atom), else as boards write times
+
+
+def _iso_or_board_time(text: str, tz: str) -> datetime | None:
+    """An ISO 8601 time with its offset, else a time as boards write it (in the source's time zone)."""
+    try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
         if parsed.tzinfo is not None:
             return parsed.astimezone(UTC)
@@ -396,11 +401,4 @@ def _json_time(value: Any, tz: str) -> datetime | None:
             return datetime.fromtimestamp(number, UTC)
         except (OverflowError, OSError, ValueError):
             return None
-    text = str(value).strip()
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        if parsed.tzinfo is not None:
-            return parsed.astimezone(UTC)
-    except ValueError:
-        pass
-    return parse_post_time(text, tz=tz)
+    return _iso_or_board_time(str(value).strip(), tz)

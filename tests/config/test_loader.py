@@ -35,7 +35,7 @@ BAD_CASES = [
     ),
     (
         "sources.yaml",
-        '      max_pages: 3\n',
+        "      max_pages: 3\n",
         "      max_pages: 3\n      replies: span.n\n",
         "sources.yaml",
         "sources[0].list.replies",

@@ -127,6 +127,6 @@ def _crawl(config_dir: Path, data_dir: Path, source: str) -> Crawl:
 
 
 @pytest.fixture
-def crawl_once() -> Callable[[Path, Path, str], Crawl]:
-    """`crawl_once(config_dir, data_dir, source)`: `yuqing crawl SOURCE --jsonl …` in a subprocess."""
+def crawl() -> Callable[[Path, Path, str], Crawl]:
+    """`crawl(config_dir, data_dir, source)`: `yuqing crawl SOURCE --jsonl …` in a subprocess."""
     return _crawl

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import subprocess
@@ -27,43 +26,8 @@ def board() -> Iterator[SampleBoard]:
     board.stop()
 
 
-@dataclass
-class Crawl:
-    returncode: int
-    summary: dict[str, Any]
-    items: list[dict[str, Any]]
-    log: str
-
-
-def crawl(config_dir: Path, data_dir: Path, source: str) -> Crawl:
-    jsonl = data_dir / f"{source}.jsonl"
-    data_dir.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "yuqing",
-            "crawl",
-            source,
-            "--config",
-            str(config_dir),
-            "--data",
-            str(data_dir),
-            "--jsonl",
-            str(jsonl),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=dict(os.environ),
-    )
-    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    items = [json.loads(x) for x in jsonl.read_text(encoding="utf-8").splitlines()] if jsonl.exists() else []
-    return Crawl(done.returncode, json.loads(lines[-1]) if lines else {}, items, done.stderr)
-
-
 def test_crawl_gbk_board_stores_every_post_without_mojibake(
-    tmp_path: Path, board: SampleBoard, make_config: Any
+    crawl: Any, tmp_path: Path, board: SampleBoard, make_config: Any
 ) -> None:
     config_dir = make_config(tmp_path / "config", board_url=board.base_url)
     result = crawl(config_dir, tmp_path / "data", "demo-tousu")
@@ -84,7 +48,7 @@ def test_crawl_gbk_board_stores_every_post_without_mojibake(
 
 
 def test_recrawl_of_unchanged_board_fetches_no_thread_and_adds_nothing(
-    tmp_path: Path, board: SampleBoard, make_config: Any
+    crawl: Any, tmp_path: Path, board: SampleBoard, make_config: Any
 ) -> None:
     config_dir = make_config(tmp_path / "config", board_url=board.base_url)
     first = crawl(config_dir, tmp_path / "data", "demo-baixing")
@@ -98,7 +62,7 @@ def test_recrawl_of_unchanged_board_fetches_no_thread_and_adds_nothing(
     assert third.summary["new"] == 1 and [i["post_id"] for i in third.items] == [str(new.id)]
 
 
-def test_hostile_post_is_stored_as_text(tmp_path: Path, board: SampleBoard, make_config: Any) -> None:
+def test_hostile_post_is_stored_as_text(crawl: Any, tmp_path: Path, board: SampleBoard, make_config: Any) -> None:
     config_dir = make_config(tmp_path / "config", board_url=board.base_url)
     items = (
         crawl(config_dir, tmp_path / "data", "demo-baixing").items
@@ -186,7 +150,9 @@ def _health(data_dir: Path) -> tuple[Any, ...]:
     return tuple(row)
 
 
-def test_broken_pages_are_counted_and_the_crawl_goes_on(tmp_path: Path, site: Site, make_config: Any) -> None:
+def test_broken_pages_are_counted_and_the_crawl_goes_on(
+    crawl: Any, tmp_path: Path, site: Site, make_config: Any
+) -> None:
     site.pages["/robots.txt"] = (200, "text/plain", b"User-agent: *\nAllow: /\n")
     site.pages["/list"] = _html(
         "<ul><li><a href='/t/1'>好帖</a></li><li><a href='/t/2'>坏帖</a></li><li><a href='/t/3'>丢失</a></li>"
@@ -214,7 +180,7 @@ def test_broken_pages_are_counted_and_the_crawl_goes_on(tmp_path: Path, site: Si
     assert (failures, parse_failures, items) == (0, 3, 2) and last_success
 
 
-def test_robots_txt_is_obeyed(tmp_path: Path, site: Site, make_config: Any) -> None:
+def test_robots_txt_is_obeyed(crawl: Any, tmp_path: Path, site: Site, make_config: Any) -> None:
     site.pages["/robots.txt"] = (200, "text/plain", b"User-agent: *\nDisallow: /list\n")
     site.pages["/list"] = _html("<ul><li><a href='/t/1'>x</a></li></ul>")
     config_dir = _site_config(tmp_path, make_config, site.url)
@@ -223,7 +189,9 @@ def test_robots_txt_is_obeyed(tmp_path: Path, site: Site, make_config: Any) -> N
     assert _health(tmp_path / "data")[0] == 1  # no list page read: the run counts as a failure
 
 
-def test_private_addresses_refused_unless_the_source_allows(tmp_path: Path, site: Site, make_config: Any) -> None:
+def test_private_addresses_refused_unless_the_source_allows(
+    crawl: Any, tmp_path: Path, site: Site, make_config: Any
+) -> None:
     site.pages["/robots.txt"] = (200, "text/plain", b"User-agent: *\nAllow: /\n")
     site.pages["/list"] = _html("<ul><li><a href='/t/1'>x</a></li></ul>")
     config_dir = _site_config(tmp_path, make_config, site.url, private=False)

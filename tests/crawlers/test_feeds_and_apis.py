@@ -74,9 +74,7 @@ def _letter(n: int, when: Any, replies: Any) -> dict[str, Any]:
     }
 
 
-def test_rss_atom_and_json_sources(
-    tmp_path: Path, mock_site: Any, make_config: Any, crawl_once: Callable[..., Any]
-) -> None:
+def test_rss_atom_and_json_sources(tmp_path: Path, mock_site: Any, make_config: Any, crawl: Callable[..., Any]) -> None:
     site = mock_site
     site.allow_all()
     site.raw("/rss.xml", RSS.format(url=site.url).encode("gb2312"), "application/rss+xml")
@@ -90,7 +88,7 @@ def test_rss_atom_and_json_sources(
     (config_dir / "sources.yaml").write_text(SOURCES.format(url=site.url), encoding="utf-8")
     data = tmp_path / "data"
 
-    rss = crawl_once(config_dir, data, "rss-board")
+    rss = crawl(config_dir, data, "rss-board")
     assert rss.returncode == 0, rss.log[-3000:]
     by_id = {i["post_id"]: i for i in rss.items}
     assert set(by_id) == {"mail-101", "mail-102"} and rss.summary["parse_failures"] == 1  # the empty item
@@ -100,14 +98,14 @@ def test_rss_atom_and_json_sources(
     assert mail["url"] == f"{site.url}/mail/101" and mail["unit"] == "county"
     assert "/mail/101" not in site.hits  # the feed carries the text: no page fetched
 
-    atom = crawl_once(config_dir, data, "atom-board")
+    atom = crawl(config_dir, data, "atom-board")
     assert atom.returncode == 0, atom.log[-3000:]
     [news] = atom.items
     assert news["post_id"] == "7" and news["url"] == f"{site.url}/news/7"  # id from the link, tracking dropped
     assert news["content"] == "城关镇部署防汛工作。" and news["author"] == "城关镇"
     assert news["published_at"] == "2026-11-29T10:00:00+00:00"
 
-    api = crawl_once(config_dir, data, "hotline")
+    api = crawl(config_dir, data, "hotline")
     assert api.returncode == 0, api.log[-3000:]
     by_id = {i["post_id"]: i for i in api.items}
     assert set(by_id) == {"3", "2", "1"}
@@ -120,6 +118,6 @@ def test_rss_atom_and_json_sources(
     # Page 2's item without an id and page 3's HTML error page are counted failures, not a crashed crawl.
     assert api.summary["parse_failures"] == 2 and "/api/letters?page=3" in api.log
 
-    again = crawl_once(config_dir, data, "hotline")
+    again = crawl(config_dir, data, "hotline")
     assert again.summary["new"] == 0 and site.count("/api/letters?page=1") == 2
     assert site.count("/api/letters?page=2") == 1  # page 1 held nothing new: no paging

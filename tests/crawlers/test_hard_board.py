@@ -101,14 +101,14 @@ def _setup(site: Any, *, heat: int = 3) -> None:
 
 
 def test_hard_board_first_crawl_then_heat_edits_and_removals(
-    tmp_path: Path, mock_site: Any, make_config: Any, crawl_once: Callable[..., Any]
+    tmp_path: Path, mock_site: Any, make_config: Any, crawl: Callable[..., Any]
 ) -> None:
     _setup(mock_site)
     config_dir = make_config(tmp_path / "config", board_url=mock_site.url)
     (config_dir / "sources.yaml").write_text(SOURCE.format(url=mock_site.url), encoding="utf-8")
     data = tmp_path / "data"
 
-    first = crawl_once(config_dir, data, "hard")
+    first = crawl(config_dir, data, "hard")
     assert first.returncode == 0, first.log[-3000:]
     by_id = {i["post_id"]: i for i in first.items}
     # Every post with text is stored; 3 (500 after retries), 2 (404) and the robots-disallowed one are not.
@@ -149,7 +149,7 @@ def test_hard_board_first_crawl_then_heat_edits_and_removals(
     mock_site.html("/thread/9", _thread(9, "<p>县一中每人收补课费八百元，已向教育局反映。</p>"), charset="gbk")
     mock_site.raw("/thread/6", b"gone", "text/plain", status=404)
     mock_site.html("/thread/7", "<div class='content'>该帖已被删除</div>")
-    second = crawl_once(config_dir, data, "hard")
+    second = crawl(config_dir, data, "hard")
     assert second.returncode == 0, second.log[-3000:]
     assert second.summary["new"] == 0 and second.summary["removed"] == 2
     assert second.summary["counts_changed"] >= 1 and second.summary["revisited"] >= 5
