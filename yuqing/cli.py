@@ -64,14 +64,18 @@ def cmd_crawl_worker(args: argparse.Namespace) -> int:
     import signal
     from types import FrameType
 
+    from store.workflow.migrate import upgrade
     from yuqing.crawl_worker import CrawlWorker
     from yuqing.services import Services
 
-    services = Services.load(_settings(args))
+    services = Services.load(_settings(args), migrate=False)
     queue = services.crawl_queue
     if queue is None:
         print("error: set YUQING_REDIS_URL (e.g. redis://127.0.0.1:6379/0) to run crawl workers", file=sys.stderr)
         return 2
+    # Workers starting together on a fresh database would race to create the schema: one at a time.
+    with queue.client.lock(f"{queue.base}:migrate", timeout=300, blocking_timeout=300):
+        upgrade(services.settings.workflow_url)
     worker = CrawlWorker(services, queue, concurrency=args.concurrency, worker_id=args.worker_id)
 
     def handle(signum: int, frame: FrameType | None) -> None:
