@@ -54,6 +54,8 @@ class CrawlWorker:
         self.stop = threading.Event()
         self._beat_stop = threading.Event()
         self._running: dict[str, _Running] = {}
+        # Jobs to hand back that Redis refused at the time (it was unreachable): retried by the heartbeat.
+        self._to_release: list[tuple[CrawlJob, str]] = []
         self._lock = threading.Lock()
         self.done = 0
 
@@ -100,6 +102,7 @@ class CrawlWorker:
                         log.error("lost the lease of %s (taken for dead?): stopping its crawl", running.job.source)
                         self._lose(running)
                 last_ok = sent
+                self._release_pending()
                 reaped = self.queue.reap()
                 if reaped:
                     log.warning("requeued %d crawl jobs of workers that went silent", reaped)
@@ -115,6 +118,17 @@ class CrawlWorker:
     def _lose(self, running: _Running) -> None:
         running.lost = True
         running.abort.set()
+
+    def _release_pending(self) -> None:
+        with self._lock:
+            pending, self._to_release = self._to_release, []
+        for index, (job, raw) in enumerate(pending):
+            try:
+                self.queue.release(self.id, job, raw)
+            except redis.RedisError:
+                with self._lock:
+                    self._to_release.extend(pending[index:])
+                raise
 
     def _snapshot(self) -> list[_Running]:
         with self._lock:
@@ -163,12 +177,23 @@ class CrawlWorker:
                 del self._running[job.id]
         if running.lost or outcome.aborted:
             # Back to the queue unless the reaper did that already (then our lease is gone and this is a no-op).
-            self.queue.release(self.id, job, raw)
+            try:
+                self.queue.release(self.id, job, raw)
+            except redis.RedisError:
+                with self._lock:
+                    self._to_release.append((job, raw))
+                raise
             return
         self.done += 1
         record = self._record(job, "crawled", started=started, returncode=outcome.returncode)
         record["timed_out"] = outcome.timed_out
-        self.queue.ack(self.id, job, raw, leased=True, record=record)
+        try:
+            self.queue.ack(self.id, job, raw, leased=True, record=record)
+        except redis.RedisError:
+            # At least once: handed back later, the job is crawled again (incrementally: cheap, nothing doubled).
+            with self._lock:
+                self._to_release.append((job, raw))
+            raise
         log.info("crawled %s in %.1fs (exit %s)", job.source, time.time() - started, outcome.returncode)
 
     def _record(

@@ -289,3 +289,53 @@ def test_a_worker_killed_mid_crawl_has_its_job_retried_by_the_other(
     assert [r[0] for r in runs] == ["slow"] and runs[0][3]  # the killed crawl wrote nothing; the retry succeeded
     assert queue.status()["workers"].keys() == {other}  # the dead worker was reaped
     assert queue.enqueue("slow") is not None  # done: the source can be queued again
+
+
+def test_a_worker_that_loses_its_lease_or_is_stopped_hands_the_job_back(
+    setup: Callable[..., tuple[Workers, CrawlQueue, Path]], board: SampleBoard
+) -> None:
+    import threading
+
+    from config import Settings
+    from yuqing.crawl_worker import CrawlWorker
+    from yuqing.services import Services
+
+    workers, queue, data = setup({"slow": ("baixing", 0.5, 1)}, lease=1.5)
+    env = workers.env
+    settings = Settings(config_dir=Path(env["YUQING_CONFIG_DIR"]), data_dir=data, redis_url=env["YUQING_REDIS_URL"])
+    services = Services.load(settings)
+    worker = CrawlWorker(services, queue, worker_id="inproc", poll_seconds=0.2)
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    try:
+        job = queue.enqueue("slow")
+        assert job is not None
+        wait_for(lambda: queue.lease_holder("slow") is not None, 30, "the worker to start the crawl", str)
+        # As if we had been reaped while cut off and another worker had taken the job over: our lease renewal
+        # fails, so our crawl stops, and our late hand-back must leave the job where it is now.
+        queue.client.lmove(queue.processing_key("inproc"), queue.processing_key("other"), "LEFT", "LEFT")
+        queue.client.set(queue.lease_key("slow"), queue.lease_value("other", job), px=60_000)
+        wait_for(lambda: not _crawls_of(os.getpid()), 10, "our crawl to stop", str)
+        time.sleep(0.5)
+        assert queue.queued() == [] and queue.client.llen(queue.processing_key("inproc")) == 0
+        assert queue.client.llen(queue.processing_key("other")) == 1
+        assert queue.lease_holder("slow") == queue.lease_value("other", job)
+        assert queue.enqueue("slow") is None  # the marker still stands for the job the other worker has
+        queue.client.delete(queue.lease_key("slow"))
+        queue.client.lmove(queue.processing_key("other"), queue.queue_key, "LEFT", "RIGHT")
+
+        # Taken again; then the worker is stopped mid-crawl: the job goes back at once, the marker stays.
+        wait_for(lambda: queue.lease_holder("slow") is not None, 30, "the worker to retake the job", str)
+        worker.stop.set()
+        thread.join(timeout=30)
+        assert not thread.is_alive()
+        assert [j.id for j in queue.queued()] == [job.id]
+        assert queue.lease_holder("slow") is None and queue.enqueue("slow") is None
+        assert queue.status()["workers"] == {}
+        assert queue.history() == []  # nothing was recorded as done
+        runs = crawl_runs(data) if (data / "workflow.sqlite3").exists() else []
+        assert all(ok for *_, ok in runs)  # a stopped crawl is not held against the source
+    finally:
+        worker.stop.set()
+        thread.join(timeout=30)
+        services.close()
