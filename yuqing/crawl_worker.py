@@ -169,13 +169,16 @@ class CrawlWorker:
         running = _Running(job, raw)
         with self._lock:
             self._running[job.id] = running
+            if self.stop.is_set():  # stopped between taking the job and here: run() has aborted the others
+                running.abort.set()
         started = time.time()
         try:
-            outcome = crawl_source(self.services, job.source, abort=running.abort)
+            aborted = running.abort.is_set()
+            outcome = None if aborted else crawl_source(self.services, job.source, abort=running.abort)
         finally:
             with self._lock:
                 del self._running[job.id]
-        if running.lost or outcome.aborted:
+        if outcome is None or running.lost or outcome.aborted:
             # Back to the queue unless the reaper did that already (then our lease is gone and this is a no-op).
             try:
                 self.queue.release(self.id, job, raw)

@@ -310,7 +310,7 @@ def test_a_worker_that_loses_its_lease_or_is_stopped_hands_the_job_back(
     try:
         job = queue.enqueue("slow")
         assert job is not None
-        wait_for(lambda: queue.lease_holder("slow") is not None, 30, "the worker to start the crawl", str)
+        wait_for(lambda: bool(_crawls_of(os.getpid())), 30, "the worker to start the crawl", str)
         # As if we had been reaped while cut off and another worker had taken the job over: our lease renewal
         # fails, so our crawl stops, and our late hand-back must leave the job where it is now.
         queue.client.lmove(queue.processing_key("inproc"), queue.processing_key("other"), "LEFT", "LEFT")
