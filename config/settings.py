@@ -27,6 +27,14 @@ class Settings(BaseSettings):
     alerting_interval_seconds: float = 2.0
     operations_interval_seconds: float = 60.0  # sources failing, quiet or no longer parsing
     crawl_timeout_seconds: float = 600.0
+    redis_url: str | None = Field(
+        default=None,
+        description="redis://host:port/db: crawls go through a shared queue to `yuqing crawl-worker` processes",
+    )
+    redis_prefix: str = Field(default="yuqing", description="key prefix, so deployments can share one Redis")
+    crawl_lease_seconds: float = Field(
+        default=30.0, gt=0, description="a crawl worker silent this long is taken for dead and its jobs requeued"
+    )
 
     @property
     def workflow_url(self) -> str:

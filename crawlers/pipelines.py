@@ -7,6 +7,7 @@ thread reachable under two URLs, a board re-listing a post) is dropped as a dupl
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from scrapy import Spider
@@ -16,7 +17,10 @@ from crawlers.context import CrawlContext, crawl_context
 from store.mentions import CountUpdate, NewMention
 from store.mentions.sqlite import content_hash
 
-BATCH = 20
+# A batch is written when it has BATCH items or its oldest item waited FLUSH_SECONDS (checked as items arrive;
+# the rest at the end of the crawl): large batches at speed, little delay on a slow, polite crawl.
+BATCH = 100
+FLUSH_SECONDS = 1.0
 
 
 class MentionStorePipeline:
@@ -25,6 +29,7 @@ class MentionStorePipeline:
         self.context = context
         self.buffer: list[NewMention] = []
         self.counts: list[CountUpdate] = []
+        self.oldest: float | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> MentionStorePipeline:
@@ -40,11 +45,15 @@ class MentionStorePipeline:
             self.counts.append(item)
         else:
             self.buffer.append(item)
-        if len(self.buffer) + len(self.counts) >= BATCH:
+        now = time.monotonic()
+        if self.oldest is None:
+            self.oldest = now
+        if len(self.buffer) + len(self.counts) >= BATCH or now - self.oldest >= FLUSH_SECONDS:
             self.flush()
         return item
 
     def flush(self) -> None:
+        self.oldest = None
         store = self.context.mention_store
         if self.counts:
             self.stats.inc_value("yuqing/counts_changed", store.record_counts(self.counts))

@@ -16,6 +16,9 @@ from config import Config
 
 _lock = threading.Lock()
 _ready = False
+# Words given before jieba is loaded wait here: loading its dictionary costs about a second of CPU, which a crawl
+# that finds nothing new (most re-crawls) never needs to spend.
+_pending: set[str] = set()
 
 
 def _ensure_ready() -> None:
@@ -26,12 +29,15 @@ def _ensure_ready() -> None:
         if not _ready:
             jieba.setLogLevel(logging.WARNING)
             jieba.initialize()
+            _add_now(_pending)
+            _pending.clear()
             _ready = True
 
 
 def _is_word(token: str) -> bool:
-    # A token counts when it has a letter or a digit: punctuation, spaces and emoji are not words.
-    return any(unicodedata.category(ch)[0] in "LN" for ch in token)
+    # A token counts when it has a letter or a digit (Unicode categories L* and N*, which is exactly what
+    # str.isalnum accepts, checked in C): punctuation, spaces and emoji are not words.
+    return token.isalnum() or any(ch.isalnum() for ch in token)
 
 
 class _FoldTable(dict[int, str]):
@@ -120,10 +126,18 @@ def config_words(config: Config) -> set[str]:
 
 
 def add_words(words: Iterable[str]) -> None:
-    """Keep these (unit names, scheme words) whole. Idempotent; safe from several threads."""
-    _ensure_ready()
+    """Keep these (unit names, scheme words) whole. Idempotent; safe from several threads. Before the first
+    tokenisation the words are only noted, and added when jieba loads."""
     with _lock:
-        for word in words:
-            word = normalise(word).strip()
-            if word:
-                jieba.add_word(word, freq=max(jieba.suggest_freq(word, False), 10_000))
+        if not _ready:
+            _pending.update(words)
+            return
+        _add_now(words)
+
+
+def _add_now(words: Iterable[str]) -> None:
+    # Under _lock, with jieba initialised.
+    for word in words:
+        word = normalise(word).strip()
+        if word:
+            jieba.add_word(word, freq=max(jieba.suggest_freq(word, False), 10_000))

@@ -38,6 +38,10 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     from crawlers.runner import run_crawl
     from yuqing.services import Services
 
+    if args.parent_pid is not None:
+        from yuqing.orphans import die_with_parent
+
+        die_with_parent(args.parent_pid)
     services = Services.load(_settings(args))
     context = CrawlContext(settings=services.settings, config=services.config)
     stats = run_crawl(context, args.source, jsonl=Path(args.jsonl) if args.jsonl else None)
@@ -61,6 +65,52 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     }
     print(json.dumps(summary, ensure_ascii=False))
     return 0 if stats.get("finish_reason") == "finished" else 1
+
+
+def cmd_crawl_worker(args: argparse.Namespace) -> int:
+    import signal
+    from types import FrameType
+
+    from store.workflow.migrate import upgrade
+    from yuqing.crawl_worker import CrawlWorker
+    from yuqing.services import Services
+
+    services = Services.load(_settings(args), migrate=False)
+    queue = services.crawl_queue
+    if queue is None:
+        print("error: set YUQING_REDIS_URL (e.g. redis://127.0.0.1:6379/0) to run crawl workers", file=sys.stderr)
+        return 2
+    # Workers starting together on a fresh database would race to create the schema: one at a time.
+    with queue.client.lock(f"{queue.base}:migrate", timeout=300, blocking_timeout=300):
+        upgrade(services.settings.workflow_url)
+    worker = CrawlWorker(services, queue, concurrency=args.concurrency, worker_id=args.worker_id)
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        worker.stop.set()
+
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)
+    try:
+        return worker.run()
+    finally:
+        services.close()
+
+
+def cmd_crawl_queue(args: argparse.Namespace) -> int:
+    from yuqing.services import Services
+
+    services = Services.load(_settings(args), migrate=False)
+    queue = services.crawl_queue
+    if queue is None:
+        print("error: YUQING_REDIS_URL is not set: crawls run inside the scheduler", file=sys.stderr)
+        return 2
+    try:
+        status = queue.status()
+        status["recent"] = queue.history(args.recent)
+        print(json.dumps(status, ensure_ascii=False, indent=2))
+    finally:
+        services.close()
+    return 0
 
 
 def cmd_source_try(args: argparse.Namespace) -> int:
@@ -173,7 +223,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = with_config(sub.add_parser("crawl", help="crawl one source now"))
     p.add_argument("source")
     p.add_argument("--jsonl", help="also write every item found to this file, one JSON object a line")
+    p.add_argument("--parent-pid", type=int, default=None, help=argparse.SUPPRESS)  # set by the scheduler/workers
     p.set_defaults(func=cmd_crawl)
+    p = with_config(sub.add_parser("crawl-worker", help="run crawl jobs from the shared Redis queue"))
+    p.add_argument("--concurrency", type=int, default=1, help="crawls at once in this worker (default 1)")
+    p.add_argument("--worker-id", help="default: host:pid:random")
+    p.set_defaults(func=cmd_crawl_worker)
+    p = with_config(sub.add_parser("crawl-queue", help="show the shared crawl queue, its workers and recent jobs"))
+    p.add_argument("--recent", type=int, default=20, help="how many finished jobs to show")
+    p.set_defaults(func=cmd_crawl_queue)
     source_cmd = sub.add_parser("source", help="work on source definitions")
     source_sub = source_cmd.add_subparsers(dest="source_command", required=True)
     p = with_config(source_sub.add_parser("try", help="show what each selector of SOURCE takes from one page"))

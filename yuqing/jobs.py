@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -26,37 +29,55 @@ class CrawlOutcome:
     source: str
     returncode: int
     timed_out: bool
+    aborted: bool = False  # stopped by the caller (a worker stopping or losing its lease), not the source's fault
 
 
-def crawl_source(services: Services, source_id: str) -> CrawlOutcome:
+def crawl_source(services: Services, source_id: str, *, abort: threading.Event | None = None) -> CrawlOutcome:
     """One crawl in a subprocess: Scrapy's reactor cannot restart, and a hung crawl is killed at the timeout.
 
-    The crawl's log goes to <data>/logs/crawl-<source>.log (the latest run), for operators reading a failure.
+    The crawl's log goes to <data>/logs/crawl-<source>.log (the latest run), for operators reading a failure. The
+    subprocess dies with this process (Linux), so a killed scheduler or worker leaves no orphan crawl behind to
+    race the crawl that retries it. Setting `abort` kills the crawl and records nothing against the source.
     """
-    command = [sys.executable, "-m", "yuqing", "crawl", source_id]
+    command = [sys.executable, "-m", "yuqing", "crawl", source_id, "--parent-pid", str(os.getpid())]
     logs = services.settings.data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     log_path = logs / f"crawl-{source_id}.log"
+    timeout = services.settings.crawl_timeout_seconds
     started = utcnow()
+    deadline = time.monotonic() + timeout
     with log_path.open("wb") as out:
+        process = subprocess.Popen(command, env=services.subprocess_env(), stdout=out, stderr=subprocess.STDOUT)
         try:
-            done = subprocess.run(
-                command,
-                env=services.subprocess_env(),
-                timeout=services.settings.crawl_timeout_seconds,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                check=False,
-            )
+            returncode = _wait(process, deadline, abort)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    if returncode is None:
+        if abort is not None and abort.is_set():
+            log.warning("crawl of %s stopped by the worker", source_id)
+            return CrawlOutcome(source_id, process.returncode, False, aborted=True)
+        log.error("crawl of %s timed out after %ss", source_id, timeout)
+        _record_killed_crawl(services, source_id, started, "killed at the crawl timeout")
+        return CrawlOutcome(source_id, -1, True)
+    if returncode < 0:  # killed by a signal: its own health record never got written
+        _record_killed_crawl(services, source_id, started, f"crawl process killed by signal {-returncode}")
+    if returncode != 0:
+        log.error("crawl of %s failed with exit code %s; see %s", source_id, returncode, log_path)
+    return CrawlOutcome(source_id, returncode, False)
+
+
+def _wait(process: subprocess.Popen[bytes], deadline: float, abort: threading.Event | None) -> int | None:
+    """The exit code, or None at the deadline or on abort (the caller kills the process)."""
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0 or (abort is not None and abort.is_set()):
+            return None
+        try:
+            return process.wait(timeout=min(left, 0.2) if abort is not None else left)
         except subprocess.TimeoutExpired:
-            log.error("crawl of %s timed out after %ss", source_id, services.settings.crawl_timeout_seconds)
-            _record_killed_crawl(services, source_id, started, "killed at the crawl timeout")
-            return CrawlOutcome(source_id, -1, True)
-    if done.returncode < 0:  # killed by a signal: its own health record never got written
-        _record_killed_crawl(services, source_id, started, f"crawl process killed by signal {-done.returncode}")
-    if done.returncode != 0:
-        log.error("crawl of %s failed with exit code %s; see %s", source_id, done.returncode, log_path)
-    return CrawlOutcome(source_id, done.returncode, False)
+            continue
 
 
 def _record_killed_crawl(services: Services, source_id: str, started: datetime, reason: str) -> None:

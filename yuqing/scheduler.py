@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import redis
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from yuqing.jobs import alerting_tick, analysis_tick, crawl_source, operations_tick
@@ -58,8 +59,17 @@ class Pipeline:
             job.modify(next_run_time=datetime.now(UTC))
 
     def _crawl(self, source_id: str) -> None:
-        crawl_source(self.services, source_id)
-        self._poke("analysis")
+        queue = self.services.crawl_queue
+        if queue is None:
+            crawl_source(self.services, source_id)
+            self._poke("analysis")
+            return
+        # Crawl workers run it; analysis picks the new posts up at its interval.
+        try:
+            if queue.enqueue(source_id) is None:
+                log.debug("crawl of %s still queued or running; not queued again", source_id)
+        except redis.RedisError as exc:  # Redis down: the next interval tries again; the scheduler must not stop
+            log.error("could not queue the crawl of %s: %s", source_id, exc)
 
     def _analyse(self) -> None:
         if analysis_tick(self.services):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,6 +18,9 @@ from config import Config, Settings, load_config
 from store.mentions import MentionStore
 from store.workflow import make_engine, make_session_factory
 from store.workflow.migrate import upgrade
+
+if TYPE_CHECKING:
+    from yuqing.crawl_queue import CrawlQueue
 
 
 @dataclass
@@ -61,6 +65,17 @@ class Services:
     def sender(self) -> ChannelSender:
         return AppriseSender(self.config, timeout_seconds=self.config.alerting.delivery_timeout_seconds)
 
+    @cached_property
+    def crawl_queue(self) -> CrawlQueue | None:
+        """The shared crawl queue when YUQING_REDIS_URL is set; None: crawls run in the scheduler's process."""
+        if not self.settings.redis_url:
+            return None
+        from yuqing.crawl_queue import CrawlQueue
+
+        return CrawlQueue(
+            self.settings.redis_url, prefix=self.settings.redis_prefix, lease_seconds=self.settings.crawl_lease_seconds
+        )
+
     def subprocess_env(self) -> dict[str, str]:
         """The environment a crawl subprocess needs to find the same configuration and stores."""
         env = dict(os.environ)
@@ -72,6 +87,9 @@ class Services:
         return env
 
     def close(self) -> None:
+        queue = self.__dict__.get("crawl_queue")
+        if queue is not None:
+            queue.close()
         if "mentions" in self.__dict__:
             self.mentions.close()
         if "engine" in self.__dict__:

@@ -52,3 +52,18 @@ def test_search_tokens_from_words_equal_jieba_search_mode(text: str) -> None:
     from store.tokens import search_tokens, segment
 
     assert search_tokens(segment(text)) == tokenize(text)
+
+
+def test_words_added_before_jieba_loads_are_kept_whole_once_it_does() -> None:
+    # A fresh process: jieba loads only at the first tokenisation (a crawl that stores nothing never loads it).
+    import subprocess
+    import sys
+
+    code = (
+        "from store import tokens\n"
+        "tokens.add_words(['枳椇蕺菜村'])\n"
+        "assert not tokens._ready, 'jieba loaded by add_words'\n"
+        "assert '枳椇蕺菜村' in tokens.tokenize('我们枳椇蕺菜村的路坏了'), tokens.tokenize('我们枳椇蕺菜村的路坏了')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]

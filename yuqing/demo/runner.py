@@ -74,6 +74,7 @@ def run_demo(
         data_dir=data_dir,
         api_port=api_port,
         workflow_db=None,
+        redis_url=None,  # the demo crawls inside its own scheduler, whatever the environment says
         analysis_interval_seconds=2.0,
         alerting_interval_seconds=1.0,
     )
