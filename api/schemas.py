@@ -67,9 +67,21 @@ class BucketOut(BaseModel):
     count: int
 
 
+class SpanOut(BaseModel):
+    """Where a query word occurs: character offsets [start, end) in the hit's title or content."""
+
+    field: str
+    start: int
+    end: int
+
+
+class SearchHitOut(MentionOut):
+    highlights: list[SpanOut]
+
+
 class SearchOut(BaseModel):
     total: int
-    hits: list[MentionOut]
+    hits: list[SearchHitOut]
     next_cursor: str | None
     aggregations: dict[str, list[BucketOut]]
 
@@ -130,6 +142,7 @@ class IncidentOut(BaseModel):
     breached_at: datetime | None
     closed_at: datetime | None
     mention_count: int
+    assigned_to: str | None = None
 
     @classmethod
     def of(cls, i: Incident, *, now: datetime, config: Config) -> IncidentOut:
@@ -156,6 +169,7 @@ class IncidentOut(BaseModel):
             breached_at=i.breached_at,
             closed_at=i.closed_at,
             mention_count=i.mention_count,
+            assigned_to=i.assigned_to,
         )
 
 

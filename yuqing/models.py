@@ -3,6 +3,8 @@
 from alerting.delivery.models import Delivery, DeliveryAttempt
 from alerting.incidents.models import ClockStepRow, Incident, IncidentMention, IncidentTask, TimelineEntry
 from analysis.events.models import Event, EventBand, EventMember
+from analysis.scheme_store import SchemeOverride
+from api.access.models import ApiToken, AuthSession, LoginFailure, User
 from crawlers.health import CrawlRun, SourceHealth
 from store.workflow.audit import AuditEntry
 from store.workflow.cursors import Cursor
@@ -11,7 +13,9 @@ from store.workflow.db import Base
 metadata = Base.metadata
 
 __all__ = [
+    "ApiToken",
     "AuditEntry",
+    "AuthSession",
     "ClockStepRow",
     "CrawlRun",
     "Cursor",
@@ -23,7 +27,10 @@ __all__ = [
     "Incident",
     "IncidentMention",
     "IncidentTask",
+    "LoginFailure",
+    "SchemeOverride",
     "SourceHealth",
     "TimelineEntry",
+    "User",
     "metadata",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -13,6 +13,7 @@ from sqlalchemy import select
 from analysis.events.models import Event, EventMember
 from analysis.events.service import events_since
 from analysis.spikes import hot_topics
+from api.access.deps import Reader
 from api.schemas import MentionOut
 from api.state import ApiState, get_state
 
@@ -60,6 +61,7 @@ def _event_out(event: Event) -> EventOut:
 @router.get("/events", response_model=list[EventOut])
 async def list_events(
     state: Annotated[ApiState, Depends(get_state)],
+    principal: Reader,
     hours: Annotated[int, Query(ge=1, le=24 * 30, description="stories with a copy in the last N hours")] = 72,
     min_copies: Annotated[int, Query(ge=1, le=10_000)] = 2,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -73,7 +75,9 @@ async def list_events(
 
 
 @router.get("/events/{event_id}", response_model=EventDetailOut)
-async def get_event(state: Annotated[ApiState, Depends(get_state)], event_id: str) -> EventDetailOut:
+async def get_event(
+    state: Annotated[ApiState, Depends(get_state)], principal: Reader, event_id: Annotated[str, Path(max_length=400)]
+) -> EventDetailOut:
     def load() -> EventDetailOut | None:
         with state.sessions() as session:
             event = session.get(Event, event_id)
@@ -85,7 +89,11 @@ async def get_event(state: Annotated[ApiState, Depends(get_state)], event_id: st
                 .order_by(EventMember.discovered_at)
                 .limit(500)
             ).all()
-            mentions = state.mentions.get_many(list(ids))
+            mentions = [
+                m
+                for m in state.mentions.get_many(list(ids))
+                if principal.sees(m.analysis.unit if m.analysis else m.unit)
+            ]
             return EventDetailOut(**_event_out(event).model_dump(), mentions=[MentionOut.of(m) for m in mentions])
 
     found = await run_in_threadpool(load)
@@ -95,7 +103,7 @@ async def get_event(state: Annotated[ApiState, Depends(get_state)], event_id: st
 
 
 @router.get("/hot-topics", response_model=list[HotTopicOut])
-async def get_hot_topics(state: Annotated[ApiState, Depends(get_state)]) -> list[HotTopicOut]:
+async def get_hot_topics(state: Annotated[ApiState, Depends(get_state)], principal: Reader) -> list[HotTopicOut]:
     topics = await run_in_threadpool(lambda: hot_topics(state.mentions, state.config, now=state.now()))
     return [
         HotTopicOut(

@@ -9,6 +9,9 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.concurrency import run_in_threadpool
 
 from alerting.supervision import supervision
+from api.access.deps import require
+from api.access.roles import Perm
+from api.access.scope import Principal
 from api.schemas import UnitRecordOut
 from api.state import ApiState, get_state
 
@@ -18,6 +21,7 @@ router = APIRouter(prefix="/api/v1/supervision", tags=["supervision"])
 @router.get("", response_model=list[UnitRecordOut])
 async def unit_records(
     state: Annotated[ApiState, Depends(get_state)],
+    principal: Annotated[Principal, Depends(require(Perm.SUPERVISION))],
     since: datetime,
     until: datetime,
     unit: Annotated[str | None, Query(max_length=100)] = None,
@@ -37,6 +41,7 @@ async def unit_records(
                     **{k: v for k, v in r.__dict__.items()},
                 )
                 for r in supervision(session, since=since, until=until, unit=unit)
+                if principal.sees(r.unit)
             ]
 
     return await run_in_threadpool(load)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select, text
 
+from api.access.deps import Reader
 from api.schemas import SourceHealthOut
 from api.state import ApiState, get_state
 from crawlers.health import SourceHealth
@@ -30,7 +31,7 @@ async def healthz(state: Annotated[ApiState, Depends(get_state)]) -> dict[str, o
 
 
 @router.get("/api/v1/sources", response_model=list[SourceHealthOut], tags=["sources"])
-async def sources(state: Annotated[ApiState, Depends(get_state)]) -> list[SourceHealthOut]:
+async def sources(state: Annotated[ApiState, Depends(get_state)], principal: Reader) -> list[SourceHealthOut]:
     def load() -> list[SourceHealthOut]:
         with state.sessions() as session:
             health = {h.source: h for h in session.scalars(select(SourceHealth))}
