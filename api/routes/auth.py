@@ -118,7 +118,7 @@ async def login(request: Request, state: Annotated[ApiState, Depends(get_state)]
         max_age=max_age,
         path="/",
     )
-    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login", secure=secure, httponly=True, samesite="lax")
     return response
 
 
@@ -142,8 +142,9 @@ async def logout(request: Request, state: Annotated[ApiState, Depends(get_state)
 
         await run_in_threadpool(end)
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
-    response.delete_cookie(CSRF_COOKIE, path="/")
+    secure = _secure(state)
+    response.delete_cookie(SESSION_COOKIE, path="/", secure=secure, httponly=True, samesite="lax")
+    response.delete_cookie(CSRF_COOKIE, path="/", secure=secure, samesite="lax")
     return response
 
 
