@@ -8,6 +8,7 @@ from fastapi import HTTPException
 
 import textquery
 from api.access.scope import Principal
+from api.params import invalid
 
 MAX_SPANS_PER_FIELD = 20
 
@@ -28,20 +29,21 @@ def parse_query(q: str | None) -> ParsedQuery:
     try:
         node = textquery.parse(q)
     except textquery.QuerySyntaxError as exc:
-        raise HTTPException(
-            422,
-            {"message": f"query syntax: {exc}", "position": exc.position, "zh": f"查询语法错误：{exc.zh}", "query": q},
+        raise invalid(
+            ("query", "q"),
+            f"query syntax: {exc}",
+            kind="query_syntax",
+            position=exc.position,
+            zh=f"查询语法错误：{exc.zh}",
         ) from None
     leaves = node.children if isinstance(node, textquery.And) else (node,)
     if not all(isinstance(leaf, textquery.Term) for leaf in leaves):
-        raise HTTPException(
-            422,
-            {
-                "message": "OR, NOT and parentheses in a search are not supported by this mention store yet;"
-                " use words and phrases (all required)",
-                "zh": "当前检索后端暂不支持 OR、NOT 与括号，请只用词语和引号短语（同时满足）",
-                "query": q,
-            },
+        raise invalid(
+            ("query", "q"),
+            "OR, NOT and parentheses in a search are not supported by this mention store yet;"
+            " use words and phrases (all required)",
+            kind="query_unsupported",
+            zh="当前检索后端暂不支持 OR、NOT 与括号，请只用词语和引号短语（同时满足）",
         )
     words = tuple(t.text for t in textquery.terms(node, positive_only=True))
     return ParsedQuery(" ".join(words), words)

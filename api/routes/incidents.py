@@ -23,7 +23,7 @@ from api.access import service as access
 from api.access.deps import Reader, require
 from api.access.roles import Perm, Role
 from api.access.scope import Principal
-from api.params import aware
+from api.params import aware, invalid
 from api.schemas import ClockStepOut, DeliveryOut, IncidentDetailOut, IncidentOut, TaskOut, TimelineOut
 from api.state import ApiState, get_state
 
@@ -249,10 +249,10 @@ async def assign(
             incident = service.get_incident(session, incident_id=incident_id)
             assert incident is not None  # _act checked it
             if user is None or user.disabled_at is not None:
-                raise HTTPException(422, f"no active user {body.user!r}")
+                raise invalid(("body", "user"), f"no active user {body.user!r}")
             assignee = access.principal_of(user, config=state.config, via="token")
             if not assignee.sees(incident.unit) or not assignee.can(Perm.NOTE):
-                raise HTTPException(422, f"user {body.user!r} cannot handle cases of this unit")
+                raise invalid(("body", "user"), f"user {body.user!r} cannot handle cases of this unit")
         return service.assign(session, incident_id=incident_id, assignee=body.user, actor=principal.actor, now=now)
 
     return await run_in_threadpool(_act, state, incident_id, principal, change)

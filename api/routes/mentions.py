@@ -15,7 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from api.access.deps import Reader
-from api.params import aware
+from api.params import aware, invalid
 from api.schemas import BucketOut, MentionOut, SearchHitOut, SearchOut, SpanOut
 from api.search import ParsedQuery, highlights, parse_query, scoped_units
 from api.state import ApiState, get_state
@@ -69,7 +69,7 @@ def run_search(state: ApiState, query: SearchQuery) -> SearchResult:
     try:
         return state.mentions.search(query)
     except ValueError as exc:
-        raise HTTPException(422, str(exc)) from None
+        raise invalid(("query", "cursor" if "cursor" in str(exc) else "size"), str(exc)) from None
 
 
 @router.get("", response_model=SearchOut)

@@ -22,6 +22,7 @@ from analysis.schemes import SchemeMatcher
 from api.access.deps import require
 from api.access.roles import Perm
 from api.access.scope import Principal
+from api.params import invalid
 from api.routes.mentions import run_search
 from api.search import scoped_units
 from api.state import ApiState, get_state
@@ -118,7 +119,9 @@ def validate(body: dict[str, Any]) -> tuple[Scheme | None, list[FieldError]]:
 def _valid(body: dict[str, Any]) -> Scheme:
     scheme, errors = validate(body)
     if scheme is None:
-        raise HTTPException(422, [e.model_dump() for e in errors])
+        raise HTTPException(
+            422, [{"loc": ["body", e.field], "msg": e.message, "type": "scheme", "field": e.field} for e in errors]
+        )
     return scheme
 
 
@@ -193,14 +196,14 @@ async def edit_scheme(
 ) -> SchemeOut:
     """Replace the scheme (send it whole); `enabled: false` retires it."""
     if body.get("id", scheme_id) != scheme_id:
-        raise HTTPException(422, [{"field": "id", "message": f"must be {scheme_id!r}, the scheme being edited"}])
+        raise invalid(("body", "id"), f"must be {scheme_id!r}, the scheme being edited", field="id")
     scheme = _valid({**body, "id": scheme_id})
     return await run_in_threadpool(lambda: _save(state, scheme, editor, creating=False))
 
 
 def _backtest(state: ApiState, principal: Principal, body: BacktestIn) -> BacktestOut:
     if (body.scheme is None) == (body.scheme_id is None):
-        raise HTTPException(422, "give exactly one of scheme_id and scheme")
+        raise invalid(("body",), "give exactly one of scheme_id and scheme")
     if body.scheme is not None:
         scheme = _valid(body.scheme)
     else:

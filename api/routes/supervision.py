@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 
 from alerting.supervision import supervision
 from api.access.deps import require
 from api.access.roles import Perm
 from api.access.scope import Principal
+from api.params import aware
 from api.schemas import UnitRecordOut
 from api.state import ApiState, get_state
 
@@ -26,10 +27,7 @@ async def unit_records(
     until: datetime,
     unit: Annotated[str | None, Query(max_length=100)] = None,
 ) -> list[UnitRecordOut]:
-    if since.tzinfo is None or until.tzinfo is None:
-        raise HTTPException(422, "since and until need a timezone, e.g. 2026-11-01T00:00:00+08:00")
-    if until <= since:
-        raise HTTPException(422, "until must be after since")
+    aware(since=since, until=until)
     names = {u.id: u.name for u in state.config.units}
 
     def load() -> list[UnitRecordOut]:

@@ -17,6 +17,7 @@ from api.access.models import ApiToken, User
 from api.access.passwords import WeakPassword
 from api.access.roles import Perm, Role
 from api.access.scope import Principal
+from api.params import invalid
 from api.state import ApiState, get_state
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
@@ -103,8 +104,10 @@ def _run(state: ApiState, work: Callable[[Session], T]) -> T:
         with state.sessions.begin() as session:
             return work(session)
     except WeakPassword as exc:
-        raise HTTPException(422, str(exc)) from None
+        raise invalid(("body", "password"), str(exc)) from None
     except service.AccessError as exc:
+        if exc.status == 422:
+            raise invalid(("body",), str(exc)) from None
         raise HTTPException(exc.status, str(exc)) from None
 
 

@@ -69,8 +69,9 @@ def admin(app: FastAPI, grant: Any) -> TestClient:
 def test_query_syntax_errors_say_where(admin: TestClient, q: str, position: int) -> None:
     response = admin.get("/api/v1/mentions", params={"q": q})
     assert response.status_code == 422
-    detail = response.json()["detail"]
-    assert detail["position"] == position and f"第 {position + 1} 个字符" in detail["zh"]
+    [detail] = response.json()["detail"]
+    assert detail["loc"] == ["query", "q"] and detail["position"] == position
+    assert f"第 {position + 1} 个字符" in detail["zh"]
 
 
 def test_search_highlights_the_query_words(admin: TestClient) -> None:
