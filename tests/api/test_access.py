@@ -282,3 +282,15 @@ def test_every_change_is_audited(app: FastAPI, grant: Any) -> None:
     assert visible and {e["target"] for e in visible} == {f"incident:{town_case}"}
     assert grant(app, "ana", "analyst").get("/api/v1/audit").status_code == 403
     assert admin.get("/api/v1/audit", params={"since": "2026-01-01T00:00:00"}).status_code == 422
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"", b"\xff\xfe\x00garbage", b"name=li&" * 5000, b"csrf_token=&name=&password=", b"%%%=%%%"],
+)
+def test_garbage_login_forms_are_refused_cleanly(app: FastAPI, body: bytes) -> None:
+    browser = TestClient(app)
+    browser.get("/login")
+    response = browser.post("/login", content=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 403 and "页面已过期" in response.text
+    assert browser.post("/logout", content=body).status_code == 303  # no session: nothing to end
