@@ -69,11 +69,20 @@ async function getJSON(url, options) {
   return body;
 }
 
+let currentUser = null;
+
+// Buttons the signed-in role may not use are hidden (the API refuses them anyway).
+function allowed(permission) {
+  return !currentUser || currentUser.permissions.includes(permission);
+}
+
 // Who is signed in, and a logout button (a POST with the CSRF token), in the page header.
 async function showUser() {
   const header = document.querySelector("header");
   if (!header) return;
   const me = await getJSON("/api/v1/auth/me");
+  currentUser = me;
+  if (document.getElementById("report-form")) loadIncident().catch(console.error);
   const form = el("form");
   form.method = "post";
   form.action = "/logout";
@@ -153,9 +162,10 @@ async function loadIncident() {
     el("li", c.outcome === "sent" && c.kind === "breach" ? "error" : null,
       `${fmtTime(c.due_at)} ${kinds[c.kind] || c.kind} → ${c.audience.map((a) => roles[a] || a).join("、")}：` +
       (c.fired_at ? (c.outcome === "sent" ? "已发送" : `已跳过（${c.outcome.replace("skipped: ", "")}）`) : "待触发"))));
-  document.getElementById("advance").hidden = !["monitor", "analyse", "report"].includes(inc.stage);
-  document.getElementById("report-form").hidden = Boolean(inc.reported_at);
-  document.getElementById("ack").hidden = Boolean(inc.acknowledged_at);
+  document.getElementById("advance").hidden =
+    !["monitor", "analyse", "report"].includes(inc.stage) || !allowed("incident.advance");
+  document.getElementById("report-form").hidden = Boolean(inc.reported_at) || !allowed("incident.report");
+  document.getElementById("ack").hidden = Boolean(inc.acknowledged_at) || !allowed("incident.acknowledge");
 }
 
 async function act(path) {
