@@ -4,7 +4,21 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api.routes import ack, analysis, dashboard, feed, incidents, mentions, supervision, system
+from api.routes import (
+    ack,
+    analysis,
+    audit,
+    auth,
+    dashboard,
+    export,
+    feed,
+    incidents,
+    mentions,
+    schemes,
+    supervision,
+    system,
+    users,
+)
 from api.state import ApiState
 
 
@@ -15,6 +29,21 @@ def create_app(state: ApiState) -> FastAPI:
         description="Public-opinion monitoring and incident response: search, incidents, live alert feed.",
     )
     app.state.yuqing = state
-    for module in (system, mentions, analysis, incidents, supervision, feed, dashboard, ack):
+    # export before mentions: /api/v1/mentions/export must not be taken for a mention id
+    for module in (
+        system,
+        auth,
+        export,
+        mentions,
+        analysis,
+        incidents,
+        schemes,
+        audit,
+        users,
+        supervision,
+        feed,
+        dashboard,
+        ack,
+    ):
         app.include_router(module.router)
     return app

@@ -8,13 +8,23 @@ from pydantic import BaseModel, Field
 
 from alerting.delivery.models import Delivery
 from alerting.incidents.models import ClockStepRow, Incident, IncidentTask, Stage, TimelineEntry
+from api.search import flag_spans
 from config import Config, Level
 from store.mentions import Mention
+
+
+class SpanOut(BaseModel):
+    """Where a word occurs: character offsets [start, end) in the mention's title or content."""
+
+    field: str
+    start: int
+    end: int
 
 
 class SchemeFlagOut(BaseModel):
     scheme: str
     words: list[str]
+    spans: list[SpanOut] = Field(default_factory=list, description="where the words are: why it was flagged")
 
 
 class MentionOut(BaseModel):
@@ -56,7 +66,19 @@ class MentionOut(BaseModel):
             sentiment_label=a.sentiment_label if a else None,
             level=a.level if a else None,
             level_name=Level(a.level).zh if a and a.level else None,
-            flags=[SchemeFlagOut(scheme=f.scheme, words=f.words) for f in a.flags] if a else [],
+            flags=[
+                SchemeFlagOut(
+                    scheme=f.scheme,
+                    words=f.words,
+                    spans=[
+                        SpanOut(field=field, start=start, end=end)
+                        for field, start, end in flag_spans(f.words, {"title": m.title, "content": m.content})
+                    ],
+                )
+                for f in a.flags
+            ]
+            if a
+            else [],
             explanation=a.explanation if a else [],
             event_id=a.event_id if a else None,
         )
@@ -67,9 +89,13 @@ class BucketOut(BaseModel):
     count: int
 
 
+class SearchHitOut(MentionOut):
+    highlights: list[SpanOut]
+
+
 class SearchOut(BaseModel):
     total: int
-    hits: list[MentionOut]
+    hits: list[SearchHitOut]
     next_cursor: str | None
     aggregations: dict[str, list[BucketOut]]
 
@@ -130,6 +156,7 @@ class IncidentOut(BaseModel):
     breached_at: datetime | None
     closed_at: datetime | None
     mention_count: int
+    assigned_to: str | None = None
 
     @classmethod
     def of(cls, i: Incident, *, now: datetime, config: Config) -> IncidentOut:
@@ -156,6 +183,7 @@ class IncidentOut(BaseModel):
             breached_at=i.breached_at,
             closed_at=i.closed_at,
             mention_count=i.mention_count,
+            assigned_to=i.assigned_to,
         )
 
 

@@ -265,6 +265,9 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--no-scheduler", action="store_true", help="API only")
     p.add_argument("--workers", type=int, default=1, help="API worker processes (with --no-scheduler)")
     p.set_defaults(func=cmd_run)
+    from yuqing.user_commands import add_parsers
+
+    add_parsers(sub, with_config, _settings)
     p = sub.add_parser("demo", help="run everything on this machine against a bundled sample board")
     p.add_argument("--data", default="data/demo", help="demo data directory (wiped at start unless --keep)")
     p.add_argument("--port", type=int, default=8600, help="dashboard/API port")

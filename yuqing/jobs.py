@@ -100,6 +100,8 @@ def _record_killed_crawl(services: Services, source_id: str, started: datetime, 
 
 
 def analysis_tick(services: Services) -> int:
+    if services.refresh_schemes():
+        log.info("schemes edited through the API: the analyser now uses %d schemes", len(services.config.schemes))
     return analyse_pending(services.mentions, services.analyser, sessions=services.sessions)
 
 

@@ -4,6 +4,8 @@ from alerting.delivery.models import Delivery, DeliveryAttempt
 from alerting.incidents.models import ClockStepRow, Incident, IncidentMention, IncidentTask, TimelineEntry
 from alerting.operations import SourceAlert
 from analysis.events.models import Event, EventBand, EventMember
+from analysis.scheme_store import SchemeOverride
+from api.access.models import ApiToken, AuthSession, LoginFailure, User
 from crawlers.health import CrawlRun, SourceHealth
 from store.workflow.audit import AuditEntry
 from store.workflow.cursors import Cursor
@@ -12,7 +14,9 @@ from store.workflow.db import Base
 metadata = Base.metadata
 
 __all__ = [
+    "ApiToken",
     "AuditEntry",
+    "AuthSession",
     "ClockStepRow",
     "CrawlRun",
     "Cursor",
@@ -24,8 +28,11 @@ __all__ = [
     "Incident",
     "IncidentMention",
     "IncidentTask",
+    "LoginFailure",
+    "SchemeOverride",
     "SourceAlert",
     "SourceHealth",
     "TimelineEntry",
+    "User",
     "metadata",
 ]

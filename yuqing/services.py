@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -26,8 +26,10 @@ if TYPE_CHECKING:
 @dataclass
 class Services:
     settings: Settings
-    config: Config
+    config: Config  # the YAML configuration with the schemes edited through the API applied
     playbooks: Playbooks
+    yaml_config: Config | None = None
+    _schemes_version: tuple[int, int] | None = field(default=None, repr=False)
 
     @classmethod
     def load(cls, settings: Settings, *, migrate: bool = True) -> Services:
@@ -37,7 +39,25 @@ class Services:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         if migrate:
             upgrade(settings.workflow_url)
-        return cls(settings=settings, config=config, playbooks=playbooks)
+        services = cls(settings=settings, config=config, playbooks=playbooks, yaml_config=config)
+        if migrate:
+            services.refresh_schemes()
+        return services
+
+    def refresh_schemes(self) -> bool:
+        """Apply the schemes edited through the API (kept in the workflow database); True when they changed
+        since the last call, and then the analyser is rebuilt. Cheap: one small query."""
+        from analysis import scheme_store
+
+        base = self.yaml_config or self.config
+        with self.sessions() as session:
+            version = scheme_store.version(session)
+            if version == self._schemes_version:
+                return False
+            self.config = scheme_store.with_overrides(base, session)
+        self._schemes_version = version
+        self.__dict__.pop("analyser", None)
+        return True
 
     @cached_property
     def mentions(self) -> MentionStore:

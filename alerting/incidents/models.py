@@ -49,6 +49,7 @@ class Incident(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     mention_count: Mapped[int] = mapped_column(Integer, default=1)
     playbook: Mapped[str] = mapped_column(String(100), default="major", server_default="major")
+    assigned_to: Mapped[str | None] = mapped_column(String(64), index=True)  # a user's login name
 
     mentions: Mapped[list[IncidentMention]] = relationship(back_populates="incident", cascade="all, delete-orphan")
     timeline: Mapped[list[TimelineEntry]] = relationship(

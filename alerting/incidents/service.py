@@ -173,9 +173,21 @@ def get_incident(session: Session, *, incident_id: int) -> Incident | None:
 
 
 def list_incidents(
-    session: Session, *, open_only: bool = False, unit: str | None = None, limit: int = 100
+    session: Session,
+    *,
+    open_only: bool = False,
+    unit: str | None = None,
+    units: frozenset[str] | None = None,
+    stage: str | None = None,
+    min_level: int | None = None,
+    assigned_to: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    breached: bool | None = None,
+    limit: int = 100,
 ) -> list[Incident]:
-    """Open incidents nearest deadline first (the duty board); all incidents newest first (history)."""
+    """Open incidents nearest deadline first (the duty board); all incidents newest first (history).
+    `units` limits to those units (a user's scope); `since`/`until` are on the discovery time."""
     if open_only:
         query = select(Incident).where(Incident.stage != Stage.CLOSED.value)
         query = query.order_by(Incident.report_due_at.asc(), Incident.id.asc())
@@ -183,7 +195,55 @@ def list_incidents(
         query = select(Incident).order_by(Incident.report_due_at.desc(), Incident.id.desc())
     if unit:
         query = query.where(Incident.unit == unit)
+    if units is not None:
+        query = query.where(Incident.unit.in_(sorted(units)))
+    if stage:
+        query = query.where(Incident.stage == stage)
+    if min_level is not None:
+        query = query.where(Incident.level >= min_level)
+    if assigned_to:
+        query = query.where(Incident.assigned_to == assigned_to)
+    if since is not None:
+        query = query.where(Incident.discovered_at >= since)
+    if until is not None:
+        query = query.where(Incident.discovered_at < until)
+    if breached is not None:
+        query = query.where(Incident.breached_at.is_not(None) if breached else Incident.breached_at.is_(None))
     return list(session.scalars(query.limit(limit)))
+
+
+def assign(session: Session, *, incident_id: int, assignee: str | None, actor: str, now: datetime) -> Incident:
+    """Name who handles the case (a user's login name), or clear it with None."""
+    incident = _require(session, incident_id)
+    if incident.assigned_to == assignee:
+        return incident
+    incident.assigned_to = assignee
+    detail = f"指派给 {assignee}" if assignee else "取消指派"
+    _timeline(session, incident, at=now, actor=actor, action="assigned", detail=detail)
+    record_audit(
+        session,
+        actor=actor,
+        action="incident.assign",
+        target=f"incident:{incident_id}",
+        detail={"assignee": assignee},
+        at=now,
+    )
+    return incident
+
+
+def add_note(session: Session, *, incident_id: int, text: str, actor: str, now: datetime) -> Incident:
+    """A note on the timeline: what was done on the board, who was called. Notes are kept on closed cases too."""
+    incident = _require(session, incident_id)
+    _timeline(session, incident, at=now, actor=actor, action="note", detail=f"备注：{text}")
+    record_audit(
+        session,
+        actor=actor,
+        action="incident.note",
+        target=f"incident:{incident_id}",
+        detail={"chars": len(text)},
+        at=now,
+    )
+    return incident
 
 
 def acknowledge(session: Session, *, incident_id: int, actor: str, now: datetime) -> Incident:

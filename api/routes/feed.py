@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -16,13 +17,20 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import func, select
 
 from alerting.incidents.models import Incident, TimelineEntry
+from api.access.deps import SESSION_COOKIE, Reader, resolve
+from api.access.scope import Principal
 from api.schemas import IncidentOut
 from api.state import ApiState, get_state
 
 router = APIRouter(prefix="/api/v1/feed", tags=["feed"])
+MAX_EVENT_ID = 2**63 - 1
 
 
-def _read_after(state: ApiState, after: int, limit: int = 100) -> list[tuple[int, dict[str, object]]]:
+def _read_after(
+    state: ApiState, after: int, principal: Principal, limit: int = 100
+) -> list[tuple[int, dict[str, object] | None]]:
+    """The entries after `after`; those on incidents outside the user's units come as None (the position
+    still moves past them)."""
     now = state.now()
     with state.sessions() as session:
         rows = session.execute(
@@ -41,18 +49,25 @@ def _read_after(state: ApiState, after: int, limit: int = 100) -> list[tuple[int
                     "detail": entry.detail,
                     "at": entry.at.isoformat(),
                     "incident": IncidentOut.of(incident, now=now, config=state.config).model_dump(mode="json"),
-                },
+                }
+                if principal.sees(incident.unit)
+                else None,
             )
             for entry, incident in rows
         ]
 
 
-def _start_id(state: ApiState, backlog: int) -> int:
-    """The id after which to start so that the last `backlog` entries are sent first."""
+def _start_id(state: ApiState, backlog: int, principal: Principal) -> int:
+    """The id after which to start so that the last `backlog` entries the user may see are sent first."""
     with state.sessions() as session:
         if backlog == 0:
             return int(session.scalar(select(func.max(TimelineEntry.id))) or 0)
-        ids = session.scalars(select(TimelineEntry.id).order_by(TimelineEntry.id.desc()).limit(backlog)).all()
+        query = select(TimelineEntry.id).order_by(TimelineEntry.id.desc()).limit(backlog)
+        if principal.scope is not None:
+            query = query.join(Incident, Incident.id == TimelineEntry.incident_id).where(
+                Incident.unit.in_(sorted(principal.scope))
+            )
+        ids = session.scalars(query).all()
         return (min(ids) - 1) if ids else 0
 
 
@@ -60,22 +75,40 @@ def _start_id(state: ApiState, backlog: int) -> int:
 async def feed(
     request: Request,
     state: Annotated[ApiState, Depends(get_state)],
-    last_event_id: Annotated[int | None, Header(alias="Last-Event-ID", ge=0)] = None,
-    after: Annotated[int | None, Query(ge=0, description="start after this event id; default: from now")] = None,
+    principal: Reader,
+    last_event_id: Annotated[int | None, Header(alias="Last-Event-ID", ge=0, le=MAX_EVENT_ID)] = None,
+    after: Annotated[
+        int | None, Query(ge=0, le=MAX_EVENT_ID, description="start after this event id; default: from now")
+    ] = None,
     backlog: Annotated[int, Query(ge=0, le=200, description="first send this many recent events")] = 0,
 ) -> StreamingResponse:
     start = last_event_id if last_event_id is not None else after
     if start is None:
-        start = await run_in_threadpool(_start_id, state, backlog)
+        start = await run_in_threadpool(_start_id, state, backlog, principal)
+
+    async def still_allowed() -> bool:
+        """A stream outlives its request: a disabled user, a revoked token or an ended session stops it."""
+        auth = request.headers.get("authorization", "")
+        token = auth[7:].strip() if auth[:7].lower() == "bearer " else None
+        cookie = None if token else request.cookies.get(SESSION_COOKIE)
+        return await run_in_threadpool(resolve, state, token=token, cookie=cookie) is not None
 
     async def events() -> AsyncIterator[str]:
         position = start
         yield f"retry: 3000\nevent: hello\ndata: {json.dumps({'after': position})}\n\n"
         idle = 0.0
+        checked = time.monotonic()
         while not await request.is_disconnected():
-            batch = await run_in_threadpool(_read_after, state, position)
+            if time.monotonic() - checked >= state.feed_recheck_seconds:
+                checked = time.monotonic()
+                if not await still_allowed():
+                    yield 'event: bye\ndata: {"reason": "signed out"}\n\n'
+                    return
+            batch = await run_in_threadpool(_read_after, state, position, principal)
             for event_id, payload in batch:
                 position = event_id
+                if payload is None:
+                    continue
                 yield f"id: {event_id}\nevent: incident\ndata: {json.dumps(payload, ensure_ascii=False)}\n\n"
             if not batch:
                 await asyncio.sleep(state.feed_poll_seconds)

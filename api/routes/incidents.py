@@ -1,62 +1,105 @@
-"""Incidents: the list with deadlines, detail with timeline, acknowledge, record the report, close."""
+"""Incidents: the list with deadlines and filters, detail with timeline, and every action on a case.
+
+Who may act is the role (api.access.roles); where is the user's units: an incident outside them is answered as
+not found, so its existence does not leak. The actor recorded is the signed-in user, never a name in the body."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerting.delivery.models import Delivery
 from alerting.incidents import service
-from alerting.incidents.models import ClockStepRow
+from alerting.incidents.models import ClockStepRow, IncidentTask
 from alerting.incidents.service import IncidentError
+from api.access import service as access
+from api.access.deps import Reader, require
+from api.access.roles import Perm, Role
+from api.access.scope import Principal
+from api.params import RowId, aware, invalid
 from api.schemas import ClockStepOut, DeliveryOut, IncidentDetailOut, IncidentOut, TaskOut, TimelineOut
 from api.state import ApiState, get_state
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 
 
-class ActorIn(BaseModel):
-    actor: str = Field(min_length=1, max_length=100)
+class Body(BaseModel):
+    # `actor` was the acting person's name before sign-in existed; it is accepted and ignored.
+    model_config = ConfigDict(extra="ignore")
 
 
-class ReportIn(ActorIn):
+class ReportIn(Body):
     reported_to: str = Field(default="宣传部", min_length=1, max_length=100)
-    channel: str = Field(pattern="^(电话|短信|即时通讯|公文)$", description="电话, 短信, 即时通讯 or 公文")
+    channel: Literal["电话", "短信", "即时通讯", "公文"] = Field(description="电话, 短信, 即时通讯 or 公文")
     summary: str = Field(min_length=1, max_length=2000)
 
 
-class CloseIn(ActorIn):
+class CloseIn(Body):
     summary: str = Field(min_length=1, max_length=4000)
+
+
+class NoteIn(Body):
+    text: str = Field(min_length=1, max_length=4000)
+
+
+class AssignIn(Body):
+    user: str | None = Field(default=None, max_length=64, description="login name; null clears the assignment")
+
+
+Stage = Literal["monitor", "analyse", "report", "handle", "closed"]
 
 
 @router.get("", response_model=list[IncidentOut])
 async def list_incidents(
     state: Annotated[ApiState, Depends(get_state)],
+    principal: Reader,
     open_only: bool = False,
     unit: Annotated[str | None, Query(max_length=100)] = None,
+    stage: Stage | None = None,
+    min_level: Annotated[int | None, Query(ge=1, le=4)] = None,
+    assigned_to: Annotated[str | None, Query(max_length=64)] = None,
+    since: Annotated[datetime | None, Query(description="discovered at or after (with timezone)")] = None,
+    until: Annotated[datetime | None, Query(description="discovered before (with timezone)")] = None,
+    breached: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[IncidentOut]:
+    aware(since=since, until=until)
+    if unit is not None and not principal.sees(unit):
+        raise HTTPException(403, f"unit {unit!r} is outside your units")
+
     def load() -> list[IncidentOut]:
         now = state.now()
         with state.sessions() as session:
-            rows = service.list_incidents(session, open_only=open_only, unit=unit, limit=limit)
+            rows = service.list_incidents(
+                session,
+                open_only=open_only,
+                unit=unit,
+                units=principal.scope,
+                stage=stage,
+                min_level=min_level,
+                assigned_to=assigned_to,
+                since=since,
+                until=until,
+                breached=breached,
+                limit=limit,
+            )
             return [IncidentOut.of(i, now=now, config=state.config) for i in rows]
 
     return await run_in_threadpool(load)
 
 
-def _detail(state: ApiState, incident_id: int) -> IncidentDetailOut:
+def _detail(state: ApiState, incident_id: int, principal: Principal) -> IncidentDetailOut:
     now = state.now()
     with state.sessions() as session:
         incident = service.get_incident(session, incident_id=incident_id)
-        if incident is None:
+        if incident is None or not principal.sees(incident.unit):
             raise HTTPException(404, "incident not found")
         deliveries = session.scalars(
             select(Delivery).where(Delivery.incident_id == incident_id).order_by(Delivery.id)
@@ -78,70 +121,138 @@ def _detail(state: ApiState, incident_id: int) -> IncidentDetailOut:
 
 
 @router.get("/{incident_id}", response_model=IncidentDetailOut)
-async def get_incident(incident_id: int, state: Annotated[ApiState, Depends(get_state)]) -> IncidentDetailOut:
-    return await run_in_threadpool(_detail, state, incident_id)
+async def get_incident(
+    incident_id: RowId, state: Annotated[ApiState, Depends(get_state)], principal: Reader
+) -> IncidentDetailOut:
+    return await run_in_threadpool(_detail, state, incident_id, principal)
 
 
-def _act(state: ApiState, incident_id: int, change: Callable[[Session, datetime], object]) -> IncidentDetailOut:
+def _act(
+    state: ApiState, incident_id: int, principal: Principal, change: Callable[[Session, datetime], object]
+) -> IncidentDetailOut:
     """Apply one service call in its own transaction and return the incident as it now is."""
     try:
         with state.sessions.begin() as session:
+            incident = service.get_incident(session, incident_id=incident_id)
+            if incident is None or not principal.sees(incident.unit):
+                raise HTTPException(404, "incident not found")
             change(session, state.now())
     except IncidentError as exc:
         status = 404 if "不存在" in str(exc) else 409  # a missing thing, or a step the state does not allow
         raise HTTPException(status, str(exc)) from None
-    return _detail(state, incident_id)
+    return _detail(state, incident_id, principal)
 
 
 @router.post("/{incident_id}/acknowledge", response_model=IncidentDetailOut)
 async def acknowledge(
-    incident_id: int, body: ActorIn, state: Annotated[ApiState, Depends(get_state)]
+    incident_id: RowId,
+    state: Annotated[ApiState, Depends(get_state)],
+    principal: Annotated[Principal, Depends(require(Perm.ACKNOWLEDGE))],
+    body: Body | None = None,
 ) -> IncidentDetailOut:
     def change(session: Session, now: datetime) -> object:
-        return service.acknowledge(session, incident_id=incident_id, actor=body.actor, now=now)
+        return service.acknowledge(session, incident_id=incident_id, actor=principal.actor, now=now)
 
-    return await run_in_threadpool(_act, state, incident_id, change)
+    return await run_in_threadpool(_act, state, incident_id, principal, change)
 
 
 @router.post("/{incident_id}/report", response_model=IncidentDetailOut)
 async def record_report(
-    incident_id: int, body: ReportIn, state: Annotated[ApiState, Depends(get_state)]
+    incident_id: RowId,
+    body: ReportIn,
+    state: Annotated[ApiState, Depends(get_state)],
+    principal: Annotated[Principal, Depends(require(Perm.REPORT))],
 ) -> IncidentDetailOut:
     def change(session: Session, now: datetime) -> object:
         return service.record_report(
             session,
             incident_id=incident_id,
-            actor=body.actor,
+            actor=principal.actor,
             reported_to=body.reported_to,
             channel=body.channel,
             summary=body.summary,
             now=now,
         )
 
-    return await run_in_threadpool(_act, state, incident_id, change)
+    return await run_in_threadpool(_act, state, incident_id, principal, change)
 
 
 @router.post("/{incident_id}/close", response_model=IncidentDetailOut)
-async def close(incident_id: int, body: CloseIn, state: Annotated[ApiState, Depends(get_state)]) -> IncidentDetailOut:
+async def close(
+    incident_id: RowId,
+    body: CloseIn,
+    state: Annotated[ApiState, Depends(get_state)],
+    principal: Annotated[Principal, Depends(require(Perm.CLOSE))],
+) -> IncidentDetailOut:
     def change(session: Session, now: datetime) -> object:
-        return service.close_incident(session, incident_id=incident_id, actor=body.actor, summary=body.summary, now=now)
+        return service.close_incident(
+            session, incident_id=incident_id, actor=principal.actor, summary=body.summary, now=now
+        )
 
-    return await run_in_threadpool(_act, state, incident_id, change)
+    return await run_in_threadpool(_act, state, incident_id, principal, change)
 
 
 @router.post("/{incident_id}/tasks/{task_id}/done", response_model=IncidentDetailOut)
 async def complete_task(
-    incident_id: int, task_id: int, body: ActorIn, state: Annotated[ApiState, Depends(get_state)]
+    incident_id: RowId,
+    task_id: RowId,
+    state: Annotated[ApiState, Depends(get_state)],
+    principal: Annotated[Principal, Depends(require(Perm.TASK))],
+    body: Body | None = None,
 ) -> IncidentDetailOut:
     def change(session: Session, now: datetime) -> object:
-        return service.complete_task(session, incident_id=incident_id, task_id=task_id, actor=body.actor, now=now)
+        task = session.get(IncidentTask, task_id)
+        # A commentator ticks off the commentators' tasks; the secretary's tasks are the secretary's.
+        if task is not None and principal.role == Role.COMMENTATOR and task.role != Role.COMMENTATOR.value:
+            raise HTTPException(403, f"this task is for the role {task.role}")
+        return service.complete_task(session, incident_id=incident_id, task_id=task_id, actor=principal.actor, now=now)
 
-    return await run_in_threadpool(_act, state, incident_id, change)
+    return await run_in_threadpool(_act, state, incident_id, principal, change)
 
 
 @router.post("/{incident_id}/advance", response_model=IncidentDetailOut)
-async def advance(incident_id: int, body: ActorIn, state: Annotated[ApiState, Depends(get_state)]) -> IncidentDetailOut:
+async def advance(
+    incident_id: RowId,
+    state: Annotated[ApiState, Depends(get_state)],
+    principal: Annotated[Principal, Depends(require(Perm.ADVANCE))],
+    body: Body | None = None,
+) -> IncidentDetailOut:
     def change(session: Session, now: datetime) -> object:
-        return service.advance_stage(session, incident_id=incident_id, actor=body.actor, now=now)
+        return service.advance_stage(session, incident_id=incident_id, actor=principal.actor, now=now)
 
-    return await run_in_threadpool(_act, state, incident_id, change)
+    return await run_in_threadpool(_act, state, incident_id, principal, change)
+
+
+@router.post("/{incident_id}/notes", response_model=IncidentDetailOut)
+async def add_note(
+    incident_id: RowId,
+    body: NoteIn,
+    state: Annotated[ApiState, Depends(get_state)],
+    principal: Annotated[Principal, Depends(require(Perm.NOTE))],
+) -> IncidentDetailOut:
+    def change(session: Session, now: datetime) -> object:
+        return service.add_note(session, incident_id=incident_id, text=body.text, actor=principal.actor, now=now)
+
+    return await run_in_threadpool(_act, state, incident_id, principal, change)
+
+
+@router.post("/{incident_id}/assign", response_model=IncidentDetailOut)
+async def assign(
+    incident_id: RowId,
+    body: AssignIn,
+    state: Annotated[ApiState, Depends(get_state)],
+    principal: Annotated[Principal, Depends(require(Perm.ASSIGN))],
+) -> IncidentDetailOut:
+    def change(session: Session, now: datetime) -> object:
+        if body.user is not None:
+            user = access.get_user(session, name=body.user)
+            incident = service.get_incident(session, incident_id=incident_id)
+            assert incident is not None  # _act checked it
+            if user is None or user.disabled_at is not None:
+                raise invalid(("body", "user"), f"no active user {body.user!r}")
+            assignee = access.principal_of(user, config=state.config, via="token")
+            if not assignee.sees(incident.unit) or not assignee.can(Perm.NOTE):
+                raise invalid(("body", "user"), f"user {body.user!r} cannot handle cases of this unit")
+        return service.assign(session, incident_id=incident_id, assignee=body.user, actor=principal.actor, now=now)
+
+    return await run_in_threadpool(_act, state, incident_id, principal, change)

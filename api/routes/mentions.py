@@ -1,39 +1,86 @@
-"""Mention search for analysts: words, filters, aggregations and cursor paging."""
+"""Mention search for analysts: the query language, filters, highlights, aggregations, cursor paging.
+
+A user bound to a unit searches only the mentions of that unit and the units below it."""
 
 from __future__ import annotations
 
+import re
+from collections import Counter
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel
 
-from api.schemas import BucketOut, MentionOut, SearchOut
+from api.access.deps import Reader
+from api.params import aware, invalid
+from api.schemas import BucketOut, MentionOut, SearchHitOut, SearchOut, SpanOut
+from api.search import ParsedQuery, highlights, parse_query, scoped_units
 from api.state import ApiState, get_state
-from store.mentions import DateHistogram, SearchQuery, Terms
+from store.mentions import DateHistogram, SearchQuery, SearchResult, Terms
 
 router = APIRouter(prefix="/api/v1/mentions", tags=["mentions"])
+
+Sentiment = Literal["negative", "neutral", "positive"]
+
+
+@dataclass(frozen=True)
+class Filters:
+    query: SearchQuery
+    parsed: ParsedQuery
+
+
+async def search_filters(
+    principal: Reader,
+    q: Annotated[
+        str | None,
+        Query(max_length=500, description='words and "phrases", all required, e.g. 城关一中 "食物中毒"'),
+    ] = None,
+    source: Annotated[list[Annotated[str, Query(max_length=100)]] | None, Query(max_length=50)] = None,
+    unit: Annotated[list[Annotated[str, Query(max_length=100)]] | None, Query(max_length=50)] = None,
+    sentiment: Annotated[list[Sentiment] | None, Query(max_length=3)] = None,
+    scheme: Annotated[list[Annotated[str, Query(max_length=100)]] | None, Query(max_length=50)] = None,
+    min_level: Annotated[int | None, Query(ge=0, le=4)] = None,
+    since: Annotated[datetime | None, Query(description="discovered at or after (with timezone)")] = None,
+    until: Annotated[datetime | None, Query(description="discovered before (with timezone)")] = None,
+) -> Filters:
+    aware(since=since, until=until)
+    parsed = parse_query(q)
+    query = SearchQuery(
+        text=parsed.store_text,
+        since=since,
+        until=until,
+        sources=tuple(source or ()),
+        units=scoped_units(principal, unit),
+        sentiment_labels=tuple(sentiment or ()),
+        schemes=tuple(scheme or ()),
+        min_level=min_level,
+    )
+    return Filters(query=query, parsed=parsed)
+
+
+SearchFilters = Annotated[Filters, Depends(search_filters)]
+
+
+def run_search(state: ApiState, query: SearchQuery) -> SearchResult:
+    """The store's search with its refusals (a bad cursor, a size out of range) as 422."""
+    try:
+        return state.mentions.search(query)
+    except ValueError as exc:
+        raise invalid(("query", "cursor" if "cursor" in str(exc) else "size"), str(exc)) from None
 
 
 @router.get("", response_model=SearchOut)
 async def search_mentions(
     state: Annotated[ApiState, Depends(get_state)],
-    q: Annotated[str | None, Query(max_length=500, description="words, all required")] = None,
-    source: Annotated[list[str] | None, Query()] = None,
-    unit: Annotated[list[str] | None, Query()] = None,
-    sentiment: Annotated[list[Literal["negative", "neutral", "positive"]] | None, Query()] = None,
-    scheme: Annotated[list[str] | None, Query()] = None,
-    min_level: Annotated[int | None, Query(ge=0, le=4)] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    filters: SearchFilters,
     size: Annotated[int, Query(ge=1, le=200)] = 20,
     cursor: Annotated[str | None, Query(max_length=2000)] = None,
     sort: Literal["time", "relevance"] = "time",
     histogram: Literal["hour", "day"] | None = None,
 ) -> SearchOut:
-    for name, value in (("since", since), ("until", until)):
-        if value is not None and value.tzinfo is None:
-            raise HTTPException(422, f"{name} needs a timezone, e.g. 2026-11-22T08:00:00+08:00")
     aggs: list[DateHistogram | Terms] = [
         Terms("sources", "source"),
         Terms("units", "unit"),
@@ -42,35 +89,91 @@ async def search_mentions(
     ]
     if histogram:
         aggs.append(DateHistogram("volume", "discovered_at", histogram))
-    query = SearchQuery(
-        text=q,
-        since=since,
-        until=until,
-        sources=tuple(source or ()),
-        units=tuple(unit or ()),
-        sentiment_labels=tuple(sentiment or ()),
-        schemes=tuple(scheme or ()),
-        min_level=min_level,
-        size=size,
-        cursor=cursor,
-        sort=sort,
-        aggs=tuple(aggs),
-    )
-    try:
-        result = await run_in_threadpool(state.mentions.search, query)
-    except ValueError as exc:
-        raise HTTPException(422, str(exc)) from None
+    query = replace(filters.query, size=size, cursor=cursor, sort=sort, aggs=tuple(aggs))
+    result = await run_in_threadpool(run_search, state, query)
+    words = filters.parsed.words
     return SearchOut(
         total=result.total,
-        hits=[MentionOut.of(m) for m in result.hits],
+        hits=[
+            SearchHitOut(
+                **MentionOut.of(m).model_dump(),
+                highlights=[
+                    SpanOut(field=f, start=s, end=e)
+                    for f, s, e in highlights(words, {"title": m.title, "content": m.content})
+                ],
+            )
+            for m in result.hits
+        ],
         next_cursor=result.next_cursor,
         aggregations={k: [BucketOut(key=b.key, count=b.count) for b in v] for k, v in result.aggregations.items()},
     )
 
 
+class AggregationsOut(BaseModel):
+    total: int
+    volume: list[BucketOut]
+    sentiment: list[BucketOut]
+    sources: list[BucketOut]
+    units: list[BucketOut]
+    schemes: list[BucketOut]
+    levels: list[BucketOut]
+    terms: list[BucketOut]
+    terms_sample: int
+
+
+TERMS_SAMPLE = 1000
+_WORDLIKE = re.compile(r"^\w{2,}$")
+
+
+@router.get("/aggregations", response_model=AggregationsOut)
+async def aggregations(
+    state: Annotated[ApiState, Depends(get_state)],
+    filters: SearchFilters,
+    interval: Literal["hour", "day"] = "day",
+    size: Annotated[int, Query(ge=1, le=100, description="buckets per terms aggregation")] = 10,
+) -> AggregationsOut:
+    """Volume over time, sentiment split, top sources, units, schemes and levels of every match; top terms
+    from the analysis tokens of the latest `terms_sample` matches (the store keeps no term statistics)."""
+    aggs = (
+        DateHistogram("volume", "discovered_at", interval),
+        Terms("sentiment", "sentiment_label", size=3),
+        Terms("sources", "source", size=size),
+        Terms("units", "unit", size=size),
+        Terms("schemes", "schemes", size=size),
+        Terms("levels", "level", size=5),
+    )
+
+    def load() -> AggregationsOut:
+        result = run_search(state, replace(filters.query, size=1, aggs=aggs))
+        counts: Counter[str] = Counter()
+        sampled = 0
+        page = replace(filters.query, size=200)
+        while sampled < TERMS_SAMPLE:
+            batch = run_search(state, page)
+            for m in batch.hits:
+                if m.analysis is not None:
+                    counts.update({t for t in m.analysis.tokens if _WORDLIKE.match(t) and not t.isdigit()})
+            sampled += len(batch.hits)
+            if batch.next_cursor is None:
+                break
+            page = replace(page, cursor=batch.next_cursor)
+        buckets = {k: [BucketOut(key=b.key, count=b.count) for b in v] for k, v in result.aggregations.items()}
+        return AggregationsOut(
+            total=result.total,
+            terms=[BucketOut(key=k, count=n) for k, n in counts.most_common(size)],
+            terms_sample=sampled,
+            **buckets,
+        )
+
+    return await run_in_threadpool(load)
+
+
 @router.get("/{mention_id}", response_model=MentionOut)
-async def get_mention(mention_id: str, state: Annotated[ApiState, Depends(get_state)]) -> MentionOut:
+async def get_mention(
+    mention_id: Annotated[str, Path(max_length=400)], state: Annotated[ApiState, Depends(get_state)], principal: Reader
+) -> MentionOut:
     mention = await run_in_threadpool(state.mentions.get, mention_id)
-    if mention is None:
+    unit = None if mention is None else (mention.analysis.unit if mention.analysis else mention.unit)
+    if mention is None or not principal.sees(unit):
         raise HTTPException(404, "mention not found")
     return MentionOut.of(mention)

@@ -5,10 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 
 from alerting.supervision import supervision
+from api.access.deps import require
+from api.access.roles import Perm
+from api.access.scope import Principal
+from api.params import aware
 from api.schemas import UnitRecordOut
 from api.state import ApiState, get_state
 
@@ -18,14 +22,12 @@ router = APIRouter(prefix="/api/v1/supervision", tags=["supervision"])
 @router.get("", response_model=list[UnitRecordOut])
 async def unit_records(
     state: Annotated[ApiState, Depends(get_state)],
+    principal: Annotated[Principal, Depends(require(Perm.SUPERVISION))],
     since: datetime,
     until: datetime,
     unit: Annotated[str | None, Query(max_length=100)] = None,
 ) -> list[UnitRecordOut]:
-    if since.tzinfo is None or until.tzinfo is None:
-        raise HTTPException(422, "since and until need a timezone, e.g. 2026-11-01T00:00:00+08:00")
-    if until <= since:
-        raise HTTPException(422, "until must be after since")
+    aware(since=since, until=until)
     names = {u.id: u.name for u in state.config.units}
 
     def load() -> list[UnitRecordOut]:
@@ -37,6 +39,7 @@ async def unit_records(
                     **{k: v for k, v in r.__dict__.items()},
                 )
                 for r in supervision(session, since=since, until=until, unit=unit)
+                if principal.sees(r.unit)
             ]
 
     return await run_in_threadpool(load)

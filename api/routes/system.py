@@ -9,6 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import func, select, text
 
 from alerting.operations import SourceAlert
+from api.access.deps import Reader
 from api.schemas import SourceAlertOut, SourceHealthOut
 from api.state import ApiState, get_state
 from crawlers.health import CrawlRun, SourceHealth
@@ -31,7 +32,7 @@ async def healthz(state: Annotated[ApiState, Depends(get_state)]) -> dict[str, o
 
 
 @router.get("/api/v1/sources", response_model=list[SourceHealthOut], tags=["sources"])
-async def sources(state: Annotated[ApiState, Depends(get_state)]) -> list[SourceHealthOut]:
+async def sources(state: Annotated[ApiState, Depends(get_state)], principal: Reader) -> list[SourceHealthOut]:
     def load() -> list[SourceHealthOut]:
         with state.sessions() as session:
             health = {h.source: h for h in session.scalars(select(SourceHealth))}

@@ -48,12 +48,55 @@ function incidentCard(inc) {
   return card;
 }
 
+function cookie(name) {
+  const found = document.cookie.split("; ").find((c) => c.startsWith(name + "="));
+  return found ? decodeURIComponent(found.slice(name.length + 1)) : "";
+}
+
+// Requests ride on the session cookie; a state-changing one echoes the session's CSRF token.
 async function getJSON(url, options) {
-  const res = await fetch(url, options);
+  const opts = Object.assign({credentials: "same-origin"}, options || {});
+  if (opts.method && opts.method !== "GET") {
+    opts.headers = Object.assign({"X-CSRF-Token": cookie("yuqing_csrf")}, opts.headers || {});
+  }
+  const res = await fetch(url, opts);
+  if (res.status === 401) {
+    location.href = `/login?next=${encodeURIComponent(location.pathname)}`;
+    throw new Error("请先登录");
+  }
   const body = await res.json().catch(() => ({}));
   if (!res.ok) throw new Error(body.detail ? JSON.stringify(body.detail) : res.statusText);
   return body;
 }
+
+let currentUser = null;
+
+// Buttons the signed-in role may not use are hidden (the API refuses them anyway).
+function allowed(permission) {
+  return !currentUser || currentUser.permissions.includes(permission);
+}
+
+// Who is signed in, and a logout button (a POST with the CSRF token), in the page header.
+async function showUser() {
+  const header = document.querySelector("header");
+  if (!header) return;
+  const me = await getJSON("/api/v1/auth/me");
+  currentUser = me;
+  if (document.getElementById("report-form")) loadIncident().catch(console.error);
+  const form = el("form");
+  form.method = "post";
+  form.action = "/logout";
+  form.className = "logout";
+  const token = el("input");
+  token.type = "hidden";
+  token.name = "csrf_token";
+  token.value = me.csrf_token || "";
+  const button = el("button", "secondary", "退出");
+  button.type = "submit";
+  form.append(el("span", null, `${me.display_name}（${me.role_name}${me.unit_name ? "·" + me.unit_name : ""}）`), token, button);
+  header.append(form);
+}
+document.addEventListener("DOMContentLoaded", () => showUser().catch(console.error));
 
 async function loadBoard() {
   const list = document.getElementById("incidents");
@@ -119,20 +162,17 @@ async function loadIncident() {
     el("li", c.outcome === "sent" && c.kind === "breach" ? "error" : null,
       `${fmtTime(c.due_at)} ${kinds[c.kind] || c.kind} → ${c.audience.map((a) => roles[a] || a).join("、")}：` +
       (c.fired_at ? (c.outcome === "sent" ? "已发送" : `已跳过（${c.outcome.replace("skipped: ", "")}）`) : "待触发"))));
-  document.getElementById("advance").hidden = !["monitor", "analyse", "report"].includes(inc.stage);
-  document.getElementById("report-form").hidden = Boolean(inc.reported_at);
-  document.getElementById("ack").hidden = Boolean(inc.acknowledged_at);
-}
-
-function actorName() {
-  return document.getElementById("actor").value.trim() || "值班员";
+  document.getElementById("advance").hidden =
+    !["monitor", "analyse", "report"].includes(inc.stage) || !allowed("incident.advance");
+  document.getElementById("report-form").hidden = Boolean(inc.reported_at) || !allowed("incident.report");
+  document.getElementById("ack").hidden = Boolean(inc.acknowledged_at) || !allowed("incident.acknowledge");
 }
 
 async function act(path) {
   const id = location.pathname.split("/").pop();
   const status = document.getElementById("status");
   try {
-    await getJSON(`/api/v1/incidents/${id}/${path}`, {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify({actor: actorName()})});
+    await getJSON(`/api/v1/incidents/${id}/${path}`, {method: "POST", headers: {"Content-Type": "application/json"}, body: "{}"});
     status.textContent = "已记录";
     await loadIncident();
   } catch (e) { status.textContent = `操作失败：${e.message}`; }
@@ -141,11 +181,10 @@ async function act(path) {
 function bindIncidentForms() {
   const id = location.pathname.split("/").pop();
   const status = document.getElementById("status");
-  const actor = actorName;
   document.getElementById("advance").addEventListener("click", () => act("advance"));
   document.getElementById("ack").addEventListener("click", async () => {
     try {
-      await getJSON(`/api/v1/incidents/${id}/acknowledge`, {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify({actor: actor()})});
+      await getJSON(`/api/v1/incidents/${id}/acknowledge`, {method: "POST", headers: {"Content-Type": "application/json"}, body: "{}"});
       status.textContent = "已确认";
       await loadIncident();
     } catch (e) { status.textContent = `操作失败：${e.message}`; }
@@ -155,7 +194,7 @@ function bindIncidentForms() {
     const form = new FormData(ev.target);
     try {
       await getJSON(`/api/v1/incidents/${id}/report`, {method: "POST", headers: {"Content-Type": "application/json"},
-        body: JSON.stringify({actor: actor(), reported_to: form.get("reported_to"), channel: form.get("channel"), summary: form.get("summary")})});
+        body: JSON.stringify({reported_to: form.get("reported_to"), channel: form.get("channel"), summary: form.get("summary")})});
       status.textContent = "报告已记录";
       await loadIncident();
     } catch (e) { status.textContent = `操作失败：${e.message}`; }

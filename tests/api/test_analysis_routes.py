@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -29,7 +30,7 @@ POSTS = [
 
 
 @pytest.fixture
-def client(tmp_path: Path) -> Iterator[TestClient]:
+def client(tmp_path: Path, grant: Any) -> Iterator[TestClient]:
     config = load_config(REPO / "config" / "example")
     config = config.model_copy(
         update={"analysis": config.analysis.model_copy(update={"spikes": SpikeSettings(min_count=2)})}
@@ -42,7 +43,8 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
         [NewMention(source=s, post_id=p, url=f"http://board/{s}/{p}", title=t, content=c) for s, p, t, c in POSTS]
     )
     analyse_pending(store, Analyser(config), sessions=sessions)
-    yield TestClient(create_app(ApiState(config=config, mentions=store, sessions=sessions, base_url="http://yq")))
+    app = create_app(ApiState(config=config, mentions=store, sessions=sessions, base_url="http://yq"))
+    yield grant(app, "ana", "analyst")
     store.close()
 
 
@@ -63,3 +65,12 @@ def test_hot_topics(client: TestClient) -> None:
     topics = client.get("/api/v1/hot-topics").json()
     assert ("scheme", "school-bullying", 2) in [(t["kind"], t["key"], t["count"]) for t in topics]
     assert all(t["description"] for t in topics)
+
+
+def test_events_are_scoped_to_the_users_units(client: TestClient, grant: Any) -> None:
+    school = grant(client.app, "li", "secretary", "school-no1")
+    town = grant(client.app, "zhen", "commentator", "town-chengguan")
+    assert [e["id"] for e in school.get("/api/v1/events").json()] == ["demo-baixing:1"]
+    assert town.get("/api/v1/events").json() == []
+    assert town.get("/api/v1/events/demo-baixing:1").status_code == 404
+    assert school.get("/api/v1/events/demo-baixing:1").status_code == 200

@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -68,12 +69,12 @@ def app(tmp_path: Path) -> Iterator[FastAPI]:
 
 
 @pytest.fixture
-def client(app: FastAPI) -> TestClient:
-    return TestClient(app)
+def client(app: FastAPI, grant: Any) -> TestClient:
+    return grant(app, "admin", "admin", display_name="管理员")
 
 
-def test_healthz(client: TestClient) -> None:
-    body = client.get("/healthz").json()
+def test_healthz(app: FastAPI) -> None:
+    body = TestClient(app).get("/healthz").json()  # for load balancers: no sign-in
     assert body == {"status": "ok", "mentions": 4, "analysis_backlog": 0}
 
 
@@ -111,7 +112,10 @@ def test_search_paging(client: TestClient) -> None:
         ({"since": "yesterday"}, 422),
         ({"since": "2026-01-01T00:00:00"}, 422),  # no timezone
         ({"cursor": "not-a-cursor"}, 422),
-        ({"q": '"(NOT'}, 200),
+        ({"q": '"(NOT'}, 422),  # an unclosed quote: said where (see test_query_syntax_errors_say_where)
+        ({"q": "殴打 OR 打人"}, 422),  # the store runs words (all required) only
+        ({"unit": "x" * 101}, 422),
+        ({"since": "2026-02-01T00:00:00+08:00", "until": "2026-01-01T00:00:00+08:00"}, 422),
     ],
 )
 def test_search_bad_parameters_are_4xx(client: TestClient, params: dict[str, object], status: int) -> None:
@@ -133,11 +137,11 @@ def test_incident_list_detail_acknowledge_report_close(client: TestClient) -> No
     assert len(detail["deliveries"]) == 5 and all(d["status"] == "pending" for d in detail["deliveries"])
     assert any("校园欺凌" in line for line in detail["explanation"])
 
-    acked = client.post(f"/api/v1/incidents/{incident['id']}/acknowledge", json={"actor": "网评员小李"}).json()
-    assert acked["acknowledged_at"]
+    acked = client.post(f"/api/v1/incidents/{incident['id']}/acknowledge").json()
+    assert acked["acknowledged_at"] and acked["timeline"][-1]["actor"] == "管理员（admin）"
     bad = client.post(
         f"/api/v1/incidents/{incident['id']}/report",
-        json={"actor": "王书记", "channel": "飞鸽", "summary": "x"},
+        json={"channel": "飞鸽", "summary": "x"},
     )
     assert bad.status_code == 422
     reported = client.post(
@@ -155,7 +159,7 @@ def test_incident_list_detail_acknowledge_report_close(client: TestClient) -> No
     open_ids = [i["id"] for i in client.get("/api/v1/incidents", params={"open_only": True}).json()]
     assert incident["id"] not in open_ids
     assert client.get("/api/v1/incidents/99999").status_code == 404
-    assert client.post("/api/v1/incidents/99999/acknowledge", json={"actor": "x"}).status_code == 404
+    assert client.post("/api/v1/incidents/99999/acknowledge").status_code == 404
 
 
 def test_sources_health_lists_configured_sources(app: FastAPI, client: TestClient) -> None:
@@ -178,9 +182,12 @@ def test_sources_health_lists_configured_sources(app: FastAPI, client: TestClien
     ]
 
 
-def test_dashboard_pages_are_served_and_render_text_safely(client: TestClient) -> None:
+def test_dashboard_pages_are_served_and_render_text_safely(app: FastAPI, client: TestClient) -> None:
+    browser = TestClient(app)
+    assert browser.get("/", follow_redirects=False).headers["location"] == "/login?next=/"
+    _login(app, browser)
     for path in ("/", "/incidents/1"):
-        page = client.get(path)
+        page = browser.get(path)
         assert page.status_code == 200 and "舆情" in page.text
         assert "http://" not in page.text.replace("http://www.w3.org", "")  # nothing from outside
     script = client.get("/static/app.js").text
@@ -190,7 +197,23 @@ def test_dashboard_pages_are_served_and_render_text_safely(client: TestClient) -
     assert client.get("/openapi.json").json()["info"]["title"].startswith("Yuqing")
 
 
-def test_live_feed_pushes_new_timeline_entries(app: FastAPI) -> None:
+def _login(app: FastAPI, browser: TestClient) -> None:
+    from api.access.service import set_password
+    from store.workflow.db import utcnow
+
+    with app.state.yuqing.sessions.begin() as session:
+        set_password(session, name="admin", password="correct horse battery", actor="test", now=utcnow())
+    form = browser.get("/login").text
+    csrf = form.split("name='csrf_token' value='")[1].split("'")[0]
+    done = browser.post(
+        "/login",
+        data={"name": "admin", "password": "correct horse battery", "csrf_token": csrf, "next": "/"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303, done.text
+
+
+def test_live_feed_pushes_new_timeline_entries(app: FastAPI, client: TestClient) -> None:
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -199,13 +222,13 @@ def test_live_feed_pushes_new_timeline_entries(app: FastAPI) -> None:
     port = server.servers[0].sockets[0].getsockname()[1]
     events: list[dict[str, object]] = []
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10, headers=client.headers) as http:
             incident_id = http.get("/api/v1/incidents").json()[0]["id"]
             with http.stream("GET", "/api/v1/feed") as stream:
                 lines = stream.iter_lines()
                 assert next(lines).startswith("retry:")
                 # An action taken after the client connected arrives on the stream.
-                http.post(f"/api/v1/incidents/{incident_id}/acknowledge", json={"actor": "网评员小李"})
+                http.post(f"/api/v1/incidents/{incident_id}/acknowledge")
                 deadline = time.monotonic() + 10
                 for line in lines:
                     if line.startswith("data:") and '"action"' in line:
@@ -221,7 +244,7 @@ def test_live_feed_pushes_new_timeline_entries(app: FastAPI) -> None:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
-    assert events and events[0]["action"] == "acknowledged" and events[0]["actor"] == "网评员小李"
+    assert events and events[0]["action"] == "acknowledged" and events[0]["actor"] == "管理员（admin）"
     assert [e["action"] for e in replay] == ["discovered", "opened", "discovered"]
     assert [e["action"] for e in recent] == ["opened", "acknowledged"]
 
@@ -236,9 +259,36 @@ def _take_data(lines: Iterator[str], count: int) -> list[str]:
     return out
 
 
-def test_deadline_countdown_is_computed_from_now(app: FastAPI) -> None:
+def test_deadline_countdown_is_computed_from_now(app: FastAPI, client: TestClient) -> None:
     state: ApiState = app.state.yuqing
     base = state.now()
     state.now = lambda: base + timedelta(minutes=31)
-    incidents = TestClient(app).get("/api/v1/incidents").json()
+    incidents = client.get("/api/v1/incidents").json()
     assert all(i["seconds_to_deadline"] < 0 for i in incidents)
+
+
+def test_an_open_feed_ends_when_its_user_is_disabled(app: FastAPI, client: TestClient, grant: Any) -> None:
+    state: ApiState = app.state.yuqing
+    state.feed_recheck_seconds = 0.3
+    reader = grant(app, "li", "commentator", "school-no1")
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    seen: list[str] = []
+    try:
+        with (
+            httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10, headers=reader.headers) as http,
+            http.stream("GET", "/api/v1/feed") as stream,
+        ):
+            lines = stream.iter_lines()
+            assert next(lines).startswith("retry:")
+            assert client.post("/api/v1/users/li/disable").status_code == 200
+            seen = list(lines)  # the server ends the stream by itself
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+    assert "event: bye" in seen
+    assert client.get("/api/v1/feed", params={"after": 2**64}).status_code == 422

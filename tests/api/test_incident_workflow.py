@@ -30,7 +30,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def env(tmp_path: Path) -> Iterator[dict[str, Any]]:
+def env(tmp_path: Path, grant: Any) -> Iterator[dict[str, Any]]:
     config = load_config(REPO / "config" / "example")
     url = f"sqlite:///{tmp_path / 'wf.sqlite3'}"
     upgrade(url)
@@ -62,8 +62,12 @@ def env(tmp_path: Path) -> Iterator[dict[str, Any]]:
         store, sessions, config, load_playbooks(), base_url="http://yq", now=mention.discovered_at, ack_link=links.link
     )
     state = ApiState(config=config, mentions=store, sessions=sessions, base_url="http://yq", ack_links=links)
+    app = create_app(state)
     yield {
-        "client": TestClient(create_app(state)),
+        "app": app,
+        "anonymous": TestClient(app),
+        "client": grant(app, "wang", "secretary", "school-no1", display_name="王书记"),
+        "commentator": grant(app, "xiaoli", "commentator", "school-no1", display_name="网评员小李"),
         "sessions": sessions,
         "links": links,
         "state": state,
@@ -83,10 +87,11 @@ def _ack_path(env: dict[str, Any], recipient: str = "school-no1:一中党支部�
 def test_signed_link_acknowledges_only_on_post(env: dict[str, Any]) -> None:
     client: TestClient = env["client"]
     path = _ack_path(env)
-    page = client.get(path)  # what a chat app's link preview does
+    anonymous: TestClient = env["anonymous"]  # the link works without signing in: it is signed itself
+    page = anonymous.get(path)  # what a chat app's link preview does
     assert page.status_code == 200 and "确认收到" in page.text and "一中党支部书记" in page.text
     assert client.get("/api/v1/incidents/1").json()["acknowledged_at"] is None
-    done = client.post(path)
+    done = anonymous.post(path)
     assert done.status_code == 200 and "已确认" in done.text
     detail = client.get("/api/v1/incidents/1").json()
     assert detail["acknowledged_at"] and detail["timeline"][-1]["actor"] == "一中党支部书记（通知链接）"
@@ -103,7 +108,8 @@ def test_signed_link_acknowledges_only_on_post(env: dict[str, Any]) -> None:
 def test_tampered_links_are_refused(env: dict[str, Any], tamper: Any) -> None:
     client: TestClient = env["client"]
     bad = tamper(_ack_path(env))
-    assert client.get(bad).status_code == 403 and client.post(bad).status_code == 403
+    anonymous: TestClient = env["anonymous"]
+    assert anonymous.get(bad).status_code == 403 and anonymous.post(bad).status_code == 403
     assert client.get("/api/v1/incidents/1").json()["acknowledged_at"] is None
 
 
@@ -113,15 +119,20 @@ def test_tasks_stages_and_resolved_notice(env: dict[str, Any]) -> None:
     assert detail["playbook"] == "major" and detail["stage"] == "analyse"
     assert [c["step"] for c in detail["clock"]][:2] == ["alert@0", "escalation@5"]
     first = detail["tasks"][0]
-    done = client.post(f"/api/v1/incidents/1/tasks/{first['id']}/done", json={"actor": "网评员小李"}).json()
-    assert done["tasks"][0]["done_by"] == "网评员小李"
-    assert client.post("/api/v1/incidents/1/tasks/9999/done", json={"actor": "x"}).status_code == 404
-    assert client.post("/api/v1/incidents/1/advance", json={"actor": "王书记"}).json()["stage"] == "report"
-    refused = client.post("/api/v1/incidents/1/advance", json={"actor": "王书记"})
+    assert first["role"] == "commentator"
+    commentator: TestClient = env["commentator"]
+    secretary_task = next(t for t in detail["tasks"] if t["role"] == "secretary")
+    assert commentator.post(f"/api/v1/incidents/1/tasks/{secretary_task['id']}/done").status_code == 403
+    done = commentator.post(f"/api/v1/incidents/1/tasks/{first['id']}/done").json()
+    assert done["tasks"][0]["done_by"] == "网评员小李（xiaoli）"
+    assert client.post("/api/v1/incidents/1/tasks/9999/done").status_code == 404
+    assert commentator.post("/api/v1/incidents/1/advance").status_code == 403  # the secretary's step
+    assert client.post("/api/v1/incidents/1/advance").json()["stage"] == "report"
+    refused = client.post("/api/v1/incidents/1/advance")
     assert refused.status_code == 409 and "先记录" in refused.json()["detail"]
-    client.post("/api/v1/incidents/1/report", json={"actor": "王书记", "channel": "电话", "summary": "已报告"})
-    assert client.post("/api/v1/incidents/1/advance", json={"actor": "王书记"}).status_code == 409  # handle: close
-    client.post("/api/v1/incidents/1/close", json={"actor": "王书记", "summary": "涉事学生已处理，家长满意"})
+    client.post("/api/v1/incidents/1/report", json={"channel": "电话", "summary": "已报告"})
+    assert client.post("/api/v1/incidents/1/advance").status_code == 409  # handle: close
+    client.post("/api/v1/incidents/1/close", json={"summary": "涉事学生已处理，家长满意"})
     with env["sessions"]() as session:
         alerted = set(session.scalars(select(Delivery.recipient).where(Delivery.kind == "alert@0")))
         resolved = session.scalars(select(Delivery).where(Delivery.kind == "resolved")).all()
@@ -134,9 +145,9 @@ def test_supervision_figures(env: dict[str, Any]) -> None:
     start = env["start"]
     state: ApiState = env["state"]
     state.now = lambda: start + timedelta(minutes=4)
-    client.post("/api/v1/incidents/1/acknowledge", json={"actor": "值班员"})
+    env["commentator"].post("/api/v1/incidents/1/acknowledge")
     state.now = lambda: start + timedelta(minutes=18)
-    client.post("/api/v1/incidents/1/report", json={"actor": "王书记", "channel": "短信", "summary": "已报告"})
+    client.post("/api/v1/incidents/1/report", json={"channel": "短信", "summary": "已报告"})
     params = {"since": (start - timedelta(days=1)).isoformat(), "until": (start + timedelta(days=1)).isoformat()}
     [record] = client.get("/api/v1/supervision", params=params).json()
     assert record["unit"] == "school-no1" and record["unit_name"] == "城关第一中学"

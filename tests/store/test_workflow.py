@@ -123,3 +123,48 @@ def test_cursors_and_audit(workflow_url: str) -> None:
         entry = session.scalars(select(AuditEntry)).one()
         assert entry.actor == "管理员" and "中文" in entry.detail
     engine.dispose()
+
+
+def test_access_migration_upgrades_a_database_holding_data(workflow_url: str) -> None:
+    """0004 (users, sessions, tokens, failed logins, scheme overrides, incident assignee) on a 0003 database
+    with an incident and its audit trail: the data stays, the new tables and column work."""
+    from analysis.scheme_store import SchemeOverride
+    from api.access.models import ApiToken, User
+
+    command.upgrade(alembic_config(workflow_url), "0003")
+    engine = make_engine(workflow_url)
+    t = datetime(2026, 11, 1, tzinfo=UTC)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO incidents (case_key, first_mention_id, title, url, source, level, stage, schemes,"
+                " explanation, discovered_at, report_due_at, opened_at, mention_count, playbook)"
+                " VALUES ('k', 's:1', '旧事件', 'http://x', 's', 3, 'analyse', '', '', :t, :t, :t, 1, 'major')"
+            ),
+            {"t": t},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO audit_log (at, actor, action, target, detail)"
+                " VALUES (:t, '系统', 'incident.open', 'incident:1', '{}')"
+            ),
+            {"t": t},
+        )
+    upgrade(workflow_url)
+    sessions = make_session_factory(engine)
+    with sessions.begin() as session:
+        incident = session.scalars(select(Incident)).one()
+        assert incident.title == "旧事件" and incident.assigned_to is None
+        incident.assigned_to = "li"
+        user = User(name="li", display_name="李", role="secretary", unit="school-no1", password_hash=None, created_at=t)
+        session.add(user)
+        session.flush()
+        session.add(ApiToken(token_hash="0" * 64, prefix="yq_x", user_id=user.id, label="", created_at=t))
+        session.add(SchemeOverride(scheme_id="s", body={"id": "s"}, revision=1, updated_at=t, updated_by="x"))
+    with sessions() as session:
+        assert session.scalars(select(AuditEntry)).one().action == "incident.open"
+        assert session.scalars(select(Incident)).one().assigned_to == "li"
+        assert session.scalars(select(ApiToken)).one().user_id == session.scalars(select(User)).one().id
+    command.downgrade(alembic_config(workflow_url), "0003")  # and back, for a rollback of a release
+    assert "users" not in inspect(engine).get_table_names()
+    engine.dispose()

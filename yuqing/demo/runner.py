@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 import shutil
 import threading
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ from yuqing.services import Services
 
 log = logging.getLogger("yuqing.demo")
 _THREAD = re.compile(r"原帖：\S*/thread/(\d+)")
+DEMO_LOGIN = "demo"
 
 
 def example_config_dir() -> Path:
@@ -61,6 +63,31 @@ class LatencyReporter:
         print(f"\n📨 通知送达 {message.recipient}：{message.title} {latency}", flush=True)
 
 
+def create_demo_admin(services: Services) -> tuple[str, str]:
+    """The demo's admin account, with a fresh random password printed at start (a kept demo gets a new one)."""
+    from api.access import service
+    from api.access.roles import Role
+    from store.workflow.db import utcnow
+
+    password = secrets.token_urlsafe(9)
+    with services.sessions.begin() as session:
+        if service.get_user(session, name=DEMO_LOGIN) is None:
+            service.create_user(
+                session,
+                config=services.config,
+                name=DEMO_LOGIN,
+                role=Role.ADMIN,
+                unit=None,
+                password=password,
+                display_name="演示管理员",
+                actor="演示",
+                now=utcnow(),
+            )
+        else:
+            service.set_password(session, name=DEMO_LOGIN, password=password, actor="演示", now=utcnow())
+    return DEMO_LOGIN, password
+
+
 def run_demo(
     *, data_dir: Path, api_port: int, board_port: int, keep: bool, speed: float, duration: float | None
 ) -> int:
@@ -79,6 +106,7 @@ def run_demo(
         alerting_interval_seconds=1.0,
     )
     services = Services.load(settings)
+    login, password = create_demo_admin(services)
     inbox = Inbox(data_dir / "inbox.jsonl", on_message=LatencyReporter(board))
     app = build_app(services)
     app.include_router(inbox.router())
@@ -92,6 +120,7 @@ def run_demo(
     print(
         f"\nYuqing demo\n  示例论坛（被监测的投诉板）: {board_url}/\n"
         f"  值班台（预警与事件）:       {settings.base_url}/\n"
+        f"  登录值班台:                 用户名 {login}  密码 {password}（演示管理员，每次演示新生成）\n"
         f"  通知收件箱:                 {settings.base_url}/demo/inbox\n  数据目录:                   {data_dir}\n"
         "新帖将在 15、30、60 秒后出现在示例论坛上；Ctrl+C 结束。\n",
         flush=True,

@@ -1,0 +1,71 @@
+"""FastAPI dependencies: who is asking (API token or dashboard session), CSRF for session requests, and the
+permission a route needs. API token requests carry no cookie, so they cannot be forged cross-site and need no
+CSRF token; a request riding on the session cookie must echo the session's token in X-CSRF-Token."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, Security
+from fastapi.concurrency import run_in_threadpool
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+
+from api.access import service
+from api.access.roles import Perm
+from api.access.scope import Principal
+from api.state import ApiState, get_state
+
+SESSION_COOKIE = "yuqing_session"
+CSRF_COOKIE = "yuqing_csrf"  # readable by the dashboard's script, which echoes it in X-CSRF-Token
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+bearer = HTTPBearer(auto_error=False, description="API token for scripts: `yuqing user token NAME`")
+session_cookie = APIKeyCookie(
+    name=SESSION_COOKIE, auto_error=False, description="dashboard session from /login (send X-CSRF-Token on POST)"
+)
+
+
+def _unauthorised(message: str) -> HTTPException:
+    return HTTPException(401, message, headers={"WWW-Authenticate": "Bearer"})
+
+
+def resolve(state: ApiState, *, token: str | None, cookie: str | None) -> Principal | None:
+    with state.sessions.begin() as session:
+        if token is not None:
+            return service.token_principal(session, config=state.config, secret=token, now=state.now())
+        if cookie is not None:
+            return service.session_principal(session, config=state.config, key=cookie, now=state.now())
+    return None
+
+
+async def current_principal(
+    request: Request,
+    state: Annotated[ApiState, Depends(get_state)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
+    cookie: Annotated[str | None, Security(session_cookie)],
+) -> Principal:
+    token = credentials.credentials if credentials else None
+    if token is None and cookie is None:
+        raise _unauthorised("authentication required: an API token (Authorization: Bearer …) or a login session")
+    principal = await run_in_threadpool(resolve, state, token=token, cookie=cookie)
+    if principal is None:
+        raise _unauthorised("invalid, expired or revoked credentials")
+    forgeable = principal.via == "session" and request.method not in SAFE_METHODS
+    if forgeable and not service.csrf_matches(principal.csrf_token, request.headers.get(CSRF_HEADER)):
+        raise HTTPException(403, f"missing or wrong {CSRF_HEADER} header for a request with the session cookie")
+    request.state.principal = principal
+    return principal
+
+
+def require(perm: Perm) -> Callable[..., Awaitable[Principal]]:
+    async def check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+        if not principal.can(perm):
+            raise HTTPException(403, f"the role {principal.role.value} may not do this ({perm.value})")
+        return principal
+
+    return check
+
+
+Reader = Annotated[Principal, Depends(require(Perm.READ))]

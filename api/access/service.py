@@ -1,0 +1,339 @@
+"""Access service functions (keyword-only): users, tokens, logins with rate limits, sessions. Every change is
+written to the audit log in the caller's transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from api.access import passwords
+from api.access.models import ApiToken, AuthSession, LoginFailure, User
+from api.access.roles import Role
+from api.access.scope import Principal, unit_scope
+from config import Config
+from store.workflow.audit import record_audit
+
+NAME = re.compile(r"^[\w.@-]{2,32}$")
+TOKEN_PREFIX = "yq_"
+SESSION_HOURS = 12
+# Touching last_seen/last_used on every request would be a write per request; this often is enough.
+TOUCH_EVERY = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class LoginLimits:
+    """Failed logins counted over `window`: at `per_name` for one login name, or `per_address` from one client
+    address, further attempts are refused without checking the password until the oldest failure leaves the
+    window (the lockout)."""
+
+    window: timedelta = timedelta(minutes=15)
+    per_name: int = 5
+    per_address: int = 20
+
+
+class AccessError(Exception):
+    """A refused access change (invalid input); the message is shown to the user."""
+
+    status = 422
+
+
+class NotFound(AccessError):
+    status = 404
+
+
+class Conflict(AccessError):
+    status = 409
+
+
+class LoginRefused(Exception):
+    def __init__(self, message: str, *, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def _check_unit(config: Config, unit: str | None) -> None:
+    if unit is not None and unit not in {u.id for u in config.units}:
+        raise AccessError(f"unknown unit {unit!r}; units are: {', '.join(u.id for u in config.units)}")
+
+
+def get_user(session: Session, *, name: str) -> User | None:
+    return session.scalar(select(User).where(User.name == name))
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.name)))
+
+
+def create_user(
+    session: Session,
+    *,
+    config: Config,
+    name: str,
+    role: Role,
+    unit: str | None,
+    password: str | None,
+    display_name: str | None,
+    actor: str,
+    now: datetime,
+) -> User:
+    if not NAME.match(name):
+        raise AccessError("a login name is 2–32 letters, digits, '.', '_', '@' or '-'")
+    display = (display_name or name).strip()
+    if not display or len(display) > 40:
+        raise AccessError("display name must have 1–40 characters")
+    _check_unit(config, unit)
+    if role in (Role.COMMENTATOR, Role.SECRETARY) and unit is None:
+        raise AccessError(f"a {role.value} needs --unit: the unit whose cases they handle")
+    if get_user(session, name=name) is not None:
+        raise Conflict(f"user {name!r} exists")
+    user = User(
+        name=name,
+        display_name=display,
+        role=role.value,
+        unit=unit,
+        password_hash=passwords.hash_password(password) if password is not None else None,
+        created_at=now,
+    )
+    session.add(user)
+    session.flush()
+    record_audit(
+        session,
+        actor=actor,
+        action="user.create",
+        target=f"user:{name}",
+        detail={"role": role.value, "unit": unit, "password": password is not None},
+        at=now,
+    )
+    return user
+
+
+def _require_user(session: Session, name: str) -> User:
+    user = get_user(session, name=name)
+    if user is None:
+        raise NotFound(f"no user {name!r}")
+    return user
+
+
+def set_password(session: Session, *, name: str, password: str, actor: str, now: datetime) -> User:
+    user = _require_user(session, name)
+    user.password_hash = passwords.hash_password(password)
+    # A new password ends every open session of the user: whoever had the old one is out.
+    session.execute(delete(AuthSession).where(AuthSession.user_id == user.id))
+    record_audit(session, actor=actor, action="user.password", target=f"user:{name}", at=now)
+    return user
+
+
+def set_disabled(session: Session, *, name: str, disabled: bool, actor: str, now: datetime) -> User:
+    user = _require_user(session, name)
+    user.disabled_at = now if disabled else None
+    if disabled:
+        session.execute(delete(AuthSession).where(AuthSession.user_id == user.id))
+    record_audit(
+        session, actor=actor, action="user.disable" if disabled else "user.enable", target=f"user:{name}", at=now
+    )
+    return user
+
+
+def update_user(
+    session: Session,
+    *,
+    config: Config,
+    name: str,
+    role: Role | None,
+    unit: str | None,
+    clear_unit: bool,
+    display_name: str | None,
+    actor: str,
+    now: datetime,
+) -> User:
+    user = _require_user(session, name)
+    changes: dict[str, object] = {}
+    if role is not None and role.value != user.role:
+        changes["role"] = role.value
+        user.role = role.value
+    if clear_unit or unit is not None:
+        new_unit = None if clear_unit else unit
+        _check_unit(config, new_unit)
+        if new_unit != user.unit:
+            changes["unit"] = new_unit
+            user.unit = new_unit
+    if display_name is not None and display_name.strip() != user.display_name:
+        if not 1 <= len(display_name.strip()) <= 40:
+            raise AccessError("display name must have 1–40 characters")
+        changes["display_name"] = user.display_name = display_name.strip()
+    if Role(user.role) in (Role.COMMENTATOR, Role.SECRETARY) and user.unit is None:
+        raise AccessError(f"a {user.role} needs a unit")
+    if changes:
+        record_audit(session, actor=actor, action="user.update", target=f"user:{name}", detail=changes, at=now)
+    return user
+
+
+def issue_token(
+    session: Session, *, name: str, label: str, expires_in: timedelta | None, actor: str, now: datetime
+) -> tuple[ApiToken, str]:
+    """A new API token for `name`; the secret is returned here once and only its hash is stored."""
+    user = _require_user(session, name)
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        token_hash=_digest(secret),
+        prefix=secret[:10],
+        user_id=user.id,
+        label=label[:100],
+        created_at=now,
+        expires_at=now + expires_in if expires_in else None,
+    )
+    session.add(token)
+    session.flush()
+    record_audit(
+        session,
+        actor=actor,
+        action="token.create",
+        target=f"user:{name}",
+        detail={"token": token.id, "prefix": token.prefix, "label": token.label},
+        at=now,
+    )
+    return token, secret
+
+
+def tokens_of(session: Session, *, name: str) -> list[ApiToken]:
+    user = _require_user(session, name)
+    return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)))
+
+
+def revoke_token(session: Session, *, name: str, token_id: int, actor: str, now: datetime) -> ApiToken:
+    user = _require_user(session, name)
+    token = session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id:
+        raise NotFound(f"user {name!r} has no token {token_id}")
+    if token.revoked_at is None:
+        token.revoked_at = now
+        record_audit(
+            session, actor=actor, action="token.revoke", target=f"user:{name}", detail={"token": token_id}, at=now
+        )
+    return token
+
+
+def principal_of(user: User, *, config: Config, via: str, session_row: AuthSession | None = None) -> Principal:
+    return Principal(
+        user_id=user.id,
+        name=user.name,
+        display_name=user.display_name,
+        role=Role(user.role),
+        unit=user.unit,
+        scope=unit_scope(config, user.unit),
+        via="session" if via == "session" else "token",
+        session_id=session_row.id if session_row else None,
+        csrf_token=session_row.csrf_token if session_row else None,
+    )
+
+
+def token_principal(session: Session, *, config: Config, secret: str, now: datetime) -> Principal | None:
+    if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
+        return None
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(secret)))
+    if row is None or row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
+        return None
+    user = row.user
+    if user.disabled_at is not None:
+        return None
+    if row.last_used_at is None or now - row.last_used_at > TOUCH_EVERY:
+        row.last_used_at = now
+    return principal_of(user, config=config, via="token")
+
+
+def session_principal(session: Session, *, config: Config, key: str, now: datetime) -> Principal | None:
+    if len(key) > 200:
+        return None
+    row = session.scalar(select(AuthSession).where(AuthSession.key_hash == _digest(key)))
+    if row is None or row.expires_at <= now or row.user.disabled_at is not None:
+        return None
+    if now - row.last_seen_at > TOUCH_EVERY:
+        row.last_seen_at = now
+    return principal_of(row.user, config=config, via="session", session_row=row)
+
+
+def _failures(
+    session: Session, column: InstrumentedAttribute[str], value: str, since: datetime
+) -> tuple[int, datetime | None]:
+    count, oldest = session.execute(
+        select(func.count(LoginFailure.id), func.min(LoginFailure.at)).where(column == value, LoginFailure.at > since)
+    ).one()
+    return int(count), oldest
+
+
+def login(
+    session: Session,
+    *,
+    config: Config,
+    name: str,
+    password: str,
+    address: str,
+    now: datetime,
+    limits: LoginLimits = LoginLimits(),
+) -> tuple[Principal, str]:
+    """Check the password under the rate limits and open a session. Returns the principal and the session
+    key for the cookie (only its hash is stored). Raises LoginRefused (with Retry-After when locked out)."""
+    name = name.strip()[:64]
+    since = now - limits.window
+    for column, value, limit in (
+        (LoginFailure.name, name, limits.per_name),
+        (LoginFailure.address, address, limits.per_address),
+    ):
+        count, oldest = _failures(session, column, value, since)
+        if count >= limit and oldest is not None:
+            wait = max(1, int((oldest + limits.window - now).total_seconds()) + 1)
+            # Not audited: a refused attempt changes nothing, and logging each would let a flood fill the log.
+            raise LoginRefused("登录失败次数过多，请稍后再试", retry_after=wait)
+    user = get_user(session, name=name)
+    ok = False
+    if user is None or user.password_hash is None:
+        passwords.burn_time()
+    else:
+        ok = passwords.verify_password(user.password_hash, password)
+    if not ok or user is None or user.disabled_at is not None:
+        session.add(LoginFailure(at=now, name=name, address=address))
+        session.execute(delete(LoginFailure).where(LoginFailure.at <= since))  # keep the table small
+        record_audit(session, actor=name or "?", action="login.fail", target=f"address:{address}", at=now)
+        raise LoginRefused("用户名或密码错误，或账号已停用")
+    if passwords.needs_rehash(user.password_hash or ""):
+        user.password_hash = passwords.hash_password(password)
+    session.execute(delete(LoginFailure).where(LoginFailure.name == name))
+    key = secrets.token_urlsafe(32)
+    row = AuthSession(
+        key_hash=_digest(key),
+        user_id=user.id,
+        csrf_token=secrets.token_urlsafe(32),
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + timedelta(hours=SESSION_HOURS),
+        address=address[:100],
+    )
+    session.add(row)
+    session.execute(delete(AuthSession).where(AuthSession.expires_at <= now))
+    session.flush()
+    record_audit(
+        session, actor=user.name, action="login", target=f"user:{user.name}", detail={"address": address}, at=now
+    )
+    return principal_of(user, config=config, via="session", session_row=row), key
+
+
+def logout(session: Session, *, session_id: int, actor: str, now: datetime) -> None:
+    row = session.get(AuthSession, session_id)
+    if row is not None:
+        session.delete(row)
+        record_audit(session, actor=actor, action="logout", target=f"user:{row.user.name}", at=now)
+
+
+def csrf_matches(expected: str | None, given: str | None) -> bool:
+    return bool(expected) and bool(given) and hmac.compare_digest(str(expected), str(given))

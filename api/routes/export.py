@@ -1,0 +1,194 @@
+"""A search exported as CSV (streamed, UTF-8 with BOM so Excel opens Chinese correctly) or Excel (.xlsx).
+
+Crawled text is hostile: a cell starting with = + - @ would run as a formula in Excel, so such cells get a
+leading apostrophe (OWASP's advice), and characters a worksheet cannot hold are dropped."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import datetime
+from typing import Annotated, Literal
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response, StreamingResponse
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+
+from api.access.deps import require
+from api.access.roles import Perm
+from api.access.scope import Principal
+from api.routes.mentions import SearchFilters, run_search
+from api.state import ApiState, get_state
+from config import Level
+from config.models import BEIJING as BEIJING_TZ
+from store.mentions import Mention, SearchQuery
+from store.workflow.audit import record_audit
+
+router = APIRouter(prefix="/api/v1/mentions", tags=["mentions"])
+
+COLUMNS = [
+    "编号",
+    "来源",
+    "链接",
+    "标题",
+    "内容",
+    "作者",
+    "发布时间",
+    "发现时间",
+    "单位",
+    "情感",
+    "情感分值",
+    "级别",
+    "监测方案",
+    "回复数",
+    "浏览数",
+    "事件",
+]
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_SENTIMENT = {"negative": "负面", "neutral": "中性", "positive": "正面"}
+
+
+def _cell(value: object) -> object:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        text = _ILLEGAL.sub("", value)
+        return "'" + text if text.startswith(_FORMULA_START) else text
+    return value
+
+
+def _time(value: datetime | None) -> str:
+    return value.astimezone(BEIJING_TZ).strftime("%Y-%m-%d %H:%M:%S") if value else ""
+
+
+def _row(m: Mention, sources: dict[str, str], units: dict[str, str]) -> list[object]:
+    a = m.analysis
+    unit = a.unit if a else m.unit
+    return [
+        _cell(v)
+        for v in (
+            m.id,
+            sources.get(m.source, m.source),
+            m.url,
+            m.title,
+            m.content,
+            m.author,
+            _time(m.published_at),
+            _time(m.discovered_at),
+            units.get(unit, unit) if unit else "",
+            _SENTIMENT.get(a.sentiment_label, "") if a else "",
+            round(a.sentiment, 3) if a else None,
+            Level(a.level).zh if a and a.level else "",
+            "、".join(a.schemes) if a else "",
+            m.reply_count,
+            m.view_count,
+            a.event_id if a else "",
+        )
+    ]
+
+
+def _rows(state: ApiState, query: SearchQuery, limit: int) -> Iterator[list[object]]:
+    sources = {s.id: s.name for s in state.config.sources}
+    units = {u.id: u.name for u in state.config.units}
+    page = replace(query, size=200, sort="time", aggs=())
+    sent = 0
+    while sent < limit:
+        result = run_search(state, replace(page, size=min(200, limit - sent)))
+        for m in result.hits:
+            yield _row(m, sources, units)
+        sent += len(result.hits)
+        if result.next_cursor is None:
+            return
+        page = replace(page, cursor=result.next_cursor)
+
+
+def _csv_chunks(rows: Iterator[list[object]]) -> Iterator[bytes]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(COLUMNS)
+    yield "\ufeff".encode() + buffer.getvalue().encode("utf-8")
+    for row in rows:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow(row)
+        yield buffer.getvalue().encode("utf-8")
+
+
+def _xlsx(rows: Iterator[list[object]]) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("舆情检索")
+    sheet.append(COLUMNS)
+    for row in rows:
+        cells = []
+        for value in row:
+            cell = WriteOnlyCell(sheet, value=value)
+            if isinstance(value, str):
+                cell.data_type = "s"  # never a formula, whatever the text starts with
+            cells.append(cell)
+        sheet.append(cells)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _audit(state: ApiState, principal: Principal, fmt: str, query: SearchQuery) -> None:
+    with state.sessions.begin() as session:
+        record_audit(
+            session,
+            actor=principal.actor,
+            action="mentions.export",
+            target="mentions",
+            detail={"format": fmt, "q": query.text, "units": list(query.units), "sources": list(query.sources)},
+            at=state.now(),
+        )
+
+
+@router.get(
+    "/export",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                    "schema": {"type": "string", "format": "binary"}
+                },
+            },
+            "description": "the matching mentions, newest first",
+        }
+    },
+)
+async def export(
+    state: Annotated[ApiState, Depends(get_state)],
+    filters: SearchFilters,
+    principal: Annotated[Principal, Depends(require(Perm.EXPORT))],
+    format: Literal["csv", "xlsx"] = "csv",
+    max_rows: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
+) -> Response:
+    query = filters.query
+    # A bad cursor or filter fails here, as a 422, not half-way through a streamed file.
+    await run_in_threadpool(run_search, state, replace(query, size=1))
+    await run_in_threadpool(_audit, state, principal, format, query)
+    stamp = state.now().astimezone(BEIJING_TZ).strftime("%Y%m%d-%H%M")
+    filename = f"舆情检索-{stamp}.{format}"
+    disposition = f"attachment; filename=\"yuqing-{stamp}.{format}\"; filename*=UTF-8''{quote(filename)}"
+    if format == "xlsx":
+        body = await run_in_threadpool(lambda: _xlsx(_rows(state, query, max_rows)))
+        return Response(
+            body,
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": disposition},
+        )
+    return StreamingResponse(
+        iterate_in_threadpool(_csv_chunks(_rows(state, query, max_rows))),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": disposition},
+    )

@@ -1,0 +1,90 @@
+"""The analysts' query (textquery syntax) as the mention store can run it, and highlights of its words."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import HTTPException
+
+import textquery
+from analysis.wordfinder import WordFinder
+from api.access.scope import Principal
+from api.params import invalid
+
+MAX_SPANS_PER_FIELD = 20
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    store_text: str | None  # what the store searches: all these words required
+    words: tuple[str, ...]  # positive words and phrases, for highlights
+
+
+def parse_query(q: str | None) -> ParsedQuery:
+    """Parse `q`; a syntax error is a 422 naming the position (unbalanced parentheses, unclosed quotes).
+
+    The mention store's contract is "all words required", so AND of words and "phrases" runs as is; OR and
+    NOT need the store's boolean support and are refused clearly instead of being searched as words."""
+    if q is None or not q.strip():
+        return ParsedQuery(None, ())
+    try:
+        node = textquery.parse(q)
+    except textquery.QuerySyntaxError as exc:
+        raise invalid(
+            ("query", "q"),
+            f"query syntax: {exc}",
+            kind="query_syntax",
+            position=exc.position,
+            zh=f"查询语法错误：{exc.zh}",
+        ) from None
+    leaves = node.children if isinstance(node, textquery.And) else (node,)
+    if not all(isinstance(leaf, textquery.Term) for leaf in leaves):
+        raise invalid(
+            ("query", "q"),
+            "OR, NOT and parentheses in a search are not supported by this mention store yet;"
+            " use words and phrases (all required)",
+            kind="query_unsupported",
+            zh="当前检索后端暂不支持 OR、NOT 与括号，请只用词语和引号短语（同时满足）",
+        )
+    words = tuple(t.text for t in textquery.terms(node, positive_only=True))
+    return ParsedQuery(" ".join(words), words)
+
+
+def highlights(words: tuple[str, ...], fields: dict[str, str]) -> list[tuple[str, int, int]]:
+    """(field, start, end) of every occurrence of the query's words, case-insensitive, in text order."""
+    spans: list[tuple[str, int, int]] = []
+    for field, text in fields.items():
+        folded = text.lower() if len(text.lower()) == len(text) else text  # offsets must stay the original's
+        found: list[tuple[int, int]] = []
+        for word in words:
+            w = word.lower() if folded is not text else word
+            start = folded.find(w)
+            while start >= 0 and len(found) < MAX_SPANS_PER_FIELD:
+                found.append((start, start + len(w)))
+                start = folded.find(w, start + len(w))
+        spans.extend((field, s, e) for s, e in sorted(set(found)))
+    return spans
+
+
+def flag_spans(words: list[str], fields: dict[str, str]) -> list[tuple[str, int, int]]:
+    """(field, start, end) of a scheme flag's words, found as analysis finds them (folded: 學校 shows as a
+    match of 学校), so the dashboard can mark why a post was flagged."""
+    if not words:
+        return []
+    finder = WordFinder(words)
+    spans: list[tuple[str, int, int]] = []
+    for field, text in fields.items():
+        spans.extend((field, start, end) for _, start, end in finder.find(text)[:MAX_SPANS_PER_FIELD])
+    return spans
+
+
+def scoped_units(principal: Principal, requested: list[str] | None) -> tuple[str, ...]:
+    """The unit filter a search runs with: what was asked, within the user's units (all of them if nothing)."""
+    if principal.scope is None:
+        return tuple(requested or ())
+    if requested:
+        outside = sorted(u for u in requested if u not in principal.scope)
+        if outside:
+            raise HTTPException(403, f"outside your units: {', '.join(outside)}")
+        return tuple(requested)
+    return tuple(sorted(principal.scope))

@@ -1,0 +1,220 @@
+"""Search with highlights and syntax errors that say where, aggregations, CSV/Excel export of hostile text,
+schemes (list, validate, create, edit, backtest) and incident list filters, over the real stores."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+
+from alerting.playbooks import load_playbooks
+from alerting.rules import run_rules
+from analysis.analyser import Analyser
+from api.app import create_app
+from api.state import ApiState
+from config import Settings, load_config
+from store.mentions import NewMention
+from store.mentions.sqlite import SqliteMentionStore
+from store.workflow import make_engine, make_session_factory
+from store.workflow.migrate import upgrade
+from yuqing.services import Services
+
+REPO = Path(__file__).resolve().parents[2]
+POSTS = [
+    ("1", "城关第一中学学生被殴打住院", "城关一中初二学生被多名同学围殴，头部受伤住院。"),
+    ("2", '=HYPERLINK("http://evil","点我")', "@SUM(1) 城关镇中心小学班主任强制收取资料费，殴打"),
+    ("3", "城关一中食堂饭菜变质", "好几个学生吃完呕吐腹泻，学校一直不回应"),
+    ("4", "感谢镇政府修好路灯", "工作人员认真负责，点赞。"),
+]
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[FastAPI]:
+    config = load_config(REPO / "config" / "example")
+    url = f"sqlite:///{tmp_path / 'wf.sqlite3'}"
+    upgrade(url)
+    store = SqliteMentionStore(tmp_path / "m.sqlite3")
+    sessions = make_session_factory(make_engine(url))
+    analyser = Analyser(config)
+    store.upsert_many([NewMention("demo-baixing", p, f"http://b/{p}", t, c, unit="county") for p, t, c in POSTS])
+    store.save_analysis(
+        [
+            (m.id, analyser.analyse(title=m.title, content=m.content, default_unit=m.unit))
+            for m in store.pending_analysis(9)
+        ]
+    )
+    first = store.get("demo-baixing:1")
+    assert first is not None
+    run_rules(store, sessions, config, load_playbooks(), base_url="http://yq", now=first.discovered_at)
+    yield create_app(ApiState(config=config, mentions=store, sessions=sessions, base_url="http://yq"))
+    store.close()
+
+
+@pytest.fixture
+def admin(app: FastAPI, grant: Any) -> TestClient:
+    return grant(app, "root", "admin")
+
+
+@pytest.mark.parametrize(
+    ("q", "position"),
+    [("(殴打 学生", 0), ("殴打 )", 3), ('学生 "殴打', 3), ("（殴打", 0)],
+)
+def test_query_syntax_errors_say_where(admin: TestClient, q: str, position: int) -> None:
+    response = admin.get("/api/v1/mentions", params={"q": q})
+    assert response.status_code == 422
+    [detail] = response.json()["detail"]
+    assert detail["loc"] == ["query", "q"] and detail["position"] == position
+    assert f"第 {position + 1} 个字符" in detail["zh"]
+
+
+def test_search_highlights_the_query_words(admin: TestClient) -> None:
+    body = admin.get("/api/v1/mentions", params={"q": '殴打 "城关"', "sort": "relevance"}).json()
+    assert {h["id"] for h in body["hits"]} == {"demo-baixing:1", "demo-baixing:2"}
+    for hit in body["hits"]:
+        assert hit["highlights"]
+        for span in hit["highlights"]:
+            assert hit[span["field"]][span["start"] : span["end"]] in {"殴打", "城关"}
+
+
+def test_aggregations(admin: TestClient) -> None:
+    body = admin.get("/api/v1/mentions/aggregations", params={"interval": "hour"}).json()
+    assert body["total"] == 4 and sum(b["count"] for b in body["volume"]) == 4
+    assert sum(b["count"] for b in body["sentiment"]) == 4
+    assert body["sources"] == [{"key": "demo-baixing", "count": 4}]
+    assert {b["key"] for b in body["schemes"]} >= {"school-bullying", "school-food-safety"}
+    assert {b["key"] for b in body["levels"]} >= {"3"}
+    assert body["terms_sample"] == 4 and any(b["key"] == "学生" for b in body["terms"])
+    assert admin.get("/api/v1/mentions/aggregations", params={"interval": "week"}).status_code == 422
+
+
+def test_csv_export_is_excel_ready_and_defuses_formulas(admin: TestClient) -> None:
+    response = admin.get("/api/v1/mentions/export", params={"format": "csv"})
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    assert "attachment" in response.headers["content-disposition"]
+    raw = response.content
+    assert raw.startswith(b"\xef\xbb\xbf")  # the BOM Excel needs to read UTF-8
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert rows[0][:4] == ["编号", "来源", "链接", "标题"] and len(rows) == 5
+    hostile = next(r for r in rows if r[0] == "demo-baixing:2")
+    assert hostile[3].startswith("'=HYPERLINK") and hostile[4].startswith("'@SUM")
+    assert next(r for r in rows if r[0] == "demo-baixing:1")[1] == "百姓呼声（示例）"
+    only = admin.get("/api/v1/mentions/export", params={"q": "殴打", "max_rows": 1}).content
+    assert len(list(csv.reader(io.StringIO(only.decode("utf-8-sig"))))) == 2
+
+
+def test_xlsx_export(admin: TestClient) -> None:
+    response = admin.get("/api/v1/mentions/export", params={"format": "xlsx", "min_level": 3})
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet is not None
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert rows[0][0] == "编号" and len(rows) == 4
+    assert {r[11] for r in rows[1:]} == {"重大"}
+    hostile = next(r for r in rows if r[0] == "demo-baixing:2")
+    assert isinstance(hostile[3], str) and hostile[3].startswith("'=HYPERLINK")  # text, never a formula
+    assert admin.get("/api/v1/mentions/export", params={"format": "pdf"}).status_code == 422
+
+
+SCHEME = {"id": "lamp", "name": "路灯", "subject": ["路灯"], "event": ["修好", "不亮"], "severity": "一般"}
+
+
+def test_schemes_list_validate_create_edit(app: FastAPI, admin: TestClient, grant: Any) -> None:
+    listed = admin.get("/api/v1/schemes").json()
+    assert {s["id"] for s in listed} >= {"school-bullying"} and {s["origin"] for s in listed} == {"yaml"}
+    good = admin.post("/api/v1/schemes/validate", json=SCHEME).json()
+    assert good == {"valid": True, "errors": []}
+    bad = admin.post(
+        "/api/v1/schemes/validate", json={**SCHEME, "id": "Bad Id", "severity": "超大", "query": "(路灯"}
+    ).json()
+    fields = {e["field"]: e["message"] for e in bad["errors"]}
+    assert not bad["valid"] and {"id", "severity", "query"} <= set(fields)
+    assert "position 0" in fields["query"]
+    assert admin.post("/api/v1/schemes", json={**SCHEME, "proximity": 1}).status_code == 422
+    created = admin.post("/api/v1/schemes", json=SCHEME)
+    assert created.status_code == 201 and created.json()["origin"] == "api" and created.json()["revision"] == 1
+    assert admin.post("/api/v1/schemes", json=SCHEME).status_code == 409
+    edited = admin.put("/api/v1/schemes/lamp", json={**SCHEME, "severity": "较大"}).json()
+    assert edited["revision"] == 2 and edited["severity_name"] == "较大"
+    yaml_edit = admin.put("/api/v1/schemes/school-bullying", json={**SCHEME, "id": "school-bullying", "enabled": False})
+    assert yaml_edit.status_code == 200 and yaml_edit.json()["origin"] == "api"
+    assert admin.put("/api/v1/schemes/lamp", json={**SCHEME, "id": "other"}).status_code == 422
+    assert admin.put("/api/v1/schemes/nope", json={**SCHEME, "id": "nope"}).status_code == 404
+    analyst = grant(app, "ana", "analyst")
+    assert analyst.get("/api/v1/schemes").status_code == 200
+    assert analyst.post("/api/v1/schemes", json={**SCHEME, "id": "x"}).status_code == 403
+    assert grant(app, "li", "commentator", "school-no1").get("/api/v1/schemes").status_code == 403
+    audit = admin.get("/api/v1/audit", params={"action": "scheme."}).json()
+    assert [e["action"] for e in audit] == ["scheme.edit", "scheme.edit", "scheme.create"]
+
+
+def test_backtest_shows_what_a_scheme_would_flag(admin: TestClient) -> None:
+    draft = admin.post("/api/v1/schemes/backtest", json={"scheme": SCHEME, "days": 1}).json()
+    assert (draft["scanned"], draft["matched"], draft["newly_flagged"], draft["flagged_now"]) == (4, 1, 1, 0)
+    assert draft["matches"][0]["mention_id"] == "demo-baixing:4" and set(draft["matches"][0]["words"]) == {
+        "路灯",
+        "修好",
+    }
+    # An existing scheme narrowed by an exclusion word: what it would stop flagging.
+    narrowed = {
+        "id": "school-bullying",
+        "name": "校园欺凌",
+        "subject": ["学生"],
+        "event": ["殴打"],
+        "exclude": ["资料费"],
+    }
+    result = admin.post("/api/v1/schemes/backtest", json={"scheme": narrowed}).json()
+    assert result["matched"] == 1 and result["flagged_now"] == 2 and result["no_longer_flagged"] == 1
+    stored = admin.post("/api/v1/schemes/backtest", json={"scheme_id": "school-food-safety"}).json()
+    assert stored["matched"] == stored["flagged_now"] == 1
+    assert admin.post("/api/v1/schemes/backtest", json={}).status_code == 422
+    assert admin.post("/api/v1/schemes/backtest", json={"scheme_id": "nope"}).status_code == 404
+    assert admin.post("/api/v1/schemes/backtest", json={"scheme_id": "lamp", "days": 0}).status_code == 422
+    assert admin.post("/api/v1/schemes/backtest", json={"scheme": {"id": "x"}}).status_code == 422
+
+
+def test_scheme_edits_reach_the_scheduler(tmp_path: Path, admin: TestClient) -> None:
+    settings = Settings(
+        config_dir=REPO / "config" / "example",
+        data_dir=tmp_path / "data",
+        workflow_db=f"sqlite:///{tmp_path / 'wf.sqlite3'}",  # the API's database (the app fixture's)
+    )
+    services = Services.load(settings)
+    try:
+        assert not services.refresh_schemes()  # nothing new
+        assert admin.post("/api/v1/schemes", json=SCHEME).status_code == 201
+        assert services.refresh_schemes()
+        assert "lamp" in {s.id for s in services.config.schemes}
+        assert services.analyser.analyse(title="路灯修好了", content="", default_unit=None).schemes == ["lamp"]
+    finally:
+        services.close()
+
+
+def test_incident_list_filters(admin: TestClient) -> None:
+    every = admin.get("/api/v1/incidents").json()
+    assert len(every) == 3
+    ids = [i["id"] for i in every]
+    assert [i["id"] for i in admin.get("/api/v1/incidents", params={"stage": "analyse", "min_level": 3}).json()] == ids
+    assert admin.get("/api/v1/incidents", params={"stage": "closed"}).json() == []
+    assert admin.get("/api/v1/incidents", params={"breached": True}).json() == []
+    first = min(i["discovered_at"] for i in every)
+    assert admin.get("/api/v1/incidents", params={"until": first}).json() == []
+    assert len(admin.get("/api/v1/incidents", params={"since": first, "limit": 2}).json()) == 2
+    assert admin.get("/api/v1/incidents", params={"since": "2026-01-01T00:00:00"}).status_code == 422
+    assert admin.get("/api/v1/incidents", params={"stage": "done"}).status_code == 422
+    note = admin.post(f"/api/v1/incidents/{every[0]['id']}/notes", json={"text": "<b>已在论坛回复</b>"}).json()
+    assert note["timeline"][-1]["detail"] == "备注：<b>已在论坛回复</b>"  # data as written; the page escapes
+    assert admin.post(f"/api/v1/incidents/{every[0]['id']}/notes", json={"text": ""}).status_code == 422
+
+
+def test_flags_say_where_their_words_are(admin: TestClient) -> None:
+    mention = admin.get("/api/v1/mentions/demo-baixing:3").json()
+    [flag] = [f for f in mention["flags"] if f["scheme"] == "school-food-safety"]
+    found = {mention[s["field"]][s["start"] : s["end"]] for s in flag["spans"]}
+    assert found == set(flag["words"]) and {"食堂", "变质", "呕吐", "腹泻"} <= found
