@@ -114,16 +114,18 @@ class StubElasticsearch:
     def answer(self, request: Request) -> Answer:
         with self.lock:
             self.requests.append(request)
-            for method, pattern, responder in self.routes:
-                if method == request.method and pattern.fullmatch(request.path):
-                    break
-            else:
-                return 500, _error(500, "stub_exception", f"no answer for {request.method} {request.path}")
-        return responder(request)
+            found = next(
+                (r for m, p, r in self.routes if m == request.method and p.fullmatch(request.path)),
+                None,
+            )
+        if found is None:
+            return 500, _error(500, "stub_exception", f"no answer for {request.method} {request.path}")
+        return found(request)
 
 
 def _error(status: int, kind: str, reason: str) -> dict[str, Any]:
-    return {"error": {"root_cause": [{"type": kind, "reason": reason}], "type": kind, "reason": reason}, "status": status}
+    cause = {"type": kind, "reason": reason}
+    return {"error": {"root_cause": [cause], **cause}, "status": status}
 
 
 def _handler(stub_ref: list[StubElasticsearch]) -> type[BaseHTTPRequestHandler]:
