@@ -167,7 +167,7 @@ def stub_es() -> Iterator[StubElasticsearch]:
     server.daemon_threads = True
     stub = StubElasticsearch(server=server)
     ref.append(stub)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield stub
     server.shutdown()
