@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from config import ConfigError, Settings
+from store.mentions.model import MentionStoreUnavailable
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -223,4 +224,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyError as exc:
         print(f"error: {exc.args[0]}", file=sys.stderr)
+        return 2
+    except MentionStoreUnavailable as exc:  # names the store, never its credentials
+        print(f"error: {exc}", file=sys.stderr)
         return 2
