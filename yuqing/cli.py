@@ -139,6 +139,42 @@ def cmd_run(args: argparse.Namespace) -> int:
     return serve(Services.load(settings), with_api=not args.no_api)
 
 
+def cmd_health(args: argparse.Namespace) -> int:
+    """For container health checks: the stores answer (and, with --scheduler, this machine's scheduler
+    process wrote its heartbeat lately, as leader or standby). Exit 0 when healthy, 1 otherwise."""
+    import time as time_
+
+    from sqlalchemy import text
+
+    from yuqing.leader import heartbeat_path
+    from yuqing.services import Services
+
+    settings = _settings(args)
+    services = Services.load(settings, migrate=False)
+    try:
+        with services.sessions() as session:
+            session.execute(text("SELECT 1"))
+        mentions = services.mentions.count()
+    finally:
+        services.close()
+    line = f"workflow store ok; mention store ({settings.mention_store}) ok, {mentions} mentions"
+    if args.scheduler:
+        beat_file = heartbeat_path(settings.data_dir)
+        try:
+            beat = json.loads(beat_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            print(f"{line}; no scheduler heartbeat at {beat_file}", file=sys.stderr)
+            return 1
+        age = time_.time() - float(beat["at"])
+        limit = 3 * settings.leader_retry_seconds + 10
+        if age > limit:
+            print(f"{line}; scheduler heartbeat is {age:.0f}s old (limit {limit:.0f}s)", file=sys.stderr)
+            return 1
+        line += f"; scheduler {beat['role']} (pid {beat['pid']}), heartbeat {age:.0f}s ago"
+    print(line)
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from yuqing.demo.runner import run_demo
 
@@ -193,6 +229,9 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--no-scheduler", action="store_true", help="API only")
     p.add_argument("--workers", type=int, default=1, help="API worker processes (with --no-scheduler)")
     p.set_defaults(func=cmd_run)
+    p = with_config(sub.add_parser("health", help="check the stores (and the scheduler's heartbeat): exit 0 if ok"))
+    p.add_argument("--scheduler", action="store_true", help="also require a fresh heartbeat of a scheduler here")
+    p.set_defaults(func=cmd_health)
     p = sub.add_parser("demo", help="run everything on this machine against a bundled sample board")
     p.add_argument("--data", default="data/demo", help="demo data directory (wiped at start unless --keep)")
     p.add_argument("--port", type=int, default=8600, help="dashboard/API port")

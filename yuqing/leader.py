@@ -18,9 +18,12 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import logging
 import os
+import socket
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
@@ -31,6 +34,11 @@ log = logging.getLogger(__name__)
 
 # pg_try_advisory_lock takes one bigint; this one spells "yuqing" (ASCII), unlikely to collide with others.
 ADVISORY_KEY = int.from_bytes(b"yuqing", "big")
+
+
+def heartbeat_path(data_dir: Path) -> Path:
+    """Per host: schedulers sharing a data volume (leader and standby on one machine) each write their own."""
+    return data_dir / f"scheduler-{socket.gethostname()}.heartbeat"
 
 
 class LeaderLock(Protocol):
@@ -163,8 +171,10 @@ class Leadership:
         retry_seconds: float,
         on_elected: Callable[[], None],
         on_lost: Callable[[], None],
+        heartbeat: Path | None = None,
     ) -> None:
         self.lock = lock
+        self.heartbeat = heartbeat
         self.retry_seconds = retry_seconds
         self.on_elected = on_elected
         self.on_lost = on_lost
@@ -175,11 +185,24 @@ class Leadership:
     def start(self) -> None:
         self._thread.start()
 
+    def _beat(self, role: str) -> None:
+        """What `yuqing health --scheduler` reads: this process is alive, as leader or standby."""
+        if self.heartbeat is None:
+            return
+        try:
+            self.heartbeat.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.heartbeat.with_suffix(".tmp")
+            tmp.write_text(json.dumps({"role": role, "pid": os.getpid(), "at": time.time()}), encoding="utf-8")
+            tmp.replace(self.heartbeat)
+        except OSError as exc:  # a full disk must not stop the scheduler; the health check will say so
+            log.warning("could not write the scheduler heartbeat %s: %s", self.heartbeat, exc)
+
     def _run(self) -> None:
         waiting = False
         while not self.stop.is_set():
             if self.lock.try_acquire():
                 break
+            self._beat("standby")
             if not waiting:
                 log.info(
                     "standby: another scheduler holds the leader lock (%s); trying every %gs",
@@ -193,7 +216,9 @@ class Leadership:
         log.info("leader lock acquired (%s): starting the scheduler", self.lock.description)
         self.elected.set()
         self.on_elected()
+        self._beat("leader")
         while not self.stop.wait(self.retry_seconds):
+            self._beat("leader")
             if not self.lock.held():
                 log.error("lost the leader lock (%s): stopping this scheduler", self.lock.description)
                 self.on_lost()

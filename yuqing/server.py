@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from api.app import create_app
 from api.state import ApiState
 from config import Settings
-from yuqing.leader import Leadership, leader_lock
+from yuqing.leader import Leadership, heartbeat_path, leader_lock
 from yuqing.scheduler import Pipeline
 from yuqing.services import Services
 
@@ -77,6 +77,7 @@ def serve(
         retry_seconds=settings.leader_retry_seconds,
         on_elected=pipeline.start,
         on_lost=on_lost,
+        heartbeat=heartbeat_path(settings.data_dir),
     )
     leadership.start()
     try:
