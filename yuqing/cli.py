@@ -139,6 +139,43 @@ def cmd_run(args: argparse.Namespace) -> int:
     return serve(Services.load(settings), with_api=not args.no_api)
 
 
+def cmd_store_migrate(args: argparse.Namespace) -> int:
+    """Copy the embedded store's mentions into Elasticsearch (the YUQING_ELASTICSEARCH_* settings)."""
+    from store.mentions.elastic import ElasticMentionStore
+    from store.mentions.factory import elastic_options
+    from store.mentions.migrate import migrate_to_elasticsearch
+    from store.workflow import make_engine, make_session_factory
+    from store.workflow.migrate import upgrade
+
+    settings = _settings(args)
+    source = Path(args.source) if args.source else settings.mentions_path
+    upgrade(settings.workflow_url)  # the resume cursor lives in the workflow store
+    engine = make_engine(settings.workflow_url)
+    target = ElasticMentionStore(elastic_options(settings))
+    try:
+
+        def progress(copied: int, already: int) -> None:
+            print(f"  {copied} copied, {already} already there", flush=True)
+
+        print(f"copying mentions from {source} to Elasticsearch at {target.url} ({target.names.alias})")
+        report = migrate_to_elasticsearch(
+            sqlite_path=source,
+            target=target,
+            sessions=make_session_factory(engine),
+            batch=args.batch,
+            progress=progress,
+        )
+    finally:
+        target.close()
+        engine.dispose()
+    print(
+        f"done: {report.copied} mentions copied, {report.already_there} were already there; analysis numbers "
+        f"continue after {report.analysis_seq}. Running it again copies only what was stored since."
+    )
+    print("Then set YUQING_MENTION_STORE=elasticsearch for every process and restart them.")
+    return 0
+
+
 def cmd_health(args: argparse.Namespace) -> int:
     """For container health checks: the stores answer (and, with --scheduler, this machine's scheduler
     process wrote its heartbeat lately, as leader or standby). Exit 0 when healthy, 1 otherwise."""
@@ -229,6 +266,15 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--no-scheduler", action="store_true", help="API only")
     p.add_argument("--workers", type=int, default=1, help="API worker processes (with --no-scheduler)")
     p.set_defaults(func=cmd_run)
+    store_cmd = sub.add_parser("store", help="work on the mention store")
+    store_sub = store_cmd.add_subparsers(dest="store_command", required=True)
+    p = with_config(
+        store_sub.add_parser("migrate", help="copy the embedded store's mentions into Elasticsearch (resumable)")
+    )
+    p.add_argument("--to", required=True, choices=["elasticsearch"], help="the backend to copy into")
+    p.add_argument("--from", dest="source", help="the embedded store file (default: <data>/mentions.sqlite3)")
+    p.add_argument("--batch", type=int, default=500, help="mentions per bulk request")
+    p.set_defaults(func=cmd_store_migrate)
     p = with_config(sub.add_parser("health", help="check the stores (and the scheduler's heartbeat): exit 0 if ok"))
     p.add_argument("--scheduler", action="store_true", help="also require a fresh heartbeat of a scheduler here")
     p.set_defaults(func=cmd_health)
@@ -264,6 +310,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyError as exc:
         print(f"error: {exc.args[0]}", file=sys.stderr)
         return 2
-    except MentionStoreUnavailable as exc:  # names the store, never its credentials
+    except (MentionStoreUnavailable, FileNotFoundError) as exc:  # names the store, never its credentials
         print(f"error: {exc}", file=sys.stderr)
         return 2

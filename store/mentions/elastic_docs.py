@@ -225,8 +225,9 @@ def to_mention(doc: Doc) -> Mention:
     )
 
 
-def from_mention(m: Mention) -> Doc:
-    """A stored mention (from the embedded store) as a document, for `yuqing store migrate`."""
+def from_mention(m: Mention, *, crawl_unit: str | None, counts: list[CountSnapshot]) -> Doc:
+    """A mention of the embedded store as a document, for `yuqing store migrate`: the same times, analysis
+    and analysis number (alerting follows on from where it was), the crawler's unit and the heat history."""
     doc: Doc = {
         "id": m.id,
         "source": m.source,
@@ -243,18 +244,19 @@ def from_mention(m: Mention) -> Doc:
         "reply_count": m.reply_count,
         "view_count": m.view_count,
         "content_hash": m.content_hash,
-        "crawl_unit": m.unit if m.analysis is None or m.analysis.unit is None else None,
+        "crawl_unit": crawl_unit,
         "unit": m.unit,
         "status": m.status,
         "notes": list(m.notes),
         "last_seen_at": iso_or_none(m.last_seen_at),
         "deleted_at": iso_or_none(m.deleted_at),
         "edits": m.edits,
-        "counts": [],
+        "counts": [{"at": iso(c.at), "reply_count": c.reply_count, "view_count": c.view_count} for c in counts],
         **dict.fromkeys(_ANALYSIS_FIELDS),
     }
     if m.analysis is not None:
         doc = apply_analysis(doc, m.analysis, stamp=iso(m.analysed_at or m.updated_at), seq=m.analysis_seq or 0)
         doc["analysed_at"] = iso_or_none(m.analysed_at)  # None when it was queued for re-analysis
         doc["analysis_seq"] = m.analysis_seq
+        doc["unit"] = m.unit
     return doc

@@ -100,6 +100,19 @@ class StubElasticsearch:
         self.on("HEAD", "/[^_].*", (404, None))
         self.on("PUT", "/[^_].*", lambda r: (200, {**ACK, "shards_acknowledged": True, "index": r.path[1:]}))
 
+    def prepared_cluster(self) -> None:
+        """A cluster where the store's template (current version), alias and meta index exist already."""
+        from store.mentions.elastic_schema import IndexNames, index_template
+
+        template = {
+            "name": "yuqing-mentions",
+            "index_template": index_template(IndexNames("yuqing"), shards=1, replicas=1),
+        }
+        self.on("GET", "/", (200, ES_INFO_8))
+        self.on("GET", "/_index_template/yuqing-mentions", (200, {"index_templates": [template]}))
+        self.on("HEAD", "/_alias/yuqing-mentions", (200, None))
+        self.on("HEAD", "/yuqing-meta", (200, None))
+
     info = ES_INFO_8
 
     @staticmethod

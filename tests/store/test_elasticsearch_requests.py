@@ -167,18 +167,9 @@ def ids_asked(request: Any) -> list[str]:
 
 @pytest.fixture
 def es(stub_es: Any) -> Any:
-    """A stub cluster where the store's indices exist already (opening sends three requests)."""
-    stub_es.on("GET", "/", (200, stub_es.info))
-    stub_es.on("GET", "/_index_template/yuqing-mentions", (200, {"index_templates": [template_answer()]}))
-    stub_es.on("HEAD", "/_alias/yuqing-mentions", (200, None))
-    stub_es.on("HEAD", "/yuqing-meta", (200, None))
+    """A stub cluster where the store's indices exist already (opening sends four requests)."""
+    stub_es.prepared_cluster()
     return stub_es
-
-
-def template_answer() -> dict[str, Any]:
-    from store.mentions.elastic_schema import IndexNames, index_template
-
-    return {"name": "yuqing-mentions", "index_template": index_template(IndexNames("yuqing"), shards=1, replicas=1)}
 
 
 def open_store(stub: Any, **options: Any) -> ElasticMentionStore:
