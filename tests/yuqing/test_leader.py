@@ -257,6 +257,18 @@ def test_standby_takes_over_when_the_leader_dies_and_no_step_fires_twice_or_is_m
     assert sorted(sent.values()) == [1] * STEPS, sent
     assert {m["path"] for m in messages} == {"/inbox/school-secretary"}
     assert standby.process.poll() is None, standby.text()[-2000:]
+    # The container health check of the new leader: stores reachable, its heartbeat fresh, as leader.
+    data = str(standby.data)
+    health = subprocess.run(
+        [sys.executable, "-m", "yuqing", "health", "--scheduler", "--config", str(quiet_config), "--data", data],
+        cwd=REPO,
+        env={**os.environ, "YUQING_WORKFLOW_DB": pg_url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert health.returncode == 0 and "scheduler leader" in health.stdout, health.stdout + health.stderr
 
 
 def _utc(value: Any) -> datetime:
