@@ -42,6 +42,7 @@ ACK = {"acknowledged": True}
 class Request:
     method: str
     path: str  # without the query string, percent-decoded
+    raw_path: str  # as sent
     query: dict[str, str]
     headers: dict[str, str]  # lower-case names
     raw: bytes
@@ -154,6 +155,7 @@ def _handler(stub_ref: list[StubElasticsearch]) -> type[BaseHTTPRequestHandler]:
             request = Request(
                 method=self.command,
                 path=urllib.parse.unquote(split.path),
+                raw_path=split.path,
                 query=dict(urllib.parse.parse_qsl(split.query, keep_blank_values=True)),
                 headers={k.lower(): v for k, v in self.headers.items()},
                 raw=self.rfile.read(length) if length else b"",

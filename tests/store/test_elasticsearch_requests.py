@@ -27,7 +27,8 @@ from store.mentions import (
     Terms,
 )
 from store.mentions.elastic import ElasticMentionStore, ElasticOptions, ElasticsearchVersionError
-from store.mentions.elastic_docs import apply_crawl
+from store.mentions.elastic_docs import apply_analysis, apply_crawl, from_mention, to_mention
+from store.mentions.elastic_schema import MAPPINGS
 from store.tokens import tokenize
 
 COMPAT_JSON = "application/vnd.elasticsearch+json; compatible-with=8"
@@ -195,6 +196,7 @@ def test_opening_an_empty_cluster_creates_policy_template_monthly_index_and_meta
         ("HEAD", "/yuqing-meta"),
         ("PUT", "/yuqing-meta"),
     ]
+    assert sent[5].raw_path == "/%3Cyuqing-mentions-%7Bnow%2FM%7Byyyy.MM%7D%7D-000001%3E"  # date math, encoded
     assert all(r.headers["accept"] == COMPAT_JSON for r in sent)
     assert all(r.headers.get("content-type") == COMPAT_JSON for r in sent if r.raw)
     assert sent[2].json == {
@@ -227,7 +229,7 @@ def test_opening_an_empty_cluster_creates_policy_template_monthly_index_and_meta
     # jieba tokens, whitespace-analysed, beside the raw text
     assert fields["title_tokens"]["analyzer"] == fields["content_tokens"]["analyzer"] == "whitespace"
     assert fields["title"] == fields["content"] == {"type": "text", "analyzer": "yuqing_raw"}
-    for name in ("id", "source", "unit", "sentiment_label", "schemes", "content_hash", "event_id", "status"):
+    for name in ("id", "source", "unit", "sentiment_label", "schemes", "content_hash", "event_id"):
         assert fields[name] == {"type": "keyword"}, name
     for name in ("published_at", "discovered_at", "updated_at", "analysed_at", "last_seen_at", "deleted_at"):
         assert fields[name] == {"type": "date"}, name
@@ -770,3 +772,14 @@ def test_revisit_same_content_and_high_water_mark(es: Any) -> None:
         "_source": ["id", "content_hash"],
     }
     assert latest.json["sort"] == [{"published_at": {"order": "desc"}}] and latest.json["size"] == 1
+
+
+def test_every_field_the_store_writes_is_mapped() -> None:
+    """The mapping is strict: a field written but not mapped would make the cluster refuse every document."""
+    mapped = set(MAPPINGS["properties"])
+    crawled = doc_of(FEES)
+    analysed = apply_analysis(crawled, ANALYSIS, stamp=crawled["discovered_at"], seq=1)
+    migrated = from_mention(to_mention(analysed), crawl_unit="county-edu", counts=[])
+    for doc in (crawled, analysed, migrated):
+        assert set(doc) == mapped
+    assert to_mention(migrated) == to_mention(analysed)
