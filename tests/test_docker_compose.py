@@ -18,6 +18,7 @@ REPO = Path(__file__).resolve().parent.parent
 COMPOSE = REPO / "docker-compose.yml"
 ENV_EXAMPLE = REPO / ".env.example"
 SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|API_KEY", re.IGNORECASE)
+SERVICES = {"elasticsearch", "postgres", "scheduler", "scheduler-standby", "api", "redis", "crawl-worker"}
 REFERENCE = re.compile(r"^\$\{[A-Z_][A-Z0-9_]*(:?[-?][^}]*)?\}$")
 
 
@@ -41,7 +42,12 @@ def _environment(service: dict[str, Any]) -> dict[str, str]:
 
 def test_services_and_their_roles(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    assert set(services) == {"elasticsearch", "postgres", "scheduler", "scheduler-standby", "api"}
+    assert set(services) == SERVICES
+    # Crawl workers and their Redis queue are opt-in; without them the active scheduler crawls by itself.
+    assert {name for name, s in services.items() if s.get("profiles")} == {"redis", "crawl-worker"}
+    assert services["crawl-worker"]["profiles"] == services["redis"]["profiles"] == ["workers"]
+    assert _command(services["crawl-worker"])[:2] == ["yuqing", "crawl-worker"]
+    assert services["crawl-worker"]["depends_on"]["redis"]["condition"] == "service_healthy"
     schedulers = {name for name, s in services.items() if _command(s)[:3] == ["yuqing", "run", "--no-api"]}
     assert schedulers == {"scheduler", "scheduler-standby"}  # one active, one standby: the leader lock decides
     for name in schedulers:
@@ -53,7 +59,7 @@ def test_services_and_their_roles(compose: dict[str, Any]) -> None:
     api = _command(services["api"])
     assert set(runs) == schedulers | {"api"} and "--no-scheduler" in api  # no scheduler hides in the API
     assert api[api.index("--workers") + 1] in {"${YUQING_API_WORKERS:-4}"}
-    for name in (*schedulers, "api"):
+    for name in (*schedulers, "api", "crawl-worker"):
         env = _environment(services[name])
         assert env["YUQING_MENTION_STORE"] == "elasticsearch"
         assert env["YUQING_ELASTICSEARCH_URL"] == "http://elasticsearch:9200"
@@ -98,7 +104,14 @@ def test_settings_named_in_the_deployment_exist() -> None:
     """Every YUQING_* variable in the compose file and .env.example is a real setting (a typo is ignored)."""
     fields = {f"YUQING_{name.upper()}" for name in Settings.model_fields}
     named = set(re.findall(r"\bYUQING_[A-Z0-9_]+", COMPOSE.read_text() + ENV_EXAMPLE.read_text()))
-    deployment_only = {"YUQING_CONFIG_HOST_DIR", "YUQING_API_WORKERS", "YUQING_DINGTALK_EDU_TOKEN"}
+    deployment_only = {
+        "YUQING_CONFIG_HOST_DIR",
+        "YUQING_API_WORKERS",
+        "YUQING_CRAWL_WORKERS",
+        "YUQING_CRAWL_CONCURRENCY",
+        "YUQING_DINGTALK_EDU_TOKEN",
+        "YUQING_REDIS_URL",  # a setting of the crawl-worker branch (Redis queue), merged separately
+    }
     assert named - deployment_only <= fields, named - deployment_only - fields
     required = set(re.findall(r"\$\{([A-Z0-9_]+):\?", COMPOSE.read_text()))
     example = {line.split("=", 1)[0] for line in ENV_EXAMPLE.read_text().splitlines() if "=" in line}
@@ -127,7 +140,13 @@ def test_docker_compose_config_accepts_the_file(tmp_path: Path) -> None:
     done = subprocess.run([*command, "config"], cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     resolved = yaml.safe_load(done.stdout)
-    assert set(resolved["services"]) == {"elasticsearch", "postgres", "scheduler", "scheduler-standby", "api"}
+    assert set(resolved["services"]) >= SERVICES - {"redis", "crawl-worker"}
     assert "${" not in done.stdout
     api = resolved["services"]["api"]
     assert api["environment"]["YUQING_ELASTICSEARCH_PASSWORD"] == "change-me"  # from .env, at deploy time
+    with_workers = subprocess.run(
+        [*command, "--profile", "workers", "config"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert with_workers.returncode == 0, with_workers.stderr
+    workers = yaml.safe_load(with_workers.stdout)["services"]["crawl-worker"]
+    assert workers["deploy"]["replicas"] == 2 and workers["command"][-1] == "2"
