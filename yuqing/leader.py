@@ -224,8 +224,12 @@ class Leadership:
                 self.on_lost()
                 return
 
-    def close(self) -> None:
+    def halt(self) -> None:
+        """Stop trying and checking (an election under way completes first); the lock stays held."""
         self.stop.set()
         if self._thread.is_alive() and self._thread is not threading.current_thread():
-            self._thread.join(timeout=self.retry_seconds + 5)
+            self._thread.join(timeout=self.retry_seconds + 30)
+
+    def close(self) -> None:
+        self.halt()
         self.lock.release()

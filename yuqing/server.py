@@ -105,7 +105,8 @@ def serve(
             signal.signal(signal.SIGINT, handle)
             stop.wait(stop_after)
     finally:
-        leadership.stop.set()
+        # The lock is released only after the jobs stopped: a standby must not start while a crawl still runs.
+        leadership.halt()
         pipeline.stop()
         leadership.close()
         services.close()

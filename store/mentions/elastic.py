@@ -83,7 +83,7 @@ class ElasticOptions:
     url: str
     index_prefix: str = "yuqing"
     username: str | None = None
-    password: str | None = None
+    password: str | None = None  # never in a log line or an error (see __repr__)
     api_key: str | None = None
     ca_certs: str | None = None
     shards: int = 1
@@ -91,6 +91,9 @@ class ElasticOptions:
     retention_days: int = 730
     timeout_seconds: float = 30.0
     refresh: str = "wait_for"
+
+    def __repr__(self) -> str:  # the URL may carry a password too
+        return f"ElasticOptions(url={redact(self.url)!r}, index_prefix={self.index_prefix!r})"
 
 
 def redact(url: str) -> str:

@@ -276,6 +276,8 @@ def test_an_unreachable_cluster_is_named_without_its_password() -> None:
     message = str(raised.value)
     assert f"Elasticsearch at http://127.0.0.1:{port} is unreachable" in message
     assert "s3cret-pw" not in message and "s3cret-pw" not in repr(raised.value.__cause__)
+    options = ElasticOptions(url=url, password="s3cret-pw", api_key="s3cret-pw")
+    assert "s3cret-pw" not in repr(options) and "s3cret-pw" not in str(options)
 
 
 def test_refused_credentials_are_named_without_the_password(stub_es: Any) -> None:

@@ -82,7 +82,10 @@ def _drop_elasticsearch_indices(options: Any) -> None:
     store = ElasticMentionStore(options)
     try:
         prefix = options.index_prefix
-        store.client.options(ignore_status=404).indices.delete(index=f"{prefix}-*", expand_wildcards="all")
+        # By name: clusters refuse wildcard deletes by default (action.destructive_requires_name).
+        names = list(store.client.options(ignore_status=404).indices.get(index=f"{prefix}-*", expand_wildcards="all"))
+        if names:
+            store.client.indices.delete(index=",".join(names))
         store.client.options(ignore_status=404).indices.delete_index_template(name=f"{prefix}-mentions")
         store.client.options(ignore_status=404).ilm.delete_lifecycle(name=f"{prefix}-mentions")
     finally:
