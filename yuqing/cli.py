@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from config import ConfigError, Settings
 from store.mentions.model import MentionStoreUnavailable
 
@@ -302,6 +304,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         code: int = args.func(args)
         return code
+    except ValidationError as exc:  # the environment's settings: name the variable, never echo a secret's value
+        if exc.title != "Settings":
+            raise
+        print("settings error:", file=sys.stderr)
+        for error in exc.errors():
+            name = "YUQING_" + "_".join(str(part) for part in error["loc"]).upper()
+            print(f"  {name}: {error['msg']}", file=sys.stderr)
+        return 2
     except ConfigError as exc:
         print("configuration error:", file=sys.stderr)
         for issue in exc.issues:
