@@ -60,6 +60,7 @@ class PostgresAdvisoryLock:
         self._conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
         self._key = key
         self._conn: Any = None
+        self._held = False
 
     def _connect(self) -> Any:
         import psycopg
@@ -88,11 +89,14 @@ class PostgresAdvisoryLock:
     def try_acquire(self) -> bool:
         import psycopg
 
+        if self._conn is not None and not self._conn.closed and self._held:
+            return True  # asking again would stack a second hold of the same session-level lock
         try:
             if self._conn is None or self._conn.closed:
                 self._conn = self._connect()
             row = self._conn.execute("SELECT pg_try_advisory_lock(%s)", (self._key,)).fetchone()
-            return bool(row and row[0])
+            self._held = bool(row and row[0])
+            return self._held
         except psycopg.Error as exc:
             log.warning("could not try the leader lock (%s): %s", self.description, type(exc).__name__)
             self._drop()
@@ -116,13 +120,19 @@ class PostgresAdvisoryLock:
             return False
 
     def _drop(self) -> None:
+        self._held = False
         if self._conn is not None:
             with contextlib.suppress(Exception):  # closing a broken connection may fail; it is gone either way
                 self._conn.close()
         self._conn = None
 
     def release(self) -> None:
-        self._drop()  # closing the session releases a session-level advisory lock
+        # Unlock explicitly: closing the session releases it too, but only once the server has ended the
+        # backend, a moment later; a standby asking right then would be refused for one more interval.
+        if self._conn is not None and not self._conn.closed and self._held:
+            with contextlib.suppress(Exception):
+                self._conn.execute("SELECT pg_advisory_unlock(%s)", (self._key,))
+        self._drop()
 
 
 class FileLock:
