@@ -9,6 +9,9 @@ COPY analysis ./analysis
 COPY alerting ./alerting
 COPY api ./api
 COPY yuqing ./yuqing
+COPY textquery ./textquery
+COPY playbooks ./playbooks
+COPY training ./training
 RUN pip install --no-cache-dir .
 ENV YUQING_DATA_DIR=/data YUQING_CONFIG_DIR=/config
 VOLUME ["/data"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -19,7 +19,22 @@ class Settings(BaseSettings):
     workflow_db: str | None = Field(
         default=None, description="SQLAlchemy URL; default sqlite:///<data_dir>/workflow.sqlite3"
     )
-    mention_store: Literal["sqlite"] = "sqlite"
+    mention_store: Literal["sqlite", "elasticsearch"] = Field(
+        default="sqlite", description="where mentions live: the embedded SQLite file or an Elasticsearch cluster"
+    )
+    elasticsearch_url: str = Field(default="http://127.0.0.1:9200", description="with mention_store=elasticsearch")
+    elasticsearch_username: str | None = None
+    elasticsearch_password: SecretStr | None = None  # never logged: errors name the URL without credentials
+    elasticsearch_api_key: SecretStr | None = None
+    elasticsearch_ca_certs: Path | None = Field(default=None, description="CA bundle for an https cluster")
+    elasticsearch_index_prefix: str = Field(default="yuqing", pattern=r"^[a-z0-9][a-z0-9_-]{0,80}$")
+    elasticsearch_shards: int = Field(default=1, ge=1, le=64, description="primary shards per monthly index")
+    elasticsearch_replicas: int = Field(default=1, ge=0, le=5, description="0 on a single-node cluster")
+    elasticsearch_retention_days: int = Field(default=730, ge=0, description="delete indices older; 0 keeps all")
+    elasticsearch_timeout_seconds: float = Field(default=30.0, gt=0)
+    leader_retry_seconds: float = Field(
+        default=5.0, gt=0, le=25, description="how often a standby scheduler tries to take the leader lock"
+    )
     api_host: str = "127.0.0.1"
     api_port: int = 8600
     public_url: str | None = Field(default=None, description="base URL used in links inside notifications")

@@ -26,10 +26,10 @@ class CrawlContext:
 
     @cached_property
     def mention_store(self) -> MentionStore:
-        from store.mentions.sqlite import SqliteMentionStore
+        from store.mentions.factory import open_mention_store
 
         add_words(config_words(self.config))  # index with the same dictionary analysis uses
-        return SqliteMentionStore(self.settings.mentions_path)
+        return open_mention_store(self.settings)
 
     @cached_property
     def workflow(self) -> sessionmaker[Session]:

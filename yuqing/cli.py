@@ -9,7 +9,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from config import ConfigError, Settings
+from store.mentions.model import MentionStoreUnavailable
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -195,6 +198,79 @@ def cmd_run(args: argparse.Namespace) -> int:
     return serve(Services.load(settings), with_api=not args.no_api)
 
 
+def cmd_store_migrate(args: argparse.Namespace) -> int:
+    """Copy the embedded store's mentions into Elasticsearch (the YUQING_ELASTICSEARCH_* settings)."""
+    from store.mentions.elastic import ElasticMentionStore
+    from store.mentions.factory import elastic_options
+    from store.mentions.migrate import migrate_to_elasticsearch
+    from store.workflow import make_engine, make_session_factory
+    from store.workflow.migrate import upgrade
+
+    settings = _settings(args)
+    source = Path(args.source) if args.source else settings.mentions_path
+    upgrade(settings.workflow_url)  # the resume cursor lives in the workflow store
+    engine = make_engine(settings.workflow_url)
+    target = ElasticMentionStore(elastic_options(settings))
+    try:
+
+        def progress(copied: int, already: int) -> None:
+            print(f"  {copied} copied, {already} already there", flush=True)
+
+        print(f"copying mentions from {source} to Elasticsearch at {target.url} ({target.names.alias})")
+        report = migrate_to_elasticsearch(
+            sqlite_path=source,
+            target=target,
+            sessions=make_session_factory(engine),
+            batch=args.batch,
+            progress=progress,
+        )
+    finally:
+        target.close()
+        engine.dispose()
+    print(
+        f"done: {report.copied} mentions copied, {report.already_there} were already there; analysis numbers "
+        f"continue after {report.analysis_seq}. Running it again copies only what was stored since."
+    )
+    print("Then set YUQING_MENTION_STORE=elasticsearch for every process and restart them.")
+    return 0
+
+
+def cmd_health(args: argparse.Namespace) -> int:
+    """For container health checks: the stores answer (and, with --scheduler, this machine's scheduler
+    process wrote its heartbeat lately, as leader or standby). Exit 0 when healthy, 1 otherwise."""
+    import time as time_
+
+    from sqlalchemy import text
+
+    from yuqing.leader import heartbeat_path
+    from yuqing.services import Services
+
+    settings = _settings(args)
+    services = Services.load(settings, migrate=False)
+    try:
+        with services.sessions() as session:
+            session.execute(text("SELECT 1"))
+        mentions = services.mentions.count()
+    finally:
+        services.close()
+    line = f"workflow store ok; mention store ({settings.mention_store}) ok, {mentions} mentions"
+    if args.scheduler:
+        beat_file = heartbeat_path(settings.data_dir)
+        try:
+            beat = json.loads(beat_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            print(f"{line}; no scheduler heartbeat at {beat_file}", file=sys.stderr)
+            return 1
+        age = time_.time() - float(beat["at"])
+        limit = 3 * settings.leader_retry_seconds + 10
+        if age > limit:
+            print(f"{line}; scheduler heartbeat is {age:.0f}s old (limit {limit:.0f}s)", file=sys.stderr)
+            return 1
+        line += f"; scheduler {beat['role']} (pid {beat['pid']}), heartbeat {age:.0f}s ago"
+    print(line)
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from yuqing.demo.runner import run_demo
 
@@ -268,6 +344,18 @@ def build_parser() -> argparse.ArgumentParser:
     from yuqing.user_commands import add_parsers
 
     add_parsers(sub, with_config, _settings)
+    store_cmd = sub.add_parser("store", help="work on the mention store")
+    store_sub = store_cmd.add_subparsers(dest="store_command", required=True)
+    p = with_config(
+        store_sub.add_parser("migrate", help="copy the embedded store's mentions into Elasticsearch (resumable)")
+    )
+    p.add_argument("--to", required=True, choices=["elasticsearch"], help="the backend to copy into")
+    p.add_argument("--from", dest="source", help="the embedded store file (default: <data>/mentions.sqlite3)")
+    p.add_argument("--batch", type=int, default=500, help="mentions per bulk request")
+    p.set_defaults(func=cmd_store_migrate)
+    p = with_config(sub.add_parser("health", help="check the stores (and the scheduler's heartbeat): exit 0 if ok"))
+    p.add_argument("--scheduler", action="store_true", help="also require a fresh heartbeat of a scheduler here")
+    p.set_defaults(func=cmd_health)
     p = sub.add_parser("demo", help="run everything on this machine against a bundled sample board")
     p.add_argument("--data", default="data/demo", help="demo data directory (wiped at start unless --keep)")
     p.add_argument("--port", type=int, default=8600, help="dashboard/API port")
@@ -292,6 +380,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         code: int = args.func(args)
         return code
+    except ValidationError as exc:  # the environment's settings: name the variable, never echo a secret's value
+        if exc.title != "Settings":
+            raise
+        print("settings error:", file=sys.stderr)
+        for error in exc.errors():
+            name = "YUQING_" + "_".join(str(part) for part in error["loc"]).upper()
+            print(f"  {name}: {error['msg']}", file=sys.stderr)
+        return 2
     except ConfigError as exc:
         print("configuration error:", file=sys.stderr)
         for issue in exc.issues:
@@ -299,4 +395,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyError as exc:
         print(f"error: {exc.args[0]}", file=sys.stderr)
+        return 2
+    except (MentionStoreUnavailable, FileNotFoundError) as exc:  # names the store, never its credentials
+        print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from api.app import create_app
 from api.state import ApiState
 from config import Settings
+from yuqing.leader import Leadership, heartbeat_path, leader_lock
 from yuqing.scheduler import Pipeline
 from yuqing.services import Services
 
@@ -55,10 +56,30 @@ def serve_api_workers(settings: Settings, *, workers: int) -> int:
 def serve(
     services: Services, *, with_api: bool = True, app: FastAPI | None = None, stop_after: float | None = None
 ) -> int:
-    """Run until interrupted (or for `stop_after` seconds). The caller built `services`."""
+    """Run until interrupted (or for `stop_after` seconds). The caller built `services`.
+
+    The scheduler starts once this process holds the leader lock (at once when it is the only one); until
+    then it is a standby. The API, if any, serves meanwhile. Returns 3 if the lock was lost."""
     settings = services.settings
     pipeline = Pipeline(services)
-    pipeline.start()
+    stop = threading.Event()
+    lost = threading.Event()
+    server: uvicorn.Server | None = None
+
+    def on_lost() -> None:
+        lost.set()
+        stop.set()
+        if server is not None:
+            server.should_exit = True
+
+    leadership = Leadership(
+        leader_lock(settings.workflow_url, settings.data_dir),
+        retry_seconds=settings.leader_retry_seconds,
+        on_elected=pipeline.start,
+        on_lost=on_lost,
+        heartbeat=heartbeat_path(settings.data_dir),
+    )
+    leadership.start()
     try:
         if with_api:
             server = uvicorn.Server(
@@ -76,15 +97,17 @@ def serve(
             log.info("dashboard and API on %s", settings.base_url)
             server.run()
         else:
-            stop = threading.Event()
 
             def handle(signum: int, frame: FrameType | None) -> None:
                 stop.set()
 
             signal.signal(signal.SIGTERM, handle)
             signal.signal(signal.SIGINT, handle)
-            stop.wait()
+            stop.wait(stop_after)
     finally:
+        # The lock is released only after the jobs stopped: a standby must not start while a crawl still runs.
+        leadership.halt()
         pipeline.stop()
+        leadership.close()
         services.close()
-    return 0
+    return 3 if lost.is_set() else 0

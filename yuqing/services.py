@@ -61,9 +61,9 @@ class Services:
 
     @cached_property
     def mentions(self) -> MentionStore:
-        from store.mentions.sqlite import SqliteMentionStore
+        from store.mentions.factory import open_mention_store
 
-        return SqliteMentionStore(self.settings.mentions_path)
+        return open_mention_store(self.settings)
 
     @cached_property
     def engine(self) -> Engine:

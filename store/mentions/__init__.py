@@ -1,4 +1,4 @@
-"""The mention store: one interface, an embedded SQLite + FTS5 backend (Elasticsearch comes later)."""
+"""The mention store: one interface, an embedded SQLite + FTS5 backend and an Elasticsearch backend."""
 
 from store.mentions.model import (
     Analysis,
@@ -8,6 +8,7 @@ from store.mentions.model import (
     DateHistogram,
     Mention,
     MentionStore,
+    MentionStoreUnavailable,
     NewMention,
     SchemeFlag,
     SearchQuery,
@@ -25,6 +26,7 @@ __all__ = [
     "DateHistogram",
     "Mention",
     "MentionStore",
+    "MentionStoreUnavailable",
     "NewMention",
     "SchemeFlag",
     "SearchQuery",

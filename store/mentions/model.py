@@ -152,6 +152,7 @@ class SearchQuery:
     cursor: str | None = None  # opaque, from SearchResult.next_cursor
     sort: Literal["time", "relevance"] = "time"  # time = discovered_at descending
     aggs: tuple[DateHistogram | Terms, ...] = ()
+    highlight: bool = False  # with text: fragments of title and content with the words in <em>…</em>
 
 
 @dataclass(frozen=True)
@@ -160,6 +161,12 @@ class SearchResult:
     hits: list[Mention]
     next_cursor: str | None
     aggregations: dict[str, list[Bucket]] = field(default_factory=dict)
+    # mention id -> field ("title", "content") -> HTML-escaped fragments, the query's words in <em>…</em>
+    highlights: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+
+
+class MentionStoreUnavailable(RuntimeError):
+    """The store cannot be reached or used as configured; the message names it (never its credentials)."""
 
 
 class MentionStore(Protocol):

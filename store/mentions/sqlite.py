@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from store.mentions.highlight import fragments
 from store.mentions.model import (
     Analysis,
     Bucket,
@@ -638,7 +639,16 @@ class SqliteMentionStore(CrawlStateMixin):
             total = int(conn.execute(f"SELECT COUNT(*) {where.sql}", where.params).fetchone()[0])
             hits, next_cursor = _page(conn, where, sort, after, query.size)
             aggregations = {agg.name: _aggregate(conn, where, agg) for agg in query.aggs}
-        return SearchResult(total=total, hits=hits, next_cursor=next_cursor, aggregations=aggregations)
+        highlights: dict[str, dict[str, list[str]]] = {}
+        if query.highlight and where.match is not None:
+            tokens = list(dict.fromkeys(tokenize(query.text or "")))
+            for hit in hits:
+                marked = {name: fragments(getattr(hit, name), tokens) for name in ("title", "content")}
+                if any(marked.values()):
+                    highlights[hit.id] = {name: found for name, found in marked.items() if found}
+        return SearchResult(
+            total=total, hits=hits, next_cursor=next_cursor, aggregations=aggregations, highlights=highlights
+        )
 
 
 # --- search helpers -----------------------------------------------------------------------------------------

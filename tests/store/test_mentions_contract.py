@@ -1,5 +1,6 @@
 """The mention-store contract. Every backend must pass it: the embedded SQLite store always, Elasticsearch
-when YUQING_TEST_ES_URL is set (which fails, loudly, until its backend arrives with the Elasticsearch issue).
+when YUQING_TEST_ES_URL is set (e.g. http://elastic:PASSWORD@127.0.0.1:9200 — each test makes indices of its
+own under a random prefix and deletes them).
 
 The data are complaint-board posts of the kind the service watches: fees, school canteens, bullying.
 """
@@ -14,10 +15,12 @@ import sys
 import textwrap
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -46,17 +49,47 @@ OpenStore = Callable[[], MentionStore]
 @pytest.fixture(params=BACKENDS)
 def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OpenStore]:
     """Opens the backend on the same storage each time it is called, as a restarted process would."""
-    if request.param == "elasticsearch":
-        pytest.fail("YUQING_TEST_ES_URL is set, but the Elasticsearch backend is not implemented yet")
     opened: list[MentionStore] = []
+    if request.param == "elasticsearch":
+        from store.mentions.elastic import ElasticMentionStore, ElasticOptions
 
-    def open_() -> MentionStore:
-        store = SqliteMentionStore(tmp_path / "mentions.sqlite3")
-        opened.append(store)
-        return store
+        # Indices of their own for each test (the prefix), removed afterwards; one node: no replicas.
+        options = ElasticOptions(
+            url=os.environ["YUQING_TEST_ES_URL"], index_prefix=f"yuqing-test-{uuid.uuid4().hex[:12]}", replicas=0
+        )
+
+        def open_() -> MentionStore:
+            store = ElasticMentionStore(options)
+            opened.append(store)
+            return store
+
+    else:
+
+        def open_() -> MentionStore:
+            store = SqliteMentionStore(tmp_path / "mentions.sqlite3")
+            opened.append(store)
+            return store
 
     yield open_
+    if request.param == "elasticsearch":
+        _drop_elasticsearch_indices(options)
     for store in opened:
+        store.close()
+
+
+def _drop_elasticsearch_indices(options: Any) -> None:
+    from store.mentions.elastic import ElasticMentionStore
+
+    store = ElasticMentionStore(options)
+    try:
+        prefix = options.index_prefix
+        # By name: clusters refuse wildcard deletes by default (action.destructive_requires_name).
+        names = list(store.client.options(ignore_status=404).indices.get(index=f"{prefix}-*", expand_wildcards="all"))
+        if names:
+            store.client.indices.delete(index=",".join(names))
+        store.client.options(ignore_status=404).indices.delete_index_template(name=f"{prefix}-mentions")
+        store.client.options(ignore_status=404).ilm.delete_lifecycle(name=f"{prefix}-mentions")
+    finally:
         store.close()
 
 
@@ -652,6 +685,7 @@ def test_reopened_store_keeps_everything(open_store: OpenStore) -> None:
 WRITER = """
 import sys
 from pathlib import Path
+from typing import Any
 from store.mentions import NewMention
 from store.mentions.sqlite import SqliteMentionStore
 
@@ -782,3 +816,23 @@ def test_aliases_are_known_but_never_stored(mention_store: MentionStore) -> None
     mention_store.add_aliases({"tieba:1-copy": "tieba:1"})  # idempotent
     assert mention_store.known_ids(["tieba:1", "tieba:1-copy", "tieba:2"]) == {"tieba:1", "tieba:1-copy"}
     assert mention_store.get("tieba:1-copy") is None and mention_store.count() == 1
+
+
+def test_highlights_mark_the_words_in_the_original_text(mention_store: MentionStore) -> None:
+    analysed(mention_store)
+    plain = mention_store.search(SearchQuery(text="食堂"))
+    assert plain.highlights == {}  # only when asked for
+    result = mention_store.search(SearchQuery(text="食堂", highlight=True))
+    marked = {
+        field: [f.replace("</em><em>", "") for f in fragments]  # a highlighter may mark a phrase per character
+        for field, fragments in result.highlights[CANTEEN.id].items()
+    }
+    assert marked["title"] == ["城关一中<em>食堂</em>饭菜发霉"]
+    assert any("<em>食堂</em>的米饭" in f for f in marked["content"])
+    assert set(result.highlights) == {CANTEEN.id}
+    width = mention_store.search(SearchQuery(text="app", highlight=True))
+    assert any("<em>ＡＰＰ</em>" in f for f in width.highlights[THANKS.id]["content"])  # shown as written
+    hostile = replace(THANKS, post_id="x", title="<b>食堂</b>", content="食堂")
+    mention_store.upsert_many([hostile])
+    escaped = mention_store.search(SearchQuery(text="食堂", highlight=True, sources=("tousu",))).highlights
+    assert escaped[hostile.id]["title"] == ["&lt;b&gt;<em>食堂</em>&lt;/b&gt;"]  # the page's HTML is text

@@ -1,0 +1,708 @@
+"""The `MentionStore` on Elasticsearch 8/9, with the official client (8.x: its compatibility header,
+`compatible-with=8`, is accepted by 8.x and 9.x servers alike).
+
+Writes are read-modify-write with optimistic concurrency: the documents are read with their sequence numbers,
+changed by the pure functions of elastic_docs, and written back by `helpers.streaming_bulk` with
+`if_seq_no`/`if_primary_term` (or `create` for a new id), so a concurrent writer is never overwritten: a
+version conflict (409) re-reads that document and applies the change again. Writes wait for a refresh, so a
+write is visible to the next search, as in the embedded store.
+
+analysis_seq comes from a counter document in the meta index, reserved a block at a time with the same
+optimistic concurrency. A follower (alerting) reads past the highest number it saw, so numbers must become
+visible in order: saves are serialised within a process, and only the one scheduler saves analyses.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import elastic_transport
+from elasticsearch import ApiError, Elasticsearch, NotFoundError, helpers
+
+from store.mentions import elastic_query as q
+from store.mentions.elastic_docs import (
+    RANK,
+    Doc,
+    Outcome,
+    apply_analysis,
+    apply_counts,
+    apply_crawl,
+    check_times,
+    count_history,
+    iso,
+    to_mention,
+)
+from store.mentions.elastic_schema import (
+    TEMPLATE_VERSION,
+    IndexNames,
+    bootstrap_index,
+    ilm_policy,
+    index_template,
+    meta_index,
+)
+from store.mentions.model import (
+    Analysis,
+    Bucket,
+    CountSnapshot,
+    CountUpdate,
+    Mention,
+    MentionStoreUnavailable,
+    NewMention,
+    SearchQuery,
+    SearchResult,
+    UpsertResult,
+)
+
+log = logging.getLogger(__name__)
+
+SUPPORTED_MAJORS = (8, 9)
+MAX_CONFLICT_ROUNDS = 10  # a document changed under us this often in a row means something is wrong
+PIT_KEEP_ALIVE = "2m"  # between two page requests of one reader
+_CHUNK = 500
+_SEQ_DOC = "analysis_seq"
+_ALIAS_PREFIX = "alias:"  # meta documents naming a post found again under another id
+
+
+class ElasticsearchVersionError(MentionStoreUnavailable):
+    """The server answered, but is not a version this client speaks to."""
+
+
+class ConflictsPersisted(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class ElasticOptions:
+    url: str
+    index_prefix: str = "yuqing"
+    username: str | None = None
+    password: str | None = None  # never in a log line or an error (see __repr__)
+    api_key: str | None = None
+    ca_certs: str | None = None
+    shards: int = 1
+    replicas: int = 1
+    retention_days: int = 730
+    timeout_seconds: float = 30.0
+    refresh: str = "wait_for"
+
+    def __repr__(self) -> str:  # the URL may carry a password too
+        return f"ElasticOptions(url={redact(self.url)!r}, index_prefix={self.index_prefix!r})"
+
+
+def redact(url: str) -> str:
+    """The URL without user and password: what errors and logs may show."""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+@dataclass
+class _Stored:
+    index: str
+    seq_no: int
+    primary_term: int
+    doc: Doc
+
+
+class ElasticMentionStore:
+    """The `MentionStore` on an Elasticsearch cluster. Thread-safe (the client is); many processes may share it."""
+
+    def __init__(self, options: ElasticOptions, *, client: Elasticsearch | None = None) -> None:
+        self.options = options
+        self.names = IndexNames(options.index_prefix)
+        self.url = redact(options.url)
+        self._seq_lock = threading.Lock()
+        self.client = client or self._connect(options)
+        self._ensure_schema()
+
+    # --- connection ---------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _connect(options: ElasticOptions) -> Elasticsearch:
+        parts = urllib.parse.urlsplit(options.url)
+        username = options.username or (urllib.parse.unquote(parts.username) if parts.username else None)
+        password = options.password or (urllib.parse.unquote(parts.password) if parts.password else None)
+        kwargs: dict[str, Any] = {
+            "request_timeout": options.timeout_seconds,
+            "max_retries": 2,
+            "retry_on_timeout": True,
+        }
+        if options.api_key:
+            kwargs["api_key"] = options.api_key
+        elif username and password:
+            kwargs["basic_auth"] = (username, password)
+        if options.ca_certs:
+            kwargs["ca_certs"] = options.ca_certs
+        return Elasticsearch(redact(options.url), **kwargs)
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        """Client errors as errors that name the cluster (never its credentials) and say what to do."""
+        try:
+            yield
+        except elastic_transport.ConnectionError as exc:
+            raise MentionStoreUnavailable(
+                f"Elasticsearch at {self.url} is unreachable ({type(exc).__name__}): check "
+                "YUQING_ELASTICSEARCH_URL and that the cluster is running"
+            ) from None
+        except elastic_transport.ConnectionTimeout:
+            raise MentionStoreUnavailable(f"Elasticsearch at {self.url} did not answer in time") from None
+        except ApiError as exc:
+            if exc.meta.status in (401, 403):
+                raise MentionStoreUnavailable(
+                    f"Elasticsearch at {self.url} refused the credentials (HTTP {exc.meta.status}): check "
+                    "YUQING_ELASTICSEARCH_USERNAME/PASSWORD or API_KEY"
+                ) from None
+            raise
+
+    def _ensure_schema(self) -> None:
+        with self._guard():
+            info = self.client.info()
+            number = str(info.get("version", {}).get("number", "?"))
+            major = int(number.split(".")[0]) if number.split(".")[0].isdigit() else 0
+            if major not in SUPPORTED_MAJORS:
+                raise ElasticsearchVersionError(
+                    f"Elasticsearch at {self.url} is version {number}; Yuqing needs 8.x or 9.x "
+                    f"(client {'.'.join(map(str, _client_version()))})"
+                )
+            self._ensure_template()
+            if not self.client.indices.exists_alias(name=self.names.alias):
+                self._create(self.names.bootstrap, bootstrap_index(self.names))
+            if not self.client.indices.exists(index=self.names.meta):
+                self._create(self.names.meta, meta_index(replicas=self.options.replicas))
+
+    def _ensure_template(self) -> None:
+        try:
+            found = self.client.indices.get_index_template(name=self.names.template)
+            versions = [t["index_template"].get("version") for t in found.get("index_templates", [])]
+        except NotFoundError:
+            versions = []
+        if versions == [TEMPLATE_VERSION]:
+            return
+        self.client.ilm.put_lifecycle(
+            name=self.names.policy, policy=ilm_policy(retention_days=self.options.retention_days)
+        )
+        self.client.indices.put_index_template(
+            name=self.names.template,
+            **index_template(self.names, shards=self.options.shards, replicas=self.options.replicas),
+        )
+        log.info("put index template %s (version %s) on %s", self.names.template, TEMPLATE_VERSION, self.url)
+
+    def _create(self, index: str, body: dict[str, Any]) -> None:
+        try:
+            self.client.indices.create(index=index, **body)
+        except ApiError as exc:  # another process created it first
+            if exc.meta.status != 400 or exc.error != "resource_already_exists_exception":
+                raise
+
+    def close(self) -> None:
+        self.client.close()
+
+    # --- reading documents --------------------------------------------------------------------------------
+
+    def _search(self, body: dict[str, Any], *, index: str | None = None) -> dict[str, Any]:
+        with self._guard():
+            return dict(self.client.search(index=index or self.names.alias, body=body))
+
+    def _lookup(self, ids: list[str]) -> dict[str, _Stored]:
+        """Documents by id, with where they live and their sequence numbers (for conditional writes)."""
+        found: dict[str, _Stored] = {}
+        unique = list(dict.fromkeys(ids))
+        for start in range(0, len(unique), _CHUNK):
+            chunk = unique[start : start + _CHUNK]
+            response = self._search(
+                {"query": {"ids": {"values": chunk}}, "size": len(chunk), "seq_no_primary_term": True}
+            )
+            for hit in response["hits"]["hits"]:
+                found[hit["_id"]] = _Stored(hit["_index"], hit["_seq_no"], hit["_primary_term"], hit["_source"])
+        return found
+
+    def _hits(self, body: dict[str, Any]) -> list[Mention]:
+        return [to_mention(hit["_source"]) for hit in self._search(body)["hits"]["hits"]]
+
+    def get(self, mention_id: str) -> Mention | None:
+        found = self.get_many([mention_id])
+        return found[0] if found else None
+
+    def get_many(self, mention_ids: list[str]) -> list[Mention]:
+        found = self._lookup(mention_ids)
+        return [to_mention(found[i].doc) for i in mention_ids if i in found]
+
+    def _count(self, query: dict[str, Any] | None = None) -> int:
+        with self._guard():
+            response = self.client.count(index=self.names.alias, query=query or {"match_all": {}})
+        return int(response["count"])
+
+    def count(self) -> int:
+        return self._count()
+
+    def backlog(self) -> int:
+        return self._count({"bool": {"must_not": [{"exists": {"field": "analysed_at"}}]}})
+
+    # --- writing ------------------------------------------------------------------------------------------
+
+    def _apply(self, ids: list[str], change: Callable[[str, Doc | None], Doc | None]) -> None:
+        """Read, change and conditionally write each document; redo those another writer changed meanwhile.
+
+        `change` gets the stored document (None when there is none) and returns the new one, or None to leave
+        it. It may be called more than once for a document, always with the latest stored version."""
+        pending = list(dict.fromkeys(ids))
+        for _round in range(MAX_CONFLICT_ROUNDS):
+            stored = self._lookup(pending)
+            actions: list[dict[str, Any]] = []
+            for key in pending:
+                current = stored.get(key)
+                new = change(key, current.doc if current else None)
+                if new is None:
+                    continue
+                if current is None:
+                    actions.append({"_op_type": "create", "_index": self.names.alias, "_id": key, "_source": new})
+                else:
+                    actions.append(
+                        {
+                            "_op_type": "index",
+                            "_index": current.index,
+                            "_id": key,
+                            "if_seq_no": current.seq_no,
+                            "if_primary_term": current.primary_term,
+                            "_source": new,
+                        }
+                    )
+            pending = self._bulk(actions)
+            if not pending:
+                return
+            log.info("%d version conflicts on %s; reading those documents again", len(pending), self.url)
+        raise ConflictsPersisted(f"documents kept changing under this writer: {pending[:5]}")
+
+    def _bulk(self, actions: list[dict[str, Any]]) -> list[str]:
+        """Write; returns the ids that hit a version conflict (409). Any other failure raises."""
+        if not actions:
+            return []
+        conflicts: list[str] = []
+        failures: list[dict[str, Any]] = []
+        with self._guard():
+            for ok, item in helpers.streaming_bulk(
+                self.client,
+                actions,
+                chunk_size=_CHUNK,
+                raise_on_error=False,
+                max_retries=3,  # 429: the cluster is busy; back off and send again
+                initial_backoff=1,
+                refresh=self.options.refresh,
+            ):
+                if ok:
+                    continue
+                result = next(iter(item.values()))
+                if result.get("status") == 409:
+                    conflicts.append(result["_id"])
+                else:
+                    failures.append(result)
+        if failures:
+            first = failures[0]
+            raise RuntimeError(
+                f"Elasticsearch at {self.url} refused {len(failures)} document(s); first: {first.get('_id')}: "
+                f"{first.get('error')}"
+            )
+        return conflicts
+
+    def upsert_many(self, mentions: list[NewMention], *, now: datetime | None = None) -> UpsertResult:
+        check_times(mentions)
+        stamp = iso(now or datetime.now(UTC))
+        by_id: dict[str, list[NewMention]] = {}
+        for m in mentions:
+            by_id.setdefault(m.id, []).append(m)
+        outcome: dict[str, Outcome] = {}
+
+        def change(key: str, doc: Doc | None) -> Doc | None:
+            best: Outcome | None = None
+            for m in by_id[key]:  # the same post twice in one batch: applied in order, reported once
+                status, doc = apply_crawl(doc, m, stamp)
+                if best is None or RANK[status] > RANK[best]:
+                    best = status
+            assert best is not None and doc is not None
+            outcome[key] = best
+            return doc
+
+        self._apply(list(by_id), change)
+        return UpsertResult(
+            created=[k for k, v in outcome.items() if v == "created"],
+            updated=[k for k, v in outcome.items() if v == "updated"],
+            unchanged=[k for k, v in outcome.items() if v == "unchanged"],
+        )
+
+    def _reserve_seq(self, count: int) -> int:
+        """Reserve `count` analysis numbers; returns the first. A conflict means another process took some."""
+        with self._guard():
+            for _round in range(MAX_CONFLICT_ROUNDS * 5):
+                try:
+                    current = self.client.get(index=self.names.meta, id=_SEQ_DOC)
+                    value = int(current["_source"]["value"])
+                    write: dict[str, Any] = {
+                        "if_seq_no": current["_seq_no"],
+                        "if_primary_term": current["_primary_term"],
+                    }
+                except NotFoundError:
+                    value, write = 0, {"op_type": "create"}
+                try:
+                    self.client.index(index=self.names.meta, id=_SEQ_DOC, document={"value": value + count}, **write)
+                    return value + 1
+                except ApiError as exc:
+                    if exc.meta.status != 409:
+                        raise
+                    time.sleep(0.01)
+        raise ConflictsPersisted("the analysis sequence counter kept changing")
+
+    def save_analysis(self, results: list[tuple[str, Analysis]], *, now: datetime | None = None) -> None:
+        if not results:
+            return
+        stamp = iso(now or datetime.now(UTC))
+        with self._seq_lock:
+            stored = self._lookup([key for key, _ in results])
+            known = [(key, a) for key, a in results if key in stored]
+            for key, _ in results:
+                if key not in stored:
+                    log.warning("analysis for unknown mention %s not saved", key)
+            if not known:
+                return
+            first = self._reserve_seq(len(known))
+            # The last analysis of a mention given twice wins, with the later number, as in the embedded store.
+            planned: dict[str, tuple[int, Analysis]] = {}
+            for offset, (key, a) in enumerate(known):
+                planned[key] = (first + offset, a)
+
+            def change(key: str, doc: Doc | None) -> Doc | None:
+                if doc is None:  # removed meanwhile: nothing to attach the analysis to
+                    return None
+                seq, a = planned[key]
+                return apply_analysis(doc, a, stamp=stamp, seq=seq)
+
+            self._apply(list(planned), change)
+
+    def pending_analysis(self, limit: int) -> list[Mention]:
+        if limit <= 0:
+            return []
+        order = [{"discovered_at": {"order": "asc"}}, {"id": {"order": "asc"}}]
+        not_analysed = {"exists": {"field": "analysed_at"}}
+        fresh = self._hits(
+            {
+                "query": {"bool": {"must_not": [not_analysed, {"exists": {"field": "analysis_seq"}}]}},
+                "sort": order,
+                "size": limit,
+            }
+        )
+        if len(fresh) == limit:
+            return fresh
+        again = self._hits(
+            {
+                "query": {"bool": {"must_not": [not_analysed], "filter": [{"exists": {"field": "analysis_seq"}}]}},
+                "sort": order,
+                "size": limit - len(fresh),
+            }
+        )
+        return fresh + again
+
+    def request_reanalysis(self, *, since: datetime | None = None, until: datetime | None = None) -> int:
+        window: dict[str, str] = {}
+        if since is not None:
+            window["gte"] = iso(since)
+        if until is not None:
+            window["lt"] = iso(until)
+        filters: list[dict[str, Any]] = [{"exists": {"field": "analysed_at"}}]
+        if window:
+            filters.append({"range": {"discovered_at": window}})
+        queued = 0
+        with self._guard():
+            for _round in range(MAX_CONFLICT_ROUNDS):
+                # conflicts=proceed, then again: a document another writer changed meanwhile is picked up by
+                # the next round (the query still matches it) instead of failing the whole request.
+                response = self.client.update_by_query(
+                    index=self.names.alias,
+                    query={"bool": {"filter": filters}},
+                    script={"source": "ctx._source.analysed_at = null", "lang": "painless"},
+                    conflicts="proceed",
+                    refresh=True,
+                )
+                queued += int(response.get("updated", 0))
+                if not response.get("version_conflicts"):
+                    return queued
+        raise ConflictsPersisted("mentions kept changing while queueing the re-analysis")
+
+    def analysed_since(self, seq: int, *, limit: int) -> list[Mention]:
+        return self._hits(
+            {
+                "query": {"range": {"analysis_seq": {"gt": seq}}},
+                "sort": [{"analysis_seq": {"order": "asc"}}],
+                "size": limit,
+            }
+        )
+
+    # --- search -------------------------------------------------------------------------------------------
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        q.check_sizes(query)
+        sort: q.Sort = "relevance" if query.sort == "relevance" and q.has_text(query) else "time"
+        after, pit_id, tie = q.decode_cursor(query.cursor, sort) if query.cursor else (None, None, None)
+        tokens = q.query_tokens(query.text or "") if q.has_text(query) else []
+        if q.has_text(query) and not tokens:  # only punctuation or emoji: nothing to look for
+            return SearchResult(total=0, hits=[], next_cursor=None, aggregations={a.name: [] for a in query.aggs})
+        if pit_id is None:
+            pit_id = self._open_pit()
+        search_after = None if after is None else [*after, tie]
+        try:
+            response = self._search_in_pit(query, tokens, sort, search_after, pit_id)
+        except NotFoundError:  # the point in time expired: go on from the same place in the live index
+            log.info("point in time expired; paging on without it")
+            pit_id = None
+            response = self._search(
+                q.search_body(query, tokens, sort, search_after=after, pit=None), index=self.names.alias
+            )
+        return self._result(query, sort, response, pit_id)
+
+    def _open_pit(self) -> str:
+        with self._guard():
+            return str(self.client.open_point_in_time(index=self.names.alias, keep_alive=PIT_KEEP_ALIVE)["id"])
+
+    def _search_in_pit(
+        self, query: SearchQuery, tokens: list[str], sort: q.Sort, search_after: list[Any] | None, pit_id: str
+    ) -> dict[str, Any]:
+        body = q.search_body(
+            query, tokens, sort, search_after=search_after, pit={"id": pit_id, "keep_alive": PIT_KEEP_ALIVE}
+        )
+        with self._guard():
+            return dict(self.client.search(body=body))  # a search in a point in time names no index
+
+    def _result(self, query: SearchQuery, sort: q.Sort, response: dict[str, Any], pit_id: str | None) -> SearchResult:
+        hits = response["hits"]["hits"]
+        page, more = hits[: query.size], len(hits) > query.size
+        pit_id = response.get("pit_id", pit_id)  # the id may change from page to page
+        next_cursor = None
+        if more:
+            values = page[-1]["sort"]
+            width = 3 if sort == "relevance" else 2
+            tie = values[width] if pit_id is not None and len(values) > width else None
+            next_cursor = q.encode_cursor(sort, values[:width], pit=pit_id if tie is not None else None, tie=tie)
+        elif pit_id is not None:
+            self._close_pit(pit_id)
+        aggregations: dict[str, list[Bucket]] = {
+            agg.name: q.read_aggregation(agg, response.get("aggregations", {}).get(agg.name, {})) for agg in query.aggs
+        }
+        highlights = {hit["_id"]: hit["highlight"] for hit in page if hit.get("highlight")}
+        return SearchResult(
+            total=int(response["hits"]["total"]["value"]),
+            hits=[to_mention(hit["_source"]) for hit in page],
+            next_cursor=next_cursor,
+            aggregations=aggregations,
+            highlights=highlights,
+        )
+
+    def _close_pit(self, pit_id: str) -> None:
+        try:
+            with self._guard():
+                self.client.close_point_in_time(id=pit_id)
+        except (ApiError, MentionStoreUnavailable) as exc:  # it expires by itself; never fail a search on this
+            log.info("closing a point in time failed: %s", exc)
+
+    # --- what the crawlers keep track of ------------------------------------------------------------------
+
+    def record_counts(self, updates: list[CountUpdate], *, now: datetime | None = None) -> int:
+        stamp = iso(now or datetime.now(UTC))
+        by_id: dict[str, list[CountUpdate]] = {}
+        for u in updates:
+            by_id.setdefault(u.mention_id, []).append(u)
+        changed: dict[str, int] = {}
+
+        def change(key: str, doc: Doc | None) -> Doc | None:
+            if doc is None:  # unknown ids are ignored
+                return None
+            changed[key] = 0
+            for u in by_id[key]:
+                moved, doc = apply_counts(doc, u, stamp)
+                changed[key] += int(moved)
+            return doc
+
+        self._apply(list(by_id), change)
+        return sum(changed.values())
+
+    def count_history(self, mention_id: str) -> list[CountSnapshot]:
+        found = self._lookup([mention_id])
+        return count_history(found[mention_id].doc) if mention_id in found else []
+
+    def mark_deleted(self, mention_ids: list[str], *, now: datetime | None = None) -> int:
+        stamp = iso(now or datetime.now(UTC))
+        marked: set[str] = set()
+
+        def change(key: str, doc: Doc | None) -> Doc | None:
+            marked.discard(key)
+            if doc is None or doc.get("deleted_at") is not None:
+                return None
+            marked.add(key)
+            return {**doc, "deleted_at": stamp, "last_seen_at": stamp}
+
+        self._apply(mention_ids, change)
+        return len(marked)
+
+    def mark_seen(self, mention_ids: list[str], *, now: datetime | None = None) -> None:
+        stamp = iso(now or datetime.now(UTC))
+        self._apply(mention_ids, lambda _key, doc: None if doc is None else {**doc, "last_seen_at": stamp})
+
+    def revisit_due(
+        self, source: str, *, published_since: datetime, seen_before: datetime, limit: int
+    ) -> list[Mention]:
+        if limit <= 0:
+            return []
+        since, before = iso(published_since), iso(seen_before)
+        published = {
+            "bool": {
+                "should": [
+                    {"range": {"published_at": {"gte": since}}},
+                    {
+                        "bool": {
+                            "must_not": [{"exists": {"field": "published_at"}}],
+                            "filter": [{"range": {"discovered_at": {"gte": since}}}],
+                        }
+                    },
+                ],
+                "minimum_should_match": 1,
+            }
+        }
+        unseen = {
+            "bool": {
+                "should": [
+                    {"range": {"last_seen_at": {"lt": before}}},
+                    {"bool": {"must_not": [{"exists": {"field": "last_seen_at"}}]}},
+                ],
+                "minimum_should_match": 1,
+            }
+        }
+        return self._hits(
+            {
+                "query": {
+                    "bool": {
+                        "filter": [{"term": {"source": source}}, published, unseen],
+                        "must_not": [{"exists": {"field": "deleted_at"}}],
+                    }
+                },
+                "sort": [
+                    {"last_seen_at": {"order": "asc", "missing": "_first"}},
+                    {"discovered_at": {"order": "asc"}},
+                    {"id": {"order": "asc"}},
+                ],
+                "size": limit,
+            }
+        )
+
+    def same_content(self, source: str, hashes: list[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        unique = list(dict.fromkeys(hashes))
+        for start in range(0, len(unique), _CHUNK):
+            chunk = unique[start : start + _CHUNK]
+            response = self._search(
+                {
+                    "query": {"bool": {"filter": [{"term": {"source": source}}, {"terms": {"content_hash": chunk}}]}},
+                    "collapse": {"field": "content_hash"},  # one hit per text: the smallest id
+                    "sort": [{"id": {"order": "asc"}}],
+                    "size": len(chunk),
+                    "_source": ["id", "content_hash"],
+                }
+            )
+            for hit in response["hits"]["hits"]:
+                found[hit["_source"]["content_hash"]] = hit["_source"]["id"]
+        return found
+
+    def add_aliases(self, aliases: Mapping[str, str]) -> None:
+        """Kept in the meta index as `alias:<id>` documents; `create` leaves an existing one as it is."""
+        if not aliases:
+            return
+        actions = [
+            {"_op_type": "create", "_index": self.names.meta, "_id": f"{_ALIAS_PREFIX}{alias}", "alias_of": owner}
+            for alias, owner in aliases.items()
+        ]
+        with self._guard():
+            for ok, item in helpers.streaming_bulk(
+                self.client, actions, raise_on_error=False, raise_on_exception=False, chunk_size=_CHUNK
+            ):
+                status = next(iter(item.values())).get("status", 0)
+                if not ok and status != 409:  # 409: the alias is known already
+                    raise RuntimeError(f"could not store an alias on {self.url}: {item}")
+
+    def known_ids(self, ids: list[str]) -> set[str]:
+        unique = list(dict.fromkeys(ids))
+        known = set(self._lookup(unique))
+        rest = [i for i in unique if i not in known]
+        for start in range(0, len(rest), _CHUNK):
+            chunk = rest[start : start + _CHUNK]
+            with self._guard():
+                answer = self.client.mget(index=self.names.meta, ids=[f"{_ALIAS_PREFIX}{i}" for i in chunk])
+            known.update(d["_id"].removeprefix(_ALIAS_PREFIX) for d in answer["docs"] if d.get("found"))
+        return known
+
+    def latest_published(self, source: str) -> datetime | None:
+        hits = self._search(
+            {
+                "query": {"bool": {"filter": [{"term": {"source": source}}, {"exists": {"field": "published_at"}}]}},
+                "sort": [{"published_at": {"order": "desc"}}],
+                "size": 1,
+                "_source": ["published_at"],
+            }
+        )["hits"]["hits"]
+        if not hits:
+            return None
+        return datetime.fromisoformat(hits[0]["_source"]["published_at"]).astimezone(UTC)
+
+    # --- moving up from the embedded store ----------------------------------------------------------------
+
+    def import_documents(self, docs: list[Doc]) -> int:
+        """Write documents as they are (from `yuqing store migrate`), keyed by id; a document already here is
+        left as it is, so an interrupted copy can simply run again. Returns how many were new."""
+
+        written: set[str] = set()
+
+        def change(key: str, current: Doc | None) -> Doc | None:
+            if current is not None:  # copied before (an interrupted run), or written here since: keep it
+                written.discard(key)
+                return None
+            written.add(key)
+            return by_id[key]
+
+        by_id = {d["id"]: d for d in docs}
+        self._apply(list(by_id), change)
+        return len(written)
+
+    def raise_seq_to(self, value: int) -> None:
+        """After an import: new analyses must get numbers above every imported one."""
+        with self._seq_lock, self._guard():
+            for _round in range(MAX_CONFLICT_ROUNDS):
+                try:
+                    current = self.client.get(index=self.names.meta, id=_SEQ_DOC)
+                    if int(current["_source"]["value"]) >= value:
+                        return
+                    write: dict[str, Any] = {
+                        "if_seq_no": current["_seq_no"],
+                        "if_primary_term": current["_primary_term"],
+                    }
+                except NotFoundError:
+                    write = {"op_type": "create"}
+                try:
+                    self.client.index(index=self.names.meta, id=_SEQ_DOC, document={"value": value}, **write)
+                    return
+                except ApiError as exc:
+                    if exc.meta.status != 409:
+                        raise
+        raise ConflictsPersisted("the analysis sequence counter kept changing")
+
+
+def _client_version() -> tuple[int, ...]:
+    from elasticsearch import __versionstr__
+
+    return tuple(int(p) for p in __versionstr__.split(".")[:3] if p.isdigit())

@@ -1,0 +1,262 @@
+"""Mention documents for Elasticsearch: what a crawl, an analysis or a crawler's bookkeeping does to one
+document, as pure functions, so the store only reads, applies and writes (with optimistic concurrency).
+
+The rules are the embedded store's: same text → only the heat moves and the analysis stays; new text → a new
+version with the same discovery time, the analysis dropped so it runs again."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from store.mentions.model import Analysis, CountSnapshot, CountUpdate, Mention, NewMention, SchemeFlag
+from store.mentions.sqlite import content_hash
+from store.tokens import tokenize
+
+Doc = dict[str, Any]
+Outcome = Literal["created", "updated", "unchanged"]
+RANK = {"created": 3, "updated": 2, "unchanged": 1}
+
+_ANALYSIS_FIELDS = (
+    "analysed_at",
+    "analysis_seq",
+    "tokens",
+    "sentiment",
+    "sentiment_label",
+    "flags",
+    "schemes",
+    "level",
+    "explanation",
+    "event_id",
+    "analysis_unit",
+)
+
+
+def iso(at: datetime) -> str:
+    """UTC with microseconds: _source keeps the string, so a time reads back exactly (the index keeps ms)."""
+    if at.tzinfo is None:
+        raise ValueError("naive datetime given to the mention store; use a timezone-aware one")
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def iso_or_none(at: datetime | None) -> str | None:
+    return None if at is None else iso(at)
+
+
+def parse_time(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value).astimezone(UTC)
+
+
+def check_times(mentions: list[NewMention]) -> None:
+    """Refuse the whole batch before anything is written, as the embedded store does."""
+    for m in mentions:
+        iso_or_none(m.published_at)
+
+
+def _heat(doc: Doc, reply_count: int | None, view_count: int | None, stamp: str) -> None:
+    """Keep a snapshot when replies or views moved (or first became known); one snapshot per moment."""
+    moved = (reply_count is not None and reply_count != doc.get("reply_count")) or (
+        view_count is not None and view_count != doc.get("view_count")
+    )
+    if not moved:
+        return
+    snapshot = {
+        "at": stamp,
+        "reply_count": reply_count if reply_count is not None else doc.get("reply_count"),
+        "view_count": view_count if view_count is not None else doc.get("view_count"),
+    }
+    counts: list[dict[str, Any]] = list(doc.get("counts") or [])
+    if counts and counts[-1]["at"] == stamp:
+        counts[-1] = snapshot
+    else:
+        counts.append(snapshot)
+    doc["counts"] = counts
+
+
+def _text_fields(m: NewMention) -> Doc:
+    return {
+        "url": m.url,
+        "title": m.title,
+        "content": m.content,
+        "title_tokens": " ".join(tokenize(m.title)),
+        "content_tokens": " ".join(tokenize(m.content)),
+        "author": m.author,
+        "published_at": iso_or_none(m.published_at),
+        "content_hash": content_hash(m.title, m.content),
+        "crawl_unit": m.unit,
+        "unit": m.unit,
+        "notes": list(m.notes),
+    }
+
+
+def apply_crawl(doc: Doc | None, m: NewMention, stamp: str) -> tuple[Outcome, Doc]:
+    """A crawled post applied to its stored document (None: not stored yet)."""
+    if doc is None:
+        new: Doc = {
+            "id": m.id,
+            "source": m.source,
+            "post_id": m.post_id,
+            **_text_fields(m),
+            "discovered_at": stamp,
+            "updated_at": stamp,
+            "reply_count": None,
+            "view_count": None,
+            "status": m.status,
+            "last_seen_at": stamp,
+            "deleted_at": None,
+            "edits": 0,
+            "counts": [],
+            **dict.fromkeys(_ANALYSIS_FIELDS),
+        }
+        _heat(new, m.reply_count, m.view_count, stamp)
+        new["reply_count"], new["view_count"] = m.reply_count, m.view_count
+        return "created", new
+    doc = dict(doc)
+    _heat(doc, m.reply_count, m.view_count, stamp)
+    if m.reply_count is not None:
+        doc["reply_count"] = m.reply_count
+    if m.view_count is not None:
+        doc["view_count"] = m.view_count
+    if m.status is not None:
+        doc["status"] = m.status
+    doc["last_seen_at"] = stamp
+    doc["deleted_at"] = None
+    if doc.get("content_hash") == content_hash(m.title, m.content):
+        return "unchanged", doc  # same text: the analysis stays valid
+    doc.update(_text_fields(m))
+    doc.update(dict.fromkeys(_ANALYSIS_FIELDS))
+    doc["updated_at"] = stamp
+    doc["edits"] = int(doc.get("edits") or 0) + 1
+    return "updated", doc
+
+
+def apply_analysis(doc: Doc, a: Analysis, *, stamp: str, seq: int) -> Doc:
+    doc = dict(doc)
+    doc.update(
+        analysed_at=stamp,
+        analysis_seq=seq,
+        tokens=list(a.tokens),
+        sentiment=a.sentiment,
+        sentiment_label=a.sentiment_label,
+        flags=[
+            {"scheme": f.scheme, "words": list(f.words), "positions": [list(p) for p in f.positions]} for f in a.flags
+        ],
+        schemes=list(dict.fromkeys(a.schemes)),
+        level=a.level,
+        analysis_unit=a.unit,
+        unit=a.unit if a.unit is not None else doc.get("crawl_unit"),
+        explanation=list(a.explanation),
+        event_id=a.event_id,
+    )
+    return doc
+
+
+def apply_counts(doc: Doc, update: CountUpdate, stamp: str) -> tuple[bool, Doc]:
+    """Replies, views and status from a list page; returns whether anything an analyst sees changed."""
+    doc = dict(doc)
+    moved = (update.reply_count is not None and update.reply_count != doc.get("reply_count")) or (
+        update.view_count is not None and update.view_count != doc.get("view_count")
+    )
+    new_status = update.status is not None and update.status != doc.get("status")
+    _heat(doc, update.reply_count, update.view_count, stamp)
+    if update.reply_count is not None:
+        doc["reply_count"] = update.reply_count
+    if update.view_count is not None:
+        doc["view_count"] = update.view_count
+    if update.status is not None:
+        doc["status"] = update.status
+    doc["last_seen_at"] = stamp
+    return moved or new_status, doc
+
+
+def count_history(doc: Doc) -> list[CountSnapshot]:
+    return [
+        CountSnapshot(at=parse_time(c["at"]) or datetime.min, reply_count=c["reply_count"], view_count=c["view_count"])
+        for c in doc.get("counts") or []
+    ]
+
+
+def _analysis(doc: Doc) -> Analysis:
+    flags = [
+        SchemeFlag(f["scheme"], list(f["words"]), [(str(p[0]), int(p[1])) for p in f.get("positions", [])])
+        for f in doc.get("flags") or []
+    ]
+    return Analysis(
+        tokens=list(doc.get("tokens") or []),
+        sentiment=doc["sentiment"],
+        sentiment_label=doc["sentiment_label"],
+        flags=flags,
+        level=doc.get("level") or 0,
+        unit=doc.get("analysis_unit"),
+        explanation=list(doc.get("explanation") or []),
+        event_id=doc.get("event_id"),
+    )
+
+
+def to_mention(doc: Doc) -> Mention:
+    # A mention queued for re-analysis keeps showing its last analysis (analysis_seq stays set until then).
+    analysed = doc.get("analysed_at") is not None or doc.get("analysis_seq") is not None
+    discovered = parse_time(doc["discovered_at"])
+    updated = parse_time(doc["updated_at"])
+    assert discovered is not None and updated is not None
+    return Mention(
+        id=doc["id"],
+        source=doc["source"],
+        post_id=doc["post_id"],
+        url=doc["url"],
+        title=doc["title"],
+        content=doc["content"],
+        author=doc.get("author"),
+        published_at=parse_time(doc.get("published_at")),
+        discovered_at=discovered,
+        updated_at=updated,
+        reply_count=doc.get("reply_count"),
+        view_count=doc.get("view_count"),
+        content_hash=doc["content_hash"],
+        unit=doc.get("unit"),
+        analysed_at=parse_time(doc.get("analysed_at")),
+        analysis_seq=doc.get("analysis_seq"),
+        analysis=_analysis(doc) if analysed else None,
+        status=doc.get("status"),
+        notes=tuple(doc.get("notes") or ()),
+        last_seen_at=parse_time(doc.get("last_seen_at")),
+        deleted_at=parse_time(doc.get("deleted_at")),
+        edits=int(doc.get("edits") or 0),
+    )
+
+
+def from_mention(m: Mention, *, crawl_unit: str | None, counts: list[CountSnapshot]) -> Doc:
+    """A mention of the embedded store as a document, for `yuqing store migrate`: the same times, analysis
+    and analysis number (alerting follows on from where it was), the crawler's unit and the heat history."""
+    doc: Doc = {
+        "id": m.id,
+        "source": m.source,
+        "post_id": m.post_id,
+        "url": m.url,
+        "title": m.title,
+        "content": m.content,
+        "title_tokens": " ".join(tokenize(m.title)),
+        "content_tokens": " ".join(tokenize(m.content)),
+        "author": m.author,
+        "published_at": iso_or_none(m.published_at),
+        "discovered_at": iso(m.discovered_at),
+        "updated_at": iso(m.updated_at),
+        "reply_count": m.reply_count,
+        "view_count": m.view_count,
+        "content_hash": m.content_hash,
+        "crawl_unit": crawl_unit,
+        "unit": m.unit,
+        "status": m.status,
+        "notes": list(m.notes),
+        "last_seen_at": iso_or_none(m.last_seen_at),
+        "deleted_at": iso_or_none(m.deleted_at),
+        "edits": m.edits,
+        "counts": [{"at": iso(c.at), "reply_count": c.reply_count, "view_count": c.view_count} for c in counts],
+        **dict.fromkeys(_ANALYSIS_FIELDS),
+    }
+    if m.analysis is not None:
+        doc = apply_analysis(doc, m.analysis, stamp=iso(m.analysed_at or m.updated_at), seq=m.analysis_seq or 0)
+        doc["analysed_at"] = iso_or_none(m.analysed_at)  # None when it was queued for re-analysis
+        doc["analysis_seq"] = m.analysis_seq
+        doc["unit"] = m.unit
+    return doc

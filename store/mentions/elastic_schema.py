@@ -1,0 +1,143 @@
+"""What the Elasticsearch mention store creates: an ILM policy, an index template with the mappings, monthly
+indices behind one alias, and a small meta index for the analysis sequence counter.
+
+Chinese words are cut by jieba on our side (Elasticsearch has no jieba without a plugin, and the embedded store
+must find exactly what this one finds), then indexed with the whitespace analyzer beside the raw text. The raw
+text keeps a standard analyzer (one token per Han character, width-folded, lower-cased) for highlighting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+TEMPLATE_VERSION = 1  # bump when the mappings or settings change: the store then puts the template again
+
+
+@dataclass(frozen=True)
+class IndexNames:
+    prefix: str
+
+    @property
+    def alias(self) -> str:
+        """Reads and writes go through this alias; rollover moves its write index month by month."""
+        return f"{self.prefix}-mentions"
+
+    @property
+    def pattern(self) -> str:
+        return f"{self.prefix}-mentions-*"
+
+    @property
+    def template(self) -> str:
+        return f"{self.prefix}-mentions"
+
+    @property
+    def policy(self) -> str:
+        return f"{self.prefix}-mentions"
+
+    @property
+    def bootstrap(self) -> str:
+        """The first index, named by date math: yuqing-mentions-2026.03-000001; rollover names the next ones
+        from the same pattern, so every index carries the month it was started in."""
+        return f"<{self.prefix}-mentions-{{now/M{{yyyy.MM}}}}-000001>"
+
+    @property
+    def meta(self) -> str:
+        return f"{self.prefix}-meta"
+
+
+_KEYWORD = {"type": "keyword"}
+_DATE = {"type": "date"}
+_STORED_ONLY = {"type": "keyword", "index": False, "doc_values": False}
+
+MAPPINGS: dict[str, Any] = {
+    "dynamic": "strict",
+    "properties": {
+        "id": _KEYWORD,  # _id cannot be sorted on in 8.x; the tie-breaker of every sort
+        "source": _KEYWORD,
+        "post_id": _KEYWORD,
+        "url": _STORED_ONLY,
+        "title": {"type": "text", "analyzer": "yuqing_raw"},
+        "title_tokens": {"type": "text", "analyzer": "whitespace"},
+        "content": {"type": "text", "analyzer": "yuqing_raw"},
+        "content_tokens": {"type": "text", "analyzer": "whitespace"},
+        "author": {"type": "keyword", "ignore_above": 256},  # as shown on the post; a freak one is kept, unindexed
+        "published_at": _DATE,
+        "discovered_at": _DATE,
+        "updated_at": _DATE,
+        "reply_count": {"type": "integer"},
+        "view_count": {"type": "integer"},
+        "content_hash": _KEYWORD,
+        "crawl_unit": _KEYWORD,
+        "analysis_unit": _KEYWORD,
+        "unit": _KEYWORD,
+        "analysed_at": _DATE,
+        "analysis_seq": {"type": "long"},
+        "tokens": _STORED_ONLY,
+        "sentiment": {"type": "float"},
+        "sentiment_label": _KEYWORD,
+        "flags": {"type": "object", "enabled": False},  # scheme, words, positions: shown, never queried
+        "schemes": _KEYWORD,
+        "level": {"type": "integer"},
+        "explanation": _STORED_ONLY,
+        "event_id": _KEYWORD,
+        "status": {"type": "keyword", "ignore_above": 256},
+        "notes": _STORED_ONLY,
+        "last_seen_at": _DATE,
+        "deleted_at": _DATE,
+        "edits": {"type": "integer"},
+        "counts": {"type": "object", "enabled": False},  # replies and views over time
+    },
+}
+
+ANALYSIS: dict[str, Any] = {
+    "analyzer": {
+        "yuqing_raw": {"type": "custom", "tokenizer": "standard", "filter": ["cjk_width", "lowercase"]},
+    }
+}
+
+
+def ilm_policy(*, retention_days: int) -> dict[str, Any]:
+    """Roll over monthly (or at 50 GB a primary shard, whichever first); delete after the retention."""
+    phases: dict[str, Any] = {
+        "hot": {"actions": {"rollover": {"max_age": "30d", "max_primary_shard_size": "50gb"}}},
+    }
+    if retention_days > 0:
+        phases["delete"] = {"min_age": f"{retention_days}d", "actions": {"delete": {}}}
+    return {"phases": phases, "_meta": {"managed_by": "yuqing"}}
+
+
+def index_template(names: IndexNames, *, shards: int, replicas: int) -> dict[str, Any]:
+    return {
+        "index_patterns": [names.pattern],
+        "priority": 200,
+        "version": TEMPLATE_VERSION,
+        "_meta": {"managed_by": "yuqing"},
+        "template": {
+            "settings": {
+                "index": {
+                    "number_of_shards": shards,
+                    "number_of_replicas": replicas,
+                    "refresh_interval": "1s",
+                    "lifecycle": {"name": names.policy, "rollover_alias": names.alias},
+                },
+                "analysis": ANALYSIS,
+            },
+            "mappings": MAPPINGS,
+        },
+    }
+
+
+def bootstrap_index(names: IndexNames) -> dict[str, Any]:
+    return {"aliases": {names.alias: {"is_write_index": True}}}
+
+
+def meta_index(*, replicas: int) -> dict[str, Any]:
+    return {
+        "settings": {"index": {"number_of_shards": 1, "number_of_replicas": replicas}},
+        "mappings": {
+            "dynamic": "strict",
+            # value: the analysis sequence counter; alias_of: the mention a duplicate post's id stands for.
+            "properties": {"value": {"type": "long"}, "alias_of": {"type": "keyword"}},
+        },
+    }

@@ -1,0 +1,46 @@
+"""`yuqing health` (the containers' health check) and settings errors that name the variable."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from yuqing.cli import main
+from yuqing.leader import heartbeat_path
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "example"
+
+
+@pytest.fixture
+def data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("YUQING_WORKFLOW_DB", f"sqlite:///{tmp_path / 'workflow.sqlite3'}")
+    assert main(["db-upgrade", "--data", str(tmp_path)]) == 0
+    return tmp_path
+
+
+def test_health_of_the_stores_and_the_scheduler_heartbeat(data: Path, capsys: Any) -> None:
+    args = ["health", "--config", str(EXAMPLE), "--data", str(data)]
+    assert main(args) == 0
+    assert "mention store (sqlite) ok, 0 mentions" in capsys.readouterr().out
+    assert main([*args, "--scheduler"]) == 1  # no scheduler ever ran here
+    assert "no scheduler heartbeat" in capsys.readouterr().err
+    beat = heartbeat_path(data)
+    beat.write_text(json.dumps({"role": "standby", "pid": 42, "at": time.time() - 2}))
+    assert main([*args, "--scheduler"]) == 0
+    assert "scheduler standby (pid 42)" in capsys.readouterr().out
+    beat.write_text(json.dumps({"role": "leader", "pid": 42, "at": time.time() - 600}))  # hung or dead
+    assert main([*args, "--scheduler"]) == 1
+    assert "heartbeat is 600s old" in capsys.readouterr().err
+
+
+def test_a_bad_setting_names_the_variable(monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
+    monkeypatch.setenv("YUQING_ELASTICSEARCH_SHARDS", "many")
+    monkeypatch.setenv("YUQING_MENTION_STORE", "mongodb")
+    assert main(["health"]) == 2
+    err = capsys.readouterr().err
+    assert "YUQING_ELASTICSEARCH_SHARDS: Input should be a valid integer" in err
+    assert "YUQING_MENTION_STORE: Input should be 'sqlite' or 'elasticsearch'" in err
