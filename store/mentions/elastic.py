@@ -455,7 +455,14 @@ class ElasticMentionStore:
         tokens = q.query_tokens(query.text or "") if q.has_text(query) else []
         if q.has_text(query) and not tokens:  # only punctuation or emoji: nothing to look for
             return SearchResult(total=0, hits=[], next_cursor=None, aggregations={a.name: [] for a in query.aggs})
-        if pit_id is None:
+        if sort == "time" or (after is not None and pit_id is None):
+            # Time order needs no point in time: (discovery time, id) never changes for a mention and new ones
+            # sort before any cursor, so pages over the live index neither repeat nor skip (as in the embedded
+            # store) — and the dashboard's frequent newest-first pages open no search context each (a cluster
+            # allows 300). A relevance cursor whose point in time expired goes on here too.
+            live = q.search_body(query, tokens, sort, search_after=after, pit=None)
+            return self._result(query, sort, self._search(live), None)
+        if pit_id is None:  # the first page by relevance: scores would shift as the index changes between pages
             pit_id = self._open_pit()
         search_after = None if after is None else [*after, tie]
         try:
