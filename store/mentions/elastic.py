@@ -28,15 +28,14 @@ import elastic_transport
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, helpers
 
 from store.mentions import elastic_query as q
+from store.mentions.elastic_crawl import ElasticCrawlStateMixin, Stored
 from store.mentions.elastic_docs import (
     RANK,
     Doc,
     Outcome,
     apply_analysis,
-    apply_counts,
     apply_crawl,
     check_times,
-    count_history,
     iso,
     to_mention,
 )
@@ -51,8 +50,6 @@ from store.mentions.elastic_schema import (
 from store.mentions.model import (
     Analysis,
     Bucket,
-    CountSnapshot,
-    CountUpdate,
     Mention,
     MentionStoreUnavailable,
     NewMention,
@@ -107,15 +104,7 @@ def redact(url: str) -> str:
     return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
-@dataclass
-class _Stored:
-    index: str
-    seq_no: int
-    primary_term: int
-    doc: Doc
-
-
-class ElasticMentionStore:
+class ElasticMentionStore(ElasticCrawlStateMixin):
     """The `MentionStore` on an Elasticsearch cluster. Thread-safe (the client is); many processes may share it."""
 
     def __init__(self, options: ElasticOptions, *, client: Elasticsearch | None = None) -> None:
@@ -215,9 +204,9 @@ class ElasticMentionStore:
         with self._guard():
             return dict(self.client.search(index=index or self.names.alias, body=body))
 
-    def _lookup(self, ids: list[str]) -> dict[str, _Stored]:
+    def _lookup(self, ids: list[str]) -> dict[str, Stored]:
         """Documents by id, with where they live and their sequence numbers (for conditional writes)."""
-        found: dict[str, _Stored] = {}
+        found: dict[str, Stored] = {}
         unique = list(dict.fromkeys(ids))
         for start in range(0, len(unique), _CHUNK):
             chunk = unique[start : start + _CHUNK]
@@ -225,7 +214,7 @@ class ElasticMentionStore:
                 {"query": {"ids": {"values": chunk}}, "size": len(chunk), "seq_no_primary_term": True}
             )
             for hit in response["hits"]["hits"]:
-                found[hit["_id"]] = _Stored(hit["_index"], hit["_seq_no"], hit["_primary_term"], hit["_source"])
+                found[hit["_id"]] = Stored(hit["_index"], hit["_seq_no"], hit["_primary_term"], hit["_source"])
         return found
 
     def _hits(self, body: dict[str, Any]) -> list[Mention]:
@@ -456,7 +445,14 @@ class ElasticMentionStore:
         tokens = q.query_tokens(query.text or "") if q.has_text(query) else []
         if q.has_text(query) and not tokens:  # only punctuation or emoji: nothing to look for
             return SearchResult(total=0, hits=[], next_cursor=None, aggregations={a.name: [] for a in query.aggs})
-        if pit_id is None:
+        if sort == "time" or (after is not None and pit_id is None):
+            # Time order needs no point in time: (discovery time, id) never changes for a mention and new ones
+            # sort before any cursor, so pages over the live index neither repeat nor skip (as in the embedded
+            # store) — and the dashboard's frequent newest-first pages open no search context each (a cluster
+            # allows 300). A relevance cursor whose point in time expired goes on here too.
+            live = q.search_body(query, tokens, sort, search_after=after, pit=None)
+            return self._result(query, sort, self._search(live), None)
+        if pit_id is None:  # the first page by relevance: scores would shift as the index changes between pages
             pit_id = self._open_pit()
         search_after = None if after is None else [*after, tie]
         try:
@@ -513,112 +509,7 @@ class ElasticMentionStore:
         except (ApiError, MentionStoreUnavailable) as exc:  # it expires by itself; never fail a search on this
             log.info("closing a point in time failed: %s", exc)
 
-    # --- what the crawlers keep track of ------------------------------------------------------------------
-
-    def record_counts(self, updates: list[CountUpdate], *, now: datetime | None = None) -> int:
-        stamp = iso(now or datetime.now(UTC))
-        by_id: dict[str, list[CountUpdate]] = {}
-        for u in updates:
-            by_id.setdefault(u.mention_id, []).append(u)
-        changed: dict[str, int] = {}
-
-        def change(key: str, doc: Doc | None) -> Doc | None:
-            if doc is None:  # unknown ids are ignored
-                return None
-            changed[key] = 0
-            for u in by_id[key]:
-                moved, doc = apply_counts(doc, u, stamp)
-                changed[key] += int(moved)
-            return doc
-
-        self._apply(list(by_id), change)
-        return sum(changed.values())
-
-    def count_history(self, mention_id: str) -> list[CountSnapshot]:
-        found = self._lookup([mention_id])
-        return count_history(found[mention_id].doc) if mention_id in found else []
-
-    def mark_deleted(self, mention_ids: list[str], *, now: datetime | None = None) -> int:
-        stamp = iso(now or datetime.now(UTC))
-        marked: set[str] = set()
-
-        def change(key: str, doc: Doc | None) -> Doc | None:
-            marked.discard(key)
-            if doc is None or doc.get("deleted_at") is not None:
-                return None
-            marked.add(key)
-            return {**doc, "deleted_at": stamp, "last_seen_at": stamp}
-
-        self._apply(mention_ids, change)
-        return len(marked)
-
-    def mark_seen(self, mention_ids: list[str], *, now: datetime | None = None) -> None:
-        stamp = iso(now or datetime.now(UTC))
-        self._apply(mention_ids, lambda _key, doc: None if doc is None else {**doc, "last_seen_at": stamp})
-
-    def revisit_due(
-        self, source: str, *, published_since: datetime, seen_before: datetime, limit: int
-    ) -> list[Mention]:
-        if limit <= 0:
-            return []
-        since, before = iso(published_since), iso(seen_before)
-        published = {
-            "bool": {
-                "should": [
-                    {"range": {"published_at": {"gte": since}}},
-                    {
-                        "bool": {
-                            "must_not": [{"exists": {"field": "published_at"}}],
-                            "filter": [{"range": {"discovered_at": {"gte": since}}}],
-                        }
-                    },
-                ],
-                "minimum_should_match": 1,
-            }
-        }
-        unseen = {
-            "bool": {
-                "should": [
-                    {"range": {"last_seen_at": {"lt": before}}},
-                    {"bool": {"must_not": [{"exists": {"field": "last_seen_at"}}]}},
-                ],
-                "minimum_should_match": 1,
-            }
-        }
-        return self._hits(
-            {
-                "query": {
-                    "bool": {
-                        "filter": [{"term": {"source": source}}, published, unseen],
-                        "must_not": [{"exists": {"field": "deleted_at"}}],
-                    }
-                },
-                "sort": [
-                    {"last_seen_at": {"order": "asc", "missing": "_first"}},
-                    {"discovered_at": {"order": "asc"}},
-                    {"id": {"order": "asc"}},
-                ],
-                "size": limit,
-            }
-        )
-
-    def same_content(self, source: str, hashes: list[str]) -> dict[str, str]:
-        found: dict[str, str] = {}
-        unique = list(dict.fromkeys(hashes))
-        for start in range(0, len(unique), _CHUNK):
-            chunk = unique[start : start + _CHUNK]
-            response = self._search(
-                {
-                    "query": {"bool": {"filter": [{"term": {"source": source}}, {"terms": {"content_hash": chunk}}]}},
-                    "collapse": {"field": "content_hash"},  # one hit per text: the smallest id
-                    "sort": [{"id": {"order": "asc"}}],
-                    "size": len(chunk),
-                    "_source": ["id", "content_hash"],
-                }
-            )
-            for hit in response["hits"]["hits"]:
-                found[hit["_source"]["content_hash"]] = hit["_source"]["id"]
-        return found
+    # --- duplicates found by the crawlers (kept in the meta index) ---------------------------------------
 
     def add_aliases(self, aliases: Mapping[str, str]) -> None:
         """Kept in the meta index as `alias:<id>` documents; `create` leaves an existing one as it is."""
@@ -646,19 +537,6 @@ class ElasticMentionStore:
                 answer = self.client.mget(index=self.names.meta, ids=[f"{_ALIAS_PREFIX}{i}" for i in chunk])
             known.update(d["_id"].removeprefix(_ALIAS_PREFIX) for d in answer["docs"] if d.get("found"))
         return known
-
-    def latest_published(self, source: str) -> datetime | None:
-        hits = self._search(
-            {
-                "query": {"bool": {"filter": [{"term": {"source": source}}, {"exists": {"field": "published_at"}}]}},
-                "sort": [{"published_at": {"order": "desc"}}],
-                "size": 1,
-                "_source": ["published_at"],
-            }
-        )["hits"]["hits"]
-        if not hits:
-            return None
-        return datetime.fromisoformat(hits[0]["_source"]["published_at"]).astimezone(UTC)
 
     # --- moving up from the embedded store ----------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 The same query means the same thing on both backends: the words are jieba tokens (cut here, as for indexing),
 all required, each found in the title (weighted 3) or the body; filters are exact; time order is discovery time
 descending with the id as tie-breaker; cursors are the sort values of the last hit (search_after), with the
-point in time they were read in.
+point in time they were read in (relevance order; time order needs none).
 """
 
 from __future__ import annotations
@@ -181,8 +181,8 @@ def decode_cursor(cursor: str, sort: Sort) -> tuple[list[Any], str | None, int |
     if len(position) != 2 or not _is_int64(position[0]) or not isinstance(position[1], str):
         raise ValueError("invalid cursor")
     pit, tie = payload.get("pit"), payload.get("tie")
-    if pit is not None and (not isinstance(pit, str) or not _is_int64(tie)):
-        raise ValueError("invalid cursor")
+    if pit is not None and (sort != "relevance" or not isinstance(pit, str) or not _is_int64(tie)):
+        raise ValueError("invalid cursor")  # only relevance pages are read in a point in time
     return after, pit, tie
 
 

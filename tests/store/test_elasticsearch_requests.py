@@ -544,15 +544,15 @@ def test_get_many_keeps_the_order_asked_and_reads_documents_exactly(es: Any) -> 
     assert (m.title, m.author, m.reply_count, m.unit, m.analysis) == (FEES.title, "一位家长", 3, "county-edu", None)
 
 
-def _first_page_answer(pit: str) -> tuple[int, dict[str, Any]]:
+def _first_page_answer() -> tuple[int, dict[str, Any]]:
     fees_ms = int(T0.timestamp() * 1000)
     hits = [
         {
-            **hit(doc_of(CANTEEN, T0 + timedelta(minutes=30)), sort=[fees_ms + 1_800_000, CANTEEN.id, 14]),
+            **hit(doc_of(CANTEEN, T0 + timedelta(minutes=30)), sort=[fees_ms + 1_800_000, CANTEEN.id]),
             "highlight": {"title": ["城关一中<em>食堂</em>饭菜发霉"]},
         },
-        {**hit(doc_of(FEES), sort=[fees_ms, FEES.id, 3])},
-        {**hit(doc_of(replace(FEES, post_id="0999")), sort=[fees_ms - 1, "baixing:0999", 2])},
+        {**hit(doc_of(FEES), sort=[fees_ms, FEES.id])},
+        {**hit(doc_of(replace(FEES, post_id="0999")), sort=[fees_ms - 1, "baixing:0999"])},
     ]
     aggregations = {
         "by_day": {"buckets": [{"key_as_string": "2026-03-05T00:00:00.000Z", "key": 1772668800000, "doc_count": 3}]},
@@ -567,21 +567,16 @@ def _first_page_answer(pit: str) -> tuple[int, dict[str, Any]]:
             "buckets": [{"key": 3, "doc_count": 2}, {"key": 0, "doc_count": 1}],
         },
     }
-    return search_response(hits, total=3, aggregations=aggregations, pit_id=pit)
+    return search_response(hits, total=3, aggregations=aggregations)
 
 
-def test_search_body_filters_aggregations_highlight_and_point_in_time_cursor(es: Any) -> None:
+def test_search_body_filters_aggregations_highlight_and_cursor(es: Any) -> None:
     store = open_store(es)
-    es.on("POST", f"/{ALIAS}/_pit", (200, {"id": "pit-A"}))
     es.on(
         "POST",
-        "/_search",
-        [
-            _first_page_answer("pit-B"),
-            search_response([hit(doc_of(replace(FEES, post_id="0999")), sort=[1, "x", 2])], total=3, pit_id="pit-C"),
-        ],
+        f"/{ALIAS}/_search",
+        [_first_page_answer(), search_response([hit(doc_of(replace(FEES, post_id="0999")), sort=[1, "x"])], total=3)],
     )
-    es.on("DELETE", "/_pit", (200, {"succeeded": True, "num_freed": 1}))
     query = SearchQuery(
         text="食堂 学生",
         since=T0.astimezone(CST),
@@ -596,9 +591,8 @@ def test_search_body_filters_aggregations_highlight_and_point_in_time_cursor(es:
         highlight=True,
     )
     result = store.search(query)
-    pit, first = es.take()
-    assert (pit.method, pit.path, pit.query) == ("POST", f"/{ALIAS}/_pit", {"keep_alive": "2m"})
-    assert (first.method, first.path) == ("POST", "/_search")  # in a point in time: no index in the path
+    [first] = es.take()  # newest first needs no point in time: (discovery time, id) never changes
+    assert (first.method, first.path) == ("POST", f"/{ALIAS}/_search")
     word = lambda t: {  # noqa: E731
         "bool": {
             "should": [
@@ -666,9 +660,8 @@ def test_search_body_filters_aggregations_highlight_and_point_in_time_cursor(es:
                 }
             },
         },
-        "pit": {"id": "pit-A", "keep_alive": "2m"},
     }
-    # The answer, read back: one page of two, the total, buckets, highlights, and a cursor in the newest PIT.
+    # The answer, read back: one page of two, the total, buckets, highlights, and a cursor.
     assert result.total == 3 and [m.id for m in result.hits] == [CANTEEN.id, FEES.id]
     assert [(b.key, b.count) for b in result.aggregations["by_day"]] == [("2026-03-05T00:00:00+00:00", 3)]
     assert [(b.key, b.count) for b in result.aggregations["units"]] == [("county-edu", 3)]
@@ -676,13 +669,44 @@ def test_search_body_filters_aggregations_highlight_and_point_in_time_cursor(es:
     assert result.highlights == {CANTEEN.id: {"title": ["城关一中<em>食堂</em>饭菜发霉"]}}
     assert result.next_cursor is not None
     cursor = json.loads(base64.urlsafe_b64decode(result.next_cursor + "=="))
-    assert cursor == {"sort": "time", "after": [int(T0.timestamp() * 1000), FEES.id], "pit": "pit-B", "tie": 3}
+    assert cursor == {"sort": "time", "after": [int(T0.timestamp() * 1000), FEES.id]}
 
     last = store.search(replace(query, cursor=result.next_cursor))
-    second, close = es.take()
-    assert second.json["pit"] == {"id": "pit-B", "keep_alive": "2m"}
-    assert second.json["search_after"] == [int(T0.timestamp() * 1000), FEES.id, 3]
+    [second] = es.take()
+    assert second.json["search_after"] == [int(T0.timestamp() * 1000), FEES.id] and "pit" not in second.json
     assert last.next_cursor is None and len(last.hits) == 1
+
+
+def test_relevance_pages_are_read_in_a_point_in_time(es: Any) -> None:
+    store = open_store(es)
+    es.on("POST", f"/{ALIAS}/_pit", (200, {"id": "pit-A"}))
+    page1 = [
+        hit(doc_of(CANTEEN), sort=[3.5, 1772700000000, CANTEEN.id, 14]),  # the PIT's implicit _shard_doc last
+        hit(doc_of(FEES), sort=[2.0, 1772600000000, FEES.id, 3]),
+    ]
+    page2 = [hit(doc_of(replace(FEES, post_id="0999")), sort=[1.0, 1772500000000, "baixing:0999", 2])]
+    es.on("POST", "/_search", [search_response(page1, total=2, pit_id="pit-B"), search_response(page2, pit_id="pit-C")])
+    es.on("DELETE", "/_pit", (200, {"succeeded": True, "num_freed": 1}))
+    query = SearchQuery(text="食堂", sort="relevance", size=1)
+    first = store.search(query)
+    pit, search = es.take()
+    assert (pit.method, pit.path, pit.query) == ("POST", f"/{ALIAS}/_pit", {"keep_alive": "2m"})
+    assert (search.method, search.path) == ("POST", "/_search")  # in a point in time: no index in the path
+    assert search.json["pit"] == {"id": "pit-A", "keep_alive": "2m"} and "search_after" not in search.json
+    assert search.json["sort"] == [
+        {"_score": {"order": "desc"}},
+        {"discovered_at": {"order": "desc"}},
+        {"id": {"order": "desc"}},
+    ]
+    assert [m.id for m in first.hits] == [CANTEEN.id] and first.next_cursor is not None
+    cursor = json.loads(base64.urlsafe_b64decode(first.next_cursor + "=="))
+    assert cursor == {"sort": "relevance", "after": [3.5, 1772700000000, CANTEEN.id], "pit": "pit-B", "tie": 14}
+
+    last = store.search(replace(query, cursor=first.next_cursor))
+    second, close = es.take()
+    assert second.json["pit"] == {"id": "pit-B", "keep_alive": "2m"}  # the newest id the cluster gave
+    assert second.json["search_after"] == [3.5, 1772700000000, CANTEEN.id, 14]
+    assert [m.id for m in last.hits] == ["baixing:0999"] and last.next_cursor is None
     assert (close.method, close.path, close.json) == ("DELETE", "/_pit", {"id": "pit-C"})  # the last page frees it
 
 
@@ -704,6 +728,13 @@ def test_relevance_sort_and_an_expired_point_in_time(es: Any) -> None:
     assert in_pit.json["search_after"] == [2.5, 1772700000000, FEES.id, 9]
     assert "pit" not in live.json and live.json["search_after"] == [2.5, 1772700000000, FEES.id]
     assert [m.id for m in result.hits] == [CANTEEN.id] and result.next_cursor is None
+    # A relevance cursor from such a page carries no point in time: the next page is read live too.
+    plain = base64.urlsafe_b64encode(
+        json.dumps({"sort": "relevance", "after": [1.25, 1772600000000, CANTEEN.id]}).encode()
+    ).decode()
+    store.search(SearchQuery(text="食堂", sort="relevance", size=1, cursor=plain))
+    [again] = es.take()
+    assert again.path == f"/{ALIAS}/_search" and again.json["search_after"] == [1.25, 1772600000000, CANTEEN.id]
 
 
 @pytest.mark.parametrize("text", ["😀", "！？。，"])
@@ -717,7 +748,8 @@ def test_a_query_with_no_word_sends_nothing(es: Any, text: str) -> None:
 def test_invalid_cursors_are_refused_before_any_request(es: Any) -> None:
     store = open_store(es)
     bad_pit = base64.urlsafe_b64encode(json.dumps({"sort": "time", "after": [1, "x"], "pit": 5}).encode()).decode()
-    for cursor in ["garbage!!", bad_pit]:
+    time_pit = {"sort": "time", "after": [1, "x"], "pit": "p", "tie": 1}  # time pages are never in a PIT
+    for cursor in ["garbage!!", bad_pit, base64.urlsafe_b64encode(json.dumps(time_pit).encode()).decode()]:
         with pytest.raises(ValueError, match="invalid cursor"):
             store.search(SearchQuery(cursor=cursor))
     assert es.take() == []
