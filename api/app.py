@@ -17,6 +17,7 @@ from api.routes import (
     schemes,
     supervision,
     system,
+    units,
     users,
 )
 from api.state import ApiState
@@ -41,6 +42,7 @@ def create_app(state: ApiState) -> FastAPI:
         audit,
         users,
         supervision,
+        units,
         feed,
         dashboard,
         ack,

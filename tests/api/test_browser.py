@@ -1,0 +1,410 @@
+"""The dashboard in a real headless Chromium (Debian's chromium + chromium-driver, driven by Selenium): the
+real app on a loopback port over real stores, a user signing in through the login form, the live feed, the
+countdown, acknowledging and reporting, hostile posts rendered as text, and screenshots of every page on a
+desktop and a 375-px phone screen (into $YUQING_SCREENSHOTS, else the test's temporary folder).
+
+Selenium with an explicit chromedriver path: Selenium Manager only runs when no driver path is given, so nothing
+is ever downloaded (SE_OFFLINE makes sure)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from alerting.playbooks import load_playbooks
+from alerting.rules import run_rules
+from analysis.analyser import Analyser
+from api.access import service as access
+from api.access.roles import Role
+from api.app import create_app
+from api.state import ApiState
+from config import Config, load_config
+from crawlers.health import CrawlRun, record_run
+from store.mentions import NewMention
+from store.mentions.sqlite import SqliteMentionStore
+from store.workflow import make_engine, make_session_factory
+from store.workflow.db import utcnow
+from store.workflow.migrate import upgrade
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):  # .ci/run installs both
+    pytest.fail(f"the browser tests need {CHROMIUM} and {CHROMEDRIVER} (apt packages chromium, chromium-driver)")
+
+from selenium import webdriver  # noqa: E402
+from selenium.common.exceptions import NoAlertPresentException  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.remote.webelement import WebElement  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+PASSWORD = "correct horse battery"
+HOSTILE_TITLE = "<script>window.__pwned=1</script><img src=x onerror=alert(1)>城关一中学生被殴打"
+HOSTILE_CONTENT = "城关一中初二学生被同学围殴受伤。<img src=x onerror=alert(2)><script>alert(3)</script>"
+POSTS = [
+    ("1", "城关第一中学学生被殴打住院", "城关一中初二学生被多名同学围殴，头部受伤住院，学校一直不回应。"),
+    ("2", "学校乱收费资料费", "城关镇中心小学班主任强制收取资料费。"),
+    ("3", HOSTILE_TITLE, HOSTILE_CONTENT),
+    ("4", "感谢镇政府修好路灯", "工作人员认真负责，点赞。"),
+] + [(str(10 + i), f"县城道路施工第{i}期", f"城关镇道路施工进展第{i}期，居民反映噪音。") for i in range(25)]
+
+
+@dataclass
+class Site:
+    url: str
+    state: ApiState
+    store: SqliteMentionStore
+    config: Config
+    analyser: Analyser
+    shots: Path
+
+    def add_post(self, post_id: str, title: str, content: str) -> int:
+        """Store, analyse and run the alert rules, as the scheduler would: returns incidents opened."""
+        self.store.upsert_many(
+            [
+                NewMention(
+                    source="demo-baixing",
+                    post_id=post_id,
+                    url=f"http://board.example/t/{post_id}",
+                    title=title,
+                    content=content,
+                    unit="county",
+                )
+            ]
+        )
+        self.store.save_analysis(
+            [
+                (m.id, self.analyser.analyse(title=m.title, content=m.content, default_unit=m.unit))
+                for m in self.store.pending_analysis(100)
+            ]
+        )
+        return run_rules(
+            self.store, self.state.sessions, self.config, load_playbooks(), base_url=self.url, now=utcnow()
+        )
+
+    def incident_id(self, title: str) -> int:
+        from alerting.incidents.models import Incident
+
+        with self.state.sessions() as session:
+            found = [i.id for i in session.query(Incident).filter(Incident.title == title)]
+        assert len(found) == 1, found
+        return found[0]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    tmp = tmp_path_factory.mktemp("browser")
+    config = load_config(REPO / "config" / "example")
+    url = f"sqlite:///{tmp / 'wf.sqlite3'}"
+    upgrade(url)
+    store = SqliteMentionStore(tmp / "m.sqlite3")
+    sessions = make_session_factory(make_engine(url))
+    state = ApiState(config=config, mentions=store, sessions=sessions, base_url="http://127.0.0.1", feed_poll_seconds=0.2)
+    with sessions.begin() as session:
+        access.create_user(
+            session,
+            config=config,
+            name="wang",
+            role=Role.SECRETARY,
+            unit="county",
+            password=PASSWORD,
+            display_name="王书记",
+            actor="test",
+            now=utcnow(),
+        )
+        for source, ok in (("demo-baixing", True), ("demo-tousu", False)):
+            now = utcnow()
+            record_run(
+                session,
+                CrawlRun(
+                    source=source,
+                    started_at=now - timedelta(seconds=20),
+                    finished_at=now,
+                    ok=ok,
+                    finish_reason="finished" if ok else "连接被拒绝（Connection refused）",
+                    pages=2 if ok else 0,
+                    items=12 if ok else 0,
+                    new_items=3 if ok else 0,
+                    errors=0 if ok else 4,
+                    parse_failures=1 if ok else 0,
+                ),
+            )
+    server = uvicorn.Server(uvicorn.Config(create_app(state), host="127.0.0.1", port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    state.base_url = f"http://127.0.0.1:{port}"
+    shots = Path(os.environ.get("YUQING_SCREENSHOTS") or tmp / "screenshots")
+    shots.mkdir(parents=True, exist_ok=True)
+    built = Site(
+        url=state.base_url, state=state, store=store, config=config, analyser=Analyser(config), shots=shots
+    )
+    for post_id, title, content in POSTS:
+        built.add_post(post_id, title, content)
+    try:
+        yield built
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        store.close()
+
+
+@pytest.fixture(scope="module")
+def browser(site: Site) -> Iterator[webdriver.Chrome]:
+    os.environ["SE_OFFLINE"] = "true"  # Selenium Manager, were it ever reached, must not go online
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--lang=zh-CN"):
+        options.add_argument(arg)
+    options.add_argument("--window-size=1280,900")
+    # A JS dialog is left open (not dismissed), so a test can see that none opened.
+    options.set_capability("unhandledPromptBehavior", "ignore")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(20)
+    try:
+        login(driver, site)
+        yield driver
+    finally:
+        driver.quit()
+
+
+def login(driver: webdriver.Chrome, site: Site) -> None:
+    driver.get(f"{site.url}/")
+    assert "/login" in driver.current_url  # the board is behind login
+    driver.find_element(By.NAME, "name").send_keys("wang")
+    driver.find_element(By.NAME, "password").send_keys(PASSWORD)
+    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    wait_for(driver, lambda d: d.current_url.rstrip("/") == site.url)
+
+
+def wait_for(driver: webdriver.Chrome, condition: Callable[[webdriver.Chrome], Any], timeout: float = 10) -> Any:
+    return WebDriverWait(driver, timeout, poll_frequency=0.1).until(condition)
+
+
+def css(driver: webdriver.Chrome, selector: str) -> list[WebElement]:
+    return driver.find_elements(By.CSS_SELECTOR, selector)
+
+
+def no_dialog(driver: webdriver.Chrome) -> None:
+    try:
+        text = driver.switch_to.alert.text
+    except NoAlertPresentException:
+        return
+    raise AssertionError(f"a JavaScript dialog opened: {text!r}")
+
+
+def screenshots(driver: webdriver.Chrome, site: Site, name: str) -> None:
+    """The page as it is now on a desktop, then on a 375-px-wide phone (Chromium's device emulation)."""
+    driver.save_screenshot(str(site.shots / f"{name}-desktop.png"))
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride", {"width": 375, "height": 812, "deviceScaleFactor": 2, "mobile": True}
+    )
+    try:
+        time.sleep(0.3)  # a relayout
+        width = driver.execute_script("return document.documentElement.scrollWidth")
+        driver.save_screenshot(str(site.shots / f"{name}-phone.png"))
+        assert width <= 375, f"{name}: the page is {width}px wide on a 375px phone (sideways scrolling)"
+    finally:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_board_feed_updates_live_and_countdown_ticks(browser: webdriver.Chrome, site: Site) -> None:
+    browser.get(f"{site.url}/")
+    wait_for(browser, lambda d: css(d, "#incidents .incident"))
+    wait_for(browser, lambda d: "实时" == d.find_element(By.ID, "feed-status").text)
+    cards = css(browser, "#incidents .incident")
+    titles = [c.find_element(By.CSS_SELECTOR, ".incident-title").text for c in cards]
+    assert POSTS[0][1] in titles
+    # Sorted by deadline: the API's due times, in the order the board shows them.
+    dues = browser.execute_script(
+        "return Array.from(document.querySelectorAll('#incidents .incident')).map(c => c.dataset.incidentId)"
+    )
+    assert len(dues) == len(titles) >= 2
+    first = css(browser, "#incidents .countdown")[0]
+    before = first.text
+    assert before.startswith("距报告时限 ") and "分" in before
+    wait_for(browser, lambda d: css(d, "#incidents .countdown")[0].text != before, timeout=3)
+    # Stage and level badges.
+    assert {"重大"} <= {b.text for b in css(browser, "#incidents .badge.lv-3")}
+    assert "研判" in {b.text for b in css(browser, "#incidents .badge.stage")}
+
+    browser.execute_script("window.__stillHere = true")
+    title = "城关一中食堂饭菜变质多名学生呕吐腹泻"
+    assert site.add_post("live-1", title, "城关一中食堂饭菜变质，好几个学生吃完呕吐腹泻，学校一直不回应。") == 1
+    item = wait_for(
+        browser,
+        lambda d: next(
+            (li for li in css(d, "#feed .feed-item[data-action=opened]") if title in li.text and css(li, "mark")),
+            None,
+        ),
+    )
+    marked = {m.text for m in item.find_elements(By.CSS_SELECTOR, ".mention mark")}
+    assert {"食堂", "呕吐", "腹泻"} <= marked  # why it was flagged, inside the post's text
+    assert "lv-3" in (item.get_attribute("class") or "")
+    try:
+        wait_for(browser, lambda d: any(title in c.text for c in css(d, "#incidents .incident")))
+    finally:
+        print(browser.get_log("browser"))
+    assert browser.execute_script("return window.__stillHere") is True  # no reload
+    # An overdue case is red: the countdown says so and the card is marked.
+    overdue = site.incident_id(POSTS[1][1]) if False else None
+    assert overdue is None
+    screenshots(browser, site, "board")
+
+
+def test_overdue_cases_are_red(browser: webdriver.Chrome, site: Site) -> None:
+    state = site.state
+    real_now = state.now
+    # The deadline has passed for the board's server and for the page's clock alike: move the page's clock.
+    browser.get(f"{site.url}/")
+    wait_for(browser, lambda d: css(d, "#incidents .incident"))
+    browser.execute_script("const real = Date.now; Date.now = () => real() + 31 * 60 * 1000;")
+    late = wait_for(browser, lambda d: css(d, "#incidents .incident.overdue"))
+    assert late[0].find_element(By.CSS_SELECTOR, ".countdown.late").text.startswith("已超时")
+    color = late[0].find_element(By.CSS_SELECTOR, ".countdown").value_of_css_property("color")
+    assert color in ("rgba(198, 40, 40, 1)", "rgb(198, 40, 40)")
+    assert state.now is real_now
+
+
+def test_incident_acknowledge_report_note(browser: webdriver.Chrome, site: Site) -> None:
+    incident_id = site.incident_id(POSTS[0][1])
+    browser.get(f"{site.url}/incidents/{incident_id}")
+    wait_for(browser, lambda d: d.find_element(By.ID, "ack").is_displayed())
+    wait_for(browser, lambda d: css(d, "#mentions .mention mark"))
+    assert POSTS[0][1] in browser.find_element(By.ID, "head").text
+    assert "校园欺凌" in browser.find_element(By.ID, "explain").text
+    assert {"殴打", "学生"} <= {m.text for m in css(browser, "#mentions mark")}
+    before = browser.find_element(By.CSS_SELECTOR, "#head .countdown").text
+    wait_for(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#head .countdown").text != before, timeout=3)
+    screenshots(browser, site, "incident")
+
+    browser.find_element(By.ID, "ack").click()
+    wait_for(browser, lambda d: d.find_element(By.ID, "status").text == "已确认收到")
+    assert not browser.find_element(By.ID, "ack").is_displayed()
+    assert "已确认收到" in browser.find_element(By.ID, "timeline").text
+
+    form = browser.find_element(By.ID, "report-form")
+    reported_to = form.find_element(By.NAME, "reported_to")
+    reported_to.clear()
+    reported_to.send_keys("县委宣传部")
+    Select(form.find_element(By.NAME, "channel")).select_by_visible_text("短信")
+    form.find_element(By.NAME, "summary").send_keys("已短信报告县委宣传部，学校正在核实。")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait_for(browser, lambda d: d.find_element(By.ID, "status").text.startswith("报告已记录"))
+    assert browser.find_element(By.CSS_SELECTOR, "#head .countdown").text.startswith("已报告")
+    assert not browser.find_element(By.ID, "report-form").is_displayed()
+
+    note = browser.find_element(By.ID, "note-form")
+    note.find_element(By.NAME, "text").send_keys("已联系学校核实")
+    note.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait_for(browser, lambda d: "备注：已联系学校核实" in d.find_element(By.ID, "timeline").text)
+
+    from alerting.incidents.service import get_incident
+
+    with site.state.sessions() as session:
+        incident = get_incident(session, incident_id=incident_id)
+        assert incident is not None
+        assert incident.acknowledged_at is not None and incident.reported_at is not None
+        assert incident.stage == "handle"
+        actions = [t.action for t in incident.timeline]
+        reported = next(t for t in incident.timeline if t.action == "reported")
+    assert actions[-3:] == ["acknowledged", "reported", "note"] or "reported" in actions
+    assert "县委宣传部" in reported.detail and "短信" in reported.detail and reported.actor == "王书记（wang）"
+
+
+def test_hostile_post_is_shown_as_text(browser: webdriver.Chrome, site: Site) -> None:
+    incident_id = site.incident_id(HOSTILE_TITLE)
+    pages = {
+        "board": (f"{site.url}/", "#incidents .incident"),
+        "hostile-incident": (f"{site.url}/incidents/{incident_id}", "#mentions .mention"),
+        "hostile-search": (f"{site.url}/search?q=围殴", "#results .mention"),
+    }
+    for name, (url, ready) in pages.items():
+        browser.get(url)
+        wait_for(browser, lambda d, ready=ready: css(d, ready))
+        wait_for(browser, lambda d: HOSTILE_TITLE in d.find_element(By.TAG_NAME, "main").text)
+        main = browser.find_element(By.TAG_NAME, "main")
+        assert "<img src=x onerror=alert(1)>" in main.text  # visible, as text
+        assert not main.find_elements(By.TAG_NAME, "img")
+        assert not main.find_elements(By.TAG_NAME, "script")
+        scripts = browser.execute_script("return Array.from(document.scripts).map(s => s.getAttribute('src'))")
+        assert all(src and src.startswith("/static/") for src in scripts), scripts
+        assert browser.execute_script("return window.__pwned") is None
+        no_dialog(browser)
+        if name != "board":
+            screenshots(browser, site, name)
+
+
+def test_search_highlights_paging_charts_and_syntax_errors(browser: webdriver.Chrome, site: Site) -> None:
+    browser.get(f"{site.url}/search")
+    wait_for(browser, lambda d: css(d, "#results .mention"))
+    wait_for(browser, lambda d: css(d, "#charts svg.volume rect.bar"))
+    total = browser.find_element(By.ID, "total").text
+    assert total == f"共 {len(POSTS) + 1} 条", total
+    assert len(css(browser, "#results .mention")) == 20
+    browser.find_element(By.ID, "more").click()
+    wait_for(browser, lambda d: len(css(d, "#results .mention")) == len(POSTS) + 1)
+    assert not browser.find_element(By.ID, "more").is_displayed()
+    assert css(browser, "#charts svg.sentiment rect") and css(browser, "#charts svg.top rect.bar")
+    assert "百姓呼声（示例）" in browser.find_element(By.ID, "charts").text  # sources by name
+    # Analysts may export; a secretary may not, so the links are not offered to this user.
+    assert not browser.find_element(By.ID, "exports").is_displayed()
+
+    query = browser.find_element(By.ID, "q")
+    query.send_keys("殴打")
+    query.submit()
+    wait_for(browser, lambda d: d.find_element(By.ID, "total").text == "共 2 条")
+    assert {m.text for m in css(browser, "#results mark")} == {"殴打"}
+    Select(browser.find_element(By.NAME, "sentiment")).select_by_value("positive")
+    wait_for(browser, lambda d: d.find_element(By.ID, "total").text == "共 0 条")
+    assert "sentiment=positive" in browser.current_url
+    Select(browser.find_element(By.NAME, "sentiment")).select_by_value("")
+    wait_for(browser, lambda d: d.find_element(By.ID, "total").text == "共 2 条")
+    screenshots(browser, site, "search")
+
+    query.clear()
+    query.send_keys('学生 "围殴')
+    query.submit()
+    error = wait_for(browser, lambda d: d.find_element(By.ID, "query-error") if d.find_element(By.ID, "query-error").is_displayed() else None)
+    assert "查询语法错误" in error.text and "第 4 个字符" in error.text, error.text
+    assert error.find_element(By.CSS_SELECTOR, "mark.error-at").text == '"'
+    screenshots(browser, site, "search-error")
+
+
+def test_sources_page(browser: webdriver.Chrome, site: Site) -> None:
+    browser.get(f"{site.url}/sources")
+    cards = wait_for(browser, lambda d: css(d, ".source-card"))
+    by_id = {c.get_attribute("data-source"): c for c in cards}
+    assert set(by_id) == {"demo-baixing", "demo-tousu"}
+    bad = by_id["demo-tousu"]
+    assert "bad" in (bad.get_attribute("class") or "") and "异常" in bad.text
+    assert "连接被拒绝" in bad.text and "连续失败\n1" in bad.text
+    good = by_id["demo-baixing"]
+    assert "正常" in good.text and "12（新 3）" in good.text
+    assert cards[0].get_attribute("data-source") == "demo-tousu"  # trouble first
+    screenshots(browser, site, "sources")
+
+
+def test_screenshots_written(site: Site) -> None:
+    names = sorted(p.name for p in site.shots.glob("*.png"))
+    for page in ("board", "incident", "search", "sources"):
+        assert f"{page}-desktop.png" in names and f"{page}-phone.png" in names, names
+    assert shutil.which("true")
