@@ -13,11 +13,11 @@ from api.routes import (
     export,
     feed,
     incidents,
+    labels,
     mentions,
     schemes,
     supervision,
     system,
-    units,
     users,
 )
 from api.state import ApiState
@@ -42,7 +42,7 @@ def create_app(state: ApiState) -> FastAPI:
         audit,
         users,
         supervision,
-        units,
+        labels,
         feed,
         dashboard,
         ack,

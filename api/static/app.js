@@ -15,10 +15,45 @@ function el(tag, cls, text) {
 
 function pad(n) { return String(n).padStart(2, "0"); }
 
+// Times are shown in Beijing time, as in notifications and reports, whatever the browser's own zone.
+const BEIJING = new Intl.DateTimeFormat("zh-CN", {
+  timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
+  hourCycle: "h23",
+});
+
+function beijing(value) {
+  const parts = {};
+  for (const p of BEIJING.formatToParts(new Date(value))) parts[p.type] = p.value;
+  return parts;
+}
+
 function fmtTime(iso) {
   if (!iso) return "—";
-  const d = new Date(iso);
-  return `${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  const p = beijing(iso);
+  return `${p.month}-${p.day} ${p.hour}:${p.minute}`;
+}
+
+function fmtDate(value) {
+  const p = beijing(value);
+  return `${p.year}-${p.month}-${p.day}`;
+}
+
+// Names of sources, schemes and units for labels (the API speaks in ids); loaded once per page.
+const NAMES = {sources: {}, schemes: {}, units: {}};
+let namesPromise = null;
+function loadNames() {
+  if (!namesPromise) {
+    namesPromise = getJSON("/api/v1/labels").then((labels) => {
+      labels.sources.forEach((s) => { NAMES.sources[s.id] = s.name; });
+      labels.schemes.forEach((s) => { NAMES.schemes[s.id] = s.name; });
+      labels.units.forEach((u) => { NAMES.units[u.id] = u.name; });
+      return labels;
+    }).catch((e) => {
+      console.error(e);
+      return {units: [], sources: [], schemes: []};
+    });
+  }
+  return namesPromise;
 }
 
 function fmtSeconds(total) {
@@ -178,10 +213,10 @@ function mentionBlock(m, options) {
   if (m.flags && m.flags.length) {
     const why = el("div", "why");
     why.append(el("span", "why-label", "命中："));
-    for (const f of m.flags) why.append(el("span", "chip", `${f.scheme}：${f.words.join("、")}`));
+    for (const f of m.flags) why.append(el("span", "chip", `${NAMES.schemes[f.scheme] || f.scheme}：${f.words.join("、")}`));
     box.append(why);
   }
-  const meta = [m.source, m.author ? `作者 ${m.author}` : null, `发现 ${fmtTime(m.discovered_at)}`,
+  const meta = [NAMES.sources[m.source] || m.source, m.author ? `作者 ${m.author}` : null, `发现 ${fmtTime(m.discovered_at)}`,
     m.reply_count != null ? `回复 ${m.reply_count}` : null, m.view_count != null ? `浏览 ${m.view_count}` : null];
   box.append(el("div", "meta", meta.filter(Boolean).join(" · ")));
   return box;

@@ -104,7 +104,8 @@ function startFeed() {
   };
 }
 
-document.addEventListener("DOMContentLoaded", () => {
+document.addEventListener("DOMContentLoaded", async () => {
+  await loadNames().catch(console.error);
   loadBoard().catch((e) => { document.getElementById("incidents").textContent = "加载失败：" + e.message; });
   loadFlagged().catch((e) => { document.getElementById("flagged").textContent = "加载失败：" + e.message; });
   startFeed();

@@ -49,17 +49,17 @@ function volumeChart(buckets, interval) {
   }
   points.forEach((p, i) => {
     const h = (p.count / max) * plotH;
-    const bar = svg("rect", {x: left + i * bw + bw * 0.1, y: top + plotH - h, width: Math.max(bw * 0.8, 1), height: h, class: "bar"});
-    const d = new Date(p.t);
-    const when = interval === "hour" ? `${fmtTime(d)}` : `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+    const w = Math.min(Math.max(bw * 0.8, 1), 60);  // one wide bar for a single bucket would read as a block
+    const bar = svg("rect", {x: left + i * bw + (bw - w) / 2, y: top + plotH - h, width: w, height: h, class: "bar"});
+    const when = interval === "hour" ? fmtTime(p.t) : fmtDate(p.t);
     bar.append(svg("title", {}, `${when}：${p.count} 条`));
     root.append(bar);
   });
   const labels = Math.min(points.length, 5);
   for (let k = 0; k < labels; k++) {
     const i = labels === 1 ? 0 : Math.round((k * (points.length - 1)) / (labels - 1));
-    const d = new Date(points[i].t);
-    const text = interval === "hour" ? `${pad(d.getDate())}日${pad(d.getHours())}时` : `${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+    const b = beijing(points[i].t);
+    const text = interval === "hour" ? `${b.day}日${b.hour}时` : `${b.month}-${b.day}`;
     const anchor = k === 0 ? "start" : (k === labels - 1 ? "end" : "middle");
     root.append(svg("text", {x: left + i * bw + bw / 2, y: H - 6, "text-anchor": anchor, class: "axis"}, text));
   }

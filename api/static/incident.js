@@ -33,7 +33,7 @@ function renderHead(inc) {
   add("确认", inc.acknowledged_at ? fmtTime(inc.acknowledged_at) : "未确认");
   add("报告", inc.reported_at ? fmtTime(inc.reported_at) : "未报告");
   add("负责人", inc.assigned_to || "未指派");
-  add("监测方案", inc.schemes.join("、"));
+  add("监测方案", inc.schemes.map((id) => NAMES.schemes[id] || id).join("、"));
   add("相关帖", String(inc.mention_count));
   card.append(facts, externalLink(inc.url, "查看原帖"));
   head.replaceChildren(card);
@@ -95,7 +95,7 @@ function renderActions(inc, user) {
 }
 
 async function loadIncident() {
-  const [inc, user] = await Promise.all([getJSON(`/api/v1/incidents/${incidentId}`), me()]);
+  const [inc, user] = await Promise.all([getJSON(`/api/v1/incidents/${incidentId}`), me(), loadNames()]);
   document.title = `${inc.title} · 舆情事件`;
   renderHead(inc);
   document.getElementById("explain").textContent = inc.explanation.join("\n");

@@ -1,7 +1,6 @@
 // Search for analysts: the query language, filters, results with highlights and cursor paging, charts, export.
 "use strict";
 
-const names = {sources: {}, units: {}, schemes: {}};
 let cursor = null;
 let current = null;
 
@@ -16,9 +15,9 @@ function params() {
   }
   const since = f.get("since");
   const until = f.get("until");
-  if (since) p.set("since", new Date(since).toISOString());
+  if (since) p.set("since", `${since}:00+08:00`);
   else if (f.get("range")) p.set("since", new Date(Date.now() - Number(f.get("range")) * 3600e3).toISOString());
-  if (until) p.set("until", new Date(until).toISOString());
+  if (until) p.set("until", `${until}:00+08:00`);
   return p;
 }
 
@@ -53,7 +52,7 @@ function showQueryError(err) {
     line.append(document.createTextNode(chars.slice(0, at).join("")));
     line.append(el("mark", "error-at", chars[at] || " "));
     line.append(document.createTextNode(chars.slice(at + 1).join("")));
-    box.append(line, el("div", "meta", `位置：第 ${at + 1} 个字符`));
+    box.append(line);
   }
   box.hidden = false;
   return true;
@@ -84,26 +83,33 @@ async function runSearch(more) {
   document.getElementById("total").textContent = `共 ${found.total} 条`;
 }
 
+// By hour when the period is three days or less, else by day; with no period, the matches' own span decides.
 function histogramInterval(p) {
-  const since = p.get("since") ? new Date(p.get("since")) : null;
+  if (!p.get("since")) return null;
   const until = p.get("until") ? new Date(p.get("until")) : new Date();
-  return since && until - since <= 3 * 86400e3 ? "hour" : "day";
+  return until - new Date(p.get("since")) <= 3 * 86400e3 ? "hour" : "day";
 }
 
 async function loadCharts() {
   const p = new URLSearchParams(current);
-  const interval = histogramInterval(p);
+  let interval = histogramInterval(p) || "hour";
   p.set("interval", interval);
-  const aggs = await getJSON(`/api/v1/mentions/aggregations?${p}`);
-  const levelNames = Object.fromEntries(Object.entries(LEVELS).map(([k, v]) => [k, v]));
-  levelNames["0"] = "未预警";
+  let aggs = await getJSON(`/api/v1/mentions/aggregations?${p}`);
+  const times = aggs.volume.map((b) => new Date(b.key).getTime());
+  if (!histogramInterval(p) && times.length && Math.max(...times) - Math.min(...times) > 3 * 86400e3) {
+    interval = "day";
+    p.set("interval", interval);
+    aggs = await getJSON(`/api/v1/mentions/aggregations?${p}`);
+  }
+  const levelNames = Object.assign({"0": "未预警"}, LEVELS);
   document.getElementById("charts").replaceChildren(
     volumeChart(aggs.volume, interval),
     sentimentChart(aggs.sentiment),
-    topChart("来源排行", aggs.sources, names.sources),
-    topChart("单位排行", aggs.units, names.units),
-    topChart("监测方案命中", aggs.schemes, names.schemes),
+    topChart("来源排行", aggs.sources, NAMES.sources),
+    topChart("单位排行", aggs.units, NAMES.units),
+    topChart("监测方案命中", aggs.schemes, NAMES.schemes),
     topChart("预警级别", aggs.levels, levelNames),
+    topChart(`高频词（最近 ${aggs.terms_sample} 条）`, aggs.terms, null),
   );
 }
 
@@ -148,19 +154,16 @@ function fillSelect(name, items) {
 }
 
 async function loadFilters() {
-  const [sources, units, schemes] = await Promise.all([
-    getJSON("/api/v1/sources"), getJSON("/api/v1/units"), getJSON("/api/v1/schemes").catch(() => []),
-  ]);
-  sources.forEach((s) => { names.sources[s.source] = s.name; });
-  units.forEach((u) => { names.units[u.id] = u.name; });
-  schemes.forEach((s) => { names.schemes[s.id] = s.name; });
-  fillSelect("source", sources.map((s) => [s.source, s.name]));
+  const {sources, schemes, units} = await loadNames();
+  fillSelect("source", sources.map((s) => [s.id, s.name]));
   fillSelect("unit", units.map((u) => [u.id, u.name]));
   fillSelect("scheme", schemes.map((s) => [s.id, s.name]));
 }
 
 document.addEventListener("DOMContentLoaded", async () => {
   const form = document.getElementById("search-form");
+  // On a phone the filters fold away, so the results are on the first screen.
+  if (window.matchMedia("(max-width: 700px)").matches) document.getElementById("filters").open = false;
   form.addEventListener("submit", (ev) => { ev.preventDefault(); search(); });
   for (const input of form.querySelectorAll("select, input[type=datetime-local]")) input.addEventListener("change", () => search());
   document.getElementById("more").addEventListener("click", async (ev) => {

@@ -211,19 +211,27 @@ def no_dialog(driver: webdriver.Chrome) -> None:
     raise AssertionError(f"a JavaScript dialog opened: {text!r}")
 
 
-def screenshots(driver: webdriver.Chrome, site: Site, name: str) -> None:
-    """The page as it is now on a desktop, then on a 375-px-wide phone (Chromium's device emulation)."""
+def screenshots(driver: webdriver.Chrome, site: Site, name: str, ready: str, *, scroll: tuple[str, ...] = ()) -> None:
+    """The page as it is now on a desktop, then loaded afresh on a 375-px-wide phone (Chromium's device
+    emulation), its first screen and the screens at the `scroll` selectors."""
     driver.save_screenshot(str(site.shots / f"{name}-desktop.png"))
     driver.execute_cdp_cmd(
         "Emulation.setDeviceMetricsOverride", {"width": 375, "height": 812, "deviceScaleFactor": 2, "mobile": True}
     )
     try:
-        time.sleep(0.3)  # a relayout
+        driver.refresh()
+        wait_for(driver, lambda d: css(d, ready))
+        time.sleep(0.3)  # the page's follow-up requests (names, charts)
         width = driver.execute_script("return document.documentElement.scrollWidth")
         driver.save_screenshot(str(site.shots / f"{name}-phone.png"))
+        for i, selector in enumerate(scroll, 1):
+            driver.execute_script("document.querySelector(arguments[0]).scrollIntoView()", selector)
+            driver.save_screenshot(str(site.shots / f"{name}-phone-{i}.png"))
         assert width <= 375, f"{name}: the page is {width}px wide on a 375px phone (sideways scrolling)"
     finally:
         driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    driver.refresh()
+    wait_for(driver, lambda d: css(d, ready))
 
 
 def test_board_feed_updates_live_and_countdown_ticks(browser: webdriver.Chrome, site: Site) -> None:
@@ -267,7 +275,7 @@ def test_board_feed_updates_live_and_countdown_ticks(browser: webdriver.Chrome, 
     # An overdue case is red: the countdown says so and the card is marked.
     overdue = site.incident_id(POSTS[1][1]) if False else None
     assert overdue is None
-    screenshots(browser, site, "board")
+    screenshots(browser, site, "board", "#incidents .incident", scroll=("#feed", "#flagged"))
 
 
 def test_overdue_cases_are_red(browser: webdriver.Chrome, site: Site) -> None:
@@ -294,7 +302,7 @@ def test_incident_acknowledge_report_note(browser: webdriver.Chrome, site: Site)
     assert {"殴打", "学生"} <= {m.text for m in css(browser, "#mentions mark")}
     before = browser.find_element(By.CSS_SELECTOR, "#head .countdown").text
     wait_for(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#head .countdown").text != before, timeout=3)
-    screenshots(browser, site, "incident")
+    screenshots(browser, site, "incident", "#mentions .mention", scroll=("#report-form", "#mentions", "#timeline"))
 
     browser.find_element(By.ID, "ack").click()
     wait_for(browser, lambda d: d.find_element(By.ID, "status").text == "已确认收到")
@@ -350,7 +358,7 @@ def test_hostile_post_is_shown_as_text(browser: webdriver.Chrome, site: Site) ->
         assert browser.execute_script("return window.__pwned") is None
         no_dialog(browser)
         if name != "board":
-            screenshots(browser, site, name)
+            screenshots(browser, site, name, ready)
 
 
 def test_search_highlights_paging_charts_and_syntax_errors(browser: webdriver.Chrome, site: Site) -> None:
@@ -378,15 +386,16 @@ def test_search_highlights_paging_charts_and_syntax_errors(browser: webdriver.Ch
     assert "sentiment=positive" in browser.current_url
     Select(browser.find_element(By.NAME, "sentiment")).select_by_value("")
     wait_for(browser, lambda d: d.find_element(By.ID, "total").text == "共 2 条")
-    screenshots(browser, site, "search")
+    screenshots(browser, site, "search", "#results .mention", scroll=("#charts",))
 
+    query = browser.find_element(By.ID, "q")
     query.clear()
     query.send_keys('学生 "围殴')
     query.submit()
     error = wait_for(browser, lambda d: d.find_element(By.ID, "query-error") if d.find_element(By.ID, "query-error").is_displayed() else None)
     assert "查询语法错误" in error.text and "第 4 个字符" in error.text, error.text
     assert error.find_element(By.CSS_SELECTOR, "mark.error-at").text == '"'
-    screenshots(browser, site, "search-error")
+    screenshots(browser, site, "search-error", "#results")
 
 
 def test_sources_page(browser: webdriver.Chrome, site: Site) -> None:
@@ -400,7 +409,7 @@ def test_sources_page(browser: webdriver.Chrome, site: Site) -> None:
     good = by_id["demo-baixing"]
     assert "正常" in good.text and "12（新 3）" in good.text
     assert cards[0].get_attribute("data-source") == "demo-tousu"  # trouble first
-    screenshots(browser, site, "sources")
+    screenshots(browser, site, "sources", ".source-card")
 
 
 def test_screenshots_written(site: Site) -> None:
