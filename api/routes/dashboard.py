@@ -37,8 +37,9 @@ ASSETS = {
 async def _page(request: Request, state: ApiState, name: str) -> Response:
     cookie = request.cookies.get(SESSION_COOKIE)
     principal = await run_in_threadpool(resolve, state, token=None, cookie=cookie) if cookie else None
-    if principal is None:
-        return login_redirect(request.url.path)
+    if principal is None:  # back to the very page after signing in, its query (a search) included
+        query = request.url.query
+        return login_redirect(request.url.path + (f"?{query}" if query else ""))
     page = HTMLResponse((STATIC / name).read_text(encoding="utf-8"))
     page.headers["Cache-Control"] = "no-store"
     page.headers["Content-Security-Policy"] = CSP

@@ -40,7 +40,9 @@ async def labels(state: Annotated[ApiState, Depends(get_state)], principal: Read
         with state.sessions() as session:
             schemes = scheme_store.effective_schemes(state.config.schemes, scheme_store.overrides(session))
         return LabelsOut(
-            units=[UnitLabel(id=u.id, name=u.name, parent=u.parent) for u in state.config.units if principal.sees(u.id)],
+            units=[
+                UnitLabel(id=u.id, name=u.name, parent=u.parent) for u in state.config.units if principal.sees(u.id)
+            ],
             sources=[Label(id=s.id, name=s.name) for s in state.config.sources],
             schemes=[Label(id=s.id, name=s.name) for s in schemes],
         )
