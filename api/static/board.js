@@ -5,8 +5,10 @@ const ACTIONS = {
   discovered: "发现", opened: "新预警", linked: "关联新帖", level: "级别上调", acknowledged: "已确认",
   reported: "已报告", stage: "阶段推进", task: "任务完成", note: "备注", assigned: "指派", closed: "结案",
   breach: "超时", reminder: "提醒", escalation: "升级", alert: "预警通知", undeliverable: "无法送达",
-  sensitive_period: "敏感时期",
+  sensitive_period: "敏感时期", notified: "已通知",
 };
+// Routine steps take one line; what someone on duty must notice gets the full card.
+const MINOR = new Set(["discovered", "notified", "reminder", "task", "note", "assigned", "stage", "alert"]);
 
 // Not yet reported first, nearest deadline first; reported cases (their clock stopped) after them.
 function byDeadline(a, b) {
@@ -45,6 +47,19 @@ async function loadFlagged() {
   box.replaceChildren(...(found.hits.length ? found.hits.map((m) => mentionBlock(m, {radius: 50})) : [el("p", "meta", "暂无预警帖子")]));
 }
 
+// Schemes and units whose volume jumped; each opens the search for the last hour of it.
+async function loadHot() {
+  const list = document.getElementById("hot");
+  const topics = await getJSON("/api/v1/hot-topics");
+  list.replaceChildren(...(topics.length ? topics.map((t) => {
+    const li = el("li");
+    const a = el("a", null, t.description);
+    a.href = `/search?${new URLSearchParams({[t.kind === "scheme" ? "scheme" : "unit"]: t.key, range: "1"})}`;
+    li.append(a);
+    return li;
+  }) : [el("li", "meta", "暂无升温话题")]));
+}
+
 // The post behind an event (the incident's first post when it opens, the newest when one is linked), so the
 // feed shows why it was flagged.
 async function attachPost(li, item) {
@@ -62,12 +77,14 @@ function refreshSoon() {
   refresh = setTimeout(() => {
     loadBoard().catch(console.error);
     loadFlagged().catch(console.error);
+    loadHot().catch(console.error);
   }, 300);
 }
 
 function feedItem(item, live) {
   const inc = item.incident;
-  const li = el("li", `feed-item lv-${inc.level}${live ? " fresh" : ""}`);
+  const minor = MINOR.has(item.action);
+  const li = el("li", `feed-item lv-${inc.level}${minor ? " minor" : ""}${live && !minor ? " fresh" : ""}`);
   li.dataset.action = item.action;
   li.dataset.incidentId = inc.id;
   const head = el("div", "feed-head");
@@ -108,6 +125,7 @@ document.addEventListener("DOMContentLoaded", async () => {
   await loadNames().catch(console.error);
   loadBoard().catch((e) => { document.getElementById("incidents").textContent = "加载失败：" + e.message; });
   loadFlagged().catch((e) => { document.getElementById("flagged").textContent = "加载失败：" + e.message; });
+  loadHot().catch((e) => { document.getElementById("hot").replaceChildren(el("li", "error", "加载失败：" + e.message)); });
   startFeed();
   setInterval(() => loadBoard().catch(console.error), 30000);
 });

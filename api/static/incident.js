@@ -54,11 +54,12 @@ async function renderMentions(ids) {
 function renderLists(inc, user) {
   const canTask = user.permissions.includes("incident.task");
   document.getElementById("tasks").replaceChildren(...inc.tasks.map((t) => {
-    const li = el("li", t.done_at ? "done" : null);
-    li.append(stageBadge(t.stage, t.stage_name), el("span", null, `${t.title}（${fmtTime(t.due_at)} 前）`));
-    if (t.done_at) {
-      li.append(el("span", "meta", ` ✔ ${t.done_by} ${fmtTime(t.done_at)}`));
-    } else if (canTask && !inc.closed_at) {
+    const li = el("li", t.done_at ? "task done" : "task");
+    const text = el("div", "task-text");
+    text.append(el("div", null, t.title));
+    text.append(el("div", "meta", t.done_at ? `✔ ${t.done_by} ${fmtTime(t.done_at)}` : `${fmtTime(t.due_at)} 前完成`));
+    li.append(stageBadge(t.stage, t.stage_name), text);
+    if (!t.done_at && canTask && !inc.closed_at) {
       const done = el("button", "secondary small", "完成");
       done.type = "button";
       done.addEventListener("click", () => act(`tasks/${t.id}/done`, {}, "任务已完成"));
