@@ -4,9 +4,9 @@ parameters shared by several routes."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import HTTPException
+from fastapi import HTTPException, Path
 
 
 def invalid(loc: tuple[str | int, ...], message: str, *, kind: str = "value_error", **extra: Any) -> HTTPException:
@@ -24,3 +24,7 @@ def aware(**values: datetime | None) -> None:
     if len(present) == 2 and present[1] <= present[0]:
         names = list(values)
         raise invalid(("query", names[1]), f"{names[1]} must be after {names[0]}")
+
+
+MAX_ID = 2**31 - 1  # ids are 32-bit on PostgreSQL (and a bigger number would overflow SQLite's integer)
+RowId = Annotated[int, Path(ge=1, le=MAX_ID)]

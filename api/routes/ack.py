@@ -10,6 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
 from alerting.incidents import service
+from api.params import RowId
 from api.state import ApiState, get_state
 
 router = APIRouter(prefix="/ack", include_in_schema=False)
@@ -31,7 +32,7 @@ def _check(state: ApiState, incident_id: int, who: str, mac: str) -> str | None:
 
 @router.get("/{incident_id}/{who}/{mac}", response_class=HTMLResponse)
 async def confirm_page(
-    incident_id: int, who: str, mac: str, state: Annotated[ApiState, Depends(get_state)]
+    incident_id: RowId, who: str, mac: str, state: Annotated[ApiState, Depends(get_state)]
 ) -> HTMLResponse:
     recipient = _check(state, incident_id, who, mac)
     if recipient is None:
@@ -55,7 +56,9 @@ async def confirm_page(
 
 
 @router.post("/{incident_id}/{who}/{mac}", response_class=HTMLResponse)
-async def confirm(incident_id: int, who: str, mac: str, state: Annotated[ApiState, Depends(get_state)]) -> HTMLResponse:
+async def confirm(
+    incident_id: RowId, who: str, mac: str, state: Annotated[ApiState, Depends(get_state)]
+) -> HTMLResponse:
     recipient = _check(state, incident_id, who, mac)
     if recipient is None:
         return _page("链接无效", "<p>该确认链接无效或已被篡改。</p>", 403)

@@ -69,7 +69,15 @@ async def list_events(
     def load() -> list[EventOut]:
         with state.sessions() as session:
             found = events_since(session, since=state.now() - timedelta(hours=hours), limit=limit * 4)
-            return [_event_out(e) for e in found if e.copies >= min_copies][:limit]
+            found = [e for e in found if e.copies >= min_copies]
+            if principal.scope is not None:
+                # An event is named by its first post: the story belongs to that post's unit.
+                units = {
+                    m.id: (m.analysis.unit if m.analysis else m.unit)
+                    for m in state.mentions.get_many([e.id for e in found])
+                }
+                found = [e for e in found if principal.sees(units.get(e.id))]
+            return [_event_out(e) for e in found][:limit]
 
     return await run_in_threadpool(load)
 
@@ -82,6 +90,11 @@ async def get_event(
         with state.sessions() as session:
             event = session.get(Event, event_id)
             if event is None:
+                return None
+            first = state.mentions.get(event.id)
+            if principal.scope is not None and (
+                first is None or not principal.sees(first.analysis.unit if first.analysis else first.unit)
+            ):
                 return None
             ids = session.scalars(
                 select(EventMember.mention_id)
@@ -116,4 +129,5 @@ async def get_hot_topics(state: Annotated[ApiState, Depends(get_state)], princip
             description=t.describe(),
         )
         for t in topics
+        if t.kind != "unit" or principal.sees(t.key)
     ]

@@ -23,7 +23,7 @@ from api.access import service as access
 from api.access.deps import Reader, require
 from api.access.roles import Perm, Role
 from api.access.scope import Principal
-from api.params import aware, invalid
+from api.params import RowId, aware, invalid
 from api.schemas import ClockStepOut, DeliveryOut, IncidentDetailOut, IncidentOut, TaskOut, TimelineOut
 from api.state import ApiState, get_state
 
@@ -122,7 +122,7 @@ def _detail(state: ApiState, incident_id: int, principal: Principal) -> Incident
 
 @router.get("/{incident_id}", response_model=IncidentDetailOut)
 async def get_incident(
-    incident_id: int, state: Annotated[ApiState, Depends(get_state)], principal: Reader
+    incident_id: RowId, state: Annotated[ApiState, Depends(get_state)], principal: Reader
 ) -> IncidentDetailOut:
     return await run_in_threadpool(_detail, state, incident_id, principal)
 
@@ -145,7 +145,7 @@ def _act(
 
 @router.post("/{incident_id}/acknowledge", response_model=IncidentDetailOut)
 async def acknowledge(
-    incident_id: int,
+    incident_id: RowId,
     state: Annotated[ApiState, Depends(get_state)],
     principal: Annotated[Principal, Depends(require(Perm.ACKNOWLEDGE))],
     body: Body | None = None,
@@ -158,7 +158,7 @@ async def acknowledge(
 
 @router.post("/{incident_id}/report", response_model=IncidentDetailOut)
 async def record_report(
-    incident_id: int,
+    incident_id: RowId,
     body: ReportIn,
     state: Annotated[ApiState, Depends(get_state)],
     principal: Annotated[Principal, Depends(require(Perm.REPORT))],
@@ -179,7 +179,7 @@ async def record_report(
 
 @router.post("/{incident_id}/close", response_model=IncidentDetailOut)
 async def close(
-    incident_id: int,
+    incident_id: RowId,
     body: CloseIn,
     state: Annotated[ApiState, Depends(get_state)],
     principal: Annotated[Principal, Depends(require(Perm.CLOSE))],
@@ -194,8 +194,8 @@ async def close(
 
 @router.post("/{incident_id}/tasks/{task_id}/done", response_model=IncidentDetailOut)
 async def complete_task(
-    incident_id: int,
-    task_id: int,
+    incident_id: RowId,
+    task_id: RowId,
     state: Annotated[ApiState, Depends(get_state)],
     principal: Annotated[Principal, Depends(require(Perm.TASK))],
     body: Body | None = None,
@@ -212,7 +212,7 @@ async def complete_task(
 
 @router.post("/{incident_id}/advance", response_model=IncidentDetailOut)
 async def advance(
-    incident_id: int,
+    incident_id: RowId,
     state: Annotated[ApiState, Depends(get_state)],
     principal: Annotated[Principal, Depends(require(Perm.ADVANCE))],
     body: Body | None = None,
@@ -225,7 +225,7 @@ async def advance(
 
 @router.post("/{incident_id}/notes", response_model=IncidentDetailOut)
 async def add_note(
-    incident_id: int,
+    incident_id: RowId,
     body: NoteIn,
     state: Annotated[ApiState, Depends(get_state)],
     principal: Annotated[Principal, Depends(require(Perm.NOTE))],
@@ -238,7 +238,7 @@ async def add_note(
 
 @router.post("/{incident_id}/assign", response_model=IncidentDetailOut)
 async def assign(
-    incident_id: int,
+    incident_id: RowId,
     body: AssignIn,
     state: Annotated[ApiState, Depends(get_state)],
     principal: Annotated[Principal, Depends(require(Perm.ASSIGN))],

@@ -17,7 +17,7 @@ from api.access.models import ApiToken, User
 from api.access.passwords import WeakPassword
 from api.access.roles import Perm, Role
 from api.access.scope import Principal
-from api.params import invalid
+from api.params import RowId, invalid
 from api.state import ApiState, get_state
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
@@ -219,7 +219,7 @@ async def issue_token(
 @router.delete("/{name}/tokens/{token_id}", response_model=TokenOut)
 async def revoke_token(
     name: UserName,
-    token_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    token_id: RowId,
     state: Annotated[ApiState, Depends(get_state)],
     admin: Admin,
 ) -> TokenOut:

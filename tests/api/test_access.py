@@ -282,3 +282,36 @@ def test_every_change_is_audited(app: FastAPI, grant: Any) -> None:
     assert visible and {e["target"] for e in visible} == {f"incident:{town_case}"}
     assert grant(app, "ana", "analyst").get("/api/v1/audit").status_code == 403
     assert admin.get("/api/v1/audit", params={"since": "2026-01-01T00:00:00"}).status_code == 422
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"", b"\xff\xfe\x00garbage", b"name=li&" * 5000, b"csrf_token=&name=&password=", b"%%%=%%%"],
+)
+def test_garbage_login_forms_are_refused_cleanly(app: FastAPI, body: bytes) -> None:
+    browser = TestClient(app)
+    browser.get("/login")
+    response = browser.post("/login", content=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 403 and "页面已过期" in response.text
+    assert browser.post("/logout", content=body, follow_redirects=False).status_code == 303  # no session
+
+
+def test_the_live_feed_carries_only_the_users_units(app: FastAPI, grant: Any) -> None:
+    from api.routes.feed import _read_after, _start_id
+
+    state: ApiState = app.state.yuqing
+    grant(app, "li", "secretary", "school-no1")
+    grant(app, "root", "admin")
+    with state.sessions.begin() as session:
+        from api.access.service import get_user, principal_of
+
+        school = principal_of(get_user(session, name="li"), config=state.config, via="token")  # type: ignore[arg-type]
+        admin = principal_of(get_user(session, name="root"), config=state.config, via="token")  # type: ignore[arg-type]
+    everything = _read_after(state, 0, admin)
+    mine = _read_after(state, 0, school)
+    assert {p["incident"]["unit"] for _, p in everything if p} == {"school-no1", "town-chengguan"}  # type: ignore[index]
+    assert {p["incident"]["unit"] for _, p in mine if p} == {"school-no1"}  # type: ignore[index]
+    assert [i for i, _ in mine] == [i for i, _ in everything]  # the position moves past what is hidden
+    # The backlog a scoped dashboard opens with is made of its own units' entries.
+    start = _start_id(state, 2, school)
+    assert {p["incident"]["unit"] for _, p in _read_after(state, start, school) if p} == {"school-no1"}  # type: ignore[index]

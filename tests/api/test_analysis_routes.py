@@ -65,3 +65,12 @@ def test_hot_topics(client: TestClient) -> None:
     topics = client.get("/api/v1/hot-topics").json()
     assert ("scheme", "school-bullying", 2) in [(t["kind"], t["key"], t["count"]) for t in topics]
     assert all(t["description"] for t in topics)
+
+
+def test_events_are_scoped_to_the_users_units(client: TestClient, grant: Any) -> None:
+    school = grant(client.app, "li", "secretary", "school-no1")
+    town = grant(client.app, "zhen", "commentator", "town-chengguan")
+    assert [e["id"] for e in school.get("/api/v1/events").json()] == ["demo-baixing:1"]
+    assert town.get("/api/v1/events").json() == []
+    assert town.get("/api/v1/events/demo-baixing:1").status_code == 404
+    assert school.get("/api/v1/events/demo-baixing:1").status_code == 200

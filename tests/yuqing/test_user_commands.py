@@ -1,0 +1,74 @@
+"""`yuqing user …` in-process against a real workflow database: add (password from stdin), token, list,
+disable, enable, password; bad input is a message and exit code 2, never a traceback."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from api.access.models import User
+from store.workflow import make_engine, make_session_factory
+from yuqing.cli import main
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _run(monkeypatch: pytest.MonkeyPatch, data: Path, *args: str, stdin: str = "") -> int:
+    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    return main(["user", args[0], "--config", str(REPO / "config" / "example"), "--data", str(data), *args[1:]])
+
+
+def test_user_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "data"
+    add = ("add", "li", "--role", "secretary", "--unit", "school-no1", "--display-name", "李书记", "--password-stdin")
+    assert _run(monkeypatch, data, *add, stdin="correct horse battery\n") == 0
+    assert "created li" in capsys.readouterr().out
+    assert _run(monkeypatch, data, *add, stdin="correct horse battery\n") == 2  # exists
+    assert "exists" in capsys.readouterr().err
+    weak = ("add", "wang", "--role", "analyst", "--password-stdin")
+    assert _run(monkeypatch, data, *weak, stdin="short\n") == 2
+    assert "at least 10" in capsys.readouterr().err
+    assert _run(monkeypatch, data, "add", "zhao", "--role", "secretary", "--token-only") == 2  # no unit
+    assert _run(monkeypatch, data, "add", "bot", "--role", "analyst", "--token-only") == 0
+    capsys.readouterr()
+
+    assert _run(monkeypatch, data, "token", "li", "--label", "日报脚本", "--days", "30") == 0
+    token = capsys.readouterr().out.strip()
+    assert token.startswith("yq_")
+    assert _run(monkeypatch, data, "list") == 0
+    listing = capsys.readouterr().out.splitlines()
+    assert "li\t李书记\tsecretary\tschool-no1\tactive" in listing and any(x.startswith("bot\t") for x in listing)
+
+    # The printed token works against the API built on the same database, until the user is disabled.
+    from api.app import create_app
+    from api.state import ApiState
+    from config import load_config
+    from store.mentions.sqlite import SqliteMentionStore
+
+    engine = make_engine(f"sqlite:///{(data / 'workflow.sqlite3').resolve()}")
+    store = SqliteMentionStore(data / "mentions.sqlite3")
+    app = create_app(
+        ApiState(
+            config=load_config(REPO / "config" / "example"),
+            mentions=store,
+            sessions=make_session_factory(engine),
+            base_url="http://yq",
+        )
+    )
+    client = TestClient(app, headers={"Authorization": f"Bearer {token}"})
+    assert client.get("/api/v1/auth/me").json()["display_name"] == "李书记"
+    assert _run(monkeypatch, data, "disable", "li") == 0
+    assert client.get("/api/v1/auth/me").status_code == 401
+    assert _run(monkeypatch, data, "enable", "li") == 0
+    assert client.get("/api/v1/auth/me").status_code == 200
+    assert _run(monkeypatch, data, "password", "li", "--password-stdin", stdin="another good secret\n") == 0
+    assert _run(monkeypatch, data, "disable", "ghost") == 2
+    with make_session_factory(engine)() as session:
+        user = session.scalars(select(User).where(User.name == "li")).one()
+        assert user.password_hash and user.password_hash.startswith("$argon2id$")
+    store.close()
+    engine.dispose()
