@@ -34,10 +34,19 @@ function incidentCard(inc) {
   return card;
 }
 
+// What the board shows of the incidents; the countdowns tick on the page, so the server's seconds are left out.
+function boardKey(incidents) {
+  return JSON.stringify(incidents, (k, v) => (k === "seconds_to_deadline" ? undefined : v));
+}
+
+let shownBoard = null;
 async function loadBoard() {
   const list = document.getElementById("incidents");
   const incidents = await getJSON("/api/v1/incidents?open_only=true&limit=200");
   incidents.sort(byDeadline);
+  const key = boardKey(incidents);
+  if (key === shownBoard) return;  // unchanged: no flicker, no lost scroll position
+  shownBoard = key;
   list.replaceChildren(...(incidents.length ? incidents.map(incidentCard) : [el("p", "meta", "暂无待处置事件")]));
 }
 

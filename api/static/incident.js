@@ -8,6 +8,7 @@ const CLOCK_KINDS = {alert: "预警", reminder: "提醒", escalation: "升级", 
 const ROLES = {duty_officer: "值班员", secretary: "书记", propaganda: "宣传部门", commentator: "网评员",
   superior: "上级单位", superiors: "各级上级单位"};
 let shownMentions = "";
+let shownIncident = null;
 
 function say(text, bad) {
   const status = document.getElementById("status");
@@ -97,6 +98,9 @@ function renderActions(inc, user) {
 
 async function loadIncident() {
   const [inc, user] = await Promise.all([getJSON(`/api/v1/incidents/${incidentId}`), me(), loadNames()]);
+  const key = JSON.stringify(inc, (k, v) => (k === "seconds_to_deadline" ? undefined : v));
+  if (key === shownIncident) return;  // unchanged: nothing re-drawn under the user's finger
+  shownIncident = key;
   document.title = `${inc.title} · 舆情事件`;
   renderHead(inc);
   document.getElementById("explain").textContent = inc.explanation.join("\n");
@@ -150,5 +154,11 @@ document.addEventListener("DOMContentLoaded", () => {
   bindForm("close-form", "close", (f) => ({summary: f.get("summary")}), "已结案");
   loadIncident().catch((e) => { document.getElementById("title").textContent = "加载失败：" + e.message; });
   loadUsers().catch(console.error);
-  setInterval(() => loadIncident().catch(console.error), 15000);
+  // Changes by others (a colleague acknowledging, the clock firing) arrive on the live feed; the poll is a
+  // fallback and keeps the countdown's facts fresh.
+  const feed = new EventSource("/api/v1/feed");
+  feed.addEventListener("incident", (ev) => {
+    if (String(JSON.parse(ev.data).incident.id) === incidentId) loadIncident().catch(console.error);
+  });
+  setInterval(() => loadIncident().catch(console.error), 30000);
 });

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 import uvicorn
 
+from alerting.incidents.service import add_note, get_incident
 from alerting.playbooks import load_playbooks
 from alerting.rules import run_rules
 from analysis.analyser import Analyser
@@ -93,6 +94,13 @@ class Site:
         return run_rules(
             self.store, self.state.sessions, self.config, load_playbooks(), base_url=self.url, now=utcnow()
         )
+
+    def open_by_deadline(self) -> list[int]:
+        from alerting.incidents.models import Incident
+
+        with self.state.sessions() as session:
+            rows = session.query(Incident).filter(Incident.closed_at.is_(None), Incident.reported_at.is_(None))
+            return [i.id for i in rows.order_by(Incident.report_due_at, Incident.id)]
 
     def incident_id(self, title: str) -> int:
         from alerting.incidents.models import Incident
@@ -220,6 +228,19 @@ def css(driver: webdriver.Chrome, selector: str) -> list[WebElement]:
     return driver.find_elements(By.CSS_SELECTOR, selector)
 
 
+def text_of(driver: webdriver.Chrome, selector: str) -> str:
+    """The text of the first match, read in one step (the board re-renders as the feed arrives)."""
+    found = driver.execute_script("const n = document.querySelector(arguments[0]); return n && n.textContent", selector)
+    return str(found or "")
+
+
+def texts_of(driver: webdriver.Chrome, selector: str) -> list[str]:
+    found = driver.execute_script(
+        "return Array.from(document.querySelectorAll(arguments[0])).map(n => n.textContent)", selector
+    )
+    return [str(t) for t in found]
+
+
 def shown(driver: webdriver.Chrome, selector: str) -> WebElement | None:
     found = css(driver, selector)
     return found[0] if found and found[0].is_displayed() else None
@@ -260,21 +281,18 @@ def test_board_feed_updates_live_and_countdown_ticks(browser: webdriver.Chrome, 
     browser.get(f"{site.url}/")
     wait_for(browser, lambda d: css(d, "#incidents .incident"))
     wait_for(browser, lambda d: d.find_element(By.ID, "feed-status").text == "实时")
-    cards = css(browser, "#incidents .incident")
-    titles = [c.find_element(By.CSS_SELECTOR, ".incident-title").text for c in cards]
-    assert POSTS[0][1] in titles
-    # Sorted by deadline: the API's due times, in the order the board shows them.
-    dues = browser.execute_script(
-        "return Array.from(document.querySelectorAll('#incidents .incident')).map(c => c.dataset.incidentId)"
+    titles = texts_of(browser, "#incidents .incident .incident-title")
+    assert POSTS[0][1] in titles and HOSTILE_TITLE in titles
+    shown_order = browser.execute_script(
+        "return Array.from(document.querySelectorAll('#incidents .incident')).map(c => Number(c.dataset.incidentId))"
     )
-    assert len(dues) == len(titles) >= 2
-    first = css(browser, "#incidents .countdown")[0]
-    before = first.text
+    assert shown_order == site.open_by_deadline()  # nearest deadline first
+    before = text_of(browser, "#incidents .countdown")
     assert before.startswith("距报告时限 ") and "分" in before
-    wait_for(browser, lambda d: css(d, "#incidents .countdown")[0].text != before, timeout=3)
+    wait_for(browser, lambda d: text_of(d, "#incidents .countdown") not in ("", before), timeout=3)
     # Stage and level badges.
-    assert {"重大"} <= {b.text for b in css(browser, "#incidents .badge.lv-3")}
-    assert "研判" in {b.text for b in css(browser, "#incidents .badge.stage")}
+    assert {"重大"} <= set(texts_of(browser, "#incidents .badge.lv-3"))
+    assert "研判" in texts_of(browser, "#incidents .badge.stage")
 
     browser.execute_script("window.__stillHere = true")
     title = "城关一中食堂饭菜变质多名学生呕吐腹泻"
@@ -289,10 +307,7 @@ def test_board_feed_updates_live_and_countdown_ticks(browser: webdriver.Chrome, 
     marked = {m.text for m in item.find_elements(By.CSS_SELECTOR, ".mention mark")}
     assert {"食堂", "呕吐", "腹泻"} <= marked  # why it was flagged, inside the post's text
     assert "lv-3" in (item.get_attribute("class") or "")
-    try:
-        wait_for(browser, lambda d: any(title in c.text for c in css(d, "#incidents .incident")))
-    finally:
-        print(browser.get_log("browser"))
+    wait_for(browser, lambda d: title in texts_of(d, "#incidents .incident-title"))
     assert browser.execute_script("return window.__stillHere") is True  # no reload
     screenshots(browser, site, "board", "#incidents .incident", scroll=("#feed", "#flagged"))
 
@@ -317,9 +332,16 @@ def test_incident_acknowledge_report_note(browser: webdriver.Chrome, site: Site)
     assert POSTS[0][1] in browser.find_element(By.ID, "head").text
     assert "校园欺凌" in browser.find_element(By.ID, "explain").text
     assert {"殴打", "学生"} <= {m.text for m in css(browser, "#mentions mark")}
-    before = browser.find_element(By.CSS_SELECTOR, "#head .countdown").text
-    wait_for(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#head .countdown").text != before, timeout=3)
+    before = text_of(browser, "#head .countdown")
+    wait_for(browser, lambda d: text_of(d, "#head .countdown") not in ("", before), timeout=3)
     screenshots(browser, site, "incident", "#mentions .mention", scroll=("#report-form", "#mentions", "#timeline"))
+
+    # A colleague's note, written elsewhere, reaches the open page through the live feed.
+    browser.execute_script("window.__stillHere = true")
+    with site.state.sessions.begin() as session:
+        add_note(session, incident_id=incident_id, text="网评员已在原帖下公开回应", actor="李网评", now=utcnow())
+    wait_for(browser, lambda d: "网评员已在原帖下公开回应" in d.find_element(By.ID, "timeline").text, timeout=5)
+    assert browser.execute_script("return window.__stillHere") is True
 
     browser.find_element(By.ID, "ack").click()
     wait_for(browser, lambda d: d.find_element(By.ID, "status").text == "已确认收到")
@@ -342,8 +364,6 @@ def test_incident_acknowledge_report_note(browser: webdriver.Chrome, site: Site)
     note.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     wait_for(browser, lambda d: "备注：已联系学校核实" in d.find_element(By.ID, "timeline").text)
 
-    from alerting.incidents.service import get_incident
-
     with site.state.sessions() as session:
         incident = get_incident(session, incident_id=incident_id)
         assert incident is not None
@@ -351,7 +371,7 @@ def test_incident_acknowledge_report_note(browser: webdriver.Chrome, site: Site)
         assert incident.stage == "handle"
         actions = [t.action for t in incident.timeline]
         reported = next(t for t in incident.timeline if t.action == "reported")
-    assert actions[-3:] == ["acknowledged", "reported", "note"], actions
+    assert actions[-4:] == ["note", "acknowledged", "reported", "note"], actions
     assert "县委宣传部" in reported.detail and "短信" in reported.detail and reported.actor == "王书记（wang）"
 
 
