@@ -92,6 +92,8 @@ function renderActions(inc, user) {
   document.getElementById("assign-form").hidden = !(open && may("incident.assign"));
   document.getElementById("note-form").hidden = !(open && may("incident.note"));
   document.getElementById("close-form").hidden = !(open && may("incident.close"));
+  document.getElementById("more-actions").hidden = ["assign-form", "note-form", "close-form"]
+    .every((id) => document.getElementById(id).hidden);
   const assign = document.querySelector("#assign-form input[name=user]");
   if (document.activeElement !== assign) assign.value = inc.assigned_to || "";
 }
@@ -146,6 +148,8 @@ async function loadUsers() {
 }
 
 document.addEventListener("DOMContentLoaded", () => {
+  // On a phone the less urgent forms fold away below acknowledging and reporting.
+  if (window.matchMedia("(max-width: 700px)").matches) document.getElementById("more-actions").open = false;
   document.getElementById("ack").addEventListener("click", () => act("acknowledge", {}, "已确认收到"));
   document.getElementById("advance").addEventListener("click", () => act("advance", {}, "已进入下一阶段"));
   bindForm("report-form", "report", (f) => ({reported_to: f.get("reported_to"), channel: f.get("channel"), summary: f.get("summary")}), "报告已记录，报告时钟已停止");
