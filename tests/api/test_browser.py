@@ -145,6 +145,17 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             actor="test",
             now=utcnow(),
         )
+        access.create_user(
+            session,
+            config=config,
+            name="li",
+            role=Role.COMMENTATOR,
+            unit="school-no1",
+            password=PASSWORD,
+            display_name="李网评",
+            actor="test",
+            now=utcnow(),
+        )
         for source, ok in (("demo-baixing", True), ("demo-tousu", False)):
             now = utcnow()
             record_run(
@@ -497,6 +508,23 @@ def test_analyst_exports_after_logout_and_login(browser: webdriver.Chrome, site:
     assert POSTS[0][1] in got[2] and HOSTILE_TITLE.replace('"', '""') in got[2]
     xlsx = browser.find_element(By.ID, "export-xlsx").get_attribute("href") or ""
     assert "format=xlsx" in xlsx
+
+
+def test_commentator_sees_only_their_actions(browser: webdriver.Chrome, site: Site) -> None:
+    title = "城关一中学生宿舍遭高年级同学勒索"
+    assert site.add_post("role-1", title, "城关一中初一学生在宿舍被高年级同学勒索钱财并殴打。") == 1
+    incident_id = site.incident_id(title)
+    browser.get(f"{site.url}/")
+    wait_for(browser, lambda d: css(d, "header .logout button"))
+    browser.find_element(By.CSS_SELECTOR, "header .logout button").click()
+    wait_for(browser, lambda d: "/login" in d.current_url)
+    browser.get(f"{site.url}/incidents/{incident_id}")
+    login(browser, site, "li", expect=f"{site.url}/incidents/{incident_id}")
+    wait_for(browser, lambda d: shown(d, "#ack"))
+    assert shown(browser, "#note-form") is not None
+    for hidden in ("#report-form", "#advance", "#assign-form", "#close-form"):
+        assert shown(browser, hidden) is None, hidden
+    assert "李网评（网评员·城关第一中学）" in browser.find_element(By.CSS_SELECTOR, "header .who").text
 
 
 def test_screenshots_written(site: Site) -> None:
