@@ -477,6 +477,9 @@ def test_assign_and_close(browser: webdriver.Chrome, site: Site) -> None:
     wait_for(browser, lambda d: d.find_element(By.ID, "status").text == "指派已记录")
     assert "指派给 wang" in browser.find_element(By.ID, "timeline").text
     assert "负责人\nwang" in browser.find_element(By.CSS_SELECTOR, "#head .facts").text
+    browser.find_element(By.ID, "advance").click()
+    wait_for(browser, lambda d: d.find_element(By.ID, "status").text == "已进入下一阶段")
+    assert text_of(browser, "#head .badge.stage") == "报送"
     close = browser.find_element(By.ID, "close-form")
     close.find_element(By.NAME, "summary").send_keys("经核实已退还资料费")
     close.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
