@@ -4,17 +4,27 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from alerting.delivery.models import Delivery
 from alerting.incidents.models import ClockStepRow, Incident, IncidentTask, Stage, TimelineEntry
+from api.search import flag_spans
 from config import Config, Level
 from store.mentions import Mention
+
+
+class SpanOut(BaseModel):
+    """Where a word occurs: character offsets [start, end) in the mention's title or content."""
+
+    field: str
+    start: int
+    end: int
 
 
 class SchemeFlagOut(BaseModel):
     scheme: str
     words: list[str]
+    spans: list[SpanOut] = Field(default_factory=list, description="where the words are: why it was flagged")
 
 
 class MentionOut(BaseModel):
@@ -56,7 +66,19 @@ class MentionOut(BaseModel):
             sentiment_label=a.sentiment_label if a else None,
             level=a.level if a else None,
             level_name=Level(a.level).zh if a and a.level else None,
-            flags=[SchemeFlagOut(scheme=f.scheme, words=f.words) for f in a.flags] if a else [],
+            flags=[
+                SchemeFlagOut(
+                    scheme=f.scheme,
+                    words=f.words,
+                    spans=[
+                        SpanOut(field=field, start=start, end=end)
+                        for field, start, end in flag_spans(f.words, {"title": m.title, "content": m.content})
+                    ],
+                )
+                for f in a.flags
+            ]
+            if a
+            else [],
             explanation=a.explanation if a else [],
             event_id=a.event_id if a else None,
         )
@@ -65,14 +87,6 @@ class MentionOut(BaseModel):
 class BucketOut(BaseModel):
     key: str
     count: int
-
-
-class SpanOut(BaseModel):
-    """Where a query word occurs: character offsets [start, end) in the hit's title or content."""
-
-    field: str
-    start: int
-    end: int
 
 
 class SearchHitOut(MentionOut):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from fastapi import HTTPException
 
 import textquery
+from analysis.wordfinder import WordFinder
 from api.access.scope import Principal
 from api.params import invalid
 
@@ -62,6 +63,18 @@ def highlights(words: tuple[str, ...], fields: dict[str, str]) -> list[tuple[str
                 found.append((start, start + len(w)))
                 start = folded.find(w, start + len(w))
         spans.extend((field, s, e) for s, e in sorted(set(found)))
+    return spans
+
+
+def flag_spans(words: list[str], fields: dict[str, str]) -> list[tuple[str, int, int]]:
+    """(field, start, end) of a scheme flag's words, found as analysis finds them (folded: 學校 shows as a
+    match of 学校), so the dashboard can mark why a post was flagged."""
+    if not words:
+        return []
+    finder = WordFinder(words)
+    spans: list[tuple[str, int, int]] = []
+    for field, text in fields.items():
+        spans.extend((field, start, end) for _, start, end in finder.find(text)[:MAX_SPANS_PER_FIELD])
     return spans
 
 

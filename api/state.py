@@ -24,6 +24,7 @@ class ApiState:
     ack_links: AckLinks | None = None
     now: Callable[[], datetime] = field(default=utcnow)
     feed_poll_seconds: float = 1.0
+    feed_recheck_seconds: float = 30.0  # how often an open feed checks its user may still read it
 
 
 def get_state(request: Request) -> ApiState:

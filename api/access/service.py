@@ -293,7 +293,7 @@ def login(
         count, oldest = _failures(session, column, value, since)
         if count >= limit and oldest is not None:
             wait = max(1, int((oldest + limits.window - now).total_seconds()) + 1)
-            record_audit(session, actor=name or "?", action="login.locked", target=f"address:{address}", at=now)
+            # Not audited: a refused attempt changes nothing, and logging each would let a flood fill the log.
             raise LoginRefused("登录失败次数过多，请稍后再试", retry_after=wait)
     user = get_user(session, name=name)
     ok = False

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -16,12 +17,13 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import func, select
 
 from alerting.incidents.models import Incident, TimelineEntry
-from api.access.deps import Reader
+from api.access.deps import SESSION_COOKIE, Reader, resolve
 from api.access.scope import Principal
 from api.schemas import IncidentOut
 from api.state import ApiState, get_state
 
 router = APIRouter(prefix="/api/v1/feed", tags=["feed"])
+MAX_EVENT_ID = 2**63 - 1
 
 
 def _read_after(
@@ -74,19 +76,34 @@ async def feed(
     request: Request,
     state: Annotated[ApiState, Depends(get_state)],
     principal: Reader,
-    last_event_id: Annotated[int | None, Header(alias="Last-Event-ID", ge=0)] = None,
-    after: Annotated[int | None, Query(ge=0, description="start after this event id; default: from now")] = None,
+    last_event_id: Annotated[int | None, Header(alias="Last-Event-ID", ge=0, le=MAX_EVENT_ID)] = None,
+    after: Annotated[
+        int | None, Query(ge=0, le=MAX_EVENT_ID, description="start after this event id; default: from now")
+    ] = None,
     backlog: Annotated[int, Query(ge=0, le=200, description="first send this many recent events")] = 0,
 ) -> StreamingResponse:
     start = last_event_id if last_event_id is not None else after
     if start is None:
         start = await run_in_threadpool(_start_id, state, backlog, principal)
 
+    async def still_allowed() -> bool:
+        """A stream outlives its request: a disabled user, a revoked token or an ended session stops it."""
+        auth = request.headers.get("authorization", "")
+        token = auth[7:].strip() if auth[:7].lower() == "bearer " else None
+        cookie = None if token else request.cookies.get(SESSION_COOKIE)
+        return await run_in_threadpool(resolve, state, token=token, cookie=cookie) is not None
+
     async def events() -> AsyncIterator[str]:
         position = start
         yield f"retry: 3000\nevent: hello\ndata: {json.dumps({'after': position})}\n\n"
         idle = 0.0
+        checked = time.monotonic()
         while not await request.is_disconnected():
+            if time.monotonic() - checked >= state.feed_recheck_seconds:
+                checked = time.monotonic()
+                if not await still_allowed():
+                    yield 'event: bye\ndata: {"reason": "signed out"}\n\n'
+                    return
             batch = await run_in_threadpool(_read_after, state, position, principal)
             for event_id, payload in batch:
                 position = event_id

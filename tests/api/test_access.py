@@ -36,9 +36,9 @@ POSTS = [
 ]
 
 
-def _build(tmp_path: Path, base_url: str = "http://yq") -> FastAPI:
+def _build(tmp_path: Path, base_url: str = "http://yq", url: str | None = None) -> FastAPI:
     config = load_config(REPO / "config" / "example")
-    url = f"sqlite:///{tmp_path / 'wf.sqlite3'}"
+    url = url or f"sqlite:///{tmp_path / 'wf.sqlite3'}"
     upgrade(url)
     store = SqliteMentionStore(tmp_path / "m.sqlite3")
     sessions = make_session_factory(make_engine(url))
@@ -61,6 +61,15 @@ def app(tmp_path: Path) -> Iterator[FastAPI]:
     app = _build(tmp_path)
     yield app
     app.state.yuqing.mentions.close()
+
+
+@pytest.fixture
+def app_on_both(tmp_path: Path, workflow_url: str) -> Iterator[FastAPI]:
+    """The app on SQLite and on the real PostgreSQL server: the access queries run on both."""
+    app = _build(tmp_path, url=workflow_url)
+    yield app
+    app.state.yuqing.mentions.close()
+    app.state.yuqing.sessions.kw["bind"].dispose()
 
 
 def _incident_of(client: TestClient, unit: str) -> int:
@@ -231,7 +240,8 @@ def test_secure_cookie_behind_https(tmp_path: Path, grant: Any) -> None:
     app.state.yuqing.mentions.close()
 
 
-def test_login_is_rate_limited_per_name_and_address(app: FastAPI, grant: Any) -> None:
+def test_login_is_rate_limited_per_name_and_address(app_on_both: FastAPI, grant: Any) -> None:
+    app = app_on_both
     grant(app, "li", "secretary", "school-no1", password=PASSWORD)
     browser = TestClient(app)
     for _ in range(5):
@@ -251,7 +261,8 @@ def test_login_is_rate_limited_per_name_and_address(app: FastAPI, grant: Any) ->
     assert _login(browser, "li").status_code == 429
 
 
-def test_every_change_is_audited(app: FastAPI, grant: Any) -> None:
+def test_every_change_is_audited(app_on_both: FastAPI, grant: Any) -> None:
+    app = app_on_both
     admin = grant(app, "root", "admin", display_name="管理员")
     admin.post("/api/v1/users", json={"name": "li", "role": "secretary", "unit": "school-no1", "password": PASSWORD})
     admin.post("/api/v1/users/li/tokens", json={"label": "x"})

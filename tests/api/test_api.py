@@ -270,3 +270,30 @@ def test_deadline_countdown_is_computed_from_now(app: FastAPI, client: TestClien
     state.now = lambda: base + timedelta(minutes=31)
     incidents = client.get("/api/v1/incidents").json()
     assert all(i["seconds_to_deadline"] < 0 for i in incidents)
+
+
+def test_an_open_feed_ends_when_its_user_is_disabled(app: FastAPI, client: TestClient, grant: Any) -> None:
+    state: ApiState = app.state.yuqing
+    state.feed_recheck_seconds = 0.3
+    reader = grant(app, "li", "commentator", "school-no1")
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    seen: list[str] = []
+    try:
+        with (
+            httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10, headers=reader.headers) as http,
+            http.stream("GET", "/api/v1/feed") as stream,
+        ):
+            lines = stream.iter_lines()
+            assert next(lines).startswith("retry:")
+            assert client.post("/api/v1/users/li/disable").status_code == 200
+            seen = list(lines)  # the server ends the stream by itself
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+    assert "event: bye" in seen
+    assert client.get("/api/v1/feed", params={"after": 2**64}).status_code == 422

@@ -211,3 +211,10 @@ def test_incident_list_filters(admin: TestClient) -> None:
     note = admin.post(f"/api/v1/incidents/{every[0]['id']}/notes", json={"text": "<b>已在论坛回复</b>"}).json()
     assert note["timeline"][-1]["detail"] == "备注：<b>已在论坛回复</b>"  # data as written; the page escapes
     assert admin.post(f"/api/v1/incidents/{every[0]['id']}/notes", json={"text": ""}).status_code == 422
+
+
+def test_flags_say_where_their_words_are(admin: TestClient) -> None:
+    mention = admin.get("/api/v1/mentions/demo-baixing:3").json()
+    [flag] = [f for f in mention["flags"] if f["scheme"] == "school-food-safety"]
+    found = {mention[s["field"]][s["start"] : s["end"]] for s in flag["spans"]}
+    assert found == set(flag["words"]) and {"食堂", "变质", "呕吐", "腹泻"} <= found
