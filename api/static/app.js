@@ -215,6 +215,9 @@ function mentionBlock(m, options) {
     why.append(el("span", "why-label", "命中："));
     for (const f of m.flags) why.append(el("span", "chip", `${NAMES.schemes[f.scheme] || f.scheme}：${f.words.join("、")}`));
     box.append(why);
+  } else if (m.level && m.explanation && m.explanation.length) {
+    // Flagged without a scheme (sentiment, heat): the risk line says why.
+    box.append(el("div", "why meta", m.explanation[m.explanation.length - 1]));
   }
   const meta = [NAMES.sources[m.source] || m.source, m.author ? `作者 ${m.author}` : null, `发现 ${fmtTime(m.discovered_at)}`,
     m.reply_count != null ? `回复 ${m.reply_count}` : null, m.view_count != null ? `浏览 ${m.view_count}` : null];
