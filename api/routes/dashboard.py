@@ -1,4 +1,7 @@
-"""The dashboard: static pages (shipped, no CDN) that read the JSON API and the live feed, behind login."""
+"""The dashboard: static pages (shipped, no CDN) that read the JSON API and the live feed, behind login.
+
+Pages carry a Content-Security-Policy that allows only this site's own scripts and styles: crawled text is
+rendered through textContent, and should a bug ever let markup through, an injected script still cannot run."""
 
 from __future__ import annotations
 
@@ -15,15 +18,33 @@ from api.state import ApiState, get_state
 
 router = APIRouter(include_in_schema=False)
 STATIC = resources.files("api") / "static"
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "font-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+# Only these files are served: a name from the URL never reaches the filesystem.
+ASSETS = {
+    "app.css": "text/css",
+    "app.js": "application/javascript",
+    "board.js": "application/javascript",
+    "incident.js": "application/javascript",
+    "search.js": "application/javascript",
+    "charts.js": "application/javascript",
+    "sources.js": "application/javascript",
+}
 
 
 async def _page(request: Request, state: ApiState, name: str) -> Response:
     cookie = request.cookies.get(SESSION_COOKIE)
     principal = await run_in_threadpool(resolve, state, token=None, cookie=cookie) if cookie else None
-    if principal is None:
-        return login_redirect(request.url.path)
+    if principal is None:  # back to the very page after signing in, its query (a search) included
+        query = request.url.query
+        return login_redirect(request.url.path + (f"?{query}" if query else ""))
     page = HTMLResponse((STATIC / name).read_text(encoding="utf-8"))
     page.headers["Cache-Control"] = "no-store"
+    page.headers["Content-Security-Policy"] = CSP
+    page.headers["X-Content-Type-Options"] = "nosniff"
+    page.headers["Referrer-Policy"] = "same-origin"
     return page
 
 
@@ -37,9 +58,21 @@ async def incident_page(incident_id: int, request: Request, state: Annotated[Api
     return await _page(request, state, "incident.html")
 
 
+@router.get("/search", response_class=HTMLResponse)
+async def search_page(request: Request, state: Annotated[ApiState, Depends(get_state)]) -> Response:
+    return await _page(request, state, "search.html")
+
+
+@router.get("/sources", response_class=HTMLResponse)
+async def sources_page(request: Request, state: Annotated[ApiState, Depends(get_state)]) -> Response:
+    return await _page(request, state, "sources.html")
+
+
 @router.get("/static/{name}")
 def static(name: str) -> Response:
-    if name not in {"app.css", "app.js"}:
+    media = ASSETS.get(name)
+    if media is None:
         return Response(status_code=404)
-    media = "text/css" if name.endswith(".css") else "application/javascript"
-    return Response((STATIC / name).read_text(encoding="utf-8"), media_type=media + "; charset=utf-8")
+    response = Response((STATIC / name).read_text(encoding="utf-8"), media_type=media + "; charset=utf-8")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,6 +1,10 @@
-// Yuqing dashboard. Every piece of crawled or user text goes in through textContent, never as markup:
-// posts are hostile input.
+// Yuqing dashboard: what every page shares. Every piece of crawled or user text goes in through textContent
+// or text nodes, never as markup: posts are hostile input. Links taken from posts must be http(s).
 "use strict";
+
+const LEVELS = {1: "一般", 2: "较大", 3: "重大", 4: "特别重大"};
+const STAGES = {monitor: "监测", analyse: "研判", report: "报送", handle: "处置", closed: "结案"};
+const SENTIMENTS = {negative: "负面", neutral: "中性", positive: "正面"};
 
 function el(tag, cls, text) {
   const node = document.createElement(tag);
@@ -9,51 +13,235 @@ function el(tag, cls, text) {
   return node;
 }
 
+function pad(n) { return String(n).padStart(2, "0"); }
+
+// Times are shown in Beijing time, as in notifications and reports, whatever the browser's own zone.
+const BEIJING = new Intl.DateTimeFormat("zh-CN", {
+  timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
+  hourCycle: "h23",
+});
+
+function beijing(value) {
+  const parts = {};
+  for (const p of BEIJING.formatToParts(new Date(value))) parts[p.type] = p.value;
+  return parts;
+}
+
 function fmtTime(iso) {
-  const d = new Date(iso);
-  const p = (n) => String(n).padStart(2, "0");
-  return `${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
+  if (!iso) return "—";
+  const p = beijing(iso);
+  return `${p.month}-${p.day} ${p.hour}:${p.minute}`;
 }
 
-// The countdown is computed from the absolute deadline, so it stays right however late the page refreshed.
-function renderCountdown(node, incident) {
-  if (incident.reported_at) {
-    node.className = "countdown done";
-    node.textContent = `已报告（${fmtTime(incident.reported_at)}）`;
-    return;
+function fmtDate(value) {
+  const p = beijing(value);
+  return `${p.year}-${p.month}-${p.day}`;
+}
+
+// Names of sources, schemes and units for labels (the API speaks in ids); loaded once per page.
+const NAMES = {sources: {}, schemes: {}, units: {}};
+let namesPromise = null;
+function loadNames() {
+  if (!namesPromise) {
+    namesPromise = getJSON("/api/v1/labels").then((labels) => {
+      labels.sources.forEach((s) => { NAMES.sources[s.id] = s.name; });
+      labels.schemes.forEach((s) => { NAMES.schemes[s.id] = s.name; });
+      labels.units.forEach((u) => { NAMES.units[u.id] = u.name; });
+      return labels;
+    }).catch((e) => {
+      console.error(e);
+      return {units: [], sources: [], schemes: []};
+    });
   }
-  const left = Math.round((new Date(incident.report_due_at) - Date.now()) / 1000);
-  const abs = Math.abs(left);
-  const text = `${Math.floor(abs / 60)}分${String(abs % 60).padStart(2, "0")}秒`;
-  node.className = left < 0 ? "countdown late" : "countdown";
-  node.textContent = left < 0 ? `已超时 ${text}` : `距报告时限 ${text}`;
+  return namesPromise;
 }
 
-const countdowns = [];
-setInterval(() => countdowns.forEach(([node, inc]) => renderCountdown(node, inc)), 1000);
-
-function incidentCard(inc) {
-  const card = el("div", `incident lv-${inc.level}`);
-  card.dataset.incidentId = inc.id;
-  const head = el("div");
-  head.append(el("span", `badge lv-${inc.level}`, inc.level_name), el("span", "badge", inc.stage_name));
-  const link = el("a", null, inc.title);
-  link.href = `/incidents/${inc.id}`;
-  head.append(link);
-  const cd = el("div");
-  renderCountdown(cd, inc);
-  countdowns.push([cd, inc]);
-  const meta = el("div", "meta", `单位：${inc.unit_name || "未归属"} · 来源：${inc.source_name} · 发现：${fmtTime(inc.discovered_at)} · 相关帖 ${inc.mention_count}`);
-  card.append(head, cd, meta);
-  return card;
+function fmtSeconds(total) {
+  const s = Math.abs(Math.round(total));
+  if (s >= 3600) return `${Math.floor(s / 3600)}小时${pad(Math.floor((s % 3600) / 60))}分`;
+  return `${Math.floor(s / 60)}分${pad(s % 60)}秒`;
 }
+
+// A link from a post is shown only when it is http(s): "javascript:" in a crawled URL must not become a link.
+function safeHref(url) {
+  return typeof url === "string" && /^https?:\/\//i.test(url) ? url : null;
+}
+
+function externalLink(url, text) {
+  const href = safeHref(url);
+  if (!href) return el("span", "meta", text);
+  const a = el("a", null, text);
+  a.href = href;
+  a.rel = "noopener noreferrer";
+  a.target = "_blank";
+  return a;
+}
+
+function levelBadge(level, name) {
+  return el("span", `badge lv-${level || 0}`, name || LEVELS[level] || "未定级");
+}
+
+function stageBadge(stage, name) {
+  return el("span", `badge stage st-${stage}`, name || STAGES[stage] || stage);
+}
+
+// ---- countdowns: computed from the absolute deadline, so they stay right however late the page refreshed.
+
+function countdownState(inc) {
+  if (inc.closed_at && !inc.reported_at) return {cls: "done", text: "已结案"};
+  if (inc.reported_at) {
+    const late = inc.breached_at || new Date(inc.reported_at) > new Date(inc.report_due_at);
+    return {cls: late ? "done late-report" : "done", text: `已报告（${fmtTime(inc.reported_at)}${late ? "，超时" : ""}）`};
+  }
+  const left = (new Date(inc.report_due_at) - Date.now()) / 1000;
+  if (left < 0) return {cls: "late", text: `已超时 ${fmtSeconds(left)}`, overdue: true};
+  return {cls: left < 300 ? "soon" : "", text: `距报告时限 ${fmtSeconds(left)}`};
+}
+
+const countdowns = new Set();
+
+function countdown(inc, card) {
+  const node = el("div", "countdown");
+  const entry = {node, inc, card};
+  paintCountdown(entry);
+  countdowns.add(entry);
+  return node;
+}
+
+function paintCountdown(entry) {
+  const state = countdownState(entry.inc);
+  entry.node.className = `countdown ${state.cls}`.trim();
+  entry.node.textContent = state.text;
+  if (entry.card) entry.card.classList.toggle("overdue", Boolean(state.overdue));
+}
+
+setInterval(() => {
+  for (const entry of countdowns) {
+    if (!entry.node.isConnected) countdowns.delete(entry);
+    else paintCountdown(entry);
+  }
+}, 1000);
+
+// ---- highlights: offsets are in characters (code points, as the API counts them), not UTF-16 units.
+
+function wordSpans(text, words) {
+  const chars = Array.from(text || "").map((c) => c.toLowerCase());
+  const spans = [];
+  for (const word of new Set(words || [])) {
+    const w = Array.from(word).map((c) => c.toLowerCase());
+    if (!w.length) continue;
+    for (let i = 0; i + w.length <= chars.length && spans.length < 200; i++) {
+      let hit = true;
+      for (let j = 0; j < w.length && hit; j++) hit = chars[i + j] === w[j];
+      if (hit) spans.push([i, i + w.length]);
+    }
+  }
+  return spans;
+}
+
+function mergeSpans(spans, length) {
+  const sorted = spans
+    .map(([s, e]) => [Math.max(0, s), Math.min(length, e)])
+    .filter(([s, e]) => e > s)
+    .sort((a, b) => a[0] - b[0]);
+  const out = [];
+  for (const span of sorted) {
+    const last = out[out.length - 1];
+    if (last && span[0] < last[1]) last[1] = Math.max(last[1], span[1]);
+    else out.push(span.slice());
+  }
+  return out;
+}
+
+// Text nodes and <mark> elements: the post's text is never parsed as markup.
+function highlighted(text, spans, cls) {
+  const node = el("span", cls);
+  const chars = Array.from(text || "");
+  let at = 0;
+  for (const [s, e] of mergeSpans(spans, chars.length)) {
+    if (s > at) node.append(document.createTextNode(chars.slice(at, s).join("")));
+    node.append(el("mark", null, chars.slice(s, e).join("")));
+    at = e;
+  }
+  if (at < chars.length) node.append(document.createTextNode(chars.slice(at).join("")));
+  return node;
+}
+
+// A window of the text around its first highlight, with the spans moved into it.
+function excerpt(text, spans, radius) {
+  const chars = Array.from(text || "");
+  if (chars.length <= radius * 2) return {text: chars.join(""), spans};
+  const first = spans.length ? Math.min(...spans.map((s) => s[0])) : 0;
+  const start = Math.max(0, Math.min(first - Math.floor(radius / 2), chars.length - radius * 2));
+  const end = Math.min(chars.length, start + radius * 2);
+  const moved = spans.map(([s, e]) => [s - start, e - start]).filter(([s, e]) => e > 0 && s < end - start);
+  const prefix = start > 0 ? 1 : 0;
+  return {
+    text: (start > 0 ? "…" : "") + chars.slice(start, end).join("") + (end < chars.length ? "…" : ""),
+    spans: moved.map(([s, e]) => [s + prefix, e + prefix]),
+  };
+}
+
+// One post: level, title and text with the matched words marked, and why it was flagged.
+// `spans` is {title: [[s, e]], content: [[s, e]]}; without it the scheme words found in the text are marked.
+function mentionBlock(m, options) {
+  const opts = Object.assign({radius: 0, spans: null}, options || {});
+  const words = (m.flags || []).flatMap((f) => f.words);
+  const spans = opts.spans || {title: wordSpans(m.title, words), content: wordSpans(m.content, words)};
+  const box = el("article", `mention lv-${m.level || 0}`);
+  box.dataset.mentionId = m.id;
+  const head = el("div", "mention-head");
+  if (m.level) head.append(levelBadge(m.level, m.level_name));
+  if (m.sentiment_label) head.append(el("span", `badge sent-${m.sentiment_label}`, SENTIMENTS[m.sentiment_label]));
+  const title = el("h3", "mention-title");
+  const href = safeHref(m.url);
+  const titleText = highlighted(m.title, spans.title || []);
+  if (href) {
+    const a = el("a");
+    a.href = href;
+    a.rel = "noopener noreferrer";
+    a.target = "_blank";
+    a.append(titleText);
+    title.append(a);
+  } else {
+    title.append(titleText);
+  }
+  head.append(title);
+  box.append(head);
+  const body = opts.radius ? excerpt(m.content, spans.content || [], opts.radius) : {text: m.content, spans: spans.content || []};
+  box.append(highlighted(body.text, body.spans, "mention-text"));
+  if (m.flags && m.flags.length) {
+    const why = el("div", "why");
+    why.append(el("span", "why-label", "命中："));
+    for (const f of m.flags) why.append(el("span", "chip", `${NAMES.schemes[f.scheme] || f.scheme}：${f.words.join("、")}`));
+    box.append(why);
+  } else if (m.level && m.explanation && m.explanation.length) {
+    // Flagged without a scheme (sentiment, heat): the risk line says why.
+    box.append(el("div", "why meta", m.explanation[m.explanation.length - 1]));
+  }
+  const meta = [NAMES.sources[m.source] || m.source, m.author ? `作者 ${m.author}` : null, `发现 ${fmtTime(m.discovered_at)}`,
+    m.reply_count != null ? `回复 ${m.reply_count}` : null, m.view_count != null ? `浏览 ${m.view_count}` : null];
+  box.append(el("div", "meta", meta.filter(Boolean).join(" · ")));
+  return box;
+}
+
+// ---- requests: they ride on the session cookie; a state-changing one echoes the session's CSRF token.
 
 function cookie(name) {
   const found = document.cookie.split("; ").find((c) => c.startsWith(name + "="));
   return found ? decodeURIComponent(found.slice(name.length + 1)) : "";
 }
 
-// Requests ride on the session cookie; a state-changing one echoes the session's CSRF token.
+class ApiError extends Error {
+  constructor(status, detail) {
+    const items = Array.isArray(detail) ? detail : [];
+    const text = items.length ? items.map((d) => d.zh || d.msg).join("；") : (typeof detail === "string" ? detail : `HTTP ${status}`);
+    super(text);
+    this.status = status;
+    this.items = items;
+  }
+}
+
 async function getJSON(url, options) {
   const opts = Object.assign({credentials: "same-origin"}, options || {});
   if (opts.method && opts.method !== "GET") {
@@ -61,142 +249,40 @@ async function getJSON(url, options) {
   }
   const res = await fetch(url, opts);
   if (res.status === 401) {
-    location.href = `/login?next=${encodeURIComponent(location.pathname)}`;
-    throw new Error("请先登录");
+    location.href = `/login?next=${encodeURIComponent(location.pathname + location.search)}`;
+    throw new ApiError(401, "请先登录");
   }
   const body = await res.json().catch(() => ({}));
-  if (!res.ok) throw new Error(body.detail ? JSON.stringify(body.detail) : res.statusText);
+  if (!res.ok) throw new ApiError(res.status, body.detail);
   return body;
 }
 
-let currentUser = null;
+function postJSON(url, body) {
+  return getJSON(url, {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body || {})});
+}
 
-// Buttons the signed-in role may not use are hidden (the API refuses them anyway).
-function allowed(permission) {
-  return !currentUser || currentUser.permissions.includes(permission);
+let mePromise = null;
+function me() {
+  if (!mePromise) mePromise = getJSON("/api/v1/auth/me");
+  return mePromise;
 }
 
 // Who is signed in, and a logout button (a POST with the CSRF token), in the page header.
 async function showUser() {
   const header = document.querySelector("header");
   if (!header) return;
-  const me = await getJSON("/api/v1/auth/me");
-  currentUser = me;
-  if (document.getElementById("report-form")) loadIncident().catch(console.error);
-  const form = el("form");
+  const user = await me();
+  const form = el("form", "logout");
   form.method = "post";
   form.action = "/logout";
-  form.className = "logout";
   const token = el("input");
   token.type = "hidden";
   token.name = "csrf_token";
-  token.value = me.csrf_token || "";
-  const button = el("button", "secondary", "退出");
+  token.value = user.csrf_token || "";
+  const button = el("button", "secondary small", "退出");
   button.type = "submit";
-  form.append(el("span", null, `${me.display_name}（${me.role_name}${me.unit_name ? "·" + me.unit_name : ""}）`), token, button);
+  form.append(el("span", "who", `${user.display_name}（${user.role_name}${user.unit_name ? "·" + user.unit_name : ""}）`), token, button);
   header.append(form);
 }
+
 document.addEventListener("DOMContentLoaded", () => showUser().catch(console.error));
-
-async function loadBoard() {
-  const list = document.getElementById("incidents");
-  const incidents = await getJSON("/api/v1/incidents?open_only=true");
-  countdowns.length = 0;
-  list.replaceChildren(...(incidents.length ? incidents.map(incidentCard) : [el("p", "meta", "暂无待处置事件")]));
-}
-
-function startFeed() {
-  const feed = document.getElementById("feed");
-  const source = new EventSource("/api/v1/feed?backlog=30");
-  source.addEventListener("incident", (ev) => {
-    const item = JSON.parse(ev.data);
-    const li = el("li");
-    li.dataset.action = item.action;
-    li.append(el("span", `badge lv-${item.incident.level}`, item.incident.level_name));
-    const link = el("a", null, item.incident.title);
-    link.href = `/incidents/${item.incident.id}`;
-    li.append(link, el("div", "meta", `${fmtTime(item.at)} ${item.actor}：${item.detail}`));
-    feed.prepend(li);
-    loadBoard().catch(console.error);
-  });
-}
-
-async function loadIncident() {
-  const id = location.pathname.split("/").pop();
-  const inc = await getJSON(`/api/v1/incidents/${id}`);
-  document.title = `${inc.title} - 舆情事件`;
-  document.getElementById("title").textContent = inc.title;
-  const head = document.getElementById("head");
-  countdowns.length = 0;
-  head.replaceChildren(incidentCard(inc));
-  const original = el("a", null, "查看原帖");
-  original.href = inc.url;
-  original.rel = "noopener noreferrer";
-  head.append(original);
-  document.getElementById("explain").textContent = inc.explanation.join("\n");
-  const timeline = document.getElementById("timeline");
-  timeline.replaceChildren(...inc.timeline.map((t) => el("li", null, `${fmtTime(t.at)} ${t.actor}：${t.detail}`)));
-  const deliveries = document.getElementById("deliveries");
-  deliveries.replaceChildren(...inc.deliveries.map((d) =>
-    el("li", d.status === "failed" ? "error" : null,
-      `${{alert: "预警通知", reminder: "提醒", escalation: "升级通知", breach: "超时通知"}[d.kind.split("@")[0]] || d.kind} → ${d.recipient}：${{pending: "待发送", sent: "已送达", failed: "失败"}[d.status]}` +
-      (d.sent_channel ? `（${d.sent_channel}）` : "") + (d.last_error ? ` ${d.last_error}` : ""))));
-  const tasks = document.getElementById("tasks");
-  tasks.replaceChildren(...inc.tasks.map((t) => {
-    const li = el("li", t.done_at ? "meta" : null, `【${t.stage_name}】${t.title}（${fmtTime(t.due_at)} 前）`);
-    if (t.done_at) {
-      li.append(el("span", null, ` ✔ ${t.done_by} ${fmtTime(t.done_at)}`));
-    } else {
-      const done = el("button", "secondary", "完成");
-      done.type = "button";
-      done.style.width = "auto";
-      done.addEventListener("click", () => act(`tasks/${t.id}/done`));
-      li.append(" ", done);
-    }
-    return li;
-  }));
-  const kinds = {alert: "预警", reminder: "提醒", escalation: "升级", breach: "超时"};
-  const roles = {duty_officer: "值班员", secretary: "书记", propaganda: "宣传部门", commentator: "网评员",
-    superior: "上级单位", superiors: "各级上级单位"};
-  document.getElementById("clock").replaceChildren(...inc.clock.map((c) =>
-    el("li", c.outcome === "sent" && c.kind === "breach" ? "error" : null,
-      `${fmtTime(c.due_at)} ${kinds[c.kind] || c.kind} → ${c.audience.map((a) => roles[a] || a).join("、")}：` +
-      (c.fired_at ? (c.outcome === "sent" ? "已发送" : `已跳过（${c.outcome.replace("skipped: ", "")}）`) : "待触发"))));
-  document.getElementById("advance").hidden =
-    !["monitor", "analyse", "report"].includes(inc.stage) || !allowed("incident.advance");
-  document.getElementById("report-form").hidden = Boolean(inc.reported_at) || !allowed("incident.report");
-  document.getElementById("ack").hidden = Boolean(inc.acknowledged_at) || !allowed("incident.acknowledge");
-}
-
-async function act(path) {
-  const id = location.pathname.split("/").pop();
-  const status = document.getElementById("status");
-  try {
-    await getJSON(`/api/v1/incidents/${id}/${path}`, {method: "POST", headers: {"Content-Type": "application/json"}, body: "{}"});
-    status.textContent = "已记录";
-    await loadIncident();
-  } catch (e) { status.textContent = `操作失败：${e.message}`; }
-}
-
-function bindIncidentForms() {
-  const id = location.pathname.split("/").pop();
-  const status = document.getElementById("status");
-  document.getElementById("advance").addEventListener("click", () => act("advance"));
-  document.getElementById("ack").addEventListener("click", async () => {
-    try {
-      await getJSON(`/api/v1/incidents/${id}/acknowledge`, {method: "POST", headers: {"Content-Type": "application/json"}, body: "{}"});
-      status.textContent = "已确认";
-      await loadIncident();
-    } catch (e) { status.textContent = `操作失败：${e.message}`; }
-  });
-  document.getElementById("report-form").addEventListener("submit", async (ev) => {
-    ev.preventDefault();
-    const form = new FormData(ev.target);
-    try {
-      await getJSON(`/api/v1/incidents/${id}/report`, {method: "POST", headers: {"Content-Type": "application/json"},
-        body: JSON.stringify({reported_to: form.get("reported_to"), channel: form.get("channel"), summary: form.get("summary")})});
-      status.textContent = "报告已记录";
-      await loadIncident();
-    } catch (e) { status.textContent = `操作失败：${e.message}`; }
-  });
-}

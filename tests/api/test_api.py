@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -184,17 +185,39 @@ def test_sources_health_lists_configured_sources(app: FastAPI, client: TestClien
 
 def test_dashboard_pages_are_served_and_render_text_safely(app: FastAPI, client: TestClient) -> None:
     browser = TestClient(app)
-    assert browser.get("/", follow_redirects=False).headers["location"] == "/login?next=/"
+    pages = ("/", "/incidents/1", "/search", "/sources")
+    for path in pages:
+        assert browser.get(path, follow_redirects=False).headers["location"] == f"/login?next={path}"
     _login(app, browser)
-    for path in ("/", "/incidents/1"):
+    static = REPO / "api" / "static"
+    for path in pages:
         page = browser.get(path)
         assert page.status_code == 200 and "舆情" in page.text
         assert "http://" not in page.text.replace("http://www.w3.org", "")  # nothing from outside
-    script = client.get("/static/app.js").text
-    # Crawled text is hostile: the dashboard only ever sets textContent.
-    assert "innerHTML" not in script and "insertAdjacentHTML" not in script
+        assert "<script>" not in page.text  # no inline script: the policy below allows none
+        policy = page.headers["content-security-policy"]
+        assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+        for asset in re.findall(r'(?:src|href)="/static/([^"]+)"', page.text):
+            assert (static / asset).is_file() and browser.get(f"/static/{asset}").status_code == 200, asset
+    scripts = sorted(static.glob("*.js"))
+    assert len(scripts) >= 6
+    for script in scripts:
+        served = client.get(f"/static/{script.name}")
+        assert served.status_code == 200 and served.headers["content-type"].startswith("application/javascript")
+        # Crawled text is hostile: the dashboard only ever sets textContent or builds nodes.
+        for markup_sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "Function("):
+            assert markup_sink not in served.text, (script.name, markup_sink)
     assert client.get("/static/../app.py").status_code == 404
+    assert client.get("/static/board.html").status_code == 404  # pages only behind login
     assert client.get("/openapi.json").json()["info"]["title"].startswith("Yuqing")
+
+
+def test_labels_name_units_sources_and_schemes_within_scope(app: FastAPI, grant: Any) -> None:
+    body = grant(app, "li", "commentator", "school-no1").get("/api/v1/labels").json()
+    assert [u["id"] for u in body["units"]] == ["school-no1"]
+    assert {"id": "demo-baixing", "name": "百姓呼声（示例）"} in body["sources"]
+    assert {"id": "school-bullying", "name": "校园欺凌"} in body["schemes"]
+    assert TestClient(app).get("/api/v1/labels").status_code == 401
 
 
 def _login(app: FastAPI, browser: TestClient) -> None:
