@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api.routes import ack, analysis, dashboard, feed, incidents, mentions, supervision, system
+from api.routes import ack, analysis, briefings, dashboard, feed, incidents, mentions, supervision, system
 from api.state import ApiState
 
 
@@ -15,6 +15,6 @@ def create_app(state: ApiState) -> FastAPI:
         description="Public-opinion monitoring and incident response: search, incidents, live alert feed.",
     )
     app.state.yuqing = state
-    for module in (system, mentions, analysis, incidents, supervision, feed, dashboard, ack):
+    for module in (system, mentions, analysis, incidents, supervision, briefings, feed, dashboard, ack):
         app.include_router(module.router)
     return app

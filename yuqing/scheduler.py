@@ -15,7 +15,7 @@ from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from yuqing.jobs import alerting_tick, analysis_tick, crawl_source
+from yuqing.jobs import alerting_tick, analysis_tick, briefings_tick, crawl_source
 from yuqing.services import Services
 
 log = logging.getLogger(__name__)
@@ -68,6 +68,10 @@ class Pipeline:
     def _alert(self) -> None:
         alerting_tick(self.services)
 
+    def _brief(self) -> None:
+        if briefings_tick(self.services):
+            self._poke("alerting")  # the outbox goes out now, not at the next interval
+
     def start(self) -> None:
         now = datetime.now(UTC)
         settings = self.services.settings
@@ -95,6 +99,8 @@ class Pipeline:
             id="alerting",
             next_run_time=now,
         )
+        # Every minute: the cursors make a tick that finds nothing due cost two small reads.
+        self.scheduler.add_job(self._job(self._brief), "interval", seconds=60, id="briefings", next_run_time=now)
         self.scheduler.start()
         log.info("scheduler started with %d jobs", len(self.scheduler.get_jobs()))
 
