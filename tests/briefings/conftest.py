@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -49,6 +49,7 @@ class BriefingWorld:
     config: Config
     store: SqliteMentionStore
     sessions: sessionmaker[Session]
+    day: date
     # mention ids by name, and where each is (for expected figures computed independently of the report)
     ids: dict[str, str] = field(default_factory=dict)
     incidents: dict[str, int] = field(default_factory=dict)
@@ -70,7 +71,7 @@ def build_world(tmp_path: Path, workflow_url: str) -> BriefingWorld:
     upgrade(workflow_url)
     sessions = make_session_factory(make_engine(workflow_url))
     store = SqliteMentionStore(tmp_path / "mentions.sqlite3")
-    world = BriefingWorld(config, store, sessions)
+    world = BriefingWorld(config, store, sessions, DAY.date())
     analyser, playbooks = Analyser(config), load_playbooks()
 
     def at(hour: int, minute: int = 0) -> datetime:
@@ -118,8 +119,18 @@ def build_world(tmp_path: Path, workflow_url: str) -> BriefingWorld:
     return world
 
 
+@pytest.fixture(scope="module")
+def briefing_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BriefingWorld]:
+    """Shared by a module's tests, which only read it (reports never write to the stores they read)."""
+    tmp_path = tmp_path_factory.mktemp("briefing-world")
+    world = build_world(tmp_path, f"sqlite:///{tmp_path / 'workflow.sqlite3'}")
+    yield world
+    world.store.close()
+
+
 @pytest.fixture
-def briefing_world(tmp_path: Path) -> Iterator[BriefingWorld]:
+def fresh_world(tmp_path: Path) -> Iterator[BriefingWorld]:
+    """A world of one's own, for tests that send briefings."""
     world = build_world(tmp_path, f"sqlite:///{tmp_path / 'workflow.sqlite3'}")
     yield world
     world.store.close()
