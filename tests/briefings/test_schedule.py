@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time as time_module
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,10 +15,13 @@ from alerting.delivery.models import Delivery
 from alerting.delivery.sender import AppriseSender, deliver_pending
 from briefings import periods
 from briefings.schedule import briefing_tick
-from config import BriefingSettings, load_config
+from config import BriefingSettings, Settings, load_config
 from config.models import BEIJING
 from store.mentions.sqlite import SqliteMentionStore
 from store.workflow import make_engine, make_session_factory
+from store.workflow.cursors import read_cursor
+from yuqing.scheduler import Pipeline
+from yuqing.services import Services
 
 World = Any  # the `fresh_world` fixture from conftest.py
 
@@ -155,3 +159,27 @@ def test_nobody_configured_sends_nothing_but_keeps_the_cursor(fresh_world: World
     assert briefing_tick(world.store, world.sessions, config, now=now - timedelta(days=1), **args) == 0
     assert briefing_tick(world.store, world.sessions, config, now=now, **args) == 0
     assert not (tmp_path / "a").exists()
+
+
+def test_the_scheduler_runs_the_briefings_job(tmp_path: Path, make_config: Any) -> None:
+    config = make_config(tmp_path / "config", board_url="http://127.0.0.1:9")
+    (config / "sources.yaml").write_text("sources: []\n", encoding="utf-8")
+    services = Services.load(Settings(config_dir=config, data_dir=tmp_path / "data"))
+    pipeline = Pipeline(services)
+    pipeline.start()
+    try:
+        assert pipeline.scheduler.get_job("briefings") is not None
+        deadline = datetime.now().timestamp() + 30
+        while datetime.now().timestamp() < deadline:
+            with services.sessions() as session:
+                if read_cursor(session, "briefings.daily") and read_cursor(session, "briefings.weekly"):
+                    break
+            time_module.sleep(0.2)
+        with services.sessions() as session:
+            # The first run marks where a new deployment starts: the latest due periods, nothing sent for them.
+            now = datetime.now(BEIJING)
+            expected = periods.latest_due("daily", services.config.briefings, now).first.toordinal()
+            assert read_cursor(session, "briefings.daily") == expected
+            assert not session.scalars(select(Delivery).where(Delivery.kind.startswith("briefing-"))).all()
+    finally:
+        pipeline.stop()
