@@ -152,3 +152,19 @@ def world_figures(briefing_world: World) -> Any:
         return briefing_world, figures
 
     return build
+
+
+def test_a_long_period_trends_by_week(briefing_world: World) -> None:
+    world = briefing_world
+    period = periods.analysis(world.day - timedelta(days=80), world.day + timedelta(days=10))  # 90 days
+    figures = period_figures(
+        world.store,
+        world.sessions,
+        world.config,
+        period=period,
+        scope=scope_of(world.config, None),
+        now=period.until,
+    )
+    assert len(figures.trend) == 13 and figures.trend[0].label.endswith("起")
+    assert sum(p.total for p in figures.trend) == figures.total == 10
+    assert figures.previous_total == 0 and figures.change is None
