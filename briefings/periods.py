@@ -108,17 +108,24 @@ def latest_due(kind: Literal["daily", "weekly"], settings: BriefingSettings, now
 def due_since(
     kind: Literal["daily", "weekly"], settings: BriefingSettings, *, after: date | None, now: datetime
 ) -> list[Period]:
-    """Scheduled periods due at `now` that start after `after` (the last one sent), oldest first; those that
-    fell due more than `catch_up_days` ago are dropped. With nothing sent yet: none — a new deployment starts
-    with the next period instead of reporting on days it did not watch."""
+    """Scheduled periods due at `now` that start after `after` (the last one sent), oldest first: the latest
+    always, earlier ones missed while the service was down only if they fell due within `catch_up_days`.
+    With nothing sent yet: none — a new deployment starts with the next period instead of reporting on days
+    it did not watch."""
     if after is None:
         return []
     step = timedelta(days=1 if kind == "daily" else 7)
     horizon = now - timedelta(days=settings.catch_up_days)
+    latest = latest_due(kind, settings, now)
     periods: list[Period] = []
-    period = latest_due(kind, settings, now)
+    period = latest
     while period.first > after:
-        if due_at(period, settings) >= horizon:
+        if period == latest or due_at(period, settings) >= horizon:
             periods.append(period)
         period = Period(kind, period.first - step, period.end - step)
     return list(reversed(periods))
+
+
+def missed(kind: Literal["daily", "weekly"], *, after: date, latest: Period) -> int:
+    """How many periods after `after` up to and including `latest`."""
+    return max(0, (latest.first - after).days // (1 if kind == "daily" else 7))

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from alerting.delivery.models import Delivery
 from alerting.delivery.recipients import Recipient
 from briefings.figures import PeriodFigures
-from briefings.periods import KIND_ZH, Period, due_since, latest_due
+from briefings.periods import KIND_ZH, Period, due_since, latest_due, missed
 from briefings.render import period_html
 from briefings.service import figures_for
 from config import Config
@@ -110,11 +110,11 @@ def _tick_kind(
             queued += _queue(session, config, period, prepared, now=now)
             write_cursor(session, CURSORS[kind], period.first.toordinal())
         log.info("briefing %s queued for %d units", period.key, len(prepared))
+    if last and len(due) < missed(kind, after=date.fromordinal(last), latest=latest):
+        log.warning("some %s briefings before %s fell due over catch_up_days ago: not sent", kind, latest.first)
     with sessions.begin() as session:
-        # A new deployment, or briefings missed beyond catch_up_days: start from the latest period.
+        # A new deployment starts from the latest period.
         if read_cursor(session, CURSORS[kind]) < latest.first.toordinal():
-            if due:
-                log.warning("briefings %s before %s were not sent (beyond catch_up_days)", kind, latest.first)
             write_cursor(session, CURSORS[kind], latest.first.toordinal())
     return queued
 

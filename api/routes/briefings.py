@@ -59,11 +59,11 @@ def _make(kind: Kind, first: date, last: date | None = None) -> Period:
 @router.get("/daily", summary="舆情日报 for one Beijing day")
 async def daily(
     state: Annotated[ApiState, Depends(get_state)],
-    date: Annotated[date | None, Query(description="Beijing date; default yesterday")] = None,
+    day: Annotated[date | None, Query(alias="date", description="Beijing date; default yesterday")] = None,
     unit: UnitQuery = None,
     format: FormatQuery = "html",
 ) -> Response:
-    period = _make("daily", date) if date else default_period("daily", state.config, state.now())
+    period = _make("daily", day) if day else default_period("daily", state.config, state.now())
     return await _period(state, period, unit, format)
 
 

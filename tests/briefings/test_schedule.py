@@ -68,6 +68,10 @@ def test_missed_periods_within_catch_up() -> None:
     due = periods.due_since("daily", SETTINGS, after=MONDAY - timedelta(days=5), now=bj(MONDAY, 9))
     assert [p.first for p in due] == [MONDAY - timedelta(days=2), MONDAY - timedelta(days=1)]
     assert periods.due_since("daily", SETTINGS, after=None, now=bj(MONDAY, 9)) == []
+    # The briefing due now is never "too late", whatever catch_up_days says.
+    none_back = SETTINGS.model_copy(update={"catch_up_days": 0})
+    due = periods.due_since("daily", none_back, after=MONDAY - timedelta(days=5), now=bj(MONDAY, 9))
+    assert [p.first for p in due] == [MONDAY - timedelta(days=1)]
 
 
 def _config(tmp_path: Path, receiver: Any, make_config: Any, weekday: int) -> Any:
