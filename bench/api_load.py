@@ -100,7 +100,7 @@ async def worker(
                 errors[f"{kind}: HTTP {response.status_code}"] += 1
                 continue
         except httpx.HTTPError as exc:
-            errors[f"{kind}: {type(exc).__name__}"] += 1
+            errors[f"{kind}: {type(exc).__name__} {exc}"[:200]] += 1
             continue
         out.setdefault(kind, []).append(time.perf_counter() - started)
 
@@ -110,7 +110,9 @@ async def load(
 ) -> tuple[dict[str, list[float]], Counter[str], float]:
     out: dict[str, list[float]] = {}
     errors: Counter[str] = Counter()
-    limits = httpx.Limits(max_connections=args.clients, max_keepalive_connections=args.clients)
+    # Reuse an idle connection for 2 s at most: uvicorn closes idle ones after 5 s, and httpx's default (5 s)
+    # races that close — a request sent on a connection the server is closing fails with ReadError.
+    limits = httpx.Limits(max_connections=args.clients, max_keepalive_connections=args.clients, keepalive_expiry=2.0)
     async with httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(30)) as http:
         # Warm-up (not measured): the server's first search loads jieba's dictionary.
         for word in WORDS:
