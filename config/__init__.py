@@ -4,6 +4,8 @@ from config.errors import ConfigError, ConfigIssue
 from config.loader import load_config
 from config.models import (
     AnalysisSettings,
+    BriefingAudience,
+    BriefingSettings,
     Channel,
     Config,
     DutyContact,
@@ -18,6 +20,8 @@ from config.sources import JsonFields, ListSelectors, Source, ThreadSelectors
 
 __all__ = [
     "AnalysisSettings",
+    "BriefingAudience",
+    "BriefingSettings",
     "Channel",
     "Config",
     "ConfigError",

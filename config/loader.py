@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 from config.errors import ConfigError, ConfigIssue, field_path
 from config.models import Config
 
-# Each section lives in its own file named after it; alerting, calendar and analysis are optional.
+# Each section lives in its own file named after it; alerting, calendar, analysis and briefings are optional.
 SECTION_FILES: dict[str, bool] = {
     "sources": True,
     "schemes": True,
@@ -23,7 +23,9 @@ SECTION_FILES: dict[str, bool] = {
     "alerting": False,
     "calendar": False,
     "analysis": False,
+    "briefings": False,
 }
+_MAPPING_SECTIONS = {"alerting", "analysis", "briefings"}  # the others are lists
 _SECRET_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -89,7 +91,7 @@ def load_config(config_dir: Path | str, *, secrets_file: Path | None = None) -> 
             issues.append(ConfigIssue(str(path), "", f"not valid YAML: {exc}"))
             continue
         if loaded is None:
-            loaded = {section: {} if section == "alerting" else []}
+            loaded = {section: {} if section in _MAPPING_SECTIONS else []}
         if not isinstance(loaded, dict) or set(loaded) != {section}:
             issues.append(ConfigIssue(str(path), "", f"must hold exactly one top-level key '{section}'"))
             continue
@@ -186,4 +188,29 @@ def _cross_check(config: Config, origin: dict[str, str]) -> list[ConfigIssue]:
                             f"unknown channel {channel!r}",
                         )
                     )
+    issues.extend(_check_briefings(config, origin))
+    return issues
+
+
+def _check_briefings(config: Config, origin: dict[str, str]) -> list[ConfigIssue]:
+    """A briefing audience names a known unit, and roles that unit has a duty contact for."""
+    issues: list[ConfigIssue] = []
+    units = {u.id: u for u in config.units}
+    for i, audience in enumerate(config.briefings.send):
+        unit = units.get(audience.unit)
+        if unit is None:
+            issues.append(
+                ConfigIssue(origin["briefings"], f"briefings.send[{i}].unit", f"unknown unit {audience.unit!r}")
+            )
+            continue
+        roles = {c.role for c in unit.duty}
+        for j, role in enumerate(audience.roles):
+            if role not in roles:
+                issues.append(
+                    ConfigIssue(
+                        origin["briefings"],
+                        f"briefings.send[{i}].roles[{j}]",
+                        f"unit {unit.id!r} has no duty contact with role {role!r}",
+                    )
+                )
     return issues

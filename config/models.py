@@ -109,9 +109,12 @@ class Scheme(Strict):
         return self
 
 
+Role = Literal["duty_officer", "secretary", "commentator", "propaganda"]
+
+
 class DutyContact(Strict):
     name: str
-    role: Literal["duty_officer", "secretary", "commentator", "propaganda"] = "duty_officer"
+    role: Role = "duty_officer"
     channels: list[str] = Field(min_length=1, description="channel ids, tried in order")
 
 
@@ -280,6 +283,33 @@ class AnalysisSettings(Strict):
     max_chars: int = Field(default=20_000, ge=100, le=1_000_000, description="longer posts: analysed on this prefix")
 
 
+BriefingKind = Literal["daily", "weekly"]
+_SECRETARIES: list[Role] = ["secretary"]
+_BOTH_KINDS: list[BriefingKind] = ["daily", "weekly"]
+
+
+class BriefingAudience(Strict):
+    """Who receives a unit's briefings: its duty contacts with these roles. A briefing covers the unit and
+    every unit below it."""
+
+    unit: str
+    roles: list[Role] = Field(default_factory=lambda: _SECRETARIES, min_length=1)
+    kinds: list[BriefingKind] = Field(default_factory=lambda: _BOTH_KINDS, min_length=1)
+
+
+class BriefingSettings(Strict):
+    """Scheduled briefings (日报/周报), in Beijing time: the daily one for yesterday at `daily_at`, the weekly
+    one on ISO weekday `weekly_on` at `weekly_at` for the seven days before. A briefing missed while the
+    service was down is sent on the next start if it fell due within `catch_up_days`."""
+
+    daily_at: time = time(8, 0)
+    weekly_on: int = Field(default=1, ge=1, le=7, description="ISO weekday, 1 = Monday")
+    weekly_at: time = time(8, 30)
+    catch_up_days: int = Field(default=7, ge=0, le=60)
+    top: int = Field(default=10, ge=3, le=50, description="rows in the top events, sources and posts tables")
+    send: list[BriefingAudience] = Field(default_factory=list)
+
+
 class Config(Strict):
     """Everything in a configuration directory, cross-checked."""
 
@@ -290,6 +320,7 @@ class Config(Strict):
     alerting: AlertingRules = Field(default_factory=AlertingRules)
     calendar: list[SensitivePeriod] = Field(default_factory=list)
     analysis: AnalysisSettings = Field(default_factory=AnalysisSettings)
+    briefings: BriefingSettings = Field(default_factory=BriefingSettings)
 
     def periods_at(self, at: datetime) -> list[SensitivePeriod]:
         return [p for p in self.calendar if p.covers(at)]

@@ -179,6 +179,41 @@ def cmd_reanalyse(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_briefing(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from briefings.incident_report import IncidentNotFound
+    from briefings.pdf import PdfUnavailable
+    from briefings.service import Format, default_period, incident_document, make_period, period_document
+    from store.workflow.db import utcnow
+    from yuqing.services import Services
+
+    out = Path(args.out)
+    fmt: Format = "pdf" if (args.format or out.suffix.lower().lstrip(".")) == "pdf" else "html"
+    if args.kind == "incident" and args.incident is None:
+        print("error: give the incident id: yuqing briefing incident ID --out FILE", file=sys.stderr)
+        return 2
+    services = Services.load(_settings(args))
+    try:
+        stores = (services.mentions, services.sessions, services.config)
+        if args.kind == "incident":
+            document = incident_document(*stores, incident_id=args.incident, now=utcnow(), fmt=fmt)
+        else:
+            first = date.fromisoformat(args.first) if args.first else None
+            last = date.fromisoformat(args.last) if args.last else None
+            default = default_period(args.kind, services.config, utcnow())
+            period = make_period(args.kind, first or default.first, last or default.last) if first or last else default
+            document = period_document(*stores, period=period, unit_id=args.unit, now=utcnow(), fmt=fmt)
+    except (IncidentNotFound, PdfUnavailable, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        services.close()
+    out.write_bytes(document.content)
+    print(f"wrote {out} ({len(document.content):,} bytes)")
+    return 0
+
+
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from store.workflow.migrate import upgrade
 
@@ -333,6 +368,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--days", type=float, default=None, help="only mentions discovered in the last N days")
     p.add_argument("--now", action="store_true", help="analyse them in this process instead of the service")
     p.set_defaults(func=cmd_reanalyse)
+    p = with_config(sub.add_parser("briefing", help="write a briefing (日报/周报/研判) or an incident report (专报)"))
+    p.add_argument("kind", choices=["daily", "weekly", "analysis", "incident"])
+    p.add_argument("incident", nargs="?", type=int, help="the incident id (incident reports)")
+    p.add_argument("--date", "--start", "--first", dest="first", help="first (or only) Beijing day, YYYY-MM-DD")
+    p.add_argument("--last", help="last Beijing day of an analysis report (included)")
+    p.add_argument("--unit", help="unit id: the report covers it and the units below it (default: all)")
+    p.add_argument("--format", choices=["html", "pdf"], help="default: from the file name")
+    p.add_argument("--out", required=True, help="the file to write")
+    p.set_defaults(func=cmd_briefing)
     p = with_config(sub.add_parser("db-upgrade", help="bring the workflow database to the current schema"))
     p.set_defaults(func=cmd_db_upgrade)
     p = with_config(sub.add_parser("run", help="run the service: scheduler (crawl, analyse, alert) and the API"))

@@ -17,6 +17,7 @@ from alerting.digests import send_digests
 from alerting.operations import check_sources
 from alerting.rules import run_rules
 from analysis.job import analyse_pending
+from briefings.schedule import briefing_tick
 from crawlers.health import CrawlRun, record_run
 from store.workflow.db import utcnow
 from yuqing.services import Services
@@ -133,3 +134,15 @@ def alerting_tick(services: Services) -> dict[str, int]:
         now=utcnow(),
     )
     return {"opened": opened, "clock_steps": fired, "digests": digests, "sent": sent}
+
+
+def briefings_tick(services: Services) -> int:
+    """Queue the daily and weekly briefings that are due; the alerting tick's outbox run sends them."""
+    return briefing_tick(
+        services.mentions,
+        services.sessions,
+        services.config,
+        base_url=services.settings.base_url,
+        archive_dir=services.settings.data_dir / "briefings",
+        now=utcnow(),
+    )

@@ -16,7 +16,7 @@ from typing import Any
 import redis
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from yuqing.jobs import alerting_tick, analysis_tick, crawl_source, operations_tick
+from yuqing.jobs import alerting_tick, analysis_tick, briefings_tick, crawl_source, operations_tick
 from yuqing.services import Services
 
 log = logging.getLogger(__name__)
@@ -82,6 +82,10 @@ class Pipeline:
         if any(operations_tick(self.services)):
             self._poke("alerting")  # its outbox sends the operations notice
 
+    def _brief(self) -> None:
+        if briefings_tick(self.services):
+            self._poke("alerting")  # the outbox goes out now, not at the next interval
+
     def start(self) -> None:
         now = datetime.now(UTC)
         settings = self.services.settings
@@ -116,6 +120,8 @@ class Pipeline:
             id="operations",
             next_run_time=now,
         )
+        # Every minute: the cursors make a tick that finds nothing due cost two small reads.
+        self.scheduler.add_job(self._job(self._brief), "interval", seconds=60, id="briefings", next_run_time=now)
         self.scheduler.start()
         log.info("scheduler started with %d jobs", len(self.scheduler.get_jobs()))
 

@@ -61,6 +61,20 @@ _TERM_KEYS = {
     "level": "CAST(m.level AS TEXT)",  # keys are strings, ordered as strings on every backend
 }
 _BM25 = "bm25(mentions_fts, 3.0, 1.0)"  # a word in the title counts more than one in the body
+# Up to this many matches of the words, every match is looked up by rowid (about a microsecond each);
+# above it, SQLite's planner may walk a filter's index instead.
+FTS_DRIVEN_MAX = 50_000
+# Without statistics SQLite takes any equality for selective; three labels and five levels are not.
+_LOW_CARDINALITY = ("m.sentiment_label", "m.level")
+_STEERABLE = ("m.discovered_at", "m.source", "m.unit", *_LOW_CARDINALITY)
+# One search's matches, narrow, in memory (temp_store = MEMORY): the total, the page and every aggregation
+# read them instead of each looking the matching rows up again.
+_HITS = "temp.search_hits"
+_HITS_TABLE = (
+    "CREATE TEMP TABLE IF NOT EXISTS search_hits (rowid INTEGER PRIMARY KEY, discovered_at INTEGER,"
+    " published_at INTEGER, id TEXT, source TEXT, unit TEXT, sentiment_label TEXT, level INTEGER, score REAL)"
+)
+_MMAP_BYTES = 1 << 30  # reads through the page cache's mapping: far cheaper row lookups on a large store
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS mentions (
@@ -277,10 +291,13 @@ class _Filter:
     match: str | None
     conditions: list[str]
     condition_params: list[Any]
+    materialized: bool = False  # the matches are in _HITS (columns as in mentions, plus the score)
 
     @property
     def sql(self) -> str:
         """`FROM mentions m WHERE ...`, with the words as a rowid set."""
+        if self.materialized:
+            return f"FROM {_HITS} m WHERE 1"
         words = ["m.rowid IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?)"] if self.match else []
         return "FROM mentions m WHERE " + (" AND ".join(words + self.conditions) or "1")
 
@@ -319,6 +336,7 @@ class SqliteMentionStore(CrawlStateMixin):
         # brings back.
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA temp_store = MEMORY")
+        conn.execute(f"PRAGMA mmap_size = {_MMAP_BYTES}")  # safe here: the store never truncates its file
         return conn
 
     def _acquire(self) -> sqlite3.Connection:
@@ -636,9 +654,15 @@ class SqliteMentionStore(CrawlStateMixin):
             empty: dict[str, list[Bucket]] = {agg.name: [] for agg in query.aggs}
             return SearchResult(total=0, hits=[], next_cursor=None, aggregations=empty)
         with self._read() as conn:
-            total = int(conn.execute(f"SELECT COUNT(*) {where.sql}", where.params).fetchone()[0])
-            hits, next_cursor = _page(conn, where, sort, after, query.size)
-            aggregations = {agg.name: _aggregate(conn, where, agg) for agg in query.aggs}
+            if where.match is not None:
+                where = _materialize(conn, where, sort)
+            try:
+                total = int(conn.execute(f"SELECT COUNT(*) {where.sql}", where.params).fetchone()[0])
+                hits, next_cursor = _page(conn, where, sort, after, query.size)
+                aggregations = {agg.name: _aggregate(conn, where, agg) for agg in query.aggs}
+            finally:
+                if where.materialized:
+                    conn.execute(f"DELETE FROM {_HITS}")
         highlights: dict[str, dict[str, list[str]]] = {}
         if query.highlight and where.match is not None:
             tokens = list(dict.fromkeys(tokenize(query.text or "")))
@@ -699,12 +723,41 @@ def _filter(query: SearchQuery) -> _Filter | None:
     return _Filter(match=match, conditions=where, condition_params=params)
 
 
+def _steered(where: _Filter, columns: tuple[str, ...]) -> _Filter:
+    """The same filter with these columns' conditions unusable as an index (`+column`): the planner then
+    drives the statement from another set — the words' rowids, or a more selective index."""
+    conditions = [f"+{c}" if c.startswith(columns) else c for c in where.conditions]
+    return _Filter(match=where.match, conditions=conditions, condition_params=where.condition_params)
+
+
+def _materialize(conn: sqlite3.Connection, where: _Filter, sort: Sort) -> _Filter:
+    """Put the matches of a query with words into _HITS, reading each matching row once."""
+    conn.execute(_HITS_TABLE)
+    conn.execute(f"DELETE FROM {_HITS}")
+    if sort == "relevance":
+        source, score = where.ranked_sql, _BM25  # ranking needs the FTS cursor: FTS drives
+    else:
+        matches = conn.execute("SELECT COUNT(*) FROM mentions_fts WHERE mentions_fts MATCH ?", [where.match])
+        few = int(matches.fetchone()[0]) <= FTS_DRIVEN_MAX
+        source, score = _steered(where, _STEERABLE if few else _LOW_CARDINALITY).sql, "0"
+    conn.execute(
+        f"INSERT INTO {_HITS} SELECT m.rowid, m.discovered_at, m.published_at, m.id, m.source, m.unit,"
+        f" m.sentiment_label, m.level, {score} {source}",
+        where.params,
+    )
+    return _Filter(match=None, conditions=[], condition_params=[], materialized=True)
+
+
 def _page(
     conn: sqlite3.Connection, where: _Filter, sort: Sort, after: list[Any] | None, size: int
 ) -> tuple[list[Mention], str | None]:
     """One page after the cursor (search_after): newer mentions sort before it, so they never shift a page."""
-    score = _BM25 if sort == "relevance" else "0"
-    sql = f"SELECT m.*, {score} AS _score {where.ranked_sql if sort == 'relevance' else where.sql}"
+    if where.materialized:
+        score = "m.score" if sort == "relevance" else "0"
+        sql = f"SELECT m.rowid AS rowid, m.discovered_at, m.id, {score} AS _score {where.sql}"
+    else:
+        score = _BM25 if sort == "relevance" else "0"
+        sql = f"SELECT m.*, {score} AS _score {where.ranked_sql if sort == 'relevance' else where.sql}"
     params = where.params
     if after is not None and sort == "time":
         sql += " AND (m.discovered_at, m.id) < (?, ?)"
@@ -721,6 +774,13 @@ def _page(
         last = rows[-1]
         position = [last["discovered_at"], last["id"]]
         next_cursor = _encode_cursor(sort, [last["_score"], *position] if sort == "relevance" else position)
+    if where.materialized:  # the page's whole rows, in the page's order
+        marks = ",".join("?" * len(rows))
+        full = {
+            r["rowid"]: r
+            for r in conn.execute(f"SELECT m.* FROM mentions m WHERE m.rowid IN ({marks})", [r["rowid"] for r in rows])
+        }
+        rows = [full[r["rowid"]] for r in rows]
     return [_mention(row) for row in rows], next_cursor
 
 

@@ -1,0 +1,177 @@
+"""The API under concurrent clients on loopback: mixed search, incident list and mention detail.
+
+Starts the real API (`yuqing run --no-scheduler`, uvicorn) on 127.0.0.1 over a mention store of --mentions
+(built once with bench/search_latency.py's generator and cached at --db; each run works on a copy) and a
+workflow database with --incidents incidents opened by the real rules. Then --clients asyncio clients send
+requests back to back for --duration seconds: half searches (a word, a unit or source filter, negative
+sentiment, the API's term aggregations and a daily histogram), a quarter incident lists, a quarter mention
+details. Prints requests/s, p50/p95/max per kind and the errors (target 0). Bounded in time and count.
+
+    python bench/api_load.py [--clients 50] [--duration 60] [--mentions 200000] [--workers 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import shutil
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+from apiserver import api_server, bench_config  # bench/ is on sys.path when a bench script runs
+from search_latency import SOURCES, UNITS, ensure_db
+
+from alerting.rules import run_rules
+from analysis.job import analyse_pending
+from config import Settings
+from store.mentions import NewMention
+from yuqing.services import Services
+
+WORDS = ["学校", "食堂", "拖欠", "物业", "补课", "污水", "投诉", "工资", "小区", "医院"]
+MAX_REQUESTS = 1_000_000
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
+
+
+def seed_incidents(services: Services, count: int) -> None:
+    rng = random.Random(3)
+    filler = "家长反映情况老师学校门口下午放学路上发生冲突随后送医检查目前正在调查处理中希望有关部门尽快给出说法"
+    for n in range(count):
+        text = "".join(rng.choice(filler) for _ in range(80))
+        services.mentions.upsert_many(
+            [
+                NewMention(
+                    "bench",
+                    f"i{n}",
+                    f"http://b/i{n}",
+                    f"城关第一中学学生被殴打住院（{n}）",
+                    f"城关一中学生被围殴受伤住院。{text}",
+                    unit="county",
+                )
+            ]
+        )
+    analyse_pending(services.mentions, services.analyser, sessions=services.sessions, max_batches=10**6)
+    run_rules(
+        services.mentions,
+        services.sessions,
+        services.config,
+        services.playbooks,
+        base_url="http://x",
+        now=datetime.now(UTC),
+    )
+
+
+async def worker(
+    http: httpx.AsyncClient,
+    base: str,
+    rng: random.Random,
+    deadline: float,
+    ids: list[str],
+    out: dict[str, list[float]],
+    errors: Counter[str],
+) -> None:
+    while time.monotonic() < deadline and sum(len(v) for v in out.values()) < MAX_REQUESTS:
+        roll = rng.random()
+        if roll < 0.5:
+            kind = "search"
+            params: dict[str, str] = {"q": rng.choice(WORDS), "sentiment": "negative", "histogram": "day"}
+            if rng.random() < 0.5:
+                params["unit"] = rng.choice(UNITS[:10])
+            else:
+                params["source"] = rng.choice(SOURCES[:6])
+            url = f"{base}/api/v1/mentions"
+        elif roll < 0.75:
+            kind, url, params = "incidents", f"{base}/api/v1/incidents", {}
+        else:
+            kind, url, params = "mention", f"{base}/api/v1/mentions/{rng.choice(ids)}", {}
+        started = time.perf_counter()
+        try:
+            response = await http.get(url, params=params)
+            if response.status_code != 200:
+                errors[f"{kind}: HTTP {response.status_code}"] += 1
+                continue
+        except httpx.HTTPError as exc:
+            errors[f"{kind}: {type(exc).__name__} {exc}"[:200]] += 1
+            continue
+        out.setdefault(kind, []).append(time.perf_counter() - started)
+
+
+async def load(
+    args: argparse.Namespace, base: str, ids: list[str]
+) -> tuple[dict[str, list[float]], Counter[str], float]:
+    out: dict[str, list[float]] = {}
+    errors: Counter[str] = Counter()
+    # Reuse an idle connection for 2 s at most: uvicorn closes idle ones after 5 s, and httpx's default (5 s)
+    # races that close — a request sent on a connection the server is closing fails with ReadError.
+    limits = httpx.Limits(max_connections=args.clients, max_keepalive_connections=args.clients, keepalive_expiry=2.0)
+    async with httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(30)) as http:
+        # Warm-up (not measured): the server's first search loads jieba's dictionary.
+        for word in WORDS:
+            await http.get(f"{base}/api/v1/mentions", params={"q": word})
+        started = time.monotonic()
+        deadline = started + args.duration
+        await asyncio.gather(
+            *(worker(http, base, random.Random(i), deadline, ids, out, errors) for i in range(args.clients))
+        )
+        elapsed = time.monotonic() - started
+    return out, errors, elapsed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--duration", type=float, default=60)
+    parser.add_argument("--mentions", type=int, default=200_000)
+    parser.add_argument("--incidents", type=int, default=100)
+    parser.add_argument("--workers", type=int, default=1, help="API worker processes")
+    parser.add_argument("--db", type=Path, default=Path("/tmp/yuqing-bench/mentions-200k.sqlite3"))
+    args = parser.parse_args()
+    ensure_db(args.db, args.mentions)
+    work = Path(tempfile.mkdtemp(prefix="yuqing-api-bench-"))
+    data = work / "data"
+    data.mkdir()
+    shutil.copyfile(args.db, data / "mentions.sqlite3")
+    config = bench_config(work)
+    services = Services.load(Settings(config_dir=config, data_dir=data))
+    try:
+        seed_incidents(services, args.incidents)
+        rng = random.Random(1)
+        ids = [f"{rng.choice(SOURCES)}:{n}" for n in rng.sample(range(args.mentions), 2000)]
+        ids = [m.id for m in services.mentions.get_many(ids)]
+        with api_server(config, data, workers=args.workers) as base:
+            out, errors, elapsed = asyncio.run(load(args, base, ids))
+    finally:
+        services.close()
+        shutil.rmtree(work, ignore_errors=True)
+    total = sum(len(v) for v in out.values())
+    print(f"\nAPI under {args.clients} concurrent clients for {elapsed:.0f} s, loopback, {args.workers} worker(s),")
+    print(f"{args.mentions:,} mentions, {args.incidents} incidents")
+    print(f"{'kind':<12} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
+    for kind in ("search", "incidents", "mention"):
+        values = out.get(kind, [])
+        if values:
+            print(
+                f"{kind:<12} {len(values):>9} {len(values) / elapsed:>8.1f} {pct(values, 50) * 1000:>8.1f}"
+                f" {pct(values, 95) * 1000:>8.1f} {max(values) * 1000:>8.1f}"
+            )
+    everything = [t for v in out.values() for t in v]
+    if everything:
+        print(
+            f"{'all':<12} {total:>9} {total / elapsed:>8.1f} {pct(everything, 50) * 1000:>8.1f}"
+            f" {pct(everything, 95) * 1000:>8.1f} {max(everything) * 1000:>8.1f}"
+        )
+    print(f"errors: {sum(errors.values())}" + "".join(f"\n  {k}: {n}" for k, n in errors.most_common()))
+    return 0 if not errors else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

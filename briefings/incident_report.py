@@ -1,0 +1,149 @@
+"""The figures of an incident report (舆情专报): what happened, the linked posts, the timeline, the clock and
+its compliance, the report record and who was notified. Message bodies are never shown: they carry the
+recipients' signed acknowledgement links."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from alerting.delivery.models import Delivery
+from alerting.incidents.models import ClockStepRow, Incident, IncidentTask, Stage, TimelineEntry
+from alerting.incidents.service import get_incident
+from briefings.figures import compliance_of, minutes_between, unit_names
+from config import Config, Level
+from store.mentions import Mention, MentionStore
+
+STEP_ZH = {"alert": "首次预警", "reminder": "提醒", "escalation": "升级", "breach": "超时通报"}
+_STAGES = {stage.value: stage.zh for stage in Stage}
+STATUS_ZH = {"pending": "待发送", "sent": "已送达", "failed": "未送达"}
+
+
+@dataclass(frozen=True)
+class StepRow:
+    name: str
+    due_at: datetime
+    fired_at: datetime | None
+    outcome: str
+
+
+@dataclass(frozen=True)
+class NoticeRow:
+    recipient: str
+    kind: str
+    status: str
+    sent_at: datetime | None
+    channel: str | None
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    stage: str
+    title: str
+    due_at: datetime
+    done_at: datetime | None
+    done_by: str | None
+
+
+@dataclass
+class IncidentFigures:
+    incident: Incident
+    unit: str
+    level: str
+    stage: str
+    compliance: str
+    in_time: bool | None
+    minutes_to_acknowledge: float | None
+    minutes_to_report: float | None
+    window_minutes: float
+    schemes: list[str]
+    mentions: list[Mention]
+    timeline: list[TimelineEntry]
+    reports: list[TimelineEntry]
+    steps: list[StepRow]
+    tasks: list[TaskRow]
+    notices: list[NoticeRow]
+    generated_at: datetime
+
+    @property
+    def sources(self) -> list[str]:
+        return list(dict.fromkeys(m.source for m in self.mentions))
+
+
+class IncidentNotFound(LookupError):
+    pass
+
+
+def _outcome(row: ClockStepRow) -> str:
+    if row.fired_at is None:
+        return "待触发"
+    outcome = row.outcome or ""
+    if outcome.startswith("skipped"):
+        reason = outcome.split(":", 1)[-1].strip()
+        return {"acknowledged": "已确认，免发", "reported": "已报告，免发", "closed": "已结案，免发"}.get(
+            reason, "免发"
+        )
+    return "已发出" if outcome == "sent" else outcome or "已触发"
+
+
+def incident_figures(
+    store: MentionStore, sessions: sessionmaker[Session], config: Config, *, incident_id: int, now: datetime
+) -> IncidentFigures:
+    with sessions() as session:
+        incident = get_incident(session, incident_id=incident_id)
+        if incident is None:
+            raise IncidentNotFound(f"事件 {incident_id} 不存在")
+        linked = sorted(incident.mentions, key=lambda m: (m.linked_at, m.id))
+        timeline = list(incident.timeline)
+        steps = [
+            StepRow(STEP_ZH.get(r.kind, r.kind), r.due_at, r.fired_at, _outcome(r))
+            for r in session.scalars(
+                select(ClockStepRow)
+                .where(ClockStepRow.incident_id == incident_id)
+                .order_by(ClockStepRow.due_at, ClockStepRow.id)
+            )
+        ]
+        tasks = [
+            TaskRow(_STAGES.get(t.stage, t.stage), t.title, t.due_at, t.done_at, t.done_by)
+            for t in session.scalars(
+                select(IncidentTask).where(IncidentTask.incident_id == incident_id).order_by(IncidentTask.id)
+            )
+        ]
+        notices = [
+            NoticeRow(
+                recipient=d.recipient.split(":", 1)[-1],
+                kind=STEP_ZH.get(d.kind.split("@", 1)[0], "结案通知" if d.kind == "resolved" else d.kind),
+                status=STATUS_ZH.get(d.status, d.status),
+                sent_at=d.sent_at,
+                channel=d.sent_channel,
+            )
+            for d in session.scalars(
+                select(Delivery).where(Delivery.incident_id == incident_id).order_by(Delivery.created_at, Delivery.id)
+            )
+        ]
+        session.expunge_all()
+    mentions = store.get_many([m.mention_id for m in linked])
+    scheme_names = {s.id: s.name for s in config.schemes}
+    label, in_time = compliance_of(incident, now)
+    return IncidentFigures(
+        incident=incident,
+        unit=unit_names(config).get(incident.unit or "", incident.unit or "未归属单位"),
+        level=Level(incident.level).zh,
+        stage=Stage(incident.stage).zh,
+        compliance=label,
+        in_time=in_time,
+        minutes_to_acknowledge=minutes_between(incident.discovered_at, incident.acknowledged_at),
+        minutes_to_report=minutes_between(incident.discovered_at, incident.reported_at),
+        window_minutes=round((incident.report_due_at - incident.discovered_at).total_seconds() / 60, 1),
+        schemes=[scheme_names.get(s, s) for s in incident.schemes.split(",") if s],
+        mentions=mentions,
+        timeline=timeline,
+        reports=[e for e in timeline if e.action == "reported"],
+        steps=steps,
+        tasks=tasks,
+        notices=notices,
+        generated_at=now,
+    )

@@ -1,0 +1,176 @@
+"""The briefing routes (HTML and ?format=pdf, with a content security policy) and `yuqing briefing`."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.access import service
+from api.access.roles import Role
+from api.app import create_app
+from api.state import ApiState
+from briefings import periods
+from config import ConfigError, load_config
+from store.workflow.db import utcnow
+
+World = Any  # the `briefing_world` fixture from conftest.py
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def client(briefing_world: World) -> TestClient:
+    now = periods.daily(briefing_world.day).until + timedelta(hours=8)
+    state = ApiState(
+        config=briefing_world.config,
+        mentions=briefing_world.store,
+        sessions=briefing_world.sessions,
+        base_url="http://yq.example",
+        now=lambda: now,
+    )
+    app = create_app(state)
+    return TestClient(app, headers={"Authorization": f"Bearer {_token(state, 'briefing-admin', 'admin', None)}"})
+
+
+def _token(state: ApiState, name: str, role: str, unit: str | None) -> str:
+    with state.sessions.begin() as session:
+        service.create_user(
+            session,
+            config=state.config,
+            name=name,
+            role=Role(role),
+            unit=unit,
+            password=None,
+            display_name=None,
+            actor="test",
+            now=utcnow(),
+        )
+        _, token = service.issue_token(session, name=name, label="test", expires_in=None, actor="test", now=utcnow())
+    return token
+
+
+def test_briefings_need_a_user_and_stay_within_their_units(client: TestClient, briefing_world: World) -> None:
+    app = client.app
+    assert TestClient(app).get("/api/v1/briefings/daily").status_code == 401
+    state = app.state.yuqing  # type: ignore[attr-defined]
+    secretary = TestClient(
+        app, headers={"Authorization": f"Bearer {_token(state, 'sec-no1', 'secretary', 'school-no1')}"}
+    )
+    day = briefing_world.day.isoformat()
+    assert secretary.get("/api/v1/briefings/daily", params={"date": day, "unit": "county"}).status_code == 403
+    own = secretary.get("/api/v1/briefings/daily", params={"date": day})
+    assert own.status_code == 200 and "城关第一中学" in own.text
+
+
+def test_daily_html_and_pdf(client: TestClient, briefing_world: World) -> None:
+    day = briefing_world.day.isoformat()
+    page = client.get("/api/v1/briefings/daily", params={"date": day, "unit": "school-no1"})
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "default-src 'none'" in page.headers["content-security-policy"]
+    assert "城关第一中学" in page.text and "<script>" not in page.text
+    assert re.search(r'<div class="v">5</div><div class="k">信息总量', page.text)
+    pdf = client.get("/api/v1/briefings/daily", params={"date": day, "unit": "school-no1", "format": "pdf"})
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
+    assert (
+        pdf.headers["content-disposition"]
+        == f'attachment; filename="briefing-daily-{day.replace("-", "")}-school-no1.pdf"'
+    )
+
+
+def test_default_period_is_yesterday(client: TestClient, briefing_world: World) -> None:
+    page = client.get("/api/v1/briefings/daily")
+    assert page.status_code == 200 and periods.daily(briefing_world.day).label in page.text
+
+
+def test_weekly_and_analysis(client: TestClient, briefing_world: World) -> None:
+    start = briefing_world.day - timedelta(days=3)
+    weekly = client.get("/api/v1/briefings/weekly", params={"start": start.isoformat()})
+    assert weekly.status_code == 200 and "舆情周报" in weekly.text and periods.weekly(start).label in weekly.text
+    first, last = briefing_world.day - timedelta(days=40), briefing_world.day + timedelta(days=1)
+    report = client.get("/api/v1/briefings/analysis", params={"first": first.isoformat(), "last": last.isoformat()})
+    assert report.status_code == 200 and "舆情分析研判报告" in report.text
+    # 42 days: one bar a day; all ten posts (the day before, the eight of the day, the day after) are in.
+    assert "信息走势（按日，北京时间）" in report.text and "网络信息 10 条" in report.text
+
+
+def test_incident_report_route(client: TestClient, briefing_world: World) -> None:
+    incident = briefing_world.incidents["bullying"]
+    page = client.get(f"/api/v1/briefings/incidents/{incident}")
+    assert page.status_code == 200 and "舆情专报" in page.text and "按时报告" in page.text
+    pdf = client.get(f"/api/v1/briefings/incidents/{incident}", params={"format": "pdf"})
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "status"),
+    [
+        ("/api/v1/briefings/daily", {"unit": "nope"}, 404),
+        ("/api/v1/briefings/daily", {"format": "docx"}, 422),
+        ("/api/v1/briefings/daily", {"date": "2026-13-01"}, 422),
+        ("/api/v1/briefings/analysis", {"first": "2026-11-20", "last": "2026-11-10"}, 422),
+        ("/api/v1/briefings/analysis", {"first": "2020-01-01", "last": "2026-01-01"}, 422),
+        ("/api/v1/briefings/incidents/99999", {}, 404),
+    ],
+)
+def test_bad_requests_are_clear(client: TestClient, path: str, params: dict[str, str], status: int) -> None:
+    response = client.get(path, params=params)
+    assert response.status_code == status
+    assert response.json()["detail"]
+
+
+def test_cli_writes_a_pdf_briefing(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    out = tmp_path / "daily.pdf"
+    command = [sys.executable, "-m", "yuqing", "briefing", "daily", "--date", "2026-11-23", "--unit", "county"]
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    args = ["--config", str(REPO / "config" / "example"), "--data", str(data), "--out", str(out)]
+    done = subprocess.run([*command, *args], capture_output=True, text=True, env=env, cwd=REPO, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert out.read_bytes().startswith(b"%PDF-") and "wrote" in done.stdout
+    html = tmp_path / "missing.html"
+    bad = subprocess.run(
+        [sys.executable, "-m", "yuqing", "briefing", "incident", "7", *args[:4], "--out", str(html)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=120,
+    )
+    assert bad.returncode == 1 and "事件 7 不存在" in bad.stderr and not html.exists()
+
+
+CONFIG_ERRORS = [
+    ("briefings:\n  send:\n    - {unit: nowhere}\n", "briefings.send[0].unit", "unknown unit 'nowhere'"),
+    (
+        "briefings:\n  send:\n    - {unit: school-no1, roles: [propaganda]}\n",
+        "briefings.send[0].roles[0]",
+        "unit 'school-no1' has no duty contact with role 'propaganda'",
+    ),
+    ("briefings:\n  weekly_on: 8\n", "briefings.weekly_on", "less than or equal to 7"),
+    ("briefings:\n  daily_at: '25:00'\n", "briefings.daily_at", "time"),
+    ("briefings:\n  send:\n    - {unit: county, kinds: [monthly]}\n", "briefings.send[0].kinds[0]", "daily"),
+]
+
+
+@pytest.mark.parametrize(("text", "field", "message"), CONFIG_ERRORS)
+def test_briefing_config_errors_name_file_and_field(
+    example_config_copy: Path, text: str, field: str, message: str
+) -> None:
+    (example_config_copy / "briefings.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(example_config_copy)
+    issue = next(i for i in caught.value.issues if i.field == field)
+    assert issue.file.endswith("briefings.yaml") and message in issue.message
+
+
+def test_briefings_file_is_optional(example_config_copy: Path) -> None:
+    (example_config_copy / "briefings.yaml").unlink()
+    assert load_config(example_config_copy).briefings.send == []
+    (example_config_copy / "briefings.yaml").write_text("", encoding="utf-8")
+    assert load_config(example_config_copy).briefings.daily_at.hour == 8
