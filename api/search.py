@@ -10,25 +10,25 @@ import textquery
 from analysis.wordfinder import WordFinder
 from api.access.scope import Principal
 from api.params import invalid
+from store.mentions import textsearch
 
 MAX_SPANS_PER_FIELD = 20
 
 
 @dataclass(frozen=True)
 class ParsedQuery:
-    store_text: str | None  # what the store searches: all these words required
+    store_text: str | None  # what the store searches: the query as written (store.mentions.textsearch)
     words: tuple[str, ...]  # positive words and phrases, for highlights
 
 
 def parse_query(q: str | None) -> ParsedQuery:
-    """Parse `q`; a syntax error is a 422 naming the position (unbalanced parentheses, unclosed quotes).
-
-    The mention store's contract is "all words required", so AND of words and "phrases" runs as is; OR and
-    NOT need the store's boolean support and are refused clearly instead of being searched as words."""
+    """Parse `q`; a syntax error is a 422 naming the position (unbalanced parentheses, unclosed quotes), and a
+    query no store can run (NOT alone, NOT inside an OR) a 422 saying why. The store runs the query itself."""
     if q is None or not q.strip():
         return ParsedQuery(None, ())
     try:
         node = textquery.parse(q)
+        textsearch.plan(q)
     except textquery.QuerySyntaxError as exc:
         raise invalid(
             ("query", "q"),
@@ -37,17 +37,10 @@ def parse_query(q: str | None) -> ParsedQuery:
             position=exc.position,
             zh=f"查询语法错误：{exc.zh}",
         ) from None
-    leaves = node.children if isinstance(node, textquery.And) else (node,)
-    if not all(isinstance(leaf, textquery.Term) for leaf in leaves):
-        raise invalid(
-            ("query", "q"),
-            "OR, NOT and parentheses in a search are not supported by this mention store yet;"
-            " use words and phrases (all required)",
-            kind="query_unsupported",
-            zh="当前检索后端暂不支持 OR、NOT 与括号，请只用词语和引号短语（同时满足）",
-        )
+    except textsearch.UnsupportedQuery as exc:
+        raise invalid(("query", "q"), str(exc), kind="query_unsupported", zh=exc.zh) from None
     words = tuple(t.text for t in textquery.terms(node, positive_only=True))
-    return ParsedQuery(" ".join(words), words)
+    return ParsedQuery(q, words)
 
 
 def highlights(words: tuple[str, ...], fields: dict[str, str]) -> list[tuple[str, int, int]]:

@@ -57,6 +57,7 @@ from store.mentions.model import (
     SearchResult,
     UpsertResult,
 )
+from store.mentions.textsearch import Plan, plan
 
 log = logging.getLogger(__name__)
 
@@ -442,8 +443,8 @@ class ElasticMentionStore(ElasticCrawlStateMixin):
         q.check_sizes(query)
         sort: q.Sort = "relevance" if query.sort == "relevance" and q.has_text(query) else "time"
         after, pit_id, tie = q.decode_cursor(query.cursor, sort) if query.cursor else (None, None, None)
-        tokens = q.query_tokens(query.text or "") if q.has_text(query) else []
-        if q.has_text(query) and not tokens:  # only punctuation or emoji: nothing to look for
+        tokens = plan(query.text) if q.has_text(query) else None
+        if q.has_text(query) and tokens is None:  # only punctuation or emoji: nothing to look for
             return SearchResult(total=0, hits=[], next_cursor=None, aggregations={a.name: [] for a in query.aggs})
         if sort == "time" or (after is not None and pit_id is None):
             # Time order needs no point in time: (discovery time, id) never changes for a mention and new ones
@@ -470,7 +471,7 @@ class ElasticMentionStore(ElasticCrawlStateMixin):
             return str(self.client.open_point_in_time(index=self.names.alias, keep_alive=PIT_KEEP_ALIVE)["id"])
 
     def _search_in_pit(
-        self, query: SearchQuery, tokens: list[str], sort: q.Sort, search_after: list[Any] | None, pit_id: str
+        self, query: SearchQuery, tokens: Plan | None, sort: q.Sort, search_after: list[Any] | None, pit_id: str
     ) -> dict[str, Any]:
         body = q.search_body(
             query, tokens, sort, search_after=search_after, pit={"id": pit_id, "keep_alive": PIT_KEEP_ALIVE}

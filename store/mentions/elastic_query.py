@@ -1,9 +1,10 @@
 """Search request bodies for the Elasticsearch mention store, their cursors, and reading aggregations back.
 
-The same query means the same thing on both backends: the words are jieba tokens (cut here, as for indexing),
-all required, each found in the title (weighted 3) or the body; filters are exact; time order is discovery time
-descending with the id as tie-breaker; cursors are the sort values of the last hit (search_after), with the
-point in time they were read in (relevance order; time order needs none).
+The same query means the same thing on both backends: the analysts' boolean query (store.mentions.textsearch),
+its words cut into jieba tokens here as for indexing, each token found in the title (weighted 3) or the body;
+filters are exact; time order is discovery time descending with the id as tie-breaker; cursors are the sort
+values of the last hit (search_after), with the point in time they were read in (relevance order; time order
+needs none).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any, Literal
 
 from store.mentions.elastic_docs import iso
 from store.mentions.model import Bucket, DateHistogram, SearchQuery, Terms
-from store.tokens import tokenize
+from store.mentions.textsearch import AllOf, Plan, Words, positive_tokens
 
 MAX_PAGE_SIZE = 1000
 TITLE_BOOST = 3.0
@@ -38,10 +39,6 @@ def check_sizes(query: SearchQuery) -> None:
             raise ValueError(f"terms size must be between 1 and {MAX_PAGE_SIZE}")
 
 
-def query_tokens(text: str) -> list[str]:
-    return list(dict.fromkeys(tokenize(text)))
-
-
 def _word(token: str) -> dict[str, Any]:
     return {
         "bool": {
@@ -54,7 +51,20 @@ def _word(token: str) -> dict[str, Any]:
     }
 
 
-def bool_query(query: SearchQuery, tokens: list[str]) -> dict[str, Any]:
+def text_clause(node: Plan) -> dict[str, Any]:
+    """The analysts' boolean query over the token fields (store.mentions.textsearch)."""
+    if isinstance(node, Words):
+        words = [_word(t) for t in node.tokens]
+        return words[0] if len(words) == 1 else {"bool": {"must": words}}
+    if isinstance(node, AllOf):
+        clause: dict[str, Any] = {"must": [text_clause(c) for c in node.required]}
+        if node.excluded:
+            clause["must_not"] = [text_clause(c) for c in node.excluded]
+        return {"bool": clause}
+    return {"bool": {"should": [text_clause(c) for c in node.options], "minimum_should_match": 1}}
+
+
+def bool_query(query: SearchQuery, text: Plan | None) -> dict[str, Any]:
     filters: list[dict[str, Any]] = []
     when: dict[str, str] = {}
     if query.since is not None:
@@ -74,9 +84,26 @@ def bool_query(query: SearchQuery, tokens: list[str]) -> dict[str, Any]:
     if query.min_level is not None:  # not analysed yet means no level: such mentions do not pass
         filters.append({"range": {"level": {"gte": query.min_level}}})
     body: dict[str, Any] = {"filter": filters}
-    if tokens:
-        body["must"] = [_word(t) for t in tokens]
+    if text is not None:
+        flat = _required_tokens(text)
+        # Words only (the common query): each token a clause of its own; else the query's tree.
+        body["must"] = [_word(t) for t in flat] if flat is not None else [text_clause(text)]
     return {"bool": body}
+
+
+def _required_tokens(node: Plan) -> list[str] | None:
+    """The tokens of a query that is only words, all required; None for one with OR or NOT."""
+    if isinstance(node, Words):
+        return list(node.tokens)
+    if isinstance(node, AllOf) and not node.excluded:
+        tokens: list[str] = []
+        for child in node.required:
+            found = _required_tokens(child)
+            if found is None:
+                return None
+            tokens.extend(t for t in found if t not in tokens)
+        return tokens
+    return None
 
 
 def sort_clause(sort: Sort) -> list[dict[str, Any]]:
@@ -112,14 +139,14 @@ def highlight_clause(tokens: list[str]) -> dict[str, Any]:
 
 def search_body(
     query: SearchQuery,
-    tokens: list[str],
+    text: Plan | None,
     sort: Sort,
     *,
     search_after: list[Any] | None,
     pit: dict[str, Any] | None,
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "query": bool_query(query, tokens),
+        "query": bool_query(query, text),
         "sort": sort_clause(sort),
         "size": query.size + 1,  # one more hit tells whether a next page exists
         "track_total_hits": True,
@@ -128,6 +155,7 @@ def search_body(
     }
     if query.aggs:
         body["aggs"] = {agg.name: _aggregation(agg) for agg in query.aggs}
+    tokens = positive_tokens(text)
     if tokens and query.highlight:
         body["highlight"] = highlight_clause(tokens)
     if search_after is not None:

@@ -138,7 +138,11 @@ class Bucket:
 
 @dataclass(frozen=True)
 class SearchQuery:
-    """Full-text words (AND of jieba tokens) plus filters; every filter is optional."""
+    """Full text in the analysts' query language plus filters; every filter is optional.
+
+    `text`: words and "phrases" (each matches a post holding all its jieba tokens), AND (or a space), OR, NOT,
+    parentheses — store.mentions.textsearch. A syntax error raises textquery.QuerySyntaxError (with the
+    position), a query no store can run raises UnsupportedQuery; both are ValueErrors."""
 
     text: str | None = None
     since: datetime | None = None  # on discovered_at, inclusive

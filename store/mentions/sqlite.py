@@ -43,6 +43,7 @@ from store.mentions.sqltime import dt as _dt
 from store.mentions.sqltime import dt_or_none as _dt_or_none
 from store.mentions.sqltime import us as _us
 from store.mentions.sqltime import us_or_none as _us_or_none
+from store.mentions.textsearch import fts5, plan, positive_tokens
 from store.tokens import tokenize
 
 log = logging.getLogger(__name__)
@@ -167,11 +168,10 @@ def _fts_columns(title: str, content: str) -> tuple[str, str]:
 
 
 def _match_expression(text: str) -> str | None:
-    """All tokens required, each as a quoted FTS5 string: user input can never become FTS5 syntax."""
-    tokens = dict.fromkeys(tokenize(text))
-    if not tokens:
-        return None
-    return " ".join('"' + token.replace('"', '""') + '"' for token in tokens)
+    """The analysts' query as an FTS5 expression of quoted tokens (user input never becomes FTS5 syntax); None
+    when it has no word to look for."""
+    found = plan(text)
+    return None if found is None else fts5(found)
 
 
 # --- cursors ------------------------------------------------------------------------------------------------
@@ -654,7 +654,8 @@ class SqliteMentionStore(CrawlStateMixin):
             empty: dict[str, list[Bucket]] = {agg.name: [] for agg in query.aggs}
             return SearchResult(total=0, hits=[], next_cursor=None, aggregations=empty)
         with self._read() as conn:
-            if where.match is not None:
+            has_words = where.match is not None
+            if has_words:
                 where = _materialize(conn, where, sort)
             try:
                 total = int(conn.execute(f"SELECT COUNT(*) {where.sql}", where.params).fetchone()[0])
@@ -664,8 +665,8 @@ class SqliteMentionStore(CrawlStateMixin):
                 if where.materialized:
                     conn.execute(f"DELETE FROM {_HITS}")
         highlights: dict[str, dict[str, list[str]]] = {}
-        if query.highlight and where.match is not None:
-            tokens = list(dict.fromkeys(tokenize(query.text or "")))
+        if query.highlight and has_words:
+            tokens = positive_tokens(plan(query.text))
             for hit in hits:
                 marked = {name: fragments(getattr(hit, name), tokens) for name in ("title", "content")}
                 if any(marked.values()):

@@ -74,6 +74,30 @@ def test_query_syntax_errors_say_where(admin: TestClient, q: str, position: int)
     assert f"第 {position + 1} 个字符" in detail["zh"]
 
 
+@pytest.mark.parametrize(
+    ("q", "ids"),
+    [
+        ("食堂 OR 路灯", {"3", "4"}),
+        ("(食堂 | 路灯) NOT 点赞", {"3"}),
+        ("殴打 AND NOT 住院", {"2"}),
+        ("殴打 -住院 OR 路灯", {"2", "4"}),
+    ],
+)
+def test_search_with_or_not_and_parentheses(admin: TestClient, q: str, ids: set[str]) -> None:
+    body = admin.get("/api/v1/mentions", params={"q": q}).json()
+    assert {h["id"].split(":")[1] for h in body["hits"]} == ids and body["total"] == len(ids)
+    for hit in body["hits"]:  # highlights mark the words found, never the excluded ones
+        assert all(hit[s["field"]][s["start"] : s["end"]] not in {"住院", "点赞"} for s in hit["highlights"])
+
+
+@pytest.mark.parametrize("q", ["NOT 住院", "食堂 OR NOT 住院"])
+def test_a_query_that_only_subtracts_is_a_clear_422(admin: TestClient, q: str) -> None:
+    response = admin.get("/api/v1/mentions", params={"q": q})
+    assert response.status_code == 422
+    [detail] = response.json()["detail"]
+    assert detail["loc"] == ["query", "q"] and detail["type"] == "query_unsupported" and "NOT" in detail["zh"]
+
+
 def test_search_highlights_the_query_words(admin: TestClient) -> None:
     body = admin.get("/api/v1/mentions", params={"q": '殴打 "城关"', "sort": "relevance"}).json()
     assert {h["id"] for h in body["hits"]} == {"demo-baixing:1", "demo-baixing:2"}

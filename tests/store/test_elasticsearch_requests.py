@@ -838,3 +838,33 @@ def test_aliases_are_meta_documents_created_once_and_known(es: Any) -> None:
     lookup, mget = es.take()
     assert lookup.json["query"] == {"ids": {"values": [FEES.id, "tieba:2", "tieba:9"]}}
     assert mget.json == {"ids": ["alias:tieba:2", "alias:tieba:9"]}
+
+
+def test_a_boolean_query_becomes_a_bool_tree_over_the_token_fields(es: Any) -> None:
+    store = open_store(es)
+    es.on("POST", f"/{ALIAS}/_search", search_response([]))
+    store.search(SearchQuery(text="(食堂 OR 欺凌) NOT 演练", highlight=True))
+    [sent] = es.take()
+
+    def word(t: str) -> dict[str, Any]:
+        return {
+            "bool": {
+                "should": [
+                    {"term": {"title_tokens": {"value": t, "boost": 3.0}}},
+                    {"term": {"content_tokens": {"value": t}}},
+                ],
+                "minimum_should_match": 1,
+            }
+        }
+
+    assert sent.json["query"]["bool"]["must"] == [
+        {
+            "bool": {
+                "must": [{"bool": {"should": [word("食堂"), word("欺凌")], "minimum_should_match": 1}}],
+                "must_not": [word("演练")],
+            }
+        }
+    ]
+    # Highlights mark what a hit may contain, never the words it was required to lack.
+    phrases = sent.json["highlight"]["highlight_query"]["bool"]["should"]
+    assert {p["match_phrase"]["title"] for p in phrases if "title" in p["match_phrase"]} == {"食堂", "欺凌"}

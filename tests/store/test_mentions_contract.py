@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 
+import textquery
 from store.mentions import (
     Analysis,
     CountUpdate,
@@ -37,6 +38,7 @@ from store.mentions import (
     Terms,
 )
 from store.mentions.sqlite import SqliteMentionStore
+from store.mentions.textsearch import UnsupportedQuery
 
 REPO = Path(__file__).resolve().parents[2]
 BACKENDS = ["sqlite"] + (["elasticsearch"] if os.environ.get("YUQING_TEST_ES_URL") else [])
@@ -437,40 +439,80 @@ def test_result_carries_the_analysis(mention_store: MentionStore) -> None:
     assert hit.analysis == ANALYSES[0][1] and hit.analysis_seq is not None
 
 
-HOSTILE: list[tuple[str, int]] = [  # text, expected total over the five posts
-    ('"', 0),
-    ("(", 0),
-    (")", 0),
-    ("NOT", 0),
-    ("AND OR", 0),
+HOSTILE: list[tuple[str, int | type[ValueError]]] = [  # text, expected total over the five posts or the error
+    ('"', textquery.QuerySyntaxError),  # the analysts' language: a syntax error names its position
+    ("(", textquery.QuerySyntaxError),
+    (")", textquery.QuerySyntaxError),
+    ("NOT", textquery.QuerySyntaxError),
+    ("AND OR", textquery.QuerySyntaxError),
+    ("'; DROP TABLE mentions; --", textquery.QuerySyntaxError),
+    ("-食堂", UnsupportedQuery),  # NOT alone: nothing to take away from
     ("*", 0),
     ("食堂*", 1),
-    ("食堂 OR 欺凌", 0),  # no operators: "or" is a word like any other, and no post has it
-    ("-食堂", 1),
-    ("NEAR(学生 食堂)", 0),
+    ("NEAR(学生 食堂)", 0),  # no FTS5 syntax: "near" is a word to find, and no post has it
     ("title:食堂", 0),
     ("{title}: 食堂", 0),  # no column filters: "title" is a word to find, and no post has it
     ("^食堂", 1),
     ("<script>alert(1)</script>", 0),
-    ("'; DROP TABLE mentions; --", 0),
     ("\x00食堂", 1),
     ("", 5),  # no text: every post
     ("   \n\t", 5),
     ("😀", 0),  # only symbols: nothing to look for, nothing found
     ("！？。，", 0),
-    ("食堂" * 2000, 1),
+    ("食堂" * 2000, textquery.QuerySyntaxError),  # longer than a query may be
+    ("食堂 " * 200, 1),
     ('"食堂"', 1),
 ]
 
 
 @pytest.mark.parametrize(("text", "total"), HOSTILE, ids=[repr(h[0][:20]) for h in HOSTILE])
-def test_hostile_queries_never_raise(mention_store: MentionStore, text: str, total: int) -> None:
-    result = analysed(mention_store).search(SearchQuery(text=text, aggs=(Terms("sources", "source"),)))
+def test_hostile_queries_never_raise_anything_but_a_clear_error(
+    mention_store: MentionStore, text: str, total: int | type[ValueError]
+) -> None:
+    store = analysed(mention_store)
+    if not isinstance(total, int):
+        with pytest.raises(total):
+            store.search(SearchQuery(text=text))
+        return
+    result = store.search(SearchQuery(text=text, aggs=(Terms("sources", "source"),)))
     assert result.total == total == len(result.hits)
     assert sum(b.count for b in result.aggregations["sources"]) == total
     assert mention_store.count() == 5
     relevance = mention_store.search(SearchQuery(text=text, sort="relevance"))
     assert relevance.total == total
+
+
+BOOLEAN: list[tuple[str, set[str]]] = [  # the analysts' query over the five posts: the ids it finds
+    ("食堂 OR 欺凌", {CANTEEN.id, BULLYING.id}),
+    ("食堂 | 欺凌 | 路灯", {CANTEEN.id, BULLYING.id, THANKS.id}),
+    ("城关一中", {FEES.id, CANTEEN.id}),
+    ("城关一中 NOT 食堂", {FEES.id}),
+    ("城关一中 -食堂", {FEES.id}),
+    ("城关一中 AND NOT (食堂 OR 资料费)", set()),
+    ("(补课 OR 资料费) 收费", {TUTORING.id, FEES.id}),  # 乱收费 holds 收费
+    ("(补课 OR 资料费) AND 城关一中", {FEES.id}),
+    ("（补课 OR 食堂）NOT 暑假", {CANTEEN.id}),  # full-width parentheses
+    ('"县教育局" OR 欺凌', {FEES.id, BULLYING.id}),
+    ("学生 NOT 食堂 NOT 宿舍", set()),
+    ("学生 NOT NOT 宿舍", {BULLYING.id}),
+    ("路灯 OR 😀", {THANKS.id}),  # a term with nothing to find drops out of an OR
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), BOOLEAN, ids=[b[0] for b in BOOLEAN])
+def test_boolean_queries(mention_store: MentionStore, text: str, expected: set[str]) -> None:
+    store = analysed(mention_store)
+    for sort in ("time", "relevance"):
+        result = store.search(SearchQuery(text=text, sort=sort, aggs=(Terms("sources", "source"),)))
+        assert {m.id for m in result.hits} == expected and result.total == len(expected), sort
+        assert sum(b.count for b in result.aggregations["sources"]) == len(expected)
+
+
+@pytest.mark.parametrize("text", ["NOT 食堂", "食堂 OR NOT 欺凌", "-食堂 -欺凌"])
+def test_queries_that_only_subtract_are_refused(mention_store: MentionStore, text: str) -> None:
+    with pytest.raises(UnsupportedQuery) as caught:
+        analysed(mention_store).search(SearchQuery(text=text))
+    assert "NOT" in str(caught.value) and "NOT" in caught.value.zh
 
 
 def _page_through(store: MentionStore, query: SearchQuery, between: Callable[[int], None]) -> list[list[str]]:
