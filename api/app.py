@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from api.routes import (
     ack,
@@ -25,7 +26,8 @@ from api.state import ApiState
 
 
 def create_app(state: ApiState) -> FastAPI:
-    app = FastAPI(
+    # /docs and /redoc from assets shipped in the fastapi-offline package: no CDN (offline intranets).
+    app = FastAPIOffline(
         title="Yuqing 舆情",
         version="0.1.0",
         description="Public-opinion monitoring and incident response: search, incidents, live alert feed.",

@@ -315,3 +315,13 @@ def test_an_open_feed_ends_when_its_user_is_disabled(app: FastAPI, client: TestC
         thread.join(timeout=10)
     assert "event: bye" in seen
     assert client.get("/api/v1/feed", params={"after": 2**64}).status_code == 422
+
+
+def test_api_docs_load_nothing_from_outside(client: TestClient) -> None:
+    for path in ("/docs", "/redoc"):
+        page = client.get(path)
+        assert page.status_code == 200
+        sources = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+        assert sources and all(s.startswith("/") for s in sources), sources  # nothing from a CDN
+        for asset in sources:
+            assert client.get(asset).status_code == 200, asset
