@@ -43,6 +43,10 @@ async def search_filters(
     sentiment: Annotated[list[Sentiment] | None, Query(max_length=3)] = None,
     scheme: Annotated[list[Annotated[str, Query(max_length=100)]] | None, Query(max_length=50)] = None,
     min_level: Annotated[int | None, Query(ge=0, le=4)] = None,
+    event: Annotated[
+        list[Annotated[str, Query(max_length=300)]] | None,
+        Query(max_length=50, description="event ids (the same story, from /api/v1/events)"),
+    ] = None,
     since: Annotated[datetime | None, Query(description="discovered at or after (with timezone)")] = None,
     until: Annotated[datetime | None, Query(description="discovered before (with timezone)")] = None,
 ) -> Filters:
@@ -57,6 +61,7 @@ async def search_filters(
         sentiment_labels=tuple(sentiment or ()),
         schemes=tuple(scheme or ()),
         min_level=min_level,
+        events=tuple(event or ()),
     )
     return Filters(query=query, parsed=parsed)
 
@@ -78,7 +83,10 @@ async def search_mentions(
     filters: SearchFilters,
     size: Annotated[int, Query(ge=1, le=200)] = 20,
     cursor: Annotated[str | None, Query(max_length=2000)] = None,
-    sort: Literal["time", "relevance"] = "time",
+    sort: Annotated[
+        Literal["time", "relevance", "heat"],
+        Query(description="time: newest first; relevance: the query's words; heat: replies × 10 + views"),
+    ] = "time",
     histogram: Literal["hour", "day"] | None = None,
 ) -> SearchOut:
     aggs: list[DateHistogram | Terms] = [

@@ -10,7 +10,7 @@ function params() {
   const p = new URLSearchParams();
   const q = (f.get("q") || "").trim();
   if (q) p.set("q", q);
-  for (const key of ["source", "unit", "scheme", "sentiment", "min_level"]) {
+  for (const key of ["source", "unit", "scheme", "sentiment", "min_level", "sort", "event"]) {
     if (f.get(key)) p.set(key, f.get(key));
   }
   const since = f.get("since");

@@ -441,7 +441,9 @@ class ElasticMentionStore(ElasticCrawlStateMixin):
 
     def search(self, query: SearchQuery) -> SearchResult:
         q.check_sizes(query)
-        sort: q.Sort = "relevance" if query.sort == "relevance" and q.has_text(query) else "time"
+        sort: q.Sort = (
+            query.sort if query.sort == "heat" or (query.sort == "relevance" and q.has_text(query)) else "time"
+        )
         after, pit_id, tie = q.decode_cursor(query.cursor, sort) if query.cursor else (None, None, None)
         tokens = plan(query.text) if q.has_text(query) else None
         if q.has_text(query) and tokens is None:  # only punctuation or emoji: nothing to look for
@@ -453,7 +455,7 @@ class ElasticMentionStore(ElasticCrawlStateMixin):
             # allows 300). A relevance cursor whose point in time expired goes on here too.
             live = q.search_body(query, tokens, sort, search_after=after, pit=None)
             return self._result(query, sort, self._search(live), None)
-        if pit_id is None:  # the first page by relevance: scores would shift as the index changes between pages
+        if pit_id is None:  # the first page by relevance or heat: they would shift as the index changes between pages
             pit_id = self._open_pit()
         search_after = None if after is None else [*after, tie]
         try:
@@ -486,7 +488,7 @@ class ElasticMentionStore(ElasticCrawlStateMixin):
         next_cursor = None
         if more:
             values = page[-1]["sort"]
-            width = 3 if sort == "relevance" else 2
+            width = 3 if sort in q.SCORED else 2
             tie = values[width] if pit_id is not None and len(values) > width else None
             next_cursor = q.encode_cursor(sort, values[:width], pit=pit_id if tie is not None else None, tie=tie)
         elif pit_id is not None:

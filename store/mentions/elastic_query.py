@@ -24,7 +24,13 @@ MAX_PAGE_SIZE = 1000
 TITLE_BOOST = 3.0
 HIGHLIGHT_FIELDS = ("title", "content")
 _INT64 = 2**63
-Sort = Literal["time", "relevance"]
+Sort = Literal["time", "relevance", "heat"]
+SCORED: tuple[Sort, ...] = ("relevance", "heat")  # a number first, then time order; read in a point in time
+# Heat as the embedded store counts it: a reply says more than a view.
+HEAT_SCRIPT = (
+    "(doc['reply_count'].size() == 0 ? 0 : doc['reply_count'].value) * 10"
+    " + (doc['view_count'].size() == 0 ? 0 : doc['view_count'].value)"
+)
 
 
 def has_text(query: SearchQuery) -> bool:
@@ -78,6 +84,7 @@ def bool_query(query: SearchQuery, text: Plan | None) -> dict[str, Any]:
         ("unit", query.units),
         ("sentiment_label", query.sentiment_labels),
         ("schemes", query.schemes),
+        ("event_id", query.events),
     ):
         if values:
             filters.append({"terms": {name: list(values)}})
@@ -108,6 +115,9 @@ def _required_tokens(node: Plan) -> list[str] | None:
 
 def sort_clause(sort: Sort) -> list[dict[str, Any]]:
     time = [{"discovered_at": {"order": "desc"}}, {"id": {"order": "desc"}}]
+    if sort == "heat":
+        heat = {"_script": {"type": "number", "script": {"lang": "painless", "source": HEAT_SCRIPT}, "order": "desc"}}
+        return [heat, *time]
     return [{"_score": {"order": "desc"}}, *time] if sort == "relevance" else time
 
 
@@ -200,7 +210,7 @@ def decode_cursor(cursor: str, sort: Sort) -> tuple[list[Any], str | None, int |
     if not isinstance(payload, dict) or payload.get("sort") != sort or not isinstance(payload.get("after"), list):
         raise ValueError("invalid cursor")
     after: list[Any] = payload["after"]
-    if sort == "relevance":
+    if sort in SCORED:
         if len(after) != 3 or not _is_score(after[0]):
             raise ValueError("invalid cursor")
         position = after[1:]
@@ -209,8 +219,8 @@ def decode_cursor(cursor: str, sort: Sort) -> tuple[list[Any], str | None, int |
     if len(position) != 2 or not _is_int64(position[0]) or not isinstance(position[1], str):
         raise ValueError("invalid cursor")
     pit, tie = payload.get("pit"), payload.get("tie")
-    if pit is not None and (sort != "relevance" or not isinstance(pit, str) or not _is_int64(tie)):
-        raise ValueError("invalid cursor")  # only relevance pages are read in a point in time
+    if pit is not None and (sort not in SCORED or not isinstance(pit, str) or not _is_int64(tie)):
+        raise ValueError("invalid cursor")  # only relevance and heat pages are read in a point in time
     return after, pit, tie
 
 

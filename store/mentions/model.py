@@ -152,9 +152,12 @@ class SearchQuery:
     sentiment_labels: tuple[str, ...] = ()
     schemes: tuple[str, ...] = ()
     min_level: int | None = None
+    events: tuple[str, ...] = ()  # the same story (analysis' event ids)
     size: int = 20
     cursor: str | None = None  # opaque, from SearchResult.next_cursor
-    sort: Literal["time", "relevance"] = "time"  # time = discovered_at descending
+    # time: discovered_at descending; relevance: with text, the words' weight (title counts more); heat: replies
+    # × 10 + views, the hottest first. Ties, and relevance without text, in time order.
+    sort: Literal["time", "relevance", "heat"] = "time"
     aggs: tuple[DateHistogram | Terms, ...] = ()
     highlight: bool = False  # with text: fragments of title and content with the words in <em>…</em>
 

@@ -176,7 +176,11 @@ def _match_expression(text: str) -> str | None:
 
 # --- cursors ------------------------------------------------------------------------------------------------
 
-Sort = Literal["time", "relevance"]
+Sort = Literal["time", "relevance", "heat"]
+# Heat: how much a post is being talked about on its board. A reply says more than a view. Negated, so that
+# heat and relevance (bm25: lower is better) both page in ascending order of one number, the score.
+_HEAT = "-(COALESCE(m.reply_count, 0) * 10 + COALESCE(m.view_count, 0))"
+_SCORED = ("relevance", "heat")
 
 
 def _encode_cursor(sort: Sort, after: list[Any]) -> str:
@@ -194,8 +198,8 @@ def _decode_cursor(cursor: str, sort: Sort) -> list[Any]:
     if not isinstance(payload, dict) or payload.get("sort") != sort or not isinstance(payload.get("after"), list):
         raise ValueError("invalid cursor")
     after: list[Any] = payload["after"]
-    # time: [discovered_at, id]; relevance: [score, discovered_at, id]
-    if sort == "relevance":
+    # time: [discovered_at, id]; relevance and heat: [score, discovered_at, id]
+    if sort in _SCORED:
         if len(after) != 3 or not _is_score(after[0]):
             raise ValueError("invalid cursor")
         after_time = after[1:]
@@ -647,7 +651,7 @@ class SqliteMentionStore(CrawlStateMixin):
 
     def search(self, query: SearchQuery) -> SearchResult:
         _check_sizes(query)
-        sort: Sort = "relevance" if query.sort == "relevance" and _has_text(query) else "time"
+        sort: Sort = query.sort if query.sort == "heat" or (query.sort == "relevance" and _has_text(query)) else "time"
         after = _decode_cursor(query.cursor, sort) if query.cursor else None
         where = _filter(query)
         if where is None:  # words given, but none a word can be searched by (only punctuation or emoji)
@@ -721,6 +725,9 @@ def _filter(query: SearchQuery) -> _Filter | None:
     if query.min_level is not None:  # not analysed yet means no level: such mentions do not pass
         where.append("m.level >= ?")
         params.append(query.min_level)
+    if query.events:
+        where.append(f"m.event_id IN ({','.join('?' * len(query.events))})")
+        params.extend(query.events)
     return _Filter(match=match, conditions=where, condition_params=params)
 
 
@@ -738,9 +745,10 @@ def _materialize(conn: sqlite3.Connection, where: _Filter, sort: Sort) -> _Filte
     if sort == "relevance":
         source, score = where.ranked_sql, _BM25  # ranking needs the FTS cursor: FTS drives
     else:
+        score = _HEAT if sort == "heat" else "0"
         matches = conn.execute("SELECT COUNT(*) FROM mentions_fts WHERE mentions_fts MATCH ?", [where.match])
         few = int(matches.fetchone()[0]) <= FTS_DRIVEN_MAX
-        source, score = _steered(where, _STEERABLE if few else _LOW_CARDINALITY).sql, "0"
+        source = _steered(where, _STEERABLE if few else _LOW_CARDINALITY).sql
     conn.execute(
         f"INSERT INTO {_HITS} SELECT m.rowid, m.discovered_at, m.published_at, m.id, m.source, m.unit,"
         f" m.sentiment_label, m.level, {score} {source}",
@@ -754,10 +762,10 @@ def _page(
 ) -> tuple[list[Mention], str | None]:
     """One page after the cursor (search_after): newer mentions sort before it, so they never shift a page."""
     if where.materialized:
-        score = "m.score" if sort == "relevance" else "0"
+        score = "m.score" if sort in _SCORED else "0"
         sql = f"SELECT m.rowid AS rowid, m.discovered_at, m.id, {score} AS _score {where.sql}"
     else:
-        score = _BM25 if sort == "relevance" else "0"
+        score = {"relevance": _BM25, "heat": _HEAT}.get(sort, "0")
         sql = f"SELECT m.*, {score} AS _score {where.ranked_sql if sort == 'relevance' else where.sql}"
     params = where.params
     if after is not None and sort == "time":
@@ -767,14 +775,14 @@ def _page(
         sql += f" AND ({score} > ? OR ({score} = ? AND (m.discovered_at, m.id) < (?, ?)))"
         params += [after[0], *after]
     order = "m.discovered_at DESC, m.id DESC"
-    sql += f" ORDER BY {'_score, ' if sort == 'relevance' else ''}{order} LIMIT ?"
+    sql += f" ORDER BY {'_score, ' if sort in _SCORED else ''}{order} LIMIT ?"
     rows = conn.execute(sql, [*params, size + 1]).fetchall()  # one more row tells whether a next page exists
     rows, more = rows[:size], len(rows) > size
     next_cursor = None
     if more:
         last = rows[-1]
         position = [last["discovered_at"], last["id"]]
-        next_cursor = _encode_cursor(sort, [last["_score"], *position] if sort == "relevance" else position)
+        next_cursor = _encode_cursor(sort, [last["_score"], *position] if sort in _SCORED else position)
     if where.materialized:  # the page's whole rows, in the page's order
         marks = ",".join("?" * len(rows))
         full = {

@@ -4,6 +4,7 @@ schemes (list, validate, create, edit, backtest) and incident list filters, over
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +21,7 @@ from analysis.analyser import Analyser
 from api.app import create_app
 from api.state import ApiState
 from config import Settings, load_config
-from store.mentions import NewMention
+from store.mentions import CountUpdate, NewMention
 from store.mentions.sqlite import SqliteMentionStore
 from store.workflow import make_engine, make_session_factory
 from store.workflow.migrate import upgrade
@@ -242,3 +243,16 @@ def test_flags_say_where_their_words_are(admin: TestClient) -> None:
     [flag] = [f for f in mention["flags"] if f["scheme"] == "school-food-safety"]
     found = {mention[s["field"]][s["start"] : s["end"]] for s in flag["spans"]}
     assert found == set(flag["words"]) and {"食堂", "变质", "呕吐", "腹泻"} <= found
+
+
+def test_sort_by_heat_and_filter_by_event(app: FastAPI, admin: TestClient) -> None:
+    store = app.state.yuqing.mentions
+    store.record_counts([CountUpdate("demo-baixing:4", 2, 5000), CountUpdate("demo-baixing:3", 30, 0)])
+    hot = admin.get("/api/v1/mentions", params={"sort": "heat"}).json()
+    assert [h["id"] for h in hot["hits"]][:2] == ["demo-baixing:4", "demo-baixing:3"]  # 5,020 then 300
+    assert admin.get("/api/v1/mentions", params={"sort": "hottest"}).status_code == 422
+    first = store.get("demo-baixing:1")
+    store.save_analysis([(first.id, dataclasses.replace(first.analysis, event_id="evt-school"))])
+    found = admin.get("/api/v1/mentions", params={"event": "evt-school"}).json()
+    assert [h["id"] for h in found["hits"]] == [first.id] and found["hits"][0]["event_id"] == "evt-school"
+    assert admin.get("/api/v1/mentions", params={"event": "no-such-story"}).json()["total"] == 0

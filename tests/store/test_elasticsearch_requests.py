@@ -868,3 +868,21 @@ def test_a_boolean_query_becomes_a_bool_tree_over_the_token_fields(es: Any) -> N
     # Highlights mark what a hit may contain, never the words it was required to lack.
     phrases = sent.json["highlight"]["highlight_query"]["bool"]["should"]
     assert {p["match_phrase"]["title"] for p in phrases if "title" in p["match_phrase"]} == {"食堂", "欺凌"}
+
+
+def test_heat_order_sorts_by_replies_and_views_in_a_point_in_time_and_events_filter(es: Any) -> None:
+    store = open_store(es)
+    es.on("POST", f"/{ALIAS}/_pit", (200, {"id": "pit-H"}))
+    es.on("POST", "/_search", search_response([]))
+    es.on("DELETE", "/_pit", (200, {"succeeded": True, "num_freed": 1}))
+    store.search(SearchQuery(sort="heat", events=("evt-1",)))
+    pit, search, close = es.take()
+    assert (pit.path, search.path, close.path) == (f"/{ALIAS}/_pit", "/_search", "/_pit")
+    heat = search.json["sort"][0]["_script"]
+    assert heat["type"] == "number" and heat["order"] == "desc"
+    assert heat["script"]["source"] == (
+        "(doc['reply_count'].size() == 0 ? 0 : doc['reply_count'].value) * 10"
+        " + (doc['view_count'].size() == 0 ? 0 : doc['view_count'].value)"
+    )
+    assert search.json["sort"][1:] == [{"discovered_at": {"order": "desc"}}, {"id": {"order": "desc"}}]
+    assert {"terms": {"event_id": ["evt-1"]}} in search.json["query"]["bool"]["filter"]

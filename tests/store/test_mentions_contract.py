@@ -508,6 +508,28 @@ def test_boolean_queries(mention_store: MentionStore, text: str, expected: set[s
         assert sum(b.count for b in result.aggregations["sources"]) == len(expected)
 
 
+def test_sort_by_heat_pages_the_hottest_first(mention_store: MentionStore) -> None:
+    store = analysed(mention_store)
+    store.record_counts([CountUpdate(CANTEEN.id, 50, 10), CountUpdate(BULLYING.id, 0, 900)])
+    # heat = replies × 10 + views: BULLYING 900, CANTEEN 510, FEES 150 (3 replies, 120 views), the rest 0 by time
+    expected = [BULLYING.id, CANTEEN.id, FEES.id, TUTORING.id, THANKS.id]
+    pages = _page_through(store, SearchQuery(sort="heat", size=2), lambda _turn: None)
+    assert [i for page in pages for i in page] == expected
+    assert ids(store.search(SearchQuery(text="城关一中", sort="heat"))) == [CANTEEN.id, FEES.id]
+    worded = _page_through(store, SearchQuery(text="城关一中 OR 欺凌", sort="heat", size=1), lambda _turn: None)
+    assert [i for page in worded for i in page] == [BULLYING.id, CANTEEN.id, FEES.id]
+    with pytest.raises(ValueError, match="invalid cursor"):
+        first = store.search(SearchQuery(sort="time", size=1))
+        store.search(SearchQuery(sort="heat", size=1, cursor=first.next_cursor))
+
+
+def test_filter_by_event(mention_store: MentionStore) -> None:
+    store = analysed(mention_store)
+    assert ids(store.search(SearchQuery(events=("evt-1",)))) == [FEES.id]
+    assert ids(store.search(SearchQuery(events=("evt-1", "nope"), text="食堂"))) == []
+    assert store.search(SearchQuery(events=("nope",))).total == 0
+
+
 @pytest.mark.parametrize("text", ["NOT 食堂", "食堂 OR NOT 欺凌", "-食堂 -欺凌"])
 def test_queries_that_only_subtract_are_refused(mention_store: MentionStore, text: str) -> None:
     with pytest.raises(UnsupportedQuery) as caught:
