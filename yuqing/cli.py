@@ -59,6 +59,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         "parse_failures": stats.get("yuqing/parse_failures", 0),
         "errors": stats.get("yuqing/errors", 0),
         "refused": stats.get("yuqing/refused", 0),
+        "catch_up": bool(stats.get("yuqing/catch_up", 0)),
         "revisited": stats.get("yuqing/revisited", 0),
         "removed": stats.get("yuqing/removed", 0),
         "counts_changed": stats.get("yuqing/counts_changed", 0),

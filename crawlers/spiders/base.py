@@ -24,6 +24,7 @@ from crawlers.encoding import Decoded, decode_page
 from crawlers.extract import ListEntry, ListPage, extract_thread, max_pages, page_url
 from crawlers.timeparse import parse_post_time
 from store.mentions import CountUpdate, NewMention, mention_id
+from store.workflow.cursors import read_cursor, write_cursor
 
 # A list page whose posts are all older than the newest stored post by more than this ends the paging (boards
 # sorted by last reply or with pinned posts shuffle a little around the mark).
@@ -62,6 +63,29 @@ class SourceSpider(scrapy.Spider):
             self.max_concurrent_requests = self.source.concurrency
         self.now = datetime.now(UTC)
         self.high_water = context.mention_store.latest_published(self.source.id)
+        self.list_failed = False
+        self.catch_up = self._mark_paging_started()
+        if self.catch_up:
+            self.logger.info("the last crawl of %s did not finish its list pages: paging on", self.source.id)
+            self.stats.set_value("yuqing/catch_up", 1)
+
+    # --- a crawl cut short (killed, timed out, a list page failed) must not leave a gap ---------------------
+
+    def _paging_cursor(self) -> str:
+        return f"crawl.unfinished:{self.source.id}"[:100]
+
+    def _mark_paging_started(self) -> bool:
+        """Mark this source's paging as under way; True when the last crawl's paging never finished. Then
+        "a page of known posts ends the paging" would stop above the posts that crawl did not reach."""
+        with self.context.workflow.begin() as session:
+            unfinished = read_cursor(session, self._paging_cursor()) > 0
+            write_cursor(session, self._paging_cursor(), 1)
+        return unfinished
+
+    def closed(self, reason: str) -> None:
+        if reason == "finished" and not self.list_failed:
+            with self.context.workflow.begin() as session:
+                write_cursor(session, self._paging_cursor(), 0)
 
     @property
     def stats(self) -> Any:
@@ -127,6 +151,8 @@ class SourceSpider(scrapy.Spider):
             self.logger.warning("not fetched: %s: %s", getattr(request, "url", "?"), failure.getErrorMessage())
             self.stats.inc_value("yuqing/refused")
             return
+        if request is not None and getattr(request, "callback", None) == self.parse_list:
+            self.list_failed = True  # the pages after it were not read: the next crawl pages on
         self.logger.error("request failed: %s: %s", getattr(request, "url", "?"), failure.getErrorMessage())
         self.stats.inc_value("yuqing/errors")
 
@@ -157,7 +183,8 @@ class SourceSpider(scrapy.Spider):
         for entry in unseen:
             yield from self.follow_entry(entry, self.notes_for(response))
         next_url = found.next_url or page_url(self.source, page + 1)
-        if unseen and next_url and page < max_pages(self.source) and not self.below_high_water(found.entries):
+        go_on = self.catch_up or (unseen and not self.below_high_water(found.entries))
+        if go_on and next_url and page < max_pages(self.source):
             yield self.request(next_url, self.parse_list, cb_kwargs={"page": page + 1})
 
     def follow_entry(self, entry: ListEntry, notes: tuple[str, ...]) -> Iterator[Any]:

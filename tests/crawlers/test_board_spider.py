@@ -219,3 +219,24 @@ def test_plain_scrapy_crawl_works_from_the_project(tmp_path: Path, board: Sample
     with sqlite3.connect(tmp_path / "data" / "mentions.sqlite3") as conn:
         assert conn.execute("SELECT COUNT(*) FROM mentions").fetchone()[0] == len(board.posts("baixing"))
     assert _health(tmp_path / "data")[0] == 0  # the run's health was recorded, as a success
+
+
+def test_a_crawl_cut_short_leaves_no_gap(crawl: Any, tmp_path: Path, site: Site, make_config: Any) -> None:
+    """Page 2 fails (or the crawl is killed) after page 1 was stored: the next crawl must not stop at page 1,
+    all of whose posts are known by then, but go on to page 2."""
+    site.pages["/robots.txt"] = (200, "text/plain", b"User-agent: *\nAllow: /\n")
+    site.pages["/list"] = _html(
+        "<ul><li><a href='/t/3'>三</a></li><li><a href='/t/2'>二</a></li></ul><a class='next' href='/list2'>下一页</a>"
+    )
+    site.pages["/list2"] = (500, "text/html", b"busy")
+    for n in (1, 2, 3):
+        site.pages[f"/t/{n}"] = _html(f"<h1>帖子{n}</h1><div class='c'>正文{n}</div>")
+    config_dir = _site_config(tmp_path, make_config, site.url)
+    data = tmp_path / "data"
+    first = crawl(config_dir, data, "small")
+    assert {i["post_id"] for i in first.items} == {"2", "3"} and not first.summary["catch_up"]
+    site.pages["/list2"] = _html("<ul><li><a href='/t/1'>一</a></li></ul>")
+    second = crawl(config_dir, data, "small")
+    assert second.summary["catch_up"] and [i["post_id"] for i in second.items] == ["1"]
+    third = crawl(config_dir, data, "small")  # that one finished: back to stopping at a page of known posts
+    assert not third.summary["catch_up"] and third.summary["responses"] <= 2
