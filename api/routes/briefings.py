@@ -4,7 +4,7 @@ analysis report (研判) for a period and a unit (with every unit below it)."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 from fastapi.concurrency import run_in_threadpool
@@ -24,6 +24,16 @@ FormatQuery = Annotated[Literal["html", "pdf"], Query(description="html (default
 UnitQuery = Annotated[
     str | None, Query(max_length=100, description="unit id; the report covers it and every unit below it")
 ]
+# What every briefing route answers: the document, as HTML (default) or, with format=pdf, as PDF.
+_DOCUMENT: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "the briefing: self-contained HTML, or a PDF with format=pdf",
+        "content": {
+            "text/html": {"schema": {"type": "string"}},
+            "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+        },
+    }
+}
 # The HTML is self-contained: nothing may load or run, whatever a quoted post contains.
 _HTML_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 
@@ -63,7 +73,7 @@ def _make(kind: Kind, first: date, last: date | None = None) -> Period:
         raise HTTPException(422, str(exc)) from None
 
 
-@router.get("/daily", summary="舆情日报 for one Beijing day")
+@router.get("/daily", summary="舆情日报 for one Beijing day", response_class=Response, responses=_DOCUMENT)
 async def daily(
     state: Annotated[ApiState, Depends(get_state)],
     principal: Reader,
@@ -75,7 +85,7 @@ async def daily(
     return await _period(state, principal, period, unit, format)
 
 
-@router.get("/weekly", summary="舆情周报 for seven Beijing days")
+@router.get("/weekly", summary="舆情周报 for seven Beijing days", response_class=Response, responses=_DOCUMENT)
 async def weekly(
     state: Annotated[ApiState, Depends(get_state)],
     principal: Reader,
@@ -87,7 +97,9 @@ async def weekly(
     return await _period(state, principal, period, unit, format)
 
 
-@router.get("/analysis", summary="舆情分析研判报告 for a span of Beijing days")
+@router.get(
+    "/analysis", summary="舆情分析研判报告 for a span of Beijing days", response_class=Response, responses=_DOCUMENT
+)
 async def analysis(
     state: Annotated[ApiState, Depends(get_state)],
     principal: Reader,
@@ -101,7 +113,9 @@ async def analysis(
     return await _period(state, principal, period, unit, format)
 
 
-@router.get("/incidents/{incident_id}", summary="舆情专报 for one incident")
+@router.get(
+    "/incidents/{incident_id}", summary="舆情专报 for one incident", response_class=Response, responses=_DOCUMENT
+)
 async def incident(
     state: Annotated[ApiState, Depends(get_state)],
     principal: Reader,
