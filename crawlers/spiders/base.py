@@ -67,7 +67,6 @@ class SourceSpider(scrapy.Spider):
         self.catch_up = self._mark_paging_started()
         if self.catch_up:
             self.logger.info("the last crawl of %s did not finish its list pages: paging on", self.source.id)
-            self.stats.set_value("yuqing/catch_up", 1)
 
     # --- a crawl cut short (killed, timed out, a list page failed) must not leave a gap ---------------------
 
@@ -99,6 +98,8 @@ class SourceSpider(scrapy.Spider):
         return scrapy.Request(url, callback=callback, errback=self.on_error, meta=meta, **kwargs)
 
     async def start(self) -> Any:
+        if self.catch_up:
+            self.stats.set_value("yuqing/catch_up", 1)
         for url in self.source.start_urls:
             yield self.request(url, self.parse_list, cb_kwargs={"page": 1})
         for request in self.revisits():

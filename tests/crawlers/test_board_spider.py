@@ -237,6 +237,7 @@ def test_a_crawl_cut_short_leaves_no_gap(crawl: Any, tmp_path: Path, site: Site,
     assert {i["post_id"] for i in first.items} == {"2", "3"} and not first.summary["catch_up"]
     site.pages["/list2"] = _html("<ul><li><a href='/t/1'>一</a></li></ul>")
     second = crawl(config_dir, data, "small")
+    assert second.returncode == 0, second.log[-3000:]
     assert second.summary["catch_up"] and [i["post_id"] for i in second.items] == ["1"]
     third = crawl(config_dir, data, "small")  # that one finished: back to stopping at a page of known posts
     assert not third.summary["catch_up"] and third.summary["responses"] <= 2
