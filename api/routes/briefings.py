@@ -12,6 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from alerting.incidents.models import Incident
 from api.access.deps import Reader
 from api.access.scope import Principal
+from api.params import invalid
 from api.state import ApiState, get_state
 from briefings.incident_report import IncidentNotFound
 from briefings.pdf import PdfUnavailable
@@ -69,8 +70,9 @@ async def _period(state: ApiState, principal: Principal, period: Period, unit: s
 def _make(kind: Kind, first: date, last: date | None = None) -> Period:
     try:
         return make_period(kind, first, last)
-    except ValueError as exc:
-        raise HTTPException(422, str(exc)) from None
+    except ValueError as exc:  # in FastAPI's validation-error shape, as every 422 of the API
+        field = {"daily": "date", "weekly": "start", "analysis": "first"}[kind]
+        raise invalid(("query", field), str(exc)) from None
 
 
 @router.get("/daily", summary="舆情日报 for one Beijing day", response_class=Response, responses=_DOCUMENT)
