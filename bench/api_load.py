@@ -106,14 +106,14 @@ async def worker(
 
 
 async def load(
-    args: argparse.Namespace, base: str, ids: list[str]
+    args: argparse.Namespace, base: str, headers: dict[str, str], ids: list[str]
 ) -> tuple[dict[str, list[float]], Counter[str], float]:
     out: dict[str, list[float]] = {}
     errors: Counter[str] = Counter()
     # Reuse an idle connection for 2 s at most: uvicorn closes idle ones after 5 s, and httpx's default (5 s)
     # races that close — a request sent on a connection the server is closing fails with ReadError.
     limits = httpx.Limits(max_connections=args.clients, max_keepalive_connections=args.clients, keepalive_expiry=2.0)
-    async with httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(30)) as http:
+    async with httpx.AsyncClient(headers=headers, limits=limits, timeout=httpx.Timeout(30)) as http:
         # Warm-up (not measured): the server's first search loads jieba's dictionary.
         for word in WORDS:
             await http.get(f"{base}/api/v1/mentions", params={"q": word})
@@ -147,8 +147,8 @@ def main() -> int:
         rng = random.Random(1)
         ids = [f"{rng.choice(SOURCES)}:{n}" for n in rng.sample(range(args.mentions), 2000)]
         ids = [m.id for m in services.mentions.get_many(ids)]
-        with api_server(config, data, workers=args.workers) as base:
-            out, errors, elapsed = asyncio.run(load(args, base, ids))
+        with api_server(config, data, workers=args.workers) as (base, headers):
+            out, errors, elapsed = asyncio.run(load(args, base, headers, ids))
     finally:
         services.close()
         shutil.rmtree(work, ignore_errors=True)

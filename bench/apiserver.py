@@ -32,9 +32,18 @@ def bench_config(work: Path) -> Path:
     return config
 
 
+def bench_token(env: dict[str, str]) -> dict[str, str]:
+    """An admin for the benchmark (the API needs a user), created with the CLI: its Authorization header."""
+    run = [sys.executable, "-m", "yuqing", "user"]
+    subprocess.run([*run, "add", "bench-load", "--role", "admin", "--token-only"], env=env, cwd=REPO, check=False)
+    done = subprocess.run([*run, "token", "bench-load"], env=env, cwd=REPO, check=True, capture_output=True, text=True)
+    return {"Authorization": f"Bearer {done.stdout.split()[-1]}"}
+
+
 @contextmanager
-def api_server(config: Path, data: Path, *, workers: int = 1) -> Iterator[str]:
-    """Yields the base URL once /healthz answers; the server process is stopped on exit."""
+def api_server(config: Path, data: Path, *, workers: int = 1) -> Iterator[tuple[str, dict[str, str]]]:
+    """Yields the base URL once /healthz answers, and the headers of a signed-in admin; the server process is
+    stopped on exit."""
     port = free_port()
     env = dict(os.environ)
     env.update(
@@ -61,7 +70,7 @@ def api_server(config: Path, data: Path, *, workers: int = 1) -> Iterator[str]:
             if time.monotonic() > deadline:
                 raise RuntimeError("the API did not start within 60 s")
             time.sleep(0.3)
-        yield base
+        yield base, bench_token(env)
     finally:
         process.terminate()
         try:

@@ -107,12 +107,12 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
 
 
-async def run(args: argparse.Namespace, base: str, services: Services) -> int:
+async def run(args: argparse.Namespace, base: str, headers: dict[str, str], services: Services) -> int:
     stop = asyncio.Event()
     clients = [Client(i) for i in range(args.clients)]
     limits = httpx.Limits(max_connections=args.clients + 10, max_keepalive_connections=args.clients + 10)
     timeout = httpx.Timeout(connect=30, read=None, write=30, pool=30)
-    async with httpx.AsyncClient(limits=limits, timeout=timeout) as http:
+    async with httpx.AsyncClient(headers=headers, limits=limits, timeout=timeout) as http:
         tasks = [asyncio.create_task(listen(http, base, c, stop)) for c in clients]
         started = time.monotonic()
         await asyncio.wait_for(asyncio.gather(*(c.connected.wait() for c in clients)), timeout=60)
@@ -157,8 +157,8 @@ def main() -> int:
     config = bench_config(work)
     services = Services.load(Settings(config_dir=config, data_dir=work / "data"))
     try:
-        with api_server(config, work / "data") as base:
-            return asyncio.run(run(args, base, services))
+        with api_server(config, work / "data") as (base, headers):
+            return asyncio.run(run(args, base, headers, services))
     finally:
         services.close()
 
