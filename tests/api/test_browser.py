@@ -21,6 +21,7 @@ import pytest
 import uvicorn
 
 from alerting.incidents.service import add_note, get_incident
+from alerting.operations import SourceAlert
 from alerting.playbooks import load_playbooks
 from alerting.rules import run_rules
 from analysis.analyser import Analyser
@@ -447,6 +448,15 @@ def test_search_highlights_paging_charts_and_syntax_errors(browser: webdriver.Ch
 
 
 def test_sources_page(browser: webdriver.Chrome, site: Site) -> None:
+    with site.state.sessions.begin() as session:  # an operations alert, as the scheduler's check opens one
+        session.add(
+            SourceAlert(
+                source="demo-tousu",
+                kind="failing",
+                opened_at=utcnow(),
+                detail="连续 3 次抓取失败，最近一次：连接被拒绝",
+            )
+        )
     browser.get(f"{site.url}/sources")
     cards = wait_for(browser, lambda d: css(d, ".source-card"))
     by_id = {c.get_attribute("data-source"): c for c in cards}
@@ -456,6 +466,8 @@ def test_sources_page(browser: webdriver.Chrome, site: Site) -> None:
     assert "连接被拒绝" in bad.text and "连续失败\n1" in bad.text
     good = by_id["demo-baixing"]
     assert "正常" in good.text and "12（新 3）" in good.text
+    assert "抓取连续失败" in bad.text and "连续 3 次抓取失败" in bad.text  # the open operations alert
+    assert "7.7%" in good.text  # the last run's parse-failure rate
     assert cards[0].get_attribute("data-source") == "demo-tousu"  # trouble first
     screenshots(browser, site, "sources", ".source-card")
 
