@@ -112,14 +112,7 @@ def apply_crawl(doc: Doc | None, m: NewMention, stamp: str) -> tuple[Outcome, Do
         new["reply_count"], new["view_count"] = m.reply_count, m.view_count
         return "created", new
     doc = dict(doc)
-    _heat(doc, m.reply_count, m.view_count, stamp)
-    if m.reply_count is not None:
-        doc["reply_count"] = m.reply_count
-    if m.view_count is not None:
-        doc["view_count"] = m.view_count
-    if m.status is not None:
-        doc["status"] = m.status
-    doc["last_seen_at"] = stamp
+    _seen_with(doc, m.reply_count, m.view_count, m.status, stamp)
     doc["deleted_at"] = None
     if doc.get("content_hash") == content_hash(m.title, m.content):
         return "unchanged", doc  # same text: the analysis stays valid
@@ -158,15 +151,20 @@ def apply_counts(doc: Doc, update: CountUpdate, stamp: str) -> tuple[bool, Doc]:
         update.view_count is not None and update.view_count != doc.get("view_count")
     )
     new_status = update.status is not None and update.status != doc.get("status")
-    _heat(doc, update.reply_count, update.view_count, stamp)
-    if update.reply_count is not None:
-        doc["reply_count"] = update.reply_count
-    if update.view_count is not None:
-        doc["view_count"] = update.view_count
-    if update.status is not None:
-        doc["status"] = update.status
-    doc["last_seen_at"] = stamp
+    _seen_with(doc, update.reply_count, update.view_count, update.status, stamp)
     return moved or new_status, doc
+
+
+def _seen_with(doc: Doc, replies: int | None, views: int | None, status: str | None, stamp: str) -> None:
+    """The post as its board shows it now: heat history, replies, views and status where given; seen now."""
+    _heat(doc, replies, views, stamp)
+    if replies is not None:
+        doc["reply_count"] = replies
+    if views is not None:
+        doc["view_count"] = views
+    if status is not None:
+        doc["status"] = status
+    doc["last_seen_at"] = stamp
 
 
 def count_history(doc: Doc) -> list[CountSnapshot]:
