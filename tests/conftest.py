@@ -166,3 +166,39 @@ def workflow_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def make_config() -> Any:
     """`write_config` as a fixture, since test modules cannot import conftest under importlib mode."""
     return write_config
+
+
+def _add_user(
+    state: Any,
+    name: str,
+    role: str,
+    unit: str | None = None,
+    *,
+    display_name: str | None = None,
+    password: str | None = None,
+) -> str:
+    """Create the user in the API state's workflow database and return a new API token of theirs."""
+    from api.access import service
+    from api.access.roles import Role
+    from store.workflow.db import utcnow
+
+    with state.sessions.begin() as session:
+        service.create_user(
+            session,
+            config=state.config,
+            name=name,
+            role=Role(role),
+            unit=unit,
+            password=password,
+            display_name=display_name,
+            actor="test",
+            now=utcnow(),
+        )
+        _, token = service.issue_token(session, name=name, label="test", expires_in=None, actor="test", now=utcnow())
+    return token
+
+
+@pytest.fixture(scope="session")
+def user_token() -> Any:
+    """user_token(api_state, name, role, unit=None, display_name=None, password=None) -> a new user's API token."""
+    return _add_user

@@ -12,20 +12,17 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.access import service
-from api.access.roles import Role
 from api.app import create_app
 from api.state import ApiState
 from briefings import periods
 from config import ConfigError, load_config
-from store.workflow.db import utcnow
 
 World = Any  # the `briefing_world` fixture from conftest.py
 REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def client(briefing_world: World) -> TestClient:
+def client(briefing_world: World, user_token: Any) -> TestClient:
     now = periods.daily(briefing_world.day).until + timedelta(hours=8)
     state = ApiState(
         config=briefing_world.config,
@@ -35,32 +32,17 @@ def client(briefing_world: World) -> TestClient:
         now=lambda: now,
     )
     app = create_app(state)
-    return TestClient(app, headers={"Authorization": f"Bearer {_token(state, 'briefing-admin', 'admin', None)}"})
+    return TestClient(app, headers={"Authorization": f"Bearer {user_token(state, 'briefing-admin', 'admin')}"})
 
 
-def _token(state: ApiState, name: str, role: str, unit: str | None) -> str:
-    with state.sessions.begin() as session:
-        service.create_user(
-            session,
-            config=state.config,
-            name=name,
-            role=Role(role),
-            unit=unit,
-            password=None,
-            display_name=None,
-            actor="test",
-            now=utcnow(),
-        )
-        _, token = service.issue_token(session, name=name, label="test", expires_in=None, actor="test", now=utcnow())
-    return token
-
-
-def test_briefings_need_a_user_and_stay_within_their_units(client: TestClient, briefing_world: World) -> None:
+def test_briefings_need_a_user_and_stay_within_their_units(
+    client: TestClient, briefing_world: World, user_token: Any
+) -> None:
     app = client.app
     assert TestClient(app).get("/api/v1/briefings/daily").status_code == 401
     state = app.state.yuqing  # type: ignore[attr-defined]
     secretary = TestClient(
-        app, headers={"Authorization": f"Bearer {_token(state, 'sec-no1', 'secretary', 'school-no1')}"}
+        app, headers={"Authorization": f"Bearer {user_token(state, 'sec-no1', 'secretary', 'school-no1')}"}
     )
     day = briefing_world.day.isoformat()
     assert secretary.get("/api/v1/briefings/daily", params={"date": day, "unit": "county"}).status_code == 403
