@@ -6,10 +6,7 @@ import os
 import sqlite3
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -72,47 +69,7 @@ def test_hostile_post_is_stored_as_text(crawl: Any, tmp_path: Path, board: Sampl
     assert hostile, "the seed's hostile post should come through as literal text"
 
 
-# --- a small hostile site: broken pages, errors, robots.txt, a redirect to a private address -------------
-
-
-@dataclass
-class Site:
-    pages: dict[str, tuple[int, str, bytes]] = field(default_factory=dict)
-    hits: list[str] = field(default_factory=list)
-    url: str = ""
-
-
-@pytest.fixture
-def site() -> Iterator[Site]:
-    state = Site()
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-        def do_GET(self) -> None:
-            state.hits.append(self.path)
-            status, ctype, body = state.pages.get(self.path, (404, "text/plain", b"not found"))
-            self.send_response(status)
-            self.send_header("Content-Type", ctype)
-            if status in (301, 302):
-                self.send_header("Location", body.decode())
-                body = b""
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield state
-    server.shutdown()
-    server.server_close()
-
-
-def _html(body: str, charset: str = "utf-8") -> tuple[int, str, bytes]:
-    return 200, f"text/html; charset={charset}", body.encode(charset, errors="xmlcharrefreplace")
+# --- a small hostile site (the mock site of conftest.py): broken pages, errors, robots.txt, private addresses
 
 
 SITE_SOURCE = """sources:
@@ -151,20 +108,22 @@ def _health(data_dir: Path) -> tuple[Any, ...]:
 
 
 def test_broken_pages_are_counted_and_the_crawl_goes_on(
-    crawl: Any, tmp_path: Path, site: Site, make_config: Any
+    crawl: Any, tmp_path: Path, mock_site: Any, make_config: Any
 ) -> None:
-    site.pages["/robots.txt"] = (200, "text/plain", b"User-agent: *\nAllow: /\n")
-    site.pages["/list"] = _html(
+    mock_site.allow_all()
+    mock_site.html(
+        "/list",
         "<ul><li><a href='/t/1'>好帖</a></li><li><a href='/t/2'>坏帖</a></li><li><a href='/t/3'>丢失</a></li>"
-        "<li><a href='/t/4'>五百</a></li><li>没有链接</li><li><a href='/elsewhere'>外链</a></li></ul>"
+        "<li><a href='/t/4'>五百</a></li><li>没有链接</li><li><a href='/elsewhere'>外链</a></li></ul>",
     )
-    site.pages["/t/1"] = _html(
+    mock_site.html(
+        "/t/1",
         "<h1>食堂饭菜变质</h1><span class='t'>昨天 10:21</span><div class='c'><p>正文一</p>"
-        "<script>var x = '<b>';</script><p>正文二</p></div>"
+        "<script>var x = '<b>';</script><p>正文二</p></div>",
     )
-    site.pages["/t/2"] = _html("<html><body><h1>只有标题<div class='x'><p>unclosed <b>tags")  # no content div
-    site.pages["/t/4"] = (500, "text/html", b"server error")
-    config_dir = _site_config(tmp_path, make_config, site.url)
+    mock_site.html("/t/2", "<html><body><h1>只有标题<div class='x'><p>unclosed <b>tags")  # no content div
+    mock_site.raw("/t/4", b"server error", status=500)
+    config_dir = _site_config(tmp_path, make_config, mock_site.url)
     result = crawl(config_dir, tmp_path / "data", "small")
     assert result.returncode == 0, result.log[-3000:]
     by_id = {i["post_id"]: i for i in result.items}
@@ -180,23 +139,23 @@ def test_broken_pages_are_counted_and_the_crawl_goes_on(
     assert (failures, parse_failures, items) == (0, 3, 2) and last_success
 
 
-def test_robots_txt_is_obeyed(crawl: Any, tmp_path: Path, site: Site, make_config: Any) -> None:
-    site.pages["/robots.txt"] = (200, "text/plain", b"User-agent: *\nDisallow: /list\n")
-    site.pages["/list"] = _html("<ul><li><a href='/t/1'>x</a></li></ul>")
-    config_dir = _site_config(tmp_path, make_config, site.url)
+def test_robots_txt_is_obeyed(crawl: Any, tmp_path: Path, mock_site: Any, make_config: Any) -> None:
+    mock_site.raw("/robots.txt", b"User-agent: *\nDisallow: /list\n", "text/plain")
+    mock_site.html("/list", "<ul><li><a href='/t/1'>x</a></li></ul>")
+    config_dir = _site_config(tmp_path, make_config, mock_site.url)
     result = crawl(config_dir, tmp_path / "data", "small")
-    assert "/list" not in site.hits and result.items == []
+    assert "/list" not in mock_site.hits and result.items == []
     assert _health(tmp_path / "data")[0] == 1  # no list page read: the run counts as a failure
 
 
 def test_private_addresses_refused_unless_the_source_allows(
-    crawl: Any, tmp_path: Path, site: Site, make_config: Any
+    crawl: Any, tmp_path: Path, mock_site: Any, make_config: Any
 ) -> None:
-    site.pages["/robots.txt"] = (200, "text/plain", b"User-agent: *\nAllow: /\n")
-    site.pages["/list"] = _html("<ul><li><a href='/t/1'>x</a></li></ul>")
-    config_dir = _site_config(tmp_path, make_config, site.url, private=False)
+    mock_site.allow_all()
+    mock_site.html("/list", "<ul><li><a href='/t/1'>x</a></li></ul>")
+    config_dir = _site_config(tmp_path, make_config, mock_site.url, private=False)
     result = crawl(config_dir, tmp_path / "data", "small")
-    assert result.items == [] and "/list" not in site.hits
+    assert result.items == [] and "/list" not in mock_site.hits
     assert "refused private or loopback address" in result.log
     failures = _health(tmp_path / "data")[0]
     assert failures == 1
@@ -221,21 +180,22 @@ def test_plain_scrapy_crawl_works_from_the_project(tmp_path: Path, board: Sample
     assert _health(tmp_path / "data")[0] == 0  # the run's health was recorded, as a success
 
 
-def test_a_crawl_cut_short_leaves_no_gap(crawl: Any, tmp_path: Path, site: Site, make_config: Any) -> None:
+def test_a_crawl_cut_short_leaves_no_gap(crawl: Any, tmp_path: Path, mock_site: Any, make_config: Any) -> None:
     """Page 2 fails (or the crawl is killed) after page 1 was stored: the next crawl must not stop at page 1,
     all of whose posts are known by then, but go on to page 2."""
-    site.pages["/robots.txt"] = (200, "text/plain", b"User-agent: *\nAllow: /\n")
-    site.pages["/list"] = _html(
-        "<ul><li><a href='/t/3'>三</a></li><li><a href='/t/2'>二</a></li></ul><a class='next' href='/list2'>下一页</a>"
+    mock_site.allow_all()
+    mock_site.html(
+        "/list",
+        "<ul><li><a href='/t/3'>三</a></li><li><a href='/t/2'>二</a></li></ul><a class='next' href='/list2'>下一页</a>",
     )
-    site.pages["/list2"] = (500, "text/html", b"busy")
+    mock_site.raw("/list2", b"busy", status=500)
     for n in (1, 2, 3):
-        site.pages[f"/t/{n}"] = _html(f"<h1>帖子{n}</h1><div class='c'>正文{n}</div>")
-    config_dir = _site_config(tmp_path, make_config, site.url)
+        mock_site.html(f"/t/{n}", f"<h1>帖子{n}</h1><div class='c'>正文{n}</div>")
+    config_dir = _site_config(tmp_path, make_config, mock_site.url)
     data = tmp_path / "data"
     first = crawl(config_dir, data, "small")
     assert {i["post_id"] for i in first.items} == {"2", "3"} and not first.summary["catch_up"]
-    site.pages["/list2"] = _html("<ul><li><a href='/t/1'>一</a></li></ul>")
+    mock_site.html("/list2", "<ul><li><a href='/t/1'>一</a></li></ul>")
     second = crawl(config_dir, data, "small")
     assert second.returncode == 0, second.log[-3000:]
     assert second.summary["catch_up"] and [i["post_id"] for i in second.items] == ["1"]
