@@ -52,3 +52,22 @@ def test_demo_runs_end_to_end_and_stops_by_itself(tmp_path: Path) -> None:
     assert "帖子发布 → 通知送达" in done.stdout
     assert "用户名 demo  密码 " in done.stdout  # the dashboard is behind login: the demo prints its admin login
     assert f"http://127.0.0.1:{api}/incidents/" in inbox[0]["body"]  # links point at this demo's dashboard
+
+
+def test_a_port_in_use_is_a_clear_error_and_nothing_is_wiped(tmp_path: Path) -> None:
+    data = tmp_path / "demo"
+    (data / "keep.txt").parent.mkdir(parents=True)
+    (data / "keep.txt").write_text("earlier demo", encoding="utf-8")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = int(taken.getsockname()[1])
+        args = ["--data", str(data), "--board-port", str(port), "--port", str(_free_port()), "--duration", "5"]
+        done = subprocess.run(
+            [sys.executable, "-m", "yuqing", "demo", *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 2 and f"端口 {port} 已被占用" in done.stderr and "--board-port" in done.stderr
+    assert "Traceback" not in done.stderr and (data / "keep.txt").exists()

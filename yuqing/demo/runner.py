@@ -10,6 +10,8 @@ import logging
 import re
 import secrets
 import shutil
+import socket
+import sys
 import threading
 from datetime import UTC, datetime
 from importlib import resources
@@ -88,9 +90,23 @@ def create_demo_admin(services: Services) -> tuple[str, str]:
     return DEMO_LOGIN, password
 
 
+def _port_free(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers bind: TIME_WAIT is free
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def run_demo(
     *, data_dir: Path, api_port: int, board_port: int, keep: bool, speed: float, duration: float | None
 ) -> int:
+    for port, flag in ((board_port, "--board-port"), (api_port, "--port")):
+        if not _port_free(port):  # say so before anything starts, not as a traceback halfway
+            print(f"错误：端口 {port} 已被占用（另一个演示仍在运行？）；用 {flag} 换一个端口。", file=sys.stderr)
+            return 2
     if data_dir.exists() and not keep:
         shutil.rmtree(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
