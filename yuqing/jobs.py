@@ -191,6 +191,8 @@ def alerting_tick(services: Services) -> dict[str, int]:
         services.sender,
         max_attempts=services.config.alerting.delivery_attempts,
         now=utcnow(),
+        # Connect and read timeouts each: an attempt past both is hung, and the recipient's next channel goes.
+        attempt_seconds=2 * services.config.alerting.delivery_timeout_seconds,
     )
     return {"opened": opened, "clock_steps": fired, "digests": digests, "sent": sent}
 
