@@ -44,8 +44,9 @@ class SourceHealth(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
-def record_run(session: Session, run: CrawlRun) -> SourceHealth:
-    """Append the run and fold it into the source's health row."""
+def record_run(session: Session, run: CrawlRun, *, error: str | None = None) -> SourceHealth:
+    """Append the run and fold it into the source's health row; `error`, when given, is a failed run's fuller
+    reason for the health row (the run's finish_reason is short)."""
     session.add(run)
     health = session.get(SourceHealth, run.source) or SourceHealth(
         source=run.source,
@@ -68,7 +69,7 @@ def record_run(session: Session, run: CrawlRun) -> SourceHealth:
         health.consecutive_failures = 0
     else:
         health.consecutive_failures += 1
-        health.last_error = run.finish_reason
+        health.last_error = error or run.finish_reason
     return health
 
 

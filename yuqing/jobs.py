@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import func, select
 
 from alerting.clock import clock_tick
 from alerting.delivery.sender import deliver_pending
@@ -33,19 +37,36 @@ class CrawlOutcome:
     aborted: bool = False  # stopped by the caller (a worker stopping or losing its lease), not the source's fault
 
 
+# The failing crawls' logs kept beside the latest one, per source, for operators reading a run of failures.
+FAILED_LOGS_KEPT = 5
+# How much of a failed crawl's output goes into its recorded error (the whole log stays on disk).
+TAIL_LINES = 6
+TAIL_CHARS = 1500
+
+
+def crawl_command(source_id: str) -> list[str]:
+    """The crawl subprocess. `-P`: no working-directory entry goes on sys.path, so a folder there named like one of
+    our packages (an operator's `config/`, a `store/` backup) cannot shadow the installed package."""
+    return [sys.executable, "-P", "-m", "yuqing", "crawl", source_id, "--parent-pid", str(os.getpid())]
+
+
 def crawl_source(services: Services, source_id: str, *, abort: threading.Event | None = None) -> CrawlOutcome:
     """One crawl in a subprocess: Scrapy's reactor cannot restart, and a hung crawl is killed at the timeout.
 
-    The crawl's log goes to <data>/logs/crawl-<source>.log (the latest run), for operators reading a failure. The
-    subprocess dies with this process (Linux), so a killed scheduler or worker leaves no orphan crawl behind to
-    race the crawl that retries it. Setting `abort` kills the crawl and records nothing against the source.
+    The crawl's log goes to <data>/logs/crawl-<source>.log (the latest run), and a failed run's log is also kept as
+    crawl-<source>.failed-<time>.log (the last few), for operators reading a failure. Every failure is recorded as a
+    crawl run, counted toward the source's `failing_after`: a crawl that died before it could record its own run
+    (an import error, a corrupt store, a signal, the timeout) is recorded here with the tail of its output. The
+    subprocess dies with this process (Linux), so a killed scheduler or worker leaves no orphan crawl behind to race
+    the crawl that retries it. Setting `abort` kills the crawl and records nothing against the source.
     """
-    command = [sys.executable, "-m", "yuqing", "crawl", source_id, "--parent-pid", str(os.getpid())]
+    command = crawl_command(source_id)
     logs = services.settings.data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     log_path = logs / f"crawl-{source_id}.log"
     timeout = services.settings.crawl_timeout_seconds
     started = utcnow()
+    before = _last_run_id(services, source_id)
     deadline = time.monotonic() + timeout
     with log_path.open("wb") as out:
         process = subprocess.Popen(command, env=services.subprocess_env(), stdout=out, stderr=subprocess.STDOUT)
@@ -60,12 +81,18 @@ def crawl_source(services: Services, source_id: str, *, abort: threading.Event |
             log.warning("crawl of %s stopped by the worker", source_id)
             return CrawlOutcome(source_id, process.returncode, False, aborted=True)
         log.error("crawl of %s timed out after %ss", source_id, timeout)
-        _record_killed_crawl(services, source_id, started, "killed at the crawl timeout")
+        _record_failed_crawl(services, source_id, started, "killed at the crawl timeout", _tail(log_path))
+        _keep_failed_log(log_path)
         return CrawlOutcome(source_id, -1, True)
     if returncode < 0:  # killed by a signal: its own health record never got written
-        _record_killed_crawl(services, source_id, started, f"crawl process killed by signal {-returncode}")
+        reason = f"crawl process killed by signal {-returncode}"
+        _record_failed_crawl(services, source_id, started, reason, _tail(log_path))
+    elif returncode > 0 and _last_run_id(services, source_id) == before:  # died before recording its run
+        reason = f"crawl process exited with code {returncode}"
+        _record_failed_crawl(services, source_id, started, reason, _tail(log_path))
     if returncode != 0:
-        log.error("crawl of %s failed with exit code %s; see %s", source_id, returncode, log_path)
+        kept = _keep_failed_log(log_path)
+        log.error("crawl of %s failed with exit code %s; see %s", source_id, returncode, kept or log_path)
     return CrawlOutcome(source_id, returncode, False)
 
 
@@ -81,7 +108,38 @@ def _wait(process: subprocess.Popen[bytes], deadline: float, abort: threading.Ev
             continue
 
 
-def _record_killed_crawl(services: Services, source_id: str, started: datetime, reason: str) -> None:
+def _last_run_id(services: Services, source_id: str) -> int:
+    with services.sessions() as session:
+        return session.scalar(select(func.max(CrawlRun.id)).where(CrawlRun.source == source_id)) or 0
+
+
+def _tail(log_path: Path) -> str:
+    """The last lines of a crawl's output: where a traceback says what went wrong."""
+    try:
+        with log_path.open("rb") as f:
+            f.seek(max(0, log_path.stat().st_size - 16_384))
+            text = f.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+    lines = [line.rstrip() for line in text.splitlines() if line.strip()]
+    return "\n".join(lines[-TAIL_LINES:])[-TAIL_CHARS:]
+
+
+def _keep_failed_log(log_path: Path) -> Path | None:
+    """Copy a failed crawl's log aside (the next run overwrites the latest log) and drop all but the newest few."""
+    stamp = utcnow().strftime("%Y%m%dT%H%M%S%fZ")
+    kept = log_path.with_name(f"{log_path.stem}.failed-{stamp}.log")
+    try:
+        shutil.copyfile(log_path, kept)
+        for old in sorted(log_path.parent.glob(f"{log_path.stem}.failed-*.log"))[:-FAILED_LOGS_KEPT]:
+            old.unlink(missing_ok=True)
+    except OSError as exc:  # a full disk must not stop the failure being recorded
+        log.warning("could not keep the failed crawl log %s: %s", log_path, exc)
+        return None
+    return kept
+
+
+def _record_failed_crawl(services: Services, source_id: str, started: datetime, reason: str, tail: str) -> None:
     with services.sessions.begin() as session:
         record_run(
             session,
@@ -97,6 +155,7 @@ def _record_killed_crawl(services: Services, source_id: str, started: datetime, 
                 errors=1,
                 parse_failures=0,
             ),
+            error=f"{reason}: {tail}" if tail else reason,
         )
 
 
@@ -132,6 +191,8 @@ def alerting_tick(services: Services) -> dict[str, int]:
         services.sender,
         max_attempts=services.config.alerting.delivery_attempts,
         now=utcnow(),
+        # Connect and read timeouts each: an attempt past both is hung, and the recipient's next channel goes.
+        attempt_seconds=2 * services.config.alerting.delivery_timeout_seconds,
     )
     return {"opened": opened, "clock_steps": fired, "digests": digests, "sent": sent}
 

@@ -4,7 +4,10 @@ recorded, and a delivery that reaches nobody raised on its incident — never dr
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -69,6 +72,26 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(5 * 2 ** max(attempts - 1, 0), 300))
 
 
+# Recipients sent to at once: a hung endpoint holds one of them, never the others' alerts.
+DELIVERY_CONCURRENCY = 8
+
+
+@dataclass(frozen=True)
+class _Due:
+    id: int
+    recipient: str
+    channels: tuple[str, ...]
+    title: str
+    body: str
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    channel: str
+    result: SendResult
+    elapsed_ms: int
+
+
 def deliver_pending(
     sessions: sessionmaker[Session],
     sender: ChannelSender,
@@ -76,38 +99,94 @@ def deliver_pending(
     max_attempts: int,
     now: datetime,
     limit: int = 100,
+    attempt_seconds: float | None = None,
+    concurrency: int = DELIVERY_CONCURRENCY,
 ) -> int:
-    """Send what is due. Returns how many deliveries were sent. Safe to run again at any time."""
+    """Send what is due. Returns how many deliveries were sent. Safe to run again at any time.
+
+    Recipients are served concurrently (each one's deliveries in order), each trying its channels in order, and
+    each attempt is cut off after `attempt_seconds` (the abandoned call ends on its own socket timeouts): a hung
+    endpoint costs only its own recipient. Results are recorded from this thread as each delivery finishes, one short
+    transaction each.
+    """
     with sessions() as session:
-        due = list(
-            session.scalars(
-                select(Delivery.id)
+        due = [
+            _Due(d.id, d.recipient, tuple(c for c in d.channels.split(",") if c), d.title, d.body)
+            for d in session.scalars(
+                select(Delivery)
                 .where(Delivery.status == DeliveryStatus.PENDING.value, Delivery.next_attempt_at <= now)
                 .order_by(Delivery.next_attempt_at, Delivery.id)
                 .limit(limit)
             )
-        )
+        ]
+    if not due:
+        return 0
+    # One queue per recipient, in order (an alert before its all-clear); recipients side by side.
+    by_recipient: dict[str, list[_Due]] = {}
+    for item in due:
+        by_recipient.setdefault(item.recipient, []).append(item)
+    done: queue.Queue[tuple[_Due, list[_Attempt]]] = queue.Queue()
+
+    def serve(items: list[_Due]) -> None:
+        for item in items:
+            try:
+                attempts = _try_channels(sender, item, attempt_seconds)
+            except Exception as exc:  # never leave the recording loop waiting for this item
+                attempts = [_Attempt(",".join(item.channels), SendResult(False, f"{type(exc).__name__}: {exc}"), 0)]
+            done.put((item, attempts))
+
     sent = 0
-    for delivery_id in due:
-        with sessions.begin() as session:
-            delivery = session.get(Delivery, delivery_id)
-            if delivery is None or delivery.status != DeliveryStatus.PENDING.value:
-                continue
-            sent += _deliver_one(session, delivery, sender, max_attempts=max_attempts, now=now)
+    workers = max(1, min(concurrency, len(by_recipient)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="deliver") as pool:
+        for items in by_recipient.values():
+            pool.submit(serve, items)
+        for _ in due:
+            item, attempts = done.get()
+            with sessions.begin() as session:
+                delivery = session.get(Delivery, item.id)
+                if delivery is None or delivery.status != DeliveryStatus.PENDING.value:
+                    continue
+                sent += _record(session, delivery, attempts, max_attempts=max_attempts, now=now)
     return sent
 
 
-def _deliver_one(
-    session: Session, delivery: Delivery, sender: ChannelSender, *, max_attempts: int, now: datetime
-) -> int:
-    errors: list[str] = []
-    for channel in [c for c in delivery.channels.split(",") if c]:
+def _try_channels(sender: ChannelSender, due: _Due, bound: float | None) -> list[_Attempt]:
+    """The recipient's channels in order until one takes the message."""
+    attempts: list[_Attempt] = []
+    for channel in due.channels:
         started = time.monotonic()
-        try:
-            result = sender.send(channel, title=delivery.title, body=delivery.body)
-        except Exception as exc:  # a broken plugin is a failed attempt, not a crashed job
-            result = SendResult(False, f"{type(exc).__name__}: {exc}")
-        elapsed = int((time.monotonic() - started) * 1000)
+        result = _bounded_send(sender, channel, title=due.title, body=due.body, bound=bound)
+        attempts.append(_Attempt(channel, result, int((time.monotonic() - started) * 1000)))
+        if result.ok:
+            break
+    return attempts
+
+
+def _send(sender: ChannelSender, channel: str, *, title: str, body: str) -> SendResult:
+    try:
+        return sender.send(channel, title=title, body=body)
+    except Exception as exc:  # a broken plugin is a failed attempt, not a crashed job
+        return SendResult(False, f"{type(exc).__name__}: {exc}")
+
+
+def _bounded_send(sender: ChannelSender, channel: str, *, title: str, body: str, bound: float | None) -> SendResult:
+    if bound is None:
+        return _send(sender, channel, title=title, body=body)
+    box: list[SendResult] = []
+    thread = threading.Thread(
+        target=lambda: box.append(_send(sender, channel, title=title, body=body)),
+        name=f"send-{channel}",
+        daemon=True,
+    )
+    thread.start()
+    thread.join(bound)
+    return box[0] if box else SendResult(False, f"no answer within {bound:g}s: attempt abandoned")
+
+
+def _record(session: Session, delivery: Delivery, attempts: list[_Attempt], *, max_attempts: int, now: datetime) -> int:
+    errors: list[str] = []
+    for attempt in attempts:
+        channel, result = attempt.channel, attempt.result
         session.add(
             DeliveryAttempt(
                 delivery=delivery,
@@ -115,7 +194,7 @@ def _deliver_one(
                 channel=channel,
                 ok=result.ok,
                 error=result.error,
-                elapsed_ms=elapsed,
+                elapsed_ms=attempt.elapsed_ms,
             )
         )
         if result.ok:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -158,3 +159,79 @@ def test_secrets_never_in_recorded_errors(world: World, receiver: Any) -> None:
         assert token not in (delivery.last_error or "")
         for attempt in session.scalars(select(DeliveryAttempt)):
             assert token not in (attempt.error or "")
+
+
+class HangingSender(ScriptedSender):
+    """Channel "hang" answers only when `release` is set (or after 60 s); the others as scripted."""
+
+    def __init__(self) -> None:
+        super().__init__({})
+        self.release = threading.Event()
+
+    def send(self, channel_id: str, *, title: str, body: str) -> SendResult:
+        if channel_id == "hang":
+            self.calls.append(channel_id)
+            self.release.wait(60)
+            return SendResult(False, "hung")
+        return super().send(channel_id, title=title, body=body)
+
+
+def _deliveries(world: World, channel_lists: list[str]) -> tuple[list[int], datetime]:
+    ids, now = [], datetime.now(UTC)
+    with world.sessions.begin() as session:
+        for n, channels in enumerate(channel_lists):
+            delivery = Delivery(
+                incident_id=None,
+                kind="alert",
+                recipient=f"contact:unit{n}",
+                role="duty",
+                unit=f"unit{n}",
+                channels=channels,
+                title="【重大】测试告警",
+                body="正文",
+                next_attempt_at=now,
+                created_at=now,
+            )
+            session.add(delivery)
+            session.flush()
+            ids.append(delivery.id)
+    return ids, now
+
+
+def _statuses(world: World, ids: list[int]) -> list[str]:
+    with world.sessions() as session:
+        return [session.get(Delivery, i).status for i in ids]  # type: ignore[union-attr]
+
+
+def test_a_hung_channel_costs_only_its_own_recipient(world: World) -> None:
+    ids, now = _deliveries(world, ["hang,ok", "ok", "ok", "ok"])
+    sender = HangingSender()
+    run = threading.Thread(
+        target=deliver_pending, args=(world.sessions, sender), kwargs={"max_attempts": 3, "now": now}, daemon=True
+    )
+    run.start()
+    try:
+        deadline = time.monotonic() + 20
+        while _statuses(world, ids[1:]) != ["sent"] * 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        # The other recipients are sent and recorded while the first one's endpoint still hangs.
+        assert _statuses(world, ids) == ["pending", "sent", "sent", "sent"]
+        assert not sender.release.is_set() and run.is_alive()
+    finally:
+        sender.release.set()
+        run.join(30)
+    assert _statuses(world, ids) == ["sent", "sent", "sent", "sent"]  # after the hang, its fallback channel
+
+
+def test_each_attempt_is_bounded_and_a_hung_one_falls_back(world: World) -> None:
+    ids, now = _deliveries(world, ["hang,ok"])
+    sender = HangingSender()
+    try:
+        assert deliver_pending(world.sessions, sender, max_attempts=3, now=now, attempt_seconds=0.5) == 1
+        assert not sender.release.is_set()  # returned while the hung call still waits: it was abandoned
+    finally:
+        sender.release.set()
+    with world.sessions() as session:
+        attempts = session.scalars(select(DeliveryAttempt).where(DeliveryAttempt.delivery_id == ids[0])).all()
+        assert [(a.channel, a.ok) for a in attempts] == [("hang", False), ("ok", True)]
+        assert attempts[0].error == "no answer within 0.5s: attempt abandoned"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +57,11 @@ TITLES = {
     3: "服务器出错的帖子",
     2: "已经不存在的帖子",
 }
+# Thread pages say when they were posted: hours ago, never a fixed date, or the posts age out of the revisit
+# window (revisit_hours, 48 by default) and a calendar day later the second crawl no longer revisits them.
+BEIJING = timezone(timedelta(hours=8))
+POSTED_AT = (datetime.now(UTC) - timedelta(hours=6)).replace(second=0, microsecond=0)
+POSTED = POSTED_AT.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
 TIMES = {12: "刚刚", 11: "5分钟前", 10: "昨天 10:21", 9: "03-05 14:20", 8: "2024年3月5日", 7: "半小时前"}
 
 
@@ -69,7 +74,7 @@ def _row(n: int, *, replies: int = 3, views: str = "1.2万", status: str = "未�
     )
 
 
-def _thread(n: int, body: str, *, posted: str | None = "2026-11-30 08:00") -> str:
+def _thread(n: int, body: str, *, posted: str | None = POSTED) -> str:
     time_html = f"<span class='posted'>{posted}</span>" if posted else ""
     return f"<h1>{TITLES[n]}</h1>{time_html}<span class='author'>网友{n}</span><div class='content'>{body}</div>"
 
@@ -138,7 +143,7 @@ def test_hard_board_first_crawl_then_heat_edits_and_removals(
     published = {k: datetime.fromisoformat(v["published_at"]) if v["published_at"] else None for k, v in by_id.items()}
     assert now - published["12"] < timedelta(minutes=5)  # 刚刚, from the list
     assert timedelta(minutes=3) < now - published["11"] < timedelta(minutes=8)  # 5分钟前
-    assert published["10"] == datetime(2026, 11, 30, 0, 0, tzinfo=UTC)  # the thread's own time wins
+    assert published["10"] == POSTED_AT  # the thread's own time wins
 
     # --- a second crawl, an hour later as far as the revisit schedule is concerned ---------------------------
     store = SqliteMentionStore(data / "mentions.sqlite3")
