@@ -52,6 +52,20 @@ class Conflict(AccessError):
     status = 409
 
 
+class Forbidden(AccessError):
+    """A unit-scoped admin reaching outside its own units (see docs/access.md, "Who manages whom")."""
+
+    status = 403
+
+
+# Units a manager may act on: None for a global admin (and the CLI), else the scoped admin's subtree.
+Within = frozenset[str] | None
+
+
+def _manages(within: Within, unit: str | None) -> bool:
+    return within is None or (unit is not None and unit in within)
+
+
 class LoginRefused(Exception):
     def __init__(self, message: str, *, retry_after: int | None = None) -> None:
         super().__init__(message)
@@ -71,8 +85,11 @@ def get_user(session: Session, *, name: str) -> User | None:
     return session.scalar(select(User).where(User.name == name))
 
 
-def list_users(session: Session) -> list[User]:
-    return list(session.scalars(select(User).order_by(User.name)))
+def list_users(session: Session, *, within: Within = None) -> list[User]:
+    query = select(User).order_by(User.name)
+    if within is not None:
+        query = query.where(User.unit.in_(sorted(within)))
+    return list(session.scalars(query))
 
 
 def create_user(
@@ -86,6 +103,7 @@ def create_user(
     display_name: str | None,
     actor: str,
     now: datetime,
+    within: Within = None,
 ) -> User:
     if not NAME.match(name):
         raise AccessError("a login name is 2–32 letters, digits, '.', '_', '@' or '-'")
@@ -93,6 +111,8 @@ def create_user(
     if not display or len(display) > 40:
         raise AccessError("display name must have 1–40 characters")
     _check_unit(config, unit)
+    if not _manages(within, unit):
+        raise Forbidden("单位管理员只能在本单位及下级单位内添加用户，且必须指定单位")
     if role in (Role.COMMENTATOR, Role.SECRETARY) and unit is None:
         raise AccessError(f"a {role.value} needs --unit: the unit whose cases they handle")
     if get_user(session, name=name) is not None:
@@ -118,15 +138,17 @@ def create_user(
     return user
 
 
-def _require_user(session: Session, name: str) -> User:
+def _require_user(session: Session, name: str, within: Within = None) -> User:
     user = get_user(session, name=name)
-    if user is None:
+    if user is None or not _manages(within, user.unit):  # outside a scoped admin's units: not even its existence
         raise NotFound(f"no user {name!r}")
     return user
 
 
-def set_password(session: Session, *, name: str, password: str, actor: str, now: datetime) -> User:
-    user = _require_user(session, name)
+def set_password(
+    session: Session, *, name: str, password: str, actor: str, now: datetime, within: Within = None
+) -> User:
+    user = _require_user(session, name, within)
     user.password_hash = passwords.hash_password(password)
     # A new password ends every open session of the user: whoever had the old one is out.
     session.execute(delete(AuthSession).where(AuthSession.user_id == user.id))
@@ -134,8 +156,10 @@ def set_password(session: Session, *, name: str, password: str, actor: str, now:
     return user
 
 
-def set_disabled(session: Session, *, name: str, disabled: bool, actor: str, now: datetime) -> User:
-    user = _require_user(session, name)
+def set_disabled(
+    session: Session, *, name: str, disabled: bool, actor: str, now: datetime, within: Within = None
+) -> User:
+    user = _require_user(session, name, within)
     user.disabled_at = now if disabled else None
     if disabled:
         session.execute(delete(AuthSession).where(AuthSession.user_id == user.id))
@@ -156,8 +180,9 @@ def update_user(
     display_name: str | None,
     actor: str,
     now: datetime,
+    within: Within = None,
 ) -> User:
-    user = _require_user(session, name)
+    user = _require_user(session, name, within)
     changes: dict[str, object] = {}
     if role is not None and role.value != user.role:
         changes["role"] = role.value
@@ -165,6 +190,8 @@ def update_user(
     if clear_unit or unit is not None:
         new_unit = None if clear_unit else unit
         _check_unit(config, new_unit)
+        if not _manages(within, new_unit):
+            raise Forbidden("单位管理员只能把用户调到本单位及下级单位，不能设为全部单位")
         if new_unit != user.unit:
             changes["unit"] = new_unit
             user.unit = new_unit
@@ -180,10 +207,17 @@ def update_user(
 
 
 def issue_token(
-    session: Session, *, name: str, label: str, expires_in: timedelta | None, actor: str, now: datetime
+    session: Session,
+    *,
+    name: str,
+    label: str,
+    expires_in: timedelta | None,
+    actor: str,
+    now: datetime,
+    within: Within = None,
 ) -> tuple[ApiToken, str]:
     """A new API token for `name`; the secret is returned here once and only its hash is stored."""
-    user = _require_user(session, name)
+    user = _require_user(session, name, within)
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         token_hash=_digest(secret),
@@ -206,13 +240,15 @@ def issue_token(
     return token, secret
 
 
-def tokens_of(session: Session, *, name: str) -> list[ApiToken]:
-    user = _require_user(session, name)
+def tokens_of(session: Session, *, name: str, within: Within = None) -> list[ApiToken]:
+    user = _require_user(session, name, within)
     return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)))
 
 
-def revoke_token(session: Session, *, name: str, token_id: int, actor: str, now: datetime) -> ApiToken:
-    user = _require_user(session, name)
+def revoke_token(
+    session: Session, *, name: str, token_id: int, actor: str, now: datetime, within: Within = None
+) -> ApiToken:
+    user = _require_user(session, name, within)
     token = session.get(ApiToken, token_id)
     if token is None or token.user_id != user.id:
         raise NotFound(f"user {name!r} has no token {token_id}")
