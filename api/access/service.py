@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from api.access import passwords
 from api.access.models import ApiToken, AuthSession, LoginFailure, User
@@ -308,8 +308,44 @@ def _failures(
     return int(count), oldest
 
 
+def _serialise_login(session: Session, name: str, address: str) -> None:
+    """Make counting and recording an attempt one step for this name and address, across threads, workers and
+    hosts: concurrent wrong passwords must not all read the same count before any of them is written."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Transaction-scoped advisory locks, always name before address (one order: no deadlock).
+        for key in (f"login-name:{name}", f"login-address:{address}"):
+            session.execute(select(func.pg_advisory_xact_lock(func.hashtext(key))))
+    # SQLite has one writer at a time: this write (made first, whatever it deletes) holds the database's write
+    # lock until the attempt is recorded and committed.
+
+
+def _reserve_attempt(
+    sessions: sessionmaker[Session], *, name: str, address: str, now: datetime, limits: LoginLimits
+) -> tuple[str | None, bool]:
+    """Count the failures in the window and, under the limits, record this attempt as a failure before the
+    password is checked (a success removes it). Returns the user's password hash and whether the user may sign
+    in at all."""
+    since = now - limits.window
+    with sessions.begin() as session:
+        _serialise_login(session, name, address)
+        session.execute(delete(LoginFailure).where(LoginFailure.at <= since))  # keep the table small
+        for column, value, limit in (
+            (LoginFailure.name, name, limits.per_name),
+            (LoginFailure.address, address, limits.per_address),
+        ):
+            count, oldest = _failures(session, column, value, since)
+            if count >= limit and oldest is not None:
+                wait = max(1, int((oldest + limits.window - now).total_seconds()) + 1)
+                # Not audited: a refused attempt changes nothing, and logging each would let a flood fill the log.
+                raise LoginRefused("登录失败次数过多，请稍后再试", retry_after=wait)
+        session.add(LoginFailure(at=now, name=name, address=address))
+        user = get_user(session, name=name)
+        hashed = user.password_hash if user is not None else None
+        return hashed, user is not None and user.disabled_at is None
+
+
 def login(
-    session: Session,
+    sessions: sessionmaker[Session],
     *,
     config: Config,
     name: str,
@@ -319,49 +355,45 @@ def login(
     limits: LoginLimits = LoginLimits(),
 ) -> tuple[Principal, str]:
     """Check the password under the rate limits and open a session. Returns the principal and the session
-    key for the cookie (only its hash is stored). Raises LoginRefused (with Retry-After when locked out)."""
+    key for the cookie (only its hash is stored). Raises LoginRefused (with Retry-After when locked out).
+
+    Three short transactions: reserve the attempt (counted at once, so parallel guesses cannot all pass the
+    limit), check the password outside any lock (Argon2 is slow on purpose), then record the outcome."""
     name = name.strip()[:64]
-    since = now - limits.window
-    for column, value, limit in (
-        (LoginFailure.name, name, limits.per_name),
-        (LoginFailure.address, address, limits.per_address),
-    ):
-        count, oldest = _failures(session, column, value, since)
-        if count >= limit and oldest is not None:
-            wait = max(1, int((oldest + limits.window - now).total_seconds()) + 1)
-            # Not audited: a refused attempt changes nothing, and logging each would let a flood fill the log.
-            raise LoginRefused("登录失败次数过多，请稍后再试", retry_after=wait)
-    user = get_user(session, name=name)
+    hashed, active = _reserve_attempt(sessions, name=name, address=address, now=now, limits=limits)
     ok = False
-    if user is None or user.password_hash is None:
+    if hashed is None:
         passwords.burn_time()
     else:
-        ok = passwords.verify_password(user.password_hash, password)
-    if not ok or user is None or user.disabled_at is not None:
-        session.add(LoginFailure(at=now, name=name, address=address))
-        session.execute(delete(LoginFailure).where(LoginFailure.at <= since))  # keep the table small
-        record_audit(session, actor=name or "?", action="login.fail", target=f"address:{address}", at=now)
+        ok = passwords.verify_password(hashed, password)
+    if not ok or not active:
+        with sessions.begin() as session:  # the reserved attempt stays as the failure
+            record_audit(session, actor=name or "?", action="login.fail", target=f"address:{address}", at=now)
         raise LoginRefused("用户名或密码错误，或账号已停用")
-    if passwords.needs_rehash(user.password_hash or ""):
-        user.password_hash = passwords.hash_password(password)
-    session.execute(delete(LoginFailure).where(LoginFailure.name == name))
-    key = secrets.token_urlsafe(32)
-    row = AuthSession(
-        key_hash=_digest(key),
-        user_id=user.id,
-        csrf_token=secrets.token_urlsafe(32),
-        created_at=now,
-        last_seen_at=now,
-        expires_at=now + timedelta(hours=SESSION_HOURS),
-        address=address[:100],
-    )
-    session.add(row)
-    session.execute(delete(AuthSession).where(AuthSession.expires_at <= now))
-    session.flush()
-    record_audit(
-        session, actor=user.name, action="login", target=f"user:{user.name}", detail={"address": address}, at=now
-    )
-    return principal_of(user, config=config, via="session", session_row=row), key
+    with sessions.begin() as session:
+        user = get_user(session, name=name)
+        if user is None or user.disabled_at is not None:  # disabled (or removed) while the password was checked
+            raise LoginRefused("用户名或密码错误，或账号已停用")
+        if passwords.needs_rehash(user.password_hash or ""):
+            user.password_hash = passwords.hash_password(password)
+        session.execute(delete(LoginFailure).where(LoginFailure.name == name))  # this attempt's reservation too
+        key = secrets.token_urlsafe(32)
+        row = AuthSession(
+            key_hash=_digest(key),
+            user_id=user.id,
+            csrf_token=secrets.token_urlsafe(32),
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + timedelta(hours=SESSION_HOURS),
+            address=address[:100],
+        )
+        session.add(row)
+        session.execute(delete(AuthSession).where(AuthSession.expires_at <= now))
+        session.flush()
+        record_audit(
+            session, actor=user.name, action="login", target=f"user:{user.name}", detail={"address": address}, at=now
+        )
+        return principal_of(user, config=config, via="session", session_row=row), key
 
 
 def logout(session: Session, *, session_id: int, actor: str, now: datetime) -> None:

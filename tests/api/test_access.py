@@ -4,7 +4,9 @@ login, hashes at rest, and the audit trail of every change."""
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -413,3 +415,24 @@ def test_a_scoped_admin_reads_the_audit_of_its_units_and_users(app: FastAPI, gra
     assert "user:zhen" not in targets and "user:root" not in targets and f"incident:{town_case}" not in targets
     everything = {(e["action"], e["target"]) for e in root.get("/api/v1/audit", params={"limit": 500}).json()}
     assert ("token.create", "user:zhen") in everything and seen < everything
+
+
+def test_parallel_wrong_passwords_cannot_beat_the_login_limit(app_on_both: FastAPI, grant: Any) -> None:
+    """19 guesses for one name posted at the same instant: only the first 5 get their password checked."""
+    grant(app_on_both, "li", "secretary", "school-no1", password=PASSWORD)
+    browsers = [TestClient(app_on_both) for _ in range(19)]
+    forms = []
+    for i, browser in enumerate(browsers):
+        csrf = browser.get("/login").text.split("name='csrf_token' value='")[1].split("'")[0]
+        forms.append({"name": "li", "password": f"wrong password {i}", "csrf_token": csrf})
+    start = threading.Barrier(19)
+
+    def guess(i: int) -> int:
+        start.wait()
+        return browsers[i].post("/login", data=forms[i], follow_redirects=False).status_code
+
+    with ThreadPoolExecutor(19) as pool:
+        statuses = sorted(pool.map(guess, range(19)))
+    assert statuses == [401] * 5 + [429] * 14
+    with app_on_both.state.yuqing.sessions() as session:
+        assert len(session.scalars(select(LoginFailure).where(LoginFailure.name == "li")).all()) == 5
