@@ -35,11 +35,14 @@ class HotTopic:
         return f"{kind}「{self.name}」升温：本时段 {self.count} 篇，{base}"
 
 
-def _counts(store: MentionStore, since: datetime, until: datetime) -> dict[tuple[str, str], int]:
+def _counts(
+    store: MentionStore, since: datetime, until: datetime, units: tuple[str, ...]
+) -> dict[tuple[str, str], int]:
     result = store.search(
         SearchQuery(
             since=since,
             until=until,
+            units=units,
             size=1,
             aggs=(Terms("schemes", "schemes", size=MAX_KEYS), Terms("units", "unit", size=MAX_KEYS)),
         )
@@ -51,13 +54,14 @@ def _counts(store: MentionStore, since: datetime, until: datetime) -> dict[tuple
     return out
 
 
-def hot_topics(store: MentionStore, config: Config, *, now: datetime) -> list[HotTopic]:
-    """Hot schemes and units right now, hottest first."""
+def hot_topics(store: MentionStore, config: Config, *, now: datetime, units: tuple[str, ...] = ()) -> list[HotTopic]:
+    """Hot schemes and units right now, hottest first; with `units`, counted over those units' mentions only
+    (a user is told "9 posts" only of posts they can open)."""
     spikes = config.analysis.spikes
     window = timedelta(minutes=spikes.window_minutes)
     baseline_span = timedelta(hours=spikes.baseline_hours)
-    current = _counts(store, now - window, now)
-    before = _counts(store, now - window - baseline_span, now - window)
+    current = _counts(store, now - window, now, units)
+    before = _counts(store, now - window - baseline_span, now - window, units)
     windows = baseline_span / window
     names = {("scheme", s.id): s.name for s in config.schemes} | {("unit", u.id): u.name for u in config.units}
     hot: list[HotTopic] = []

@@ -24,7 +24,9 @@ class ApiState:
     ack_links: AckLinks | None = None
     now: Callable[[], datetime] = field(default=utcnow)
     feed_poll_seconds: float = 1.0
-    feed_recheck_seconds: float = 30.0  # how often an open feed checks its user may still read it
+    # How often an open feed checks its user may still read it (and with the same scope): a revoked, disabled
+    # or moved user's stream ends within this plus one query.
+    feed_recheck_seconds: float = 0.5
 
 
 def get_state(request: Request) -> ApiState:

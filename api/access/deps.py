@@ -68,4 +68,18 @@ def require(perm: Perm) -> Callable[..., Awaitable[Principal]]:
     return check
 
 
+def require_global(perm: Perm) -> Callable[..., Awaitable[Principal]]:
+    """A change that reaches every unit (schemes apply everywhere): only a user with no unit may make it."""
+
+    permitted = require(perm)
+
+    # A default, not Annotated: the postponed annotation could not see `permitted` in this closure.
+    async def check(principal: Principal = Depends(permitted)) -> Principal:  # noqa: B008
+        if principal.scope is not None:
+            raise HTTPException(403, "只有不限单位的管理员可以执行此操作（它影响所有单位）")
+        return principal
+
+    return check
+
+
 Reader = Annotated[Principal, Depends(require(Perm.READ))]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from api.access import passwords
 from api.access.models import ApiToken, AuthSession, LoginFailure, User
@@ -52,6 +52,20 @@ class Conflict(AccessError):
     status = 409
 
 
+class Forbidden(AccessError):
+    """A unit-scoped admin reaching outside its own units (see docs/access.md, "Who manages whom")."""
+
+    status = 403
+
+
+# Units a manager may act on: None for a global admin (and the CLI), else the scoped admin's subtree.
+Within = frozenset[str] | None
+
+
+def _manages(within: Within, unit: str | None) -> bool:
+    return within is None or (unit is not None and unit in within)
+
+
 class LoginRefused(Exception):
     def __init__(self, message: str, *, retry_after: int | None = None) -> None:
         super().__init__(message)
@@ -71,8 +85,11 @@ def get_user(session: Session, *, name: str) -> User | None:
     return session.scalar(select(User).where(User.name == name))
 
 
-def list_users(session: Session) -> list[User]:
-    return list(session.scalars(select(User).order_by(User.name)))
+def list_users(session: Session, *, within: Within = None) -> list[User]:
+    query = select(User).order_by(User.name)
+    if within is not None:
+        query = query.where(User.unit.in_(sorted(within)))
+    return list(session.scalars(query))
 
 
 def create_user(
@@ -86,6 +103,7 @@ def create_user(
     display_name: str | None,
     actor: str,
     now: datetime,
+    within: Within = None,
 ) -> User:
     if not NAME.match(name):
         raise AccessError("a login name is 2–32 letters, digits, '.', '_', '@' or '-'")
@@ -93,6 +111,8 @@ def create_user(
     if not display or len(display) > 40:
         raise AccessError("display name must have 1–40 characters")
     _check_unit(config, unit)
+    if not _manages(within, unit):
+        raise Forbidden("单位管理员只能在本单位及下级单位内添加用户，且必须指定单位")
     if role in (Role.COMMENTATOR, Role.SECRETARY) and unit is None:
         raise AccessError(f"a {role.value} needs --unit: the unit whose cases they handle")
     if get_user(session, name=name) is not None:
@@ -118,15 +138,17 @@ def create_user(
     return user
 
 
-def _require_user(session: Session, name: str) -> User:
+def _require_user(session: Session, name: str, within: Within = None) -> User:
     user = get_user(session, name=name)
-    if user is None:
+    if user is None or not _manages(within, user.unit):  # outside a scoped admin's units: not even its existence
         raise NotFound(f"no user {name!r}")
     return user
 
 
-def set_password(session: Session, *, name: str, password: str, actor: str, now: datetime) -> User:
-    user = _require_user(session, name)
+def set_password(
+    session: Session, *, name: str, password: str, actor: str, now: datetime, within: Within = None
+) -> User:
+    user = _require_user(session, name, within)
     user.password_hash = passwords.hash_password(password)
     # A new password ends every open session of the user: whoever had the old one is out.
     session.execute(delete(AuthSession).where(AuthSession.user_id == user.id))
@@ -134,8 +156,10 @@ def set_password(session: Session, *, name: str, password: str, actor: str, now:
     return user
 
 
-def set_disabled(session: Session, *, name: str, disabled: bool, actor: str, now: datetime) -> User:
-    user = _require_user(session, name)
+def set_disabled(
+    session: Session, *, name: str, disabled: bool, actor: str, now: datetime, within: Within = None
+) -> User:
+    user = _require_user(session, name, within)
     user.disabled_at = now if disabled else None
     if disabled:
         session.execute(delete(AuthSession).where(AuthSession.user_id == user.id))
@@ -156,8 +180,9 @@ def update_user(
     display_name: str | None,
     actor: str,
     now: datetime,
+    within: Within = None,
 ) -> User:
-    user = _require_user(session, name)
+    user = _require_user(session, name, within)
     changes: dict[str, object] = {}
     if role is not None and role.value != user.role:
         changes["role"] = role.value
@@ -165,6 +190,8 @@ def update_user(
     if clear_unit or unit is not None:
         new_unit = None if clear_unit else unit
         _check_unit(config, new_unit)
+        if not _manages(within, new_unit):
+            raise Forbidden("单位管理员只能把用户调到本单位及下级单位，不能设为全部单位")
         if new_unit != user.unit:
             changes["unit"] = new_unit
             user.unit = new_unit
@@ -180,10 +207,17 @@ def update_user(
 
 
 def issue_token(
-    session: Session, *, name: str, label: str, expires_in: timedelta | None, actor: str, now: datetime
+    session: Session,
+    *,
+    name: str,
+    label: str,
+    expires_in: timedelta | None,
+    actor: str,
+    now: datetime,
+    within: Within = None,
 ) -> tuple[ApiToken, str]:
     """A new API token for `name`; the secret is returned here once and only its hash is stored."""
-    user = _require_user(session, name)
+    user = _require_user(session, name, within)
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         token_hash=_digest(secret),
@@ -206,13 +240,15 @@ def issue_token(
     return token, secret
 
 
-def tokens_of(session: Session, *, name: str) -> list[ApiToken]:
-    user = _require_user(session, name)
+def tokens_of(session: Session, *, name: str, within: Within = None) -> list[ApiToken]:
+    user = _require_user(session, name, within)
     return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)))
 
 
-def revoke_token(session: Session, *, name: str, token_id: int, actor: str, now: datetime) -> ApiToken:
-    user = _require_user(session, name)
+def revoke_token(
+    session: Session, *, name: str, token_id: int, actor: str, now: datetime, within: Within = None
+) -> ApiToken:
+    user = _require_user(session, name, within)
     token = session.get(ApiToken, token_id)
     if token is None or token.user_id != user.id:
         raise NotFound(f"user {name!r} has no token {token_id}")
@@ -272,8 +308,44 @@ def _failures(
     return int(count), oldest
 
 
+def _serialise_login(session: Session, name: str, address: str) -> None:
+    """Make counting and recording an attempt one step for this name and address, across threads, workers and
+    hosts: concurrent wrong passwords must not all read the same count before any of them is written."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Transaction-scoped advisory locks, always name before address (one order: no deadlock).
+        for key in (f"login-name:{name}", f"login-address:{address}"):
+            session.execute(select(func.pg_advisory_xact_lock(func.hashtext(key))))
+    # SQLite has one writer at a time: this write (made first, whatever it deletes) holds the database's write
+    # lock until the attempt is recorded and committed.
+
+
+def _reserve_attempt(
+    sessions: sessionmaker[Session], *, name: str, address: str, now: datetime, limits: LoginLimits
+) -> tuple[str | None, bool]:
+    """Count the failures in the window and, under the limits, record this attempt as a failure before the
+    password is checked (a success removes it). Returns the user's password hash and whether the user may sign
+    in at all."""
+    since = now - limits.window
+    with sessions.begin() as session:
+        _serialise_login(session, name, address)
+        session.execute(delete(LoginFailure).where(LoginFailure.at <= since))  # keep the table small
+        for column, value, limit in (
+            (LoginFailure.name, name, limits.per_name),
+            (LoginFailure.address, address, limits.per_address),
+        ):
+            count, oldest = _failures(session, column, value, since)
+            if count >= limit and oldest is not None:
+                wait = max(1, int((oldest + limits.window - now).total_seconds()) + 1)
+                # Not audited: a refused attempt changes nothing, and logging each would let a flood fill the log.
+                raise LoginRefused("登录失败次数过多，请稍后再试", retry_after=wait)
+        session.add(LoginFailure(at=now, name=name, address=address))
+        user = get_user(session, name=name)
+        hashed = user.password_hash if user is not None else None
+        return hashed, user is not None and user.disabled_at is None
+
+
 def login(
-    session: Session,
+    sessions: sessionmaker[Session],
     *,
     config: Config,
     name: str,
@@ -283,49 +355,45 @@ def login(
     limits: LoginLimits = LoginLimits(),
 ) -> tuple[Principal, str]:
     """Check the password under the rate limits and open a session. Returns the principal and the session
-    key for the cookie (only its hash is stored). Raises LoginRefused (with Retry-After when locked out)."""
+    key for the cookie (only its hash is stored). Raises LoginRefused (with Retry-After when locked out).
+
+    Three short transactions: reserve the attempt (counted at once, so parallel guesses cannot all pass the
+    limit), check the password outside any lock (Argon2 is slow on purpose), then record the outcome."""
     name = name.strip()[:64]
-    since = now - limits.window
-    for column, value, limit in (
-        (LoginFailure.name, name, limits.per_name),
-        (LoginFailure.address, address, limits.per_address),
-    ):
-        count, oldest = _failures(session, column, value, since)
-        if count >= limit and oldest is not None:
-            wait = max(1, int((oldest + limits.window - now).total_seconds()) + 1)
-            # Not audited: a refused attempt changes nothing, and logging each would let a flood fill the log.
-            raise LoginRefused("登录失败次数过多，请稍后再试", retry_after=wait)
-    user = get_user(session, name=name)
+    hashed, active = _reserve_attempt(sessions, name=name, address=address, now=now, limits=limits)
     ok = False
-    if user is None or user.password_hash is None:
+    if hashed is None:
         passwords.burn_time()
     else:
-        ok = passwords.verify_password(user.password_hash, password)
-    if not ok or user is None or user.disabled_at is not None:
-        session.add(LoginFailure(at=now, name=name, address=address))
-        session.execute(delete(LoginFailure).where(LoginFailure.at <= since))  # keep the table small
-        record_audit(session, actor=name or "?", action="login.fail", target=f"address:{address}", at=now)
+        ok = passwords.verify_password(hashed, password)
+    if not ok or not active:
+        with sessions.begin() as session:  # the reserved attempt stays as the failure
+            record_audit(session, actor=name or "?", action="login.fail", target=f"address:{address}", at=now)
         raise LoginRefused("用户名或密码错误，或账号已停用")
-    if passwords.needs_rehash(user.password_hash or ""):
-        user.password_hash = passwords.hash_password(password)
-    session.execute(delete(LoginFailure).where(LoginFailure.name == name))
-    key = secrets.token_urlsafe(32)
-    row = AuthSession(
-        key_hash=_digest(key),
-        user_id=user.id,
-        csrf_token=secrets.token_urlsafe(32),
-        created_at=now,
-        last_seen_at=now,
-        expires_at=now + timedelta(hours=SESSION_HOURS),
-        address=address[:100],
-    )
-    session.add(row)
-    session.execute(delete(AuthSession).where(AuthSession.expires_at <= now))
-    session.flush()
-    record_audit(
-        session, actor=user.name, action="login", target=f"user:{user.name}", detail={"address": address}, at=now
-    )
-    return principal_of(user, config=config, via="session", session_row=row), key
+    with sessions.begin() as session:
+        user = get_user(session, name=name)
+        if user is None or user.disabled_at is not None:  # disabled (or removed) while the password was checked
+            raise LoginRefused("用户名或密码错误，或账号已停用")
+        if passwords.needs_rehash(user.password_hash or ""):
+            user.password_hash = passwords.hash_password(password)
+        session.execute(delete(LoginFailure).where(LoginFailure.name == name))  # this attempt's reservation too
+        key = secrets.token_urlsafe(32)
+        row = AuthSession(
+            key_hash=_digest(key),
+            user_id=user.id,
+            csrf_token=secrets.token_urlsafe(32),
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + timedelta(hours=SESSION_HOURS),
+            address=address[:100],
+        )
+        session.add(row)
+        session.execute(delete(AuthSession).where(AuthSession.expires_at <= now))
+        session.flush()
+        record_audit(
+            session, actor=user.name, action="login", target=f"user:{user.name}", detail={"address": address}, at=now
+        )
+        return principal_of(user, config=config, via="session", session_row=row), key
 
 
 def logout(session: Session, *, session_id: int, actor: str, now: datetime) -> None:

@@ -15,6 +15,7 @@ from analysis.events.service import events_since
 from analysis.spikes import hot_topics
 from api.access.deps import Reader
 from api.schemas import MentionOut
+from api.search import scoped_units
 from api.state import ApiState, get_state
 
 router = APIRouter(prefix="/api/v1", tags=["analysis"])
@@ -117,7 +118,8 @@ async def get_event(
 
 @router.get("/hot-topics", response_model=list[HotTopicOut])
 async def get_hot_topics(state: Annotated[ApiState, Depends(get_state)], principal: Reader) -> list[HotTopicOut]:
-    topics = await run_in_threadpool(lambda: hot_topics(state.mentions, state.config, now=state.now()))
+    units = scoped_units(principal, None)  # counted within the user's units, not just filtered afterwards
+    topics = await run_in_threadpool(lambda: hot_topics(state.mentions, state.config, now=state.now(), units=units))
     return [
         HotTopicOut(
             kind=t.kind,

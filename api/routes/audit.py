@@ -1,5 +1,6 @@
-"""The audit log (督查考核、问责): admins read all of it; a secretary reads what was done on their units'
-incidents. Newest first; page with before_id."""
+"""The audit log (督查考核、问责): global admins read all of it; a secretary reads what was done on their units'
+incidents; an admin with a unit reads that plus what was done to the users of its units (itself included).
+Newest first; page with before_id."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
-from sqlalchemy import String, cast, literal, select
+from sqlalchemy import String, cast, literal, or_, select
 
 from alerting.incidents.models import Incident
 from api.access.deps import require
-from api.access.roles import Perm, Role
+from api.access.models import User
+from api.access.roles import Perm
 from api.access.scope import Principal
 from api.params import aware
 from api.state import ApiState, get_state
@@ -58,12 +60,18 @@ async def audit_log(
 
     def load() -> list[AuditOut]:
         query = select(AuditEntry)
-        if principal.role != Role.ADMIN or principal.scope is not None:
-            # Only entries about incidents of the user's units.
-            target_of = literal("incident:").concat(cast(Incident.id, String))
-            query = query.join(Incident, AuditEntry.target == target_of)
-            if principal.scope is not None:
-                query = query.where(Incident.unit.in_(sorted(principal.scope)))
+        if principal.scope is not None or not principal.can(Perm.USERS):
+            # Only entries about incidents of the user's units — and, for a user manager, about its units' users.
+            incidents = select(literal("incident:").concat(cast(Incident.id, String)))
+            units = sorted(principal.scope) if principal.scope is not None else None
+            if units is not None:
+                incidents = incidents.where(Incident.unit.in_(units))
+            about = [AuditEntry.target.in_(incidents)]
+            if units is not None and principal.can(Perm.USERS):
+                about.append(
+                    AuditEntry.target.in_(select(literal("user:").concat(User.name)).where(User.unit.in_(units)))
+                )
+            query = query.where(or_(*about))
         if since is not None:
             query = query.where(AuditEntry.at >= since)
         if until is not None:

@@ -84,18 +84,17 @@ async def login(request: Request, state: Annotated[ApiState, Depends(get_state)]
     address = request.client.host if request.client else "unknown"
 
     def attempt() -> tuple[Principal, str] | service.LoginRefused:
-        with state.sessions.begin() as session:  # a refusal is recorded too: the transaction commits
-            try:
-                return service.login(
-                    session,
-                    config=state.config,
-                    name=form.get("name", ""),
-                    password=form.get("password", ""),
-                    address=address,
-                    now=state.now(),
-                )
-            except service.LoginRefused as exc:
-                return exc
+        try:  # each step commits its own transaction: a refusal is recorded too
+            return service.login(
+                state.sessions,
+                config=state.config,
+                name=form.get("name", ""),
+                password=form.get("password", ""),
+                address=address,
+                now=state.now(),
+            )
+        except service.LoginRefused as exc:
+            return exc
 
     outcome = await run_in_threadpool(attempt)
     if isinstance(outcome, service.LoginRefused):

@@ -86,33 +86,46 @@ async def feed(
     if start is None:
         start = await run_in_threadpool(_start_id, state, backlog, principal)
 
-    async def still_allowed() -> bool:
-        """A stream outlives its request: a disabled user, a revoked token or an ended session stops it."""
+    async def current() -> Principal | None:
+        """A stream outlives its request: who is asking now (None: disabled, revoked or signed out)."""
         auth = request.headers.get("authorization", "")
         token = auth[7:].strip() if auth[:7].lower() == "bearer " else None
         cookie = None if token else request.cookies.get(SESSION_COOKIE)
-        return await run_in_threadpool(resolve, state, token=token, cookie=cookie) is not None
+        return await run_in_threadpool(resolve, state, token=token, cookie=cookie)
+
+    async def ended() -> str | None:
+        """Why the stream must end now, if it must: the credentials are gone or the user's view changed (a
+        dashboard reconnects and starts again under the new scope)."""
+        now = await current()
+        if now is None:
+            return "signed out"
+        if now.scope != principal.scope or now.role != principal.role:
+            return "scope changed"
+        return None
 
     async def events() -> AsyncIterator[str]:
         position = start
         yield f"retry: 3000\nevent: hello\ndata: {json.dumps({'after': position})}\n\n"
         idle = 0.0
         checked = time.monotonic()
+        nap = min(state.feed_poll_seconds, state.feed_recheck_seconds)
         while not await request.is_disconnected():
-            if time.monotonic() - checked >= state.feed_recheck_seconds:
-                checked = time.monotonic()
-                if not await still_allowed():
-                    yield 'event: bye\ndata: {"reason": "signed out"}\n\n'
-                    return
             batch = await run_in_threadpool(_read_after, state, position, principal)
+            due = time.monotonic() - checked >= state.feed_recheck_seconds
+            if due or any(payload is not None for _, payload in batch):  # every event is checked before it goes
+                checked = time.monotonic()
+                reason = await ended()
+                if reason is not None:
+                    yield f"event: bye\ndata: {json.dumps({'reason': reason})}\n\n"
+                    return
             for event_id, payload in batch:
                 position = event_id
                 if payload is None:
                     continue
                 yield f"id: {event_id}\nevent: incident\ndata: {json.dumps(payload, ensure_ascii=False)}\n\n"
             if not batch:
-                await asyncio.sleep(state.feed_poll_seconds)
-                idle += state.feed_poll_seconds
+                await asyncio.sleep(nap)
+                idle += nap
                 if idle >= 15:  # a comment keeps proxies from closing an idle stream
                     idle = 0.0
                     yield ": keep-alive\n\n"

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from analysis import scheme_store
 from analysis.schemes import SchemeMatcher
-from api.access.deps import require
+from api.access.deps import require, require_global
 from api.access.roles import Perm
 from api.access.scope import Principal
 from api.params import invalid
@@ -33,7 +33,7 @@ from store.workflow.audit import record_audit
 
 router = APIRouter(prefix="/api/v1/schemes", tags=["schemes"])
 Reader = Annotated[Principal, Depends(require(Perm.SCHEMES_READ))]
-Editor = Annotated[Principal, Depends(require(Perm.SCHEMES_EDIT))]
+Editor = Annotated[Principal, Depends(require_global(Perm.SCHEMES_EDIT))]  # schemes apply to every unit
 SchemeId = Annotated[str, Path(min_length=1, max_length=100)]
 SchemeBody = Annotated[
     dict[str, Any],

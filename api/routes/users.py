@@ -1,4 +1,7 @@
-"""User administration for admins: users, roles, units, passwords, API tokens. Every change is audited."""
+"""User administration for admins: users, roles, units, passwords, API tokens. Every change is audited.
+
+A global admin (no unit) manages everyone; an admin with a unit manages only the users of its unit and the
+units below it, and can grant no unit outside them (nor "every unit") — see docs/access.md."""
 
 from __future__ import annotations
 
@@ -113,7 +116,9 @@ def _run(state: ApiState, work: Callable[[Session], T]) -> T:
 
 @router.get("", response_model=list[UserOut])
 async def list_users(state: Annotated[ApiState, Depends(get_state)], admin: Admin) -> list[UserOut]:
-    return await run_in_threadpool(_run, state, lambda s: [UserOut.of(u) for u in service.list_users(s)])
+    return await run_in_threadpool(
+        _run, state, lambda s: [UserOut.of(u) for u in service.list_users(s, within=admin.scope)]
+    )
 
 
 @router.post("", response_model=UserOut, status_code=201)
@@ -130,6 +135,7 @@ async def create_user(body: UserIn, state: Annotated[ApiState, Depends(get_state
                 display_name=body.display_name,
                 actor=admin.actor,
                 now=state.now(),
+                within=admin.scope,
             )
         )
 
@@ -152,6 +158,7 @@ async def update_user(
                 display_name=body.display_name,
                 actor=admin.actor,
                 now=state.now(),
+                within=admin.scope,
             )
         )
 
@@ -164,7 +171,9 @@ async def _set_disabled(state: ApiState, admin: Principal, name: str, disabled: 
 
     def work(session: Session) -> UserOut:
         return UserOut.of(
-            service.set_disabled(session, name=name, disabled=disabled, actor=admin.actor, now=state.now())
+            service.set_disabled(
+                session, name=name, disabled=disabled, actor=admin.actor, now=state.now(), within=admin.scope
+            )
         )
 
     return await run_in_threadpool(_run, state, work)
@@ -187,7 +196,9 @@ async def set_password(
 ) -> UserOut:
     def work(session: Session) -> UserOut:
         return UserOut.of(
-            service.set_password(session, name=name, password=body.password, actor=admin.actor, now=state.now())
+            service.set_password(
+                session, name=name, password=body.password, actor=admin.actor, now=state.now(), within=admin.scope
+            )
         )
 
     return await run_in_threadpool(_run, state, work)
@@ -195,7 +206,9 @@ async def set_password(
 
 @router.get("/{name}/tokens", response_model=list[TokenOut])
 async def list_tokens(name: UserName, state: Annotated[ApiState, Depends(get_state)], admin: Admin) -> list[TokenOut]:
-    return await run_in_threadpool(_run, state, lambda s: [TokenOut.of(t) for t in service.tokens_of(s, name=name)])
+    return await run_in_threadpool(
+        _run, state, lambda s: [TokenOut.of(t) for t in service.tokens_of(s, name=name, within=admin.scope)]
+    )
 
 
 @router.post("/{name}/tokens", response_model=TokenCreatedOut, status_code=201)
@@ -210,6 +223,7 @@ async def issue_token(
             expires_in=timedelta(days=body.days) if body.days else None,
             actor=admin.actor,
             now=state.now(),
+            within=admin.scope,
         )
         return TokenCreatedOut(**TokenOut.of(token).model_dump(), token=secret)
 
@@ -225,7 +239,9 @@ async def revoke_token(
 ) -> TokenOut:
     def work(session: Session) -> TokenOut:
         return TokenOut.of(
-            service.revoke_token(session, name=name, token_id=token_id, actor=admin.actor, now=state.now())
+            service.revoke_token(
+                session, name=name, token_id=token_id, actor=admin.actor, now=state.now(), within=admin.scope
+            )
         )
 
     return await run_in_threadpool(_run, state, work)

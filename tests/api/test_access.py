@@ -4,7 +4,9 @@ login, hashes at rest, and the audit trail of every change."""
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -326,3 +328,111 @@ def test_the_live_feed_carries_only_the_users_units(app: FastAPI, grant: Any) ->
     # The backlog a scoped dashboard opens with is made of its own units' entries.
     start = _start_id(state, 2, school)
     assert {p["incident"]["unit"] for _, p in _read_after(state, start, school) if p} == {"school-no1"}  # type: ignore[index]
+
+
+# Who manages whom (docs/access.md). "edu" is an admin of the education bureau (its subtree: county-edu and
+# school-no1); "root" is a global admin. Users present in both runs: li (school-no1), zhen (town-chengguan),
+# ana (global analyst), and the two admins. Each row: method, path, body, status for edu, status for root.
+SCHEME = {"id": "canteen", "name": "食堂", "subject": ["食堂"], "event": ["变质"], "severity": "较大"}
+MANAGEMENT: list[tuple[str, str, dict[str, Any] | None, int, int]] = [
+    # Creating users: only within the subtree, always with a unit; any role up to its own (admin).
+    ("post", "/api/v1/users", {"name": "c1", "role": "commentator", "unit": "school-no1"}, 201, 201),
+    ("post", "/api/v1/users", {"name": "c2", "role": "admin", "unit": "county-edu"}, 201, 201),
+    ("post", "/api/v1/users", {"name": "c3", "role": "admin"}, 403, 201),  # a global admin
+    ("post", "/api/v1/users", {"name": "c4", "role": "analyst"}, 403, 201),  # sees every unit
+    ("post", "/api/v1/users", {"name": "c5", "role": "secretary", "unit": "town-chengguan"}, 403, 201),
+    ("post", "/api/v1/users", {"name": "c6", "role": "secretary", "unit": "county"}, 403, 201),  # its parent
+    # Changing users of the subtree, within the subtree only; never to "every unit".
+    ("patch", "/api/v1/users/li", {"display_name": "李书记"}, 200, 200),
+    ("patch", "/api/v1/users/li", {"unit": "county-edu"}, 200, 200),
+    ("patch", "/api/v1/users/li", {"unit": "town-chengguan"}, 403, 200),
+    ("patch", "/api/v1/users/li", {"role": "admin"}, 200, 200),  # a scoped admin of its units
+    ("patch", "/api/v1/users/li", {"role": "analyst", "clear_unit": True}, 403, 200),
+    # Itself: never global, never a unit above.
+    ("patch", "/api/v1/users/edu", {"clear_unit": True}, 403, 200),
+    ("patch", "/api/v1/users/edu", {"unit": "county"}, 403, 200),
+    # Users outside the subtree do not exist for it.
+    ("patch", "/api/v1/users/zhen", {"display_name": "x"}, 404, 200),
+    ("patch", "/api/v1/users/root", {"display_name": "x"}, 404, 200),
+    ("patch", "/api/v1/users/ana", {"unit": "school-no1"}, 404, 200),
+    ("post", "/api/v1/users/zhen/password", {"password": PASSWORD}, 404, 200),
+    ("post", "/api/v1/users/li/password", {"password": PASSWORD}, 200, 200),
+    ("post", "/api/v1/users/zhen/disable", None, 404, 200),
+    ("post", "/api/v1/users/root/enable", None, 404, 200),
+    ("post", "/api/v1/users/li/disable", None, 200, 200),
+    ("post", "/api/v1/users/li/enable", None, 200, 200),
+    # Tokens: only for users of the subtree.
+    ("post", "/api/v1/users/zhen/tokens", {}, 404, 201),
+    ("post", "/api/v1/users/root/tokens", {}, 404, 201),
+    ("post", "/api/v1/users/ana/tokens", {}, 404, 201),
+    ("get", "/api/v1/users/root/tokens", None, 404, 200),
+    ("post", "/api/v1/users/li/tokens", {}, 201, 201),
+    ("get", "/api/v1/users/li/tokens", None, 200, 200),
+    # Schemes apply to every unit: global admins only.
+    ("post", "/api/v1/schemes", SCHEME, 403, 201),
+    ("put", "/api/v1/schemes/canteen", SCHEME, 403, 200),
+]
+
+
+@pytest.mark.parametrize("actor", ["edu", "root"])
+def test_who_manages_whom(app: FastAPI, grant: Any, actor: str) -> None:
+    clients = {
+        "edu": grant(app, "edu", "admin", "county-edu"),
+        "root": grant(app, "root", "admin"),
+    }
+    grant(app, "li", "secretary", "school-no1")
+    grant(app, "zhen", "secretary", "town-chengguan")
+    grant(app, "ana", "analyst")
+    client = clients[actor]
+    listed = {u["name"] for u in client.get("/api/v1/users").json()}
+    assert listed == ({"edu", "li"} if actor == "edu" else {"edu", "root", "li", "zhen", "ana"})
+    for method, path, body, for_edu, for_root in MANAGEMENT:
+        kwargs = {"json": body} if body is not None else {}
+        response = client.request(method.upper(), path, **kwargs)
+        expected = for_edu if actor == "edu" else for_root
+        assert response.status_code == expected, (actor, method, path, body, response.text)
+        if response.status_code == 403:
+            assert any("\u4e00" <= ch <= "\u9fff" for ch in response.json()["detail"]), response.text  # Chinese
+    me = client.get("/api/v1/auth/me").json()
+    if actor == "edu":  # nothing above let it widen its own view
+        assert me["unit"] == "county-edu" and me["units"] == ["county-edu", "school-no1"]
+
+
+def test_a_scoped_admin_reads_the_audit_of_its_units_and_users(app: FastAPI, grant: Any) -> None:
+    root = grant(app, "root", "admin")
+    edu = grant(app, "edu", "admin", "county-edu")
+    grant(app, "zhen", "secretary", "town-chengguan")
+    edu.post("/api/v1/users", json={"name": "li", "role": "secretary", "unit": "school-no1"})
+    edu.patch("/api/v1/users/edu", json={"display_name": "教育局管理员"})
+    root.post("/api/v1/users/zhen/tokens", json={})
+    school_case, town_case = _incident_of(root, "school-no1"), _incident_of(root, "town-chengguan")
+    root.post(f"/api/v1/incidents/{school_case}/notes", json={"text": "已联系学校"})
+    root.post(f"/api/v1/incidents/{town_case}/notes", json={"text": "已联系镇政府"})
+    seen = {(e["action"], e["target"]) for e in edu.get("/api/v1/audit", params={"limit": 500}).json()}
+    assert ("user.update", "user:edu") in seen  # its own changes
+    assert ("user.create", "user:li") in seen and ("incident.note", f"incident:{school_case}") in seen
+    targets = {t for _, t in seen}
+    assert "user:zhen" not in targets and "user:root" not in targets and f"incident:{town_case}" not in targets
+    everything = {(e["action"], e["target"]) for e in root.get("/api/v1/audit", params={"limit": 500}).json()}
+    assert ("token.create", "user:zhen") in everything and seen < everything
+
+
+def test_parallel_wrong_passwords_cannot_beat_the_login_limit(app_on_both: FastAPI, grant: Any) -> None:
+    """19 guesses for one name posted at the same instant: only the first 5 get their password checked."""
+    grant(app_on_both, "li", "secretary", "school-no1", password=PASSWORD)
+    browsers = [TestClient(app_on_both) for _ in range(19)]
+    forms = []
+    for i, browser in enumerate(browsers):
+        csrf = browser.get("/login").text.split("name='csrf_token' value='")[1].split("'")[0]
+        forms.append({"name": "li", "password": f"wrong password {i}", "csrf_token": csrf})
+    start = threading.Barrier(19)
+
+    def guess(i: int) -> int:
+        start.wait()
+        return browsers[i].post("/login", data=forms[i], follow_redirects=False).status_code
+
+    with ThreadPoolExecutor(19) as pool:
+        statuses = sorted(pool.map(guess, range(19)))
+    assert statuses == [401] * 5 + [429] * 14
+    with app_on_both.state.yuqing.sessions() as session:
+        assert len(session.scalars(select(LoginFailure).where(LoginFailure.name == "li")).all()) == 5

@@ -67,6 +67,17 @@ def test_hot_topics(client: TestClient) -> None:
     assert all(t["description"] for t in topics)
 
 
+def test_hot_topics_count_only_what_the_user_can_see(client: TestClient, grant: Any) -> None:
+    def counts(user: TestClient) -> dict[tuple[str, str], int]:
+        return {(t["kind"], t["key"]): t["count"] for t in user.get("/api/v1/hot-topics").json()}
+
+    bureau = grant(client.app, "edu", "secretary", "county-edu")
+    town = grant(client.app, "zhen", "commentator", "town-chengguan")
+    assert counts(bureau)[("scheme", "school-bullying")] == 2  # both posts are its school's
+    assert ("scheme", "school-bullying") not in counts(town)  # none of them is the town's
+    assert all(t["key"] != "school-no1" for t in town.get("/api/v1/hot-topics").json())
+
+
 def test_events_are_scoped_to_the_users_units(client: TestClient, grant: Any) -> None:
     school = grant(client.app, "li", "secretary", "school-no1")
     town = grant(client.app, "zhen", "commentator", "town-chengguan")

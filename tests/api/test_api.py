@@ -317,6 +317,50 @@ def test_an_open_feed_ends_when_its_user_is_disabled(app: FastAPI, client: TestC
     assert client.get("/api/v1/feed", params={"after": 2**64}).status_code == 422
 
 
+@pytest.mark.parametrize("change", ["unit", "revoke", "disable"])
+def test_an_open_feed_follows_its_users_current_scope(
+    app: FastAPI, client: TestClient, grant: Any, change: str
+) -> None:
+    """With the default recheck: after a unit change no event of the old unit is sent and the stream ends;
+    after a revocation or disabling it ends too — each well within the read timeout below."""
+    state: ApiState = app.state.yuqing
+    state.feed_poll_seconds = ApiState.feed_poll_seconds  # the defaults, not the fixture's fast poll
+    reader = grant(app, "li", "commentator", "county-edu")
+    school_case = next(i["id"] for i in client.get("/api/v1/incidents").json() if i["unit"] == "school-no1")
+    token_id = client.get("/api/v1/users/li/tokens").json()[0]["id"]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    seen: list[str] = []
+    try:
+        with (
+            httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5, headers=reader.headers) as http,
+            http.stream("GET", "/api/v1/feed") as stream,
+        ):
+            lines = stream.iter_lines()
+            assert next(lines).startswith("retry:")
+            if change == "unit":
+                assert client.patch("/api/v1/users/li", json={"unit": "town-chengguan"}).status_code == 200
+            elif change == "revoke":
+                assert client.delete(f"/api/v1/users/li/tokens/{token_id}").status_code == 200
+            else:
+                assert client.post("/api/v1/users/li/disable").status_code == 200
+            # An event of the old unit, written right after the change: it must never reach this stream.
+            assert (
+                client.post(f"/api/v1/incidents/{school_case}/notes", json={"text": "内部处置意见"}).status_code == 200
+            )
+            seen = list(lines)  # the server ends the stream by itself (a hang is a ReadTimeout)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+    assert "event: bye" in seen and not any("内部处置意见" in line for line in seen), seen
+    reason = "scope changed" if change == "unit" else "signed out"
+    assert any(reason in line for line in seen)
+
+
 def test_api_docs_load_nothing_from_outside(client: TestClient) -> None:
     for path in ("/docs", "/redoc"):
         page = client.get(path)
