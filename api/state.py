@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from fastapi import Request
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,6 +26,8 @@ class ApiState:
     now: Callable[[], datetime] = field(default=utcnow)
     feed_poll_seconds: float = 1.0
     feed_recheck_seconds: float = 30.0  # how often an open feed checks its user may still read it
+    data_dir: Path | None = None  # for /healthz: free space, and the scheduler's heartbeat if it runs here
+    heartbeat_limit_seconds: float | None = None
 
 
 def get_state(request: Request) -> ApiState:

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from api.app import create_app
 from api.state import ApiState
 from config import Settings
+from yuqing.jobs import heartbeat_limit
 from yuqing.leader import Leadership, heartbeat_path, leader_lock
 from yuqing.scheduler import Pipeline
 from yuqing.services import Services
@@ -29,6 +30,8 @@ def build_app(services: Services) -> FastAPI:
             sessions=services.sessions,
             base_url=services.settings.base_url,
             ack_links=services.ack_links,
+            data_dir=services.settings.data_dir,
+            heartbeat_limit_seconds=heartbeat_limit(services.settings.leader_retry_seconds),
         )
     )
 
