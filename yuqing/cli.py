@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 
 from config import ConfigError, Settings
 from store.mentions.model import MentionStoreUnavailable
@@ -451,3 +452,18 @@ def main(argv: list[str] | None = None) -> int:
     except (MentionStoreUnavailable, FileNotFoundError) as exc:  # names the store, never its credentials
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except SQLAlchemyError as exc:  # the workflow database is unreachable or damaged: one line, what and where
+        print(f"error: {_workflow_error(args, exc)}", file=sys.stderr)
+        return 2
+
+
+def _workflow_error(args: argparse.Namespace, exc: SQLAlchemyError) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        where = make_url(_settings(args).workflow_url).render_as_string(hide_password=True)
+    except Exception:  # the settings themselves are fine (they loaded before); never fail while reporting
+        where = "(see YUQING_WORKFLOW_DB)"
+    cause = getattr(exc, "orig", None) or exc
+    reason = " ".join(str(cause).split()) or type(cause).__name__
+    return f"工作流数据库无法使用 (workflow database {where}): {reason[:300]}"
