@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from fastapi import Request
 from sqlalchemy.orm import Session, sessionmaker
@@ -27,6 +28,8 @@ class ApiState:
     # How often an open feed checks its user may still read it (and with the same scope): a revoked, disabled
     # or moved user's stream ends within this plus one query.
     feed_recheck_seconds: float = 0.5
+    data_dir: Path | None = None  # for /healthz: free space, and the scheduler's heartbeat if it runs here
+    heartbeat_limit_seconds: float | None = None
 
 
 def get_state(request: Request) -> ApiState:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 
 from config import ConfigError, Settings
 from store.mentions.model import MentionStoreUnavailable
@@ -272,39 +273,46 @@ def cmd_store_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_health(args: argparse.Namespace) -> int:
-    """For container health checks: the stores answer (and, with --scheduler, this machine's scheduler
-    process wrote its heartbeat lately, as leader or standby). Exit 0 when healthy, 1 otherwise."""
+    """For container health checks and operators: the stores, the disk, the analysis backlog, the sources, the
+    outbox (and, with --scheduler, this machine's scheduler heartbeat). Exit 0 when ok or degraded (each problem
+    printed with its reason), 1 when failing or, with --scheduler, when no fresh heartbeat is here."""
     import time as time_
 
-    from sqlalchemy import text
-
+    from yuqing.jobs import heartbeat_limit, service_health
     from yuqing.leader import heartbeat_path
     from yuqing.services import Services
 
     settings = _settings(args)
+    beat_file = heartbeat_path(settings.data_dir)
+    read_at = time_.time()  # before the checks, which may take a moment: the age is the heartbeat's own
+    try:
+        beat = json.loads(beat_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        beat = None
     services = Services.load(settings, migrate=False)
     try:
-        with services.sessions() as session:
-            session.execute(text("SELECT 1"))
-        mentions = services.mentions.count()
+        health = service_health(services)
     finally:
         services.close()
-    line = f"workflow store ok; mention store ({settings.mention_store}) ok, {mentions} mentions"
+    names = {"ok": "正常", "degraded": "降级", "failing": "故障"}
+    store = "unreadable" if any(p.kind == "store" for p in health.problems) else "ok"
+    line = f"{names[health.status]} ({health.status}); mention store ({settings.mention_store}) {store}, "
+    line += f"{health.mentions} mentions"
+    for problem in health.problems:
+        print(f"  {names[problem.severity]}：{problem.reason}", file=sys.stderr)
+    code = 1 if health.status == "failing" else 0
     if args.scheduler:
-        beat_file = heartbeat_path(settings.data_dir)
-        try:
-            beat = json.loads(beat_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        if beat is None:
             print(f"{line}; no scheduler heartbeat at {beat_file}", file=sys.stderr)
             return 1
-        age = time_.time() - float(beat["at"])
-        limit = 3 * settings.leader_retry_seconds + 10
+        age = read_at - float(beat["at"])
+        limit = heartbeat_limit(settings.leader_retry_seconds)
         if age > limit:
             print(f"{line}; scheduler heartbeat is {age:.0f}s old (limit {limit:.0f}s)", file=sys.stderr)
             return 1
         line += f"; scheduler {beat['role']} (pid {beat['pid']}), heartbeat {age:.0f}s ago"
     print(line)
-    return 0
+    return code
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -444,3 +452,18 @@ def main(argv: list[str] | None = None) -> int:
     except (MentionStoreUnavailable, FileNotFoundError) as exc:  # names the store, never its credentials
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except SQLAlchemyError as exc:  # the workflow database is unreachable or damaged: one line, what and where
+        print(f"error: {_workflow_error(args, exc)}", file=sys.stderr)
+        return 2
+
+
+def _workflow_error(args: argparse.Namespace, exc: SQLAlchemyError) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        where = make_url(_settings(args).workflow_url).render_as_string(hide_password=True)
+    except Exception:  # the settings themselves are fine (they loaded before); never fail while reporting
+        where = "(see YUQING_WORKFLOW_DB)"
+    cause = getattr(exc, "orig", None) or exc
+    reason = " ".join(str(cause).split()) or type(cause).__name__
+    return f"工作流数据库无法使用 (workflow database {where}): {reason[:300]}"

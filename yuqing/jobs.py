@@ -20,6 +20,7 @@ from alerting.delivery.sender import deliver_pending
 from alerting.digests import send_digests
 from alerting.operations import check_sources
 from alerting.rules import run_rules
+from alerting.service_health import Health, assess, raise_service_alerts
 from analysis.job import analyse_pending
 from briefings.schedule import briefing_tick
 from crawlers.health import CrawlRun, record_run
@@ -166,9 +167,31 @@ def analysis_tick(services: Services) -> int:
 
 
 def operations_tick(services: Services) -> tuple[int, int]:
-    """Sources failing, quiet or no longer parsing: operations alerts, opened and resolved."""
+    """Sources failing, quiet or no longer parsing, and the service's own health (stores, disk, backlog, outbox):
+    operations alerts, opened and resolved."""
+    now = utcnow()
+    health = service_health(services)
     with services.sessions.begin() as session:
-        return check_sources(session, services.config, now=utcnow())
+        opened, resolved = check_sources(session, services.config, now=now)
+        more, fewer = raise_service_alerts(session, services.config, health, now=now)
+    return opened + more, resolved + fewer
+
+
+def service_health(services: Services) -> Health:
+    settings = services.settings
+    return assess(
+        sessions=services.sessions,
+        mentions=lambda: services.mentions,
+        config=services.config,
+        data_dir=settings.data_dir,
+        heartbeat_limit_seconds=heartbeat_limit(settings.leader_retry_seconds),
+        now=utcnow(),
+    )
+
+
+def heartbeat_limit(retry_seconds: float) -> float:
+    """A scheduler writes its heartbeat every retry interval: three missed and some slack mean it is stuck."""
+    return 3 * retry_seconds + 10
 
 
 def alerting_tick(services: Services) -> dict[str, int]:

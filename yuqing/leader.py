@@ -4,8 +4,9 @@ On PostgreSQL the lock is a session-level advisory lock held on a connection of 
 that session ends, which PostgreSQL notices at once when the leader's process dies (its socket closes) and
 within ~25 s when the leader's machine vanishes (server-side TCP keepalives, set for this session). A standby
 tries to take it every `leader_retry_seconds` (default 5 s), so it takes over within 30 s. The leader checks
-its session every interval too, and stops its jobs when it is gone (a partition): better no scheduler for a
-moment than two.
+its session every interval too; when it is gone (a PostgreSQL restart, a partition) the leader takes the lock
+again on a new session at once, and only if another scheduler has it by then stops its jobs and stands by:
+better no scheduler for a moment than two. The process and its API keep running throughout.
 
 On SQLite (one machine) the lock is an flock on a file in the data directory: the kernel drops it when the
 process dies.
@@ -172,7 +173,13 @@ def leader_lock(workflow_url: str, data_dir: Path) -> LeaderLock:
 
 
 class Leadership:
-    """Waits for the lock, then runs `on_elected`; calls `on_lost` if the lock is lost. Runs in its own thread."""
+    """Waits for the lock, then runs `on_elected`; runs `on_lost` when the lock is lost, and waits for it again, as
+    a standby. Runs in its own thread.
+
+    A leader whose session dropped (a PostgreSQL restart, a sub-second network cut) tries at once to take the lock
+    again on a new session: only if another scheduler holds it by then does it give the leadership up. The process,
+    and the API in it, keep running either way.
+    """
 
     def __init__(
         self,
@@ -190,6 +197,7 @@ class Leadership:
         self.on_lost = on_lost
         self.stop = threading.Event()
         self.elected = threading.Event()
+        self.renewed = 0  # times the lock was taken back after its session dropped
         self._thread = threading.Thread(target=self._run, name="leader-lock", daemon=True)
 
     def start(self) -> None:
@@ -208,10 +216,23 @@ class Leadership:
             log.warning("could not write the scheduler heartbeat %s: %s", self.heartbeat, exc)
 
     def _run(self) -> None:
+        while self._wait_for_lock():
+            log.info("leader lock acquired (%s): starting the scheduler", self.lock.description)
+            self.elected.set()
+            self._beat("leader")  # before the jobs start: the first health check must not find the last run's beat
+            self.on_elected()
+            if not self._hold():
+                return  # stopping: the caller stops the jobs and releases the lock
+            self.elected.clear()
+            log.error("lost the leader lock (%s): stopping the jobs; standing by", self.lock.description)
+            self.on_lost()
+
+    def _wait_for_lock(self) -> bool:
+        """True once the lock is ours; False when told to stop first."""
         waiting = False
         while not self.stop.is_set():
             if self.lock.try_acquire():
-                break
+                return True
             self._beat("standby")
             if not waiting:
                 log.info(
@@ -221,18 +242,20 @@ class Leadership:
                 )
                 waiting = True
             self.stop.wait(self.retry_seconds)
-        else:
-            return
-        log.info("leader lock acquired (%s): starting the scheduler", self.lock.description)
-        self.elected.set()
-        self.on_elected()
-        self._beat("leader")
+        return False
+
+    def _hold(self) -> bool:
+        """Renew every interval; False when told to stop, True when the lock is lost and could not be renewed."""
         while not self.stop.wait(self.retry_seconds):
             self._beat("leader")
-            if not self.lock.held():
-                log.error("lost the leader lock (%s): stopping this scheduler", self.lock.description)
-                self.on_lost()
-                return
+            if self.lock.held():
+                continue
+            if self.lock.try_acquire():  # the session dropped but nobody else took the lock: ours again
+                self.renewed += 1
+                log.warning("the leader lock's session dropped; renewed it (%s)", self.lock.description)
+                continue
+            return True
+        return False
 
     def halt(self) -> None:
         """Stop trying and checking (an election under way completes first); the lock stays held."""

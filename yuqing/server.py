@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from api.app import create_app
 from api.state import ApiState
 from config import Settings
+from yuqing.jobs import heartbeat_limit
 from yuqing.leader import Leadership, heartbeat_path, leader_lock
 from yuqing.scheduler import Pipeline
 from yuqing.services import Services
@@ -29,6 +30,8 @@ def build_app(services: Services) -> FastAPI:
             sessions=services.sessions,
             base_url=services.settings.base_url,
             ack_links=services.ack_links,
+            data_dir=services.settings.data_dir,
+            heartbeat_limit_seconds=heartbeat_limit(services.settings.leader_retry_seconds),
         )
     )
 
@@ -59,23 +62,27 @@ def serve(
     """Run until interrupted (or for `stop_after` seconds). The caller built `services`.
 
     The scheduler starts once this process holds the leader lock (at once when it is the only one); until
-    then it is a standby. The API, if any, serves meanwhile. Returns 3 if the lock was lost."""
+    then it is a standby. The API, if any, serves meanwhile. A lost lock stops the scheduler's jobs, not the
+    process: it stands by and leads again once it gets the lock back."""
     settings = services.settings
-    pipeline = Pipeline(services)
-    stop = threading.Event()
-    lost = threading.Event()
+    services.mentions  # noqa: B018  # opened before anything starts: a damaged store is one clear error line
+    pipelines: list[Pipeline] = []  # the running one, while this process leads
     server: uvicorn.Server | None = None
+    stop = threading.Event()
+
+    def on_elected() -> None:
+        pipeline = Pipeline(services)  # a fresh one each time: a stopped APScheduler is not started again
+        pipelines.append(pipeline)
+        pipeline.start()
 
     def on_lost() -> None:
-        lost.set()
-        stop.set()
-        if server is not None:
-            server.should_exit = True
+        if pipelines:
+            pipelines.pop().stop()
 
     leadership = Leadership(
         leader_lock(settings.workflow_url, settings.data_dir),
         retry_seconds=settings.leader_retry_seconds,
-        on_elected=pipeline.start,
+        on_elected=on_elected,
         on_lost=on_lost,
         heartbeat=heartbeat_path(settings.data_dir),
     )
@@ -107,7 +114,7 @@ def serve(
     finally:
         # The lock is released only after the jobs stopped: a standby must not start while a crawl still runs.
         leadership.halt()
-        pipeline.stop()
+        on_lost()
         leadership.close()
         services.close()
-    return 3 if lost.is_set() else 0
+    return 0

@@ -4,7 +4,6 @@ recorded, and a delivery that reaches nobody raised on its incident — never dr
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -106,8 +105,7 @@ def deliver_pending(
 
     Recipients are served concurrently (each one's deliveries in order), each trying its channels in order, and
     each attempt is cut off after `attempt_seconds` (the abandoned call ends on its own socket timeouts): a hung
-    endpoint costs only its own recipient. Results are recorded from this thread as each delivery finishes, one short
-    transaction each.
+    endpoint costs only its own recipient. Each delivery's attempts are recorded as soon as it is sent.
     """
     with sessions() as session:
         due = [
@@ -125,29 +123,23 @@ def deliver_pending(
     by_recipient: dict[str, list[_Due]] = {}
     for item in due:
         by_recipient.setdefault(item.recipient, []).append(item)
-    done: queue.Queue[tuple[_Due, list[_Attempt]]] = queue.Queue()
 
-    def serve(items: list[_Due]) -> None:
+    def serve(items: list[_Due]) -> int:
+        done = 0
         for item in items:
-            try:
-                attempts = _try_channels(sender, item, attempt_seconds)
-            except Exception as exc:  # never leave the recording loop waiting for this item
-                attempts = [_Attempt(",".join(item.channels), SendResult(False, f"{type(exc).__name__}: {exc}"), 0)]
-            done.put((item, attempts))
-
-    sent = 0
-    workers = max(1, min(concurrency, len(by_recipient)))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="deliver") as pool:
-        for items in by_recipient.values():
-            pool.submit(serve, items)
-        for _ in due:
-            item, attempts = done.get()
+            # Recorded in the same transaction right after the send, as little time as possible after it: a
+            # process killed in between sends that delivery again after a restart (at least once, never lost).
             with sessions.begin() as session:
                 delivery = session.get(Delivery, item.id)
                 if delivery is None or delivery.status != DeliveryStatus.PENDING.value:
                     continue
-                sent += _record(session, delivery, attempts, max_attempts=max_attempts, now=now)
-    return sent
+                attempts = _try_channels(sender, item, attempt_seconds)
+                done += _record(session, delivery, attempts, max_attempts=max_attempts, now=now)
+        return done
+
+    workers = max(1, min(concurrency, len(by_recipient)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="deliver") as pool:
+        return sum(future.result() for future in [pool.submit(serve, items) for items in by_recipient.values()])
 
 
 def _try_channels(sender: ChannelSender, due: _Due, bound: float | None) -> list[_Attempt]:

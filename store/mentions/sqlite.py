@@ -31,6 +31,7 @@ from store.mentions.model import (
     Bucket,
     DateHistogram,
     Mention,
+    MentionStoreUnavailable,
     NewMention,
     SchemeFlag,
     SearchQuery,
@@ -327,7 +328,10 @@ class SqliteMentionStore(CrawlStateMixin):
         self._lock = threading.Lock()
         self._idle: list[sqlite3.Connection] = []
         self._closed = False
-        self._create_schema()
+        try:
+            self._create_schema()
+        except sqlite3.DatabaseError as exc:  # a damaged or foreign file: say which, not a traceback
+            raise MentionStoreUnavailable(f"舆情库无法打开 (mention store {self.path}): {exc}") from exc
 
     # --- connections ------------------------------------------------------------------------------------
 

@@ -76,7 +76,23 @@ def client(app: FastAPI, grant: Any) -> TestClient:
 
 def test_healthz(app: FastAPI) -> None:
     body = TestClient(app).get("/healthz").json()  # for load balancers: no sign-in
-    assert body == {"status": "ok", "mentions": 4, "analysis_backlog": 0}
+    assert body == {"status": "ok", "mentions": 4, "analysis_backlog": 0, "problems": []}
+
+
+def test_healthz_tells_a_full_disk_with_503_and_the_reason(
+    app: FastAPI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app.state.yuqing.data_dir = tmp_path
+
+    def full(self: Path, data: bytes) -> int:
+        raise OSError(28, "No space left on device", str(self))
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    answer = TestClient(app).get("/healthz")
+    assert answer.status_code == 503
+    body = answer.json()
+    assert body["status"] == "failing" and [p["kind"] for p in body["problems"]] == ["disk"]
+    assert body["problems"][0]["reason"].startswith(f"数据目录 {tmp_path} 无法写入")
 
 
 def test_search_words_filters_and_aggregations(client: TestClient) -> None:

@@ -37,6 +37,14 @@ def test_health_of_the_stores_and_the_scheduler_heartbeat(data: Path, capsys: An
     assert "heartbeat is 600s old" in capsys.readouterr().err
 
 
+def test_health_with_a_corrupt_mention_store_is_failing_with_the_reason(data: Path, capsys: Any) -> None:
+    (data / "mentions.sqlite3").write_bytes(b"not a database " * 400)
+    assert main(["health", "--config", str(EXAMPLE), "--data", str(data)]) == 1
+    out = capsys.readouterr()
+    assert "故障 (failing); mention store (sqlite) unreadable" in out.out
+    assert "故障：舆情库无法读取" in out.err and "file is not a database" in out.err
+
+
 def test_a_bad_setting_names_the_variable(monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
     monkeypatch.setenv("YUQING_ELASTICSEARCH_SHARDS", "many")
     monkeypatch.setenv("YUQING_MENTION_STORE", "mongodb")

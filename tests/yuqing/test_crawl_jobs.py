@@ -56,8 +56,14 @@ def test_a_crawl_that_exits_non_zero_is_recorded_counted_alerted_and_its_logs_ke
     assert {run.finish_reason for run in runs} == {"crawl process exited with code 1"}
     assert health is not None and health.consecutive_failures == 3
     assert health.last_error is not None and "file is not a database" in health.last_error  # the stderr tail
-    assert opened == 1 and [(a.source, a.kind) for a in alerts] == [("demo-baixing", "failing")]
-    assert "file is not a database" in alerts[0].detail
+    # The source's alert, and the service's own: its mention store is unreadable, and its only crawled source fails.
+    assert opened == 3
+    assert sorted((a.source, a.kind) for a in alerts) == [
+        ("demo-baixing", "failing"),
+        ("service", "sources"),
+        ("service", "store"),
+    ]
+    assert all("file is not a database" in a.detail for a in alerts if a.kind in ("failing", "store"))
     logs = tmp_path / "data" / "logs"
     kept = sorted(logs.glob("crawl-demo-baixing.failed-*.log"))
     assert len(kept) == 2  # the newest failing logs, not overwritten by the next run
