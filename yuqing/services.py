@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -75,7 +76,11 @@ class Services:
 
     @cached_property
     def ack_links(self) -> AckLinks:
-        return AckLinks.from_key_file(self.settings.data_dir / "ack_key", base_url=self.settings.base_url)
+        return AckLinks.from_key_file(
+            self.settings.data_dir / "ack_key",
+            base_url=self.settings.base_url,
+            valid_for=timedelta(days=self.settings.ack_link_days),
+        )
 
     @cached_property
     def analyser(self) -> Analyser:
