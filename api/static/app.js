@@ -225,12 +225,8 @@ function mentionBlock(m, options) {
   return box;
 }
 
-// ---- requests: they ride on the session cookie; a state-changing one echoes the session's CSRF token.
-
-function cookie(name) {
-  const found = document.cookie.split("; ").find((c) => c.startsWith(name + "="));
-  return found ? decodeURIComponent(found.slice(name.length + 1)) : "";
-}
+// ---- requests: they ride on the session cookie; a state-changing one echoes the session's CSRF token,
+// which only this origin can read (from /api/v1/auth/me; no cookie holds it).
 
 class ApiError extends Error {
   constructor(status, detail) {
@@ -245,7 +241,8 @@ class ApiError extends Error {
 async function getJSON(url, options) {
   const opts = Object.assign({credentials: "same-origin"}, options || {});
   if (opts.method && opts.method !== "GET") {
-    opts.headers = Object.assign({"X-CSRF-Token": cookie("yuqing_csrf")}, opts.headers || {});
+    const user = await me();
+    opts.headers = Object.assign({"X-CSRF-Token": user.csrf_token || ""}, opts.headers || {});
   }
   const res = await fetch(url, opts);
   if (res.status === 401) {
