@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
+from api.headers import NoFraming
 from api.routes import (
     ack,
     analysis,
@@ -52,4 +53,5 @@ def create_app(state: ApiState) -> FastAPI:
         ack,
     ):
         app.include_router(module.router)
+    app.add_middleware(NoFraming)
     return app

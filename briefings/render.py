@@ -9,6 +9,7 @@ import functools
 from datetime import datetime
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 
 from briefings.charts import bar_list, sentiment_chart, trend_chart
 from briefings.figures import SENTIMENT_ZH, PeriodFigures
@@ -16,6 +17,7 @@ from briefings.incident_report import IncidentFigures
 from briefings.periods import KIND_ZH
 from config import Level
 from config.models import BEIJING
+from store.display import shown
 
 
 def _beijing(at: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -38,11 +40,19 @@ def _level(value: int | None) -> str:
     return Level(value).zh if value else "—"
 
 
+def _finalize(value: object) -> object:
+    """Every value a template prints, shown without bidi overrides or invisible characters (store/display.py)."""
+    if isinstance(value, Markup):  # a chart's SVG: still markup after the cleaning, not to be escaped
+        return Markup(shown(str(value)))
+    return shown(value) if isinstance(value, str) else value
+
+
 @functools.cache
 def environment() -> Environment:
     env = Environment(
         loader=PackageLoader("briefings", "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
+        finalize=_finalize,
         trim_blocks=True,
         lstrip_blocks=True,
     )

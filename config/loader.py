@@ -43,15 +43,28 @@ def read_secrets_file(path: Path | None) -> dict[str, str]:
     return secrets
 
 
-def _interpolate(value: Any, *, secrets: Mapping[str, str], file: str, path: str, issues: list[ConfigIssue]) -> Any:
-    """Replace ${NAME} with the environment or the secrets file, naming the field when a name is missing."""
+def _interpolate(
+    value: Any,
+    *,
+    secrets: Mapping[str, str],
+    file: str,
+    path: str,
+    issues: list[ConfigIssue],
+    used: dict[str, str] | None = None,
+) -> Any:
+    """Replace ${NAME} with the environment or the secrets file, naming the field when a name is missing;
+    `used` collects the values given, so they can be masked wherever they would be written."""
+    if used is None:
+        used = {}
     if isinstance(value, str):
 
         def lookup(match: re.Match[str]) -> str:
             name = match.group(1)
             if name in os.environ:
+                used[name] = os.environ[name]
                 return os.environ[name]
             if name in secrets:
+                used[name] = secrets[name]
                 return secrets[name]
             issues.append(ConfigIssue(file, path, f"secret ${{{name}}} is not set in the environment or secrets file"))
             return ""
@@ -59,11 +72,14 @@ def _interpolate(value: Any, *, secrets: Mapping[str, str], file: str, path: str
         return _SECRET_REF.sub(lookup, value)
     if isinstance(value, list):
         return [
-            _interpolate(v, secrets=secrets, file=file, path=f"{path}[{i}]", issues=issues) for i, v in enumerate(value)
+            _interpolate(v, secrets=secrets, file=file, path=f"{path}[{i}]", issues=issues, used=used)
+            for i, v in enumerate(value)
         ]
     if isinstance(value, dict):
         return {
-            k: _interpolate(v, secrets=secrets, file=file, path=f"{path}.{k}" if path else str(k), issues=issues)
+            k: _interpolate(
+                v, secrets=secrets, file=file, path=f"{path}.{k}" if path else str(k), issues=issues, used=used
+            )
             for k, v in value.items()
         }
     return value
@@ -78,6 +94,7 @@ def load_config(config_dir: Path | str, *, secrets_file: Path | None = None) -> 
     secrets = read_secrets_file(secrets_file or (directory / "secrets.env"))
     data: dict[str, Any] = {}
     origin: dict[str, str] = {}
+    used: dict[str, str] = {}
     for section, required in SECTION_FILES.items():
         path = directory / f"{section}.yaml"
         origin[section] = str(path)
@@ -95,7 +112,9 @@ def load_config(config_dir: Path | str, *, secrets_file: Path | None = None) -> 
         if not isinstance(loaded, dict) or set(loaded) != {section}:
             issues.append(ConfigIssue(str(path), "", f"must hold exactly one top-level key '{section}'"))
             continue
-        data[section] = _interpolate(loaded[section], secrets=secrets, file=str(path), path=section, issues=issues)
+        data[section] = _interpolate(
+            loaded[section], secrets=secrets, file=str(path), path=section, issues=issues, used=used
+        )
     if issues:
         raise ConfigError(issues)
     try:
@@ -114,6 +133,7 @@ def load_config(config_dir: Path | str, *, secrets_file: Path | None = None) -> 
     issues.extend(_cross_check(config, origin))
     if issues:
         raise ConfigError(issues)
+    config._secrets = used
     return config
 
 

@@ -12,6 +12,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     SecretStr,
     ValidationInfo,
     field_validator,
@@ -19,6 +20,7 @@ from pydantic import (
 )
 
 import textquery
+from config.masking import SecretMask
 from config.sources import Source
 
 IDENT = r"^[a-z0-9][a-z0-9_-]*$"
@@ -321,6 +323,12 @@ class Config(Strict):
     calendar: list[SensitivePeriod] = Field(default_factory=list)
     analysis: AnalysisSettings = Field(default_factory=AnalysisSettings)
     briefings: BriefingSettings = Field(default_factory=BriefingSettings)
+    # The values of the ${NAME} secrets the files used, by name: only to mask them (config/masking.py).
+    _secrets: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    @property
+    def mask(self) -> SecretMask:
+        return SecretMask(self._secrets)
 
     def periods_at(self, at: datetime) -> list[SensitivePeriod]:
         return [p for p in self.calendar if p.covers(at)]

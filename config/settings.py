@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8600
     public_url: str | None = Field(default=None, description="base URL used in links inside notifications")
+    ack_link_days: float = Field(default=7, gt=0, le=365, description="a notification's 确认收到 link expires after")
     analysis_interval_seconds: float = 5.0
     alerting_interval_seconds: float = 2.0
     operations_interval_seconds: float = 60.0  # sources failing, quiet or no longer parsing

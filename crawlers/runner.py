@@ -11,6 +11,7 @@ from scrapy import Spider, signals
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings as ScrapySettings
 
+from config.masking import mask_logs
 from crawlers.context import CONTEXT_SETTING, CrawlContext
 from crawlers.spiders.api import ApiSpider
 from crawlers.spiders.base import SourceSpider
@@ -33,6 +34,7 @@ def run_crawl(context: CrawlContext, source_id: str, *, jsonl: Path | None = Non
     """Crawl `source_id` once; returns Scrapy's stats. With `jsonl`, every post found is also written there."""
     source = context.config.source(source_id)
     process = CrawlerProcess(scrapy_settings(context, **overrides), install_root_handler=True)
+    mask_logs(context.config.mask)  # a key in a source's URL is logged as ${NAME}, never in clear
     crawler = process.create_crawler(SPIDERS[source.kind])
     out = jsonl.open("w", encoding="utf-8") if jsonl else None
 

@@ -60,6 +60,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         "parse_failures": stats.get("yuqing/parse_failures", 0),
         "errors": stats.get("yuqing/errors", 0),
         "refused": stats.get("yuqing/refused", 0),
+        "refused_urls": stats.get("yuqing/refused_urls", 0),
         "catch_up": bool(stats.get("yuqing/catch_up", 0)),
         "revisited": stats.get("yuqing/revisited", 0),
         "removed": stats.get("yuqing/removed", 0),
@@ -123,14 +124,15 @@ def cmd_source_try(args: argparse.Namespace) -> int:
     from crawlers.workbench import WorkbenchError, fetch, read_file, report
 
     settings = _settings(args)
-    source = load_config(settings.config_dir, secrets_file=settings.secrets_file).source(args.source)
+    config = load_config(settings.config_dir, secrets_file=settings.secrets_file)
+    source, mask = config.source(args.source), config.mask  # a key in a URL prints as ${NAME}
     try:
         response = read_file(source, Path(args.file), url=args.url) if args.file else fetch(source, args.url)
     except WorkbenchError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {mask(str(exc))}", file=sys.stderr)
         return 1
     as_thread = None if args.page is None else args.page == "thread"
-    print(report(source, response, as_thread=as_thread, show=None if args.all else 10))
+    print(mask(report(source, response, as_thread=as_thread, show=None if args.all else 10)))
     return 0
 
 

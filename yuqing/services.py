@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -15,6 +16,7 @@ from alerting.delivery.sender import AppriseSender, ChannelSender
 from alerting.playbooks import Playbooks, load_playbooks
 from analysis.analyser import Analyser
 from config import Config, Settings, load_config
+from config.masking import mask_logs
 from store.mentions import MentionStore
 from store.workflow import make_engine, make_session_factory
 from store.workflow.migrate import upgrade
@@ -35,6 +37,7 @@ class Services:
     def load(cls, settings: Settings, *, migrate: bool = True) -> Services:
         """Validate the whole configuration before anything starts: nothing starts half-way."""
         config = load_config(settings.config_dir, secrets_file=settings.secrets_file)
+        mask_logs(config.mask)  # secrets from ${NAME} never reach this process's logs in clear
         playbooks = load_playbooks(settings.playbooks_dir)
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         if migrate:
@@ -75,7 +78,11 @@ class Services:
 
     @cached_property
     def ack_links(self) -> AckLinks:
-        return AckLinks.from_key_file(self.settings.data_dir / "ack_key", base_url=self.settings.base_url)
+        return AckLinks.from_key_file(
+            self.settings.data_dir / "ack_key",
+            base_url=self.settings.base_url,
+            valid_for=timedelta(days=self.settings.ack_link_days),
+        )
 
     @cached_property
     def analyser(self) -> Analyser:

@@ -7,9 +7,10 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from alerting.incidents import models as _incidents  # noqa: F401  (registers the table deliveries refer to)
+from store.display import shown
 from store.workflow.db import Base, UtcDateTime, utcnow
 
 
@@ -44,6 +45,12 @@ class Delivery(Base):
     attempt_log: Mapped[list[DeliveryAttempt]] = relationship(
         back_populates="delivery", cascade="all, delete-orphan", order_by="DeliveryAttempt.id"
     )
+
+    @validates("title", "body")
+    def _shown(self, _key: str, text: str) -> str:
+        """Every notification, whoever writes it, reaches people without the bidi overrides and invisible
+        characters a post's title may carry (store/display.py)."""
+        return shown(text)
 
 
 class DeliveryAttempt(Base):

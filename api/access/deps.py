@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, Security
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.datastructures import URL
 
 from api.access import service
 from api.access.roles import Perm
@@ -17,7 +18,7 @@ from api.access.scope import Principal
 from api.state import ApiState, get_state
 
 SESSION_COOKIE = "yuqing_session"
-CSRF_COOKIE = "yuqing_csrf"  # readable by the dashboard's script, which echoes it in X-CSRF-Token
+CSRF_COOKIE = "yuqing_csrf"  # no longer set (the script asks /api/v1/auth/me); cleared where it lingers
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -29,6 +30,18 @@ session_cookie = APIKeyCookie(
 
 def _unauthorised(message: str) -> HTTPException:
     return HTTPException(401, message, headers={"WWW-Authenticate": "Bearer"})
+
+
+def same_origin(request: Request, state: ApiState) -> bool:
+    """Whether a cookie-carrying request that changes something comes from our own pages. Cookies do not
+    tell ports apart, so a page on another port of the same host is "same-site" (SameSite lets it through)
+    but not same-origin: browsers say so in Origin (or Sec-Fetch-Site), and that is refused."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        return request.headers.get("sec-fetch-site", "same-origin") in ("same-origin", "none")
+    public = URL(state.base_url)
+    own = {f"{request.url.scheme}://{request.url.netloc}", f"{public.scheme}://{public.netloc}"}
+    return origin.lower() in {o.lower() for o in own}
 
 
 def resolve(state: ApiState, *, token: str | None, cookie: str | None) -> Principal | None:
@@ -55,6 +68,8 @@ async def current_principal(
     forgeable = principal.via == "session" and request.method not in SAFE_METHODS
     if forgeable and not service.csrf_matches(principal.csrf_token, request.headers.get(CSRF_HEADER)):
         raise HTTPException(403, f"missing or wrong {CSRF_HEADER} header for a request with the session cookie")
+    if forgeable and not same_origin(request, state):
+        raise HTTPException(403, "请求来自其他网页（来源不符），已拒绝")
     request.state.principal = principal
     return principal
 

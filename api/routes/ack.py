@@ -1,17 +1,27 @@
-"""One-click acknowledgement from a notification: GET shows what will be confirmed, POST confirms."""
+"""One-click acknowledgement from a notification: GET shows what will be confirmed, POST confirms.
+
+A link that was used, whose case is closed, or that has expired offers no button: it says who acknowledged
+and when (and that the case is closed), so a late reader knows the case is in hand."""
 
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from alerting.ack_links import AckLink
 from alerting.incidents import service
+from alerting.incidents.models import Incident, TimelineEntry
 from api.params import RowId
 from api.state import ApiState, get_state
+from config.models import BEIJING
 
 router = APIRouter(prefix="/ack", include_in_schema=False)
 
@@ -26,30 +36,81 @@ def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
     )
 
 
-def _check(state: ApiState, incident_id: int, who: str, mac: str) -> str | None:
+def _check(state: ApiState, incident_id: int, who: str, mac: str) -> AckLink | None:
     return state.ack_links.verify(incident_id, who, mac) if state.ack_links else None
+
+
+@dataclass(frozen=True)
+class _Case:
+    title: str
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    closed_at: datetime | None
+
+
+def _case(session: Session, incident: Incident) -> _Case:
+    by = None
+    if incident.acknowledged_at is not None:  # acknowledged, or reported (which acknowledges too)
+        by = session.scalar(
+            select(TimelineEntry.actor)
+            .where(TimelineEntry.incident_id == incident.id, TimelineEntry.at <= incident.acknowledged_at)
+            .where(TimelineEntry.action.in_(("acknowledged", "reported")))
+            .order_by(TimelineEntry.id)
+            .limit(1)
+        )
+    return _Case(incident.title, incident.acknowledged_at, by, incident.closed_at)
+
+
+def _load(state: ApiState, incident_id: int) -> _Case | None:
+    with state.sessions() as session:
+        incident = service.get_incident(session, incident_id=incident_id)
+        return _case(session, incident) if incident else None
+
+
+def _when(at: datetime) -> str:
+    return at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+
+
+def _settled(incident_id: int, case: _Case, *, expired: bool) -> HTMLResponse | None:
+    """The page for a link that can no longer acknowledge (used, closed or expired), or None if it still can."""
+    if case.acknowledged_at is None and case.closed_at is None and not expired:
+        return None
+    lines = [f"<p><b>{html.escape(case.title)}</b></p>"]
+    if case.acknowledged_at is not None:
+        lines.append(
+            f"<p>已由 {html.escape(case.acknowledged_by or '值班人员')} 于 {_when(case.acknowledged_at)} 确认收到。</p>"
+        )
+    if case.closed_at is not None:
+        lines.append(f"<p>该事件已于 {_when(case.closed_at)} 结案。</p>")
+    if expired and case.acknowledged_at is None and case.closed_at is None:
+        lines.append("<p>该确认链接已过期，请登录值班台处理。</p>")
+    lines.append(f"<p><a href='/incidents/{incident_id}'>打开事件页面</a></p>")
+    if case.closed_at is not None:
+        title = "事件已结案"
+    elif case.acknowledged_at is not None:
+        title = "已确认"
+    else:
+        title = "链接已过期"
+    return _page(title, "".join(lines), 410 if title == "链接已过期" else 200)
 
 
 @router.get("/{incident_id}/{who}/{mac}", response_class=HTMLResponse)
 async def confirm_page(
     incident_id: RowId, who: str, mac: str, state: Annotated[ApiState, Depends(get_state)]
 ) -> HTMLResponse:
-    recipient = _check(state, incident_id, who, mac)
-    if recipient is None:
+    link = _check(state, incident_id, who, mac)
+    if link is None:
         return _page("链接无效", "<p>该确认链接无效或已被篡改。</p>", 403)
-
-    def load() -> str | None:
-        with state.sessions() as session:
-            incident = service.get_incident(session, incident_id=incident_id)
-            return incident.title if incident else None
-
-    title = await run_in_threadpool(load)
-    if title is None:
+    case = await run_in_threadpool(_load, state, incident_id)
+    if case is None:
         return _page("事件不存在", "<p>该事件不存在。</p>", 404)
-    name = recipient.split(":", 1)[-1]
+    settled = _settled(incident_id, case, expired=link.expired(state.now()))
+    if settled is not None:
+        return settled
+    name = link.recipient.split(":", 1)[-1]
     return _page(
         "确认收到舆情预警",
-        f"<p><b>{html.escape(title)}</b></p><p>确认人：{html.escape(name)}</p>"
+        f"<p><b>{html.escape(case.title)}</b></p><p>确认人：{html.escape(name)}</p>"
         "<form method='post'><button type='submit'>确认收到</button></form>"
         f"<p><a href='/incidents/{incident_id}'>打开事件页面</a></p>",
     )
@@ -59,21 +120,26 @@ async def confirm_page(
 async def confirm(
     incident_id: RowId, who: str, mac: str, state: Annotated[ApiState, Depends(get_state)]
 ) -> HTMLResponse:
-    recipient = _check(state, incident_id, who, mac)
-    if recipient is None:
+    link = _check(state, incident_id, who, mac)
+    if link is None:
         return _page("链接无效", "<p>该确认链接无效或已被篡改。</p>", 403)
-    actor = f"{recipient.split(':', 1)[-1]}（通知链接）"
+    actor = f"{link.recipient.split(':', 1)[-1]}（通知链接）"
+    now = state.now()
 
-    def act() -> bool:
-        try:
-            with state.sessions.begin() as session:
-                service.acknowledge(session, incident_id=incident_id, actor=actor, now=state.now())
-        except service.IncidentError:
-            return False
-        return True
+    def act() -> HTMLResponse | None:
+        """The page to answer instead of acknowledging, or None once acknowledged."""
+        with state.sessions.begin() as session:
+            incident = service.get_incident(session, incident_id=incident_id)
+            if incident is None:
+                return _page("事件不存在", "<p>该事件不存在。</p>", 404)
+            settled = _settled(incident_id, _case(session, incident), expired=link.expired(now))
+            if settled is None:
+                service.acknowledge(session, incident_id=incident_id, actor=actor, now=now)
+            return settled
 
-    if not await run_in_threadpool(act):
-        return _page("事件不存在", "<p>该事件不存在。</p>", 404)
+    refused = await run_in_threadpool(act)
+    if refused is not None:
+        return refused
     return _page(
         "已确认",
         f"<p>已记录 {html.escape(actor)} 确认收到。</p><p><a href='/incidents/{incident_id}'>打开事件页面</a></p>",

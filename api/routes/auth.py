@@ -1,8 +1,10 @@
 """Dashboard sign-in: the login page (CSRF-protected form), logout, and who am I.
 
-The session cookie is HttpOnly and SameSite=Lax (Secure when the public URL is https); a second cookie holds
-the session's CSRF token for the dashboard's script to echo in X-CSRF-Token. The login form itself carries a
-double-submit token (cookie + hidden field), so another site cannot sign a browser in as someone else."""
+The session cookie is HttpOnly and SameSite=Lax (Secure and `__Host-`-prefixed when the public URL is https);
+the session's CSRF token lives with the session on the server and reaches the dashboard's script through
+/api/v1/auth/me, never in a cookie another port of the host could read. The login form carries a
+double-submit token (an HttpOnly cookie + hidden field), and login and logout refuse a request whose Origin is
+another site or another port, so nobody else's page can sign a browser in or out."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
 from api.access import service
-from api.access.deps import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, current_principal, resolve
+from api.access.deps import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, current_principal, resolve, same_origin
 from api.access.roles import GRANTS
 from api.access.scope import Principal
 from api.state import ApiState, get_state
@@ -29,6 +31,12 @@ MAX_FORM_BYTES = 8192
 
 def _secure(state: ApiState) -> bool:
     return state.base_url.lower().startswith("https://")
+
+
+def _login_cookie(state: ApiState) -> tuple[str, str]:
+    """Name and path of the login form's cookie: under https `__Host-` (Secure, Path=/, no Domain), so no
+    other origin of the host — another port, a subdomain, plain http — can set or replace it."""
+    return ("__Host-" + LOGIN_CSRF_COOKIE, "/") if _secure(state) else (LOGIN_CSRF_COOKIE, "/login")
 
 
 def safe_next(target: str | None) -> str:
@@ -54,9 +62,8 @@ def _login_page(*, csrf: str, next_path: str, error: str | None, status: int, st
         status_code=status,
     )
     page.headers["Cache-Control"] = "no-store"
-    page.set_cookie(
-        LOGIN_CSRF_COOKIE, csrf, httponly=True, samesite="lax", secure=_secure(state), path="/login", max_age=3600
-    )
+    name, path = _login_cookie(state)
+    page.set_cookie(name, csrf, httponly=True, samesite="lax", secure=_secure(state), path=path, max_age=3600)
     return page
 
 
@@ -79,7 +86,9 @@ async def login(request: Request, state: Annotated[ApiState, Depends(get_state)]
     form = _form(raw) if len(raw) <= MAX_FORM_BYTES else {}
     next_path = safe_next(form.get("next"))
     fresh = secrets.token_urlsafe(32)
-    if not service.csrf_matches(request.cookies.get(LOGIN_CSRF_COOKIE), form.get("csrf_token")):
+    cookie_name, cookie_path = _login_cookie(state)
+    forged = not same_origin(request, state)
+    if forged or not service.csrf_matches(request.cookies.get(cookie_name), form.get("csrf_token")):
         return _login_page(csrf=fresh, next_path=next_path, error="页面已过期，请重新登录", status=403, state=state)
     address = request.client.host if request.client else "unknown"
 
@@ -103,21 +112,13 @@ async def login(request: Request, state: Annotated[ApiState, Depends(get_state)]
         if outcome.retry_after:
             page.headers["Retry-After"] = str(outcome.retry_after)
         return page
-    principal, key = outcome
+    _principal, key = outcome
     response = RedirectResponse(next_path, status_code=303)
     secure = _secure(state)
     max_age = service.SESSION_HOURS * 3600
     response.set_cookie(SESSION_COOKIE, key, httponly=True, samesite="lax", secure=secure, max_age=max_age, path="/")
-    response.set_cookie(
-        CSRF_COOKIE,
-        principal.csrf_token or "",
-        httponly=False,
-        samesite="lax",
-        secure=secure,
-        max_age=max_age,
-        path="/",
-    )
-    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login", secure=secure, httponly=True, samesite="lax")
+    response.delete_cookie(CSRF_COOKIE, path="/", secure=secure, samesite="lax")  # set by older versions
+    response.delete_cookie(cookie_name, path=cookie_path, secure=secure, httponly=True, samesite="lax")
     return response
 
 
@@ -131,7 +132,7 @@ async def logout(request: Request, state: Annotated[ApiState, Depends(get_state)
         given = request.headers.get(CSRF_HEADER) or (
             _form(raw).get("csrf_token") if len(raw) <= MAX_FORM_BYTES else None
         )
-        if not service.csrf_matches(principal.csrf_token, given):
+        if not service.csrf_matches(principal.csrf_token, given) or not same_origin(request, state):
             raise HTTPException(403, "missing or wrong CSRF token")
 
         def end() -> None:

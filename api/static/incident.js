@@ -103,9 +103,9 @@ async function loadIncident() {
   const key = JSON.stringify(inc, (k, v) => (k === "seconds_to_deadline" ? undefined : v));
   if (key === shownIncident) return;  // unchanged: nothing re-drawn under the user's finger
   shownIncident = key;
-  document.title = `${inc.title} · 舆情事件`;
+  document.title = `${plain(inc.title)} · 舆情事件`;
   renderHead(inc);
-  document.getElementById("explain").textContent = inc.explanation.join("\n");
+  document.getElementById("explain").textContent = plain(inc.explanation.join("\n"));
   renderActions(inc, user);
   renderLists(inc, user);
   await renderMentions(inc.mention_ids);

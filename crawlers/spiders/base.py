@@ -8,6 +8,7 @@ Subclasses (board, feed, api) only read their list pages into entries.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
@@ -23,6 +24,7 @@ from crawlers.context import CrawlContext, crawl_context
 from crawlers.encoding import Decoded, decode_page
 from crawlers.extract import ListEntry, ListPage, extract_thread, max_pages, page_url
 from crawlers.timeparse import parse_post_time
+from crawlers.urlcheck import allowed_post_url
 from store.mentions import CountUpdate, NewMention, mention_id
 from store.workflow.cursors import read_cursor, write_cursor
 
@@ -140,6 +142,16 @@ class SourceSpider(scrapy.Spider):
             return (f"页面超过 {self.source.max_page_bytes} 字节，已截断",)
         return ()
 
+    def keeps_url(self, entry: ListEntry) -> bool:
+        """A post whose URL is not http(s) on the source's own domains is refused, counted, never stored."""
+        if allowed_post_url(entry.url, self.source.hosts):
+            return True
+        self.logger.warning(
+            "refused post %s: its URL %r is not http(s) on %s", entry.post_id, entry.url[:200], self.source.hosts
+        )
+        self.stats.inc_value("yuqing/refused_urls")
+        return False
+
     def parse_failure(self, url: str, reason: str) -> None:
         self.logger.warning("parse failure at %s: %s", url, reason)
         self.stats.inc_value("yuqing/parse_failures")
@@ -171,6 +183,7 @@ class SourceSpider(scrapy.Spider):
         found = self.read_list(text_response, decoded.text)
         for url, reason in found.failures:
             self.parse_failure(url, reason)
+        found = replace(found, entries=[e for e in found.entries if self.keeps_url(e)])
         known = self.known_post_ids([e.post_id for e in found.entries])
         self.stats.inc_value("yuqing/known_skipped", len(known))
         counts = [

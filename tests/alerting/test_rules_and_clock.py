@@ -335,3 +335,18 @@ def test_period_that_has_ended_changes_nothing(world: World) -> None:
         )
         == 0
     )
+
+
+def test_notifications_drop_bidi_overrides_and_invisible_characters(world: World) -> None:
+    spoof = "城关第一中学学生被殴打住院\u202e试测gnp.exe\u200b"
+    major = world.post("1", spoof, BULLYING[1])
+    run_rules(world.store, world.sessions, world.config, world.playbooks, base_url="http://yq", now=major.discovered_at)
+    with world.sessions() as session:
+        deliveries = session.scalars(select(Delivery)).all()
+        incident = session.scalars(select(Incident)).one()
+    assert deliveries and incident.title == spoof  # what was posted is kept as evidence
+    for delivery in deliveries:
+        assert "城关第一中学学生被殴打住院试测gnp.exe" in delivery.body
+        assert not any(ch in delivery.title + delivery.body for ch in "\u202e\u200b")
+    stored = world.store.get(major.id)
+    assert stored is not None and stored.title == spoof

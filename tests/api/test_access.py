@@ -214,8 +214,7 @@ def test_dashboard_session_cookie_and_csrf(app: FastAPI, grant: Any) -> None:
     cookies = done.headers.get_list("set-cookie")
     session_cookie = next(c for c in cookies if c.startswith("yuqing_session="))
     assert "HttpOnly" in session_cookie and "SameSite=lax" in session_cookie and "Secure" not in session_cookie
-    csrf_cookie = next(c for c in cookies if c.startswith("yuqing_csrf="))
-    assert "HttpOnly" not in csrf_cookie  # the dashboard's script reads it
+    assert all("HttpOnly" in c for c in cookies if "=;" not in c and "Max-Age=0" not in c)  # no script reads any
     me = browser.get("/api/v1/auth/me").json()
     assert me["via"] == "session" and me["role"] == "secretary" and me["csrf_token"]
     assert browser.get("/").status_code == 200
@@ -236,10 +235,57 @@ def test_dashboard_session_cookie_and_csrf(app: FastAPI, grant: Any) -> None:
 def test_secure_cookie_behind_https(tmp_path: Path, grant: Any) -> None:
     app = _build(tmp_path, base_url="https://yuqing.example.cn")
     grant(app, "li", "secretary", "school-no1", password=PASSWORD)
-    done = _login(TestClient(app, base_url="https://testserver"), "li")
+    browser = TestClient(app, base_url="https://testserver")
+    form = browser.get("/login")
+    # The login form's cookie is __Host-: Secure, Path=/, no Domain — no other origin of the host can set it.
+    [login_cookie] = [c for c in form.headers.get_list("set-cookie") if "login_csrf" in c]
+    assert login_cookie.startswith("__Host-yuqing_login_csrf=") and "Path=/;" in login_cookie
+    assert "Secure" in login_cookie and "HttpOnly" in login_cookie and "Domain" not in login_cookie
+    done = _login(browser, "li")
     assert done.status_code == 303
-    assert all("Secure" in c for c in done.headers.get_list("set-cookie") if c.startswith("yuqing_"))
+    assert all("Secure" in c for c in done.headers.get_list("set-cookie") if "yuqing_" in c)
     app.state.yuqing.mentions.close()
+
+
+def test_another_port_of_the_same_host_can_neither_read_nor_use_the_csrf_token(app: FastAPI, grant: Any) -> None:
+    """Cookies do not tell ports apart: a page on testserver:8080 sees the host's readable cookies and its
+    requests are "same-site". No cookie carries the CSRF token, and requests from another origin are refused."""
+    grant(app, "li", "secretary", "school-no1", password=PASSWORD)
+    browser = TestClient(app)
+    done = _login(browser, "li")
+    readable = [c for c in done.headers.get_list("set-cookie") if "HttpOnly" not in c and "Max-Age=0" not in c]
+    assert readable == []
+    token = browser.get("/api/v1/auth/me").json()["csrf_token"]
+    incident = _incident_of(browser, "school-no1")
+    other_port = {"X-CSRF-Token": token, "Origin": "http://testserver:8080"}
+    assert (
+        browser.post(f"/api/v1/incidents/{incident}/notes", json={"text": "x"}, headers=other_port).status_code == 403
+    )
+    site = {"X-CSRF-Token": token, "Sec-Fetch-Site": "same-site"}
+    assert browser.post(f"/api/v1/incidents/{incident}/notes", json={"text": "x"}, headers=site).status_code == 403
+    own = {"X-CSRF-Token": token, "Origin": "http://testserver"}
+    assert browser.post(f"/api/v1/incidents/{incident}/notes", json={"text": "x"}, headers=own).status_code == 200
+    # Nor can another port sign this browser in (as the attacker) with a form of its own.
+    other = TestClient(app)
+    csrf = other.get("/login").text.split("name='csrf_token' value='")[1].split("'")[0]
+    forged = other.post(
+        "/login",
+        data={"name": "li", "password": PASSWORD, "csrf_token": csrf},
+        headers={"Origin": "http://testserver:8080"},
+        follow_redirects=False,
+    )
+    assert forged.status_code == 403 and "yuqing_session" not in forged.cookies
+    out = browser.post("/logout", data={"csrf_token": token}, headers={"Origin": "http://testserver:8080"})
+    assert out.status_code == 403
+
+
+@pytest.mark.parametrize(
+    "path", ["/login", "/", "/healthz", "/api/v1/incidents", "/ack/1/x/y", "/docs", "/static/app.css", "/nowhere"]
+)
+def test_no_page_can_be_framed(app: FastAPI, grant: Any, path: str) -> None:
+    response = grant(app, "root", "admin").get(path, follow_redirects=False)
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"], path
+    assert response.headers["x-frame-options"] == "DENY"
 
 
 def test_login_is_rate_limited_per_name_and_address(app_on_both: FastAPI, grant: Any) -> None:

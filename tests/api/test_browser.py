@@ -410,6 +410,18 @@ def test_hostile_post_is_shown_as_text(browser: webdriver.Chrome, site: Site) ->
             screenshots(browser, site, name, ready)
 
 
+def test_text_is_shown_without_bidi_overrides_or_invisible_characters(browser: webdriver.Chrome, site: Site) -> None:
+    """What the dashboard's helpers put on the page ("试测\u202egnp.exe" would read "试测exe.png")."""
+    browser.get(f"{site.url}/")
+    wait_for(browser, lambda d: css(d, "#incidents .incident"))
+    shown = browser.execute_script(
+        "return [el('b', null, '试测\\u202egnp.exe').textContent,"
+        " highlighted('城\\u200b关\\u2066一中', [[0, 2]], 'x').textContent,"
+        " highlighted('城\\u200b关\\u2066一中', [[0, 2]], 'x').querySelector('mark').textContent]"
+    )
+    assert shown == ["试测gnp.exe", "城关一中", "城"]
+
+
 def test_search_highlights_paging_charts_and_syntax_errors(browser: webdriver.Chrome, site: Site) -> None:
     browser.get(f"{site.url}/search")
     wait_for(browser, lambda d: css(d, "#results .mention"))

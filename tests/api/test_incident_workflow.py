@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from analysis.analyser import Analyser
 from api.app import create_app
 from api.state import ApiState
 from config import load_config
+from config.models import BEIJING
 from store.mentions import NewMention
 from store.mentions.sqlite import SqliteMentionStore
 from store.workflow import make_engine, make_session_factory
@@ -78,7 +80,10 @@ def env(tmp_path: Path, grant: Any) -> Iterator[dict[str, Any]]:
 
 def _ack_path(env: dict[str, Any], recipient: str = "school-no1:一中党支部书记") -> str:
     with env["sessions"]() as session:
-        body = session.scalars(select(Delivery.body).where(Delivery.recipient == recipient)).one()
+        body = session.scalars(
+            select(Delivery.body).where(Delivery.recipient == recipient).order_by(Delivery.id)
+        ).first()
+    assert body is not None
     match = re.search(r"一键确认收到：http://yq(/ack/\S+)", body)
     assert match, body
     return match.group(1)
@@ -111,6 +116,56 @@ def test_tampered_links_are_refused(env: dict[str, Any], tamper: Any) -> None:
     anonymous: TestClient = env["anonymous"]
     assert anonymous.get(bad).status_code == 403 and anonymous.post(bad).status_code == 403
     assert client.get("/api/v1/incidents/1").json()["acknowledged_at"] is None
+
+
+def test_links_expire_after_seven_days_by_default(env: dict[str, Any]) -> None:
+    state: ApiState = env["state"]
+    path = _ack_path(env)
+    anonymous: TestClient = env["anonymous"]
+    base = state.now()
+    state.now = lambda: base + timedelta(days=6, hours=23)
+    assert "<button" in anonymous.get(path).text
+    state.now = lambda: base + timedelta(days=7, minutes=1)
+    expired = anonymous.get(path)
+    assert expired.status_code == 410 and "已过期" in expired.text and "<button" not in expired.text
+    assert anonymous.post(path).status_code == 410
+    assert env["client"].get("/api/v1/incidents/1").json()["acknowledged_at"] is None
+    # The expiry is signed: pushing it later breaks the signature.
+    head, last = path.rsplit("/", 1)
+    expiry, mac = last.split(".")
+    later = f"{head}/{int(expiry, 16) + 86400 * 30:x}.{mac}"
+    assert anonymous.get(later).status_code == 403
+
+
+def test_expiry_is_configurable(tmp_path: Path) -> None:
+    links = AckLinks.from_key_file(tmp_path / "k", base_url="http://yq", valid_for=timedelta(hours=1))
+    made = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    links = replace(links, now=lambda: made)
+    _, incident, who, mac = links.link(5, "unit:人").rsplit("/", 3)
+    link = links.verify(int(incident), who, mac)
+    assert link is not None and link.expires_at == made + timedelta(hours=1)
+    assert not link.expired(made + timedelta(minutes=59)) and link.expired(made + timedelta(hours=1))
+    old_style = mac.split(".")[1]  # a link from before expiry was signed
+    assert links.verify(int(incident), who, old_style) is None
+
+
+def test_a_used_or_closed_link_says_who_acknowledged_and_when(env: dict[str, Any]) -> None:
+    client: TestClient = env["client"]
+    anonymous: TestClient = env["anonymous"]
+    path = _ack_path(env)
+    client.post("/api/v1/incidents/1/acknowledge")
+    used = anonymous.get(path)
+    acknowledged_at = datetime.fromisoformat(client.get("/api/v1/incidents/1").json()["acknowledged_at"])
+    when = acknowledged_at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+    assert used.status_code == 200 and "<button" not in used.text
+    assert "王书记（wang）" in used.text and when in used.text
+    assert "王书记（wang）" in anonymous.post(path).text  # a second POST acknowledges nothing more
+    assert [e["action"] for e in client.get("/api/v1/incidents/1").json()["timeline"]].count("acknowledged") == 1
+    client.post("/api/v1/incidents/1/report", json={"channel": "电话", "summary": "已电话报告"})
+    client.post("/api/v1/incidents/1/close", json={"summary": "已处置"})
+    closed = anonymous.get(_ack_path(env, "county-edu:教育局党委书记"))
+    assert closed.status_code == 200 and "已结案" in closed.text and "<button" not in closed.text
+    assert "王书记（wang）" in closed.text
 
 
 def test_tasks_stages_and_resolved_notice(env: dict[str, Any]) -> None:

@@ -146,3 +146,13 @@ def test_a_briefing_for_a_quiet_scope_still_renders(briefing_world: World, unit:
         world.store, world.sessions, world.config, period=period, unit_id=unit, now=world_now(world), fmt="html"
     ).content.decode("utf-8")
     assert "未监测到涉及" in html and "本期无立案处置的舆情事件" in html
+
+
+def test_briefings_drop_bidi_overrides_and_invisible_characters() -> None:
+    from markupsafe import Markup
+
+    from briefings.render import environment
+
+    page = environment().from_string("<p>{{ title }}</p>{{ chart }}<a href='{{ url }}'>原帖</a>")
+    html = page.render(title="试测\u202egnp.exe<b>", chart=Markup("<svg>\u200b</svg>"), url="http://b/\u2066x")
+    assert html == "<p>试测gnp.exe&lt;b&gt;</p><svg></svg><a href='http://b/x'>原帖</a>"

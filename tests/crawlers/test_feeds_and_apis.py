@@ -121,3 +121,66 @@ def test_rss_atom_and_json_sources(tmp_path: Path, mock_site: Any, make_config: 
     again = crawl(config_dir, data, "hotline")
     assert again.summary["new"] == 0 and site.count("/api/letters?page=1") == 2
     assert site.count("/api/letters?page=2") == 1  # page 1 held nothing new: no paging
+
+
+HOSTILE_SOURCES = """sources:
+  - id: keyed-api
+    name: 12345 热线（带密钥）
+    kind: json
+    start_urls: ["{url}/api/v2?page=1&key=${{HOTLINE_KEY}}"]
+    allow_private_addresses: true
+    download_delay: 0
+    json:
+      items: list
+      id: id
+      url: link
+      title: title
+      page_url: "{url}/api/v2?page={{page}}&key=${{HOTLINE_KEY}}"
+      max_pages: 2
+  - id: hostile-feed
+    name: 某论坛（RSS）
+    kind: rss
+    start_urls: ["{url}/hostile.xml"]
+    allow_private_addresses: true
+    download_delay: 0
+"""
+HOSTILE_LINKS = [
+    "javascript:alert(document.cookie)",
+    "data:text/html,<script>alert(1)</script>",
+    "http://evil.example/phish",
+    "ftp://127.0.0.1/file",
+    "http://user:pw@127.0.0.1/x",
+]
+
+
+def test_keys_in_source_urls_are_masked_and_foreign_post_urls_refused(
+    tmp_path: Path, mock_site: Any, make_config: Any, crawl: Callable[..., Any]
+) -> None:
+    site = mock_site
+    site.allow_all()
+    key = "sk-Zq81secretVALUE"
+    posts = [{"id": n, "title": f"来信{n}：路灯不亮", "link": link} for n, link in enumerate(HOSTILE_LINKS)]
+    posts.append({"id": 99, "title": "来信99：路灯不亮", "link": f"{site.url}/letter/99"})
+    site.raw(f"/api/v2?page=1&key={key}", json.dumps({"list": posts}, ensure_ascii=False).encode(), "application/json")
+    site.raw(f"/api/v2?page=2&key={key}", b"<html>502 Bad Gateway</html>", "text/html")  # logged with its URL
+    items = "".join(
+        f"<item><title>帖子{n}</title><link>{link.replace('&', '&amp;').replace('<', '&lt;')}</link>"
+        f"<guid>g{n}</guid><description>内容</description></item>"
+        for n, link in enumerate([*HOSTILE_LINKS, f"{site.url}/t/7"])
+    )
+    feed = f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>x</title>{items}</channel></rss>'
+    site.raw("/hostile.xml", feed.encode(), "application/rss+xml")
+    config_dir = make_config(tmp_path / "config", board_url=site.url)
+    (config_dir / "sources.yaml").write_text(HOSTILE_SOURCES.format(url=site.url), encoding="utf-8")
+    (config_dir / "secrets.env").write_text(f"HOTLINE_KEY={key}\n", encoding="utf-8")
+    data = tmp_path / "data"
+
+    api = crawl(config_dir, data, "keyed-api")
+    assert api.returncode == 0, api.log[-3000:]
+    assert [i["post_id"] for i in api.items] == ["99"] and api.summary["refused_urls"] == len(HOSTILE_LINKS)
+    assert f"{site.url}/api/v2?page=2&key=${{HOTLINE_KEY}}" in api.log  # the failing page, named safely
+    assert key not in api.log and key not in json.dumps(api.summary)
+
+    rss = crawl(config_dir, data, "hostile-feed")
+    assert rss.returncode == 0, rss.log[-3000:]
+    assert [i["url"] for i in rss.items] == [f"{site.url}/t/7"] and rss.summary["refused_urls"] == len(HOSTILE_LINKS)
