@@ -19,7 +19,7 @@ class Analyser:
     def __init__(self, config: Config, *, sentiment: SentimentModel | None = None) -> None:
         self.config = config
         self.schemes = SchemeMatcher(config.schemes)
-        self.units = UnitAttributor(config.units)
+        self.units = UnitAttributor(config.units, config.territory)
         self.sentiment = sentiment or SentimentModel.default()
         self.weights = {s.id: s.weight for s in config.sources}
         # Unit names, scheme words and domain terms stay whole in the tokens, as when the crawler indexed them.
@@ -47,7 +47,7 @@ class Analyser:
         tokens = search_tokens(words)
         sentiment = self.sentiment.score(text, words)
         matches = self.schemes.match(title=title, content=content)
-        unit = self.units.attribute(title=title, content=content, default_unit=default_unit)
+        unit = self.units.attribute(title=title, content=content, default_unit=default_unit, words=words)
 
         for match in matches:
             matched = "、".join(dict.fromkeys(match.flag.words))
