@@ -74,7 +74,7 @@ _CLAUSE_END = re.compile(r"[^\w]")  # a qualifier never crosses punctuation or a
 
 @functools.cache
 def _place_tags() -> dict[str, str]:
-    import jieba.posseg  # the tag table loads with the module: only when a territory is configured
+    import jieba.posseg  # the tag table loads with the module (about a second): only with a territory
 
     return dict(jieba.posseg.dt.word_tag_tab)
 
@@ -99,6 +99,7 @@ class TerritoryGuard:
         self._own_folded = {normalise(n) for n in territory.own_names}
         self._above = {normalise(n) for n in territory.above}
         self._inner = {normalise(n) for p in territory.places for n in p.names}
+        _place_tags()  # load jieba's tag table at start-up, not on the first post (about a second)
 
     def is_generic(self, alias: str) -> bool:
         """An alias naming none of our places: 教育局, 县政府 (城关一中 names 城关, so it is ours everywhere)."""

@@ -303,10 +303,14 @@ class RiskThresholds(Strict):
 
 class EventSettings(Strict):
     """Same-story clustering: posts whose character shingles overlap at least `similarity` (Jaccard, estimated
-    by MinHash) within `window_hours` of the event's latest copy are one event."""
+    by MinHash) within `window_hours` of the event's latest copy are one event; with `same_subject`, so are
+    posts naming the same place or organisation with the same complaint (油烟 at 魅力之城小区) within
+    `subject_window_hours` of the story's latest post."""
 
     window_hours: int = Field(default=72, ge=1, le=24 * 30)
     similarity: float = Field(default=0.5, gt=0.0, le=1.0)
+    same_subject: bool = True
+    subject_window_hours: int = Field(default=24 * 30, ge=1, le=24 * 365)
 
 
 class SpikeSettings(Strict):
