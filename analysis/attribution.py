@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from analysis.territory import PostPlaces, TerritoryGuard
+from analysis.territory import LEVELS, PostPlaces, TerritoryGuard
 from analysis.wordfinder import WordFinder
 from config import Territory, Unit
 
@@ -101,6 +101,14 @@ class UnitAttributor:
         places = self._places(post, words)
         if places.foreign and not places.own:
             return f"「{name}」：文中地点为{places.foreign[0]}，非本辖区", None
+        inner = [p for p in places.own if self._guard.is_inner_place(p)]
+        if inner and len(inner) == len(places.own) and not any(p in n for p in inner for n in unit.names):
+            # The post is about one place inside ours: a body of that place's level is that place's own
+            # (东乡镇 … 镇政府), and so is a department of a district or county inside a city (A7县 … 教育局).
+            level = self._guard.inner_level(inner[0])
+            alias_level = name[0] if name[0] in LEVELS else None
+            if level is not None and (alias_level == level or (alias_level is None and level in "区县市")):
+                return f"「{name}」：文中地点为{inner[0]}，不是{unit.name}", None
         return None, places.own[0] if places.own else None
 
     @staticmethod

@@ -98,7 +98,7 @@ class TerritoryGuard:
         self._own = WordFinder(territory.own_names)
         self._own_folded = {normalise(n) for n in territory.own_names}
         self._above = {normalise(n) for n in territory.above}
-        self._inner = {normalise(n) for p in territory.places for n in p.names}
+        self._inner = {normalise(n): p.name for p in territory.places for n in p.names}
         _place_tags()  # load jieba's tag table at start-up, not on the first post (about a second)
 
     def is_generic(self, alias: str) -> bool:
@@ -115,6 +115,11 @@ class TerritoryGuard:
     def is_inner_place(self, place: str) -> bool:
         """One of the places inside the territory (a town), not the territory itself."""
         return normalise(place) in self._inner
+
+    def inner_level(self, place: str) -> str | None:
+        """The level character of an inner place's full name (东乡 → 东乡镇 → 镇), if it has one."""
+        name = self._inner.get(normalise(place))
+        return name[-1] if name and name[-1] in LEVELS else None
 
     def qualifier(self, text: str, start: int, alias: str) -> str | None:
         """The place written right before the alias at `start` (ours or not), or None."""

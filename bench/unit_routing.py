@@ -56,7 +56,8 @@ def territory(texts: list[str]) -> Territory:
     """A市 and every A-coded district or county the DEV texts name (A1区 … A9县)."""
     inner = sorted({m for t in texts for m in re.findall(r"(?<![A-Za-z0-9])A[0-9]{1,2}[区县市]", t)})
     places = [Place(name=p) for p in inner]
-    return Territory(name=CITY, aliases=["我市", "本市", "全市"], places=places, above=["西地省"])
+    # No 我市/本市: on a province-wide board they are the writer's city, not necessarily ours.
+    return Territory(name=CITY, places=places, above=["西地省"])
 
 
 def kind(unit: str) -> str:
