@@ -19,7 +19,7 @@ class Analyser:
     def __init__(self, config: Config, *, sentiment: SentimentModel | None = None) -> None:
         self.config = config
         self.schemes = SchemeMatcher(config.schemes)
-        self.units = UnitAttributor(config.units)
+        self.units = UnitAttributor(config.units, config.territory)
         self.sentiment = sentiment or SentimentModel.default()
         self.weights = {s.id: s.weight for s in config.sources}
         # Unit names, scheme words and domain terms stay whole in the tokens, as when the crawler indexed them.
@@ -36,6 +36,7 @@ class Analyser:
         event: EventHeat | None = None,
         replies: int | None = None,
         views: int | None = None,
+        votes: tuple[int | None, int | None] = (None, None),
     ) -> Analysis:
         explanation: list[str] = []
         limit = self.config.analysis.max_chars
@@ -47,7 +48,7 @@ class Analyser:
         tokens = search_tokens(words)
         sentiment = self.sentiment.score(text, words)
         matches = self.schemes.match(title=title, content=content)
-        unit = self.units.attribute(title=title, content=content, default_unit=default_unit)
+        unit = self.units.attribute(title=title, content=content, default_unit=default_unit, words=words)
 
         for match in matches:
             matched = "、".join(dict.fromkeys(match.flag.words))
@@ -56,7 +57,8 @@ class Analyser:
         if event is not None and event.copies > 1:
             explanation.append(
                 f"同一事件：共 {event.copies} 篇，来自 {event.sources} 个来源"
-                + (f"（与已有帖子相似度 {event.similarity:.0%}）" if event.joined else "")
+                + (f"（与已有帖子相似度 {event.similarity:.0%}）" if event.joined and not event.subject else "")
+                + (_subject_note(event.subject) if event.subject else "")
             )
         explanation.append(unit.evidence)
         risk = assess(
@@ -69,6 +71,7 @@ class Analyser:
             thresholds=self.config.analysis.risk,
             replies=replies,
             views=views,
+            votes=votes,
         )
         explanation.append(risk.explain())
         return Analysis(
@@ -94,3 +97,8 @@ def _sentiment_line(sentiment: SentimentResult) -> str:
             counted[word] = counted.get(word, 0.0) + weight
         line += "：" + "、".join(f"{w}({v:+.2g})" for w, v in list(counted.items())[:8])
     return line
+
+
+def _subject_note(subject: str) -> str:
+    place, _, matter = subject.partition("|")
+    return f"（同一对象「{place}」、同一诉求「{matter}」的重复反映）"

@@ -36,9 +36,14 @@ def analyse_pending(
         store.save_analysis(results)
         done += len(results)
     if sessions is not None:
-        window = timedelta(hours=analyser.config.analysis.events.window_hours)
+        events = analyser.config.analysis.events
+        now = datetime.now(UTC)
         with sessions.begin() as session:
-            prune_bands(session, before=datetime.now(UTC) - window)
+            prune_bands(
+                session,
+                before=now - timedelta(hours=events.window_hours),
+                keys_before=now - timedelta(hours=events.subject_window_hours),
+            )
     if done:
         log.info("analysed %d mentions, backlog %d", done, store.backlog())
     return done
@@ -56,6 +61,7 @@ def _analyse_one(mention: Mention, analyser: Analyser, sessions: sessionmaker[Se
             event=event,
             replies=mention.reply_count,
             views=mention.view_count,
+            votes=(mention.up_votes, mention.down_votes),
         )
     except Exception as exc:  # one bad text must never stop the job
         log.exception("analysis failed for %s", mention.id)

@@ -19,9 +19,11 @@ NEGATIVE_BASE = 10  # a negative post: 10 points, plus up to 10 more for strengt
 NEGATIVE_STRENGTH = 10
 POSITIVE_ON_SCHEME = -15  # "食堂卫生好，从没出过中毒" matches a scheme's words but is no complaint
 PER_EXTRA_SOURCE, MAX_SOURCES_POINTS = 5, 15
-MANY_COPIES, MANY_COPIES_POINTS = 5, 5
+# A story of repeated posts (copies, or complaints about the same place and matter): 3 posts +5, 10 posts +10.
+STORY_STEPS = ((10, 10), (3, 5))
 FAST_COPIES, FAST_POINTS = 3, 5  # copies in the last hour
 BUSY_REPLIES, BUSY_VIEWS, BUSY_POINTS = 50, 5_000, 5
+BUSY_VOTES, MANY_VOTES, VOTES_POINTS = 20, 200, (5, 10)  # 点赞 + 反对 on the board: people weighing in
 SOURCE_WEIGHT_POINTS = 10  # per unit of weight above (or below) the default 1.0
 
 
@@ -54,6 +56,7 @@ def assess(
     thresholds: RiskThresholds,
     replies: int | None = None,
     views: int | None = None,
+    votes: tuple[int | None, int | None] = (None, None),
 ) -> Risk:
     out: list[Contribution] = []
     top = max(schemes, key=lambda s: s.severity, default=None)
@@ -67,12 +70,14 @@ def assess(
         if event.sources > 1:
             points = min(MAX_SOURCES_POINTS, PER_EXTRA_SOURCE * (event.sources - 1))
             out.append(Contribution(f"同一事件见于 {event.sources} 个来源", points))
-        if event.copies >= MANY_COPIES:
-            out.append(Contribution(f"同一事件已有 {event.copies} 篇", MANY_COPIES_POINTS))
+        story = next((points for size, points in STORY_STEPS if event.copies >= size), 0)
+        if story:
+            out.append(Contribution(f"同一事件已有 {event.copies} 篇", story))
         if event.copies_last_hour >= FAST_COPIES:
             out.append(Contribution(f"一小时内转发 {event.copies_last_hour} 篇", FAST_POINTS))
     if (replies or 0) >= BUSY_REPLIES or (views or 0) >= BUSY_VIEWS:
         out.append(Contribution(f"回复 {replies or 0}、浏览 {views or 0}", BUSY_POINTS))
+    out.extend(_votes(*votes))
     weight_points = round((source_weight - 1.0) * SOURCE_WEIGHT_POINTS)
     if weight_points:
         out.append(Contribution(f"来源权重 {source_weight:g}", weight_points))
@@ -84,3 +89,12 @@ def assess(
     if top is None and sentiment.label != "negative":
         return Risk(points=points, level=0, contributions=out)
     return Risk(points=points, level=thresholds.level(points), contributions=out)
+
+
+def _votes(up: int | None, down: int | None) -> list[Contribution]:
+    """Votes where the board shows them (点赞/反对): many people weighing in on a post is heat either way."""
+    total = (up or 0) + (down or 0)
+    if total < BUSY_VOTES:
+        return []
+    points = VOTES_POINTS[1] if total >= MANY_VOTES else VOTES_POINTS[0]
+    return [Contribution(f"点赞 {up or 0}、反对 {down or 0}", points)]

@@ -12,7 +12,7 @@ from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from analysis.analyser import Analyser
-from analysis.events.models import Event, EventBand, EventMember
+from analysis.events.models import Event, EventBand, EventKey, EventMember
 from analysis.events.service import assign
 from config import Config, Level
 
@@ -25,7 +25,9 @@ def analyse_texts(config: Config, texts: Iterable[str], *, source: str | None = 
     analyser = Analyser(config)
     engine = create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
     tables = Event.metadata.tables
-    Event.metadata.create_all(engine, tables=[tables[m.__tablename__] for m in (Event, EventMember, EventBand)])
+    Event.metadata.create_all(
+        engine, tables=[tables[m.__tablename__] for m in (Event, EventMember, EventBand, EventKey)]
+    )
     sessions = sessionmaker(engine)
     now = datetime.now(UTC)
     for number, text in enumerate(texts, start=1):

@@ -38,6 +38,8 @@ class MentionOut(BaseModel):
     discovered_at: datetime
     reply_count: int | None
     view_count: int | None
+    up_votes: int | None = Field(default=None, description="点赞/支持, where the board shows votes")
+    down_votes: int | None = Field(default=None, description="反对")
     unit: str | None
     sentiment: float | None
     sentiment_label: str | None
@@ -61,6 +63,8 @@ class MentionOut(BaseModel):
             discovered_at=m.discovered_at,
             reply_count=m.reply_count,
             view_count=m.view_count,
+            up_votes=m.up_votes,
+            down_votes=m.down_votes,
             unit=a.unit if a else m.unit,
             sentiment=a.sentiment if a else None,
             sentiment_label=a.sentiment_label if a else None,

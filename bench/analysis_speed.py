@@ -99,6 +99,7 @@ def main() -> None:
     big = keyword_schemes(args.keywords)
     matcher = SchemeMatcher(big + config.schemes)
     analyser = Analyser(config)
+    plain = Analyser(config.model_copy(update={"territory": None}))
     flagged = sum(1 for t in texts if matcher.match(title="", content=t))
     avg_chars = sum(len(t) for t in texts) / len(texts)
 
@@ -112,6 +113,8 @@ def main() -> None:
         ),
         rate("event signature (MinHash)", texts, signature),
         rate("whole analysis (no event store)", texts, lambda t: analyser.analyse(title="", content=t)),
+        # The territory check's cost, in the same run: the example configuration without its territory.
+        rate("whole analysis, no territory", texts, lambda t: plain.analyse(title="", content=t)),
     ]
     print(f"{len(texts)} texts, {avg_chars:.0f} characters on average; schemes flagged {flagged / len(texts):.0%}")
     print(f"{'stage':<58} {'texts/s':>10} {'µs/text':>9}")

@@ -28,7 +28,7 @@ from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from analysis.events.minhash import signature
-from analysis.events.models import Event, EventBand, EventMember
+from analysis.events.models import Event, EventBand, EventKey, EventMember
 from analysis.events.service import assign
 from config.models import EventSettings
 
@@ -107,7 +107,9 @@ def main() -> None:
 
     engine = create_engine("sqlite://", poolclass=StaticPool)
     tables = Event.metadata.tables
-    Event.metadata.create_all(engine, tables=[tables[m.__tablename__] for m in (Event, EventMember, EventBand)])
+    Event.metadata.create_all(
+        engine, tables=[tables[m.__tablename__] for m in (Event, EventMember, EventBand, EventKey)]
+    )
     sessions = sessionmaker(engine)
     settings = EventSettings(similarity=args.similarity)
     start = datetime(2026, 11, 1, tzinfo=UTC)

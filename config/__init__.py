@@ -13,6 +13,7 @@ from config.models import (
     RiskThresholds,
     Scheme,
     SensitivePeriod,
+    Territory,
     Unit,
 )
 from config.settings import Settings
@@ -35,6 +36,7 @@ __all__ = [
     "SensitivePeriod",
     "Settings",
     "Source",
+    "Territory",
     "ThreadSelectors",
     "Unit",
     "load_config",

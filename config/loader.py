@@ -26,6 +26,8 @@ SECTION_FILES: dict[str, bool] = {
     "briefings": False,
 }
 _MAPPING_SECTIONS = {"alerting", "analysis", "briefings"}  # the others are lists
+# Keys a section's file may hold beside its own: units.yaml says which territory its units govern.
+_COMPANIONS: dict[str, set[str]] = {"units": {"territory"}}
 _SECRET_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -109,12 +111,14 @@ def load_config(config_dir: Path | str, *, secrets_file: Path | None = None) -> 
             continue
         if loaded is None:
             loaded = {section: {} if section in _MAPPING_SECTIONS else []}
-        if not isinstance(loaded, dict) or set(loaded) != {section}:
-            issues.append(ConfigIssue(str(path), "", f"must hold exactly one top-level key '{section}'"))
+        companions = _COMPANIONS.get(section, set())
+        if not isinstance(loaded, dict) or section not in loaded or set(loaded) - {section} - companions:
+            also = "".join(f" (and optionally '{c}')" for c in sorted(companions))
+            issues.append(ConfigIssue(str(path), "", f"must hold exactly one top-level key '{section}'{also}"))
             continue
-        data[section] = _interpolate(
-            loaded[section], secrets=secrets, file=str(path), path=section, issues=issues, used=used
-        )
+        for key in (section, *sorted(companions & set(loaded))):
+            origin[key] = str(path)
+            data[key] = _interpolate(loaded[key], secrets=secrets, file=str(path), path=key, issues=issues, used=used)
     if issues:
         raise ConfigError(issues)
     try:

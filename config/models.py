@@ -78,6 +78,11 @@ class Scheme(Strict):
     query: str | None = None
     proximity: int | None = Field(default=None, ge=2, le=10_000, description="characters")
     scope: Literal["any", "title"] = Field(default="any", description="title: match in the title only")
+    topics: list[str] = Field(
+        default_factory=list,
+        description="the labelling guide's topics this scheme watches (安全事故, 劳资欠薪, …): what "
+        "`yuqing schemes evaluate` scores it against",
+    )
     enabled: bool = True
 
     @field_validator("region", "subject", "event", "exclude")
@@ -174,6 +179,44 @@ class Unit(Strict):
         return [self.name, *self.aliases]
 
 
+class Place(Strict):
+    """A place inside the territory (a town, a township, a district), with its short forms."""
+
+    name: str = Field(min_length=1)
+    aliases: list[str] = Field(default_factory=list)
+
+    @property
+    def names(self) -> list[str]:
+        return [self.name, *self.aliases]
+
+
+class Territory(Strict):
+    """The area the configured units govern (属地): our county or city, its short forms, the places inside it,
+    and the places above it. A generic unit alias (教育局, 县政府, 镇政府: one naming none of these places)
+    then only matches when no other place qualifies it — "E12市教育局" is not ours."""
+
+    name: str = Field(min_length=1, description="our county or city, e.g. 城关县")
+    aliases: list[str] = Field(default_factory=list, description="short forms, e.g. 城关, 本县")
+    places: list[Place] = Field(default_factory=list, description="towns, townships and districts inside it")
+    above: list[str] = Field(
+        default_factory=list,
+        description="places containing ours (province, prefecture): naming them does not make a post foreign",
+    )
+
+    @field_validator("aliases", "above")
+    @classmethod
+    def _names(cls, value: list[str]) -> list[str]:
+        names = [w.strip() for w in value]
+        if any(not w for w in names):
+            raise ValueError("empty name in the list")
+        return names
+
+    @property
+    def own_names(self) -> list[str]:
+        """Every name of ours: the territory's and its places'."""
+        return [self.name, *self.aliases, *(n for p in self.places for n in p.names)]
+
+
 class Channel(Strict):
     """A notification channel: an Apprise URL (json://, dingtalk://, wecom://, mailto://, ...)."""
 
@@ -262,10 +305,14 @@ class RiskThresholds(Strict):
 
 class EventSettings(Strict):
     """Same-story clustering: posts whose character shingles overlap at least `similarity` (Jaccard, estimated
-    by MinHash) within `window_hours` of the event's latest copy are one event."""
+    by MinHash) within `window_hours` of the event's latest copy are one event; with `same_subject`, so are
+    posts naming the same place or organisation with the same complaint (油烟 at 魅力之城小区) within
+    `subject_window_hours` of the story's latest post."""
 
     window_hours: int = Field(default=72, ge=1, le=24 * 30)
     similarity: float = Field(default=0.5, gt=0.0, le=1.0)
+    same_subject: bool = True
+    subject_window_hours: int = Field(default=24 * 30, ge=1, le=24 * 365)
 
 
 class SpikeSettings(Strict):
@@ -318,6 +365,7 @@ class Config(Strict):
     sources: list[Source] = Field(default_factory=list)
     schemes: list[Scheme] = Field(default_factory=list)
     units: list[Unit] = Field(default_factory=list)
+    territory: Territory | None = Field(default=None, description="in units.yaml: the area the units govern")
     channels: list[Channel] = Field(default_factory=list)
     alerting: AlertingRules = Field(default_factory=AlertingRules)
     calendar: list[SensitivePeriod] = Field(default_factory=list)

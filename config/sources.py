@@ -55,6 +55,8 @@ class ListSelectors(_Strict):
     author: str | None = None
     reply_count: str | None = None
     view_count: str | None = None
+    up_votes: str | None = Field(default=None, description="votes for (点赞/支持), where the board shows them")
+    down_votes: str | None = Field(default=None, description="votes against (反对)")
     status: str | None = Field(default=None, description="e.g. 已回复/未回复")
     next_page: str | None = Field(default=None, description="selector yielding the next page's URL")
     page_url: str | None = Field(default=None, description="URL template with {page}, for page 2 onwards")
@@ -63,7 +65,17 @@ class ListSelectors(_Strict):
     max_pages: int = Field(default=3, ge=1, le=1000)
 
     check_selectors = field_validator(
-        "item", "url", "title", "published_at", "author", "reply_count", "view_count", "status", "next_page"
+        "item",
+        "url",
+        "title",
+        "published_at",
+        "author",
+        "reply_count",
+        "view_count",
+        "up_votes",
+        "down_votes",
+        "status",
+        "next_page",
     )(check_selector)
 
     @field_validator("page_url")
@@ -83,6 +95,8 @@ class ThreadSelectors(_Strict):
     author: str | None = None
     reply_count: str | None = None
     view_count: str | None = None
+    up_votes: str | None = Field(default=None, description="votes for (点赞/支持)")
+    down_votes: str | None = Field(default=None, description="votes against (反对)")
     status: str | None = None
     replies: str | None = Field(default=None, description="selector for one reply; counted when no reply_count")
     deleted_markers: list[str] = Field(
@@ -90,7 +104,16 @@ class ThreadSelectors(_Strict):
     )
 
     check_selectors = field_validator(
-        "title", "content", "published_at", "author", "reply_count", "view_count", "status", "replies"
+        "title",
+        "content",
+        "published_at",
+        "author",
+        "reply_count",
+        "view_count",
+        "up_votes",
+        "down_votes",
+        "status",
+        "replies",
     )(check_selector)
 
 
@@ -108,6 +131,8 @@ class JsonFields(_Strict):
     author: str | None = None
     reply_count: str | None = None
     view_count: str | None = None
+    up_votes: str | None = Field(default=None, description="path to the votes for (点赞)")
+    down_votes: str | None = Field(default=None, description="path to the votes against (反对)")
     status: str | None = None
     page_url: str | None = Field(default=None, description="URL template with {page}, for page 2 onwards")
     first_page: int = Field(default=1, ge=0)

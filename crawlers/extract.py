@@ -38,6 +38,8 @@ class ListEntry:
     view_count: int | None = None
     status: str | None = None
     content: str | None = None  # feeds and APIs often carry the text itself
+    up_votes: int | None = None
+    down_votes: int | None = None
     published_at: datetime | None = None  # when the list gave a machine-readable time
 
 
@@ -62,6 +64,8 @@ class ThreadPage:
     warnings: list[str]
     failure: str | None  # the page gave nothing usable
     deleted: bool = False  # the board says the post was removed
+    up_votes: int | None = None
+    down_votes: int | None = None
 
 
 # --- HTML ---------------------------------------------------------------------------------------------------
@@ -96,6 +100,8 @@ def extract_list(response: TextResponse, source: Source) -> ListPage:
                 reply_count=count(first_text(item, selectors.reply_count)),
                 view_count=count(first_text(item, selectors.view_count)),
                 status=first_text(item, selectors.status),
+                up_votes=count(first_text(item, selectors.up_votes)),
+                down_votes=count(first_text(item, selectors.down_votes)),
             )
         )
     next_href = first_text(response, selectors.next_page) if selectors.next_page else None
@@ -163,7 +169,14 @@ def extract_thread(
         warnings=warnings,
         failure=failure,
         deleted=deleted,
+        up_votes=_count_or(response, selectors.up_votes, entry.up_votes if entry else None),
+        down_votes=_count_or(response, selectors.down_votes, entry.down_votes if entry else None),
     )
+
+
+def _count_or(response: TextResponse, selector: str | None, fallback: int | None) -> int | None:
+    found = count(first_text(response, selector)) if selector else None
+    return found if found is not None else fallback
 
 
 def select(node: Any, selector: str) -> Any:
@@ -361,6 +374,8 @@ def _json_entry(item: Any, fields: JsonFields, source: Source, url: str) -> List
         author=_text_or_none(dig(item, fields.author)) if fields.author else None,
         reply_count=count(dig(item, fields.reply_count)) if fields.reply_count else None,
         view_count=count(dig(item, fields.view_count)) if fields.view_count else None,
+        up_votes=count(dig(item, fields.up_votes)) if fields.up_votes else None,
+        down_votes=count(dig(item, fields.down_votes)) if fields.down_votes else None,
         status=_text_or_none(dig(item, fields.status)) if fields.status else None,
         content=html_to_text(content) if content else None,
         published_at=_json_time(raw_time, source.timezone),

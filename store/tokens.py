@@ -118,6 +118,8 @@ def config_words(config: Config) -> set[str]:
     words = set(domain_words())
     for unit in config.units:
         words.update(unit.names, unit.keywords)
+    if config.territory is not None:
+        words.update(config.territory.own_names, config.territory.above)
     for scheme in config.schemes:
         words.update(*(scheme.region, scheme.subject, scheme.event, scheme.exclude))
         if scheme.query:

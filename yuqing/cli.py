@@ -399,6 +399,9 @@ def build_parser() -> argparse.ArgumentParser:
     from yuqing.user_commands import add_parsers
 
     add_parsers(sub, with_config, _settings)
+    from yuqing import scheme_commands
+
+    scheme_commands.add_parsers(sub, with_config, _settings)
     store_cmd = sub.add_parser("store", help="work on the mention store")
     store_sub = store_cmd.add_subparsers(dest="store_command", required=True)
     p = with_config(

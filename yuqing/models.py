@@ -3,7 +3,7 @@
 from alerting.delivery.models import Delivery, DeliveryAttempt
 from alerting.incidents.models import ClockStepRow, Incident, IncidentMention, IncidentTask, TimelineEntry
 from alerting.operations import SourceAlert
-from analysis.events.models import Event, EventBand, EventMember
+from analysis.events.models import Event, EventBand, EventKey, EventMember
 from analysis.scheme_store import SchemeOverride
 from api.access.models import ApiToken, AuthSession, LoginFailure, User
 from crawlers.health import CrawlRun, SourceHealth
@@ -24,6 +24,7 @@ __all__ = [
     "DeliveryAttempt",
     "Event",
     "EventBand",
+    "EventKey",
     "EventMember",
     "Incident",
     "IncidentMention",

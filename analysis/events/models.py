@@ -45,3 +45,15 @@ class EventBand(Base):
     mention_id: Mapped[str] = mapped_column(String(300), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(300))
     seen_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+class EventKey(Base):
+    """Story keys (place|matter, analysis/events/subject.py) of a mention: a later post with the same key joins
+    the story. Kept while the story is inside the subject window."""
+
+    __tablename__ = "event_keys"
+
+    story_key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    mention_id: Mapped[str] = mapped_column(String(300), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(300))
+    seen_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)

@@ -1,15 +1,19 @@
-"""Event service: put a mention into its story (or start one), and read a story's heat."""
+"""Event service: put a mention into its story (or start one), and read a story's heat.
+
+A mention joins a story as a near-copy (MinHash over shingles), else — with `same_subject` — as a post about the
+same place and matter as one of the story's posts (analysis/events/subject.py), else it starts one."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from analysis.events.minhash import band_keys, from_bytes, signature, similarity, to_bytes
-from analysis.events.models import Event, EventBand, EventMember
+from analysis.events.models import Event, EventBand, EventKey, EventMember
+from analysis.events.subject import story_keys
 from config.models import EventSettings
 
 VELOCITY_WINDOW = timedelta(hours=1)
@@ -29,6 +33,7 @@ class EventHeat:
     first_seen_at: datetime
     joined: bool  # this mention joined an existing story (it is a copy)
     similarity: float  # to the copy it joined through; 1.0 for a story's first mention
+    subject: str | None = None  # joined as a post about the same place and matter ("魅力之|油烟"), not a copy
 
 
 def assign(
@@ -59,11 +64,11 @@ def assign(
     sig = signature(text)
     if sig is None:
         return None
-    keys = band_keys(sig)
+    bands = band_keys(sig)
     since = discovered_at - timedelta(hours=settings.window_hours)
     candidates = session.execute(
         select(EventBand.mention_id, EventBand.event_id)
-        .where(EventBand.band_key.in_(keys), EventBand.seen_at >= since)
+        .where(EventBand.band_key.in_(bands), EventBand.seen_at >= since)
         .distinct()
     ).all()
     best: tuple[float, str] | None = None
@@ -76,6 +81,13 @@ def assign(
             score = similarity(sig, from_bytes(raw))
             if score >= settings.similarity and (best is None or score > best[0]):
                 best = (score, events_of[other_id])
+    keys = story_keys(title, text) if settings.same_subject else []
+    subject: str | None = None
+    if best is None and keys:
+        found = _by_subject(session, keys, discovered_at - timedelta(hours=settings.subject_window_hours))
+        if found is not None:
+            subject, event_id = found
+            best = (0.0, event_id)
     if best is None:
         event = Event(
             id=mention_id,
@@ -110,10 +122,24 @@ def assign(
         )
     )
     # A repeated key (two bands hashing alike) would collide on the primary key.
-    for key in dict.fromkeys(keys):
-        session.add(EventBand(band_key=key, mention_id=mention_id, event_id=event.id, seen_at=discovered_at))
+    for band in dict.fromkeys(bands):
+        session.add(EventBand(band_key=band, mention_id=mention_id, event_id=event.id, seen_at=discovered_at))
+    for key in keys:
+        session.add(EventKey(story_key=key, mention_id=mention_id, event_id=event.id, seen_at=discovered_at))
     session.flush()
-    return heat(session, event_id=event.id, at=discovered_at, joined=best is not None, similarity=score)
+    result = heat(session, event_id=event.id, at=discovered_at, joined=best is not None, similarity=score)
+    return replace(result, subject=subject) if subject else result
+
+
+def _by_subject(session: Session, keys: list[str], since: datetime) -> tuple[str, str] | None:
+    """(key, event) of the latest post since `since` sharing a story key."""
+    row = session.execute(
+        select(EventKey.story_key, EventKey.event_id)
+        .where(EventKey.story_key.in_(keys), EventKey.seen_at >= since)
+        .order_by(EventKey.seen_at.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else (row.story_key, row.event_id)
 
 
 def heat(session: Session, *, event_id: str, at: datetime, joined: bool = False, similarity: float = 1.0) -> EventHeat:
@@ -138,9 +164,12 @@ def heat(session: Session, *, event_id: str, at: datetime, joined: bool = False,
     )
 
 
-def prune_bands(session: Session, *, before: datetime) -> int:
-    """Drop LSH keys older than the clustering window: old stories stay, they just take no new copies."""
+def prune_bands(session: Session, *, before: datetime, keys_before: datetime | None = None) -> int:
+    """Drop LSH keys older than the clustering window (and story keys older than the subject window): old
+    stories stay, they just take no new posts."""
     result = session.execute(delete(EventBand).where(EventBand.seen_at < before))
+    if keys_before is not None:
+        session.execute(delete(EventKey).where(EventKey.seen_at < keys_before))
     return int(getattr(result, "rowcount", 0) or 0)
 
 

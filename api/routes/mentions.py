@@ -85,7 +85,7 @@ async def search_mentions(
     cursor: Annotated[str | None, Query(max_length=2000)] = None,
     sort: Annotated[
         Literal["time", "relevance", "heat"],
-        Query(description="time: newest first; relevance: the query's words; heat: replies × 10 + views"),
+        Query(description="time: newest first; relevance: the query's words; heat: replies × 10 + votes × 5 + views"),
     ] = "time",
     histogram: Literal["hour", "day"] | None = None,
 ) -> SearchOut:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.orm import Session
 
 from analysis import scheme_store
+from analysis.scheme_eval import LabelError, evaluate, read_labels
 from analysis.schemes import SchemeMatcher
 from api.access.deps import require, require_global
 from api.access.roles import Perm
@@ -68,6 +69,7 @@ class SchemeOut(BaseModel):
     query: str | None
     proximity: int | None
     scope: str
+    topics: list[str] = Field(default_factory=list, description="the labelling guide's topics it is scored against")
     enabled: bool
     origin: str = Field(description="yaml: schemes.yaml; api: edited through the API (overrides the YAML)")
     revision: int | None
@@ -267,3 +269,83 @@ def _backtest(state: ApiState, principal: Principal, body: BacktestIn) -> Backte
 @router.post("/backtest", response_model=BacktestOut)
 async def backtest(body: BacktestIn, state: Annotated[ApiState, Depends(get_state)], principal: Reader) -> BacktestOut:
     return await run_in_threadpool(_backtest, state, principal, body)
+
+
+class EvaluateIn(BaseModel):
+    labels: str = Field(
+        max_length=50_000_000,
+        description="graded posts, JSON lines in the labelling guide's format, each with its text "
+        '({"id", "level": 0-4, "topics": [...], "text"})',
+    )
+    scheme_id: str | None = Field(default=None, max_length=100, description="only this scheme (default: all)")
+    scheme: dict[str, Any] | None = Field(default=None, description="or a draft scheme, as in schemes.yaml")
+    show: int = Field(default=10, ge=0, le=200, description="misses and false alarms listed per row")
+
+
+class ListedPost(BaseModel):
+    id: str
+    line: int
+    level: int
+    topics: list[str]
+    words: list[str] = Field(description="what the scheme matched (false alarms)")
+    excerpt: str
+
+
+class ScoreOut(BaseModel):
+    name: str
+    matched: int
+    graded: int | None = Field(description="posts graded with the row's topic or level; null: not scored")
+    true_positive: int
+    false_positive: int
+    false_negative: int
+    precision: float | None
+    recall: float | None
+    f1: float | None
+    misses: list[ListedPost]
+    false_alarms: list[ListedPost]
+
+
+class SchemeScoreOut(ScoreOut):
+    id: str
+    topics: list[str]
+    severity: int
+
+
+class LevelScoreOut(ScoreOut):
+    level: int
+
+
+class EvaluateOut(BaseModel):
+    posts: int
+    schemes: list[SchemeScoreOut]
+    topics: list[ScoreOut]
+    levels: list[LevelScoreOut] = Field(description="the schemes' level at or above each level vs the graded one")
+    confusion: dict[str, dict[str, int]] = Field(description="graded level -> the schemes' level -> posts")
+
+
+def _evaluate(state: ApiState, body: EvaluateIn) -> EvaluateOut:
+    if body.scheme is not None and body.scheme_id is not None:
+        raise invalid(("body",), "give at most one of scheme_id and scheme")
+    with state.sessions() as session:
+        schemes, _ = _effective(state, session)
+    if body.scheme is not None:
+        schemes = [_valid(body.scheme).model_copy(update={"enabled": True})]
+    elif body.scheme_id is not None:
+        schemes = [s.model_copy(update={"enabled": True}) for s in schemes if s.id == body.scheme_id]
+        if not schemes:
+            raise HTTPException(404, f"no scheme {body.scheme_id!r}")
+    try:
+        posts = read_labels(body.labels.splitlines())
+    except LabelError as exc:
+        raise invalid(("body", "labels"), str(exc), line=exc.line, field=exc.field) from None
+    return EvaluateOut.model_validate(evaluate(schemes, posts, show=body.show).as_dict())
+
+
+@router.post("/evaluate", response_model=EvaluateOut)
+async def evaluate_schemes(
+    body: EvaluateIn, state: Annotated[ApiState, Depends(get_state)], principal: Reader
+) -> EvaluateOut:
+    """Backtest on graded posts: precision and recall per scheme (by the guide's topics) and per level, with the
+    misses and false alarms listed (what `yuqing schemes evaluate` prints). A bad line is a 422 naming the line
+    and the field."""
+    return await run_in_threadpool(_evaluate, state, body)

@@ -187,9 +187,18 @@ class SourceSpider(scrapy.Spider):
         known = self.known_post_ids([e.post_id for e in found.entries])
         self.stats.inc_value("yuqing/known_skipped", len(known))
         counts = [
-            CountUpdate(mention_id(self.source.id, e.post_id), e.reply_count, e.view_count, e.status)
+            CountUpdate(
+                mention_id(self.source.id, e.post_id), e.reply_count, e.view_count, e.status, e.up_votes, e.down_votes
+            )
             for e in found.entries
-            if e.post_id in known and (e.reply_count is not None or e.view_count is not None or e.status)
+            if e.post_id in known
+            and (
+                e.reply_count is not None
+                or e.view_count is not None
+                or e.status
+                or e.up_votes is not None
+                or e.down_votes is not None
+            )
         ]
         if counts:
             yield from counts
@@ -260,6 +269,8 @@ class SourceSpider(scrapy.Spider):
             unit=self.source.unit,
             status=page.status,
             notes=self.notes_for(response),
+            up_votes=page.up_votes,
+            down_votes=page.down_votes,
         )
 
     def mention(self, entry: ListEntry, *, title: str | None, content: str, notes: tuple[str, ...]) -> NewMention:
@@ -276,6 +287,8 @@ class SourceSpider(scrapy.Spider):
             unit=self.source.unit,
             status=entry.status,
             notes=notes,
+            up_votes=entry.up_votes,
+            down_votes=entry.down_votes,
         )
 
     # --- revisits -------------------------------------------------------------------------------------------

@@ -101,6 +101,8 @@ def apply_crawl(doc: Doc | None, m: NewMention, stamp: str) -> tuple[Outcome, Do
             "updated_at": stamp,
             "reply_count": None,
             "view_count": None,
+            "up_votes": m.up_votes,
+            "down_votes": m.down_votes,
             "status": m.status,
             "last_seen_at": stamp,
             "deleted_at": None,
@@ -113,6 +115,7 @@ def apply_crawl(doc: Doc | None, m: NewMention, stamp: str) -> tuple[Outcome, Do
         return "created", new
     doc = dict(doc)
     _seen_with(doc, m.reply_count, m.view_count, m.status, stamp)
+    _votes(doc, m.up_votes, m.down_votes)
     doc["deleted_at"] = None
     if doc.get("content_hash") == content_hash(m.title, m.content):
         return "unchanged", doc  # same text: the analysis stays valid
@@ -147,12 +150,22 @@ def apply_analysis(doc: Doc, a: Analysis, *, stamp: str, seq: int) -> Doc:
 def apply_counts(doc: Doc, update: CountUpdate, stamp: str) -> tuple[bool, Doc]:
     """Replies, views and status from a list page; returns whether anything an analyst sees changed."""
     doc = dict(doc)
-    moved = (update.reply_count is not None and update.reply_count != doc.get("reply_count")) or (
-        update.view_count is not None and update.view_count != doc.get("view_count")
+    moved = any(
+        getattr(update, name) is not None and getattr(update, name) != doc.get(name)
+        for name in ("reply_count", "view_count", "up_votes", "down_votes")
     )
     new_status = update.status is not None and update.status != doc.get("status")
     _seen_with(doc, update.reply_count, update.view_count, update.status, stamp)
+    _votes(doc, update.up_votes, update.down_votes)
     return moved or new_status, doc
+
+
+def _votes(doc: Doc, up: int | None, down: int | None) -> None:
+    """Votes where the board shows them; a page that does not show them keeps the last known."""
+    if up is not None:
+        doc["up_votes"] = up
+    if down is not None:
+        doc["down_votes"] = down
 
 
 def _seen_with(doc: Doc, replies: int | None, views: int | None, status: str | None, stamp: str) -> None:
@@ -220,6 +233,8 @@ def to_mention(doc: Doc) -> Mention:
         last_seen_at=parse_time(doc.get("last_seen_at")),
         deleted_at=parse_time(doc.get("deleted_at")),
         edits=int(doc.get("edits") or 0),
+        up_votes=doc.get("up_votes"),
+        down_votes=doc.get("down_votes"),
     )
 
 
@@ -249,6 +264,8 @@ def from_mention(m: Mention, *, crawl_unit: str | None, counts: list[CountSnapsh
         "last_seen_at": iso_or_none(m.last_seen_at),
         "deleted_at": iso_or_none(m.deleted_at),
         "edits": m.edits,
+        "up_votes": m.up_votes,
+        "down_votes": m.down_votes,
         "counts": [{"at": iso(c.at), "reply_count": c.reply_count, "view_count": c.view_count} for c in counts],
         **dict.fromkeys(_ANALYSIS_FIELDS),
     }

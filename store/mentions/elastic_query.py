@@ -26,9 +26,11 @@ HIGHLIGHT_FIELDS = ("title", "content")
 _INT64 = 2**63
 Sort = Literal["time", "relevance", "heat"]
 SCORED: tuple[Sort, ...] = ("relevance", "heat")  # a number first, then time order; read in a point in time
-# Heat as the embedded store counts it: a reply says more than a view.
+# Heat as the embedded store counts it: a reply says more than a vote, a vote more than a view.
 HEAT_SCRIPT = (
     "(doc['reply_count'].size() == 0 ? 0 : doc['reply_count'].value) * 10"
+    " + ((doc['up_votes'].size() == 0 ? 0 : doc['up_votes'].value)"
+    " + (doc['down_votes'].size() == 0 ? 0 : doc['down_votes'].value)) * 5"
     " + (doc['view_count'].size() == 0 ? 0 : doc['view_count'].value)"
 )
 

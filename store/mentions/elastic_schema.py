@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-TEMPLATE_VERSION = 1  # bump when the mappings or settings change: the store then puts the template again
+TEMPLATE_VERSION = 2  # bump when the mappings or settings change: the store then puts the template again
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,8 @@ MAPPINGS: dict[str, Any] = {
         "updated_at": _DATE,
         "reply_count": {"type": "integer"},
         "view_count": {"type": "integer"},
+        "up_votes": {"type": "integer"},
+        "down_votes": {"type": "integer"},
         "content_hash": _KEYWORD,
         "crawl_unit": _KEYWORD,
         "analysis_unit": _KEYWORD,

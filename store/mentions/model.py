@@ -31,6 +31,8 @@ class NewMention:
     reply_count: int | None = None
     view_count: int | None = None
     unit: str | None = None  # the source's default unit; analysis may attribute another
+    up_votes: int | None = None  # 点赞/支持, where the board shows votes
+    down_votes: int | None = None  # 反对
     status: str | None = None  # as the board shows it, e.g. 已回复/未回复
     notes: tuple[str, ...] = ()  # what the crawl noticed, e.g. the page was cut at the size limit
 
@@ -90,6 +92,8 @@ class Mention:
     last_seen_at: datetime | None = None  # the crawler last fetched or listed it
     deleted_at: datetime | None = None  # the board removed it (the text stays: a removed complaint is a signal)
     edits: int = 0  # times its text changed after discovery
+    up_votes: int | None = None  # 点赞/支持 as the board last showed them
+    down_votes: int | None = None  # 反对
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,8 @@ class CountUpdate:
     reply_count: int | None
     view_count: int | None
     status: str | None = None
+    up_votes: int | None = None
+    down_votes: int | None = None
 
 
 @dataclass(frozen=True)

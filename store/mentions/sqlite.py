@@ -49,7 +49,7 @@ from store.tokens import tokenize
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 BUSY_TIMEOUT_S = 30  # a crawl batch or an analysis batch holds the write lock for well under this
 MAX_IDLE_CONNECTIONS = 8
 MAX_PAGE_SIZE = 1000
@@ -110,7 +110,9 @@ CREATE TABLE IF NOT EXISTS mentions (
     notes TEXT,                            -- JSON list: what the crawl noticed
     last_seen_at INTEGER,                  -- last fetched or listed by the crawler
     deleted_at INTEGER,                    -- removed from the board
-    edits INTEGER NOT NULL DEFAULT 0
+    edits INTEGER NOT NULL DEFAULT 0,
+    up_votes INTEGER,                      -- 点赞/支持, where the board shows votes
+    down_votes INTEGER                     -- 反对
 );
 CREATE INDEX IF NOT EXISTS ix_mentions_discovered ON mentions(discovered_at, id);
 CREATE INDEX IF NOT EXISTS ix_mentions_source ON mentions(source, discovered_at);
@@ -178,9 +180,13 @@ def _match_expression(text: str) -> str | None:
 # --- cursors ------------------------------------------------------------------------------------------------
 
 Sort = Literal["time", "relevance", "heat"]
-# Heat: how much a post is being talked about on its board. A reply says more than a view. Negated, so that
-# heat and relevance (bm25: lower is better) both page in ascending order of one number, the score.
-_HEAT = "-(COALESCE(m.reply_count, 0) * 10 + COALESCE(m.view_count, 0))"
+# Heat: how much a post is being talked about on its board. A reply says more than a vote (点赞/反对), a vote
+# more than a view. Negated, so that heat and relevance (bm25: lower is better) both page in ascending order
+# of one number, the score.
+_HEAT = (
+    "-(COALESCE(m.reply_count, 0) * 10 + (COALESCE(m.up_votes, 0) + COALESCE(m.down_votes, 0)) * 5"
+    " + COALESCE(m.view_count, 0))"
+)
 _SCORED = ("relevance", "heat")
 
 
@@ -264,6 +270,8 @@ def _mention(row: sqlite3.Row) -> Mention:
         notes=tuple(json.loads(row["notes"] or "[]")),
         last_seen_at=_dt_or_none(row["last_seen_at"]),
         deleted_at=_dt_or_none(row["deleted_at"]),
+        up_votes=row["up_votes"],
+        down_votes=row["down_votes"],
         edits=row["edits"],
     )
 
@@ -409,6 +417,8 @@ class SqliteMentionStore(CrawlStateMixin):
                 _migrate_from_1(conn)
             if version in (1, 2):
                 _migrate_from_2(conn)
+            if version in (1, 2, 3):
+                _migrate_from_3(conn)
             for statement in _statements(_SCHEMA):
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -470,8 +480,9 @@ class SqliteMentionStore(CrawlStateMixin):
             # Same text: only the heat (replies, views) may have moved; analysis stays valid.
             conn.execute(
                 "UPDATE mentions SET reply_count = COALESCE(?, reply_count), view_count = COALESCE(?, view_count),"
+                " up_votes = COALESCE(?, up_votes), down_votes = COALESCE(?, down_votes),"
                 " status = COALESCE(?, status), last_seen_at = ?, deleted_at = NULL WHERE rowid = ?",
-                (m.reply_count, m.view_count, m.status, stamp, row["rowid"]),
+                (m.reply_count, m.view_count, m.up_votes, m.down_votes, m.status, stamp, row["rowid"]),
             )
             record_heat(conn, row, m.reply_count, m.view_count, stamp)
             return "unchanged"
@@ -495,7 +506,7 @@ class SqliteMentionStore(CrawlStateMixin):
         cur = conn.execute(
             "INSERT INTO mentions (id, source, post_id, url, title, content, author, published_at,"
             " discovered_at, updated_at, reply_count, view_count, content_hash, crawl_unit, unit, status, notes,"
-            " last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " last_seen_at, up_votes, down_votes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 item.id,
                 m.source,
@@ -515,6 +526,8 @@ class SqliteMentionStore(CrawlStateMixin):
                 m.status,
                 _notes(m.notes),
                 stamp,
+                m.up_votes,
+                m.down_votes,
             ),
         )
         assert cur.lastrowid is not None
@@ -527,6 +540,7 @@ class SqliteMentionStore(CrawlStateMixin):
         conn.execute(
             "UPDATE mentions SET url = ?, title = ?, content = ?, author = ?, published_at = ?, updated_at = ?,"
             " reply_count = COALESCE(?, reply_count), view_count = COALESCE(?, view_count),"
+            " up_votes = COALESCE(?, up_votes), down_votes = COALESCE(?, down_votes),"
             " content_hash = ?, crawl_unit = ?, analysis_unit = NULL, unit = ?, status = COALESCE(?, status),"
             " notes = ?, last_seen_at = ?, deleted_at = NULL, edits = edits + 1,"
             " analysed_at = NULL, analysis_seq = NULL, tokens = NULL, sentiment = NULL, sentiment_label = NULL,"
@@ -541,6 +555,8 @@ class SqliteMentionStore(CrawlStateMixin):
                 stamp,
                 m.reply_count,
                 m.view_count,
+                m.up_votes,
+                m.down_votes,
                 item.digest,
                 m.unit,
                 m.unit,
@@ -849,6 +865,12 @@ def _migrate_from_2(conn: sqlite3.Connection) -> None:
         conn.execute(f"ALTER TABLE mentions ADD COLUMN {column}")
     conn.execute("ALTER TABLE mentions ADD COLUMN edits INTEGER NOT NULL DEFAULT 0")
     conn.execute("UPDATE mentions SET last_seen_at = updated_at")
+
+
+def _migrate_from_3(conn: sqlite3.Connection) -> None:
+    """Version 3 had no votes."""
+    for column in ("up_votes INTEGER", "down_votes INTEGER"):
+        conn.execute(f"ALTER TABLE mentions ADD COLUMN {column}")
 
 
 def _chunks(items: list[str]) -> Iterator[list[str]]:

@@ -47,18 +47,29 @@ class CrawlStateMixin:
         with self._write() as conn:
             for update in updates:
                 row = conn.execute(
-                    "SELECT rowid, reply_count, view_count, status FROM mentions WHERE id = ?", (update.mention_id,)
+                    "SELECT rowid, reply_count, view_count, up_votes, down_votes, status FROM mentions WHERE id = ?",
+                    (update.mention_id,),
                 ).fetchone()
                 if row is None:
                     continue
-                moved = (update.reply_count is not None and update.reply_count != row["reply_count"]) or (
-                    update.view_count is not None and update.view_count != row["view_count"]
+                moved = any(
+                    getattr(update, name) is not None and getattr(update, name) != row[name]
+                    for name in ("reply_count", "view_count", "up_votes", "down_votes")
                 )
                 new_status = update.status is not None and update.status != row["status"]
                 conn.execute(
                     "UPDATE mentions SET reply_count = COALESCE(?, reply_count), view_count = COALESCE(?, view_count),"
+                    " up_votes = COALESCE(?, up_votes), down_votes = COALESCE(?, down_votes),"
                     " status = COALESCE(?, status), last_seen_at = ? WHERE rowid = ?",
-                    (update.reply_count, update.view_count, update.status, stamp, row["rowid"]),
+                    (
+                        update.reply_count,
+                        update.view_count,
+                        update.up_votes,
+                        update.down_votes,
+                        update.status,
+                        stamp,
+                        row["rowid"],
+                    ),
                 )
                 record_heat(conn, row, update.reply_count, update.view_count, stamp)
                 changed += int(moved or new_status)

@@ -146,3 +146,20 @@ def test_job_analyses_backlog_once_and_is_resumable(tmp_path: Path, analyser: An
     seqs = [m.analysis_seq for m in store.analysed_since(0, limit=1000)]
     assert len(seqs) == 450 and len(set(seqs)) == 450
     store.close()
+
+
+def test_the_boards_votes_are_heat_in_the_job(tmp_path: Path, analyser: Analyser) -> None:
+    store = SqliteMentionStore(tmp_path / "m.sqlite3")
+    fees = "班主任强制收取资料费，每人二百元"
+    store.upsert_many(
+        [
+            NewMention(source="s", post_id="voted", url="http://x/1", title="乱收费", content=fees, up_votes=260),
+            NewMention(source="s", post_id="quiet", url="http://x/2", title="乱收费", content=fees),
+        ]
+    )
+    analyse_pending(store, analyser)
+    voted, quiet = store.get("s:voted"), store.get("s:quiet")
+    assert voted is not None and voted.analysis is not None and quiet is not None and quiet.analysis is not None
+    assert any("点赞 260、反对 0 +10" in line for line in voted.analysis.explanation)
+    assert not any("点赞" in line for line in quiet.analysis.explanation)
+    store.close()

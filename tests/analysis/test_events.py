@@ -137,3 +137,52 @@ def test_the_job_clusters_and_survives_a_rerun(tmp_path: Path, workflow_url: str
     assert last is not None and any("同一事件：共 4 篇" in line for line in last.explanation)
     store.close()
     engine.dispose()
+
+
+# --- repeated complaints: the same place and matter --------------------------------------------------------
+
+FUMES = [  # real wording from the DEV hot messages (taidi2020_full), one estate's shops below the flats
+    (
+        "A5区劳动东路魅力之城小区底层餐馆油烟扰民",
+        "小区底层的餐馆每天油烟直排，楼上住户窗户都不敢开，投诉多次无人处理。",
+    ),
+    ("魅力之城小区临街门面油烟直排扰民", "临街门面开了好几家烧烤店，晚上烟雾弥漫，孩子咳嗽不止，希望相关部门整治。"),
+    ("A市万科魅力之城商铺无排烟管道，小区内到处油烟味", "商铺没有专用排烟管道，油烟顺着外墙往上飘，家里全是味道。"),
+]
+
+
+def _subject(
+    sessions: sessionmaker[Session], mention_id: str, title: str, body: str, at: datetime, **settings: object
+) -> object:
+    with sessions.begin() as session:
+        return assign(
+            session,
+            mention_id=mention_id,
+            source="board",
+            title=title,
+            text=f"{title}\n{body}",
+            discovered_at=at,
+            replies=None,
+            views=None,
+            settings=EventSettings.model_validate(settings),
+        )
+
+
+def test_complaints_about_the_same_place_and_matter_are_one_story(sessions: sessionmaker[Session]) -> None:
+    heats = [_subject(sessions, f"f{i}", t, b, T0 + timedelta(days=3 * i)) for i, (t, b) in enumerate(FUMES)]
+    assert {h.id for h in heats} == {"f0"}  # type: ignore[attr-defined]
+    last = heats[-1]
+    assert (last.copies, last.joined, last.subject) == (3, True, "魅力之|油烟")  # type: ignore[attr-defined]
+    # The same estate, another matter: another story; another estate, the same matter: another story.
+    cracks = _subject(sessions, "c", "A市万科魅力之城近百户房屋楼板开裂", "楼板墙面开裂。", T0 + timedelta(days=8))
+    other = _subject(sessions, "o", "润芳园小区临街门面油烟扰民", "油烟很大。", T0 + timedelta(days=8))
+    assert cracks.id == "c" and other.id == "o"  # type: ignore[attr-defined]
+
+
+def test_subject_joining_keeps_to_its_window_and_can_be_off(sessions: sessionmaker[Session]) -> None:
+    (t0, b0), (t1, b1), (t2, b2) = FUMES
+    _subject(sessions, "a", t0, b0, T0)
+    late = _subject(sessions, "b", t1, b1, T0 + timedelta(days=40))  # 30 days after the last post: a new story
+    assert late.id == "b"  # type: ignore[attr-defined]
+    off = _subject(sessions, "c", t2, b2, T0 + timedelta(days=41), same_subject=False)
+    assert off.id == "c"  # type: ignore[attr-defined]

@@ -107,3 +107,34 @@ def test_period_outside_its_dates_adds_nothing() -> None:
         thresholds=RiskThresholds(),
     )
     assert risk.points == 45
+
+
+HEAT_CASES = [
+    # (what, event copies, votes (点赞, 反对), points above the scheme's 45, the factor shown)
+    ("a story of two posts adds nothing", 2, (None, None), 0, None),
+    ("a story of three posts", 3, (None, None), 5, "同一事件已有 3 篇"),
+    ("a story of ten posts", 10, (None, None), 10, "同一事件已有 10 篇"),
+    ("a few votes add nothing", 1, (12, 3), 0, None),
+    ("votes for and against both count", 1, (15, 6), 5, "点赞 15、反对 6"),
+    ("many votes", 1, (180, 40), 10, "点赞 180、反对 40"),
+    ("a board without votes", 1, (None, None), 0, None),
+]
+
+
+@pytest.mark.parametrize(("what", "copies", "votes", "points", "factor"), HEAT_CASES, ids=[c[0] for c in HEAT_CASES])
+def test_story_size_and_votes_are_heat(
+    what: str, copies: int, votes: tuple[int | None, int | None], points: int, factor: str | None
+) -> None:
+    risk = assess(
+        schemes=[FEES],
+        sentiment=NEU,
+        event=heat(copies, 1) if copies > 1 else None,
+        source_weight=1.0,
+        periods=[],
+        at=AT,
+        thresholds=RiskThresholds(),
+        votes=votes,
+    )
+    assert risk.points == 45 + points
+    if factor:
+        assert f"{factor} +{points}" in risk.explain()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -202,6 +203,35 @@ def test_backtest_shows_what_a_scheme_would_flag(admin: TestClient) -> None:
     assert admin.post("/api/v1/schemes/backtest", json={"scheme_id": "nope"}).status_code == 404
     assert admin.post("/api/v1/schemes/backtest", json={"scheme_id": "lamp", "days": 0}).status_code == 422
     assert admin.post("/api/v1/schemes/backtest", json={"scheme": {"id": "x"}}).status_code == 422
+
+
+def test_evaluate_schemes_on_graded_posts(admin: TestClient, app: FastAPI, grant: Any) -> None:
+    def graded(post_id: str, level: int, topics: list[str], text: str) -> str:
+        return json.dumps({"id": post_id, "level": level, "topics": topics, "text": text}, ensure_ascii=False)
+
+    labels = "\n".join(
+        [
+            graded("a", 2, ["劳资欠薪"], "工地不发工资。三个月没拿到钱"),
+            graded("b", 2, ["劳资欠薪"], "包工头跑路了。工钱一分没有"),
+            graded("c", 0, ["其他"], "请问社保怎么转。谢谢"),
+        ]
+    )
+    report = admin.post("/api/v1/schemes/evaluate", json={"labels": labels}).json()
+    wages = next(s for s in report["schemes"] if s["id"] == "unpaid-wages")
+    assert (wages["true_positive"], wages["false_negative"], wages["recall"]) == (1, 1, 0.5)
+    assert [m["id"] for m in wages["misses"]] == ["b"] and wages["topics"] == ["劳资欠薪"]
+    assert report["levels"][1]["name"] == "≥较大" and report["levels"][1]["true_positive"] == 1
+    draft = {"id": "wages2", "name": "工钱", "event": ["工钱"], "topics": ["劳资欠薪"]}
+    only = admin.post("/api/v1/schemes/evaluate", json={"labels": labels, "scheme": draft}).json()
+    assert [s["id"] for s in only["schemes"]] == ["wages2"] and only["schemes"][0]["recall"] == 0.5
+    bad = admin.post("/api/v1/schemes/evaluate", json={"labels": labels + "\n" + graded("d", 7, [], "x。y")})
+    assert bad.status_code == 422
+    [error] = bad.json()["detail"]
+    assert (error["loc"], error["line"], error["field"]) == (["body", "labels"], 4, "level")
+    assert error["msg"].startswith("第 4 行，字段 level：")
+    assert admin.post("/api/v1/schemes/evaluate", json={"labels": labels, "scheme_id": "nope"}).status_code == 404
+    commentator = grant(app, "wang", "commentator", "school-no1")
+    assert commentator.post("/api/v1/schemes/evaluate", json={"labels": labels}).status_code == 403
 
 
 def test_scheme_edits_reach_the_scheduler(tmp_path: Path, admin: TestClient) -> None:

@@ -125,6 +125,8 @@ BAD_CASES = [
         "units[2].parent",
         "unknown unit",
     ),
+    ("units.yaml", "  above: [西地省]", "  above: [西地省]\n  towns: [x]", "units.yaml", "territory.towns", "unknown"),
+    ("units.yaml", "aliases: [城关, 本县", "aliases: ['', 本县", "units.yaml", "territory.aliases", "empty name"),
     (
         "alerting.yaml",
         "delivery_attempts: 3",
@@ -176,6 +178,16 @@ def test_wrong_top_level_key(example_config_copy: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(example_config_copy)
     assert any("exactly one top-level key 'units'" in i.message for i in caught.value.issues)
+
+
+def test_units_file_carries_the_territory(example_config_copy: Path) -> None:
+    territory = load_config(example_config_copy).territory
+    assert territory is not None and territory.name == "城关县"
+    assert "东乡" in territory.own_names
+    _edit(example_config_copy / "units.yaml", "territory:", "territories:")
+    with pytest.raises(ConfigError) as caught:
+        load_config(example_config_copy)
+    assert any("(and optionally 'territory')" in i.message for i in caught.value.issues)
 
 
 def test_all_errors_reported_together(example_config_copy: Path) -> None:

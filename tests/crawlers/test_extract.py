@@ -91,6 +91,39 @@ def test_list_xpath_thread_and_page_template() -> None:
     assert (got.title, got.content, got.failure) == ("标题", "一\n二", None)
 
 
+LISTED = "<ul><li><a href='/t/7'>七</a><span class=up>点赞 1.2万</span><span class=down>反对(3)</span></li></ul>"
+
+
+def test_votes_from_list_thread_and_json() -> None:
+    source = _source(
+        list={"item": "li", "url": "a::attr(href)", "up_votes": "span.up::text", "down_votes": "span.down::text"},
+        thread={"content": "div#c::text", "up_votes": "b.zan::text"},
+    )
+    listing = HtmlResponse(
+        url="http://board.cn/list",
+        body=LISTED.encode(),
+        encoding="utf-8",
+    )
+    [entry] = extract_list(listing, source).entries
+    assert (entry.up_votes, entry.down_votes) == (12000, 3)
+    thread = HtmlResponse(
+        url="http://board.cn/t/7", body="<div id=c>正文</div><b class=zan>12,345</b>".encode(), encoding="utf-8"
+    )
+    got = extract_thread(thread, source, entry=entry)
+    assert (got.up_votes, got.down_votes) == (12345, 3)  # the thread's own count, the list's where it has none
+    api = Source.model_validate(
+        {
+            "id": "j",
+            "name": "j",
+            "kind": "json",
+            "start_urls": ["http://api.cn/x"],
+            "json": {"items": "", "id": "id", "url_template": "http://api.cn/p/{id}", "up_votes": "v.up"},
+        }
+    )
+    [item] = extract_json('[{"id": 1, "v": {"up": 88}}]', "http://api.cn/x", api).entries
+    assert (item.up_votes, item.down_votes) == (88, None)
+
+
 def test_markup_in_a_json_title_is_text_without_scripts() -> None:
     source = Source.model_validate(
         {

@@ -34,6 +34,7 @@ POST = NewMention(
     unit="county-edu",
     status="未回复",
     notes=("page cut at 2 MB",),
+    up_votes=5,
 )
 
 
@@ -72,6 +73,7 @@ def test_the_same_history_leaves_the_same_mention_on_both_backends(tmp_path: Pat
 
     crawl(POST, 0)  # created
     crawl(replace(POST, reply_count=15, view_count=None, status=None), 5)  # unchanged: heat only
+    crawl(replace(POST, up_votes=9, down_votes=2), 7)  # votes are heat too
     crawl(replace(POST, content="  " + POST.content + "\n"), 6)  # whitespace is not an edit
     analyse(_analysis(2, "no1-middle"), 10)  # the analysis's unit replaces the crawler's
     crawl(replace(POST, content="城关一中乱收费，已退款。", reply_count=None), 20)  # an edit: analysis dropped
@@ -82,6 +84,12 @@ def test_the_same_history_leaves_the_same_mention_on_both_backends(tmp_path: Pat
     moved, doc = apply_counts(doc, CountUpdate(POST.id, 20, None, "已回复"), iso(at(30)))
     assert changed == int(moved) == 1
     check()
+    votes = CountUpdate(POST.id, None, None, up_votes=30)
+    changed = sqlite.record_counts([votes], now=at(35))
+    moved, doc = apply_counts(doc, votes, iso(at(35)))
+    assert changed == int(moved) == 1
+    check()
+    assert (to_mention(doc).up_votes, to_mention(doc).down_votes) == (30, 2)
     assert sqlite.mark_deleted([POST.id], now=at(40)) == 1
     doc = {**doc, "deleted_at": iso(at(40)), "last_seen_at": iso(at(40))}  # what mark_deleted writes
     check()

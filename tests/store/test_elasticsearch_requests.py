@@ -182,6 +182,24 @@ def open_store(stub: Any, **options: Any) -> ElasticMentionStore:
 # --- opening ------------------------------------------------------------------------------------------------
 
 
+def test_opening_a_cluster_of_an_older_template_adds_the_new_fields_to_its_indices(stub_es: Any) -> None:
+    from store.mentions.elastic_schema import IndexNames, index_template
+
+    old = index_template(IndexNames("yuqing"), shards=1, replicas=1) | {"version": 1}  # before votes
+    stub_es.on("GET", "/", (200, stub_es.info))
+    stub_es.on("GET", "/_index_template/yuqing-mentions", (200, {"index_templates": [{"index_template": old}]}))
+    stub_es.on("PUT", "/_ilm/policy/[^/]+", (200, {"acknowledged": True}))
+    stub_es.on("PUT", "/_index_template/[^/]+", (200, {"acknowledged": True}))
+    stub_es.on("HEAD", "/_alias/yuqing-mentions", (200, None))
+    stub_es.on("PUT", "/yuqing-mentions/_mapping", (200, {"acknowledged": True}))
+    stub_es.on("HEAD", "/yuqing-meta", (200, None))
+    ElasticMentionStore(ElasticOptions(url=stub_es.url)).close()
+    sent = stub_es.take()
+    [mapping] = [r for r in sent if r.path == "/yuqing-mentions/_mapping"]
+    assert mapping.method == "PUT" and mapping.json["properties"]["up_votes"] == {"type": "integer"}
+    assert mapping.json["properties"]["down_votes"] == {"type": "integer"}
+
+
 def test_opening_an_empty_cluster_creates_policy_template_monthly_index_and_meta(stub_es: Any) -> None:
     stub_es.fresh_cluster()
     ElasticMentionStore(ElasticOptions(url=stub_es.url, shards=3, replicas=0, retention_days=365)).close()
@@ -209,7 +227,7 @@ def test_opening_an_empty_cluster_creates_policy_template_monthly_index_and_meta
         }
     }
     template = sent[3].json
-    assert template["index_patterns"] == ["yuqing-mentions-*"] and template["version"] == 1
+    assert template["index_patterns"] == ["yuqing-mentions-*"] and template["version"] == 2
     assert template["priority"] == 200
     settings = template["template"]["settings"]
     assert settings["index"] == {
@@ -882,6 +900,8 @@ def test_heat_order_sorts_by_replies_and_views_in_a_point_in_time_and_events_fil
     assert heat["type"] == "number" and heat["order"] == "desc"
     assert heat["script"]["source"] == (
         "(doc['reply_count'].size() == 0 ? 0 : doc['reply_count'].value) * 10"
+        " + ((doc['up_votes'].size() == 0 ? 0 : doc['up_votes'].value)"
+        " + (doc['down_votes'].size() == 0 ? 0 : doc['down_votes'].value)) * 5"
         " + (doc['view_count'].size() == 0 ? 0 : doc['view_count'].value)"
     )
     assert search.json["sort"][1:] == [{"discovered_at": {"order": "desc"}}, {"id": {"order": "desc"}}]

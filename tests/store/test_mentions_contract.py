@@ -292,6 +292,26 @@ def test_heat_updates_without_content_change(mention_store: MentionStore) -> Non
     assert m is not None and (m.reply_count, m.view_count) == (15, 900)
 
 
+def test_votes_are_kept_and_updated_like_replies(mention_store: MentionStore) -> None:
+    mention_store.upsert_many([replace(FEES, up_votes=12, down_votes=1)])
+    m = mention_store.get(FEES.id)
+    assert m is not None and (m.up_votes, m.down_votes) == (12, 1)
+    assert mention_store.upsert_many([replace(FEES, up_votes=40, down_votes=None)]).unchanged == [FEES.id]
+    m = mention_store.get(FEES.id)
+    assert m is not None and (m.up_votes, m.down_votes) == (40, 1)  # a page without 反对 keeps the last known
+    edited = replace(FEES, content=FEES.content + "今天又收了一次。", up_votes=None)
+    assert mention_store.upsert_many([edited]).updated == [FEES.id]
+    m = mention_store.get(FEES.id)
+    assert m is not None and (m.up_votes, m.down_votes) == (40, 1)
+    assert mention_store.record_counts([CountUpdate(FEES.id, None, None, up_votes=41)]) == 1
+    assert mention_store.record_counts([CountUpdate(FEES.id, None, None, up_votes=41)]) == 0
+    m = mention_store.get(FEES.id)
+    assert m is not None and (m.up_votes, m.down_votes) == (41, 1)
+    mention_store.upsert_many([CANTEEN])
+    m = mention_store.get(CANTEEN.id)
+    assert m is not None and (m.up_votes, m.down_votes) == (None, None)  # a board without votes
+
+
 # --- analysis -----------------------------------------------------------------------------------------------
 
 
@@ -521,6 +541,13 @@ def test_sort_by_heat_pages_the_hottest_first(mention_store: MentionStore) -> No
     with pytest.raises(ValueError, match="invalid cursor"):
         first = store.search(SearchQuery(sort="time", size=1))
         store.search(SearchQuery(sort="heat", size=1, cursor=first.next_cursor))
+
+
+def test_votes_are_heat_in_the_heat_sort(mention_store: MentionStore) -> None:
+    store = analysed(mention_store)
+    # FEES: 3 replies, 120 views = 150; TUTORING: 25 votes for and 6 against × 5 = 155
+    store.record_counts([CountUpdate(TUTORING.id, None, None, up_votes=25, down_votes=6)])
+    assert ids(store.search(SearchQuery(sort="heat", size=2))) == [TUTORING.id, FEES.id]
 
 
 def test_filter_by_event(mention_store: MentionStore) -> None:

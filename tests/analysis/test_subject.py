@@ -1,0 +1,29 @@
+"""Story keys of repeated complaints: the place or organisation a post names and its matter (table-driven, on
+real DEV titles of the 泰迪杯 hot messages)."""
+
+from __future__ import annotations
+
+import pytest
+
+from analysis.events.subject import story_keys
+
+CASES = [
+    # (title, opening of the content, keys)
+    ("A5区劳动东路魅力之城小区底层餐馆油烟扰民", "", ["魅力之|油烟", "魅力之|噪音"]),
+    ("A市万科魅力之城商铺无排烟管道，小区内到处油烟味", "", ["魅力之|油烟"]),  # 万科魅力之城 is 魅力之城
+    ("A市万科魅力之城近百户房屋楼板、墙面开裂！", "", ["魅力之|开裂"]),  # the same estate, another matter
+    ("A2区丽发新城附近修建搅拌厂严重影响睡眠", "", ["丽发新|搅拌站"]),  # 搅拌厂 and 搅拌站 are one matter
+    ("暮云街道丽发新城小区附近水泥搅拌站非法经营何时休", "", ["丽发新|搅拌站"]),
+    ("A3区梅溪湖看云路一师润芳园小区临街门面油烟扰民", "", ["润芳园|油烟", "润芳园|噪音"]),
+    ("A3区梅溪湖看云路润芳园小区油烟扰民", "", ["润芳园|油烟", "润芳园|噪音"]),
+    # A generic stem names no place; the opening of the content stands in for the title.
+    ("投诉小区附近搅拌站噪音扰民", "我是A市暮云街道丽发新城的一名业主", ["丽发新|搅拌站", "丽发新|噪音"]),
+    ("搅拌站污染居民生活环境", "丽发新城小区旁居然搬迁过来一个搅拌站", ["丽发新|搅拌站", "丽发新|污染"]),
+    ("请问社保怎么转移", "", []),  # no place, no matter
+    ("A7县红树湾小区几乎每个月都水管破裂！", "", []),  # a place, but no matter the lexicon knows
+]
+
+
+@pytest.mark.parametrize(("title", "content", "keys"), CASES, ids=[c[0] for c in CASES])
+def test_story_keys(title: str, content: str, keys: list[str]) -> None:
+    assert story_keys(title, content) == keys
