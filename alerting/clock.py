@@ -16,10 +16,22 @@ from alerting.incidents.models import ClockStepRow, Incident, IncidentTask, Stag
 from alerting.incidents.service import queue_notifications
 from alerting.playbooks import Playbook
 from config import Config
+from config.names import audience_names
 from store.workflow.audit import record_audit
 
 _SKIP = {"acknowledged": "acknowledged_at", "reported": "reported_at"}
-_KIND_ZH = {"alert": "预警", "reminder": "提醒", "escalation": "升级", "breach": "超时"}
+_UNLESS_ZH = {"acknowledged": "确认", "reported": "报告"}
+
+
+def step_detail(*, kind: str, minutes: float, unless: str | None, audience: str) -> str:
+    """A fired step as the timeline says it, e.g. 15分钟未确认，升级通知上级单位."""
+    who = audience_names(audience)
+    after = f"{minutes:g}分钟" + (f"未{_UNLESS_ZH[unless]}" if unless in _UNLESS_ZH else "")
+    if kind == "escalation":
+        return f"{after}，升级通知{who}"
+    if kind == "reminder":
+        return f"{after}，提醒{who}"
+    return f"{after}，通知{who}"
 
 
 def plan_incident(session: Session, *, incident: Incident, playbook: Playbook, scale: float = 1.0) -> None:
@@ -102,7 +114,12 @@ def fire_due_steps(
                     at=now,
                     actor="系统",
                     action=row.kind,
-                    detail=f"{_KIND_ZH[row.kind]}：按预案第 {row.step} 步通知 {row.audience}",
+                    detail=step_detail(
+                        kind=row.kind,
+                        minutes=(row.due_at - incident.discovered_at).total_seconds() / 60,
+                        unless=row.unless,
+                        audience=row.audience,
+                    ),
                 )
             )
         title, body = step_message(config, incident, kind=row.kind, base_url=base_url, now=now)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
+from api import errors
 from api.routes import (
     ack,
     analysis,
@@ -33,6 +34,7 @@ def create_app(state: ApiState) -> FastAPI:
         description="Public-opinion monitoring and incident response: search, incidents, live alert feed.",
     )
     app.state.yuqing = state
+    errors.install(app)
     # export before mentions: /api/v1/mentions/export must not be taken for a mention id
     for module in (
         system,

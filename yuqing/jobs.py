@@ -132,6 +132,7 @@ def alerting_tick(services: Services) -> dict[str, int]:
         services.sender,
         max_attempts=services.config.alerting.delivery_attempts,
         now=utcnow(),
+        config=services.config,
     )
     return {"opened": opened, "clock_steps": fired, "digests": digests, "sent": sent}
 

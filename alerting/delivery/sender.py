@@ -7,17 +7,20 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Protocol, cast
 from urllib.parse import urlsplit
 
 import apprise
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from alerting.delivery import aliyun_sms
+from alerting.delivery import aliyun_sms, aliyun_voice, templated, tencent_sms
 from alerting.delivery.models import Delivery, DeliveryAttempt, DeliveryStatus
+from alerting.delivery.short_text import short_variables
+from alerting.delivery.templated import ShortMessage
 from alerting.incidents.models import Incident, TimelineEntry
-from config import Config
+from config import Channel, Config, names
+from config.sms import provider_of
 from store.workflow.audit import record_audit
 
 log = logging.getLogger(__name__)
@@ -33,13 +36,40 @@ class ChannelSender(Protocol):
     def send(self, channel_id: str, *, title: str, body: str) -> SendResult: ...
 
 
+class TemplatedChannels(Protocol):
+    """A sender that also knows SMS/voice channels with approved templates (AppriseSender)."""
+
+    templated: dict[str, Channel]
+
+    def send_short(self, channel_id: str, message: ShortMessage) -> SendResult: ...
+
+    def short_message(self, session: Session, delivery: Delivery, now: datetime) -> ShortMessage | None: ...
+
+
 class AppriseSender:
     """Sends through Apprise. URLs carry tokens: they are never logged or stored, only the channel id is."""
 
     def __init__(self, config: Config, *, timeout_seconds: float) -> None:
+        self.config = config
         self.urls = {c.id: c.url.get_secret_value() for c in config.channels}
+        self.templated = {c.id: c for c in config.channels if c.templates and provider_of(c.url.get_secret_value())}
         self.timeout = timeout_seconds
         aliyun_sms.register()
+        tencent_sms.register()
+        aliyun_voice.register()
+
+    def short_message(self, session: Session, delivery: Delivery, now: datetime) -> ShortMessage | None:
+        """The template kind and short variables of an incident's notification (None for digests and the like)."""
+        if delivery.incident_id is None:
+            return None
+        incident = session.get(Incident, delivery.incident_id)
+        if incident is None:
+            return None
+        return ShortMessage(delivery.kind.split("@", 1)[0], short_variables(self.config, incident, now=now))
+
+    def send_short(self, channel_id: str, message: ShortMessage) -> SendResult:
+        result = templated.send(self.templated[channel_id], message, timeout=self.timeout)
+        return SendResult(result.ok, None if result.ok else result.detail)
 
     def _with_timeouts(self, url: str) -> str:
         # A hanging endpoint must time out so the next channel gets its turn (Apprise's cto/rto arguments).
@@ -65,6 +95,17 @@ class AppriseSender:
         return SendResult(False, "; ".join(lines)[-500:] or "notification was not accepted")
 
 
+def _send(session: Session, delivery: Delivery, sender: ChannelSender, channel: str, now: datetime) -> SendResult:
+    """SMS and voice channels with templates get the short variables; every other channel the full text."""
+    if channel in getattr(sender, "templated", {}):
+        short = cast(TemplatedChannels, sender)
+        message = short.short_message(session, delivery, now)
+        if message is None:
+            return SendResult(False, "该类通知没有短信模板，改用下一个渠道")
+        return short.send_short(channel, message)
+    return sender.send(channel, title=delivery.title, body=delivery.body)
+
+
 def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(5 * 2 ** max(attempts - 1, 0), 300))
 
@@ -76,8 +117,10 @@ def deliver_pending(
     max_attempts: int,
     now: datetime,
     limit: int = 100,
+    config: Config | None = None,
 ) -> int:
-    """Send what is due. Returns how many deliveries were sent. Safe to run again at any time."""
+    """Send what is due. Returns how many deliveries were sent. Safe to run again at any time.
+    `config` names recipients and channels in the timeline (else their ids)."""
     with sessions() as session:
         due = list(
             session.scalars(
@@ -93,18 +136,24 @@ def deliver_pending(
             delivery = session.get(Delivery, delivery_id)
             if delivery is None or delivery.status != DeliveryStatus.PENDING.value:
                 continue
-            sent += _deliver_one(session, delivery, sender, max_attempts=max_attempts, now=now)
+            sent += _deliver_one(session, delivery, sender, max_attempts=max_attempts, now=now, config=config)
     return sent
 
 
 def _deliver_one(
-    session: Session, delivery: Delivery, sender: ChannelSender, *, max_attempts: int, now: datetime
+    session: Session,
+    delivery: Delivery,
+    sender: ChannelSender,
+    *,
+    max_attempts: int,
+    now: datetime,
+    config: Config | None = None,
 ) -> int:
     errors: list[str] = []
     for channel in [c for c in delivery.channels.split(",") if c]:
         started = time.monotonic()
         try:
-            result = sender.send(channel, title=delivery.title, body=delivery.body)
+            result = _send(session, delivery, sender, channel, now)
         except Exception as exc:  # a broken plugin is a failed attempt, not a crashed job
             result = SendResult(False, f"{type(exc).__name__}: {exc}")
         elapsed = int((time.monotonic() - started) * 1000)
@@ -130,7 +179,8 @@ def _deliver_one(
                         at=now,
                         actor="系统",
                         action="notified",
-                        detail=f"已通知 {delivery.recipient.split(':', 1)[-1]}（{channel}）",
+                        detail=f"已通知 {delivery.recipient.split(':', 1)[-1]}"
+                        f"（{names.channel_name(config, channel) if config else channel}）",
                     )
                 )
             return 1

@@ -212,13 +212,21 @@ def list_incidents(
     return list(session.scalars(query.limit(limit)))
 
 
-def assign(session: Session, *, incident_id: int, assignee: str | None, actor: str, now: datetime) -> Incident:
-    """Name who handles the case (a user's login name), or clear it with None."""
+def assign(
+    session: Session,
+    *,
+    incident_id: int,
+    assignee: str | None,
+    actor: str,
+    now: datetime,
+    assignee_name: str | None = None,
+) -> Incident:
+    """Name who handles the case (a user's login name; the timeline shows `assignee_name`), or clear it."""
     incident = _require(session, incident_id)
     if incident.assigned_to == assignee:
         return incident
     incident.assigned_to = assignee
-    detail = f"指派给 {assignee}" if assignee else "取消指派"
+    detail = f"指派给 {assignee_name or assignee}" if assignee else "取消指派"
     _timeline(session, incident, at=now, actor=actor, action="assigned", detail=detail)
     record_audit(
         session,
