@@ -19,6 +19,7 @@ from api.routes import (
     labels,
     mentions,
     schemes,
+    short_links,
     supervision,
     system,
     users,
@@ -52,6 +53,7 @@ def create_app(state: ApiState) -> FastAPI:
         feed,
         dashboard,
         ack,
+        short_links,
     ):
         app.include_router(module.router)
     return app

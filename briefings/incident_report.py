@@ -19,7 +19,7 @@ from store.mentions import Mention, MentionStore
 
 STEP_ZH = {"alert": "首次预警", "reminder": "提醒", "escalation": "升级", "breach": "超时通报"}
 _STAGES = {stage.value: stage.zh for stage in Stage}
-STATUS_ZH = {"pending": "待发送", "sent": "已送达", "failed": "未送达"}
+STATUS_ZH = {"pending": "待发送", "sent": "已送达", "failed": "未送达", "merged": "已合并发送"}
 
 
 @dataclass(frozen=True)

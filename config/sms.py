@@ -10,8 +10,9 @@ the providers' documentation (read 2026-12):
 One SMS segment is 70 characters (signature and 【】 included); longer messages are split into 67-character
 parts and billed per part, so a template must fit `max_segments` (default 1).
 
-Variables: level (一般…特别重大), unit (the unit's short name), left (minutes to the report deadline), code (the
-case code of the fixed link /a/CODE), time (Beijing HH:MM of discovery).
+Placeholders in the configured text are {level}, {unit}, …: level (一般…特别重大), unit (the unit's short name),
+left (minutes to the report deadline), code (the case code of the fixed link /a/CODE), time (Beijing HH:MM of
+discovery).
 """
 
 from __future__ import annotations
@@ -36,7 +37,9 @@ VARIABLE_LIMIT = {"aliyun": 35, "tencent": 6}
 MESSAGE_LIMIT = 500
 SEGMENT = 70
 LONG_SEGMENT = 67
-_PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# {name} in the configuration (${NAME} is the secrets syntax): the approved template has ${name} (Aliyun) or
+# {1}, {2}, … in the same order (Tencent).
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _LINK = re.compile(r"(?:https?://)?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?::\d+)?(?:/[^\s，。]*)?")
 
 
@@ -84,12 +87,11 @@ def template_issues(
         problems.append("同一变量在模板中只能出现一次")
     if "【" in template.text or "】" in template.text:
         problems.append("模板正文不能含【】（签名由短信平台加在正文前）")
-    for link in _LINK.finditer(_PLACEHOLDER.sub("\0", template.text)):
-        host = link.group(0).split("://", 1)[-1].split("/", 1)[0]
-        if "\0" in host:
-            problems.append("链接的域名必须是模板中的固定文字，不能放在变量里")
-    if re.search(r"https?://\$\{", template.text) or re.search(r"[：:\s]\$\{[A-Za-z_]+\}/", template.text):
-        problems.append("链接必须是模板中的固定文字，不能放在变量里")
+    hosts = [
+        m.group(0).split("://", 1)[-1].split("/", 1)[0] for m in _LINK.finditer(_PLACEHOLDER.sub("\0", template.text))
+    ]
+    if any("\0" in host for host in hosts) or re.search(r"https?://\{|[：:\s]\{[A-Za-z_]+\}[./]", template.text):
+        problems.append("链接（域名）必须是模板中的固定文字，不能放在变量里；只有 /a/ 之后的 {code} 可变")
     limit = VARIABLE_LIMIT[provider]
     for name in template.variables:
         if VARIABLE_MAX.get(name, 0) > limit:

@@ -126,7 +126,9 @@ def alerting_tick(services: Services) -> dict[str, int]:
         ack_link=link,
     )
     digests = send_digests(services.mentions, services.sessions, services.config, now=utcnow())
-    fired = clock_tick(services.sessions, services.config, base_url=base_url, now=utcnow(), ack_link=link)
+    fired = clock_tick(
+        services.sessions, services.config, base_url=base_url, now=utcnow(), ack_link=link, playbooks=services.playbooks
+    )
     sent = deliver_pending(
         services.sessions,
         services.sender,

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerting.delivery import aliyun_sms, aliyun_voice, templated, tencent_sms
+from alerting.delivery.coalesce import merge_due
 from alerting.delivery.models import Delivery, DeliveryAttempt, DeliveryStatus
 from alerting.delivery.short_text import short_variables
 from alerting.delivery.templated import ShortMessage
@@ -121,6 +122,8 @@ def deliver_pending(
 ) -> int:
     """Send what is due. Returns how many deliveries were sent. Safe to run again at any time.
     `config` names recipients and channels in the timeline (else their ids)."""
+    with sessions.begin() as session:
+        merge_due(session, now=now)
     with sessions() as session:
         due = list(
             session.scalars(

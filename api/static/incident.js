@@ -3,7 +3,7 @@
 
 const incidentId = location.pathname.split("/").pop();
 const DELIVERY_KINDS = {alert: "预警通知", reminder: "提醒", escalation: "升级通知", breach: "超时通知", resolved: "结案通知"};
-const DELIVERY_STATUS = {pending: "待发送", sent: "已送达", failed: "失败"};
+const DELIVERY_STATUS = {pending: "待发送", sent: "已送达", failed: "失败", merged: "已合并发送"};
 const CLOCK_KINDS = {alert: "预警", reminder: "提醒", escalation: "升级", breach: "超时"};
 let shownMentions = "";
 let shownIncident = null;
