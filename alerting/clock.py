@@ -14,12 +14,25 @@ from alerting.delivery.recipients import recipients_for_audience
 from alerting.delivery.templates import step_message
 from alerting.incidents.models import ClockStepRow, Incident, IncidentTask, Stage, TimelineEntry
 from alerting.incidents.service import queue_notifications
-from alerting.playbooks import Playbook
+from alerting.playbooks import Playbook, Playbooks
 from config import Config
+from config.names import audience_names
 from store.workflow.audit import record_audit
 
 _SKIP = {"acknowledged": "acknowledged_at", "reported": "reported_at"}
-_KIND_ZH = {"alert": "预警", "reminder": "提醒", "escalation": "升级", "breach": "超时"}
+_UNLESS_ZH = {"acknowledged": "确认", "reported": "报告"}
+
+
+def step_detail(*, kind: str, minutes: float, unless: str | None, audience: str, call: bool = False) -> str:
+    """A fired step as the timeline says it, e.g. 15分钟未确认，升级通知上级单位 (电话通知 when it phones)."""
+    who = audience_names(audience)
+    after = f"{minutes:g}分钟" + (f"未{_UNLESS_ZH[unless]}" if unless in _UNLESS_ZH else "")
+    how = "电话通知" if call else "通知"
+    if kind == "escalation":
+        return f"{after}，升级{how}{who}"
+    if kind == "reminder":
+        return f"{after}，{'电话' if call else ''}提醒{who}"
+    return f"{after}，{how}{who}"
 
 
 def plan_incident(session: Session, *, incident: Incident, playbook: Playbook, scale: float = 1.0) -> None:
@@ -62,8 +75,10 @@ def fire_due_steps(
     now: datetime,
     incident_id: int | None = None,
     ack_link: Callable[[int, str], str] | None = None,
+    playbooks: Playbooks | None = None,
 ) -> int:
-    """Fire every step due by `now` (of one incident, or all). Returns how many were sent."""
+    """Fire every step due by `now` (of one incident, or all). Returns how many were sent. With `playbooks`, a
+    step marked `call` phones first."""
     query = (
         select(ClockStepRow)
         .where(ClockStepRow.fired_at.is_(None), ClockStepRow.due_at <= now)
@@ -75,6 +90,7 @@ def fire_due_steps(
     sent = 0
     for row in session.scalars(query).all():
         incident = row.incident
+        phones = _phones(session, row, playbooks)
         row.fired_at = now
         if incident.stage == Stage.CLOSED.value:
             row.outcome = "skipped: closed"
@@ -102,11 +118,23 @@ def fire_due_steps(
                     at=now,
                     actor="系统",
                     action=row.kind,
-                    detail=f"{_KIND_ZH[row.kind]}：按预案第 {row.step} 步通知 {row.audience}",
+                    detail=step_detail(
+                        kind=row.kind,
+                        minutes=(row.due_at - incident.discovered_at).total_seconds() / 60,
+                        unless=row.unless,
+                        audience=row.audience,
+                        call=phones,
+                    ),
                 )
             )
         title, body = step_message(config, incident, kind=row.kind, base_url=base_url, now=now)
-        recipients = recipients_for_audience(config, unit_id=incident.unit, audience=row.audience.split(","), at=now)
+        recipients = recipients_for_audience(
+            config,
+            unit_id=incident.unit,
+            audience=row.audience.split(","),
+            at=now,
+            call=phones,
+        )
         queue_notifications(
             session,
             incident=incident,
@@ -122,6 +150,20 @@ def fire_due_steps(
     return sent
 
 
+def _phones(session: Session, row: ClockStepRow, playbooks: Playbooks | None) -> bool:
+    """Whether the playbook step of `row` phones: rows are written in the playbook's clock order."""
+    if playbooks is None or row.incident.playbook not in playbooks.by_id:
+        return False
+    clock = playbooks.get(row.incident.playbook).clock
+    ids = list(
+        session.scalars(
+            select(ClockStepRow.id).where(ClockStepRow.incident_id == row.incident_id).order_by(ClockStepRow.id)
+        )
+    )
+    index = ids.index(row.id)
+    return index < len(clock) and clock[index].kind == row.kind and clock[index].call
+
+
 def clock_tick(
     sessions: sessionmaker[Session],
     config: Config,
@@ -129,6 +171,9 @@ def clock_tick(
     base_url: str,
     now: datetime,
     ack_link: Callable[[int, str], str] | None = None,
+    playbooks: Playbooks | None = None,
 ) -> int:
     with sessions.begin() as session:
-        return fire_due_steps(session, config=config, base_url=base_url, now=now, ack_link=ack_link)
+        return fire_due_steps(
+            session, config=config, base_url=base_url, now=now, ack_link=ack_link, playbooks=playbooks
+        )

@@ -31,6 +31,7 @@ class ClockStep(_Strict):
     kind: Literal["alert", "reminder", "escalation", "breach"]
     to: list[Audience] = Field(min_length=1)
     unless: Literal["acknowledged", "reported"] | None = None
+    call: bool = Field(default=False, description="phone first (voice channels), SMS and IM if the call fails")
 
     @property
     def key(self) -> str:

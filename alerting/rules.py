@@ -14,7 +14,7 @@ from alerting.clock import fire_due_steps, plan_incident
 from alerting.incidents.models import TimelineEntry
 from alerting.incidents.service import open_or_attach
 from alerting.playbooks import Playbooks
-from config import Config, Level
+from config import Config, Level, names
 from store.mentions import MentionStore
 from store.workflow.cursors import read_cursor, write_cursor
 
@@ -79,7 +79,13 @@ def run_rules(
                 if analysis.level < terms.threshold:
                     continue
                 window = timedelta(minutes=terms.window_minutes)
-                incident, created = open_or_attach(session, mention=mention, report_window=window, now=now)
+                incident, created = open_or_attach(
+                    session,
+                    mention=mention,
+                    report_window=window,
+                    now=now,
+                    source_name=names.source_name(config, mention.source),
+                )
                 if not created:
                     continue
                 opened += 1
@@ -92,7 +98,13 @@ def run_rules(
                     )
                 # The first alert is the clock's 0-minute step: sent in this very transaction.
                 fire_due_steps(
-                    session, config=config, base_url=base_url, now=now, incident_id=incident.id, ack_link=ack_link
+                    session,
+                    config=config,
+                    base_url=base_url,
+                    now=now,
+                    incident_id=incident.id,
+                    ack_link=ack_link,
+                    playbooks=playbooks,
                 )
                 log.info("incident %s opened for %s (level %s)", incident.id, mention.id, analysis.level)
             last = mentions[-1].analysis_seq

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
+from api import errors
 from api.headers import NoFraming
 from api.routes import (
     ack,
@@ -19,6 +20,7 @@ from api.routes import (
     labels,
     mentions,
     schemes,
+    short_links,
     supervision,
     system,
     users,
@@ -34,6 +36,7 @@ def create_app(state: ApiState) -> FastAPI:
         description="Public-opinion monitoring and incident response: search, incidents, live alert feed.",
     )
     app.state.yuqing = state
+    errors.install(app)
     # export before mentions: /api/v1/mentions/export must not be taken for a mention id
     for module in (
         system,
@@ -51,6 +54,7 @@ def create_app(state: ApiState) -> FastAPI:
         feed,
         dashboard,
         ack,
+        short_links,
     ):
         app.include_router(module.router)
     app.add_middleware(NoFraming)

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from alerting.delivery.models import Delivery
 from alerting.incidents.models import ClockStepRow, Incident, IncidentTask, Stage, TimelineEntry
 from api.search import flag_spans
-from config import Config, Level
+from config import Config, Level, names
 from store.mentions import Mention
 
 
@@ -119,22 +119,26 @@ class DeliveryOut(BaseModel):
     id: int
     kind: str
     recipient: str
+    recipient_name: str = Field(description="单位 联系人, from the configuration")
     status: str
     attempts: int
     sent_at: datetime | None
     sent_channel: str | None
+    sent_channel_name: str | None = Field(description="the channel's name from the configuration")
     last_error: str | None
 
     @classmethod
-    def of(cls, d: Delivery) -> DeliveryOut:
+    def of(cls, d: Delivery, *, config: Config) -> DeliveryOut:
         return cls(
             id=d.id,
             kind=d.kind,
             recipient=d.recipient,
+            recipient_name=names.recipient_name(config, d.recipient),
             status=d.status,
             attempts=d.attempts,
             sent_at=d.sent_at,
             sent_channel=d.sent_channel,
+            sent_channel_name=names.channel_name(config, d.sent_channel) if d.sent_channel else None,
             last_error=d.last_error,
         )
 
@@ -161,6 +165,7 @@ class IncidentOut(BaseModel):
     closed_at: datetime | None
     mention_count: int
     assigned_to: str | None = None
+    assigned_name: str | None = Field(default=None, description="the assignee's display name")
 
     @classmethod
     def of(cls, i: Incident, *, now: datetime, config: Config) -> IncidentOut:
@@ -215,13 +220,23 @@ class TaskOut(BaseModel):
         )
 
 
+_OUTCOME_ZH = {
+    "sent": "已发送",
+    "skipped: acknowledged": "已跳过（已确认）",
+    "skipped: reported": "已跳过（已报告）",
+    "skipped: closed": "已跳过（已结案）",
+}
+
+
 class ClockStepOut(BaseModel):
     step: str
     kind: str
     audience: list[str]
+    audience_name: str = Field(description="the audience in words: 值班员、书记、上级单位")
     due_at: datetime
     fired_at: datetime | None
     outcome: str | None
+    outcome_name: str = Field(description="待触发, 已发送, 已跳过（已确认）…")
 
     @classmethod
     def of(cls, c: ClockStepRow) -> ClockStepOut:
@@ -229,9 +244,11 @@ class ClockStepOut(BaseModel):
             step=c.step,
             kind=c.kind,
             audience=c.audience.split(","),
+            audience_name=names.audience_names(c.audience),
             due_at=c.due_at,
             fired_at=c.fired_at,
             outcome=c.outcome,
+            outcome_name="待触发" if c.fired_at is None else _OUTCOME_ZH.get(c.outcome or "", "已跳过"),
         )
 
 

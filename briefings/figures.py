@@ -114,6 +114,7 @@ class PeriodFigures:
     compliance: list[ComplianceRow]
     previous_negative_share: float | None = None
     unit_names: dict[str, str] = field(default_factory=dict)
+    source_names: dict[str, str] = field(default_factory=dict)
     findings: list[str] = field(default_factory=list)
 
     @property
@@ -214,6 +215,7 @@ def period_figures(
     key_posts = store.search(_query(scope, since, until, size=top, min_level=int(Level.LARGE))).hits
     names = unit_names(config)
     scheme_names = {s.id: s.name for s in config.schemes}
+    names_of_sources = {s.id: s.name for s in config.sources}
     sentiment = {b.key: b.count for b in main.aggregations["sentiment"]}
     previous_sentiment = {b.key: b.count for b in previous.aggregations["sentiment"]}
     previous_analysed = sum(previous_sentiment.values())
@@ -234,7 +236,7 @@ def period_figures(
         sentiment=sentiment,
         levels={int(b.key): b.count for b in main.aggregations["levels"] if int(b.key) > 0},
         trend=_trend(period, main.aggregations["hours"], negative.aggregations["hours"]),
-        sources=main.aggregations["sources"],
+        sources=[Bucket(names_of_sources.get(b.key, "已停用的信源"), b.count) for b in main.aggregations["sources"]],
         schemes=[Bucket(scheme_names.get(b.key, b.key), b.count) for b in main.aggregations["schemes"]],
         units=[Bucket(names.get(b.key, b.key), b.count) for b in main.aggregations["units"]],
         events=events,
@@ -245,6 +247,7 @@ def period_figures(
             previous_sentiment.get("negative", 0) / previous_analysed if previous_analysed else None
         ),
         unit_names=names,
+        source_names=names_of_sources,
     )
     figures.findings = findings(figures)
     return figures

@@ -4,7 +4,7 @@ recipients' signed acknowledgement links."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
@@ -14,12 +14,12 @@ from alerting.delivery.models import Delivery
 from alerting.incidents.models import ClockStepRow, Incident, IncidentTask, Stage, TimelineEntry
 from alerting.incidents.service import get_incident
 from briefings.figures import compliance_of, minutes_between, unit_names
-from config import Config, Level
+from config import Config, Level, names
 from store.mentions import Mention, MentionStore
 
 STEP_ZH = {"alert": "首次预警", "reminder": "提醒", "escalation": "升级", "breach": "超时通报"}
 _STAGES = {stage.value: stage.zh for stage in Stage}
-STATUS_ZH = {"pending": "待发送", "sent": "已送达", "failed": "未送达"}
+STATUS_ZH = {"pending": "待发送", "sent": "已送达", "failed": "未送达", "merged": "已合并发送"}
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,7 @@ class IncidentFigures:
     tasks: list[TaskRow]
     notices: list[NoticeRow]
     generated_at: datetime
+    source_names: dict[str, str] = field(default_factory=dict)
 
     @property
     def sources(self) -> list[str]:
@@ -118,7 +119,7 @@ def incident_figures(
                 kind=STEP_ZH.get(d.kind.split("@", 1)[0], "结案通知" if d.kind == "resolved" else d.kind),
                 status=STATUS_ZH.get(d.status, d.status),
                 sent_at=d.sent_at,
-                channel=d.sent_channel,
+                channel=names.channel_name(config, d.sent_channel) if d.sent_channel else None,
             )
             for d in session.scalars(
                 select(Delivery).where(Delivery.incident_id == incident_id).order_by(Delivery.created_at, Delivery.id)
@@ -146,4 +147,5 @@ def incident_figures(
         tasks=tasks,
         notices=notices,
         generated_at=now,
+        source_names={s.id: s.name for s in config.sources},
     )

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from config.errors import ConfigError, ConfigIssue, field_path
 from config.models import Config
+from config.sms import check_channels
 
 # Each section lives in its own file named after it; alerting, calendar, analysis and briefings are optional.
 SECTION_FILES: dict[str, bool] = {
@@ -213,6 +214,13 @@ def _cross_check(config: Config, origin: dict[str, str]) -> list[ConfigIssue]:
                         )
                     )
     issues.extend(_check_briefings(config, origin))
+    issues.extend(
+        check_channels(
+            list(config.channels),
+            file=origin.get("channels", "channels.yaml"),
+            unit_short_names={u.id: u.short for u in config.units},
+        )
+    )
     return issues
 
 

@@ -21,6 +21,7 @@ from pydantic import (
 
 import textquery
 from config.masking import SecretMask
+from config.sms import MessageTemplate
 from config.sources import Source
 
 IDENT = r"^[a-z0-9][a-z0-9_-]*$"
@@ -158,8 +159,16 @@ class Unit(Strict):
         description="topic words: a post naming no unit goes to the unit whose topic words it has most of",
     )
     parent: str | None = None
+    short_name: str = Field(default="", max_length=12, description="for SMS variables; default: shortest alias")
     duty: list[DutyContact] = Field(default_factory=list)
     roster: list[Shift] = Field(default_factory=list, description="shifts; contacts in no shift are always on")
+
+    @property
+    def short(self) -> str:
+        """The name an SMS variable carries: short_name, else the first alias of 2–6 characters, else the name."""
+        if self.short_name:
+            return self.short_name
+        return next((a for a in self.aliases if 2 <= len(a) <= 6), self.name)
 
     def on_duty(self, at: datetime) -> list[DutyContact]:
         """The contacts reachable at `at`: those on a current shift, and those the roster does not manage.
@@ -221,8 +230,13 @@ class Channel(Strict):
     """A notification channel: an Apprise URL (json://, dingtalk://, wecom://, mailto://, ...)."""
 
     id: str = Field(pattern=IDENT)
+    name: str = Field(default="", description="shown to people (briefings, incident page); default from the URL")
     url: SecretStr
     description: str = ""
+    templates: dict[Literal["alert", "reminder", "escalation", "breach", "call"], MessageTemplate] = Field(
+        default_factory=dict,
+        description="SMS and voice channels: the approved template of each message kind (config/sms.py)",
+    )
 
 
 class QuietHours(Strict):

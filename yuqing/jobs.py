@@ -208,7 +208,9 @@ def alerting_tick(services: Services) -> dict[str, int]:
         ack_link=link,
     )
     digests = send_digests(services.mentions, services.sessions, services.config, now=utcnow())
-    fired = clock_tick(services.sessions, services.config, base_url=base_url, now=utcnow(), ack_link=link)
+    fired = clock_tick(
+        services.sessions, services.config, base_url=base_url, now=utcnow(), ack_link=link, playbooks=services.playbooks
+    )
     sent = deliver_pending(
         services.sessions,
         services.sender,
@@ -216,6 +218,7 @@ def alerting_tick(services: Services) -> dict[str, int]:
         now=utcnow(),
         # Connect and read timeouts each: an attempt past both is hung, and the recipient's next channel goes.
         attempt_seconds=2 * services.config.alerting.delivery_timeout_seconds,
+        config=services.config,
     )
     return {"opened": opened, "clock_steps": fired, "digests": digests, "sent": sent}
 

@@ -18,6 +18,7 @@ class DeliveryStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"  # every channel of the recipient failed every attempt: raised on the incident
+    MERGED = "merged"  # sent as part of another delivery to the same person due within the same minute
 
 
 class Delivery(Base):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from config import Config, Unit
+from config.sms import provider_of
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,17 @@ def _contacts(unit: Unit, roles: set[str] | None = None, at: datetime | None = N
     return [Recipient(unit.id, c.name, c.role, tuple(c.channels)) for c in people if roles is None or c.role in roles]
 
 
+def voice_channels(config: Config) -> set[str]:
+    return {c.id for c in config.channels if (provider_of(c.url.get_secret_value()) or ("", ""))[1] == "voice"}
+
+
+def order_channels(channels: tuple[str, ...], voice: set[str], *, call: bool) -> tuple[str, ...]:
+    """A step that phones tries the voice channels first, then the rest (an unanswered call falls back to SMS);
+    any other step leaves the phone out."""
+    rest = tuple(c for c in channels if c not in voice)
+    return tuple(c for c in channels if c in voice) + rest if call else rest
+
+
 def _ancestors(units: dict[str, Unit], unit: Unit) -> list[Unit]:
     chain: list[Unit] = []
     parent_id = unit.parent
@@ -38,7 +50,7 @@ SUPERIOR_ROLES = {"secretary", "propaganda", "duty_officer"}
 
 
 def recipients_for_audience(
-    config: Config, *, unit_id: str | None, audience: list[str], at: datetime | None = None
+    config: Config, *, unit_id: str | None, audience: list[str], at: datetime | None = None, call: bool = False
 ) -> list[Recipient]:
     """The people a clock step reaches: roles of the incident's unit, `superior` (the parent unit's duty,
     secretary and propaganda contacts), `superiors` (every unit up the chain)."""
@@ -59,4 +71,8 @@ def recipients_for_audience(
         for top in (u for u in config.units if u.parent is None):
             chosen.extend(_contacts(top, None, at))
     seen: set[str] = set()
-    return [r for r in chosen if not (r.key in seen or seen.add(r.key))]  # type: ignore[func-returns-value]
+    unique = [r for r in chosen if not (r.key in seen or seen.add(r.key))]  # type: ignore[func-returns-value]
+    voice = voice_channels(config)
+    if not voice:
+        return unique
+    return [replace(r, channels=order_channels(r.channels, voice, call=call)) for r in unique]

@@ -7,19 +7,23 @@ import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Protocol, cast
 from urllib.parse import urlsplit
 
 import apprise
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from alerting.delivery import aliyun_sms
+from alerting.delivery import aliyun_sms, aliyun_voice, templated, tencent_sms
+from alerting.delivery.coalesce import merge_due
 from alerting.delivery.models import Delivery, DeliveryAttempt, DeliveryStatus
+from alerting.delivery.short_text import short_variables
+from alerting.delivery.templated import ShortMessage
 from alerting.incidents.models import Incident, TimelineEntry
-from config import Config
+from config import Channel, Config, names
+from config.sms import provider_of
 from store.workflow.audit import record_audit
 
 log = logging.getLogger(__name__)
@@ -35,13 +39,40 @@ class ChannelSender(Protocol):
     def send(self, channel_id: str, *, title: str, body: str) -> SendResult: ...
 
 
+class TemplatedChannels(Protocol):
+    """A sender that also knows SMS/voice channels with approved templates (AppriseSender)."""
+
+    templated: dict[str, Channel]
+
+    def send_short(self, channel_id: str, message: ShortMessage) -> SendResult: ...
+
+    def short_message(self, session: Session, delivery: Delivery, now: datetime) -> ShortMessage | None: ...
+
+
 class AppriseSender:
     """Sends through Apprise. URLs carry tokens: they are never logged or stored, only the channel id is."""
 
     def __init__(self, config: Config, *, timeout_seconds: float) -> None:
+        self.config = config
         self.urls = {c.id: c.url.get_secret_value() for c in config.channels}
+        self.templated = {c.id: c for c in config.channels if c.templates and provider_of(c.url.get_secret_value())}
         self.timeout = timeout_seconds
         aliyun_sms.register()
+        tencent_sms.register()
+        aliyun_voice.register()
+
+    def short_message(self, session: Session, delivery: Delivery, now: datetime) -> ShortMessage | None:
+        """The template kind and short variables of an incident's notification (None for digests and the like)."""
+        if delivery.incident_id is None:
+            return None
+        incident = session.get(Incident, delivery.incident_id)
+        if incident is None:
+            return None
+        return ShortMessage(delivery.kind.split("@", 1)[0], short_variables(self.config, incident, now=now))
+
+    def send_short(self, channel_id: str, message: ShortMessage) -> SendResult:
+        result = templated.send(self.templated[channel_id], message, timeout=self.timeout)
+        return SendResult(result.ok, None if result.ok else result.detail)
 
     def _with_timeouts(self, url: str) -> str:
         # A hanging endpoint must time out so the next channel gets its turn (Apprise's cto/rto arguments).
@@ -67,6 +98,14 @@ class AppriseSender:
         return SendResult(False, "; ".join(lines)[-500:] or "notification was not accepted")
 
 
+def _short_message(session: Session, delivery: Delivery, sender: ChannelSender, now: datetime) -> ShortMessage | None:
+    """The short variables for the delivery's SMS and voice channels with templates, if it has any."""
+    templated = getattr(sender, "templated", {})
+    if not any(c in templated for c in delivery.channels.split(",")):
+        return None
+    return cast(TemplatedChannels, sender).short_message(session, delivery, now)
+
+
 def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(5 * 2 ** max(attempts - 1, 0), 300))
 
@@ -82,6 +121,7 @@ class _Due:
     channels: tuple[str, ...]
     title: str
     body: str
+    short: ShortMessage | None = None
 
 
 @dataclass(frozen=True)
@@ -100,13 +140,18 @@ def deliver_pending(
     limit: int = 100,
     attempt_seconds: float | None = None,
     concurrency: int = DELIVERY_CONCURRENCY,
+    config: Config | None = None,
 ) -> int:
     """Send what is due. Returns how many deliveries were sent. Safe to run again at any time.
 
-    Recipients are served concurrently (each one's deliveries in order), each trying its channels in order, and
-    each attempt is cut off after `attempt_seconds` (the abandoned call ends on its own socket timeouts): a hung
-    endpoint costs only its own recipient. Each delivery's attempts are recorded as soon as it is sent.
+    Steps due for one person within a minute are merged into one message first. Recipients are served
+    concurrently (each one's deliveries in order), each trying its channels in order, and each attempt is cut off
+    after `attempt_seconds` (the abandoned call ends on its own socket timeouts): a hung endpoint costs only its
+    own recipient. Each delivery's attempts are recorded as soon as it is sent. `config` names recipients and
+    channels in the timeline (else their ids).
     """
+    with sessions.begin() as session:
+        merge_due(session, now=now)
     with sessions() as session:
         due = [
             _Due(d.id, d.recipient, tuple(c for c in d.channels.split(",") if c), d.title, d.body)
@@ -133,8 +178,9 @@ def deliver_pending(
                 delivery = session.get(Delivery, item.id)
                 if delivery is None or delivery.status != DeliveryStatus.PENDING.value:
                     continue
+                item = replace(item, short=_short_message(session, delivery, sender, now))
                 attempts = _try_channels(sender, item, attempt_seconds)
-                done += _record(session, delivery, attempts, max_attempts=max_attempts, now=now)
+                done += _record(session, delivery, attempts, max_attempts=max_attempts, now=now, config=config)
         return done
 
     workers = max(1, min(concurrency, len(by_recipient)))
@@ -147,26 +193,31 @@ def _try_channels(sender: ChannelSender, due: _Due, bound: float | None) -> list
     attempts: list[_Attempt] = []
     for channel in due.channels:
         started = time.monotonic()
-        result = _bounded_send(sender, channel, title=due.title, body=due.body, bound=bound)
+        result = _bounded_send(sender, channel, due, bound=bound)
         attempts.append(_Attempt(channel, result, int((time.monotonic() - started) * 1000)))
         if result.ok:
             break
     return attempts
 
 
-def _send(sender: ChannelSender, channel: str, *, title: str, body: str) -> SendResult:
+def _send(sender: ChannelSender, channel: str, due: _Due) -> SendResult:
+    """SMS and voice channels with templates get the short variables; every other channel the full text."""
     try:
-        return sender.send(channel, title=title, body=body)
+        if channel in getattr(sender, "templated", {}):
+            if due.short is None:
+                return SendResult(False, "该类通知没有短信模板，改用下一个渠道")
+            return cast(TemplatedChannels, sender).send_short(channel, due.short)
+        return sender.send(channel, title=due.title, body=due.body)
     except Exception as exc:  # a broken plugin is a failed attempt, not a crashed job
         return SendResult(False, f"{type(exc).__name__}: {exc}")
 
 
-def _bounded_send(sender: ChannelSender, channel: str, *, title: str, body: str, bound: float | None) -> SendResult:
+def _bounded_send(sender: ChannelSender, channel: str, due: _Due, *, bound: float | None) -> SendResult:
     if bound is None:
-        return _send(sender, channel, title=title, body=body)
+        return _send(sender, channel, due)
     box: list[SendResult] = []
     thread = threading.Thread(
-        target=lambda: box.append(_send(sender, channel, title=title, body=body)),
+        target=lambda: box.append(_send(sender, channel, due)),
         name=f"send-{channel}",
         daemon=True,
     )
@@ -175,7 +226,15 @@ def _bounded_send(sender: ChannelSender, channel: str, *, title: str, body: str,
     return box[0] if box else SendResult(False, f"no answer within {bound:g}s: attempt abandoned")
 
 
-def _record(session: Session, delivery: Delivery, attempts: list[_Attempt], *, max_attempts: int, now: datetime) -> int:
+def _record(
+    session: Session,
+    delivery: Delivery,
+    attempts: list[_Attempt],
+    *,
+    max_attempts: int,
+    now: datetime,
+    config: Config | None = None,
+) -> int:
     errors: list[str] = []
     for attempt in attempts:
         channel, result = attempt.channel, attempt.result
@@ -201,7 +260,8 @@ def _record(session: Session, delivery: Delivery, attempts: list[_Attempt], *, m
                         at=now,
                         actor="系统",
                         action="notified",
-                        detail=f"已通知 {delivery.recipient.split(':', 1)[-1]}（{channel}）",
+                        detail=f"已通知 {delivery.recipient.split(':', 1)[-1]}"
+                        f"（{names.channel_name(config, channel) if config else channel}）",
                     )
                 )
             return 1

@@ -33,9 +33,10 @@ def case_key(mention: Mention) -> str:
 
 
 def open_or_attach(
-    session: Session, *, mention: Mention, report_window: timedelta, now: datetime
+    session: Session, *, mention: Mention, report_window: timedelta, now: datetime, source_name: str | None = None
 ) -> tuple[Incident, bool]:
-    """One incident per case. Returns (incident, created). A known case gains the mention and maybe a level."""
+    """One incident per case. Returns (incident, created). A known case gains the mention and maybe a level.
+    `source_name` is the source as the timeline names it (the configuration's name)."""
     assert mention.analysis is not None
     key = case_key(mention)
     incident = session.scalar(select(Incident).where(Incident.case_key == key))
@@ -86,7 +87,7 @@ def open_or_attach(
         at=mention.discovered_at,
         actor=SYSTEM,
         action="discovered",
-        detail=f"监测：在「{mention.source}」发现帖子",
+        detail=f"监测：在「{source_name or mention.source}」发现帖子",
     )
     _timeline(
         session,
@@ -212,13 +213,21 @@ def list_incidents(
     return list(session.scalars(query.limit(limit)))
 
 
-def assign(session: Session, *, incident_id: int, assignee: str | None, actor: str, now: datetime) -> Incident:
-    """Name who handles the case (a user's login name), or clear it with None."""
+def assign(
+    session: Session,
+    *,
+    incident_id: int,
+    assignee: str | None,
+    actor: str,
+    now: datetime,
+    assignee_name: str | None = None,
+) -> Incident:
+    """Name who handles the case (a user's login name; the timeline shows `assignee_name`), or clear it."""
     incident = _require(session, incident_id)
     if incident.assigned_to == assignee:
         return incident
     incident.assigned_to = assignee
-    detail = f"指派给 {assignee}" if assignee else "取消指派"
+    detail = f"指派给 {assignee_name or assignee}" if assignee else "取消指派"
     _timeline(session, incident, at=now, actor=actor, action="assigned", detail=detail)
     record_audit(
         session,

@@ -16,8 +16,11 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response, StreamingResponse
+from sqlalchemy import select
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
+from analysis import scheme_store
+from analysis.events.models import Event
 from api.access.deps import require
 from api.access.roles import Perm
 from api.access.scope import Principal
@@ -66,28 +69,32 @@ def _time(value: datetime | None) -> str:
     return value.astimezone(BEIJING_TZ).strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
 
-def _row(m: Mention, sources: dict[str, str], units: dict[str, str]) -> list[object]:
+def _row(
+    m: Mention, sources: dict[str, str], units: dict[str, str], schemes: dict[str, str], events: dict[str, str]
+) -> list[object]:
+    """One post as people read it: names from the configuration and the event's title, never ids
+    (编号 is the board's own post number)."""
     a = m.analysis
     unit = a.unit if a else m.unit
     return [
         _cell(v)
         for v in (
-            m.id,
-            sources.get(m.source, m.source),
+            m.post_id,
+            sources.get(m.source, "已停用的信源"),
             m.url,
             m.title,
             m.content,
             m.author,
             _time(m.published_at),
             _time(m.discovered_at),
-            units.get(unit, unit) if unit else "",
+            units.get(unit, "已删除的单位") if unit else "",
             _SENTIMENT.get(a.sentiment_label, "") if a else "",
             round(a.sentiment, 3) if a else None,
             Level(a.level).zh if a and a.level else "",
-            "、".join(a.schemes) if a else "",
+            "、".join(schemes.get(s, "已删除的方案") for s in a.schemes) if a else "",
             m.reply_count,
             m.view_count,
-            a.event_id if a else "",
+            events.get(a.event_id, "") if a and a.event_id else "",
         )
     ]
 
@@ -95,16 +102,28 @@ def _row(m: Mention, sources: dict[str, str], units: dict[str, str]) -> list[obj
 def _rows(state: ApiState, query: SearchQuery, limit: int) -> Iterator[list[object]]:
     sources = {s.id: s.name for s in state.config.sources}
     units = {u.id: u.name for u in state.config.units}
+    with state.sessions() as session:
+        schemes = {
+            s.id: s.name for s in scheme_store.effective_schemes(state.config.schemes, scheme_store.overrides(session))
+        }
     page = replace(query, size=200, sort="time", aggs=())
     sent = 0
     while sent < limit:
         result = run_search(state, replace(page, size=min(200, limit - sent)))
+        events = _event_titles(state, {m.analysis.event_id for m in result.hits if m.analysis and m.analysis.event_id})
         for m in result.hits:
-            yield _row(m, sources, units)
+            yield _row(m, sources, units, schemes, events)
         sent += len(result.hits)
         if result.next_cursor is None:
             return
         page = replace(page, cursor=result.next_cursor)
+
+
+def _event_titles(state: ApiState, ids: set[str]) -> dict[str, str]:
+    if not ids:
+        return {}
+    with state.sessions() as session:
+        return dict(session.execute(select(Event.id, Event.title).where(Event.id.in_(sorted(ids)))).tuples().all())
 
 
 def _csv_chunks(rows: Iterator[list[object]]) -> Iterator[bytes]:

@@ -21,6 +21,7 @@ from alerting.incidents.models import ClockStepRow, IncidentTask
 from alerting.incidents.service import IncidentError
 from api.access import service as access
 from api.access.deps import Reader, require
+from api.access.models import User
 from api.access.roles import Perm, Role
 from api.access.scope import Principal
 from api.params import RowId, aware, invalid
@@ -90,7 +91,16 @@ async def list_incidents(
                 breached=breached,
                 limit=limit,
             )
-            return [IncidentOut.of(i, now=now, config=state.config) for i in rows]
+            assignees = {i.assigned_to for i in rows if i.assigned_to}
+            shown = {
+                u.name: u.display_name
+                for u in (session.scalars(select(User).where(User.name.in_(sorted(assignees)))) if assignees else [])
+            }
+            out = [IncidentOut.of(i, now=now, config=state.config) for i in rows]
+            for item in out:
+                if item.assigned_to:
+                    item.assigned_name = shown.get(item.assigned_to, item.assigned_to)
+            return out
 
     return await run_in_threadpool(load)
 
@@ -105,6 +115,9 @@ def _detail(state: ApiState, incident_id: int, principal: Principal) -> Incident
             select(Delivery).where(Delivery.incident_id == incident_id).order_by(Delivery.id)
         ).all()
         base = IncidentOut.of(incident, now=now, config=state.config)
+        if incident.assigned_to:
+            assignee = access.get_user(session, name=incident.assigned_to)
+            base.assigned_name = assignee.display_name if assignee is not None else incident.assigned_to
         clock = session.scalars(
             select(ClockStepRow).where(ClockStepRow.incident_id == incident_id).order_by(ClockStepRow.due_at)
         ).all()
@@ -116,7 +129,7 @@ def _detail(state: ApiState, incident_id: int, principal: Principal) -> Incident
             explanation=[line for line in incident.explanation.splitlines() if line],
             timeline=[TimelineOut.of(t) for t in incident.timeline],
             mention_ids=[m.mention_id for m in incident.mentions],
-            deliveries=[DeliveryOut.of(d) for d in deliveries],
+            deliveries=[DeliveryOut.of(d, config=state.config) for d in deliveries],
         )
 
 
@@ -253,6 +266,14 @@ async def assign(
             assignee = access.principal_of(user, config=state.config, via="token")
             if not assignee.sees(incident.unit) or not assignee.can(Perm.NOTE):
                 raise invalid(("body", "user"), f"user {body.user!r} cannot handle cases of this unit")
-        return service.assign(session, incident_id=incident_id, assignee=body.user, actor=principal.actor, now=now)
+            return service.assign(
+                session,
+                incident_id=incident_id,
+                assignee=body.user,
+                assignee_name=user.display_name,
+                actor=principal.actor,
+                now=now,
+            )
+        return service.assign(session, incident_id=incident_id, assignee=None, actor=principal.actor, now=now)
 
     return await run_in_threadpool(_act, state, incident_id, principal, change)

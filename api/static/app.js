@@ -234,9 +234,11 @@ function mentionBlock(m, options) {
 // which only this origin can read (from /api/v1/auth/me; no cookie holds it).
 
 class ApiError extends Error {
-  constructor(status, detail) {
+  constructor(status, detail, message) {
     const items = Array.isArray(detail) ? detail : [];
-    const text = items.length ? items.map((d) => d.zh || d.msg).join("；") : (typeof detail === "string" ? detail : `HTTP ${status}`);
+    // The API adds `message`, a Chinese sentence; its `detail` is for programs.
+    const own = items.filter((d) => d.zh).map((d) => d.zh).join("；");
+    const text = own || message || (typeof detail === "string" ? detail : `请求失败（${status}）`);
     super(text);
     this.status = status;
     this.items = items;
@@ -255,7 +257,7 @@ async function getJSON(url, options) {
     throw new ApiError(401, "请先登录");
   }
   const body = await res.json().catch(() => ({}));
-  if (!res.ok) throw new ApiError(res.status, body.detail);
+  if (!res.ok) throw new ApiError(res.status, body.detail, body.message);
   return body;
 }
 

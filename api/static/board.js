@@ -29,7 +29,7 @@ function incidentCard(inc) {
   head.append(link);
   card.append(head, countdown(inc, card));
   const meta = [`单位：${inc.unit_name || "未归属"}`, `来源：${inc.source_name}`, `发现：${fmtTime(inc.discovered_at)}`,
-    `相关帖 ${inc.mention_count}`, inc.assigned_to ? `负责：${inc.assigned_to}` : null];
+    `相关帖 ${inc.mention_count}`, inc.assigned_to ? `负责：${inc.assigned_name || inc.assigned_to}` : null];
   card.append(el("div", "meta", meta.filter(Boolean).join(" · ")));
   return card;
 }

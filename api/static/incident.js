@@ -3,10 +3,8 @@
 
 const incidentId = location.pathname.split("/").pop();
 const DELIVERY_KINDS = {alert: "预警通知", reminder: "提醒", escalation: "升级通知", breach: "超时通知", resolved: "结案通知"};
-const DELIVERY_STATUS = {pending: "待发送", sent: "已送达", failed: "失败"};
+const DELIVERY_STATUS = {pending: "待发送", sent: "已送达", failed: "失败", merged: "已合并发送"};
 const CLOCK_KINDS = {alert: "预警", reminder: "提醒", escalation: "升级", breach: "超时"};
-const ROLES = {duty_officer: "值班员", secretary: "书记", propaganda: "宣传部门", commentator: "网评员",
-  superior: "上级单位", superiors: "各级上级单位"};
 let shownMentions = "";
 let shownIncident = null;
 
@@ -33,7 +31,7 @@ function renderHead(inc) {
   add("报告时限", fmtTime(inc.report_due_at));
   add("确认", inc.acknowledged_at ? fmtTime(inc.acknowledged_at) : "未确认");
   add("报告", inc.reported_at ? fmtTime(inc.reported_at) : "未报告");
-  add("负责人", inc.assigned_to || "未指派");
+  add("负责人", inc.assigned_name || inc.assigned_to || "未指派");
   add("监测方案", inc.schemes.map((id) => NAMES.schemes[id] || id).join("、"));
   add("相关帖", String(inc.mention_count));
   card.append(facts, externalLink(inc.url, "查看原帖"));
@@ -75,12 +73,11 @@ function renderLists(inc, user) {
   }));
   document.getElementById("clock").replaceChildren(...inc.clock.map((c) =>
     el("li", c.outcome === "sent" && c.kind === "breach" ? "error" : null,
-      `${fmtTime(c.due_at)} ${CLOCK_KINDS[c.kind] || c.kind} → ${c.audience.map((a) => ROLES[a] || a).join("、")}：` +
-      (c.fired_at ? (c.outcome === "sent" ? "已发送" : `已跳过（${(c.outcome || "").replace("skipped: ", "")}）`) : "待触发"))));
+      `${fmtTime(c.due_at)} ${CLOCK_KINDS[c.kind] || "通知"} → ${c.audience_name}：${c.outcome_name}`)));
   document.getElementById("deliveries").replaceChildren(...inc.deliveries.map((d) =>
     el("li", d.status === "failed" ? "error" : null,
-      `${DELIVERY_KINDS[d.kind.split("@")[0]] || d.kind} → ${d.recipient}：${DELIVERY_STATUS[d.status] || d.status}` +
-      (d.sent_channel ? `（${d.sent_channel}）` : "") + (d.last_error ? ` ${d.last_error}` : ""))));
+      `${DELIVERY_KINDS[d.kind.split("@")[0]] || "通知"} → ${d.recipient_name}：${DELIVERY_STATUS[d.status] || d.status}` +
+      (d.sent_channel_name ? `（${d.sent_channel_name}）` : "") + (d.last_error ? ` ${d.last_error}` : ""))));
 }
 
 function renderActions(inc, user) {

@@ -42,8 +42,8 @@ CASES = [
         "Input should be",
     ),
     (
-        "to: [secretary], unless: acknowledged}",
-        "to: [janitor], unless: acknowledged}",
+        "to: [secretary], unless: acknowledged, call: true}",
+        "to: [janitor], unless: acknowledged, call: true}",
         "playbook.clock[1].to[0]",
         "Input should be",
     ),

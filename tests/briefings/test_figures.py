@@ -66,7 +66,8 @@ def test_previous_period_and_sources(world_figures: Any) -> None:
     assert figures.previous_total == 1
     assert figures.change == pytest.approx((8 - 1) / 1)
     sources = {b.key: b.count for b in figures.sources}
-    assert sources == {"demo-baixing": 5, "demo-tousu": 2, "other-forum": 1}
+    # Names from the configuration; a source no longer configured is said to be so, never shown by its id.
+    assert sources == {"百姓呼声（示例）": 5, "投诉直通车（示例，GBK 编码）": 2, "已停用的信源": 1}
     schemes = {b.key: b.count for b in figures.schemes}
     assert schemes["校园欺凌"] == 3 and schemes["校园食品安全"] == 1
 

@@ -17,6 +17,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
+from config.models import BEIJING
+
+
+def _beijing(iso: str) -> str:
+    """Beijing time, as every time people read: 12-02 11:47:05."""
+    return datetime.fromisoformat(iso).astimezone(BEIJING).strftime("%m-%d %H:%M:%S")
+
 
 @dataclass(frozen=True)
 class InboxMessage:
@@ -27,8 +34,15 @@ class InboxMessage:
 
 
 class Inbox:
-    def __init__(self, path: Path | None, on_message: Callable[[InboxMessage], None] | None = None) -> None:
+    def __init__(
+        self,
+        path: Path | None,
+        on_message: Callable[[InboxMessage], None] | None = None,
+        names: dict[str, str] | None = None,
+    ) -> None:
+        """`names`: the inbox path of each channel → the channel's name, shown on the page."""
         self.path = path
+        self.names = names or {}
         self.on_message = on_message
         self.messages: list[InboxMessage] = []
         self._lock = threading.Lock()
@@ -69,7 +83,8 @@ class Inbox:
                 rows = list(reversed(self.messages))
             items = (
                 "".join(
-                    f"<li><div class='meta'>{html.escape(m.received_at[11:19])} UTC → {html.escape(m.recipient)}</div>"
+                    f"<li><div class='meta'>{html.escape(_beijing(m.received_at))} → "
+                    f"{html.escape(self.names.get(m.recipient, '演示收件人'))}</div>"
                     f"<b>{html.escape(m.title)}</b><pre class='explain'>{html.escape(m.body)}</pre></li>"
                     for m in rows
                 )

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
-from config import Settings
+from config import Config, Settings, names
 from yuqing.demo.board import DemoScript, SampleBoard
 from yuqing.demo.inbox import Inbox, InboxMessage
 from yuqing.server import build_app, serve
@@ -44,6 +44,16 @@ def demo_config(target: Path, *, api_port: int, board_url: str) -> Path:
         text = text.replace("json://127.0.0.1:8600/", f"json://127.0.0.1:{api_port}/")
         (target / path.name).write_text(text, encoding="utf-8")
     return target
+
+
+def inbox_names(config: Config) -> dict[str, str]:
+    """The demo inbox's path of each json:// channel → the channel's name."""
+    found: dict[str, str] = {}
+    for channel in config.channels:
+        url = channel.url.get_secret_value()
+        if url.startswith("json://") and "/demo/inbox/" in url:
+            found[url.rsplit("/", 1)[-1]] = names.channel_name(config, channel.id)
+    return found
 
 
 class LatencyReporter:
@@ -123,7 +133,7 @@ def run_demo(
     )
     services = Services.load(settings)
     login, password = create_demo_admin(services)
-    inbox = Inbox(data_dir / "inbox.jsonl", on_message=LatencyReporter(board))
+    inbox = Inbox(data_dir / "inbox.jsonl", on_message=LatencyReporter(board), names=inbox_names(services.config))
     app = build_app(services)
     app.include_router(inbox.router())
     stop = threading.Event()
