@@ -40,6 +40,7 @@ from store.mentions.elastic_docs import (
     to_mention,
 )
 from store.mentions.elastic_schema import (
+    MAPPINGS,
     TEMPLATE_VERSION,
     IndexNames,
     bootstrap_index,
@@ -166,20 +167,24 @@ class ElasticMentionStore(ElasticCrawlStateMixin):
                     f"Elasticsearch at {self.url} is version {number}; Yuqing needs 8.x or 9.x "
                     f"(client {'.'.join(map(str, _client_version()))})"
                 )
-            self._ensure_template()
+            template_put = self._ensure_template()
             if not self.client.indices.exists_alias(name=self.names.alias):
                 self._create(self.names.bootstrap, bootstrap_index(self.names))
+            elif template_put:
+                # Indices made from the older template are strict: give them the fields added since (additive).
+                self.client.indices.put_mapping(index=self.names.pattern, properties=MAPPINGS["properties"])
             if not self.client.indices.exists(index=self.names.meta):
                 self._create(self.names.meta, meta_index(replicas=self.options.replicas))
 
-    def _ensure_template(self) -> None:
+    def _ensure_template(self) -> bool:
+        """Put the policy and template unless this version is there; whether they were put."""
         try:
             found = self.client.indices.get_index_template(name=self.names.template)
             versions = [t["index_template"].get("version") for t in found.get("index_templates", [])]
         except NotFoundError:
             versions = []
         if versions == [TEMPLATE_VERSION]:
-            return
+            return False
         self.client.ilm.put_lifecycle(
             name=self.names.policy, policy=ilm_policy(retention_days=self.options.retention_days)
         )
@@ -188,6 +193,7 @@ class ElasticMentionStore(ElasticCrawlStateMixin):
             **index_template(self.names, shards=self.options.shards, replicas=self.options.replicas),
         )
         log.info("put index template %s (version %s) on %s", self.names.template, TEMPLATE_VERSION, self.url)
+        return True
 
     def _create(self, index: str, body: dict[str, Any]) -> None:
         try:

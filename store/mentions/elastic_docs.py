@@ -9,7 +9,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from store.mentions.model import Analysis, CountSnapshot, CountUpdate, Mention, NewMention, SchemeFlag
+from store.mentions.model import (
+    Analysis,
+    CountSnapshot,
+    CountUpdate,
+    Mention,
+    NewMention,
+    SchemeFlag,
+    official_reply_doc,
+    official_reply_from_doc,
+)
 from store.mentions.sqlite import content_hash
 from store.tokens import tokenize
 
@@ -102,6 +111,7 @@ def apply_crawl(doc: Doc | None, m: NewMention, stamp: str) -> tuple[Outcome, Do
             "reply_count": None,
             "view_count": None,
             "status": m.status,
+            "official_reply": official_reply_doc(m.official_reply),
             "last_seen_at": stamp,
             "deleted_at": None,
             "edits": 0,
@@ -113,6 +123,8 @@ def apply_crawl(doc: Doc | None, m: NewMention, stamp: str) -> tuple[Outcome, Do
         return "created", new
     doc = dict(doc)
     _seen_with(doc, m.reply_count, m.view_count, m.status, stamp)
+    if m.official_reply is not None:  # a page that no longer shows the reply does not erase it
+        doc["official_reply"] = official_reply_doc(m.official_reply)
     doc["deleted_at"] = None
     if doc.get("content_hash") == content_hash(m.title, m.content):
         return "unchanged", doc  # same text: the analysis stays valid
@@ -220,6 +232,7 @@ def to_mention(doc: Doc) -> Mention:
         last_seen_at=parse_time(doc.get("last_seen_at")),
         deleted_at=parse_time(doc.get("deleted_at")),
         edits=int(doc.get("edits") or 0),
+        official_reply=official_reply_from_doc(doc.get("official_reply")),
     )
 
 
@@ -249,6 +262,7 @@ def from_mention(m: Mention, *, crawl_unit: str | None, counts: list[CountSnapsh
         "last_seen_at": iso_or_none(m.last_seen_at),
         "deleted_at": iso_or_none(m.deleted_at),
         "edits": m.edits,
+        "official_reply": official_reply_doc(m.official_reply),
         "counts": [{"at": iso(c.at), "reply_count": c.reply_count, "view_count": c.view_count} for c in counts],
         **dict.fromkeys(_ANALYSIS_FIELDS),
     }

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-TEMPLATE_VERSION = 1  # bump when the mappings or settings change: the store then puts the template again
+TEMPLATE_VERSION = 2  # bump when the mappings or settings change: the store then puts the template again
 
 
 @dataclass(frozen=True)
@@ -86,6 +86,7 @@ MAPPINGS: dict[str, Any] = {
         "last_seen_at": _DATE,
         "deleted_at": _DATE,
         "edits": {"type": "integer"},
+        "official_reply": {"type": "object", "enabled": False},  # text, unit, replied_at: shown, never queried
         "counts": {"type": "object", "enabled": False},  # replies and views over time
     },
 }

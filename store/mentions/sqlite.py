@@ -32,11 +32,14 @@ from store.mentions.model import (
     DateHistogram,
     Mention,
     NewMention,
+    OfficialReply,
     SchemeFlag,
     SearchQuery,
     SearchResult,
     Terms,
     UpsertResult,
+    official_reply_doc,
+    official_reply_from_doc,
 )
 from store.mentions.sqlite_crawl import CrawlStateMixin, record_heat
 from store.mentions.sqltime import dt as _dt
@@ -48,7 +51,7 @@ from store.tokens import tokenize
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 BUSY_TIMEOUT_S = 30  # a crawl batch or an analysis batch holds the write lock for well under this
 MAX_IDLE_CONNECTIONS = 8
 MAX_PAGE_SIZE = 1000
@@ -109,7 +112,8 @@ CREATE TABLE IF NOT EXISTS mentions (
     notes TEXT,                            -- JSON list: what the crawl noticed
     last_seen_at INTEGER,                  -- last fetched or listed by the crawler
     deleted_at INTEGER,                    -- removed from the board
-    edits INTEGER NOT NULL DEFAULT 0
+    edits INTEGER NOT NULL DEFAULT 0,
+    official_reply TEXT                    -- JSON {text, unit, replied_at}: the board's published answer
 );
 CREATE INDEX IF NOT EXISTS ix_mentions_discovered ON mentions(discovered_at, id);
 CREATE INDEX IF NOT EXISTS ix_mentions_source ON mentions(source, discovered_at);
@@ -238,6 +242,15 @@ def _analysis(row: sqlite3.Row) -> Analysis:
     )
 
 
+def official_reply_json(reply: OfficialReply | None) -> str | None:
+    doc = official_reply_doc(reply)
+    return None if doc is None else json.dumps(doc, ensure_ascii=False)
+
+
+def official_reply_from_json(text: str | None) -> OfficialReply | None:
+    return official_reply_from_doc(json.loads(text)) if text else None
+
+
 def _mention(row: sqlite3.Row) -> Mention:
     # A mention queued for re-analysis keeps showing its last analysis (analysis_seq stays set until then).
     analysed = row["analysed_at"] is not None or row["analysis_seq"] is not None
@@ -264,6 +277,7 @@ def _mention(row: sqlite3.Row) -> Mention:
         last_seen_at=_dt_or_none(row["last_seen_at"]),
         deleted_at=_dt_or_none(row["deleted_at"]),
         edits=row["edits"],
+        official_reply=official_reply_from_json(row["official_reply"]),
     )
 
 
@@ -405,6 +419,8 @@ class SqliteMentionStore(CrawlStateMixin):
                 _migrate_from_1(conn)
             if version in (1, 2):
                 _migrate_from_2(conn)
+            if version in (1, 2, 3):
+                conn.execute("ALTER TABLE mentions ADD COLUMN official_reply TEXT")  # version 3 had none
             for statement in _statements(_SCHEMA):
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -466,8 +482,9 @@ class SqliteMentionStore(CrawlStateMixin):
             # Same text: only the heat (replies, views) may have moved; analysis stays valid.
             conn.execute(
                 "UPDATE mentions SET reply_count = COALESCE(?, reply_count), view_count = COALESCE(?, view_count),"
-                " status = COALESCE(?, status), last_seen_at = ?, deleted_at = NULL WHERE rowid = ?",
-                (m.reply_count, m.view_count, m.status, stamp, row["rowid"]),
+                " status = COALESCE(?, status), official_reply = COALESCE(?, official_reply), last_seen_at = ?,"
+                " deleted_at = NULL WHERE rowid = ?",
+                (m.reply_count, m.view_count, m.status, official_reply_json(m.official_reply), stamp, row["rowid"]),
             )
             record_heat(conn, row, m.reply_count, m.view_count, stamp)
             return "unchanged"
@@ -491,7 +508,7 @@ class SqliteMentionStore(CrawlStateMixin):
         cur = conn.execute(
             "INSERT INTO mentions (id, source, post_id, url, title, content, author, published_at,"
             " discovered_at, updated_at, reply_count, view_count, content_hash, crawl_unit, unit, status, notes,"
-            " last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " last_seen_at, official_reply) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 item.id,
                 m.source,
@@ -511,6 +528,7 @@ class SqliteMentionStore(CrawlStateMixin):
                 m.status,
                 _notes(m.notes),
                 stamp,
+                official_reply_json(m.official_reply),
             ),
         )
         assert cur.lastrowid is not None
@@ -524,7 +542,8 @@ class SqliteMentionStore(CrawlStateMixin):
             "UPDATE mentions SET url = ?, title = ?, content = ?, author = ?, published_at = ?, updated_at = ?,"
             " reply_count = COALESCE(?, reply_count), view_count = COALESCE(?, view_count),"
             " content_hash = ?, crawl_unit = ?, analysis_unit = NULL, unit = ?, status = COALESCE(?, status),"
-            " notes = ?, last_seen_at = ?, deleted_at = NULL, edits = edits + 1,"
+            " official_reply = COALESCE(?, official_reply), notes = ?, last_seen_at = ?, deleted_at = NULL,"
+            " edits = edits + 1,"
             " analysed_at = NULL, analysis_seq = NULL, tokens = NULL, sentiment = NULL, sentiment_label = NULL,"
             " flags = NULL, level = NULL, explanation = NULL, event_id = NULL"
             " WHERE rowid = ?",
@@ -541,6 +560,7 @@ class SqliteMentionStore(CrawlStateMixin):
                 m.unit,
                 m.unit,
                 m.status,
+                official_reply_json(m.official_reply),
                 _notes(m.notes),
                 stamp,
                 rowid,
