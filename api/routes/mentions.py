@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from api.access.deps import Reader
 from api.params import aware, invalid
 from api.schemas import BucketOut, MentionOut, SearchHitOut, SearchOut, SpanOut
-from api.search import ParsedQuery, highlights, parse_query, scoped_units
+from api.search import ParsedQuery, highlights, parse_query, scoped_units, unit_synonyms
 from api.state import ApiState, get_state
 from store.mentions import DateHistogram, SearchQuery, SearchResult, Terms
 
@@ -34,6 +34,7 @@ class Filters:
 
 async def search_filters(
     principal: Reader,
+    state: Annotated[ApiState, Depends(get_state)],
     q: Annotated[
         str | None,
         Query(max_length=500, description='words and "phrases", all required, e.g. 城关一中 "食物中毒"'),
@@ -51,7 +52,7 @@ async def search_filters(
     until: Annotated[datetime | None, Query(description="discovered before (with timezone)")] = None,
 ) -> Filters:
     aware(since=since, until=until)
-    parsed = parse_query(q)
+    parsed = parse_query(q, unit_synonyms(state.config))
     query = SearchQuery(
         text=parsed.store_text,
         since=since,

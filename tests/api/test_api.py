@@ -109,6 +109,14 @@ def test_a_post_comes_with_the_official_reply(app: FastAPI, client: TestClient) 
     assert client.get("/api/v1/mentions/demo-baixing:1").json()["official_reply"] is None
 
 
+def test_a_units_other_names_are_searched_too(client: TestClient) -> None:
+    full = client.get("/api/v1/mentions", params={"q": "城关第一中学"}).json()
+    assert {h["id"] for h in full["hits"]} == {"demo-baixing:1", "demo-baixing:3"}  # 3 says only 城关一中
+    short = client.get("/api/v1/mentions", params={"q": "县一中 住院"}).json()  # another alias, with a word
+    assert {h["id"] for h in short["hits"]} == {"demo-baixing:1", "demo-baixing:3"}
+    assert {h["id"] for h in client.get("/api/v1/mentions", params={"q": '"县一中"'}).json()["hits"]} == set()
+
+
 def test_search_paging(client: TestClient) -> None:
     first = client.get("/api/v1/mentions", params={"size": 3}).json()
     assert len(first["hits"]) == 3 and first["next_cursor"]
