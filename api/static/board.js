@@ -113,7 +113,7 @@ function alertsOn() { return localStorage.getItem("yuqing.alertsMuted") !== "1";
 
 function showAlertsToggle() {
   const button = document.getElementById("alerts-toggle");
-  button.textContent = alertsOn() ? "🔔 提醒：开" : "🔕 提醒：静音";
+  button.textContent = alertsOn() ? "提醒：开" : "提醒：静音";
   button.setAttribute("aria-pressed", String(alertsOn()));
 }
 
