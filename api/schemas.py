@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 
 from pydantic import BaseModel, Field
@@ -27,6 +28,14 @@ class SchemeFlagOut(BaseModel):
     spans: list[SpanOut] = Field(default_factory=list, description="where the words are: why it was flagged")
 
 
+class OfficialReplyOut(BaseModel):
+    """What the board published in answer (网上信访, 百姓呼声): what the public was told."""
+
+    text: str
+    unit: str | None = Field(description="the replying office as the board names it")
+    replied_at: datetime | None
+
+
 class MentionOut(BaseModel):
     id: str
     source: str
@@ -48,6 +57,7 @@ class MentionOut(BaseModel):
     flags: list[SchemeFlagOut]
     explanation: list[str]
     event_id: str | None = None
+    official_reply: OfficialReplyOut | None = None
 
     @classmethod
     def of(cls, m: Mention) -> MentionOut:
@@ -65,6 +75,7 @@ class MentionOut(BaseModel):
             view_count=m.view_count,
             up_votes=m.up_votes,
             down_votes=m.down_votes,
+            official_reply=OfficialReplyOut(**asdict(m.official_reply)) if m.official_reply else None,
             unit=a.unit if a else m.unit,
             sentiment=a.sentiment if a else None,
             sentiment_label=a.sentiment_label if a else None,

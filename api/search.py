@@ -10,6 +10,7 @@ import textquery
 from analysis.wordfinder import WordFinder
 from api.access.scope import Principal
 from api.params import invalid
+from config import Config
 from store.mentions import textsearch
 
 MAX_SPANS_PER_FIELD = 20
@@ -21,7 +22,18 @@ class ParsedQuery:
     words: tuple[str, ...]  # positive words and phrases, for highlights
 
 
-def parse_query(q: str | None) -> ParsedQuery:
+def unit_synonyms(config: Config) -> dict[str, list[str]]:
+    """Every name a unit goes by (its name and aliases), under each of them: search finds the unit however the
+    post names it."""
+    out: dict[str, list[str]] = {}
+    for unit in config.units:
+        names = [unit.name, *unit.aliases]
+        for name in names:
+            out.setdefault(name, []).extend(n for n in names if n != name)
+    return out
+
+
+def parse_query(q: str | None, synonyms: dict[str, list[str]] | None = None) -> ParsedQuery:
     """Parse `q`; a syntax error is a 422 naming the position (unbalanced parentheses, unclosed quotes), and a
     query no store can run (NOT alone, NOT inside an OR) a 422 saying why. The store runs the query itself."""
     if q is None or not q.strip():
@@ -39,6 +51,11 @@ def parse_query(q: str | None) -> ParsedQuery:
         ) from None
     except textsearch.UnsupportedQuery as exc:
         raise invalid(("query", "q"), str(exc), kind="query_unsupported", zh=exc.zh) from None
+    if synonyms:
+        # Checked as typed first (error positions are the user's), then run with the units' other names.
+        expanded = textquery.expand(q, synonyms)
+        if expanded != q:
+            return parse_query(expanded)
     words = tuple(t.text for t in textquery.terms(node, positive_only=True))
     return ParsedQuery(q, words)
 

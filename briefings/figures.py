@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerting.incidents.models import Incident, Stage
-from alerting.supervision import UnitRecord, supervision
+from alerting.supervision import UnitRecord, in_time_share, report_in_time, supervision
 from analysis.events.models import Event, EventMember
 from briefings.periods import Period
 from config import Config, Level
@@ -149,8 +149,7 @@ class PeriodFigures:
 
     @property
     def in_time_share(self) -> float | None:
-        decided = [row for row in self.incidents if row.in_time is not None]
-        return sum(1 for row in decided if row.in_time) / len(decided) if decided else None
+        return in_time_share(row.in_time for row in self.incidents)
 
 
 def _query(
@@ -223,7 +222,7 @@ def period_figures(
         incidents = _incidents(session, config, scope, since, until, now)
         compliance = [
             ComplianceRow(names.get(r.unit or "", r.unit or "未归属单位"), r)
-            for r in supervision(session, since=since, until=until)
+            for r in supervision(session, since=since, until=until, now=now)
             if scope.covers(r.unit)
         ]
         events = _events(session, store, scope, since, until, top)
@@ -283,11 +282,10 @@ def _trend(period: Period, hours: list[Bucket], negative_hours: list[Bucket]) ->
 
 def compliance_of(incident: Incident, now: datetime) -> tuple[str, bool | None]:
     """Whether the report to the propaganda department came within the window (报告时效)."""
+    verdict = report_in_time(incident, now)
     if incident.reported_at is not None:
-        return ("按时报告", True) if incident.reported_at <= incident.report_due_at else ("超时报告", False)
-    if now > incident.report_due_at:
-        return "超时未报告", False
-    return "未到时限", None
+        return ("按时报告" if verdict else "超时报告"), verdict
+    return ("超时未报告" if verdict is False else "未到时限"), verdict
 
 
 def minutes_between(start: datetime, end: datetime | None) -> float | None:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from alerting.delivery.models import Delivery
 from alerting.incidents.models import ClockStepRow, Incident, IncidentTask, Stage, TimelineEntry
-from alerting.incidents.service import get_incident
+from alerting.incidents.service import get_incident, latest_opinions
 from briefings.figures import compliance_of, minutes_between, unit_names
 from config import Config, Level, names
 from store.mentions import Mention, MentionStore
@@ -48,6 +48,13 @@ class TaskRow:
     done_by: str | None
 
 
+@dataclass(frozen=True)
+class OpinionRow:
+    text: str
+    by: str
+    at: datetime
+
+
 @dataclass
 class IncidentFigures:
     incident: Incident
@@ -68,6 +75,8 @@ class IncidentFigures:
     notices: list[NoticeRow]
     generated_at: datetime
     source_names: dict[str, str] = field(default_factory=dict)
+    assessment: OpinionRow | None = None  # 研判意见, the secretary's
+    advice: OpinionRow | None = None  # 处置建议
 
     @property
     def sources(self) -> list[str]:
@@ -99,6 +108,7 @@ def incident_figures(
             raise IncidentNotFound(f"事件 {incident_id} 不存在")
         linked = sorted(incident.mentions, key=lambda m: (m.linked_at, m.id))
         timeline = list(incident.timeline)
+        opinions = {k: OpinionRow(text, e.actor, e.at) for k, (text, e) in latest_opinions(incident).items()}
         steps = [
             StepRow(STEP_ZH.get(r.kind, r.kind), r.due_at, r.fired_at, _outcome(r))
             for r in session.scalars(
@@ -148,4 +158,6 @@ def incident_figures(
         notices=notices,
         generated_at=now,
         source_names={s.id: s.name for s in config.sources},
+        assessment=opinions.get("assessment"),
+        advice=opinions.get("advice"),
     )

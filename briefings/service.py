@@ -3,7 +3,7 @@ functions shared by the API, the CLI and the scheduled job."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Literal
 
@@ -27,6 +27,12 @@ class Document:
     filename: str  # ASCII: safe in a Content-Disposition header and on any file system
     media_type: str
     content: bytes
+    empty: bool = False  # a period briefing with no post and no incident: worth saying so
+
+
+def today_so_far(now: datetime) -> Period:
+    """The 日报 of today (Beijing), covering what has come in up to now."""
+    return periods.daily(periods.beijing_date(now))
 
 
 def _document(stem: str, html: str, fmt: Format) -> Document:
@@ -83,7 +89,8 @@ def period_document(
     stem = f"briefing-{period.kind}-{period.first:%Y%m%d}"
     if period.kind == "analysis":
         stem += f"-{period.last:%Y%m%d}"
-    return _document(f"{stem}-{unit_id or 'all'}", period_html(figures), fmt)
+    document = _document(f"{stem}-{unit_id or 'all'}", period_html(figures), fmt)
+    return replace(document, empty=figures.total == 0 and not figures.incidents)
 
 
 def incident_document(

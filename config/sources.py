@@ -86,6 +86,17 @@ class ListSelectors(_Strict):
         return value
 
 
+class OfficialReplySelectors(_Strict):
+    """The answer a complaint board publishes under a post (官方回复, 办理结果): stored as its own field, never
+    counted as a 跟帖 nor mixed into the post's text."""
+
+    content: str = Field(description="the reply's text")
+    unit: str | None = Field(default=None, description="the replying office, e.g. 回复单位：县教育局")
+    published_at: str | None = Field(default=None, description="when it replied")
+
+    check_selectors = field_validator("content", "unit", "published_at")(check_selector)
+
+
 class ThreadSelectors(_Strict):
     """How to read a thread page."""
 
@@ -98,7 +109,11 @@ class ThreadSelectors(_Strict):
     up_votes: str | None = Field(default=None, description="votes for (点赞/支持)")
     down_votes: str | None = Field(default=None, description="votes against (反对)")
     status: str | None = None
-    replies: str | None = Field(default=None, description="selector for one reply; counted when no reply_count")
+    replies: str | None = Field(
+        default=None,
+        description="selector for one 跟帖; counted only when neither this page's nor the list's reply_count gives one",
+    )
+    official_reply: OfficialReplySelectors | None = None
     deleted_markers: list[str] = Field(
         default_factory=list, description="text that means the post was removed, e.g. 该帖已被删除"
     )

@@ -19,8 +19,9 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 from parsel import Selector
 from scrapy.http import TextResponse
 
-from config.sources import XPATH_PREFIX, JsonFields, Source
+from config.sources import XPATH_PREFIX, JsonFields, OfficialReplySelectors, Source
 from crawlers.timeparse import parse_post_time
+from store.mentions.model import OfficialReply
 
 _NUMBER = re.compile(r"\d+(?:\.\d+)?\s*[万wW]?")
 # Text of an element without its scripts and styles, which boards often inline inside posts.
@@ -66,6 +67,8 @@ class ThreadPage:
     deleted: bool = False  # the board says the post was removed
     up_votes: int | None = None
     down_votes: int | None = None
+    reply_count_from: str | None = None  # which field gave reply_count: thread / list / counted
+    official_reply: OfficialReply | None = None
 
 
 # --- HTML ---------------------------------------------------------------------------------------------------
@@ -95,7 +98,7 @@ def extract_list(response: TextResponse, source: Source) -> ListPage:
                 post_id=match.group(1),
                 url=url,
                 title=first_text(item, selectors.title),
-                time_text=first_text(item, selectors.published_at),
+                time_text=time_text_of(item, selectors.published_at),
                 author=first_text(item, selectors.author),
                 reply_count=count(first_text(item, selectors.reply_count)),
                 view_count=count(first_text(item, selectors.view_count)),
@@ -143,11 +146,16 @@ def extract_thread(
     deleted = any(marker in page_text for marker in selectors.deleted_markers)
     title = first_text(response, selectors.title) or (entry.title if entry else None)
     content = all_text(response, selectors.content) or ((entry.content or "") if entry else "")
-    time_text = first_text(response, selectors.published_at) or (entry.time_text if entry else None)
+    time_text = time_text_of(response, selectors.published_at) or (entry.time_text if entry else None)
     published_at = parse_post_time(time_text, tz=source.timezone) or (entry.published_at if entry else None)
-    replies = count(first_text(response, selectors.reply_count))
+    # Which count wins: the thread page's own number, else the list's 跟帖 number, else the replies counted on
+    # this page. Counting comes last: it sees one page of replies, and on some boards the selector also matches
+    # the official reply block, which is no 跟帖 at all.
+    replies, replies_from = count(first_text(response, selectors.reply_count)), "thread"
+    if replies is None and entry is not None and entry.reply_count is not None:
+        replies, replies_from = entry.reply_count, "list"
     if replies is None and selectors.replies:
-        replies = len(select(response, selectors.replies))
+        replies, replies_from = len(select(response, selectors.replies)), "counted"
     failure = None
     if not title and not content:
         failure = "the post was removed" if deleted else "thread page has neither title nor content"
@@ -163,7 +171,7 @@ def extract_thread(
         time_text=time_text,
         published_at=published_at,
         author=first_text(response, selectors.author) or (entry.author if entry else None),
-        reply_count=replies if replies is not None else (entry.reply_count if entry else None),
+        reply_count=replies,
         view_count=count(first_text(response, selectors.view_count)) or (entry.view_count if entry else None),
         status=first_text(response, selectors.status) or (entry.status if entry else None),
         warnings=warnings,
@@ -171,12 +179,27 @@ def extract_thread(
         deleted=deleted,
         up_votes=_count_or(response, selectors.up_votes, entry.up_votes if entry else None),
         down_votes=_count_or(response, selectors.down_votes, entry.down_votes if entry else None),
+        reply_count_from=replies_from if replies is not None else None,
+        official_reply=official_reply(response, selectors.official_reply, source.timezone),
     )
 
 
 def _count_or(response: TextResponse, selector: str | None, fallback: int | None) -> int | None:
     found = count(first_text(response, selector)) if selector else None
     return found if found is not None else fallback
+
+
+def official_reply(response: Any, selectors: OfficialReplySelectors | None, tz: str) -> OfficialReply | None:
+    if selectors is None:
+        return None
+    text = all_text(response, selectors.content)
+    if not text:
+        return None
+    unit = first_text(response, selectors.unit)
+    if unit:  # 回复单位：县教育局 → 县教育局
+        unit = re.sub(r"^\s*(回复|答复|办理)?单位\s*[:：]\s*", "", unit).strip() or None
+    when = time_text_of(response, selectors.published_at)
+    return OfficialReply(text=text, unit=unit, replied_at=parse_post_time(when, tz=tz))
 
 
 def select(node: Any, selector: str) -> Any:
@@ -207,6 +230,20 @@ def first_text(node: Any, selector: str | None) -> str | None:
         return None
     found = texts(node, selector)
     return found[0] if found else None
+
+
+def time_text_of(node: Any, selector: str | None) -> str | None:
+    """A post's time: the machine-readable `datetime` attribute of a <time> element the selector picks (or
+    holds) wins over its text, which is often "3小时前" or a date without the hour."""
+    if not selector:
+        return None
+    for result in select(node, selector):
+        if not isinstance(result.root, str | int | float):
+            machine = result.xpath("self::time/@datetime | .//time/@datetime").get()
+            if machine and machine.strip():
+                return machine.strip()
+        break
+    return first_text(node, selector)
 
 
 def all_text(node: Any, selector: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,9 @@ def scrapy_settings(context: CrawlContext, **overrides: Any) -> ScrapySettings:
 def run_crawl(context: CrawlContext, source_id: str, *, jsonl: Path | None = None, **overrides: Any) -> dict[str, Any]:
     """Crawl `source_id` once; returns Scrapy's stats. With `jsonl`, every post found is also written there."""
     source = context.config.source(source_id)
-    process = CrawlerProcess(scrapy_settings(context, **overrides), install_root_handler=True)
+    # The CLI has set up logging already: a second root handler from Scrapy would print every line twice.
+    own_handler = not logging.getLogger().handlers
+    process = CrawlerProcess(scrapy_settings(context, **overrides), install_root_handler=own_handler)
     mask_logs(context.config.mask)  # a key in a source's URL is logged as ${NAME}, never in clear
     crawler = process.create_crawler(SPIDERS[source.kind])
     out = jsonl.open("w", encoding="utf-8") if jsonl else None

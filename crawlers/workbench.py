@@ -4,12 +4,12 @@ same private-address rule) or reads a saved page."""
 
 from __future__ import annotations
 
-import contextlib
 import re
+import socket
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from urllib.error import URLError
+from urllib.error import HTTPError, URLError
 from urllib.parse import urlsplit
 from urllib.request import Request, urlopen
 from urllib.robotparser import RobotFileParser
@@ -18,11 +18,22 @@ from zoneinfo import ZoneInfo
 from scrapy.http import HtmlResponse
 
 from config import Source
+from config.sources import ThreadSelectors
 from crawlers import settings as crawl_settings
 from crawlers.encoding import Decoded, decode_page
-from crawlers.extract import ListEntry, ListPage, extract_feed, extract_json, extract_list, extract_thread, page_url
+from crawlers.extract import (
+    ListEntry,
+    ListPage,
+    ThreadPage,
+    extract_feed,
+    extract_json,
+    extract_list,
+    extract_thread,
+    page_url,
+)
 from crawlers.middlewares import is_private_host
 from crawlers.timeparse import parse_post_time
+from store.mentions.model import OfficialReply
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 
@@ -38,23 +49,53 @@ def fetch(source: Source, url: str, *, timeout: float = 20.0) -> Page:
     if not source.allow_private_addresses and is_private_host(host):
         raise WorkbenchError(f"{url}: private or loopback address (set allow_private_addresses for a local board)")
     agent = crawl_settings.USER_AGENT
-    if source.obey_robots:
-        robots = RobotFileParser(f"{urlsplit(url).scheme}://{urlsplit(url).netloc}/robots.txt")
-        with contextlib.suppress(URLError, OSError):  # no robots.txt reachable: allowed, as Scrapy treats it
-            robots.read()
-        if not robots.can_fetch(agent, url):
-            raise WorkbenchError(f"{url}: disallowed by robots.txt")
+    if source.obey_robots and not _robots(url, agent, timeout).can_fetch(agent, url):
+        raise WorkbenchError(f"{url}: disallowed by robots.txt")
     try:
         with urlopen(Request(url, headers={"User-Agent": agent}), timeout=timeout) as answer:
             body = answer.read(MAX_BYTES + 1)
             headers = {"Content-Type": answer.headers.get("Content-Type", "text/html")}
             final_url = answer.geturl()
+    except HTTPError as exc:
+        raise WorkbenchError(f"{url}：网站返回 HTTP {exc.code}（{exc.reason}）") from None
     except (URLError, OSError) as exc:
-        raise WorkbenchError(f"{url}: {exc}") from None
+        raise WorkbenchError(f"{url}：{_down(exc)}") from None
     if len(body) > MAX_BYTES:
         raise WorkbenchError(f"{url}: larger than {MAX_BYTES} bytes")
     page = _response(source, final_url, body, headers)
     return Page(page.response, page.decoded, fetched=True)
+
+
+def _robots(url: str, agent: str, timeout: float) -> RobotFileParser:
+    """robots.txt read as Scrapy reads it — missing (4xx): everything allowed; 401/403: nothing — except that a
+    site that does not answer at all is reported as down, not as forbidding us (the stdlib parser, never read,
+    says "disallowed" for every URL)."""
+    parts = urlsplit(url)
+    robots_url = f"{parts.scheme}://{parts.netloc}/robots.txt"
+    robots = RobotFileParser(robots_url)
+    try:
+        with urlopen(Request(robots_url, headers={"User-Agent": agent}), timeout=timeout) as answer:
+            robots.parse(answer.read(MAX_BYTES).decode("utf-8", errors="replace").splitlines())
+    except HTTPError as exc:
+        if exc.code >= 500:
+            why = f"网站暂时不可用（robots.txt 返回 HTTP {exc.code}），请稍后再试"
+            raise WorkbenchError(f"{parts.netloc}：{why}") from None
+        robots.parse(["User-agent: *", "Disallow: /"] if exc.code in (401, 403) else [])
+    except (URLError, OSError) as exc:
+        raise WorkbenchError(f"{parts.netloc}：{_down(exc)}（连 robots.txt 也取不到）") from None
+    return robots
+
+
+def _down(exc: BaseException) -> str:
+    """Why a site did not answer, in words an operator acts on."""
+    reason = exc.reason if isinstance(exc, URLError) else exc
+    if isinstance(reason, TimeoutError) or "timed out" in str(reason):
+        return "网站无响应（连接超时），板块可能已停止服务或网络不通"
+    if isinstance(reason, ConnectionRefusedError):
+        return "网站拒绝连接，板块可能已停止服务"
+    if isinstance(reason, socket.gaierror):
+        return f"域名无法解析（{reason}），请检查地址或 DNS"
+    return f"网站无法访问（{reason}），板块可能已停止服务"
 
 
 def read_file(source: Source, path: Path, *, url: str | None = None) -> Page:
@@ -110,9 +151,11 @@ def report(source: Source, fetched: Page, *, as_thread: bool | None = None, show
             f"  正文（{s.content}）：{_preview(page.content)}",
             f"  时间（{s.published_at or '未配置'}）：{_time(page.time_text, page.published_at)}",
             f"  作者（{s.author or '未配置'}）：{page.author or '—'}",
-            f"  回复数（{s.reply_count or '未配置'}）：{_num(page.reply_count)}"
+            f"  回复数（{s.reply_count or '未配置'}）：{_num(page.reply_count)}{_replies_from(s, page)}"
             f"  浏览数（{s.view_count or '未配置'}）：{_num(page.view_count)}",
         ]
+        if s.official_reply is not None:
+            lines.append(f"  官方回复（{s.official_reply.content}）：{_official(page.official_reply)}")
         problems = ([page.failure] if page.failure else []) + page.warnings
     else:
         found = _read_list(source, response)
@@ -234,6 +277,26 @@ def _preview(text: str, size: int = 120) -> str:
         return "—（未取到正文）"
     flat = text.replace("\n", " / ")
     return (flat[:size] + "……" if len(flat) > size else flat) + f"（共 {len(text)} 字）"
+
+
+def _replies_from(s: ThreadSelectors, page: ThreadPage) -> str:
+    """Which field gave the reply count: the thread page's number wins, then the list's 跟帖 number, and
+    counting thread.replies on this page comes last."""
+    if page.reply_count_from == "thread":
+        return "（取自帖子页的回复数）"
+    if page.reply_count_from == "list":
+        return "（取自列表页的跟帖数，优先于 thread.replies 计数）"
+    if page.reply_count_from == "counted":
+        note = "；正式抓取时列表页的跟帖数优先" if s.replies else ""
+        return f"（按 thread.replies「{s.replies}」数出本页 {page.reply_count} 条{note}）"
+    return ""
+
+
+def _official(reply: OfficialReply | None) -> str:
+    if reply is None:
+        return "—（本帖没有取到官方回复）"
+    when = reply.replied_at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M") if reply.replied_at else "时间未知"
+    return f"{reply.unit or '回复单位未知'} · {when} · {_preview(reply.text, 80)}"
 
 
 def _num(value: int | None) -> str:

@@ -7,7 +7,19 @@ method (（）｜＆＂) work too, as do Chinese quotes “…”. NOT binds tig
     (城关 OR 县城) 学校 "食物中毒" NOT 演练
 """
 
-from textquery.parser import And, Node, Not, Or, QuerySyntaxError, Term, evaluate, matches_without_words, parse, terms
+from textquery.parser import (
+    And,
+    Node,
+    Not,
+    Or,
+    QuerySyntaxError,
+    Term,
+    evaluate,
+    expand,
+    matches_without_words,
+    parse,
+    terms,
+)
 
 __all__ = [
     "And",
@@ -17,6 +29,7 @@ __all__ = [
     "QuerySyntaxError",
     "Term",
     "evaluate",
+    "expand",
     "matches_without_words",
     "parse",
     "terms",

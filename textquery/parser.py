@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 MAX_QUERY_CHARS = 2_000
@@ -95,6 +95,26 @@ def _tokens(query: str) -> list[_Token]:
             out.append(_Token(_KEYWORDS.get(word, "WORD"), word, start))
     out.append(_Token("END", "", len(text)))
     return out
+
+
+def expand(query: str, synonyms: Mapping[str, Sequence[str]]) -> str:
+    """The query with every bare word that has synonyms replaced by ("word" OR "synonym" …): a unit's short
+    name finds its full name (城关一中 → 城关第一中学). Phrases, operators and other words stay as written."""
+    try:
+        tokens = _tokens(query)
+    except QuerySyntaxError:
+        return query  # the parser reports it, at the position the user typed
+    out: list[str] = []
+    at = 0
+    for token in tokens:
+        names = synonyms.get(token.text) if token.kind == "WORD" else None
+        if not names:
+            continue
+        end = token.position + len(token.text)
+        group = " OR ".join(f'"{name}"' for name in dict.fromkeys([token.text, *names]))
+        out += [query[at : token.position], f"({group})"]
+        at = end
+    return "".join(out) + query[at:]
 
 
 class _Parser:

@@ -188,7 +188,14 @@ def cmd_briefing(args: argparse.Namespace) -> int:
 
     from briefings.incident_report import IncidentNotFound
     from briefings.pdf import PdfUnavailable
-    from briefings.service import Format, default_period, incident_document, make_period, period_document
+    from briefings.service import (
+        Format,
+        default_period,
+        incident_document,
+        make_period,
+        period_document,
+        today_so_far,
+    )
     from store.workflow.db import utcnow
     from yuqing.services import Services
 
@@ -198,6 +205,7 @@ def cmd_briefing(args: argparse.Namespace) -> int:
         print("error: give the incident id: yuqing briefing incident ID --out FILE", file=sys.stderr)
         return 2
     services = Services.load(_settings(args))
+    note = None
     try:
         stores = (services.mentions, services.sessions, services.config)
         if args.kind == "incident":
@@ -205,9 +213,14 @@ def cmd_briefing(args: argparse.Namespace) -> int:
         else:
             first = date.fromisoformat(args.first) if args.first else None
             last = date.fromisoformat(args.last) if args.last else None
-            default = default_period(args.kind, services.config, utcnow())
+            # A 日报 asked for at the desk is today's so far; the scheduled one covers yesterday.
+            default = (
+                today_so_far(utcnow()) if args.kind == "daily" else default_period(args.kind, services.config, utcnow())
+            )
             period = make_period(args.kind, first or default.first, last or default.last) if first or last else default
             document = period_document(*stores, period=period, unit_id=args.unit, now=utcnow(), fmt=fmt)
+            if document.empty:
+                note = f"注意：{period.label} 没有监测数据（0 条帖文、0 起事件），简报内容为空。"
     except (IncidentNotFound, PdfUnavailable, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -215,6 +228,8 @@ def cmd_briefing(args: argparse.Namespace) -> int:
         services.close()
     out.write_bytes(document.content)
     print(f"wrote {out} ({len(document.content):,} bytes)")
+    if note:
+        print(note, file=sys.stderr)
     return 0
 
 

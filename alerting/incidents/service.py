@@ -299,18 +299,58 @@ def record_report(
         detail={"to": reported_to, "channel": channel, "late": late, "minutes": round(minutes, 1)},
         at=now,
     )
+    # The report stage's first task is the report itself (the playbooks' 30分钟内报告宣传部): recording the
+    # report ticks it, so nobody ticks it by hand or leaves it open after reporting.
+    report_task = session.scalars(
+        select(IncidentTask)
+        .where(IncidentTask.incident_id == incident.id, IncidentTask.stage == Stage.REPORT.value)
+        .order_by(IncidentTask.position, IncidentTask.id)
+        .limit(1)
+    ).first()
+    if report_task is not None and report_task.done_at is None:
+        report_task.done_at = now
+        report_task.done_by = actor
+        _timeline(session, incident, at=now, actor=actor, action="task", detail=f"完成任务：{report_task.title}")
     return incident
 
 
-def close_incident(session: Session, *, incident_id: int, actor: str, summary: str, now: datetime) -> Incident:
-    """Close, and tell everyone who got the first alert that the case is resolved."""
+class ReportMissing(IncidentError):
+    """A 重大 or higher case closed with neither a recorded report nor a written reason."""
+
+
+def close_incident(
+    session: Session,
+    *,
+    incident_id: int,
+    actor: str,
+    summary: str,
+    now: datetime,
+    no_report_reason: str | None = None,
+) -> Incident:
+    """Close, and tell everyone who got the first alert that the case is resolved. A 重大 or higher case must
+    have been reported to the propaganda department; closing it unreported needs a written reason, audited."""
     incident = _require(session, incident_id)
     if incident.stage == Stage.CLOSED.value:
         raise IncidentError("该事件已结案")
+    reason = (no_report_reason or "").strip()
+    unreported = incident.level >= Level.MAJOR and incident.reported_at is None
+    if unreported and not reason:
+        raise ReportMissing(f"{Level(incident.level).zh}事件尚未记录向宣传部的报告：请先记录报告，或写明未报告的原因")
     incident.stage = Stage.CLOSED.value
     incident.closed_at = now
     _timeline(session, incident, at=now, actor=actor, action="closed", detail=f"结案：{summary}")
-    record_audit(session, actor=actor, action="incident.close", target=f"incident:{incident.id}", at=now)
+    if unreported:
+        _timeline(
+            session, incident, at=now, actor=actor, action="unreported", detail=f"未报告宣传部即结案，原因：{reason}"
+        )
+    record_audit(
+        session,
+        actor=actor,
+        action="incident.close",
+        target=f"incident:{incident.id}",
+        at=now,
+        detail={"unreported_reason": reason} if unreported else None,
+    )
     alerted = session.scalars(
         select(Delivery).where(Delivery.incident_id == incident.id, Delivery.kind == "alert@0")
     ).all()
@@ -330,6 +370,42 @@ def close_incident(session: Session, *, incident_id: int, actor: str, summary: s
             )
         )
     return incident
+
+
+# The secretary's own words for the 舆情专报 sent up: kept as timeline entries (history, who and when), the
+# latest of each is what the 专报 prints.
+OPINIONS = {"assessment": "研判意见", "advice": "处置建议"}
+
+
+def set_opinions(
+    session: Session, *, incident_id: int, actor: str, now: datetime, assessment: str | None, advice: str | None
+) -> Incident:
+    """Record the 研判意见 and/or 处置建议 (None: unchanged); each change is on the timeline and audited."""
+    incident = _require(session, incident_id)
+    current = latest_opinions(incident)
+    for action, text in (("assessment", assessment), ("advice", advice)):
+        if text is None or text.strip() == current.get(action, ("", None))[0]:
+            continue
+        detail = f"{OPINIONS[action]}：{text.strip()}"
+        _timeline(session, incident, at=now, actor=actor, action=action, detail=detail)
+        record_audit(
+            session,
+            actor=actor,
+            action=f"incident.{action}",
+            target=f"incident:{incident.id}",
+            at=now,
+            detail={"text": text.strip()},
+        )
+    return incident
+
+
+def latest_opinions(incident: Incident) -> dict[str, tuple[str, TimelineEntry]]:
+    """action → (text, the entry that set it), for the opinions given so far."""
+    found: dict[str, tuple[str, TimelineEntry]] = {}
+    for entry in sorted(incident.timeline, key=lambda e: (e.at, e.id or 0)):
+        if entry.action in OPINIONS:
+            found[entry.action] = (entry.detail.removeprefix(f"{OPINIONS[entry.action]}："), entry)
+    return found
 
 
 def complete_task(session: Session, *, incident_id: int, task_id: int, actor: str, now: datetime) -> IncidentTask:

@@ -17,10 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerting.ack_links import AckLink
+from alerting.delivery.templates import beijing_minute
 from alerting.incidents import service
 from alerting.incidents.models import Incident, TimelineEntry
 from api.params import RowId
 from api.state import ApiState, get_state
+from config import Config, Level
 from config.models import BEIJING
 
 router = APIRouter(prefix="/ack", include_in_schema=False)
@@ -40,15 +42,32 @@ def _check(state: ApiState, incident_id: int, who: str, mac: str) -> AckLink | N
     return state.ack_links.verify(incident_id, who, mac) if state.ack_links else None
 
 
+def _facts(incident: Incident, config: Config, now: datetime) -> str:
+    """What the recipient needs before confirming: level, unit, title and the time left to report."""
+    units = {u.id: u.name for u in config.units}
+    unit = units.get(incident.unit, incident.unit) if incident.unit else "未归属单位"
+    if incident.reported_at is not None:
+        left = f"已于 {beijing_minute(incident.reported_at)} 报告宣传部"
+    else:
+        minutes = int((incident.report_due_at - now).total_seconds() // 60)
+        left = f"距报告时限还剩 {minutes} 分钟" if minutes >= 0 else f"已超过报告时限 {-minutes} 分钟"
+    return (
+        f"<p><span class='badge lv-{incident.level}'>{html.escape(Level(incident.level).zh)}</span> "
+        f"{html.escape(unit)}</p><p><b>{html.escape(incident.title)}</b></p>"
+        f"<p class='countdown-text'>{html.escape(left)}（时限 {beijing_minute(incident.report_due_at)}）</p>"
+    )
+
+
 @dataclass(frozen=True)
 class _Case:
     title: str
+    facts: str  # level, unit, title and the time left, as HTML
     acknowledged_at: datetime | None
     acknowledged_by: str | None
     closed_at: datetime | None
 
 
-def _case(session: Session, incident: Incident) -> _Case:
+def _case(session: Session, incident: Incident, config: Config, now: datetime) -> _Case:
     by = None
     if incident.acknowledged_at is not None:  # acknowledged, or reported (which acknowledges too)
         by = session.scalar(
@@ -58,13 +77,13 @@ def _case(session: Session, incident: Incident) -> _Case:
             .order_by(TimelineEntry.id)
             .limit(1)
         )
-    return _Case(incident.title, incident.acknowledged_at, by, incident.closed_at)
+    return _Case(incident.title, _facts(incident, config, now), incident.acknowledged_at, by, incident.closed_at)
 
 
 def _load(state: ApiState, incident_id: int) -> _Case | None:
     with state.sessions() as session:
         incident = service.get_incident(session, incident_id=incident_id)
-        return _case(session, incident) if incident else None
+        return _case(session, incident, state.config, state.now()) if incident else None
 
 
 def _when(at: datetime) -> str:
@@ -75,7 +94,7 @@ def _settled(incident_id: int, case: _Case, *, expired: bool) -> HTMLResponse | 
     """The page for a link that can no longer acknowledge (used, closed or expired), or None if it still can."""
     if case.acknowledged_at is None and case.closed_at is None and not expired:
         return None
-    lines = [f"<p><b>{html.escape(case.title)}</b></p>"]
+    lines = [case.facts]
     if case.acknowledged_at is not None:
         lines.append(
             f"<p>已由 {html.escape(case.acknowledged_by or '值班人员')} 于 {_when(case.acknowledged_at)} 确认收到。</p>"
@@ -110,7 +129,7 @@ async def confirm_page(
     name = link.recipient.split(":", 1)[-1]
     return _page(
         "确认收到舆情预警",
-        f"<p><b>{html.escape(case.title)}</b></p><p>确认人：{html.escape(name)}</p>"
+        f"{case.facts}<p>确认人：{html.escape(name)}</p>"
         "<form method='post'><button type='submit'>确认收到</button></form>"
         f"<p><a href='/incidents/{incident_id}'>打开事件页面</a></p>",
     )
@@ -126,21 +145,21 @@ async def confirm(
     actor = f"{link.recipient.split(':', 1)[-1]}（通知链接）"
     now = state.now()
 
-    def act() -> HTMLResponse | None:
-        """The page to answer instead of acknowledging, or None once acknowledged."""
+    def act() -> HTMLResponse:
+        """The page to answer: acknowledged now, or why the link can no longer acknowledge."""
         with state.sessions.begin() as session:
             incident = service.get_incident(session, incident_id=incident_id)
             if incident is None:
                 return _page("事件不存在", "<p>该事件不存在。</p>", 404)
-            settled = _settled(incident_id, _case(session, incident), expired=link.expired(now))
-            if settled is None:
-                service.acknowledge(session, incident_id=incident_id, actor=actor, now=now)
-            return settled
+            settled = _settled(incident_id, _case(session, incident, state.config, now), expired=link.expired(now))
+            if settled is not None:
+                return settled
+            incident = service.acknowledge(session, incident_id=incident_id, actor=actor, now=now)
+            facts = _facts(incident, state.config, now)
+        return _page(
+            "已确认",
+            f"{facts}<p>已记录 {html.escape(actor)} 确认收到。</p>"
+            f"<p><a href='/incidents/{incident_id}'>打开事件页面</a></p>",
+        )
 
-    refused = await run_in_threadpool(act)
-    if refused is not None:
-        return refused
-    return _page(
-        "已确认",
-        f"<p>已记录 {html.escape(actor)} 确认收到。</p><p><a href='/incidents/{incident_id}'>打开事件页面</a></p>",
-    )
+    return await run_in_threadpool(act)

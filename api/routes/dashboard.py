@@ -31,6 +31,7 @@ ASSETS = {
     "search.js": "application/javascript",
     "charts.js": "application/javascript",
     "sources.js": "application/javascript",
+    "briefings.js": "application/javascript",
 }
 
 
@@ -61,6 +62,11 @@ async def incident_page(incident_id: int, request: Request, state: Annotated[Api
 @router.get("/search", response_class=HTMLResponse)
 async def search_page(request: Request, state: Annotated[ApiState, Depends(get_state)]) -> Response:
     return await _page(request, state, "search.html")
+
+
+@router.get("/briefings", response_class=HTMLResponse)
+async def briefings_page(request: Request, state: Annotated[ApiState, Depends(get_state)]) -> Response:
+    return await _page(request, state, "briefings.html")
 
 
 @router.get("/sources", response_class=HTMLResponse)

@@ -65,8 +65,18 @@ def _cell(value: object) -> object:
     return value
 
 
-def _time(value: datetime | None) -> str:
-    return value.astimezone(BEIJING_TZ).strftime("%Y-%m-%d %H:%M:%S") if value else ""
+# Excel column widths (characters), in COLUMNS order: the text columns wide, the numbers narrow.
+_WIDTHS = [24, 16, 36, 40, 60, 14, 19, 19, 16, 8, 10, 8, 20, 8, 10, 22]
+_TIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
+
+
+def _time(value: datetime | None) -> datetime | None:
+    """Beijing wall time without a zone: Excel has no time zones, and a date cell must be a date, not text."""
+    return value.astimezone(BEIJING_TZ).replace(tzinfo=None) if value else None
+
+
+def _csv_value(value: object) -> object:
+    return value.strftime("%Y-%m-%d %H:%M:%S") if isinstance(value, datetime) else value
 
 
 def _row(
@@ -134,23 +144,36 @@ def _csv_chunks(rows: Iterator[list[object]]) -> Iterator[bytes]:
     for row in rows:
         buffer.seek(0)
         buffer.truncate()
-        writer.writerow(row)
+        writer.writerow([_csv_value(v) for v in row])
         yield buffer.getvalue().encode("utf-8")
 
 
 def _xlsx(rows: Iterator[list[object]]) -> bytes:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet("舆情检索")
-    sheet.append(COLUMNS)
+    for n, width in enumerate(_WIDTHS, 1):  # set before the first row: a write-only sheet writes them first
+        sheet.column_dimensions[get_column_letter(n)].width = width
+    sheet.freeze_panes = "A2"  # the header stays in view while scrolling
+    header_font, header_fill = Font(bold=True, color="FFFFFF"), PatternFill("solid", fgColor="B71C1C")
+    header = []
+    for name in COLUMNS:
+        cell = WriteOnlyCell(sheet, value=name)
+        cell.font, cell.fill, cell.alignment = header_font, header_fill, Alignment(horizontal="center")
+        header.append(cell)
+    sheet.append(header)
     for row in rows:
         cells = []
         for value in row:
             cell = WriteOnlyCell(sheet, value=value)
             if isinstance(value, str):
                 cell.data_type = "s"  # never a formula, whatever the text starts with
+            elif isinstance(value, datetime):
+                cell.number_format = _TIME_FORMAT
             cells.append(cell)
         sheet.append(cells)
     out = io.BytesIO()

@@ -44,6 +44,18 @@ class ReportIn(Body):
 
 class CloseIn(Body):
     summary: str = Field(min_length=1, max_length=4000)
+    no_report_reason: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="why a 重大 or higher case is closed without a recorded report (required then; audited)",
+    )
+
+
+class OpinionsIn(Body):
+    assessment: str | None = Field(
+        default=None, max_length=4000, description="研判意见 for the 舆情专报; null: unchanged"
+    )
+    advice: str | None = Field(default=None, max_length=4000, description="处置建议 for the 舆情专报; null: unchanged")
 
 
 class NoteIn(Body):
@@ -199,7 +211,34 @@ async def close(
 ) -> IncidentDetailOut:
     def change(session: Session, now: datetime) -> object:
         return service.close_incident(
-            session, incident_id=incident_id, actor=principal.actor, summary=body.summary, now=now
+            session,
+            incident_id=incident_id,
+            actor=principal.actor,
+            summary=body.summary,
+            no_report_reason=body.no_report_reason,
+            now=now,
+        )
+
+    return await run_in_threadpool(_act, state, incident_id, principal, change)
+
+
+@router.post("/{incident_id}/opinions", response_model=IncidentDetailOut)
+async def set_opinions(
+    incident_id: RowId,
+    body: OpinionsIn,
+    state: Annotated[ApiState, Depends(get_state)],
+    principal: Annotated[Principal, Depends(require(Perm.REPORT))],
+) -> IncidentDetailOut:
+    """The secretary's 研判意见 and 处置建议, printed in the 舆情专报 sent up (on the timeline, audited)."""
+
+    def change(session: Session, now: datetime) -> object:
+        return service.set_opinions(
+            session,
+            incident_id=incident_id,
+            actor=principal.actor,
+            now=now,
+            assessment=body.assessment,
+            advice=body.advice,
         )
 
     return await run_in_threadpool(_act, state, incident_id, principal, change)

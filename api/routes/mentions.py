@@ -4,8 +4,6 @@ A user bound to a unit searches only the mentions of that unit and the units bel
 
 from __future__ import annotations
 
-import re
-from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Annotated, Literal
@@ -14,10 +12,11 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
+from analysis.keywords import top_terms
 from api.access.deps import Reader
 from api.params import aware, invalid
 from api.schemas import BucketOut, MentionOut, SearchHitOut, SearchOut, SpanOut
-from api.search import ParsedQuery, highlights, parse_query, scoped_units
+from api.search import ParsedQuery, highlights, parse_query, scoped_units, unit_synonyms
 from api.state import ApiState, get_state
 from store.mentions import DateHistogram, SearchQuery, SearchResult, Terms
 
@@ -34,9 +33,13 @@ class Filters:
 
 async def search_filters(
     principal: Reader,
+    state: Annotated[ApiState, Depends(get_state)],
     q: Annotated[
         str | None,
-        Query(max_length=500, description='words and "phrases", all required, e.g. 城关一中 "食物中毒"'),
+        Query(
+            max_length=500,
+            description='words and "phrases", OR, NOT, parentheses, e.g. 城关一中 (食堂 OR 殴打) NOT 感谢',
+        ),
     ] = None,
     source: Annotated[list[Annotated[str, Query(max_length=100)]] | None, Query(max_length=50)] = None,
     unit: Annotated[list[Annotated[str, Query(max_length=100)]] | None, Query(max_length=50)] = None,
@@ -51,7 +54,7 @@ async def search_filters(
     until: Annotated[datetime | None, Query(description="discovered before (with timezone)")] = None,
 ) -> Filters:
     aware(since=since, until=until)
-    parsed = parse_query(q)
+    parsed = parse_query(q, unit_synonyms(state.config))
     query = SearchQuery(
         text=parsed.store_text,
         since=since,
@@ -130,7 +133,6 @@ class AggregationsOut(BaseModel):
 
 
 TERMS_SAMPLE = 1000
-_WORDLIKE = re.compile(r"^\w{2,}$")
 
 
 @router.get("/aggregations", response_model=AggregationsOut)
@@ -153,14 +155,14 @@ async def aggregations(
 
     def load() -> AggregationsOut:
         result = run_search(state, replace(filters.query, size=1, aggs=aggs))
-        counts: Counter[str] = Counter()
+        posts: list[list[str]] = []
         sampled = 0
         page = replace(filters.query, size=200)
         while sampled < TERMS_SAMPLE:
             batch = run_search(state, page)
             for m in batch.hits:
                 if m.analysis is not None:
-                    counts.update({t for t in m.analysis.tokens if _WORDLIKE.match(t) and not t.isdigit()})
+                    posts.append(m.analysis.tokens)
             sampled += len(batch.hits)
             if batch.next_cursor is None:
                 break
@@ -168,7 +170,7 @@ async def aggregations(
         buckets = {k: [BucketOut(key=b.key, count=b.count) for b in v] for k, v in result.aggregations.items()}
         return AggregationsOut(
             total=result.total,
-            terms=[BucketOut(key=k, count=n) for k, n in counts.most_common(size)],
+            terms=[BucketOut(key=k, count=n) for k, n in top_terms(posts, size)],
             terms_sample=sampled,
             **buckets,
         )

@@ -38,7 +38,7 @@ async def unit_records(
                     share_reported_in_time=r.share_reported_in_time,
                     **{k: v for k, v in r.__dict__.items()},
                 )
-                for r in supervision(session, since=since, until=until, unit=unit)
+                for r in supervision(session, since=since, until=until, unit=unit, now=state.now())
                 if principal.sees(r.unit)
             ]
 

@@ -224,6 +224,14 @@ function mentionBlock(m, options) {
     // Flagged without a scheme (sentiment, heat): the risk line says why.
     box.append(el("div", "why meta", m.explanation[m.explanation.length - 1]));
   }
+  if (m.official_reply) {
+    // What the board answered: for a 网上信访 board it is what the public was told.
+    const r = m.official_reply;
+    const reply = el("div", "official-reply");
+    const who = [r.unit || "官方", r.replied_at ? fmtTime(r.replied_at) : null].filter(Boolean).join(" · ");
+    reply.append(el("div", "official-reply-head", `官方回复（${who}）`), el("div", "official-reply-text", r.text));
+    box.append(reply);
+  }
   const meta = [NAMES.sources[m.source] || m.source, m.author ? `作者 ${m.author}` : null, `发现 ${fmtTime(m.discovered_at)}`,
     m.reply_count != null ? `回复 ${m.reply_count}` : null, m.view_count != null ? `浏览 ${m.view_count}` : null];
   box.append(el("div", "meta", meta.filter(Boolean).join(" · ")));

@@ -9,6 +9,11 @@ const ACTIONS = {
 };
 // Routine steps take one line; what someone on duty must notice gets the full card.
 const MINOR = new Set(["discovered", "notified", "reminder", "task", "note", "assigned", "stage", "alert"]);
+// The feed's two kinds of rows: posts (a case opens, a post joins it, its level rises) and notifications
+// (who was sent what) — the latter crowd the feed, so a commentator can show only the posts.
+const POSTS = new Set(["opened", "linked", "level", "discovered"]);
+const NOTICES = new Set(["alert", "notified", "reminder", "escalation", "breach", "undeliverable"]);
+const TITLE = "舆情监测 · 值班台";
 
 // Not yet reported first, nearest deadline first; reported cases (their clock stopped) after them.
 function byDeadline(a, b) {
@@ -48,6 +53,97 @@ async function loadBoard() {
   if (key === shownBoard) return;  // unchanged: no flicker, no lost scroll position
   shownBoard = key;
   list.replaceChildren(...(incidents.length ? incidents.map(incidentCard) : [el("p", "meta", "暂无待处置事件")]));
+  // The tab says how many cases nobody has confirmed yet, so a backgrounded tab still calls for attention.
+  const unacked = incidents.filter((i) => !i.acknowledged_at).length;
+  document.title = unacked ? `（${unacked}）未确认 · ${TITLE}` : TITLE;
+}
+
+// ---- feed filters (kept in this browser) ----
+
+function filters() {
+  const f = new FormData(document.getElementById("feed-filters"));
+  return {level: Number(f.get("level") || 0), unit: f.get("unit") || "", source: f.get("source") || "", kind: f.get("kind") || ""};
+}
+
+function passes(li, want) {
+  if (Number(li.dataset.level) < want.level) return false;
+  if (want.unit && li.dataset.unit !== want.unit) return false;
+  if (want.source && li.dataset.source !== want.source) return false;
+  if (want.kind === "posts" && !POSTS.has(li.dataset.action)) return false;
+  if (want.kind === "notices" && !NOTICES.has(li.dataset.action)) return false;
+  return true;
+}
+
+function applyFilters() {
+  const want = filters();
+  let hidden = 0;
+  for (const li of document.getElementById("feed").children) {
+    li.hidden = !passes(li, want);
+    if (li.hidden) hidden += 1;
+  }
+  const note = document.getElementById("feed-hidden");
+  note.hidden = hidden === 0;
+  note.textContent = `已按筛选隐藏 ${hidden} 条动态`;
+  localStorage.setItem("yuqing.feedFilters", JSON.stringify(want));
+}
+
+function setUpFilters(labels) {
+  const form = document.getElementById("feed-filters");
+  for (const [name, items] of [["unit", labels.units], ["source", labels.sources]]) {
+    const select = form.querySelector(`select[name=${name}]`);
+    for (const item of items) {
+      const option = el("option", null, item.name);
+      option.value = item.id;
+      select.append(option);
+    }
+  }
+  try {
+    const saved = JSON.parse(localStorage.getItem("yuqing.feedFilters") || "{}");
+    for (const [name, value] of Object.entries(saved)) {
+      const field = form.elements.namedItem(name);
+      if (field && [...field.options].some((o) => o.value === String(value))) field.value = String(value);
+    }
+  } catch (e) { console.error(e); }
+  form.addEventListener("change", applyFilters);
+}
+
+// ---- a new 重大+ case: a sound and a desktop notification, unless muted ----
+
+function alertsOn() { return localStorage.getItem("yuqing.alertsMuted") !== "1"; }
+
+function showAlertsToggle() {
+  const button = document.getElementById("alerts-toggle");
+  button.textContent = alertsOn() ? "提醒：开" : "提醒：静音";
+  button.setAttribute("aria-pressed", String(alertsOn()));
+}
+
+function beep() {
+  // A two-tone chime made on the page: nothing to download, works offline.
+  const Context = window.AudioContext || window.webkitAudioContext;
+  if (!Context) return;
+  const ctx = new Context();
+  [[880, 0], [660, 0.25], [880, 0.5]].forEach(([freq, at]) => {
+    const osc = ctx.createOscillator();
+    const gain = ctx.createGain();
+    osc.frequency.value = freq;
+    gain.gain.setValueAtTime(0.2, ctx.currentTime + at);
+    gain.gain.exponentialRampToValueAtTime(0.001, ctx.currentTime + at + 0.22);
+    osc.connect(gain).connect(ctx.destination);
+    osc.start(ctx.currentTime + at);
+    osc.stop(ctx.currentTime + at + 0.23);
+  });
+  setTimeout(() => ctx.close(), 1200);
+}
+
+function announce(item) {
+  const inc = item.incident;
+  window.yuqingAnnounced = (window.yuqingAnnounced || 0) + 1;  // read by the browser test
+  if (!alertsOn()) return;
+  try { beep(); } catch (e) { console.error(e); }
+  if ("Notification" in window && Notification.permission === "granted") {
+    const note = new Notification(`【${inc.level_name}】${inc.unit_name || "未归属单位"}`, {body: inc.title, tag: `incident-${inc.id}`});
+    note.onclick = () => { window.focus(); location.href = `/incidents/${inc.id}`; };
+  }
 }
 
 async function loadFlagged() {
@@ -96,6 +192,10 @@ function feedItem(item, live) {
   const li = el("li", `feed-item lv-${inc.level}${minor ? " minor" : ""}${live && !minor ? " fresh" : ""}`);
   li.dataset.action = item.action;
   li.dataset.incidentId = inc.id;
+  li.dataset.level = inc.level;
+  li.dataset.unit = inc.unit || "";
+  li.dataset.source = inc.source || "";
+  li.hidden = !passes(li, filters());
   const head = el("div", "feed-head");
   head.append(levelBadge(inc.level, inc.level_name), el("span", `badge act act-${item.action}`, ACTIONS[item.action] || item.action));
   const link = el("a", null, inc.title);
@@ -122,6 +222,8 @@ function startFeed() {
     const item = JSON.parse(ev.data);
     feed.prepend(feedItem(item, settled));
     while (feed.children.length > 100) feed.lastChild.remove();
+    if (settled && item.action === "opened" && item.incident.level >= 3) announce(item);
+    applyFilters();
     refreshSoon();
   });
   source.onerror = () => {
@@ -131,7 +233,17 @@ function startFeed() {
 }
 
 document.addEventListener("DOMContentLoaded", async () => {
-  await loadNames().catch(console.error);
+  const labels = await loadNames().catch(console.error);
+  setUpFilters(labels || {units: [], sources: []});
+  showAlertsToggle();
+  document.getElementById("alerts-toggle").addEventListener("click", () => {
+    localStorage.setItem("yuqing.alertsMuted", alertsOn() ? "1" : "0");
+    showAlertsToggle();
+    // Asked on a click, as browsers require: the desktop notification needs the user's permission once.
+    if (alertsOn() && "Notification" in window && Notification.permission === "default") Notification.requestPermission();
+  });
+  // On a phone the secondary panel folds away: the cases and the feed come first.
+  if (window.matchMedia("(max-width: 899px)").matches) document.getElementById("more-details").open = false;
   loadBoard().catch((e) => { document.getElementById("incidents").textContent = "加载失败：" + e.message; });
   loadFlagged().catch((e) => { document.getElementById("flagged").textContent = "加载失败：" + e.message; });
   loadHot().catch((e) => { document.getElementById("hot").replaceChildren(el("li", "error", "加载失败：" + e.message)); });

@@ -86,9 +86,21 @@ function renderActions(inc, user) {
   document.getElementById("ack").hidden = !(open && !inc.acknowledged_at && may("incident.acknowledge"));
   document.getElementById("advance").hidden = !(open && ["monitor", "analyse", "report"].includes(inc.stage) && may("incident.advance"));
   document.getElementById("report-form").hidden = !(open && !inc.reported_at && may("incident.report"));
+  // The secretary's 研判意见 and 处置建议 go into the 专报; the latest of each is on the timeline.
+  const opinions = document.getElementById("opinions-form");
+  opinions.hidden = !may("incident.report");
+  for (const name of ["assessment", "advice"]) {
+    const field = opinions.querySelector(`textarea[name=${name}]`);
+    const latest = inc.timeline.filter((t) => t.action === name).pop();
+    if (document.activeElement !== field) field.value = latest ? latest.detail.replace(/^[^：]*：/, "") : "";
+  }
   document.getElementById("assign-form").hidden = !(open && may("incident.assign"));
   document.getElementById("note-form").hidden = !(open && may("incident.note"));
   document.getElementById("close-form").hidden = !(open && may("incident.close"));
+  // A 重大+ case closed without a recorded report needs a written reason (the server refuses otherwise).
+  const needReason = open && inc.level >= 3 && !inc.reported_at;
+  document.getElementById("no-report").hidden = !needReason;
+  document.querySelector("#close-form textarea[name=no_report_reason]").required = needReason;
   document.getElementById("more-actions").hidden = ["assign-form", "note-form", "close-form"]
     .every((id) => document.getElementById(id).hidden);
   const assign = document.querySelector("#assign-form input[name=user]");
@@ -128,7 +140,7 @@ function bindForm(id, path, body, done) {
     button.disabled = true;
     const ok = await act(path, body(new FormData(form)), done);
     button.disabled = false;
-    if (ok && id !== "assign-form") form.reset();
+    if (ok && !["assign-form", "opinions-form"].includes(id)) form.reset();
   });
 }
 
@@ -152,7 +164,11 @@ document.addEventListener("DOMContentLoaded", () => {
   bindForm("report-form", "report", (f) => ({reported_to: f.get("reported_to"), channel: f.get("channel"), summary: f.get("summary")}), "报告已记录，报告时钟已停止");
   bindForm("assign-form", "assign", (f) => ({user: f.get("user").trim() || null}), "指派已记录");
   bindForm("note-form", "notes", (f) => ({text: f.get("text")}), "备注已记录");
-  bindForm("close-form", "close", (f) => ({summary: f.get("summary")}), "已结案");
+  bindForm("opinions-form", "opinions", (f) => ({assessment: f.get("assessment"), advice: f.get("advice")}), "专报意见已保存");
+  for (const [id, format] of [["briefing-html", "html"], ["briefing-pdf", "pdf"]]) {
+    document.getElementById(id).href = `/api/v1/briefings/incidents/${incidentId}?format=${format}`;
+  }
+  bindForm("close-form", "close", (f) => ({summary: f.get("summary"), no_report_reason: f.get("no_report_reason") || null}), "已结案");
   loadIncident().catch((e) => { document.getElementById("title").textContent = "加载失败：" + e.message; });
   loadUsers().catch(console.error);
   // Changes by others (a colleague acknowledging, the clock firing) arrive on the live feed; the poll is a

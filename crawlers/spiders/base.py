@@ -271,6 +271,7 @@ class SourceSpider(scrapy.Spider):
             notes=self.notes_for(response),
             up_votes=page.up_votes,
             down_votes=page.down_votes,
+            official_reply=page.official_reply,
         )
 
     def mention(self, entry: ListEntry, *, title: str | None, content: str, notes: tuple[str, ...]) -> NewMention:
@@ -305,7 +306,10 @@ class SourceSpider(scrapy.Spider):
             limit=source.revisit_limit,
         )
         for mention in due:
-            entry = ListEntry(post_id=mention.post_id, url=mention.url, title=mention.title)
+            # The stored count came from the list: it still beats counting the replies shown on one page.
+            entry = ListEntry(
+                post_id=mention.post_id, url=mention.url, title=mention.title, reply_count=mention.reply_count
+            )
             yield self.request(
                 mention.url,
                 self.parse_thread,

@@ -167,12 +167,12 @@ class ElasticMentionStore(ElasticCrawlStateMixin):
                     f"Elasticsearch at {self.url} is version {number}; Yuqing needs 8.x or 9.x "
                     f"(client {'.'.join(map(str, _client_version()))})"
                 )
-            changed = self._ensure_template()
+            template_put = self._ensure_template()
             if not self.client.indices.exists_alias(name=self.names.alias):
                 self._create(self.names.bootstrap, bootstrap_index(self.names))
-            elif changed:
-                # New fields (votes) reach the indices already written, not only the next month's.
-                self.client.indices.put_mapping(index=self.names.alias, properties=MAPPINGS["properties"])
+            elif template_put:
+                # Indices made from the older template are strict: give them the fields added since (additive).
+                self.client.indices.put_mapping(index=self.names.pattern, properties=MAPPINGS["properties"])
             if not self.client.indices.exists(index=self.names.meta):
                 self._create(self.names.meta, meta_index(replicas=self.options.replicas))
 

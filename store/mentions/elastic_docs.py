@@ -9,7 +9,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from store.mentions.model import Analysis, CountSnapshot, CountUpdate, Mention, NewMention, SchemeFlag
+from store.mentions.model import (
+    Analysis,
+    CountSnapshot,
+    CountUpdate,
+    Mention,
+    NewMention,
+    SchemeFlag,
+    official_reply_doc,
+    official_reply_from_doc,
+)
 from store.mentions.sqlite import content_hash
 from store.tokens import tokenize
 
@@ -104,6 +113,7 @@ def apply_crawl(doc: Doc | None, m: NewMention, stamp: str) -> tuple[Outcome, Do
             "up_votes": m.up_votes,
             "down_votes": m.down_votes,
             "status": m.status,
+            "official_reply": official_reply_doc(m.official_reply),
             "last_seen_at": stamp,
             "deleted_at": None,
             "edits": 0,
@@ -116,6 +126,8 @@ def apply_crawl(doc: Doc | None, m: NewMention, stamp: str) -> tuple[Outcome, Do
     doc = dict(doc)
     _seen_with(doc, m.reply_count, m.view_count, m.status, stamp)
     _votes(doc, m.up_votes, m.down_votes)
+    if m.official_reply is not None:  # a page that no longer shows the reply does not erase it
+        doc["official_reply"] = official_reply_doc(m.official_reply)
     doc["deleted_at"] = None
     if doc.get("content_hash") == content_hash(m.title, m.content):
         return "unchanged", doc  # same text: the analysis stays valid
@@ -235,6 +247,7 @@ def to_mention(doc: Doc) -> Mention:
         edits=int(doc.get("edits") or 0),
         up_votes=doc.get("up_votes"),
         down_votes=doc.get("down_votes"),
+        official_reply=official_reply_from_doc(doc.get("official_reply")),
     )
 
 
@@ -266,6 +279,7 @@ def from_mention(m: Mention, *, crawl_unit: str | None, counts: list[CountSnapsh
         "edits": m.edits,
         "up_votes": m.up_votes,
         "down_votes": m.down_votes,
+        "official_reply": official_reply_doc(m.official_reply),
         "counts": [{"at": iso(c.at), "reply_count": c.reply_count, "view_count": c.view_count} for c in counts],
         **dict.fromkeys(_ANALYSIS_FIELDS),
     }

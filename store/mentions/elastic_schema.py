@@ -88,6 +88,7 @@ MAPPINGS: dict[str, Any] = {
         "last_seen_at": _DATE,
         "deleted_at": _DATE,
         "edits": {"type": "integer"},
+        "official_reply": {"type": "object", "enabled": False},  # text, unit, replied_at: shown, never queried
         "counts": {"type": "object", "enabled": False},  # replies and views over time
     },
 }

@@ -18,6 +18,36 @@ def mention_id(source: str, post_id: str) -> str:
 
 
 @dataclass(frozen=True)
+class OfficialReply:
+    """The answer a board publishes under a complaint (网上信访, 百姓呼声): what the public was told, by which
+    unit, when. Kept apart from the post's text and from its reply count."""
+
+    text: str
+    unit: str | None = None  # as the board names the replying office
+    replied_at: datetime | None = None
+
+
+def official_reply_doc(reply: OfficialReply | None) -> dict[str, str | None] | None:
+    """The reply as both stores keep it: a small document, the time in ISO 8601."""
+    if reply is None:
+        return None
+    when = reply.replied_at.isoformat() if reply.replied_at is not None else None
+    return {"text": reply.text, "unit": reply.unit, "replied_at": when}
+
+
+def official_reply_from_doc(doc: Mapping[str, object] | None) -> OfficialReply | None:
+    if not doc or not doc.get("text"):
+        return None
+    when = doc.get("replied_at")
+    unit = doc.get("unit")
+    return OfficialReply(
+        text=str(doc["text"]),
+        unit=str(unit) if unit else None,
+        replied_at=datetime.fromisoformat(when) if isinstance(when, str) and when else None,
+    )
+
+
+@dataclass(frozen=True)
 class NewMention:
     """A post as a crawler found it. Times are timezone-aware (UTC or the source's zone)."""
 
@@ -35,6 +65,7 @@ class NewMention:
     down_votes: int | None = None  # 反对
     status: str | None = None  # as the board shows it, e.g. 已回复/未回复
     notes: tuple[str, ...] = ()  # what the crawl noticed, e.g. the page was cut at the size limit
+    official_reply: OfficialReply | None = None
 
     @property
     def id(self) -> str:
@@ -94,6 +125,7 @@ class Mention:
     edits: int = 0  # times its text changed after discovery
     up_votes: int | None = None  # 点赞/支持 as the board last showed them
     down_votes: int | None = None  # 反对
+    official_reply: OfficialReply | None = None
 
 
 @dataclass(frozen=True)

@@ -33,11 +33,14 @@ from store.mentions.model import (
     Mention,
     MentionStoreUnavailable,
     NewMention,
+    OfficialReply,
     SchemeFlag,
     SearchQuery,
     SearchResult,
     Terms,
     UpsertResult,
+    official_reply_doc,
+    official_reply_from_doc,
 )
 from store.mentions.sqlite_crawl import CrawlStateMixin, record_heat
 from store.mentions.sqltime import dt as _dt
@@ -112,7 +115,8 @@ CREATE TABLE IF NOT EXISTS mentions (
     deleted_at INTEGER,                    -- removed from the board
     edits INTEGER NOT NULL DEFAULT 0,
     up_votes INTEGER,                      -- 点赞/支持, where the board shows votes
-    down_votes INTEGER                     -- 反对
+    down_votes INTEGER,                    -- 反对
+    official_reply TEXT                    -- JSON {text, unit, replied_at}: the board's published answer
 );
 CREATE INDEX IF NOT EXISTS ix_mentions_discovered ON mentions(discovered_at, id);
 CREATE INDEX IF NOT EXISTS ix_mentions_source ON mentions(source, discovered_at);
@@ -245,6 +249,15 @@ def _analysis(row: sqlite3.Row) -> Analysis:
     )
 
 
+def official_reply_json(reply: OfficialReply | None) -> str | None:
+    doc = official_reply_doc(reply)
+    return None if doc is None else json.dumps(doc, ensure_ascii=False)
+
+
+def official_reply_from_json(text: str | None) -> OfficialReply | None:
+    return official_reply_from_doc(json.loads(text)) if text else None
+
+
 def _mention(row: sqlite3.Row) -> Mention:
     # A mention queued for re-analysis keeps showing its last analysis (analysis_seq stays set until then).
     analysed = row["analysed_at"] is not None or row["analysis_seq"] is not None
@@ -273,6 +286,7 @@ def _mention(row: sqlite3.Row) -> Mention:
         up_votes=row["up_votes"],
         down_votes=row["down_votes"],
         edits=row["edits"],
+        official_reply=official_reply_from_json(row["official_reply"]),
     )
 
 
@@ -481,8 +495,18 @@ class SqliteMentionStore(CrawlStateMixin):
             conn.execute(
                 "UPDATE mentions SET reply_count = COALESCE(?, reply_count), view_count = COALESCE(?, view_count),"
                 " up_votes = COALESCE(?, up_votes), down_votes = COALESCE(?, down_votes),"
-                " status = COALESCE(?, status), last_seen_at = ?, deleted_at = NULL WHERE rowid = ?",
-                (m.reply_count, m.view_count, m.up_votes, m.down_votes, m.status, stamp, row["rowid"]),
+                " status = COALESCE(?, status), official_reply = COALESCE(?, official_reply), last_seen_at = ?,"
+                " deleted_at = NULL WHERE rowid = ?",
+                (
+                    m.reply_count,
+                    m.view_count,
+                    m.up_votes,
+                    m.down_votes,
+                    m.status,
+                    official_reply_json(m.official_reply),
+                    stamp,
+                    row["rowid"],
+                ),
             )
             record_heat(conn, row, m.reply_count, m.view_count, stamp)
             return "unchanged"
@@ -506,7 +530,8 @@ class SqliteMentionStore(CrawlStateMixin):
         cur = conn.execute(
             "INSERT INTO mentions (id, source, post_id, url, title, content, author, published_at,"
             " discovered_at, updated_at, reply_count, view_count, content_hash, crawl_unit, unit, status, notes,"
-            " last_seen_at, up_votes, down_votes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " last_seen_at, up_votes, down_votes, official_reply)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 item.id,
                 m.source,
@@ -528,6 +553,7 @@ class SqliteMentionStore(CrawlStateMixin):
                 stamp,
                 m.up_votes,
                 m.down_votes,
+                official_reply_json(m.official_reply),
             ),
         )
         assert cur.lastrowid is not None
@@ -542,7 +568,8 @@ class SqliteMentionStore(CrawlStateMixin):
             " reply_count = COALESCE(?, reply_count), view_count = COALESCE(?, view_count),"
             " up_votes = COALESCE(?, up_votes), down_votes = COALESCE(?, down_votes),"
             " content_hash = ?, crawl_unit = ?, analysis_unit = NULL, unit = ?, status = COALESCE(?, status),"
-            " notes = ?, last_seen_at = ?, deleted_at = NULL, edits = edits + 1,"
+            " official_reply = COALESCE(?, official_reply), notes = ?, last_seen_at = ?, deleted_at = NULL,"
+            " edits = edits + 1,"
             " analysed_at = NULL, analysis_seq = NULL, tokens = NULL, sentiment = NULL, sentiment_label = NULL,"
             " flags = NULL, level = NULL, explanation = NULL, event_id = NULL"
             " WHERE rowid = ?",
@@ -561,6 +588,7 @@ class SqliteMentionStore(CrawlStateMixin):
                 m.unit,
                 m.unit,
                 m.status,
+                official_reply_json(m.official_reply),
                 _notes(m.notes),
                 stamp,
                 rowid,
@@ -868,8 +896,8 @@ def _migrate_from_2(conn: sqlite3.Connection) -> None:
 
 
 def _migrate_from_3(conn: sqlite3.Connection) -> None:
-    """Version 3 had no votes."""
-    for column in ("up_votes INTEGER", "down_votes INTEGER"):
+    """Version 3 had no votes and no official reply."""
+    for column in ("up_votes INTEGER", "down_votes INTEGER", "official_reply TEXT"):
         conn.execute(f"ALTER TABLE mentions ADD COLUMN {column}")
 
 

@@ -7,7 +7,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from api.app import create_app
 from api.state import ApiState
 from config import load_config
 from crawlers.health import CrawlRun, record_run
-from store.mentions import NewMention
+from store.mentions import NewMention, OfficialReply
 from store.mentions.sqlite import SqliteMentionStore
 from store.workflow import make_engine, make_session_factory
 from store.workflow.db import utcnow
@@ -108,6 +108,29 @@ def test_search_words_filters_and_aggregations(client: TestClient) -> None:
     # Hostile text comes back as data, exactly as posted (escaping is the renderer's job).
     hostile = client.get("/api/v1/mentions/demo-baixing:3").json()
     assert hostile["title"].startswith("<script>")
+
+
+def test_a_post_comes_with_the_official_reply(app: FastAPI, client: TestClient) -> None:
+    state: ApiState = app.state.yuqing
+    reply = OfficialReply("已责令学校退费。", "县教育局", datetime(2026, 3, 6, 6, 5, tzinfo=UTC))
+    state.mentions.upsert_many(
+        [NewMention("demo-baixing", "2", "http://board/t/2", POSTS[1][1], POSTS[1][2], official_reply=reply)]
+    )
+    body = client.get("/api/v1/mentions/demo-baixing:2").json()
+    assert body["official_reply"] == {
+        "text": "已责令学校退费。",
+        "unit": "县教育局",
+        "replied_at": "2026-03-06T06:05:00Z",
+    }
+    assert client.get("/api/v1/mentions/demo-baixing:1").json()["official_reply"] is None
+
+
+def test_a_units_other_names_are_searched_too(client: TestClient) -> None:
+    full = client.get("/api/v1/mentions", params={"q": "城关第一中学"}).json()
+    assert {h["id"] for h in full["hits"]} == {"demo-baixing:1", "demo-baixing:3"}  # 3 says only 城关一中
+    short = client.get("/api/v1/mentions", params={"q": "县一中 住院"}).json()  # another alias, with a word
+    assert {h["id"] for h in short["hits"]} == {"demo-baixing:1", "demo-baixing:3"}
+    assert {h["id"] for h in client.get("/api/v1/mentions", params={"q": '"县一中"'}).json()["hits"]} == set()
 
 
 def test_search_paging(client: TestClient) -> None:

@@ -506,8 +506,13 @@ def test_assign_and_close(browser: webdriver.Chrome, site: Site) -> None:
     assert text_of(browser, "#head .badge.stage") == "报送"
     close = browser.find_element(By.ID, "close-form")
     close.find_element(By.NAME, "summary").send_keys("经核实已退还资料费")
+    # 重大, not reported: the reason is asked for, and the confirmation box must be ticked.
+    assert close.find_element(By.ID, "no-report").is_displayed()
+    close.find_element(By.NAME, "no_report_reason").send_keys("经宣传部同意，由教育局统一报送")
+    close.find_element(By.NAME, "confirm").click()
     close.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     wait_for(browser, lambda d: d.find_element(By.ID, "status").text == "已结案")
+    assert "未报告宣传部即结案，原因：经宣传部同意" in browser.find_element(By.ID, "timeline").text
     assert "结案" in browser.find_element(By.CSS_SELECTOR, "#head .badge.stage").text
     assert not browser.find_element(By.ID, "close-form").is_displayed()
     browser.get(f"{site.url}/")

@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -26,6 +27,7 @@ from config.models import BEIJING
 from store.mentions import NewMention
 from store.mentions.sqlite import SqliteMentionStore
 from store.workflow import make_engine, make_session_factory
+from store.workflow.audit import AuditEntry
 from store.workflow.migrate import upgrade
 
 REPO = Path(__file__).resolve().parents[2]
@@ -100,6 +102,27 @@ def test_signed_link_acknowledges_only_on_post(env: dict[str, Any]) -> None:
     assert done.status_code == 200 and "已确认" in done.text
     detail = client.get("/api/v1/incidents/1").json()
     assert detail["acknowledged_at"] and detail["timeline"][-1]["actor"] == "一中党支部书记（通知链接）"
+
+
+def test_the_ack_page_shows_the_case_and_a_used_link_says_who_and_when(env: dict[str, Any]) -> None:
+    client: TestClient = env["client"]
+    anonymous: TestClient = env["anonymous"]
+    state: ApiState = env["state"]
+    detail = client.get("/api/v1/incidents/1").json()
+    path = _ack_path(env)
+    state.now = lambda: env["start"] + timedelta(minutes=7)
+    page = anonymous.get(path).text
+    assert detail["level_name"] in page and detail["unit_name"] in page and detail["title"] in page
+    assert "距报告时限还剩 23 分钟" in page and "<form method='post'>" in page
+    anonymous.post(path)
+    state.now = lambda: env["start"] + timedelta(minutes=40)
+    used = anonymous.get(path).text
+    assert "已超过报告时限 10 分钟" in used and "<form" not in used
+    acknowledged = datetime.fromisoformat(client.get("/api/v1/incidents/1").json()["acknowledged_at"])
+    when = acknowledged.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%m-%d %H:%M")
+    assert f"该预警已于 {when} 由 一中党支部书记（通知链接） 确认收到" in used
+    again = anonymous.post(path).text  # a second click changes nothing and says who did it
+    assert "由 一中党支部书记（通知链接） 确认收到" in again
 
 
 @pytest.mark.parametrize(
@@ -185,7 +208,9 @@ def test_tasks_stages_and_resolved_notice(env: dict[str, Any]) -> None:
     assert client.post("/api/v1/incidents/1/advance").json()["stage"] == "report"
     refused = client.post("/api/v1/incidents/1/advance")
     assert refused.status_code == 409 and "先记录" in refused.json()["detail"]
-    client.post("/api/v1/incidents/1/report", json={"channel": "电话", "summary": "已报告"})
+    reported = client.post("/api/v1/incidents/1/report", json={"channel": "电话", "summary": "已报告"}).json()
+    report_task = next(t for t in reported["tasks"] if t["stage"] == "report")
+    assert report_task["title"] == "30分钟内电话或短信报告宣传部" and report_task["done_at"]  # ticked by the report
     assert client.post("/api/v1/incidents/1/advance").status_code == 409  # handle: close
     client.post("/api/v1/incidents/1/close", json={"summary": "涉事学生已处理，家长满意"})
     with env["sessions"]() as session:
@@ -193,6 +218,43 @@ def test_tasks_stages_and_resolved_notice(env: dict[str, Any]) -> None:
         resolved = session.scalars(select(Delivery).where(Delivery.kind == "resolved")).all()
     assert {d.recipient for d in resolved} == alerted
     assert all("已结案" in d.title and "家长满意" in d.body for d in resolved)
+
+
+def test_a_major_case_is_closed_unreported_only_with_a_written_reason(env: dict[str, Any]) -> None:
+    client: TestClient = env["client"]
+    assert client.get("/api/v1/incidents/1").json()["level"] >= 3
+    refused = client.post("/api/v1/incidents/1/close", json={"summary": "已处理"})
+    assert refused.status_code == 409 and "写明未报告的原因" in refused.json()["detail"]
+    blank = client.post("/api/v1/incidents/1/close", json={"summary": "已处理", "no_report_reason": "  "})
+    assert blank.status_code == 409
+    closed = client.post(
+        "/api/v1/incidents/1/close", json={"summary": "已处理", "no_report_reason": "宣传部当面听取了汇报"}
+    ).json()
+    assert closed["stage"] == "closed"
+    assert "未报告宣传部即结案，原因：宣传部当面听取了汇报" in [t["detail"] for t in closed["timeline"]]
+    with env["sessions"]() as session:
+        audit = session.scalars(select(AuditEntry).where(AuditEntry.action == "incident.close")).one()
+    assert "宣传部当面听取了汇报" in str(audit.detail)
+
+
+def test_the_secretary_writes_the_assessment_and_advice_into_the_briefing(env: dict[str, Any]) -> None:
+    client: TestClient = env["client"]
+    commentator: TestClient = env["commentator"]
+    empty = client.get("/api/v1/briefings/incidents/1").text
+    assert "研判意见" in empty and "待书记填写" in empty
+    refused = commentator.post("/api/v1/incidents/1/opinions", json={"assessment": "x"})
+    assert refused.status_code == 403  # the secretary's words, not the commentator's
+    client.post("/api/v1/incidents/1/opinions", json={"assessment": "初判为校园欺凌，已在家长群扩散。"})
+    done = client.post("/api/v1/incidents/1/opinions", json={"advice": "由校方当面回应家长，口径统一。"}).json()
+    client.post("/api/v1/incidents/1/opinions", json={"advice": "由校方当面回应家长，口径统一。"})  # unchanged
+    details = [t["detail"] for t in done["timeline"] if t["action"] in ("assessment", "advice")]
+    assert details == ["研判意见：初判为校园欺凌，已在家长群扩散。", "处置建议：由校方当面回应家长，口径统一。"]
+    briefing = client.get("/api/v1/briefings/incidents/1").text
+    assert "初判为校园欺凌，已在家长群扩散。" in briefing and "由校方当面回应家长，口径统一。" in briefing
+    assert "待书记填写" not in briefing and "王书记（wang）" in briefing
+    with env["sessions"]() as session:
+        audited = session.scalars(select(AuditEntry.action).where(AuditEntry.action.like("incident.a%"))).all()
+    assert sorted(audited) == ["incident.advice", "incident.assessment"]
 
 
 def test_supervision_figures(env: dict[str, Any]) -> None:

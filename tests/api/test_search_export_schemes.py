@@ -149,6 +149,23 @@ def test_xlsx_export(admin: TestClient) -> None:
     assert admin.get("/api/v1/mentions/export", params={"format": "pdf"}).status_code == 422
 
 
+def test_xlsx_export_is_formatted(admin: TestClient) -> None:
+    import datetime as dt
+
+    response = admin.get("/api/v1/mentions/export", params={"format": "xlsx"})
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet is not None
+    assert sheet.freeze_panes == "A2"  # the header row stays in view
+    header = sheet[1]
+    assert all(c.font.bold for c in header) and header[0].fill.fgColor.rgb.endswith("B71C1C")
+    widths = {k: d.width for k, d in sheet.column_dimensions.items()}
+    assert widths["E"] >= 50 and widths["D"] >= 30 and widths["N"] <= 10  # content wide, counts narrow
+    found = sheet.cell(row=2, column=8)  # 发现时间
+    assert isinstance(found.value, dt.datetime) and found.number_format == "yyyy-mm-dd hh:mm:ss"
+    csv_rows = list(csv.reader(io.StringIO(admin.get("/api/v1/mentions/export").content.decode("utf-8-sig"))))
+    assert len(csv_rows[1][7]) == 19 and csv_rows[1][7][4] == "-"  # the CSV keeps its text times
+
+
 SCHEME = {"id": "lamp", "name": "路灯", "subject": ["路灯"], "event": ["修好", "不亮"], "severity": "一般"}
 
 
@@ -287,3 +304,32 @@ def test_sort_by_heat_and_filter_by_event(app: FastAPI, admin: TestClient) -> No
     found = admin.get("/api/v1/mentions", params={"event": "evt-school"}).json()
     assert [h["id"] for h in found["hits"]] == [first.id] and found["hits"][0]["event_id"] == "evt-school"
     assert admin.get("/api/v1/mentions", params={"event": "no-such-story"}).json()["total"] == 0
+
+
+def test_the_search_boxs_own_example_finds_posts_of_the_demo_board(tmp_path: Path, grant: Any) -> None:
+    import re
+
+    from yuqing.demo.board import SampleBoard
+
+    page = (REPO / "api" / "static" / "search.html").read_text(encoding="utf-8")
+    match = re.search(r"placeholder='检索词：(.*?)（", page)
+    assert match, "the search box shows an example"
+    config = load_config(REPO / "config" / "example")
+    url = f"sqlite:///{tmp_path / 'wf.sqlite3'}"
+    upgrade(url)
+    store = SqliteMentionStore(tmp_path / "m.sqlite3")
+    board = SampleBoard.with_seed()
+    store.upsert_many(
+        [
+            NewMention(f"demo-{name}", str(p.id), f"http://b/{p.id}", p.title, p.content, unit="county")
+            for name in SampleBoard.BOARDS
+            for p in board.posts(name)
+        ]
+    )
+    app = create_app(
+        ApiState(config=config, mentions=store, sessions=make_session_factory(make_engine(url)), base_url="http://y")
+    )
+    analyst = grant(app, "zhao", "analyst")
+    found = analyst.get("/api/v1/mentions", params={"q": match.group(1)}).json()
+    assert found["total"] >= 1, match.group(1)
+    store.close()

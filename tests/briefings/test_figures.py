@@ -91,6 +91,33 @@ def test_compliance_table(world_figures: Any) -> None:
     assert any("有 2 起未在时限内报告宣传部" in line for line in figures.findings)
 
 
+def test_the_headline_in_time_share_and_the_per_unit_shares_are_one_computation(briefing_world: World) -> None:
+    fire = briefing_world.incidents["fire"]
+    with briefing_world.sessions() as session:
+        from alerting.incidents.models import Incident
+
+        due = session.get(Incident, fire).report_due_at
+    period = periods.daily(briefing_world.day)
+    for now in (due - timedelta(minutes=1), period.until + timedelta(hours=8)):  # the fire's window open, then over
+        figures = period_figures(
+            briefing_world.store,
+            briefing_world.sessions,
+            briefing_world.config,
+            period=period,
+            scope=scope_of(briefing_world.config, "county"),
+            now=now,
+        )
+        records = [c.record for c in figures.compliance]
+        decided = sum(r.decided for r in records)
+        overall = sum(r.reported_in_time for r in records) / decided if decided else None
+        assert figures.in_time_share == pytest.approx(overall)
+        for record in records:  # each unit's share is over its decided cases, as the headline is
+            expected = record.reported_in_time / record.decided if record.decided else None
+            assert record.share_reported_in_time == pytest.approx(expected)
+    town = {c.unit: c.record for c in figures.compliance}["城关镇人民政府"]
+    assert town.share_reported_in_time == 0.0
+
+
 def test_a_case_still_inside_its_window_is_not_counted_late(briefing_world: World) -> None:
     fire = briefing_world.incidents["fire"]
     with briefing_world.sessions() as session:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -115,6 +116,13 @@ def test_cli_writes_a_pdf_briefing(tmp_path: Path) -> None:
     done = subprocess.run([*command, *args], capture_output=True, text=True, env=env, cwd=REPO, timeout=120)
     assert done.returncode == 0, done.stderr
     assert out.read_bytes().startswith(b"%PDF-") and "wrote" in done.stdout
+    assert "2026年11月23日 没有监测数据" in done.stderr  # an empty store: said, not a silent blank report
+    today = tmp_path / "today.html"
+    plain = [sys.executable, "-m", "yuqing", "briefing", "daily", *args[:4], "--out", str(today)]
+    done = subprocess.run(plain, capture_output=True, text=True, env=env, cwd=REPO, timeout=120)
+    beijing_today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    assert done.returncode == 0 and f"{beijing_today.year}年{beijing_today.month}月{beijing_today.day}日" in done.stderr
+    assert f"{beijing_today.year}年{beijing_today.month}月{beijing_today.day}日" in today.read_text(encoding="utf-8")
     html = tmp_path / "missing.html"
     bad = subprocess.run(
         [sys.executable, "-m", "yuqing", "briefing", "incident", "7", *args[:4], "--out", str(html)],

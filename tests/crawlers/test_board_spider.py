@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -29,6 +30,9 @@ def test_crawl_gbk_board_stores_every_post_without_mojibake(
     config_dir = make_config(tmp_path / "config", board_url=board.base_url)
     result = crawl(config_dir, tmp_path / "data", "demo-tousu")
     assert result.returncode == 0, result.log[-3000:]
+    stamped = [line for line in result.log.splitlines() if re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", line)]
+    messages = [line.split(": ", 1)[-1] for line in stamped]
+    assert messages and len(messages) == len(set(messages)), "a log line printed twice"
     posts = {str(p.id): p for p in board.posts("tousu")}
     assert result.summary["new"] == len(posts) and result.summary["parse_failures"] == 0
     by_id = {item["post_id"]: item for item in result.items}

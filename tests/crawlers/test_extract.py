@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,9 @@ import pytest
 from scrapy.http import HtmlResponse
 
 from config.sources import Source
+from crawlers.encoding import decode_page
 from crawlers.extract import (
+    ListEntry,
     canonical_url,
     count,
     dig,
@@ -20,7 +23,8 @@ from crawlers.extract import (
     first_text,
     page_url,
 )
-from crawlers.workbench import read_file, report
+from crawlers.workbench import Page, read_file, report
+from store.mentions import OfficialReply
 
 COUNTS = [
     ("12", 12),
@@ -221,3 +225,57 @@ def test_real_tieba_list_pages(name: str) -> None:
     assert "：50 个，其中可用 50 个" in shown and "问题：无" in shown and "另有 40 个" in shown
     assert re.search(r"字段覆盖：标题 (48|49|50)/50", shown) and "robots.txt：未检查" in shown  # some are pictures
     assert "另有" not in report(source, page, show=None)
+
+
+XINFANG_THREAD = """
+<h1>小区夜间施工噪音扰民</h1>
+<div class='meta'><time datetime='2026-03-05T21:40:00+08:00'>昨天</time></div>
+<div id='c'><p>凌晨还在施工，请有关部门管一管。</p></div>
+<div class='reply'><p>网友甲：同感</p></div>
+<div class='reply official'>
+  <span class='who'>回复单位：城关镇人民政府</span><span class='when'>2026年3月6日 下午2:05</span>
+  <p>已转城管部门核查，夜间施工已叫停。</p>
+</div>
+"""
+
+
+def _xinfang(**thread: Any) -> Source:
+    return _source(
+        thread={
+            "title": "h1::text",
+            "content": "xpath://div[@id='c']//p",
+            "published_at": "div.meta time",
+            "replies": "div.reply",  # matches the official block too, as on the board where it was seen
+            "official_reply": {"content": "div.official p", "unit": "div.official .who", "published_at": ".when"},
+            **thread,
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("thread_count", "list_count", "expected", "from_"),
+    [
+        ("<span class='n'>回复 7</span>", 13, 7, "thread"),  # the thread page's own number wins
+        ("", 13, 13, "list"),  # then the list's 跟帖 number, not the two blocks thread.replies matches
+        ("", None, 2, "counted"),  # counting comes last
+    ],
+)
+def test_which_reply_count_wins(thread_count: str, list_count: int | None, expected: int, from_: str) -> None:
+    source = _xinfang(reply_count="span.n")
+    page = HtmlResponse(url="http://board.cn/t/9", body=(XINFANG_THREAD + thread_count).encode(), encoding="utf-8")
+    entry = ListEntry(post_id="9", url="http://board.cn/t/9", reply_count=list_count)
+    got = extract_thread(page, source, entry=entry)
+    assert (got.reply_count, got.reply_count_from) == (expected, from_)
+
+
+def test_the_official_reply_and_a_time_element_are_read() -> None:
+    page = HtmlResponse(url="http://board.cn/t/9", body=XINFANG_THREAD.encode(), encoding="utf-8")
+    got = extract_thread(page, _xinfang(), entry=None)
+    assert got.published_at == datetime(2026, 3, 5, 13, 40, tzinfo=UTC)  # the datetime attribute, not 昨天
+    assert got.official_reply == OfficialReply(
+        "已转城管部门核查，夜间施工已叫停。", "城关镇人民政府", datetime(2026, 3, 6, 6, 5, tzinfo=UTC)
+    )
+    assert "城管" not in got.content  # the answer is not the complaint's text
+    shown = report(_xinfang(), Page(page, decode_page(page.body)), as_thread=True)
+    assert "官方回复" in shown and "城关镇人民政府 · 2026-03-06 14:05" in shown
+    assert "按 thread.replies「div.reply」数出本页 2 条" in shown

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,26 @@ def test_polite_and_safe(config_dir: Path, board: SampleBoard, tmp_path: Path) -
     with pytest.raises(WorkbenchError, match="private or loopback"):
         fetch(strict, f"{board.base_url}/baixing/list")
     assert "帖子页" in report(source, read_file(source, _page(tmp_path)), as_thread=True)
+
+
+def test_a_board_that_is_down_says_it_is_down(config_dir: Path, mock_site: Any) -> None:
+    source = load_config(config_dir).source("demo-baixing")
+    with socket.socket() as s:  # a port nobody listens on: the board is down
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(WorkbenchError) as raised:
+        fetch(source, f"http://127.0.0.1:{port}/list")
+    assert "拒绝连接" in str(raised.value) and "停止服务" in str(raised.value)
+    assert "disallowed" not in str(raised.value)
+    mock_site.raw("/robots.txt", b"oops", status=503)
+    with pytest.raises(WorkbenchError, match=r"暂时不可用.*HTTP 503"):
+        fetch(source, f"{mock_site.url}/list")
+    mock_site.raw("/list", b"<ul></ul>")  # no robots.txt at all (404): allowed, as Scrapy treats it
+    mock_site.pages.pop("/robots.txt")
+    assert fetch(source, f"{mock_site.url}/list").fetched
+    mock_site.raw("/robots.txt", b"", status=403)
+    with pytest.raises(WorkbenchError, match="disallowed by robots"):
+        fetch(source, f"{mock_site.url}/list")
 
 
 def _page(tmp_path: Path) -> Path:

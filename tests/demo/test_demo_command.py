@@ -51,6 +51,7 @@ def test_demo_runs_end_to_end_and_stops_by_itself(tmp_path: Path) -> None:
     assert any("【重大舆情】城关第一中学" in t for t in titles), titles
     assert "帖子发布 → 通知送达" in done.stdout
     assert "用户名 demo  密码 " in done.stdout  # the dashboard is behind login: the demo prints its admin login
+    assert "书记登录:" in done.stdout and "用户名 shuji  密码 " in done.stdout  # and the secretary's
     assert f"http://127.0.0.1:{api}/incidents/" in inbox[0]["body"]  # links point at this demo's dashboard
 
 

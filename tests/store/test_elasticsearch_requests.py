@@ -28,7 +28,7 @@ from store.mentions import (
 )
 from store.mentions.elastic import ElasticMentionStore, ElasticOptions, ElasticsearchVersionError
 from store.mentions.elastic_docs import apply_analysis, apply_crawl, from_mention, to_mention
-from store.mentions.elastic_schema import MAPPINGS
+from store.mentions.elastic_schema import MAPPINGS, TEMPLATE_VERSION
 from store.tokens import tokenize
 
 COMPAT_JSON = "application/vnd.elasticsearch+json; compatible-with=8"
@@ -227,7 +227,7 @@ def test_opening_an_empty_cluster_creates_policy_template_monthly_index_and_meta
         }
     }
     template = sent[3].json
-    assert template["index_patterns"] == ["yuqing-mentions-*"] and template["version"] == 2
+    assert template["index_patterns"] == ["yuqing-mentions-*"] and template["version"] == TEMPLATE_VERSION
     assert template["priority"] == 200
     settings = template["template"]["settings"]
     assert settings["index"] == {
@@ -252,7 +252,7 @@ def test_opening_an_empty_cluster_creates_policy_template_monthly_index_and_meta
     for name in ("published_at", "discovered_at", "updated_at", "analysed_at", "last_seen_at", "deleted_at"):
         assert fields[name] == {"type": "date"}, name
     assert fields["level"] == {"type": "integer"} and fields["analysis_seq"] == {"type": "long"}
-    assert fields["flags"] == fields["counts"] == {"type": "object", "enabled": False}
+    assert fields["flags"] == fields["counts"] == fields["official_reply"] == {"type": "object", "enabled": False}
     assert "aliases" not in template["template"]  # the rollover alias lives on the indices, not the template
     assert sent[5].json == {"aliases": {"yuqing-mentions": {"is_write_index": True}}}
     assert sent[7].json["mappings"] == {
@@ -269,6 +269,29 @@ def test_opening_a_prepared_cluster_changes_nothing(es: Any) -> None:
         ("HEAD", "/_alias/yuqing-mentions"),
         ("HEAD", "/yuqing-meta"),
     ]
+
+
+def test_an_older_template_is_replaced_and_the_existing_indices_get_the_new_fields(es: Any) -> None:
+    from store.mentions.elastic_schema import IndexNames, index_template
+
+    old = {"name": "yuqing-mentions", "index_template": {**index_template(IndexNames("yuqing"), shards=1, replicas=1)}}
+    old["index_template"]["version"] = TEMPLATE_VERSION - 1
+    es.on("GET", "/_index_template/yuqing-mentions", (200, {"index_templates": [old]}))
+    es.on("PUT", "/_ilm/policy/[^/]+", (200, {"acknowledged": True}))
+    es.on("PUT", "/_index_template/[^/]+", (200, {"acknowledged": True}))
+    es.on("PUT", "/yuqing-mentions-\\*/_mapping", (200, {"acknowledged": True}))
+    ElasticMentionStore(ElasticOptions(url=es.url)).close()
+    sent = es.take()
+    assert [(r.method, r.path) for r in sent] == [
+        ("GET", "/"),
+        ("GET", "/_index_template/yuqing-mentions"),
+        ("PUT", "/_ilm/policy/yuqing-mentions"),
+        ("PUT", "/_index_template/yuqing-mentions"),
+        ("HEAD", "/_alias/yuqing-mentions"),
+        ("PUT", "/yuqing-mentions-*/_mapping"),
+        ("HEAD", "/yuqing-meta"),
+    ]
+    assert sent[5].json["properties"]["official_reply"] == {"type": "object", "enabled": False}
 
 
 def test_two_processes_bootstrapping_at_once_is_not_an_error(stub_es: Any) -> None:

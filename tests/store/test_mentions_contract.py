@@ -32,6 +32,7 @@ from store.mentions import (
     Mention,
     MentionStore,
     NewMention,
+    OfficialReply,
     SchemeFlag,
     SearchQuery,
     SearchResult,
@@ -859,6 +860,24 @@ def test_list_heat_is_kept_over_time(mention_store: MentionStore) -> None:
         (T0, 2, None),
         (T0 + timedelta(hours=1), 9, 300),
     ]
+
+
+def test_the_official_reply_is_its_own_field_and_outlives_a_page_without_it(mention_store: MentionStore) -> None:
+    mention_store.upsert_many([_post("1", "小区噪音扰民", replies=4)], now=T0)
+    first = mention_store.get("tieba:1")
+    assert first is not None and first.official_reply is None
+    reply = OfficialReply(
+        "已转城管部门核查，夜间施工已叫停。", "城关镇人民政府", datetime(2026, 3, 6, 1, 5, tzinfo=UTC)
+    )
+    answered = replace(_post("1", "小区噪音扰民", replies=4), official_reply=reply)
+    assert mention_store.upsert_many([answered], now=T0 + timedelta(hours=1)).unchanged == ["tieba:1"]
+    got = mention_store.get("tieba:1")
+    assert got is not None and got.official_reply == reply
+    assert got.reply_count == 4 and got.content == "小区噪音扰民"  # the reply is neither a 跟帖 nor the text
+    mention_store.upsert_many([_post("1", "小区噪音扰民（补充）", replies=5)], now=T0 + timedelta(hours=2))
+    edited = mention_store.get("tieba:1")
+    assert edited is not None and edited.official_reply == reply and edited.edits == 1
+    assert mention_store.search(SearchQuery(text="城管部门")).total == 0  # shown with the post, not searched
 
 
 def test_removed_posts_stay_marked_and_come_back_when_seen_again(mention_store: MentionStore) -> None:

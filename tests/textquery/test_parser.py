@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from textquery import And, Not, Or, QuerySyntaxError, Term, evaluate, matches_without_words, parse, terms
+from textquery import And, Not, Or, QuerySyntaxError, Term, evaluate, expand, matches_without_words, parse, terms
 
 
 @pytest.mark.parametrize(
@@ -88,3 +88,24 @@ def test_terms_and_queries_that_need_no_words() -> None:
     assert [t.text for t in terms(node, positive_only=True)] == ["城关", "县城", "学校"]
     assert matches_without_words(parse("NOT 演练"))
     assert not matches_without_words(node)
+
+
+SYNONYMS = {"城关一中": ["城关第一中学", "县一中"], "县一中": ["城关第一中学", "城关一中"]}
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("城关一中", '("城关一中" OR "城关第一中学" OR "县一中")'),
+        ("城关一中 食堂", '("城关一中" OR "城关第一中学" OR "县一中") 食堂'),
+        ("NOT 县一中 食堂", 'NOT ("县一中" OR "城关第一中学" OR "城关一中") 食堂'),
+        ("(县一中|镇政府)", '(("县一中" OR "城关第一中学" OR "城关一中")|镇政府)'),
+        ('"城关一中"', '"城关一中"'),  # a phrase is taken as written
+        ("城关一中食堂", "城关一中食堂"),  # only whole words
+        ("食堂 (", "食堂 ("),  # a syntax error is left for the parser to report
+    ],
+)
+def test_expand(query: str, expected: str) -> None:
+    assert expand(query, SYNONYMS) == expected
+    if expected != query:
+        parse(expected)  # what it makes is a valid query

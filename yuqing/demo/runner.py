@@ -16,6 +16,7 @@ import threading
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from config import Config, Settings, names
 from yuqing.demo.board import DemoScript, SampleBoard
@@ -23,9 +24,15 @@ from yuqing.demo.inbox import Inbox, InboxMessage
 from yuqing.server import build_app, serve
 from yuqing.services import Services
 
+if TYPE_CHECKING:
+    from api.access.roles import Role
+
 log = logging.getLogger("yuqing.demo")
 _THREAD = re.compile(r"原帖：\S*/thread/(\d+)")
 DEMO_LOGIN = "demo"
+# The secretary's account: the person the 30-minute rule is about sees the demo from their own seat (their
+# unit and the schools under it), not only as an admin.
+DEMO_SECRETARY = ("shuji", "教育局党委书记", "county-edu")
 
 
 def example_config_dir() -> Path:
@@ -77,27 +84,40 @@ class LatencyReporter:
 
 def create_demo_admin(services: Services) -> tuple[str, str]:
     """The demo's admin account, with a fresh random password printed at start (a kept demo gets a new one)."""
-    from api.access import service
     from api.access.roles import Role
+
+    return _demo_user(services, DEMO_LOGIN, Role.ADMIN, None, "演示管理员")
+
+
+def create_demo_secretary(services: Services) -> tuple[str, str]:
+    """The secretary of the education bureau, whose schools the demo's major cases concern."""
+    from api.access.roles import Role
+
+    login, display, unit = DEMO_SECRETARY
+    return _demo_user(services, login, Role.SECRETARY, unit, display)
+
+
+def _demo_user(services: Services, login: str, role: Role, unit: str | None, display: str) -> tuple[str, str]:
+    from api.access import service
     from store.workflow.db import utcnow
 
     password = secrets.token_urlsafe(9)
     with services.sessions.begin() as session:
-        if service.get_user(session, name=DEMO_LOGIN) is None:
+        if service.get_user(session, name=login) is None:
             service.create_user(
                 session,
                 config=services.config,
-                name=DEMO_LOGIN,
-                role=Role.ADMIN,
-                unit=None,
+                name=login,
+                role=role,
+                unit=unit,
                 password=password,
-                display_name="演示管理员",
+                display_name=display,
                 actor="演示",
                 now=utcnow(),
             )
         else:
-            service.set_password(session, name=DEMO_LOGIN, password=password, actor="演示", now=utcnow())
-    return DEMO_LOGIN, password
+            service.set_password(session, name=login, password=password, actor="演示", now=utcnow())
+    return login, password
 
 
 def _port_free(port: int) -> bool:
@@ -133,6 +153,7 @@ def run_demo(
     )
     services = Services.load(settings)
     login, password = create_demo_admin(services)
+    secretary, secretary_password = create_demo_secretary(services)
     inbox = Inbox(data_dir / "inbox.jsonl", on_message=LatencyReporter(board), names=inbox_names(services.config))
     app = build_app(services)
     app.include_router(inbox.router())
@@ -147,6 +168,8 @@ def run_demo(
         f"\nYuqing demo\n  示例论坛（被监测的投诉板）: {board_url}/\n"
         f"  值班台（预警与事件）:       {settings.base_url}/\n"
         f"  登录值班台:                 用户名 {login}  密码 {password}（演示管理员，每次演示新生成）\n"
+        f"  书记登录:                   用户名 {secretary}  密码 {secretary_password}"
+        f"（{DEMO_SECRETARY[1]}，负责本局及所属学校的事件）\n"
         f"  通知收件箱:                 {settings.base_url}/demo/inbox\n  数据目录:                   {data_dir}\n"
         "新帖将在 15、30、60 秒后出现在示例论坛上；Ctrl+C 结束。\n",
         flush=True,
