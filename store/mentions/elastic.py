@@ -171,8 +171,9 @@ class ElasticMentionStore(ElasticCrawlStateMixin):
             if not self.client.indices.exists_alias(name=self.names.alias):
                 self._create(self.names.bootstrap, bootstrap_index(self.names))
             elif template_put:
-                # Indices made from the older template are strict: give them the fields added since (additive).
-                self.client.indices.put_mapping(index=self.names.pattern, properties=MAPPINGS["properties"])
+                # Indices made from the older template are strict: give the ones behind the alias the fields added
+                # since (additive), not only next month's.
+                self.client.indices.put_mapping(index=self.names.alias, properties=MAPPINGS["properties"])
             if not self.client.indices.exists(index=self.names.meta):
                 self._create(self.names.meta, meta_index(replicas=self.options.replicas))
 

@@ -119,10 +119,10 @@ def test_the_ack_page_shows_the_case_and_a_used_link_says_who_and_when(env: dict
     used = anonymous.get(path).text
     assert "已超过报告时限 10 分钟" in used and "<form" not in used
     acknowledged = datetime.fromisoformat(client.get("/api/v1/incidents/1").json()["acknowledged_at"])
-    when = acknowledged.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%m-%d %H:%M")
-    assert f"该预警已于 {when} 由 一中党支部书记（通知链接） 确认收到" in used
+    when = acknowledged.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+    assert f"已由 一中党支部书记（通知链接） 于 {when} 确认收到" in used
     again = anonymous.post(path).text  # a second click changes nothing and says who did it
-    assert "由 一中党支部书记（通知链接） 确认收到" in again
+    assert "已由 一中党支部书记（通知链接） 于" in again
 
 
 @pytest.mark.parametrize(
