@@ -39,7 +39,7 @@ BAD_CASES = [
         "      max_pages: 3\n      replies: span.n\n",
         "sources.yaml",
         "sources[0].list.replies",
-        "reply_count, view_count, status",
+        "reply_count, view_count, up_votes, down_votes, status",
     ),
     (
         "sources.yaml",
