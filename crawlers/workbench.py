@@ -113,6 +113,11 @@ def report(source: Source, fetched: Page, *, as_thread: bool | None = None, show
             f"  回复数（{s.reply_count or '未配置'}）：{_num(page.reply_count)}"
             f"  浏览数（{s.view_count or '未配置'}）：{_num(page.view_count)}",
         ]
+        if s.up_votes or s.down_votes:
+            lines.append(
+                f"  点赞数（{s.up_votes or '未配置'}）：{_num(page.up_votes)}"
+                f"  反对数（{s.down_votes or '未配置'}）：{_num(page.down_votes)}"
+            )
         problems = ([page.failure] if page.failure else []) + page.warnings
     else:
         found = _read_list(source, response)
@@ -150,6 +155,8 @@ _FIELDS = {
     "author": "作者",
     "reply_count": "回复数",
     "view_count": "浏览数",
+    "up_votes": "点赞数",
+    "down_votes": "反对数",
     "status": "状态",
 }
 
@@ -222,6 +229,8 @@ def _entry_extras(entry: ListEntry, tz: str) -> str:
         parts.append(f"回复 {entry.reply_count}")
     if entry.view_count is not None:
         parts.append(f"浏览 {entry.view_count}")
+    if entry.up_votes is not None or entry.down_votes is not None:
+        parts.append(f"点赞 {_num(entry.up_votes)} 反对 {_num(entry.down_votes)}")
     if entry.status:
         parts.append(f"状态 {entry.status}")
     if entry.content:
