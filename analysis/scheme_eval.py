@@ -134,6 +134,8 @@ def _json_object(raw: str, number: int) -> dict[str, Any]:
         row = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise LabelError(number, "（整行）", f"不是合法的 JSON（第 {exc.colno} 个字符：{exc.msg}）") from None
+    except RecursionError:  # "[[[[…" thousands deep
+        raise LabelError(number, "（整行）", "JSON 嵌套过深") from None
     if not isinstance(row, dict):
         raise LabelError(number, "（整行）", "应为一个 JSON 对象")
     return row

@@ -156,6 +156,11 @@ def report(source: Source, fetched: Page, *, as_thread: bool | None = None, show
         ]
         if s.official_reply is not None:
             lines.append(f"  官方回复（{s.official_reply.content}）：{_official(page.official_reply)}")
+        if s.up_votes or s.down_votes:
+            lines.append(
+                f"  点赞数（{s.up_votes or '未配置'}）：{_num(page.up_votes)}"
+                f"  反对数（{s.down_votes or '未配置'}）：{_num(page.down_votes)}"
+            )
         problems = ([page.failure] if page.failure else []) + page.warnings
     else:
         found = _read_list(source, response)
@@ -193,6 +198,8 @@ _FIELDS = {
     "author": "作者",
     "reply_count": "回复数",
     "view_count": "浏览数",
+    "up_votes": "点赞数",
+    "down_votes": "反对数",
     "status": "状态",
 }
 
@@ -265,6 +272,8 @@ def _entry_extras(entry: ListEntry, tz: str) -> str:
         parts.append(f"回复 {entry.reply_count}")
     if entry.view_count is not None:
         parts.append(f"浏览 {entry.view_count}")
+    if entry.up_votes is not None or entry.down_votes is not None:
+        parts.append(f"点赞 {_num(entry.up_votes)} 反对 {_num(entry.down_votes)}")
     if entry.status:
         parts.append(f"状态 {entry.status}")
     if entry.content:

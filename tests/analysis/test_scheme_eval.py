@@ -51,6 +51,7 @@ def test_per_scheme_and_per_level_scores_with_misses_and_false_alarms() -> None:
 BAD_LINES = [
     ("not json", "{id: 1", "（整行）", "不是合法的 JSON"),
     ("not an object", "[1, 2]", "（整行）", "JSON 对象"),
+    ("nested too deep", "[" * 100_000, "（整行）", "嵌套过深"),
     ("no id", line(id=""), "id", "非空字符串"),
     ("level out of range", line(level=5), "level", "0–4"),
     ("level as text", line(level="重大"), "level", "0–4"),

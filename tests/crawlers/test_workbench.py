@@ -115,3 +115,18 @@ def test_a_field_found_on_no_item_is_a_problem(config_dir: Path, board: SampleBo
     assert "时间 0/12" in shown and "作者 0/12" in shown and "标题 12/12" in shown
     assert "时间（span.no-such-time::text）在所有列表项上都没有取到内容" in shown and "问题：无" not in shown
     assert "另有" not in shown  # show=None: every item
+
+
+def test_votes_selectors_are_shown_on_a_thread_page(config_dir: Path, tmp_path: Path) -> None:
+    source = load_config(config_dir).source("demo-baixing")
+    assert source.thread is not None
+    voted = source.model_copy(
+        update={"thread": source.thread.model_copy(update={"up_votes": "b.zan::text", "down_votes": "b.fan::text"})}
+    )
+    page = tmp_path / "v.html"
+    page.write_text(
+        "<h1 class='thread-title'>标题</h1><div class='thread-content'><p>正文</p></div><b class=zan>点赞 1.2万</b>",
+        encoding="utf-8",
+    )
+    shown = report(voted, read_file(voted, page), as_thread=True)
+    assert "点赞数（b.zan::text）：12000" in shown and "反对数（b.fan::text）：—" in shown
