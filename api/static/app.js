@@ -216,9 +216,12 @@ function mentionBlock(m, options) {
     for (const f of m.flags) why.append(el("span", "chip", `${NAMES.schemes[f.scheme] || f.scheme}：${f.words.join("、")}`));
     box.append(why);
   } else if (m.level && m.explanation && m.explanation.length) {
-    // Flagged without a scheme (sentiment, heat): the risk line says why.
+    // Flagged without a scheme (the grader, heat): the risk line says why.
     box.append(el("div", "why meta", m.explanation[m.explanation.length - 1]));
   }
+  // What happened and to whom: the facts with the whole words that showed them (analysis/facts.py).
+  const facts = (m.explanation || []).find((line) => line.startsWith("事实：") && !line.startsWith("事实：未见"));
+  if (m.level && facts) box.append(el("div", "why facts", facts));
   const meta = [NAMES.sources[m.source] || m.source, m.author ? `作者 ${m.author}` : null, `发现 ${fmtTime(m.discovered_at)}`,
     m.reply_count != null ? `回复 ${m.reply_count}` : null, m.view_count != null ? `浏览 ${m.view_count}` : null];
   box.append(el("div", "meta", meta.filter(Boolean).join(" · ")));
