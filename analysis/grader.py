@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
+
 from analysis.facts import HARM, FactHit
 
 FORMAT = "yuqing-grader-linear/1"
@@ -141,6 +143,13 @@ class Grader:
         self.type_weights = type_weights
         self.type_bias = type_bias
         self.meta = meta or {}
+        # Scoring reads one matrix: a row per feature, the level steps' weights then the types' (0 where absent).
+        names = sorted(level_weights.keys() | type_weights.keys())
+        self._index = {f: i for i, f in enumerate(names)}
+        self._matrix = np.zeros((len(names), STEPS + len(type_classes)))
+        for f, i in self._index.items():
+            self._matrix[i, :STEPS] = level_weights.get(f, (0.0,) * STEPS)
+            self._matrix[i, STEPS:] = type_weights.get(f, (0.0,) * len(type_classes))
 
     @classmethod
     def load(cls, path: Path) -> Grader:
@@ -177,37 +186,32 @@ class Grader:
         return _default()
 
     def grade(self, title_words: Iterable[str], words: Iterable[str], facts: list[FactHit]) -> Grade:
+        title_words = list(title_words)
         found, fact_features = feature_sets(title_words, words, facts)
         scale = norms(found)
-        level_w = self.level_weights
-        hits = [(f, [w * scale[f[0]] for w in level_w[f]]) for f in found & level_w.keys()]
-        hits += [(f, level_w[f]) for f in fact_features & level_w.keys()]
-        at_least = tuple(
-            round(_sigmoid(b + math.fsum(c[step] for _, c in hits)), 4) for step, b in enumerate(self.level_bias)
-        )
-
-        scores = list(self.type_bias)
-        type_w = self.type_weights
-        for f in found & type_w.keys():
-            norm = scale[f[0]]
-            for i, w in enumerate(type_w[f]):
-                scores[i] += w * norm
-        for f in fact_features & type_w.keys():
-            for i, w in enumerate(type_w[f]):
-                scores[i] += w
+        index = self._index
+        # One row per known feature: its 3 level weights then its type weights, scaled as in training.
+        known = [f for f in found if f in index] + [f for f in fact_features if f in index]
+        rows = self._matrix[[index[f] for f in known]]
+        weights = np.array([scale.get(f[0], 1.0) for f in known])
+        contributions = rows * weights[:, None]
+        sums = contributions.sum(axis=0)
+        at_least = tuple(round(_sigmoid(b + float(z)), 4) for b, z in zip(self.level_bias, sums[:STEPS], strict=True))
+        scores = [b + float(z) for b, z in zip(self.type_bias, sums[STEPS:], strict=True)]
         top = max(scores)
         exps = [math.exp(s - top) for s in scores]
         best = max(range(len(scores)), key=scores.__getitem__)
+        hits = list(zip(known, contributions[:, 1].tolist(), strict=True))
 
         # Evidence: the whole words (title and body counted once) and facts that pushed towards 较大 and above.
         by_text: dict[str, float] = {}
         names = {h.fact: h.zh for h in facts}
-        for feature, contributions in hits:
+        for feature, contribution in hits:
             kind, body = feature[0], feature[1:]
             if kind in "wt" and len(body) > 1 and body not in FUNCTION_WORDS:
-                by_text[body] = by_text.get(body, 0.0) + contributions[1]
+                by_text[body] = by_text.get(body, 0.0) + contribution
             elif kind == "f":
-                by_text[names.get(body, body)] = contributions[1]
+                by_text[names.get(body, body)] = contribution
         strongest = heapq.nlargest(EVIDENCE, by_text.items(), key=lambda item: (item[1], item[0]))
         if self.type_classes[best] in CALM_TYPES and any(h.fact in HARM for h in facts):
             # Someone was hurt: whatever the wording (希望…管管), the writer complains, reports or asks for help.

@@ -27,7 +27,7 @@ from analysis.grader import Grader, title_of
 from analysis.risk import assess
 from config import Config, GraderThresholds, load_config
 from store.tokens import segment
-from training.train_grader import FOLDS, Graded, examples, fold_of, out_of_fold, read_labels
+from training.train_grader import FOLDS, Graded, LabelError, examples, fold_of, out_of_fold, read_labels
 
 REPO = Path(__file__).resolve().parent.parent
 LABELS = REPO.parent / "shared" / "data" / "complaint_severity" / "dev_labels.jsonl"
@@ -121,7 +121,11 @@ def main() -> int:
         print(f"no graded posts at {args.labels} (../shared/data/complaint_severity): nothing to measure")
         return 0
     config = load_config(args.config)
-    rows = read_labels(args.labels)
+    try:
+        rows = read_labels(args.labels)
+    except LabelError as exc:
+        print(f"标注文件有误：{exc}", file=sys.stderr)
+        return 2
     data = examples(rows)
     graders = out_of_fold(data, args.folds)
     analysers = [Analyser(config, grader=g) for g in graders]
