@@ -140,13 +140,19 @@ class SentimentModel:
         # The word 干净 and the characters 干净 are two features but one piece of evidence to a reader. Evidence is
         # whole words only: a character n-gram that is no word of the text (生吃 from 学生吃) counts in the score
         # but is never shown.
-        whole = set(words)
-        folded = normalise(text)  # a word pair across punctuation (了|送餐) is no phrase of the text: not shown
-        whole.update(pair for pair in (a + b for a, b in itertools.pairwise(words)) if pair in folded)
+        single = set(words)
+        pairs = {a + b for a, b in itertools.pairwise(words)}
+        folded: str | None = None
         by_text: dict[str, float] = {}
         for shown, contribution in hits:
-            if shown in whole or shown.startswith("不…"):
-                by_text[shown] = by_text.get(shown, 0.0) + contribution
+            if shown not in single and not shown.startswith("不…"):
+                if shown not in pairs:
+                    continue
+                # Two adjacent words across punctuation (了|送餐) are no phrase of the text: not shown.
+                folded = normalise(text) if folded is None else folded
+                if shown not in folded:
+                    continue
+            by_text[shown] = by_text.get(shown, 0.0) + contribution
         strongest = heapq.nsmallest(EVIDENCE, by_text.items(), key=_strongest_first)
         evidence = [(shown, round(c, 3)) for shown, c in strongest if round(c, 3) != 0.0]
         return SentimentResult(score=score, label=label, evidence=evidence)
