@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from analysis.attribution import UnitAttributor
 from analysis.events.service import EventHeat
+from analysis.facts import describe, find_facts
+from analysis.grader import CALM_TYPES, Grade, Grader, title_of
 from analysis.risk import assess
 from analysis.schemes import SchemeMatcher
 from analysis.sentiment import SentimentResult
@@ -14,13 +17,19 @@ from config import Config
 from store.mentions import Analysis
 from store.tokens import add_words, config_words, search_tokens, segment
 
+# A post the grader types as a question, suggestion or thanks is labelled neutral below this |sentiment score|.
+CALM_BAND = 0.9
+
 
 class Analyser:
-    def __init__(self, config: Config, *, sentiment: SentimentModel | None = None) -> None:
+    def __init__(
+        self, config: Config, *, sentiment: SentimentModel | None = None, grader: Grader | None = None
+    ) -> None:
         self.config = config
         self.schemes = SchemeMatcher(config.schemes)
         self.units = UnitAttributor(config.units, config.territory)
         self.sentiment = sentiment or SentimentModel.default()
+        self.grader = grader or Grader.default()
         self.weights = {s.id: s.weight for s in config.sources}
         # Unit names, scheme words and domain terms stay whole in the tokens, as when the crawler indexed them.
         add_words(config_words(config))
@@ -47,12 +56,21 @@ class Analyser:
         words = segment(text)
         tokens = search_tokens(words)
         sentiment = self.sentiment.score(text, words)
+        facts = find_facts(words)
+        # The title's words: segmenting it alone costs a few microseconds and keeps 主题 words apart.
+        grade = self.grader.grade(segment(title_of(title, content)), words, facts)
+        if grade.post_type in CALM_TYPES and sentiment.label != "neutral" and abs(sentiment.score) < CALM_BAND:
+            # A question, suggestion or thanks written in a complaint board's register: the review-trained model
+            # reads 问题/反映/请 as negative. The writer is asking, not complaining: neutral unless strongly polar.
+            sentiment = replace(sentiment, label="neutral")
         matches = self.schemes.match(title=title, content=content)
         unit = self.units.attribute(title=title, content=content, default_unit=default_unit, words=words)
 
         for match in matches:
             matched = "、".join(dict.fromkeys(match.flag.words))
             explanation.append(f"命中监测方案「{match.scheme.name}」（{match.scheme.severity.zh}）：{matched}")
+        explanation.append(describe(facts))
+        explanation.append(_grade_line(grade))
         explanation.append(_sentiment_line(sentiment))
         if event is not None and event.copies > 1:
             explanation.append(
@@ -63,12 +81,14 @@ class Analyser:
         explanation.append(unit.evidence)
         risk = assess(
             schemes=[m.scheme for m in matches],
-            sentiment=sentiment,
+            grade=grade,
+            facts=facts,
             event=event,
             source_weight=self.weights.get(source, 1.0) if source else 1.0,
             periods=self.config.calendar,
             at=at or datetime.now(UTC),
             thresholds=self.config.analysis.risk,
+            grader=self.config.analysis.grader,
             replies=replies,
             views=views,
             votes=votes,
@@ -83,7 +103,18 @@ class Analyser:
             unit=unit.unit,
             explanation=explanation,
             event_id=event.id if event else None,
+            post_type=grade.post_type,
+            facts=[(f.fact, f.words) for f in facts],
         )
+
+
+def _grade_line(grade: Grade) -> str:
+    line = f"类型：{grade.post_type}（{grade.type_probability:.0%}）；研判 ≥一般/较大/重大 概率 " + "/".join(
+        f"{p:.2f}" for p in grade.at_least
+    )
+    if grade.evidence:
+        line += "；依据：" + "、".join(f"{w}({v:+.2g})" for w, v in grade.evidence)
+    return line
 
 
 _LABEL_ZH = {"negative": "负面", "neutral": "中性", "positive": "正面"}

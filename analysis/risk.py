@@ -1,9 +1,13 @@
 """Risk level (一般/较大/重大/特别重大) as a sum of listed contributions, mapped to a level by config thresholds.
 
-The highest matched scheme scores its severity's threshold, so a scheme alone puts a post at that level; the
-other factors move it up or down: negative sentiment, the heat of its event (copies, sources, speed, replies,
-views), the source's weight and any sensitive period the post falls in. Every contribution is kept so the
-explanation can say exactly why a post is at its level.
+The level comes from facts, not tone. The grader (analysis/grader.py: whole words and the facts found) says a
+level, which scores that level's threshold; the highest matched scheme names the topic and scores its severity's
+threshold too — but a scheme at 重大 or above forces that level only when a fact of harm, violence, detention, a
+gathering or officials' misconduct bears it out (else it counts as 较大: a keyword is not an injury). The larger
+of the two is the base; a 重大 post with a death or a gathering of many is 特别重大. Then the heat of its event
+(copies, sources, speed, replies, views), the source's weight and any sensitive period add points. Sentiment is
+not a factor: a sad or angry tone alone does not raise a post (the labelling guide). Every contribution is kept
+so the explanation can say exactly why a post is at its level.
 """
 
 from __future__ import annotations
@@ -12,12 +16,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from analysis.events.service import EventHeat
-from analysis.sentiment import SentimentResult
-from config import Level, RiskThresholds, Scheme, SensitivePeriod
+from analysis.facts import HARM, FactHit
+from analysis.grader import CALM_TYPES, Grade
+from config import GraderThresholds, Level, RiskThresholds, Scheme, SensitivePeriod
 
-NEGATIVE_BASE = 10  # a negative post: 10 points, plus up to 10 more for strength
-NEGATIVE_STRENGTH = 10
-POSITIVE_ON_SCHEME = -15  # "食堂卫生好，从没出过中毒" matches a scheme's words but is no complaint
+# Facts that bear out a 重大 scheme (a person harmed or at risk now, or officials' concrete misconduct).
+CORROBORATING = frozenset(
+    {"death", "injury", "hospital", "illness", "violence", "detention", "gathering", "misconduct"}
+)
 PER_EXTRA_SOURCE, MAX_SOURCES_POINTS = 5, 15
 # A story of repeated posts (copies, or complaints about the same place and matter): 3 posts +5, 10 posts +10.
 STORY_STEPS = ((10, 10), (3, 5))
@@ -48,24 +54,54 @@ class Risk:
 def assess(
     *,
     schemes: list[Scheme],
-    sentiment: SentimentResult,
+    grade: Grade | None,
+    facts: list[FactHit],
     event: EventHeat | None,
     source_weight: float,
     periods: list[SensitivePeriod],
     at: datetime,
     thresholds: RiskThresholds,
+    grader: GraderThresholds | None = None,
     replies: int | None = None,
     views: int | None = None,
     votes: tuple[int | None, int | None] = (None, None),
 ) -> Risk:
     out: list[Contribution] = []
+    found = {h.fact for h in facts}
+    graded, shown = 0, ""
+    if grade is not None:
+        steps = grader or GraderThresholds()
+        graded = grade.level(steps.steps())
+        shown = f"研判{Level(graded).zh if graded else '无'}（类型{grade.post_type}）"
+        if graded < Level.MAJOR and found & HARM and grade.at_least[1] >= steps.harm_major:
+            graded = int(Level.MAJOR)
+            shown = f"已有伤害事实且较大概率 {grade.at_least[1]:.2f}，研判重大"
+        elif graded == Level.GENERAL and grade.post_type in CALM_TYPES:
+            graded = 0
+            shown = f"{grade.post_type}类，未见较大事实，不升级"
+    # A question, suggestion or thanks that the grader leaves below 较大 and that states no harm is not raised
+    # by a scheme's words either: the scheme still names its topic.
+    calm = grade is not None and grade.post_type in CALM_TYPES and graded < Level.LARGE
+    base = 0
     top = max(schemes, key=lambda s: s.severity, default=None)
     if top is not None:
-        out.append(Contribution(f"方案「{top.name}」{top.severity.zh}", thresholds.points(top.severity)))
-    if sentiment.label == "negative":
-        out.append(Contribution("负面情感", NEGATIVE_BASE + round(NEGATIVE_STRENGTH * min(1.0, -sentiment.score))))
-    elif sentiment.label == "positive" and top is not None:
-        out.append(Contribution("正面情感", POSITIVE_ON_SCHEME))
+        severity = top.severity
+        if calm and not found & CORROBORATING:
+            out.append(Contribution(f"方案「{top.name}」（{grade.post_type if grade else ''}类，只标明话题）", 0))
+        else:
+            if severity >= Level.MAJOR and not found & CORROBORATING:
+                severity = Level.LARGE
+                out.append(Contribution(f"方案「{top.name}」{top.severity.zh}，无伤害等事实佐证，按较大", 0))
+            base = thresholds.points(severity)
+            out.append(Contribution(f"方案「{top.name}」{severity.zh}", base))
+    if grade is not None:
+        points = thresholds.points(Level(graded)) if graded else 0
+        out.append(Contribution(shown, max(0, points - base)))
+        base = max(base, points)
+    if base >= thresholds.major and ("death" in found or {"gathering", "many"} <= found):
+        why = "人员死亡" if "death" in found else "多人聚集"
+        out.append(Contribution(f"{why}，升为特别重大", thresholds.critical - base))
+        base = thresholds.critical
     if event is not None and event.copies > 1:
         if event.sources > 1:
             points = min(MAX_SOURCES_POINTS, PER_EXTRA_SOURCE * (event.sources - 1))
@@ -85,8 +121,8 @@ def assess(
         if period.risk_points and period.covers(at):
             out.append(Contribution(f"敏感时期「{period.name}」", period.risk_points))
     points = sum(c.points for c in out)
-    # Nothing to watch is nothing to watch: sentiment, heat or a period alone cannot raise a neutral post.
-    if top is None and sentiment.label != "negative":
+    # Nothing to watch is nothing to watch: heat or a period alone cannot raise a post nobody would act on.
+    if base == 0:
         return Risk(points=points, level=0, contributions=out)
     return Risk(points=points, level=thresholds.level(points), contributions=out)
 

@@ -4,8 +4,9 @@ no scikit-learn, no download.
 
 score = 2·p(positive) − 1 = tanh(z / 2) in [-1, 1], z the linear model's log-odds. label is "neutral" when
 |score| < NEUTRAL_BAND (p(positive) between 0.35 and 0.65); a text with no word at all (empty, emoji, garbage)
-or no feature the model knows gives score 0.0, "neutral", no evidence. evidence: up to 8 (readable feature,
-signed contribution to z) pairs, largest |contribution| first; a negative contribution pushes towards "negative".
+or no feature the model knows gives score 0.0, "neutral", no evidence. evidence: up to 8 (whole word, word pair or
+negated word, signed contribution to z) pairs, largest |contribution| first; a negative contribution pushes towards
+"negative". Character n-grams count in the score but are shown only where they are a word of the text.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import functools
 import gzip
 import heapq
+import itertools
 import json
 import math
 import re
@@ -135,9 +137,21 @@ class SentimentModel:
             return SentimentResult(score=0.0, label="neutral", evidence=[])
         score = round(math.tanh(z / 2.0), 4)  # = 2·sigmoid(z) − 1
         label: Label = "neutral" if abs(score) < NEUTRAL_BAND else ("positive" if score > 0 else "negative")
-        # The word 干净 and the characters 干净 are two features but one piece of evidence to a reader.
+        # The word 干净 and the characters 干净 are two features but one piece of evidence to a reader. Evidence is
+        # whole words only: a character n-gram that is no word of the text (生吃 from 学生吃) counts in the score
+        # but is never shown.
+        single = set(words)
+        pairs = {a + b for a, b in itertools.pairwise(words)}
+        folded: str | None = None
         by_text: dict[str, float] = {}
         for shown, contribution in hits:
+            if shown not in single and not shown.startswith("不…"):
+                if shown not in pairs:
+                    continue
+                # Two adjacent words across punctuation (了|送餐) are no phrase of the text: not shown.
+                folded = normalise(text) if folded is None else folded
+                if shown not in folded:
+                    continue
             by_text[shown] = by_text.get(shown, 0.0) + contribution
         strongest = heapq.nsmallest(EVIDENCE, by_text.items(), key=_strongest_first)
         evidence = [(shown, round(c, 3)) for shown, c in strongest if round(c, 3) != 0.0]

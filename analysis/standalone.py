@@ -14,8 +14,10 @@ from sqlalchemy.pool import StaticPool
 from analysis.analyser import Analyser
 from analysis.events.models import Event, EventBand, EventKey, EventMember
 from analysis.events.service import assign
+from analysis.facts import FACTS
 from config import Config, Level
 
+FACT_NAMES = {f.id: f.zh for f in FACTS}
 MAX_INPUT_CHARS = 1_000_000  # beyond this a line is refused, not analysed: nobody pastes a novel by mistake twice
 
 
@@ -59,6 +61,8 @@ def analyse_texts(config: Config, texts: Iterable[str], *, source: str | None = 
             "event": None
             if event is None
             else {"id": event.id, "copies": event.copies, "sources": event.sources, "similarity": event.similarity},
+            "post_type": result.post_type,
+            "facts": [{"fact": fact, "name": FACT_NAMES[fact], "words": words} for fact, words in result.facts],
             "level": result.level,
             "level_zh": Level(result.level).zh if result.level else "无",
             "explanation": result.explanation,

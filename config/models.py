@@ -317,6 +317,21 @@ class RiskThresholds(Strict):
         return 0
 
 
+class GraderThresholds(Strict):
+    """The grader's probability that a post is at least at a level, from which it says that level (tuned by
+    bench/judgement.py on graded posts; see analysis/data/GRADER_CARD.md)."""
+
+    general: float = Field(default=0.8, gt=0.0, lt=1.0, description="P(≥ 一般)")
+    large: float = Field(default=0.5, gt=0.0, lt=1.0, description="P(≥ 较大)")
+    major: float = Field(default=0.2, gt=0.0, lt=1.0, description="P(≥ 重大)")
+    harm_major: float = Field(
+        default=0.9, gt=0.0, le=1.0, description="P(≥ 较大) from which a post stating harm (injury, illness …) is 重大"
+    )
+
+    def steps(self) -> tuple[float, float, float]:
+        return (self.general, self.large, self.major)
+
+
 class EventSettings(Strict):
     """Same-story clustering: posts whose character shingles overlap at least `similarity` (Jaccard, estimated
     by MinHash) within `window_hours` of the event's latest copy are one event; with `same_subject`, so are
@@ -341,6 +356,7 @@ class SpikeSettings(Strict):
 
 class AnalysisSettings(Strict):
     risk: RiskThresholds = Field(default_factory=RiskThresholds)
+    grader: GraderThresholds = Field(default_factory=GraderThresholds)
     events: EventSettings = Field(default_factory=EventSettings)
     spikes: SpikeSettings = Field(default_factory=SpikeSettings)
     max_chars: int = Field(default=20_000, ge=100, le=1_000_000, description="longer posts: analysed on this prefix")

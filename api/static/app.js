@@ -221,9 +221,12 @@ function mentionBlock(m, options) {
     for (const f of m.flags) why.append(el("span", "chip", `${NAMES.schemes[f.scheme] || f.scheme}：${f.words.join("、")}`));
     box.append(why);
   } else if (m.level && m.explanation && m.explanation.length) {
-    // Flagged without a scheme (sentiment, heat): the risk line says why.
+    // Flagged without a scheme (the grader, heat): the risk line says why.
     box.append(el("div", "why meta", m.explanation[m.explanation.length - 1]));
   }
+  // What happened and to whom: the facts with the whole words that showed them (analysis/facts.py).
+  const facts = (m.explanation || []).find((line) => line.startsWith("事实：") && !line.startsWith("事实：未见"));
+  if (m.level && facts) box.append(el("div", "why facts", facts));
   if (m.official_reply) {
     // What the board answered: for a 网上信访 board it is what the public was told.
     const r = m.official_reply;

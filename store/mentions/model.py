@@ -91,6 +91,8 @@ class Analysis:
     unit: str | None
     explanation: list[str]
     event_id: str | None = None
+    post_type: str | None = None  # 投诉/举报/求助/咨询/建议/表扬/其他 (analysis.grader.TYPES)
+    facts: list[tuple[str, list[str]]] = field(default_factory=list)  # (analysis.facts id, the words that showed it)
 
     @property
     def schemes(self) -> list[str]:

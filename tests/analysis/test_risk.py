@@ -1,4 +1,5 @@
-"""Risk level: each factor's contribution, the thresholds from config, and the explanation listing them."""
+"""Risk level: facts and the grader decide, schemes name the topic and may force a level, heat adds; each
+contribution listed, thresholds from config."""
 
 from __future__ import annotations
 
@@ -7,17 +8,30 @@ from datetime import UTC, date, datetime
 import pytest
 
 from analysis.events.service import EventHeat
+from analysis.facts import FactHit
+from analysis.grader import Grade
 from analysis.risk import assess
-from analysis.sentiment import SentimentResult
-from config import Level, RiskThresholds, Scheme, SensitivePeriod
+from config import GraderThresholds, Level, RiskThresholds, Scheme, SensitivePeriod
 
 AT = datetime(2027, 3, 5, 2, 0, tzinfo=UTC)
 BULLYING = Scheme(id="b", name="校园欺凌", severity=Level.MAJOR, event=["欺凌"])
 FEES = Scheme(id="f", name="乱收费", severity=Level.LARGE, event=["乱收费"])
-NEG = SentimentResult(score=-0.8, label="negative", evidence=[])
-NEU = SentimentResult(score=0.0, label="neutral", evidence=[])
-POS = SentimentResult(score=0.7, label="positive", evidence=[])
 TWO_SESSIONS = SensitivePeriod(name="全国两会", start=date(2027, 3, 3), end=date(2027, 3, 15), risk_points=10)
+STEPS = GraderThresholds(general=0.5, large=0.5, major=0.5, harm_major=0.7)
+
+
+def grade(general: float, large: float, major: float, kind: str = "投诉") -> Grade:
+    return Grade(at_least=(general, large, major), post_type=kind, type_probability=0.9, evidence=[])
+
+
+def facts(*ids: str) -> list[FactHit]:
+    return [FactHit(i, i, [i]) for i in ids]
+
+
+NOTHING = grade(0.1, 0.05, 0.01)
+ORDINARY = grade(0.9, 0.2, 0.05)
+GRIEVANCE = grade(0.95, 0.8, 0.2)
+HARMFUL = grade(0.99, 0.9, 0.7)
 
 
 def heat(copies: int, sources: int, last_hour: int = 0) -> EventHeat:
@@ -36,31 +50,52 @@ def heat(copies: int, sources: int, last_hour: int = 0) -> EventHeat:
 
 
 CASES = [
-    # (what, schemes, sentiment, event, weight, periods, replies, expected points, expected level)
-    ("nothing", [], NEU, None, 1.0, [], None, 0, 0),
-    ("a scheme alone is its severity", [FEES], NEU, None, 1.0, [], None, 45, Level.LARGE),
-    ("highest scheme counts", [FEES, BULLYING], NEU, None, 1.0, [], None, 70, Level.MAJOR),
-    ("negative alone is 一般", [], NEG, None, 1.0, [], None, 18, Level.GENERAL),
-    ("negative on a scheme", [FEES], NEG, None, 1.0, [], None, 63, Level.LARGE),
-    ("positive on a scheme lowers it", [BULLYING], POS, None, 1.0, [], None, 55, Level.LARGE),
-    ("heat of five copies on three boards", [FEES], NEG, heat(5, 3, 3), 1.0, [], None, 83, Level.MAJOR),
-    ("a weighty source", [FEES], NEU, None, 3.0, [], None, 65, Level.LARGE),
-    ("a sensitive period", [FEES], NEG, None, 1.0, [TWO_SESSIONS], None, 73, Level.MAJOR),
-    ("busy thread", [FEES], NEU, None, 1.0, [], 120, 50, Level.LARGE),
-    ("everything: 特别重大", [BULLYING], NEG, heat(6, 4, 4), 1.5, [TWO_SESSIONS], None, 128, Level.CRITICAL),
-    ("heat without scheme or negative stays 0", [], NEU, heat(9, 5, 9), 2.0, [TWO_SESSIONS], None, 45, 0),
+    # (what, schemes, grade, facts, event, weight, periods, replies, expected points, expected level)
+    ("nothing", [], NOTHING, [], None, 1.0, [], None, 0, 0),
+    ("no grader, no scheme", [], None, [], None, 1.0, [], None, 0, 0),
+    ("a scheme alone is its severity", [FEES], NOTHING, [], None, 1.0, [], None, 45, Level.LARGE),
+    ("a 重大 scheme with a fact of harm", [FEES, BULLYING], NOTHING, facts("violence"), None, 1.0, [], None, 70, 3),
+    ("a 重大 scheme on words alone counts as 较大", [BULLYING], NOTHING, facts("minors"), None, 1.0, [], None, 45, 2),
+    ("the grader says 一般", [], ORDINARY, [], None, 1.0, [], None, 15, Level.GENERAL),
+    ("the grader says 较大", [], GRIEVANCE, [], None, 1.0, [], None, 45, Level.LARGE),
+    ("the grader says 重大", [FEES], HARMFUL, [], None, 1.0, [], None, 70, Level.MAJOR),
+    ("harm done on a likely 较大 is 重大", [], GRIEVANCE, facts("injury"), None, 1.0, [], None, 70, Level.MAJOR),
+    ("harm on an unlikely 较大 stays", [], ORDINARY, facts("injury"), None, 1.0, [], None, 15, Level.GENERAL),
+    ("a question the grader calls 一般 stays 无", [], grade(0.9, 0.2, 0.05, "咨询"), [], None, 1.0, [], None, 0, 0),
+    ("a suggestion with a 较大 grievance", [], grade(0.9, 0.8, 0.1, "建议"), [], None, 1.0, [], None, 45, 2),
+    ("a question's scheme names the topic only", [FEES], grade(0.9, 0.2, 0.05, "咨询"), [], None, 1.0, [], None, 0, 0),
+    (
+        "a question stating harm is raised",
+        [BULLYING],
+        grade(0.9, 0.2, 0.05, "咨询"),
+        facts("injury"),
+        None,
+        1.0,
+        [],
+        None,
+        70,
+        3,
+    ),
+    ("a death on 重大 is 特别重大", [], HARMFUL, facts("death"), None, 1.0, [], None, 95, Level.CRITICAL),
+    ("a gathering of many on 重大", [BULLYING], NOTHING, facts("gathering", "many"), None, 1.0, [], None, 95, 4),
+    ("heat of five copies on three boards", [FEES], NOTHING, [], heat(5, 3, 3), 1.0, [], None, 65, Level.LARGE),
+    ("heat lifts 较大 to 重大", [FEES], GRIEVANCE, [], heat(6, 4, 4), 1.5, [TWO_SESSIONS], None, 85, Level.MAJOR),
+    ("a weighty source", [FEES], NOTHING, [], None, 3.0, [], None, 65, Level.LARGE),
+    ("busy thread", [FEES], NOTHING, [], None, 1.0, [], 120, 50, Level.LARGE),
+    ("heat without scheme or grade stays 0", [], NOTHING, [], heat(9, 5, 9), 2.0, [TWO_SESSIONS], None, 45, 0),
 ]
 
 
 @pytest.mark.parametrize(
-    ("what", "schemes", "sentiment", "event", "weight", "periods", "replies", "points", "level"),
+    ("what", "schemes", "grade", "facts", "event", "weight", "periods", "replies", "points", "level"),
     CASES,
     ids=[c[0] for c in CASES],
 )
 def test_risk(
     what: str,
     schemes: list[Scheme],
-    sentiment: SentimentResult,
+    grade: Grade | None,
+    facts: list[FactHit],
     event: EventHeat | None,
     weight: float,
     periods: list[SensitivePeriod],
@@ -70,12 +105,14 @@ def test_risk(
 ) -> None:
     risk = assess(
         schemes=schemes,
-        sentiment=sentiment,
+        grade=grade,
+        facts=facts,
         event=event,
         source_weight=weight,
         periods=periods,
         at=AT,
         thresholds=RiskThresholds(),
+        grader=STEPS,
         replies=replies,
     )
     assert (risk.points, risk.level) == (points, level)
@@ -86,9 +123,27 @@ def test_risk(
 
 def test_thresholds_come_from_config() -> None:
     strict = RiskThresholds(general=10, large=30, major=45, critical=80)
-    risk = assess(schemes=[FEES], sentiment=NEG, event=None, source_weight=1.0, periods=[], at=AT, thresholds=strict)
-    assert risk.points == 30 + 18 and risk.level == Level.MAJOR
+    risk = assess(
+        schemes=[FEES], grade=None, facts=[], event=heat(5, 3), source_weight=1.0, periods=[], at=AT, thresholds=strict
+    )
+    assert risk.points == 30 + 10 + 5 and risk.level == Level.MAJOR
     assert risk.explain().endswith("→ 重大")
+    # The grader's probability thresholds too: the same grade is 较大 or 一般 by them.
+    strict_grader = GraderThresholds(general=0.5, large=0.85, major=0.9)
+    assert (
+        assess(
+            schemes=[],
+            grade=GRIEVANCE,
+            facts=[],
+            event=None,
+            source_weight=1.0,
+            periods=[],
+            at=AT,
+            thresholds=RiskThresholds(),
+            grader=strict_grader,
+        ).level
+        == Level.GENERAL
+    )
 
 
 def test_thresholds_must_rise() -> None:
@@ -99,7 +154,8 @@ def test_thresholds_must_rise() -> None:
 def test_period_outside_its_dates_adds_nothing() -> None:
     risk = assess(
         schemes=[FEES],
-        sentiment=NEU,
+        grade=None,
+        facts=[],
         event=None,
         source_weight=1.0,
         periods=[TWO_SESSIONS],

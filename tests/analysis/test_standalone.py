@@ -16,6 +16,7 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "example"
 STORY = "城关一中食堂饭菜变质，好几个学生吃完呕吐腹泻，学校一直不回应，希望教育局管管。"
 REPOST = "转发：城关一中食堂饭菜变质!!好几个学生吃完呕吐腹泻,学校一直不回应。希望县教育局管一管"
 KEYS = {"line", "text", "tokens", "sentiment", "sentiment_label", "flags", "unit", "event", "level", "level_zh"}
+KEYS |= {"post_type", "facts"}
 
 
 def test_contract_and_events_among_lines() -> None:
@@ -27,6 +28,12 @@ def test_contract_and_events_among_lines() -> None:
     assert second["event"]["id"] == first["event"]["id"] and second["event"]["copies"] == 2
     assert other["event"]["id"] != first["event"]["id"] and other["level"] == 0 and other["flags"] == []
     assert any(line.startswith("风险：") for line in first["explanation"])
+    # What happened and to whom, each fact with the whole words that showed it.
+    facts = {f["fact"]: f for f in first["facts"]}
+    assert "呕吐" in facts["illness"]["words"] and "学生" in facts["minors"]["words"]
+    assert facts["illness"]["name"] == "中毒或致病"
+    assert first["post_type"] == "投诉"
+    assert any(line.startswith("事实：") and "中毒或致病（呕吐" in line for line in first["explanation"])
 
 
 def test_refused_texts_say_why_and_the_rest_go_on() -> None:

@@ -1,0 +1,250 @@
+"""The shipped grader: how urgent a post is (level 0–3 probabilities) and what its writer is doing (post type),
+from whole jieba words, the title's words and the facts found (analysis/facts.py). Two linear models trained on
+graded complaint-board posts by `python -m training.train_grader` (analysis/data/GRADER_CARD.md). Plain Python
+at run time: no scikit-learn, no download.
+
+Level: one logistic model per step, P(level ≥ k) = σ(w_k·x + b_k) for k = 1 (一般), 2 (较大), 3 (重大) (Frank &
+Hall's ordinal reduction: a shared weight vector separated 重大 worse on DEV); 特别重大 is left to the facts
+(analysis/risk.py). Type: a multinomial logistic
+model over the same features. Word features are binary and L2-normalised, the post's words and its title's words
+each on their own; fact features count 1 each, so a fact weighs the same in a short and a long post.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import heapq
+import json
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from analysis.facts import HARM, FactHit
+
+FORMAT = "yuqing-grader-linear/1"
+STEPS = 3  # P(level ≥ 1), P(≥ 2), P(≥ 3)
+TYPES = ("投诉", "举报", "求助", "咨询", "建议", "表扬", "其他")
+EVIDENCE = 6
+TITLE_CHARS = 60
+# Thanks and praise are rare on complaint boards (3 of 768 graded posts): too few to learn, so a title that
+# thanks or praises names the type (unless the model sees a report of wrongdoing).
+CALM_TYPES = frozenset({"咨询", "建议", "表扬"})  # asking, suggesting, thanking: never raised by tone
+PRAISE_CUES = ("感谢", "表扬", "致谢", "点赞", "锦旗", "赞扬", "称赞")
+# Shown as evidence only when they carry meaning (they still count in the grade).
+FUNCTION_WORDS = frozenset(
+    [
+        "一个",
+        "我们",
+        "他们",
+        "你们",
+        "这个",
+        "那个",
+        "这些",
+        "那些",
+        "没有",
+        "什么",
+        "因为",
+        "所以",
+        "但是",
+        "已经",
+        "可以",
+        "就是",
+        "还是",
+        "或者",
+        "而且",
+        "并且",
+        "如果",
+        "这样",
+        "那么",
+        "自己",
+        "现在",
+        "目前",
+        "一些",
+        "一直",
+        "进行",
+        "相关",
+        "有关",
+        "以及",
+        "对于",
+        "关于",
+        "其中",
+        "同时",
+        "然后",
+        "还有",
+        "只是",
+        "不是",
+        "一下",
+        "希望",
+    ]
+)
+# Without a separate title (`yuqing analyse` reads one line per post, 主题。详情), the first sentence serves as it.
+_FIRST_SENTENCE = re.compile(r"[。！？!?\n]")
+
+
+def title_of(title: str, content: str) -> str:
+    if title.strip():
+        return title
+    return _FIRST_SENTENCE.split(content.strip(), maxsplit=1)[0][:TITLE_CHARS]
+
+
+def feature_sets(title_words: Iterable[str], words: Iterable[str], facts: list[FactHit]) -> tuple[set[str], set[str]]:
+    """(word features, fact features), kind-prefixed: w word of the post, t word of its title, f fact, p a pair
+    of facts found together (minors with violence is not the sum of the two)."""
+    found = {"w" + w for w in words} | {"t" + w for w in title_words}
+    ids = sorted(h.fact for h in facts)
+    fact_features = {"f" + f for f in ids}
+    fact_features.update("p" + a + "+" + b for i, a in enumerate(ids) for b in ids[i + 1 :])
+    return found, fact_features
+
+
+@dataclass(frozen=True)
+class Grade:
+    at_least: tuple[float, ...]  # P(level ≥ 1), P(≥ 2), P(≥ 3)
+    post_type: str
+    type_probability: float
+    evidence: list[tuple[str, float]]  # (whole word or fact name, contribution to the level's log-odds)
+
+    known: int = 1  # features of the post the model knows: none (empty, garbage, another language) grades 无
+
+    def level(self, thresholds: tuple[float, ...]) -> int:
+        """The highest step whose probability reaches its threshold (steps are nested: ≥ 2 implies ≥ 1)."""
+        if not self.known:
+            return 0
+        level = 0
+        for step, (p, t) in enumerate(zip(self.at_least, thresholds, strict=True), start=1):
+            if p >= t:
+                level = step
+        return level
+
+
+class Grader:
+    def __init__(
+        self,
+        level_weights: dict[str, list[float]],
+        level_bias: list[float],
+        type_classes: list[str],
+        type_weights: dict[str, list[float]],
+        type_bias: list[float],
+        meta: dict[str, object] | None = None,
+    ) -> None:
+        if len(level_bias) != STEPS or any(len(w) != STEPS for w in level_weights.values()):
+            raise ValueError(f"grader: level weights and biases must have {STEPS} steps")
+        if any(len(w) != len(type_classes) for w in type_weights.values()) or len(type_bias) != len(type_classes):
+            raise ValueError("grader: type weights do not match the type classes")
+        self.level_weights = level_weights
+        self.level_bias = level_bias
+        self.type_classes = type_classes
+        self.type_weights = type_weights
+        self.type_bias = type_bias
+        self.meta = meta or {}
+        # Scoring reads one matrix: a row per feature, the level steps' weights then the types' (0 where absent).
+        names = sorted(level_weights.keys() | type_weights.keys())
+        self._index = {f: i for i, f in enumerate(names)}
+        self._matrix = np.zeros((len(names), STEPS + len(type_classes)))
+        for f, i in self._index.items():
+            self._matrix[i, :STEPS] = level_weights.get(f, (0.0,) * STEPS)
+            self._matrix[i, STEPS:] = type_weights.get(f, (0.0,) * len(type_classes))
+
+    @classmethod
+    def load(cls, path: Path) -> Grader:
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            data = json.load(f)
+        if data.get("format") != FORMAT:
+            raise ValueError(f"{path}: not a {FORMAT} model")
+        return cls.from_json(data)
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> Grader:
+        level = data["level"]
+        kind = data["type"]
+        assert isinstance(level, dict) and isinstance(kind, dict)
+        return cls(
+            {str(k): [float(x) for x in v] for k, v in level["weights"].items()},
+            [float(b) for b in level["bias"]],
+            [str(c) for c in kind["classes"]],
+            {str(k): [float(x) for x in v] for k, v in kind["weights"].items()},
+            [float(b) for b in kind["bias"]],
+            dict(data.get("meta", {})),  # type: ignore[call-overload]
+        )
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "format": FORMAT,
+            "level": {"weights": self.level_weights, "bias": self.level_bias},
+            "type": {"classes": self.type_classes, "weights": self.type_weights, "bias": self.type_bias},
+            "meta": self.meta,
+        }
+
+    @classmethod
+    def default(cls) -> Grader:
+        return _default()
+
+    def grade(self, title_words: Iterable[str], words: Iterable[str], facts: list[FactHit]) -> Grade:
+        title_words = list(title_words)
+        found, fact_features = feature_sets(title_words, words, facts)
+        scale = norms(found)
+        index = self._index
+        # One row per known feature: its 3 level weights then its type weights, scaled as in training.
+        known = [f for f in found if f in index] + [f for f in fact_features if f in index]
+        rows = self._matrix[[index[f] for f in known]]
+        weights = np.array([scale.get(f[0], 1.0) for f in known])
+        contributions = rows * weights[:, None]
+        sums = contributions.sum(axis=0)
+        at_least = tuple(round(_sigmoid(b + float(z)), 4) for b, z in zip(self.level_bias, sums[:STEPS], strict=True))
+        scores = [b + float(z) for b, z in zip(self.type_bias, sums[STEPS:], strict=True)]
+        top = max(scores)
+        exps = [math.exp(s - top) for s in scores]
+        best = max(range(len(scores)), key=scores.__getitem__)
+        hits = list(zip(known, contributions[:, 1].tolist(), strict=True))
+
+        # Evidence: the whole words (title and body counted once) and facts that pushed towards 较大 and above.
+        by_text: dict[str, float] = {}
+        names = {h.fact: h.zh for h in facts}
+        for feature, contribution in hits:
+            kind, body = feature[0], feature[1:]
+            if kind in "wt" and len(body) > 1 and body not in FUNCTION_WORDS:
+                by_text[body] = by_text.get(body, 0.0) + contribution
+            elif kind == "f":
+                by_text[names.get(body, body)] = contribution
+        strongest = heapq.nlargest(EVIDENCE, by_text.items(), key=lambda item: (item[1], item[0]))
+        if self.type_classes[best] in CALM_TYPES and any(h.fact in HARM for h in facts):
+            # Someone was hurt: whatever the wording (希望…管管), the writer complains, reports or asks for help.
+            others = [i for i, c in enumerate(self.type_classes) if c not in CALM_TYPES]
+            best = max(others, key=scores.__getitem__, default=best)
+        post_type, probability = self.type_classes[best], exps[best] / sum(exps)
+        if post_type != "举报" and any(cue in w for w in title_words for cue in PRAISE_CUES):
+            post_type, probability = "表扬", 1.0
+        return Grade(
+            at_least=at_least,
+            post_type=post_type,
+            type_probability=round(probability, 4),
+            evidence=[(text, round(c, 2)) for text, c in strongest if c >= 0.01],
+            known=len(hits),
+        )
+
+
+def norms(found: set[str]) -> dict[str, float]:
+    """Per kind: the post's words and its title's words are each L2-normalised, so a title weighs as much in a
+    long post as in a short one."""
+    body = sum(1 for f in found if f[0] == "w")
+    title = len(found) - body
+    return {"w": 1.0 / math.sqrt(body) if body else 0.0, "t": 1.0 / math.sqrt(title) if title else 0.0}
+
+
+def _sigmoid(x: float) -> float:
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+@functools.cache
+def _default() -> Grader:
+    with resources.as_file(resources.files("analysis") / "data" / "grader_model.json.gz") as path:
+        return Grader.load(path)

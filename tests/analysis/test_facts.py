@@ -1,0 +1,55 @@
+"""Facts found on whole jieba words: what happened and to whom, with the words that showed it."""
+
+from __future__ import annotations
+
+import pytest
+
+from analysis.facts import FACTS, describe, find_facts
+from store.tokens import segment
+
+CASES = [
+    # (text, facts expected with a word each must include, facts that must not be found)
+    (
+        "我孩子昨天被几个同学围殴，头部受伤住院",
+        {"injury": "受伤", "hospital": "住院", "minors": "孩子", "violence": "围殴"},
+        set(),
+    ),
+    ("好几个学生吃完呕吐腹泻，怀疑食物中毒", {"illness": "呕吐", "minors": "学生"}, set()),
+    ("村民们在镇政府门口拉横幅", {"gathering": "拉横幅", "many": "村民们"}, set()),
+    ("二十多名工人被拖欠工资半年", {"many": "二十多名", "wages": "拖欠工资"}, set()),
+    ("办事员收礼还要购物卡", {"misconduct": "收礼"}, set()),
+    ("围墙随时可能倒塌", {"urgency": "随时", "hazard": "倒塌"}, set()),
+    # Denied, not stated: 没有人受伤 is no injury.
+    ("墙倒了，幸好没有人受伤", {}, {"injury"}),
+    ("请问护照在哪里办理", {}, {"injury", "many", "minors", "violence"}),
+    # Three people are not "many"; a price is not a crowd.
+    ("三个人在路边聊天，花了二十元", {}, {"many"}),
+]
+
+
+@pytest.mark.parametrize(("text", "expected", "absent"), CASES, ids=[c[0][:8] for c in CASES])
+def test_facts(text: str, expected: dict[str, str], absent: set[str]) -> None:
+    found = {h.fact: h.words for h in find_facts(segment(text))}
+    for fact, word in expected.items():
+        assert fact in found, (fact, found)
+        assert word in found[fact], (fact, found)
+    assert not absent & found.keys(), found
+
+
+def test_whole_words_never_fragments() -> None:
+    words = segment("我们学校食堂的午餐经常有变质的肉，好几个学生吃完呕吐腹泻")
+    for hit in find_facts(words):
+        for shown in hit.words:
+            # Every word shown is one token or adjacent tokens joined: never part of a token.
+            assert any(shown == "".join(words[i : i + n]) for i in range(len(words)) for n in (1, 2, 3)), shown
+
+
+def test_description_names_each_fact_and_its_words() -> None:
+    line = describe(find_facts(segment("学生被打受伤")))
+    assert line.startswith("事实：") and "涉及未成年人（学生）" in line and "人员受伤（受伤）" in line
+    assert describe([]).startswith("事实：未见")
+
+
+def test_registry_ids_unique_and_named_in_chinese() -> None:
+    assert len({f.id for f in FACTS}) == len(FACTS)
+    assert all(f.zh and f.words for f in FACTS)

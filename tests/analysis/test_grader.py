@@ -1,0 +1,56 @@
+"""The shipped grader: loads without scikit-learn, grades what a duty officer would raise above what they would
+answer, types questions and reports, shows whole-word evidence, and refuses a file that is not its format."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from analysis.facts import find_facts
+from analysis.grader import Grader, title_of
+from store.tokens import segment
+
+
+def grade(text: str):  # type: ignore[no-untyped-def]
+    words = segment(f"\n{text}")
+    return Grader.default().grade(segment(title_of("", text)), words, find_facts(words))
+
+
+def test_runs_without_scikit_learn() -> None:
+    Grader.default()
+    import analysis.grader as module
+
+    assert "sklearn" not in Path(module.__file__).read_text(encoding="utf-8")
+
+
+def test_harm_to_children_outranks_a_question() -> None:
+    beaten = grade("学生在校被多名同学殴打受伤住院。我孩子昨天在学校被几个同学围殴，头部受伤，现在住院，学校一直推诿。")
+    question = grade("请问护照在哪里办理。请问在哪里可以办理护照，需要带什么材料？")
+    assert beaten.at_least[2] > question.at_least[2] and beaten.at_least[1] > question.at_least[1]
+    assert question.post_type == "咨询"
+    assert question.at_least[1] < 0.5
+
+
+def test_evidence_is_whole_words_and_facts() -> None:
+    text = "学校食堂饭菜变质。我们学校食堂的午餐经常有变质的肉，好几个学生吃完呕吐腹泻。"
+    words = set(segment(text))
+    names = {h.zh for h in find_facts(segment(text))}
+    result = grade(text)
+    assert result.evidence
+    assert all(shown in words or shown in names for shown, _ in result.evidence), result.evidence
+    assert all(shown != "生吃" for shown, _ in result.evidence)
+
+
+def test_thanks_in_the_title_is_praise() -> None:
+    assert grade("感谢镇政府及时修好路灯。路灯坏了，镇政府第二天就修好了。").post_type == "表扬"
+
+
+def test_refuses_another_format(tmp_path: Path) -> None:
+    path = tmp_path / "x.json.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as f:
+        json.dump({"format": "something-else", "weights": {}}, f)
+    with pytest.raises(ValueError, match="not a yuqing-grader"):
+        Grader.load(path)

@@ -1,0 +1,216 @@
+"""Train the grader shipped as analysis/data/grader_model.json.gz (card: analysis/data/GRADER_CARD.md).
+
+    python -m training.train_grader --labels ../shared/data/complaint_severity/dev_labels.jsonl \
+        --out analysis/data/grader_model.json.gz
+
+Reads graded posts in the labelling guide's format (one JSON object a line with id, level, type and text),
+prints the k-fold cross-validated level and type accuracy, then trains on every post and writes the model.
+Deterministic: the same file gives the same bytes. Needs scikit-learn (a dev dependency); the model it writes
+runs without it (analysis/grader.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import hashlib
+import io
+import json
+import sys
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from analysis.facts import FactHit, find_facts
+from analysis.grader import STEPS, TYPES, Grade, Grader, feature_sets, norms, title_of
+from store.tokens import add_words, domain_words, segment
+
+LEVEL_C = 4.0  # chosen by 5-fold CV on DEV over {1, 4, 16} (see GRADER_CARD.md)
+TYPE_C = 4.0
+MIN_DF = 2
+FOLDS = 5
+REPO = Path(__file__).resolve().parent.parent
+
+
+class LabelError(ValueError):
+    """A graded file's bad line: the message names the file, the line and the field."""
+
+
+@dataclass(frozen=True)
+class Graded:
+    id: str
+    level: int
+    type: str
+    text: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Example:
+    graded: Graded
+    words: frozenset[str]  # kind-prefixed word features (w/t)
+    facts: frozenset[str]  # kind-prefixed fact features (f/p)
+    hits: tuple[FactHit, ...]
+
+
+def read_labels(path: Path) -> list[Graded]:
+    """Graded posts from a file in the guide's format; a bad line raises LabelError naming it and the field."""
+    out: list[Graded] = []
+    with path.open(encoding="utf-8") as f:
+        for number, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise LabelError(f"{path} line {number}: not JSON ({exc.msg})") from None
+            if not isinstance(row, dict):
+                raise LabelError(f"{path} line {number}: not a JSON object")
+            for field, kind in (("id", str), ("text", str), ("type", str), ("level", int)):
+                if not isinstance(row.get(field), kind) or isinstance(row.get(field), bool):
+                    raise LabelError(f"{path} line {number}: field {field!r} missing or not a {kind.__name__}")
+            if not 0 <= row["level"] <= 4:
+                raise LabelError(f"{path} line {number}: field 'level' must be 0–4, got {row['level']}")
+            if row["type"] not in TYPES:
+                raise LabelError(f"{path} line {number}: field 'type' must be one of {'/'.join(TYPES)}")
+            out.append(Graded(row["id"], row["level"], row["type"], row["text"], number))
+    return out
+
+
+def fold_of(post_id: str, folds: int = FOLDS) -> int:
+    return int(hashlib.sha1(post_id.encode()).hexdigest()[8:16], 16) % folds
+
+
+def examples(rows: Iterable[Graded]) -> list[Example]:
+    """Features as the analyser computes them for `yuqing analyse` (one line per post, the title its first
+    sentence), with the shipped domain words in jieba's dictionary as at run time."""
+    add_words(domain_words())
+    out = []
+    for g in rows:
+        words = segment(f"\n{g.text}")
+        hits = find_facts(words)
+        found, facts = feature_sets(segment(title_of("", g.text)), words, hits)
+        out.append(Example(g, frozenset(found), frozenset(facts), tuple(hits)))
+    return out
+
+
+def _matrix(data: Sequence[Example], vocab: dict[str, int]) -> Any:
+    """Sparse rows: word features L2-normalised as at run time (analysis.grader.norms), fact features 1."""
+    from scipy.sparse import csr_matrix
+
+    indptr: list[int] = [0]
+    indices: list[int] = []
+    values: list[float] = []
+    for ex in data:
+        scale = norms(set(ex.words))
+        row = [(vocab[f], scale[f[0]]) for f in sorted(ex.words) if f in vocab]
+        row += [(vocab[f], 1.0) for f in sorted(ex.facts) if f in vocab]
+        indices.extend(c for c, _ in row)
+        values.extend(v for _, v in row)
+        indptr.append(len(indices))
+    return csr_matrix((values, indices, indptr), shape=(len(data), len(vocab)))
+
+
+def fit(data: Sequence[Example], *, level_c: float = LEVEL_C, type_c: float = TYPE_C) -> Grader:
+    from sklearn.linear_model import LogisticRegression
+
+    df = Counter(f for ex in data for f in ex.words | ex.facts)
+    names = sorted(f for f, n in df.items() if n >= MIN_DF)
+    vocab = {f: i for i, f in enumerate(names)}
+
+    # One binary model per step k (level ≥ k); 特别重大 counts as 重大 (two posts in DEV).
+    x = _matrix(data, vocab)
+    levels = [min(ex.graded.level, STEPS) for ex in data]
+    coefs, level_bias = [], []
+    for step in range(1, STEPS + 1):
+        model = LogisticRegression(C=level_c, solver="liblinear", random_state=0, max_iter=1000)
+        model.fit(x, [int(level >= step) for level in levels])
+        coefs.append(model.coef_[0])
+        level_bias.append(round(float(model.intercept_[0]), 4))
+    level_weights = {}
+    for f, i in vocab.items():
+        column = [round(float(c[i]), 4) for c in coefs]
+        if any(abs(w) >= 1e-4 for w in column):
+            level_weights[f] = column
+
+    classes = [t for t in TYPES if any(ex.graded.type == t for ex in data)]
+    kind = LogisticRegression(C=type_c, solver="lbfgs", max_iter=2000)
+    kind.fit(_matrix(data, vocab), [classes.index(ex.graded.type) for ex in data])
+    present = [int(c) for c in kind.classes_]
+    type_classes = [classes[c] for c in present]
+    type_weights: dict[str, list[float]] = {}
+    for f, i in vocab.items():
+        column = [round(float(kind.coef_[c][i]), 4) for c in range(len(present))]
+        if any(abs(w) >= 1e-4 for w in column):
+            type_weights[f] = column
+    type_bias = [round(float(b), 4) for b in kind.intercept_]
+    if len(present) == 2:  # sklearn keeps one row for two classes: the second class's log-odds
+        type_weights = {f: [0.0, w[0]] for f, w in type_weights.items()}
+        type_bias = [0.0, type_bias[0]]
+    meta: dict[str, object] = {
+        "posts": len(data),
+        "level_c": level_c,
+        "type_c": type_c,
+        "min_df": MIN_DF,
+        "features": len(vocab),
+    }
+    return Grader(level_weights, level_bias, type_classes, type_weights, type_bias, meta)
+
+
+def out_of_fold(data: Sequence[Example], folds: int = FOLDS, **options: float) -> list[Grader]:
+    """One grader per fold, trained on the other folds: grader[fold_of(id)] has never seen the post."""
+    return [fit([ex for ex in data if fold_of(ex.graded.id, folds) != k], **options) for k in range(folds)]
+
+
+def write(grader: Grader, path: Path) -> None:
+    raw = json.dumps(grader.to_json(), ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+    buffer = io.BytesIO()
+    with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0, filename="") as f:
+        f.write(raw)
+    path.write_bytes(buffer.getvalue())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--labels", type=Path, default=REPO.parent / "shared/data/complaint_severity/dev_labels.jsonl")
+    parser.add_argument("--out", type=Path, default=REPO / "analysis/data/grader_model.json.gz")
+    parser.add_argument("--level-c", type=float, default=LEVEL_C)
+    parser.add_argument("--type-c", type=float, default=TYPE_C)
+    args = parser.parse_args(argv)
+    if not args.labels.exists():
+        print(f"没有找到标注文件：{args.labels}", file=sys.stderr)
+        return 2
+    try:
+        rows = read_labels(args.labels)
+    except LabelError as exc:
+        print(f"标注文件有误：{exc}", file=sys.stderr)
+        return 2
+    data = examples(rows)
+    graders = out_of_fold(data, level_c=args.level_c, type_c=args.type_c)
+    exact = types = 0
+    for ex in data:
+        g = graders[fold_of(ex.graded.id)]
+        grade = grade_example(g, ex)
+        expected = sum(p >= 0.5 for p in grade.at_least)
+        exact += expected == min(ex.graded.level, STEPS)
+        types += grade.post_type == ex.graded.type
+    print(
+        f"{FOLDS}-fold CV on {len(data)} posts: level (0–3, thresholds 0.5) accuracy {exact / len(data):.3f}, "
+        f"type accuracy {types / len(data):.3f}"
+    )
+    write(fit(data, level_c=args.level_c, type_c=args.type_c), args.out)
+    print(f"wrote {args.out} ({args.out.stat().st_size:,} bytes)")
+    return 0
+
+
+def grade_example(grader: Grader, ex: Example) -> Grade:
+    """Grade an example from its own words (already segmented), as the analyser would."""
+    words = [f[1:] for f in ex.words if f[0] == "w"]
+    title = [f[1:] for f in ex.words if f[0] == "t"]
+    return grader.grade(title, words, list(ex.hits))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
