@@ -183,7 +183,8 @@ def test_story_size_and_votes_are_heat(
 ) -> None:
     risk = assess(
         schemes=[FEES],
-        sentiment=NEU,
+        grade=None,
+        facts=[],
         event=heat(copies, 1) if copies > 1 else None,
         source_weight=1.0,
         periods=[],
