@@ -134,10 +134,27 @@ def _is_count(word: str) -> bool:
     return bool(found and _BIG.search(found.group(1)) and not found.group(1).startswith("几个"))
 
 
+def _inner_words(token: str) -> list[str]:
+    """The dictionary words inside a long token, left to right without overlaps. The user dictionary holds the
+    configuration's phrases (a scheme's 随时可能倒塌) as single words; the facts are in the words they are made of."""
+    import jieba
+
+    inner, end = [], 0
+    for word in jieba.cut_for_search(token):
+        start = token.find(word, end)
+        if word != token and start >= end:
+            inner.append(word)
+            end = start + len(word)
+    return inner if "".join(inner) == token else [token]
+
+
 def find_facts(words: Iterable[str]) -> list[FactHit]:
     """The facts stated in a text given as accurate-mode jieba words (`store.tokens.segment`), in registry order."""
-    tokens = list(words)
     index, prefixes = _index()
+    tokens: list[str] = []
+    for word in words:
+        long_phrase = len(word) >= 4 and word.lower() not in index and word[0] not in _NUMERALS
+        tokens.extend(_inner_words(word) if long_phrase else [word])
     found: dict[str, list[str]] = {}
     since_negator = NEGATED_WITHIN + 1
     for i, token in enumerate(tokens):

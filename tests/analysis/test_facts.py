@@ -53,3 +53,16 @@ def test_description_names_each_fact_and_its_words() -> None:
 def test_registry_ids_unique_and_named_in_chinese() -> None:
     assert len({f.id for f in FACTS}) == len(FACTS)
     assert all(f.zh and f.words for f in FACTS)
+
+
+def test_facts_inside_a_configured_phrase() -> None:
+    """The configuration's phrases are single words to jieba (a scheme's 随时可能倒塌): the facts inside count."""
+    import jieba
+
+    from store.tokens import segment as seg
+
+    jieba.add_word("随时可能倒塌")
+    words = seg("教学楼围墙随时可能倒塌")
+    assert "随时可能倒塌" in words
+    found = {h.fact: h.words for h in find_facts(words)}
+    assert found.get("urgency") == ["随时"] and found.get("hazard") == ["倒塌"]
