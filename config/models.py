@@ -63,6 +63,14 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# Size limits of one scheme: a matcher (and a backtest) costs time per word, so a scheme of 300,000 words is an
+# attack, not a scheme. Real schemes have tens of words; these leave room for large lexicons.
+MAX_SCHEME_WORDS = 1_000  # region + subject + event + exclude together
+MAX_WORD_CHARS = 50
+MAX_QUERY_CHARS = 4_000
+MAX_SCHEME_NAME_CHARS = 100
+
+
 class Scheme(Strict):
     """A monitoring scheme (监测方案): region AND subject AND event, NOT exclusion; empty groups are ignored.
 
@@ -86,12 +94,24 @@ class Scheme(Strict):
     )
     enabled: bool = True
 
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if len(value) > MAX_SCHEME_NAME_CHARS:
+            raise ValueError(f"方案名称过长：{len(value)} 个字符，最多 {MAX_SCHEME_NAME_CHARS} 个")
+        return value
+
     @field_validator("region", "subject", "event", "exclude")
     @classmethod
     def _words(cls, value: list[str]) -> list[str]:
+        if len(value) > MAX_SCHEME_WORDS:
+            raise ValueError(f"词语过多：{len(value)} 个，一个方案最多 {MAX_SCHEME_WORDS} 个")
         words = [w.strip() for w in value]
         if any(not w for w in words):
             raise ValueError("empty word in the list")
+        long = next((w for w in words if len(w) > MAX_WORD_CHARS), None)
+        if long is not None:
+            raise ValueError(f"词语过长：“{long[:20]}…”有 {len(long)} 个字符，最多 {MAX_WORD_CHARS} 个")
         return words
 
     @field_validator("query")
@@ -99,6 +119,8 @@ class Scheme(Strict):
     def _query(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None:
             return None
+        if len(value) > MAX_QUERY_CHARS:  # checked before parsing: parsing is the cost being capped
+            raise ValueError(f"检索式过长：{len(value)} 个字符，最多 {MAX_QUERY_CHARS} 个")
         scheme = f"scheme {info.data.get('name', '?')!r}"
         try:
             node = textquery.parse(value)
@@ -110,6 +132,11 @@ class Scheme(Strict):
 
     @model_validator(mode="after")
     def _has_words(self) -> Scheme:
+        total = len(self.region) + len(self.subject) + len(self.event) + len(self.exclude)
+        if total > MAX_SCHEME_WORDS:
+            raise ValueError(
+                f"词语过多：region、subject、event、exclude 共 {total} 个，一个方案最多 {MAX_SCHEME_WORDS} 个"
+            )
         if not (self.region or self.subject or self.event or self.query):
             raise ValueError("a scheme needs words in at least one of region, subject, event, or a query")
         if self.proximity is not None and sum(1 for g in (self.region, self.subject, self.event) if g) < 2:

@@ -19,11 +19,13 @@ from sqlalchemy import func, select
 from alerting.incidents.models import Incident, TimelineEntry
 from api.access.deps import SESSION_COOKIE, Reader, resolve
 from api.access.scope import Principal
+from api.access.watch import AccessWatch, fingerprint
 from api.schemas import IncidentOut
 from api.state import ApiState, get_state
 
 router = APIRouter(prefix="/api/v1/feed", tags=["feed"])
 MAX_EVENT_ID = 2**63 - 1
+RESOLVE_EVERY = 30.0  # seconds: a stream's own credentials are resolved again at least this often (expiry)
 
 
 def _read_after(
@@ -55,6 +57,15 @@ def _read_after(
             )
             for entry, incident in rows
         ]
+
+
+def _read_after_checked(
+    state: ApiState, after: int, principal: Principal
+) -> tuple[list[tuple[int, dict[str, object] | None]], str | None]:
+    """The entries after `after`, and — when some are to be sent — the access fingerprint read after them, so
+    a change committed before these events were read is seen before they go out."""
+    batch = _read_after(state, after, principal)
+    return batch, fingerprint(state) if any(payload is not None for _, payload in batch) else None
 
 
 def _start_id(state: ApiState, backlog: int, principal: Principal) -> int:
@@ -103,31 +114,40 @@ async def feed(
             return "scope changed"
         return None
 
+    watch: AccessWatch | None = getattr(request.app.state, "access_watch", None)
+    if watch is None or watch.loop is not asyncio.get_running_loop():  # one per app: streams share its reads
+        watch = request.app.state.access_watch = AccessWatch(state, every=state.feed_recheck_seconds)
+
     async def events() -> AsyncIterator[str]:
         position = start
         yield f"retry: 3000\nevent: hello\ndata: {json.dumps({'after': position})}\n\n"
         idle = 0.0
-        checked = time.monotonic()
-        nap = min(state.feed_poll_seconds, state.feed_recheck_seconds)
-        while not await request.is_disconnected():
-            batch = await run_in_threadpool(_read_after, state, position, principal)
-            due = time.monotonic() - checked >= state.feed_recheck_seconds
-            if due or any(payload is not None for _, payload in batch):  # every event is checked before it goes
-                checked = time.monotonic()
-                reason = await ended()
-                if reason is not None:
-                    yield f"event: bye\ndata: {json.dumps({'reason': reason})}\n\n"
-                    return
-            for event_id, payload in batch:
-                position = event_id
-                if payload is None:
-                    continue
-                yield f"id: {event_id}\nevent: incident\ndata: {json.dumps(payload, ensure_ascii=False)}\n\n"
-            if not batch:
-                await asyncio.sleep(nap)
-                idle += nap
-                if idle >= 15:  # a comment keeps proxies from closing an idle stream
-                    idle = 0.0
-                    yield ": keep-alive\n\n"
+        seen = await watch.open()
+        resolved = time.monotonic()
+        try:
+            while not await request.is_disconnected():
+                batch, access = await run_in_threadpool(_read_after_checked, state, position, principal)
+                # Access as it was when these events were read (access is None: nothing to send), or as the
+                # watch last saw it; credentials are resolved again when it changed, and now and then (expiry).
+                latest = access or watch.value
+                if latest != seen or time.monotonic() - resolved >= RESOLVE_EVERY:
+                    seen, resolved = latest, time.monotonic()
+                    reason = await ended()
+                    if reason is not None:
+                        yield f"event: bye\ndata: {json.dumps({'reason': reason})}\n\n"
+                        return
+                for event_id, payload in batch:
+                    position = event_id
+                    if payload is None:
+                        continue
+                    yield f"id: {event_id}\nevent: incident\ndata: {json.dumps(payload, ensure_ascii=False)}\n\n"
+                if not batch:
+                    await watch.wait(state.feed_poll_seconds)  # woken at once when access changes
+                    idle += state.feed_poll_seconds
+                    if idle >= 15:  # a comment keeps proxies from closing an idle stream
+                        idle = 0.0
+                        yield ": keep-alive\n\n"
+        finally:
+            watch.close()
 
     return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})

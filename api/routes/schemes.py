@@ -23,6 +23,7 @@ from analysis.schemes import SchemeMatcher
 from api.access.deps import require, require_global
 from api.access.roles import Perm
 from api.access.scope import Principal
+from api.body_limit import capped_route
 from api.params import invalid
 from api.routes.mentions import run_search
 from api.search import scoped_units
@@ -32,7 +33,9 @@ from config.errors import field_path
 from store.mentions import SearchQuery
 from store.workflow.audit import record_audit
 
-router = APIRouter(prefix="/api/v1/schemes", tags=["schemes"])
+# A scheme at its word limits (config.models) is well under this; anything bigger is refused before parsing.
+MAX_BODY_BYTES = 256 * 1024
+router = APIRouter(prefix="/api/v1/schemes", tags=["schemes"], route_class=capped_route(MAX_BODY_BYTES))
 Reader = Annotated[Principal, Depends(require(Perm.SCHEMES_READ))]
 Editor = Annotated[Principal, Depends(require_global(Perm.SCHEMES_EDIT))]  # schemes apply to every unit
 SchemeId = Annotated[str, Path(min_length=1, max_length=100)]

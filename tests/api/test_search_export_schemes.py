@@ -198,6 +198,40 @@ def test_schemes_list_validate_create_edit(app: FastAPI, admin: TestClient, gran
     assert [e["action"] for e in audit] == ["scheme.edit", "scheme.edit", "scheme.create"]
 
 
+@pytest.mark.parametrize(
+    ("body", "field", "words"),
+    [
+        ({**SCHEME, "subject": [f"词{i}" for i in range(1001)]}, "subject", "词语过多"),
+        ({**SCHEME, "event": ["长" * 51]}, "event", "词语过长"),
+        ({**SCHEME, "query": "路灯 " * 2000}, "query", "检索式过长"),
+        ({**SCHEME, "name": "名" * 101}, "name", "方案名称过长"),
+    ],
+)
+def test_scheme_word_limits_are_a_clear_422(admin: TestClient, body: dict[str, Any], field: str, words: str) -> None:
+    for path in ("/api/v1/schemes", "/api/v1/schemes/validate", "/api/v1/schemes/backtest"):
+        sent = {"scheme": body} if path.endswith("backtest") else body
+        response = admin.post(path, json=sent)
+        if path.endswith("validate"):
+            errors = response.json()["errors"]
+            assert any(e["field"] == field and words in e["message"] for e in errors), errors
+        else:
+            assert response.status_code == 422 and words in response.text, (path, response.text[:300])
+
+
+def test_a_huge_scheme_body_is_refused_before_it_is_parsed(admin: TestClient) -> None:
+    huge = json.dumps({**SCHEME, "subject": ["词"] * 300_000}).encode()
+    declared = admin.post("/api/v1/schemes/validate", content=huge, headers={"Content-Type": "application/json"})
+    assert declared.status_code == 422 and "请求内容过大" in declared.json()["detail"][0]["msg"]
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it streams
+        for start in range(0, len(huge), 65536):
+            yield huge[start : start + 65536]
+
+    streamed = admin.post("/api/v1/schemes", content=chunks(), headers={"Content-Type": "application/json"})
+    assert streamed.status_code == 422 and "请求内容过大" in streamed.text
+    assert admin.post("/api/v1/schemes/validate", json=SCHEME).json()["valid"] is True  # a normal one still passes
+
+
 def test_backtest_shows_what_a_scheme_would_flag(admin: TestClient) -> None:
     draft = admin.post("/api/v1/schemes/backtest", json={"scheme": SCHEME, "days": 1}).json()
     assert (draft["scanned"], draft["matched"], draft["newly_flagged"], draft["flagged_now"]) == (4, 1, 1, 0)

@@ -279,3 +279,29 @@ def test_a_scheme_query_error_names_file_field_scheme_and_position(
     with pytest.raises(ConfigError) as caught:
         load_config(example_config_copy)
     assert [str(i).split("schemes.yaml: ")[1] for i in caught.value.issues] == [f"schemes[0].query: {message}"]
+
+
+@pytest.mark.parametrize(
+    ("new", "field", "words"),
+    [
+        ("subject: [" + ", ".join(f"词{i}" for i in range(1001)) + "]", "schemes[0].subject", "词语过多"),
+        ("subject: [" + "长" * 51 + "]", "schemes[0].subject", "词语过长"),
+        (
+            "subject: ["
+            + ", ".join(f"主{i}" for i in range(600))
+            + "]\n    region: ["
+            + ", ".join(f"地{i}" for i in range(600))
+            + "]",
+            "schemes[0]",
+            "共 1",
+        ),
+    ],
+)
+def test_scheme_size_limits_name_file_and_field(example_config_copy: Path, new: str, field: str, words: str) -> None:
+    _edit(example_config_copy / "schemes.yaml", "subject: [学生, 学校, 中学, 小学, 初中, 高中, 同学, 孩子, 校园]", new)
+    with pytest.raises(ConfigError) as caught:
+        load_config(example_config_copy)
+    issues = caught.value.issues
+    assert any(i.file.endswith("schemes.yaml") and i.field == field and words in i.message for i in issues), [
+        str(i)[:300] for i in issues
+    ]
