@@ -153,7 +153,10 @@ document.addEventListener("DOMContentLoaded", () => {
   bindForm("assign-form", "assign", (f) => ({user: f.get("user").trim() || null}), "指派已记录");
   bindForm("note-form", "notes", (f) => ({text: f.get("text")}), "备注已记录");
   bindForm("close-form", "close", (f) => ({summary: f.get("summary")}), "已结案");
-  loadIncident().catch((e) => { document.getElementById("title").textContent = "加载失败：" + e.message; });
+  loadIncident().catch((e) => {
+    document.getElementById("title").textContent = "加载失败：" + e.message;
+    if (!shownIncident) document.getElementById("mentions").replaceChildren(el("p", "meta", "—"));
+  });
   loadUsers().catch(console.error);
   // Changes by others (a colleague acknowledging, the clock firing) arrive on the live feed; the poll is a
   // fallback and keeps the countdown's facts fresh.
