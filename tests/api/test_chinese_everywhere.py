@@ -33,6 +33,7 @@ from sqlalchemy import select
 from alerting.clock import clock_tick
 from alerting.delivery.models import Delivery
 from alerting.delivery.sender import SendResult, deliver_pending
+from alerting.delivery.short_text import case_code
 from alerting.delivery.templates import step_message
 from alerting.incidents import service
 from alerting.incidents.models import Incident
@@ -282,6 +283,9 @@ def test_briefings_and_exports(demo: Demo) -> None:
         assert sheet is not None
         cells = ["\t".join("" if c.value is None else str(c.value) for c in row) for row in sheet.iter_rows()]
         found += problems("xlsx", "\n".join(cells), ids)
+        # The SMS's fixed link: /a/CODE opens the incident's page.
+        link = client.get(f"/a/{case_code(demo.incidents[0])}")
+        assert link.status_code == 303 and link.headers["location"] == f"/incidents/{demo.incidents[0]}"
         missing = client.get("/api/v1/incidents/999999")
         assert missing.status_code == 404 and missing.json()["detail"] == "incident not found"  # the machine shape
         found += problems("API error", missing.json()["message"], ids)
