@@ -400,3 +400,19 @@ def test_aliyun_sms_gets_the_named_variables(tmp_path: Path, providers: Provider
         "code": case_code(incident_id),
     }
     assert providers.bad_signatures == 0
+
+
+def test_a_call_step_without_a_voice_channel_says_no_phone(tmp_path: Path) -> None:
+    config = load_config(write_config(tmp_path / "config", [], ["inbox-school-secretary"]))
+    url = f"sqlite:///{tmp_path / 'wf.sqlite3'}"
+    upgrade(url)
+    site = Site(
+        config, SqliteMentionStore(tmp_path / "m.sqlite3"), make_session_factory(make_engine(url)), Analyser(config)
+    )
+    _, discovered = site.open_bullying_case()
+    clock_tick(
+        site.sessions, config, base_url="http://yq", now=discovered + timedelta(minutes=5), playbooks=load_playbooks()
+    )
+    with site.sessions() as session:
+        details = [t.detail for t in session.scalars(select(TimelineEntry))]
+    assert "5分钟未确认，升级通知书记" in details
