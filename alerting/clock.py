@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from alerting.delivery.recipients import recipients_for_audience
+from alerting.delivery.recipients import recipients_for_audience, voice_channels
 from alerting.delivery.templates import step_message
 from alerting.incidents.models import ClockStepRow, Incident, IncidentTask, Stage, TimelineEntry
 from alerting.incidents.service import queue_notifications
@@ -99,6 +99,16 @@ def fire_due_steps(
         if met and getattr(incident, met) is not None:
             row.outcome = f"skipped: {row.unless}"
             continue
+        recipients = recipients_for_audience(
+            config,
+            unit_id=incident.unit,
+            audience=row.audience.split(","),
+            at=now,
+            call=phones,
+        )
+        # The timeline says 电话 only when someone is really phoned first (a contact with a voice channel).
+        voice = voice_channels(config) if phones else set()
+        phoned = any(r.channels and r.channels[0] in voice for r in recipients)
         if row.kind == "breach":
             incident.breached_at = row.due_at
             session.add(
@@ -123,18 +133,11 @@ def fire_due_steps(
                         minutes=(row.due_at - incident.discovered_at).total_seconds() / 60,
                         unless=row.unless,
                         audience=row.audience,
-                        call=phones,
+                        call=phoned,
                     ),
                 )
             )
         title, body = step_message(config, incident, kind=row.kind, base_url=base_url, now=now)
-        recipients = recipients_for_audience(
-            config,
-            unit_id=incident.unit,
-            audience=row.audience.split(","),
-            at=now,
-            call=phones,
-        )
         queue_notifications(
             session,
             incident=incident,

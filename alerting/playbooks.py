@@ -15,7 +15,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from config.errors import ConfigError, ConfigIssue, field_path
+from config.errors import ConfigError, ConfigIssue, field_path, zh_message
 from config.models import Level, LevelField
 
 Audience = Literal["duty_officer", "secretary", "propaganda", "commentator", "superior", "superiors"]
@@ -108,7 +108,7 @@ def load_playbooks(directory: Path | None = None) -> Playbooks:
             found.append(Playbook.model_validate(data["playbook"]))
         except ValidationError as exc:
             issues.extend(
-                ConfigIssue(str(path), field_path(("playbook", *err["loc"])), err["msg"]) for err in exc.errors()
+                ConfigIssue(str(path), field_path(("playbook", *err["loc"])), zh_message(err)) for err in exc.errors()
             )
     ids = [p.id for p in found]
     for dup in {i for i in ids if ids.count(i) > 1}:

@@ -93,6 +93,8 @@ def error_page(status: int, message: str) -> HTMLResponse:
 def _answer(request: Request, status: int, detail: Any, headers: Mapping[str, str] | None = None) -> Response:
     message = chinese_message(status, detail)
     if _wants_page(request):
+        if status == 422:  # a page address that does not parse (/incidents/abc) is a page that does not exist
+            status, message = 404, _BY_STATUS[404]
         page = error_page(status, message)
         page.headers["Cache-Control"] = "no-store"
         return page

@@ -11,7 +11,7 @@ from typing import Any, get_args
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from config.errors import ConfigError, ConfigIssue, field_path
+from config.errors import ConfigError, ConfigIssue, field_path, zh_message
 from config.models import Config
 from config.sms import check_channels
 
@@ -69,7 +69,7 @@ def _interpolate(
             if name in secrets:
                 used[name] = secrets[name]
                 return secrets[name]
-            issues.append(ConfigIssue(file, path, f"secret ${{{name}}} is not set in the environment or secrets file"))
+            issues.append(ConfigIssue(file, path, f"密钥 ${{{name}}} 未在环境变量或密钥文件中设置"))
             return ""
 
         return _SECRET_REF.sub(lookup, value)
@@ -93,7 +93,7 @@ def load_config(config_dir: Path | str, *, secrets_file: Path | None = None) -> 
     directory = Path(config_dir)
     issues: list[ConfigIssue] = []
     if not directory.is_dir():
-        raise ConfigError([ConfigIssue(str(directory), "", "configuration directory does not exist")])
+        raise ConfigError([ConfigIssue(str(directory), "", "配置目录不存在")])
     secrets = read_secrets_file(secrets_file or (directory / "secrets.env"))
     data: dict[str, Any] = {}
     origin: dict[str, str] = {}
@@ -103,19 +103,19 @@ def load_config(config_dir: Path | str, *, secrets_file: Path | None = None) -> 
         origin[section] = str(path)
         if not path.exists():
             if required:
-                issues.append(ConfigIssue(str(path), "", "file is missing"))
+                issues.append(ConfigIssue(str(path), "", "缺少此文件"))
             continue
         try:
             loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            issues.append(ConfigIssue(str(path), "", f"not valid YAML: {exc}"))
+            issues.append(ConfigIssue(str(path), "", f"不是有效的 YAML：{exc}"))
             continue
         if loaded is None:
             loaded = {section: {} if section in _MAPPING_SECTIONS else []}
         companions = _COMPANIONS.get(section, set())
         if not isinstance(loaded, dict) or section not in loaded or set(loaded) - {section} - companions:
-            also = "".join(f" (and optionally '{c}')" for c in sorted(companions))
-            issues.append(ConfigIssue(str(path), "", f"must hold exactly one top-level key '{section}'{also}"))
+            also = "".join(f"（可另有 '{c}'）" for c in sorted(companions))
+            issues.append(ConfigIssue(str(path), "", f"顶层须有且只有一个键 '{section}'{also}"))
             continue
         for key in (section, *sorted(companions & set(loaded))):
             origin[key] = str(path)
@@ -128,11 +128,10 @@ def load_config(config_dir: Path | str, *, secrets_file: Path | None = None) -> 
         for err in exc.errors():
             loc = tuple(err["loc"])
             file = origin.get(str(loc[0]), str(directory)) if loc else str(directory)
-            message = err["msg"].removeprefix("Value error, ")  # pydantic's prefix says nothing to a reader
+            message = zh_message(err)
             if err["type"] == "extra_forbidden":
                 allowed = allowed_fields(Config, loc[:-1])
-                if allowed:
-                    message = f"unknown field; allowed here: {', '.join(allowed)}"
+                message = f"未知字段；此处可用：{', '.join(allowed)}" if allowed else "未知字段"
             issues.append(ConfigIssue(file, field_path(loc), message))
         raise ConfigError(issues) from None
     issues.extend(_cross_check(config, origin))
@@ -179,19 +178,19 @@ def _cross_check(config: Config, origin: dict[str, str]) -> list[ConfigIssue]:
     for section in ("sources", "schemes", "units", "channels"):
         items = getattr(config, section)
         for dup in _duplicates([item.id for item in items]):
-            issues.append(ConfigIssue(origin[section], f"{section}[].id", f"id {dup!r} is used more than once"))
+            issues.append(ConfigIssue(origin[section], f"{section}[].id", f"id {dup!r} 重复使用"))
     unit_ids = {u.id for u in config.units}
     channel_ids = {c.id for c in config.channels}
     for k, channel in enumerate(config.alerting.operations_channels):
         if channel not in channel_ids:
             file = origin.get("alerting", "alerting.yaml")
-            issues.append(ConfigIssue(file, f"alerting.operations_channels[{k}]", f"unknown channel {channel!r}"))
+            issues.append(ConfigIssue(file, f"alerting.operations_channels[{k}]", f"未知的通知渠道 {channel!r}"))
     for i, source in enumerate(config.sources):
         if source.unit is not None and source.unit not in unit_ids:
-            issues.append(ConfigIssue(origin["sources"], f"sources[{i}].unit", f"unknown unit {source.unit!r}"))
+            issues.append(ConfigIssue(origin["sources"], f"sources[{i}].unit", f"未知的单位 {source.unit!r}"))
     for i, unit in enumerate(config.units):
         if unit.parent is not None and unit.parent not in unit_ids:
-            issues.append(ConfigIssue(origin["units"], f"units[{i}].parent", f"unknown unit {unit.parent!r}"))
+            issues.append(ConfigIssue(origin["units"], f"units[{i}].parent", f"未知的单位 {unit.parent!r}"))
         names = {c.name for c in unit.duty}
         for j, shift in enumerate(unit.roster):
             for k, name in enumerate(shift.on_duty):
@@ -200,7 +199,7 @@ def _cross_check(config: Config, origin: dict[str, str]) -> list[ConfigIssue]:
                         ConfigIssue(
                             origin["units"],
                             f"units[{i}].roster[{j}].on_duty[{k}]",
-                            f"{name!r} is not in this unit's duty list",
+                            f"{name!r} 不在该单位的值班联系人中",
                         )
                     )
         for j, contact in enumerate(unit.duty):
@@ -210,7 +209,7 @@ def _cross_check(config: Config, origin: dict[str, str]) -> list[ConfigIssue]:
                         ConfigIssue(
                             origin["units"],
                             f"units[{i}].duty[{j}].channels[{k}]",
-                            f"unknown channel {channel!r}",
+                            f"未知的通知渠道 {channel!r}",
                         )
                     )
     issues.extend(_check_briefings(config, origin))
@@ -232,7 +231,7 @@ def _check_briefings(config: Config, origin: dict[str, str]) -> list[ConfigIssue
         unit = units.get(audience.unit)
         if unit is None:
             issues.append(
-                ConfigIssue(origin["briefings"], f"briefings.send[{i}].unit", f"unknown unit {audience.unit!r}")
+                ConfigIssue(origin["briefings"], f"briefings.send[{i}].unit", f"未知的单位 {audience.unit!r}")
             )
             continue
         roles = {c.role for c in unit.duty}
@@ -242,7 +241,7 @@ def _check_briefings(config: Config, origin: dict[str, str]) -> list[ConfigIssue
                     ConfigIssue(
                         origin["briefings"],
                         f"briefings.send[{i}].roles[{j}]",
-                        f"unit {unit.id!r} has no duty contact with role {role!r}",
+                        f"单位 {unit.id!r}（{unit.name}）没有角色为 {role!r} 的值班联系人",
                     )
                 )
     return issues

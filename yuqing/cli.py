@@ -13,7 +13,9 @@ from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
 from config import ConfigError, Settings
+from config.errors import zh_message
 from store.mentions.model import MentionStoreUnavailable
+from yuqing.cli_zh import ZhArgumentParser
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -31,8 +33,8 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     settings = _settings(args)
     config = load_config(settings.config_dir, secrets_file=settings.secrets_file)
     print(
-        f"{settings.config_dir}: OK — {len(config.sources)} sources, {len(config.schemes)} schemes, "
-        f"{len(config.units)} units, {len(config.channels)} channels"
+        f"{settings.config_dir}：配置无误 — 信源 {len(config.sources)} 个、监测方案 {len(config.schemes)} 个、"
+        f"单位 {len(config.units)} 个、通知渠道 {len(config.channels)} 个"
     )
     return 0
 
@@ -129,7 +131,7 @@ def cmd_source_try(args: argparse.Namespace) -> int:
     try:
         response = read_file(source, Path(args.file), url=args.url) if args.file else fetch(source, args.url)
     except WorkbenchError as exc:
-        print(f"error: {mask(str(exc))}", file=sys.stderr)
+        print(f"错误：{mask(str(exc))}", file=sys.stderr)
         return 1
     as_thread = None if args.page is None else args.page == "thread"
     print(mask(report(source, response, as_thread=as_thread, show=None if args.all else 10)))
@@ -346,70 +348,72 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="yuqing", description="舆情监测与应急处置 / public-opinion monitoring")
-    parser.add_argument("-v", "--verbose", action="store_true")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = ZhArgumentParser(prog="yuqing", description="舆情监测与应急处置")
+    parser.add_argument("-v", "--verbose", action="store_true", help="输出更详细的日志")
+    sub = parser.add_subparsers(title="命令", metavar="命令", dest="command", required=True)
 
     def with_config(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        p.add_argument("--config", help="configuration directory (default: $YUQING_CONFIG_DIR or config/example)")
-        p.add_argument("--data", help="data directory (default: $YUQING_DATA_DIR or ./data)")
+        p.add_argument("--config", help="配置目录（默认：$YUQING_CONFIG_DIR 或 config/example）")
+        p.add_argument("--data", help="数据目录（默认：$YUQING_DATA_DIR 或 ./data）")
         return p
 
-    p = with_config(sub.add_parser("check-config", help="validate a configuration directory"))
+    p = with_config(sub.add_parser("check-config", help="检查配置目录，错误注明文件和字段"))
     p.set_defaults(func=cmd_check_config)
-    p = with_config(sub.add_parser("crawl", help="crawl one source now"))
-    p.add_argument("source")
-    p.add_argument("--jsonl", help="also write every item found to this file, one JSON object a line")
+    p = with_config(sub.add_parser("crawl", help="立即抓取一个信源"))
+    p.add_argument("source", help="信源 id（sources.yaml）")
+    p.add_argument("--jsonl", help="同时把抓到的每条写入此文件（每行一个 JSON）")
     p.add_argument("--parent-pid", type=int, default=None, help=argparse.SUPPRESS)  # set by the scheduler/workers
     p.set_defaults(func=cmd_crawl)
-    p = with_config(sub.add_parser("crawl-worker", help="run crawl jobs from the shared Redis queue"))
-    p.add_argument("--concurrency", type=int, default=1, help="crawls at once in this worker (default 1)")
-    p.add_argument("--worker-id", help="default: host:pid:random")
+    p = with_config(sub.add_parser("crawl-worker", help="从共享的 Redis 队列领取并执行抓取任务"))
+    p.add_argument("--concurrency", type=int, default=1, help="本进程同时进行的抓取数（默认 1）")
+    p.add_argument("--worker-id", help="工作进程名（默认：主机:进程号:随机串）")
     p.set_defaults(func=cmd_crawl_worker)
-    p = with_config(sub.add_parser("crawl-queue", help="show the shared crawl queue, its workers and recent jobs"))
-    p.add_argument("--recent", type=int, default=20, help="how many finished jobs to show")
+    p = with_config(sub.add_parser("crawl-queue", help="查看共享抓取队列、工作进程和最近的任务"))
+    p.add_argument("--recent", type=int, default=20, help="显示多少条已完成的任务")
     p.set_defaults(func=cmd_crawl_queue)
-    source_cmd = sub.add_parser("source", help="work on source definitions")
-    source_sub = source_cmd.add_subparsers(dest="source_command", required=True)
-    p = with_config(source_sub.add_parser("try", help="show what each selector of SOURCE takes from one page"))
-    p.add_argument("source")
-    p.add_argument(
-        "--url", help="the page to fetch; with --file, only the address the saved page came from (for its links)"
-    )
-    p.add_argument("--file", help="a saved page instead of fetching")
+    source_cmd = sub.add_parser("source", help="调试信源配置")
+    source_sub = source_cmd.add_subparsers(title="命令", metavar="命令", dest="source_command", required=True)
+    p = with_config(source_sub.add_parser("try", help="抓取一页，显示信源的每个选择器取到了什么"))
+    p.add_argument("source", help="信源 id（sources.yaml）")
+    p.add_argument("--url", help="要抓取的网址；与 --file 同用时只是保存页面的原网址（用于解析链接）")
+    p.add_argument("--file", help="读取已保存的页面，不抓取")
     p.add_argument(
         "--as",
         dest="page",
         choices=["list", "thread"],
-        help="read the page as a list page or a thread page (default: thread if the URL matches post_id_pattern)",
+        help="按列表页（list）或帖子页（thread）读取（默认：网址符合 post_id_pattern 时按帖子页）",
     )
-    p.add_argument("--all", action="store_true", help="show every list item, not only the first 10")
+    p.add_argument("--all", action="store_true", help="显示列表的全部条目（默认只显示前 10 条）")
     p.set_defaults(func=cmd_source_try)
-    p = with_config(sub.add_parser("analyse", help="analyse --text or one text per line on stdin"))
-    p.add_argument("--text")
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--source", help="source id, for its weight in the risk level")
+    p = with_config(sub.add_parser("analyse", help="分析 --text 给出的文本，或标准输入中每行一段文本"))
+    p.add_argument("--text", help="要分析的文本")
+    p.add_argument("--json", action="store_true", help="以 JSON 输出")
+    p.add_argument("--source", help="信源 id（按其权重计算风险等级）")
     p.set_defaults(func=cmd_analyse)
-    p = with_config(sub.add_parser("reanalyse", help="analyse stored mentions again after a scheme or model change"))
-    p.add_argument("--days", type=float, default=None, help="only mentions discovered in the last N days")
-    p.add_argument("--now", action="store_true", help="analyse them in this process instead of the service")
+    p = with_config(sub.add_parser("reanalyse", help="修改监测方案或模型后重新分析已存的帖子"))
+    p.add_argument("--days", type=float, default=None, help="只分析最近 N 天发现的帖子")
+    p.add_argument("--now", action="store_true", help="在本进程内分析，而不是交给运行中的服务")
     p.set_defaults(func=cmd_reanalyse)
-    p = with_config(sub.add_parser("briefing", help="write a briefing (日报/周报/研判) or an incident report (专报)"))
-    p.add_argument("kind", choices=["daily", "weekly", "analysis", "incident"])
-    p.add_argument("incident", nargs="?", type=int, help="the incident id (incident reports)")
-    p.add_argument("--date", "--start", "--first", dest="first", help="first (or only) Beijing day, YYYY-MM-DD")
-    p.add_argument("--last", help="last Beijing day of an analysis report (included)")
-    p.add_argument("--unit", help="unit id: the report covers it and the units below it (default: all)")
-    p.add_argument("--format", choices=["html", "pdf"], help="default: from the file name")
-    p.add_argument("--out", required=True, help="the file to write")
+    p = with_config(sub.add_parser("briefing", help="生成简报（日报/周报/研判）或事件专报"))
+    p.add_argument(
+        "kind",
+        choices=["daily", "weekly", "analysis", "incident"],
+        help="daily 日报、weekly 周报、analysis 研判报告、incident 事件专报",
+    )
+    p.add_argument("incident", nargs="?", type=int, help="事件编号（专报）")
+    p.add_argument("--date", "--start", "--first", dest="first", help="第一天（或唯一一天），北京时间，YYYY-MM-DD")
+    p.add_argument("--last", help="研判报告的最后一天（含），北京时间")
+    p.add_argument("--unit", help="单位 id：报告涵盖该单位及其下属单位（默认：全部）")
+    p.add_argument("--format", choices=["html", "pdf"], help="html 或 pdf（默认：按文件扩展名）")
+    p.add_argument("--out", required=True, help="输出文件")
     p.set_defaults(func=cmd_briefing)
-    p = with_config(sub.add_parser("db-upgrade", help="bring the workflow database to the current schema"))
+    p = with_config(sub.add_parser("db-upgrade", help="把业务数据库升级到当前结构"))
     p.set_defaults(func=cmd_db_upgrade)
-    p = with_config(sub.add_parser("run", help="run the service: scheduler (crawl, analyse, alert) and the API"))
+    p = with_config(sub.add_parser("run", help="运行服务：调度（抓取、分析、预警）和 API"))
     mode = p.add_mutually_exclusive_group()
-    mode.add_argument("--no-api", action="store_true", help="scheduler only (exactly one per deployment)")
-    mode.add_argument("--no-scheduler", action="store_true", help="API only")
-    p.add_argument("--workers", type=int, default=1, help="API worker processes (with --no-scheduler)")
+    mode.add_argument("--no-api", action="store_true", help="只运行调度（每套部署只能有一个）")
+    mode.add_argument("--no-scheduler", action="store_true", help="只运行 API")
+    p.add_argument("--workers", type=int, default=1, help="API 工作进程数（与 --no-scheduler 同用）")
     p.set_defaults(func=cmd_run)
     from yuqing.user_commands import add_parsers
 
@@ -417,25 +421,23 @@ def build_parser() -> argparse.ArgumentParser:
     from yuqing import scheme_commands
 
     scheme_commands.add_parsers(sub, with_config, _settings)
-    store_cmd = sub.add_parser("store", help="work on the mention store")
-    store_sub = store_cmd.add_subparsers(dest="store_command", required=True)
-    p = with_config(
-        store_sub.add_parser("migrate", help="copy the embedded store's mentions into Elasticsearch (resumable)")
-    )
-    p.add_argument("--to", required=True, choices=["elasticsearch"], help="the backend to copy into")
-    p.add_argument("--from", dest="source", help="the embedded store file (default: <data>/mentions.sqlite3)")
-    p.add_argument("--batch", type=int, default=500, help="mentions per bulk request")
+    store_cmd = sub.add_parser("store", help="管理帖子库")
+    store_sub = store_cmd.add_subparsers(title="命令", metavar="命令", dest="store_command", required=True)
+    p = with_config(store_sub.add_parser("migrate", help="把内置帖子库复制到 Elasticsearch（可断点续传）"))
+    p.add_argument("--to", required=True, choices=["elasticsearch"], help="目标存储")
+    p.add_argument("--from", dest="source", help="内置帖子库文件（默认：<数据目录>/mentions.sqlite3）")
+    p.add_argument("--batch", type=int, default=500, help="每批写入的帖子数")
     p.set_defaults(func=cmd_store_migrate)
-    p = with_config(sub.add_parser("health", help="check the stores (and the scheduler's heartbeat): exit 0 if ok"))
-    p.add_argument("--scheduler", action="store_true", help="also require a fresh heartbeat of a scheduler here")
+    p = with_config(sub.add_parser("health", help="检查存储（及调度心跳）：正常时退出码为 0"))
+    p.add_argument("--scheduler", action="store_true", help="同时要求本机调度的心跳是新的")
     p.set_defaults(func=cmd_health)
-    p = sub.add_parser("demo", help="run everything on this machine against a bundled sample board")
-    p.add_argument("--data", default="data/demo", help="demo data directory (wiped at start unless --keep)")
-    p.add_argument("--port", type=int, default=8600, help="dashboard/API port")
-    p.add_argument("--board-port", type=int, default=8601, help="sample board port")
-    p.add_argument("--keep", action="store_true", help="keep data from an earlier demo run")
-    p.add_argument("--speed", type=float, default=1.0, help="play the demo posts faster (2 = twice as fast)")
-    p.add_argument("--duration", type=float, default=None, help="stop by itself after this many seconds")
+    p = sub.add_parser("demo", help="在本机运行全部组件和一个示例论坛（演示）")
+    p.add_argument("--data", default="data/demo", help="演示数据目录（启动时清空，除非 --keep）")
+    p.add_argument("--port", type=int, default=8600, help="值班台/API 端口")
+    p.add_argument("--board-port", type=int, default=8601, help="示例论坛端口")
+    p.add_argument("--keep", action="store_true", help="保留上次演示的数据")
+    p.add_argument("--speed", type=float, default=1.0, help="加快演示帖子出现的速度（2 = 两倍速）")
+    p.add_argument("--duration", type=float, default=None, help="运行这么多秒后自动停止")
     p.set_defaults(func=cmd_demo)
     return parser
 
@@ -456,21 +458,21 @@ def main(argv: list[str] | None = None) -> int:
     except ValidationError as exc:  # the environment's settings: name the variable, never echo a secret's value
         if exc.title != "Settings":
             raise
-        print("settings error:", file=sys.stderr)
+        print("设置有误：", file=sys.stderr)
         for error in exc.errors():
             name = "YUQING_" + "_".join(str(part) for part in error["loc"]).upper()
-            print(f"  {name}: {error['msg']}", file=sys.stderr)
+            print(f"  {name}：{zh_message(error)}", file=sys.stderr)
         return 2
     except ConfigError as exc:
-        print("configuration error:", file=sys.stderr)
+        print("配置有误：", file=sys.stderr)
         for issue in exc.issues:
             print(f"  {issue}", file=sys.stderr)
         return 2
     except KeyError as exc:
-        print(f"error: {exc.args[0]}", file=sys.stderr)
+        print(f"错误：{exc.args[0]}", file=sys.stderr)
         return 2
     except (MentionStoreUnavailable, FileNotFoundError) as exc:  # names the store, never its credentials
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"错误：{exc}", file=sys.stderr)
         return 2
     except SQLAlchemyError as exc:  # the workflow database is unreachable or damaged: one line, what and where
         print(f"error: {_workflow_error(args, exc)}", file=sys.stderr)

@@ -50,21 +50,21 @@ def cmd_evaluate(args: argparse.Namespace, settings_of: SettingsOf) -> int:
 
 
 def add_parsers(
-    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    sub: argparse._SubParsersAction,  # the CLI's own parser class
     with_config: Callable[..., argparse.ArgumentParser],
     settings_of: SettingsOf,
 ) -> None:
-    schemes = sub.add_parser("schemes", help="work on monitoring schemes")
-    schemes_sub = schemes.add_subparsers(dest="schemes_command", required=True)
+    schemes = sub.add_parser("schemes", help="监测方案：evaluate 用已研判的帖子评估")
+    schemes_sub = schemes.add_subparsers(title="命令", metavar="命令", dest="schemes_command", required=True)
     p = with_config(
         schemes_sub.add_parser(
             "evaluate",
-            help="precision and recall of the configured schemes on graded posts, per scheme and per level",
+            help="按方案、专题和级别统计监测方案在已研判帖子上的查准率和查全率，列出漏报和误报",
         )
     )
-    p.add_argument("--labels", required=True, help="graded posts, JSON lines in the labelling guide's format")
-    p.add_argument("--texts", help="JSON lines {id, text} for graded lines that carry no text")
-    p.add_argument("--scheme", action="append", help="only this scheme id (repeatable)")
-    p.add_argument("--show", type=int, default=10, help="misses and false alarms listed per scheme and level")
-    p.add_argument("--json", action="store_true", help="the report as JSON")
+    p.add_argument("--labels", required=True, help="已研判的帖子：每行一个 JSON，格式同研判指南")
+    p.add_argument("--texts", help="帖子正文：每行 {id, text}，供不带正文的研判行使用")
+    p.add_argument("--scheme", action="append", help="只评估此方案（可重复）")
+    p.add_argument("--show", type=int, default=10, help="每个方案和级别列出的漏报和误报条数")
+    p.add_argument("--json", action="store_true", help="以 JSON 输出报告")
     p.set_defaults(func=lambda args: cmd_evaluate(args, settings_of))

@@ -125,34 +125,41 @@ def add_parsers(
     with_config: Callable[[argparse.ArgumentParser], argparse.ArgumentParser],
     settings_of: SettingsOf,
 ) -> None:
-    user = sub.add_parser("user", help="users of the dashboard and API: add, token, list, disable, enable, password")
-    user_sub = user.add_subparsers(dest="user_command", required=True)
+    user = sub.add_parser(
+        "user", help="值班台和 API 的账号：add 新建、token 令牌、list 列表、disable 停用、enable 启用、password 改密码"
+    )
+    user_sub = user.add_subparsers(title="命令", metavar="命令", dest="user_command", required=True)
 
     def bind(
         command: Callable[[argparse.Namespace, SettingsOf], int],
     ) -> Callable[[argparse.Namespace], int]:
         return lambda args: command(args, settings_of)
 
-    p = with_config(user_sub.add_parser("add", help="create a user (the password is asked for)"))
-    p.add_argument("name", help="login name")
-    p.add_argument("--role", required=True, choices=[r.value for r in Role])
-    p.add_argument("--unit", help="unit id from units.yaml: the user sees this unit and those below it")
-    p.add_argument("--display-name", help="the name shown in timelines (default: the login name)")
-    p.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
-    p.add_argument("--token-only", action="store_true", help="no password: an account for scripts")
+    p = with_config(user_sub.add_parser("add", help="新建账号（会提示输入密码）"))
+    p.add_argument("name", help="登录名")
+    p.add_argument(
+        "--role",
+        required=True,
+        choices=[r.value for r in Role],
+        help="角色：commentator 网评员、secretary 书记、analyst 分析员、admin 管理员",
+    )
+    p.add_argument("--unit", help="单位 id（units.yaml）：账号可见该单位及其下属单位")
+    p.add_argument("--display-name", help="在时间线等处显示的姓名（默认：登录名）")
+    p.add_argument("--password-stdin", action="store_true", help="从标准输入的第一行读取密码")
+    p.add_argument("--token-only", action="store_true", help="不设密码：供脚本使用的账号")
     p.set_defaults(func=bind(cmd_user_add))
-    p = with_config(user_sub.add_parser("token", help="issue an API token (printed once)"))
-    p.add_argument("name")
-    p.add_argument("--label", help="what the token is for")
-    p.add_argument("--days", type=int, help="expires after this many days (default: never)")
+    p = with_config(user_sub.add_parser("token", help="签发 API 令牌（只显示一次）"))
+    p.add_argument("name", help="登录名")
+    p.add_argument("--label", help="令牌用途")
+    p.add_argument("--days", type=int, help="多少天后失效（默认：不失效）")
     p.set_defaults(func=bind(cmd_user_token))
-    p = with_config(user_sub.add_parser("list", help="list users"))
+    p = with_config(user_sub.add_parser("list", help="列出账号"))
     p.set_defaults(func=bind(cmd_user_list))
     for name, disable in (("disable", True), ("enable", False)):
-        p = with_config(user_sub.add_parser(name, help=f"{name} a user (disabling ends their sessions and tokens)"))
-        p.add_argument("name")
+        p = with_config(user_sub.add_parser(name, help="停用账号（同时结束其会话和令牌）" if disable else "启用账号"))
+        p.add_argument("name", help="登录名")
         p.set_defaults(func=bind(cmd_user_disable), disable=disable)
-    p = with_config(user_sub.add_parser("password", help="set a user's password"))
-    p.add_argument("name")
-    p.add_argument("--password-stdin", action="store_true")
+    p = with_config(user_sub.add_parser("password", help="设置账号密码"))
+    p.add_argument("name", help="登录名")
+    p.add_argument("--password-stdin", action="store_true", help="从标准输入的第一行读取密码")
     p.set_defaults(func=bind(cmd_user_password))

@@ -3,9 +3,11 @@
     aliyunsms://ACCESS_KEY_ID:ACCESS_KEY_SECRET@dysmsapi.aliyuncs.com/13800000000/13900000000
         ?sign=城关县教育局&template=SMS_123456789
 
-SMS in mainland China must use an approved signature and template: the template is sent the variables
-`title` and `content` (cut to what Aliyun accepts). `tls=no` talks plain HTTP (only for a loopback test
-endpoint). Put the URL in the secrets file: it carries the key.
+SMS in mainland China must use an approved signature and template. Give the channel `templates` per message
+kind in channels.yaml (config/sms.py): the sender then fills the template's short variables. Used bare through
+Apprise, the template is sent `title` and `content`, each cut to the 35 characters Aliyun allows a notification
+template's variable. `tls=no` talks plain HTTP (only for a loopback test endpoint). Put the URL in the secrets
+file: it carries the key.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from urllib.request import Request, urlopen
 SCHEMA = "aliyunsms"
 API_VERSION = "2017-05-25"
 TITLE_LIMIT = 35
-CONTENT_LIMIT = 300
+CONTENT_LIMIT = 35  # a notification template's variable: 1–35 characters (help.aliyun.com 463270)
 # Apprise collects its plugins' log lines; the sender shows them as the reason a delivery failed.
 log = logging.getLogger("apprise")
 _registered = False

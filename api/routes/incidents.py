@@ -301,10 +301,14 @@ async def assign(
             incident = service.get_incident(session, incident_id=incident_id)
             assert incident is not None  # _act checked it
             if user is None or user.disabled_at is not None:
-                raise invalid(("body", "user"), f"no active user {body.user!r}")
+                raise invalid(("body", "user"), f"no active user {body.user!r}", zh=f"没有名为“{body.user}”的在用账号")
             assignee = access.principal_of(user, config=state.config, via="token")
             if not assignee.sees(incident.unit) or not assignee.can(Perm.NOTE):
-                raise invalid(("body", "user"), f"user {body.user!r} cannot handle cases of this unit")
+                raise invalid(
+                    ("body", "user"),
+                    f"user {body.user!r} cannot handle cases of this unit",
+                    zh=f"账号“{body.user}”不能处理该单位的事件",
+                )
             return service.assign(
                 session,
                 incident_id=incident_id,

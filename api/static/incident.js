@@ -169,7 +169,10 @@ document.addEventListener("DOMContentLoaded", () => {
     document.getElementById(id).href = `/api/v1/briefings/incidents/${incidentId}?format=${format}`;
   }
   bindForm("close-form", "close", (f) => ({summary: f.get("summary"), no_report_reason: f.get("no_report_reason") || null}), "已结案");
-  loadIncident().catch((e) => { document.getElementById("title").textContent = "加载失败：" + e.message; });
+  loadIncident().catch((e) => {
+    document.getElementById("title").textContent = "加载失败：" + e.message;
+    if (!shownIncident) document.getElementById("mentions").replaceChildren(el("p", "meta", "—"));
+  });
   loadUsers().catch(console.error);
   // Changes by others (a colleague acknowledging, the clock firing) arrive on the live feed; the poll is a
   // fallback and keeps the countdown's facts fresh.

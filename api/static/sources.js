@@ -14,7 +14,7 @@ function sourceCard(s) {
   card.dataset.source = s.source;
   const head = el("div", "source-head");
   const state = !s.enabled ? ["停用", "off"] : (failing ? ["异常", "bad"] : (s.last_run_at ? ["正常", "ok"] : ["未运行", "off"]));
-  head.append(el("span", `badge health-${state[1]}`, state[0]), el("h3", null, s.name), el("span", "meta", s.source));
+  head.append(el("span", `badge health-${state[1]}`, state[0]), el("h3", null, s.name));
   card.append(head);
   const facts = el("dl", "facts");
   const add = (k, v, cls) => facts.append(el("dt", null, k), el("dd", cls || null, v));

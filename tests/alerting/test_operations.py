@@ -107,5 +107,5 @@ def test_operations_channel_must_exist(example_config_copy: Any) -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(example_config_copy)
     assert any(
-        i.field == "alerting.operations_channels[0]" and "unknown channel" in i.message for i in caught.value.issues
+        i.field == "alerting.operations_channels[0]" and "未知的通知渠道" in i.message for i in caught.value.issues
     )

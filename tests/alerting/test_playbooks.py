@@ -33,19 +33,19 @@ def playbook_dir(tmp_path: Path) -> Path:
 
 
 CASES = [
-    ("report_window_minutes: 30", "report_window_minutes: soon", "playbook.report_window_minutes", "integer"),
+    ("report_window_minutes: 30", "report_window_minutes: soon", "playbook.report_window_minutes", "应为整数"),
     ("min_level: 重大", "min_level: 很大", "playbook.min_level", "unknown level"),
     (
         "kind: reminder, to: [duty_officer, secretary], unless: reported}",
         "kind: nag, to: [duty_officer, secretary], unless: reported}",
         "playbook.clock[2].kind",
-        "Input should be",
+        "取值无效，可选",
     ),
     (
         "to: [secretary], unless: acknowledged, call: true}",
         "to: [janitor], unless: acknowledged, call: true}",
         "playbook.clock[1].to[0]",
-        "Input should be",
+        "取值无效，可选",
     ),
     ("    - {at_minutes: 30, kind: breach", "    - {at_minutes: 30, kind: reminder", "playbook", "breach step"),
     ("    - id: monitor\n", "    - id: report\n", "playbook", "once each"),

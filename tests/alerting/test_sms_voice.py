@@ -371,3 +371,48 @@ def test_case_codes_round_trip_and_stay_short(incident_id: int) -> None:
 @pytest.mark.parametrize("code", ["", "0", "O1I", "ZZZZZZZZ"])
 def test_what_is_not_a_case_code(code: str) -> None:
     assert incident_of_code(code) is None
+
+
+def test_aliyun_sms_gets_the_named_variables(tmp_path: Path, providers: Providers) -> None:
+    sign = quote("城关县教育局")
+    channel = {
+        "id": "sms-school-aliyun",
+        "name": "一中书记短信",
+        "url": f"aliyunsms://LTAIkey:{ALIYUN_SECRET}@{providers.address}/13800000001?sign={sign}&tls=no",
+        "templates": {"alert": {"code": "SMS_900", "text": SMS_TEXT}},
+    }
+    config = load_config(write_config(tmp_path / "config", [channel], ["sms-school-aliyun"]))
+    url = f"sqlite:///{tmp_path / 'wf.sqlite3'}"
+    upgrade(url)
+    site = Site(
+        config, SqliteMentionStore(tmp_path / "m.sqlite3"), make_session_factory(make_engine(url)), Analyser(config)
+    )
+    incident_id, discovered = site.open_bullying_case()
+    deliver_pending(
+        site.sessions, AppriseSender(config, timeout_seconds=5), max_attempts=3, now=discovered, config=config
+    )
+    [sms] = providers.aliyun_sms
+    assert sms["TemplateCode"] == "SMS_900" and sms["PhoneNumbers"] == "13800000001"
+    assert json.loads(sms["TemplateParam"]) == {
+        "level": "重大",
+        "unit": "城关一中",
+        "left": "30",
+        "code": case_code(incident_id),
+    }
+    assert providers.bad_signatures == 0
+
+
+def test_a_call_step_without_a_voice_channel_says_no_phone(tmp_path: Path) -> None:
+    config = load_config(write_config(tmp_path / "config", [], ["inbox-school-secretary"]))
+    url = f"sqlite:///{tmp_path / 'wf.sqlite3'}"
+    upgrade(url)
+    site = Site(
+        config, SqliteMentionStore(tmp_path / "m.sqlite3"), make_session_factory(make_engine(url)), Analyser(config)
+    )
+    _, discovered = site.open_bullying_case()
+    clock_tick(
+        site.sessions, config, base_url="http://yq", now=discovered + timedelta(minutes=5), playbooks=load_playbooks()
+    )
+    with site.sessions() as session:
+        details = [t.detail for t in session.scalars(select(TimelineEntry))]
+    assert "5分钟未确认，升级通知书记" in details

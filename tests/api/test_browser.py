@@ -500,7 +500,7 @@ def test_assign_and_close(browser: webdriver.Chrome, site: Site) -> None:
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     wait_for(browser, lambda d: d.find_element(By.ID, "status").text == "指派已记录")
     assert "指派给 王书记" in browser.find_element(By.ID, "timeline").text
-    assert "负责人\nwang" in browser.find_element(By.CSS_SELECTOR, "#head .facts").text
+    assert "负责人\n王书记" in browser.find_element(By.CSS_SELECTOR, "#head .facts").text
     browser.find_element(By.ID, "advance").click()
     wait_for(browser, lambda d: d.find_element(By.ID, "status").text == "已进入下一阶段")
     assert text_of(browser, "#head .badge.stage") == "报送"

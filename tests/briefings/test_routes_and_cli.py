@@ -136,14 +136,14 @@ def test_cli_writes_a_pdf_briefing(tmp_path: Path) -> None:
 
 
 CONFIG_ERRORS = [
-    ("briefings:\n  send:\n    - {unit: nowhere}\n", "briefings.send[0].unit", "unknown unit 'nowhere'"),
+    ("briefings:\n  send:\n    - {unit: nowhere}\n", "briefings.send[0].unit", "未知的单位 'nowhere'"),
     (
         "briefings:\n  send:\n    - {unit: school-no1, roles: [propaganda]}\n",
         "briefings.send[0].roles[0]",
-        "unit 'school-no1' has no duty contact with role 'propaganda'",
+        "单位 'school-no1'（城关第一中学）没有角色为 'propaganda' 的值班联系人",
     ),
-    ("briefings:\n  weekly_on: 8\n", "briefings.weekly_on", "less than or equal to 7"),
-    ("briefings:\n  daily_at: '25:00'\n", "briefings.daily_at", "time"),
+    ("briefings:\n  weekly_on: 8\n", "briefings.weekly_on", "应不大于 7"),
+    ("briefings:\n  daily_at: '25:00'\n", "briefings.daily_at", "应为时间"),
     ("briefings:\n  send:\n    - {unit: county, kinds: [monthly]}\n", "briefings.send[0].kinds[0]", "daily"),
 ]
 

@@ -31,7 +31,7 @@ BAD_CASES = [
         "    interval_secs: 10\n",
         "sources.yaml",
         "sources[0].interval_secs",
-        "unknown field; allowed here: id, name, kind, start_urls",
+        "未知字段；此处可用：id, name, kind, start_urls",
     ),
     (
         "sources.yaml",
@@ -47,7 +47,7 @@ BAD_CASES = [
         "interval_seconds: often",
         "sources.yaml",
         "sources[0].interval_seconds",
-        "integer",
+        "应为整数",
     ),
     (
         "sources.yaml",
@@ -55,7 +55,7 @@ BAD_CASES = [
         "",
         "sources.yaml",
         "sources[0].list.item",
-        "Field required",
+        "缺少必填字段",
     ),
     (
         "sources.yaml",
@@ -65,7 +65,7 @@ BAD_CASES = [
         "sources[0].post_id_pattern",
         "capture group",
     ),
-    ("sources.yaml", "unit: county\n", "unit: nowhere\n", "sources.yaml", "sources[0].unit", "unknown unit"),
+    ("sources.yaml", "unit: county\n", "unit: nowhere\n", "sources.yaml", "sources[0].unit", "未知的单位"),
     (
         "sources.yaml",
         'item: "li.post-item"',
@@ -115,7 +115,7 @@ BAD_CASES = [
         "channels: [sms-nowhere]",
         "units.yaml",
         "units[1].duty[0].channels[0]",
-        "unknown channel",
+        "未知的通知渠道",
     ),
     (
         "units.yaml",
@@ -123,7 +123,7 @@ BAD_CASES = [
         "parent: no-such-unit",
         "units.yaml",
         "units[2].parent",
-        "unknown unit",
+        "未知的单位",
     ),
     ("units.yaml", "  above: [西地省]", "  above: [西地省]\n  towns: [x]", "units.yaml", "territory.towns", "unknown"),
     ("units.yaml", "aliases: [城关, 本县", "aliases: ['', 本县", "units.yaml", "territory.aliases", "empty name"),
@@ -133,7 +133,7 @@ BAD_CASES = [
         "delivery_attempts: 0",
         "alerting.yaml",
         "alerting.delivery_attempts",
-        "greater than or equal",
+        "应不小于",
     ),
     (
         "channels.yaml",
@@ -163,7 +163,7 @@ def test_missing_file_is_named(example_config_copy: Path) -> None:
     (example_config_copy / "units.yaml").unlink()
     with pytest.raises(ConfigError) as caught:
         load_config(example_config_copy)
-    assert any(i.file.endswith("units.yaml") and "missing" in i.message for i in caught.value.issues)
+    assert any(i.file.endswith("units.yaml") and "缺少此文件" in i.message for i in caught.value.issues)
 
 
 def test_broken_yaml_is_named(example_config_copy: Path) -> None:
@@ -177,7 +177,7 @@ def test_wrong_top_level_key(example_config_copy: Path) -> None:
     (example_config_copy / "units.yaml").write_text("unit: []\n", encoding="utf-8")
     with pytest.raises(ConfigError) as caught:
         load_config(example_config_copy)
-    assert any("exactly one top-level key 'units'" in i.message for i in caught.value.issues)
+    assert any("顶层须有且只有一个键 'units'" in i.message for i in caught.value.issues)
 
 
 def test_units_file_carries_the_territory(example_config_copy: Path) -> None:
@@ -228,7 +228,7 @@ def test_check_config_cli_reports_and_fails(example_config_copy: Path, capsys: p
     _edit(example_config_copy / "sources.yaml", "unit: county\n", "unit: nowhere\n")
     assert main(["check-config", "--config", str(example_config_copy)]) == 2
     err = capsys.readouterr().err
-    assert "sources.yaml: sources[0].unit: unknown unit 'nowhere'" in err
+    assert "sources.yaml: sources[0].unit: 未知的单位 'nowhere'" in err
 
 
 def test_run_refuses_to_start_on_bad_configuration(
@@ -251,7 +251,7 @@ def test_run_refuses_to_start_on_bad_configuration(
         (
             "{name: x, start: 2027-03-03, end: 2027-03-15, report_window_minutes: 1}",
             "calendar[0].report_window_minutes",
-            "greater than or equal",
+            "应不小于",
         ),
     ],
 )

@@ -66,5 +66,5 @@ def test_roster_names_must_be_duty_contacts(example_config_copy: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(example_config_copy)
     assert [str(i) for i in caught.value.issues] == [
-        f"{path}: units[1].roster[0].on_duty[0]: '不存在的人' is not in this unit's duty list"
+        f"{path}: units[1].roster[0].on_duty[0]: '不存在的人' 不在该单位的值班联系人中"
     ]

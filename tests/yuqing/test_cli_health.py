@@ -50,5 +50,5 @@ def test_a_bad_setting_names_the_variable(monkeypatch: pytest.MonkeyPatch, capsy
     monkeypatch.setenv("YUQING_MENTION_STORE", "mongodb")
     assert main(["health"]) == 2
     err = capsys.readouterr().err
-    assert "YUQING_ELASTICSEARCH_SHARDS: Input should be a valid integer" in err
-    assert "YUQING_MENTION_STORE: Input should be 'sqlite' or 'elasticsearch'" in err
+    assert "YUQING_ELASTICSEARCH_SHARDS：应为整数" in err
+    assert "YUQING_MENTION_STORE：取值无效，可选：'sqlite'、'elasticsearch'" in err

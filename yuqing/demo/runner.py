@@ -66,8 +66,9 @@ def inbox_names(config: Config) -> dict[str, str]:
 class LatencyReporter:
     """Prints each notification and the time from the post appearing on the board to its arrival."""
 
-    def __init__(self, board: SampleBoard) -> None:
+    def __init__(self, board: SampleBoard, names: dict[str, str] | None = None) -> None:
         self.board = board
+        self.names = names or {}
 
     def __call__(self, message: InboxMessage) -> None:
         match = _THREAD.search(message.body)
@@ -79,7 +80,8 @@ class LatencyReporter:
                     if post.id == post_id:
                         seconds = (datetime.now(UTC) - post.posted_at).total_seconds()
                         latency = f"（帖子发布 → 通知送达：{seconds:.1f} 秒）"
-        print(f"\n📨 通知送达 {message.recipient}：{message.title} {latency}", flush=True)
+        to = self.names.get(message.recipient, "演示收件人")
+        print(f"\n📨 通知送达 {to}：{message.title} {latency}", flush=True)
 
 
 def create_demo_admin(services: Services) -> tuple[str, str]:
@@ -154,7 +156,8 @@ def run_demo(
     services = Services.load(settings)
     login, password = create_demo_admin(services)
     secretary, secretary_password = create_demo_secretary(services)
-    inbox = Inbox(data_dir / "inbox.jsonl", on_message=LatencyReporter(board), names=inbox_names(services.config))
+    names = inbox_names(services.config)
+    inbox = Inbox(data_dir / "inbox.jsonl", on_message=LatencyReporter(board, names), names=names)
     app = build_app(services)
     app.include_router(inbox.router())
     stop = threading.Event()

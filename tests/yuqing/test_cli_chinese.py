@@ -1,0 +1,80 @@
+"""The command line speaks Chinese: every command and option has a Chinese help line, argparse's own words
+(usage, titles, errors) are Chinese, and a configuration error names the file and field in Chinese."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from yuqing.cli import build_parser, main
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+REPO = Path(__file__).resolve().parents[2]
+
+
+def parsers(parser: argparse.ArgumentParser, path: str = "yuqing") -> Iterator[tuple[str, argparse.ArgumentParser]]:
+    yield path, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                yield from parsers(child, f"{path} {name}")
+
+
+def test_every_command_and_option_has_chinese_help() -> None:
+    missing: list[str] = []
+    for path, parser in parsers(build_parser()):
+        for action in parser._actions:
+            if action.help == argparse.SUPPRESS:
+                continue
+            if isinstance(action, argparse._SubParsersAction):
+                for choice in action._choices_actions:
+                    if not CJK.search(choice.help or ""):
+                        missing.append(f"{path} {choice.dest}")
+                continue
+            if not CJK.search(action.help or ""):
+                missing.append(f"{path} {'/'.join(action.option_strings) or action.dest}")
+    assert missing == []
+
+
+def test_help_and_usage_are_chinese(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["briefing", "--help"])
+    out = capsys.readouterr().out
+    assert out.startswith("用法：") and "选项:" in out and "显示本帮助并退出" in out  # argparse adds the colon
+    assert not re.search(r"\b(usage|options|positional arguments|show this help)\b", out)
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["briefing", "daily"], "缺少参数：--out"),
+        (["briefing", "monthly", "--out", "x.pdf"], "参数 kind 的取值 'monthly' 无效，可选："),
+        (["crawl-queue", "--recent", "many"], "参数 --recent 的值 'many' 无效"),
+        (["no-such-command"], "参数 命令 的取值 'no-such-command' 无效"),
+    ],
+)
+def test_argument_errors_are_chinese(argv: list[str], said: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert "错误：" in err and said in err, err
+
+
+def test_check_config_in_chinese(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check-config", "--config", str(REPO / "config" / "example")]) == 0
+    assert "配置无误" in capsys.readouterr().out
+    broken = tmp_path / "config"
+    broken.mkdir()
+    for path in (REPO / "config" / "example").glob("*.yaml"):
+        text = path.read_text(encoding="utf-8")
+        if path.name == "sources.yaml":
+            text = text.replace("unit: county", "unit: nowhere", 1)
+        (broken / path.name).write_text(text, encoding="utf-8")
+    assert main(["check-config", "--config", str(broken)]) == 2
+    err = capsys.readouterr().err
+    assert "配置有误：" in err and "sources.yaml: sources[0].unit: 未知的单位 'nowhere'" in err
