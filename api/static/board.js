@@ -137,8 +137,8 @@ function beep() {
 
 function announce(item) {
   const inc = item.incident;
-  window.yuqingAnnounced = (window.yuqingAnnounced || 0) + 1;  // read by the browser test
   if (!alertsOn()) return;
+  window.yuqingAlerted = (window.yuqingAlerted || 0) + 1;  // how many chimes: read by the browser test
   try { beep(); } catch (e) { console.error(e); }
   if ("Notification" in window && Notification.permission === "granted") {
     const note = new Notification(`【${inc.level_name}】${inc.unit_name || "未归属单位"}`, {body: inc.title, tag: `incident-${inc.id}`});
