@@ -35,7 +35,18 @@ function incidentCard(inc) {
   card.append(head, countdown(inc, card));
   const meta = [`单位：${inc.unit_name || "未归属"}`, `来源：${inc.source_name}`, `发现：${fmtTime(inc.discovered_at)}`,
     `相关帖 ${inc.mention_count}`, inc.assigned_to ? `负责：${inc.assigned_name || inc.assigned_to}` : null];
-  card.append(el("div", "meta", meta.filter(Boolean).join(" · ")));
+  const facts = el("div", "meta", meta.filter(Boolean).join(" · "));
+  // Every case has its 专报 at hand, to read or to send up as a PDF.
+  const briefing = el("a", "briefing-link", "专报");
+  briefing.href = `/api/v1/briefings/incidents/${inc.id}?format=html`;
+  briefing.target = "_blank";
+  briefing.rel = "noopener";
+  const pdf = el("a", "briefing-link", "PDF");
+  pdf.href = `/api/v1/briefings/incidents/${inc.id}?format=pdf`;
+  pdf.target = "_blank";
+  pdf.rel = "noopener";
+  facts.append(" · ", briefing, " ", pdf);
+  card.append(facts);
   return card;
 }
 
@@ -137,8 +148,8 @@ function beep() {
 
 function announce(item) {
   const inc = item.incident;
-  window.yuqingAnnounced = (window.yuqingAnnounced || 0) + 1;  // read by the browser test
   if (!alertsOn()) return;
+  window.yuqingAlerted = (window.yuqingAlerted || 0) + 1;  // how many chimes: read by the browser test
   try { beep(); } catch (e) { console.error(e); }
   if ("Notification" in window && Notification.permission === "granted") {
     const note = new Notification(`【${inc.level_name}】${inc.unit_name || "未归属单位"}`, {body: inc.title, tag: `incident-${inc.id}`});

@@ -39,7 +39,7 @@ function update(form) {
     note = `${cnDate(first)} 至 ${cnDate(end)}`;
   }
   if (kind === "analysis" && first && last) note = last < first ? "截止日期早于起始日期" : `${cnDate(first)} 至 ${cnDate(last)}`;
-  const unitName = f.get("unit") ? NAMES.units[f.get("unit")] : "全部单位";
+  const unitName = f.get("unit") ? NAMES.units[f.get("unit")] : "本人可见的全部单位";
   document.getElementById("period-note").textContent = note ? `时段：${note} · ${unitName}` : "请选择日期";
   const ok = Boolean(first) && (kind !== "analysis" || (last && last >= first));
   for (const [id, format] of [["open-html", "html"], ["open-pdf", "pdf"]]) {

@@ -198,7 +198,11 @@ def test_report_in_time_stops_the_clock(world: World) -> None:
         assert incident is not None
         assert incident.breached_at is None and incident.stage == Stage.HANDLE
         actions = [t.action for t in session.scalars(select(TimelineEntry).order_by(TimelineEntry.id))]
-        assert actions == ["discovered", "opened", "acknowledged", "reported"]
+        assert actions == ["discovered", "opened", "acknowledged", "reported", "task"]  # the report task ticked
+        report_task = session.scalars(
+            select(IncidentTask).where(IncidentTask.incident_id == incident_id, IncidentTask.stage == "report")
+        ).first()
+        assert report_task is not None and report_task.done_by == "王书记"
 
 
 def test_late_report_is_kept_as_breach(world: World) -> None:

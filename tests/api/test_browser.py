@@ -324,6 +324,97 @@ def test_board_feed_updates_live_and_countdown_ticks(browser: webdriver.Chrome, 
     screenshots(browser, site, "board", "#incidents .incident", scroll=("#feed", "#flagged"))
 
 
+def test_feed_filters_tab_title_and_the_alert_chime(browser: webdriver.Chrome, site: Site) -> None:
+    browser.get(f"{site.url}/")
+    wait_for(browser, lambda d: css(d, "#incidents .incident"))
+    wait_for(browser, lambda d: d.find_element(By.ID, "feed-status").text == "实时")
+    unacked = len(browser.find_elements(By.CSS_SELECTOR, "#incidents .badge.unacked"))
+    assert unacked and browser.title == f"（{unacked}）未确认 · 舆情监测 · 值班台"
+    visible = "return Array.from(document.querySelectorAll('#feed .feed-item')).filter(li => !li.hidden).length"
+    everything = browser.execute_script(visible)
+    filters = browser.find_element(By.ID, "feed-filters")
+    Select(filters.find_element(By.NAME, "kind")).select_by_visible_text("只看通知")
+    assert browser.execute_script(visible) == 0 < everything  # no notification rows: nothing left
+    assert "已按筛选隐藏" in text_of(browser, "#feed-hidden")
+    Select(filters.find_element(By.NAME, "kind")).select_by_visible_text("只看帖子")
+    posts = browser.execute_script(visible)
+    assert 0 < posts <= everything
+    assert all(a in ("opened", "linked", "level", "discovered") for a in texts_of_attr(browser, "action"))
+    Select(filters.find_element(By.NAME, "level")).select_by_visible_text("重大及以上")
+    assert all(int(level) >= 3 for level in texts_of_attr(browser, "level"))
+    browser.refresh()  # the choice is kept in this browser
+    wait_for(browser, lambda d: css(d, "#feed .feed-item"))
+    kept = Select(browser.find_element(By.CSS_SELECTOR, "#feed-filters select[name=kind]"))
+    assert kept.first_selected_option.text == "只看帖子"
+    Select(browser.find_element(By.CSS_SELECTOR, "#feed-filters select[name=level]")).select_by_index(0)
+    Select(browser.find_element(By.CSS_SELECTOR, "#feed-filters select[name=kind]")).select_by_index(0)
+    wait_for(browser, lambda d: d.find_element(By.ID, "feed-status").text == "实时")
+    time.sleep(0.6)  # past the backlog burst: what comes now is news
+
+    title = "城关一中宿舍楼学生打架致一人骨折"
+    assert site.add_post("chime-1", title, "城关一中宿舍楼内多名学生欺凌同学，一名学生骨折住院。") == 1
+    wait_for(browser, lambda d: d.execute_script("return window.yuqingAlerted || 0") == 1)
+    toggle = browser.find_element(By.ID, "alerts-toggle")
+    assert toggle.text == "提醒：开"
+    toggle.click()
+    assert toggle.text == "提醒：静音"
+    title = "城关一中学生被高年级勒索欺凌"
+    assert site.add_post("chime-2", title, "城关一中两名学生在校园内被高年级同学勒索欺凌，受伤住院。") == 1
+    wait_for(browser, lambda d: title in d.find_element(By.ID, "feed").text)
+    assert browser.execute_script("return window.yuqingAlerted || 0") == 1  # muted: no second chime
+    toggle.click()
+
+
+def texts_of_attr(driver: webdriver.Chrome, name: str) -> list[str]:
+    """A data- attribute of every feed row left visible by the filters."""
+    found = driver.execute_script(
+        "return Array.from(document.querySelectorAll('#feed .feed-item')).filter(li => !li.hidden)"
+        ".map(li => li.dataset[arguments[0]])",
+        name,
+    )
+    return [str(v) for v in found]
+
+
+def test_the_board_fits_three_phone_screens(browser: webdriver.Chrome, site: Site) -> None:
+    browser.get(f"{site.url}/")
+    wait_for(browser, lambda d: css(d, "#incidents .incident"))
+    browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride", {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True}
+    )
+    try:
+        browser.refresh()
+        wait_for(browser, lambda d: css(d, "#incidents .incident") and css(d, "#feed .feed-item"))
+        time.sleep(1)  # the feed's backlog and the posts it attaches
+        height = browser.execute_script("return document.documentElement.scrollHeight")
+        assert height <= 3 * 844, f"the duty board is {height}px tall on a phone"
+        assert not browser.find_element(By.ID, "more-details").get_attribute("open")  # folded on a phone
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_briefings_page_builds_the_links(browser: webdriver.Chrome, site: Site) -> None:
+    browser.get(f"{site.url}/briefings")
+    form = wait_for(browser, lambda d: shown(d, "#briefing-form"))
+    wait_for(browser, lambda d: len(css(d, "#briefing-form select[name=unit] option")) > 1)
+    today = browser.execute_script("return beijingDate(0)")
+    assert f"date={today}" in (browser.find_element(By.ID, "open-html").get_attribute("href") or "")
+    assert "（今天，截至此刻）" in text_of(browser, "#period-note")
+    Select(form.find_element(By.NAME, "kind")).select_by_value("analysis")
+    Select(form.find_element(By.NAME, "unit")).select_by_visible_text("城关第一中学")
+    first = form.find_element(By.NAME, "first")
+    browser.execute_script(
+        "arguments[0].value = '2026-11-01'; arguments[0].dispatchEvent(new Event('input', {bubbles: true}))", first
+    )
+    pdf = browser.find_element(By.ID, "open-pdf").get_attribute("href") or ""
+    assert "/api/v1/briefings/analysis?" in pdf and "first=2026-11-01" in pdf and "unit=school-no1" in pdf
+    assert "format=pdf" in pdf and "城关第一中学" in text_of(browser, "#period-note")
+    browser.get(browser.find_element(By.ID, "open-html").get_attribute("href"))
+    assert "舆情分析研判报告" in browser.page_source or "研判" in browser.title
+    browser.get(f"{site.url}/briefings")
+    wait_for(browser, lambda d: shown(d, "#briefing-form"))
+    screenshots(browser, site, "briefings", "#briefing-form select[name=unit] option:nth-child(2)")
+
+
 def test_overdue_cases_turn_red_as_the_deadline_passes(browser: webdriver.Chrome, site: Site) -> None:
     browser.get(f"{site.url}/")
     wait_for(browser, lambda d: css(d, "#incidents .incident"))
@@ -383,7 +474,7 @@ def test_incident_acknowledge_report_note(browser: webdriver.Chrome, site: Site)
         assert incident.stage == "handle"
         actions = [t.action for t in incident.timeline]
         reported = next(t for t in incident.timeline if t.action == "reported")
-    assert actions[-4:] == ["note", "acknowledged", "reported", "note"], actions
+    assert actions[-5:] == ["note", "acknowledged", "reported", "task", "note"], actions  # the report ticks its task
     assert "县委宣传部" in reported.detail and "短信" in reported.detail and reported.actor == "王书记（wang）"
 
 
@@ -427,10 +518,11 @@ def test_search_highlights_paging_charts_and_syntax_errors(browser: webdriver.Ch
     wait_for(browser, lambda d: css(d, "#results .mention"))
     wait_for(browser, lambda d: css(d, "#charts svg.volume rect.bar"))
     total = browser.find_element(By.ID, "total").text
-    assert total == f"共 {len(POSTS) + 1} 条", total
+    stored = site.store.count()  # every post the module's tests added so far
+    assert total == f"共 {stored} 条", total
     assert len(css(browser, "#results .mention")) == 20
     browser.find_element(By.ID, "more").click()
-    wait_for(browser, lambda d: len(css(d, "#results .mention")) == len(POSTS) + 1)
+    wait_for(browser, lambda d: len(css(d, "#results .mention")) == stored)
     assert not browser.find_element(By.ID, "more").is_displayed()
     assert css(browser, "#charts svg.sentiment rect") and css(browser, "#charts svg.top rect.bar")
     assert "百姓呼声（示例）" in browser.find_element(By.ID, "charts").text  # sources by name

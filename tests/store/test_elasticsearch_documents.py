@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from store.mentions import Analysis, CountUpdate, NewMention, SchemeFlag
+from store.mentions import Analysis, CountUpdate, NewMention, OfficialReply, SchemeFlag
 from store.mentions.elastic_docs import (
     Doc,
     apply_analysis,
@@ -75,6 +75,8 @@ def test_the_same_history_leaves_the_same_mention_on_both_backends(tmp_path: Pat
     crawl(replace(POST, reply_count=15, view_count=None, status=None), 5)  # unchanged: heat only
     crawl(replace(POST, up_votes=9, down_votes=2), 7)  # votes are heat too
     crawl(replace(POST, content="  " + POST.content + "\n"), 6)  # whitespace is not an edit
+    reply = OfficialReply("已责令学校退费。", "县教育局", datetime(2026, 3, 5, 9, 0, tzinfo=UTC))
+    crawl(replace(POST, official_reply=reply), 7)  # the office answers: kept apart, not an edit
     analyse(_analysis(2, "no1-middle"), 10)  # the analysis's unit replaces the crawler's
     crawl(replace(POST, content="城关一中乱收费，已退款。", reply_count=None), 20)  # an edit: analysis dropped
     analyse(_analysis(1, None), 25)  # no unit found: the crawler's stays
@@ -99,4 +101,5 @@ def test_the_same_history_leaves_the_same_mention_on_both_backends(tmp_path: Pat
     check()
     m = to_mention(doc)
     assert m.analysis is not None and m.analysed_at is None and m.edits == 1 and m.deleted_at is None
+    assert m.official_reply == reply  # later crawls that did not show it kept it
     sqlite.close()

@@ -946,3 +946,22 @@ def test_highlights_mark_the_words_in_the_original_text(mention_store: MentionSt
     mention_store.upsert_many([hostile])
     escaped = mention_store.search(SearchQuery(text="食堂", highlight=True, sources=("tousu",))).highlights
     assert escaped[hostile.id]["title"] == ["&lt;b&gt;<em>食堂</em>&lt;/b&gt;"]  # the page's HTML is text
+
+
+@pytest.mark.skipif("sqlite" not in BACKENDS, reason="the embedded store only")
+def test_a_version_3_file_gains_the_official_reply_and_keeps_its_posts(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "v3.sqlite3"
+    first = SqliteMentionStore(path)
+    first.upsert_many([_post("1", "路灯不亮")], now=T0)
+    first.close()
+    with sqlite3.connect(path) as conn:  # as version 3 left it: no official_reply column
+        conn.execute("ALTER TABLE mentions DROP COLUMN official_reply")
+        conn.execute("PRAGMA user_version = 3")
+    store = SqliteMentionStore(path)
+    reply = OfficialReply("已安排维修。", "城关镇人民政府")
+    store.upsert_many([replace(_post("1", "路灯不亮"), official_reply=reply)])
+    got = store.get("tieba:1")
+    assert got is not None and got.official_reply == reply and got.discovered_at == T0
+    store.close()
