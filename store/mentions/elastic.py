@@ -513,7 +513,11 @@ class ElasticMentionStore(ElasticCrawlStateMixin):
         aggregations: dict[str, list[Bucket]] = {
             agg.name: q.read_aggregation(agg, response.get("aggregations", {}).get(agg.name, {})) for agg in query.aggs
         }
-        highlights = {hit["_id"]: hit["highlight"] for hit in page if hit.get("highlight")}
+        highlights = {
+            hit["_id"]: {name: [_as_embedded(f) for f in fragments] for name, fragments in hit["highlight"].items()}
+            for hit in page
+            if hit.get("highlight")
+        }
         return SearchResult(
             total=int(response["hits"]["total"]["value"]),
             hits=[to_mention(hit["_source"]) for hit in page],
@@ -598,6 +602,13 @@ class ElasticMentionStore(ElasticCrawlStateMixin):
                     if exc.meta.status != 409:
                         raise
         raise ConflictsPersisted("the analysis sequence counter kept changing")
+
+
+def _as_embedded(fragment: str) -> str:
+    """A highlight fragment as the embedded store writes it. Elasticsearch's highlighter marks each token
+    (one per Han character: <em>食</em><em>堂</em>) where the embedded store marks a word, and its HTML
+    encoder escapes "/" too (&#x2F;); both are the same text on a page, but the stores must answer alike."""
+    return fragment.replace("</em><em>", "").replace("&#x2F;", "/")
 
 
 def _client_version() -> tuple[int, ...]:

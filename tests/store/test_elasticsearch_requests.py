@@ -592,6 +592,17 @@ def _first_page_answer() -> tuple[int, dict[str, Any]]:
     return search_response(hits, total=3, aggregations=aggregations)
 
 
+def test_highlights_are_read_as_the_embedded_store_writes_them(es: Any) -> None:
+    """Recording: Elasticsearch 7.10.2's fragment for the title "<b>食堂</b>" marks each Han character and
+    escapes "/" as &#x2F;; the embedded store marks the word and leaves "/" (the contract suite checks both)."""
+    store = open_store(es)
+    recorded = "&lt;b&gt;<em>食</em><em>堂</em>&lt;&#x2F;b&gt;"
+    answer = {**hit(doc_of(CANTEEN), sort=[int(T0.timestamp() * 1000), CANTEEN.id]), "highlight": {"title": [recorded]}}
+    es.on("POST", f"/{ALIAS}/_search", search_response([answer], total=1))
+    result = store.search(SearchQuery(text="食堂", highlight=True))
+    assert result.highlights == {CANTEEN.id: {"title": ["&lt;b&gt;<em>食堂</em>&lt;/b&gt;"]}}
+
+
 def test_search_body_filters_aggregations_highlight_and_cursor(es: Any) -> None:
     store = open_store(es)
     es.on(
