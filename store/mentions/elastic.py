@@ -158,36 +158,36 @@ class ElasticMentionStore(ElasticCrawlStateMixin):
 
     def _ensure_schema(self) -> None:
         with self._guard():
-            self._check_version()
+            info = self._info()
+            number = str(info.get("version", {}).get("number", "?"))
+            major = int(number.split(".")[0]) if number.split(".")[0].isdigit() else 0
+            if major not in SUPPORTED_MAJORS:
+                raise ElasticsearchVersionError(
+                    f"Elasticsearch at {self.url} is version {number}; Yuqing needs 8.x or 9.x "
+                    f"(client {'.'.join(map(str, _client_version()))})"
+                )
             self._ensure_template()
             if not self.client.indices.exists_alias(name=self.names.alias):
                 self._create(self.names.bootstrap, bootstrap_index(self.names))
             if not self.client.indices.exists(index=self.names.meta):
                 self._create(self.names.meta, meta_index(replicas=self.options.replicas))
 
-    def _check_version(self) -> None:
-        """Refuse a server this client cannot speak to, naming it and its version. The 8.x client itself
-        rejects a server older than 7.14 (no X-Elastic-Product header) as "not Elasticsearch"; its answer to
-        GET / still says what it is."""
+    def _info(self) -> Mapping[str, Any]:
+        """GET /. The 8.x client rejects a server older than 7.14 (no X-Elastic-Product header) as "not
+        Elasticsearch"; its answer still says which version it is, for the caller's clear refusal."""
         try:
             info: Any = self.client.info().body
-            product_checked = True
         except UnsupportedProductError as exc:
-            info = exc.body
-            product_checked = False
-        version = info.get("version", {}) if isinstance(info, Mapping) else {}
-        number = str(version.get("number", "?")) if isinstance(version, Mapping) else "?"
-        major = int(number.split(".")[0]) if number.split(".")[0].isdigit() else 0
-        client = ".".join(map(str, _client_version()))
-        if major not in SUPPORTED_MAJORS:
-            raise ElasticsearchVersionError(
-                f"Elasticsearch at {self.url} is version {number}; Yuqing needs 8.x or 9.x (client {client})"
-            )
-        if not product_checked:
-            raise ElasticsearchVersionError(
-                f"the server at {self.url} says it is version {number} but does not answer as Elasticsearch "
-                f"does (no X-Elastic-Product header): a proxy in between, or another product (client {client})"
-            )
+            info = exc.body if isinstance(exc.body, Mapping) else {}
+            version = info.get("version")
+            number = str(version.get("number", "?")) if isinstance(version, Mapping) else "?"
+            if number.split(".")[0].isdigit() and int(number.split(".")[0]) in SUPPORTED_MAJORS:
+                raise ElasticsearchVersionError(
+                    f"the server at {self.url} says it is version {number} but does not answer as Elasticsearch "
+                    "does (no X-Elastic-Product header): a proxy in between, or another product "
+                    f"(client {'.'.join(map(str, _client_version()))})"
+                ) from None
+        return info if isinstance(info, Mapping) else {}
 
     def _ensure_template(self) -> None:
         try:
