@@ -156,22 +156,6 @@ class ElasticMentionStore(ElasticCrawlStateMixin):
                 ) from None
             raise
 
-    def _ensure_schema(self) -> None:
-        with self._guard():
-            info = self._info()
-            number = str(info.get("version", {}).get("number", "?"))
-            major = int(number.split(".")[0]) if number.split(".")[0].isdigit() else 0
-            if major not in SUPPORTED_MAJORS:
-                raise ElasticsearchVersionError(
-                    f"Elasticsearch at {self.url} is version {number}; Yuqing needs 8.x or 9.x "
-                    f"(client {'.'.join(map(str, _client_version()))})"
-                )
-            self._ensure_template()
-            if not self.client.indices.exists_alias(name=self.names.alias):
-                self._create(self.names.bootstrap, bootstrap_index(self.names))
-            if not self.client.indices.exists(index=self.names.meta):
-                self._create(self.names.meta, meta_index(replicas=self.options.replicas))
-
     def _info(self) -> Mapping[str, Any]:
         """GET /. The 8.x client rejects a server older than 7.14 (no X-Elastic-Product header) as "not
         Elasticsearch"; its answer still says which version it is, for the caller's clear refusal."""
@@ -188,6 +172,22 @@ class ElasticMentionStore(ElasticCrawlStateMixin):
                     f"(client {'.'.join(map(str, _client_version()))})"
                 ) from None
         return info if isinstance(info, Mapping) else {}
+
+    def _ensure_schema(self) -> None:
+        with self._guard():
+            info = self._info()
+            number = str(info.get("version", {}).get("number", "?"))
+            major = int(number.split(".")[0]) if number.split(".")[0].isdigit() else 0
+            if major not in SUPPORTED_MAJORS:
+                raise ElasticsearchVersionError(
+                    f"Elasticsearch at {self.url} is version {number}; Yuqing needs 8.x or 9.x "
+                    f"(client {'.'.join(map(str, _client_version()))})"
+                )
+            self._ensure_template()
+            if not self.client.indices.exists_alias(name=self.names.alias):
+                self._create(self.names.bootstrap, bootstrap_index(self.names))
+            if not self.client.indices.exists(index=self.names.meta):
+                self._create(self.names.meta, meta_index(replicas=self.options.replicas))
 
     def _ensure_template(self) -> None:
         try:
