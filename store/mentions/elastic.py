@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import elastic_transport
-from elasticsearch import ApiError, Elasticsearch, NotFoundError, helpers
+from elasticsearch import ApiError, Elasticsearch, NotFoundError, UnsupportedProductError, helpers
 
 from store.mentions import elastic_query as q
 from store.mentions.elastic_crawl import ElasticCrawlStateMixin, Stored
@@ -157,9 +157,26 @@ class ElasticMentionStore(ElasticCrawlStateMixin):
                 ) from None
             raise
 
+    def _info(self) -> Mapping[str, Any]:
+        """GET /. The 8.x client rejects a server older than 7.14 (no X-Elastic-Product header) as "not
+        Elasticsearch"; its answer still says which version it is, for the caller's clear refusal."""
+        try:
+            info: Any = self.client.info().body
+        except UnsupportedProductError as exc:
+            info = exc.body if isinstance(exc.body, Mapping) else {}
+            version = info.get("version")
+            number = str(version.get("number", "?")) if isinstance(version, Mapping) else "?"
+            if number.split(".")[0].isdigit() and int(number.split(".")[0]) in SUPPORTED_MAJORS:
+                raise ElasticsearchVersionError(
+                    f"the server at {self.url} says it is version {number} but does not answer as Elasticsearch "
+                    "does (no X-Elastic-Product header): a proxy in between, or another product "
+                    f"(client {'.'.join(map(str, _client_version()))})"
+                ) from None
+        return info if isinstance(info, Mapping) else {}
+
     def _ensure_schema(self) -> None:
         with self._guard():
-            info = self.client.info()
+            info = self._info()
             number = str(info.get("version", {}).get("number", "?"))
             major = int(number.split(".")[0]) if number.split(".")[0].isdigit() else 0
             if major not in SUPPORTED_MAJORS:
@@ -503,7 +520,11 @@ class ElasticMentionStore(ElasticCrawlStateMixin):
         aggregations: dict[str, list[Bucket]] = {
             agg.name: q.read_aggregation(agg, response.get("aggregations", {}).get(agg.name, {})) for agg in query.aggs
         }
-        highlights = {hit["_id"]: hit["highlight"] for hit in page if hit.get("highlight")}
+        highlights = {
+            hit["_id"]: {name: [_as_embedded(f) for f in fragments] for name, fragments in hit["highlight"].items()}
+            for hit in page
+            if hit.get("highlight")
+        }
         return SearchResult(
             total=int(response["hits"]["total"]["value"]),
             hits=[to_mention(hit["_source"]) for hit in page],
@@ -588,6 +609,13 @@ class ElasticMentionStore(ElasticCrawlStateMixin):
                     if exc.meta.status != 409:
                         raise
         raise ConflictsPersisted("the analysis sequence counter kept changing")
+
+
+def _as_embedded(fragment: str) -> str:
+    """A highlight fragment as the embedded store writes it. Elasticsearch's highlighter marks each token
+    (one per Han character: <em>食</em><em>堂</em>) where the embedded store marks a word, and its HTML
+    encoder escapes "/" too (&#x2F;); both are the same text on a page, but the stores must answer alike."""
+    return fragment.replace("</em><em>", "").replace("&#x2F;", "/")
 
 
 def _client_version() -> tuple[int, ...]:

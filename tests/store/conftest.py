@@ -35,6 +35,25 @@ ES_INFO_8 = {  # GET / of elasticsearch 8.15.0 (docker image), as recorded
     },
     "tagline": "You Know, for Search",
 }
+# GET / of Elasticsearch 7.10.2 (scripts/es-node: codelibs' elasticsearch-cluster-runner 7.10.2.0), as recorded;
+# it answers without an X-Elastic-Product header.
+ES_INFO_7_10 = {
+    "name": "Node 1",
+    "cluster_name": "yuqing-es-node",
+    "cluster_uuid": "-2bx0nTBRF2prgcNao19ew",
+    "version": {
+        "number": "7.10.2",
+        "build_flavor": "unknown",
+        "build_type": "unknown",
+        "build_hash": "747e1cc71def077253878a59143c1f785afa92b9",
+        "build_date": "2021-01-13T00:42:12.435326Z",
+        "build_snapshot": False,
+        "lucene_version": "8.7.0",
+        "minimum_wire_compatibility_version": "6.8.0",
+        "minimum_index_compatibility_version": "6.0.0-beta1",
+    },
+    "tagline": "You Know, for Search",
+}
 ACK = {"acknowledged": True}
 
 
@@ -66,6 +85,7 @@ class StubElasticsearch:
     requests: list[Request] = field(default_factory=list)
     routes: list[tuple[str, re.Pattern[str], Responder]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    product_header: bool = True  # servers before 7.14 send no X-Elastic-Product header
 
     @property
     def url(self) -> str:
@@ -115,6 +135,7 @@ class StubElasticsearch:
         self.on("HEAD", "/yuqing-meta", (200, None))
 
     info = ES_INFO_8
+    info_7_10 = ES_INFO_7_10
 
     @staticmethod
     def error(status: int, kind: str, reason: str) -> Answer:
@@ -163,7 +184,8 @@ def _handler(stub_ref: list[StubElasticsearch]) -> type[BaseHTTPRequestHandler]:
             status, body = stub_ref[0].answer(request)
             payload = b"" if body is None else json.dumps(body).encode()
             self.send_response(status)
-            self.send_header("X-Elastic-Product", "Elasticsearch")
+            if stub_ref[0].product_header:
+                self.send_header("X-Elastic-Product", "Elasticsearch")
             self.send_header("Content-Type", "application/vnd.elasticsearch+json;compatible-with=8")
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
@@ -187,3 +209,59 @@ def stub_es() -> Iterator[StubElasticsearch]:
     yield stub
     server.shutdown()
     server.server_close()
+
+
+# --- a real node (YUQING_TEST_ES_URL, e.g. from scripts/es-node) ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class EsNode:
+    url: str  # as given (may carry credentials)
+    shown: str  # without credentials, for messages
+    version: str
+
+    @property
+    def major(self) -> int:
+        head = self.version.split(".")[0]
+        return int(head) if head.isdigit() else 0
+
+
+@pytest.fixture(scope="session")
+def es_node() -> EsNode:
+    """The node named by YUQING_TEST_ES_URL. Unset: the test is skipped, saying so; set but unreachable: the
+    test fails (a CI that started a node must not pass by skipping it)."""
+    import base64
+    import os
+    import urllib.request
+
+    from store.mentions.elastic import redact
+
+    url = os.environ.get("YUQING_TEST_ES_URL", "")
+    if not url:
+        pytest.skip("YUQING_TEST_ES_URL is unset: no Elasticsearch node (scripts/es-node start prints one)")
+    shown = redact(url)
+    parts = urllib.parse.urlsplit(url)
+    request = urllib.request.Request(shown.rstrip("/") + "/")
+    if parts.username:
+        user = urllib.parse.unquote(parts.username)
+        password = urllib.parse.unquote(parts.password or "")
+        request.add_header("Authorization", "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode())
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            info = json.load(response)
+    except (OSError, ValueError) as exc:
+        pytest.fail(f"YUQING_TEST_ES_URL is set but Elasticsearch at {shown} does not answer: {type(exc).__name__}")
+    return EsNode(url=url, shown=shown, version=str(info.get("version", {}).get("number", "?")))
+
+
+@pytest.fixture(scope="session")
+def usable_es_node(es_node: EsNode) -> EsNode:
+    """The node, when the store can use it; otherwise skip, naming the node and its version (the store's
+    refusal of it is tested in test_elasticsearch_node.py)."""
+    node = es_node
+    if node.major not in (8, 9):
+        pytest.skip(
+            f"Elasticsearch {node.version} at {node.shown}: the store needs 8.x or 9.x "
+            "(Maven Central's newest open node is 7.10.2; see docs/elasticsearch.md)"
+        )
+    return node

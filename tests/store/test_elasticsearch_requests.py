@@ -310,6 +310,28 @@ def test_a_7x_server_is_refused_with_a_clear_error(stub_es: Any) -> None:
     assert [r.path for r in stub_es.take()] == ["/"]  # nothing created on a cluster it cannot use
 
 
+def test_a_server_without_the_product_header_is_refused_by_its_version(stub_es: Any) -> None:
+    """Recording: Elasticsearch 7.10.2 (the open node from Maven Central) sends no X-Elastic-Product header,
+    which the 8.x client reports only as "not Elasticsearch"; the store names the URL and the version."""
+    stub_es.product_header = False
+    stub_es.on("GET", "/", (200, stub_es.info_7_10))
+    url = stub_es.url.replace("http://", "http://elastic:s3cret-pw@")
+    with pytest.raises(ElasticsearchVersionError) as raised:
+        ElasticMentionStore(ElasticOptions(url=url))
+    message = str(raised.value)
+    assert f"Elasticsearch at {stub_es.url} is version 7.10.2; Yuqing needs 8.x or 9.x" in message
+    assert "s3cret-pw" not in message and raised.value.__cause__ is None
+    assert [r.path for r in stub_es.take()] == ["/"]
+
+
+def test_an_8x_answer_without_the_product_header_is_not_taken_for_elasticsearch(stub_es: Any) -> None:
+    stub_es.product_header = False
+    stub_es.on("GET", "/", (200, stub_es.info))
+    with pytest.raises(ElasticsearchVersionError, match="does not answer as Elasticsearch does") as raised:
+        ElasticMentionStore(ElasticOptions(url=stub_es.url))
+    assert stub_es.url in str(raised.value) and "8.15.0" in str(raised.value)
+
+
 def test_an_unreachable_cluster_is_named_without_its_password() -> None:
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
@@ -609,6 +631,17 @@ def _first_page_answer() -> tuple[int, dict[str, Any]]:
         },
     }
     return search_response(hits, total=3, aggregations=aggregations)
+
+
+def test_highlights_are_read_as_the_embedded_store_writes_them(es: Any) -> None:
+    """Recording: Elasticsearch 7.10.2's fragment for the title "<b>食堂</b>" marks each Han character and
+    escapes "/" as &#x2F;; the embedded store marks the word and leaves "/" (the contract suite checks both)."""
+    store = open_store(es)
+    recorded = "&lt;b&gt;<em>食</em><em>堂</em>&lt;&#x2F;b&gt;"
+    answer = {**hit(doc_of(CANTEEN), sort=[int(T0.timestamp() * 1000), CANTEEN.id]), "highlight": {"title": [recorded]}}
+    es.on("POST", f"/{ALIAS}/_search", search_response([answer], total=1))
+    result = store.search(SearchQuery(text="食堂", highlight=True))
+    assert result.highlights == {CANTEEN.id: {"title": ["&lt;b&gt;<em>食堂</em>&lt;/b&gt;"]}}
 
 
 def test_search_body_filters_aggregations_highlight_and_cursor(es: Any) -> None:
