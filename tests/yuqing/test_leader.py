@@ -275,7 +275,17 @@ def test_standby_takes_over_when_the_leader_dies_and_no_step_fires_twice_or_is_m
     start = datetime.now(UTC)
     _seed_steps(pg_url, start)
     fired_so_far = "SELECT count(*) FROM incident_clock WHERE fired_at IS NOT NULL"
-    _wait(lambda: _rows(pg_url, fired_so_far)[0][0] >= 3, 30, "the leader to fire the first steps")
+
+    def between_sends() -> bool:
+        # Killed mid-send, a leader's message is sent again by the next one (at least once, as documented): this
+        # test kills it between sends, when every fired step has arrived and the next is not about to fire.
+        fired = _rows(pg_url, fired_so_far)[0][0]
+        with receiver.lock:
+            arrived = len(receiver.messages)
+        next_due = start + SPACING * (fired + 1)
+        return fired >= 3 and arrived >= fired and (next_due - datetime.now(UTC)).total_seconds() > 0.7
+
+    _wait(between_sends, 30, "the leader to fire and send the first steps")
     assert "leader lock acquired" not in standby.text(), "the standby ran while the leader was alive"
     leader.kill()
     killed_at = time.monotonic()
