@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
-import subprocess
+import signal
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -100,33 +102,73 @@ class Crawl:
 def _crawl(config_dir: Path, data_dir: Path, source: str) -> Crawl:
     jsonl = data_dir / f"{source}.jsonl"
     data_dir.mkdir(parents=True, exist_ok=True)
-    jsonl_arg = ["--jsonl", str(jsonl)]
+    argv = ["crawl", source, "--config", str(config_dir), "--data", str(data_dir), "--jsonl", str(jsonl)]
     env = dict(os.environ)
     env.pop("YUQING_WORKFLOW_DB", None)
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "yuqing",
-            "crawl",
-            source,
-            "--config",
-            str(config_dir),
-            "--data",
-            str(data_dir),
-            *jsonl_arg,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env=env,
-    )
-    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    out, err = data_dir / f"{source}.stdout", data_dir / f"{source}.stderr"
+    returncode = _forked_cli(argv, env, out, err, timeout=180)
+    stdout = out.read_text(encoding="utf-8", errors="replace")
+    lines = [line for line in stdout.splitlines() if line.startswith("{")]
     items = [json.loads(x) for x in jsonl.read_text(encoding="utf-8").splitlines()] if jsonl.exists() else []
-    return Crawl(done.returncode, json.loads(lines[-1]) if lines else {}, items, done.stderr)
+    log = err.read_text(encoding="utf-8", errors="replace")
+    return Crawl(returncode, json.loads(lines[-1]) if lines else {}, items, log)
+
+
+def _forked_cli(argv: list[str], env: dict[str, str], out: Path, err: Path, *, timeout: float) -> int:
+    """`yuqing ARGV` in a child forked from this process: the same command and the same one-crawl-per-process
+    Scrapy reactor as the scheduler's subprocess, without a new interpreter importing Scrapy and loading jieba's
+    dictionary for every crawl (seconds each under load). The scheduler's own subprocess is tested in
+    tests/yuqing/test_crawl_jobs.py."""
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        code = 1
+        try:
+            os.environ.clear()
+            os.environ.update(env)
+            for fd, path in ((1, out), (2, err)):
+                target = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+                os.dup2(target, fd)
+                os.close(target)
+            sys.stdout = open(1, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
+            sys.stderr = open(2, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
+            root = logging.getLogger()
+            for handler in list(root.handlers):  # pytest's capture handlers: the crawl logs to stderr instead
+                root.removeHandler(handler)
+            from yuqing.cli import main
+
+            code = main(argv)
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            with contextlib.suppress(Exception):
+                sys.stdout.flush()
+                sys.stderr.flush()
+            os._exit(code)
+    deadline = time.monotonic() + timeout
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            raise TimeoutError(f"yuqing {' '.join(argv)} still running after {timeout}s")
+        time.sleep(0.05)
+
+
+def _warm() -> None:
+    """Import the crawl's modules and load jieba's dictionary once, before the first fork."""
+    from crawlers.runner import run_crawl  # noqa: F401
+    from store.tokens import tokenize
+    from yuqing.cli import main  # noqa: F401
+
+    tokenize("预热分词词典")
 
 
 @pytest.fixture
 def crawl() -> Callable[[Path, Path, str], Crawl]:
-    """`crawl(config_dir, data_dir, source)`: `yuqing crawl SOURCE --jsonl …` in a subprocess."""
+    """`crawl(config_dir, data_dir, source)`: `yuqing crawl SOURCE --jsonl …` in a forked child process."""
+    _warm()
     return _crawl
