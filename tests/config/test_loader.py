@@ -125,7 +125,7 @@ BAD_CASES = [
         "units[2].parent",
         "未知的单位",
     ),
-    ("units.yaml", "  above: [西地省]", "  above: [西地省]\n  towns: [x]", "units.yaml", "territory.towns", "unknown"),
+    ("units.yaml", "  above: [西地省]", "  above: [西地省]\n  towns: [x]", "units.yaml", "territory.towns", "未知字段"),
     ("units.yaml", "aliases: [城关, 本县", "aliases: ['', 本县", "units.yaml", "territory.aliases", "empty name"),
     (
         "alerting.yaml",
@@ -187,7 +187,7 @@ def test_units_file_carries_the_territory(example_config_copy: Path) -> None:
     _edit(example_config_copy / "units.yaml", "territory:", "territories:")
     with pytest.raises(ConfigError) as caught:
         load_config(example_config_copy)
-    assert any("(and optionally 'territory')" in i.message for i in caught.value.issues)
+    assert any("（可另有 'territory'）" in i.message for i in caught.value.issues)
 
 
 def test_all_errors_reported_together(example_config_copy: Path) -> None:
