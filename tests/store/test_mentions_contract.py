@@ -953,8 +953,9 @@ def test_a_version_3_file_gains_the_official_reply_and_keeps_its_posts(tmp_path:
     first = SqliteMentionStore(path)
     first.upsert_many([_post("1", "路灯不亮")], now=T0)
     first.close()
-    with sqlite3.connect(path) as conn:  # as version 3 left it: no official_reply column
-        conn.execute("ALTER TABLE mentions DROP COLUMN official_reply")
+    with sqlite3.connect(path) as conn:  # as version 3 left it: no official_reply and no vote columns
+        for column in ("official_reply", "up_votes", "down_votes"):
+            conn.execute(f"ALTER TABLE mentions DROP COLUMN {column}")
         conn.execute("PRAGMA user_version = 3")
     store = SqliteMentionStore(path)
     reply = OfficialReply("已安排维修。", "城关镇人民政府")
