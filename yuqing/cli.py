@@ -86,7 +86,7 @@ def cmd_crawl_worker(args: argparse.Namespace) -> int:
     services = Services.load(_settings(args), migrate=False)
     queue = services.crawl_queue
     if queue is None:
-        print("error: set YUQING_REDIS_URL (e.g. redis://127.0.0.1:6379/0) to run crawl workers", file=sys.stderr)
+        print("错误：抓取工作进程需要设置 YUQING_REDIS_URL（例如 redis://127.0.0.1:6379/0）", file=sys.stderr)
         return 2
     # Workers starting together on a fresh database would race to create the schema: one at a time.
     with queue.client.lock(f"{queue.base}:migrate", timeout=300, blocking_timeout=300):
@@ -110,7 +110,7 @@ def cmd_crawl_queue(args: argparse.Namespace) -> int:
     services = Services.load(_settings(args), migrate=False)
     queue = services.crawl_queue
     if queue is None:
-        print("error: YUQING_REDIS_URL is not set: crawls run inside the scheduler", file=sys.stderr)
+        print("错误：未设置 YUQING_REDIS_URL：抓取在调度进程内运行", file=sys.stderr)
         return 2
     try:
         status = queue.status()
@@ -204,7 +204,7 @@ def cmd_briefing(args: argparse.Namespace) -> int:
     out = Path(args.out)
     fmt: Format = "pdf" if (args.format or out.suffix.lower().lstrip(".")) == "pdf" else "html"
     if args.kind == "incident" and args.incident is None:
-        print("error: give the incident id: yuqing briefing incident ID --out FILE", file=sys.stderr)
+        print("错误：请给出事件编号：yuqing briefing incident 编号 --out 文件", file=sys.stderr)
         return 2
     services = Services.load(_settings(args))
     note = None
@@ -224,7 +224,7 @@ def cmd_briefing(args: argparse.Namespace) -> int:
             if document.empty:
                 note = f"注意：{period.label} 没有监测数据（0 条帖文、0 起事件），简报内容为空。"
     except (IncidentNotFound, PdfUnavailable, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"错误：{exc}", file=sys.stderr)
         return 1
     finally:
         services.close()
@@ -475,7 +475,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"错误：{exc}", file=sys.stderr)
         return 2
     except SQLAlchemyError as exc:  # the workflow database is unreachable or damaged: one line, what and where
-        print(f"error: {_workflow_error(args, exc)}", file=sys.stderr)
+        print(f"错误：{_workflow_error(args, exc)}", file=sys.stderr)
         return 2
 
 

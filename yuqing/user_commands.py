@@ -42,7 +42,7 @@ def _run(
         with services.sessions.begin() as session:
             work(services, session)
     except (service.AccessError, WeakPassword) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"错误：{exc}", file=sys.stderr)
         return 2
     finally:
         services.close()
@@ -53,7 +53,7 @@ def cmd_user_add(args: argparse.Namespace, settings_of: SettingsOf) -> int:
     try:
         password = None if args.token_only else _password(args)
     except service.AccessError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"错误：{exc}", file=sys.stderr)
         return 2
 
     def work(services: Services, session: Session) -> None:
@@ -110,7 +110,7 @@ def cmd_user_password(args: argparse.Namespace, settings_of: SettingsOf) -> int:
     try:
         password = _password(args)
     except service.AccessError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"错误：{exc}", file=sys.stderr)
         return 2
 
     def work(services: Services, session: Session) -> None:

@@ -100,6 +100,6 @@ def test_migrate_to_the_node_copies_or_refuses_by_url_and_version(
             store.close()
         return
     assert code == 2
-    assert f"error: Elasticsearch at {es_node.shown} is version {es_node.version}; Yuqing needs 8.x or 9.x" in err
+    assert f"错误：Elasticsearch at {es_node.shown} is version {es_node.version}; Yuqing needs 8.x or 9.x" in err
     assert PASSWORD not in err
     assert _indices(es_node, prefix) == []

@@ -26,7 +26,7 @@ def _run(data: Path, **env: str) -> subprocess.CompletedProcess[str]:
 
 def _errors(done: subprocess.CompletedProcess[str]) -> list[str]:
     assert "Traceback" not in done.stderr, done.stderr[-3000:]
-    return [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    return [line for line in done.stderr.splitlines() if line.startswith("错误：")]
 
 
 @pytest.mark.parametrize("name", ["workflow.sqlite3", "mentions.sqlite3"])
