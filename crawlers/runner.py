@@ -48,11 +48,20 @@ def run_crawl(context: CrawlContext, source_id: str, *, jsonl: Path | None = Non
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
 
     crawler.signals.connect(item_scraped, signal=signals.item_scraped)
+    failures: list[Any] = []
     try:
-        process.crawl(crawler, source=source_id)
+        started = process.crawl(crawler, source=source_id)
+        started.addErrback(failures.append)  # a component that cannot start (the store unreadable) fails here
         process.start()
     finally:
         if out is not None:
             out.close()
+    if failures:
+        failure = failures[0]
+        raise CrawlDidNotStart(f"抓取未能开始：{type(failure.value).__name__}: {failure.getErrorMessage()}")
     assert crawler.stats is not None
     return dict(crawler.stats.get_stats())
+
+
+class CrawlDidNotStart(RuntimeError):
+    """The crawl failed before its first request: the reason is the component's own error."""
