@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,9 +44,7 @@ def run_crawl(context: CrawlContext, source_id: str, *, jsonl: Path | None = Non
 
     def item_scraped(item: Any, spider: Spider) -> None:
         if out is not None and isinstance(item, NewMention):
-            record = asdict(item)
-            record["published_at"] = item.published_at.isoformat() if item.published_at else None
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            out.write(json.dumps(asdict(item), ensure_ascii=False, default=_iso) + "\n")
 
     crawler.signals.connect(item_scraped, signal=signals.item_scraped)
     failures: list[Any] = []
@@ -61,6 +60,13 @@ def run_crawl(context: CrawlContext, source_id: str, *, jsonl: Path | None = Non
         raise CrawlDidNotStart(f"抓取未能开始：{type(failure.value).__name__}: {failure.getErrorMessage()}")
     assert crawler.stats is not None
     return dict(crawler.stats.get_stats())
+
+
+def _iso(value: Any) -> str:
+    """Times in a post's JSON line (its own and its official reply's) as ISO 8601."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 class CrawlDidNotStart(RuntimeError):

@@ -7,6 +7,7 @@ import re
 import sqlite3
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,8 @@ def test_crawl_gbk_board_stores_every_post_without_mojibake(
     assert result.returncode == 0, result.log[-3000:]
     stamped = [line for line in result.log.splitlines() if re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", line)]
     messages = [line.split(": ", 1)[-1] for line in stamped]
-    assert messages and len(messages) == len(set(messages)), "a log line printed twice"
+    twice = [m for m, n in Counter(messages).items() if n > 1]
+    assert messages and not twice, f"log lines printed twice: {twice}"
     posts = {str(p.id): p for p in board.posts("tousu")}
     assert result.summary["new"] == len(posts) and result.summary["parse_failures"] == 0
     by_id = {item["post_id"]: item for item in result.items}
