@@ -264,7 +264,9 @@ class SourceSpider(scrapy.Spider):
             content=page.content,
             author=page.author,
             published_at=page.published_at,
-            reply_count=page.reply_count,
+            # A revisit's list count is the stored one, read when the revisit was scheduled: the list page of
+            # this crawl may have recorded a newer one since, which the store keeps when this gives none.
+            reply_count=None if revisit and page.reply_count_from == "list" else page.reply_count,
             view_count=page.view_count,
             unit=self.source.unit,
             status=page.status,
