@@ -156,7 +156,8 @@ def _record_failed_crawl(services: Services, source_id: str, started: datetime, 
                 errors=1,
                 parse_failures=0,
             ),
-            error=f"{reason}: {tail}" if tail else reason,
+            # Output written outside logging (an uncaught traceback) is not masked by the crawl's log handlers.
+            error=services.config.mask(f"{reason}: {tail}" if tail else reason),
         )
 
 

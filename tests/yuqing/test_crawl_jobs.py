@@ -70,6 +70,21 @@ def test_a_crawl_that_exits_non_zero_is_recorded_counted_alerted_and_its_logs_ke
     assert all("file is not a database" in p.read_text(encoding="utf-8") for p in kept)
 
 
+def test_a_failed_crawl_s_output_is_recorded_with_its_secrets_masked(tmp_path: Path, make_config: Any) -> None:
+    """Output written outside logging (an uncaught traceback) reaches the health row and the operations alert."""
+    services = _services(tmp_path, make_config, "http://127.0.0.1:9")
+    services.config._secrets = {"BOARD_KEY": "k3y-0f-the-b0ard"}
+    try:
+        tail = "Traceback …\nValueError: http://board.example/list?key=k3y-0f-the-b0ard refused"
+        jobs._record_failed_crawl(services, "demo-baixing", jobs.utcnow(), "crawl process exited with code 1", tail)
+        with services.sessions() as session:
+            health = session.get(SourceHealth, "demo-baixing")
+            assert health is not None and health.last_error is not None
+            assert "k3y-0f-the-b0ard" not in health.last_error and "key=${BOARD_KEY}" in health.last_error
+    finally:
+        services.close()
+
+
 def _package_names() -> list[str]:
     return sorted(p.parent.name for p in REPO.glob("*/__init__.py"))
 
