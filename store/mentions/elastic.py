@@ -21,7 +21,7 @@ import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import elastic_transport
@@ -38,6 +38,7 @@ from store.mentions.elastic_docs import (
     check_times,
     iso,
     to_mention,
+    with_heat,
 )
 from store.mentions.elastic_schema import (
     MAPPINGS,
@@ -47,6 +48,7 @@ from store.mentions.elastic_schema import (
     ilm_policy,
     index_template,
     meta_index,
+    uses_ilm,
 )
 from store.mentions.model import (
     Analysis,
@@ -109,11 +111,21 @@ def redact(url: str) -> str:
 class ElasticMentionStore(ElasticCrawlStateMixin):
     """The `MentionStore` on an Elasticsearch cluster. Thread-safe (the client is); many processes may share it."""
 
-    def __init__(self, options: ElasticOptions, *, client: Elasticsearch | None = None) -> None:
+    def __init__(
+        self,
+        options: ElasticOptions,
+        *,
+        client: Elasticsearch | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.options = options
         self.names = IndexNames(options.index_prefix)
         self.url = redact(options.url)
         self._seq_lock = threading.Lock()
+        self._clock = clock  # which month's index takes new posts where the cluster has no ILM
+        self._month_lock = threading.Lock()
+        self._month: tuple[int, int] | None = None  # the write index's month, once checked (no ILM only)
+        self.ilm = True  # whether the cluster manages the indices' lifecycle; found out by _ensure_template
         self.client = client or self._connect(options)
         self._ensure_schema()
 
@@ -186,32 +198,116 @@ class ElasticMentionStore(ElasticCrawlStateMixin):
                 )
             template_put = self._ensure_template()
             if not self.client.indices.exists_alias(name=self.names.alias):
-                self._create(self.names.bootstrap, bootstrap_index(self.names))
+                first = self.names.bootstrap if self.ilm else self.names.monthly(self._clock())
+                self._create(first, bootstrap_index(self.names))
             elif template_put:
                 # Indices made from the older template are strict: give the ones behind the alias the fields added
-                # since (additive), not only next month's.
+                # since (additive), not only next month's, and the documents already there their heat.
                 self.client.indices.put_mapping(index=self.names.alias, properties=MAPPINGS["properties"])
+                self._backfill_heat()
             if not self.client.indices.exists(index=self.names.meta):
                 self._create(self.names.meta, meta_index(replicas=self.options.replicas))
+            if not self.ilm:
+                self._keep_monthly()
 
     def _ensure_template(self) -> bool:
         """Put the ILM policy and index template unless this version is there; whether it was put."""
         try:
             found = self.client.indices.get_index_template(name=self.names.template)
-            versions = [t["index_template"].get("version") for t in found.get("index_templates", [])]
+            templates = [t["index_template"] for t in found.get("index_templates", [])]
         except NotFoundError:
-            versions = []
-        if versions == [TEMPLATE_VERSION]:
+            templates = []
+        if [t.get("version") for t in templates] == [TEMPLATE_VERSION]:
+            self.ilm = uses_ilm(templates[0])  # as it was found out when the template was put
+            if not self.ilm:
+                self._log_no_ilm()
             return False
-        self.client.ilm.put_lifecycle(
-            name=self.names.policy, policy=ilm_policy(retention_days=self.options.retention_days)
-        )
+        self.ilm = self._put_policy()
         self.client.indices.put_index_template(
             name=self.names.template,
-            **index_template(self.names, shards=self.options.shards, replicas=self.options.replicas),
+            **index_template(self.names, shards=self.options.shards, replicas=self.options.replicas, ilm=self.ilm),
         )
         log.info("put index template %s (version %s) on %s", self.names.template, TEMPLATE_VERSION, self.url)
         return True
+
+    def _put_policy(self) -> bool:
+        """Put the ILM policy; False when the cluster has no ILM (a node without x-pack-ilm answers that it has
+        no handler for the path)."""
+        try:
+            self.client.ilm.put_lifecycle(
+                name=self.names.policy, policy=ilm_policy(retention_days=self.options.retention_days)
+            )
+            return True
+        except ApiError as exc:
+            if exc.meta.status not in (400, 404, 405) or not _no_handler(exc.body):
+                raise
+        self._log_no_ilm()
+        return False
+
+    def _log_no_ilm(self) -> None:
+        log.warning(
+            "Elasticsearch at %s has no index lifecycle management (ILM): the store keeps plain monthly indices "
+            "behind %s itself (a new index each month, indices older than %d days deleted)",
+            self.url,
+            self.names.alias,
+            self.options.retention_days,
+        )
+
+    def _keep_monthly(self) -> None:
+        """Without ILM: this month's index takes the new posts, and indices past the retention are deleted."""
+        now = self._clock()
+        month = (now.year, now.month)
+        with self._month_lock, self._guard():
+            if self._month is not None and self._month >= month:
+                return
+            alias = self.names.alias
+            behind: dict[str, Any] = dict(self.client.indices.get_alias(name=alias))
+            writers = [i for i, v in behind.items() if v.get("aliases", {}).get(alias, {}).get("is_write_index")]
+            newest = max((m for m in map(self.names.month_of, writers) if m is not None), default=None)
+            if newest is None or newest < month:  # another process may have moved on already
+                current = self.names.monthly(now)
+                if current not in behind:
+                    self._create(current, {})
+                actions: list[dict[str, Any]] = [{"add": {"index": current, "alias": alias, "is_write_index": True}}]
+                actions += [{"add": {"index": i, "alias": alias, "is_write_index": False}} for i in writers]
+                self.client.indices.update_aliases(actions=actions)
+                log.info("new posts on %s now go to %s", self.url, current)
+                behind.setdefault(current, {})
+            self._delete_expired([i for i in behind if i not in writers], now)
+            self._month = month
+
+    def _delete_expired(self, indices: list[str], now: datetime) -> None:
+        """Indices whose month ended more than retention_days ago (ILM's delete phase, done by the store)."""
+        if self.options.retention_days <= 0:
+            return
+        expired = []
+        for index in indices:
+            started = self.names.month_of(index)
+            if started is None:
+                continue
+            year, month = started
+            ended = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
+            if ended + timedelta(days=self.options.retention_days) <= now:
+                expired.append(index)
+        if expired:
+            self.client.indices.delete(index=",".join(sorted(expired)))
+            log.info(
+                "deleted %s on %s: older than %d days",
+                ", ".join(sorted(expired)),
+                self.url,
+                self.options.retention_days,
+            )
+
+    def _backfill_heat(self) -> None:
+        """Documents written before the heat key existed get it (read and written back as they are)."""
+        while True:
+            found = self._search(
+                {"query": {"bool": {"must_not": [{"exists": {"field": "heat"}}]}}, "size": _CHUNK, "_source": False}
+            )
+            ids = [hit["_id"] for hit in found["hits"]["hits"]]
+            if not ids:
+                return
+            self._apply(ids, lambda _key, doc: doc)
 
     def _create(self, index: str, body: dict[str, Any]) -> None:
         try:
@@ -280,6 +376,7 @@ class ElasticMentionStore(ElasticCrawlStateMixin):
                 new = change(key, current.doc if current else None)
                 if new is None:
                     continue
+                new = with_heat(new)  # whatever changed the counts, the heat key follows
                 if current is None:
                     actions.append({"_op_type": "create", "_index": self.names.alias, "_id": key, "_source": new})
                 else:
@@ -293,6 +390,8 @@ class ElasticMentionStore(ElasticCrawlStateMixin):
                             "_source": new,
                         }
                     )
+            if not self.ilm and any(a["_op_type"] == "create" for a in actions):
+                self._keep_monthly()  # a new month: its index first
             pending = self._bulk(actions)
             if not pending:
                 return
@@ -435,21 +534,44 @@ class ElasticMentionStore(ElasticCrawlStateMixin):
         filters: list[dict[str, Any]] = [{"exists": {"field": "analysed_at"}}]
         if window:
             filters.append({"range": {"discovered_at": window}})
+        query = {"bool": {"filter": filters}}
         queued = 0
-        with self._guard():
-            for _round in range(MAX_CONFLICT_ROUNDS):
-                # conflicts=proceed, then again: a document another writer changed meanwhile is picked up by
-                # the next round (the query still matches it) instead of failing the whole request.
-                response = self.client.update_by_query(
-                    index=self.names.alias,
-                    query={"bool": {"filter": filters}},
-                    script={"source": "ctx._source.analysed_at = null", "lang": "painless"},
-                    conflicts="proceed",
-                    refresh=True,
-                )
-                queued += int(response.get("updated", 0))
-                if not response.get("version_conflicts"):
-                    return queued
+        for _round in range(MAX_CONFLICT_ROUNDS):
+            # The matching ids, page by page in id order, each cleared by a partial update conditional on the
+            # version read (no update_by_query: a cluster without the reindex module has none). A document another
+            # writer changed meanwhile still matches and is picked up by the next round.
+            conflicts = 0
+            after: list[Any] | None = None
+            while True:
+                body: dict[str, Any] = {
+                    "query": query,
+                    "sort": [{"id": {"order": "asc"}}],
+                    "size": _CHUNK,
+                    "_source": False,
+                    "seq_no_primary_term": True,
+                }
+                if after is not None:
+                    body["search_after"] = after
+                hits = self._search(body)["hits"]["hits"]
+                actions = [
+                    {
+                        "_op_type": "update",
+                        "_index": hit["_index"],
+                        "_id": hit["_id"],
+                        "if_seq_no": hit["_seq_no"],
+                        "if_primary_term": hit["_primary_term"],
+                        "doc": {"analysed_at": None},
+                    }
+                    for hit in hits
+                ]
+                failed = len(self._bulk(actions))
+                queued += len(actions) - failed
+                conflicts += failed
+                if len(hits) < _CHUNK:
+                    break
+                after = hits[-1]["sort"]
+            if not conflicts:
+                return queued
         raise ConflictsPersisted("mentions kept changing while queueing the re-analysis")
 
     def analysed_since(self, seq: int, *, limit: int) -> list[Mention]:
@@ -609,6 +731,12 @@ class ElasticMentionStore(ElasticCrawlStateMixin):
                     if exc.meta.status != 409:
                         raise
         raise ConflictsPersisted("the analysis sequence counter kept changing")
+
+
+def _no_handler(body: Any) -> bool:
+    """The answer of a cluster that does not know the path at all (as opposed to refusing the request)."""
+    text = body.get("error") if isinstance(body, Mapping) else body
+    return isinstance(text, str) and ("no handler found" in text or "Incorrect HTTP method" in text)
 
 
 def _as_embedded(fragment: str) -> str:

@@ -62,6 +62,20 @@ def check_times(mentions: list[NewMention]) -> None:
         iso_or_none(m.published_at)
 
 
+def heat(doc: Doc) -> int:
+    """The heat sort's key, as the embedded store counts it (sqlite._HEAT): a reply says more than a vote, a vote
+    more than a view. Stored on the document (no script needed to sort on it), set on every write."""
+    return (
+        int(doc.get("reply_count") or 0) * 10
+        + (int(doc.get("up_votes") or 0) + int(doc.get("down_votes") or 0)) * 5
+        + int(doc.get("view_count") or 0)
+    )
+
+
+def with_heat(doc: Doc) -> Doc:
+    return doc if doc.get("heat") == heat(doc) else {**doc, "heat": heat(doc)}
+
+
 def _heat(doc: Doc, reply_count: int | None, view_count: int | None, stamp: str) -> None:
     """Keep a snapshot when replies or views moved (or first became known); one snapshot per moment."""
     moved = (reply_count is not None and reply_count != doc.get("reply_count")) or (

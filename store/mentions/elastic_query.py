@@ -26,13 +26,6 @@ HIGHLIGHT_FIELDS = ("title", "content")
 _INT64 = 2**63
 Sort = Literal["time", "relevance", "heat"]
 SCORED: tuple[Sort, ...] = ("relevance", "heat")  # a number first, then time order; read in a point in time
-# Heat as the embedded store counts it: a reply says more than a vote, a vote more than a view.
-HEAT_SCRIPT = (
-    "(doc['reply_count'].size() == 0 ? 0 : doc['reply_count'].value) * 10"
-    " + ((doc['up_votes'].size() == 0 ? 0 : doc['up_votes'].value)"
-    " + (doc['down_votes'].size() == 0 ? 0 : doc['down_votes'].value)) * 5"
-    " + (doc['view_count'].size() == 0 ? 0 : doc['view_count'].value)"
-)
 
 
 def has_text(query: SearchQuery) -> bool:
@@ -118,8 +111,8 @@ def _required_tokens(node: Plan) -> list[str] | None:
 def sort_clause(sort: Sort) -> list[dict[str, Any]]:
     time = [{"discovered_at": {"order": "desc"}}, {"id": {"order": "desc"}}]
     if sort == "heat":
-        heat = {"_script": {"type": "number", "script": {"lang": "painless", "source": HEAT_SCRIPT}, "order": "desc"}}
-        return [heat, *time]
+        # The stored key (elastic_docs.heat): sorting on a field needs no script language on the cluster.
+        return [{"heat": {"order": "desc", "missing": 0}}, *time]
     return [{"_score": {"order": "desc"}}, *time] if sort == "relevance" else time
 
 

@@ -1,5 +1,5 @@
-"""What the Elasticsearch mention store creates: an ILM policy, an index template with the mappings, monthly
-indices behind one alias, and a small meta index for the analysis sequence counter.
+"""What the Elasticsearch mention store creates: an ILM policy (where the cluster has ILM), an index template with
+the mappings, monthly indices behind one alias, and a small meta index for the analysis sequence counter.
 
 Chinese words are cut by jieba on our side (Elasticsearch has no jieba without a plugin, and the embedded store
 must find exactly what this one finds), then indexed with the whitespace analyzer beside the raw text. The raw
@@ -8,10 +8,12 @@ text keeps a standard analyzer (one token per Han character, width-folded, lower
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-TEMPLATE_VERSION = 2  # bump when the mappings or settings change: the store then puts the template again
+TEMPLATE_VERSION = 3  # bump when the mappings or settings change: the store then puts the template again
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,16 @@ class IndexNames:
         """The first index, named by date math: yuqing-mentions-2026.03-000001; rollover names the next ones
         from the same pattern, so every index carries the month it was started in."""
         return f"<{self.prefix}-mentions-{{now/M{{yyyy.MM}}}}-000001>"
+
+    def monthly(self, at: datetime) -> str:
+        """The index of `at`'s month (UTC), named as rollover would name it: the store rolls by itself where the
+        cluster has no ILM."""
+        return f"{self.prefix}-mentions-{at:%Y.%m}-000001"
+
+    def month_of(self, index: str) -> tuple[int, int] | None:
+        """(year, month) an index behind the alias was started in; None for a name this store did not make."""
+        found = re.fullmatch(rf"{re.escape(self.prefix)}-mentions-(\d{{4}})\.(\d{{2}})-\d+", index)
+        return (int(found[1]), int(found[2])) if found else None
 
     @property
     def meta(self) -> str:
@@ -90,6 +102,7 @@ MAPPINGS: dict[str, Any] = {
         "edits": {"type": "integer"},
         "official_reply": {"type": "object", "enabled": False},  # text, unit, replied_at: shown, never queried
         "counts": {"type": "object", "enabled": False},  # replies and views over time
+        "heat": {"type": "long"},  # the heat sort's key (elastic_docs.heat), kept with the counts
     },
 }
 
@@ -110,7 +123,16 @@ def ilm_policy(*, retention_days: int) -> dict[str, Any]:
     return {"phases": phases, "_meta": {"managed_by": "yuqing"}}
 
 
-def index_template(names: IndexNames, *, shards: int, replicas: int) -> dict[str, Any]:
+def index_template(names: IndexNames, *, shards: int, replicas: int, ilm: bool = True) -> dict[str, Any]:
+    """`ilm`: the cluster has index lifecycle management; without it the indices carry no lifecycle setting
+    (the cluster would refuse to create them) and the store rolls and deletes them itself."""
+    index: dict[str, Any] = {
+        "number_of_shards": shards,
+        "number_of_replicas": replicas,
+        "refresh_interval": "1s",
+    }
+    if ilm:
+        index["lifecycle"] = {"name": names.policy, "rollover_alias": names.alias}
     return {
         "index_patterns": [names.pattern],
         "priority": 200,
@@ -118,17 +140,18 @@ def index_template(names: IndexNames, *, shards: int, replicas: int) -> dict[str
         "_meta": {"managed_by": "yuqing"},
         "template": {
             "settings": {
-                "index": {
-                    "number_of_shards": shards,
-                    "number_of_replicas": replicas,
-                    "refresh_interval": "1s",
-                    "lifecycle": {"name": names.policy, "rollover_alias": names.alias},
-                },
+                "index": index,
                 "analysis": ANALYSIS,
             },
             "mappings": MAPPINGS,
         },
     }
+
+
+def uses_ilm(template: dict[str, Any]) -> bool:
+    """Whether a stored index template (as GET _index_template answers) was put for a cluster with ILM."""
+    index = template.get("template", {}).get("settings", {}).get("index", {})
+    return "lifecycle" in index or "lifecycle.name" in index
 
 
 def bootstrap_index(names: IndexNames) -> dict[str, Any]:

@@ -35,7 +35,7 @@ ES_INFO_8 = {  # GET / of elasticsearch 8.15.0 (docker image), as recorded
     },
     "tagline": "You Know, for Search",
 }
-# GET / of Elasticsearch 7.10.2 (scripts/es-node: codelibs' elasticsearch-cluster-runner 7.10.2.0), as recorded;
+# GET / of Elasticsearch 7.10.2 (codelibs' elasticsearch-cluster-runner 7.10.2.0, Central's newest runner), as recorded;
 # it answers without an X-Elastic-Product header.
 ES_INFO_7_10 = {
     "name": "Node 1",

@@ -1,14 +1,15 @@
-"""The Elasticsearch store against a real node (YUQING_TEST_ES_URL; `.ci/run` starts one with scripts/es-node).
+"""The Elasticsearch store against a real node (YUQING_TEST_ES_URL; `scripts/es-node start` prints one).
 
 A node of a version the store speaks to (8.x, 9.x) is opened, written and migrated to; any other version is
 refused at start — by the store and by `yuqing store migrate` — with an error naming the URL and the version,
-never the password, and nothing is created on it. Maven Central's newest open node is Elasticsearch 7.10.2,
-so in CI today these tests prove the refusal (see docs/elasticsearch.md).
+never the password, and nothing is created on it. scripts/es-node runs Elasticsearch 8.14.3 without ILM
+(tools/es-node): there the store keeps its monthly indices itself, which the last test checks on the node.
 """
 
 from __future__ import annotations
 
 import json
+import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -43,6 +44,8 @@ def prefix(es_node: Any) -> Iterator[str]:
             if names:
                 store.client.indices.delete(index=",".join(names))
             store.client.options(ignore_status=404).indices.delete_index_template(name=f"{name}-mentions")
+            if store.ilm:
+                store.client.options(ignore_status=404).ilm.delete_lifecycle(name=f"{name}-mentions")
         finally:
             store.close()
 
@@ -103,3 +106,48 @@ def test_migrate_to_the_node_copies_or_refuses_by_url_and_version(
     assert f"错误：Elasticsearch at {es_node.shown} is version {es_node.version}; Yuqing needs 8.x or 9.x" in err
     assert PASSWORD not in err
     assert _indices(es_node, prefix) == []
+
+
+def _has_ilm(node: Any) -> bool:
+    """Asked of the node directly, not through the store: a node without x-pack-ilm has no such path."""
+    try:
+        with urllib.request.urlopen(f"{node.shown.rstrip('/')}/_ilm/policy", timeout=10) as response:
+            return bool(response.status == 200)
+    except urllib.error.HTTPError:
+        return False
+
+
+def test_without_ilm_the_store_rolls_months_and_deletes_old_indices_on_the_node(es_node: Any, prefix: str) -> None:
+    if es_node.major not in (8, 9):
+        pytest.skip(f"Elasticsearch {es_node.version} at {es_node.shown}: the store refuses it (tested above)")
+    options = ElasticOptions(url=es_node.url, index_prefix=prefix, replicas=0, retention_days=365)
+    now = [datetime(2026, 2, 20, tzinfo=UTC)]
+    store = ElasticMentionStore(options, clock=lambda: now[0])
+    try:
+        assert store.ilm is _has_ilm(es_node)
+        if store.ilm:
+            pytest.skip(f"Elasticsearch at {es_node.shown} has ILM: it rolls the indices, not the store")
+        alias = f"{prefix}-mentions"
+        february = f"{alias}-2026.02-000001"
+        template = store.client.indices.get_index_template(name=alias)["index_templates"][0]["index_template"]
+        assert "lifecycle" not in template["template"]["settings"]["index"]
+        # An index of a month long past the retention, behind the alias as an earlier month's would be.
+        expired = f"{alias}-2024.12-000001"
+        store.client.indices.create(index=expired, aliases={alias: {"is_write_index": False}})
+        store.upsert_many([NewMention("baixing", "1", "http://b/1", "二月的帖子", "正文。")], now=now[0])
+    finally:
+        store.close()
+
+    now[0] = T0  # March: a store opened now makes March's index the write index and deletes the expired one
+    store = ElasticMentionStore(options, clock=lambda: now[0])
+    try:
+        store.upsert_many([NewMention("baixing", "2", "http://b/2", "三月的帖子", "正文。")], now=T0)
+        behind = store.client.indices.get_alias(name=alias).body
+        march = f"{alias}-2026.03-000001"
+        assert sorted(behind) == [february, march]
+        assert [i for i, v in behind.items() if v["aliases"][alias].get("is_write_index")] == [march]
+        placed = {hit["_id"]: hit["_index"] for hit in store.client.search(index=alias)["hits"]["hits"]}
+        assert placed == {"baixing:1": february, "baixing:2": march}
+        assert [m.title for m in store.get_many(["baixing:1", "baixing:2"])] == ["二月的帖子", "三月的帖子"]
+    finally:
+        store.close()

@@ -13,8 +13,10 @@ import socket
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
+from unittest.mock import patch
 
 import pytest
+from elasticsearch import ApiError
 
 from store.mentions import (
     Analysis,
@@ -27,7 +29,7 @@ from store.mentions import (
     Terms,
 )
 from store.mentions.elastic import ElasticMentionStore, ElasticOptions, ElasticsearchVersionError
-from store.mentions.elastic_docs import apply_analysis, apply_crawl, from_mention, to_mention
+from store.mentions.elastic_docs import apply_analysis, apply_crawl, from_mention, heat, to_mention, with_heat
 from store.mentions.elastic_schema import MAPPINGS, TEMPLATE_VERSION
 from store.tokens import tokenize
 
@@ -192,6 +194,7 @@ def test_opening_a_cluster_of_an_older_template_adds_the_new_fields_to_its_indic
     stub_es.on("PUT", "/_index_template/[^/]+", (200, {"acknowledged": True}))
     stub_es.on("HEAD", "/_alias/yuqing-mentions", (200, None))
     stub_es.on("PUT", "/yuqing-mentions/_mapping", (200, {"acknowledged": True}))
+    stub_es.on("POST", "/yuqing-mentions/_search", search_response([]))  # documents without heat: none
     stub_es.on("HEAD", "/yuqing-meta", (200, None))
     ElasticMentionStore(ElasticOptions(url=stub_es.url)).close()
     sent = stub_es.take()
@@ -271,6 +274,107 @@ def test_opening_a_prepared_cluster_changes_nothing(es: Any) -> None:
     ]
 
 
+NO_ILM = {"error": "no handler found for uri [/_ilm/policy/yuqing-mentions] and method [PUT]"}  # 8.14.3, no x-pack-ilm
+
+
+def test_a_cluster_without_ilm_gets_plain_monthly_indices_and_says_so_once(stub_es: Any, caplog: Any) -> None:
+    stub_es.fresh_cluster()
+    stub_es.on("PUT", "/_ilm/policy/[^/]+", (400, NO_ILM))
+    month = "yuqing-mentions-2026.03-000001"
+    stub_es.on("GET", "/_alias/yuqing-mentions", (200, {month: {"aliases": {ALIAS: {"is_write_index": True}}}}))
+    with caplog.at_level("WARNING", logger="store.mentions.elastic"):
+        store = ElasticMentionStore(ElasticOptions(url=stub_es.url, replicas=0), clock=lambda: T0)
+    store.close()
+    sent = stub_es.take()
+    assert [(r.method, r.path) for r in sent] == [
+        ("GET", "/"),
+        ("GET", "/_index_template/yuqing-mentions"),
+        ("PUT", "/_ilm/policy/yuqing-mentions"),
+        ("PUT", "/_index_template/yuqing-mentions"),
+        ("HEAD", "/_alias/yuqing-mentions"),
+        ("PUT", f"/{month}"),  # this month's index by name (the store rolls it, not ILM)
+        ("HEAD", "/yuqing-meta"),
+        ("PUT", "/yuqing-meta"),
+        ("GET", "/_alias/yuqing-mentions"),  # which index takes the writes; nothing older to delete
+    ]
+    assert store.ilm is False
+    assert sent[3].json["template"]["settings"]["index"] == {
+        "number_of_shards": 1,
+        "number_of_replicas": 0,
+        "refresh_interval": "1s",
+    }
+    assert sent[5].json == {"aliases": {ALIAS: {"is_write_index": True}}}
+    [warning] = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert "no index lifecycle management (ILM)" in warning.getMessage() and stub_es.url in warning.getMessage()
+    assert "older than 730 days deleted" in warning.getMessage()
+
+
+def test_another_refusal_of_the_policy_is_not_taken_for_a_missing_ilm(stub_es: Any) -> None:
+    stub_es.fresh_cluster()
+    stub_es.on("PUT", "/_ilm/policy/[^/]+", stub_es.error(400, "x_content_parse_exception", "[phases] unknown field"))
+    with pytest.raises(ApiError):
+        ElasticMentionStore(ElasticOptions(url=stub_es.url))
+    assert [r.path for r in stub_es.take()][-1] == "/_ilm/policy/yuqing-mentions"  # no template put after it
+
+
+def test_without_ilm_the_store_rolls_the_month_and_deletes_indices_past_the_retention(stub_es: Any) -> None:
+    from store.mentions.elastic_schema import IndexNames, index_template
+
+    template = {"name": ALIAS, "index_template": index_template(IndexNames("yuqing"), shards=1, replicas=1, ilm=False)}
+    stub_es.on("GET", "/", (200, stub_es.info))
+    stub_es.on("GET", "/_index_template/yuqing-mentions", (200, {"index_templates": [template]}))
+    stub_es.on("HEAD", "/_alias/yuqing-mentions", (200, None))
+    stub_es.on("HEAD", "/yuqing-meta", (200, None))
+    expired, kept, february, march = (
+        f"yuqing-mentions-{m}-000001" for m in ("2024.12", "2025.03", "2026.02", "2026.03")
+    )
+    old = {"aliases": {ALIAS: {"is_write_index": False}}}
+    stub_es.on(
+        "GET",
+        "/_alias/yuqing-mentions",
+        [
+            (200, {expired: old, kept: old, february: {"aliases": {ALIAS: {"is_write_index": True}}}}),
+            (200, {kept: old, february: {"aliases": {ALIAS: {"is_write_index": True}}}}),
+        ],
+    )
+    stub_es.on("DELETE", "/[^_].*", (200, {"acknowledged": True}))
+    stub_es.on("PUT", f"/{march}", (200, {"acknowledged": True, "shards_acknowledged": True, "index": march}))
+    stub_es.on("POST", "/_aliases", (200, {"acknowledged": True}))
+    stub_es.on("POST", f"/{ALIAS}/_search", search_response([]))
+    stub_es.on("PUT", "/_bulk", bulk_from_request)
+    now = [datetime(2026, 2, 20, tzinfo=UTC)]
+    store = ElasticMentionStore(ElasticOptions(url=stub_es.url, retention_days=365), clock=lambda: now[0])
+    opening = stub_es.take()
+    # Opened in February: the index whose month ended more than 365 days ago goes; the template was current.
+    assert [(r.method, r.path) for r in opening][-2:] == [("GET", "/_alias/yuqing-mentions"), ("DELETE", f"/{expired}")]
+    assert "/_ilm/policy/yuqing-mentions" not in [r.path for r in opening]
+
+    store.upsert_many([CANTEEN], now=now[0])  # the same month: no request about indices
+    assert [r.path for r in stub_es.take()] == [f"/{ALIAS}/_search", "/_bulk"]
+
+    now[0] = T0  # March: the first new post makes March's index the write index
+    store.upsert_many([FEES], now=T0)
+    sent = stub_es.take()
+    assert [(r.method, r.path) for r in sent] == [
+        ("POST", f"/{ALIAS}/_search"),
+        ("GET", "/_alias/yuqing-mentions"),
+        ("PUT", f"/{march}"),
+        ("POST", "/_aliases"),
+        ("PUT", "/_bulk"),
+    ]
+    assert sent[2].json is None  # settings and mappings from the template; the alias is moved next
+    assert sent[3].json == {
+        "actions": [
+            {"add": {"index": march, "alias": ALIAS, "is_write_index": True}},
+            {"add": {"index": february, "alias": ALIAS, "is_write_index": False}},
+        ]
+    }
+    assert sent[4].ndjson[0] == {"create": {"_index": ALIAS, "_id": FEES.id}}
+    assert sent[4].ndjson[1]["heat"] == heat(sent[4].ndjson[1]) == 3 * 10 + 120
+    store.mark_seen([FEES.id], now=T0)  # no new document: the month is not checked again
+    assert "/_alias/yuqing-mentions" not in [r.path for r in stub_es.take()]
+
+
 def test_an_older_template_is_replaced_and_the_existing_indices_get_the_new_fields(es: Any) -> None:
     from store.mentions.elastic_schema import IndexNames, index_template
 
@@ -280,18 +384,32 @@ def test_an_older_template_is_replaced_and_the_existing_indices_get_the_new_fiel
     es.on("PUT", "/_ilm/policy/[^/]+", (200, {"acknowledged": True}))
     es.on("PUT", "/_index_template/[^/]+", (200, {"acknowledged": True}))
     es.on("PUT", "/yuqing-mentions/_mapping", (200, {"acknowledged": True}))
+    # Two documents of the older template have no heat yet: read, given their heat, written back; then none.
+    old_hot, old_cold = doc_of(FEES), doc_of(CANTEEN)
+    assert "heat" not in old_hot
+    missing = search_response([hit(old_hot), hit(old_cold)])
+    read = search_response([hit(old_hot, seq_no=4), hit(old_cold)])
+    es.on("POST", f"/{ALIAS}/_search", [missing, read, search_response([])])
+    es.on("PUT", "/_bulk", bulk_from_request)
     ElasticMentionStore(ElasticOptions(url=es.url)).close()
     sent = es.take()
-    assert [(r.method, r.path) for r in sent] == [
+    assert [(r.method, r.path) for r in sent][:6] == [
         ("GET", "/"),
         ("GET", "/_index_template/yuqing-mentions"),
         ("PUT", "/_ilm/policy/yuqing-mentions"),
         ("PUT", "/_index_template/yuqing-mentions"),
         ("HEAD", "/_alias/yuqing-mentions"),
         ("PUT", "/yuqing-mentions/_mapping"),
-        ("HEAD", "/yuqing-meta"),
     ]
     assert sent[5].json["properties"]["official_reply"] == {"type": "object", "enabled": False}
+    assert sent[5].json["properties"]["heat"] == {"type": "long"}
+    backfill, lookup, bulk = sent[6:9]
+    assert backfill.json["query"] == {"bool": {"must_not": [{"exists": {"field": "heat"}}]}}
+    assert ids_asked(lookup) == [FEES.id, CANTEEN.id]
+    written = {meta["index"]["_id"]: doc for meta, doc in zip(bulk.ndjson[0::2], bulk.ndjson[1::2], strict=True)}
+    assert written[FEES.id]["heat"] == 3 * 10 + 120 and written[CANTEEN.id]["heat"] == 0
+    assert bulk.ndjson[0]["index"]["if_seq_no"] == 4  # written back only if unchanged since it was read
+    assert [(r.method, r.path) for r in sent][9:] == [("POST", f"/{ALIAS}/_search"), ("HEAD", "/yuqing-meta")]
 
 
 def test_two_processes_bootstrapping_at_once_is_not_an_error(stub_es: Any) -> None:
@@ -514,39 +632,64 @@ def test_the_first_analysis_creates_the_counter(es: Any) -> None:
     assert put.query == {"op_type": "create"} and put.json == {"value": 1}
 
 
-def test_reanalysis_is_an_update_by_query_repeated_past_conflicts(es: Any) -> None:
+def test_reanalysis_pages_the_matching_ids_and_updates_them_repeated_past_conflicts(es: Any) -> None:
+    """No update_by_query (a node without the reindex module has none): the matching ids in id order, then a
+    conditional partial update of each; a conflict leaves the document matching, for another round."""
     store = open_store(es)
+    a, b = (doc_of(replace(FEES, post_id=str(n))) for n in (1, 2))
     es.on(
         "POST",
-        f"/{ALIAS}/_update_by_query",
-        [(200, {"updated": 7, "version_conflicts": 2, "total": 9}), (200, {"updated": 2, "version_conflicts": 0})],
+        f"/{ALIAS}/_search",
+        [
+            search_response([hit(a, seq_no=5, sort=[a["id"]]), hit(b, seq_no=6, sort=[b["id"]])]),
+            search_response([]),
+            search_response([hit(b, seq_no=8, sort=[b["id"]])]),
+        ],
     )
-    assert store.request_reanalysis(since=T0, until=T0 + timedelta(days=1)) == 9
-    first, second = es.take()
-    assert first.query == {"refresh": "true"}
-    assert (
-        first.json
-        == second.json
-        == {
-            "conflicts": "proceed",  # the 8.x client sends it in the body, where the server reads it too
-            "query": {
-                "bool": {
-                    "filter": [
-                        {"exists": {"field": "analysed_at"}},
-                        {
-                            "range": {
-                                "discovered_at": {
-                                    "gte": "2026-03-05T08:10:00.000000+00:00",
-                                    "lt": "2026-03-06T08:10:00.000000+00:00",
-                                }
+    bulks = iter([bulk_response([bulk_item("update", a["id"], 200), bulk_item("update", b["id"], 409)])])
+    es.on("PUT", "/_bulk", lambda request: next(bulks, None) or bulk_from_request(request))
+    with patch("store.mentions.elastic._CHUNK", 2):
+        assert store.request_reanalysis(since=T0, until=T0 + timedelta(days=1)) == 2
+    sent = es.take()
+    assert [(r.method, r.path) for r in sent] == [
+        ("POST", f"/{ALIAS}/_search"),
+        ("PUT", "/_bulk"),
+        ("POST", f"/{ALIAS}/_search"),  # the page was full: the next one, after the last id (none)
+        ("POST", f"/{ALIAS}/_search"),  # a conflict: another round from the start
+        ("PUT", "/_bulk"),
+    ]
+    first = sent[0].json
+    assert first == {
+        "query": {
+            "bool": {
+                "filter": [
+                    {"exists": {"field": "analysed_at"}},
+                    {
+                        "range": {
+                            "discovered_at": {
+                                "gte": "2026-03-05T08:10:00.000000+00:00",
+                                "lt": "2026-03-06T08:10:00.000000+00:00",
                             }
-                        },
-                    ]
-                }
-            },
-            "script": {"source": "ctx._source.analysed_at = null", "lang": "painless"},
-        }
-    )
+                        }
+                    },
+                ]
+            }
+        },
+        "sort": [{"id": {"order": "asc"}}],
+        "size": 2,
+        "_source": False,
+        "seq_no_primary_term": True,
+    }
+    assert sent[2].json == {**first, "search_after": [b["id"]]}
+    assert sent[3].json == first
+    assert sent[1].query == {"refresh": "wait_for"}
+    assert sent[1].ndjson == [
+        {"update": {"_index": INDEX, "_id": a["id"], "if_seq_no": 5, "if_primary_term": 1}},
+        {"doc": {"analysed_at": None}},
+        {"update": {"_index": INDEX, "_id": b["id"], "if_seq_no": 6, "if_primary_term": 1}},
+        {"doc": {"analysed_at": None}},
+    ]
+    assert sent[4].ndjson[0]["update"]["if_seq_no"] == 8
 
 
 # --- reading ------------------------------------------------------------------------------------------------
@@ -892,7 +1035,7 @@ def test_every_field_the_store_writes_is_mapped() -> None:
     analysed = apply_analysis(crawled, ANALYSIS, stamp=crawled["discovered_at"], seq=1)
     migrated = from_mention(to_mention(analysed), crawl_unit="county-edu", counts=[])
     for doc in (crawled, analysed, migrated):
-        assert set(doc) == mapped
+        assert set(with_heat(doc)) == mapped  # the store adds the heat key to whatever it writes
     assert to_mention(migrated) == to_mention(analysed)
 
 
@@ -952,13 +1095,7 @@ def test_heat_order_sorts_by_replies_and_views_in_a_point_in_time_and_events_fil
     store.search(SearchQuery(sort="heat", events=("evt-1",)))
     pit, search, close = es.take()
     assert (pit.path, search.path, close.path) == (f"/{ALIAS}/_pit", "/_search", "/_pit")
-    heat = search.json["sort"][0]["_script"]
-    assert heat["type"] == "number" and heat["order"] == "desc"
-    assert heat["script"]["source"] == (
-        "(doc['reply_count'].size() == 0 ? 0 : doc['reply_count'].value) * 10"
-        " + ((doc['up_votes'].size() == 0 ? 0 : doc['up_votes'].value)"
-        " + (doc['down_votes'].size() == 0 ? 0 : doc['down_votes'].value)) * 5"
-        " + (doc['view_count'].size() == 0 ? 0 : doc['view_count'].value)"
-    )
+    # The stored key, not a script: a cluster without painless sorts on it too; none stored counts as 0.
+    assert search.json["sort"][0] == {"heat": {"order": "desc", "missing": 0}}
     assert search.json["sort"][1:] == [{"discovered_at": {"order": "desc"}}, {"id": {"order": "desc"}}]
     assert {"terms": {"event_id": ["evt-1"]}} in search.json["query"]["bool"]["filter"]

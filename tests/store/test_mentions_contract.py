@@ -91,7 +91,8 @@ def _drop_elasticsearch_indices(options: Any) -> None:
         if names:
             store.client.indices.delete(index=",".join(names))
         store.client.options(ignore_status=404).indices.delete_index_template(name=f"{prefix}-mentions")
-        store.client.options(ignore_status=404).ilm.delete_lifecycle(name=f"{prefix}-mentions")
+        if store.ilm:  # a cluster without ILM has no policy to delete
+            store.client.options(ignore_status=404).ilm.delete_lifecycle(name=f"{prefix}-mentions")
     finally:
         store.close()
 
