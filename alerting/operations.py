@@ -141,6 +141,20 @@ def _notify(
         # Still recorded and shown with the source's health (/api/v1/sources); say so in the log too.
         log.warning("%s (no alerting.operations_channels configured)", title)
         return
+    queue_operations_notice(session, alert, channels, opening=opening, title=title, body=body, now=now)
+
+
+def queue_operations_notice(
+    session: Session,
+    alert: SourceAlert,
+    channels: list[str],
+    *,
+    opening: bool,
+    title: str,
+    body: str,
+    now: datetime,
+) -> None:
+    """The operators' notice of an alert opening or resolving, into the outbox (sources and the service alike)."""
     session.add(
         Delivery(
             incident_id=None,

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from alerting.delivery.models import Delivery, DeliveryStatus
 from alerting.delivery.templates import beijing_minute as beijing
-from alerting.operations import SourceAlert
+from alerting.operations import SourceAlert, queue_operations_notice
 from config import Config
 from crawlers.health import SourceHealth
 from store.mentions import MentionStore
@@ -256,17 +256,4 @@ def _announce(session: Session, config: Config, alert: SourceAlert, *, opening: 
     (log.error if opening else log.warning)("%s: %s", title, alert.detail)
     if not channels:
         return
-    session.add(
-        Delivery(
-            incident_id=None,
-            kind=f"ops-{'open' if opening else 'resolved'}@{alert.id}",
-            recipient="operations",
-            role="operator",
-            unit=None,
-            channels=",".join(channels),
-            title=title,
-            body=body,
-            next_attempt_at=now,
-            created_at=now,
-        )
-    )
+    queue_operations_notice(session, alert, channels, opening=opening, title=title, body=body, now=now)
