@@ -361,7 +361,8 @@ def test_an_open_feed_follows_its_users_current_scope(
     app: FastAPI, client: TestClient, grant: Any, change: str
 ) -> None:
     """With the default recheck: after a unit change no event of the old unit is sent and the stream ends;
-    after a revocation or disabling it ends too — each well within the read timeout below."""
+    after a revocation or disabling it ends too. The read timeout only bounds a hang: the 1-second recheck is a
+    design figure, not asserted here, since a loaded machine may stretch it."""
     state: ApiState = app.state.yuqing
     state.feed_poll_seconds = ApiState.feed_poll_seconds  # the defaults, not the fixture's fast poll
     reader = grant(app, "li", "commentator", "county-edu")
@@ -376,7 +377,7 @@ def test_an_open_feed_follows_its_users_current_scope(
     seen: list[str] = []
     try:
         with (
-            httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5, headers=reader.headers) as http,
+            httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30, headers=reader.headers) as http,
             http.stream("GET", "/api/v1/feed") as stream,
         ):
             lines = stream.iter_lines()
