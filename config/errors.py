@@ -35,6 +35,14 @@ class ConfigError(Exception):
         super().__init__("\n".join(str(i) for i in issues))
 
 
+class NotConfigured(KeyError):
+    """A source, unit or channel id the configuration does not have (a KeyError for callers that look up with a
+    fallback; the command line reports this type only, so a bug's KeyError is not mistaken for bad input)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "未配置"
+
+
 _ZH_BY_TYPE = {
     "missing": "缺少必填字段",
     "int_parsing": "应为整数",

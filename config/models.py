@@ -20,6 +20,7 @@ from pydantic import (
 )
 
 import textquery
+from config.errors import NotConfigured
 from config.masking import SecretMask
 from config.sms import MessageTemplate
 from config.sources import Source
@@ -442,16 +443,16 @@ class Config(Strict):
         for source in self.sources:
             if source.id == source_id:
                 return source
-        raise KeyError(f"配置中没有信源 {source_id!r}")
+        raise NotConfigured(f"配置中没有信源 {source_id!r}")
 
     def unit(self, unit_id: str) -> Unit:
         for unit in self.units:
             if unit.id == unit_id:
                 return unit
-        raise KeyError(f"配置中没有单位 {unit_id!r}")
+        raise NotConfigured(f"配置中没有单位 {unit_id!r}")
 
     def channel(self, channel_id: str) -> Channel:
         for channel in self.channels:
             if channel.id == channel_id:
                 return channel
-        raise KeyError(f"配置中没有通知渠道 {channel_id!r}")
+        raise NotConfigured(f"配置中没有通知渠道 {channel_id!r}")

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
 from config import ConfigError, Settings
-from config.errors import zh_message
+from config.errors import NotConfigured, zh_message
 from store.mentions.model import MentionStoreUnavailable
 from yuqing.cli_zh import ZhArgumentParser
 
@@ -468,8 +468,8 @@ def main(argv: list[str] | None = None) -> int:
         for issue in exc.issues:
             print(f"  {issue}", file=sys.stderr)
         return 2
-    except KeyError as exc:
-        print(f"错误：{exc.args[0]}", file=sys.stderr)
+    except NotConfigured as exc:
+        print(f"错误：{exc}", file=sys.stderr)
         return 2
     except (MentionStoreUnavailable, FileNotFoundError) as exc:  # names the store, never its credentials
         print(f"错误：{exc}", file=sys.stderr)

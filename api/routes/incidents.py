@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 from alerting.delivery.models import Delivery
 from alerting.incidents import service
 from alerting.incidents.models import ClockStepRow, IncidentTask
-from alerting.incidents.service import IncidentError
 from api.access import service as access
 from api.access.deps import Reader, require
 from api.access.models import User
@@ -155,16 +154,13 @@ async def get_incident(
 def _act(
     state: ApiState, incident_id: int, principal: Principal, change: Callable[[Session, datetime], object]
 ) -> IncidentDetailOut:
-    """Apply one service call in its own transaction and return the incident as it now is."""
-    try:
-        with state.sessions.begin() as session:
-            incident = service.get_incident(session, incident_id=incident_id)
-            if incident is None or not principal.sees(incident.unit):
-                raise HTTPException(404, "incident not found")
-            change(session, state.now())
-    except IncidentError as exc:
-        status = 404 if "不存在" in str(exc) else 409  # a missing thing, or a step the state does not allow
-        raise HTTPException(status, str(exc)) from None
+    """Apply one service call in its own transaction and return the incident as it now is. A refusal of the
+    service (a typed IncidentError) rolls the transaction back and is answered by api/errors.py."""
+    with state.sessions.begin() as session:
+        incident = service.get_incident(session, incident_id=incident_id)
+        if incident is None or not principal.sees(incident.unit):
+            raise HTTPException(404, "incident not found")
+        change(session, state.now())
     return _detail(state, incident_id, principal)
 
 

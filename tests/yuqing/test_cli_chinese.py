@@ -78,3 +78,23 @@ def test_check_config_in_chinese(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert main(["check-config", "--config", str(broken)]) == 2
     err = capsys.readouterr().err
     assert "配置有误：" in err and "sources.yaml: sources[0].unit: 未知的单位 'nowhere'" in err
+
+
+def test_an_unknown_id_is_one_chinese_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    page = tmp_path / "page.html"
+    page.write_text("<html></html>", encoding="utf-8")
+    argv = ["source", "try", "no-such-source", "--config", str(REPO / "config" / "example"), "--file", str(page)]
+    assert main(argv) == 2
+    assert capsys.readouterr().err.strip() == "错误：配置中没有信源 'no-such-source'"
+
+
+def test_a_bugs_key_error_is_not_reported_as_bad_input(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A forgotten kind→thing map used to print `错误：xml`; only the configuration's own lookups are bad input.
+    import yuqing.cli as cli
+
+    def broken(args: argparse.Namespace) -> int:
+        return {"html": 1}["xml"]
+
+    monkeypatch.setattr(cli, "cmd_check_config", broken)
+    with pytest.raises(KeyError, match="xml"):
+        main(["check-config", "--config", str(REPO / "config" / "example")])
