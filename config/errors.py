@@ -64,6 +64,7 @@ _ZH_BY_TYPE = {
     "datetime_parsing": "应为时间，如 2026-12-01T08:00:00+08:00",
     "url_parsing": "应为网址",
     "string_too_short": "不能为空",
+    "none_required": "此类信源不用该字段（见 kind）",
 }
 
 

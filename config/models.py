@@ -23,7 +23,7 @@ import textquery
 from config.errors import NotConfigured
 from config.masking import SecretMask
 from config.sms import MessageTemplate
-from config.sources import Source
+from config.sources import AnySource, Source
 
 IDENT = r"^[a-z0-9][a-z0-9_-]*$"
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -420,7 +420,7 @@ class BriefingSettings(Strict):
 class Config(Strict):
     """Everything in a configuration directory, cross-checked."""
 
-    sources: list[Source] = Field(default_factory=list)
+    sources: list[AnySource] = Field(default_factory=list)
     schemes: list[Scheme] = Field(default_factory=list)
     units: list[Unit] = Field(default_factory=list)
     territory: Territory | None = Field(default=None, description="in units.yaml: the area the units govern")
