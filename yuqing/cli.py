@@ -28,13 +28,14 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    from config import load_config
+    from yuqing.deployment import validate_deployment
 
     settings = _settings(args)
-    config = load_config(settings.config_dir, secrets_file=settings.secrets_file)
+    deployment = validate_deployment(settings)
+    config, playbooks = deployment.config, deployment.playbooks
     print(
         f"{settings.config_dir}：配置无误 — 信源 {len(config.sources)} 个、监测方案 {len(config.schemes)} 个、"
-        f"单位 {len(config.units)} 个、通知渠道 {len(config.channels)} 个"
+        f"单位 {len(config.units)} 个、通知渠道 {len(config.channels)} 个、处置预案 {len(playbooks.by_id)} 个"
     )
     return 0
 
@@ -48,7 +49,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         from yuqing.orphans import die_with_parent
 
         die_with_parent(args.parent_pid)
-    services = Services.load(_settings(args))
+    services = Services.load(_settings(args), check_channels=False)  # a crawl sends nothing
     context = CrawlContext(settings=services.settings, config=services.config)
     stats = run_crawl(context, args.source, jsonl=Path(args.jsonl) if args.jsonl else None)
     summary = {

@@ -49,7 +49,12 @@ CASES = [
     ),
     ("    - {at_minutes: 30, kind: breach", "    - {at_minutes: 30, kind: reminder", "playbook", "breach step"),
     ("    - id: monitor\n", "    - id: report\n", "playbook", "once each"),
-    ("  name: 重大舆情应急处置\n", "  name: 重大舆情应急处置\n  colour: red\n", "playbook.colour", "Extra inputs"),
+    (
+        "  name: 重大舆情应急处置\n",
+        "  name: 重大舆情应急处置\n  colour: red\n",
+        "playbook.colour",
+        "未知字段；此处可用：id, name",
+    ),
 ]
 
 
@@ -69,8 +74,8 @@ def test_bad_playbook_is_refused_with_file_and_field(
 
 
 def test_empty_directory_and_duplicate_ids(tmp_path: Path, playbook_dir: Path) -> None:
-    with pytest.raises(ConfigError, match="no playbook"):
+    with pytest.raises(ConfigError, match="没有找到处置预案"):
         load_playbooks(tmp_path / "nothing-here")
     shutil.copy(playbook_dir / "major.yaml", playbook_dir / "copy.yaml")
-    with pytest.raises(ConfigError, match="more than one file"):
+    with pytest.raises(ConfigError, match="被多个预案文件使用"):
         load_playbooks(playbook_dir)
