@@ -13,14 +13,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from alerting.incidents.models import PLAYBOOK_STAGES, Stage
 from config.errors import ConfigError, ConfigIssue, field_path, zh_message
 from config.loader import allowed_fields
-from config.models import Level, LevelField
+from config.models import ClockStepKind, Level, LevelField
 
 Audience = Literal["duty_officer", "secretary", "propaganda", "commentator", "superior", "superiors"]
-STAGE_ORDER = ("monitor", "analyse", "report", "handle")
+STAGE_ORDER = tuple(stage.value for stage in PLAYBOOK_STAGES)
 
 
 class _Strict(BaseModel):
@@ -29,7 +30,7 @@ class _Strict(BaseModel):
 
 class ClockStep(_Strict):
     at_minutes: float = Field(ge=0, le=7 * 24 * 60)
-    kind: Literal["alert", "reminder", "escalation", "breach"]
+    kind: ClockStepKind
     to: list[Audience] = Field(min_length=1)
     unless: Literal["acknowledged", "reported"] | None = None
     call: bool = Field(default=False, description="phone first (voice channels), SMS and IM if the call fails")
@@ -41,10 +42,17 @@ class ClockStep(_Strict):
 
 
 class StagePlan(_Strict):
-    id: Literal["monitor", "analyse", "report", "handle"]
+    id: Stage = Field(description="one of the stages before 结案 (alerting.incidents.models.PLAYBOOK_STAGES)")
     role: Audience
     tasks: list[str] = Field(min_length=1)
     deadline_minutes: float = Field(gt=0, description="after discovery")
+
+    @field_validator("id")
+    @classmethod
+    def _planned(cls, value: Stage) -> Stage:
+        if value not in PLAYBOOK_STAGES:
+            raise ValueError(f"预案的阶段只能是 {'、'.join(STAGE_ORDER)}（结案不是预案的阶段）")
+        return value
 
 
 class Playbook(_Strict):

@@ -254,6 +254,14 @@ class Territory(Strict):
         return [self.name, *self.aliases, *(n for p in self.places for n in p.names)]
 
 
+# The steps of a playbook's clock, with what people call them: the one list (playbooks, channel templates and the
+# 舆情专报 read it; alerting/clock.py says what firing each does). A channel's templates may also have `call`,
+# the text a phone call reads.
+ClockStepKind = Literal["alert", "reminder", "escalation", "breach"]
+CLOCK_STEP_ZH: dict[str, str] = {"alert": "首次预警", "reminder": "提醒", "escalation": "升级", "breach": "超时通报"}
+TemplateKind = Literal[ClockStepKind, "call"]
+
+
 class Channel(Strict):
     """A notification channel: an Apprise URL (json://, dingtalk://, wecom://, mailto://, ...)."""
 
@@ -261,7 +269,7 @@ class Channel(Strict):
     name: str = Field(default="", description="shown to people (briefings, incident page); default from the URL")
     url: SecretStr
     description: str = ""
-    templates: dict[Literal["alert", "reminder", "escalation", "breach", "call"], MessageTemplate] = Field(
+    templates: dict[TemplateKind, MessageTemplate] = Field(
         default_factory=dict,
         description="SMS and voice channels: the approved template of each message kind (config/sms.py)",
     )

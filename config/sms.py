@@ -26,7 +26,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from channels import ChannelPlugin, plugin_for, plugins
 from config.errors import ConfigIssue
 
-KINDS = ("alert", "reminder", "escalation", "breach", "call")
 # The longest value each variable can take (unit: checked against the units' short names).
 VARIABLE_MAX = {"level": 4, "unit": 6, "left": 3, "code": 6, "time": 5}
 MESSAGE_LIMIT = 500  # the most any provider takes; each plugin states its own (channels/)

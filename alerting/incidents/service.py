@@ -437,33 +437,24 @@ def complete_task(session: Session, *, incident_id: int, task_id: int, actor: st
     return task
 
 
-_NEXT_STAGE = {
-    Stage.MONITOR.value: Stage.ANALYSE.value,
-    Stage.ANALYSE.value: Stage.REPORT.value,
-    Stage.REPORT.value: Stage.HANDLE.value,
-}
-
-
 def advance_stage(session: Session, *, incident_id: int, actor: str, now: datetime) -> Incident:
     """Move to the next playbook stage. 报送 is left only by recording the report; 处置 ends by closing."""
     incident = _require(session, incident_id)
-    following = _NEXT_STAGE.get(incident.stage)
+    following = Stage(incident.stage).following
     if following is None:
         raise Conflict("处置阶段请填写结案总结后结案" if incident.stage == Stage.HANDLE.value else "该事件已结案")
     if incident.stage == Stage.REPORT.value and incident.reported_at is None:
         raise Conflict("报送阶段须先记录向宣传部的报告")
     previous = Stage(incident.stage).zh
-    incident.stage = following
-    _timeline(
-        session, incident, at=now, actor=actor, action="stage", detail=f"阶段：{previous} → {Stage(following).zh}"
-    )
+    incident.stage = following.value
+    _timeline(session, incident, at=now, actor=actor, action="stage", detail=f"阶段：{previous} → {following.zh}")
     record_audit(
         session,
         actor=actor,
         action="incident.stage",
         target=f"incident:{incident_id}",
         at=now,
-        detail={"stage": following},
+        detail={"stage": following.value},
     )
     return incident
 

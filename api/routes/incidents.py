@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from alerting.delivery.models import Delivery
 from alerting.incidents import service
-from alerting.incidents.models import ClockStepRow, IncidentTask
+from alerting.incidents.models import ClockStepRow, IncidentTask, Stage
 from api.access import service as access
 from api.access.deps import Reader, require
 from api.access.models import User
@@ -65,9 +65,6 @@ class AssignIn(Body):
     user: str | None = Field(default=None, max_length=64, description="login name; null clears the assignment")
 
 
-Stage = Literal["monitor", "analyse", "report", "handle", "closed"]
-
-
 @router.get("", response_model=list[IncidentOut])
 async def list_incidents(
     state: Annotated[ApiState, Depends(get_state)],
@@ -94,7 +91,7 @@ async def list_incidents(
                 open_only=open_only,
                 unit=unit,
                 units=principal.scope,
-                stage=stage,
+                stage=stage.value if stage else None,
                 min_level=min_level,
                 assigned_to=assigned_to,
                 since=since,
