@@ -57,7 +57,7 @@ def plan_incident(session: Session, *, incident: Incident, playbook: Playbook, s
             session.add(
                 IncidentTask(
                     incident_id=incident.id,
-                    stage=stage.id,
+                    stage=stage.id.value,
                     position=position,
                     title=title,
                     role=stage.role,

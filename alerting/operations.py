@@ -18,7 +18,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from alerting.delivery.models import Delivery
 from alerting.delivery.templates import beijing_minute as beijing
 from config import Config, Source
-from crawlers.health import CrawlRun, SourceHealth
+from sources.health import CrawlRun, SourceHealth
 from store.workflow.audit import record_audit
 from store.workflow.db import Base, UtcDateTime
 

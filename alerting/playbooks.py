@@ -10,16 +10,18 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from alerting.incidents.models import PLAYBOOK_STAGES, Stage
 from config.errors import ConfigError, ConfigIssue, field_path, zh_message
-from config.models import Level, LevelField
+from config.loader import allowed_fields
+from config.models import ClockStepKind, Level, LevelField
 
 Audience = Literal["duty_officer", "secretary", "propaganda", "commentator", "superior", "superiors"]
-STAGE_ORDER = ("monitor", "analyse", "report", "handle")
+STAGE_ORDER = tuple(stage.value for stage in PLAYBOOK_STAGES)
 
 
 class _Strict(BaseModel):
@@ -28,7 +30,7 @@ class _Strict(BaseModel):
 
 class ClockStep(_Strict):
     at_minutes: float = Field(ge=0, le=7 * 24 * 60)
-    kind: Literal["alert", "reminder", "escalation", "breach"]
+    kind: ClockStepKind
     to: list[Audience] = Field(min_length=1)
     unless: Literal["acknowledged", "reported"] | None = None
     call: bool = Field(default=False, description="phone first (voice channels), SMS and IM if the call fails")
@@ -40,10 +42,17 @@ class ClockStep(_Strict):
 
 
 class StagePlan(_Strict):
-    id: Literal["monitor", "analyse", "report", "handle"]
+    id: Stage = Field(description="one of the stages before 结案 (alerting.incidents.models.PLAYBOOK_STAGES)")
     role: Audience
     tasks: list[str] = Field(min_length=1)
     deadline_minutes: float = Field(gt=0, description="after discovery")
+
+    @field_validator("id")
+    @classmethod
+    def _planned(cls, value: Stage) -> Stage:
+        if value not in PLAYBOOK_STAGES:
+            raise ValueError(f"预案的阶段只能是 {'、'.join(STAGE_ORDER)}（结案不是预案的阶段）")
+        return value
 
 
 class Playbook(_Strict):
@@ -87,6 +96,13 @@ class Playbooks:
         return self.by_id[playbook_id]
 
 
+def _zh(err: Any) -> str:
+    if err["type"] == "extra_forbidden":
+        fields = allowed_fields(Playbook, tuple(err["loc"])[:-1])
+        return f"未知字段；此处可用：{', '.join(fields)}" if fields else "未知字段"
+    return zh_message(err)
+
+
 def load_playbooks(directory: Path | None = None) -> Playbooks:
     """Every *.yaml of `directory` (default: the shipped playbooks). Errors name the file and the field."""
     folder = directory or Path(str(resources.files("playbooks")))
@@ -94,25 +110,25 @@ def load_playbooks(directory: Path | None = None) -> Playbooks:
     found: list[Playbook] = []
     files = sorted(folder.glob("*.yaml"))
     if not files:
-        raise ConfigError([ConfigIssue(str(folder), "", "no playbook (*.yaml) found")])
+        raise ConfigError([ConfigIssue(str(folder), "", "没有找到处置预案（*.yaml）")])
     for path in files:
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            issues.append(ConfigIssue(str(path), "", f"not valid YAML: {exc}"))
+            issues.append(ConfigIssue(str(path), "", f"不是有效的 YAML：{exc}"))
             continue
         if not isinstance(data, dict) or set(data) != {"playbook"}:
-            issues.append(ConfigIssue(str(path), "", "must hold exactly one top-level key 'playbook'"))
+            issues.append(ConfigIssue(str(path), "", "顶层须有且只有一个键 'playbook'"))
             continue
         try:
             found.append(Playbook.model_validate(data["playbook"]))
         except ValidationError as exc:
             issues.extend(
-                ConfigIssue(str(path), field_path(("playbook", *err["loc"])), zh_message(err)) for err in exc.errors()
+                ConfigIssue(str(path), field_path(("playbook", *err["loc"])), _zh(err)) for err in exc.errors()
             )
     ids = [p.id for p in found]
     for dup in {i for i in ids if ids.count(i) > 1}:
-        issues.append(ConfigIssue(str(folder), "playbook.id", f"id {dup!r} is used by more than one file"))
+        issues.append(ConfigIssue(str(folder), "playbook.id", f"id {dup!r} 被多个预案文件使用"))
     if issues:
         raise ConfigError(issues)
     return Playbooks(found)

@@ -27,7 +27,7 @@ from alerting.delivery.models import Delivery, DeliveryStatus
 from alerting.delivery.templates import beijing_minute as beijing
 from alerting.operations import SourceAlert, queue_operations_notice
 from config import Config
-from crawlers.health import SourceHealth
+from sources.health import SourceHealth
 from store.mentions import MentionStore
 from store.workflow.audit import record_audit
 

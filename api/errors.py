@@ -15,6 +15,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from alerting.incidents import service as incidents
+
 log = logging.getLogger(__name__)
 
 _BY_STATUS = {
@@ -30,6 +32,22 @@ _BY_STATUS = {
     500: "服务器内部错误，请稍后重试或联系管理员",
     503: "服务暂时不可用，请稍后再试",
 }
+# The domain's typed errors and the status each is answered with: the one place a route's refusal becomes HTTP
+# (the message, already Chinese, is the detail). The most specific class listed for an error wins.
+DOMAIN_STATUS: dict[type[Exception], int] = {
+    incidents.NotFound: 404,
+    incidents.Conflict: 409,
+}
+
+
+def domain_status(exc: Exception) -> int | None:
+    """The HTTP status of a typed domain error, or None for anything else."""
+    for cls in type(exc).__mro__:
+        if cls in DOMAIN_STATUS:
+            return DOMAIN_STATUS[cls]
+    return None
+
+
 # Known English details (routes speak to programs) and what a person reads instead.
 _KNOWN: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^incident not found$"), "未找到该事件：它不存在，或不在您的管辖单位内"),
@@ -118,10 +136,18 @@ def install(app: FastAPI) -> None:
         assert isinstance(exc, RequestValidationError)
         return _answer(request, 422, exc.errors())
 
+    async def domain_error(request: Request, exc: Exception) -> Response:
+        status = domain_status(exc)
+        if status is None:  # a domain error nobody gave a status: a bug, answered and logged as one
+            return await unexpected(request, exc)
+        return _answer(request, status, str(exc))
+
     async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s", request.url.path)
         return _answer(request, 500, "Internal Server Error")
 
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
+    for domain in DOMAIN_STATUS:
+        app.add_exception_handler(domain, domain_error)
     app.add_exception_handler(Exception, unexpected)

@@ -15,9 +15,9 @@ from alerting.incidents.models import ClockStepRow, Incident, IncidentTask, Stag
 from alerting.incidents.service import get_incident, latest_opinions
 from briefings.figures import compliance_of, minutes_between, unit_names
 from config import Config, Level, names
+from config.models import CLOCK_STEP_ZH
 from store.mentions import Mention, MentionStore
 
-STEP_ZH = {"alert": "首次预警", "reminder": "提醒", "escalation": "升级", "breach": "超时通报"}
 _STAGES = {stage.value: stage.zh for stage in Stage}
 STATUS_ZH = {"pending": "待发送", "sent": "已送达", "failed": "未送达", "merged": "已合并发送"}
 
@@ -110,7 +110,7 @@ def incident_figures(
         timeline = list(incident.timeline)
         opinions = {k: OpinionRow(text, e.actor, e.at) for k, (text, e) in latest_opinions(incident).items()}
         steps = [
-            StepRow(STEP_ZH.get(r.kind, r.kind), r.due_at, r.fired_at, _outcome(r))
+            StepRow(CLOCK_STEP_ZH.get(r.kind, r.kind), r.due_at, r.fired_at, _outcome(r))
             for r in session.scalars(
                 select(ClockStepRow)
                 .where(ClockStepRow.incident_id == incident_id)
@@ -126,7 +126,7 @@ def incident_figures(
         notices = [
             NoticeRow(
                 recipient=d.recipient.split(":", 1)[-1],
-                kind=STEP_ZH.get(d.kind.split("@", 1)[0], "结案通知" if d.kind == "resolved" else d.kind),
+                kind=CLOCK_STEP_ZH.get(d.kind.split("@", 1)[0], "结案通知" if d.kind == "resolved" else d.kind),
                 status=STATUS_ZH.get(d.status, d.status),
                 sent_at=d.sent_at,
                 channel=names.channel_name(config, d.sent_channel) if d.sent_channel else None,

@@ -35,6 +35,14 @@ class ConfigError(Exception):
         super().__init__("\n".join(str(i) for i in issues))
 
 
+class NotConfigured(KeyError):
+    """A source, unit or channel id the configuration does not have (a KeyError for callers that look up with a
+    fallback; the command line reports this type only, so a bug's KeyError is not mistaken for bad input)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "未配置"
+
+
 _ZH_BY_TYPE = {
     "missing": "缺少必填字段",
     "int_parsing": "应为整数",
@@ -56,6 +64,7 @@ _ZH_BY_TYPE = {
     "datetime_parsing": "应为时间，如 2026-12-01T08:00:00+08:00",
     "url_parsing": "应为网址",
     "string_too_short": "不能为空",
+    "none_required": "此类信源不用该字段（见 kind）",
 }
 
 

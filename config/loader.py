@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 from config.errors import ConfigError, ConfigIssue, field_path, zh_message
 from config.models import Config
 from config.sms import check_channels
+from config.sources import SOURCE_KINDS, kind_problems
 
 # Each section lives in its own file named after it; alerting, calendar, analysis and briefings are optional.
 SECTION_FILES: dict[str, bool] = {
@@ -126,9 +127,12 @@ def load_config(config_dir: Path | str, *, secrets_file: Path | None = None) -> 
         config = Config.model_validate(data)
     except ValidationError as exc:
         for err in exc.errors():
-            loc = tuple(err["loc"])
+            loc = _untagged(tuple(err["loc"]))
             file = origin.get(str(loc[0]), str(directory)) if loc else str(directory)
             message = zh_message(err)
+            if err["type"] == "union_tag_invalid" and loc[:1] == ("sources",):
+                loc = (*loc, "kind")
+                message = f"取值无效，可选：{'、'.join(repr(k) for k in SOURCE_KINDS)}"
             if err["type"] == "extra_forbidden":
                 allowed = allowed_fields(Config, loc[:-1])
                 message = f"未知字段；此处可用：{', '.join(allowed)}" if allowed else "未知字段"
@@ -139,6 +143,13 @@ def load_config(config_dir: Path | str, *, secrets_file: Path | None = None) -> 
         raise ConfigError(issues)
     config._secrets = used
     return config
+
+
+def _untagged(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A source's error location without the kind pydantic puts in it (sources[0].html.list → sources[0].list)."""
+    if len(loc) > 2 and loc[0] == "sources" and loc[2] in SOURCE_KINDS:
+        return loc[:2] + loc[3:]
+    return loc
 
 
 def allowed_fields(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
@@ -186,6 +197,8 @@ def _cross_check(config: Config, origin: dict[str, str]) -> list[ConfigIssue]:
             file = origin.get("alerting", "alerting.yaml")
             issues.append(ConfigIssue(file, f"alerting.operations_channels[{k}]", f"未知的通知渠道 {channel!r}"))
     for i, source in enumerate(config.sources):
+        for field, problem in kind_problems(source):
+            issues.append(ConfigIssue(origin["sources"], f"sources[{i}].{field}", problem))
         if source.unit is not None and source.unit not in unit_ids:
             issues.append(ConfigIssue(origin["sources"], f"sources[{i}].unit", f"未知的单位 {source.unit!r}"))
     for i, unit in enumerate(config.units):

@@ -20,9 +20,10 @@ from pydantic import (
 )
 
 import textquery
+from config.errors import NotConfigured
 from config.masking import SecretMask
 from config.sms import MessageTemplate
-from config.sources import Source
+from config.sources import AnySource, Source
 
 IDENT = r"^[a-z0-9][a-z0-9_-]*$"
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -253,6 +254,14 @@ class Territory(Strict):
         return [self.name, *self.aliases, *(n for p in self.places for n in p.names)]
 
 
+# The steps of a playbook's clock, with what people call them: the one list (playbooks, channel templates and the
+# 舆情专报 read it; alerting/clock.py says what firing each does). A channel's templates may also have `call`,
+# the text a phone call reads.
+ClockStepKind = Literal["alert", "reminder", "escalation", "breach"]
+CLOCK_STEP_ZH: dict[str, str] = {"alert": "首次预警", "reminder": "提醒", "escalation": "升级", "breach": "超时通报"}
+TemplateKind = Literal[ClockStepKind, "call"]
+
+
 class Channel(Strict):
     """A notification channel: an Apprise URL (json://, dingtalk://, wecom://, mailto://, ...)."""
 
@@ -260,7 +269,7 @@ class Channel(Strict):
     name: str = Field(default="", description="shown to people (briefings, incident page); default from the URL")
     url: SecretStr
     description: str = ""
-    templates: dict[Literal["alert", "reminder", "escalation", "breach", "call"], MessageTemplate] = Field(
+    templates: dict[TemplateKind, MessageTemplate] = Field(
         default_factory=dict,
         description="SMS and voice channels: the approved template of each message kind (config/sms.py)",
     )
@@ -419,7 +428,7 @@ class BriefingSettings(Strict):
 class Config(Strict):
     """Everything in a configuration directory, cross-checked."""
 
-    sources: list[Source] = Field(default_factory=list)
+    sources: list[AnySource] = Field(default_factory=list)
     schemes: list[Scheme] = Field(default_factory=list)
     units: list[Unit] = Field(default_factory=list)
     territory: Territory | None = Field(default=None, description="in units.yaml: the area the units govern")
@@ -442,16 +451,16 @@ class Config(Strict):
         for source in self.sources:
             if source.id == source_id:
                 return source
-        raise KeyError(f"配置中没有信源 {source_id!r}")
+        raise NotConfigured(f"配置中没有信源 {source_id!r}")
 
     def unit(self, unit_id: str) -> Unit:
         for unit in self.units:
             if unit.id == unit_id:
                 return unit
-        raise KeyError(f"配置中没有单位 {unit_id!r}")
+        raise NotConfigured(f"配置中没有单位 {unit_id!r}")
 
     def channel(self, channel_id: str) -> Channel:
         for channel in self.channels:
             if channel.id == channel_id:
                 return channel
-        raise KeyError(f"配置中没有通知渠道 {channel_id!r}")
+        raise NotConfigured(f"配置中没有通知渠道 {channel_id!r}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from channels import plugin_for
 from config.models import Config
 
 ROLE_ZH = {
@@ -15,7 +16,7 @@ ROLE_ZH = {
     "superior": "上级单位",
     "superiors": "各级上级单位",
 }
-# What a channel is, from its URL scheme, when the configuration gives it no name.
+# What a channel is, from its URL scheme, when the configuration gives it no name (a plugin's: its medium).
 _SCHEME_ZH = {
     "dingtalk": "钉钉",
     "wecom": "企业微信",
@@ -24,9 +25,6 @@ _SCHEME_ZH = {
     "lark": "飞书",
     "mailto": "邮件",
     "mailtos": "邮件",
-    "aliyunsms": "短信",
-    "tencentsms": "短信",
-    "aliyunvoice": "电话",
     "json": "消息推送",
     "jsons": "消息推送",
 }
@@ -64,8 +62,11 @@ def channel_name(config: Config, channel_id: str | None) -> str:
         if channel.id == channel_id:
             if channel.name:
                 return channel.name
-            scheme = urlsplit(channel.url.get_secret_value()).scheme.lower()
-            return _SCHEME_ZH.get(scheme, "通知渠道")
+            url = channel.url.get_secret_value()
+            plugin = plugin_for(url)
+            if plugin is not None:
+                return plugin.medium_zh
+            return _SCHEME_ZH.get(urlsplit(url).scheme.lower(), "通知渠道")
     return "已删除的渠道"
 
 

@@ -23,18 +23,12 @@ from urllib.parse import parse_qs, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from channels import ChannelPlugin, plugin_for, plugins
 from config.errors import ConfigIssue
 
-KINDS = ("alert", "reminder", "escalation", "breach", "call")
 # The longest value each variable can take (unit: checked against the units' short names).
 VARIABLE_MAX = {"level": 4, "unit": 6, "left": 3, "code": 6, "time": 5}
-PROVIDERS = {
-    "aliyunsms": ("aliyun", "sms"),
-    "tencentsms": ("tencent", "sms"),
-    "aliyunvoice": ("aliyun", "voice"),
-}
-VARIABLE_LIMIT = {"aliyun": 35, "tencent": 6}
-MESSAGE_LIMIT = 500
+MESSAGE_LIMIT = 500  # the most any provider takes; each plugin states its own (channels/)
 SEGMENT = 70
 LONG_SEGMENT = 67
 # {name} in the configuration (${NAME} is the secrets syntax): the approved template has ${name} (Aliyun) or
@@ -58,11 +52,6 @@ class MessageTemplate(BaseModel):
         return _PLACEHOLDER.findall(self.text)
 
 
-def provider_of(url: str) -> tuple[str, str] | None:
-    """(provider, sms|voice) from a channel URL's scheme, None for other channels."""
-    return PROVIDERS.get(urlsplit(url).scheme.lower())
-
-
 def sign_of(url: str) -> str:
     return parse_qs(urlsplit(url).query).get("sign", [""])[0]
 
@@ -76,9 +65,9 @@ def segments(length: int) -> int:
 
 
 def template_issues(
-    template: MessageTemplate, *, provider: str, kind: str, sign: str, unit_short_names: dict[str, str]
+    template: MessageTemplate, *, plugin: ChannelPlugin, kind: str, sign: str, unit_short_names: dict[str, str]
 ) -> list[str]:
-    """What a provider would refuse in `template` (messages in Chinese, without the file and field)."""
+    """What the channel's provider would refuse in `template` (messages in Chinese, without the file and field)."""
     problems: list[str] = []
     unknown = [v for v in template.variables if v not in VARIABLE_MAX]
     if unknown:
@@ -92,22 +81,23 @@ def template_issues(
     ]
     if any("\0" in host for host in hosts) or re.search(r"https?://\{|[：:\s]\{[A-Za-z_]+\}[./]", template.text):
         problems.append("链接（域名）必须是模板中的固定文字，不能放在变量里；只有 /a/ 之后的 {code} 可变")
-    limit = VARIABLE_LIMIT[provider]
+    limit = plugin.variable_limit
     for name in template.variables:
         if VARIABLE_MAX.get(name, 0) > limit:
-            problems.append(f"变量 {name} 最长 {VARIABLE_MAX[name]} 字，超过{_ZH[provider]}的 {limit} 字上限")
-    if provider == "tencent" and "unit" in template.variables:
+            problems.append(f"变量 {name} 最长 {VARIABLE_MAX[name]} 字，超过{plugin.provider}的 {limit} 字上限")
+    if "unit" in template.variables:
         long = [f"{name}（{len(name)}字）" for name in unit_short_names.values() if len(name) > limit]
         if long:
             problems.append(
-                f"腾讯云短信变量最多 {limit} 字，这些单位简称过长：{'、'.join(long)}；请在 units.yaml 为其设 short_name"
+                f"{plugin.name}变量最多 {limit} 字，这些单位简称过长：{'、'.join(long)}；"
+                "请在 units.yaml 为其设 short_name"
             )
     worst = {name: "国" * VARIABLE_MAX.get(name, 0) for name in template.variables}
     if "unit" in worst and unit_short_names:
         worst["unit"] = "国" * max(len(n) for n in unit_short_names.values())
     length = len(sign) + 2 + len(render(template, worst))
-    if length > MESSAGE_LIMIT:
-        problems.append(f"短信最长 {length} 字，超过 {MESSAGE_LIMIT} 字上限")
+    if length > plugin.message_limit:
+        problems.append(f"{plugin.medium_zh}内容最长 {length} 字，超过{plugin.name}的 {plugin.message_limit} 字上限")
     elif kind != "call" and segments(length) > template.max_segments:
         problems.append(
             f"短信最长 {length} 字（含签名），要拆成 {segments(length)} 条；"
@@ -116,31 +106,24 @@ def template_issues(
     return problems
 
 
-_ZH = {"aliyun": "阿里云", "tencent": "腾讯云"}
-
-
 def check_channels(channels: list[object], *, file: str, unit_short_names: dict[str, str]) -> list[ConfigIssue]:
     """Every SMS/voice channel's templates, as the provider would judge them; templates on other channels."""
     issues: list[ConfigIssue] = []
     for i, channel in enumerate(channels):
         templates: dict[str, MessageTemplate] = getattr(channel, "templates", {})
         url = channel.url.get_secret_value()  # type: ignore[attr-defined]
-        found = provider_of(url)
-        if templates and found is None:
-            issues.append(
-                ConfigIssue(
-                    file, f"channels[{i}].templates", "只有短信和语音渠道（aliyunsms/tencentsms/aliyunvoice）有模板"
-                )
-            )
+        plugin = plugin_for(url)
+        if templates and plugin is None:
+            schemes = "/".join(sorted(plugins()))
+            issues.append(ConfigIssue(file, f"channels[{i}].templates", f"只有短信和语音渠道（{schemes}）有模板"))
             continue
-        if found is None:
+        if plugin is None:
             continue
-        provider, medium = found
-        if provider == "tencent" and medium == "sms" and not templates:
-            issues.append(ConfigIssue(file, f"channels[{i}].templates", "腾讯云短信渠道须按消息类型配置模板"))
+        if plugin.requires_templates and not templates:
+            issues.append(ConfigIssue(file, f"channels[{i}].templates", f"{plugin.name}渠道须按消息类型配置模板"))
         for kind, template in templates.items():
             for problem in template_issues(
-                template, provider=provider, kind=kind, sign=sign_of(url), unit_short_names=unit_short_names
+                template, plugin=plugin, kind=kind, sign=sign_of(url), unit_short_names=unit_short_names
             ):
                 issues.append(ConfigIssue(file, f"channels[{i}].templates.{kind}.text", problem))
     return issues

@@ -7,13 +7,15 @@ for what CSS cannot say (the n-th cell, text after a label, attributes of a pare
 from __future__ import annotations
 
 import codecs
+import importlib.util
 import re
-from typing import Literal
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from parsel import Selector
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
 IDENT = r"^[a-z0-9][a-z0-9_-]*$"
 XPATH_PREFIX = "xpath:"
@@ -165,10 +167,16 @@ class JsonFields(_Strict):
         return self
 
 
+SourceKindName = Literal["html", "rss", "atom", "json"]
+
+
 class Source(_Strict):
+    """What every kind of source has; each kind's typed config below (HtmlSource, FeedSource, JsonSource) says
+    which of the kind-specific fields it needs or refuses. `sources.yaml` is read as one of those (AnySource)."""
+
     id: str = Field(pattern=IDENT)
     name: str
-    kind: Literal["html", "rss", "atom", "json"] = "html"
+    kind: SourceKindName = "html"
     start_urls: Strings = Field(min_length=1)
     allowed_domains: Strings = Field(default_factory=list, description="default: the start URLs' hosts")
     post_id_pattern: str | None = Field(
@@ -236,20 +244,94 @@ class Source(_Strict):
             raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Shanghai)") from None
         return value
 
-    @model_validator(mode="after")
-    def _kind_needs(self) -> Source:
-        if self.kind == "html":
-            missing = [n for n in ("post_id_pattern", "list", "thread") if getattr(self, n) is None]
-            if missing:
-                raise ValueError(f"an html source needs {', '.join(missing)}")
-        if self.kind == "json" and self.json_fields is None:
-            raise ValueError("a json source needs json (where the posts and their fields are)")
-        if self.kind != "json" and self.json_fields is not None:
-            raise ValueError(f"json fields belong to kind json, not {self.kind}")
-        if self.kind in ("rss", "atom") and self.list is not None:
-            raise ValueError(f"a {self.kind} feed has no list selectors; remove list")
-        return self
-
     @property
     def hosts(self) -> Strings:
         return self.allowed_domains or sorted({urlsplit(u).hostname or "" for u in self.start_urls})
+
+
+class HtmlSource(Source):
+    """An HTML board: list pages, then each thread's page."""
+
+    kind: Literal["html"] = "html"
+    post_id_pattern: str = Field(description="regular expression with one group taking the post id from the URL")
+    list: ListSelectors
+    thread: ThreadSelectors
+    json_fields: None = Field(default=None, alias="json", description="only for kind json")
+
+
+class FeedSource(Source):
+    """An RSS or Atom feed: the items carry the text (or `thread` selectors fetch each item's page)."""
+
+    kind: Literal["rss", "atom"]
+    list: None = Field(default=None, description="a feed has no list selectors")
+    json_fields: None = Field(default=None, alias="json", description="only for kind json")
+
+
+class JsonSource(Source):
+    """A JSON API: dotted paths to the list of posts and to each field."""
+
+    kind: Literal["json"]
+    json_fields: JsonFields = Field(alias="json", description="where the posts and their fields are")
+
+
+@dataclass(frozen=True)
+class SourceKind:
+    """One kind of source, everything that differs by kind: its typed config, the Scrapy spider that crawls it
+    (an import path, loaded only in a crawl process: configuration stays Scrapy-free), the spider's name for
+    `scrapy crawl`, and what the workbench calls one item of its list when the source names no selector."""
+
+    config: type[Source]
+    spider: str
+    spider_name: str
+    list_item: str
+
+    @property
+    def spider_module(self) -> str:
+        return self.spider.partition(":")[0]
+
+
+# The registry of source kinds. A new kind: its typed config above (and a member of AnySource below), its entry
+# here, its spider module, its test. check-config refuses a configured kind missing here or without its spider.
+SOURCE_KINDS: dict[str, SourceKind] = {
+    "html": SourceKind(HtmlSource, "crawlers.spiders.board:BoardSpider", "board", "list.item"),
+    "rss": SourceKind(FeedSource, "crawlers.spiders.feed:FeedSpider", "feed", "item"),
+    "atom": SourceKind(FeedSource, "crawlers.spiders.feed:FeedSpider", "feed", "entry"),
+    "json": SourceKind(JsonSource, "crawlers.spiders.api:ApiSpider", "api", "json.items"),
+}
+
+
+def _kind_of(value: Any) -> str:
+    """The discriminator: a source without `kind` is an HTML board."""
+    if isinstance(value, dict):
+        return str(value.get("kind", "html"))
+    return str(getattr(value, "kind", "html"))
+
+
+# sources.yaml's entries, each validated as its kind's config (errors name the kind's own fields).
+AnySource = Annotated[
+    Annotated[HtmlSource, Tag("html")]
+    | Annotated[FeedSource, Tag("rss")]
+    | Annotated[FeedSource, Tag("atom")]
+    | Annotated[JsonSource, Tag("json")],
+    Discriminator(_kind_of),
+]
+
+
+def kind_problems(source: Source) -> list[tuple[str, str]]:
+    """(field, why) when a source's kind is not wholly registered: no entry, a config of another type, or a
+    spider module that does not exist. Only looks the module up (no Scrapy is imported)."""
+    entry = SOURCE_KINDS.get(source.kind)
+    if entry is None:
+        return [("kind", f"类型 {source.kind!r} 未登记（config/sources.py 的 SOURCE_KINDS）")]
+    problems: list[tuple[str, str]] = []
+    if not isinstance(source, entry.config):
+        problems.append(
+            ("kind", f"类型 {source.kind!r} 应按 {entry.config.__name__} 读取，实际为 {type(source).__name__}")
+        )
+    try:
+        found = importlib.util.find_spec(entry.spider_module) is not None
+    except ModuleNotFoundError:
+        found = False
+    if not found:
+        problems.append(("kind", f"找不到抓取 {source.kind!r} 类信源的爬虫模块 {entry.spider_module}"))
+    return problems

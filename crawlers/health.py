@@ -1,76 +1,13 @@
-"""Per-source crawl health (last success, items, new items, errors, consecutive failures, parse failures)."""
+"""The Scrapy extension that records each crawl's run and the source's health (sources.health) when it ends."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
-from sqlalchemy import Integer, String, Text
-from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from crawlers.context import crawl_context
-from store.workflow.db import Base, UtcDateTime, utcnow
-
-
-class CrawlRun(Base):
-    __tablename__ = "crawl_runs"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    source: Mapped[str] = mapped_column(String(100), index=True)
-    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    finished_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    ok: Mapped[bool]
-    finish_reason: Mapped[str] = mapped_column(String(100))
-    pages: Mapped[int] = mapped_column(Integer, default=0)
-    items: Mapped[int] = mapped_column(Integer, default=0)
-    new_items: Mapped[int] = mapped_column(Integer, default=0)
-    errors: Mapped[int] = mapped_column(Integer, default=0)
-    parse_failures: Mapped[int] = mapped_column(Integer, default=0)
-
-
-class SourceHealth(Base):
-    __tablename__ = "source_health"
-
-    source: Mapped[str] = mapped_column(String(100), primary_key=True)
-    last_run_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    last_success_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    last_items: Mapped[int] = mapped_column(Integer, default=0)
-    last_new_items: Mapped[int] = mapped_column(Integer, default=0)
-    total_items: Mapped[int] = mapped_column(Integer, default=0)
-    total_errors: Mapped[int] = mapped_column(Integer, default=0)
-    total_parse_failures: Mapped[int] = mapped_column(Integer, default=0)
-    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[str | None] = mapped_column(Text)
-
-
-def record_run(session: Session, run: CrawlRun, *, error: str | None = None) -> SourceHealth:
-    """Append the run and fold it into the source's health row; `error`, when given, is a failed run's fuller
-    reason for the health row (the run's finish_reason is short)."""
-    session.add(run)
-    health = session.get(SourceHealth, run.source) or SourceHealth(
-        source=run.source,
-        last_items=0,
-        last_new_items=0,
-        total_items=0,
-        total_errors=0,
-        total_parse_failures=0,
-        consecutive_failures=0,
-    )
-    session.add(health)
-    health.last_run_at = run.finished_at
-    health.last_items = run.items
-    health.last_new_items = run.new_items
-    health.total_items += run.items
-    health.total_errors += run.errors
-    health.total_parse_failures += run.parse_failures
-    if run.ok:
-        health.last_success_at = run.finished_at
-        health.consecutive_failures = 0
-    else:
-        health.consecutive_failures += 1
-        health.last_error = error or run.finish_reason
-    return health
+from sources.health import CrawlRun, record_run
+from store.workflow.db import utcnow
 
 
 class CrawlHealthExtension:

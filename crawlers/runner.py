@@ -15,13 +15,8 @@ from scrapy.settings import Settings as ScrapySettings
 
 from config.masking import mask_logs
 from crawlers.context import CONTEXT_SETTING, CrawlContext
-from crawlers.spiders.api import ApiSpider
-from crawlers.spiders.base import SourceSpider
-from crawlers.spiders.board import BoardSpider
-from crawlers.spiders.feed import FeedSpider
+from crawlers.spiders.base import spider_for
 from store.mentions import NewMention
-
-SPIDERS: dict[str, type[SourceSpider]] = {"html": BoardSpider, "rss": FeedSpider, "atom": FeedSpider, "json": ApiSpider}
 
 
 def scrapy_settings(context: CrawlContext, **overrides: Any) -> ScrapySettings:
@@ -39,7 +34,7 @@ def run_crawl(context: CrawlContext, source_id: str, *, jsonl: Path | None = Non
     own_handler = not logging.getLogger().handlers
     process = CrawlerProcess(scrapy_settings(context, **overrides), install_root_handler=own_handler)
     mask_logs(context.config.mask)  # a key in a source's URL is logged as ${NAME}, never in clear
-    crawler = process.create_crawler(SPIDERS[source.kind])
+    crawler = process.create_crawler(spider_for(source.kind))
     out = jsonl.open("w", encoding="utf-8") if jsonl else None
 
     def item_scraped(item: Any, spider: Spider) -> None:

@@ -18,20 +18,18 @@ from zoneinfo import ZoneInfo
 from scrapy.http import HtmlResponse
 
 from config import Source
-from config.sources import ThreadSelectors
+from config.sources import SOURCE_KINDS, ThreadSelectors
 from crawlers import settings as crawl_settings
 from crawlers.encoding import Decoded, decode_page
 from crawlers.extract import (
     ListEntry,
     ListPage,
     ThreadPage,
-    extract_feed,
-    extract_json,
-    extract_list,
     extract_thread,
     page_url,
 )
 from crawlers.middlewares import is_private_host
+from crawlers.spiders.base import spider_for
 from crawlers.timeparse import parse_post_time
 from store.mentions.model import OfficialReply
 
@@ -164,9 +162,7 @@ def report(source: Source, fetched: Page, *, as_thread: bool | None = None, show
         problems = ([page.failure] if page.failure else []) + page.warnings
     else:
         found = _read_list(source, response)
-        item_selector = (
-            source.list.item if source.list else {"json": "json.items", "rss": "item", "atom": "entry"}[source.kind]
-        )
+        item_selector = source.list.item if source.list else SOURCE_KINDS[source.kind].list_item
         lines.append(f"  列表项（{item_selector}）：{found.items_matched} 个，其中可用 {len(found.entries)} 个")
         shown = found.entries if show is None else found.entries[:show]
         for n, entry in enumerate(shown, 1):
@@ -254,11 +250,7 @@ def _time(text: str | None, parsed: datetime | None) -> str:
 
 
 def _read_list(source: Source, response: HtmlResponse) -> ListPage:
-    if source.kind == "json":
-        return extract_json(response.text, response.url, source)
-    if source.kind in ("rss", "atom"):
-        return extract_feed(response.text, response.url, source)
-    return extract_list(response, source)
+    return spider_for(source.kind).list_page(response, response.text, source)
 
 
 def _entry_extras(entry: ListEntry, tz: str) -> str:

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
 from config import ConfigError, Settings
-from config.errors import zh_message
+from config.errors import NotConfigured, zh_message
 from store.mentions.model import MentionStoreUnavailable
 from yuqing.cli_zh import ZhArgumentParser
 
@@ -28,13 +28,14 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    from config import load_config
+    from yuqing.deployment import validate_deployment
 
     settings = _settings(args)
-    config = load_config(settings.config_dir, secrets_file=settings.secrets_file)
+    deployment = validate_deployment(settings)
+    config, playbooks = deployment.config, deployment.playbooks
     print(
         f"{settings.config_dir}：配置无误 — 信源 {len(config.sources)} 个、监测方案 {len(config.schemes)} 个、"
-        f"单位 {len(config.units)} 个、通知渠道 {len(config.channels)} 个"
+        f"单位 {len(config.units)} 个、通知渠道 {len(config.channels)} 个、处置预案 {len(playbooks.by_id)} 个"
     )
     return 0
 
@@ -48,7 +49,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         from yuqing.orphans import die_with_parent
 
         die_with_parent(args.parent_pid)
-    services = Services.load(_settings(args))
+    services = Services.load(_settings(args), check_channels=False)  # a crawl sends nothing
     context = CrawlContext(settings=services.settings, config=services.config)
     stats = run_crawl(context, args.source, jsonl=Path(args.jsonl) if args.jsonl else None)
     summary = {
@@ -468,8 +469,8 @@ def main(argv: list[str] | None = None) -> int:
         for issue in exc.issues:
             print(f"  {issue}", file=sys.stderr)
         return 2
-    except KeyError as exc:
-        print(f"错误：{exc.args[0]}", file=sys.stderr)
+    except NotConfigured as exc:
+        print(f"错误：{exc}", file=sys.stderr)
         return 2
     except (MentionStoreUnavailable, FileNotFoundError) as exc:  # names the store, never its credentials
         print(f"错误：{exc}", file=sys.stderr)

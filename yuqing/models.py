@@ -6,7 +6,7 @@ from alerting.operations import SourceAlert
 from analysis.events.models import Event, EventBand, EventKey, EventMember
 from analysis.scheme_store import SchemeOverride
 from api.access.models import ApiToken, AuthSession, LoginFailure, User
-from crawlers.health import CrawlRun, SourceHealth
+from sources.health import CrawlRun, SourceHealth
 from store.workflow.audit import AuditEntry
 from store.workflow.cursors import Cursor
 from store.workflow.db import Base

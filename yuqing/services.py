@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from alerting.ack_links import AckLinks
 from alerting.delivery.sender import AppriseSender, ChannelSender
-from alerting.playbooks import Playbooks, load_playbooks
+from alerting.playbooks import Playbooks
 from analysis.analyser import Analyser
-from config import Config, Settings, load_config
+from config import Config, Settings
 from config.masking import mask_logs
 from store.mentions import MentionStore
 from store.workflow import make_engine, make_session_factory
@@ -34,11 +34,13 @@ class Services:
     _schemes_version: tuple[int, int] | None = field(default=None, repr=False)
 
     @classmethod
-    def load(cls, settings: Settings, *, migrate: bool = True) -> Services:
-        """Validate the whole configuration before anything starts: nothing starts half-way."""
-        config = load_config(settings.config_dir, secrets_file=settings.secrets_file)
+    def load(cls, settings: Settings, *, migrate: bool = True, check_channels: bool = True) -> Services:
+        """Validate the whole deployment before anything starts (yuqing.deployment): nothing starts half-way."""
+        from yuqing.deployment import validate_deployment
+
+        deployment = validate_deployment(settings, channels=check_channels)
+        config, playbooks = deployment.config, deployment.playbooks
         mask_logs(config.mask)  # secrets from ${NAME} never reach this process's logs in clear
-        playbooks = load_playbooks(settings.playbooks_dir)
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         if migrate:
             upgrade(settings.workflow_url)

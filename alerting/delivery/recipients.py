@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from channels import plugin_for
 from config import Config, Unit
-from config.sms import provider_of
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,8 @@ def _contacts(unit: Unit, roles: set[str] | None = None, at: datetime | None = N
 
 
 def voice_channels(config: Config) -> set[str]:
-    return {c.id for c in config.channels if (provider_of(c.url.get_secret_value()) or ("", ""))[1] == "voice"}
+    plugins = {c.id: plugin_for(c.url.get_secret_value()) for c in config.channels}
+    return {channel for channel, plugin in plugins.items() if plugin is not None and plugin.medium == "voice"}
 
 
 def order_channels(channels: tuple[str, ...], voice: set[str], *, call: bool) -> tuple[str, ...]:

@@ -16,14 +16,14 @@ import apprise
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from alerting.delivery import aliyun_sms, aliyun_voice, templated, tencent_sms
+from alerting.delivery import templated
 from alerting.delivery.coalesce import merge_due
 from alerting.delivery.models import Delivery, DeliveryAttempt, DeliveryStatus
 from alerting.delivery.short_text import short_variables
 from alerting.delivery.templated import ShortMessage
 from alerting.incidents.models import Incident, TimelineEntry
+from channels import plugin_for, register_with_apprise
 from config import Channel, Config, names
-from config.sms import provider_of
 from store.workflow.audit import record_audit
 
 log = logging.getLogger(__name__)
@@ -55,11 +55,9 @@ class AppriseSender:
     def __init__(self, config: Config, *, timeout_seconds: float) -> None:
         self.config = config
         self.urls = {c.id: c.url.get_secret_value() for c in config.channels}
-        self.templated = {c.id: c for c in config.channels if c.templates and provider_of(c.url.get_secret_value())}
+        self.templated = {c.id: c for c in config.channels if c.templates and plugin_for(c.url.get_secret_value())}
         self.timeout = timeout_seconds
-        aliyun_sms.register()
-        tencent_sms.register()
-        aliyun_voice.register()
+        register_with_apprise()
 
     def short_message(self, session: Session, delivery: Delivery, now: datetime) -> ShortMessage | None:
         """The template kind and short variables of an incident's notification (None for digests and the like)."""

@@ -12,7 +12,8 @@ from store.workflow.db import Base, UtcDateTime, utcnow
 
 
 class Stage(StrEnum):
-    """Playbook stages (监测 → 研判 → 报送 → 处置 → 结案)."""
+    """An incident's stages in order (监测 → 研判 → 报送 → 处置 → 结案): the one list of them. Playbooks plan the
+    stages before 结案 (PLAYBOOK_STAGES), the service moves to the next one, the API filters by them."""
 
     MONITOR = "monitor"
     ANALYSE = "analyse"
@@ -22,7 +23,25 @@ class Stage(StrEnum):
 
     @property
     def zh(self) -> str:
-        return {"monitor": "监测", "analyse": "研判", "report": "报送", "handle": "处置", "closed": "结案"}[self.value]
+        return _STAGE_ZH[self]
+
+    @property
+    def following(self) -> Stage | None:
+        """The next playbook stage; None from 处置 (closing ends it) and from 结案."""
+        if self not in PLAYBOOK_STAGES:
+            return None
+        at = PLAYBOOK_STAGES.index(self) + 1
+        return PLAYBOOK_STAGES[at] if at < len(PLAYBOOK_STAGES) else None
+
+
+_STAGE_ZH = {
+    Stage.MONITOR: "监测",
+    Stage.ANALYSE: "研判",
+    Stage.REPORT: "报送",
+    Stage.HANDLE: "处置",
+    Stage.CLOSED: "结案",
+}
+PLAYBOOK_STAGES: tuple[Stage, ...] = tuple(stage for stage in Stage if stage is not Stage.CLOSED)
 
 
 class Incident(Base):

@@ -20,7 +20,16 @@ SYSTEM = "系统"
 
 
 class IncidentError(Exception):
-    """An action that the incident's state does not allow; the message is shown to the user."""
+    """An incident action that cannot be done; the message (Chinese) is shown to the user. Raise one of the
+    typed subclasses: callers map the type, never the wording (api/errors.py gives each its HTTP status)."""
+
+
+class NotFound(IncidentError):
+    """The incident, or a task of it, does not exist."""
+
+
+class Conflict(IncidentError):
+    """The incident's state does not allow the step (already reported, closed, report missing...)."""
 
 
 def _timeline(session: Session, incident: Incident, *, at: datetime, actor: str, action: str, detail: str) -> None:
@@ -277,9 +286,9 @@ def record_report(
     """The report to the propaganda department stops the clock; a late one is kept as a breach."""
     incident = _require(session, incident_id)
     if incident.reported_at is not None:
-        raise IncidentError("该事件已报告")
+        raise Conflict("该事件已报告")
     if incident.stage == Stage.CLOSED.value:
-        raise IncidentError("该事件已结案")
+        raise Conflict("该事件已结案")
     incident.reported_at = now
     if incident.acknowledged_at is None:
         incident.acknowledged_at = now
@@ -314,7 +323,7 @@ def record_report(
     return incident
 
 
-class ReportMissing(IncidentError):
+class ReportMissing(Conflict):
     """A 重大 or higher case closed with neither a recorded report nor a written reason."""
 
 
@@ -331,7 +340,7 @@ def close_incident(
     have been reported to the propaganda department; closing it unreported needs a written reason, audited."""
     incident = _require(session, incident_id)
     if incident.stage == Stage.CLOSED.value:
-        raise IncidentError("该事件已结案")
+        raise Conflict("该事件已结案")
     reason = (no_report_reason or "").strip()
     unreported = incident.level >= Level.MAJOR and incident.reported_at is None
     if unreported and not reason:
@@ -411,7 +420,7 @@ def latest_opinions(incident: Incident) -> dict[str, tuple[str, TimelineEntry]]:
 def complete_task(session: Session, *, incident_id: int, task_id: int, actor: str, now: datetime) -> IncidentTask:
     task = session.get(IncidentTask, task_id)
     if task is None or task.incident_id != incident_id:
-        raise IncidentError(f"任务 {task_id} 不存在")
+        raise NotFound(f"任务 {task_id} 不存在")
     if task.done_at is None:
         task.done_at = now
         task.done_by = actor
@@ -428,33 +437,24 @@ def complete_task(session: Session, *, incident_id: int, task_id: int, actor: st
     return task
 
 
-_NEXT_STAGE = {
-    Stage.MONITOR.value: Stage.ANALYSE.value,
-    Stage.ANALYSE.value: Stage.REPORT.value,
-    Stage.REPORT.value: Stage.HANDLE.value,
-}
-
-
 def advance_stage(session: Session, *, incident_id: int, actor: str, now: datetime) -> Incident:
     """Move to the next playbook stage. 报送 is left only by recording the report; 处置 ends by closing."""
     incident = _require(session, incident_id)
-    following = _NEXT_STAGE.get(incident.stage)
+    following = Stage(incident.stage).following
     if following is None:
-        raise IncidentError("处置阶段请填写结案总结后结案" if incident.stage == Stage.HANDLE.value else "该事件已结案")
+        raise Conflict("处置阶段请填写结案总结后结案" if incident.stage == Stage.HANDLE.value else "该事件已结案")
     if incident.stage == Stage.REPORT.value and incident.reported_at is None:
-        raise IncidentError("报送阶段须先记录向宣传部的报告")
+        raise Conflict("报送阶段须先记录向宣传部的报告")
     previous = Stage(incident.stage).zh
-    incident.stage = following
-    _timeline(
-        session, incident, at=now, actor=actor, action="stage", detail=f"阶段：{previous} → {Stage(following).zh}"
-    )
+    incident.stage = following.value
+    _timeline(session, incident, at=now, actor=actor, action="stage", detail=f"阶段：{previous} → {following.zh}")
     record_audit(
         session,
         actor=actor,
         action="incident.stage",
         target=f"incident:{incident_id}",
         at=now,
-        detail={"stage": following},
+        detail={"stage": following.value},
     )
     return incident
 
@@ -468,5 +468,5 @@ def tasks_of(session: Session, *, incident_id: int) -> list[IncidentTask]:
 def _require(session: Session, incident_id: int) -> Incident:
     incident = session.get(Incident, incident_id)
     if incident is None:
-        raise IncidentError(f"事件 {incident_id} 不存在")
+        raise NotFound(f"事件 {incident_id} 不存在")
     return incident

@@ -17,8 +17,7 @@ from sqlalchemy.orm import Session
 
 from alerting.delivery.models import Delivery
 from alerting.incidents import service
-from alerting.incidents.models import ClockStepRow, IncidentTask
-from alerting.incidents.service import IncidentError
+from alerting.incidents.models import ClockStepRow, IncidentTask, Stage
 from api.access import service as access
 from api.access.deps import Reader, require
 from api.access.models import User
@@ -66,9 +65,6 @@ class AssignIn(Body):
     user: str | None = Field(default=None, max_length=64, description="login name; null clears the assignment")
 
 
-Stage = Literal["monitor", "analyse", "report", "handle", "closed"]
-
-
 @router.get("", response_model=list[IncidentOut])
 async def list_incidents(
     state: Annotated[ApiState, Depends(get_state)],
@@ -95,7 +91,7 @@ async def list_incidents(
                 open_only=open_only,
                 unit=unit,
                 units=principal.scope,
-                stage=stage,
+                stage=stage.value if stage else None,
                 min_level=min_level,
                 assigned_to=assigned_to,
                 since=since,
@@ -155,16 +151,13 @@ async def get_incident(
 def _act(
     state: ApiState, incident_id: int, principal: Principal, change: Callable[[Session, datetime], object]
 ) -> IncidentDetailOut:
-    """Apply one service call in its own transaction and return the incident as it now is."""
-    try:
-        with state.sessions.begin() as session:
-            incident = service.get_incident(session, incident_id=incident_id)
-            if incident is None or not principal.sees(incident.unit):
-                raise HTTPException(404, "incident not found")
-            change(session, state.now())
-    except IncidentError as exc:
-        status = 404 if "不存在" in str(exc) else 409  # a missing thing, or a step the state does not allow
-        raise HTTPException(status, str(exc)) from None
+    """Apply one service call in its own transaction and return the incident as it now is. A refusal of the
+    service (a typed IncidentError) rolls the transaction back and is answered by api/errors.py."""
+    with state.sessions.begin() as session:
+        incident = service.get_incident(session, incident_id=incident_id)
+        if incident is None or not principal.sees(incident.unit):
+            raise HTTPException(404, "incident not found")
+        change(session, state.now())
     return _detail(state, incident_id, principal)
 
 

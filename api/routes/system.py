@@ -13,7 +13,7 @@ from alerting.service_health import assess
 from api.access.deps import Reader
 from api.schemas import SourceAlertOut, SourceHealthOut
 from api.state import ApiState, get_state
-from crawlers.health import CrawlRun, SourceHealth
+from sources.health import CrawlRun, SourceHealth
 
 router = APIRouter(tags=["system"])
 

@@ -3,17 +3,16 @@ Posts are read from the answer by the source's field paths; pages by its page-nu
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from scrapy.http import TextResponse
 
+from config import Source
 from crawlers.extract import ListPage, extract_json
 from crawlers.spiders.base import SourceSpider
 
 
 class ApiSpider(SourceSpider):
     name = "api"
-    kinds: ClassVar[tuple[str, ...]] = ("json",)
 
-    def read_list(self, response: TextResponse, text: str) -> ListPage:
-        return extract_json(text, response.url, self.source)
+    @staticmethod
+    def list_page(response: TextResponse, text: str, source: Source) -> ListPage:
+        return extract_json(text, response.url, source)

@@ -7,10 +7,11 @@ Subclasses (board, feed, api) only read their list pages into entries.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any
 
 import scrapy
 from scrapy.crawler import Crawler
@@ -20,6 +21,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from config import Source
+from config.sources import SOURCE_KINDS
 from crawlers.context import CrawlContext, crawl_context
 from crawlers.encoding import Decoded, decode_page
 from crawlers.extract import ListEntry, ListPage, extract_thread, max_pages, page_url
@@ -35,8 +37,6 @@ GONE = (404, 410)
 
 
 class SourceSpider(scrapy.Spider):
-    kinds: ClassVar[tuple[str, ...]] = ()
-
     def __init__(self, source: str = "", *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not source:
@@ -52,10 +52,10 @@ class SourceSpider(scrapy.Spider):
     def bind(self, context: CrawlContext) -> None:
         self.context = context
         self.source: Source = context.config.source(self.source_id)
-        if self.source.kind not in self.kinds:
+        if spider_for(self.source.kind) is not type(self):
             raise ValueError(
                 f"source {self.source.id} is of kind {self.source.kind}; crawl it with the "
-                f"{spider_name_for(self.source.kind)} spider"
+                f"{SOURCE_KINDS[self.source.kind].spider_name} spider"
             )
         self.allowed_domains = self.source.hosts
         self.allow_private_addresses = self.source.allow_private_addresses
@@ -171,8 +171,13 @@ class SourceSpider(scrapy.Spider):
 
     # --- list pages -----------------------------------------------------------------------------------------
 
-    def read_list(self, response: TextResponse, text: str) -> ListPage:
+    @staticmethod
+    def list_page(response: TextResponse, text: str, source: Source) -> ListPage:
+        """The posts of one list page of `source` (each kind's spider reads its own format)."""
         raise NotImplementedError
+
+    def read_list(self, response: TextResponse, text: str) -> ListPage:
+        return self.list_page(response, text, self.source)
 
     def parse_list(self, response: Response, page: int) -> Iterator[Any]:
         got = self.decoded(response)
@@ -336,5 +341,8 @@ def _looks_textual(response: Response) -> bool:
     return head[:1] in (b"<", b"{", b"[") or head.startswith(b"\xef\xbb\xbf")
 
 
-def spider_name_for(kind: str) -> str:
-    return {"html": "board", "rss": "feed", "atom": "feed", "json": "api"}[kind]
+def spider_for(kind: str) -> type[SourceSpider]:
+    """The spider class of a source kind, from the registry (config.sources.SOURCE_KINDS)."""
+    module, _, name = SOURCE_KINDS[kind].spider.partition(":")
+    spider: type[SourceSpider] = getattr(importlib.import_module(module), name)
+    return spider

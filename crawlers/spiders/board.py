@@ -6,17 +6,16 @@ list page with nothing new (or below the high-water mark), so a re-crawl of an u
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from scrapy.http import TextResponse
 
+from config import Source
 from crawlers.extract import ListPage, extract_list
 from crawlers.spiders.base import SourceSpider
 
 
 class BoardSpider(SourceSpider):
     name = "board"
-    kinds: ClassVar[tuple[str, ...]] = ("html",)
 
-    def read_list(self, response: TextResponse, text: str) -> ListPage:
-        return extract_list(response, self.source)
+    @staticmethod
+    def list_page(response: TextResponse, text: str, source: Source) -> ListPage:
+        return extract_list(response, source)

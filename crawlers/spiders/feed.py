@@ -3,17 +3,16 @@ unless the source gives thread selectors, when each new item's page is fetched f
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from scrapy.http import TextResponse
 
+from config import Source
 from crawlers.extract import ListPage, extract_feed
 from crawlers.spiders.base import SourceSpider
 
 
 class FeedSpider(SourceSpider):
     name = "feed"
-    kinds: ClassVar[tuple[str, ...]] = ("rss", "atom")
 
-    def read_list(self, response: TextResponse, text: str) -> ListPage:
-        return extract_feed(text, response.url, self.source)
+    @staticmethod
+    def list_page(response: TextResponse, text: str, source: Source) -> ListPage:
+        return extract_feed(text, response.url, source)

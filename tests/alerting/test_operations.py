@@ -12,7 +12,7 @@ from alerting.delivery.models import Delivery
 from alerting.delivery.sender import AppriseSender, deliver_pending
 from alerting.operations import SourceAlert, check_sources
 from config import Channel
-from crawlers.health import CrawlRun, record_run
+from sources.health import CrawlRun, record_run
 from store.workflow.audit import AuditEntry
 
 World = Any  # the `world` fixture from conftest.py

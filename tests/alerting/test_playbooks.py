@@ -49,7 +49,12 @@ CASES = [
     ),
     ("    - {at_minutes: 30, kind: breach", "    - {at_minutes: 30, kind: reminder", "playbook", "breach step"),
     ("    - id: monitor\n", "    - id: report\n", "playbook", "once each"),
-    ("  name: 重大舆情应急处置\n", "  name: 重大舆情应急处置\n  colour: red\n", "playbook.colour", "Extra inputs"),
+    (
+        "  name: 重大舆情应急处置\n",
+        "  name: 重大舆情应急处置\n  colour: red\n",
+        "playbook.colour",
+        "未知字段；此处可用：id, name",
+    ),
 ]
 
 
@@ -69,8 +74,33 @@ def test_bad_playbook_is_refused_with_file_and_field(
 
 
 def test_empty_directory_and_duplicate_ids(tmp_path: Path, playbook_dir: Path) -> None:
-    with pytest.raises(ConfigError, match="no playbook"):
+    with pytest.raises(ConfigError, match="没有找到处置预案"):
         load_playbooks(tmp_path / "nothing-here")
     shutil.copy(playbook_dir / "major.yaml", playbook_dir / "copy.yaml")
-    with pytest.raises(ConfigError, match="more than one file"):
+    with pytest.raises(ConfigError, match="被多个预案文件使用"):
         load_playbooks(playbook_dir)
+
+
+def test_stages_and_clock_steps_are_listed_once() -> None:
+    import typing
+
+    from alerting.incidents.models import PLAYBOOK_STAGES, Stage
+    from alerting.playbooks import STAGE_ORDER, ClockStep
+    from config.models import CLOCK_STEP_ZH, ClockStepKind, TemplateKind
+
+    assert STAGE_ORDER == ("monitor", "analyse", "report", "handle") and Stage.CLOSED not in PLAYBOOK_STAGES
+    assert [s.following for s in Stage] == [Stage.ANALYSE, Stage.REPORT, Stage.HANDLE, None, None]
+    assert all(s.zh for s in Stage)
+    assert set(CLOCK_STEP_ZH) == set(typing.get_args(ClockStepKind))
+    assert set(typing.get_args(TemplateKind)) == {*typing.get_args(ClockStepKind), "call"}
+    assert ClockStep.model_fields["kind"].annotation == ClockStepKind
+
+
+def test_a_playbook_cannot_plan_the_closed_stage(playbook_dir: Path) -> None:
+    path = playbook_dir / "major.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("    - id: handle\n", "    - id: closed\n"), "utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_playbooks(playbook_dir)
+    assert any(
+        i.field.startswith("playbook.stages[") and "结案不是预案的阶段" in i.message for i in caught.value.issues
+    )

@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from alerting.delivery.models import Delivery
 from alerting.service_health import Health, assess, raise_service_alerts
-from crawlers.health import SourceHealth
+from sources.health import SourceHealth
 from store.mentions import NewMention
 from store.mentions.sqlite import SqliteMentionStore
 

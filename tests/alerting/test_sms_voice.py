@@ -8,14 +8,12 @@ steps due for one person within a minute."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import shutil
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -27,7 +25,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerting.clock import clock_tick
-from alerting.delivery.aliyun_sms import rpc_signature
 from alerting.delivery.models import Delivery, DeliveryAttempt
 from alerting.delivery.sender import AppriseSender, deliver_pending
 from alerting.delivery.short_text import case_code, incident_of_code
@@ -35,6 +32,7 @@ from alerting.incidents.models import Incident, TimelineEntry
 from alerting.playbooks import load_playbooks
 from alerting.rules import run_rules
 from analysis.analyser import Analyser
+from channels.aliyun_sms import rpc_signature
 from config import Config, ConfigError, load_config
 from store.mentions import NewMention
 from store.mentions.sqlite import SqliteMentionStore
@@ -51,24 +49,6 @@ BULLYING = ("城关第一中学学生被殴打住院", "城关一中初二学生
 # ---- the loopback providers -------------------------------------------------------------------------------
 
 
-def tc3_expected(headers: dict[str, str], payload: bytes, secret_key: str) -> str:
-    """The signature as Tencent Cloud's API 3.0 documentation builds it, written here apart from the plugin."""
-    timestamp = int(headers["x-tc-timestamp"])
-    date = datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d")
-    canonical = (
-        f"POST\n/\n\ncontent-type:{headers['content-type']}\nhost:{headers['host']}\n"
-        f"x-tc-action:{headers['x-tc-action'].lower()}\n\ncontent-type;host;x-tc-action\n"
-        + hashlib.sha256(payload).hexdigest()
-    )
-    string_to_sign = (
-        f"TC3-HMAC-SHA256\n{timestamp}\n{date}/sms/tc3_request\n" + hashlib.sha256(canonical.encode()).hexdigest()
-    )
-    k_date = hmac.new(("TC3" + secret_key).encode(), date.encode(), hashlib.sha256).digest()
-    k_service = hmac.new(k_date, b"sms", hashlib.sha256).digest()
-    k_signing = hmac.new(k_service, b"tc3_request", hashlib.sha256).digest()
-    return hmac.new(k_signing, string_to_sign.encode(), hashlib.sha256).hexdigest()
-
-
 @dataclass
 class Providers:
     address: str = ""
@@ -80,7 +60,7 @@ class Providers:
 
 
 @pytest.fixture
-def providers() -> Iterator[Providers]:
+def providers(tc3_expected: Any) -> Iterator[Providers]:
     state = Providers()
 
     class Handler(BaseHTTPRequestHandler):

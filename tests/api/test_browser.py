@@ -30,7 +30,7 @@ from api.access.roles import Role
 from api.app import create_app
 from api.state import ApiState
 from config import Config, load_config
-from crawlers.health import CrawlRun, record_run
+from sources.health import CrawlRun, record_run
 from store.mentions import NewMention
 from store.mentions.sqlite import SqliteMentionStore
 from store.workflow import make_engine, make_session_factory

@@ -99,7 +99,8 @@ BAD_CASES = [
         "unknown encoding",
     ),
     ("sources.yaml", "interval_seconds: 10", "timezone: Beijing", "sources.yaml", "sources[0].timezone", "time zone"),
-    ("sources.yaml", "interval_seconds: 10", "kind: json", "sources.yaml", "sources[0]", "needs json"),
+    ("sources.yaml", "interval_seconds: 10", "kind: json", "sources.yaml", "sources[0].json", "缺少必填字段"),
+    ("sources.yaml", "interval_seconds: 10", "kind: rss", "sources.yaml", "sources[0].list", "此类信源不用该字段"),
     ("sources.yaml", "interval_seconds: 10", "kind: ftp", "sources.yaml", "sources[0].kind", "html"),
     (
         "schemes.yaml",

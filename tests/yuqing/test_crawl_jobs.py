@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from alerting.operations import SourceAlert
 from config import Settings
-from crawlers.health import CrawlRun, SourceHealth
+from sources.health import CrawlRun, SourceHealth
 from yuqing import jobs
 from yuqing.demo.board import SampleBoard
 from yuqing.jobs import crawl_source, operations_tick

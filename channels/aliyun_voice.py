@@ -13,8 +13,6 @@ tried after a call nobody took. `tls=no` talks plain HTTP (only for a loopback t
 from __future__ import annotations
 
 import json
-import logging
-import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -24,7 +22,8 @@ from urllib.error import HTTPError, URLError
 from urllib.parse import urlencode
 from urllib.request import Request, urlopen
 
-from alerting.delivery.aliyun_sms import rpc_signature
+from channels.aliyun_sms import rpc_signature
+from channels.base import ChannelPlugin, ChannelUrl, Sent
 
 SCHEMA = "aliyunvoice"
 API_VERSION = "2017-05-25"
@@ -33,9 +32,6 @@ VOICE_NOTICE_PRODUCT = "11000000300006"  # ProdId of 语音通知 in QueryCallDe
 ANSWERED = {"200000", "200100"}
 BUSY = {"200002"}
 OUTCOME_ZH = {"answered": "已接听", "busy": "忙线", "failed": "未接通"}
-log = logging.getLogger("apprise")
-_registered = False
-_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -143,37 +139,30 @@ def call(
         time.sleep(poll_seconds)
 
 
-def _notify(body: str, title: str, notify_type: str, meta: dict[str, Any], *args: Any, **kwargs: Any) -> bool:
-    qsd = meta.get("qsd", {})
-    phones = [p for p in str(meta.get("fullpath", "")).split("/") if p]
-    if not (phones and qsd.get("template") and meta.get("user")):
-        log.warning("aliyunvoice: missing phone number, template or key in the channel URL")
-        return False
-    scheme = "http" if str(qsd.get("tls", "yes")).lower() in {"no", "0", "false"} else "https"
-    port = f":{meta['port']}" if meta.get("port") else ""
-    result = call(
-        endpoint=f"{scheme}://{meta['host']}{port}",
-        key_id=str(meta["user"]),
-        secret=str(meta.get("password") or ""),
-        phone=phones[0],
-        show_number=str(qsd.get("show", "")),
-        template=str(qsd["template"]),
-        variables={"title": title[:35]},
-        wait_seconds=float(qsd.get("wait", 60)),
-        poll_seconds=float(qsd.get("poll", 5)),
-        timeout=float(qsd.get("rto", 10)),
-    )
-    if not result.answered:
-        log.warning("aliyunvoice: %s", result.zh)
-    return result.answered
+class AliyunVoice(ChannelPlugin):
+    scheme = SCHEMA
+    name = "阿里云语音通知"
+    provider = "阿里云"
+    medium = "voice"
+    variable_limit = 35
+
+    def send(self, target: ChannelUrl, *, template: str, variables: dict[str, str], timeout: float) -> Sent:
+        result = call(
+            endpoint=target.endpoint,
+            key_id=target.key,
+            secret=target.secret,
+            phone=target.phones[0],
+            show_number=target.query.get("show", ""),
+            template=template,
+            variables=variables,
+            wait_seconds=target.number("wait", 60),
+            poll_seconds=target.number("poll", 5),
+            timeout=timeout,
+        )
+        return Sent(result.answered, result.zh)
+
+    def bare_variables(self, title: str, body: str) -> dict[str, str]:
+        return {"title": title[: self.variable_limit]}
 
 
-def register() -> None:
-    """Make `aliyunvoice://` known to Apprise (once per process; no side effect at import)."""
-    global _registered
-    with _lock:
-        if not _registered:
-            from apprise.decorators import notify
-
-            notify(on=SCHEMA, name="阿里云语音通知")(_notify)
-            _registered = True
+PLUGIN = AliyunVoice()

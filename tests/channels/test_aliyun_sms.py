@@ -13,8 +13,8 @@ from urllib.parse import parse_qsl, quote, urlsplit
 import pytest
 from pydantic import SecretStr
 
-from alerting.delivery.aliyun_sms import percent_encode, rpc_signature
 from alerting.delivery.sender import AppriseSender
+from channels.aliyun_sms import percent_encode, rpc_signature
 from config import Channel, Config
 
 SECRET = "loopback-secret"

@@ -15,13 +15,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import logging
-import threading
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 from urllib.error import HTTPError, URLError
 from urllib.request import Request, urlopen
+
+from channels.base import PART_ZH, ChannelPlugin, ChannelUrl, Sent
 
 SCHEMA = "tencentsms"
 SERVICE = "sms"
@@ -29,9 +29,6 @@ ACTION = "SendSms"
 API_VERSION = "2021-01-11"
 CONTENT_TYPE = "application/json; charset=utf-8"
 SIGNED_HEADERS = "content-type;host;x-tc-action"
-log = logging.getLogger("apprise")
-_registered = False
-_lock = threading.Lock()
 
 
 def _hmac(key: bytes, text: str) -> bytes:
@@ -147,49 +144,34 @@ def send_sms(
     return True, ",".join(str(s.get("SerialNo", "")) for s in statuses)
 
 
-def _notify(body: str, title: str, notify_type: str, meta: dict[str, Any], *args: Any, **kwargs: Any) -> bool:
-    qsd = meta.get("qsd", {})
-    phones = [p for p in str(meta.get("fullpath", "")).split("/") if p]
-    missing = [
-        name
-        for name, value in (
-            ("phone numbers", phones),
-            ("sdkappid", qsd.get("sdkappid")),
-            ("sign", qsd.get("sign")),
-            ("template", qsd.get("template")),
-            ("key", meta.get("user")),
+class TencentSms(ChannelPlugin):
+    scheme = SCHEMA
+    name = "腾讯云短信"
+    provider = "腾讯云"
+    medium = "sms"
+    variable_limit = 6  # a non-verification-code variable (cloud.tencent.com/document/product/382/13301)
+    positional = True
+    requires_templates = True
+    required: ClassVar[dict[str, str]] = {"sdkappid": "应用 ID（sdkappid=）", "sign": PART_ZH["sign"]}
+
+    def send(self, target: ChannelUrl, *, template: str, variables: dict[str, str], timeout: float) -> Sent:
+        ok, detail = send_sms(
+            endpoint=target.endpoint,
+            host=target.host,
+            secret_id=target.key,
+            secret_key=target.secret,
+            sdk_app_id=target.query["sdkappid"],
+            sign_name=target.query["sign"],
+            template=template,
+            phones=list(target.phones),
+            params=list(variables.values()),
+            region=target.query.get("region", "ap-guangzhou"),
+            timeout=timeout,
         )
-        if not value
-    ]
-    if missing:
-        log.warning("tencentsms: missing %s in the channel URL", ", ".join(missing))
-        return False
-    scheme = "http" if str(qsd.get("tls", "yes")).lower() in {"no", "0", "false"} else "https"
-    host = f"{meta['host']}:{meta['port']}" if meta.get("port") else str(meta["host"])
-    ok, detail = send_sms(
-        endpoint=f"{scheme}://{host}",
-        host=host,
-        secret_id=str(meta["user"]),
-        secret_key=str(meta.get("password") or ""),
-        sdk_app_id=str(qsd["sdkappid"]),
-        sign_name=str(qsd["sign"]),
-        template=str(qsd["template"]),
-        phones=phones,
-        params=[title[:6]],
-        region=str(qsd.get("region", "ap-guangzhou")),
-        timeout=float(qsd.get("rto", 10)),
-    )
-    if not ok:
-        log.warning("tencentsms: sending failed: %s", detail)
-    return ok
+        return Sent(ok, detail if ok else f"短信未发出：{detail}")
+
+    def bare_variables(self, title: str, body: str) -> dict[str, str]:
+        return {"title": title[: self.variable_limit]}
 
 
-def register() -> None:
-    """Make `tencentsms://` known to Apprise (once per process; no side effect at import)."""
-    global _registered
-    with _lock:
-        if not _registered:
-            from apprise.decorators import notify
-
-            notify(on=SCHEMA, name="腾讯云短信")(_notify)
-            _registered = True
+PLUGIN = TencentSms()

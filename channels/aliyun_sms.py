@@ -16,23 +16,19 @@ import base64
 import hashlib
 import hmac
 import json
-import logging
-import threading
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import ClassVar
 from urllib.error import HTTPError, URLError
 from urllib.parse import quote, urlencode
 from urllib.request import Request, urlopen
 
+from channels.base import PART_ZH, ChannelPlugin, ChannelUrl, Sent
+
 SCHEMA = "aliyunsms"
 API_VERSION = "2017-05-25"
 TITLE_LIMIT = 35
-CONTENT_LIMIT = 35  # a notification template's variable: 1–35 characters (help.aliyun.com 463270)
-# Apprise collects its plugins' log lines; the sender shows them as the reason a delivery failed.
-log = logging.getLogger("apprise")
-_registered = False
-_lock = threading.Lock()
+CONTENT_LIMIT = 35
 
 
 def percent_encode(value: str) -> str:
@@ -91,45 +87,29 @@ def send_sms(
     return False, f"{answer.get('Code')}: {answer.get('Message')}"
 
 
-def _notify(body: str, title: str, notify_type: str, meta: dict[str, Any], *args: Any, **kwargs: Any) -> bool:
-    qsd = meta.get("qsd", {})
-    phones = [p for p in str(meta.get("fullpath", "")).split("/") if p]
-    missing = [
-        name
-        for name, value in (
-            ("phone numbers", phones),
-            ("sign", qsd.get("sign")),
-            ("template", qsd.get("template")),
-            ("key", meta.get("user")),
+class AliyunSms(ChannelPlugin):
+    scheme = SCHEMA
+    name = "阿里云短信"
+    provider = "阿里云"
+    medium = "sms"
+    variable_limit = 35  # a notification template's variable: 1–35 characters (help.aliyun.com 463270)
+    required: ClassVar[dict[str, str]] = {"sign": PART_ZH["sign"]}
+
+    def send(self, target: ChannelUrl, *, template: str, variables: dict[str, str], timeout: float) -> Sent:
+        ok, detail = send_sms(
+            endpoint=target.endpoint,
+            key_id=target.key,
+            secret=target.secret,
+            sign_name=target.query["sign"],
+            template=template,
+            phones=list(target.phones),
+            variables=variables,
+            timeout=timeout,
         )
-        if not value
-    ]
-    if missing:
-        log.warning("aliyunsms: missing %s in the channel URL", ", ".join(missing))
-        return False
-    scheme = "http" if str(qsd.get("tls", "yes")).lower() in {"no", "0", "false"} else "https"
-    port = f":{meta['port']}" if meta.get("port") else ""
-    ok, detail = send_sms(
-        endpoint=f"{scheme}://{meta['host']}{port}",
-        key_id=str(meta["user"]),
-        secret=str(meta.get("password") or ""),
-        sign_name=str(qsd["sign"]),
-        template=str(qsd["template"]),
-        phones=phones,
-        variables={"title": title[:TITLE_LIMIT], "content": body[:CONTENT_LIMIT]},
-        timeout=float(qsd.get("rto", 10)),
-    )
-    if not ok:
-        log.warning("aliyunsms: sending failed: %s", detail)
-    return ok
+        return Sent(ok, detail if ok else f"短信未发出：{detail}")
+
+    def bare_variables(self, title: str, body: str) -> dict[str, str]:
+        return {"title": title[:TITLE_LIMIT], "content": body[:CONTENT_LIMIT]}
 
 
-def register() -> None:
-    """Make `aliyunsms://` known to Apprise (once per process; no side effect at import)."""
-    global _registered
-    with _lock:
-        if not _registered:
-            from apprise.decorators import notify
-
-            notify(on=SCHEMA, name="阿里云短信")(_notify)
-            _registered = True
+PLUGIN = AliyunSms()
