@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     elasticsearch_replicas: int = Field(default=1, ge=0, le=5, description="0 on a single-node cluster")
     elasticsearch_retention_days: int = Field(default=730, ge=0, description="delete indices older; 0 keeps all")
     elasticsearch_timeout_seconds: float = Field(default=30.0, gt=0)
+    elasticsearch_refresh: Literal["wait_for", "true"] = Field(
+        default="wait_for",
+        description="how a write becomes searchable before it returns: wait for the index's next refresh (at most "
+        "1 s; cheap for the cluster), or refresh at once ('true': for tests and demos, costly under load)",
+    )
     leader_retry_seconds: float = Field(
         default=5.0, gt=0, le=25, description="how often a standby scheduler tries to take the leader lock"
     )

@@ -156,6 +156,62 @@ def pg_url(pg_server: str) -> Iterator[str]:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+# --- a real node (YUQING_TEST_ES_URL, e.g. from scripts/es-node) ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class EsNode:
+    url: str  # as given (may carry credentials)
+    shown: str  # without credentials, for messages
+    version: str
+
+    @property
+    def major(self) -> int:
+        head = self.version.split(".")[0]
+        return int(head) if head.isdigit() else 0
+
+
+@pytest.fixture(scope="session")
+def es_node() -> EsNode:
+    """The node named by YUQING_TEST_ES_URL. Unset: the test is skipped, saying so; set but unreachable: the
+    test fails (a CI that started a node must not pass by skipping it)."""
+    import base64
+    import os
+    import urllib.request
+
+    from store.mentions.elastic import redact
+
+    url = os.environ.get("YUQING_TEST_ES_URL", "")
+    if not url:
+        pytest.skip("YUQING_TEST_ES_URL is unset: no Elasticsearch node (scripts/es-node start prints one)")
+    shown = redact(url)
+    parts = urllib.parse.urlsplit(url)
+    request = urllib.request.Request(shown.rstrip("/") + "/")
+    if parts.username:
+        user = urllib.parse.unquote(parts.username)
+        password = urllib.parse.unquote(parts.password or "")
+        request.add_header("Authorization", "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode())
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            info = json.load(response)
+    except (OSError, ValueError) as exc:
+        pytest.fail(f"YUQING_TEST_ES_URL is set but Elasticsearch at {shown} does not answer: {type(exc).__name__}")
+    return EsNode(url=url, shown=shown, version=str(info.get("version", {}).get("number", "?")))
+
+
+@pytest.fixture(scope="session")
+def usable_es_node(es_node: EsNode) -> EsNode:
+    """The node, when the store can use it; otherwise skip, naming the node and its version (the store's
+    refusal of it is tested in test_elasticsearch_node.py)."""
+    node = es_node
+    if node.major not in (8, 9):
+        pytest.skip(
+            f"Elasticsearch {node.version} at {node.shown}: the store needs 8.x or 9.x "
+            "(Maven Central's newest open node is 7.10.2; see docs/elasticsearch.md)"
+        )
+    return node
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def workflow_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Workflow-store tests run on both backends."""

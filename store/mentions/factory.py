@@ -25,6 +25,7 @@ def elastic_options(settings: Settings) -> ElasticOptions:
         replicas=settings.elasticsearch_replicas,
         retention_days=settings.elasticsearch_retention_days,
         timeout_seconds=settings.elasticsearch_timeout_seconds,
+        refresh=settings.elasticsearch_refresh,
     )
 
 

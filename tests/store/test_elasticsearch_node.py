@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from store.mentions import NewMention
+from store.mentions import NewMention, SearchQuery
 from store.mentions.elastic import ElasticMentionStore, ElasticOptions, ElasticsearchVersionError
 from store.mentions.sqlite import SqliteMentionStore
 from yuqing.cli import main
@@ -64,6 +64,10 @@ def test_the_store_opens_a_supported_node_and_refuses_another_by_url_and_version
             post = NewMention("baixing", "1", "http://baixing.example/t/1", "城关一中乱收费", "每生收取300元。")
             store.upsert_many([post], now=T0)
             assert [m.title for m in store.get_many(["baixing:1"])] == ["城关一中乱收费"]
+            # The default refresh ("wait_for", as in production; the contract suite forces refreshes for speed):
+            # the write is searchable as soon as it returns.
+            assert options.refresh == "wait_for"
+            assert [m.id for m in store.search(SearchQuery(text="乱收费")).hits] == ["baixing:1"]
         finally:
             store.close()
         assert f"{prefix}-meta" in _indices(es_node, prefix)

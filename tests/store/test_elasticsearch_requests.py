@@ -476,6 +476,29 @@ def test_refused_credentials_are_named_without_the_password(stub_es: Any) -> Non
 # --- writing ------------------------------------------------------------------------------------------------
 
 
+def test_writes_refresh_as_the_settings_say_waiting_for_the_refresh_unless_told(
+    es: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from config import Settings
+    from store.mentions.factory import elastic_options
+
+    monkeypatch.delenv("YUQING_ELASTICSEARCH_REFRESH", raising=False)
+    assert elastic_options(Settings()).refresh == "wait_for"  # production: the index's own 1 s refresh
+    monkeypatch.setenv("YUQING_ELASTICSEARCH_REFRESH", "true")
+    options = elastic_options(Settings())
+    assert options.refresh == "true"
+    store = ElasticMentionStore(replace(options, url=es.url))
+    es.take()
+    es.on("POST", f"/{ALIAS}/_search", search_response([]))
+    es.on("PUT", "/_bulk", bulk_from_request)
+    assert store.upsert_many([FEES], now=T0).created == [FEES.id]
+    bulk = es.take()[-1]
+    assert (bulk.method, bulk.path, bulk.query) == ("PUT", "/_bulk", {"refresh": "true"})
+    monkeypatch.setenv("YUQING_ELASTICSEARCH_REFRESH", "sometimes")
+    with pytest.raises(ValueError, match="elasticsearch_refresh"):
+        Settings()
+
+
 def test_new_posts_are_created_by_id_through_the_write_alias(es: Any) -> None:
     store = open_store(es)
     es.on("POST", f"/{ALIAS}/_search", search_response([]))

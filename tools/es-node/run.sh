@@ -2,8 +2,11 @@
 # Start a single Elasticsearch 8 node in the foreground for the store's contract tests.
 #   tools/es-node/run.sh DATA_DIR PORT        (then: YUQING_TEST_ES_URL=http://127.0.0.1:PORT)
 # Builds on first use (online once, offline after). Security off, single-node discovery, HTTP and transport on
-# 127.0.0.1 only, heap ES_NODE_HEAP (default 512m, at most 1g). Elasticsearch refuses to run as root, so as root
-# the node runs as the system user yuqing-es (made if missing), which owns DATA_DIR.
+# 127.0.0.1 only, heap ES_NODE_HEAP (default 512m, at most 1g). The node runs from its own copy of the built
+# distribution inside DATA_DIR, so neither the checkout's location nor its permissions matter to it, and two
+# nodes of one checkout never share a plugins directory. Elasticsearch refuses to run as root, so as root the
+# node runs as the system user yuqing-es (made if missing), which owns DATA_DIR: that user must be able to enter
+# DATA_DIR's parents (so not under /root; scripts/es-node uses /var/tmp as root).
 set -euo pipefail
 
 if [ $# -ne 2 ]; then
@@ -15,19 +18,23 @@ data=$(realpath -m "$1")
 port=$2
 heap=${ES_NODE_HEAP:-512m}
 version=8.14.3
-home=$here/target/dist/elasticsearch-$version
+built=$here/target/dist/elasticsearch-$version
+home=$data/elasticsearch-$version
 jar=$here/target/es-node-shims-1.jar
 
 case $port in '' | *[!0-9]*) echo "PORT must be a number: $port" >&2; exit 2 ;; esac
 
 # Rebuild when the distribution is missing or the shims' sources are newer than their jar.
-if [ ! -x "$home/bin/elasticsearch" ] || [ ! -f "$jar" ] \
+if [ ! -x "$built/bin/elasticsearch" ] || [ ! -f "$jar" ] \
     || [ -n "$(find "$here/src" "$here/pom.xml" -newer "$jar" -print -quit)" ]; then
     (cd "$here" && { mvn -q -o package || mvn -q package; }) >&2
 fi
 
-# The shims go in as an ordinary plugin, so the official launcher loads them like any other.
-rm -rf "$home/plugins/yuqing-shims"
+# The node's own copy of the distribution (98 MB, under a second to copy). The shims go in as an ordinary
+# plugin, so the official launcher loads them like any other.
+mkdir -p "$data"
+rm -rf "$home"
+cp -R "$built" "$home"
 mkdir -p "$home/plugins/yuqing-shims"
 cp "$jar" "$here/target/plugin/plugin-descriptor.properties" "$home/plugins/yuqing-shims/"
 
@@ -65,8 +72,8 @@ if [ "$(id -u)" -eq 0 ]; then
     id -u yuqing-es >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin yuqing-es
     chown -R yuqing-es: "$data"
     run=(setpriv --reuid=yuqing-es --regid=yuqing-es --init-groups)
-    if ! "${run[@]}" test -r "$home/lib/elasticsearch-$version.jar"; then
-        echo "user yuqing-es cannot read $home: put the checkout where other users can read it" >&2
+    if ! "${run[@]}" test -w "$data/config" -a -r "$home/lib/elasticsearch-$version.jar"; then
+        echo "user yuqing-es cannot enter $data: use a DATA_DIR whose parents other users can enter (not under /root)" >&2
         exit 1
     fi
 fi
