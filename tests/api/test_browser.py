@@ -655,3 +655,21 @@ def test_screenshots_written(site: Site) -> None:
     names = sorted(p.name for p in site.shots.glob("*.png"))
     for page in ("board", "incident", "search", "sources"):
         assert f"{page}-desktop.png" in names and f"{page}-phone.png" in names, names
+
+
+def test_search_filters_by_post_type_and_rows_show_it(browser: webdriver.Chrome, site: Site) -> None:
+    from analysis.grader import TYPES
+
+    browser.get(f"{site.url}/search")
+    wait_for(browser, lambda d: css(d, "#results .mention"))
+    badges = texts_of(browser, "#results .mention .badge.post-type")
+    assert badges and set(badges) <= set(TYPES)  # every analysed post shows its type, in Chinese
+    Select(browser.find_element(By.NAME, "post_type")).select_by_visible_text("表扬")
+    wait_for(browser, lambda d: "post_type=" in d.current_url and d.find_element(By.ID, "total").text == "共 1 条")
+    assert texts_of(browser, "#results .mention-title") == [POSTS[3][1]]  # the thanks for the street lamps
+    assert texts_of(browser, "#results .mention .badge.post-type") == ["表扬"]
+    wait_for(browser, lambda d: "帖子类型" in d.find_element(By.ID, "charts").text)
+    browser.get(f"{site.url}/")
+    wait_for(browser, lambda d: css(d, "#flagged .mention"))
+    assert set(texts_of(browser, "#flagged .mention .badge.post-type")) <= set(TYPES)
+    assert texts_of(browser, "#flagged .mention .badge.post-type")
