@@ -485,7 +485,7 @@ class ElasticMentionStore(ElasticCrawlStateMixin):
             known = [(key, a) for key, a in results if key in stored]
             for key, _ in results:
                 if key not in stored:
-                    log.warning("analysis for unknown mention %s not saved", key)
+                    log.warning("帖子 %s 不在库中，其分析结果未保存", key)
             if not known:
                 return
             first = self._reserve_seq(len(known))

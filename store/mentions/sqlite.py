@@ -615,7 +615,7 @@ class SqliteMentionStore(CrawlStateMixin):
             for key, analysis in results:
                 rowid = conn.execute("SELECT rowid FROM mentions WHERE id = ?", (key,)).fetchone()
                 if rowid is None:
-                    log.warning("analysis for unknown mention %s not saved", key)
+                    log.warning("帖子 %s 不在库中，其分析结果未保存", key)
                     continue
                 seq += 1
                 self._save_one(conn, rowid[0], analysis, stamp, seq)

@@ -100,7 +100,7 @@ def test_copies_every_mention_with_analysis_heat_and_numbers(
     pending = docs["baixing:1004"]
     assert pending["analysis_seq"] is None and pending["analysed_at"] is None and pending["unit"] == "county-edu"
     out = capsys.readouterr().out
-    assert "done: 5 mentions copied, 0 were already there" in out and "after 3" in out
+    assert "完成：复制 5 篇帖子，0 篇原已存在" in out and "从 3 之后" in out
 
     # Idempotent: a second run finds nothing after its cursor and sends no document.
     assert _migrate(tmp_path, cluster, monkeypatch) == 0
@@ -154,7 +154,7 @@ def test_mentions_already_in_elasticsearch_are_left_as_they_are(
     assert _migrate(tmp_path, cluster, monkeypatch) == 0
     written = [a for b in _bulks(cluster) for a in b[0::2]]
     assert written == [{"create": {"_id": "baixing:1003", "_index": ALIAS}}]
-    assert "1 mentions copied, 4 were already there" in capsys.readouterr().out
+    assert "复制 1 篇帖子，4 篇原已存在" in capsys.readouterr().out
 
 
 def test_a_missing_embedded_store_is_a_clear_error(
