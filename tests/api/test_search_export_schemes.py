@@ -217,7 +217,7 @@ def test_schemes_list_validate_create_edit(app: FastAPI, admin: TestClient, gran
     ).json()
     fields = {e["field"]: e["message"] for e in bad["errors"]}
     assert not bad["valid"] and {"id", "severity", "query"} <= set(fields)
-    assert "position 0" in fields["query"]
+    assert "左括号没有闭合（第 1 个字符处）" in fields["query"]
     assert admin.post("/api/v1/schemes", json={**SCHEME, "proximity": 1}).status_code == 422
     created = admin.post("/api/v1/schemes", json=SCHEME)
     assert created.status_code == 201 and created.json()["origin"] == "api" and created.json()["revision"] == 1
