@@ -305,8 +305,8 @@ def test_a_cluster_without_ilm_gets_plain_monthly_indices_and_says_so_once(stub_
     }
     assert sent[5].json == {"aliases": {ALIAS: {"is_write_index": True}}}
     [warning] = [r for r in caplog.records if r.levelname == "WARNING"]
-    assert "no index lifecycle management (ILM)" in warning.getMessage() and stub_es.url in warning.getMessage()
-    assert "older than 730 days deleted" in warning.getMessage()
+    assert "没有索引生命周期管理（ILM）" in warning.getMessage() and stub_es.url in warning.getMessage()
+    assert "超过 730 天的索引删除" in warning.getMessage()
 
 
 def test_another_refusal_of_the_policy_is_not_taken_for_a_missing_ilm(stub_es: Any) -> None:
