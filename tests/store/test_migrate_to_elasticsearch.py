@@ -39,7 +39,7 @@ def embedded(tmp_path: Path) -> Path:
         store.upsert_many([_post(i)], now=T0 + timedelta(minutes=i))
     store.record_counts([CountUpdate("baixing:1001", 7, 300)], now=T0 + timedelta(hours=1))
     flag = SchemeFlag("arbitrary-fees", ["乱收费"], [("title", 4)])
-    analysed = Analysis(["乱收费"], -0.6, "negative", [flag], 2, "no1-middle", ["级别 2"], "evt-1")
+    analysed = Analysis(["乱收费"], -0.6, "negative", [flag], 2, "no1-middle", ["级别 2"], "evt-1", "投诉")
     store.save_analysis([("baixing:1000", analysed), ("baixing:1001", analysed), ("baixing:1002", analysed)], now=T0)
     store.close()
     return path
@@ -92,6 +92,7 @@ def test_copies_every_mention_with_analysis_heat_and_numbers(
     first = docs["baixing:1000"]
     assert first["discovered_at"] == "2026-03-05T08:10:00.123456+00:00"  # exactly, microseconds and all
     assert (first["analysis_seq"], first["level"], first["schemes"]) == (1, 2, ["arbitrary-fees"])
+    assert first["post_type"] == "投诉"  # the post type goes along with the analysis
     assert (first["unit"], first["crawl_unit"], first["analysis_unit"]) == ("no1-middle", "county-edu", "no1-middle")
     assert first["flags"] == [{"scheme": "arbitrary-fees", "words": ["乱收费"], "positions": [["title", 4]]}]
     assert "乱收费" in first["title_tokens"].split()
