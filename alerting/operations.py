@@ -139,7 +139,7 @@ def _notify(
     channels = config.alerting.operations_channels
     if not channels:
         # Still recorded and shown with the source's health (/api/v1/sources); say so in the log too.
-        log.warning("%s (no alerting.operations_channels configured)", title)
+        log.warning("%s（未配置 alerting.operations_channels，无人接收）", title)
         return
     queue_operations_notice(session, alert, channels, opening=opening, title=title, body=body, now=now)
 

@@ -67,14 +67,14 @@ class Playbook(_Strict):
     def _coherent(self) -> Playbook:
         ids = [s.id for s in self.stages]
         if ids != sorted(ids, key=STAGE_ORDER.index) or len(set(ids)) != len(ids):
-            raise ValueError(f"stages must follow {' → '.join(STAGE_ORDER)} once each")
+            raise ValueError(f"stages 须按 {' → '.join(STAGE_ORDER)}（监测 → 研判 → 报送 → 处置）的顺序，各一次")
         if "report" not in ids:
-            raise ValueError("a playbook needs a report stage (报送)")
+            raise ValueError("预案须有报送阶段（report）")
         if not any(step.kind == "breach" for step in self.clock):
-            raise ValueError("the clock needs a breach step at the report window")
+            raise ValueError("clock 须有一个 breach 步骤（报告时限到时记为超时）")
         keys = [step.key for step in self.clock]
         if len(set(keys)) != len(keys):
-            raise ValueError("two clock steps of the same kind at the same minute")
+            raise ValueError("clock 中有两个同类步骤在同一分钟")
         return self
 
 

@@ -106,7 +106,7 @@ def run_rules(
                     ack_link=ack_link,
                     playbooks=playbooks,
                 )
-                log.info("incident %s opened for %s (level %s)", incident.id, mention.id, analysis.level)
+                log.info("为帖子 %s 立案：事件 %s（%s）", mention.id, incident.id, Level(analysis.level).zh)
             last = mentions[-1].analysis_seq
             assert last is not None
             write_cursor(session, CURSOR, last)

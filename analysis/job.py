@@ -45,7 +45,7 @@ def analyse_pending(
                 keys_before=now - timedelta(hours=events.subject_window_hours),
             )
     if done:
-        log.info("analysed %d mentions, backlog %d", done, store.backlog())
+        log.info("已分析 %d 篇帖子，待分析 %d 篇", done, store.backlog())
     return done
 
 
@@ -64,7 +64,7 @@ def _analyse_one(mention: Mention, analyser: Analyser, sessions: sessionmaker[Se
             votes=(mention.up_votes, mention.down_votes),
         )
     except Exception as exc:  # one bad text must never stop the job
-        log.exception("analysis failed for %s", mention.id)
+        log.exception("帖子 %s 分析失败", mention.id)
         return Analysis(
             tokens=[],
             sentiment=0.0,

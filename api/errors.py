@@ -143,7 +143,7 @@ def install(app: FastAPI) -> None:
         return _answer(request, status, str(exc))
 
     async def unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error on %s", request.url.path)
+        log.exception("处理 %s 时发生未预料的错误", request.url.path)
         return _answer(request, 500, "Internal Server Error")
 
     app.add_exception_handler(StarletteHTTPException, http_error)

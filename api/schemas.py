@@ -54,6 +54,7 @@ class MentionOut(BaseModel):
     sentiment_label: str | None
     level: int | None
     level_name: str | None
+    post_type: str | None = Field(default=None, description="帖子类型：投诉、举报、求助、咨询、建议、表扬、其他")
     flags: list[SchemeFlagOut]
     explanation: list[str]
     event_id: str | None = None
@@ -81,6 +82,7 @@ class MentionOut(BaseModel):
             sentiment_label=a.sentiment_label if a else None,
             level=a.level if a else None,
             level_name=Level(a.level).zh if a and a.level else None,
+            post_type=a.post_type if a else None,
             flags=[
                 SchemeFlagOut(
                     scheme=f.scheme,

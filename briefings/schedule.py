@@ -109,9 +109,9 @@ def _tick_kind(
                 continue  # already queued (another tick got there first)
             queued += _queue(session, config, period, prepared, now=now)
             write_cursor(session, CURSORS[kind], period.first.toordinal())
-        log.info("briefing %s queued for %d units", period.key, len(prepared))
+        log.info("简报 %s 已排队发送给 %d 个单位", period.key, len(prepared))
     if last and len(due) < missed(kind, after=date.fromordinal(last), latest=latest):
-        log.warning("some %s briefings before %s fell due over catch_up_days ago: not sent", kind, latest.first)
+        log.warning("%s 之前有%s到期已超过 catch_up_days：不再补发", latest.first, KIND_ZH.get(kind, kind))
     with sessions.begin() as session:
         # A new deployment starts from the latest period.
         if read_cursor(session, CURSORS[kind]) < latest.first.toordinal():

@@ -64,12 +64,43 @@ _ZH_BY_TYPE = {
     "datetime_parsing": "应为时间，如 2026-12-01T08:00:00+08:00",
     "url_parsing": "应为网址",
     "string_too_short": "不能为空",
+    "string_sub_type": "应为文本",
+    "string_unicode": "应为文本",
+    "bytes_type": "应为文本",
+    "tuple_type": "应为列表",
+    "set_type": "应为列表",
+    "frozen_set_type": "应为列表",
+    "iterable_type": "应为列表",
+    "datetime_type": "应为时间，如 2026-12-01T08:00:00+08:00",
+    "datetime_from_date_parsing": "应为时间，如 2026-12-01T08:00:00+08:00",
+    "datetime_object_invalid": "应为时间，如 2026-12-01T08:00:00+08:00",
+    "date_type": "应为日期，如 2026-12-01",
+    "timezone_aware": "时间须带时区，如 2026-12-01T08:00:00+08:00",
+    "timezone_naive": "时间不应带时区",
+    "time_delta_type": "应为时长（秒数）",
+    "time_delta_parsing": "应为时长（秒数）",
+    "finite_number": "应为有限的数字",
+    "int_parsing_size": "数字过大",
+    "decimal_parsing": "应为数字",
+    "decimal_type": "应为数字",
+    "url_type": "应为网址",
+    "url_scheme": "网址须以 http:// 或 https:// 开头",
+    "url_too_long": "网址过长",
     "none_required": "此类信源不用该字段（见 kind）",
+    "json_invalid": "不是有效的 JSON",
+    "json_type": "应为 JSON 文本",
+    "is_instance_of": "类型不符",
+    "frozen_field": "不可修改",
+    "frozen_instance": "不可修改",
+    "assertion_error": "校验未通过",
+    "callable_type": "类型不符",
+    "extra_forbidden": "未知字段",
 }
 
 
 def zh_message(err: Mapping[str, Any]) -> str:
-    """pydantic's error, as a Chinese operator reads it (the English original kept for a value error we wrote)."""
+    """pydantic's error, as a Chinese operator reads it: a translation by error type, our validators' own
+    (Chinese) message, else "取值无效" with the value written."""
     kind = str(err.get("type", ""))
     ctx = err.get("ctx") or {}
     if kind in _ZH_BY_TYPE:
@@ -85,6 +116,11 @@ def zh_message(err: Mapping[str, Any]) -> str:
         "too_short": "至少需要 {min_length} 项",
         "too_long": "最多 {max_length} 项",
         "string_too_long": "最长 {max_length} 个字符",
+        "multiple_of": "应为 {multiple_of} 的倍数",
+        "union_tag_invalid": "取值 {tag} 无效，可选：{expected_tags}",
+        "union_tag_not_found": "缺少字段 {discriminator}",
+        "date_future": "应为将来的日期",
+        "date_past": "应为过去的日期",
     }
     if kind in templates:
         try:
@@ -92,4 +128,9 @@ def zh_message(err: Mapping[str, Any]) -> str:
         except (KeyError, IndexError):
             pass
     message = str(err.get("msg", "")).removeprefix("Value error, ")
-    return message if re.search(r"[\u4e00-\u9fff]", message) else f"取值无效：{message}"
+    if re.search(r"[\u4e00-\u9fff]", message):
+        return message  # our own validators speak Chinese
+    # An error type without a translation: pydantic's English is not what an operator reads; the value they wrote is.
+    value = err.get("input")
+    shown = repr(value) if isinstance(value, str | int | float) and len(repr(value)) <= 60 else ""
+    return f"取值无效：{shown}" if shown else "取值无效"

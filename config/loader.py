@@ -89,6 +89,16 @@ def _interpolate(
     return value
 
 
+def _unreadable(exc: yaml.YAMLError | UnicodeDecodeError) -> str:
+    """Where the file stops being YAML (PyYAML's wording is English; the line and column are what helps)."""
+    if isinstance(exc, UnicodeDecodeError):
+        return f"不是 UTF-8 编码的文本（第 {exc.start + 1} 个字节处）"
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    if mark is not None:
+        return f"不是有效的 YAML：第 {mark.line + 1} 行第 {mark.column + 1} 列附近格式有误（缩进、冒号或引号）"
+    return "不是有效的 YAML"
+
+
 def load_config(config_dir: Path | str, *, secrets_file: Path | None = None) -> Config:
     """Read every section file of `config_dir`, interpolate secrets, validate and cross-check."""
     directory = Path(config_dir)
@@ -109,7 +119,7 @@ def load_config(config_dir: Path | str, *, secrets_file: Path | None = None) -> 
         try:
             loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            issues.append(ConfigIssue(str(path), "", f"不是有效的 YAML：{exc}"))
+            issues.append(ConfigIssue(str(path), "", _unreadable(exc)))
             continue
         if loaded is None:
             loaded = {section: {} if section in _MAPPING_SECTIONS else []}

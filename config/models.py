@@ -51,7 +51,7 @@ class Level(IntEnum):
         for level, zh in _LEVEL_ZH.items():
             if text == zh or text.upper() == level.name:
                 return level
-        raise ValueError(f"unknown level {value!r}; use one of 一般, 较大, 重大, 特别重大")
+        raise ValueError(f"未知的级别 {value!r}，可选：一般、较大、重大、特别重大")
 
 
 _LEVEL_ZH = {Level.GENERAL: "一般", Level.LARGE: "较大", Level.MAJOR: "重大", Level.CRITICAL: "特别重大"}
@@ -109,7 +109,7 @@ class Scheme(Strict):
             raise ValueError(f"词语过多：{len(value)} 个，一个方案最多 {MAX_SCHEME_WORDS} 个")
         words = [w.strip() for w in value]
         if any(not w for w in words):
-            raise ValueError("empty word in the list")
+            raise ValueError("列表中有空词语")
         long = next((w for w in words if len(w) > MAX_WORD_CHARS), None)
         if long is not None:
             raise ValueError(f"词语过长：“{long[:20]}…”有 {len(long)} 个字符，最多 {MAX_WORD_CHARS} 个")
@@ -122,13 +122,13 @@ class Scheme(Strict):
             return None
         if len(value) > MAX_QUERY_CHARS:  # checked before parsing: parsing is the cost being capped
             raise ValueError(f"检索式过长：{len(value)} 个字符，最多 {MAX_QUERY_CHARS} 个")
-        scheme = f"scheme {info.data.get('name', '?')!r}"
+        scheme = f"方案「{info.data.get('name', '?')}」"
         try:
             node = textquery.parse(value)
         except textquery.QuerySyntaxError as exc:
-            raise ValueError(f"{scheme}: {exc}") from None
+            raise ValueError(f"{scheme}：检索式语法错误：{exc.zh}") from None
         if textquery.matches_without_words(node):
-            raise ValueError(f"{scheme}: the query would match posts containing none of its words")
+            raise ValueError(f"{scheme}：检索式会命中不含其中任何词语的帖子（只有 NOT 的部分）")
         return value
 
     @model_validator(mode="after")
@@ -139,9 +139,9 @@ class Scheme(Strict):
                 f"词语过多：region、subject、event、exclude 共 {total} 个，一个方案最多 {MAX_SCHEME_WORDS} 个"
             )
         if not (self.region or self.subject or self.event or self.query):
-            raise ValueError("a scheme needs words in at least one of region, subject, event, or a query")
+            raise ValueError("方案须在 region、subject、event 中至少一组写上词语，或给出 query")
         if self.proximity is not None and sum(1 for g in (self.region, self.subject, self.event) if g) < 2:
-            raise ValueError("proximity needs words in at least two of region, subject, event")
+            raise ValueError("proximity 要求 region、subject、event 中至少两组有词语")
         return self
 
 
@@ -167,7 +167,7 @@ class Shift(Strict):
     @classmethod
     def _weekdays(cls, value: list[int]) -> list[int]:
         if any(d < 1 or d > 7 for d in value):
-            raise ValueError("days are ISO weekdays, 1 (Monday) to 7 (Sunday)")
+            raise ValueError("days 为星期几：1（星期一）到 7（星期日）")
         return value
 
     def covers(self, local: datetime) -> bool:
@@ -245,7 +245,7 @@ class Territory(Strict):
     def _names(cls, value: list[str]) -> list[str]:
         names = [w.strip() for w in value]
         if any(not w for w in names):
-            raise ValueError("empty name in the list")
+            raise ValueError("列表中有空名称")
         return names
 
     @property
@@ -319,9 +319,9 @@ class SensitivePeriod(Strict):
     @model_validator(mode="after")
     def _ordered(self) -> SensitivePeriod:
         if self.end < self.start:
-            raise ValueError("end is before start")
+            raise ValueError("结束日期（end）早于开始日期（start）")
         if self.incident_level is None and self.report_window_minutes is None and not self.risk_points:
-            raise ValueError("a sensitive period must raise risk_points, lower incident_level or shorten the window")
+            raise ValueError("敏感时期须至少做一件事：加 risk_points、降低 incident_level 或缩短 report_window_minutes")
         return self
 
     def covers(self, at: datetime) -> bool:
@@ -339,7 +339,7 @@ class RiskThresholds(Strict):
     @model_validator(mode="after")
     def _ascending(self) -> RiskThresholds:
         if not self.general < self.large < self.major < self.critical:
-            raise ValueError("thresholds must rise: general < large < major < critical")
+            raise ValueError("阈值须逐级升高：general < large < major < critical（一般 < 较大 < 重大 < 特别重大）")
         return self
 
     def points(self, level: Level) -> int:

@@ -33,7 +33,7 @@ def check_selector(value: str | None) -> str | None:
     if value is None:
         return None
     if not value.strip():
-        raise ValueError("empty selector")
+        raise ValueError("选择器为空")
     probe = Selector(text="<html></html>")
     try:
         if value.startswith(XPATH_PREFIX):
@@ -42,7 +42,10 @@ def check_selector(value: str | None) -> str | None:
             probe.css(value)
     except Exception as exc:  # parsel raises cssselect's and lxml's own error types
         kind = "XPath" if value.startswith(XPATH_PREFIX) else "CSS"
-        raise ValueError(f"not a valid {kind} selector: {exc}") from None
+        # cssselect says where ("… at 4>"); its English wording is not what an operator reads.
+        at = re.search(r"\bat (\d+)>?\s*$", str(exc))
+        where = f"（第 {int(at[1]) + 1} 个字符附近有误）" if at else ""
+        raise ValueError(f"不是有效的 {kind} 选择器{where}") from None
     return value
 
 
@@ -84,7 +87,7 @@ class ListSelectors(_Strict):
     @classmethod
     def _template(cls, value: str | None) -> str | None:
         if value is not None and "{page}" not in value:
-            raise ValueError("page_url must contain {page}")
+            raise ValueError("page_url 须包含 {page}（页码所在的位置）")
         return value
 
 
@@ -159,11 +162,11 @@ class JsonFields(_Strict):
     @model_validator(mode="after")
     def _page_url(self) -> JsonFields:
         if not (self.url or self.url_template):
-            raise ValueError("give url (a field) or url_template (with {id})")
+            raise ValueError("须给出 url（帖子链接所在的字段）或 url_template（含 {id}）")
         if self.url_template is not None and "{id}" not in self.url_template:
-            raise ValueError("url_template must contain {id}")
+            raise ValueError("url_template 须包含 {id}（帖子编号所在的位置）")
         if self.page_url is not None and "{page}" not in self.page_url:
-            raise ValueError("page_url must contain {page}")
+            raise ValueError("page_url 须包含 {page}（页码所在的位置）")
         return self
 
 
@@ -219,9 +222,10 @@ class Source(_Strict):
         try:
             compiled = re.compile(value)
         except re.error as exc:
-            raise ValueError(f"not a valid regular expression: {exc}") from exc
+            at = f"（第 {exc.pos + 1} 个字符附近有误）" if exc.pos is not None else ""
+            raise ValueError(f"不是有效的正则表达式{at}") from exc
         if compiled.groups != 1:
-            raise ValueError("must have exactly one capture group (the post id)")
+            raise ValueError(f"须有且只有一个括号分组（取出帖子编号），现有 {compiled.groups} 个")
         return value
 
     @field_validator("encoding")
@@ -232,7 +236,7 @@ class Source(_Strict):
         try:
             codecs.lookup(value)
         except LookupError:
-            raise ValueError(f"unknown encoding {value!r} (e.g. gb18030, big5, utf-8)") from None
+            raise ValueError(f"未知的编码 {value!r}（可用如 gb18030、big5、utf-8）") from None
         return value
 
     @field_validator("timezone")
@@ -241,7 +245,7 @@ class Source(_Strict):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Shanghai)") from None
+            raise ValueError(f"未知的时区 {value!r}（如 Asia/Shanghai）") from None
         return value
 
     @property

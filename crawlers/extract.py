@@ -82,16 +82,16 @@ def extract_list(response: TextResponse, source: Source) -> ListPage:
     failures: list[tuple[str, str]] = []
     items = select(response, selectors.item)
     if not items:
-        failures.append((response.url, f"list selector {selectors.item!r} matched nothing"))
+        failures.append((response.url, f"列表项选择器 {selectors.item!r} 在此页一个也没选中"))
     for item in items:
         href = first_text(item, selectors.url)
         if not href:
-            failures.append((response.url, f"list item without a link ({selectors.url!r})"))
+            failures.append((response.url, f"列表项中没有链接（{selectors.url!r}）"))
             continue
         url = canonical_url(response.urljoin(href.strip()))
         match = pattern.search(url)
         if match is None:
-            failures.append((url, "thread URL does not match post_id_pattern"))
+            failures.append((url, "帖子链接与 post_id_pattern 不符，取不到帖子编号"))
             continue
         entries.append(
             ListEntry(
@@ -158,13 +158,13 @@ def extract_thread(
         replies, replies_from = len(select(response, selectors.replies)), "counted"
     failure = None
     if not title and not content:
-        failure = "the post was removed" if deleted else "thread page has neither title nor content"
+        failure = "帖子已被网站删除" if deleted else "帖子页既没有标题也没有正文"
     if not title:
         warnings.append("no title")
     if not content and not deleted:
-        warnings.append(f"no content: selector {selectors.content!r} matched nothing")
+        warnings.append(f"没有正文：选择器 {selectors.content!r} 一个也没选中")
     if time_text and published_at is None:
-        warnings.append(f"unreadable time {time_text!r}")
+        warnings.append(f"无法识别的时间 {time_text!r}")
     return ThreadPage(
         title=title,
         content=content,
@@ -290,13 +290,13 @@ def extract_feed(text: str, url: str, source: Source) -> ListPage:
     entries: list[ListEntry] = []
     failures: list[tuple[str, str]] = []
     if not items and not root.xpath("/rss | /feed | /RDF"):
-        failures.append((url, "not an RSS or Atom feed (no <rss> or <feed>)"))
+        failures.append((url, "不是 RSS 或 Atom 订阅（没有 <rss> 或 <feed>）"))
     for item in items:
         link = item.xpath("link/@href").get() or item.xpath("link/text()").get() or ""
         link = canonical_url(urljoin(url, link.strip())) if link.strip() else ""
         guid = (item.xpath("guid/text()").get() or item.xpath("id/text()").get() or link).strip()
         if not guid:
-            failures.append((url, "feed item without guid, id or link"))
+            failures.append((url, "订阅条目没有 guid、id 或 link"))
             continue
         title = _clean(item.xpath("title/text()").get())
         body = item.xpath("encoded/text()").get() or item.xpath("content/text()").get()
@@ -379,7 +379,7 @@ def extract_json(text: str, url: str, source: Source) -> ListPage:
         return ListPage(0, [], None, [(url, f"not JSON: {exc}")])
     items = dig(data, fields.items)
     if not isinstance(items, list):
-        return ListPage(0, [], None, [(url, f"json.items {fields.items!r} is not a list in the answer")])
+        return ListPage(0, [], None, [(url, f"接口返回中 json.items {fields.items!r} 处不是列表")])
     entries: list[ListEntry] = []
     failures: list[tuple[str, str]] = []
     for n, item in enumerate(items):

@@ -4,8 +4,10 @@ same private-address rule) or reads a saved page."""
 
 from __future__ import annotations
 
+import errno
 import re
 import socket
+import ssl
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -45,21 +47,22 @@ class WorkbenchError(Exception):
 def fetch(source: Source, url: str, *, timeout: float = 20.0) -> Page:
     host = urlsplit(url).hostname or ""
     if not source.allow_private_addresses and is_private_host(host):
-        raise WorkbenchError(f"{url}: private or loopback address (set allow_private_addresses for a local board)")
+        local = "本地测试板块请在信源中设 allow_private_addresses: true"
+        raise WorkbenchError(f"{url}：这是内网或本机地址，不予抓取（{local}）")
     agent = crawl_settings.USER_AGENT
     if source.obey_robots and not _robots(url, agent, timeout).can_fetch(agent, url):
-        raise WorkbenchError(f"{url}: disallowed by robots.txt")
+        raise WorkbenchError(f"{url}：该网站的 robots.txt 不允许抓取此页")
     try:
         with urlopen(Request(url, headers={"User-Agent": agent}), timeout=timeout) as answer:
             body = answer.read(MAX_BYTES + 1)
             headers = {"Content-Type": answer.headers.get("Content-Type", "text/html")}
             final_url = answer.geturl()
     except HTTPError as exc:
-        raise WorkbenchError(f"{url}：网站返回 HTTP {exc.code}（{exc.reason}）") from None
+        raise WorkbenchError(f"{url}：{_status(exc.code)}") from None
     except (URLError, OSError) as exc:
         raise WorkbenchError(f"{url}：{_down(exc)}") from None
     if len(body) > MAX_BYTES:
-        raise WorkbenchError(f"{url}: larger than {MAX_BYTES} bytes")
+        raise WorkbenchError(f"{url}：页面超过 {MAX_BYTES // (1024 * 1024)} MB，不予读取")
     page = _response(source, final_url, body, headers)
     return Page(page.response, page.decoded, fetched=True)
 
@@ -92,8 +95,37 @@ def _down(exc: BaseException) -> str:
     if isinstance(reason, ConnectionRefusedError):
         return "网站拒绝连接，板块可能已停止服务"
     if isinstance(reason, socket.gaierror):
-        return f"域名无法解析（{reason}），请检查地址或 DNS"
-    return f"网站无法访问（{reason}），板块可能已停止服务"
+        return "域名无法解析，请检查地址或 DNS"
+    if isinstance(reason, ConnectionResetError):
+        return "连接被网站重置，板块可能已停止服务或拒绝了本机"
+    if isinstance(reason, ssl.SSLCertVerificationError):
+        return "网站证书无法验证（过期、自签名或与域名不符）"
+    if isinstance(reason, ssl.SSLError):
+        return "加密连接（HTTPS）建立失败"
+    if isinstance(reason, OSError) and reason.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH):
+        return "网络不通（无法到达该主机）"
+    code = f"，错误码 {reason.errno}" if isinstance(reason, OSError) and reason.errno else ""
+    return f"网站无法访问{code}，板块可能已停止服务"
+
+
+_STATUS = {
+    400: "请求被拒绝",
+    401: "需要登录",
+    403: "禁止访问（可能屏蔽了抓取）",
+    404: "页面不存在",
+    410: "页面已删除",
+    429: "请求过于频繁，被网站限流",
+    500: "网站内部错误",
+    502: "网站网关出错",
+    503: "网站暂时不可用",
+    504: "网站网关超时",
+}
+
+
+def _status(code: int) -> str:
+    """An HTTP error as the operator reads it: the code (they may look it up) and what it means."""
+    meaning = _STATUS.get(code) or ("网站出错" if code >= 500 else "请求未被接受")
+    return f"网站返回 HTTP {code}（{meaning}）"
 
 
 def read_file(source: Source, path: Path, *, url: str | None = None) -> Page:

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import shutil
 import threading
 import time
@@ -286,3 +287,70 @@ def _tc3_expected(headers: dict[str, str], payload: bytes, secret_key: str, serv
 def tc3_expected() -> Any:
     """The loopback Tencent Cloud endpoints' signature check: tc3_expected(headers, payload, key, service)."""
     return _tc3_expected
+
+
+# --- what an operator reads on the command line: Chinese (issue 15 §1) ----------------------------------------
+
+# English an operator reads anyway, each for a reason: names of formats, protocols and programs they configure.
+OPERATOR_WORDS = {
+    "YAML", "JSON", "CSS", "XPath", "HTML", "HTTP", "HTTPS", "DNS", "UTF-8", "MB", "API", "PDF", "SMS", "IM",
+    "PostgreSQL", "Elasticsearch", "Redis", "Ctrl", "C", "robots.txt", "localhost", "RSS", "Atom", "BOM", "ILM",
+    "gb18030", "big5", "utf-8", "gbk",  # encodings, as written in sources.yaml
+}  # fmt: skip
+# Paths, URLs and time zone names (Asia/Shanghai): addresses, not words.
+_PATH_OR_URL = re.compile(r"(?:[a-z][a-z0-9+]*://|/|\b[A-Z][a-z]+/)[^\s，。；：（）()「」“”'\"]+")
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|\{\w+\}")  # what the operator wrote, echoed back; {page} placeholders
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*(?:\[\d+\][A-Za-z0-9_.\-]*)*")
+
+
+def _config_words() -> set[str]:
+    """Every key and fixed value an operator writes in the configuration directory, and the ids written there:
+    a message may name them (须配置 json、page_url 须包含 {page}、信源 demo-baixing)."""
+    import typing
+
+    from pydantic import BaseModel
+
+    import config.models
+    import config.sources
+    from config import load_config
+
+    words: set[str] = set()
+    models = [
+        v
+        for module in (config.models, config.sources)
+        for v in vars(module).values()
+        if isinstance(v, type) and issubclass(v, BaseModel)
+    ]
+    for model in models:
+        for name, info in model.model_fields.items():
+            words |= {name, info.alias or name}
+            for arg in typing.get_args(info.annotation) or ():
+                words |= {str(v) for v in typing.get_args(arg) if isinstance(v, str)}
+            words |= {str(v) for v in typing.get_args(info.annotation) if isinstance(v, str)}
+    loaded = load_config(EXAMPLE_CONFIG)
+    words |= {s.id for s in loaded.sources} | {u.id for u in loaded.units} | {c.id for c in loaded.channels}
+    return words | {s.id for s in loaded.schemes}
+
+
+def english_words(text: str, *, also: set[str] = frozenset()) -> list[str]:  # type: ignore[assignment]
+    """The English an operator would read in `text`: every word outside OPERATOR_WORDS, the configuration's
+    keys and ids, `also`, environment variables (YUQING_…), paths, URLs and quoted values."""
+    allowed = OPERATOR_WORDS | _config_words() | set(also)
+    found: list[str] = []
+    for line in text.splitlines():
+        plain = _QUOTED.sub(" ", _PATH_OR_URL.sub(" ", line))
+        for word in _IDENT.findall(plain):
+            word = word.strip(".-")
+            parts = re.split(r"[.\[\]\d]+", word)  # a field path: sources[0].list.item
+            if not word or word.startswith("YUQING_") or word in allowed or all(p in allowed for p in parts if p):
+                continue
+            if re.fullmatch(r"[0-9a-f]{6,}|v?\d[\w.]*", word):  # a hash or a version
+                continue
+            found.append(f"{word!r} in {line.strip()[:140]!r}")
+    return found
+
+
+@pytest.fixture
+def english_in() -> Any:
+    """`english_in(text, also=...)`: the English words an operator would read in a command's output."""
+    return english_words

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from config import ConfigError, Settings
 from config.errors import NotConfigured, zh_message
 from store.mentions.model import MentionStoreUnavailable
 from yuqing.cli_zh import ZhArgumentParser
+from yuqing.logs import configure as configure_logging
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -173,14 +173,14 @@ def cmd_reanalyse(args: argparse.Namespace) -> int:
     try:
         since = datetime.now(UTC) - timedelta(days=args.days) if args.days is not None else None
         queued = services.mentions.request_reanalysis(since=since)
-        span = f"the last {args.days:g} days" if args.days is not None else "all time"
-        print(f"queued {queued} mentions from {span} for re-analysis; the running service analyses them after new")
-        print("posts. Posts older than alerting.incident_max_age_hours that are now flagged open no incident.")
+        span = f"最近 {args.days:g} 天" if args.days is not None else "全部"
+        print(f"已将{span}的 {queued} 篇帖子排入重新分析；运行中的服务会在分析完新帖后处理它们。")
+        print("早于 alerting.incident_max_age_hours 的帖子即使这次被标出，也不会立案。")
         if args.now:
             from analysis.job import analyse_pending
 
             done = analyse_pending(services.mentions, services.analyser, sessions=services.sessions, max_batches=10**9)
-            print(f"re-analysed {done} mentions")
+            print(f"已重新分析 {done} 篇帖子")
     finally:
         services.close()
     return 0
@@ -230,7 +230,7 @@ def cmd_briefing(args: argparse.Namespace) -> int:
     finally:
         services.close()
     out.write_bytes(document.content)
-    print(f"wrote {out} ({len(document.content):,} bytes)")
+    print(f"已写入 {out}（{len(document.content):,} 字节）")
     if note:
         print(note, file=sys.stderr)
     return 0
@@ -241,7 +241,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     upgrade(settings.workflow_url)
-    print(f"workflow database at head: {settings.workflow_url.split('@')[-1]}")
+    print(f"工作流数据库已是最新版本：{settings.workflow_url.split('@')[-1]}")
     return 0
 
 
@@ -271,9 +271,9 @@ def cmd_store_migrate(args: argparse.Namespace) -> int:
     try:
 
         def progress(copied: int, already: int) -> None:
-            print(f"  {copied} copied, {already} already there", flush=True)
+            print(f"  已复制 {copied} 篇，{already} 篇原已存在", flush=True)
 
-        print(f"copying mentions from {source} to Elasticsearch at {target.url} ({target.names.alias})")
+        print(f"正在把帖子从 {source} 复制到 Elasticsearch {target.url}（{target.names.alias}）")
         report = migrate_to_elasticsearch(
             sqlite_path=source,
             target=target,
@@ -285,10 +285,10 @@ def cmd_store_migrate(args: argparse.Namespace) -> int:
         target.close()
         engine.dispose()
     print(
-        f"done: {report.copied} mentions copied, {report.already_there} were already there; analysis numbers "
-        f"continue after {report.analysis_seq}. Running it again copies only what was stored since."
+        f"完成：复制 {report.copied} 篇帖子，{report.already_there} 篇原已存在；分析序号从 {report.analysis_seq} "
+        "之后继续。再次运行只复制此后新存的帖子。"
     )
-    print("Then set YUQING_MENTION_STORE=elasticsearch for every process and restart them.")
+    print("然后为每个进程设置 YUQING_MENTION_STORE=elasticsearch 并重启。")
     return 0
 
 
@@ -315,22 +315,23 @@ def cmd_health(args: argparse.Namespace) -> int:
     finally:
         services.close()
     names = {"ok": "正常", "degraded": "降级", "failing": "故障"}
-    store = "unreadable" if any(p.kind == "store" for p in health.problems) else "ok"
-    line = f"{names[health.status]} ({health.status}); mention store ({settings.mention_store}) {store}, "
-    line += f"{health.mentions} mentions"
+    store = "无法读取" if any(p.kind == "store" for p in health.problems) else "正常"
+    line = f"{names[health.status]}（{health.status}）；帖子库（{settings.mention_store}）{store}，"
+    line += f"共 {health.mentions} 篇帖子"
     for problem in health.problems:
         print(f"  {names[problem.severity]}：{problem.reason}", file=sys.stderr)
     code = 1 if health.status == "failing" else 0
     if args.scheduler:
         if beat is None:
-            print(f"{line}; no scheduler heartbeat at {beat_file}", file=sys.stderr)
+            print(f"{line}；{beat_file} 没有调度器心跳", file=sys.stderr)
             return 1
         age = read_at - float(beat["at"])
         limit = heartbeat_limit(settings.leader_retry_seconds)
         if age > limit:
-            print(f"{line}; scheduler heartbeat is {age:.0f}s old (limit {limit:.0f}s)", file=sys.stderr)
+            print(f"{line}；调度器心跳已 {age:.0f} 秒未更新（上限 {limit:.0f} 秒）", file=sys.stderr)
             return 1
-        line += f"; scheduler {beat['role']} (pid {beat['pid']}), heartbeat {age:.0f}s ago"
+        role = {"leader": "主调度", "standby": "待命"}.get(beat["role"], beat["role"])
+        line += f"；调度器{role}（进程 {beat['pid']}），心跳在 {age:.0f} 秒前"
     print(line)
     return code
 
@@ -445,14 +446,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    if not args.verbose:
-        # Every job run and every sent message at INFO drowns what an operator needs to read.
-        for noisy in ("apscheduler", "apprise", "scrapy", "twisted", "py.warnings"):
-            logging.getLogger(noisy).setLevel(logging.WARNING)
+    configure_logging(verbose=args.verbose)
     try:
         code: int = args.func(args)
         return code

@@ -64,7 +64,7 @@ class CrawlWorker:
     def run(self) -> int:
         """Until `stop` is set; then running crawls are stopped and their jobs handed back at once."""
         self.queue.register(self.id)
-        log.info("crawl worker %s: %d at a time, lease %.0fs", self.id, self.concurrency, self.queue.lease_seconds)
+        log.info("抓取节点 %s：同时 %d 个抓取，租约 %.0f 秒", self.id, self.concurrency, self.queue.lease_seconds)
         beat = threading.Thread(target=self._heartbeat, name="crawl-heartbeat", daemon=True)
         beat.start()
         threads = [
@@ -84,8 +84,8 @@ class CrawlWorker:
         try:
             self.queue.unregister(self.id)
         except redis.RedisError as exc:
-            log.warning("could not unregister worker %s (its jobs are reaped after the lease): %s", self.id, exc)
-        log.info("crawl worker %s stopped after %d jobs", self.id, self.done)
+            log.warning("无法注销抓取节点 %s（其任务将在租约到期后收回）：%s", self.id, exc)
+        log.info("抓取节点 %s 已停止，共完成 %d 个抓取", self.id, self.done)
         return 0
 
     # --- heartbeat, leases, reaping ---------------------------------------------------------------------------
@@ -99,20 +99,20 @@ class CrawlWorker:
                 self.queue.heartbeat(self.id)
                 for running in self._snapshot():
                     if not self.queue.renew_lease(self.id, running.job):
-                        log.error("lost the lease of %s (taken for dead?): stopping its crawl", running.job.source)
+                        log.error("失去信源 %s 的租约（被当作已失联？）：停止其抓取", running.job.source)
                         self._lose(running)
                 last_ok = sent
                 self._release_pending()
                 reaped = self.queue.reap()
                 if reaped:
-                    log.warning("requeued %d crawl jobs of workers that went silent", reaped)
+                    log.warning("已把失联抓取节点的 %d 个抓取重新排队", reaped)
             except redis.RedisError as exc:
                 if time.monotonic() - last_ok > self.queue.lease_seconds * LEASE_SAFETY:
-                    log.error("Redis unreachable for too long (%s): stopping every crawl of this worker", exc)
+                    log.error("Redis 长时间无法连接（%s）：停止本节点的全部抓取", exc)
                     for running in self._snapshot():
                         self._lose(running)
                 else:
-                    log.warning("heartbeat failed, retrying: %s", exc)
+                    log.warning("心跳失败，正在重试：%s", exc)
             self._beat_stop.wait(max(0.0, every - (time.monotonic() - sent)))
 
     def _lose(self, running: _Running) -> None:
@@ -144,7 +144,7 @@ class CrawlWorker:
                 log.error("%s", exc)
                 continue
             except redis.RedisError as exc:
-                log.warning("cannot take jobs from Redis: %s", exc)
+                log.warning("无法从 Redis 取抓取任务：%s", exc)
                 self.stop.wait(1.0)
                 continue
             if got is not None:
@@ -152,18 +152,18 @@ class CrawlWorker:
                     self.handle(*got)
                 except redis.RedisError as exc:
                     # The job stays on our processing list; a later release or the reaper puts it back.
-                    log.error("Redis failed around the crawl of %s: %s", got[0].source, exc)
+                    log.error("信源 %s 抓取前后 Redis 出错：%s", got[0].source, exc)
 
     def handle(self, job: CrawlJob, raw: str) -> None:
         config = self.services.config
         source = next((s for s in config.sources if s.id == job.source), None)
         if source is None or not source.enabled:
-            log.warning("dropping the crawl job for %s: no such enabled source in this configuration", job.source)
+            log.warning("丢弃信源 %s 的抓取任务：本节点的配置中没有启用的该信源", job.source)
             self.queue.ack(self.id, job, raw, leased=False, record=self._record(job, "unknown source"))
             return
         if not self.queue.acquire_lease(self.id, job):
             holder = self.queue.lease_holder(job.source)
-            log.info("dropping a second crawl job for %s: it is being crawled by %s", job.source, holder)
+            log.info("丢弃信源 %s 的重复抓取任务：%s 正在抓取它", job.source, holder)
             self.queue.ack(self.id, job, raw, leased=False, record=self._record(job, "already running"))
             return
         running = _Running(job, raw)
@@ -197,7 +197,7 @@ class CrawlWorker:
             with self._lock:
                 self._to_release.append((job, raw))
             raise
-        log.info("crawled %s in %.1fs (exit %s)", job.source, time.time() - started, outcome.returncode)
+        log.info("信源 %s 抓取完成，用时 %.1f 秒（退出码 %s）", job.source, time.time() - started, outcome.returncode)
 
     def _record(
         self, job: CrawlJob, outcome: str, *, started: float | None = None, returncode: int | None = None

@@ -79,21 +79,21 @@ def crawl_source(services: Services, source_id: str, *, abort: threading.Event |
                 process.wait()
     if returncode is None:
         if abort is not None and abort.is_set():
-            log.warning("crawl of %s stopped by the worker", source_id)
+            log.warning("信源 %s 的抓取被抓取节点中止", source_id)
             return CrawlOutcome(source_id, process.returncode, False, aborted=True)
-        log.error("crawl of %s timed out after %ss", source_id, timeout)
-        _record_failed_crawl(services, source_id, started, "killed at the crawl timeout", _tail(log_path))
+        log.error("信源 %s 的抓取超过 %s 秒未完成，已终止", source_id, timeout)
+        _record_failed_crawl(services, source_id, started, "抓取超时，已终止", _tail(log_path))
         _keep_failed_log(log_path)
         return CrawlOutcome(source_id, -1, True)
     if returncode < 0:  # killed by a signal: its own health record never got written
-        reason = f"crawl process killed by signal {-returncode}"
+        reason = f"抓取进程被信号 {-returncode} 终止"
         _record_failed_crawl(services, source_id, started, reason, _tail(log_path))
     elif returncode > 0 and _last_run_id(services, source_id) == before:  # died before recording its run
-        reason = f"crawl process exited with code {returncode}"
+        reason = f"抓取进程异常退出（退出码 {returncode}）"
         _record_failed_crawl(services, source_id, started, reason, _tail(log_path))
     if returncode != 0:
         kept = _keep_failed_log(log_path)
-        log.error("crawl of %s failed with exit code %s; see %s", source_id, returncode, kept or log_path)
+        log.error("信源 %s 的抓取失败（退出码 %s），日志见 %s", source_id, returncode, kept or log_path)
     return CrawlOutcome(source_id, returncode, False)
 
 
@@ -135,7 +135,7 @@ def _keep_failed_log(log_path: Path) -> Path | None:
         for old in sorted(log_path.parent.glob(f"{log_path.stem}.failed-*.log"))[:-FAILED_LOGS_KEPT]:
             old.unlink(missing_ok=True)
     except OSError as exc:  # a full disk must not stop the failure being recorded
-        log.warning("could not keep the failed crawl log %s: %s", log_path, exc)
+        log.warning("无法保留失败抓取的日志 %s：%s", log_path, exc)
         return None
     return kept
 
@@ -163,7 +163,7 @@ def _record_failed_crawl(services: Services, source_id: str, started: datetime, 
 
 def analysis_tick(services: Services) -> int:
     if services.refresh_schemes():
-        log.info("schemes edited through the API: the analyser now uses %d schemes", len(services.config.schemes))
+        log.info("监测方案已在值班台修改：分析改用 %d 个方案", len(services.config.schemes))
     return analyse_pending(services.mentions, services.analyser, sessions=services.sessions)
 
 

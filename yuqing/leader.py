@@ -57,7 +57,7 @@ class LeaderLock(Protocol):
 class PostgresAdvisoryLock:
     def __init__(self, sqlalchemy_url: str, *, key: int = ADVISORY_KEY) -> None:
         url = make_url(sqlalchemy_url)
-        self.description = f"PostgreSQL advisory lock {key} on {url.host or 'localhost'}/{url.database}"
+        self.description = f"PostgreSQL 咨询锁 {key}，{url.host or 'localhost'}/{url.database}"
         self._conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
         self._key = key
         self._conn: Any = None
@@ -99,7 +99,7 @@ class PostgresAdvisoryLock:
             self._held = bool(row and row[0])
             return self._held
         except psycopg.Error as exc:
-            log.warning("could not try the leader lock (%s): %s", self.description, type(exc).__name__)
+            log.warning("无法尝试获取调度锁（%s）：%s", self.description, type(exc).__name__)
             self._drop()
             return False
 
@@ -141,7 +141,7 @@ class FileLock:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.description = f"lock file {path}"
+        self.description = f"锁文件 {path}"
         self._fd: int | None = None
 
     def try_acquire(self) -> bool:
@@ -213,18 +213,18 @@ class Leadership:
             tmp.write_text(json.dumps({"role": role, "pid": os.getpid(), "at": time.time()}), encoding="utf-8")
             tmp.replace(self.heartbeat)
         except OSError as exc:  # a full disk must not stop the scheduler; the health check will say so
-            log.warning("could not write the scheduler heartbeat %s: %s", self.heartbeat, exc)
+            log.warning("无法写入调度器心跳 %s：%s", self.heartbeat, exc)
 
     def _run(self) -> None:
         while self._wait_for_lock():
-            log.info("leader lock acquired (%s): starting the scheduler", self.lock.description)
+            log.info("已获得调度锁（%s）：启动调度器", self.lock.description)
             self.elected.set()
             self._beat("leader")  # before the jobs start: the first health check must not find the last run's beat
             self.on_elected()
             if not self._hold():
                 return  # stopping: the caller stops the jobs and releases the lock
             self.elected.clear()
-            log.error("lost the leader lock (%s): stopping the jobs; standing by", self.lock.description)
+            log.error("失去调度锁（%s）：停止各项任务，转为待命", self.lock.description)
             self.on_lost()
 
     def _wait_for_lock(self) -> bool:
@@ -236,7 +236,7 @@ class Leadership:
             self._beat("standby")
             if not waiting:
                 log.info(
-                    "standby: another scheduler holds the leader lock (%s); trying every %gs",
+                    "待命：另一个调度器持有调度锁（%s）；每 %g 秒重试",
                     self.lock.description,
                     self.retry_seconds,
                 )
@@ -252,7 +252,7 @@ class Leadership:
                 continue
             if self.lock.try_acquire():  # the session dropped but nobody else took the lock: ours again
                 self.renewed += 1
-                log.warning("the leader lock's session dropped; renewed it (%s)", self.lock.description)
+                log.warning("调度锁的数据库连接曾断开，已重新获取（%s）", self.lock.description)
                 continue
             return True
         return False

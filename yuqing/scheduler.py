@@ -69,7 +69,7 @@ class Pipeline:
             if queue.enqueue(source_id) is None:
                 log.debug("crawl of %s still queued or running; not queued again", source_id)
         except redis.RedisError as exc:  # Redis down: the next interval tries again; the scheduler must not stop
-            log.error("could not queue the crawl of %s: %s", source_id, exc)
+            log.error("无法把信源 %s 的抓取放入队列：%s", source_id, exc)
 
     def _analyse(self) -> None:
         if analysis_tick(self.services):
@@ -123,7 +123,7 @@ class Pipeline:
         # Every minute: the cursors make a tick that finds nothing due cost two small reads.
         self.scheduler.add_job(self._job(self._brief), "interval", seconds=60, id="briefings", next_run_time=now)
         self.scheduler.start()
-        log.info("scheduler started with %d jobs", len(self.scheduler.get_jobs()))
+        log.info("调度器已启动，共 %d 项定时任务", len(self.scheduler.get_jobs()))
 
     def stop(self) -> None:
         """Let running jobs finish (a crawl is bounded by its timeout), then stop. Nothing is lost either way:
@@ -135,4 +135,4 @@ class Pipeline:
         with self._idle:
             self._idle.wait_for(lambda: self._running == 0, timeout=self.services.settings.crawl_timeout_seconds + 30)
         self.scheduler.shutdown(wait=False)
-        log.info("scheduler stopped")
+        log.info("调度器已停止")

@@ -101,7 +101,7 @@ def serve(
                 timer = threading.Timer(stop_after, lambda: setattr(server, "should_exit", True))
                 timer.daemon = True
                 timer.start()
-            log.info("dashboard and API on %s", settings.base_url)
+            log.info("值班台与接口已启动：%s", settings.base_url)
             server.run()
         else:
 

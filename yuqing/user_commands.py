@@ -68,7 +68,7 @@ def cmd_user_add(args: argparse.Namespace, settings_of: SettingsOf) -> int:
             actor=CLI_ACTOR,
             now=utcnow(),
         )
-        print(f"created {user.name} ({Role(user.role).zh}, unit: {user.unit or 'all'})")
+        print(f"已创建用户 {user.name}（{Role(user.role).zh}，单位：{user.unit or '全部'}）")
 
     return _run(args, settings_of, work)
 
@@ -84,7 +84,7 @@ def cmd_user_token(args: argparse.Namespace, settings_of: SettingsOf) -> int:
             now=utcnow(),
         )
         print(secret)
-        print(f"token {token.id} for {args.name}: shown once, only its hash is stored", file=sys.stderr)
+        print(f"已为 {args.name} 生成令牌 {token.id}：只显示这一次，系统只保存其哈希", file=sys.stderr)
 
     return _run(args, settings_of, work)
 
@@ -101,7 +101,7 @@ def cmd_user_list(args: argparse.Namespace, settings_of: SettingsOf) -> int:
 def cmd_user_disable(args: argparse.Namespace, settings_of: SettingsOf) -> int:
     def work(services: Services, session: Session) -> None:
         service.set_disabled(session, name=args.name, disabled=args.disable, actor=CLI_ACTOR, now=utcnow())
-        print(f"{args.name}: {'disabled' if args.disable else 'enabled'}")
+        print(f"{args.name}：{'已停用' if args.disable else '已启用'}")
 
     return _run(args, settings_of, work)
 
@@ -115,7 +115,7 @@ def cmd_user_password(args: argparse.Namespace, settings_of: SettingsOf) -> int:
 
     def work(services: Services, session: Session) -> None:
         service.set_password(session, name=args.name, password=password, actor=CLI_ACTOR, now=utcnow())
-        print(f"{args.name}: password set; their open sessions have ended")
+        print(f"{args.name}：密码已设置；其已登录的会话均已结束")
 
     return _run(args, settings_of, work)
 

@@ -264,7 +264,7 @@ def _record(
                 )
             return 1
         errors.append(f"{channel}: {result.error}")
-        log.warning("delivery %s via %s failed: %s", delivery.id, channel, result.error)
+        log.warning("通知 %s 经渠道 %s 发送失败：%s", delivery.id, channel, result.error)
     delivery.attempts += 1
     delivery.last_error = " | ".join(errors)[-2000:] or "recipient has no channel"
     if delivery.attempts >= max_attempts or not delivery.channels:
@@ -289,4 +289,4 @@ def _raise_undelivered(session: Session, delivery: Delivery, *, now: datetime) -
         detail={"recipient": delivery.recipient, "error": delivery.last_error},
         at=now,
     )
-    log.error("delivery %s reached nobody: %s", delivery.id, delivery.last_error)
+    log.error("通知 %s 未能送达任何人：%s", delivery.id, delivery.last_error)

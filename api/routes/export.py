@@ -46,6 +46,7 @@ COLUMNS = [
     "情感",
     "情感分值",
     "级别",
+    "类型",
     "监测方案",
     "回复数",
     "浏览数",
@@ -66,7 +67,7 @@ def _cell(value: object) -> object:
 
 
 # Excel column widths (characters), in COLUMNS order: the text columns wide, the numbers narrow.
-_WIDTHS = [24, 16, 36, 40, 60, 14, 19, 19, 16, 8, 10, 8, 20, 8, 10, 22]
+_WIDTHS = [24, 16, 36, 40, 60, 14, 19, 19, 16, 8, 10, 8, 8, 20, 8, 10, 22]
 _TIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 
 
@@ -101,6 +102,7 @@ def _row(
             _SENTIMENT.get(a.sentiment_label, "") if a else "",
             round(a.sentiment, 3) if a else None,
             Level(a.level).zh if a and a.level else "",
+            (a.post_type or "") if a else "",
             "、".join(schemes.get(s, "已删除的方案") for s in a.schemes) if a else "",
             m.reply_count,
             m.view_count,

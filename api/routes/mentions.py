@@ -23,6 +23,8 @@ from store.mentions import DateHistogram, SearchQuery, SearchResult, Terms
 router = APIRouter(prefix="/api/v1/mentions", tags=["mentions"])
 
 Sentiment = Literal["negative", "neutral", "positive"]
+# The analysis' post types (analysis.grader.TYPES), as users name them.
+PostType = Literal["投诉", "举报", "求助", "咨询", "建议", "表扬", "其他"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,10 @@ async def search_filters(
     sentiment: Annotated[list[Sentiment] | None, Query(max_length=3)] = None,
     scheme: Annotated[list[Annotated[str, Query(max_length=100)]] | None, Query(max_length=50)] = None,
     min_level: Annotated[int | None, Query(ge=0, le=4)] = None,
+    post_type: Annotated[
+        list[PostType] | None,
+        Query(max_length=7, description="post types, any of: 投诉 举报 求助 咨询 建议 表扬 其他"),
+    ] = None,
     event: Annotated[
         list[Annotated[str, Query(max_length=300)]] | None,
         Query(max_length=50, description="event ids (the same story, from /api/v1/events)"),
@@ -64,6 +70,7 @@ async def search_filters(
         sentiment_labels=tuple(sentiment or ()),
         schemes=tuple(scheme or ()),
         min_level=min_level,
+        post_types=tuple(post_type or ()),
         events=tuple(event or ()),
     )
     return Filters(query=query, parsed=parsed)
@@ -97,6 +104,7 @@ async def search_mentions(
         Terms("units", "unit"),
         Terms("sentiment", "sentiment_label"),
         Terms("schemes", "schemes"),
+        Terms("post_types", "post_type", size=7),
     ]
     if histogram:
         aggs.append(DateHistogram("volume", "discovered_at", histogram))
@@ -128,6 +136,7 @@ class AggregationsOut(BaseModel):
     units: list[BucketOut]
     schemes: list[BucketOut]
     levels: list[BucketOut]
+    post_types: list[BucketOut]
     terms: list[BucketOut]
     terms_sample: int
 
@@ -142,8 +151,8 @@ async def aggregations(
     interval: Literal["hour", "day"] = "day",
     size: Annotated[int, Query(ge=1, le=100, description="buckets per terms aggregation")] = 10,
 ) -> AggregationsOut:
-    """Volume over time, sentiment split, top sources, units, schemes and levels of every match; top terms
-    from the analysis tokens of the latest `terms_sample` matches (the store keeps no term statistics)."""
+    """Volume over time, sentiment split, top sources, units, schemes, levels and post types of every match;
+    top terms from the analysis tokens of the latest `terms_sample` matches (the store keeps no term statistics)."""
     aggs = (
         DateHistogram("volume", "discovered_at", interval),
         Terms("sentiment", "sentiment_label", size=3),
@@ -151,6 +160,7 @@ async def aggregations(
         Terms("units", "unit", size=size),
         Terms("schemes", "schemes", size=size),
         Terms("levels", "level", size=5),
+        Terms("post_types", "post_type", size=7),
     )
 
     def load() -> AggregationsOut:

@@ -198,6 +198,8 @@ function mentionBlock(m, options) {
   const head = el("div", "mention-head");
   if (m.level) head.append(levelBadge(m.level, m.level_name));
   if (m.sentiment_label) head.append(el("span", `badge sent-${m.sentiment_label}`, SENTIMENTS[m.sentiment_label]));
+  // What the writer is doing (投诉, 咨询, 表扬 …): a question or thanks reads differently from a complaint.
+  if (m.post_type) head.append(el("span", "badge post-type", m.post_type));
   const title = el("h3", "mention-title");
   const href = safeHref(m.url);
   const titleText = highlighted(m.title, spans.title || []);

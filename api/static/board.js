@@ -14,6 +14,8 @@ const MINOR = new Set(["discovered", "notified", "reminder", "task", "note", "as
 const POSTS = new Set(["opened", "linked", "level", "discovered"]);
 const NOTICES = new Set(["alert", "notified", "reminder", "escalation", "breach", "undeliverable"]);
 const TITLE = "舆情监测 · 值班台";
+// How many cases a phone shows before "显示全部" (the CSS rule #incidents.capped hides the rest).
+const PHONE_CASES = 5;
 
 // Not yet reported first, nearest deadline first; reported cases (their clock stopped) after them.
 function byDeadline(a, b) {
@@ -66,7 +68,31 @@ async function loadBoard() {
   list.replaceChildren(...(incidents.length ? incidents.map(incidentCard) : [el("p", "meta", "暂无待处置事件")]));
   // The tab says how many cases nobody has confirmed yet, so a backgrounded tab still calls for attention.
   const unacked = incidents.filter((i) => !i.acknowledged_at).length;
+  showCount(incidents.length, unacked);
   document.title = unacked ? `（${unacked}）未确认 · ${TITLE}` : TITLE;
+}
+
+// The count above the cases; on a phone, when there are more than fit, which ones are shown and a button for all.
+function showCount(total, unacked) {
+  const count = document.getElementById("incidents-count");
+  const all = document.getElementById("incidents-all");
+  const list = document.getElementById("incidents");
+  const phone = window.matchMedia("(max-width: 899px)").matches;
+  const capped = phone && list.classList.contains("capped") && total > PHONE_CASES;
+  count.hidden = total === 0;
+  count.textContent = `共 ${total} 件待处置` + (unacked ? `，${unacked} 件未确认` : "") +
+    (capped ? `；显示时限最近的 ${PHONE_CASES} 件` : "");
+  all.hidden = total <= PHONE_CASES;
+  all.textContent = list.classList.contains("capped") ? `显示全部 ${total} 件` : "只显示时限最近的几件";
+}
+
+function toggleAllCases() {
+  const list = document.getElementById("incidents");
+  list.classList.toggle("capped");
+  const total = list.querySelectorAll(".incident").length;
+  const unacked = list.querySelectorAll(".incident .badge.unacked").length;
+  showCount(total, unacked);
+  if (list.classList.contains("capped")) document.querySelector(".incidents-panel").scrollIntoView();
 }
 
 // ---- feed filters (kept in this browser) ----
@@ -255,6 +281,7 @@ document.addEventListener("DOMContentLoaded", async () => {
   });
   // On a phone the secondary panel folds away: the cases and the feed come first.
   if (window.matchMedia("(max-width: 899px)").matches) document.getElementById("more-details").open = false;
+  document.getElementById("incidents-all").addEventListener("click", toggleAllCases);
   loadBoard().catch((e) => { document.getElementById("incidents").textContent = "加载失败：" + e.message; });
   loadFlagged().catch((e) => { document.getElementById("flagged").textContent = "加载失败：" + e.message; });
   loadHot().catch((e) => { document.getElementById("hot").replaceChildren(el("li", "error", "加载失败：" + e.message)); });

@@ -10,7 +10,7 @@ function params() {
   const p = new URLSearchParams();
   const q = (f.get("q") || "").trim();
   if (q) p.set("q", q);
-  for (const key of ["source", "unit", "scheme", "sentiment", "min_level", "sort", "event"]) {
+  for (const key of ["source", "unit", "scheme", "sentiment", "post_type", "min_level", "sort", "event"]) {
     if (f.get(key)) p.set(key, f.get(key));
   }
   const since = f.get("since");
@@ -109,6 +109,7 @@ async function loadCharts() {
     topChart("单位排行", aggs.units, NAMES.units),
     topChart("监测方案命中", aggs.schemes, NAMES.schemes),
     topChart("预警级别", aggs.levels, levelNames),
+    topChart("帖子类型", aggs.post_types, null),
     topChart(`高频词（最近 ${aggs.terms_sample} 条）`, aggs.terms, null),
   );
 }

@@ -223,7 +223,7 @@ class SourceSpider(scrapy.Spider):
         elif entry.title or entry.content:
             yield self.mention(entry, title=entry.title, content=entry.content or "", notes=notes)
         else:
-            self.parse_failure(entry.url, "entry has neither title nor content")
+            self.parse_failure(entry.url, "条目既没有标题也没有正文")
 
     def known_post_ids(self, post_ids: list[str]) -> set[str]:
         by_id = {mention_id(self.source.id, p): p for p in post_ids}

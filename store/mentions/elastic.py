@@ -229,7 +229,7 @@ class ElasticMentionStore(ElasticCrawlStateMixin):
             name=self.names.template,
             **index_template(self.names, shards=self.options.shards, replicas=self.options.replicas, ilm=self.ilm),
         )
-        log.info("put index template %s (version %s) on %s", self.names.template, TEMPLATE_VERSION, self.url)
+        log.info("已在 %s 写入索引模板 %s（第 %s 版）", self.url, self.names.template, TEMPLATE_VERSION)
         return True
 
     def _put_policy(self) -> bool:
@@ -248,8 +248,8 @@ class ElasticMentionStore(ElasticCrawlStateMixin):
 
     def _log_no_ilm(self) -> None:
         log.warning(
-            "Elasticsearch at %s has no index lifecycle management (ILM): the store keeps plain monthly indices "
-            "behind %s itself (a new index each month, indices older than %d days deleted)",
+            "Elasticsearch %s 没有索引生命周期管理（ILM）：帖子库自行在 %s 下按月建索引"
+            "（每月一个新索引，超过 %d 天的索引删除）",
             self.url,
             self.names.alias,
             self.options.retention_days,
@@ -273,7 +273,7 @@ class ElasticMentionStore(ElasticCrawlStateMixin):
                 actions: list[dict[str, Any]] = [{"add": {"index": current, "alias": alias, "is_write_index": True}}]
                 actions += [{"add": {"index": i, "alias": alias, "is_write_index": False}} for i in writers]
                 self.client.indices.update_aliases(actions=actions)
-                log.info("new posts on %s now go to %s", self.url, current)
+                log.info("%s 上的新帖子改存到 %s", self.url, current)
                 behind.setdefault(current, {})
             self._delete_expired([i for i in behind if i not in writers], now)
             self._month = month
@@ -294,9 +294,9 @@ class ElasticMentionStore(ElasticCrawlStateMixin):
         if expired:
             self.client.indices.delete(index=",".join(sorted(expired)))
             log.info(
-                "deleted %s on %s: older than %d days",
-                ", ".join(sorted(expired)),
+                "已删除 %s 上的 %s：超过 %d 天",
                 self.url,
+                ", ".join(sorted(expired)),
                 self.options.retention_days,
             )
 
@@ -397,7 +397,7 @@ class ElasticMentionStore(ElasticCrawlStateMixin):
             pending = self._bulk(actions)
             if not pending:
                 return
-            log.info("%d version conflicts on %s; reading those documents again", len(pending), self.url)
+            log.info("%s 上有 %d 个版本冲突，重新读取这些文档", self.url, len(pending))
         raise ConflictsPersisted(f"documents kept changing under this writer: {pending[:5]}")
 
     def _bulk(self, actions: list[dict[str, Any]]) -> list[str]:
@@ -487,7 +487,7 @@ class ElasticMentionStore(ElasticCrawlStateMixin):
             known = [(key, a) for key, a in results if key in stored]
             for key, _ in results:
                 if key not in stored:
-                    log.warning("analysis for unknown mention %s not saved", key)
+                    log.warning("帖子 %s 不在库中，其分析结果未保存", key)
             if not known:
                 return
             first = self._reserve_seq(len(known))
@@ -609,7 +609,7 @@ class ElasticMentionStore(ElasticCrawlStateMixin):
         try:
             response = self._search_in_pit(query, tokens, sort, search_after, pit_id)
         except NotFoundError:  # the point in time expired: go on from the same place in the live index
-            log.info("point in time expired; paging on without it")
+            log.info("时间点（point in time）已过期，不用它继续翻页")
             pit_id = None
             response = self._search(
                 q.search_body(query, tokens, sort, search_after=after, pit=None), index=self.names.alias
@@ -662,7 +662,7 @@ class ElasticMentionStore(ElasticCrawlStateMixin):
             with self._guard():
                 self.client.close_point_in_time(id=pit_id)
         except (ApiError, MentionStoreUnavailable) as exc:  # it expires by itself; never fail a search on this
-            log.info("closing a point in time failed: %s", exc)
+            log.info("关闭时间点（point in time）失败：%s", exc)
 
     # --- duplicates found by the crawlers (kept in the meta index) ---------------------------------------
 

@@ -35,6 +35,7 @@ _ANALYSIS_FIELDS = (
     "flags",
     "schemes",
     "level",
+    "post_type",
     "explanation",
     "event_id",
     "analysis_unit",
@@ -165,6 +166,7 @@ def apply_analysis(doc: Doc, a: Analysis, *, stamp: str, seq: int) -> Doc:
         ],
         schemes=list(dict.fromkeys(a.schemes)),
         level=a.level,
+        post_type=a.post_type,
         analysis_unit=a.unit,
         unit=a.unit if a.unit is not None else doc.get("crawl_unit"),
         explanation=list(a.explanation),
@@ -227,6 +229,7 @@ def _analysis(doc: Doc) -> Analysis:
         unit=doc.get("analysis_unit"),
         explanation=list(doc.get("explanation") or []),
         event_id=doc.get("event_id"),
+        post_type=doc.get("post_type"),
     )
 
 

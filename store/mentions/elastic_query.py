@@ -78,6 +78,7 @@ def bool_query(query: SearchQuery, text: Plan | None) -> dict[str, Any]:
         ("source", query.sources),
         ("unit", query.units),
         ("sentiment_label", query.sentiment_labels),
+        ("post_type", query.post_types),
         ("schemes", query.schemes),
         ("event_id", query.events),
     ):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-TEMPLATE_VERSION = 3  # bump when the mappings or settings change: the store then puts the template again
+TEMPLATE_VERSION = 4  # bump when the mappings or settings change: the store then puts the template again
 
 
 @dataclass(frozen=True)
@@ -93,6 +93,7 @@ MAPPINGS: dict[str, Any] = {
         "flags": {"type": "object", "enabled": False},  # scheme, words, positions: shown, never queried
         "schemes": _KEYWORD,
         "level": {"type": "integer"},
+        "post_type": _KEYWORD,  # 投诉/举报/求助/咨询/建议/表扬/其他 (template version 4)
         "explanation": _STORED_ONLY,
         "event_id": _KEYWORD,
         "status": {"type": "keyword", "ignore_above": 256},

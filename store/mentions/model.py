@@ -166,7 +166,7 @@ class DateHistogram:
 @dataclass(frozen=True)
 class Terms:
     name: str
-    field: Literal["source", "unit", "sentiment_label", "schemes", "level"]
+    field: Literal["source", "unit", "sentiment_label", "schemes", "level", "post_type"]
     size: int = 10
 
 
@@ -192,6 +192,7 @@ class SearchQuery:
     sentiment_labels: tuple[str, ...] = ()
     schemes: tuple[str, ...] = ()
     min_level: int | None = None
+    post_types: tuple[str, ...] = ()  # 投诉/举报/…: the analysis' post type; not analysed yet never passes
     events: tuple[str, ...] = ()  # the same story (analysis' event ids)
     size: int = 20
     cursor: str | None = None  # opaque, from SearchResult.next_cursor

@@ -52,7 +52,7 @@ from store.tokens import tokenize
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 BUSY_TIMEOUT_S = 30  # a crawl batch or an analysis batch holds the write lock for well under this
 MAX_IDLE_CONNECTIONS = 8
 MAX_PAGE_SIZE = 1000
@@ -64,20 +64,22 @@ _TERM_KEYS = {
     "unit": "m.unit",
     "sentiment_label": "m.sentiment_label",
     "level": "CAST(m.level AS TEXT)",  # keys are strings, ordered as strings on every backend
+    "post_type": "m.post_type",
 }
 _BM25 = "bm25(mentions_fts, 3.0, 1.0)"  # a word in the title counts more than one in the body
 # Up to this many matches of the words, every match is looked up by rowid (about a microsecond each);
 # above it, SQLite's planner may walk a filter's index instead.
 FTS_DRIVEN_MAX = 50_000
-# Without statistics SQLite takes any equality for selective; three labels and five levels are not.
-_LOW_CARDINALITY = ("m.sentiment_label", "m.level")
+# Without statistics SQLite takes any equality for selective; three labels, five levels, seven types are not.
+_LOW_CARDINALITY = ("m.sentiment_label", "m.level", "m.post_type")
 _STEERABLE = ("m.discovered_at", "m.source", "m.unit", *_LOW_CARDINALITY)
 # One search's matches, narrow, in memory (temp_store = MEMORY): the total, the page and every aggregation
 # read them instead of each looking the matching rows up again.
 _HITS = "temp.search_hits"
 _HITS_TABLE = (
     "CREATE TEMP TABLE IF NOT EXISTS search_hits (rowid INTEGER PRIMARY KEY, discovered_at INTEGER,"
-    " published_at INTEGER, id TEXT, source TEXT, unit TEXT, sentiment_label TEXT, level INTEGER, score REAL)"
+    " published_at INTEGER, id TEXT, source TEXT, unit TEXT, sentiment_label TEXT, level INTEGER, post_type TEXT,"
+    " score REAL)"
 )
 _MMAP_BYTES = 1 << 30  # reads through the page cache's mapping: far cheaper row lookups on a large store
 
@@ -107,6 +109,7 @@ CREATE TABLE IF NOT EXISTS mentions (
     sentiment_label TEXT,
     flags TEXT,                            -- JSON list of {scheme, words, positions}
     level INTEGER,
+    post_type TEXT,                        -- 投诉/举报/求助/咨询/建议/表扬/其他, from the analysis
     explanation TEXT,                      -- JSON list
     event_id TEXT,
     status TEXT,                           -- as the board shows it (已回复/未回复)
@@ -123,6 +126,7 @@ CREATE INDEX IF NOT EXISTS ix_mentions_source ON mentions(source, discovered_at)
 CREATE INDEX IF NOT EXISTS ix_mentions_unit ON mentions(unit, discovered_at);
 CREATE INDEX IF NOT EXISTS ix_mentions_level ON mentions(level, discovered_at);
 CREATE INDEX IF NOT EXISTS ix_mentions_sentiment ON mentions(sentiment_label, discovered_at);
+CREATE INDEX IF NOT EXISTS ix_mentions_post_type ON mentions(post_type, discovered_at);
 CREATE INDEX IF NOT EXISTS ix_mentions_pending ON mentions(discovered_at) WHERE analysed_at IS NULL;
 CREATE INDEX IF NOT EXISTS ix_mentions_never_analysed ON mentions(discovered_at)
     WHERE analysed_at IS NULL AND analysis_seq IS NULL;
@@ -246,6 +250,7 @@ def _analysis(row: sqlite3.Row) -> Analysis:
         unit=row["analysis_unit"],
         explanation=json.loads(row["explanation"] or "[]"),
         event_id=row["event_id"],
+        post_type=row["post_type"],
     )
 
 
@@ -433,6 +438,8 @@ class SqliteMentionStore(CrawlStateMixin):
                 _migrate_from_2(conn)
             if version in (1, 2, 3):
                 _migrate_from_3(conn)
+            if version in (1, 2, 3, 4):
+                _migrate_from_4(conn)
             for statement in _statements(_SCHEMA):
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -571,7 +578,7 @@ class SqliteMentionStore(CrawlStateMixin):
             " official_reply = COALESCE(?, official_reply), notes = ?, last_seen_at = ?, deleted_at = NULL,"
             " edits = edits + 1,"
             " analysed_at = NULL, analysis_seq = NULL, tokens = NULL, sentiment = NULL, sentiment_label = NULL,"
-            " flags = NULL, level = NULL, explanation = NULL, event_id = NULL"
+            " flags = NULL, level = NULL, post_type = NULL, explanation = NULL, event_id = NULL"
             " WHERE rowid = ?",
             (
                 m.url,
@@ -608,7 +615,7 @@ class SqliteMentionStore(CrawlStateMixin):
             for key, analysis in results:
                 rowid = conn.execute("SELECT rowid FROM mentions WHERE id = ?", (key,)).fetchone()
                 if rowid is None:
-                    log.warning("analysis for unknown mention %s not saved", key)
+                    log.warning("帖子 %s 不在库中，其分析结果未保存", key)
                     continue
                 seq += 1
                 self._save_one(conn, rowid[0], analysis, stamp, seq)
@@ -619,8 +626,8 @@ class SqliteMentionStore(CrawlStateMixin):
         flags = [{"scheme": f.scheme, "words": f.words, "positions": f.positions} for f in a.flags]
         conn.execute(
             "UPDATE mentions SET analysed_at = ?, analysis_seq = ?, tokens = ?, sentiment = ?,"
-            " sentiment_label = ?, flags = ?, level = ?, analysis_unit = ?, unit = COALESCE(?, crawl_unit),"
-            " explanation = ?, event_id = ? WHERE rowid = ?",
+            " sentiment_label = ?, flags = ?, level = ?, post_type = ?, analysis_unit = ?,"
+            " unit = COALESCE(?, crawl_unit), explanation = ?, event_id = ? WHERE rowid = ?",
             (
                 stamp,
                 seq,
@@ -629,6 +636,7 @@ class SqliteMentionStore(CrawlStateMixin):
                 a.sentiment_label,
                 json.dumps(flags, ensure_ascii=False),
                 a.level,
+                a.post_type,
                 a.unit,
                 a.unit,
                 json.dumps(a.explanation, ensure_ascii=False),
@@ -762,6 +770,7 @@ def _filter(query: SearchQuery) -> _Filter | None:
         ("m.source", query.sources),
         ("m.unit", query.units),
         ("m.sentiment_label", query.sentiment_labels),
+        ("m.post_type", query.post_types),
     ):
         if values:
             where.append(f"{column} IN ({','.join('?' * len(values))})")
@@ -799,7 +808,7 @@ def _materialize(conn: sqlite3.Connection, where: _Filter, sort: Sort) -> _Filte
         source = _steered(where, _STEERABLE if few else _LOW_CARDINALITY).sql
     conn.execute(
         f"INSERT INTO {_HITS} SELECT m.rowid, m.discovered_at, m.published_at, m.id, m.source, m.unit,"
-        f" m.sentiment_label, m.level, {score} {source}",
+        f" m.sentiment_label, m.level, m.post_type, {score} {source}",
         where.params,
     )
     return _Filter(match=None, conditions=[], condition_params=[], materialized=True)
@@ -899,6 +908,11 @@ def _migrate_from_3(conn: sqlite3.Connection) -> None:
     """Version 3 had no votes and no official reply."""
     for column in ("up_votes INTEGER", "down_votes INTEGER", "official_reply TEXT"):
         conn.execute(f"ALTER TABLE mentions ADD COLUMN {column}")
+
+
+def _migrate_from_4(conn: sqlite3.Connection) -> None:
+    """Version 4 did not keep the post type; `yuqing reanalyse` fills it for mentions analysed before."""
+    conn.execute("ALTER TABLE mentions ADD COLUMN post_type TEXT")
 
 
 def _chunks(items: list[str]) -> Iterator[list[str]]:

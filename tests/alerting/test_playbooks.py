@@ -34,7 +34,7 @@ def playbook_dir(tmp_path: Path) -> Path:
 
 CASES = [
     ("report_window_minutes: 30", "report_window_minutes: soon", "playbook.report_window_minutes", "应为整数"),
-    ("min_level: 重大", "min_level: 很大", "playbook.min_level", "unknown level"),
+    ("min_level: 重大", "min_level: 很大", "playbook.min_level", "未知的级别"),
     (
         "kind: reminder, to: [duty_officer, secretary], unless: reported}",
         "kind: nag, to: [duty_officer, secretary], unless: reported}",
@@ -47,8 +47,8 @@ CASES = [
         "playbook.clock[1].to[0]",
         "取值无效，可选",
     ),
-    ("    - {at_minutes: 30, kind: breach", "    - {at_minutes: 30, kind: reminder", "playbook", "breach step"),
-    ("    - id: monitor\n", "    - id: report\n", "playbook", "once each"),
+    ("    - {at_minutes: 30, kind: breach", "    - {at_minutes: 30, kind: reminder", "playbook", "breach 步骤"),
+    ("    - id: monitor\n", "    - id: report\n", "playbook", "各一次"),
     (
         "  name: 重大舆情应急处置\n",
         "  name: 重大舆情应急处置\n  colour: red\n",

@@ -84,12 +84,12 @@ def test_a_post_repeating_a_word_stays_bounded() -> None:
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        (dict(query="(学校 OR 食堂"), "never closed at position 0"),
-        (dict(query="学校 AND"), "ends where a word was expected at position 6"),
-        (dict(query="NOT 演练"), "none of its words"),
-        (dict(event=["中毒", " "]), "empty word"),
-        (dict(exclude=["演练"]), "at least one of region, subject, event"),
-        (dict(event=["中毒"], proximity=10), "proximity needs words in at least two"),
+        (dict(query="(学校 OR 食堂"), "左括号没有闭合（第 1 个字符处）"),
+        (dict(query="学校 AND"), "缺少词语（第 7 个字符处）"),
+        (dict(query="NOT 演练"), "不含其中任何词语"),
+        (dict(event=["中毒", " "]), "空词语"),
+        (dict(exclude=["演练"]), "至少一组写上词语"),
+        (dict(event=["中毒"], proximity=10), "proximity 要求 region、subject、event 中至少两组"),
     ],
 )
 def test_bad_schemes_are_refused_with_the_reason(fields: dict[str, Any], message: str) -> None:

@@ -76,7 +76,7 @@ def test_cli_reanalyse_analyses_stored_mentions_again(tmp_path: Path) -> None:
         check=True,
         text=True,
     )
-    assert "queued 1 mentions" in done.stdout and "re-analysed 1 mentions" in done.stdout
+    assert "的 1 篇帖子排入重新分析" in done.stdout and "已重新分析 1 篇帖子" in done.stdout
     after = store.get("s:1")
     assert after is not None and after.analysis is not None
     assert after.analysis.level == 3 and after.analysis_seq != before.analysis_seq  # the schemes apply now

@@ -655,3 +655,72 @@ def test_screenshots_written(site: Site) -> None:
     names = sorted(p.name for p in site.shots.glob("*.png"))
     for page in ("board", "incident", "search", "sources"):
         assert f"{page}-desktop.png" in names and f"{page}-phone.png" in names, names
+
+
+def as_wang(driver: webdriver.Chrome, site: Site, path: str) -> None:
+    """Open `path` signed in as the county's secretary (an earlier test may have signed in someone else)."""
+    driver.get(f"{site.url}/")
+    wait_for(driver, lambda d: css(d, "header .who"))
+    if "王书记" not in driver.find_element(By.CSS_SELECTOR, "header .who").text:
+        driver.find_element(By.CSS_SELECTOR, "header .logout button").click()
+        wait_for(driver, lambda d: "/login" in d.current_url)
+        login(driver, site)
+    driver.get(f"{site.url}{path}")
+
+
+def test_search_filters_by_post_type_and_rows_show_it(browser: webdriver.Chrome, site: Site) -> None:
+    from analysis.grader import TYPES
+
+    as_wang(browser, site, "/search")
+    wait_for(browser, lambda d: css(d, "#results .mention"))
+    badges = texts_of(browser, "#results .mention .badge.post-type")
+    assert badges and set(badges) <= set(TYPES)  # every analysed post shows its type, in Chinese
+    Select(browser.find_element(By.NAME, "post_type")).select_by_visible_text("表扬")
+    wait_for(browser, lambda d: "post_type=" in d.current_url and d.find_element(By.ID, "total").text == "共 1 条")
+    assert texts_of(browser, "#results .mention-title") == [POSTS[3][1]]  # the thanks for the street lamps
+    assert texts_of(browser, "#results .mention .badge.post-type") == ["表扬"]
+    wait_for(browser, lambda d: "帖子类型" in d.find_element(By.ID, "charts").text)
+    browser.get(f"{site.url}/")
+    wait_for(browser, lambda d: css(d, "#flagged .mention"))
+    assert set(texts_of(browser, "#flagged .mention .badge.post-type")) <= set(TYPES)
+    assert texts_of(browser, "#flagged .mention .badge.post-type")
+
+
+def test_a_phone_shows_the_nearest_cases_and_how_many_there_are(browser: webdriver.Chrome, site: Site) -> None:
+    places = ["城关一中", "城关二中", "城关镇中心小学", "城关第三小学", "县实验中学", "县职业中学", "城关幼儿园"]
+    for i, place in enumerate(places):
+        title = f"{place}学生被同学殴打受伤住院（{i}）"
+        site.add_post(f"many-{i}", title, f"{place}一名学生被多名同学殴打，头部受伤住院，家长要求学校处理。")
+    open_cases = len(site.open_by_deadline())
+    as_wang(browser, site, "/")
+    wait_for(browser, lambda d: len(css(d, "#incidents .incident")) >= open_cases)
+    total = len(css(browser, "#incidents .incident"))
+    assert total > 5
+    count = wait_for(browser, lambda d: shown(d, "#incidents-count"))
+    assert count.text.startswith(f"共 {total} 件待处置")
+    assert shown(browser, "#incidents-all") is None  # a desktop shows every case
+    browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride", {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True}
+    )
+    try:
+        browser.refresh()
+        wait_for(browser, lambda d: len(css(d, "#incidents .incident")) == total and css(d, "#feed .feed-item"))
+        time.sleep(1)  # the feed's backlog and the posts it attaches
+        visible = [c for c in css(browser, "#incidents .incident") if c.is_displayed()]
+        assert len(visible) == 5
+        order = [int(c.get_attribute("data-incident-id") or 0) for c in css(browser, "#incidents .incident")]
+        assert [int(c.get_attribute("data-incident-id") or 0) for c in visible] == order[:5]  # the nearest first
+        text = browser.find_element(By.ID, "incidents-count").text
+        assert f"共 {total} 件待处置" in text and "显示时限最近的 5 件" in text, text
+        height = browser.execute_script("return document.documentElement.scrollHeight")
+        assert height <= 3 * 844, f"the duty board is {height}px tall on a phone with {total} open cases"
+        browser.save_screenshot(str(site.shots / "board-many-phone.png"))
+        button = browser.find_element(By.ID, "incidents-all")
+        assert button.is_displayed() and button.text == f"显示全部 {total} 件"
+        button.click()
+        wait_for(browser, lambda d: len([c for c in css(d, "#incidents .incident") if c.is_displayed()]) == total)
+        assert "显示时限最近" not in browser.find_element(By.ID, "incidents-count").text
+        browser.find_element(By.ID, "incidents-all").click()
+        wait_for(browser, lambda d: len([c for c in css(d, "#incidents .incident") if c.is_displayed()]) == 5)
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})

@@ -120,6 +120,44 @@ def test_aggregations(admin: TestClient) -> None:
     assert admin.get("/api/v1/mentions/aggregations", params={"interval": "week"}).status_code == 422
 
 
+def test_every_post_has_its_type_and_search_filters_by_it(admin: TestClient) -> None:
+    from typing import get_args
+
+    from analysis.grader import TYPES
+    from api.routes.mentions import PostType
+
+    assert get_args(PostType) == TYPES  # the filter offers exactly the analysis' types
+    hits = admin.get("/api/v1/mentions").json()["hits"]
+    types = {h["id"]: h["post_type"] for h in hits}
+    assert len(types) == 4 and set(types.values()) <= set(TYPES)
+    assert types["demo-baixing:4"] == "表扬"  # the thanks for the street lamps
+    assert admin.get("/api/v1/mentions/demo-baixing:4").json()["post_type"] == "表扬"
+    praise = admin.get("/api/v1/mentions", params={"post_type": "表扬"}).json()
+    assert [h["id"] for h in praise["hits"]] == ["demo-baixing:4"] and praise["total"] == 1
+    others = admin.get("/api/v1/mentions", params=[("post_type", "投诉"), ("post_type", "举报")]).json()
+    assert {h["id"] for h in others["hits"]} == {i for i, t in types.items() if t in ("投诉", "举报")}
+    assert "demo-baixing:4" not in {h["id"] for h in others["hits"]}
+    with_words = admin.get("/api/v1/mentions", params={"post_type": "表扬", "q": "殴打"}).json()
+    assert with_words["total"] == 0
+    assert {b["key"]: b["count"] for b in praise["aggregations"]["post_types"]} == {"表扬": 1}
+    aggs = admin.get("/api/v1/mentions/aggregations").json()
+    assert sum(b["count"] for b in aggs["post_types"]) == 4
+    refused = admin.get("/api/v1/mentions", params={"post_type": "complaint"})
+    assert refused.status_code == 422
+
+
+def test_exports_have_the_post_type_as_a_chinese_column(admin: TestClient) -> None:
+    rows = list(csv.reader(io.StringIO(admin.get("/api/v1/mentions/export").content.decode("utf-8-sig"))))
+    column = rows[0].index("类型")
+    assert rows[0][column - 1] == "级别"
+    assert {r[0]: r[column] for r in rows[1:]}["4"] == "表扬"
+    only = admin.get("/api/v1/mentions/export", params={"post_type": "表扬", "format": "xlsx"})
+    sheet = load_workbook(io.BytesIO(only.content)).active
+    assert sheet is not None
+    got = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert len(got) == 2 and got[1][0] == "4" and got[1][got[0].index("类型")] == "表扬"
+
+
 def test_csv_export_is_excel_ready_and_defuses_formulas(admin: TestClient) -> None:
     response = admin.get("/api/v1/mentions/export", params={"format": "csv"})
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
@@ -159,7 +197,7 @@ def test_xlsx_export_is_formatted(admin: TestClient) -> None:
     header = sheet[1]
     assert all(c.font.bold for c in header) and header[0].fill.fgColor.rgb.endswith("B71C1C")
     widths = {k: d.width for k, d in sheet.column_dimensions.items()}
-    assert widths["E"] >= 50 and widths["D"] >= 30 and widths["N"] <= 10  # content wide, counts narrow
+    assert widths["E"] >= 50 and widths["D"] >= 30 and widths["O"] <= 10  # content wide, counts narrow
     found = sheet.cell(row=2, column=8)  # 发现时间
     assert isinstance(found.value, dt.datetime) and found.number_format == "yyyy-mm-dd hh:mm:ss"
     csv_rows = list(csv.reader(io.StringIO(admin.get("/api/v1/mentions/export").content.decode("utf-8-sig"))))
@@ -179,7 +217,7 @@ def test_schemes_list_validate_create_edit(app: FastAPI, admin: TestClient, gran
     ).json()
     fields = {e["field"]: e["message"] for e in bad["errors"]}
     assert not bad["valid"] and {"id", "severity", "query"} <= set(fields)
-    assert "position 0" in fields["query"]
+    assert "左括号没有闭合（第 1 个字符处）" in fields["query"]
     assert admin.post("/api/v1/schemes", json={**SCHEME, "proximity": 1}).status_code == 422
     created = admin.post("/api/v1/schemes", json=SCHEME)
     assert created.status_code == 201 and created.json()["origin"] == "api" and created.json()["revision"] == 1

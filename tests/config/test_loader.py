@@ -63,7 +63,7 @@ BAD_CASES = [
         'post_id_pattern: "/baixing/thread/\\\\d+"',
         "sources.yaml",
         "sources[0].post_id_pattern",
-        "capture group",
+        "括号分组",
     ),
     ("sources.yaml", "unit: county\n", "unit: nowhere\n", "sources.yaml", "sources[0].unit", "未知的单位"),
     (
@@ -72,7 +72,7 @@ BAD_CASES = [
         'item: "li.post-item[["',
         "sources.yaml",
         "sources[0].list.item",
-        "not a valid CSS selector",
+        "不是有效的 CSS 选择器（第 14 个字符附近有误）",
     ),
     (
         "sources.yaml",
@@ -80,7 +80,7 @@ BAD_CASES = [
         'content: "xpath://div[@class="',
         "sources.yaml",
         "sources[0].thread.content",
-        "not a valid XPath selector",
+        "不是有效的 XPath 选择器",
     ),
     (
         "sources.yaml",
@@ -96,9 +96,9 @@ BAD_CASES = [
         "encoding: gbkk",
         "sources.yaml",
         "sources[0].encoding",
-        "unknown encoding",
+        "未知的编码 'gbkk'",
     ),
-    ("sources.yaml", "interval_seconds: 10", "timezone: Beijing", "sources.yaml", "sources[0].timezone", "time zone"),
+    ("sources.yaml", "interval_seconds: 10", "timezone: Beijing", "sources.yaml", "sources[0].timezone", "未知的时区"),
     ("sources.yaml", "interval_seconds: 10", "kind: json", "sources.yaml", "sources[0].json", "缺少必填字段"),
     ("sources.yaml", "interval_seconds: 10", "kind: rss", "sources.yaml", "sources[0].list", "此类信源不用该字段"),
     ("sources.yaml", "interval_seconds: 10", "kind: ftp", "sources.yaml", "sources[0].kind", "html"),
@@ -108,7 +108,7 @@ BAD_CASES = [
         "severity: 很大",
         "schemes.yaml",
         "schemes[0].severity",
-        "unknown level",
+        "未知的级别",
     ),
     (
         "units.yaml",
@@ -127,7 +127,7 @@ BAD_CASES = [
         "未知的单位",
     ),
     ("units.yaml", "  above: [西地省]", "  above: [西地省]\n  towns: [x]", "units.yaml", "territory.towns", "未知字段"),
-    ("units.yaml", "aliases: [城关, 本县", "aliases: ['', 本县", "units.yaml", "territory.aliases", "empty name"),
+    ("units.yaml", "aliases: [城关, 本县", "aliases: ['', 本县", "units.yaml", "territory.aliases", "空名称"),
     (
         "alerting.yaml",
         "delivery_attempts: 3",
@@ -247,8 +247,8 @@ def test_run_refuses_to_start_on_bad_configuration(
 @pytest.mark.parametrize(
     ("entry", "field", "words"),
     [
-        ("{name: x, start: 2027-03-15, end: 2027-03-03, incident_level: 较大}", "calendar[0]", "end is before start"),
-        ("{name: x, start: 2027-03-03, end: 2027-03-15, risk_points: 0}", "calendar[0]", "must raise risk_points"),
+        ("{name: x, start: 2027-03-15, end: 2027-03-03, incident_level: 较大}", "calendar[0]", "早于开始日期（start）"),
+        ("{name: x, start: 2027-03-03, end: 2027-03-15, risk_points: 0}", "calendar[0]", "加 risk_points"),
         (
             "{name: x, start: 2027-03-03, end: 2027-03-15, report_window_minutes: 1}",
             "calendar[0].report_window_minutes",
@@ -268,9 +268,9 @@ def test_bad_sensitive_period(example_config_copy: Path, entry: str, field: str,
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ("(学校 OR 食堂", "scheme '校园欺凌': '(' is never closed at position 0"),
-        ("学校 OR OR 食堂", "scheme '校园欺凌': 'OR' where a word was expected at position 6"),
-        ("NOT 演练", "scheme '校园欺凌': the query would match posts containing none of its words"),
+        ("(学校 OR 食堂", "方案「校园欺凌」：检索式语法错误：左括号没有闭合（第 1 个字符处）"),
+        ("学校 OR OR 食堂", "方案「校园欺凌」：检索式语法错误：此处应为词语（第 7 个字符处）"),
+        ("NOT 演练", "方案「校园欺凌」：检索式会命中不含其中任何词语的帖子（只有 NOT 的部分）"),
     ],
 )
 def test_a_scheme_query_error_names_file_field_scheme_and_position(

@@ -60,7 +60,8 @@ def test_roster_names_must_be_duty_contacts(example_config_copy: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(example_config_copy)
     messages = [str(i) for i in caught.value.issues]
-    assert any("units.yaml: units[1].roster[1].days" in m and "ISO weekdays" in m for m in messages), messages
+    wrong_days = "units.yaml: units[1].roster[1].days"
+    assert any(wrong_days in m and "1（星期一）到 7（星期日）" in m for m in messages), messages
     text = text.replace("days: [8]", "days: [7]")
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError) as caught:

@@ -32,7 +32,8 @@ def test_crawl_gbk_board_stores_every_post_without_mojibake(
     result = crawl(config_dir, tmp_path / "data", "demo-tousu")
     assert result.returncode == 0, result.log[-3000:]
     stamped = [line for line in result.log.splitlines() if re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", line)]
-    messages = [line.split(": ", 1)[-1] for line in stamped]
+    # The message after the time, the logger's [name] if any (Scrapy's own handler) and the level (ours: 信息).
+    messages = [re.sub(r"^\S+ \S+ (?:\[[^\]]+\] )?\S+ ", "", line) for line in stamped]
     twice = [m for m, n in Counter(messages).items() if n > 1]
     assert messages and not twice, f"log lines printed twice: {twice}"
     posts = {str(p.id): p for p in board.posts("tousu")}

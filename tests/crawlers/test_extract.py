@@ -180,7 +180,7 @@ def test_json_answer_that_is_not_what_the_source_says() -> None:
     )
     assert extract_json("not json", "http://api.cn/x", source).failures[0][1].startswith("not JSON")
     wrong = extract_json('{"data": {"rows": {"id": 1}}}', "http://api.cn/x", source)
-    assert "is not a list" in wrong.failures[0][1]
+    assert "不是列表" in wrong.failures[0][1]
 
 
 # --- real Tieba list pages (../shared/data/html_tieba_list_pages_pdsu, DEV files) ------------------------

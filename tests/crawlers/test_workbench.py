@@ -66,15 +66,15 @@ def test_saved_page_and_a_wrong_selector(config_dir: Path, board: SampleBoard, t
     )
     out = capsys.readouterr().out
     assert code == 0
-    assert "列表项（li.topic）：0 个" in out and "list selector 'li.topic' matched nothing" in out
+    assert "列表项（li.topic）：0 个" in out and "列表项选择器 'li.topic' 在此页一个也没选中" in out
 
 
 def test_polite_and_safe(config_dir: Path, board: SampleBoard, tmp_path: Path) -> None:
     source = load_config(config_dir).source("demo-baixing")
-    with pytest.raises(WorkbenchError, match=r"disallowed by robots\.txt"):
+    with pytest.raises(WorkbenchError, match=r"robots\.txt 不允许抓取"):
         fetch(source, f"{board.base_url}/admin/secret")
     strict = source.model_copy(update={"allow_private_addresses": False})
-    with pytest.raises(WorkbenchError, match="private or loopback"):
+    with pytest.raises(WorkbenchError, match="内网或本机地址"):
         fetch(strict, f"{board.base_url}/baixing/list")
     assert "帖子页" in report(source, read_file(source, _page(tmp_path)), as_thread=True)
 
@@ -87,7 +87,7 @@ def test_a_board_that_is_down_says_it_is_down(config_dir: Path, mock_site: Any) 
     with pytest.raises(WorkbenchError) as raised:
         fetch(source, f"http://127.0.0.1:{port}/list")
     assert "拒绝连接" in str(raised.value) and "停止服务" in str(raised.value)
-    assert "disallowed" not in str(raised.value)
+    assert "不允许" not in str(raised.value)
     mock_site.raw("/robots.txt", b"oops", status=503)
     with pytest.raises(WorkbenchError, match=r"暂时不可用.*HTTP 503"):
         fetch(source, f"{mock_site.url}/list")
@@ -95,7 +95,7 @@ def test_a_board_that_is_down_says_it_is_down(config_dir: Path, mock_site: Any) 
     mock_site.pages.pop("/robots.txt")
     assert fetch(source, f"{mock_site.url}/list").fetched
     mock_site.raw("/robots.txt", b"", status=403)
-    with pytest.raises(WorkbenchError, match="disallowed by robots"):
+    with pytest.raises(WorkbenchError, match=r"robots\.txt 不允许抓取"):
         fetch(source, f"{mock_site.url}/list")
 
 

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 pytestmark = pytest.mark.slow
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _free_port() -> int:
@@ -20,7 +23,18 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def test_demo_runs_end_to_end_and_stops_by_itself(tmp_path: Path) -> None:
+def _posters_words() -> set[str]:
+    """English the demo's posters wrote (a post tests markup): theirs, printed as they wrote it."""
+    import re
+
+    import yaml
+
+    seed = yaml.safe_load((REPO / "yuqing" / "demo" / "board_seed.yaml").read_text(encoding="utf-8"))
+    texts = [str(p.get(k) or "") for p in seed["posts"] + seed["script"] for k in ("title", "content", "author")]
+    return {w for t in texts for w in re.findall(r"[A-Za-z_][A-Za-z0-9_.\-]*", t)}
+
+
+def test_demo_runs_end_to_end_and_stops_by_itself(tmp_path: Path, english_in: Any) -> None:
     api, board = _free_port(), _free_port()
     done = subprocess.run(
         [
@@ -53,6 +67,11 @@ def test_demo_runs_end_to_end_and_stops_by_itself(tmp_path: Path) -> None:
     assert "用户名 demo  密码 " in done.stdout  # the dashboard is behind login: the demo prints its admin login
     assert "书记登录:" in done.stdout and "用户名 shuji  密码 " in done.stdout  # and the secretary's
     assert f"http://127.0.0.1:{api}/incidents/" in inbox[0]["body"]  # links point at this demo's dashboard
+    # Every line the demo prints, its banner and its log lines, is Chinese: ids an operator needs aside (the
+    # logins to type, source ids) and the fresh passwords.
+    printed = re.sub(r"密码 \S+", "密码 ", done.stdout + done.stderr)
+    assert "舆情监测 · 演示" in printed and "信息 调度器已启动" in printed
+    assert english_in(printed, also={"demo", "shuji"} | _posters_words()) == [], printed[-3000:]
 
 
 def test_a_port_in_use_is_a_clear_error_and_nothing_is_wiped(tmp_path: Path) -> None:

@@ -40,7 +40,8 @@ POST = NewMention(
 
 def _analysis(level: int, unit: str | None) -> Analysis:
     flag = SchemeFlag("arbitrary-fees", ["乱收费"], [("title", 10), ("content", 4)])
-    return Analysis(["乱收费", "教育局"], -0.5, "negative", [flag], level, unit, [f"级别 {level}"], "evt-1")
+    kind = "举报" if level >= 2 else "投诉"  # the type rides along and changes with the analysis
+    return Analysis(["乱收费", "教育局"], -0.5, "negative", [flag], level, unit, [f"级别 {level}"], "evt-1", kind)
 
 
 def test_the_same_history_leaves_the_same_mention_on_both_backends(tmp_path: Path) -> None:
@@ -80,6 +81,7 @@ def test_the_same_history_leaves_the_same_mention_on_both_backends(tmp_path: Pat
     analyse(_analysis(2, "no1-middle"), 10)  # the analysis's unit replaces the crawler's
     crawl(replace(POST, content="城关一中乱收费，已退款。", reply_count=None), 20)  # an edit: analysis dropped
     analyse(_analysis(1, None), 25)  # no unit found: the crawler's stays
+    assert to_mention(doc).analysis.post_type == "投诉"  # type: ignore[union-attr]  # the new analysis's type
 
     changed = sqlite.record_counts([CountUpdate(POST.id, 20, None, "已回复")], now=at(30))
     assert doc is not None

@@ -305,8 +305,8 @@ def test_a_cluster_without_ilm_gets_plain_monthly_indices_and_says_so_once(stub_
     }
     assert sent[5].json == {"aliases": {ALIAS: {"is_write_index": True}}}
     [warning] = [r for r in caplog.records if r.levelname == "WARNING"]
-    assert "no index lifecycle management (ILM)" in warning.getMessage() and stub_es.url in warning.getMessage()
-    assert "older than 730 days deleted" in warning.getMessage()
+    assert "没有索引生命周期管理（ILM）" in warning.getMessage() and stub_es.url in warning.getMessage()
+    assert "超过 730 天的索引删除" in warning.getMessage()
 
 
 def test_another_refusal_of_the_policy_is_not_taken_for_a_missing_ilm(stub_es: Any) -> None:
@@ -1122,3 +1122,12 @@ def test_heat_order_sorts_by_replies_and_views_in_a_point_in_time_and_events_fil
     assert search.json["sort"][0] == {"heat": {"order": "desc", "missing": 0}}
     assert search.json["sort"][1:] == [{"discovered_at": {"order": "desc"}}, {"id": {"order": "desc"}}]
     assert {"terms": {"event_id": ["evt-1"]}} in search.json["query"]["bool"]["filter"]
+
+
+def test_the_post_type_is_a_keyword_filter_and_terms_field() -> None:
+    from store.mentions.elastic_query import bool_query
+
+    assert MAPPINGS["properties"]["post_type"] == {"type": "keyword"} and TEMPLATE_VERSION >= 4
+    filters = bool_query(SearchQuery(post_types=("咨询", "建议"), min_level=1), None)["bool"]["filter"]
+    assert {"terms": {"post_type": ["咨询", "建议"]}} in filters
+    assert not [f for f in bool_query(SearchQuery(), None)["bool"]["filter"] if "post_type" in json.dumps(f)]

@@ -166,7 +166,12 @@ DISCOVERED = {
 
 
 def analysis(
-    level: int, label: str, schemes: list[str], unit: str | None = None, event_id: str | None = None
+    level: int,
+    label: str,
+    schemes: list[str],
+    unit: str | None = None,
+    event_id: str | None = None,
+    post_type: str | None = "投诉",
 ) -> Analysis:
     return Analysis(
         tokens=["测试", "词"],
@@ -177,14 +182,15 @@ def analysis(
         unit=unit,
         explanation=[f"级别 {level}"],
         event_id=event_id,
+        post_type=post_type,
     )
 
 
 ANALYSES = [
     (FEES.id, analysis(2, "negative", ["arbitrary-fees"], unit="no1-middle", event_id="evt-1")),
-    (CANTEEN.id, analysis(3, "negative", ["food-safety"])),  # no unit found: the crawler's stays
-    (BULLYING.id, analysis(3, "negative", ["bullying"], unit="no1-middle")),
-    (THANKS.id, analysis(0, "positive", [])),
+    (CANTEEN.id, analysis(3, "negative", ["food-safety"], post_type="求助")),  # no unit found: the crawler's stays
+    (BULLYING.id, analysis(3, "negative", ["bullying"], unit="no1-middle", post_type="举报")),
+    (THANKS.id, analysis(0, "positive", [], post_type="表扬")),
     (TUTORING.id, analysis(1, "neutral", ["arbitrary-fees"])),
 ]
 
@@ -277,6 +283,7 @@ def test_edit_resets_analysis_keeps_discovery_and_reindexes(mention_store: Menti
     assert ids(mention_store.search(SearchQuery(text="住院"))) == [BULLYING.id]  # the index follows the edit
     assert mention_store.search(SearchQuery(text="宿舍")).total == 0  # no stale words
     assert mention_store.search(SearchQuery(schemes=("bullying",))).total == 0  # nor stale schemes
+    assert mention_store.search(SearchQuery(post_types=("举报",))).total == 0  # nor a stale post type
     assert mention_store.count() == 5
 
 
@@ -366,6 +373,22 @@ def test_reanalysis_queues_a_period_behind_new_posts_and_keeps_the_old_analysis(
     assert mention_store.request_reanalysis() == 0
 
 
+def test_reanalysis_fills_the_post_type_of_mentions_analysed_before_it_was_kept(mention_store: MentionStore) -> None:
+    crawled(mention_store)
+    # As an analysis from before post types were kept reads back: no type, so no type filter finds it.
+    mention_store.save_analysis([(p.id, analysis(1, "negative", [], post_type=None)) for p in POSTS])
+    old = mention_store.get(THANKS.id)
+    assert old is not None and old.analysis is not None and old.analysis.post_type is None
+    assert mention_store.search(SearchQuery(post_types=("表扬",))).total == 0
+    assert mention_store.request_reanalysis() == 5
+    again = [(m.id, dict(ANALYSES)[m.id]) for m in mention_store.pending_analysis(10)]
+    mention_store.save_analysis(again)
+    assert ids(mention_store.search(SearchQuery(post_types=("表扬",)))) == [THANKS.id]
+    refreshed = mention_store.get(THANKS.id)
+    assert refreshed is not None and refreshed.analysis is not None and refreshed.analysis.post_type == "表扬"
+    assert mention_store.backlog() == 0
+
+
 def test_an_edited_mention_after_the_highest_number_is_still_followed(mention_store: MentionStore) -> None:
     analysed(mention_store)
     last = max(m.analysis_seq or 0 for m in mention_store.analysed_since(0, limit=10))
@@ -418,6 +441,11 @@ SEARCHES: list[tuple[str, SearchQuery, set[str]]] = [
     ("any of schemes", SearchQuery(schemes=("bullying", "food-safety")), {CANTEEN.id, BULLYING.id}),
     ("min level", SearchQuery(min_level=3), {CANTEEN.id, BULLYING.id}),
     ("min level 0", SearchQuery(min_level=0), ALL),
+    ("post type", SearchQuery(post_types=("投诉",)), {FEES.id, TUTORING.id}),
+    ("any of post types", SearchQuery(post_types=("表扬", "求助")), {CANTEEN.id, THANKS.id}),
+    ("post type no post has", SearchQuery(post_types=("咨询",)), set()),
+    ("post type and words", SearchQuery(text="学生", post_types=("举报", "求助")), {CANTEEN.id, BULLYING.id}),
+    ("post type, words and level", SearchQuery(text="收费", post_types=("投诉",), min_level=2), {FEES.id}),
     ("since, inclusive", SearchQuery(since=DISCOVERED[BULLYING.id]), {BULLYING.id, THANKS.id, TUTORING.id}),
     ("until, exclusive", SearchQuery(until=DISCOVERED[BULLYING.id]), {FEES.id, CANTEEN.id}),
     (
@@ -440,6 +468,7 @@ def test_search_filters(mention_store: MentionStore, query: SearchQuery, expecte
 def test_unanalysed_mentions_have_no_level(mention_store: MentionStore) -> None:
     crawled(mention_store)
     assert mention_store.search(SearchQuery(min_level=0)).total == 0
+    assert mention_store.search(SearchQuery(post_types=("投诉", "其他"))).total == 0
     assert mention_store.search(SearchQuery(text="食堂")).total == 1  # searchable before analysis
 
 
@@ -695,6 +724,7 @@ def test_aggregations_cover_all_matches_not_only_the_page(mention_store: Mention
                 Terms("levels", "level"),
                 Terms("sentiment", "sentiment_label"),
                 Terms("top_level", "level", size=1),
+                Terms("types", "post_type"),
             ),
         )
     )
@@ -713,15 +743,22 @@ def test_aggregations_cover_all_matches_not_only_the_page(mention_store: Mention
     assert _buckets(result, "levels") == [("3", 2), ("0", 1), ("1", 1), ("2", 1)]
     assert _buckets(result, "sentiment") == [("negative", 3), ("neutral", 1), ("positive", 1)]
     assert _buckets(result, "top_level") == [("3", 2)]
+    assert _buckets(result, "types") == [("投诉", 2), ("举报", 1), ("求助", 1), ("表扬", 1)]
 
 
 def test_aggregations_follow_the_query(mention_store: MentionStore) -> None:
     result = analysed(mention_store).search(
         SearchQuery(
             text="收费",
-            aggs=(DateHistogram("by_day"), Terms("schemes", "schemes"), Terms("levels", "level")),
+            aggs=(
+                DateHistogram("by_day"),
+                Terms("schemes", "schemes"),
+                Terms("levels", "level"),
+                Terms("types", "post_type"),
+            ),
         )
     )
+    assert _buckets(result, "types") == [("投诉", 2)]
     assert _buckets(result, "by_day") == [("2026-03-05T00:00:00+00:00", 1), ("2026-03-06T00:00:00+00:00", 1)]
     assert _buckets(result, "schemes") == [("arbitrary-fees", 2)]
     assert _buckets(result, "levels") == [("1", 1), ("2", 1)]
@@ -731,9 +768,16 @@ def test_aggregations_follow_the_query(mention_store: MentionStore) -> None:
 
 def test_unanalysed_mentions_have_no_analysis_terms(mention_store: MentionStore) -> None:
     result = crawled(mention_store).search(
-        SearchQuery(aggs=(Terms("levels", "level"), Terms("schemes", "schemes"), Terms("s", "sentiment_label")))
+        SearchQuery(
+            aggs=(
+                Terms("levels", "level"),
+                Terms("schemes", "schemes"),
+                Terms("s", "sentiment_label"),
+                Terms("t", "post_type"),
+            )
+        )
     )
-    assert result.aggregations == {"levels": [], "schemes": [], "s": []}
+    assert result.aggregations == {"levels": [], "schemes": [], "s": [], "t": []}
 
 
 # --- concurrency and restarts -------------------------------------------------------------------------------
@@ -958,8 +1002,9 @@ def test_a_version_3_file_gains_the_official_reply_and_keeps_its_posts(tmp_path:
     first = SqliteMentionStore(path)
     first.upsert_many([_post("1", "路灯不亮")], now=T0)
     first.close()
-    with sqlite3.connect(path) as conn:  # as version 3 left it: no official_reply and no vote columns
-        for column in ("official_reply", "up_votes", "down_votes"):
+    with sqlite3.connect(path) as conn:  # as version 3 left it: no official_reply, votes nor post type
+        conn.execute("DROP INDEX ix_mentions_post_type")
+        for column in ("official_reply", "up_votes", "down_votes", "post_type"):
             conn.execute(f"ALTER TABLE mentions DROP COLUMN {column}")
         conn.execute("PRAGMA user_version = 3")
     store = SqliteMentionStore(path)
@@ -968,3 +1013,28 @@ def test_a_version_3_file_gains_the_official_reply_and_keeps_its_posts(tmp_path:
     got = store.get("tieba:1")
     assert got is not None and got.official_reply == reply and got.discovered_at == T0
     store.close()
+
+
+@pytest.mark.skipif("sqlite" not in BACKENDS, reason="the embedded store only")
+def test_a_version_4_file_gains_the_post_type_and_reanalysis_fills_it(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "v4.sqlite3"
+    first = SqliteMentionStore(path)
+    first.upsert_many([THANKS], now=T0)
+    first.save_analysis([(THANKS.id, analysis(0, "positive", [], post_type=None))], now=T0)
+    first.close()
+    with sqlite3.connect(path) as conn:  # as version 4 left it: no post_type column nor its index
+        conn.execute("DROP INDEX ix_mentions_post_type")
+        conn.execute("ALTER TABLE mentions DROP COLUMN post_type")
+        conn.execute("PRAGMA user_version = 4")
+    store = SqliteMentionStore(path)
+    kept = store.get(THANKS.id)
+    assert kept is not None and kept.analysis is not None and kept.analysis.post_type is None
+    assert kept.discovered_at == T0 and kept.analysis.sentiment_label == "positive"
+    assert store.request_reanalysis() == 1
+    store.save_analysis([(THANKS.id, analysis(0, "positive", [], post_type="表扬"))])
+    assert ids(store.search(SearchQuery(post_types=("表扬",), text="路灯"))) == [THANKS.id]
+    store.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 5

@@ -39,7 +39,7 @@ def embedded(tmp_path: Path) -> Path:
         store.upsert_many([_post(i)], now=T0 + timedelta(minutes=i))
     store.record_counts([CountUpdate("baixing:1001", 7, 300)], now=T0 + timedelta(hours=1))
     flag = SchemeFlag("arbitrary-fees", ["乱收费"], [("title", 4)])
-    analysed = Analysis(["乱收费"], -0.6, "negative", [flag], 2, "no1-middle", ["级别 2"], "evt-1")
+    analysed = Analysis(["乱收费"], -0.6, "negative", [flag], 2, "no1-middle", ["级别 2"], "evt-1", "投诉")
     store.save_analysis([("baixing:1000", analysed), ("baixing:1001", analysed), ("baixing:1002", analysed)], now=T0)
     store.close()
     return path
@@ -92,6 +92,7 @@ def test_copies_every_mention_with_analysis_heat_and_numbers(
     first = docs["baixing:1000"]
     assert first["discovered_at"] == "2026-03-05T08:10:00.123456+00:00"  # exactly, microseconds and all
     assert (first["analysis_seq"], first["level"], first["schemes"]) == (1, 2, ["arbitrary-fees"])
+    assert first["post_type"] == "投诉"  # the post type goes along with the analysis
     assert (first["unit"], first["crawl_unit"], first["analysis_unit"]) == ("no1-middle", "county-edu", "no1-middle")
     assert first["flags"] == [{"scheme": "arbitrary-fees", "words": ["乱收费"], "positions": [["title", 4]]}]
     assert "乱收费" in first["title_tokens"].split()
@@ -100,7 +101,7 @@ def test_copies_every_mention_with_analysis_heat_and_numbers(
     pending = docs["baixing:1004"]
     assert pending["analysis_seq"] is None and pending["analysed_at"] is None and pending["unit"] == "county-edu"
     out = capsys.readouterr().out
-    assert "done: 5 mentions copied, 0 were already there" in out and "after 3" in out
+    assert "完成：复制 5 篇帖子，0 篇原已存在" in out and "从 3 之后" in out
 
     # Idempotent: a second run finds nothing after its cursor and sends no document.
     assert _migrate(tmp_path, cluster, monkeypatch) == 0
@@ -154,7 +155,7 @@ def test_mentions_already_in_elasticsearch_are_left_as_they_are(
     assert _migrate(tmp_path, cluster, monkeypatch) == 0
     written = [a for b in _bulks(cluster) for a in b[0::2]]
     assert written == [{"create": {"_id": "baixing:1003", "_index": ALIAS}}]
-    assert "1 mentions copied, 4 were already there" in capsys.readouterr().out
+    assert "复制 1 篇帖子，4 篇原已存在" in capsys.readouterr().out
 
 
 def test_a_missing_embedded_store_is_a_clear_error(

@@ -25,23 +25,23 @@ def data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_health_of_the_stores_and_the_scheduler_heartbeat(data: Path, capsys: Any) -> None:
     args = ["health", "--config", str(EXAMPLE), "--data", str(data)]
     assert main(args) == 0
-    assert "mention store (sqlite) ok, 0 mentions" in capsys.readouterr().out
+    assert "帖子库（sqlite）正常，共 0 篇帖子" in capsys.readouterr().out
     assert main([*args, "--scheduler"]) == 1  # no scheduler ever ran here
-    assert "no scheduler heartbeat" in capsys.readouterr().err
+    assert "没有调度器心跳" in capsys.readouterr().err
     beat = heartbeat_path(data)
     beat.write_text(json.dumps({"role": "standby", "pid": 42, "at": time.time() - 2}))
     assert main([*args, "--scheduler"]) == 0
-    assert "scheduler standby (pid 42)" in capsys.readouterr().out
+    assert "调度器待命（进程 42）" in capsys.readouterr().out
     beat.write_text(json.dumps({"role": "leader", "pid": 42, "at": time.time() - 600}))  # hung or dead
     assert main([*args, "--scheduler"]) == 1
-    assert "heartbeat is 600s old" in capsys.readouterr().err
+    assert "心跳已 600 秒未更新" in capsys.readouterr().err
 
 
 def test_health_with_a_corrupt_mention_store_is_failing_with_the_reason(data: Path, capsys: Any) -> None:
     (data / "mentions.sqlite3").write_bytes(b"not a database " * 400)
     assert main(["health", "--config", str(EXAMPLE), "--data", str(data)]) == 1
     out = capsys.readouterr()
-    assert "故障 (failing); mention store (sqlite) unreadable" in out.out
+    assert "故障（failing）；帖子库（sqlite）无法读取" in out.out
     assert "故障：舆情库无法读取" in out.err and "file is not a database" in out.err
 
 

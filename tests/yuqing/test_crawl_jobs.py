@@ -53,7 +53,7 @@ def test_a_crawl_that_exits_non_zero_is_recorded_counted_alerted_and_its_logs_ke
         services.close()
     assert [o.returncode for o in outcomes] == [1, 1, 1]
     assert len(runs) == 3 and not any(run.ok for run in runs)
-    assert {run.finish_reason for run in runs} == {"crawl process exited with code 1"}
+    assert {run.finish_reason for run in runs} == {"抓取进程异常退出（退出码 1）"}
     assert health is not None and health.consecutive_failures == 3
     assert health.last_error is not None and "file is not a database" in health.last_error  # the stderr tail
     # The source's alert, and the service's own: its mention store is unreadable, and its only crawled source fails.
@@ -76,7 +76,7 @@ def test_a_failed_crawl_s_output_is_recorded_with_its_secrets_masked(tmp_path: P
     services.config._secrets = {"BOARD_KEY": "k3y-0f-the-b0ard"}
     try:
         tail = "Traceback …\nValueError: http://board.example/list?key=k3y-0f-the-b0ard refused"
-        jobs._record_failed_crawl(services, "demo-baixing", jobs.utcnow(), "crawl process exited with code 1", tail)
+        jobs._record_failed_crawl(services, "demo-baixing", jobs.utcnow(), "抓取进程异常退出（退出码 1）", tail)
         with services.sessions() as session:
             health = session.get(SourceHealth, "demo-baixing")
             assert health is not None and health.last_error is not None

@@ -267,10 +267,10 @@ def test_standby_takes_over_when_the_leader_dies_and_no_step_fires_twice_or_is_m
     upgrade(pg_url)
     leader = Scheduler("a", tmp_path, quiet_config, pg_url)
     schedulers.append(leader)
-    _wait(lambda: "leader lock acquired" in leader.text(), 60, f"the first scheduler to lead:\n{leader.text()}")
+    _wait(lambda: "已获得调度锁" in leader.text(), 60, f"the first scheduler to lead:\n{leader.text()}")
     standby = Scheduler("b", tmp_path, quiet_config, pg_url)
     schedulers.append(standby)
-    _wait(lambda: "standby:" in standby.text(), 60, f"the second scheduler to stand by:\n{standby.text()}")
+    _wait(lambda: "待命：" in standby.text(), 60, f"the second scheduler to stand by:\n{standby.text()}")
 
     start = datetime.now(UTC)
     _seed_steps(pg_url, start)
@@ -286,11 +286,11 @@ def test_standby_takes_over_when_the_leader_dies_and_no_step_fires_twice_or_is_m
         return fired >= 3 and arrived >= fired and (next_due - datetime.now(UTC)).total_seconds() > 0.7
 
     _wait(between_sends, 30, "the leader to fire and send the first steps")
-    assert "leader lock acquired" not in standby.text(), "the standby ran while the leader was alive"
+    assert "已获得调度锁" not in standby.text(), "the standby ran while the leader was alive"
     leader.kill()
     killed_at = time.monotonic()
     _wait(
-        lambda: "leader lock acquired" in standby.text(),
+        lambda: "已获得调度锁" in standby.text(),
         TAKEOVER_BOUND + 5,
         f"the standby to take over:\n{standby.text()}",
     )
@@ -333,7 +333,7 @@ def test_standby_takes_over_when_the_leader_dies_and_no_step_fires_twice_or_is_m
         timeout=60,
         check=False,
     )
-    assert health.returncode == 0 and "scheduler leader" in health.stdout, health.stdout + health.stderr
+    assert health.returncode == 0 and "调度器主调度" in health.stdout, health.stdout + health.stderr
 
 
 def _utc(value: Any) -> datetime:
@@ -347,12 +347,12 @@ def test_yuqing_run_survives_a_postgresql_drop(tmp_path: Path, quiet_config: Pat
     upgrade(pg_url)
     scheduler = Scheduler("only", tmp_path, quiet_config, pg_url)
     try:
-        _wait(lambda: "starting the scheduler" in scheduler.text(), 60, "the scheduler to lead")
+        _wait(lambda: "启动调度器" in scheduler.text(), 60, "the scheduler to lead")
         _wait(lambda: _terminate(pg_server, pg_url.rsplit("/", 1)[1], None) >= 1, 10, "sessions to end")
-        _wait(lambda: "renewed it" in scheduler.text(), 30, "the leader lock to be renewed")
+        _wait(lambda: "已重新获取" in scheduler.text(), 30, "the leader lock to be renewed")
         time.sleep(3 * 1.0)  # three alerting ticks on the new connections
         assert scheduler.process.poll() is None, scheduler.text()[-3000:]
-        assert "lost the leader lock" not in scheduler.text()
+        assert "失去调度锁" not in scheduler.text()
         where = ["--config", str(quiet_config), "--data", str(scheduler.data)]
         health = subprocess.run(
             [sys.executable, "-m", "yuqing", "health", "--scheduler", *where],
@@ -363,6 +363,6 @@ def test_yuqing_run_survives_a_postgresql_drop(tmp_path: Path, quiet_config: Pat
             timeout=60,
             check=False,
         )
-        assert health.returncode == 0 and "scheduler leader" in health.stdout, health.stdout + health.stderr
+        assert health.returncode == 0 and "调度器主调度" in health.stdout, health.stdout + health.stderr
     finally:
         scheduler.stop()

@@ -26,7 +26,7 @@ def test_user_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: 
     data = tmp_path / "data"
     add = ("add", "li", "--role", "secretary", "--unit", "school-no1", "--display-name", "李书记", "--password-stdin")
     assert _run(monkeypatch, data, *add, stdin="correct horse battery\n") == 0
-    assert "created li" in capsys.readouterr().out
+    assert "已创建用户 li" in capsys.readouterr().out
     assert _run(monkeypatch, data, *add, stdin="correct horse battery\n") == 2  # exists
     assert "exists" in capsys.readouterr().err
     weak = ("add", "wang", "--role", "analyst", "--password-stdin")

@@ -164,7 +164,7 @@ class SampleBoard:
             target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="sample-board", daemon=True
         )
         self._thread.start()
-        log.info("sample board serving at %s", self._base_url)
+        log.info("示例论坛已启动：%s", self._base_url)
         return self._base_url
 
     def stop(self) -> None:
@@ -426,7 +426,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             response = respond()
         except Exception:
-            log.exception("sample board failed on %s %s", self.command, self.path)
+            log.exception("示例论坛处理 %s %s 时出错", self.command, self.path)
             response = _json(500, {"error": "internal error"})
         self._send(response)
 
@@ -558,4 +558,5 @@ class DemoScript:
             if stop_event.wait(max(wait, 0)):
                 return
             added = board.add_post(post.board, post.title, post.content, post.author)
-            log.info("demo script: post %d appeared on %s: %s", added.id, post.board, post.title)
+            shown = board.BOARDS.get(post.board, (post.board, ""))[0]
+            log.info("演示：示例论坛「%s」出现新帖 %d：%s", shown, added.id, post.title)

@@ -168,7 +168,7 @@ def run_demo(
         daemon=True,
     ).start()
     print(
-        f"\nYuqing demo\n  示例论坛（被监测的投诉板）: {board_url}/\n"
+        f"\n舆情监测 · 演示\n  示例论坛（被监测的投诉板）: {board_url}/\n"
         f"  值班台（预警与事件）:       {settings.base_url}/\n"
         f"  登录值班台:                 用户名 {login}  密码 {password}（演示管理员，每次演示新生成）\n"
         f"  书记登录:                   用户名 {secretary}  密码 {secretary_password}"
