@@ -87,6 +87,10 @@ class SchemeMatcher:
         raw = [("title", o) for o in self._finder.find(title)] + [("content", o) for o in self._finder.find(content)]
         if not raw:  # most posts: no scheme word at all, no need to know the words
             return []
+        seen = {wid for _, (wid, _, _) in raw}
+        possible = {index for wid in seen for index in self._candidates[wid]}
+        if not any(all(not g.isdisjoint(seen) for g in self._compiled[i].groups) for i in possible):
+            return []  # no scheme has a word of every group even counting fragments: whole words cannot do better
         text = f"{title}\n{content}"
         if words is None:
             if not self._dictionary_ready:
