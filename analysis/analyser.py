@@ -63,7 +63,7 @@ class Analyser:
             # A question, suggestion or thanks written in a complaint board's register: the review-trained model
             # reads 问题/反映/请 as negative. The writer is asking, not complaining: neutral unless strongly polar.
             sentiment = replace(sentiment, label="neutral")
-        matches = self.schemes.match(title=title, content=content)
+        matches = self.schemes.match(title=title, content=content, words=words)
         unit = self.units.attribute(title=title, content=content, default_unit=default_unit, words=words)
 
         for match in matches:

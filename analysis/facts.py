@@ -20,6 +20,12 @@ NEGATORS = frozenset(
     {"没", "没有", "无", "未", "尚无", "暂无", "并未", "没有人", "无人", "未有", "不会", "防止", "避免", "预防"}
 )
 NEGATED_WITHIN = 2
+# Harm that might happen is a hazard, not harm done (一旦倒塌将造成伤亡, 以免学生受伤, 担心孩子中毒): a harm word
+# this close after one of these does not count as harm.
+HYPOTHETICAL = frozenset(
+    {"一旦", "万一", "如果", "假如", "若", "以免", "可能", "容易", "担心", "害怕", "恐怕", "会", "将"}
+)
+HYPOTHETICAL_WITHIN = 3
 
 
 # Facts of harm already done (the guide's "harmed"): a post stating one is no mere question or suggestion.
@@ -49,24 +55,27 @@ FACTS: tuple[Fact, ...] = (
     _fact(
         "death",
         "人员死亡",
-        "死亡 身亡 去世 死了 遇难 丧生 致死 溺亡 猝死 自杀 跳楼 轻生 尸体 命案 丧命 不幸离世 离世 死者 伤亡",
+        "死亡 身亡 遇难 丧生 致死 溺亡 猝死 自杀 跳楼 轻生 尸体 命案 丧命 不幸离世 死者",
     ),
     _fact(
         "injury",
         "人员受伤",
         "受伤 重伤 轻伤 骨折 流血 伤势 致残 烧伤 烫伤 摔伤 打伤 砸伤 撞伤 咬伤 割伤 "
-        "昏迷 抢救 缝针 脑震荡 伤者 被撞 被咬 溺水",  # 溺水: rescued or not, the post says; 溺亡 is a death
+        # 溺水: rescued or not, the post says; 溺亡 is a death
+        "昏迷 抢救 缝针 脑震荡 伤者 被撞 被咬 溺水 撞倒 推倒 摔倒在地 呼吸困难",
     ),
-    _fact("hospital", "送医住院", "住院 送医 送往医院 送到医院 急诊 ICU 重症监护 救护车 入院 就医"),
+    _fact("hospital", "送医急救", "送医 送往医院 送到医院 急诊 ICU 重症监护 救护车"),
+    # A stay in hospital or a visit to a doctor is as often an insurance question or an illness of one's own.
+    _fact("treated", "住院就医", "住院 入院 就医 住进 出院"),
     _fact(
         "illness",
         "中毒或致病",
-        "中毒 食物中毒 呕吐 腹泻 上吐下泻 拉肚子 发烧 过敏 癌症 白血病 患病 发病 染病 感染 头晕 恶心 不适 肚子疼 病倒",
+        "中毒 食物中毒 呕吐 腹泻 上吐下泻 拉肚子 发烧 过敏 染病 感染 头晕 恶心 不适 肚子疼 病倒 患癌 癌症 白血病",
     ),
     _fact(
         "violence",
         "暴力伤害",
-        "被打 殴打 打人 围殴 暴打 毒打 欺凌 霸凌 持刀 砍伤 砍人 行凶 施暴 家暴 猥亵 性侵 强奸 动手 打骂 体罚 追打 打架",
+        "被打 殴打 打人 围殴 暴打 毒打 欺凌 霸凌 持刀 砍伤 砍人 行凶 施暴 家暴 猥亵 性侵 强奸 打骂 体罚 追打 群殴 打伤",
     ),
     _fact(
         "detention", "人身自由受限", "拘留 关押 扣押 非法拘禁 拘禁 限制人身自由 抓走 强行带走 软禁 行政拘留 刑事拘留"
@@ -76,7 +85,7 @@ FACTS: tuple[Fact, ...] = (
         "涉及人数多",
         "多名 多人 十几个 十几名 十几人 几十 几十个 几十名 几十人 数十 数十名 上百 上百名 "
         "上百人 数百 上千 几百 全班 全村 全校 "
-        "全体 全小区 大批 众多 大量 成百上千 业主们 村民们 居民们 家长们 工友们 工人们 员工们 学生们",
+        "全体 全小区 大批 众多 成百上千 业主们 村民们 居民们 家长们 工友们 工人们 员工们 学生们",
     ),
     _fact(
         "minors",
@@ -93,13 +102,13 @@ FACTS: tuple[Fact, ...] = (
         "misconduct",
         "公职人员违纪",
         "索贿 受贿 行贿 收礼 购物卡 贪污 挪用 侵吞 吃拿卡要 敲诈 勒索 权钱交易 以权谋私 公款 保护伞 黑恶 贪腐 腐败 "
-        "中饱私囊 私分 截留 克扣 索要 红包 回扣 好处费 徇私 包庇 滥用职权 骗取",
+        "中饱私囊 私分 截留 克扣 索要 红包 回扣 好处费 徇私 包庇 滥用职权 骗取 职务之便 利用职务 收买 权色交易",
     ),
     _fact("urgency", "事态紧急", "正在 随时 马上 立即 紧急 十万火急 刻不容缓 危在旦夕 迫在眉睫 即将 万分火急 生命危险"),
     _fact(
         "hazard", "安全隐患", "隐患 安全隐患 倒塌 坍塌 塌方 火灾 起火 爆炸 危房 漏电 燃气泄漏 煤气 塌陷 垮塌 滑坡 险情"
     ),
-    _fact("wages", "拖欠工资", "欠薪 拖欠 拖欠工资 工资拖欠 讨薪 农民工 工资 血汗钱 工钱 欠款 不发工资"),
+    _fact("wages", "拖欠工资", "欠薪 拖欠 拖欠工资 工资拖欠 讨薪 血汗钱 工钱 不发工资 欠发 扣发 拖欠农民工"),
 )
 
 # A count of ten or more people or households: 二十多名, 100余人, 三十几户 (whole words, joined as above).
@@ -157,18 +166,26 @@ def find_facts(words: Iterable[str]) -> list[FactHit]:
         tokens.extend(_inner_words(word) if long_phrase else [word])
     found: dict[str, list[str]] = {}
     since_negator = NEGATED_WITHIN + 1
+    since_hypothetical = HYPOTHETICAL_WITHIN + 1
     for i, token in enumerate(tokens):
         if token in NEGATORS:
             since_negator = 0
             continue
+        if token in HYPOTHETICAL:
+            since_hypothetical = 0
+            continue
         since_negator += 1
+        since_hypothetical += 1
         if since_negator <= NEGATED_WITHIN:
             continue
+        possible = since_hypothetical <= HYPOTHETICAL_WITHIN
         counting = token[0] in _NUMERALS
         spelled = ""
         for j in range(i, min(i + MAX_SPAN, len(tokens))):
             spelled += tokens[j]
             for fact in index.get(spelled, ()):
+                if possible and fact.id in HARM:
+                    continue
                 seen = found.setdefault(fact.id, [])
                 if spelled not in seen:
                     seen.append(spelled)

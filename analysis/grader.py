@@ -33,7 +33,7 @@ TYPES = ("投诉", "举报", "求助", "咨询", "建议", "表扬", "其他")
 EVIDENCE = 6
 TITLE_CHARS = 60
 # Thanks and praise are rare on complaint boards (3 of 768 graded posts): too few to learn, so a title that
-# thanks or praises names the type (unless the model sees a report of wrongdoing).
+# thanks or praises names the type (unless the title reports wrongdoing: 举报, 检举 …).
 CALM_TYPES = frozenset({"咨询", "建议", "表扬"})  # asking, suggesting, thanking: never raised by tone
 PRAISE_CUES = ("感谢", "表扬", "致谢", "点赞", "锦旗", "赞扬", "称赞")
 # Shown as evidence only when they carry meaning (they still count in the grade).
@@ -83,6 +83,21 @@ FUNCTION_WORDS = frozenset(
         "希望",
     ]
 )
+# What the writer is doing, as a title says it in whole words (举报…, 请问…, 建议…): one feature per group, so the
+# model pools the evidence of words each too rare to learn alone. Written from the labelling guide's types.
+TYPE_CUES: dict[str, frozenset[str]] = {
+    name: frozenset(words.split())
+    for name, words in {
+        "report": "举报 检举 揭发 控告 实名举报 举报信",
+        "illegal": "违规 违法 非法 涉嫌 违章 私自 无证 违纪 造假 偷排 私建 乱建",
+        "ask": "请问 咨询 能否 是否 何时 如何 怎么 怎样 多少 吗 哪里 可否 有没有 为何 什么时候 能不能 可不可以 "
+        "要不要 该不该",
+        "suggest": "建议 呼吁 希望 盼 盼望 恳请 应 应该 增设 增加 尽快 尽早 提议 倡议 完善",
+        "help": "求助 救助 帮帮 救救 帮忙 困难 走投无路 无助",
+        "thanks": "感谢 表扬 点赞 致谢 锦旗 赞扬 称赞 感谢信",
+        "me": "我 我们 本人 我家",
+    }.items()
+}
 # Without a separate title (`yuqing analyse` reads one line per post, 主题。详情), the first sentence serves as it.
 _FIRST_SENTENCE = re.compile(r"[。！？!?\n]")
 
@@ -95,11 +110,14 @@ def title_of(title: str, content: str) -> str:
 
 def feature_sets(title_words: Iterable[str], words: Iterable[str], facts: list[FactHit]) -> tuple[set[str], set[str]]:
     """(word features, fact features), kind-prefixed: w word of the post, t word of its title, f fact, p a pair
-    of facts found together (minors with violence is not the sum of the two)."""
-    found = {"w" + w for w in words} | {"t" + w for w in title_words}
+    of facts found together (minors with violence is not the sum of the two), c a group of the title's words that
+    says what the writer is doing (TYPE_CUES)."""
+    title = set(title_words)
+    found = {"w" + w for w in words} | {"t" + w for w in title}
     ids = sorted(h.fact for h in facts)
     fact_features = {"f" + f for f in ids}
     fact_features.update("p" + a + "+" + b for i, a in enumerate(ids) for b in ids[i + 1 :])
+    fact_features.update("c" + name for name, cues in TYPE_CUES.items() if not title.isdisjoint(cues))
     return found, fact_features
 
 
@@ -111,6 +129,7 @@ class Grade:
     evidence: list[tuple[str, float]]  # (whole word or fact name, contribution to the level's log-odds)
 
     known: int = 1  # features of the post the model knows: none (empty, garbage, another language) grades 无
+    calm: float = 0.0  # P(咨询) + P(建议) + P(表扬): how likely the writer is asking, suggesting or thanking
 
     def level(self, thresholds: tuple[float, ...]) -> int:
         """The highest step whose probability reaches its threshold (steps are nested: ≥ 2 implies ≥ 1)."""
@@ -218,7 +237,9 @@ class Grader:
             others = [i for i, c in enumerate(self.type_classes) if c not in CALM_TYPES]
             best = max(others, key=scores.__getitem__, default=best)
         post_type, probability = self.type_classes[best], exps[best] / sum(exps)
-        if post_type != "举报" and any(cue in w for w in title_words for cue in PRAISE_CUES):
+        calm = sum(e for e, c in zip(exps, self.type_classes, strict=True) if c in CALM_TYPES) / sum(exps)
+        reporting = not TYPE_CUES["report"].isdisjoint(title_words)  # 感谢…举报: a report, not thanks
+        if not reporting and any(cue in w for w in title_words for cue in PRAISE_CUES):
             post_type, probability = "表扬", 1.0
         return Grade(
             at_least=at_least,
@@ -226,6 +247,7 @@ class Grader:
             type_probability=round(probability, 4),
             evidence=[(text, round(c, 2)) for text, c in strongest if c >= 0.01],
             known=len(hits),
+            calm=round(calm, 4),
         )
 
 

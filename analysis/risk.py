@@ -69,8 +69,8 @@ def assess(
     out: list[Contribution] = []
     found = {h.fact for h in facts}
     graded, shown = 0, ""
+    steps = grader or GraderThresholds()
     if grade is not None:
-        steps = grader or GraderThresholds()
         graded = grade.level(steps.steps())
         shown = f"研判{Level(graded).zh if graded else '无'}（类型{grade.post_type}）"
         if graded < Level.MAJOR and found & HARM and grade.at_least[1] >= steps.harm_major:
@@ -79,15 +79,24 @@ def assess(
         elif graded == Level.GENERAL and grade.post_type in CALM_TYPES:
             graded = 0
             shown = f"{grade.post_type}类，未见较大事实，不升级"
+        elif graded == Level.GENERAL and grade.calm >= steps.calm and not found & HARM:
+            # Written as a complaint, read by the model as likely a question or a suggestion all the same.
+            graded = 0
+            shown = f"咨询/建议类概率 {grade.calm:.2f}，未见较大事实，不升级"
     # A question, suggestion or thanks that the grader leaves below 较大 and that states no harm is not raised
     # by a scheme's words either: the scheme still names its topic.
-    calm = grade is not None and grade.post_type in CALM_TYPES and graded < Level.LARGE
+    calm = (
+        grade is not None
+        and (grade.post_type in CALM_TYPES or (grade.calm >= steps.calm and not found & HARM))
+        and graded < Level.LARGE
+    )
     base = 0
     top = max(schemes, key=lambda s: s.severity, default=None)
     if top is not None:
         severity = top.severity
         if calm and not found & CORROBORATING:
-            out.append(Contribution(f"方案「{top.name}」（{grade.post_type if grade else ''}类，只标明话题）", 0))
+            kind = grade.post_type if grade and grade.post_type in CALM_TYPES else "咨询/建议"
+            out.append(Contribution(f"方案「{top.name}」（{kind}类，只标明话题）", 0))
         else:
             if severity >= Level.MAJOR and not found & CORROBORATING:
                 severity = Level.LARGE

@@ -5,16 +5,23 @@ any) holds, one word of each group lies within `proximity` characters (if set), 
 Words are matched on folded text (full-width, case, traditional characters), so 學校 matches 学校; a word of
 Latin letters or digits must stand alone (ai does not match inside said). Every flag carries the words it matched
 and their offsets in the original title or content, for highlighting and for "why was this flagged".
+
+Words match whole jieba words, never a character fragment: 主任 is not found in 班主任, nor 学生 in 小学生. A scheme
+word matches a run of whole words that spells it (工资不发 in 工资/不/发), or one part of a compound word whose
+other parts are dictionary words of two or more characters (中毒 in 食物中毒, 倒塌 in 随时可能倒塌) — see `WholeWords`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import jieba
+
 import textquery
 from analysis.wordfinder import WordFinder
 from config import Scheme
 from store.mentions import SchemeFlag
+from store.tokens import add_words, normalise, segment
 
 MAX_POSITIONS = 50  # offsets kept per flag: enough to highlight, bounded for a post that repeats a word 1,000 times
 
@@ -42,6 +49,7 @@ class SchemeMatcher:
     def __init__(self, schemes: list[Scheme]) -> None:
         self.schemes = [s for s in schemes if s.enabled]
         self._finder = WordFinder(())
+        self._dictionary_ready = False
         self._compiled = [self._compile(s) for s in self.schemes]
         # word id -> schemes that word can make match; only these are evaluated for a post
         self._candidates: list[tuple[int, ...]] = [() for _ in self._finder.words]
@@ -73,15 +81,32 @@ class SchemeMatcher:
         """Every word of every enabled scheme, for the tokenizer's user dictionary."""
         return set(self._finder.words)
 
-    def _occurrences(self, field: str, text: str, into: dict[int, list[Occurrence]]) -> None:
-        for wid, start, end in self._finder.find(text):
-            into.setdefault(wid, []).append((field, start, end))
-
-    def match(self, *, title: str, content: str) -> list[SchemeMatch]:
+    def match(self, *, title: str, content: str, words: list[str] | None = None) -> list[SchemeMatch]:
+        """The schemes a post matches. `words`: the accurate-mode jieba words of f"{title}\n{content}"
+        (`store.tokens.segment`), which the analyser has already cut; without them the text is cut here."""
+        raw = [("title", o) for o in self._finder.find(title)] + [("content", o) for o in self._finder.find(content)]
+        if not raw:  # most posts: no scheme word at all, no need to know the words
+            return []
+        seen = {wid for _, (wid, _, _) in raw}
+        possible = {index for wid in seen for index in self._candidates[wid]}
+        if not any(all(not g.isdisjoint(seen) for g in self._compiled[i].groups) for i in possible):
+            return []  # no scheme has a word of every group even counting fragments: whole words cannot do better
+        text = f"{title}\n{content}"
+        if words is None:
+            if not self._dictionary_ready:
+                # As the analyser does with the configuration's words: keep this matcher's words whole.
+                add_words(self.words())
+                self._dictionary_ready = True
+            words = segment(text)
+        whole = WholeWords(text, words)
         found: dict[int, list[Occurrence]] = {}
-        self._occurrences("title", title, found)
-        title_words = frozenset(found)
-        self._occurrences("content", content, found)
+        title_words: set[int] = set()
+        for field, (wid, start, end) in raw:
+            offset = 0 if field == "title" else len(title) + 1
+            if whole.accepts(start + offset, end + offset):
+                found.setdefault(wid, []).append((field, start, end))
+                if field == "title":
+                    title_words.add(wid)
         if not found:
             return []
         any_words = frozenset(found)
@@ -89,7 +114,7 @@ class SchemeMatcher:
         matches: list[SchemeMatch] = []
         for index in candidates:
             c = self._compiled[index]
-            present = title_words if c.title_only else any_words
+            present = frozenset(title_words) if c.title_only else any_words
             # Cheap set tests first; occurrences are only looked at for the few schemes that match.
             if _words_match(c, present):
                 match = self._flag(c, present, found)
@@ -114,6 +139,54 @@ class SchemeMatcher:
             scheme=c.scheme.id, words=[self._finder.words[w] for w in matched], positions=positions[:MAX_POSITIONS]
         )
         return SchemeMatch(c.scheme, flag)
+
+
+class WholeWords:
+    """Which character spans of a text are whole words, given its accurate-mode jieba words.
+
+    A span is whole when it starts where a word starts and ends where a word ends (one word or a run of them),
+    or when it lies inside one word whose remaining parts are each a dictionary word of at least two characters
+    (食物|中毒, 学校|食堂, 空气|污染): never when a single character is left over (班|主任, 小|学生, 学|生)."""
+
+    def __init__(self, text: str, words: list[str]) -> None:
+        folded = normalise(text)
+        self._folded = folded
+        self._owner = [-1] * len(folded)  # character -> index of the word covering it
+        self._spans: list[tuple[int, int]] = []
+        cursor = 0
+        for word in words:
+            start = folded.find(word, cursor)
+            if start < 0:  # not where expected (should not happen): leave these characters unjudged
+                continue
+            end = start + len(word)
+            index = len(self._spans)
+            self._spans.append((start, end))
+            for i in range(start, end):
+                self._owner[i] = index
+            cursor = end
+
+    def accepts(self, start: int, end: int) -> bool:
+        first, last = self._owner[start], self._owner[end - 1]
+        if first < 0 or last < 0:
+            return True  # characters jieba did not cut into words (symbols): nothing to judge by
+        word_start, word_end = self._spans[first][0], self._spans[last][1]
+        if word_start == start and word_end == end:
+            return True
+        if first != last:
+            return False  # starts or ends inside a word that runs across it
+        jieba.dt.check_initialized()  # the words may come from another process's cut (a no-op once loaded)
+        return all(
+            not rest or _words_of_two(rest) for rest in (self._folded[word_start:start], self._folded[end:word_end])
+        )
+
+
+def _words_of_two(rest: str) -> bool:
+    """Is this part of a compound word itself whole words of two or more characters (随时可能 = 随时|可能)?"""
+    frequency = jieba.dt.FREQ
+    if frequency.get(rest, 0) > 0 and len(rest) >= 2:
+        return True
+    pieces = jieba.lcut(rest, HMM=False) if len(rest) >= 4 else []
+    return len(pieces) > 1 and all(len(p) >= 2 and frequency.get(p, 0) > 0 for p in pieces)
 
 
 def _words_match(c: _Compiled, present: frozenset[int]) -> bool:

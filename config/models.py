@@ -363,6 +363,12 @@ class GraderThresholds(Strict):
     harm_major: float = Field(
         default=0.9, gt=0.0, le=1.0, description="P(≥ 较大) from which a post stating harm (injury, illness …) is 重大"
     )
+    calm: float = Field(
+        default=0.3,
+        gt=0.0,
+        le=1.0,
+        description="P(咨询) + P(建议) + P(表扬) below 较大: a question or suggestion (1: by type only)",
+    )
 
     def steps(self) -> tuple[float, float, float]:
         return (self.general, self.large, self.major)

@@ -11,7 +11,7 @@ CASES = [
     # (text, facts expected with a word each must include, facts that must not be found)
     (
         "我孩子昨天被几个同学围殴，头部受伤住院",
-        {"injury": "受伤", "hospital": "住院", "minors": "孩子", "violence": "围殴"},
+        {"injury": "受伤", "treated": "住院", "minors": "孩子", "violence": "围殴"},
         set(),
     ),
     ("好几个学生吃完呕吐腹泻，怀疑食物中毒", {"illness": "呕吐", "minors": "学生"}, set()),
@@ -22,6 +22,10 @@ CASES = [
     # Denied, not stated: 没有人受伤 is no injury.
     ("墙倒了，幸好没有人受伤", {}, {"injury"}),
     ("请问护照在哪里办理", {}, {"injury", "many", "minors", "violence"}),
+    # Harm that might happen is a hazard, not harm done; a relative's illness or a stay in hospital is no harm.
+    ("围墙一旦倒塌会造成人员伤亡，以免学生受伤", {"hazard": "倒塌"}, {"injury", "death"}),
+    ("我母亲住院治疗，想问医保怎么报销", {"treated": "住院"}, {"hospital", "injury", "illness"}),
+    ("被摩托车撞倒在地，送往医院急诊", {"injury": "撞倒", "hospital": "送往医院"}, set()),
     # Three people are not "many"; a price is not a crowd.
     ("三个人在路边聊天，花了二十元", {}, {"many"}),
 ]

@@ -32,6 +32,8 @@ def test_harm_to_children_outranks_a_question() -> None:
     assert beaten.at_least[2] > question.at_least[2] and beaten.at_least[1] > question.at_least[1]
     assert question.post_type == "咨询"
     assert question.at_least[1] < 0.5
+    # How likely the writer is asking, suggesting or thanking (the risk's `calm` threshold reads it).
+    assert question.calm > 0.5 > beaten.calm
 
 
 def test_evidence_is_whole_words_and_facts() -> None:

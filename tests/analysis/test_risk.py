@@ -146,6 +146,35 @@ def test_thresholds_come_from_config() -> None:
     )
 
 
+def test_likely_question_written_as_a_complaint_is_not_raised() -> None:
+    """Typed 投诉 by a hair but likely asking or suggesting (P(咨询)+P(建议)+P(表扬) over `calm`): 一般 goes to 无, a
+    scheme only names the topic; a 较大 grievance or a fact of harm still counts."""
+
+    def level(grade: Grade, found: list[FactHit], schemes: list[Scheme] = []) -> tuple[int, str]:  # noqa: B006
+        risk = assess(
+            schemes=schemes,
+            grade=grade,
+            facts=found,
+            event=None,
+            source_weight=1.0,
+            periods=[],
+            at=AT,
+            thresholds=RiskThresholds(),
+            grader=GraderThresholds(general=0.5, large=0.5, major=0.5, harm_major=0.7, calm=0.4),
+        )
+        return risk.level, risk.explain()
+
+    def likely_question(general: float, large: float) -> Grade:
+        return Grade(at_least=(general, large, 0.01), post_type="投诉", type_probability=0.45, evidence=[], calm=0.5)
+
+    shown = "风险：0 分（咨询/建议类概率 0.50，未见较大事实，不升级 +0）→ 未达一般"
+    assert level(likely_question(0.9, 0.2), []) == (0, shown)
+    assert level(likely_question(0.9, 0.2), [], [FEES])[0] == 0
+    assert level(likely_question(0.9, 0.8), [])[0] == Level.LARGE
+    assert level(likely_question(0.9, 0.2), facts("injury"))[0] == Level.GENERAL
+    assert level(grade(0.9, 0.2, 0.05), [])[0] == Level.GENERAL  # calm 0: a complaint stays 一般
+
+
 def test_thresholds_must_rise() -> None:
     with pytest.raises(ValueError, match="must rise"):
         RiskThresholds(general=50, large=45)

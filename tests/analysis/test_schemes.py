@@ -41,6 +41,13 @@ CASES: list[tuple[str, dict[str, Any], str, str, list[str] | None]] = [
     ("proximity not across fields", dict(subject=["食堂"], event=["中毒"], proximity=8), "食堂", "中毒", None),
     ("title scope", dict(event=["中毒"], scope="title"), "好消息", "中毒", None),
     ("title scope met", dict(event=["中毒"], scope="title"), "食堂中毒", "", ["中毒"]),
+    # Whole words: never a character fragment of another word (issue 13).
+    ("not inside a longer word", dict(subject=["主任"], event=["收礼"]), "", "班主任收礼", None),
+    ("the word itself", dict(subject=["主任"], event=["收礼"]), "", "办公室主任收礼", ["主任", "收礼"]),
+    ("not across two words", dict(event=["重伤"]), "", "这件事严重伤害了群众感情", None),
+    ("not a single character's fragment", dict(subject=["学生"], event=["被打"]), "", "小学生被打", None),
+    ("a run of words spelling it", dict(event=["工资不发"]), "", "老板说工资不发了", ["工资不发"]),
+    ("part of a compound of words", dict(event=["中毒"]), "", "学生食物中毒", ["中毒"]),
 ]
 
 
@@ -99,3 +106,20 @@ def test_bad_schemes_are_refused_with_the_reason(fields: dict[str, Any], message
 
 def test_no_schemes_match_nothing() -> None:
     assert SchemeMatcher([]).match(title="学校", content="中毒") == []
+
+
+def test_example_schemes_match_whole_words() -> None:
+    """The 干部作风 scheme named 主任 in 班主任 (a character fragment); a real 主任 still counts."""
+    from pathlib import Path
+
+    from config import load_config
+
+    schemes = load_config(Path(__file__).resolve().parents[2] / "config" / "example").schemes
+    matcher = SchemeMatcher(schemes)
+
+    def ids(text: str) -> set[str]:
+        return {m.scheme.id for m in matcher.match(title="", content=text)}
+
+    assert "official-misconduct" not in ids("班主任对家长的反映很敷衍")
+    assert "official-misconduct" in ids("社区主任对居民的反映很敷衍")
+    assert "school-bullying" in ids("我家孩子是小学生，在学校被同学殴打")

@@ -299,7 +299,11 @@ def test_a_scheme_query_error_names_file_field_scheme_and_position(
     ],
 )
 def test_scheme_size_limits_name_file_and_field(example_config_copy: Path, new: str, field: str, words: str) -> None:
-    _edit(example_config_copy / "schemes.yaml", "subject: [学生, 学校, 中学, 小学, 初中, 高中, 同学, 孩子, 校园]", new)
+    _edit(
+        example_config_copy / "schemes.yaml",
+        "subject: [学生, 学校, 中学, 小学, 初中, 高中, 同学, 孩子, 校园, 小学生, 中学生, 初中生, 高中生]",
+        new,
+    )
     with pytest.raises(ConfigError) as caught:
         load_config(example_config_copy)
     issues = caught.value.issues
