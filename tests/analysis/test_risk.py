@@ -176,7 +176,7 @@ def test_likely_question_written_as_a_complaint_is_not_raised() -> None:
 
 
 def test_thresholds_must_rise() -> None:
-    with pytest.raises(ValueError, match="must rise"):
+    with pytest.raises(ValueError, match="阈值须逐级升高"):
         RiskThresholds(general=50, large=45)
 
 
