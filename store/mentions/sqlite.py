@@ -669,16 +669,17 @@ class SqliteMentionStore(CrawlStateMixin):
     def backlog(self) -> int:
         return self._scalar("SELECT COUNT(*) FROM mentions WHERE analysed_at IS NULL")
 
-    def pending_analysis(self, limit: int) -> list[Mention]:
+    def pending_analysis(self, limit: int, *, newest_first: bool = False) -> list[Mention]:
         # New and edited posts first: a re-analysis of last month must not delay today's 30-minute clock.
+        order = "discovered_at DESC, rowid DESC" if newest_first else "discovered_at, rowid"
         fresh = self._fetch(
-            f"{_SELECT} WHERE analysed_at IS NULL AND analysis_seq IS NULL ORDER BY discovered_at, rowid LIMIT ?",
+            f"{_SELECT} WHERE analysed_at IS NULL AND analysis_seq IS NULL ORDER BY {order} LIMIT ?",
             (limit,),
         )
         if len(fresh) == limit:
             return fresh
         again = self._fetch(
-            f"{_SELECT} WHERE analysed_at IS NULL AND analysis_seq IS NOT NULL ORDER BY discovered_at, rowid LIMIT ?",
+            f"{_SELECT} WHERE analysed_at IS NULL AND analysis_seq IS NOT NULL ORDER BY {order} LIMIT ?",
             (limit - len(fresh),),
         )
         return fresh + again
