@@ -65,6 +65,11 @@ class AccessWatch:
                 self._changed.set()
                 self._changed = asyncio.Event()  # the next change wakes the streams again
 
+    @property
+    def changed(self) -> asyncio.Event:
+        """Set when access changed (a fresh event each time)."""
+        return self._changed
+
     async def wait(self, timeout: float) -> None:
         """Sleep up to `timeout`, or until access changes."""
         with contextlib.suppress(TimeoutError):

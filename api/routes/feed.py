@@ -1,6 +1,8 @@
 """The live alert feed (Server-Sent Events): every incident timeline entry as it is written.
 
-Clients reconnect with Last-Event-ID and miss nothing: the feed is the timeline table read past an id.
+Clients reconnect with Last-Event-ID and miss nothing: the feed is the timeline table read past an id. Streams
+are pushed to: one hub per process reads new entries when the workflow store signals a commit (api/feed_hub.py)
+and every stream takes what its user may see from it; the poll (`feed_poll_seconds`) is only the hub's fallback.
 """
 
 from __future__ import annotations
@@ -20,12 +22,14 @@ from alerting.incidents.models import Incident, TimelineEntry
 from api.access.deps import SESSION_COOKIE, Reader, resolve
 from api.access.scope import Principal
 from api.access.watch import AccessWatch, fingerprint
+from api.feed_hub import FeedEntry, FeedHub
 from api.schemas import IncidentOut
 from api.state import ApiState, get_state
 
 router = APIRouter(prefix="/api/v1/feed", tags=["feed"])
 MAX_EVENT_ID = 2**63 - 1
 RESOLVE_EVERY = 30.0  # seconds: a stream's own credentials are resolved again at least this often (expiry)
+KEEP_ALIVE = 15.0  # seconds without an event before a comment line is sent
 
 
 def _read_after(
@@ -82,6 +86,16 @@ def _start_id(state: ApiState, backlog: int, principal: Principal) -> int:
         return (min(ids) - 1) if ids else 0
 
 
+async def _first(*events: asyncio.Event, timeout: float) -> None:
+    """Wait until any of `events` is set, or `timeout` seconds."""
+    waiters = [asyncio.ensure_future(e.wait()) for e in events]
+    try:
+        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+
+
 @router.get("", response_class=StreamingResponse)
 async def feed(
     request: Request,
@@ -117,16 +131,28 @@ async def feed(
     watch: AccessWatch | None = getattr(request.app.state, "access_watch", None)
     if watch is None or watch.loop is not asyncio.get_running_loop():  # one per app: streams share its reads
         watch = request.app.state.access_watch = AccessWatch(state, every=state.feed_recheck_seconds)
+    hub: FeedHub | None = getattr(request.app.state, "feed_hub", None)
+    if hub is None or hub.loop is not asyncio.get_running_loop():  # one per app: one read for every stream
+        hub = request.app.state.feed_hub = FeedHub(state, fallback_seconds=state.feed_poll_seconds)
+
+    def visible(entries: list[FeedEntry]) -> list[tuple[int, dict[str, object] | None]]:
+        return [(e.id, e.payload if principal.sees(e.unit) else None) for e in entries]
 
     async def events() -> AsyncIterator[str]:
         position = start
         yield f"retry: 3000\nevent: hello\ndata: {json.dumps({'after': position})}\n\n"
-        idle = 0.0
+        last_sent = time.monotonic()
         seen = await watch.open()
+        await hub.open()
         resolved = time.monotonic()
         try:
             while not await request.is_disconnected():
-                batch, access = await run_in_threadpool(_read_after_checked, state, position, principal)
+                cached = hub.since(position)
+                if cached is None:  # behind what the hub keeps (a backlog, an old Last-Event-ID): read the table
+                    batch, access = await run_in_threadpool(_read_after_checked, state, position, principal)
+                else:
+                    batch = visible(cached)
+                    access = hub.access if any(payload is not None for _, payload in batch) else None
                 # Access as it was when these events were read (access is None: nothing to send), or as the
                 # watch last saw it; credentials are resolved again when it changed, and now and then (expiry).
                 latest = access or watch.value
@@ -140,14 +166,17 @@ async def feed(
                     position = event_id
                     if payload is None:
                         continue
+                    last_sent = time.monotonic()
                     yield f"id: {event_id}\nevent: incident\ndata: {json.dumps(payload, ensure_ascii=False)}\n\n"
                 if not batch:
-                    await watch.wait(state.feed_poll_seconds)  # woken at once when access changes
-                    idle += state.feed_poll_seconds
-                    if idle >= 15:  # a comment keeps proxies from closing an idle stream
-                        idle = 0.0
+                    # Woken by new entries (the hub) or an access change (the watch); at the latest when a
+                    # keep-alive is due or credentials are to be resolved again.
+                    await _first(hub.changed, watch.changed, timeout=min(KEEP_ALIVE, RESOLVE_EVERY))
+                    if time.monotonic() - last_sent >= KEEP_ALIVE:  # keeps proxies from closing an idle stream
+                        last_sent = time.monotonic()
                         yield ": keep-alive\n\n"
         finally:
             watch.close()
+            hub.close()
 
     return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})

@@ -1,0 +1,144 @@
+"""One reader of the incident timeline for every live-feed stream of a process.
+
+Woken by the workflow store's feed signal (store/workflow/feed.py: NOTIFY on PostgreSQL, the file's data version
+on SQLite, in-process commits), the hub reads the new entries once, with the access fingerprint after them, and
+wakes the streams; each picks what its user may see from memory. Without a signal it reads every
+`fallback_seconds` (the slow poll kept as a safety net). 200 idle dashboards then cost a thread checking the
+signal, not 200 queries a second."""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import contextlib
+from dataclasses import dataclass
+
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import Engine, func, select
+
+from alerting.incidents.models import Incident, TimelineEntry
+from api.access.watch import fingerprint
+from api.schemas import IncidentOut
+from api.state import ApiState
+from store.workflow.feed import FeedWaker
+
+KEEP = 5_000  # entries kept in memory for streams that are behind; one further behind reads the table itself
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    id: int
+    unit: str | None  # the incident's unit: who may see it
+    payload: dict[str, object]
+
+
+def read_entries(state: ApiState, after: int, limit: int = 500) -> list[FeedEntry]:
+    now = state.now()
+    with state.sessions() as session:
+        rows = session.execute(
+            select(TimelineEntry, Incident)
+            .join(Incident, Incident.id == TimelineEntry.incident_id)
+            .where(TimelineEntry.id > after)
+            .order_by(TimelineEntry.id)
+            .limit(limit)
+        ).all()
+        return [
+            FeedEntry(
+                entry.id,
+                incident.unit,
+                {
+                    "action": entry.action,
+                    "actor": entry.actor,
+                    "detail": entry.detail,
+                    "at": entry.at.isoformat(),
+                    "incident": IncidentOut.of(incident, now=now, config=state.config).model_dump(mode="json"),
+                },
+            )
+            for entry, incident in rows
+        ]
+
+
+def _entry_id(entry: FeedEntry) -> int:
+    return entry.id
+
+
+def _latest_id(state: ApiState) -> int:
+    with state.sessions() as session:
+        return int(session.scalar(select(func.max(TimelineEntry.id))) or 0)
+
+
+class FeedHub:
+    def __init__(self, state: ApiState, *, fallback_seconds: float) -> None:
+        self.state = state
+        self.fallback_seconds = fallback_seconds
+        self.loop = asyncio.get_running_loop()
+        self.position = 0  # the last entry read
+        self.floor = 0  # entries after this one and up to `position` are in `entries`
+        self.entries: list[FeedEntry] = []
+        self.access = ""  # the access fingerprint read after the last entries
+        self.streams = 0
+        self._changed = asyncio.Event()
+        self._poked = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def changed(self) -> asyncio.Event:
+        """Set when new entries were read (a fresh event each time)."""
+        return self._changed
+
+    async def open(self) -> None:
+        self.streams += 1
+        if self._task is None or self._task.done():
+            self.position = self.floor = await run_in_threadpool(_latest_id, self.state)
+            self.entries = []
+            self._task = asyncio.create_task(self._run())
+
+    def close(self) -> None:
+        self.streams -= 1
+        if self.streams <= 0:
+            self._poked.set()  # let the reader see it is no longer needed
+
+    def since(self, after: int) -> list[FeedEntry] | None:
+        """The entries after `after` as read so far; None when `after` is older than what the hub keeps."""
+        if after >= self.position:
+            return []
+        if after < self.floor:
+            return None
+        return self.entries[bisect.bisect_right(self.entries, after, key=_entry_id) :]
+
+    def _poke(self) -> None:
+        self.loop.call_soon_threadsafe(self._poked.set)
+
+    async def _run(self) -> None:
+        engine = self.state.sessions.kw.get("bind")
+        waker = FeedWaker(engine, self._poke) if isinstance(engine, Engine) else None
+        if waker is not None:
+            waker.start()
+        try:
+            while self.streams > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._poked.wait(), self.fallback_seconds)
+                self._poked.clear()
+                if self.streams <= 0:
+                    break
+                await self._read()
+        finally:
+            if waker is not None:
+                await run_in_threadpool(waker.stop)
+
+    async def _read(self) -> None:
+        while True:
+            found = await run_in_threadpool(read_entries, self.state, self.position)
+            if not found:
+                return
+            self.access = await run_in_threadpool(fingerprint, self.state)
+            self.entries.extend(found)
+            if len(self.entries) > KEEP:
+                dropped = self.entries[: len(self.entries) - KEEP]
+                self.entries = self.entries[len(dropped) :]
+                self.floor = dropped[-1].id
+            self.position = found[-1].id
+            self._changed.set()
+            self._changed = asyncio.Event()
+            if len(found) < 500:
+                return
