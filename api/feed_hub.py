@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import contextlib
+import logging
 from dataclasses import dataclass
 
 from fastapi.concurrency import run_in_threadpool
@@ -21,6 +22,8 @@ from api.access.watch import fingerprint
 from api.schemas import IncidentOut
 from api.state import ApiState
 from store.workflow.feed import FeedWaker
+
+log = logging.getLogger(__name__)
 
 KEEP = 5_000  # entries kept in memory for streams that are behind; one further behind reads the table itself
 
@@ -80,6 +83,7 @@ class FeedHub:
         self._changed = asyncio.Event()
         self._poked = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._started: asyncio.Future[None] = self.loop.create_future()
 
     @property
     def changed(self) -> asyncio.Event:
@@ -89,9 +93,10 @@ class FeedHub:
     async def open(self) -> None:
         self.streams += 1
         if self._task is None or self._task.done():
-            self.position = self.floor = await run_in_threadpool(_latest_id, self.state)
-            self.entries = []
-            self._task = asyncio.create_task(self._run())
+            # Created before anything is awaited, so that streams opening meanwhile share this one reader.
+            self._started = self.loop.create_future()
+            self._task = asyncio.create_task(self._run(self._started))
+        await asyncio.shield(self._started)
 
     def close(self) -> None:
         self.streams -= 1
@@ -109,19 +114,31 @@ class FeedHub:
     def _poke(self) -> None:
         self.loop.call_soon_threadsafe(self._poked.set)
 
-    async def _run(self) -> None:
+    async def _run(self, started: asyncio.Future[None]) -> None:
+        try:
+            self.position = self.floor = await run_in_threadpool(_latest_id, self.state)
+        except Exception as exc:
+            self._task = None
+            started.set_exception(exc)
+            raise
+        self.entries = []
+        started.set_result(None)
         engine = self.state.sessions.kw.get("bind")
         waker = FeedWaker(engine, self._poke) if isinstance(engine, Engine) else None
         if waker is not None:
             waker.start()
         try:
-            while self.streams > 0:
+            while True:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._poked.wait(), self.fallback_seconds)
                 self._poked.clear()
                 if self.streams <= 0:
+                    self._task = None  # at once: a stream opening from now on starts a new reader
                     break
-                await self._read()
+                try:
+                    await self._read()
+                except Exception:  # the store is away for a moment: read again at the next signal or poll
+                    log.exception("live feed: reading the timeline failed")
         finally:
             if waker is not None:
                 await run_in_threadpool(waker.stop)
