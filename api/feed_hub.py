@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import contextlib
+import json
 import logging
 from dataclasses import dataclass
 
@@ -32,7 +33,11 @@ KEEP = 5_000  # entries kept in memory for streams that are behind; one further 
 class FeedEntry:
     id: int
     unit: str | None  # the incident's unit: who may see it
-    payload: dict[str, object]
+    message: str  # the whole SSE event, serialised once for every stream
+
+
+def sse_event(event_id: int, payload: dict[str, object]) -> str:
+    return f"id: {event_id}\nevent: incident\ndata: {json.dumps(payload, ensure_ascii=False)}\n\n"
 
 
 def read_entries(state: ApiState, after: int, limit: int = 500) -> list[FeedEntry]:
@@ -49,16 +54,26 @@ def read_entries(state: ApiState, after: int, limit: int = 500) -> list[FeedEntr
             FeedEntry(
                 entry.id,
                 incident.unit,
-                {
-                    "action": entry.action,
-                    "actor": entry.actor,
-                    "detail": entry.detail,
-                    "at": entry.at.isoformat(),
-                    "incident": IncidentOut.of(incident, now=now, config=state.config).model_dump(mode="json"),
-                },
+                sse_event(
+                    entry.id,
+                    {
+                        "action": entry.action,
+                        "actor": entry.actor,
+                        "detail": entry.detail,
+                        "at": entry.at.isoformat(),
+                        "incident": IncidentOut.of(incident, now=now, config=state.config).model_dump(mode="json"),
+                    },
+                ),
             )
             for entry, incident in rows
         ]
+
+
+def _read_checked(state: ApiState, after: int) -> tuple[list[FeedEntry], str]:
+    """New entries and, when there are some, the access fingerprint read after them (a change committed before
+    they were read is seen before they go out)."""
+    found = read_entries(state, after)
+    return found, fingerprint(state) if found else ""
 
 
 def _entry_id(entry: FeedEntry) -> int:
@@ -145,10 +160,10 @@ class FeedHub:
 
     async def _read(self) -> None:
         while True:
-            found = await run_in_threadpool(read_entries, self.state, self.position)
+            found, access = await run_in_threadpool(_read_checked, self.state, self.position)
             if not found:
                 return
-            self.access = await run_in_threadpool(fingerprint, self.state)
+            self.access = access
             self.entries.extend(found)
             if len(self.entries) > KEEP:
                 dropped = self.entries[: len(self.entries) - KEEP]

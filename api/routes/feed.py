@@ -22,7 +22,7 @@ from alerting.incidents.models import Incident, TimelineEntry
 from api.access.deps import SESSION_COOKIE, Reader, resolve
 from api.access.scope import Principal
 from api.access.watch import AccessWatch, fingerprint
-from api.feed_hub import FeedEntry, FeedHub
+from api.feed_hub import FeedEntry, FeedHub, sse_event
 from api.schemas import IncidentOut
 from api.state import ApiState, get_state
 
@@ -135,8 +135,8 @@ async def feed(
     if hub is None or hub.loop is not asyncio.get_running_loop():  # one per app: one read for every stream
         hub = request.app.state.feed_hub = FeedHub(state, fallback_seconds=state.feed_poll_seconds)
 
-    def visible(entries: list[FeedEntry]) -> list[tuple[int, dict[str, object] | None]]:
-        return [(e.id, e.payload if principal.sees(e.unit) else None) for e in entries]
+    def visible(entries: list[FeedEntry]) -> list[tuple[int, str | None]]:
+        return [(e.id, e.message if principal.sees(e.unit) else None) for e in entries]
 
     async def events() -> AsyncIterator[str]:
         position = start
@@ -148,8 +148,10 @@ async def feed(
         try:
             while not await request.is_disconnected():
                 cached = hub.since(position)
+                batch: list[tuple[int, str | None]]
                 if cached is None:  # behind what the hub keeps (a backlog, an old Last-Event-ID): read the table
-                    batch, access = await run_in_threadpool(_read_after_checked, state, position, principal)
+                    read, access = await run_in_threadpool(_read_after_checked, state, position, principal)
+                    batch = [(i, None if p is None else sse_event(i, p)) for i, p in read]
                 else:
                     batch = visible(cached)
                     access = hub.access if any(payload is not None for _, payload in batch) else None
@@ -162,12 +164,12 @@ async def feed(
                     if reason is not None:
                         yield f"event: bye\ndata: {json.dumps({'reason': reason})}\n\n"
                         return
-                for event_id, payload in batch:
+                for event_id, message in batch:
                     position = event_id
-                    if payload is None:
+                    if message is None:
                         continue
                     last_sent = time.monotonic()
-                    yield f"id: {event_id}\nevent: incident\ndata: {json.dumps(payload, ensure_ascii=False)}\n\n"
+                    yield message
                 if not batch:
                     # Woken by new entries (the hub) or an access change (the watch); at the latest when a
                     # keep-alive is due or credentials are to be resolved again.
