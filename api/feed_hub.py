@@ -118,6 +118,11 @@ class FeedHub:
         if self.streams <= 0:
             self._poked.set()  # let the reader see it is no longer needed
 
+    def wake_streams(self) -> None:
+        """Wake every stream without new entries (access changed: each checks its user again)."""
+        self._changed.set()
+        self._changed = asyncio.Event()
+
     def since(self, after: int) -> list[FeedEntry] | None:
         """The entries after `after` as read so far; None when `after` is older than what the hub keeps."""
         if after >= self.position:
@@ -170,7 +175,6 @@ class FeedHub:
                 self.entries = self.entries[len(dropped) :]
                 self.floor = dropped[-1].id
             self.position = found[-1].id
-            self._changed.set()
-            self._changed = asyncio.Event()
+            self.wake_streams()
             if len(found) < 500:
                 return

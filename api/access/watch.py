@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+from collections.abc import Callable
 
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import func, select
@@ -44,6 +45,7 @@ class AccessWatch:
         self.value = ""
         self.streams = 0
         self._changed = asyncio.Event()
+        self.on_change: list[Callable[[], None]] = []  # also told of a change (the live feed's hub wakes its streams)
         self._task: asyncio.Task[None] | None = None
         self._started: asyncio.Future[None] = self.loop.create_future()
 
@@ -74,6 +76,8 @@ class AccessWatch:
                 self.value = latest
                 self._changed.set()
                 self._changed = asyncio.Event()  # the next change wakes the streams again
+                for callback in self.on_change:
+                    callback()
 
     @property
     def changed(self) -> asyncio.Event:

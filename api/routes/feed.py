@@ -8,6 +8,7 @@ and every stream takes what its user may see from it; the poll (`feed_poll_secon
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import AsyncIterator
@@ -86,16 +87,6 @@ def _start_id(state: ApiState, backlog: int, principal: Principal) -> int:
         return (min(ids) - 1) if ids else 0
 
 
-async def _first(*events: asyncio.Event, timeout: float) -> None:
-    """Wait until any of `events` is set, or `timeout` seconds."""
-    waiters = [asyncio.ensure_future(e.wait()) for e in events]
-    try:
-        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()
-
-
 @router.get("", response_class=StreamingResponse)
 async def feed(
     request: Request,
@@ -134,6 +125,8 @@ async def feed(
     hub: FeedHub | None = getattr(request.app.state, "feed_hub", None)
     if hub is None or hub.loop is not asyncio.get_running_loop():  # one per app: one read for every stream
         hub = request.app.state.feed_hub = FeedHub(state, fallback_seconds=state.feed_poll_seconds)
+    if hub.wake_streams not in watch.on_change:
+        watch.on_change.append(hub.wake_streams)  # streams then wait on one event: new entries or access changed
 
     def visible(entries: list[FeedEntry]) -> list[tuple[int, str | None]]:
         return [(e.id, e.message if principal.sees(e.unit) else None) for e in entries]
@@ -171,9 +164,11 @@ async def feed(
                     last_sent = time.monotonic()
                     yield message
                 if not batch:
-                    # Woken by new entries (the hub) or an access change (the watch); at the latest when a
-                    # keep-alive is due or credentials are to be resolved again.
-                    await _first(hub.changed, watch.changed, timeout=min(KEEP_ALIVE, RESOLVE_EVERY))
+                    # Woken by new entries or an access change (the watch wakes the hub's streams); at the latest
+                    # when a keep-alive is due or credentials are to be resolved again.
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(min(KEEP_ALIVE, RESOLVE_EVERY)):
+                            await hub.changed.wait()
                     if time.monotonic() - last_sent >= KEEP_ALIVE:  # keeps proxies from closing an idle stream
                         last_sent = time.monotonic()
                         yield ": keep-alive\n\n"
