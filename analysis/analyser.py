@@ -15,7 +15,7 @@ from analysis.sentiment import SentimentResult
 from analysis.sentiment_model import SentimentModel
 from config import Config
 from store.mentions import Analysis
-from store.tokens import add_words, config_words, search_tokens, segment
+from store.tokens import add_words, config_words, normalise, search_tokens, segment
 
 # A post the grader types as a question, suggestion or thanks is labelled neutral below this |sentiment score|.
 CALM_BAND = 0.9
@@ -46,14 +46,18 @@ class Analyser:
         replies: int | None = None,
         views: int | None = None,
         votes: tuple[int | None, int | None] = (None, None),
+        cut: tuple[list[str], list[str]] | None = None,
     ) -> Analysis:
+        """`cut`: the accurate-mode words of the title and of the content when already known (the analysis job
+        derives them from the store's index tokens); otherwise jieba cuts the text here, once."""
         explanation: list[str] = []
         limit = self.config.analysis.max_chars
         if len(content) > limit:
             explanation.append(f"正文过长（{len(content)} 字），仅分析前 {limit} 字")
             content = content[:limit]
+            cut = None  # words of the whole content, not of the prefix analysed
         text = f"{title}\n{content}"
-        title_words, words = _words(title, content)
+        title_words, words = _words(title, content) if cut is None else _words_given(title, content, *cut)
         tokens = search_tokens(words)
         sentiment = self.sentiment.score(text, words)
         facts = find_facts(words)
@@ -128,6 +132,24 @@ def _words(title: str, content: str) -> tuple[list[str], list[str]]:
         return head_words, head_words + segment(body[len(head) :])
     # The whole post is one sentence, or its first sentence was cut at TITLE_CHARS (mid-word, perhaps).
     return segment(head), segment(content)
+
+
+def _words_given(title: str, content: str, title_cut: list[str], content_cut: list[str]) -> tuple[list[str], list[str]]:
+    """_words() from the title's and the content's words cut before."""
+    if title.strip():
+        return title_cut, title_cut + content_cut
+    head = title_of(title, content)
+    body = content.strip()
+    if len(head) < len(body) and body[len(head)] in _SENTENCE_ENDS:
+        # The words of the opening sentence are the content's first words up to where it ends.
+        folded, end, cursor, count = normalise(body), len(head), 0, 0
+        for word in content_cut:
+            at = folded.find(word, cursor)
+            if at < 0 or at >= end:
+                break
+            cursor, count = at + len(word), count + 1
+        return content_cut[:count], content_cut
+    return segment(head), content_cut
 
 
 def _grade_line(grade: Grade) -> str:

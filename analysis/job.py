@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from analysis.analyser import Analyser
 from analysis.events.service import EventHeat, EventInput, assign, assign_many, prune_bands
 from store.mentions import Analysis, Mention, MentionStore
+from store.tokens import words_from_tokens
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,10 @@ def analyse_pending(
         if not pending:
             break
         events = _events(pending, analyser, sessions) if sessions is not None else [None] * len(pending)
-        results = [(m.id, _analyse_one(m, analyser, event)) for m, event in zip(pending, events, strict=True)]
+        cuts = _cuts(store, pending)
+        results = [
+            (m.id, _analyse_one(m, analyser, event, cuts.get(m.id))) for m, event in zip(pending, events, strict=True)
+        ]
         store.save_analysis(results)
         done += len(results)
         if on_saved is not None:
@@ -121,7 +125,25 @@ def _event_input(mention: Mention, analyser: Analyser) -> EventInput:
     )
 
 
-def _analyse_one(mention: Mention, analyser: Analyser, event: EventHeat | None) -> Analysis:
+def _cuts(store: MentionStore, pending: list[Mention]) -> dict[str, tuple[list[str], list[str]]]:
+    """The words of title and content derived from the tokens the store indexed at ingest (one jieba pass per
+    mention, not two), for mentions analysed the first time. A re-analysis segments again: it is asked for after
+    a configuration change, whose new words should count."""
+    index_tokens = getattr(store, "index_tokens", None)
+    first = [m.id for m in pending if m.analysis_seq is None]
+    if index_tokens is None or not first:
+        return {}
+    cuts: dict[str, tuple[list[str], list[str]]] = {}
+    for mention_id, (title_tokens, content_tokens) in index_tokens(first).items():
+        title_words, content_words = words_from_tokens(title_tokens), words_from_tokens(content_tokens)
+        if title_words is not None and content_words is not None:
+            cuts[mention_id] = (title_words, content_words)
+    return cuts
+
+
+def _analyse_one(
+    mention: Mention, analyser: Analyser, event: EventHeat | None, cut: tuple[list[str], list[str]] | None = None
+) -> Analysis:
     try:
         return analyser.analyse(
             title=mention.title,
@@ -133,6 +155,7 @@ def _analyse_one(mention: Mention, analyser: Analyser, event: EventHeat | None) 
             replies=mention.reply_count,
             views=mention.view_count,
             votes=(mention.up_votes, mention.down_votes),
+            cut=cut,
         )
     except Exception as exc:  # one bad text must never stop the job
         log.exception("analysis failed for %s", mention.id)

@@ -684,6 +684,21 @@ class SqliteMentionStore(CrawlStateMixin):
         )
         return fresh + again
 
+    def index_tokens(self, mention_ids: list[str]) -> dict[str, tuple[list[str], list[str]]]:
+        """id -> (title tokens, content tokens) as indexed at ingest (store.tokens.tokenize): analysis derives
+        its words from them (store.tokens.words_from_tokens) instead of running jieba a second time."""
+        found: dict[str, tuple[list[str], list[str]]] = {}
+        with self._read() as conn:
+            for chunk in _chunks(list(dict.fromkeys(mention_ids))):
+                marks = ",".join("?" * len(chunk))
+                for row in conn.execute(
+                    "SELECT m.id, f.title, f.body FROM mentions m JOIN mentions_fts f ON f.rowid = m.rowid"
+                    f" WHERE m.id IN ({marks})",
+                    chunk,
+                ):
+                    found[row[0]] = (row[1].split(), row[2].split())
+        return found
+
     def request_reanalysis(self, *, since: datetime | None = None, until: datetime | None = None) -> int:
         with self._write() as conn:
             cursor = conn.execute(

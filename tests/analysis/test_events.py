@@ -250,3 +250,25 @@ def test_the_job_takes_a_fresh_post_before_the_backlog(tmp_path: Path, workflow_
     assert sum(k.startswith("s:old") for k in saved[0]) == 3  # the rest of the batch is the oldest backlog
     store.close()
     engine.dispose()
+
+
+def test_the_job_reuses_the_indexed_tokens_with_the_same_result(tmp_path: Path) -> None:
+    """First analyses take their words from the tokens the store indexed at ingest; the analysis is exactly the
+    one segmenting again gives. A re-analysis (after a configuration change) segments again."""
+    from analysis.job import _cuts
+
+    config = load_config(Path(__file__).resolve().parents[2] / "config" / "example")
+    analyser = Analyser(config)
+    store = SqliteMentionStore(tmp_path / "m.sqlite3")
+    posts = [("城关一中食堂饭菜变质", STORY), ("", STORY + "学生家长。" + OTHERS[0]), ("", OTHERS[2])]
+    store.upsert_many([NewMention("s", str(i), f"http://x/{i}", t, c) for i, (t, c) in enumerate(posts)])
+    pending = store.pending_analysis(10)
+    cuts = _cuts(store, pending)
+    assert set(cuts) == {m.id for m in pending}
+    for m in pending:
+        given = analyser.analyse(title=m.title, content=m.content, cut=cuts[m.id])
+        assert given == analyser.analyse(title=m.title, content=m.content)
+    analyse_pending(store, analyser)
+    store.request_reanalysis()
+    assert _cuts(store, store.pending_analysis(10)) == {}
+    store.close()
