@@ -139,7 +139,7 @@ async def feed(
         await hub.open()
         resolved = time.monotonic()
         try:
-            while not await request.is_disconnected():
+            while True:
                 cached = hub.since(position)
                 batch: list[tuple[int, str | None]]
                 if cached is None:  # behind what the hub keeps (a backlog, an old Last-Event-ID): read the table
@@ -164,6 +164,8 @@ async def feed(
                     last_sent = time.monotonic()
                     yield message
                 if not batch:
+                    if await request.is_disconnected():  # once per wait, not once per event: 200 streams
+                        return
                     # Woken by new entries or an access change (the watch wakes the hub's streams); at the latest
                     # when a keep-alive is due or credentials are to be resolved again.
                     with contextlib.suppress(TimeoutError):
