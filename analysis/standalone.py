@@ -3,6 +3,7 @@ among the given texts from an in-memory event index."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -13,11 +14,12 @@ from sqlalchemy.pool import StaticPool
 
 from analysis.analyser import Analyser
 from analysis.events.models import Event, EventBand, EventKey, EventMember
-from analysis.events.service import assign
+from analysis.events.service import EventInput, assign_many
 from analysis.facts import FACTS
 from config import Config, Level
 
 FACT_NAMES = {f.id: f.zh for f in FACTS}
+BATCH = 200  # lines whose events are found in one transaction
 MAX_INPUT_CHARS = 1_000_000  # beyond this a line is refused, not analysed: nobody pastes a novel by mistake twice
 
 
@@ -25,6 +27,7 @@ def analyse_texts(config: Config, texts: Iterable[str], *, source: str | None = 
     """One JSON-ready dict per text: tokens, sentiment, flags with words and offsets, unit, event, level and
     explanation — or `rejected` with the reason."""
     analyser = Analyser(config)
+    settings = config.analysis.events
     engine = create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
     tables = Event.metadata.tables
     Event.metadata.create_all(
@@ -32,41 +35,36 @@ def analyse_texts(config: Config, texts: Iterable[str], *, source: str | None = 
     )
     sessions = sessionmaker(engine)
     now = datetime.now(UTC)
-    for number, text in enumerate(texts, start=1):
-        reason = _rejected(text)
-        if reason:
-            yield {"line": number, "text": text[:200], "rejected": reason}
-            continue
-        with sessions.begin() as session:
-            event = assign(
-                session,
-                mention_id=f"line:{number}",
-                source=source or "stdin",
-                title="",
-                text=text,
-                discovered_at=now,
-                replies=None,
-                views=None,
-                settings=config.analysis.events,
-            )
-        result = analyser.analyse(title="", content=text, source=source, at=now, event=event)
-        yield {
-            "line": number,
-            "text": text,
-            "tokens": result.tokens,
-            "sentiment": result.sentiment,
-            "sentiment_label": result.sentiment_label,
-            "flags": [{"scheme": f.scheme, "words": f.words, "positions": f.positions} for f in result.flags],
-            "unit": result.unit,
-            "event": None
-            if event is None
-            else {"id": event.id, "copies": event.copies, "sources": event.sources, "similarity": event.similarity},
-            "post_type": result.post_type,
-            "facts": [{"fact": fact, "name": FACT_NAMES[fact], "words": words} for fact, words in result.facts],
-            "level": result.level,
-            "level_zh": Level(result.level).zh if result.level else "无",
-            "explanation": result.explanation,
-        }
+    numbered = enumerate(texts, start=1)
+    while chunk := list(itertools.islice(numbered, BATCH)):
+        accepted = [(number, text) for number, text in chunk if not _rejected(text)]
+        items = [EventInput(f"line:{n}", source or "stdin", "", text, now) for n, text in accepted]
+        with sessions.begin() as session:  # the chunk's events in one transaction
+            events = dict(zip((n for n, _ in accepted), assign_many(session, items, settings=settings), strict=True))
+        for number, text in chunk:
+            reason = _rejected(text)
+            if reason:
+                yield {"line": number, "text": text[:200], "rejected": reason}
+                continue
+            event = events[number]
+            result = analyser.analyse(title="", content=text, source=source, at=now, event=event)
+            yield {
+                "line": number,
+                "text": text,
+                "tokens": result.tokens,
+                "sentiment": result.sentiment,
+                "sentiment_label": result.sentiment_label,
+                "flags": [{"scheme": f.scheme, "words": f.words, "positions": f.positions} for f in result.flags],
+                "unit": result.unit,
+                "event": None
+                if event is None
+                else {"id": event.id, "copies": event.copies, "sources": event.sources, "similarity": event.similarity},
+                "post_type": result.post_type,
+                "facts": [{"fact": fact, "name": FACT_NAMES[fact], "words": words} for fact, words in result.facts],
+                "level": result.level,
+                "level_zh": Level(result.level).zh if result.level else "无",
+                "explanation": result.explanation,
+            }
     engine.dispose()
 
 

@@ -24,7 +24,8 @@ class ApiState:
     base_url: str
     ack_links: AckLinks | None = None
     now: Callable[[], datetime] = field(default=utcnow)
-    feed_poll_seconds: float = 1.0
+    # The live feed is pushed (api/feed_hub.py); this is only its fallback poll, should a signal be lost.
+    feed_poll_seconds: float = 5.0
     # How often an open feed checks its user may still read it (and with the same scope): a revoked, disabled
     # or moved user's stream ends within this plus one query.
     feed_recheck_seconds: float = 0.5

@@ -1,30 +1,43 @@
 """Analysis throughput on one core: tokenisation, sentiment, schemes (5,000 keywords in one automaton), event
-signatures, and the whole analyser. Prints a table of texts/s.
+signatures, the whole analyser, the `yuqing analyse --json` path (events among the texts and the JSON lines
+included) and the scheduled analysis job (events, the store's reads and writes included). Prints a table of
+texts/s with CPU time beside wall time, the load average, and `jieba.lcut` alone on the same texts in the same
+run as the floor (the × column: CPU time per text over jieba's).
 
 Texts: real posts from ../shared/data (COVID-19 weibo posts and government message-board posts) when present,
 else the sample board's posts repeated. Keywords: 5,000 words from jieba's own dictionary (mid-frequency, 2–4
 characters, so they really occur in posts), spread over 200 schemes of region/subject/event groups, plus the
 example config's schemes.
 
-    python bench/analysis_speed.py [--texts 5000] [--keywords 5000] [--shared ../shared/data]
+    python bench/analysis_speed.py [--texts 5000] [--keywords 5000] [--shared ../shared/data] [--no-job]
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import json
+import os
 import random
+import tempfile
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import jieba
 
 from analysis.analyser import Analyser
 from analysis.events.minhash import signature
+from analysis.job import analyse_pending
 from analysis.schemes import SchemeMatcher
-from config import Level, Scheme, load_config
+from analysis.standalone import analyse_texts
+from config import Config, Level, Scheme, load_config
+from store.mentions import NewMention
+from store.mentions.sqlite import SqliteMentionStore
 from store.tokens import segment, tokenize
+from store.workflow import make_engine, make_session_factory
+from store.workflow.migrate import upgrade
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -77,7 +90,10 @@ def keyword_schemes(count: int) -> list[Scheme]:
     return schemes
 
 
-def rate(label: str, texts: list[str], fn: Callable[[str], object]) -> tuple[str, float, float, float]:
+Row = tuple[str, float, float, float]
+
+
+def rate(label: str, texts: list[str], fn: Callable[[str], object]) -> Row:
     """(label, texts/s, wall µs/text, CPU µs/text): CPU time says what a core of its own would do."""
     for text in texts[:50]:  # warm caches (jieba, fold table)
         fn(text)
@@ -88,13 +104,65 @@ def rate(label: str, texts: list[str], fn: Callable[[str], object]) -> tuple[str
     return label, len(texts) / elapsed, elapsed / len(texts) * 1e6, cpu / len(texts) * 1e6
 
 
+def whole(label: str, count: int, run: Callable[[], object]) -> Row:
+    started, cpu = time.perf_counter(), time.process_time()
+    run()
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return label, count / elapsed, elapsed / count * 1e6, cpu / count * 1e6
+
+
+def cli_path(config: Config, texts: list[str]) -> None:
+    """What `yuqing analyse --json` does with stdin lines: analyse_texts, one JSON line each."""
+    lines = [" ".join(t.split()) for t in texts]  # one post a line, as the command reads them
+    for result in analyse_texts(config, lines):
+        json.dumps(result, ensure_ascii=False)
+
+
+def job_row(config: Config, texts: list[str]) -> Row:
+    """analyse_pending over a store of the texts as crawled mentions (stored before the clock starts), with the
+    SQLite workflow store for events: the scheduled job with all its reads and writes."""
+    with tempfile.TemporaryDirectory(prefix="yuqing-bench-") as tmp:
+        store = SqliteMentionStore(Path(tmp) / "mentions.sqlite3")
+        url = f"sqlite:///{Path(tmp) / 'workflow.sqlite3'}"
+        upgrade(url)
+        engine = make_engine(url)
+        sessions = make_session_factory(engine)
+        start = datetime.now(UTC) - timedelta(hours=1)
+        for i in range(0, len(texts), 1000):
+            store.upsert_many(
+                [
+                    NewMention("bench", str(n), f"http://b/{n}", *_title_content(text))
+                    for n, text in enumerate(texts[i : i + 1000], start=i)
+                ],
+                now=start + timedelta(seconds=i),
+            )
+        analyser = Analyser(config)
+        done: list[int] = []
+        row = whole(
+            "scheduled analysis job (events + store writes)",
+            len(texts),
+            lambda: done.append(analyse_pending(store, analyser, sessions=sessions, max_batches=10**9)),
+        )
+        assert done == [len(texts)], done
+        store.close()
+        engine.dispose()
+    return row
+
+
+def _title_content(text: str) -> tuple[str, str]:
+    title, _, content = text.partition("\n")
+    return (title, content) if content else ("", title)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--texts", type=int, default=5000)
     parser.add_argument("--keywords", type=int, default=5000)
     parser.add_argument("--shared", type=Path, default=REPO.parent / "shared" / "data")
+    parser.add_argument("--no-job", action="store_true", help="leave out the scheduled job's row")
     args = parser.parse_args()
 
+    load = os.getloadavg()
     texts = real_texts(args.shared, args.texts)
     config = load_config(REPO / "config" / "example")
     big = keyword_schemes(args.keywords)
@@ -104,8 +172,10 @@ def main() -> None:
     flagged = sum(1 for t in texts if matcher.match(title="", content=t))
     avg_chars = sum(len(t) for t in texts) / len(texts)
 
+    floor = rate("floor: jieba.lcut alone", texts, jieba.lcut)
     rows = [
-        rate("tokenisation (jieba search mode)", texts, tokenize),
+        floor,
+        rate("tokenisation (store.tokens.tokenize, search mode)", texts, tokenize),
         rate("sentiment (incl. segmentation)", texts, lambda t: analyser.sentiment.score(t, segment(t))),
         rate(
             f"schemes: {len(matcher.words())} keywords, {len(big) + len(config.schemes)} schemes",
@@ -116,11 +186,17 @@ def main() -> None:
         rate("whole analysis (no event store)", texts, lambda t: analyser.analyse(title="", content=t)),
         # The territory check's cost, in the same run: the example configuration without its territory.
         rate("whole analysis, no territory", texts, lambda t: plain.analyse(title="", content=t)),
+        whole("yuqing analyse --json path (events among the texts)", len(texts), lambda: cli_path(config, texts)),
     ]
+    if not args.no_job:
+        rows.append(job_row(config, texts))
     print(f"{len(texts)} texts, {avg_chars:.0f} characters on average; schemes flagged {flagged / len(texts):.0%}")
-    print(f"{'stage':<58} {'texts/s':>10} {'µs/text':>9} {'CPU µs':>9} {'texts/CPU s':>11}")
+    print(f"load average at start {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, at end", end=" ")
+    print(" ".join(f"{x:.2f}" for x in os.getloadavg()))
+    print(f"{'stage':<58} {'texts/s':>9} {'µs/text':>9} {'CPU µs':>9} {'texts/CPU s':>11} {'× jieba':>8}")
     for label, per_second, micros, cpu in rows:
-        print(f"{label:<58} {per_second:>10,.0f} {micros:>9.1f} {cpu:>9.1f} {1e6 / cpu:>11,.0f}")
+        ratio = cpu / floor[3]
+        print(f"{label:<58} {per_second:>9,.0f} {micros:>9.1f} {cpu:>9.1f} {1e6 / cpu:>11,.0f} {ratio:>7.2f}×")
 
 
 if __name__ == "__main__":

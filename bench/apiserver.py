@@ -41,9 +41,16 @@ def bench_token(env: dict[str, str]) -> dict[str, str]:
 
 
 @contextmanager
-def api_server(config: Path, data: Path, *, workers: int = 1) -> Iterator[tuple[str, dict[str, str]]]:
+def api_server(
+    config: Path,
+    data: Path,
+    *,
+    workers: int = 1,
+    workflow_db: str | None = None,
+    pid: list[int] | None = None,
+) -> Iterator[tuple[str, dict[str, str]]]:
     """Yields the base URL once /healthz answers, and the headers of a signed-in admin; the server process is
-    stopped on exit."""
+    stopped on exit. `pid` (a list) receives the server's process id, for its CPU time (cpu_seconds)."""
     port = free_port()
     env = dict(os.environ)
     env.update(
@@ -52,8 +59,12 @@ def api_server(config: Path, data: Path, *, workers: int = 1) -> Iterator[tuple[
         YUQING_API_HOST="127.0.0.1",
         YUQING_API_PORT=str(port),
     )
+    if workflow_db:
+        env["YUQING_WORKFLOW_DB"] = workflow_db
     command = [sys.executable, "-m", "yuqing", "run", "--no-scheduler", "--workers", str(workers)]
     process = subprocess.Popen(command, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if pid is not None:
+        pid.append(process.pid)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -78,3 +89,28 @@ def api_server(config: Path, data: Path, *, workers: int = 1) -> Iterator[tuple[
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and all its descendants (uvicorn workers), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[int, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    tree, total = {pid}, 0.0
+    changed = True
+    while changed:
+        changed = False
+        for child, (parent, _) in stats.items():
+            if parent in tree and child not in tree:
+                tree.add(child)
+                changed = True
+    for member in tree:
+        total += stats.get(member, (0, 0.0))[1]
+    return total

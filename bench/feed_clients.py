@@ -1,28 +1,39 @@
 """The live alert feed (SSE, /api/v1/feed) delivering to many connected clients at once.
 
 Starts the real API (`yuqing run --no-scheduler`, uvicorn) on 127.0.0.1, connects N SSE clients (httpx, one
-asyncio loop in this process), then opens incidents through the real alerting rules (posts stored, analysed,
-rules run), one every --every seconds. Every timeline entry is an event. Prints, per event, the time from the
-commit of the incident's transaction to each client receiving it (p50/p95/max), and whether every client got
-every event. Bounded: stops after the last event arrives everywhere or --timeout seconds.
+asyncio loop in this process), measures the API process's CPU while they sit idle (--idle seconds), then opens
+incidents through the real alerting rules (posts stored, analysed, rules run: this process is the scheduler, the
+API hears of the commit as it would in production), one every --every seconds. Every timeline entry is an event.
+Prints, per event, the time from the commit of the incident's transaction to each client receiving it
+(p50/p95/max), whether every client got every event, the API's CPU idle and busy, the load average, and in the
+same run the push floor (bench/push_floor.py: a bare Starlette SSE broadcast on the same stack, no database) with
+the same clients. Bounded: stops after the last event arrives everywhere or --timeout seconds.
 
-    python bench/feed_clients.py [--clients 200] [--incidents 20] [--every 0.5]
+    python bench/feed_clients.py [--clients 200] [--incidents 20] [--every 0.5] [--idle 20] [--postgres]
+
+--postgres: the workflow store in a fresh database on the PostgreSQL server at 127.0.0.1:5432 (LISTEN/NOTIFY);
+otherwise SQLite (the file's data version).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-from apiserver import api_server, bench_config  # bench/ is on sys.path when a bench script runs
+from apiserver import api_server, bench_config, cpu_seconds, free_port  # bench/ is on sys.path
 from sqlalchemy import func, select
 
 from alerting.incidents.models import TimelineEntry
@@ -43,9 +54,11 @@ class Client:
         self.error: str | None = None
 
 
-async def listen(http: httpx.AsyncClient, base: str, client: Client, stop: asyncio.Event) -> None:
+async def listen(
+    http: httpx.AsyncClient, base: str, client: Client, stop: asyncio.Event, path: str = "/api/v1/feed"
+) -> None:
     try:
-        async with http.stream("GET", f"{base}/api/v1/feed", params={"after": 0}) as response:
+        async with http.stream("GET", f"{base}{path}") as response:
             response.raise_for_status()
             event_id: int | None = None
             async for line in response.aiter_lines():
@@ -107,7 +120,7 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
 
 
-async def run(args: argparse.Namespace, base: str, headers: dict[str, str], services: Services) -> int:
+async def run(args: argparse.Namespace, base: str, headers: dict[str, str], services: Services, pid: int) -> int:
     stop = asyncio.Event()
     clients = [Client(i) for i in range(args.clients)]
     limits = httpx.Limits(max_connections=args.clients + 10, max_keepalive_connections=args.clients + 10)
@@ -118,11 +131,17 @@ async def run(args: argparse.Namespace, base: str, headers: dict[str, str], serv
         await asyncio.wait_for(asyncio.gather(*(c.connected.wait() for c in clients)), timeout=60)
         connect_s = time.monotonic() - started
         failed = [c for c in clients if c.error]
+        await asyncio.sleep(2)  # let the connections settle before the idle window
+        idle_cpu, idle_wall = cpu_seconds(pid), time.monotonic()
+        await asyncio.sleep(args.idle)
+        idle_cpu, idle_wall = cpu_seconds(pid) - idle_cpu, time.monotonic() - idle_wall
+        busy_cpu, busy_wall = cpu_seconds(pid), time.monotonic()
         committed = await asyncio.to_thread(create_incidents, services, args.incidents, args.every)
         wanted = set(committed)
         deadline = time.monotonic() + args.timeout
         while time.monotonic() < deadline and any(not wanted <= set(c.received) for c in clients if not c.error):
             await asyncio.sleep(0.2)
+        busy_cpu, busy_wall = cpu_seconds(pid) - busy_cpu, time.monotonic() - busy_wall
         stop.set()
         for task in tasks:
             task.cancel()
@@ -130,20 +149,86 @@ async def run(args: argparse.Namespace, base: str, headers: dict[str, str], serv
     latencies = [c.received[e] - committed[e] for c in clients for e in wanted if e in c.received]
     complete = sum(1 for c in clients if wanted <= set(c.received))
     got = sum(len(wanted & set(c.received)) for c in clients)
-    print(f"\nlive feed: {args.clients} SSE clients on one API process (uvicorn, feed poll 1 s), loopback")
-    print(f"{'clients connected':<42} {args.clients - len(failed):>8} (in {connect_s:.1f} s)")
-    print(f"{'incidents opened':<42} {args.incidents:>8}")
-    print(f"{'events (timeline entries)':<42} {len(wanted):>8}")
-    print(f"{'deliveries expected / received':<42} {len(wanted) * args.clients:>8} / {got}")
-    print(f"{'clients that got every event':<42} {complete:>8}")
+    floor = await push_floor(args) if not args.no_floor else []
+    store = "PostgreSQL (LISTEN/NOTIFY)" if args.postgres else "SQLite (data version)"
+    print(f"\nlive feed: {args.clients} SSE clients on one API process (uvicorn), workflow store {store}, loopback")
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"{'clients connected':<46} {args.clients - len(failed):>8} (in {connect_s:.1f} s)")
+    print(f"{'incidents opened':<46} {args.incidents:>8}")
+    print(f"{'events (timeline entries)':<46} {len(wanted):>8}")
+    print(f"{'deliveries expected / received':<46} {len(wanted) * args.clients:>8} / {got}")
+    print(f"{'clients that got every event':<46} {complete:>8}")
+    for label, cpu, wall in (("idle", idle_cpu, idle_wall), ("while events flow", busy_cpu, busy_wall)):
+        print(f"{'API CPU, ' + label:<46} {cpu / wall:>8.1%} of a core ({cpu:.2f} s in {wall:.0f} s)")
     if latencies:
-        print(f"{'latency commit -> client, p50':<42} {pct(latencies, 50) * 1000:>8.0f} ms")
-        print(f"{'latency commit -> client, p95':<42} {pct(latencies, 95) * 1000:>8.0f} ms")
-        print(f"{'latency commit -> client, max':<42} {max(latencies) * 1000:>8.0f} ms")
-        print(f"{'latency commit -> client, mean':<42} {statistics.mean(latencies) * 1000:>8.0f} ms")
+        print(f"\n{'latency commit -> client (ms)':<46} {'p50':>8} {'p95':>8} {'max':>8} {'mean':>8}")
+        rows = [("Yuqing /api/v1/feed", latencies)]
+        if floor:
+            rows.append(("floor: bare SSE broadcast, same clients", floor))
+        for label, values in rows:
+            print(
+                f"{label:<46} {pct(values, 50) * 1000:>8.0f} {pct(values, 95) * 1000:>8.0f}"
+                f" {max(values) * 1000:>8.0f} {statistics.mean(values) * 1000:>8.0f}"
+            )
     for c in [c for c in clients if c.error][:5]:
         print(f"client {c.index}: {c.error}")
     return 0 if complete == args.clients else 1
+
+
+async def push_floor(args: argparse.Namespace) -> list[float]:
+    """The same number of clients on bench/push_floor.py, the same number of events: push → client latency."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name("push_floor.py")), str(port)], stderr=subprocess.DEVNULL
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                await asyncio.sleep(0.1)
+        stop = asyncio.Event()
+        clients = [Client(i) for i in range(args.clients)]
+        limits = httpx.Limits(max_connections=args.clients + 10, max_keepalive_connections=args.clients + 10)
+        timeout = httpx.Timeout(connect=30, read=None, write=30, pool=30)
+        async with httpx.AsyncClient(limits=limits, timeout=timeout) as http:
+            tasks = [asyncio.create_task(listen(http, base, c, stop, "/feed")) for c in clients]
+            await asyncio.wait_for(asyncio.gather(*(c.connected.wait() for c in clients)), timeout=60)
+            sent: dict[int, float] = {}
+            async with httpx.AsyncClient() as pusher:
+                for n in range(1, args.incidents * 2 + 1):  # about as many events as the incidents gave
+                    sent[n] = time.time()
+                    await pusher.post(f"{base}/push", content=str(n))
+                    await asyncio.sleep(args.every)
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and any(not set(sent) <= set(c.received) for c in clients):
+                await asyncio.sleep(0.1)
+            stop.set()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        return [c.received[e] - sent[e] for c in clients for e in sent if e in c.received]
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """A fresh database on the local PostgreSQL server, dropped afterwards."""
+    import psycopg
+
+    admin = "postgresql://postgres@127.0.0.1:5432/postgres"
+    name = f"yuqing_feed_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def main() -> int:
@@ -152,15 +237,25 @@ def main() -> int:
     parser.add_argument("--incidents", type=int, default=20)
     parser.add_argument("--every", type=float, default=0.5, help="seconds between incidents")
     parser.add_argument("--timeout", type=float, default=60, help="seconds to wait for the last event")
+    parser.add_argument("--idle", type=float, default=20, help="seconds of idle clients to measure the API's CPU")
+    parser.add_argument("--postgres", action="store_true", help="workflow store on PostgreSQL at 127.0.0.1:5432")
+    parser.add_argument("--no-floor", action="store_true", help="leave out the push floor")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="yuqing-feed-bench-"))
     config = bench_config(work)
-    services = Services.load(Settings(config_dir=config, data_dir=work / "data"))
-    try:
-        with api_server(config, work / "data") as (base, headers):
-            return asyncio.run(run(args, base, headers, services))
-    finally:
-        services.close()
+    with postgres_database() if args.postgres else _no_database() as workflow_db:
+        services = Services.load(Settings(config_dir=config, data_dir=work / "data", workflow_db=workflow_db))
+        pid: list[int] = []
+        try:
+            with api_server(config, work / "data", workflow_db=workflow_db, pid=pid) as (base, headers):
+                return asyncio.run(run(args, base, headers, services, pid[0]))
+        finally:
+            services.close()
+
+
+@contextmanager
+def _no_database() -> Iterator[None]:
+    yield None
 
 
 if __name__ == "__main__":

@@ -97,6 +97,40 @@ def search_tokens(words: list[str]) -> list[str]:
     return [t for t in out if _is_word(t)]
 
 
+def words_from_tokens(tokens: list[str]) -> list[str] | None:
+    """The accurate-mode words (`segment`) of a text from its search-mode tokens (`tokenize`, what the mention
+    store indexed at ingest), without running jieba again; None when the tokens cannot have come from this
+    dictionary (a word added since: segment the text instead).
+
+    Search mode emits, for each accurate word in order, the dictionary's 2- and then 3-character words inside
+    it and then the word itself. Read from the end, the last token is a word and the tokens just before it are
+    exactly its inside words, computed again here: one reading, checked as it goes."""
+    _ensure_ready()
+    freq = jieba.dt.FREQ
+    words: list[str] = []
+    end = len(tokens)
+    while end:
+        word = tokens[end - 1]
+        inside = _inside(word, freq)
+        start = end - 1 - len(inside)
+        if start < 0 or (inside and tokens[start : end - 1] != inside):
+            return None
+        words.append(word)
+        end = start
+    words.reverse()
+    return words
+
+
+def _inside(word: str, freq: dict[str, int]) -> list[str]:
+    # What search_tokens (and jieba's cut_for_search) emits before `word`, as tokenize keeps it.
+    if len(word) <= 2:
+        return []
+    out = [g for g in (word[i : i + 2] for i in range(len(word) - 1)) if freq.get(g)]
+    if len(word) > 3:
+        out.extend(g for g in (word[i : i + 3] for i in range(len(word) - 2)) if freq.get(g))
+    return [t for t in out if _is_word(t)]
+
+
 def segment(text: str) -> list[str]:
     """Accurate-mode words, no overlaps: what sentiment should count (search mode would count 欺凌 inside
     防欺凌宣传 twice)."""

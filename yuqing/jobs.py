@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -24,6 +25,7 @@ from alerting.service_health import Health, assess, raise_service_alerts
 from analysis.job import analyse_pending
 from briefings.schedule import briefing_tick
 from sources.health import CrawlRun, record_run
+from store.mentions import Analysis
 from store.workflow.db import utcnow
 from yuqing.services import Services
 
@@ -161,10 +163,11 @@ def _record_failed_crawl(services: Services, source_id: str, started: datetime, 
         )
 
 
-def analysis_tick(services: Services) -> int:
+def analysis_tick(services: Services, *, on_saved: Callable[[list[tuple[str, Analysis]]], None] | None = None) -> int:
+    """`on_saved` hears of every saved batch: a major post analysed ahead of a backlog is alerted on at once."""
     if services.refresh_schemes():
         log.info("监测方案已在值班台修改：分析改用 %d 个方案", len(services.config.schemes))
-    return analyse_pending(services.mentions, services.analyser, sessions=services.sessions)
+    return analyse_pending(services.mentions, services.analyser, sessions=services.sessions, on_saved=on_saved)
 
 
 def operations_tick(services: Services) -> tuple[int, int]:

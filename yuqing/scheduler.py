@@ -16,6 +16,7 @@ from typing import Any
 import redis
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from store.mentions import Analysis
 from yuqing.jobs import alerting_tick, analysis_tick, briefings_tick, crawl_source, operations_tick
 from yuqing.services import Services
 
@@ -72,7 +73,12 @@ class Pipeline:
             log.error("无法把信源 %s 的抓取放入队列：%s", source_id, exc)
 
     def _analyse(self) -> None:
-        if analysis_tick(self.services):
+        # Alerting runs as soon as a batch with a flagged post is saved, not after the whole backlog.
+        def saved(results: list[tuple[str, Analysis]]) -> None:
+            if any(a.level or a.flags for _, a in results):
+                self._poke("alerting")
+
+        if analysis_tick(self.services, on_saved=saved):
             self._poke("alerting")
 
     def _alert(self) -> None:

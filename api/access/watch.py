@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+from collections.abc import Callable
 
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import func, select
@@ -44,19 +45,30 @@ class AccessWatch:
         self.value = ""
         self.streams = 0
         self._changed = asyncio.Event()
+        self.on_change: list[Callable[[], None]] = []  # also told of a change (the live feed's hub wakes its streams)
         self._task: asyncio.Task[None] | None = None
+        self._started: asyncio.Future[None] = self.loop.create_future()
 
     async def open(self) -> str:
         self.streams += 1
         if self._task is None or self._task.done():
-            self.value = await run_in_threadpool(fingerprint, self.state)
-            self._task = asyncio.create_task(self._run())
+            # The task is created before anything is awaited: streams opening meanwhile share it (each used to
+            # start its own while the first read was running — 200 dashboards, 200 watches, 400 reads a second).
+            self._started = self.loop.create_future()
+            self._task = asyncio.create_task(self._run(self._started))
+        await asyncio.shield(self._started)
         return self.value
 
     def close(self) -> None:
         self.streams -= 1
 
-    async def _run(self) -> None:
+    async def _run(self, started: asyncio.Future[None]) -> None:
+        try:
+            self.value = await run_in_threadpool(fingerprint, self.state)
+        except Exception as exc:
+            started.set_exception(exc)
+            raise
+        started.set_result(None)
         while self.streams > 0:
             await asyncio.sleep(self.every)
             latest = await run_in_threadpool(fingerprint, self.state)
@@ -64,6 +76,13 @@ class AccessWatch:
                 self.value = latest
                 self._changed.set()
                 self._changed = asyncio.Event()  # the next change wakes the streams again
+                for callback in self.on_change:
+                    callback()
+
+    @property
+    def changed(self) -> asyncio.Event:
+        """Set when access changed (a fresh event each time)."""
+        return self._changed
 
     async def wait(self, timeout: float) -> None:
         """Sleep up to `timeout`, or until access changes."""

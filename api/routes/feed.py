@@ -1,11 +1,14 @@
 """The live alert feed (Server-Sent Events): every incident timeline entry as it is written.
 
-Clients reconnect with Last-Event-ID and miss nothing: the feed is the timeline table read past an id.
+Clients reconnect with Last-Event-ID and miss nothing: the feed is the timeline table read past an id. Streams
+are pushed to: one hub per process reads new entries when the workflow store signals a commit (api/feed_hub.py)
+and every stream takes what its user may see from it; the poll (`feed_poll_seconds`) is only the hub's fallback.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import AsyncIterator
@@ -20,12 +23,14 @@ from alerting.incidents.models import Incident, TimelineEntry
 from api.access.deps import SESSION_COOKIE, Reader, resolve
 from api.access.scope import Principal
 from api.access.watch import AccessWatch, fingerprint
+from api.feed_hub import FeedEntry, FeedHub, sse_event
 from api.schemas import IncidentOut
 from api.state import ApiState, get_state
 
 router = APIRouter(prefix="/api/v1/feed", tags=["feed"])
 MAX_EVENT_ID = 2**63 - 1
 RESOLVE_EVERY = 30.0  # seconds: a stream's own credentials are resolved again at least this often (expiry)
+KEEP_ALIVE = 15.0  # seconds without an event before a comment line is sent
 
 
 def _read_after(
@@ -117,16 +122,32 @@ async def feed(
     watch: AccessWatch | None = getattr(request.app.state, "access_watch", None)
     if watch is None or watch.loop is not asyncio.get_running_loop():  # one per app: streams share its reads
         watch = request.app.state.access_watch = AccessWatch(state, every=state.feed_recheck_seconds)
+    hub: FeedHub | None = getattr(request.app.state, "feed_hub", None)
+    if hub is None or hub.loop is not asyncio.get_running_loop():  # one per app: one read for every stream
+        hub = request.app.state.feed_hub = FeedHub(state, fallback_seconds=state.feed_poll_seconds)
+    if hub.wake_streams not in watch.on_change:
+        watch.on_change.append(hub.wake_streams)  # streams then wait on one event: new entries or access changed
+
+    def visible(entries: list[FeedEntry]) -> list[tuple[int, str | None]]:
+        return [(e.id, e.message if principal.sees(e.unit) else None) for e in entries]
 
     async def events() -> AsyncIterator[str]:
         position = start
         yield f"retry: 3000\nevent: hello\ndata: {json.dumps({'after': position})}\n\n"
-        idle = 0.0
+        last_sent = time.monotonic()
         seen = await watch.open()
+        await hub.open()
         resolved = time.monotonic()
         try:
-            while not await request.is_disconnected():
-                batch, access = await run_in_threadpool(_read_after_checked, state, position, principal)
+            while True:
+                cached = hub.since(position)
+                batch: list[tuple[int, str | None]]
+                if cached is None:  # behind what the hub keeps (a backlog, an old Last-Event-ID): read the table
+                    read, access = await run_in_threadpool(_read_after_checked, state, position, principal)
+                    batch = [(i, None if p is None else sse_event(i, p)) for i, p in read]
+                else:
+                    batch = visible(cached)
+                    access = hub.access if any(payload is not None for _, payload in batch) else None
                 # Access as it was when these events were read (access is None: nothing to send), or as the
                 # watch last saw it; credentials are resolved again when it changed, and now and then (expiry).
                 latest = access or watch.value
@@ -136,18 +157,25 @@ async def feed(
                     if reason is not None:
                         yield f"event: bye\ndata: {json.dumps({'reason': reason})}\n\n"
                         return
-                for event_id, payload in batch:
+                for event_id, message in batch:
                     position = event_id
-                    if payload is None:
+                    if message is None:
                         continue
-                    yield f"id: {event_id}\nevent: incident\ndata: {json.dumps(payload, ensure_ascii=False)}\n\n"
+                    last_sent = time.monotonic()
+                    yield message
                 if not batch:
-                    await watch.wait(state.feed_poll_seconds)  # woken at once when access changes
-                    idle += state.feed_poll_seconds
-                    if idle >= 15:  # a comment keeps proxies from closing an idle stream
-                        idle = 0.0
+                    if await request.is_disconnected():  # once per wait, not once per event: 200 streams
+                        return
+                    # Woken by new entries or an access change (the watch wakes the hub's streams); at the latest
+                    # when a keep-alive is due or credentials are to be resolved again.
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(min(KEEP_ALIVE, RESOLVE_EVERY)):
+                            await hub.changed.wait()
+                    if time.monotonic() - last_sent >= KEEP_ALIVE:  # keeps proxies from closing an idle stream
+                        last_sent = time.monotonic()
                         yield ": keep-alive\n\n"
         finally:
             watch.close()
+            hub.close()
 
     return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})

@@ -504,10 +504,11 @@ class ElasticMentionStore(ElasticCrawlStateMixin):
 
             self._apply(list(planned), change)
 
-    def pending_analysis(self, limit: int) -> list[Mention]:
+    def pending_analysis(self, limit: int, *, newest_first: bool = False) -> list[Mention]:
         if limit <= 0:
             return []
-        order = [{"discovered_at": {"order": "asc"}}, {"id": {"order": "asc"}}]
+        direction = "desc" if newest_first else "asc"
+        order = [{"discovered_at": {"order": direction}}, {"id": {"order": direction}}]
         not_analysed = {"exists": {"field": "analysed_at"}}
         fresh = self._hits(
             {

@@ -228,9 +228,10 @@ class MentionStore(Protocol):
 
     def count(self) -> int: ...
 
-    def pending_analysis(self, limit: int) -> list[Mention]:
-        """Mentions not analysed yet (or changed since), oldest discovery first; then those queued for
-        re-analysis, so a re-analysis never delays a new post."""
+    def pending_analysis(self, limit: int, *, newest_first: bool = False) -> list[Mention]:
+        """Mentions not analysed yet (or changed since), oldest discovery first (newest first with
+        `newest_first`: the analysis job's lane for fresh posts); then those queued for re-analysis, so a
+        re-analysis never delays a new post."""
         ...
 
     def request_reanalysis(self, *, since: datetime | None = None, until: datetime | None = None) -> int:

@@ -677,19 +677,35 @@ class SqliteMentionStore(CrawlStateMixin):
     def backlog(self) -> int:
         return self._scalar("SELECT COUNT(*) FROM mentions WHERE analysed_at IS NULL")
 
-    def pending_analysis(self, limit: int) -> list[Mention]:
+    def pending_analysis(self, limit: int, *, newest_first: bool = False) -> list[Mention]:
         # New and edited posts first: a re-analysis of last month must not delay today's 30-minute clock.
+        order = "discovered_at DESC, rowid DESC" if newest_first else "discovered_at, rowid"
         fresh = self._fetch(
-            f"{_SELECT} WHERE analysed_at IS NULL AND analysis_seq IS NULL ORDER BY discovered_at, rowid LIMIT ?",
+            f"{_SELECT} WHERE analysed_at IS NULL AND analysis_seq IS NULL ORDER BY {order} LIMIT ?",
             (limit,),
         )
         if len(fresh) == limit:
             return fresh
         again = self._fetch(
-            f"{_SELECT} WHERE analysed_at IS NULL AND analysis_seq IS NOT NULL ORDER BY discovered_at, rowid LIMIT ?",
+            f"{_SELECT} WHERE analysed_at IS NULL AND analysis_seq IS NOT NULL ORDER BY {order} LIMIT ?",
             (limit - len(fresh),),
         )
         return fresh + again
+
+    def index_tokens(self, mention_ids: list[str]) -> dict[str, tuple[list[str], list[str]]]:
+        """id -> (title tokens, content tokens) as indexed at ingest (store.tokens.tokenize): analysis derives
+        its words from them (store.tokens.words_from_tokens) instead of running jieba a second time."""
+        found: dict[str, tuple[list[str], list[str]]] = {}
+        with self._read() as conn:
+            for chunk in _chunks(list(dict.fromkeys(mention_ids))):
+                marks = ",".join("?" * len(chunk))
+                for row in conn.execute(
+                    "SELECT m.id, f.title, f.body FROM mentions m JOIN mentions_fts f ON f.rowid = m.rowid"
+                    f" WHERE m.id IN ({marks})",
+                    chunk,
+                ):
+                    found[row[0]] = (row[1].split(), row[2].split())
+        return found
 
     def request_reanalysis(self, *, since: datetime | None = None, until: datetime | None = None) -> int:
         with self._write() as conn:

@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+from store.workflow.feed import install
+
 # Stable constraint names so Alembic migrations read the same on SQLite and PostgreSQL.
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -63,4 +65,6 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+    factory = sessionmaker(engine, expire_on_commit=False)
+    install(factory)  # sessions adding timeline entries tell the live feeds (NOTIFY / in-process)
+    return factory

@@ -171,3 +171,25 @@ def test_the_boards_votes_are_heat_in_the_job(tmp_path: Path, analyser: Analyser
     assert any("点赞 260、反对 0 +10" in line for line in voted.analysis.explanation)
     assert not any("点赞" in line for line in quiet.analysis.explanation)
     store.close()
+
+
+def test_the_title_words_come_from_the_one_jieba_pass() -> None:
+    """The grader's title words and the post's words from one segmentation are exactly what segmenting the title
+    and the whole text apart gives: with a title, with the opening sentence as the title, with one long sentence
+    cut at the title's length, and with spaces around."""
+    from analysis.analyser import _words
+    from analysis.grader import TITLE_CHARS, title_of
+    from store.tokens import segment
+
+    long_sentence = "城关一中食堂饭菜变质好几个学生吃完呕吐腹泻" * 4
+    cases = [
+        ("城关一中食堂饭菜变质", "好几个学生吃完呕吐腹泻。学校一直不回应！"),
+        ("", "城关一中食堂饭菜变质！好几个学生吃完呕吐腹泻。学校一直不回应"),
+        ("", "  城關一中食堂飯菜變質？好幾個學生\n吃完嘔吐"),
+        ("", long_sentence),
+        ("", long_sentence + "。学校一直不回应"),
+        ("  ", "A市1号楼2-3层漏水!物业不管"),
+    ]
+    assert len(long_sentence) > TITLE_CHARS
+    for title, content in cases:
+        assert _words(title, content) == (segment(title_of(title, content)), segment(f"{title}\n{content}"))

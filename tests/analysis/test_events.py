@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from analysis.analyser import Analyser
 from analysis.events.minhash import signature, similarity
 from analysis.events.models import Event, EventBand, EventMember
-from analysis.events.service import assign, prune_bands
+from analysis.events.service import EventInput, assign, assign_many, prune_bands
 from analysis.job import analyse_pending
 from config import load_config
 from config.models import EventSettings
@@ -186,3 +186,89 @@ def test_subject_joining_keeps_to_its_window_and_can_be_off(sessions: sessionmak
     assert late.id == "b"  # type: ignore[attr-defined]
     off = _subject(sessions, "c", t2, b2, T0 + timedelta(days=41), same_subject=False)
     assert off.id == "c"  # type: ignore[attr-defined]
+
+
+# --- batches -------------------------------------------------------------------------------------------------
+
+
+def test_a_batch_gives_the_same_events_as_one_at_a_time(workflow_url: str, tmp_path: Path) -> None:
+    """assign_many over reposts, other stories, repeated complaints and a mention seen twice: the same events,
+    copy counts, heat and subjects as assigning them one by one in order."""
+    texts: list[tuple[str, str, str, datetime]] = [("a:1", "a", STORY, T0)]
+    texts += [(f"b:{i}", "bc"[i % 2], r, T0 + timedelta(minutes=10 * (i + 1))) for i, r in enumerate(REPOSTS)]
+    texts += [(f"o:{i}", "a", t, T0 + timedelta(minutes=5)) for i, t in enumerate(OTHERS)]
+    texts += [(f"f{i}", "board", f"{t}\n{b}", T0 + timedelta(days=i)) for i, (t, b) in enumerate(FUMES)]
+    texts += [("a:1", "a", STORY, T0 + timedelta(hours=1))]  # analysed again: counted once
+    items = [EventInput(m, s, text.split("\n")[0][:20], text, at, 3, 100) for m, s, text, at in texts]
+    one_by_one, batched = [], []
+    for name, out in (("single", one_by_one), ("batch", batched)):
+        url = workflow_url if name == "batch" else f"sqlite:///{tmp_path / 'single.sqlite3'}"
+        upgrade(url)
+        engine = make_engine(url)
+        sessions = make_session_factory(engine)
+        if name == "single":
+            for item in items:
+                with sessions.begin() as session:
+                    out.append(assign_many(session, [item], settings=EventSettings()))
+        else:
+            with sessions.begin() as session:
+                out.append(assign_many(session, items[:5], settings=EventSettings()))
+            with sessions.begin() as session:
+                out.append(assign_many(session, items[5:], settings=EventSettings()))
+        with sessions() as session:
+            rows = sorted((e.id, e.copies, sorted(e.sources), e.replies, e.views) for e in session.query(Event))
+        out.append(rows)
+        engine.dispose()
+    flat_single = [h for chunk in one_by_one[:-1] for h in chunk]  # type: ignore[union-attr]
+    flat_batch = [h for chunk in batched[:-1] for h in chunk]  # type: ignore[union-attr]
+    assert flat_batch == flat_single
+    assert batched[-1] == one_by_one[-1]
+    assert flat_batch[3].copies == 4 and flat_batch[3].copies_last_hour == 4  # type: ignore[union-attr]
+    assert flat_batch[-2].subject == "魅力之|油烟"  # type: ignore[union-attr]
+
+
+def test_the_job_takes_a_fresh_post_before_the_backlog(tmp_path: Path, workflow_url: str) -> None:
+    """A post crawled behind a backlog is analysed in the very next batch, and each batch is reported as saved."""
+    upgrade(workflow_url)
+    engine = make_engine(workflow_url)
+    sessions = make_session_factory(engine)
+    config = load_config(Path(__file__).resolve().parents[2] / "config" / "example")
+    store = SqliteMentionStore(tmp_path / "m.sqlite3")
+    backlog = [NewMention("s", f"old{i}", f"http://x/old{i}", "", f"{t}（{i}）") for i, t in enumerate(OTHERS * 4)]
+    store.upsert_many(backlog, now=T0)
+    store.upsert_many([NewMention("s", "fresh", "http://x/fresh", "", STORY)], now=T0 + timedelta(minutes=1))
+    saved: list[list[str]] = []
+    done = analyse_pending(
+        store,
+        Analyser(config),
+        sessions=sessions,
+        batch=4,
+        max_batches=1,
+        on_saved=lambda r: saved.append([k for k, _ in r]),
+    )
+    assert done == 4 and len(saved) == 1 and "s:fresh" in saved[0]
+    assert sum(k.startswith("s:old") for k in saved[0]) == 3  # the rest of the batch is the oldest backlog
+    store.close()
+    engine.dispose()
+
+
+def test_the_job_reuses_the_indexed_tokens_with_the_same_result(tmp_path: Path) -> None:
+    """First analyses take their words from the tokens the store indexed at ingest; the analysis is exactly the
+    one segmenting again gives. A re-analysis (after a configuration change) segments again."""
+    from analysis.job import _cuts
+
+    config = load_config(Path(__file__).resolve().parents[2] / "config" / "example")
+    analyser = Analyser(config)
+    store = SqliteMentionStore(tmp_path / "m.sqlite3")
+    posts = [("城关一中食堂饭菜变质", STORY), ("", STORY + "学生家长。" + OTHERS[0]), ("", OTHERS[2])]
+    store.upsert_many([NewMention("s", str(i), f"http://x/{i}", t, c) for i, (t, c) in enumerate(posts)])
+    pending = store.pending_analysis(10)
+    cuts = _cuts(store, pending)
+    assert set(cuts) == {m.id for m in pending}
+    for m in pending:
+        given = analyser.analyse(title=m.title, content=m.content, cut=cuts[m.id])
+        assert given == analyser.analyse(title=m.title, content=m.content)
+    analyse_pending(store, analyser)
+    store.request_reanalysis()
+    assert _cuts(store, store.pending_analysis(10)) == {}
+    store.close()

@@ -17,6 +17,7 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from alerting.incidents.models import TimelineEntry
 from alerting.operations import check_sources
 from alerting.playbooks import load_playbooks
 from alerting.rules import run_rules
@@ -309,6 +310,38 @@ def test_live_feed_pushes_new_timeline_entries(app: FastAPI, client: TestClient)
     assert events and events[0]["action"] == "acknowledged" and events[0]["actor"] == "管理员（admin）"
     assert [e["action"] for e in replay] == ["discovered", "opened", "discovered"]
     assert [e["action"] for e in recent] == ["opened", "acknowledged"]
+
+
+def test_the_feed_is_pushed_not_polled(app: FastAPI, client: TestClient) -> None:
+    """With the fallback poll far away, an action taken through the API (this process) and a timeline entry
+    committed through another engine (as the scheduler's process does) both reach an open stream."""
+    state: ApiState = app.state.yuqing
+    state.feed_poll_seconds = 600.0
+    url = str(state.sessions.kw["bind"].url)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    actions: list[str] = []
+    other = make_engine(url)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10, headers=client.headers) as http:
+            incident_id = http.get("/api/v1/incidents").json()[0]["id"]
+            with http.stream("GET", "/api/v1/feed") as stream:
+                lines = stream.iter_lines()
+                assert next(lines).startswith("retry:")
+                http.post(f"/api/v1/incidents/{incident_id}/acknowledge")
+                actions += [json.loads(x[5:])["action"] for x in _take_data(lines, 1)]
+                with make_session_factory(other).begin() as session:
+                    session.add(TimelineEntry(incident_id=incident_id, actor="系统", action="note", detail="另一进程"))
+                actions += [json.loads(x[5:])["action"] for x in _take_data(lines, 1)]
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        other.dispose()
+    assert actions == ["acknowledged", "note"]
 
 
 def _take_data(lines: Iterator[str], count: int) -> list[str]:

@@ -333,6 +333,9 @@ def test_pending_backlog_and_analysis_sequence(mention_store: MentionStore) -> N
     assert mention_store.backlog() == 5
     assert ids(mention_store.pending_analysis(2)) == [FEES.id, CANTEEN.id]  # oldest discovery first
     assert ids(mention_store.pending_analysis(10)) == [p.id for p in POSTS]
+    # The analysis job's lane for fresh posts: the same pending mentions, newest discovery first.
+    assert ids(mention_store.pending_analysis(2, newest_first=True)) == [p.id for p in POSTS][::-1][:2]
+    assert ids(mention_store.pending_analysis(10, newest_first=True)) == [p.id for p in POSTS][::-1]
     mention_store.save_analysis(ANALYSES[:2])
     assert mention_store.backlog() == 3 and ids(mention_store.pending_analysis(1)) == [BULLYING.id]
     mention_store.save_analysis(ANALYSES[2:])

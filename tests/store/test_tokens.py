@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from config import load_config
-from store.tokens import add_words, config_words, domain_words, normalise, tokenize
+from store.tokens import add_words, config_words, domain_words, normalise, segment, tokenize, words_from_tokens
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "example"
 
@@ -67,3 +67,26 @@ def test_words_added_before_jieba_loads_are_kept_whole_once_it_does() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "城关县教育局对城关第一中学食堂饭菜变质一事至今没有回应",
+        "中华人民共和国国务院办公厅关于进一步加强学校食品安全管理的通知",
+        "A市1号楼2-3层漏水!物业不管，电话0731-88888888打了十几次。",
+        "學校門口ＡＢＣ超市賣過期食品，孩子吃了上吐下瀉",
+        "",
+        "😀😀！！",
+    ],
+)
+def test_words_are_derived_from_the_indexed_tokens(text: str) -> None:
+    """The accurate-mode words read back from the search-mode tokens the store indexed: exactly segment()."""
+    assert words_from_tokens(tokenize(text)) == segment(text)
+
+
+def test_tokens_from_another_dictionary_are_not_read_as_words() -> None:
+    """Tokens that search mode cannot have given with this dictionary: None, so analysis segments the text."""
+    assert tokenize("教育局") == ["教育", "教育局"]
+    assert words_from_tokens(["教育局"]) is None  # 教育, the word inside it, is missing
+    assert words_from_tokens(["学校", "教育局"]) is None

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from alembic import command
@@ -13,6 +16,7 @@ from alerting.incidents.models import Incident, TimelineEntry
 from store.workflow import make_engine, make_session_factory
 from store.workflow.audit import AuditEntry, record_audit
 from store.workflow.cursors import read_cursor, write_cursor
+from store.workflow.feed import FeedWaker, subscribe, unsubscribe
 from store.workflow.migrate import alembic_config, upgrade
 from yuqing.models import metadata
 
@@ -168,3 +172,68 @@ def test_access_migration_upgrades_a_database_holding_data(workflow_url: str) ->
     command.downgrade(alembic_config(workflow_url), "0003")  # and back, for a rollback of a release
     assert "users" not in inspect(engine).get_table_names()
     engine.dispose()
+
+
+def _open_incident(sessions: Any, key: str) -> None:
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    with sessions.begin() as session:
+        incident = Incident(
+            case_key=key,
+            first_mention_id="s:1",
+            title="食堂",
+            url="http://x",
+            source="s",
+            level=3,
+            discovered_at=at,
+            report_due_at=at + timedelta(minutes=30),
+        )
+        session.add(incident)
+        session.add(TimelineEntry(incident=incident, at=at, actor="系统", action="opened", detail=""))
+
+
+def test_a_timeline_commit_wakes_the_feed_of_another_process(workflow_url: str) -> None:
+    """A feed waker on one engine hears a commit of timeline entries made through another engine (as by the
+    scheduler's process): NOTIFY on PostgreSQL, the file's data version on SQLite. A rolled-back write and a
+    write without timeline entries wake no PostgreSQL listener."""
+    upgrade(workflow_url)
+    reader, writer = make_engine(workflow_url), make_engine(workflow_url)
+    woken = threading.Event()
+    waker = FeedWaker(reader, woken.set, interval=0.02, in_process=False)  # only the cross-process path
+    backend = reader.url.get_backend_name()
+    waker.start()
+    try:
+        time.sleep(0.5)  # listening
+        woken.clear()
+        sessions = make_session_factory(writer)
+        if backend == "postgresql":
+            with pytest.raises(RuntimeError), sessions.begin() as session:
+                record_audit(session, actor="a", action="x", target="y")
+                raise RuntimeError("rolled back")
+            assert not woken.wait(1.0)
+        _open_incident(sessions, "k1")
+        assert woken.wait(5.0)
+    finally:
+        waker.stop()
+        reader.dispose()
+        writer.dispose()
+
+
+def test_a_timeline_commit_signals_this_process(workflow_url: str) -> None:
+    upgrade(workflow_url)
+    engine = make_engine(workflow_url)
+    calls: list[int] = []
+
+    def heard() -> None:
+        calls.append(1)
+
+    subscribe(heard)
+    try:
+        sessions = make_session_factory(engine)
+        with sessions.begin() as session:
+            record_audit(session, actor="a", action="x", target="y")
+        assert calls == []  # no timeline entry, no signal
+        _open_incident(sessions, "k2")
+        assert calls == [1]  # once per commit, however many entries
+    finally:
+        unsubscribe(heard)
+        engine.dispose()
