@@ -159,7 +159,7 @@ def test_nobody_configured_sends_nothing_but_keeps_the_cursor(fresh_world: World
     world = fresh_world
     config = world.config.model_copy(update={"briefings": BriefingSettings()})
     now = bj(world.day + timedelta(days=1), 9)
-    args = {"base_url": "http://yq", "archive_dir": tmp_path / "a"}
+    args: dict[str, Any] = {"base_url": "http://yq", "archive_dir": tmp_path / "a"}
     assert briefing_tick(world.store, world.sessions, config, now=now - timedelta(days=1), **args) == 0
     assert briefing_tick(world.store, world.sessions, config, now=now, **args) == 0
     assert not (tmp_path / "a").exists()
