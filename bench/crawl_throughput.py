@@ -148,7 +148,7 @@ def crawl_child(config_dir: str, data_dir: str, source: str, concurrency: int, p
     settings = Settings(config_dir=Path(config_dir), data_dir=Path(data_dir))
     upgrade(settings.workflow_url)
     context = CrawlContext(settings=settings, config=load_config(settings.config_dir))
-    overrides = {
+    overrides: dict[str, Any] = {
         "YUQING_SOURCE_POLITENESS": False,
         "AUTOTHROTTLE_ENABLED": False,
         "DOWNLOAD_DELAY": 0,

@@ -174,11 +174,11 @@ def main() -> int:
     print("\nconfusion (rows: graded level, columns: analysed level)")
     counts = Counter(zip((g for g, _ in gold), levels, strict=True))
     print(f"{'':>8}" + "".join(f"{n:>8}" for n in NAMES) + f"{'total':>8}")
-    for g in range(5):
+    for graded in range(5):
         print(
-            f"{NAMES[g]:>8}"
-            + "".join(f"{counts[(g, p)]:>8}" for p in range(5))
-            + f"{sum(counts[(g, p)] for p in range(5)):>8}"
+            f"{NAMES[graded]:>8}"
+            + "".join(f"{counts[(graded, p)]:>8}" for p in range(5))
+            + f"{sum(counts[(graded, p)] for p in range(5)):>8}"
         )
     print("\ntype confusion (rows: graded, columns: analysed)")
     kinds = sorted(
