@@ -6,7 +6,7 @@ from __future__ import annotations
 import time as time_module
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from sqlalchemy import select
@@ -46,8 +46,8 @@ LATEST = [
 
 
 @pytest.mark.parametrize(("now", "kind", "first"), LATEST)
-def test_latest_due_period(now: datetime, kind: str, first: date) -> None:
-    period = periods.latest_due(kind, SETTINGS, now)  # type: ignore[arg-type]
+def test_latest_due_period(now: datetime, kind: Literal["daily", "weekly"], first: date) -> None:
+    period = periods.latest_due(kind, SETTINGS, now)
     assert period.first == first
     assert period.days == (1 if kind == "daily" else 7)
     assert periods.due_at(period, SETTINGS) <= now
