@@ -129,10 +129,11 @@ def test_the_job_clusters_and_survives_a_rerun(tmp_path: Path, workflow_url: str
     store.upsert_many([NewMention(source="s", post_id="0", url="http://x/0", title="", content=STORY + "（补充）")])
     assert analyse_pending(store, analyser, sessions=sessions) == len(texts) - 3 + 1  # the edit is analysed again
     mentions = {m.post_id: m for m in store.analysed_since(0, limit=100)}
-    story_event = mentions["0"].analysis.event_id  # type: ignore[union-attr]
+    event_of = {k: m.analysis.event_id for k, m in mentions.items() if m.analysis}
+    story_event = event_of["0"]
     assert story_event is not None
-    assert [mentions[str(i)].analysis.event_id for i in range(4)] == [story_event] * 4  # type: ignore[union-attr]
-    assert len({mentions[str(i)].analysis.event_id for i in range(4, 7)}) == 3  # type: ignore[union-attr]
+    assert [event_of[str(i)] for i in range(4)] == [story_event] * 4
+    assert len({event_of[str(i)] for i in range(4, 7)}) == 3
     with sessions() as session:
         assert session.get_one(Event, story_event).copies == 4
     last = mentions["3"].analysis
