@@ -143,12 +143,13 @@ def crawl_child(config_dir: str, data_dir: str, source: str, concurrency: int, p
     from config import Settings, load_config
     from crawlers.context import CrawlContext
     from crawlers.runner import run_crawl
+    from crawlers.stats import CrawlStat
     from store.workflow.migrate import upgrade
 
     settings = Settings(config_dir=Path(config_dir), data_dir=Path(data_dir))
     upgrade(settings.workflow_url)
     context = CrawlContext(settings=settings, config=load_config(settings.config_dir))
-    overrides = {
+    overrides: dict[str, Any] = {
         "YUQING_SOURCE_POLITENESS": False,
         "AUTOTHROTTLE_ENABLED": False,
         "DOWNLOAD_DELAY": 0,
@@ -174,16 +175,16 @@ def crawl_child(config_dir: str, data_dir: str, source: str, concurrency: int, p
         json.dumps(
             {
                 "wall": wall,
-                "elapsed": stats.get("elapsed_time_seconds"),
-                "responses": stats.get("response_received_count", 0),
-                "requests": stats.get("downloader/request_count", 0),
-                "robots": stats.get("robotstxt/request_count", 0),
-                "list_pages": stats.get("yuqing/list_pages", 0),
-                "created": stats.get("yuqing/created", 0),
-                "known_skipped": stats.get("yuqing/known_skipped", 0),
-                "errors": stats.get("yuqing/errors", 0),
-                "parse_failures": stats.get("yuqing/parse_failures", 0),
-                "finish_reason": stats.get("finish_reason"),
+                "elapsed": stats.get(CrawlStat.ELAPSED_SECONDS),
+                "responses": stats.get(CrawlStat.RESPONSES, 0),
+                "requests": stats.get(CrawlStat.REQUESTS, 0),
+                "robots": stats.get(CrawlStat.ROBOTS_REQUESTS, 0),
+                "list_pages": stats.get(CrawlStat.LIST_PAGES, 0),
+                "created": stats.get(CrawlStat.CREATED, 0),
+                "known_skipped": stats.get(CrawlStat.KNOWN_SKIPPED, 0),
+                "errors": stats.get(CrawlStat.ERRORS, 0),
+                "parse_failures": stats.get(CrawlStat.PARSE_FAILURES, 0),
+                "finish_reason": stats.get(CrawlStat.FINISH_REASON),
                 "peak_rss_mb": usage.ru_maxrss / 1024,
                 "cpu_s": usage.ru_utime + usage.ru_stime,
                 "crawl_cpu_s": usage.ru_utime + usage.ru_stime - before.ru_utime - before.ru_stime,

@@ -209,11 +209,11 @@ def main() -> int:
     print("\nconfusion (rows: graded level, columns: analysed level)")
     counts = Counter(zip((g for g, _ in gold), levels, strict=True))
     print(f"{'':>8}" + "".join(f"{n:>8}" for n in NAMES) + f"{'total':>8}")
-    for g in range(5):
+    for graded in range(5):
         print(
-            f"{NAMES[g]:>8}"
-            + "".join(f"{counts[(g, p)]:>8}" for p in range(5))
-            + f"{sum(counts[(g, p)] for p in range(5)):>8}"
+            f"{NAMES[graded]:>8}"
+            + "".join(f"{counts[(graded, p)]:>8}" for p in range(5))
+            + f"{sum(counts[(graded, p)] for p in range(5)):>8}"
         )
     print("\ntype confusion (rows: graded, columns: analysed)")
     kinds = sorted(
@@ -221,17 +221,17 @@ def main() -> int:
         key=lambda t: ("投诉", "举报", "求助", "咨询", "建议", "表扬", "其他").index(t),
     )
     tc = Counter(zip((t for _, t in gold), types, strict=True))
-    print(f"{'':>6}" + "".join(f"{k:>6}" for k in kinds))
-    for k in kinds:
-        print(f"{k:>6}" + "".join(f"{tc[(k, p)]:>8}" for p in kinds))
+    print(f"{'':>6}" + "".join(f"{kind:>6}" for kind in kinds))
+    for kind in kinds:
+        print(f"{kind:>6}" + "".join(f"{tc[(kind, q)]:>8}" for q in kinds))
 
-    shipped = Analyser(config, grader=Grader.default())
+    timed = Analyser(config, grader=Grader.default())
     texts = [g.text for g in rows]
     for text in texts[:50]:
-        shipped.analyse(title="", content=text)
+        timed.analyse(title="", content=text)
     cpu, wall = time.process_time(), time.perf_counter()
     for text in texts:
-        shipped.analyse(title="", content=text)
+        timed.analyse(title="", content=text)
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     chars = sum(len(t) for t in texts) / len(texts)
     print(

@@ -6,6 +6,7 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 
 from crawlers.context import crawl_context
+from crawlers.stats import CrawlStat
 from sources.health import CrawlRun, record_run
 from store.workflow.db import utcnow
 
@@ -28,8 +29,8 @@ class CrawlHealthExtension:
     def spider_closed(self, spider: Spider, reason: str) -> None:
         stats = self.crawler.stats
         assert stats is not None
-        pages = int(stats.get_value("yuqing/list_pages", 0))
-        errors = int(stats.get_value("yuqing/errors", 0))
+        pages = int(stats.get_value(CrawlStat.LIST_PAGES, 0))
+        errors = int(stats.get_value(CrawlStat.ERRORS, 0))
         # A run succeeded when it read at least one list page and finished normally.
         ok = reason == "finished" and pages > 0
         run = CrawlRun(
@@ -38,11 +39,11 @@ class CrawlHealthExtension:
             finished_at=utcnow(),
             ok=ok,
             finish_reason=reason if ok or pages else f"{reason}: no list page read ({errors} errors)",
-            pages=int(stats.get_value("response_received_count", 0)),
-            items=int(stats.get_value("item_scraped_count", 0)),
-            new_items=int(stats.get_value("yuqing/created", 0)),
+            pages=int(stats.get_value(CrawlStat.RESPONSES, 0)),
+            items=int(stats.get_value(CrawlStat.ITEMS, 0)),
+            new_items=int(stats.get_value(CrawlStat.CREATED, 0)),
             errors=errors,
-            parse_failures=int(stats.get_value("yuqing/parse_failures", 0)),
+            parse_failures=int(stats.get_value(CrawlStat.PARSE_FAILURES, 0)),
         )
         context = crawl_context(self.crawler)
         with context.workflow.begin() as session:

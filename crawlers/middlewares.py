@@ -11,6 +11,8 @@ from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 
+from crawlers.stats import CrawlStat
+
 
 def is_private_host(host: str) -> bool:
     """True when `host` resolves to a loopback, private, link-local or reserved address."""
@@ -41,6 +43,6 @@ class AddressGuardMiddleware:
         host = urlsplit(request.url).hostname or ""
         if is_private_host(host):
             if self.stats is not None:
-                self.stats.inc_value("yuqing/blocked_private_address")
+                self.stats.inc_value(CrawlStat.BLOCKED_PRIVATE_ADDRESS)
             raise IgnoreRequest(f"refused private or loopback address: {request.url}")
         return None

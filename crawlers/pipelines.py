@@ -14,6 +14,7 @@ from scrapy import Spider
 from scrapy.crawler import Crawler
 
 from crawlers.context import CrawlContext, crawl_context
+from crawlers.stats import CrawlStat
 from store.mentions import CountUpdate, NewMention
 from store.mentions.sqlite import content_hash
 
@@ -56,7 +57,7 @@ class MentionStorePipeline:
         self.oldest = None
         store = self.context.mention_store
         if self.counts:
-            self.stats.inc_value("yuqing/counts_changed", store.record_counts(self.counts))
+            self.stats.inc_value(CrawlStat.COUNTS_CHANGED, store.record_counts(self.counts))
             self.counts = []
         if not self.buffer:
             return
@@ -64,9 +65,9 @@ class MentionStorePipeline:
         items, aliases = self.without_duplicates(items)
         result = store.upsert_many(items)
         store.add_aliases(aliases)  # after the posts they name are stored
-        self.stats.inc_value("yuqing/created", len(result.created))
-        self.stats.inc_value("yuqing/updated", len(result.updated))
-        self.stats.inc_value("yuqing/unchanged", len(result.unchanged))
+        self.stats.inc_value(CrawlStat.CREATED, len(result.created))
+        self.stats.inc_value(CrawlStat.UPDATED, len(result.updated))
+        self.stats.inc_value(CrawlStat.UNCHANGED, len(result.unchanged))
 
     def without_duplicates(self, items: list[NewMention]) -> tuple[list[NewMention], dict[str, str]]:
         hashes = {item.id: content_hash(item.title, item.content) for item in items}
@@ -82,7 +83,7 @@ class MentionStorePipeline:
                 digest = hashes[item.id]
                 owner = stored.get(digest) or first_in_batch.setdefault(digest, item.id)
                 if owner != item.id and item.content.strip():
-                    self.stats.inc_value("yuqing/duplicate_content")
+                    self.stats.inc_value(CrawlStat.DUPLICATE_CONTENT)
                     aliases[item.id] = owner
                     continue
                 kept.append(item)

@@ -40,6 +40,7 @@ class Receiver:
     @property
     def address(self) -> str:
         host, port = self.server.server_address[:2]
+        assert isinstance(host, str)  # a TCP server's host (bytes only for a Unix socket)
         return f"{host}:{port}"
 
     def json_url(self, path: str) -> str:

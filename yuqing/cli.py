@@ -43,6 +43,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 def cmd_crawl(args: argparse.Namespace) -> int:
     from crawlers.context import CrawlContext
     from crawlers.runner import run_crawl
+    from crawlers.stats import CrawlStat
     from yuqing.services import Services
 
     if args.parent_pid is not None:
@@ -54,26 +55,26 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     stats = run_crawl(context, args.source, jsonl=Path(args.jsonl) if args.jsonl else None)
     summary = {
         "source": args.source,
-        "finish_reason": stats.get("finish_reason"),
-        "responses": stats.get("response_received_count", 0),
-        "items": stats.get("item_scraped_count", 0),
-        "new": stats.get("yuqing/created", 0),
-        "updated": stats.get("yuqing/updated", 0),
-        "known_skipped": stats.get("yuqing/known_skipped", 0),
-        "parse_failures": stats.get("yuqing/parse_failures", 0),
-        "errors": stats.get("yuqing/errors", 0),
-        "refused": stats.get("yuqing/refused", 0),
-        "refused_urls": stats.get("yuqing/refused_urls", 0),
-        "catch_up": bool(stats.get("yuqing/catch_up", 0)),
-        "revisited": stats.get("yuqing/revisited", 0),
-        "removed": stats.get("yuqing/removed", 0),
-        "counts_changed": stats.get("yuqing/counts_changed", 0),
-        "duplicates": stats.get("yuqing/duplicate_content", 0),
-        "oversized_pages": stats.get("yuqing/oversized_pages", 0),
-        "encoding_mismatches": stats.get("yuqing/encoding_mismatches", 0),
+        "finish_reason": stats.get(CrawlStat.FINISH_REASON),
+        "responses": stats.get(CrawlStat.RESPONSES, 0),
+        "items": stats.get(CrawlStat.ITEMS, 0),
+        "new": stats.get(CrawlStat.CREATED, 0),
+        "updated": stats.get(CrawlStat.UPDATED, 0),
+        "known_skipped": stats.get(CrawlStat.KNOWN_SKIPPED, 0),
+        "parse_failures": stats.get(CrawlStat.PARSE_FAILURES, 0),
+        "errors": stats.get(CrawlStat.ERRORS, 0),
+        "refused": stats.get(CrawlStat.REFUSED, 0),
+        "refused_urls": stats.get(CrawlStat.REFUSED_URLS, 0),
+        "catch_up": bool(stats.get(CrawlStat.CATCH_UP, 0)),
+        "revisited": stats.get(CrawlStat.REVISITED, 0),
+        "removed": stats.get(CrawlStat.REMOVED, 0),
+        "counts_changed": stats.get(CrawlStat.COUNTS_CHANGED, 0),
+        "duplicates": stats.get(CrawlStat.DUPLICATE_CONTENT, 0),
+        "oversized_pages": stats.get(CrawlStat.OVERSIZED_PAGES, 0),
+        "encoding_mismatches": stats.get(CrawlStat.ENCODING_MISMATCHES, 0),
     }
     print(json.dumps(summary, ensure_ascii=False))
-    return 0 if stats.get("finish_reason") == "finished" else 1
+    return 0 if stats.get(CrawlStat.FINISH_REASON) == "finished" else 1
 
 
 def cmd_crawl_worker(args: argparse.Namespace) -> int:

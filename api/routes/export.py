@@ -56,8 +56,10 @@ _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _SENTIMENT = {"negative": "负面", "neutral": "中性", "positive": "正面"}
 
+Cell = str | float | datetime | None  # what a worksheet cell holds (an int is a float to the type checker)
 
-def _cell(value: object) -> object:
+
+def _cell(value: Cell) -> Cell:
     if value is None:
         return ""
     if isinstance(value, str):
@@ -76,13 +78,13 @@ def _time(value: datetime | None) -> datetime | None:
     return value.astimezone(BEIJING_TZ).replace(tzinfo=None) if value else None
 
 
-def _csv_value(value: object) -> object:
+def _csv_value(value: Cell) -> Cell:
     return value.strftime("%Y-%m-%d %H:%M:%S") if isinstance(value, datetime) else value
 
 
 def _row(
     m: Mention, sources: dict[str, str], units: dict[str, str], schemes: dict[str, str], events: dict[str, str]
-) -> list[object]:
+) -> list[Cell]:
     """One post as people read it: names from the configuration and the event's title, never ids
     (编号 is the board's own post number)."""
     a = m.analysis
@@ -111,7 +113,7 @@ def _row(
     ]
 
 
-def _rows(state: ApiState, query: SearchQuery, limit: int) -> Iterator[list[object]]:
+def _rows(state: ApiState, query: SearchQuery, limit: int) -> Iterator[list[Cell]]:
     sources = {s.id: s.name for s in state.config.sources}
     units = {u.id: u.name for u in state.config.units}
     with state.sessions() as session:
@@ -138,7 +140,7 @@ def _event_titles(state: ApiState, ids: set[str]) -> dict[str, str]:
         return dict(session.execute(select(Event.id, Event.title).where(Event.id.in_(sorted(ids)))).tuples().all())
 
 
-def _csv_chunks(rows: Iterator[list[object]]) -> Iterator[bytes]:
+def _csv_chunks(rows: Iterator[list[Cell]]) -> Iterator[bytes]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(COLUMNS)
@@ -150,7 +152,7 @@ def _csv_chunks(rows: Iterator[list[object]]) -> Iterator[bytes]:
         yield buffer.getvalue().encode("utf-8")
 
 
-def _xlsx(rows: Iterator[list[object]]) -> bytes:
+def _xlsx(rows: Iterator[list[Cell]]) -> bytes:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill

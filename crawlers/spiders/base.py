@@ -25,6 +25,7 @@ from config.sources import SOURCE_KINDS
 from crawlers.context import CrawlContext, crawl_context
 from crawlers.encoding import Decoded, decode_page
 from crawlers.extract import ListEntry, ListPage, extract_thread, max_pages, page_url
+from crawlers.stats import CrawlStat
 from crawlers.timeparse import parse_post_time
 from crawlers.urlcheck import allowed_post_url
 from store.mentions import CountUpdate, NewMention, mention_id
@@ -101,7 +102,7 @@ class SourceSpider(scrapy.Spider):
 
     async def start(self) -> Any:
         if self.catch_up:
-            self.stats.set_value("yuqing/catch_up", 1)
+            self.stats.set_value(CrawlStat.CATCH_UP, 1)
         for url in self.source.start_urls:
             yield self.request(url, self.parse_list, cb_kwargs={"page": 1})
         for request in self.revisits():
@@ -122,9 +123,9 @@ class SourceSpider(scrapy.Spider):
         )
         if decoded.note:
             self.logger.warning("%s: %s", response.url, decoded.note)
-            self.stats.inc_value("yuqing/encoding_mismatches")
+            self.stats.inc_value(CrawlStat.ENCODING_MISMATCHES)
         if "download_stopped" in response.flags:
-            self.stats.inc_value("yuqing/oversized_pages")
+            self.stats.inc_value(CrawlStat.OVERSIZED_PAGES)
             self.logger.warning("%s: cut at %s bytes (max_page_bytes)", response.url, self.source.max_page_bytes)
         text = HtmlResponse(
             url=response.url,
@@ -149,12 +150,12 @@ class SourceSpider(scrapy.Spider):
         self.logger.warning(
             "refused post %s: its URL %r is not http(s) on %s", entry.post_id, entry.url[:200], self.source.hosts
         )
-        self.stats.inc_value("yuqing/refused_urls")
+        self.stats.inc_value(CrawlStat.REFUSED_URLS)
         return False
 
     def parse_failure(self, url: str, reason: str) -> None:
         self.logger.warning("parse failure at %s: %s", url, reason)
-        self.stats.inc_value("yuqing/parse_failures")
+        self.stats.inc_value(CrawlStat.PARSE_FAILURES)
 
     def on_error(self, failure: Failure) -> None:
         request = getattr(failure, "request", None)
@@ -162,12 +163,12 @@ class SourceSpider(scrapy.Spider):
             HttpError
         ):  # robots.txt or the private-address rule said no: not the board's fault
             self.logger.warning("not fetched: %s: %s", getattr(request, "url", "?"), failure.getErrorMessage())
-            self.stats.inc_value("yuqing/refused")
+            self.stats.inc_value(CrawlStat.REFUSED)
             return
         if request is not None and getattr(request, "callback", None) == self.parse_list:
             self.list_failed = True  # the pages after it were not read: the next crawl pages on
         self.logger.error("request failed: %s: %s", getattr(request, "url", "?"), failure.getErrorMessage())
-        self.stats.inc_value("yuqing/errors")
+        self.stats.inc_value(CrawlStat.ERRORS)
 
     # --- list pages -----------------------------------------------------------------------------------------
 
@@ -184,13 +185,13 @@ class SourceSpider(scrapy.Spider):
         if got is None:
             return
         text_response, decoded = got
-        self.stats.inc_value("yuqing/list_pages")
+        self.stats.inc_value(CrawlStat.LIST_PAGES)
         found = self.read_list(text_response, decoded.text)
         for url, reason in found.failures:
             self.parse_failure(url, reason)
         found = replace(found, entries=[e for e in found.entries if self.keeps_url(e)])
         known = self.known_post_ids([e.post_id for e in found.entries])
-        self.stats.inc_value("yuqing/known_skipped", len(known))
+        self.stats.inc_value(CrawlStat.KNOWN_SKIPPED, len(known))
         counts = [
             CountUpdate(
                 mention_id(self.source.id, e.post_id), e.reply_count, e.view_count, e.status, e.up_votes, e.down_votes
@@ -258,9 +259,9 @@ class SourceSpider(scrapy.Spider):
         for warning in page.warnings:
             self.logger.warning("%s: kept with what did parse: %s", response.url, warning)
         if not page.content:
-            self.stats.inc_value("yuqing/parse_failures")
+            self.stats.inc_value(CrawlStat.PARSE_FAILURES)
         if revisit:
-            self.stats.inc_value("yuqing/revisited")
+            self.stats.inc_value(CrawlStat.REVISITED)
         yield NewMention(
             source=self.source.id,
             post_id=post_id,
@@ -327,7 +328,7 @@ class SourceSpider(scrapy.Spider):
 
     def gone(self, post_id: str, why: str) -> None:
         marked = self.context.mention_store.mark_deleted([mention_id(self.source.id, post_id)])
-        self.stats.inc_value("yuqing/removed", marked)
+        self.stats.inc_value(CrawlStat.REMOVED, marked)
         self.logger.info("post %s of %s removed from the board (%s)", post_id, self.source.id, why)
 
 

@@ -200,7 +200,7 @@ def _deliveries(world: World, channel_lists: list[str]) -> tuple[list[int], date
 
 def _statuses(world: World, ids: list[int]) -> list[str]:
     with world.sessions() as session:
-        return [session.get(Delivery, i).status for i in ids]  # type: ignore[union-attr]
+        return [session.get(Delivery, i).status for i in ids]
 
 
 def test_a_hung_channel_costs_only_its_own_recipient(world: World) -> None:

@@ -15,8 +15,8 @@ SHIPPED = Path(__file__).resolve().parents[2] / "playbooks"
 
 def test_shipped_playbooks() -> None:
     playbooks = load_playbooks()
-    assert playbooks.for_level(Level.MAJOR).id == "major"  # type: ignore[union-attr]
-    assert playbooks.for_level(Level.CRITICAL).id == "critical"  # type: ignore[union-attr]
+    assert playbooks.for_level(Level.MAJOR) is playbooks.get("major")
+    assert playbooks.for_level(Level.CRITICAL) is playbooks.get("critical")
     assert playbooks.for_level(Level.LARGE) is None
     major = playbooks.get("major")
     assert major.report_window_minutes == 30

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from analysis.analyser import Analyser
 from analysis.events.minhash import signature, similarity
 from analysis.events.models import Event, EventBand, EventMember
-from analysis.events.service import EventInput, assign, assign_many, prune_bands
+from analysis.events.service import EventHeat, EventInput, assign, assign_many, prune_bands
 from analysis.job import analyse_pending
 from config import load_config
 from config.models import EventSettings
@@ -44,9 +45,9 @@ def sessions(workflow_url: str) -> Iterator[sessionmaker[Session]]:
     engine.dispose()
 
 
-def _assign(sessions: sessionmaker[Session], mention_id: str, source: str, text: str, at: datetime) -> object:
+def _assign(sessions: sessionmaker[Session], mention_id: str, source: str, text: str, at: datetime) -> EventHeat:
     with sessions.begin() as session:
-        return assign(
+        heat = assign(
             session,
             mention_id=mention_id,
             source=source,
@@ -57,6 +58,8 @@ def _assign(sessions: sessionmaker[Session], mention_id: str, source: str, text:
             views=100,
             settings=EventSettings(),
         )
+    assert heat is not None  # the text is long enough to have a signature
+    return heat
 
 
 def test_signatures_tell_reposts_from_other_stories() -> None:
@@ -77,8 +80,8 @@ def test_reposts_across_sources_are_one_event(sessions: sessionmaker[Session]) -
         heat = _assign(sessions, f"b:{i}", "b" if i % 2 else "c", repost, T0 + timedelta(minutes=10 * (i + 1)))
     for i, text in enumerate(OTHERS):
         _assign(sessions, f"o:{i}", "a", text, T0 + timedelta(minutes=5))
-    assert heat.id == "a:1" and heat.joined and heat.copies == 4 and heat.sources == 3  # type: ignore[attr-defined]
-    assert heat.replies == 12 and heat.views == 400  # type: ignore[attr-defined]
+    assert heat.id == "a:1" and heat.joined and heat.copies == 4 and heat.sources == 3
+    assert heat.replies == 12 and heat.views == 400
     with sessions() as session:
         assert session.query(Event).count() == 1 + len(OTHERS)
         assert {m.event_id for m in session.query(EventMember).filter(EventMember.mention_id.like("o:%"))} == {
@@ -92,13 +95,13 @@ def test_assigning_again_counts_once(sessions: sessionmaker[Session]) -> None:
     _assign(sessions, "a:1", "a", STORY, T0)
     first = _assign(sessions, "b:1", "b", REPOSTS[0], T0 + timedelta(minutes=1))
     again = _assign(sessions, "b:1", "b", REPOSTS[0], T0 + timedelta(minutes=1))
-    assert first == again and again.copies == 2  # type: ignore[attr-defined]
+    assert first == again and again.copies == 2
 
 
 def test_outside_the_window_a_repost_starts_a_new_event(sessions: sessionmaker[Session]) -> None:
     _assign(sessions, "a:1", "a", STORY, T0)
     late = _assign(sessions, "b:1", "b", REPOSTS[0], T0 + timedelta(hours=EventSettings().window_hours + 1))
-    assert late.id == "b:1" and not late.joined  # type: ignore[attr-defined]
+    assert late.id == "b:1" and not late.joined
 
 
 def test_pruning_drops_only_old_band_keys(sessions: sessionmaker[Session]) -> None:
@@ -127,10 +130,11 @@ def test_the_job_clusters_and_survives_a_rerun(tmp_path: Path, workflow_url: str
     store.upsert_many([NewMention(source="s", post_id="0", url="http://x/0", title="", content=STORY + "（补充）")])
     assert analyse_pending(store, analyser, sessions=sessions) == len(texts) - 3 + 1  # the edit is analysed again
     mentions = {m.post_id: m for m in store.analysed_since(0, limit=100)}
-    story_event = mentions["0"].analysis.event_id  # type: ignore[union-attr]
+    event_of = {k: m.analysis.event_id for k, m in mentions.items() if m.analysis}
+    story_event = event_of["0"]
     assert story_event is not None
-    assert [mentions[str(i)].analysis.event_id for i in range(4)] == [story_event] * 4  # type: ignore[union-attr]
-    assert len({mentions[str(i)].analysis.event_id for i in range(4, 7)}) == 3  # type: ignore[union-attr]
+    assert [event_of[str(i)] for i in range(4)] == [story_event] * 4
+    assert len({event_of[str(i)] for i in range(4, 7)}) == 3
     with sessions() as session:
         assert session.get_one(Event, story_event).copies == 4
     last = mentions["3"].analysis
@@ -153,9 +157,9 @@ FUMES = [  # real wording from the DEV hot messages (taidi2020_full), one estate
 
 def _subject(
     sessions: sessionmaker[Session], mention_id: str, title: str, body: str, at: datetime, **settings: object
-) -> object:
+) -> EventHeat:
     with sessions.begin() as session:
-        return assign(
+        heat = assign(
             session,
             mention_id=mention_id,
             source="board",
@@ -166,26 +170,28 @@ def _subject(
             views=None,
             settings=EventSettings.model_validate(settings),
         )
+    assert heat is not None  # the text is long enough to have a signature
+    return heat
 
 
 def test_complaints_about_the_same_place_and_matter_are_one_story(sessions: sessionmaker[Session]) -> None:
     heats = [_subject(sessions, f"f{i}", t, b, T0 + timedelta(days=3 * i)) for i, (t, b) in enumerate(FUMES)]
-    assert {h.id for h in heats} == {"f0"}  # type: ignore[attr-defined]
+    assert {h.id for h in heats} == {"f0"}
     last = heats[-1]
-    assert (last.copies, last.joined, last.subject) == (3, True, "魅力之|油烟")  # type: ignore[attr-defined]
+    assert (last.copies, last.joined, last.subject) == (3, True, "魅力之|油烟")
     # The same estate, another matter: another story; another estate, the same matter: another story.
     cracks = _subject(sessions, "c", "A市万科魅力之城近百户房屋楼板开裂", "楼板墙面开裂。", T0 + timedelta(days=8))
     other = _subject(sessions, "o", "润芳园小区临街门面油烟扰民", "油烟很大。", T0 + timedelta(days=8))
-    assert cracks.id == "c" and other.id == "o"  # type: ignore[attr-defined]
+    assert cracks.id == "c" and other.id == "o"
 
 
 def test_subject_joining_keeps_to_its_window_and_can_be_off(sessions: sessionmaker[Session]) -> None:
     (t0, b0), (t1, b1), (t2, b2) = FUMES
     _subject(sessions, "a", t0, b0, T0)
     late = _subject(sessions, "b", t1, b1, T0 + timedelta(days=40))  # 30 days after the last post: a new story
-    assert late.id == "b"  # type: ignore[attr-defined]
+    assert late.id == "b"
     off = _subject(sessions, "c", t2, b2, T0 + timedelta(days=41), same_subject=False)
-    assert off.id == "c"  # type: ignore[attr-defined]
+    assert off.id == "c"
 
 
 # --- batches -------------------------------------------------------------------------------------------------
@@ -200,7 +206,8 @@ def test_a_batch_gives_the_same_events_as_one_at_a_time(workflow_url: str, tmp_p
     texts += [(f"f{i}", "board", f"{t}\n{b}", T0 + timedelta(days=i)) for i, (t, b) in enumerate(FUMES)]
     texts += [("a:1", "a", STORY, T0 + timedelta(hours=1))]  # analysed again: counted once
     items = [EventInput(m, s, text.split("\n")[0][:20], text, at, 3, 100) for m, s, text, at in texts]
-    one_by_one, batched = [], []
+    one_by_one: list[Any] = []
+    batched: list[Any] = []
     for name, out in (("single", one_by_one), ("batch", batched)):
         url = workflow_url if name == "batch" else f"sqlite:///{tmp_path / 'single.sqlite3'}"
         upgrade(url)
@@ -219,12 +226,12 @@ def test_a_batch_gives_the_same_events_as_one_at_a_time(workflow_url: str, tmp_p
             rows = sorted((e.id, e.copies, sorted(e.sources), e.replies, e.views) for e in session.query(Event))
         out.append(rows)
         engine.dispose()
-    flat_single = [h for chunk in one_by_one[:-1] for h in chunk]  # type: ignore[union-attr]
-    flat_batch = [h for chunk in batched[:-1] for h in chunk]  # type: ignore[union-attr]
+    flat_single = [h for chunk in one_by_one[:-1] for h in chunk]
+    flat_batch = [h for chunk in batched[:-1] for h in chunk]
     assert flat_batch == flat_single
     assert batched[-1] == one_by_one[-1]
-    assert flat_batch[3].copies == 4 and flat_batch[3].copies_last_hour == 4  # type: ignore[union-attr]
-    assert flat_batch[-2].subject == "魅力之|油烟"  # type: ignore[union-attr]
+    assert flat_batch[3].copies == 4 and flat_batch[3].copies_last_hour == 4
+    assert flat_batch[-2].subject == "魅力之|油烟"
 
 
 def test_the_job_takes_a_fresh_post_before_the_backlog(tmp_path: Path, workflow_url: str) -> None:

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from analysis.facts import find_facts
-from analysis.grader import Grader, title_of
+from analysis.grader import Grade, Grader, title_of
 from store.tokens import segment
 
 
-def grade(text: str):  # type: ignore[no-untyped-def]
+def grade(text: str) -> Grade:
     words = segment(f"\n{text}")
     return Grader.default().grade(segment(title_of("", text)), words, find_facts(words))
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from analysis.scheme_eval import LabelError, evaluate, read_labels, read_texts
-from config import Scheme
+from config import Level, Scheme
 from yuqing.cli import main
 
-WAGES = Scheme(id="wages", name="拖欠工资", severity="较大", topics=["劳资欠薪"], event=["拖欠工资", "不发工资"])
-SMOKE = Scheme(id="smoke", name="环境污染", severity="一般", topics=["环境污染"], event=["油烟", "焚烧垃圾"])
+WAGES = Scheme(id="wages", name="拖欠工资", severity=Level.LARGE, topics=["劳资欠薪"], event=["拖欠工资", "不发工资"])
+SMOKE = Scheme(id="smoke", name="环境污染", severity=Level.GENERAL, topics=["环境污染"], event=["油烟", "焚烧垃圾"])
 UNTOPICAL = Scheme(id="loans", name="校园贷", event=["校园贷"])
 
 

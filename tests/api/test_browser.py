@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -236,7 +237,7 @@ def wait_for(driver: webdriver.Chrome, condition: Callable[[webdriver.Chrome], A
     return WebDriverWait(driver, timeout, poll_frequency=0.1).until(condition)
 
 
-def css(driver: webdriver.Chrome, selector: str) -> list[WebElement]:
+def css(driver: webdriver.Chrome | WebElement, selector: str) -> list[WebElement]:
     return driver.find_elements(By.CSS_SELECTOR, selector)
 
 
@@ -408,7 +409,7 @@ def test_briefings_page_builds_the_links(browser: webdriver.Chrome, site: Site) 
     pdf = browser.find_element(By.ID, "open-pdf").get_attribute("href") or ""
     assert "/api/v1/briefings/analysis?" in pdf and "first=2026-11-01" in pdf and "unit=school-no1" in pdf
     assert "format=pdf" in pdf and "城关第一中学" in text_of(browser, "#period-note")
-    browser.get(browser.find_element(By.ID, "open-html").get_attribute("href"))
+    browser.get(browser.find_element(By.ID, "open-html").get_attribute("href") or "")
     assert "舆情分析研判报告" in browser.page_source or "研判" in browser.title
     browser.get(f"{site.url}/briefings")
     wait_for(browser, lambda d: shown(d, "#briefing-form"))
@@ -487,7 +488,7 @@ def test_hostile_post_is_shown_as_text(browser: webdriver.Chrome, site: Site) ->
     }
     for name, (url, ready) in pages.items():
         browser.get(url)
-        wait_for(browser, lambda d, ready=ready: css(d, ready))
+        wait_for(browser, partial(css, selector=ready))
         wait_for(browser, lambda d: HOSTILE_TITLE in d.find_element(By.TAG_NAME, "main").text)
         main = browser.find_element(By.TAG_NAME, "main")
         assert "<img src=x onerror=alert(1)>" in main.text  # visible, as text

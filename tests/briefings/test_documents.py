@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from briefings import periods
-from briefings.service import incident_document, period_document
+from briefings.service import Format, incident_document, period_document
 
 World = Any  # the `briefing_world` fixture from conftest.py
 
@@ -36,7 +36,7 @@ def _tags(html: str) -> list[tuple[str, dict[str, str | None]]]:
     return parser.tags
 
 
-def _daily(world: World, fmt: str, unit: str | None = "county") -> bytes:
+def _daily(world: World, fmt: Format, unit: str | None = "county") -> bytes:
     period = periods.daily(world.day)
     doc = period_document(
         world.store,
@@ -45,7 +45,7 @@ def _daily(world: World, fmt: str, unit: str | None = "county") -> bytes:
         period=period,
         unit_id=unit,
         now=period.until + timedelta(hours=8),
-        fmt=fmt,  # type: ignore[arg-type]
+        fmt=fmt,
     )
     return doc.content
 

@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -40,8 +41,9 @@ def test_briefings_need_a_user_and_stay_within_their_units(
     client: TestClient, briefing_world: World, user_token: Any
 ) -> None:
     app = client.app
+    assert isinstance(app, FastAPI)
     assert TestClient(app).get("/api/v1/briefings/daily").status_code == 401
-    state = app.state.yuqing  # type: ignore[attr-defined]
+    state: ApiState = app.state.yuqing
     secretary = TestClient(
         app, headers={"Authorization": f"Bearer {user_token(state, 'sec-no1', 'secretary', 'school-no1')}"}
     )

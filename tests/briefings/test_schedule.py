@@ -6,7 +6,7 @@ from __future__ import annotations
 import time as time_module
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from sqlalchemy import select
@@ -46,8 +46,8 @@ LATEST = [
 
 
 @pytest.mark.parametrize(("now", "kind", "first"), LATEST)
-def test_latest_due_period(now: datetime, kind: str, first: date) -> None:
-    period = periods.latest_due(kind, SETTINGS, now)  # type: ignore[arg-type]
+def test_latest_due_period(now: datetime, kind: Literal["daily", "weekly"], first: date) -> None:
+    period = periods.latest_due(kind, SETTINGS, now)
     assert period.first == first
     assert period.days == (1 if kind == "daily" else 7)
     assert periods.due_at(period, SETTINGS) <= now
@@ -159,7 +159,7 @@ def test_nobody_configured_sends_nothing_but_keeps_the_cursor(fresh_world: World
     world = fresh_world
     config = world.config.model_copy(update={"briefings": BriefingSettings()})
     now = bj(world.day + timedelta(days=1), 9)
-    args = {"base_url": "http://yq", "archive_dir": tmp_path / "a"}
+    args: dict[str, Any] = {"base_url": "http://yq", "archive_dir": tmp_path / "a"}
     assert briefing_tick(world.store, world.sessions, config, now=now - timedelta(days=1), **args) == 0
     assert briefing_tick(world.store, world.sessions, config, now=now, **args) == 0
     assert not (tmp_path / "a").exists()

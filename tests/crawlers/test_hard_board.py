@@ -140,7 +140,7 @@ def test_hard_board_first_crawl_then_heat_edits_and_removals(
     assert by_id["4"]["content"] == "这个服务器很慢。"
 
     now = datetime.now(UTC)
-    published = {k: datetime.fromisoformat(v["published_at"]) if v["published_at"] else None for k, v in by_id.items()}
+    published = {k: datetime.fromisoformat(v["published_at"]) for k, v in by_id.items() if v["published_at"]}
     assert now - published["12"] < timedelta(minutes=5)  # 刚刚, from the list
     assert timedelta(minutes=3) < now - published["11"] < timedelta(minutes=8)  # 5分钟前
     assert published["10"] == POSTED_AT  # the thread's own time wins

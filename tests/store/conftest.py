@@ -90,11 +90,13 @@ class StubElasticsearch:
     @property
     def url(self) -> str:
         host, port = self.server.server_address[:2]
+        assert isinstance(host, str)  # a TCP server's host (bytes only for a Unix socket)
         return f"http://{host}:{port}"
 
     def on(self, method: str, path: str, answer: Answer | Responder | list[Answer]) -> None:
         """Answer `method path` (a regular expression matching the whole decoded path). A list is answered in
         turn (the last one again after that); the latest rule for a path wins."""
+        responder: Responder
         if isinstance(answer, list):
             queue = list(answer)
 

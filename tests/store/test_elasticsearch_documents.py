@@ -81,6 +81,8 @@ def test_the_same_history_leaves_the_same_mention_on_both_backends(tmp_path: Pat
     analyse(_analysis(2, "no1-middle"), 10)  # the analysis's unit replaces the crawler's
     crawl(replace(POST, content="城关一中乱收费，已退款。", reply_count=None), 20)  # an edit: analysis dropped
     analyse(_analysis(1, None), 25)  # no unit found: the crawler's stays
+    assert doc is not None
+    assert to_mention(doc).analysis is not None
     assert to_mention(doc).analysis.post_type == "投诉"  # type: ignore[union-attr]  # the new analysis's type
 
     changed = sqlite.record_counts([CountUpdate(POST.id, 20, None, "已回复")], now=at(30))

@@ -378,7 +378,10 @@ def test_without_ilm_the_store_rolls_the_month_and_deletes_indices_past_the_rete
 def test_an_older_template_is_replaced_and_the_existing_indices_get_the_new_fields(es: Any) -> None:
     from store.mentions.elastic_schema import IndexNames, index_template
 
-    old = {"name": "yuqing-mentions", "index_template": {**index_template(IndexNames("yuqing"), shards=1, replicas=1)}}
+    old: dict[str, Any] = {
+        "name": "yuqing-mentions",
+        "index_template": {**index_template(IndexNames("yuqing"), shards=1, replicas=1)},
+    }
     old["index_template"]["version"] = TEMPLATE_VERSION - 1
     es.on("GET", "/_index_template/yuqing-mentions", (200, {"index_templates": [old]}))
     es.on("PUT", "/_ilm/policy/[^/]+", (200, {"acknowledged": True}))

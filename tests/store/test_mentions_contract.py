@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -167,7 +167,7 @@ DISCOVERED = {
 
 def analysis(
     level: int,
-    label: str,
+    label: Literal["negative", "neutral", "positive"],
     schemes: list[str],
     unit: str | None = None,
     event_id: str | None = None,
@@ -176,7 +176,7 @@ def analysis(
     return Analysis(
         tokens=["测试", "词"],
         sentiment={"negative": -0.6, "neutral": 0.0, "positive": 0.7}[label],
-        sentiment_label=label,  # type: ignore[arg-type]
+        sentiment_label=label,
         flags=[SchemeFlag(s, ["收费"], [("title", 3), ("content", 10)]) for s in schemes],
         level=level,
         unit=unit,
