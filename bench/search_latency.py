@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import jieba
+from runinfo import bench_run  # bench/ is on sys.path when a bench script runs
 
 from store.mentions import DateHistogram, SearchQuery, Terms
 from store.mentions.sqlite import SqliteMentionStore, content_hash
@@ -358,4 +359,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with bench_run("search_latency"):
+        main()
