@@ -2,7 +2,8 @@
 signatures, the whole analyser, the `yuqing analyse --json` path (events among the texts and the JSON lines
 included) and the scheduled analysis job (events, the store's reads and writes included). Prints a table of
 texts/s with CPU time beside wall time, the load average, and `jieba.lcut` alone on the same texts in the same
-run as the floor (the × column: CPU time per text over jieba's).
+run as the floor (the × column: CPU time per text over jieba's), and raw pyahocorasick over the schemes' words
+as the schemes' floor. Its table and run facts go into bench/runs/<time>-analysis_speed/ (or --out DIR).
 
 Texts: real posts from ../shared/data (COVID-19 weibo posts and government message-board posts) when present,
 else the sample board's posts repeated. Keywords: 5,000 words from jieba's own dictionary (mid-frequency, 2–4
@@ -25,7 +26,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import ahocorasick
 import jieba
+from runinfo import bench_run  # bench/ is on sys.path when a bench script runs
 
 from analysis.analyser import Analyser
 from analysis.events.minhash import signature
@@ -154,6 +157,16 @@ def _title_content(text: str) -> tuple[str, str]:
     return (title, content) if content else ("", title)
 
 
+def raw_automaton(words: set[str]) -> Callable[[str], object]:
+    """The schemes' floor: pyahocorasick alone over the same words, every occurrence listed (no folding, no
+    whole-word check, no scheme logic)."""
+    automaton = ahocorasick.Automaton()
+    for word in words:
+        automaton.add_word(word, word)
+    automaton.make_automaton()
+    return lambda text: list(automaton.iter(text))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--texts", type=int, default=5000)
@@ -182,6 +195,7 @@ def main() -> None:
             texts,
             lambda t: matcher.match(title="", content=t),
         ),
+        rate("floor for schemes: raw pyahocorasick, same words", texts, raw_automaton(matcher.words())),
         rate("event signature (MinHash)", texts, signature),
         rate("whole analysis (no event store)", texts, lambda t: analyser.analyse(title="", content=t)),
         # The territory check's cost, in the same run: the example configuration without its territory.
@@ -200,4 +214,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with bench_run("analysis_speed"):
+        main()

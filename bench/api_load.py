@@ -5,9 +5,11 @@ Starts the real API (`yuqing run --no-scheduler`, uvicorn) on 127.0.0.1 over a m
 workflow database with --incidents incidents opened by the real rules. Then --clients asyncio clients send
 requests back to back for --duration seconds: half searches (a word, a unit or source filter, negative
 sentiment, the API's term aggregations and a daily histogram), a quarter incident lists, a quarter mention
-details. Prints requests/s, p50/p95/max per kind and the errors (target 0). Bounded in time and count.
+details. Prints requests/s, p50/p95/max per kind and the errors (target 0), the API's CPU time beside the wall
+time, and its memory: RSS beside PSS (proportional; RSS counts the store file once per pooled connection that
+maps it), peak and at the end. Bounded in time and count.
 
-    python bench/api_load.py [--clients 50] [--duration 60] [--mentions 200000] [--workers 1]
+    python bench/api_load.py [--clients 50] [--duration 60] [--mentions 200000] [--workers 1] [--out DIR]
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-from apiserver import api_server, bench_config  # bench/ is on sys.path when a bench script runs
+from apiserver import api_server, bench_config, cpu_seconds  # bench/ is on sys.path when a bench script runs
+from runinfo import Memory, bench_run, memory
 from search_latency import SOURCES, UNITS, ensure_db
 
 from alerting.rules import run_rules
@@ -105,9 +108,16 @@ async def worker(
         out.setdefault(kind, []).append(time.perf_counter() - started)
 
 
+async def sample_memory(pid: int, deadline: float, samples: list[Memory]) -> None:
+    """The API's memory once a second while the clients run (its peak is what monitoring would alarm on)."""
+    while time.monotonic() < deadline:
+        samples.append(memory(pid))
+        await asyncio.sleep(1)
+
+
 async def load(
-    args: argparse.Namespace, base: str, headers: dict[str, str], ids: list[str]
-) -> tuple[dict[str, list[float]], Counter[str], float]:
+    args: argparse.Namespace, base: str, headers: dict[str, str], ids: list[str], pid: int, samples: list[Memory]
+) -> tuple[dict[str, list[float]], Counter[str], float, float]:
     out: dict[str, list[float]] = {}
     errors: Counter[str] = Counter()
     # Reuse an idle connection for 2 s at most: uvicorn closes idle ones after 5 s, and httpx's default (5 s)
@@ -117,13 +127,15 @@ async def load(
         # Warm-up (not measured): the server's first search loads jieba's dictionary.
         for word in WORDS:
             await http.get(f"{base}/api/v1/mentions", params={"q": word})
-        started = time.monotonic()
+        started, cpu = time.monotonic(), cpu_seconds(pid)
         deadline = started + args.duration
         await asyncio.gather(
-            *(worker(http, base, random.Random(i), deadline, ids, out, errors) for i in range(args.clients))
+            sample_memory(pid, deadline, samples),
+            *(worker(http, base, random.Random(i), deadline, ids, out, errors) for i in range(args.clients)),
         )
-        elapsed = time.monotonic() - started
-    return out, errors, elapsed
+        elapsed, cpu = time.monotonic() - started, cpu_seconds(pid) - cpu
+        samples.append(memory(pid))
+    return out, errors, elapsed, cpu
 
 
 def main() -> int:
@@ -147,8 +159,10 @@ def main() -> int:
         rng = random.Random(1)
         ids = [f"{rng.choice(SOURCES)}:{n}" for n in rng.sample(range(args.mentions), 2000)]
         ids = [m.id for m in services.mentions.get_many(ids)]
-        with api_server(config, data, workers=args.workers) as (base, headers):
-            out, errors, elapsed = asyncio.run(load(args, base, headers, ids))
+        pid: list[int] = []
+        samples: list[Memory] = []
+        with api_server(config, data, workers=args.workers, pid=pid) as (base, headers):
+            out, errors, elapsed, api_cpu = asyncio.run(load(args, base, headers, ids, pid[0], samples))
     finally:
         services.close()
         shutil.rmtree(work, ignore_errors=True)
@@ -169,9 +183,20 @@ def main() -> int:
             f"{'all':<12} {total:>9} {total / elapsed:>8.1f} {pct(everything, 50) * 1000:>8.1f}"
             f" {pct(everything, 95) * 1000:>8.1f} {max(everything) * 1000:>8.1f}"
         )
+    print(
+        f"API CPU {api_cpu:.1f} s over {elapsed:.1f} s wall ({api_cpu / elapsed:.2f} cores),"
+        f" {api_cpu / max(total, 1) * 1000:.2f} ms CPU a request, {total / max(api_cpu, 1e-9):.1f} req per CPU-second"
+    )
+    peak, last = max(samples, key=lambda m: m.pss_mb), samples[-1]
+    print(f"{'API memory MB':<14} {'RSS':>8} {'PSS':>8} {'PSS anon':>9} {'PSS file':>9}")
+    for label, m in (("peak (by PSS)", peak), ("at the end", last)):
+        print(f"{label:<14} {m.rss_mb:>8.0f} {m.pss_mb:>8.0f} {m.pss_anon_mb:>9.0f} {m.pss_file_mb:>9.0f}")
+    print(f"{'peak RSS':<14} {max(m.rss_mb for m in samples):>8.0f}")
     print(f"errors: {sum(errors.values())}" + "".join(f"\n  {k}: {n}" for k, n in errors.most_common()))
     return 0 if not errors else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    with bench_run("api_load"):
+        code = main()
+    sys.exit(code)

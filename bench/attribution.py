@@ -18,6 +18,8 @@ import math
 from collections import Counter
 from pathlib import Path
 
+from runinfo import bench_run  # bench/ is on sys.path when a bench script runs
+
 from analysis.attribution import UnitAttributor
 from config import Unit
 from store.tokens import segment
@@ -92,4 +94,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with bench_run("attribution"):
+        main()

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from analysis_speed import real_texts  # bench/ is on sys.path when a bench script runs
 from loopback import receiver
+from runinfo import bench_run  # bench/ is on sys.path when a bench script runs
 from sqlalchemy import select
 from stories import major_cases
 
@@ -125,4 +126,6 @@ def _title_content(text: str) -> tuple[str, str]:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    with bench_run("backlog_to_incident"):
+        code = main()
+    raise SystemExit(code)

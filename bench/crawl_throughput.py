@@ -5,7 +5,7 @@ process, so the server never shares the crawler's GIL. The real spider (crawlers
 process as in production) crawls it with politeness off (no AutoThrottle, no download delay, higher concurrency;
 robots.txt is still read) into a fresh store. Then the same source is crawled again with nothing changed.
 
-    python bench/crawl_throughput.py [--threads 10000] [--concurrency 16] [--profile crawl.prof]
+    python bench/crawl_throughput.py [--threads 10000] [--concurrency 16] [--profile crawl.prof] [--out DIR]
 
 Prints pages/s, items stored and peak RSS per crawl process, the requests of the re-crawl, and the board
 process's CPU use (to show it was not the bottleneck).
@@ -28,6 +28,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+from runinfo import bench_run, run_file  # bench/ is on sys.path when a bench script runs
 
 REPO = Path(__file__).resolve().parent.parent
 SHANGHAI = timezone(timedelta(hours=8))
@@ -249,6 +251,8 @@ def main() -> int:
         crawl_child(args.child[0], args.child[1], "bench", args.concurrency, args.profile)
         return 0
 
+    if args.profile:
+        args.profile = str(run_file(args.profile))
     ctx = multiprocessing.get_context("spawn")
     port_q, stop = ctx.Queue(), ctx.Event()
     board = ctx.Process(target=serve_board, args=(args.threads, port_q, stop), daemon=True)
@@ -291,4 +295,8 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    if "--child" in sys.argv:  # the crawl process the bench starts: part of the parent's run
+        sys.exit(main())
+    with bench_run("crawl_throughput"):
+        code = main()
+    sys.exit(code)

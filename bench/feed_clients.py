@@ -34,6 +34,7 @@ from pathlib import Path
 
 import httpx
 from apiserver import api_server, bench_config, cpu_seconds, free_port  # bench/ is on sys.path
+from runinfo import bench_run  # bench/ is on sys.path when a bench script runs
 from sqlalchemy import func, select
 
 from alerting.incidents.models import TimelineEntry
@@ -259,4 +260,6 @@ def _no_database() -> Iterator[None]:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    with bench_run("feed_clients"):
+        code = main()
+    sys.exit(code)

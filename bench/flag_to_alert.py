@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from loopback import receiver  # bench/ is on sys.path when a bench script runs
+from runinfo import bench_run  # bench/ is on sys.path when a bench script runs
 from stories import major_cases
 
 from config import Settings
@@ -97,4 +98,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    with bench_run("flag_to_alert"):
+        code = main()
+    raise SystemExit(code)

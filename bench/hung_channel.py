@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr
+from runinfo import bench_run  # bench/ is on sys.path when a bench script runs
 
 from alerting.delivery.sender import AppriseSender, deliver_pending
 from alerting.playbooks import load_playbooks
@@ -155,4 +156,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    with bench_run("hung_channel"):
+        code = main()
+    raise SystemExit(code)

@@ -23,6 +23,8 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
+from runinfo import bench_run  # bench/ is on sys.path when a bench script runs
+
 from analysis.analyser import Analyser
 from analysis.facts import find_facts
 from analysis.grader import Grader, title_of
@@ -243,4 +245,6 @@ def main() -> int:
 
 if __name__ == "__main__":
     sys.path.insert(0, str(REPO))
-    sys.exit(main())
+    with bench_run("judgement"):
+        code = main()
+    sys.exit(code)

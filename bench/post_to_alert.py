@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from loopback import receiver  # bench/ is on sys.path when a bench script runs
+from runinfo import bench_run  # bench/ is on sys.path when a bench script runs
 from stories import major_cases
 
 from yuqing.demo.board import SampleBoard
@@ -119,4 +120,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    with bench_run("post_to_alert"):
+        code = main()
+    raise SystemExit(code)

@@ -34,6 +34,7 @@ from typing import Any
 from unittest.mock import patch
 
 from elasticsearch import helpers
+from runinfo import bench_run  # bench/ is on sys.path when a bench script runs
 from search_latency import ensure_db, pct, queries  # bench/ is on sys.path when a bench script runs
 
 from store.mentions import MentionStore, elastic_docs
@@ -190,4 +191,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with bench_run("search_both_stores"):
+        main()

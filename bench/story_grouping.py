@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from itertools import combinations
 from pathlib import Path
 
+from runinfo import bench_run  # bench/ is on sys.path when a bench script runs
 from sqlalchemy import create_engine
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -119,4 +120,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with bench_run("story_grouping"):
+        main()

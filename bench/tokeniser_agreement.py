@@ -24,6 +24,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from runinfo import bench_run  # bench/ is on sys.path when a bench script runs
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -180,4 +182,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with bench_run("tokeniser_agreement"):
+        main()

@@ -20,6 +20,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from runinfo import bench_run  # bench/ is on sys.path when a bench script runs
+
 from analysis.attribution import UnitAttributor
 from config import Territory, Unit
 from config.models import Place
@@ -110,7 +112,7 @@ def main() -> None:
     kinds = Counter(kind(r["unit"]) for r, _ in scored)
     order = ["ours", "foreign", "inner", "a-other"]
     header = " ".join(f"{k + ' (' + str(kinds[k]) + ')':>14}" for k in order)
-    print(f"{'configuration':<16} {'right':>6} {header} {'posts/s':>8}")
+    print(f"{'configuration':<16} {'right':>6} {header} {'posts/s':>8} {'posts/CPU s':>10}")
     # posts/s: attribution alone, given the post's jieba words (as the analyser calls it)
     for label, terr in (("no territory", None), ("territory A市", territory([r["text"] for r in rows]))):
         attributor = UnitAttributor(units(), terr)
@@ -118,7 +120,7 @@ def main() -> None:
         right = 0
         routed: Counter[str] = Counter()  # per kind: routed right (ours) or routed to one of ours (the others)
         wrong: list[str] = []
-        wall = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         for (row, want), (title, content, words) in zip(scored, posts, strict=True):
             got = attributor.attribute(title=title, content=content, default_unit=None, words=words)
             right += got.unit == want
@@ -126,9 +128,10 @@ def main() -> None:
             routed[k] += got.unit == want if k == "ours" else got.unit is not None
             if got.unit != want and len(wrong) < args.show:
                 wrong.append(f"  {row['id']}: 标注「{row['unit']}」 期望 {want} 得到 {got.unit} — {got.evidence}")
-        wall = time.perf_counter() - wall
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         cells = " ".join(f"{routed[k]:>14}" for k in order)
-        print(f"{label:<16} {right / len(scored):>6.3f} {cells} {len(scored) / wall:>8,.0f}")
+        rates = f"{len(scored) / wall:>8,.0f} {len(scored) / cpu:>10,.0f}"
+        print(f"{label:<16} {right / len(scored):>6.3f} {cells} {rates}")
         print("\n".join(wrong))
     print("right: share routed to the graded unit's department, or to none of ours when it is not one of them.")
     print("ours: A市 departments routed to the right one; foreign (another city or county, the province), inner")
@@ -138,4 +141,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with bench_run("unit_routing"):
+        main()

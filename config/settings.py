@@ -22,6 +22,13 @@ class Settings(BaseSettings):
     mention_store: Literal["sqlite", "elasticsearch"] = Field(
         default="sqlite", description="where mentions live: the embedded SQLite file or an Elasticsearch cluster"
     )
+    sqlite_mmap_mb: int = Field(
+        default=256,
+        ge=0,
+        le=65_536,
+        description="how much of the embedded mention store's file each pooled connection maps (0: none); RSS can "
+        "show up to connections × this on top of the process's own memory, PSS shows the truth (docs/sizing.md)",
+    )
     elasticsearch_url: str = Field(default="http://127.0.0.1:9200", description="with mention_store=elasticsearch")
     elasticsearch_username: str | None = None
     elasticsearch_password: SecretStr | None = None  # never logged: errors name the URL without credentials

@@ -37,4 +37,4 @@ def open_mention_store(settings: Settings) -> MentionStore:
         return ElasticMentionStore(elastic_options(settings))
     from store.mentions.sqlite import SqliteMentionStore
 
-    return SqliteMentionStore(settings.mentions_path)
+    return SqliteMentionStore(settings.mentions_path, mmap_bytes=settings.sqlite_mmap_mb << 20)

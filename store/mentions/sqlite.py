@@ -81,7 +81,9 @@ _HITS_TABLE = (
     " published_at INTEGER, id TEXT, source TEXT, unit TEXT, sentiment_label TEXT, level INTEGER, post_type TEXT,"
     " score REAL)"
 )
-_MMAP_BYTES = 1 << 30  # reads through the page cache's mapping: far cheaper row lookups on a large store
+# Reads through the page cache's mapping: far cheaper row lookups on a large store. Each pooled connection maps
+# the file on its own, so RSS counts a shared page once per connection (PSS does not): see docs/sizing.md.
+DEFAULT_MMAP_BYTES = 256 << 20
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS mentions (
@@ -349,8 +351,9 @@ class _Filter:
 class SqliteMentionStore(CrawlStateMixin):
     """The `MentionStore` on one SQLite file. Safe to share between threads; other processes may open it too."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, mmap_bytes: int = DEFAULT_MMAP_BYTES) -> None:
         self.path = Path(path)
+        self._mmap_bytes = max(0, int(mmap_bytes))
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._idle: list[sqlite3.Connection] = []
@@ -371,7 +374,7 @@ class SqliteMentionStore(CrawlStateMixin):
         # brings back.
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA temp_store = MEMORY")
-        conn.execute(f"PRAGMA mmap_size = {_MMAP_BYTES}")  # safe here: the store never truncates its file
+        conn.execute(f"PRAGMA mmap_size = {self._mmap_bytes}")  # safe here: the store never truncates its file
         return conn
 
     def _acquire(self) -> sqlite3.Connection:
