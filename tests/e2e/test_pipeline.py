@@ -103,7 +103,11 @@ def service(
     tmp_path: Path, board: SampleBoard, receiver: Any, make_config: Any, workflow_url: str
 ) -> Iterator[Service]:
     """Run with the workflow store on SQLite and on the real PostgreSQL server."""
-    config_dir = make_config(tmp_path / "config", board_url=board.base_url, receiver=receiver, interval=5)
+    # No pause between requests to the loopback board: a seed crawl takes seconds, not the 10 s of the sources'
+    # default pace (0.5 s a request), which no assertion here is about.
+    config_dir = make_config(
+        tmp_path / "config", board_url=board.base_url, receiver=receiver, interval=5, download_delay=0
+    )
     svc = Service(config_dir, tmp_path / "data", tmp_path / "service.log", workflow_url)
     yield svc
     svc.stop()
