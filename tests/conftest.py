@@ -212,7 +212,7 @@ def user_token() -> Any:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Files with a slow test first (stable otherwise): the suite's two workers each take whole files, and a long
-    end-to-end file handed out last would leave one worker busy alone at the end."""
+    """Files with a slow test first (stable otherwise): the suite's two workers each take whole files (pytest-xdist
+    `--dist loadfile`), and a long end-to-end file handed out last would leave one worker busy alone at the end."""
     slow_files = {item.path for item in items if item.get_closest_marker("slow")}
     items.sort(key=lambda item: item.path not in slow_files)
