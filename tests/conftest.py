@@ -105,9 +105,11 @@ def write_config(
     board_url: str,
     receiver: Receiver | None = None,
     interval: int | None = None,
+    download_delay: float | None = None,
     extra: dict[str, str] | None = None,
 ) -> Path:
-    """The example configuration, pointed at a test board and a test receiver."""
+    """The example configuration, pointed at a test board and a test receiver. `download_delay` sets the example
+    sources' pause between requests (their default 0.5 s is most of a crawl's time on a loopback board)."""
     target.mkdir(parents=True, exist_ok=True)
     for path in EXAMPLE_CONFIG.glob("*.yaml"):
         text = path.read_text(encoding="utf-8").replace("http://127.0.0.1:8601", board_url)
@@ -115,6 +117,10 @@ def write_config(
             text = text.replace("json://127.0.0.1:8600/demo/inbox", f"json://{receiver.address}/inbox")
         if interval is not None:
             text = text.replace("interval_seconds: 10", f"interval_seconds: {interval}")
+        if download_delay is not None and path.name == "sources.yaml":
+            text = re.sub(
+                r"^(    interval_seconds: .*)$", rf"\1\n    download_delay: {download_delay}", text, flags=re.M
+            )
         (target / path.name).write_text(text, encoding="utf-8")
     for name, text in (extra or {}).items():
         (target / name).write_text(text, encoding="utf-8")
@@ -355,3 +361,10 @@ def english_words(text: str, *, also: set[str] = frozenset()) -> list[str]:  # t
 def english_in() -> Any:
     """`english_in(text, also=...)`: the English words an operator would read in a command's output."""
     return english_words
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Files with a slow test first (stable otherwise): the suite's two workers each take whole files (pytest-xdist
+    `--dist loadfile`), and a long end-to-end file handed out last would leave one worker busy alone at the end."""
+    slow_files = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow_files)

@@ -106,7 +106,7 @@ def _crawl(config_dir: Path, data_dir: Path, source: str) -> Crawl:
     env = dict(os.environ)
     env.pop("YUQING_WORKFLOW_DB", None)
     out, err = data_dir / f"{source}.stdout", data_dir / f"{source}.stderr"
-    returncode = _forked_cli(argv, env, out, err, timeout=180)
+    returncode = _forked_cli(argv, env, out, err, timeout=180, scrapy_settings=TEST_PACE)
     stdout = out.read_text(encoding="utf-8", errors="replace")
     lines = [line for line in stdout.splitlines() if line.startswith("{")]
     items = [json.loads(x) for x in jsonl.read_text(encoding="utf-8").splitlines()] if jsonl.exists() else []
@@ -114,15 +114,36 @@ def _crawl(config_dir: Path, data_dir: Path, source: str) -> Crawl:
     return Crawl(returncode, json.loads(lines[-1]) if lines else {}, items, log)
 
 
-def _forked_cli(argv: list[str], env: dict[str, str], out: Path, err: Path, *, timeout: float) -> int:
+# Scrapy settings changed in the crawl's child process: AutoThrottle starts at the source's own pace instead of 1 s
+# between requests, and a retry waits 0.1 s, not 2 s then 4 s. Those pauses were most of each crawl's wall time on
+# a loopback site and no test here is about them (test_middlewares.py checks the backoff schedule); every request,
+# retry and refusal still happens as in production.
+TEST_PACE: dict[str, Any] = {"AUTOTHROTTLE_START_DELAY": 0.0, "YUQING_RETRY_BACKOFF": 0.1}
+
+
+def _forked_cli(
+    argv: list[str],
+    env: dict[str, str],
+    out: Path,
+    err: Path,
+    *,
+    timeout: float,
+    scrapy_settings: dict[str, Any] | None = None,
+) -> int:
     """`yuqing ARGV` in a child forked from this process: the same command and the same one-crawl-per-process
     Scrapy reactor as the scheduler's subprocess, without a new interpreter importing Scrapy and loading jieba's
     dictionary for every crawl (seconds each under load). The scheduler's own subprocess is tested in
-    tests/yuqing/test_crawl_jobs.py."""
+    tests/yuqing/test_crawl_jobs.py. `scrapy_settings` replace values of crawlers/settings.py in the child only."""
     pid = os.fork()
     if pid == 0:  # the child: never returns into pytest
         code = 1
         try:
+            if scrapy_settings:
+                import crawlers.settings
+
+                for name, value in scrapy_settings.items():
+                    assert hasattr(crawlers.settings, name) or name.startswith("YUQING_"), name
+                    setattr(crawlers.settings, name, value)
             os.environ.clear()
             os.environ.update(env)
             for fd, path in ((1, out), (2, err)):

@@ -28,7 +28,7 @@ def board() -> Iterator[SampleBoard]:
 def test_crawl_gbk_board_stores_every_post_without_mojibake(
     crawl: Any, tmp_path: Path, board: SampleBoard, make_config: Any
 ) -> None:
-    config_dir = make_config(tmp_path / "config", board_url=board.base_url)
+    config_dir = make_config(tmp_path / "config", board_url=board.base_url, download_delay=0)
     result = crawl(config_dir, tmp_path / "data", "demo-tousu")
     assert result.returncode == 0, result.log[-3000:]
     stamped = [line for line in result.log.splitlines() if re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", line)]
@@ -54,7 +54,7 @@ def test_crawl_gbk_board_stores_every_post_without_mojibake(
 def test_recrawl_of_unchanged_board_fetches_no_thread_and_adds_nothing(
     crawl: Any, tmp_path: Path, board: SampleBoard, make_config: Any
 ) -> None:
-    config_dir = make_config(tmp_path / "config", board_url=board.base_url)
+    config_dir = make_config(tmp_path / "config", board_url=board.base_url, download_delay=0)
     first = crawl(config_dir, tmp_path / "data", "demo-baixing")
     assert first.returncode == 0 and first.summary["new"] == len(board.posts("baixing"))
     second = crawl(config_dir, tmp_path / "data", "demo-baixing")
@@ -67,7 +67,7 @@ def test_recrawl_of_unchanged_board_fetches_no_thread_and_adds_nothing(
 
 
 def test_hostile_post_is_stored_as_text(crawl: Any, tmp_path: Path, board: SampleBoard, make_config: Any) -> None:
-    config_dir = make_config(tmp_path / "config", board_url=board.base_url)
+    config_dir = make_config(tmp_path / "config", board_url=board.base_url, download_delay=0)
     items = (
         crawl(config_dir, tmp_path / "data", "demo-baixing").items
         + crawl(config_dir, tmp_path / "data", "demo-tousu").items
@@ -86,6 +86,7 @@ SITE_SOURCE = """sources:
     post_id_pattern: "/t/(\\\\d+)"
     unit: county
     allow_private_addresses: {private}
+    download_delay: 0
     list:
       item: "li"
       url: "a::attr(href)"
@@ -170,7 +171,7 @@ def test_private_addresses_refused_unless_the_source_allows(
 
 def test_plain_scrapy_crawl_works_from_the_project(tmp_path: Path, board: SampleBoard, make_config: Any) -> None:
     """A normal Scrapy project: `scrapy crawl board -a source=ID` in crawlers/, on a data dir nobody set up."""
-    config_dir = make_config(tmp_path / "config", board_url=board.base_url)
+    config_dir = make_config(tmp_path / "config", board_url=board.base_url, download_delay=0)
     env = {**os.environ, "YUQING_CONFIG_DIR": str(config_dir), "YUQING_DATA_DIR": str(tmp_path / "data")}
     env.pop("YUQING_WORKFLOW_DB", None)
     done = subprocess.run(

@@ -182,7 +182,11 @@ def service(
         workflow_url = request.getfixturevalue("pg_url")
     es_url = request.getfixturevalue("usable_es_node").url if mention_store == "elasticsearch" else None
     mentions = Mentions(tmp_path / "data", es_url)
-    config_dir = make_config(tmp_path / "config", board_url=board.base_url, receiver=receiver, interval=5)
+    # No pause between requests to the loopback board: a seed crawl takes seconds, not the 10 s of the sources'
+    # default pace (0.5 s a request), which no assertion here is about.
+    config_dir = make_config(
+        tmp_path / "config", board_url=board.base_url, receiver=receiver, interval=5, download_delay=0
+    )
     svc = Service(config_dir, tmp_path / "data", tmp_path / "service.log", workflow_url, mentions)
     yield svc
     svc.stop()

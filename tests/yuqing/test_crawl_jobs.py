@@ -31,7 +31,7 @@ def board() -> Iterator[SampleBoard]:
 
 
 def _services(tmp_path: Path, make_config: Any, board_url: str) -> Services:
-    config = make_config(tmp_path / "config", board_url=board_url)
+    config = make_config(tmp_path / "config", board_url=board_url, download_delay=0)
     return Services.load(Settings(config_dir=config, data_dir=tmp_path / "data", redis_url=None))
 
 
