@@ -73,7 +73,8 @@ def configure(*, verbose: bool) -> None:
     if not verbose:
         # Every job run and every sent message at INFO drowns what an operator needs to read; the migrations'
         # own chatter ("Context impl SQLiteImpl.") says nothing to them either.
-        for noisy in ("apscheduler", "apprise", "scrapy", "twisted", "py.warnings"):
+        # WeasyPrint narrates each step of a PDF ("Step 6 - Creating PDF") and fontTools its font subsetting.
+        for noisy in ("apscheduler", "apprise", "scrapy", "twisted", "py.warnings", "weasyprint", "fontTools"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
         logging.getLogger("alembic.runtime.migration").addFilter(_only_upgrades)
 

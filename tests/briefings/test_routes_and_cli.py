@@ -117,8 +117,9 @@ def test_cli_writes_a_pdf_briefing(tmp_path: Path) -> None:
     args = ["--config", str(REPO / "config" / "example"), "--data", str(data), "--out", str(out)]
     done = subprocess.run([*command, *args], capture_output=True, text=True, env=env, cwd=REPO, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert out.read_bytes().startswith(b"%PDF-") and "wrote" in done.stdout
+    assert out.read_bytes().startswith(b"%PDF-") and "已写入" in done.stdout
     assert "2026年11月23日 没有监测数据" in done.stderr  # an empty store: said, not a silent blank report
+    assert "Step" not in done.stderr and "PDF metadata" not in done.stderr  # WeasyPrint's narration stays out
     today = tmp_path / "today.html"
     plain = [sys.executable, "-m", "yuqing", "briefing", "daily", *args[:4], "--out", str(today)]
     done = subprocess.run(plain, capture_output=True, text=True, env=env, cwd=REPO, timeout=120)
