@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from fastapi import FastAPI
@@ -364,16 +364,22 @@ def test_the_live_feed_carries_only_the_users_units(app: FastAPI, grant: Any) ->
     with state.sessions.begin() as session:
         from api.access.service import get_user, principal_of
 
-        school = principal_of(get_user(session, name="li"), config=state.config, via="token")  # type: ignore[arg-type]
-        admin = principal_of(get_user(session, name="root"), config=state.config, via="token")  # type: ignore[arg-type]
+        li, root = get_user(session, name="li"), get_user(session, name="root")
+        assert li is not None and root is not None
+        school = principal_of(li, config=state.config, via="token")
+        admin = principal_of(root, config=state.config, via="token")
+
+    def units(entries: list[tuple[int, dict[str, object] | None]]) -> set[object]:
+        return {cast("dict[str, object]", p["incident"])["unit"] for _, p in entries if p}
+
     everything = _read_after(state, 0, admin)
     mine = _read_after(state, 0, school)
-    assert {p["incident"]["unit"] for _, p in everything if p} == {"school-no1", "town-chengguan"}  # type: ignore[index]
-    assert {p["incident"]["unit"] for _, p in mine if p} == {"school-no1"}  # type: ignore[index]
+    assert units(everything) == {"school-no1", "town-chengguan"}
+    assert units(mine) == {"school-no1"}
     assert [i for i, _ in mine] == [i for i, _ in everything]  # the position moves past what is hidden
     # The backlog a scoped dashboard opens with is made of its own units' entries.
     start = _start_id(state, 2, school)
-    assert {p["incident"]["unit"] for _, p in _read_after(state, start, school) if p} == {"school-no1"}  # type: ignore[index]
+    assert units(_read_after(state, start, school)) == {"school-no1"}
 
 
 # Who manages whom (docs/access.md). "edu" is an admin of the education bureau (its subtree: county-edu and

@@ -167,7 +167,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
                     started_at=now - timedelta(seconds=20),
                     finished_at=now,
                     ok=ok,
-                    finish_reason="finished" if ok else "连接被拒绝（Connection refused）",
+                    finish_reason="finished" if ok else "连接被拒绝",
                     pages=2 if ok else 0,
                     items=12 if ok else 0,
                     new_items=3 if ok else 0,
