@@ -14,19 +14,13 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
-from urllib.error import HTTPError, URLError
-from urllib.parse import urlencode
-from urllib.request import Request, urlopen
+from urllib.error import URLError
 
-from channels.aliyun_sms import rpc_signature
+from channels.aliyun_sms import rpc_call
 from channels.base import ChannelPlugin, ChannelUrl, Sent
 
 SCHEMA = "aliyunvoice"
-API_VERSION = "2017-05-25"
 VOICE_NOTICE_PRODUCT = "11000000300006"  # ProdId of 语音通知 in QueryCallDetailByCallId
 # Call states of the call detail (呼叫状态码): answered; the called number busy; anything else did not reach them.
 ANSWERED = {"200000", "200100"}
@@ -49,31 +43,6 @@ class CallResult:
         return f"电话{OUTCOME_ZH[self.outcome]}" + (f"（{self.detail}）" if self.detail else "")
 
 
-def _rpc(endpoint: str, key_id: str, secret: str, action: str, extra: dict[str, str], timeout: float) -> dict[str, Any]:
-    params = {
-        "AccessKeyId": key_id,
-        "Action": action,
-        "Format": "JSON",
-        "RegionId": "cn-hangzhou",
-        "SignatureMethod": "HMAC-SHA1",
-        "SignatureNonce": uuid.uuid4().hex,
-        "SignatureVersion": "1.0",
-        "Timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "Version": API_VERSION,
-        **extra,
-    }
-    params["Signature"] = rpc_signature(params, secret)
-    try:
-        with urlopen(Request(f"{endpoint}/?{urlencode(params)}"), timeout=timeout) as response:
-            answer = json.loads(response.read().decode("utf-8"))
-    except HTTPError as exc:
-        try:
-            answer = json.loads(exc.read().decode("utf-8"))
-        except ValueError:
-            return {"Code": f"HTTP {exc.code}", "Message": ""}
-    return answer if isinstance(answer, dict) else {"Code": "bad answer", "Message": ""}
-
-
 def call(
     *,
     endpoint: str,
@@ -89,7 +58,7 @@ def call(
 ) -> CallResult:
     """Call `phone` and wait for the outcome."""
     try:
-        placed = _rpc(
+        placed = rpc_call(
             endpoint,
             key_id,
             secret,
@@ -111,7 +80,7 @@ def call(
     deadline = time.monotonic() + wait_seconds
     while True:
         try:
-            detail = _rpc(
+            detail = rpc_call(
                 endpoint,
                 key_id,
                 secret,
