@@ -23,8 +23,7 @@ from alerting.incidents.models import Incident, TimelineEntry
 from api.access.deps import SESSION_COOKIE, Reader, resolve
 from api.access.scope import Principal
 from api.access.watch import AccessWatch, fingerprint
-from api.feed_hub import FeedEntry, FeedHub, sse_event
-from api.schemas import IncidentOut
+from api.feed_hub import FeedEntry, FeedHub, read_entries
 from api.state import ApiState, get_state
 
 router = APIRouter(prefix="/api/v1/feed", tags=["feed"])
@@ -33,40 +32,20 @@ RESOLVE_EVERY = 30.0  # seconds: a stream's own credentials are resolved again a
 KEEP_ALIVE = 15.0  # seconds without an event before a comment line is sent
 
 
-def _read_after(
-    state: ApiState, after: int, principal: Principal, limit: int = 100
-) -> list[tuple[int, dict[str, object] | None]]:
-    """The entries after `after`; those on incidents outside the user's units come as None (the position
-    still moves past them)."""
-    now = state.now()
-    with state.sessions() as session:
-        rows = session.execute(
-            select(TimelineEntry, Incident)
-            .join(Incident, Incident.id == TimelineEntry.incident_id)
-            .where(TimelineEntry.id > after)
-            .order_by(TimelineEntry.id)
-            .limit(limit)
-        ).all()
-        return [
-            (
-                entry.id,
-                {
-                    "action": entry.action,
-                    "actor": entry.actor,
-                    "detail": entry.detail,
-                    "at": entry.at.isoformat(),
-                    "incident": IncidentOut.of(incident, now=now, config=state.config).model_dump(mode="json"),
-                }
-                if principal.sees(incident.unit)
-                else None,
-            )
-            for entry, incident in rows
-        ]
+def _visible(entries: list[FeedEntry], principal: Principal) -> list[tuple[int, str | None]]:
+    """Each entry's event, or None where its incident is outside the user's units (the position still moves
+    past it)."""
+    return [(e.id, e.message if principal.sees(e.unit) else None) for e in entries]
+
+
+def _read_after(state: ApiState, after: int, principal: Principal, limit: int = 100) -> list[tuple[int, str | None]]:
+    """The entries after `after` read from the table (the hub's own read), as this user may see them."""
+    return _visible(read_entries(state, after, limit), principal)
 
 
 def _read_after_checked(
     state: ApiState, after: int, principal: Principal
-) -> tuple[list[tuple[int, dict[str, object] | None]], str | None]:
+) -> tuple[list[tuple[int, str | None]], str | None]:
     """The entries after `after`, and — when some are to be sent — the access fingerprint read after them, so
     a change committed before these events were read is seen before they go out."""
     batch = _read_after(state, after, principal)
@@ -128,9 +107,6 @@ async def feed(
     if hub.wake_streams not in watch.on_change:
         watch.on_change.append(hub.wake_streams)  # streams then wait on one event: new entries or access changed
 
-    def visible(entries: list[FeedEntry]) -> list[tuple[int, str | None]]:
-        return [(e.id, e.message if principal.sees(e.unit) else None) for e in entries]
-
     async def events() -> AsyncIterator[str]:
         position = start
         yield f"retry: 3000\nevent: hello\ndata: {json.dumps({'after': position})}\n\n"
@@ -143,10 +119,9 @@ async def feed(
                 cached = hub.since(position)
                 batch: list[tuple[int, str | None]]
                 if cached is None:  # behind what the hub keeps (a backlog, an old Last-Event-ID): read the table
-                    read, access = await run_in_threadpool(_read_after_checked, state, position, principal)
-                    batch = [(i, None if p is None else sse_event(i, p)) for i, p in read]
+                    batch, access = await run_in_threadpool(_read_after_checked, state, position, principal)
                 else:
-                    batch = visible(cached)
+                    batch = _visible(cached, principal)
                     access = hub.access if any(payload is not None for _, payload in batch) else None
                 # Access as it was when these events were read (access is None: nothing to send), or as the
                 # watch last saw it; credentials are resolved again when it changed, and now and then (expiry).

@@ -4,12 +4,13 @@ login, hashes at rest, and the audit trail of every change."""
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -369,8 +370,9 @@ def test_the_live_feed_carries_only_the_users_units(app: FastAPI, grant: Any) ->
         school = principal_of(li, config=state.config, via="token")
         admin = principal_of(root, config=state.config, via="token")
 
-    def units(entries: list[tuple[int, dict[str, object] | None]]) -> set[object]:
-        return {cast("dict[str, object]", p["incident"])["unit"] for _, p in entries if p}
+    def units(entries: list[tuple[int, str | None]]) -> set[object]:
+        """The incidents' units of the events sent (each event's data line is its JSON payload)."""
+        return {json.loads(m.split("\ndata: ", 1)[1])["incident"]["unit"] for _, m in entries if m}
 
     everything = _read_after(state, 0, admin)
     mine = _read_after(state, 0, school)
