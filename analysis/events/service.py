@@ -119,26 +119,20 @@ def assign_many(session: Session, items: Sequence[EventInput], *, settings: Even
     fresh = [p for p in prepared.values() if p is not None]
     earliest = min(i.discovered_at for i in items)
     # Band keys and story keys already stored that any of the batch's mentions could join through.
-    bands: dict[int, list[tuple[str, str, datetime]]] = {}
-    all_bands = list({b for p in fresh for b in p[1]})
-    for chunk in _chunks(all_bands):
-        for r in session.execute(
-            select(_BANDS.c.band_key, _BANDS.c.mention_id, _BANDS.c.event_id, _BANDS.c.seen_at).where(
-                _BANDS.c.band_key.in_(chunk),
-                _BANDS.c.seen_at >= earliest - timedelta(hours=settings.window_hours),
-            )
-        ):
-            bands.setdefault(r.band_key, []).append((r.mention_id, r.event_id, r.seen_at))
-    story: dict[str, list[tuple[str, str, datetime]]] = {}
-    all_keys = list({k for p in fresh for k in p[2]})
-    for key_chunk in _chunks(all_keys):
-        for r in session.execute(
-            select(_KEYS.c.story_key, _KEYS.c.mention_id, _KEYS.c.event_id, _KEYS.c.seen_at).where(
-                _KEYS.c.story_key.in_(key_chunk),
-                _KEYS.c.seen_at >= earliest - timedelta(hours=settings.subject_window_hours),
-            )
-        ):
-            story.setdefault(r.story_key, []).append((r.mention_id, r.event_id, r.seen_at))
+    bands: dict[int, list[tuple[str, str, datetime]]] = _recent_keys(
+        session,
+        _BANDS,
+        "band_key",
+        list({b for p in fresh for b in p[1]}),
+        earliest - timedelta(hours=settings.window_hours),
+    )
+    story: dict[str, list[tuple[str, str, datetime]]] = _recent_keys(
+        session,
+        _KEYS,
+        "story_key",
+        list({k for p in fresh for k in p[2]}),
+        earliest - timedelta(hours=settings.subject_window_hours),
+    )
     signatures: dict[str, Signature] = {}
     wanted = list({m for found in bands.values() for m, _, _ in found})
     for id_chunk in _chunks(wanted):
@@ -260,6 +254,21 @@ _CHUNK = 500  # bound parameters per IN list: far below SQLite's and PostgreSQL'
 def _chunks(values: list[_T]) -> Iterator[list[_T]]:
     for start in range(0, len(values), _CHUNK):
         yield values[start : start + _CHUNK]
+
+
+def _recent_keys(
+    session: Session, table: Table, column: str, keys: list[Any], since: datetime
+) -> dict[Any, list[tuple[str, str, datetime]]]:
+    """(mention, event, seen at) stored under each of `keys` since `since`: band keys or story keys."""
+    found: dict[Any, list[tuple[str, str, datetime]]] = {}
+    key = table.c[column]
+    for chunk in _chunks(keys):
+        query = select(key, table.c.mention_id, table.c.event_id, table.c.seen_at).where(
+            key.in_(chunk), table.c.seen_at >= since
+        )
+        for k, mention_id, event_id, seen_at in session.execute(query):
+            found.setdefault(k, []).append((mention_id, event_id, seen_at))
+    return found
 
 
 def _load_stories(session: Session, event_ids: set[str]) -> dict[str, _Story]:
