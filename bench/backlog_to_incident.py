@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from analysis_speed import real_texts  # bench/ is on sys.path when a bench script runs
-from loopback import receiver
+from loopback import config_to_receiver, receiver
 from runinfo import bench_run  # bench/ is on sys.path when a bench script runs
 from sqlalchemy import select
 from stories import major_cases
@@ -45,16 +45,7 @@ def main() -> int:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="yuqing-bench-"))
     server, received = receiver()
-    config = work / "config"
-    shutil.copytree(REPO / "config" / "example", config)
-    (config / "sources.yaml").write_text("sources: []\n", encoding="utf-8")
-    channels = config / "channels.yaml"
-    channels.write_text(
-        channels.read_text(encoding="utf-8").replace(
-            "json://127.0.0.1:8600/demo/inbox", f"json://127.0.0.1:{server.server_address[1]}/inbox"
-        ),
-        encoding="utf-8",
-    )
+    config = config_to_receiver(REPO / "config" / "example", work / "config", server.server_address[1])
     settings = Settings(config_dir=config, data_dir=work / "data")  # default job intervals
     services = Services.load(settings)
     cases, _ = major_cases(config, args.majors)

@@ -15,7 +15,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from loopback import receiver  # bench/ is on sys.path when a bench script runs
+from loopback import config_to_receiver, receiver  # bench/ is on sys.path when a bench script runs
 from runinfo import bench_run  # bench/ is on sys.path when a bench script runs
 from stories import major_cases
 
@@ -38,16 +38,7 @@ def main() -> int:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="yuqing-bench-"))
     server, received = receiver()
-    config = work / "config"
-    shutil.copytree(REPO / "config" / "example", config)
-    (config / "sources.yaml").write_text("sources: []\n", encoding="utf-8")
-    channels = config / "channels.yaml"
-    channels.write_text(
-        channels.read_text(encoding="utf-8").replace(
-            "json://127.0.0.1:8600/demo/inbox", f"json://127.0.0.1:{server.server_address[1]}/inbox"
-        ),
-        encoding="utf-8",
-    )
+    config = config_to_receiver(REPO / "config" / "example", work / "config", server.server_address[1])
     settings = Settings(config_dir=config, data_dir=work / "data")  # default job intervals
     services = Services.load(settings)
     pipeline = Pipeline(services)
