@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -276,58 +274,46 @@ def _login(app: FastAPI, browser: TestClient) -> None:
     assert done.status_code == 303, done.text
 
 
-def test_live_feed_pushes_new_timeline_entries(app: FastAPI, client: TestClient) -> None:
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
+def test_live_feed_pushes_new_timeline_entries(
+    app: FastAPI, client: TestClient, serve: Callable[[FastAPI], str]
+) -> None:
+    base = serve(app)
     events: list[dict[str, object]] = []
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10, headers=client.headers) as http:
-            incident_id = http.get("/api/v1/incidents").json()[0]["id"]
-            with http.stream("GET", "/api/v1/feed") as stream:
-                lines = stream.iter_lines()
-                assert next(lines).startswith("retry:")
-                # An action taken after the client connected arrives on the stream.
-                http.post(f"/api/v1/incidents/{incident_id}/acknowledge")
-                deadline = time.monotonic() + 10
-                for line in lines:
-                    if line.startswith("data:") and '"action"' in line:
-                        events.append(json.loads(line[5:]))
-                        break
-                    assert time.monotonic() < deadline
-            # A dashboard opening now first gets the most recent events.
-            with http.stream("GET", "/api/v1/feed", params={"backlog": 2}) as stream:
-                recent = [json.loads(x[5:]) for x in _take_data(stream.iter_lines(), 2)]
-            # Reconnecting after an id replays what came later, nothing before.
-            with http.stream("GET", "/api/v1/feed", params={"after": 0}) as stream:
-                replay = [json.loads(x[5:]) for x in _take_data(stream.iter_lines(), 3)]
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with httpx.Client(base_url=base, timeout=10, headers=client.headers) as http:
+        incident_id = http.get("/api/v1/incidents").json()[0]["id"]
+        with http.stream("GET", "/api/v1/feed") as stream:
+            lines = stream.iter_lines()
+            assert next(lines).startswith("retry:")
+            # An action taken after the client connected arrives on the stream.
+            http.post(f"/api/v1/incidents/{incident_id}/acknowledge")
+            deadline = time.monotonic() + 10
+            for line in lines:
+                if line.startswith("data:") and '"action"' in line:
+                    events.append(json.loads(line[5:]))
+                    break
+                assert time.monotonic() < deadline
+        # A dashboard opening now first gets the most recent events.
+        with http.stream("GET", "/api/v1/feed", params={"backlog": 2}) as stream:
+            recent = [json.loads(x[5:]) for x in _take_data(stream.iter_lines(), 2)]
+        # Reconnecting after an id replays what came later, nothing before.
+        with http.stream("GET", "/api/v1/feed", params={"after": 0}) as stream:
+            replay = [json.loads(x[5:]) for x in _take_data(stream.iter_lines(), 3)]
     assert events and events[0]["action"] == "acknowledged" and events[0]["actor"] == "管理员（admin）"
     assert [e["action"] for e in replay] == ["discovered", "opened", "discovered"]
     assert [e["action"] for e in recent] == ["opened", "acknowledged"]
 
 
-def test_the_feed_is_pushed_not_polled(app: FastAPI, client: TestClient) -> None:
+def test_the_feed_is_pushed_not_polled(app: FastAPI, client: TestClient, serve: Callable[[FastAPI], str]) -> None:
     """With the fallback poll far away, an action taken through the API (this process) and a timeline entry
     committed through another engine (as the scheduler's process does) both reach an open stream."""
     state: ApiState = app.state.yuqing
     state.feed_poll_seconds = 600.0
     url = str(state.sessions.kw["bind"].url)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
+    base = serve(app)
     actions: list[str] = []
     other = make_engine(url)
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10, headers=client.headers) as http:
+        with httpx.Client(base_url=base, timeout=10, headers=client.headers) as http:
             incident_id = http.get("/api/v1/incidents").json()[0]["id"]
             with http.stream("GET", "/api/v1/feed") as stream:
                 lines = stream.iter_lines()
@@ -338,8 +324,6 @@ def test_the_feed_is_pushed_not_polled(app: FastAPI, client: TestClient) -> None
                     session.add(TimelineEntry(incident_id=incident_id, actor="系统", action="note", detail="另一进程"))
                 actions += [json.loads(x[5:])["action"] for x in _take_data(lines, 1)]
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         other.dispose()
     assert actions == ["acknowledged", "note"]
 
@@ -362,36 +346,29 @@ def test_deadline_countdown_is_computed_from_now(app: FastAPI, client: TestClien
     assert all(i["seconds_to_deadline"] < 0 for i in incidents)
 
 
-def test_an_open_feed_ends_when_its_user_is_disabled(app: FastAPI, client: TestClient, grant: Any) -> None:
+def test_an_open_feed_ends_when_its_user_is_disabled(
+    app: FastAPI, client: TestClient, grant: Any, serve: Callable[[FastAPI], str]
+) -> None:
     state: ApiState = app.state.yuqing
     state.feed_recheck_seconds = 0.3
     reader = grant(app, "li", "commentator", "school-no1")
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
+    base = serve(app)
     seen: list[str] = []
-    try:
-        with (
-            httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10, headers=reader.headers) as http,
-            http.stream("GET", "/api/v1/feed") as stream,
-        ):
-            lines = stream.iter_lines()
-            assert next(lines).startswith("retry:")
-            assert client.post("/api/v1/users/li/disable").status_code == 200
-            seen = list(lines)  # the server ends the stream by itself
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with (
+        httpx.Client(base_url=base, timeout=10, headers=reader.headers) as http,
+        http.stream("GET", "/api/v1/feed") as stream,
+    ):
+        lines = stream.iter_lines()
+        assert next(lines).startswith("retry:")
+        assert client.post("/api/v1/users/li/disable").status_code == 200
+        seen = list(lines)  # the server ends the stream by itself
     assert "event: bye" in seen
     assert client.get("/api/v1/feed", params={"after": 2**64}).status_code == 422
 
 
 @pytest.mark.parametrize("change", ["unit", "revoke", "disable"])
 def test_an_open_feed_follows_its_users_current_scope(
-    app: FastAPI, client: TestClient, grant: Any, change: str
+    app: FastAPI, client: TestClient, grant: Any, change: str, serve: Callable[[FastAPI], str]
 ) -> None:
     """With the default recheck: after a unit change no event of the old unit is sent and the stream ends;
     after a revocation or disabling it ends too. The read timeout only bounds a hang: the 1-second recheck is a
@@ -401,34 +378,23 @@ def test_an_open_feed_follows_its_users_current_scope(
     reader = grant(app, "li", "commentator", "county-edu")
     school_case = next(i["id"] for i in client.get("/api/v1/incidents").json() if i["unit"] == "school-no1")
     token_id = client.get("/api/v1/users/li/tokens").json()[0]["id"]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
+    base = serve(app)
     seen: list[str] = []
-    try:
-        with (
-            httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30, headers=reader.headers) as http,
-            http.stream("GET", "/api/v1/feed") as stream,
-        ):
-            lines = stream.iter_lines()
-            assert next(lines).startswith("retry:")
-            if change == "unit":
-                assert client.patch("/api/v1/users/li", json={"unit": "town-chengguan"}).status_code == 200
-            elif change == "revoke":
-                assert client.delete(f"/api/v1/users/li/tokens/{token_id}").status_code == 200
-            else:
-                assert client.post("/api/v1/users/li/disable").status_code == 200
-            # An event of the old unit, written right after the change: it must never reach this stream.
-            assert (
-                client.post(f"/api/v1/incidents/{school_case}/notes", json={"text": "内部处置意见"}).status_code == 200
-            )
-            seen = list(lines)  # the server ends the stream by itself (a hang is a ReadTimeout)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with (
+        httpx.Client(base_url=base, timeout=30, headers=reader.headers) as http,
+        http.stream("GET", "/api/v1/feed") as stream,
+    ):
+        lines = stream.iter_lines()
+        assert next(lines).startswith("retry:")
+        if change == "unit":
+            assert client.patch("/api/v1/users/li", json={"unit": "town-chengguan"}).status_code == 200
+        elif change == "revoke":
+            assert client.delete(f"/api/v1/users/li/tokens/{token_id}").status_code == 200
+        else:
+            assert client.post("/api/v1/users/li/disable").status_code == 200
+        # An event of the old unit, written right after the change: it must never reach this stream.
+        assert client.post(f"/api/v1/incidents/{school_case}/notes", json={"text": "内部处置意见"}).status_code == 200
+        seen = list(lines)  # the server ends the stream by itself (a hang is a ReadTimeout)
     assert "event: bye" in seen and not any("内部处置意见" in line for line in seen), seen
     reason = "scope changed" if change == "unit" else "signed out"
     assert any(reason in line for line in seen)
