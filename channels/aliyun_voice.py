@@ -13,6 +13,7 @@ tried after a call nobody took. `tls=no` talks plain HTTP (only for a loopback t
 from __future__ import annotations
 
 import json
+import logging
 import time
 from dataclasses import dataclass
 from urllib.error import URLError
@@ -26,6 +27,30 @@ VOICE_NOTICE_PRODUCT = "11000000300006"  # ProdId of 语音通知 in QueryCallDe
 ANSWERED = {"200000", "200100"}
 BUSY = {"200002"}
 OUTCOME_ZH = {"answered": "已接听", "busy": "忙线", "failed": "未接通"}
+# What each call state means, in the words of Aliyun's 呼叫状态码 table (help.aliyun.com/document_detail/55085):
+# the user reads the reason, the code goes only to the operator's log.
+STATE_ZH = {
+    "200001": "提前挂机，未听完",
+    "200002": "用户占线",
+    "200003": "响铃未接听",
+    "200004": "号码不合法",
+    "200005": "被叫无法接通",
+    "200006": "语音播放失败",
+    "200007": "不在服务区",
+    "200008": "按键超时",
+    "200010": "关机",
+    "200011": "停机",
+    "200104": "主叫号码受限",
+    "200117": "来电显示号码不合法",
+    "200118": "运营商该时段限呼",
+    "200119": "运营商超频限呼",
+    "200121": "呼叫超并发",
+    "400": "运营商网元繁忙",
+    "482": "被叫号码不可用",
+    "500": "运营商故障",
+    "999999": "系统故障",
+}
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -73,9 +98,11 @@ def call(
             timeout,
         )
     except (URLError, TimeoutError, OSError, ValueError) as exc:
-        return CallResult("failed", f"{type(exc).__name__}: {exc}")
+        log.warning("语音通知未能拨出（%s）：%s: %s", endpoint, type(exc).__name__, exc)
+        return CallResult("failed", "连不上语音服务")
     if placed.get("Code") != "OK" or not placed.get("CallId"):
-        return CallResult("failed", f"{placed.get('Code')}: {placed.get('Message')}")
+        log.warning("语音服务拒绝呼叫：%s: %s", placed.get("Code"), placed.get("Message"))
+        return CallResult("failed", "语音服务拒绝呼叫：" + _chinese_or(str(placed.get("Message") or ""), "原因见运行日志"))
     call_id = str(placed["CallId"])
     deadline = time.monotonic() + wait_seconds
     while True:
@@ -97,7 +124,8 @@ def call(
             data = {}
         state = str(data.get("state") or "")
         if state:
-            described = str(data.get("stateDesc") or state)
+            log.info("语音通知 %s 呼叫状态码 %s（%s）", call_id, state, data.get("stateDesc") or "")
+            described = STATE_ZH.get(state) or _chinese_or(str(data.get("stateDesc") or ""), "运营商未说明原因")
             if state in ANSWERED:
                 return CallResult("answered", "", call_id)
             if state in BUSY:
@@ -106,6 +134,11 @@ def call(
         if time.monotonic() >= deadline:
             return CallResult("failed", "等待通话结果超时", call_id)
         time.sleep(poll_seconds)
+
+
+def _chinese_or(text: str, fallback: str) -> str:
+    """The provider's own description if it is Chinese (no codes or English to the user), else the fallback."""
+    return text if text and any("\u4e00" <= ch <= "\u9fff" for ch in text) and not any(ch.isdigit() for ch in text) else fallback
 
 
 class AliyunVoice(ChannelPlugin):
