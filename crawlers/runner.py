@@ -32,7 +32,8 @@ def run_crawl(context: CrawlContext, source_id: str, *, jsonl: Path | None = Non
     source = context.config.source(source_id)
     # The CLI has set up logging already: a second root handler from Scrapy would print every line twice.
     own_handler = not logging.getLogger().handlers
-    process = CrawlerProcess(scrapy_settings(context, **overrides), install_root_handler=own_handler)
+    overrides.setdefault("LOG_INSTALL_ROOT_HANDLER", own_handler)
+    process = CrawlerProcess(scrapy_settings(context, **overrides))
     mask_logs(context.config.mask)  # a key in a source's URL is logged as ${NAME}, never in clear
     crawler = process.create_crawler(spider_for(source.kind))
     out = jsonl.open("w", encoding="utf-8") if jsonl else None

@@ -29,6 +29,11 @@ REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
+# Scrapy's lines about each page and post in Chinese; its versions table and closing stats dump are not for an
+# operator (the CLI prints its own summary of the crawl).
+LOG_FORMATTER = "crawlers.logformat.ChineseLogFormatter"
+LOG_VERSIONS: list[str] = []
+STATS_DUMP = False
 
 SPIDER_MIDDLEWARES = {
     # Depth statistics and a development-time meta check: each spider middleware wraps every callback's output.
@@ -43,6 +48,8 @@ ITEM_PIPELINES = {
     "crawlers.pipelines.MentionStorePipeline": 300,
 }
 EXTENSIONS = {
+    # Scrapy's remote-control HTTP server would listen on a port of every crawl process: nothing here uses it.
+    "scrapy.extensions.remote_control.RemoteControl": None,
     "crawlers.health.CrawlHealthExtension": 500,
     "crawlers.pagesize.PageSizeLimit": 100,
 }

@@ -131,7 +131,8 @@ def cmd_source_try(args: argparse.Namespace) -> int:
     config = load_config(settings.config_dir, secrets_file=settings.secrets_file)
     source, mask = config.source(args.source), config.mask  # a key in a URL prints as ${NAME}
     try:
-        response = read_file(source, Path(args.file), url=args.url) if args.file else fetch(source, args.url)
+        url = args.url or source.start_urls[0]  # without --url: the source's first list page
+        response = read_file(source, Path(args.file), url=args.url) if args.file else fetch(source, url)
     except WorkbenchError as exc:
         print(f"错误：{mask(str(exc))}", file=sys.stderr)
         return 1
@@ -378,7 +379,7 @@ def build_parser() -> argparse.ArgumentParser:
     source_sub = source_cmd.add_subparsers(title="命令", metavar="命令", dest="source_command", required=True)
     p = with_config(source_sub.add_parser("try", help="抓取一页，显示信源的每个选择器取到了什么"))
     p.add_argument("source", help="信源 id（sources.yaml）")
-    p.add_argument("--url", help="要抓取的网址；与 --file 同用时只是保存页面的原网址（用于解析链接）")
+    p.add_argument("--url", help="要抓取的网址（默认：信源的第一个列表页）；与 --file 同用时只是保存页面的原网址（用于解析链接）")
     p.add_argument("--file", help="读取已保存的页面，不抓取")
     p.add_argument(
         "--as",

@@ -36,6 +36,12 @@ def test_crawl_gbk_board_stores_every_post_without_mojibake(
     messages = [re.sub(r"^\S+ \S+ (?:\[[^\]]+\] )?\S+ ", "", line) for line in stamped]
     twice = [m for m, n in Counter(messages).items() if n > 1]
     assert messages and not twice, f"log lines printed twice: {twice}"
+    # What an operator reads is Chinese: Scrapy's start-up narration and stats dump are left out, its lines about
+    # the crawl said in Chinese (addresses stay as they are).
+    english = [m for m in messages if re.search(r"[A-Za-z]{4,}", re.sub(r"https?://\S+|robots\.txt", "", m))]
+    assert not english, f"English in the crawl log: {english}"
+    assert "开始抓取" in messages and "抓取结束（正常完成）" in messages
+    assert not re.search(r"^\s*[\[{]'", result.log, re.M), "Scrapy's settings or versions table was printed"
     posts = {str(p.id): p for p in board.posts("tousu")}
     assert result.summary["new"] == len(posts) and result.summary["parse_failures"] == 0
     by_id = {item["post_id"]: item for item in result.items}

@@ -43,3 +43,32 @@ def test_migrations_and_missed_runs_are_said_in_chinese() -> None:
     assert missed.getMessage() == "「分析」错过了预定时间（晚了 0:00:05.1），下一轮照常"
     ours = _record("yuqing.scheduler", logging.INFO, "调度器已启动，共 %d 项定时任务")
     assert keep.filter(ours) and ours.msg == "调度器已启动，共 %d 项定时任务"  # our own lines pass untouched
+
+
+def test_scrapys_crawl_lines_are_said_in_chinese_and_its_start_up_narration_left_out() -> None:
+    quiet, verbose = ChineseLibraryLines(logging.INFO), ChineseLibraryLines(logging.DEBUG)
+    closing = _record("scrapy.core.engine", logging.INFO, "Closing spider (closespider_timeout)")
+    assert quiet.filter(closing) and closing.getMessage() == "抓取结束（到达时限）"
+    rate = _record(
+        "scrapy.extensions.logstats",
+        logging.INFO,
+        "Crawled 12 pages (at 6 pages/min), scraped 30 items (at 15 items/min)",
+    )
+    assert quiet.filter(rate) and rate.getMessage() == "已抓取 12 个页面（每分钟 6 个），得到 30 条帖子"
+    gave_up = _record(
+        "scrapy.downloadermiddlewares.retry",
+        logging.ERROR,
+        "Gave up retrying <GET http://127.0.0.1:9/list> (failed 3 times): Connection was refused by other side",
+    )
+    assert quiet.filter(gave_up) and gave_up.levelname == "WARNING"
+    assert gave_up.getMessage().startswith("下载 3 次均失败，放弃：http://127.0.0.1:9/list")
+    for name, text in [
+        ("scrapy.utils.log", "Scrapy 2.19.0 started (bot: yuqing)"),
+        ("scrapy.middleware", "Enabled extensions:\n['scrapy.extensions.corestats.CoreStats']"),
+        ("scrapy.crawler", "Overridden settings:\n{'BOT_NAME': 'yuqing'}"),
+        ("scrapy.core.engine", "Spider closed (finished)"),
+    ]:
+        assert not quiet.filter(_record(name, logging.INFO, text)), text
+        assert verbose.filter(_record(name, logging.INFO, text)), text  # --verbose shows everything
+    deprecation = _record("py.warnings", logging.WARNING, "x.py:1: ScrapyDeprecationWarning: …")
+    assert not quiet.filter(deprecation) and verbose.filter(deprecation)
