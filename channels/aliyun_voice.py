@@ -102,7 +102,8 @@ def call(
         return CallResult("failed", "连不上语音服务")
     if placed.get("Code") != "OK" or not placed.get("CallId"):
         log.warning("语音服务拒绝呼叫：%s: %s", placed.get("Code"), placed.get("Message"))
-        return CallResult("failed", "语音服务拒绝呼叫：" + _chinese_or(str(placed.get("Message") or ""), "原因见运行日志"))
+        why = _chinese_or(str(placed.get("Message") or ""), "原因见运行日志")
+        return CallResult("failed", f"语音服务拒绝呼叫：{why}")
     call_id = str(placed["CallId"])
     deadline = time.monotonic() + wait_seconds
     while True:
@@ -138,7 +139,8 @@ def call(
 
 def _chinese_or(text: str, fallback: str) -> str:
     """The provider's own description if it is Chinese (no codes or English to the user), else the fallback."""
-    return text if text and any("\u4e00" <= ch <= "\u9fff" for ch in text) and not any(ch.isdigit() for ch in text) else fallback
+    chinese = any("\u4e00" <= ch <= "\u9fff" for ch in text) and not any(ch.isdigit() for ch in text)
+    return text if chinese else fallback
 
 
 class AliyunVoice(ChannelPlugin):

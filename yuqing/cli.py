@@ -379,7 +379,9 @@ def build_parser() -> argparse.ArgumentParser:
     source_sub = source_cmd.add_subparsers(title="命令", metavar="命令", dest="source_command", required=True)
     p = with_config(source_sub.add_parser("try", help="抓取一页，显示信源的每个选择器取到了什么"))
     p.add_argument("source", help="信源 id（sources.yaml）")
-    p.add_argument("--url", help="要抓取的网址（默认：信源的第一个列表页）；与 --file 同用时只是保存页面的原网址（用于解析链接）")
+    p.add_argument(
+        "--url", help="要抓取的网址（默认：信源的第一个列表页）；与 --file 同用时只是保存页面的原网址（用于解析链接）"
+    )
     p.add_argument("--file", help="读取已保存的页面，不抓取")
     p.add_argument(
         "--as",

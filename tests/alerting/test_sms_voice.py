@@ -269,7 +269,10 @@ def test_the_escalation_phones_the_secretary_and_an_answered_call_is_enough(site
     assert "已通知 一中党支部书记（一中书记电话）" in details
 
 
-@pytest.mark.parametrize(("state", "said"), [("200002", "电话忙线（用户占线）"), ("200005", "电话未接通（被叫无法接通）"), ("200010", "电话未接通（关机）")])
+@pytest.mark.parametrize(
+    ("state", "said"),
+    [("200002", "电话忙线（用户占线）"), ("200005", "电话未接通（被叫无法接通）"), ("200010", "电话未接通（关机）")],
+)
 def test_a_call_not_answered_is_recorded_and_falls_back_to_sms(
     site: Site, providers: Providers, state: str, said: str
 ) -> None:
