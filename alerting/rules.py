@@ -106,7 +106,13 @@ def run_rules(
                     ack_link=ack_link,
                     playbooks=playbooks,
                 )
-                log.info("为帖子 %s 立案：事件 %s（%s）", mention.id, incident.id, Level(analysis.level).zh)
+                log.info(
+                    "「%s」的帖子《%s》立案：事件 %s（%s）",
+                    names.source_name(config, mention.source),
+                    mention.title,
+                    incident.id,
+                    Level(analysis.level).zh,
+                )
             last = mentions[-1].analysis_seq
             assert last is not None
             write_cursor(session, CURSOR, last)

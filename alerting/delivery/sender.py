@@ -4,6 +4,7 @@ recorded, and a delivery that reaches nobody raised on its incident — never dr
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -83,17 +84,32 @@ class AppriseSender:
     def send(self, channel_id: str, *, title: str, body: str) -> SendResult:
         url = self.urls.get(channel_id)
         if url is None:
-            return SendResult(False, f"unknown channel {channel_id!r}")
+            return SendResult(False, "渠道未配置（已从配置中删除？）")
         notifier = apprise.Apprise()
         if not notifier.add(self._with_timeouts(url)):
-            return SendResult(False, f"channel {channel_id!r} has a URL Apprise cannot use")
+            return SendResult(False, "渠道地址无法使用（请运行 yuqing check-config）")
         with apprise.LogCapture(level=logging.WARNING) as captured:
             ok = bool(notifier.notify(title=title, body=body))
             logs = captured.getvalue()
         if ok:
             return SendResult(True)
         lines = [line.split(" - ", 2)[-1] for line in logs.strip().splitlines() if line.strip()]
-        return SendResult(False, "; ".join(lines)[-500:] or "notification was not accepted")
+        # Apprise says why in English: the operator's log has its words, the record (shown on the incident) ours.
+        log.warning("渠道 %s 未接收通知：%s", channel_id, "; ".join(lines)[-500:] or "（Apprise 未说明原因）")
+        return SendResult(False, _apprise_reason(" ".join(lines)))
+
+
+def _apprise_reason(said: str) -> str:
+    """Apprise's English reason for a failed notification, in the few words a user acts on."""
+    text = said.lower()
+    if "timed out" in text or "timeout" in text:
+        return "渠道无应答（超时）"
+    if "refused" in text or "connection" in text or "resolve" in text or "unreachable" in text:
+        return "连不上渠道的服务器"
+    found = re.search(r"\b([45]\d\d)\b", said)
+    if found:
+        return f"渠道拒绝了通知（HTTP {found[1]}）"
+    return "渠道未接收通知（详情见运行日志）"
 
 
 def _short_message(session: Session, delivery: Delivery, sender: ChannelSender, now: datetime) -> ShortMessage | None:
@@ -206,8 +222,9 @@ def _send(sender: ChannelSender, channel: str, due: _Due) -> SendResult:
                 return SendResult(False, "该类通知没有短信模板，改用下一个渠道")
             return cast(TemplatedChannels, sender).send_short(channel, due.short)
         return sender.send(channel, title=due.title, body=due.body)
-    except Exception as exc:  # a broken plugin is a failed attempt, not a crashed job
-        return SendResult(False, f"{type(exc).__name__}: {exc}")
+    except Exception:  # a broken plugin is a failed attempt, not a crashed job
+        log.exception("渠道 %s 的发送出错", channel)
+        return SendResult(False, "渠道插件出错（详情见运行日志）")
 
 
 def _bounded_send(sender: ChannelSender, channel: str, due: _Due, *, bound: float | None) -> SendResult:
@@ -221,7 +238,7 @@ def _bounded_send(sender: ChannelSender, channel: str, due: _Due, *, bound: floa
     )
     thread.start()
     thread.join(bound)
-    return box[0] if box else SendResult(False, f"no answer within {bound:g}s: attempt abandoned")
+    return box[0] if box else SendResult(False, f"{bound:g} 秒内无应答，已放弃本次发送")
 
 
 def _record(
@@ -263,20 +280,27 @@ def _record(
                     )
                 )
             return 1
-        errors.append(f"{channel}: {result.error}")
-        log.warning("通知 %s 经渠道 %s 发送失败：%s", delivery.id, channel, result.error)
+        shown = names.channel_name(config, channel) if config else channel
+        errors.append(f"{shown}：{result.error}")
+        log.warning("发给 %s 的通知经「%s」发送失败：%s", _whom(config, delivery), shown, result.error)
     delivery.attempts += 1
-    delivery.last_error = " | ".join(errors)[-2000:] or "recipient has no channel"
+    delivery.last_error = "；".join(errors)[-2000:] or "该联系人没有可用的通知渠道"
     if delivery.attempts >= max_attempts or not delivery.channels:
         delivery.status = DeliveryStatus.FAILED.value
-        _raise_undelivered(session, delivery, now=now)
+        _raise_undelivered(session, delivery, now=now, config=config)
     else:
         delivery.next_attempt_at = now + backoff(delivery.attempts)
     return 0
 
 
-def _raise_undelivered(session: Session, delivery: Delivery, *, now: datetime) -> None:
-    detail = f"通知失败：{delivery.recipient} 的所有渠道均未送达（{delivery.attempts} 次）：{delivery.last_error}"
+def _whom(config: Config | None, delivery: Delivery) -> str:
+    """The recipient as people read it (单位 联系人), its key without a configuration."""
+    return names.recipient_name(config, delivery.recipient) if config else delivery.recipient
+
+
+def _raise_undelivered(session: Session, delivery: Delivery, *, now: datetime, config: Config | None = None) -> None:
+    whom = _whom(config, delivery)
+    detail = f"通知失败：{whom} 的所有渠道均未送达（{delivery.attempts} 次）：{delivery.last_error}"
     if delivery.incident_id is not None and session.get(Incident, delivery.incident_id) is not None:
         session.add(
             TimelineEntry(incident_id=delivery.incident_id, at=now, actor="系统", action="undeliverable", detail=detail)
@@ -289,4 +313,4 @@ def _raise_undelivered(session: Session, delivery: Delivery, *, now: datetime) -
         detail={"recipient": delivery.recipient, "error": delivery.last_error},
         at=now,
     )
-    log.error("通知 %s 未能送达任何人：%s", delivery.id, delivery.last_error)
+    log.error("发给 %s 的通知未能送达（通知 %s）：%s", whom, delivery.id, delivery.last_error)

@@ -144,7 +144,7 @@ def test_hanging_endpoint_times_out_and_falls_back(world: World, receiver: Any) 
 def test_unknown_channel_is_a_recorded_failure(world: World) -> None:
     sender = _apprise(world, {})
     result = sender.send("nowhere", title="t", body="b")
-    assert not result.ok and "unknown channel" in (result.error or "")
+    assert not result.ok and "渠道未配置" in (result.error or "")
 
 
 def test_secrets_never_in_recorded_errors(world: World, receiver: Any) -> None:
@@ -234,4 +234,4 @@ def test_each_attempt_is_bounded_and_a_hung_one_falls_back(world: World) -> None
     with world.sessions() as session:
         attempts = session.scalars(select(DeliveryAttempt).where(DeliveryAttempt.delivery_id == ids[0])).all()
         assert [(a.channel, a.ok) for a in attempts] == [("hang", False), ("ok", True)]
-        assert attempts[0].error == "no answer within 2s: attempt abandoned"
+        assert attempts[0].error == "2 秒内无应答，已放弃本次发送"

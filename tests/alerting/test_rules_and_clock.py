@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 from typing import Any as World  # the `world` fixture from conftest.py
 
+import pytest
 from sqlalchemy import func, select
 
 from alerting.clock import clock_tick
@@ -23,11 +25,16 @@ BULLYING = (
 FEES = ("班主任收取资料费", "城关一中班主任强制收取资料费每人200元。")
 
 
-def test_major_case_opens_one_incident_with_30_minute_deadline(world: World) -> None:
+def test_major_case_opens_one_incident_with_30_minute_deadline(world: World, caplog: pytest.LogCaptureFixture) -> None:
     major = world.post("1", *BULLYING)
     world.post("2", *FEES)  # 较大: below the incident level
     now = major.discovered_at + timedelta(seconds=5)
-    assert run_rules(world.store, world.sessions, world.config, world.playbooks, base_url="http://yq", now=now) == 1
+    with caplog.at_level(logging.INFO, logger="alerting.rules"):
+        assert run_rules(world.store, world.sessions, world.config, world.playbooks, base_url="http://yq", now=now) == 1
+    # The operator's log names the source and the post's title, never the mention's id.
+    [opened] = [r.getMessage() for r in caplog.records if "立案" in r.getMessage()]
+    source = next(s.name for s in world.config.sources if s.id == major.source)
+    assert opened.startswith(f"「{source}」的帖子《{BULLYING[0]}》立案：事件 ") and major.id not in opened
     # Running again over the same analyses opens nothing and queues nothing more.
     assert run_rules(world.store, world.sessions, world.config, world.playbooks, base_url="http://yq", now=now) == 0
     with world.sessions() as session:
