@@ -94,6 +94,9 @@ class ChannelUrl:
 class Sent:
     ok: bool
     detail: str  # the provider's id on success; in Chinese, what happened otherwise (a call: answered or not)
+    # A call placed whose answer the provider does not report back: the sender falls back to the recipient's next
+    # channels unless the incident is acknowledged within this many seconds (alerting/delivery/sender.py).
+    confirm_seconds: float | None = None
 
 
 class ChannelPlugin(ABC):

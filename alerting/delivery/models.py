@@ -19,6 +19,7 @@ class DeliveryStatus(StrEnum):
     SENT = "sent"
     FAILED = "failed"  # every channel of the recipient failed every attempt: raised on the incident
     MERGED = "merged"  # sent as part of another delivery to the same person due within the same minute
+    NOT_NEEDED = "not_needed"  # a fallback after an unconfirmed call, the incident acknowledged in time
 
 
 class Delivery(Base):

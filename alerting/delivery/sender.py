@@ -34,6 +34,11 @@ log = logging.getLogger(__name__)
 class SendResult:
     ok: bool
     error: str | None = None
+    confirm_seconds: float | None = None  # a call placed, its answer unknown (channels.base.Sent)
+
+
+# The kind of the fallback queued after a call whose answer the provider does not report (`alert@0~unconfirmed`).
+UNCONFIRMED = "~unconfirmed"
 
 
 class ChannelSender(Protocol):
@@ -67,11 +72,12 @@ class AppriseSender:
         incident = session.get(Incident, delivery.incident_id)
         if incident is None:
             return None
-        return ShortMessage(delivery.kind.split("@", 1)[0], short_variables(self.config, incident, now=now))
+        kind = delivery.kind.removesuffix(UNCONFIRMED).split("@", 1)[0]
+        return ShortMessage(kind, short_variables(self.config, incident, now=now))
 
     def send_short(self, channel_id: str, message: ShortMessage) -> SendResult:
         result = templated.send(self.templated[channel_id], message, timeout=self.timeout)
-        return SendResult(result.ok, None if result.ok else result.detail)
+        return SendResult(result.ok, None if result.ok else result.detail, result.confirm_seconds)
 
     def _with_timeouts(self, url: str) -> str:
         # A hanging endpoint must time out so the next channel gets its turn (Apprise's cto/rto arguments).
@@ -192,6 +198,8 @@ def deliver_pending(
                 delivery = session.get(Delivery, item.id)
                 if delivery is None or delivery.status != DeliveryStatus.PENDING.value:
                     continue
+                if _confirmed(session, delivery):
+                    continue
                 item = replace(item, short=_short_message(session, delivery, sender, now))
                 attempts = _try_channels(sender, item, attempt_seconds)
                 done += _record(session, delivery, attempts, max_attempts=max_attempts, now=now, config=config)
@@ -279,6 +287,8 @@ def _record(
                         f"（{names.channel_name(config, channel) if config else channel}）",
                     )
                 )
+                if result.confirm_seconds is not None:
+                    _fall_back_unless_confirmed(session, delivery, channel, result.confirm_seconds, now=now)
             return 1
         shown = names.channel_name(config, channel) if config else channel
         errors.append(f"{shown}：{result.error}")
@@ -291,6 +301,42 @@ def _record(
     else:
         delivery.next_attempt_at = now + backoff(delivery.attempts)
     return 0
+
+
+def _fall_back_unless_confirmed(
+    session: Session, delivery: Delivery, channel: str, seconds: float, *, now: datetime
+) -> None:
+    """A call was placed whose answer the provider does not report (Tencent voice): the recipient's channels after
+    it are queued for `seconds` later, and sent then unless the incident has been acknowledged by then."""
+    channels = delivery.channels.split(",")
+    rest = channels[channels.index(channel) + 1 :] if channel in channels else []
+    if not rest or delivery.kind.endswith(UNCONFIRMED):
+        return
+    session.add(
+        Delivery(
+            incident_id=delivery.incident_id,
+            kind=f"{delivery.kind}{UNCONFIRMED}",
+            recipient=delivery.recipient,
+            role=delivery.role,
+            unit=delivery.unit,
+            channels=",".join(rest),
+            title=delivery.title,
+            body=delivery.body,
+            next_attempt_at=now + timedelta(seconds=seconds),
+        )
+    )
+
+
+def _confirmed(session: Session, delivery: Delivery) -> bool:
+    """A fallback after an unconfirmed call is not needed once the incident is acknowledged: settled as such."""
+    if not delivery.kind.endswith(UNCONFIRMED) or delivery.incident_id is None:
+        return False
+    incident = session.get(Incident, delivery.incident_id)
+    if incident is None or incident.acknowledged_at is None:
+        return False
+    delivery.status = DeliveryStatus.NOT_NEEDED.value
+    delivery.last_error = "电话通知后已确认，无需补发"
+    return True
 
 
 def _whom(config: Config | None, delivery: Delivery) -> str:

@@ -21,6 +21,7 @@ class ShortMessage:
 class TemplatedResult:
     ok: bool
     detail: str  # the provider's id on success; in Chinese, why not, on failure
+    confirm_seconds: float | None = None  # a call placed, not known answered (channels.base.Sent)
 
 
 def template_for(channel: Channel, kind: str, *, voice: bool) -> MessageTemplate | None:
@@ -43,4 +44,4 @@ def send(channel: Channel, message: ShortMessage, *, timeout: float) -> Template
         return TemplatedResult(False, str(exc))
     values = {name: message.variables.get(name, "") for name in template.variables}
     sent = plugin.send(target, template=template.code, variables=values, timeout=timeout)
-    return TemplatedResult(sent.ok, sent.detail)
+    return TemplatedResult(sent.ok, sent.detail, sent.confirm_seconds)

@@ -302,4 +302,34 @@ async function showUser() {
   header.append(form);
 }
 
-document.addEventListener("DOMContentLoaded", () => showUser().catch(console.error));
+// A browser whose own language is not Chinese shows a date box as "mm/dd/yyyy" (Chromium draws it in the
+// browser's locale, whatever the page's lang says). There the date and time boxes become text boxes that read and
+// show 2026-12-02 and 2026-12-02 08:00; what the page sends is the same either way.
+function chineseDateInputs() {
+  if (/^zh/i.test(Intl.DateTimeFormat().resolvedOptions().locale)) return;
+  for (const input of document.querySelectorAll("input[type=date], input[type=datetime-local]")) {
+    const withTime = input.type === "datetime-local";
+    const value = input.value;
+    input.type = "text";
+    input.inputMode = "numeric";
+    input.autocomplete = "off";
+    input.dataset.chineseDate = withTime ? "datetime" : "date";
+    input.placeholder = withTime ? "如 2026-12-02 08:00" : "如 2026-12-02";
+    input.pattern = withTime ? "\\d{4}-\\d{1,2}-\\d{1,2}[ T]\\d{1,2}:\\d{2}" : "\\d{4}-\\d{1,2}-\\d{1,2}";
+    input.title = withTime ? "年-月-日 时:分（北京时间）" : "年-月-日";
+    input.value = value.replace("T", " ");
+    // 2026-12-2 8:00 → 2026-12-02 08:00 before the page reads it (this listener comes before the page's own).
+    input.addEventListener("change", () => { input.value = normalDate(input.value); });
+  }
+}
+
+function normalDate(text) {
+  const m = /^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]+(\d{1,2})[:：](\d{2}))?\s*$/.exec(text);
+  if (!m) return text.trim();
+  return `${m[1]}-${pad(m[2])}-${pad(m[3])}` + (m[4] ? ` ${pad(m[4])}:${m[5]}` : "");
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  chineseDateInputs();
+  showUser().catch(console.error);
+});

@@ -3,7 +3,7 @@
 
 const incidentId = location.pathname.split("/").pop();
 const DELIVERY_KINDS = {alert: "预警通知", reminder: "提醒", escalation: "升级通知", breach: "超时通知", resolved: "结案通知"};
-const DELIVERY_STATUS = {pending: "待发送", sent: "已送达", failed: "失败", merged: "已合并发送"};
+const DELIVERY_STATUS = {pending: "待发送", sent: "已送达", failed: "失败", merged: "已合并发送", not_needed: "已确认，未补发"};
 const CLOCK_KINDS = {alert: "预警", reminder: "提醒", escalation: "升级", breach: "超时"};
 let shownMentions = "";
 let shownIncident = null;
@@ -76,7 +76,7 @@ function renderLists(inc, user) {
       `${fmtTime(c.due_at)} ${CLOCK_KINDS[c.kind] || "通知"} → ${c.audience_name}：${c.outcome_name}`)));
   document.getElementById("deliveries").replaceChildren(...inc.deliveries.map((d) =>
     el("li", d.status === "failed" ? "error" : null,
-      `${DELIVERY_KINDS[d.kind.split("@")[0]] || "通知"} → ${d.recipient_name}：${DELIVERY_STATUS[d.status] || d.status}` +
+      `${DELIVERY_KINDS[d.kind.split("@")[0]] || "通知"}${d.kind.endsWith("~unconfirmed") ? "（电话未确认时补发）" : ""} → ${d.recipient_name}：${DELIVERY_STATUS[d.status] || d.status}` +
       (d.sent_channel_name ? `（${d.sent_channel_name}）` : "") + (d.last_error ? ` ${d.last_error}` : ""))));
 }
 

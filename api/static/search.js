@@ -15,9 +15,10 @@ function params() {
   }
   const since = f.get("since");
   const until = f.get("until");
-  if (since) p.set("since", `${since}:00+08:00`);
+  // A date box shown as text (app.js, a browser in another language) reads 2026-12-02 08:00: the same time.
+  if (since) p.set("since", `${since.replace(" ", "T")}:00+08:00`);
   else if (f.get("range")) p.set("since", new Date(Date.now() - Number(f.get("range")) * 3600e3).toISOString());
-  if (until) p.set("until", `${until}:00+08:00`);
+  if (until) p.set("until", `${until.replace(" ", "T")}:00+08:00`);
   return p;
 }
 
@@ -32,7 +33,7 @@ function saveToUrl() {
 function restoreFromUrl() {
   const form = document.getElementById("search-form");
   for (const [k, v] of new URLSearchParams(location.search).entries()) {
-    if (form.elements[k]) form.elements[k].value = v;
+    if (form.elements[k]) form.elements[k].value = form.elements[k].dataset.chineseDate ? v.replace("T", " ") : v;
   }
 }
 

@@ -29,6 +29,7 @@ from alerting.delivery.models import Delivery, DeliveryAttempt
 from alerting.delivery.sender import AppriseSender, deliver_pending
 from alerting.delivery.short_text import case_code, incident_of_code
 from alerting.incidents.models import Incident, TimelineEntry
+from alerting.incidents.service import acknowledge
 from alerting.playbooks import load_playbooks
 from alerting.rules import run_rules
 from analysis.analyser import Analyser
@@ -55,6 +56,7 @@ class Providers:
     tencent: list[dict[str, Any]] = field(default_factory=list)
     aliyun_sms: list[dict[str, str]] = field(default_factory=list)
     calls: list[dict[str, str]] = field(default_factory=list)
+    tencent_calls: list[dict[str, Any]] = field(default_factory=list)  # SendTtsVoice (vms)
     call_state: str = "200000"  # what QueryCallDetailByCallId says of every call
     bad_signatures: int = 0
 
@@ -80,15 +82,23 @@ def providers(tc3_expected: Any) -> Iterator[Providers]:
             headers = {k.lower(): v for k, v in self.headers.items()}
             auth = headers.get("authorization", "")
             signature = auth.rsplit("Signature=", 1)[-1]
+            action = headers.get("x-tc-action")
+            service = {"SendSms": "sms", "SendTtsVoice": "vms"}.get(action or "", "")
             if (
                 not auth.startswith(f"TC3-HMAC-SHA256 Credential={TENCENT_ID}/")
-                or signature != tc3_expected(headers, payload, TENCENT_KEY)
-                or headers.get("x-tc-action") != "SendSms"
+                or f"/{service}/tc3_request" not in auth
+                or signature != tc3_expected(headers, payload, TENCENT_KEY, service)
             ):
                 state.bad_signatures += 1
                 self._answer(200, {"Response": {"Error": {"Code": "AuthFailure.SignatureFailure", "Message": "x"}}})
                 return
             body = json.loads(payload)
+            if action == "SendTtsVoice":  # placed; whether it is answered Tencent tells only a callback URL
+                state.tencent_calls.append(body)
+                self._answer(
+                    200, {"Response": {"SendStatus": {"CallId": "c1", "SessionContext": ""}, "RequestId": "r"}}
+                )
+                return
             state.tencent.append(body)
             statuses = [
                 {"Code": "Ok", "Message": "send success", "SerialNo": "2019:1", "PhoneNumber": p}
@@ -305,6 +315,58 @@ def test_steps_due_within_a_minute_for_one_person_go_as_one_message(site: Site, 
         assert carrier.title.startswith("【3条通知】")
     assert sorted(statuses.values()) == ["merged", "merged", "sent"]
     assert len(providers.calls) == 1 and providers.tencent == []
+
+
+@pytest.mark.parametrize("acknowledged", [False, True])
+def test_a_tencent_call_not_confirmed_in_time_falls_back_to_sms(
+    tmp_path: Path, providers: Providers, acknowledged: bool
+) -> None:
+    """Tencent cannot be asked whether a call was answered: the SMS follows `confirm` seconds after the call
+    unless the incident has been acknowledged by then."""
+    voice = {
+        "id": "voice-school-tencent",
+        "name": "一中书记电话（腾讯云）",
+        "url": f"tencentvoice://{TENCENT_ID}:{TENCENT_KEY}@{providers.address}/13800000001"
+        "?sdkappid=1400000009&tls=no&confirm=90",
+        "templates": {
+            "call": {"code": "4356", "text": "城关县舆情值班提醒：{unit}发生{level}舆情，请{left}分钟内报告。"}
+        },
+    }
+    directory = write_config(
+        tmp_path / "config",
+        [voice, *phone_channels(providers.address)[1:]],
+        ["voice-school-tencent", "sms-school-tencent", "inbox-school-secretary"],
+    )
+    config = load_config(directory)
+    url = f"sqlite:///{tmp_path / 'wf.sqlite3'}"
+    upgrade(url)
+    site = Site(
+        config, SqliteMentionStore(tmp_path / "m.sqlite3"), make_session_factory(make_engine(url)), Analyser(config)
+    )
+    incident_id, discovered = site.open_bullying_case()
+    sender = AppriseSender(site.config, timeout_seconds=5)
+    at = discovered + timedelta(minutes=5, seconds=1)
+    clock_tick(site.sessions, site.config, base_url="http://yq", now=at, playbooks=load_playbooks())
+    deliver_pending(site.sessions, sender, max_attempts=3, now=at, config=site.config)
+    assert providers.bad_signatures == 0 and len(providers.tencent_calls) == 1
+    assert attempts_of(site, "escalation", SECRETARY) == [("voice-school-tencent", True, None)]
+    sms_before = len(providers.tencent)
+    # Not yet: the secretary has 90 seconds to acknowledge after the call.
+    deliver_pending(site.sessions, sender, max_attempts=3, now=at + timedelta(seconds=60), config=site.config)
+    assert len(providers.tencent) == sms_before
+    if acknowledged:
+        with site.sessions.begin() as session:
+            acknowledge(session, incident_id=incident_id, actor="一中党支部书记", now=at + timedelta(seconds=70))
+    deliver_pending(site.sessions, sender, max_attempts=3, now=at + timedelta(seconds=91), config=site.config)
+    with site.sessions() as session:
+        [fallback] = session.scalars(select(Delivery).where(Delivery.kind.endswith("~unconfirmed"))).all()
+        assert fallback.recipient == SECRETARY and fallback.channels == "sms-school-tencent,inbox-school-secretary"
+        status = fallback.status
+    if acknowledged:
+        assert status == "not_needed" and len(providers.tencent) == sms_before
+    else:
+        assert status == "sent" and providers.tencent[-1]["TemplateId"] == "SMS_escalation"
+        assert len(providers.tencent) == sms_before + 1
 
 
 # ---- templates checked at load ----------------------------------------------------------------------------

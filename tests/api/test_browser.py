@@ -213,7 +213,7 @@ def _chrome(site: Site) -> Iterator[webdriver.Chrome]:
     # A JS dialog is left open (not dismissed), so a test can see that none opened.
     options.set_capability("unhandledPromptBehavior", "ignore")
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    driver = webdriver.Chrome(service=chinese_chromedriver(), options=options)
     driver.set_page_load_timeout(20)
     try:
         driver.get(f"{site.url}/")
@@ -221,6 +221,14 @@ def _chrome(site: Site) -> Iterator[webdriver.Chrome]:
         yield driver
     finally:
         driver.quit()
+
+
+def chinese_chromedriver() -> Service:
+    """Chromium as a Chinese user runs it: its locale (which draws date boxes as 2026/12/02, whatever the page's
+    lang says) comes from LANG, and needs Debian's chromium-l10n (.ci/run installs it); --lang alone is ignored."""
+    if not Path("/usr/lib/chromium/locales/zh-CN.pak").exists():
+        pytest.fail("the browser tests need Chromium's Chinese locale (apt package chromium-l10n)")
+    return Service(executable_path=CHROMEDRIVER, env={**os.environ, "LANG": "zh_CN.UTF-8", "LANGUAGE": "zh_CN"})
 
 
 def login(driver: webdriver.Chrome, site: Site, name: str = "wang", *, expect: str | None = None) -> None:
@@ -413,7 +421,32 @@ def test_briefings_page_builds_the_links(browser: webdriver.Chrome, site: Site) 
     assert "舆情分析研判报告" in browser.page_source or "研判" in browser.title
     browser.get(f"{site.url}/briefings")
     wait_for(browser, lambda d: shown(d, "#briefing-form"))
+    assert browser.execute_script("return Intl.DateTimeFormat().resolvedOptions().locale") == "zh-CN"
+    assert browser.find_element(By.NAME, "first").get_attribute("type") == "date"  # drawn 2026/12/02 in Chinese
     screenshots(browser, site, "briefings", "#briefing-form select[name=unit] option:nth-child(2)")
+
+
+def test_a_browser_in_another_language_gets_chinese_date_boxes(browser: webdriver.Chrome, site: Site) -> None:
+    """Chromium draws a date box in its own locale ("mm/dd/yyyy" in an English one): there the page makes the
+    date and time boxes text boxes reading 2026-12-02 (08:00), and what they send is the same."""
+    browser.execute_cdp_cmd("Emulation.setLocaleOverride", {"locale": "en-US"})
+    try:
+        browser.get(f"{site.url}/briefings")
+        form = wait_for(browser, lambda d: shown(d, "#briefing-form"))
+        first = form.find_element(By.NAME, "first")
+        today = browser.execute_script("return beijingDate(0)")
+        assert first.get_attribute("type") == "text" and first.get_attribute("value") == today
+        assert first.get_attribute("placeholder") == "如 2026-12-02"
+        first.clear()
+        first.send_keys("2026年11月1日")
+        browser.execute_script("document.activeElement.blur()")  # the change event normalises the text
+        assert first.get_attribute("value") == "2026-11-01"
+        assert "date=2026-11-01" in (browser.find_element(By.ID, "open-html").get_attribute("href") or "")
+        browser.get(f"{site.url}/search?q=学校&since=2026-01-01T08:00")
+        since = wait_for(browser, lambda d: shown(d, "input[name=since]"))
+        assert since.get_attribute("type") == "text" and since.get_attribute("value") == "2026-01-01 08:00"
+    finally:
+        browser.execute_cdp_cmd("Emulation.setLocaleOverride", {})
 
 
 def test_overdue_cases_turn_red_as_the_deadline_passes(browser: webdriver.Chrome, site: Site) -> None:

@@ -313,6 +313,7 @@ def test_dashboard_pages_at_desktop_and_phone_width(demo: Demo) -> None:
         **{f"incident-{i}": f"/incidents/{i}" for i in demo.incidents[:3]},
         "search": "/search?q=" + "学校",
         "sources": "/sources",
+        "briefings": "/briefings",
         "bad-incident": "/incidents/abc",
         "unknown": "/no-such-page",
         "missing-incident": "/incidents/999999",
@@ -323,7 +324,11 @@ def test_dashboard_pages_at_desktop_and_phone_width(demo: Demo) -> None:
     for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--lang=zh-CN"):
         options.add_argument(arg)
     os.environ.setdefault("SE_OFFLINE", "true")
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    if not Path("/usr/lib/chromium/locales/zh-CN.pak").exists():
+        pytest.fail("this test needs Chromium's Chinese locale (apt package chromium-l10n)")
+    # Chromium's locale, which draws date boxes (2026/12/02, not mm/dd/yyyy), comes from LANG; --lang is ignored.
+    chinese = {**os.environ, "LANG": "zh_CN.UTF-8", "LANGUAGE": "zh_CN"}
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER, env=chinese), options=options)
     driver.set_page_load_timeout(30)
     found: list[str] = []
     try:
