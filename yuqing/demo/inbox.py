@@ -95,8 +95,9 @@ class Inbox:
                 "<meta name='viewport' content='width=device-width, initial-scale=1'>"
                 "<meta http-equiv='refresh' content='5'><title>通知收件箱（演示）</title>"
                 "<link rel='stylesheet' href='/static/app.css'></head><body>"
-                "<header><a href='/'>← 值班台</a><h1>通知收件箱（演示：短信/钉钉等渠道在此显示）</h1></header>"
-                f"<main><section><ul class='feed'>{items}</ul></section></main></body></html>"
+                "<header><h1>通知收件箱（演示）</h1><nav><a href='/'>← 值班台</a></nav></header>"
+                "<main><p class='meta'>短信、钉钉等渠道的通知在演示中送到这里，每 5 秒刷新。</p>"
+                f"<section><ul class='feed'>{items}</ul></section></main></body></html>"
             )
 
         @router.get("/messages")
