@@ -100,8 +100,9 @@ class AppriseSender:
         if ok:
             return SendResult(True)
         lines = [line.split(" - ", 2)[-1] for line in logs.strip().splitlines() if line.strip()]
-        # Apprise says why in English: the operator's log has its words, the record (shown on the incident) ours.
-        log.warning("渠道 %s 未接收通知：%s", channel_id, "; ".join(lines)[-500:] or "（Apprise 未说明原因）")
+        # Apprise says why in English, in the operator's log already (its own logger): the record shown on the
+        # incident says it in ours; its words again only with --verbose.
+        log.debug("渠道 %s 未接收通知：%s", channel_id, "; ".join(lines)[-500:] or "（Apprise 未说明原因）")
         return SendResult(False, _apprise_reason(" ".join(lines)))
 
 
