@@ -21,9 +21,13 @@ import re
 from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from analysis.sentiment import Label, SentimentResult
 from store.tokens import normalise, segment
+
+if TYPE_CHECKING:
+    from store._jiebac import GramWeights
 
 NEUTRAL_BAND = 0.3
 EVIDENCE = 8
@@ -50,6 +54,11 @@ def feature_sets(text: str, words: Iterable[str]) -> tuple[set[str], set[str], s
         size = len(clause)
         for n in CHAR_NGRAMS:
             grams.update([clause[i : i + n] for i in range(size - n + 1)])
+    return (grams, *word_features(words))
+
+
+def word_features(words: Iterable[str]) -> tuple[set[str], set[str], set[str]]:
+    """feature_sets' words, pairs of adjacent words and negated words."""
     seen: set[str] = set()
     pairs: set[str] = set()
     negated: set[str] = set()
@@ -65,7 +74,7 @@ def feature_sets(text: str, words: Iterable[str]) -> tuple[set[str], set[str], s
         if previous:
             pairs.add(previous + _SEP + word)
         previous = word
-    return grams, seen, pairs, negated
+    return seen, pairs, negated
 
 
 def features(text: str, words: Iterable[str]) -> set[str]:
@@ -93,6 +102,7 @@ class SentimentModel:
         for feature, weight in weights.items():
             by_kind[feature[0]][feature[1:]] = weight
         self._by_kind = [by_kind[kind] for kind in KINDS]
+        self._grams = _compiled_grams(by_kind["c"])
 
     @classmethod
     def load(cls, path: Path) -> SentimentModel:
@@ -113,15 +123,20 @@ class SentimentModel:
     def logit(self, text: str, words: Iterable[str]) -> tuple[float, list[tuple[str, float]]]:
         """z (log-odds of positive) and each known feature's contribution to it, as (readable text, contribution).
         Features are binary and L2-normalised over all the text's features, known or not, as in training."""
-        sets = feature_sets(text, words)
-        total = sum(len(found) for found in sets)
+        gram_w, word_w, pair_w, negated_w = self._by_kind
+        if self._grams is not None:
+            # The character n-grams counted and looked up in C (store/_jiebac.c), none made a str unless known.
+            gram_count, known = self._grams.hits(normalise(text), CHAR_NGRAMS)
+            seen, pairs, negated = word_features(words)
+        else:
+            grams, seen, pairs, negated = feature_sets(text, words)
+            gram_count, known = len(grams), [(f, gram_w[f]) for f in grams & gram_w.keys()]
+        total = gram_count + len(seen) + len(pairs) + len(negated)
         if not total:
             return self.bias, []
         norm = 1.0 / math.sqrt(total)
-        grams, seen, pairs, negated = sets
-        gram_w, word_w, pair_w, negated_w = self._by_kind
         # Set intersections run in C; only the features the model knows are looked up.
-        hits = [(f, gram_w[f] * norm) for f in grams & gram_w.keys()]
+        hits = [(f, w * norm) for f, w in known]
         hits += [(f, word_w[f] * norm) for f in seen & word_w.keys()]
         hits += [(f.replace(_SEP, ""), pair_w[f] * norm) for f in pairs & pair_w.keys()]
         hits += [("不…" + f, negated_w[f] * norm) for f in negated & negated_w.keys()]
@@ -159,6 +174,14 @@ class SentimentModel:
 
     def score_many(self, texts: list[str]) -> list[SentimentResult]:
         return [self.score(text) for text in texts]
+
+
+def _compiled_grams(weights: dict[str, float]) -> GramWeights | None:
+    try:
+        from store._jiebac import GramWeights
+    except ImportError:  # not built: feature_sets in Python, the same features (store.tokens logs it once)
+        return None
+    return GramWeights(weights)
 
 
 def _strongest_first(item: tuple[str, float]) -> tuple[float, str]:

@@ -538,6 +538,34 @@ static PyObject *Segmenter_get(Segmenter *self, PyObject *word) {
     return PyLong_FromLongLong(e->freq);
 }
 
+/* cut_for_search's grams from words already cut (store.tokens.search_tokens): for each word its dictionary 2-grams,
+ * then 3-grams, then the word; tokens without a letter or digit left out. */
+static PyObject *Segmenter_expand(Segmenter *self, PyObject *words) {
+    PyObject *seq = PySequence_Fast(words, "words must be a sequence of str");
+    if (!seq) return NULL;
+    PyObject *list = PyList_New(0);
+    if (!list) {
+        Py_DECREF(seq);
+        return NULL;
+    }
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *w = PySequence_Fast_GET_ITEM(seq, i);
+        if (!PyUnicode_Check(w)) {
+            PyErr_SetString(PyExc_TypeError, "words must be str");
+            goto fail;
+        }
+        Out o = {list, w, PyUnicode_KIND(w), PyUnicode_DATA(w), 1};
+        if (emit_word(self, &o, 0, PyUnicode_GET_LENGTH(w), 1) < 0) goto fail;
+    }
+    Py_DECREF(seq);
+    return list;
+fail:
+    Py_DECREF(seq);
+    Py_DECREF(list);
+    return NULL;
+}
+
 static PyObject *Segmenter_size(Segmenter *self, void *closure) { return PyLong_FromSize_t(self->used); }
 static PyObject *Segmenter_total(Segmenter *self, void *closure) { return PyLong_FromLongLong(self->total); }
 
@@ -547,6 +575,8 @@ static PyMethodDef Segmenter_methods[] = {
     {"add_word", (PyCFunction)Segmenter_add_word, METH_VARARGS,
      "add_word(word, freq, total): as jieba's add_word did, with jieba's new total"},
     {"get", (PyCFunction)Segmenter_get, METH_O, "get(word) -> int | None: FREQ.get(word)"},
+    {"expand", (PyCFunction)Segmenter_expand, METH_O,
+     "expand(words) -> list[str]: search mode's tokens from accurate-mode words (words without a letter or digit dropped)"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -568,15 +598,190 @@ static PyTypeObject SegmenterType = {
     .tp_getset = Segmenter_getset,
 };
 
+/* ---- character n-gram weights (analysis/sentiment_model.py) ---- */
+
+typedef struct {
+    uint64_t hash;
+    uint32_t off, len; /* len 0: empty */
+    double weight;
+} WEntry;
+
+typedef struct {
+    PyObject_HEAD
+    WEntry *table;
+    size_t cap;
+    uint32_t *pool;
+} GramWeights;
+
+static int GramWeights_init(GramWeights *self, PyObject *args, PyObject *kwds) {
+    PyObject *weights;
+    static char *kwlist[] = {"weights", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!", kwlist, &PyDict_Type, &weights)) return -1;
+    if (self->table) return 0;
+    size_t cap = 1024, chars = 0;
+    while ((size_t)PyDict_GET_SIZE(weights) * 2 > cap) cap *= 2;
+    Py_ssize_t pos = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(weights, &pos, &key, &value)) {
+        if (!PyUnicode_Check(key)) {
+            PyErr_SetString(PyExc_TypeError, "weights must map str to float");
+            return -1;
+        }
+        chars += PyUnicode_GET_LENGTH(key);
+    }
+    self->table = PyMem_Calloc(cap, sizeof(WEntry));
+    self->pool = PyMem_Malloc((chars + 1) * sizeof(uint32_t));
+    if (!self->table || !self->pool) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    self->cap = cap;
+    size_t used = 0;
+    pos = 0;
+    while (PyDict_Next(weights, &pos, &key, &value)) {
+        Py_ssize_t n = PyUnicode_GET_LENGTH(key);
+        double w = PyFloat_AsDouble(value);
+        if (w == -1.0 && PyErr_Occurred()) return -1;
+        if (n == 0) continue;
+        int kind = PyUnicode_KIND(key);
+        const void *data = PyUnicode_DATA(key);
+        uint64_t h = hash_range(kind, data, 0, n);
+        size_t i = slot_of(h, cap - 1);
+        while (self->table[i].len) i = (i + 1) & (cap - 1); /* dict keys are distinct */
+        for (Py_ssize_t j = 0; j < n; j++) self->pool[used + j] = PyUnicode_READ(kind, data, j);
+        self->table[i] = (WEntry){h, (uint32_t)used, (uint32_t)n, w};
+        used += n;
+    }
+    return 0;
+}
+
+static void GramWeights_dealloc(GramWeights *self) {
+    PyMem_Free(self->table);
+    PyMem_Free(self->pool);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+typedef struct {
+    uint64_t hash;
+    Py_ssize_t start; /* -1: empty */
+    Py_ssize_t len;
+} Seen;
+
+static int same_span(int kind, const void *data, Py_ssize_t a, Py_ssize_t b, Py_ssize_t len) {
+    for (Py_ssize_t j = 0; j < len; j++)
+        if (PyUnicode_READ(kind, data, a + j) != PyUnicode_READ(kind, data, b + j)) return 0;
+    return 1;
+}
+
+/* hits(text, sizes) -> (distinct, [(gram, weight), ...]): the distinct character n-grams of each size within runs of
+ * letters and digits (str.isalnum; what re.split(r"[\W_]+") leaves), how many there are, and those with a weight. */
+static PyObject *GramWeights_hits(GramWeights *self, PyObject *args) {
+    PyObject *text, *sizes;
+    if (!PyArg_ParseTuple(args, "UO", &text, &sizes)) return NULL;
+    PyObject *sz = PySequence_Fast(sizes, "sizes must be a sequence of int");
+    if (!sz) return NULL;
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    size_t cap = 64;
+    while (cap < (size_t)(n * PySequence_Fast_GET_SIZE(sz)) * 2 + 2) cap *= 2;
+    Seen *seen = PyMem_Malloc(cap * sizeof(Seen));
+    unsigned char *alnum = PyMem_Malloc((size_t)n + 1);
+    PyObject *hits = PyList_New(0);
+    Py_ssize_t distinct = 0;
+    if (!seen || !alnum || !hits) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    for (size_t i = 0; i < cap; i++) seen[i].start = -1;
+    for (Py_ssize_t i = 0; i < n; i++) alnum[i] = (unsigned char)Py_UNICODE_ISALNUM(PyUnicode_READ(kind, data, i));
+    for (Py_ssize_t k = 0; k < PySequence_Fast_GET_SIZE(sz); k++) {
+        Py_ssize_t g = PyLong_AsSsize_t(PySequence_Fast_GET_ITEM(sz, k));
+        if (g == -1 && PyErr_Occurred()) goto fail;
+        if (g <= 0) continue;
+        Py_ssize_t run = 0; /* letters and digits ending at i */
+        for (Py_ssize_t i = 0; i < n; i++) {
+            run = alnum[i] ? run + 1 : 0;
+            if (run < g) continue;
+            Py_ssize_t start = i - g + 1;
+            uint64_t h = hash_range(kind, data, start, g);
+            size_t j = slot_of(h, cap - 1);
+            int dup = 0;
+            while (seen[j].start >= 0) {
+                if (seen[j].hash == h && seen[j].len == g && same_span(kind, data, seen[j].start, start, g)) {
+                    dup = 1;
+                    break;
+                }
+                j = (j + 1) & (cap - 1);
+            }
+            if (dup) continue;
+            seen[j] = (Seen){h, start, g};
+            distinct++;
+            size_t m = slot_of(h, self->cap - 1);
+            while (self->table[m].len) {
+                WEntry *e = &self->table[m];
+                if (e->hash == h && (Py_ssize_t)e->len == g) {
+                    Py_ssize_t q = 0;
+                    for (; q < g; q++)
+                        if (self->pool[e->off + q] != PyUnicode_READ(kind, data, start + q)) break;
+                    if (q == g) {
+                        PyObject *item = Py_BuildValue("(Nd)", PyUnicode_Substring(text, start, start + g), e->weight);
+                        if (!item || PyList_Append(hits, item) < 0) {
+                            Py_XDECREF(item);
+                            goto fail;
+                        }
+                        Py_DECREF(item);
+                        break;
+                    }
+                }
+                m = (m + 1) & (self->cap - 1);
+            }
+        }
+    }
+    PyMem_Free(seen);
+    PyMem_Free(alnum);
+    Py_DECREF(sz);
+    return Py_BuildValue("(nN)", distinct, hits);
+fail:
+    PyMem_Free(seen);
+    PyMem_Free(alnum);
+    Py_DECREF(sz);
+    Py_XDECREF(hits);
+    return NULL;
+}
+
+static PyMethodDef GramWeights_methods[] = {
+    {"hits", (PyCFunction)GramWeights_hits, METH_VARARGS,
+     "hits(text, sizes) -> (distinct n-grams, [(gram, weight)]) within runs of letters and digits"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject GramWeightsType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "store._jiebac.GramWeights",
+    .tp_basicsize = sizeof(GramWeights),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "GramWeights(weights): character n-grams of a text looked up in a str -> float table",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)GramWeights_init,
+    .tp_dealloc = (destructor)GramWeights_dealloc,
+    .tp_methods = GramWeights_methods,
+};
+
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "store._jiebac", "jieba's cut, compiled", -1, NULL};
 
 PyMODINIT_FUNC PyInit__jiebac(void) {
-    if (PyType_Ready(&SegmenterType) < 0) return NULL;
+    if (PyType_Ready(&SegmenterType) < 0 || PyType_Ready(&GramWeightsType) < 0) return NULL;
     PyObject *m = PyModule_Create(&module);
     if (!m) return NULL;
     Py_INCREF(&SegmenterType);
     if (PyModule_AddObject(m, "Segmenter", (PyObject *)&SegmenterType) < 0) {
         Py_DECREF(&SegmenterType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    Py_INCREF(&GramWeightsType);
+    if (PyModule_AddObject(m, "GramWeights", (PyObject *)&GramWeightsType) < 0) {
+        Py_DECREF(&GramWeightsType);
         Py_DECREF(m);
         return NULL;
     }

@@ -141,6 +141,9 @@ def search_tokens(words: list[str]) -> list[str]:
     """`tokenize` from words `segment` already cut: jieba's search mode is accurate mode plus the dictionary's
     2- and 3-character words inside longer ones, so one jieba pass serves both (analysis needs both)."""
     _ensure_ready()
+    cutter = _cutter()
+    if cutter is not None:
+        return cutter.expand(words)
     freq = jieba.dt.FREQ
     out: list[str] = []
     for word in words:

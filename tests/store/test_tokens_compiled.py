@@ -41,8 +41,9 @@ TRICKY = [
 ]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def cutter() -> Segmenter:
+    """store.tokens' compiled copy as it stands (made again when jieba's dictionary changed under it)."""
     add_words(config_words(load_config(EXAMPLE_CONFIG)))
     tokenize("")  # jieba loaded, the user dictionary in it
     jieba.add_word("随时可能倒塌", freq=max(jieba.suggest_freq("随时可能倒塌", False), 10_000))
