@@ -767,10 +767,114 @@ static PyTypeObject GramWeightsType = {
     .tp_methods = GramWeights_methods,
 };
 
+/* ---- folding (store.tokens.normalise) ---- */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *table; /* code point -> one-character str, filled on first sight (store.tokens._FoldTable) */
+    Py_UCS4 *bmp;    /* cache for U+0000..U+FFFF; 0xFFFFFFFF: not looked up yet */
+} Folder;
+
+static int Folder_init(Folder *self, PyObject *args, PyObject *kwds) {
+    PyObject *table;
+    static char *kwlist[] = {"table", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O", kwlist, &table)) return -1;
+    if (self->bmp) return 0;
+    self->bmp = PyMem_Malloc(0x10000 * sizeof(Py_UCS4));
+    if (!self->bmp) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (size_t i = 0; i < 0x10000; i++) self->bmp[i] = 0xFFFFFFFFu;
+    Py_INCREF(table);
+    self->table = table;
+    return 0;
+}
+
+static void Folder_dealloc(Folder *self) {
+    Py_XDECREF(self->table);
+    PyMem_Free(self->bmp);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* table[c] as one code point; (Py_UCS4)-1 with an error set, or -2 when the table gives something else */
+static Py_UCS4 fold_lookup(Folder *self, Py_UCS4 c) {
+    if (c < 0x10000 && self->bmp[c] != 0xFFFFFFFFu) return self->bmp[c];
+    PyObject *key = PyLong_FromUnsignedLong(c);
+    if (!key) return (Py_UCS4)-1;
+    PyObject *v = PyObject_GetItem(self->table, key);
+    Py_DECREF(key);
+    if (!v) return (Py_UCS4)-1;
+    Py_UCS4 r;
+    if (PyUnicode_Check(v) && PyUnicode_GET_LENGTH(v) == 1)
+        r = PyUnicode_READ_CHAR(v, 0);
+    else
+        r = (Py_UCS4)-2;
+    Py_DECREF(v);
+    if (r != (Py_UCS4)-2 && c < 0x10000) self->bmp[c] = r;
+    return r;
+}
+
+/* fold(text) -> text.translate(table), for a table that maps every character to one character */
+static PyObject *Folder_fold(Folder *self, PyObject *text) {
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "text must be str");
+        return NULL;
+    }
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_UCS4 small[512];
+    Py_UCS4 *buf = n <= 512 ? small : PyMem_Malloc((size_t)n * sizeof(Py_UCS4));
+    if (!buf) return PyErr_NoMemory();
+    int changed = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        Py_UCS4 r = fold_lookup(self, c);
+        if (r == (Py_UCS4)-1 && PyErr_Occurred()) {
+            if (buf != small) PyMem_Free(buf);
+            return NULL;
+        }
+        if (r == (Py_UCS4)-2) { /* not one character: str.translate does it */
+            if (buf != small) PyMem_Free(buf);
+            return PyObject_CallMethod(text, "translate", "O", self->table);
+        }
+        changed |= r != c;
+        buf[i] = r;
+    }
+    PyObject *out;
+    if (!changed) {
+        Py_INCREF(text);
+        out = text;
+    } else {
+        out = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, buf, n);
+    }
+    if (buf != small) PyMem_Free(buf);
+    return out;
+}
+
+static PyMethodDef Folder_methods[] = {
+    {"fold", (PyCFunction)Folder_fold, METH_O, "fold(text) -> text.translate(table), each character cached"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject FolderType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "store._jiebac.Folder",
+    .tp_basicsize = sizeof(Folder),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Folder(table): str.translate with a one-character-per-character table, cached in C",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Folder_init,
+    .tp_dealloc = (destructor)Folder_dealloc,
+    .tp_methods = Folder_methods,
+};
+
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "store._jiebac", "jieba's cut, compiled", -1, NULL};
 
 PyMODINIT_FUNC PyInit__jiebac(void) {
-    if (PyType_Ready(&SegmenterType) < 0 || PyType_Ready(&GramWeightsType) < 0) return NULL;
+    if (PyType_Ready(&SegmenterType) < 0 || PyType_Ready(&GramWeightsType) < 0 ||
+        PyType_Ready(&FolderType) < 0)
+        return NULL;
     PyObject *m = PyModule_Create(&module);
     if (!m) return NULL;
     Py_INCREF(&SegmenterType);
@@ -782,6 +886,12 @@ PyMODINIT_FUNC PyInit__jiebac(void) {
     Py_INCREF(&GramWeightsType);
     if (PyModule_AddObject(m, "GramWeights", (PyObject *)&GramWeightsType) < 0) {
         Py_DECREF(&GramWeightsType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    Py_INCREF(&FolderType);
+    if (PyModule_AddObject(m, "Folder", (PyObject *)&FolderType) < 0) {
+        Py_DECREF(&FolderType);
         Py_DECREF(m);
         return NULL;
     }

@@ -22,6 +22,7 @@ import textquery
 from config import Config
 
 if TYPE_CHECKING:
+    from store._jiebac import Folder as _Folder
     from store._jiebac import Segmenter as _Segmenter
 
 log = logging.getLogger(__name__)
@@ -125,7 +126,18 @@ def normalise(text: str) -> str:
     """What matching and indexing compare: full-width to half-width (NFKC), lower case, traditional to simplified
     characters — ＡＢＣ１２３ matches abc123 and 學校 matches 学校. Folded one character at a time, so the result
     has the same length as `text` and an offset found in it is the offset in the original (for highlighting)."""
-    return text.translate(_fold_table())
+    folder = _folder()
+    return folder.fold(text) if folder is not None else text.translate(_fold_table())
+
+
+@functools.cache
+def _folder() -> _Folder | None:
+    # The same table, each character's folding cached in C (str.translate asks the table for every character).
+    if _segmenter_class() is None:
+        return None
+    from store._jiebac import Folder
+
+    return Folder(_fold_table())
 
 
 def tokenize(text: str) -> list[str]:
@@ -187,6 +199,16 @@ def _inside(word: str, freq: dict[str, int]) -> list[str]:
     if len(word) > 3:
         out.extend(g for g in (word[i : i + 3] for i in range(len(word) - 2)) if freq.get(g))
     return [t for t in out if _is_word(t)]
+
+
+def jieba_cut(text: str, *, search: bool = False) -> list[str]:
+    """jieba.lcut(text) (search: jieba.lcut_for_search) exactly, every token it gives (nothing folded or dropped),
+    on the same dictionary, cut by the compiled port when it is built: for code that needs jieba's raw output."""
+    _ensure_ready()
+    cutter = _cutter()
+    if cutter is not None:
+        return cutter.cut(text, search, False)
+    return jieba.lcut_for_search(text) if search else jieba.lcut(text)
 
 
 def segment(text: str) -> list[str]:

@@ -152,3 +152,18 @@ def test_without_the_extension_jieba_cuts_and_says_so_once() -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stderr.count("编译的分词模块") == 1, done.stderr
+
+
+def test_folding_in_c_is_str_translate_with_the_fold_table() -> None:
+    samples = [*TRICKY, "ﬁle", "e\u0301", "😀學", "\u0130stanbul", "ǅ", "Ⅻ", "ＡＢＣ１２３", "城关，一中！"]
+    for sample in dev_texts(200).values():
+        samples += sample
+    for text in samples:
+        assert tokens.normalise(text) == text.translate(tokens._fold_table()), text
+    assert tokens._folder() is not None
+
+
+@pytest.mark.parametrize("text", TRICKY)
+def test_jieba_cut_is_jiebas_raw_output(text: str) -> None:
+    assert tokens.jieba_cut(text) == jieba.lcut(text)
+    assert tokens.jieba_cut(text, search=True) == jieba.lcut_for_search(text)
