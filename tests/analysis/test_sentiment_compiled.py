@@ -9,7 +9,14 @@ import random
 
 import pytest
 
-from analysis.sentiment_model import CHAR_NGRAMS, SentimentModel, feature_sets
+from analysis.sentiment_model import (
+    CHAR_NGRAMS,
+    NEGATION_SPAN,
+    NEGATORS,
+    SentimentModel,
+    feature_sets,
+    word_features,
+)
 from store.tokens import normalise, segment
 from tests.conftest import SHARED_DATA
 
@@ -59,3 +66,30 @@ def test_scores_equal_the_python_features_path() -> None:
         z_py, hits_py = python.logit(text, words)
         assert z == z_py and sorted(hits) == sorted(hits_py), text
         assert model.score(text, words) == python.score(text, words), text
+
+
+def reference_word_features(words: list[str]) -> tuple[set[str], set[str], set[str]]:
+    # The loop word_features replaced, kept here as the reference.
+    seen: set[str] = set()
+    pairs: set[str] = set()
+    negated: set[str] = set()
+    previous, span = "", 0
+    for word in words:
+        if word in NEGATORS:
+            span = NEGATION_SPAN
+        elif span:
+            negated.add(word)
+            span -= 1
+        seen.add(word)
+        if previous:
+            pairs.add(previous + " " + word)
+        previous = word
+    return seen, pairs, negated
+
+
+def test_word_features_equal_the_reference_loop() -> None:
+    cases = [["不", "满意", "不", "不", "好吃", "真的", "很", "差"], ["没有", "不是", "好", "a", "b"], [], ["好"]]
+    cases += [segment(text) for text in texts()]
+    for words in cases:
+        assert word_features(words) == reference_word_features(words), words
+        assert word_features(iter(words)) == reference_word_features(words)
