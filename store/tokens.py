@@ -177,11 +177,17 @@ def words_from_tokens(tokens: list[str]) -> list[str] | None:
     exactly its inside words, computed again here: one reading, checked as it goes."""
     _ensure_ready()
     freq = jieba.dt.FREQ
+    cutter = _cutter()
     words: list[str] = []
     end = len(tokens)
     while end:
         word = tokens[end - 1]
-        inside = _inside(word, freq)
+        if len(word) <= 2:
+            inside = []
+        elif cutter is not None:
+            inside = cutter.expand((word,))[:-1]  # a token holds a letter or digit: the word itself comes last
+        else:
+            inside = _inside(word, freq)
         start = end - 1 - len(inside)
         if start < 0 or (inside and tokens[start : end - 1] != inside):
             return None

@@ -167,3 +167,12 @@ def test_folding_in_c_is_str_translate_with_the_fold_table() -> None:
 def test_jieba_cut_is_jiebas_raw_output(text: str) -> None:
     assert tokens.jieba_cut(text) == jieba.lcut(text)
     assert tokens.jieba_cut(text, search=True) == jieba.lcut_for_search(text)
+
+
+def test_words_read_back_from_indexed_tokens_on_dev_texts(cutter: Segmenter) -> None:
+    samples = list(TRICKY)
+    for sample in dev_texts(150).values():
+        samples += sample
+    for text in samples:
+        assert tokens.words_from_tokens(tokenize(text)) == segment(text), text
+        assert tokens.search_tokens(segment(text)) == tokenize(text), text
