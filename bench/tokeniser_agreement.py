@@ -56,6 +56,14 @@ def corpora(shared: Path, limit: int) -> dict[str, list[str]]:
     if weibo.exists():
         with weibo.open(encoding="utf-8") as f:
             found["covid19_weibo"] = [r["text"] for r in csv.DictReader(f)]
+    for name, path, column in [
+        ("weibo_senti_2400", "weibo_senti_100k_subset2400/weibo_senti_2400.csv", "review"),
+        ("chnsenticorp", "chnsenticorp_12k/chnsenticorp.csv", "text"),
+        ("waimai_10k", "sophonplus_waimai_10k/waimai_10k.csv", "review"),
+    ]:
+        if (shared / path).exists():
+            with (shared / path).open(encoding="utf-8") as f:
+                found[name] = [r[column] for r in csv.DictReader(f) if r.get(column)]
     for name, texts in found.items():
         random.Random(1).shuffle(texts)
         found[name] = texts[:limit]
