@@ -4,7 +4,7 @@ WORKDIR /app
 # Briefings as PDF (WeasyPrint): Pango, HarfBuzz's subsetter and a Chinese font.
 RUN apt-get update && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
         libharfbuzz-subset0 fonts-wqy-zenhei && rm -rf /var/lib/apt/lists/*
-COPY pyproject.toml README.md ./
+COPY pyproject.toml setup.py README.md ./
 COPY config ./config
 COPY crawlers ./crawlers
 COPY store ./store
@@ -16,7 +16,11 @@ COPY yuqing ./yuqing
 COPY textquery ./textquery
 COPY playbooks ./playbooks
 COPY training ./training
-RUN pip install --no-cache-dir .
+# gcc only to build the compiled tokeniser (store/_jiebac.c; without it jieba itself cuts, ~14× slower), then removed.
+RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev \
+    && pip install --no-cache-dir . \
+    && (cd / && python -c "import store._jiebac") \
+    && apt-get purge -y gcc libc6-dev && apt-get autoremove -y && rm -rf /var/lib/apt/lists/*
 ENV YUQING_DATA_DIR=/data YUQING_CONFIG_DIR=/config
 VOLUME ["/data"]
 EXPOSE 8600

@@ -1,5 +1,7 @@
 """Compiled jieba ports against jieba itself, token by token, on the DEV corpora, with the configuration's user
 dictionary: would swapping the tokeniser behind store/tokens.py change a single token? And how much faster.
+store._jiebac is Yuqing's own compiled port (store/_jiebac.c), the one store.tokens uses; it is compared here on
+jieba's unfiltered output (spaces and punctuation included).
 
     python bench/tokeniser_agreement.py [--config config/example] [--limit 20000] [--shared ../shared/data]
 
@@ -44,10 +46,24 @@ def corpora(shared: Path, limit: int) -> dict[str, list[str]]:
         body = next((k for k in keys if "详情" in k), None)
         if title and body:
             found["taidi2020_full"] = [f"{r[title]}\n{' '.join(r[body].split())}" for r in rows]
+    gov = shared / "taidi2020_gov_messages" / "messages_labeled.csv"
+    if gov.exists():
+        with gov.open(encoding="utf-8") as f:
+            found["taidi2020_gov_messages"] = [
+                f"{r['留言主题']}\n{' '.join(r['留言详情'].split())}" for r in csv.DictReader(f)
+            ]
     weibo = shared / "covid19_weibo_unlabeled" / "weibo_posts.csv"
     if weibo.exists():
         with weibo.open(encoding="utf-8") as f:
             found["covid19_weibo"] = [r["text"] for r in csv.DictReader(f)]
+    for name, path, column in [
+        ("weibo_senti_2400", "weibo_senti_100k_subset2400/weibo_senti_2400.csv", "review"),
+        ("chnsenticorp", "chnsenticorp_12k/chnsenticorp.csv", "text"),
+        ("waimai_10k", "sophonplus_waimai_10k/waimai_10k.csv", "review"),
+    ]:
+        if (shared / path).exists():
+            with (shared / path).open(encoding="utf-8") as f:
+                found[name] = [r[column] for r in csv.DictReader(f) if r.get(column)]
     for name, texts in found.items():
         random.Random(1).shuffle(texts)
         found[name] = texts[:limit]
@@ -90,6 +106,21 @@ def candidates(words: list[tuple[str, int]]) -> tuple[Candidate, list[Candidate]
     others: list[Candidate] = []
     missing: list[str] = []
     try:
+        from jieba import finalseg
+
+        from store._jiebac import Segmenter
+
+        ours = Segmenter(reference.FREQ, reference.total, finalseg.start_P, finalseg.trans_P, finalseg.emit_P)
+        others.append(
+            Candidate(
+                "store._jiebac",
+                lambda text: ours.cut(text, False, False),
+                lambda text: ours.cut(text, True, False),
+            )
+        )
+    except ImportError:
+        missing.append("store._jiebac (not built)")
+    try:
         import rjieba
 
         fast = rjieba.Jieba()
@@ -108,6 +139,16 @@ def candidates(words: list[tuple[str, int]]) -> tuple[Candidate, list[Candidate]
         others.append(Candidate("jieba_fast_dat", dat.lcut, dat.lcut_for_search))
     except ImportError:
         missing.append("jieba_fast_dat")
+    try:
+        import jieba_fast
+
+        jf = jieba_fast.Tokenizer()
+        jf.initialize()
+        for word, freq in words:
+            jf.add_word(word, freq=freq)
+        others.append(Candidate("jieba_fast", jf.lcut, jf.lcut_for_search))
+    except ImportError:
+        missing.append("jieba_fast")
     return jieba_c, others, missing
 
 

@@ -1,4 +1,9 @@
-"""Chinese tokenisation for indexing and querying: jieba, initialised once per process on first use."""
+"""Chinese tokenisation for indexing and querying: jieba, initialised once per process on first use.
+
+The cutting itself runs in store/_jiebac.c, an exact port of jieba's algorithm (same dictionary, copied from jieba's
+own, same HMM tables, same tie-breaking) about 14× faster; the tokens are jieba's, token for token
+(tests/store/test_tokens_compiled.py, bench/tokeniser_agreement.py). When the extension was not built (no C
+compiler at install) jieba itself cuts, with the same result, and the log says so once."""
 
 from __future__ import annotations
 
@@ -8,14 +13,27 @@ import threading
 import unicodedata
 from collections.abc import Iterable
 from importlib import resources
+from typing import TYPE_CHECKING
 
 import jieba
+from jieba import finalseg
 
 import textquery
 from config import Config
 
+if TYPE_CHECKING:
+    from store._jiebac import Folder as _Folder
+    from store._jiebac import Segmenter as _Segmenter
+
+log = logging.getLogger(__name__)
+
 _lock = threading.Lock()
 _ready = False
+_compiled: _Segmenter | None = None
+# What the compiled copy was made from: jieba's tokenizer, its total and its dictionary's size. Anything that
+# changes jieba's dictionary behind store.tokens' back (jieba.add_word in a test) changes one of them, and the copy
+# is made again from jieba's.
+_copied_from: tuple[object, int, int] = (None, 0, 0)
 # Words given before jieba is loaded wait here: loading its dictionary costs about a second of CPU, which a crawl
 # that finds nothing new (most re-crawls) never needs to spend.
 _pending: set[str] = set()
@@ -31,7 +49,42 @@ def _ensure_ready() -> None:
             jieba.initialize()
             _add_now(_pending)
             _pending.clear()
+            _copy_dictionary()
             _ready = True
+
+
+def _copy_dictionary() -> None:
+    # Under _lock, with jieba initialised.
+    global _compiled, _copied_from
+    segmenter = _segmenter_class()
+    if segmenter is None:
+        return
+    dt = jieba.dt
+    _compiled = segmenter(dt.FREQ, dt.total, finalseg.start_P, finalseg.trans_P, finalseg.emit_P)
+    _copied_from = (dt, dt.total, len(dt.FREQ))
+
+
+@functools.cache
+def _segmenter_class() -> type[_Segmenter] | None:
+    try:
+        from store._jiebac import Segmenter
+    except ImportError as exc:
+        log.warning("编译的分词模块（store/_jiebac.c）未能加载，改由 jieba 本身分词：结果相同，速度较慢（%s）", exc)
+        return None
+    return Segmenter
+
+
+def _cutter() -> _Segmenter | None:
+    """The compiled copy when it is in step with jieba's dictionary, made again when not; None without it (or
+    when jieba was told to split a word apart, jieba.del_word, which the copy does not model)."""
+    dt = jieba.dt
+    if _compiled is None or finalseg.Force_Split_Words:
+        return None
+    if _copied_from != (dt, dt.total, len(dt.FREQ)):
+        with _lock:
+            if _copied_from != (jieba.dt, jieba.dt.total, len(jieba.dt.FREQ)):
+                _copy_dictionary()
+    return _compiled
 
 
 def _is_word(token: str) -> bool:
@@ -73,12 +126,26 @@ def normalise(text: str) -> str:
     """What matching and indexing compare: full-width to half-width (NFKC), lower case, traditional to simplified
     characters — ＡＢＣ１２３ matches abc123 and 學校 matches 学校. Folded one character at a time, so the result
     has the same length as `text` and an offset found in it is the offset in the original (for highlighting)."""
-    return text.translate(_fold_table())
+    folder = _folder()
+    return folder.fold(text) if folder is not None else text.translate(_fold_table())
+
+
+@functools.cache
+def _folder() -> _Folder | None:
+    # The same table, each character's folding cached in C (str.translate asks the table for every character).
+    if _segmenter_class() is None:
+        return None
+    from store._jiebac import Folder
+
+    return Folder(_fold_table())
 
 
 def tokenize(text: str) -> list[str]:
     """Search-mode tokens: 城关县教育局 gives 城关, 教育, 教育局, 城关县教育局 (when a known word), …"""
     _ensure_ready()
+    cutter = _cutter()
+    if cutter is not None:
+        return cutter.cut(normalise(text), True)
     return [t for t in (tok.strip() for tok in jieba.cut_for_search(normalise(text))) if t and _is_word(t)]
 
 
@@ -86,6 +153,9 @@ def search_tokens(words: list[str]) -> list[str]:
     """`tokenize` from words `segment` already cut: jieba's search mode is accurate mode plus the dictionary's
     2- and 3-character words inside longer ones, so one jieba pass serves both (analysis needs both)."""
     _ensure_ready()
+    cutter = _cutter()
+    if cutter is not None:
+        return cutter.expand(words)
     freq = jieba.dt.FREQ
     out: list[str] = []
     for word in words:
@@ -107,11 +177,17 @@ def words_from_tokens(tokens: list[str]) -> list[str] | None:
     exactly its inside words, computed again here: one reading, checked as it goes."""
     _ensure_ready()
     freq = jieba.dt.FREQ
+    cutter = _cutter()
     words: list[str] = []
     end = len(tokens)
     while end:
         word = tokens[end - 1]
-        inside = _inside(word, freq)
+        if len(word) <= 2:
+            inside = []
+        elif cutter is not None:
+            inside = cutter.expand((word,))[:-1]  # a token holds a letter or digit: the word itself comes last
+        else:
+            inside = _inside(word, freq)
         start = end - 1 - len(inside)
         if start < 0 or (inside and tokens[start : end - 1] != inside):
             return None
@@ -131,10 +207,23 @@ def _inside(word: str, freq: dict[str, int]) -> list[str]:
     return [t for t in out if _is_word(t)]
 
 
+def jieba_cut(text: str, *, search: bool = False) -> list[str]:
+    """jieba.lcut(text) (search: jieba.lcut_for_search) exactly, every token it gives (nothing folded or dropped),
+    on the same dictionary, cut by the compiled port when it is built: for code that needs jieba's raw output."""
+    _ensure_ready()
+    cutter = _cutter()
+    if cutter is not None:
+        return cutter.cut(text, search, False)
+    return jieba.lcut_for_search(text) if search else jieba.lcut(text)
+
+
 def segment(text: str) -> list[str]:
     """Accurate-mode words, no overlaps: what sentiment should count (search mode would count 欺凌 inside
     防欺凌宣传 twice)."""
     _ensure_ready()
+    cutter = _cutter()
+    if cutter is not None:
+        return cutter.cut(normalise(text))
     return [t for t in (tok.strip() for tok in jieba.lcut(normalise(text))) if t and _is_word(t)]
 
 
@@ -173,7 +262,14 @@ def add_words(words: Iterable[str]) -> None:
 
 def _add_now(words: Iterable[str]) -> None:
     # Under _lock, with jieba initialised.
+    global _copied_from
+    if _compiled is not None and _copied_from != (jieba.dt, jieba.dt.total, len(jieba.dt.FREQ)):
+        _copy_dictionary()  # out of step already: copy first, then add to both
     for word in words:
         word = normalise(word).strip()
         if word:
-            jieba.add_word(word, freq=max(jieba.suggest_freq(word, False), 10_000))
+            freq = max(jieba.suggest_freq(word, False), 10_000)
+            jieba.add_word(word, freq=freq)
+            if _compiled is not None:
+                _compiled.add_word(word, freq, jieba.dt.total)
+                _copied_from = (jieba.dt, jieba.dt.total, len(jieba.dt.FREQ))

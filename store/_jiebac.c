@@ -1,0 +1,899 @@
+/* An exact port of jieba 0.42.1's accurate mode with HMM (Tokenizer.cut) and search mode (cut_for_search).
+ *
+ * The same algorithm, step for step, so the tokens are the same ones: blocks of [\u4E00-\u9FD5a-zA-Z0-9+#&._%-]
+ * are cut on a prefix dictionary (DAG of dictionary words, then the maximum-probability route computed backwards
+ * with the same floating-point operations in the same order, ties to the longer word as Python's max over
+ * (value, x) tuples does); runs of single characters that are not a dictionary word go to the HMM (finalseg):
+ * Viterbi over B/M/E/S with jieba's own start, transition and emission tables, ties broken as max over
+ * (probability, state) tuples does; everything outside the blocks comes out one character at a time.
+ *
+ * The dictionary (words and their prefixes, frequencies, the total) is copied from jieba's own Tokenizer.FREQ and
+ * kept in step by store/tokens.py, which adds user words to both with jieba's frequency rule.
+ *
+ * cut(text, search, words_only): search adds cut_for_search's dictionary 2- and 3-grams before each word longer
+ * than 2 and 3 characters; words_only keeps only tokens holding a letter or digit (what store.tokens keeps:
+ * str.isalnum on some character). Build flags: -ffp-contract=off, so no fused multiply-add changes a sum. */
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#define MIN_FLOAT (-3.14e100)
+#define HAN_LO 0x4E00
+#define HAN_HI 0x9FD5 /* inclusive */
+
+typedef struct {
+    uint64_t hash;
+    uint32_t off; /* into pool; len 0 = empty slot */
+    uint32_t len;
+    long long freq;
+} Entry;
+
+typedef struct {
+    PyObject_HEAD
+    Entry *table;
+    size_t cap; /* power of two */
+    size_t used;
+    uint32_t *pool;
+    size_t pool_len, pool_cap;
+    long long total;
+    double logtotal;
+    /* HMM: states in order B, E, M, S (the order of their letters, which is what tuple ties compare) */
+    double start[4];
+    double trans[4][4]; /* trans[from][to] */
+    double *emit;       /* (HAN_HI - HAN_LO + 1) * 4 */
+} Segmenter;
+
+enum { B = 0, E = 1, M = 2, S = 3 };
+
+static inline uint64_t step_hash(uint64_t h, Py_UCS4 c) { return (h ^ (uint64_t)c) * 0x100000001b3ULL; }
+#define HASH_SEED 0xcbf29ce484222325ULL
+
+static inline size_t slot_of(uint64_t h, size_t mask) {
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    return (size_t)h & mask;
+}
+
+static int is_han(Py_UCS4 c) { return c >= HAN_LO && c <= HAN_HI; }
+
+/* jieba's re_han_default: [\u4E00-\u9FD5a-zA-Z0-9+#&\._%\-] */
+static int in_block(Py_UCS4 c) {
+    if (is_han(c)) return 1;
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return 1;
+    return c == '+' || c == '#' || c == '&' || c == '.' || c == '_' || c == '%' || c == '-';
+}
+
+static int is_ascii_alnum(Py_UCS4 c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/* Find text[start:start+len] (hash h); NULL when absent. */
+static Entry *find(Segmenter *self, int kind, const void *data, Py_ssize_t start, Py_ssize_t len, uint64_t h) {
+    size_t mask = self->cap - 1;
+    size_t i = slot_of(h, mask);
+    for (;;) {
+        Entry *e = &self->table[i];
+        if (e->len == 0) return NULL;
+        if (e->hash == h && (Py_ssize_t)e->len == len) {
+            const uint32_t *k = self->pool + e->off;
+            Py_ssize_t j = 0;
+            for (; j < len; j++)
+                if (k[j] != PyUnicode_READ(kind, data, start + j)) break;
+            if (j == len) return e;
+        }
+        i = (i + 1) & mask;
+    }
+}
+
+static uint64_t hash_range(int kind, const void *data, Py_ssize_t start, Py_ssize_t len) {
+    uint64_t h = HASH_SEED;
+    for (Py_ssize_t j = 0; j < len; j++) h = step_hash(h, PyUnicode_READ(kind, data, start + j));
+    return h;
+}
+
+static int grow(Segmenter *self) {
+    size_t ncap = self->cap ? self->cap * 2 : (1u << 16);
+    Entry *nt = PyMem_Calloc(ncap, sizeof(Entry));
+    if (!nt) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (size_t i = 0; i < self->cap; i++) {
+        Entry *e = &self->table[i];
+        if (e->len == 0) continue;
+        size_t j = slot_of(e->hash, ncap - 1);
+        while (nt[j].len) j = (j + 1) & (ncap - 1);
+        nt[j] = *e;
+    }
+    PyMem_Free(self->table);
+    self->table = nt;
+    self->cap = ncap;
+    return 0;
+}
+
+/* Set the frequency of `word` (overwrite: FREQ[word] = freq), or only insert it with 0 when absent (only_if_absent). */
+static int put(Segmenter *self, PyObject *word, Py_ssize_t len, long long freq, int only_if_absent) {
+    int kind = PyUnicode_KIND(word);
+    const void *data = PyUnicode_DATA(word);
+    if (len <= 0) return 0;
+    uint64_t h = hash_range(kind, data, 0, len);
+    Entry *e = find(self, kind, data, 0, len, h);
+    if (e) {
+        if (!only_if_absent) e->freq = freq;
+        return 0;
+    }
+    if ((self->used + 1) * 10 > self->cap * 6 && grow(self) < 0) return -1;
+    if (self->pool_len + (size_t)len > self->pool_cap) {
+        size_t ncap = self->pool_cap ? self->pool_cap * 2 : (1u << 20);
+        while (ncap < self->pool_len + (size_t)len) ncap *= 2;
+        uint32_t *np = PyMem_Realloc(self->pool, ncap * sizeof(uint32_t));
+        if (!np) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        self->pool = np;
+        self->pool_cap = ncap;
+    }
+    for (Py_ssize_t j = 0; j < len; j++) self->pool[self->pool_len + j] = PyUnicode_READ(kind, data, j);
+    size_t mask = self->cap - 1;
+    size_t i = slot_of(h, mask);
+    while (self->table[i].len) i = (i + 1) & mask;
+    self->table[i].hash = h;
+    self->table[i].off = (uint32_t)self->pool_len;
+    self->table[i].len = (uint32_t)len;
+    self->table[i].freq = freq;
+    self->pool_len += len;
+    self->used++;
+    return 0;
+}
+
+static int set_total(Segmenter *self, PyObject *total) {
+    long long t = PyLong_AsLongLong(total);
+    if (t == -1 && PyErr_Occurred()) return -1;
+    self->total = t;
+    /* math.log(int): the int converted to the nearest double, then the C library's log */
+    self->logtotal = log((double)t);
+    return 0;
+}
+
+static int state_index(PyObject *key) {
+    if (!PyUnicode_Check(key) || PyUnicode_GET_LENGTH(key) != 1) return -1;
+    switch (PyUnicode_READ_CHAR(key, 0)) {
+    case 'B': return B;
+    case 'E': return E;
+    case 'M': return M;
+    case 'S': return S;
+    }
+    return -1;
+}
+
+static int Segmenter_init(Segmenter *self, PyObject *args, PyObject *kwds) {
+    PyObject *freq, *total, *start_p, *trans_p, *emit_p;
+    static char *kwlist[] = {"freq", "total", "start_p", "trans_p", "emit_p", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!OO!O!O!", kwlist, &PyDict_Type, &freq, &total, &PyDict_Type,
+                                     &start_p, &PyDict_Type, &trans_p, &PyDict_Type, &emit_p))
+        return -1;
+    if (self->table) return 0; /* already initialised */
+    size_t want = 1u << 16;
+    while ((size_t)PyDict_GET_SIZE(freq) * 10 > want * 6) want *= 2;
+    self->table = PyMem_Calloc(want, sizeof(Entry));
+    if (!self->table) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    self->cap = want;
+    Py_ssize_t pos = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(freq, &pos, &key, &value)) {
+        if (!PyUnicode_Check(key) || !PyLong_Check(value)) {
+            PyErr_SetString(PyExc_TypeError, "freq must map str to int");
+            return -1;
+        }
+        long long f = PyLong_AsLongLong(value);
+        if (f == -1 && PyErr_Occurred()) return -1;
+        if (put(self, key, PyUnicode_GET_LENGTH(key), f, 0) < 0) return -1;
+    }
+    if (set_total(self, total) < 0) return -1;
+    for (int i = 0; i < 4; i++) {
+        self->start[i] = MIN_FLOAT;
+        for (int j = 0; j < 4; j++) self->trans[i][j] = MIN_FLOAT;
+    }
+    size_t span = HAN_HI - HAN_LO + 1;
+    self->emit = PyMem_Malloc(span * 4 * sizeof(double));
+    if (!self->emit) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (size_t i = 0; i < span * 4; i++) self->emit[i] = MIN_FLOAT;
+    pos = 0;
+    while (PyDict_Next(start_p, &pos, &key, &value)) {
+        int s = state_index(key);
+        if (s < 0) continue;
+        self->start[s] = PyFloat_AsDouble(value);
+    }
+    pos = 0;
+    while (PyDict_Next(trans_p, &pos, &key, &value)) {
+        int s = state_index(key);
+        if (s < 0 || !PyDict_Check(value)) continue;
+        Py_ssize_t p2 = 0;
+        PyObject *k2, *v2;
+        while (PyDict_Next(value, &p2, &k2, &v2)) {
+            int t = state_index(k2);
+            if (t >= 0) self->trans[s][t] = PyFloat_AsDouble(v2);
+        }
+    }
+    pos = 0;
+    while (PyDict_Next(emit_p, &pos, &key, &value)) {
+        int s = state_index(key);
+        if (s < 0 || !PyDict_Check(value)) continue;
+        Py_ssize_t p2 = 0;
+        PyObject *k2, *v2;
+        while (PyDict_Next(value, &p2, &k2, &v2)) {
+            if (!PyUnicode_Check(k2) || PyUnicode_GET_LENGTH(k2) != 1) continue;
+            Py_UCS4 c = PyUnicode_READ_CHAR(k2, 0);
+            if (is_han(c)) self->emit[(c - HAN_LO) * 4 + s] = PyFloat_AsDouble(v2);
+        }
+    }
+    if (PyErr_Occurred()) return -1;
+    return 0;
+}
+
+static void Segmenter_dealloc(Segmenter *self) {
+    PyMem_Free(self->table);
+    PyMem_Free(self->pool);
+    PyMem_Free(self->emit);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* ---- output ---- */
+
+typedef struct {
+    PyObject *list;
+    PyObject *text;
+    int kind;
+    const void *data;
+    int words_only;
+} Out;
+
+static int emit(Out *o, Py_ssize_t start, Py_ssize_t end) {
+    if (o->words_only) {
+        Py_ssize_t j = start;
+        for (; j < end; j++)
+            if (Py_UNICODE_ISALNUM(PyUnicode_READ(o->kind, o->data, j))) break;
+        if (j == end) return 0;
+    }
+    PyObject *s = PyUnicode_Substring(o->text, start, end);
+    if (!s) return -1;
+    int r = PyList_Append(o->list, s);
+    Py_DECREF(s);
+    return r;
+}
+
+/* cut_for_search: the dictionary's 2-grams, then 3-grams, inside a word, then the word */
+static int emit_word(Segmenter *self, Out *o, Py_ssize_t start, Py_ssize_t end, int search) {
+    Py_ssize_t n = end - start;
+    if (search && n > 2) {
+        for (Py_ssize_t i = start; i + 2 <= end; i++) {
+            Entry *e = find(self, o->kind, o->data, i, 2, hash_range(o->kind, o->data, i, 2));
+            if (e && e->freq && emit(o, i, i + 2) < 0) return -1;
+        }
+        if (n > 3) {
+            for (Py_ssize_t i = start; i + 3 <= end; i++) {
+                Entry *e = find(self, o->kind, o->data, i, 3, hash_range(o->kind, o->data, i, 3));
+                if (e && e->freq && emit(o, i, i + 3) < 0) return -1;
+            }
+        }
+    }
+    return emit(o, start, end);
+}
+
+/* finalseg.__cut on a run of [\u4E00-\u9FD5] */
+static int hmm_cut(Segmenter *self, Out *o, Py_ssize_t start, Py_ssize_t end, int search) {
+    static const int prev[4][2] = {/* B */ {E, S}, /* E */ {B, M}, /* M */ {M, B}, /* S */ {S, E}};
+    Py_ssize_t n = end - start;
+    double (*V)[4] = NULL;
+    unsigned char *back = PyMem_Malloc((size_t)n * 4);
+    double *vbuf = PyMem_Malloc((size_t)n * 4 * sizeof(double));
+    if (!back || !vbuf) {
+        PyMem_Free(back);
+        PyMem_Free(vbuf);
+        PyErr_NoMemory();
+        return -1;
+    }
+    V = (double (*)[4])vbuf;
+    const double *em = self->emit + (size_t)(PyUnicode_READ(o->kind, o->data, start) - HAN_LO) * 4;
+    for (int y = 0; y < 4; y++) V[0][y] = self->start[y] + em[y];
+    for (Py_ssize_t t = 1; t < n; t++) {
+        em = self->emit + (size_t)(PyUnicode_READ(o->kind, o->data, start + t) - HAN_LO) * 4;
+        for (int y = 0; y < 4; y++) {
+            double best = 0;
+            int arg = -1;
+            for (int k = 0; k < 2; k++) {
+                int y0 = prev[y][k];
+                double p = V[t - 1][y0] + self->trans[y0][y] + em[y];
+                /* max over (p, y0) tuples: the larger p, and on a tie the larger state letter */
+                if (arg < 0 || p > best || (p == best && y0 > arg)) {
+                    best = p;
+                    arg = y0;
+                }
+            }
+            V[t][y] = best;
+            back[t * 4 + y] = (unsigned char)arg;
+        }
+    }
+    int state = (V[n - 1][S] > V[n - 1][E] || V[n - 1][S] == V[n - 1][E]) ? S : E;
+    /* the path, backwards, into back[t*4] slot 0 reused as the state of position t */
+    unsigned char *path = PyMem_Malloc((size_t)n);
+    if (!path) {
+        PyMem_Free(back);
+        PyMem_Free(vbuf);
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t t = n - 1; t >= 0; t--) {
+        path[t] = (unsigned char)state;
+        if (t > 0) state = back[t * 4 + state];
+    }
+    Py_ssize_t begin = 0, nexti = 0;
+    int rc = 0;
+    for (Py_ssize_t i = 0; i < n && rc == 0; i++) {
+        int pos = path[i];
+        if (pos == B)
+            begin = i;
+        else if (pos == E) {
+            rc = emit_word(self, o, start + begin, start + i + 1, search);
+            nexti = i + 1;
+        } else if (pos == S) {
+            rc = emit_word(self, o, start + i, start + i + 1, search);
+            nexti = i + 1;
+        }
+    }
+    if (rc == 0 && nexti < n) rc = emit_word(self, o, start + nexti, end, search);
+    PyMem_Free(path);
+    PyMem_Free(back);
+    PyMem_Free(vbuf);
+    return rc;
+}
+
+/* finalseg.cut on buf = text[start:end] */
+static int finalseg_cut(Segmenter *self, Out *o, Py_ssize_t start, Py_ssize_t end, int search) {
+    Py_ssize_t i = start;
+    while (i < end) {
+        Py_ssize_t j = i;
+        if (is_han(PyUnicode_READ(o->kind, o->data, i))) {
+            while (j < end && is_han(PyUnicode_READ(o->kind, o->data, j))) j++;
+            if (hmm_cut(self, o, i, j, search) < 0) return -1;
+            i = j;
+            continue;
+        }
+        while (j < end && !is_han(PyUnicode_READ(o->kind, o->data, j))) j++;
+        /* re_skip.split on the non-Han run: ([a-zA-Z0-9]+(?:\.\d+)?%?) and what lies between, empty pieces dropped */
+        Py_ssize_t k = i, gap = i;
+        while (k < j) {
+            Py_UCS4 c = PyUnicode_READ(o->kind, o->data, k);
+            if (!is_ascii_alnum(c)) {
+                k++;
+                continue;
+            }
+            Py_ssize_t m = k;
+            while (m < j && is_ascii_alnum(PyUnicode_READ(o->kind, o->data, m))) m++;
+            if (m + 1 < j && PyUnicode_READ(o->kind, o->data, m) == '.' &&
+                Py_UNICODE_ISDECIMAL(PyUnicode_READ(o->kind, o->data, m + 1))) {
+                m += 2;
+                while (m < j && Py_UNICODE_ISDECIMAL(PyUnicode_READ(o->kind, o->data, m))) m++;
+            }
+            if (m < j && PyUnicode_READ(o->kind, o->data, m) == '%') m++;
+            if (gap < k && emit_word(self, o, gap, k, search) < 0) return -1;
+            if (emit_word(self, o, k, m, search) < 0) return -1;
+            k = gap = m;
+        }
+        if (gap < j && emit_word(self, o, gap, j, search) < 0) return -1;
+        i = j;
+    }
+    return 0;
+}
+
+static int flush_buf(Segmenter *self, Out *o, Py_ssize_t bstart, Py_ssize_t bend, int search) {
+    Py_ssize_t n = bend - bstart;
+    if (n == 1) return emit_word(self, o, bstart, bend, search);
+    Entry *e = find(self, o->kind, o->data, bstart, n, hash_range(o->kind, o->data, bstart, n));
+    if (!e || !e->freq) return finalseg_cut(self, o, bstart, bend, search);
+    for (Py_ssize_t i = bstart; i < bend; i++)
+        if (emit_word(self, o, i, i + 1, search) < 0) return -1;
+    return 0;
+}
+
+/* __cut_DAG on a block */
+static int cut_block(Segmenter *self, Out *o, Py_ssize_t start, Py_ssize_t end, int search, double *rv, Py_ssize_t *rx) {
+    Py_ssize_t n = end - start;
+    /* route[idx] over the block, computed backwards: rv[n] = 0 */
+    rv[n] = 0;
+    rx[n] = 0;
+    for (Py_ssize_t idx = n - 1; idx >= 0; idx--) {
+        double best = 0;
+        Py_ssize_t arg = -1;
+        uint64_t h = HASH_SEED;
+        for (Py_ssize_t i = idx; i < n; i++) {
+            h = step_hash(h, PyUnicode_READ(o->kind, o->data, start + i));
+            Entry *e = find(self, o->kind, o->data, start + idx, i - idx + 1, h);
+            if (!e) break;
+            if (e->freq) {
+                double p = log((double)e->freq) - self->logtotal + rv[i + 1];
+                if (arg < 0 || p > best || p == best) { /* ascending x: a tie goes to the larger x */
+                    best = p;
+                    arg = i;
+                }
+            }
+        }
+        if (arg < 0) { /* DAG [idx]: FREQ.get(char) or 1 is 1 here (absent or a prefix only) */
+            best = log(1.0) - self->logtotal + rv[idx + 1];
+            arg = idx;
+        }
+        rv[idx] = best;
+        rx[idx] = arg;
+    }
+    Py_ssize_t x = 0, buf = -1;
+    while (x < n) {
+        Py_ssize_t y = rx[x] + 1;
+        if (y - x == 1) {
+            if (buf < 0) buf = x;
+        } else {
+            if (buf >= 0) {
+                if (flush_buf(self, o, start + buf, start + x, search) < 0) return -1;
+                buf = -1;
+            }
+            if (emit_word(self, o, start + x, start + y, search) < 0) return -1;
+        }
+        x = y;
+    }
+    if (buf >= 0 && flush_buf(self, o, start + buf, start + n, search) < 0) return -1;
+    return 0;
+}
+
+static PyObject *Segmenter_cut(Segmenter *self, PyObject *args, PyObject *kwds) {
+    PyObject *text;
+    int search = 0, words_only = 1;
+    static char *kwlist[] = {"text", "search", "words_only", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "U|pp", kwlist, &text, &search, &words_only)) return NULL;
+    if (!self->table || !self->emit) {
+        PyErr_SetString(PyExc_RuntimeError, "Segmenter not initialised");
+        return NULL;
+    }
+    Out o = {PyList_New(0), text, PyUnicode_KIND(text), PyUnicode_DATA(text), words_only};
+    if (!o.list) return NULL;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    double rv_small[257];
+    Py_ssize_t rx_small[257];
+    double *rv = rv_small;
+    Py_ssize_t *rx = rx_small;
+    Py_ssize_t i = 0;
+    while (i < n) {
+        Py_ssize_t j = i;
+        if (in_block(PyUnicode_READ(o.kind, o.data, i))) {
+            while (j < n && in_block(PyUnicode_READ(o.kind, o.data, j))) j++;
+            if (j - i + 1 > 257 && rv == rv_small) {
+                rv = PyMem_Malloc((size_t)(n + 1) * sizeof(double));
+                rx = PyMem_Malloc((size_t)(n + 1) * sizeof(Py_ssize_t));
+                if (!rv || !rx) {
+                    PyErr_NoMemory();
+                    goto fail;
+                }
+            }
+            if (cut_block(self, &o, i, j, search, rv, rx) < 0) goto fail;
+        } else {
+            /* outside the blocks: "\r\n" or one whitespace character, else one character at a time */
+            while (j < n && !in_block(PyUnicode_READ(o.kind, o.data, j))) j++;
+            for (Py_ssize_t k = i; k < j;) {
+                Py_ssize_t w = 1;
+                if (k + 1 < j && PyUnicode_READ(o.kind, o.data, k) == '\r' && PyUnicode_READ(o.kind, o.data, k + 1) == '\n')
+                    w = 2;
+                if (emit(&o, k, k + w) < 0) goto fail;
+                k += w;
+            }
+        }
+        i = j;
+    }
+    if (rv != rv_small) {
+        PyMem_Free(rv);
+        PyMem_Free(rx);
+    }
+    return o.list;
+fail:
+    if (rv != rv_small) {
+        PyMem_Free(rv);
+        PyMem_Free(rx);
+    }
+    Py_DECREF(o.list);
+    return NULL;
+}
+
+/* jieba's add_word(word, freq) after the fact: FREQ[word] = freq, its prefixes added with 0 when absent, and the
+ * new total (jieba's own, passed in). */
+static PyObject *Segmenter_add_word(Segmenter *self, PyObject *args) {
+    PyObject *word, *total;
+    long long freq;
+    if (!PyArg_ParseTuple(args, "ULO", &word, &freq, &total)) return NULL;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(word);
+    if (put(self, word, n, freq, 0) < 0) return NULL;
+    for (Py_ssize_t k = 1; k < n; k++)
+        if (put(self, word, k, 0, 1) < 0) return NULL;
+    if (set_total(self, total) < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *Segmenter_get(Segmenter *self, PyObject *word) {
+    if (!PyUnicode_Check(word)) {
+        PyErr_SetString(PyExc_TypeError, "word must be str");
+        return NULL;
+    }
+    Py_ssize_t n = PyUnicode_GET_LENGTH(word);
+    int kind = PyUnicode_KIND(word);
+    const void *data = PyUnicode_DATA(word);
+    Entry *e = n ? find(self, kind, data, 0, n, hash_range(kind, data, 0, n)) : NULL;
+    if (!e) Py_RETURN_NONE;
+    return PyLong_FromLongLong(e->freq);
+}
+
+/* cut_for_search's grams from words already cut (store.tokens.search_tokens): for each word its dictionary 2-grams,
+ * then 3-grams, then the word; tokens without a letter or digit left out. */
+static PyObject *Segmenter_expand(Segmenter *self, PyObject *words) {
+    PyObject *seq = PySequence_Fast(words, "words must be a sequence of str");
+    if (!seq) return NULL;
+    PyObject *list = PyList_New(0);
+    if (!list) {
+        Py_DECREF(seq);
+        return NULL;
+    }
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *w = PySequence_Fast_GET_ITEM(seq, i);
+        if (!PyUnicode_Check(w)) {
+            PyErr_SetString(PyExc_TypeError, "words must be str");
+            goto fail;
+        }
+        Out o = {list, w, PyUnicode_KIND(w), PyUnicode_DATA(w), 1};
+        if (emit_word(self, &o, 0, PyUnicode_GET_LENGTH(w), 1) < 0) goto fail;
+    }
+    Py_DECREF(seq);
+    return list;
+fail:
+    Py_DECREF(seq);
+    Py_DECREF(list);
+    return NULL;
+}
+
+static PyObject *Segmenter_size(Segmenter *self, void *closure) { return PyLong_FromSize_t(self->used); }
+static PyObject *Segmenter_total(Segmenter *self, void *closure) { return PyLong_FromLongLong(self->total); }
+
+static PyMethodDef Segmenter_methods[] = {
+    {"cut", (PyCFunction)(void (*)(void))Segmenter_cut, METH_VARARGS | METH_KEYWORDS,
+     "cut(text, search=False, words_only=True) -> list[str]: jieba's lcut (search: lcut_for_search)"},
+    {"add_word", (PyCFunction)Segmenter_add_word, METH_VARARGS,
+     "add_word(word, freq, total): as jieba's add_word did, with jieba's new total"},
+    {"get", (PyCFunction)Segmenter_get, METH_O, "get(word) -> int | None: FREQ.get(word)"},
+    {"expand", (PyCFunction)Segmenter_expand, METH_O,
+     "expand(words) -> list[str]: search mode's tokens from accurate-mode words (words without a letter or digit dropped)"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef Segmenter_getset[] = {
+    {"size", (getter)Segmenter_size, NULL, "entries (words and prefixes)", NULL},
+    {"total", (getter)Segmenter_total, NULL, "the frequency total", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyTypeObject SegmenterType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "store._jiebac.Segmenter",
+    .tp_basicsize = sizeof(Segmenter),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Segmenter(freq, total, start_p, trans_p, emit_p): jieba's cut on a copy of its dictionary",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Segmenter_init,
+    .tp_dealloc = (destructor)Segmenter_dealloc,
+    .tp_methods = Segmenter_methods,
+    .tp_getset = Segmenter_getset,
+};
+
+/* ---- character n-gram weights (analysis/sentiment_model.py) ---- */
+
+typedef struct {
+    uint64_t hash;
+    uint32_t off, len; /* len 0: empty */
+    double weight;
+} WEntry;
+
+typedef struct {
+    PyObject_HEAD
+    WEntry *table;
+    size_t cap;
+    uint32_t *pool;
+} GramWeights;
+
+static int GramWeights_init(GramWeights *self, PyObject *args, PyObject *kwds) {
+    PyObject *weights;
+    static char *kwlist[] = {"weights", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!", kwlist, &PyDict_Type, &weights)) return -1;
+    if (self->table) return 0;
+    size_t cap = 1024, chars = 0;
+    while ((size_t)PyDict_GET_SIZE(weights) * 2 > cap) cap *= 2;
+    Py_ssize_t pos = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(weights, &pos, &key, &value)) {
+        if (!PyUnicode_Check(key)) {
+            PyErr_SetString(PyExc_TypeError, "weights must map str to float");
+            return -1;
+        }
+        chars += PyUnicode_GET_LENGTH(key);
+    }
+    self->table = PyMem_Calloc(cap, sizeof(WEntry));
+    self->pool = PyMem_Malloc((chars + 1) * sizeof(uint32_t));
+    if (!self->table || !self->pool) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    self->cap = cap;
+    size_t used = 0;
+    pos = 0;
+    while (PyDict_Next(weights, &pos, &key, &value)) {
+        Py_ssize_t n = PyUnicode_GET_LENGTH(key);
+        double w = PyFloat_AsDouble(value);
+        if (w == -1.0 && PyErr_Occurred()) return -1;
+        if (n == 0) continue;
+        int kind = PyUnicode_KIND(key);
+        const void *data = PyUnicode_DATA(key);
+        uint64_t h = hash_range(kind, data, 0, n);
+        size_t i = slot_of(h, cap - 1);
+        while (self->table[i].len) i = (i + 1) & (cap - 1); /* dict keys are distinct */
+        for (Py_ssize_t j = 0; j < n; j++) self->pool[used + j] = PyUnicode_READ(kind, data, j);
+        self->table[i] = (WEntry){h, (uint32_t)used, (uint32_t)n, w};
+        used += n;
+    }
+    return 0;
+}
+
+static void GramWeights_dealloc(GramWeights *self) {
+    PyMem_Free(self->table);
+    PyMem_Free(self->pool);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+typedef struct {
+    uint64_t hash;
+    Py_ssize_t start; /* -1: empty */
+    Py_ssize_t len;
+} Seen;
+
+static int same_span(int kind, const void *data, Py_ssize_t a, Py_ssize_t b, Py_ssize_t len) {
+    for (Py_ssize_t j = 0; j < len; j++)
+        if (PyUnicode_READ(kind, data, a + j) != PyUnicode_READ(kind, data, b + j)) return 0;
+    return 1;
+}
+
+/* hits(text, sizes) -> (distinct, [(gram, weight), ...]): the distinct character n-grams of each size within runs of
+ * letters and digits (str.isalnum; what re.split(r"[\W_]+") leaves), how many there are, and those with a weight. */
+static PyObject *GramWeights_hits(GramWeights *self, PyObject *args) {
+    PyObject *text, *sizes;
+    if (!PyArg_ParseTuple(args, "UO", &text, &sizes)) return NULL;
+    PyObject *sz = PySequence_Fast(sizes, "sizes must be a sequence of int");
+    if (!sz) return NULL;
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    size_t cap = 64;
+    while (cap < (size_t)(n * PySequence_Fast_GET_SIZE(sz)) * 2 + 2) cap *= 2;
+    Seen *seen = PyMem_Malloc(cap * sizeof(Seen));
+    unsigned char *alnum = PyMem_Malloc((size_t)n + 1);
+    PyObject *hits = PyList_New(0);
+    Py_ssize_t distinct = 0;
+    if (!seen || !alnum || !hits) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    for (size_t i = 0; i < cap; i++) seen[i].start = -1;
+    for (Py_ssize_t i = 0; i < n; i++) alnum[i] = (unsigned char)Py_UNICODE_ISALNUM(PyUnicode_READ(kind, data, i));
+    for (Py_ssize_t k = 0; k < PySequence_Fast_GET_SIZE(sz); k++) {
+        Py_ssize_t g = PyLong_AsSsize_t(PySequence_Fast_GET_ITEM(sz, k));
+        if (g == -1 && PyErr_Occurred()) goto fail;
+        if (g <= 0) continue;
+        Py_ssize_t run = 0; /* letters and digits ending at i */
+        for (Py_ssize_t i = 0; i < n; i++) {
+            run = alnum[i] ? run + 1 : 0;
+            if (run < g) continue;
+            Py_ssize_t start = i - g + 1;
+            uint64_t h = hash_range(kind, data, start, g);
+            size_t j = slot_of(h, cap - 1);
+            int dup = 0;
+            while (seen[j].start >= 0) {
+                if (seen[j].hash == h && seen[j].len == g && same_span(kind, data, seen[j].start, start, g)) {
+                    dup = 1;
+                    break;
+                }
+                j = (j + 1) & (cap - 1);
+            }
+            if (dup) continue;
+            seen[j] = (Seen){h, start, g};
+            distinct++;
+            size_t m = slot_of(h, self->cap - 1);
+            while (self->table[m].len) {
+                WEntry *e = &self->table[m];
+                if (e->hash == h && (Py_ssize_t)e->len == g) {
+                    Py_ssize_t q = 0;
+                    for (; q < g; q++)
+                        if (self->pool[e->off + q] != PyUnicode_READ(kind, data, start + q)) break;
+                    if (q == g) {
+                        PyObject *item = Py_BuildValue("(Nd)", PyUnicode_Substring(text, start, start + g), e->weight);
+                        if (!item || PyList_Append(hits, item) < 0) {
+                            Py_XDECREF(item);
+                            goto fail;
+                        }
+                        Py_DECREF(item);
+                        break;
+                    }
+                }
+                m = (m + 1) & (self->cap - 1);
+            }
+        }
+    }
+    PyMem_Free(seen);
+    PyMem_Free(alnum);
+    Py_DECREF(sz);
+    return Py_BuildValue("(nN)", distinct, hits);
+fail:
+    PyMem_Free(seen);
+    PyMem_Free(alnum);
+    Py_DECREF(sz);
+    Py_XDECREF(hits);
+    return NULL;
+}
+
+static PyMethodDef GramWeights_methods[] = {
+    {"hits", (PyCFunction)GramWeights_hits, METH_VARARGS,
+     "hits(text, sizes) -> (distinct n-grams, [(gram, weight)]) within runs of letters and digits"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject GramWeightsType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "store._jiebac.GramWeights",
+    .tp_basicsize = sizeof(GramWeights),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "GramWeights(weights): character n-grams of a text looked up in a str -> float table",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)GramWeights_init,
+    .tp_dealloc = (destructor)GramWeights_dealloc,
+    .tp_methods = GramWeights_methods,
+};
+
+/* ---- folding (store.tokens.normalise) ---- */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *table; /* code point -> one-character str, filled on first sight (store.tokens._FoldTable) */
+    Py_UCS4 *bmp;    /* cache for U+0000..U+FFFF; 0xFFFFFFFF: not looked up yet */
+} Folder;
+
+static int Folder_init(Folder *self, PyObject *args, PyObject *kwds) {
+    PyObject *table;
+    static char *kwlist[] = {"table", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O", kwlist, &table)) return -1;
+    if (self->bmp) return 0;
+    self->bmp = PyMem_Malloc(0x10000 * sizeof(Py_UCS4));
+    if (!self->bmp) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (size_t i = 0; i < 0x10000; i++) self->bmp[i] = 0xFFFFFFFFu;
+    Py_INCREF(table);
+    self->table = table;
+    return 0;
+}
+
+static void Folder_dealloc(Folder *self) {
+    Py_XDECREF(self->table);
+    PyMem_Free(self->bmp);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* table[c] as one code point; (Py_UCS4)-1 with an error set, or -2 when the table gives something else */
+static Py_UCS4 fold_lookup(Folder *self, Py_UCS4 c) {
+    if (c < 0x10000 && self->bmp[c] != 0xFFFFFFFFu) return self->bmp[c];
+    PyObject *key = PyLong_FromUnsignedLong(c);
+    if (!key) return (Py_UCS4)-1;
+    PyObject *v = PyObject_GetItem(self->table, key);
+    Py_DECREF(key);
+    if (!v) return (Py_UCS4)-1;
+    Py_UCS4 r;
+    if (PyUnicode_Check(v) && PyUnicode_GET_LENGTH(v) == 1)
+        r = PyUnicode_READ_CHAR(v, 0);
+    else
+        r = (Py_UCS4)-2;
+    Py_DECREF(v);
+    if (r != (Py_UCS4)-2 && c < 0x10000) self->bmp[c] = r;
+    return r;
+}
+
+/* fold(text) -> text.translate(table), for a table that maps every character to one character */
+static PyObject *Folder_fold(Folder *self, PyObject *text) {
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "text must be str");
+        return NULL;
+    }
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_UCS4 small[512];
+    Py_UCS4 *buf = n <= 512 ? small : PyMem_Malloc((size_t)n * sizeof(Py_UCS4));
+    if (!buf) return PyErr_NoMemory();
+    int changed = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        Py_UCS4 r = fold_lookup(self, c);
+        if (r == (Py_UCS4)-1 && PyErr_Occurred()) {
+            if (buf != small) PyMem_Free(buf);
+            return NULL;
+        }
+        if (r == (Py_UCS4)-2) { /* not one character: str.translate does it */
+            if (buf != small) PyMem_Free(buf);
+            return PyObject_CallMethod(text, "translate", "O", self->table);
+        }
+        changed |= r != c;
+        buf[i] = r;
+    }
+    PyObject *out;
+    if (!changed) {
+        Py_INCREF(text);
+        out = text;
+    } else {
+        out = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, buf, n);
+    }
+    if (buf != small) PyMem_Free(buf);
+    return out;
+}
+
+static PyMethodDef Folder_methods[] = {
+    {"fold", (PyCFunction)Folder_fold, METH_O, "fold(text) -> text.translate(table), each character cached"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject FolderType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "store._jiebac.Folder",
+    .tp_basicsize = sizeof(Folder),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Folder(table): str.translate with a one-character-per-character table, cached in C",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Folder_init,
+    .tp_dealloc = (destructor)Folder_dealloc,
+    .tp_methods = Folder_methods,
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "store._jiebac", "jieba's cut, compiled", -1, NULL};
+
+PyMODINIT_FUNC PyInit__jiebac(void) {
+    if (PyType_Ready(&SegmenterType) < 0 || PyType_Ready(&GramWeightsType) < 0 ||
+        PyType_Ready(&FolderType) < 0)
+        return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (!m) return NULL;
+    Py_INCREF(&SegmenterType);
+    if (PyModule_AddObject(m, "Segmenter", (PyObject *)&SegmenterType) < 0) {
+        Py_DECREF(&SegmenterType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    Py_INCREF(&GramWeightsType);
+    if (PyModule_AddObject(m, "GramWeights", (PyObject *)&GramWeightsType) < 0) {
+        Py_DECREF(&GramWeightsType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    Py_INCREF(&FolderType);
+    if (PyModule_AddObject(m, "Folder", (PyObject *)&FolderType) < 0) {
+        Py_DECREF(&FolderType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
