@@ -165,9 +165,9 @@ class SentimentModel:
                 if shown not in folded:
                     continue
             by_text[shown] = by_text.get(shown, 0.0) + contribution
-        # sorted()[:n] is what heapq.nsmallest(n, …) is documented to equal, and faster for a few dozen items
-        strongest = sorted(by_text.items(), key=_strongest_first)[:EVIDENCE]
-        evidence = [(shown, round(c, 3)) for shown, c in strongest if round(c, 3) != 0.0]
+        # Strongest first, ties by text: the tuples compare in C (texts are distinct, so c never decides).
+        strongest = sorted([(-abs(c), shown, c) for shown, c in by_text.items()])[:EVIDENCE]
+        evidence = [(shown, round(c, 3)) for _, shown, c in strongest if round(c, 3) != 0.0]
         return SentimentResult(score=score, label=label, evidence=evidence)
 
     def score_many(self, texts: list[str]) -> list[SentimentResult]:
@@ -180,10 +180,6 @@ def _compiled_grams(weights: dict[str, float]) -> GramWeights | None:
     except ImportError:  # not built: feature_sets in Python, the same features (store.tokens logs it once)
         return None
     return GramWeights(weights)
-
-
-def _strongest_first(item: tuple[str, float]) -> tuple[float, str]:
-    return -abs(item[1]), item[0]
 
 
 @functools.cache

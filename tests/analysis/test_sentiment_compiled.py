@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import copy
 import csv
+import heapq
+import itertools
 import random
 
 import pytest
@@ -93,3 +95,25 @@ def test_word_features_equal_the_reference_loop() -> None:
     for words in cases:
         assert word_features(words) == reference_word_features(words), words
         assert word_features(iter(words)) == reference_word_features(words)
+
+
+def reference_evidence(model: SentimentModel, text: str, words: list[str]) -> list[tuple[str, float]]:
+    # The evidence as score() chose it with heapq.nsmallest and a key function, kept here as the reference.
+    _, hits = model.logit(text, words)
+    single, pairs = set(words), {a + b for a, b in itertools.pairwise(words)}
+    by_text: dict[str, float] = {}
+    for shown, contribution in hits:
+        shown_as_is = shown in single or shown.startswith("不…")
+        if not shown_as_is and (shown not in pairs or shown not in normalise(text)):
+            continue
+        by_text[shown] = by_text.get(shown, 0.0) + contribution
+    strongest = heapq.nsmallest(8, by_text.items(), key=lambda item: (-abs(item[1]), item[0]))
+    return [(shown, round(c, 3)) for shown, c in strongest if round(c, 3) != 0.0]
+
+
+def test_evidence_is_the_strongest_eight_as_before() -> None:
+    model = SentimentModel.default()
+    for text in texts():
+        words = segment(text)
+        if words and model.logit(text, words)[1]:
+            assert model.score(text, words).evidence == reference_evidence(model, text, words), text
