@@ -77,11 +77,15 @@ def seed_incidents(services: Services, count: int) -> None:
     )
 
 
-def next_request(rng: random.Random, ids: list[str]) -> tuple[str, str, dict[str, str]]:
-    """The bench's mix: half searches, a quarter incident lists, a quarter mention details."""
+def next_request(rng: random.Random, ids: list[str], fresh: bool = False) -> tuple[str, str, dict[str, str]]:
+    """The bench's mix: half searches, a quarter incident lists, a quarter mention details. `fresh`: every
+    search a different one (a `since` before all the data, to the microsecond): none is answered from the
+    store's recent results."""
     roll = rng.random()
     if roll < 0.5:
         params: dict[str, str] = {"q": rng.choice(WORDS), "sentiment": "negative", "histogram": "day"}
+        if fresh:
+            params["since"] = f"2020-01-01T00:00:00.{rng.randrange(10**6):06d}+00:00"
         if rng.random() < 0.5:
             params["unit"] = rng.choice(UNITS[:10])
         else:
@@ -92,7 +96,9 @@ def next_request(rng: random.Random, ids: list[str]) -> tuple[str, str, dict[str
     return "mention", f"/api/v1/mentions/{rng.choice(ids)}", {}
 
 
-def in_process_breakdown(services: Services, config: Path, data: Path, ids: list[str], count: int) -> None:
+def in_process_breakdown(
+    services: Services, config: Path, data: Path, ids: list[str], count: int, fresh: bool
+) -> None:
     """The app in this process (the bench's mix plus incident details), CPU per request by part."""
     from yuqing.server import build_app
 
@@ -101,7 +107,7 @@ def in_process_breakdown(services: Services, config: Path, data: Path, ids: list
     with services.sessions() as session:
         incident_ids = list(session.scalars(select(Incident.id).order_by(Incident.id)))
     rng = random.Random(7)
-    requests = [next_request(rng, ids) for _ in range(count)]
+    requests = [next_request(rng, ids, fresh) for _ in range(count)]
     requests += [("incident", f"/api/v1/incidents/{rng.choice(incident_ids)}", {}) for _ in range(count // 4)]
     rng.shuffle(requests)
     print(breakdown(build_app(services), services.mentions, headers, requests))
@@ -115,9 +121,10 @@ async def worker(
     ids: list[str],
     out: dict[str, list[float]],
     errors: Counter[str],
+    fresh: bool,
 ) -> None:
     while time.monotonic() < deadline and sum(len(v) for v in out.values()) < MAX_REQUESTS:
-        kind, path, params = next_request(rng, ids)
+        kind, path, params = next_request(rng, ids, fresh)
         url = base + path
         started = time.perf_counter()
         try:
@@ -154,7 +161,7 @@ async def load(
         deadline = started + args.duration
         await asyncio.gather(
             sample_memory(pid, deadline, samples),
-            *(worker(http, base, random.Random(i), deadline, ids, out, errors) for i in range(args.clients)),
+            *(worker(http, base, random.Random(i), deadline, ids, out, errors, args.fresh) for i in range(args.clients)),
         )
         elapsed, cpu = time.monotonic() - started, cpu_seconds(pid) - cpu
         samples.append(memory(pid))
@@ -170,6 +177,9 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=1, help="API worker processes")
     parser.add_argument("--db", type=Path, default=Path("/var/tmp/yuqing-bench/mentions-200k.sqlite3"))
     parser.add_argument("--breakdown", type=int, default=400, help="requests in the in-process CPU breakdown (0: none)")
+    parser.add_argument(
+        "--fresh", action="store_true", help="every search a different one: none answered from recent results"
+    )
     parser.add_argument("--no-load", action="store_true", help="the breakdown only, no server under load")
     args = parser.parse_args()
     ensure_db(args.db, args.mentions)
@@ -185,7 +195,7 @@ def main() -> int:
         ids = [f"{rng.choice(SOURCES)}:{n}" for n in rng.sample(range(args.mentions), 2000)]
         ids = [m.id for m in services.mentions.get_many(ids)]
         if args.breakdown:
-            in_process_breakdown(services, config, data, ids, args.breakdown)
+            in_process_breakdown(services, config, data, ids, args.breakdown, args.fresh)
         if args.no_load:
             return 0
         pid: list[int] = []
