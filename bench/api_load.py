@@ -96,9 +96,7 @@ def next_request(rng: random.Random, ids: list[str], fresh: bool = False) -> tup
     return "mention", f"/api/v1/mentions/{rng.choice(ids)}", {}
 
 
-def in_process_breakdown(
-    services: Services, config: Path, data: Path, ids: list[str], count: int, fresh: bool
-) -> None:
+def in_process_breakdown(services: Services, config: Path, data: Path, ids: list[str], count: int, fresh: bool) -> None:
     """The app in this process (the bench's mix plus incident details), CPU per request by part."""
     from yuqing.server import build_app
 
@@ -161,7 +159,10 @@ async def load(
         deadline = started + args.duration
         await asyncio.gather(
             sample_memory(pid, deadline, samples),
-            *(worker(http, base, random.Random(i), deadline, ids, out, errors, args.fresh) for i in range(args.clients)),
+            *(
+                worker(http, base, random.Random(i), deadline, ids, out, errors, args.fresh)
+                for i in range(args.clients)
+            ),
         )
         elapsed, cpu = time.monotonic() - started, cpu_seconds(pid) - cpu
         samples.append(memory(pid))

@@ -49,5 +49,7 @@ def _copy(result: SearchResult) -> SearchResult:
         result,
         hits=list(result.hits),
         aggregations={name: list(buckets) for name, buckets in result.aggregations.items()},
-        highlights={key: {name: list(found) for name, found in fields.items()} for key, fields in result.highlights.items()},
+        highlights={
+            key: {name: list(found) for name, found in fields.items()} for key, fields in result.highlights.items()
+        },
     )

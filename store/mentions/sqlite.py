@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 from store.mentions.highlight import fragments
-from store.mentions.search_cache import SearchCache
 from store.mentions.model import (
     Analysis,
     Bucket,
@@ -43,6 +42,7 @@ from store.mentions.model import (
     official_reply_doc,
     official_reply_from_doc,
 )
+from store.mentions.search_cache import SearchCache
 from store.mentions.sqlite_crawl import CrawlStateMixin, record_heat
 from store.mentions.sqltime import dt as _dt
 from store.mentions.sqltime import dt_or_none as _dt_or_none
