@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, TypeAdapter
 
 from alerting.delivery.models import Delivery
 from alerting.incidents.models import ClockStepRow, Incident, IncidentTask, Stage, TimelineEntry
@@ -200,30 +201,44 @@ class IncidentOut(BaseModel):
 
     @classmethod
     def of(cls, i: Incident, *, now: datetime, config: Config) -> IncidentOut:
-        units, sources = _unit_and_source_names(config)
-        return cls(
-            id=i.id,
-            title=i.title,
-            url=i.url,
-            source=i.source,
-            unit=i.unit,
-            unit_name=units.get(i.unit, i.unit) if i.unit else None,
-            source_name=sources.get(i.source, i.source),
-            level=i.level,
-            level_name=Level(i.level).zh,
-            stage=i.stage,
-            stage_name=Stage(i.stage).zh,
-            schemes=[s for s in i.schemes.split(",") if s],
-            discovered_at=i.discovered_at,
-            report_due_at=i.report_due_at,
-            seconds_to_deadline=(i.report_due_at - now).total_seconds(),
-            acknowledged_at=i.acknowledged_at,
-            reported_at=i.reported_at,
-            breached_at=i.breached_at,
-            closed_at=i.closed_at,
-            mention_count=i.mention_count,
-            assigned_to=i.assigned_to,
-        )
+        return cls.model_validate(incident_payload(i, now=now, config=config))
+
+    @classmethod
+    def many(cls, incidents: Iterable[Incident], *, now: datetime, config: Config) -> list[IncidentOut]:
+        """A list validated in one pass (a hundred rows model by model cost a millisecond more)."""
+        return _incident_list.validate_python([incident_payload(i, now=now, config=config) for i in incidents])
+
+
+def incident_payload(i: Incident, *, now: datetime, config: Config) -> dict[str, Any]:
+    units, sources = _unit_and_source_names(config)
+    return {
+        "id": i.id,
+        "title": i.title,
+        "url": i.url,
+        "source": i.source,
+        "unit": i.unit,
+        "unit_name": units.get(i.unit, i.unit) if i.unit else None,
+        "source_name": sources.get(i.source, i.source),
+        "level": i.level,
+        "level_name": _LEVEL_NAMES.get(i.level) or Level(i.level).zh,
+        "stage": i.stage,
+        "stage_name": _STAGE_NAMES.get(i.stage) or Stage(i.stage).zh,
+        "schemes": [s for s in i.schemes.split(",") if s],
+        "discovered_at": i.discovered_at,
+        "report_due_at": i.report_due_at,
+        "seconds_to_deadline": (i.report_due_at - now).total_seconds(),
+        "acknowledged_at": i.acknowledged_at,
+        "reported_at": i.reported_at,
+        "breached_at": i.breached_at,
+        "closed_at": i.closed_at,
+        "mention_count": i.mention_count,
+        "assigned_to": i.assigned_to,
+    }
+
+
+_LEVEL_NAMES = {int(level): level.zh for level in Level}
+_STAGE_NAMES = {stage.value: stage.zh for stage in Stage}
+_incident_list = TypeAdapter(list[IncidentOut])
 
 
 class TaskOut(BaseModel):
