@@ -10,7 +10,7 @@ exclusive of the parts nested in it, so the parts add up and "routing, middlewar
 - query parse: the textquery parse, the store's plan and the units' synonyms
 - store: the mention store's own work (search, get)
 - workflow SQL: SQLAlchemy Session.execute/scalar(s) on the workflow database (incidents, users, tokens)
-- build models: the routes' `Out.of` (pydantic models from store rows), less what is nested
+- build models: the routes' `Out.of` / `Out.many` (pydantic models from store rows), less what is nested
 - highlights: query-word and scheme-word spans
 - response validate+dump: FastAPI validating the returned model against response_model and dumping it to JSON
 - JSON render: a JSONResponse's own encoding (routes that return one)
@@ -125,8 +125,10 @@ def instrument(timers: Timers, store: object) -> Callable[[], None]:
         patch(sqlalchemy.orm.Session, name, "workflow SQL")
     for module in (api.schemas, api.routes.incidents, api.routes.mentions):
         for value in vars(module).values():
-            if isinstance(value, type) and value.__module__ == module.__name__ and "of" in value.__dict__:
-                patch(value, "of", "build models")
+            if isinstance(value, type) and value.__module__ == module.__name__:
+                for name in ("of", "many"):
+                    if name in value.__dict__:
+                        patch(value, name, "build models")
     patch(api.routes.mentions, "highlights", "highlights")
     patch(api.schemas, "flag_spans", "highlights")
     patch(fastapi.routing, "serialize_response", "response validate+dump")
