@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import datetime
+from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, TypeAdapter
 
 from alerting.delivery.models import Delivery
 from alerting.incidents.models import ClockStepRow, Incident, IncidentTask, Stage, TimelineEntry
@@ -62,43 +64,48 @@ class MentionOut(BaseModel):
 
     @classmethod
     def of(cls, m: Mention) -> MentionOut:
-        a = m.analysis
-        return cls(
-            id=m.id,
-            source=m.source,
-            url=m.url,
-            title=m.title,
-            content=m.content,
-            author=m.author,
-            published_at=m.published_at,
-            discovered_at=m.discovered_at,
-            reply_count=m.reply_count,
-            view_count=m.view_count,
-            up_votes=m.up_votes,
-            down_votes=m.down_votes,
-            official_reply=OfficialReplyOut(**asdict(m.official_reply)) if m.official_reply else None,
-            unit=a.unit if a else m.unit,
-            sentiment=a.sentiment if a else None,
-            sentiment_label=a.sentiment_label if a else None,
-            level=a.level if a else None,
-            level_name=Level(a.level).zh if a and a.level else None,
-            post_type=a.post_type if a else None,
-            flags=[
-                SchemeFlagOut(
-                    scheme=f.scheme,
-                    words=f.words,
-                    spans=[
-                        SpanOut(field=field, start=start, end=end)
-                        for field, start, end in flag_spans(f.words, {"title": m.title, "content": m.content})
-                    ],
-                )
-                for f in a.flags
-            ]
-            if a
-            else [],
-            explanation=a.explanation if a else [],
-            event_id=a.event_id if a else None,
-        )
+        return cls.model_validate(mention_payload(m))
+
+
+def mention_payload(m: Mention) -> dict[str, Any]:
+    """MentionOut's fields as plain values: a page of hits is validated once, in one pass, not model by model."""
+    a = m.analysis
+    fields = {"title": m.title, "content": m.content}
+    return {
+        "id": m.id,
+        "source": m.source,
+        "url": m.url,
+        "title": m.title,
+        "content": m.content,
+        "author": m.author,
+        "published_at": m.published_at,
+        "discovered_at": m.discovered_at,
+        "reply_count": m.reply_count,
+        "view_count": m.view_count,
+        "up_votes": m.up_votes,
+        "down_votes": m.down_votes,
+        "official_reply": asdict(m.official_reply) if m.official_reply else None,
+        "unit": a.unit if a else m.unit,
+        "sentiment": a.sentiment if a else None,
+        "sentiment_label": a.sentiment_label if a else None,
+        "level": a.level if a else None,
+        "level_name": Level(a.level).zh if a and a.level else None,
+        "post_type": a.post_type if a else None,
+        "flags": [
+            {
+                "scheme": f.scheme,
+                "words": f.words,
+                "spans": [
+                    {"field": field, "start": start, "end": end} for field, start, end in flag_spans(f.words, fields)
+                ],
+            }
+            for f in a.flags
+        ]
+        if a
+        else [],
+        "explanation": a.explanation if a else [],
+        "event_id": a.event_id if a else None,
+    }
 
 
 class BucketOut(BaseModel):
@@ -156,6 +163,18 @@ class DeliveryOut(BaseModel):
         )
 
 
+_names_of: list[tuple[Config, dict[str, str], dict[str, str]]] = []  # the last configuration's, built once
+
+
+def _unit_and_source_names(config: Config) -> tuple[dict[str, str], dict[str, str]]:
+    """Unit and source names by id (a list of a hundred incidents looked them up once per row)."""
+    known = _names_of[-1] if _names_of else None
+    if known is None or known[0] is not config:
+        known = (config, {u.id: u.name for u in config.units}, {s.id: s.name for s in config.sources})
+        _names_of[:] = [known]
+    return known[1], known[2]
+
+
 class IncidentOut(BaseModel):
     id: int
     title: str
@@ -182,31 +201,44 @@ class IncidentOut(BaseModel):
 
     @classmethod
     def of(cls, i: Incident, *, now: datetime, config: Config) -> IncidentOut:
-        units = {u.id: u.name for u in config.units}
-        sources = {s.id: s.name for s in config.sources}
-        return cls(
-            id=i.id,
-            title=i.title,
-            url=i.url,
-            source=i.source,
-            unit=i.unit,
-            unit_name=units.get(i.unit, i.unit) if i.unit else None,
-            source_name=sources.get(i.source, i.source),
-            level=i.level,
-            level_name=Level(i.level).zh,
-            stage=i.stage,
-            stage_name=Stage(i.stage).zh,
-            schemes=[s for s in i.schemes.split(",") if s],
-            discovered_at=i.discovered_at,
-            report_due_at=i.report_due_at,
-            seconds_to_deadline=(i.report_due_at - now).total_seconds(),
-            acknowledged_at=i.acknowledged_at,
-            reported_at=i.reported_at,
-            breached_at=i.breached_at,
-            closed_at=i.closed_at,
-            mention_count=i.mention_count,
-            assigned_to=i.assigned_to,
-        )
+        return cls.model_validate(incident_payload(i, now=now, config=config))
+
+    @classmethod
+    def many(cls, incidents: Iterable[Incident], *, now: datetime, config: Config) -> list[IncidentOut]:
+        """A list validated in one pass (a hundred rows model by model cost a millisecond more)."""
+        return _incident_list.validate_python([incident_payload(i, now=now, config=config) for i in incidents])
+
+
+def incident_payload(i: Incident, *, now: datetime, config: Config) -> dict[str, Any]:
+    units, sources = _unit_and_source_names(config)
+    return {
+        "id": i.id,
+        "title": i.title,
+        "url": i.url,
+        "source": i.source,
+        "unit": i.unit,
+        "unit_name": units.get(i.unit, i.unit) if i.unit else None,
+        "source_name": sources.get(i.source, i.source),
+        "level": i.level,
+        "level_name": _LEVEL_NAMES.get(i.level) or Level(i.level).zh,
+        "stage": i.stage,
+        "stage_name": _STAGE_NAMES.get(i.stage) or Stage(i.stage).zh,
+        "schemes": [s for s in i.schemes.split(",") if s],
+        "discovered_at": i.discovered_at,
+        "report_due_at": i.report_due_at,
+        "seconds_to_deadline": (i.report_due_at - now).total_seconds(),
+        "acknowledged_at": i.acknowledged_at,
+        "reported_at": i.reported_at,
+        "breached_at": i.breached_at,
+        "closed_at": i.closed_at,
+        "mention_count": i.mention_count,
+        "assigned_to": i.assigned_to,
+    }
+
+
+_LEVEL_NAMES = {int(level): level.zh for level in Level}
+_STAGE_NAMES = {stage.value: stage.zh for stage in Stage}
+_incident_list = TypeAdapter(list[IncidentOut])
 
 
 class TaskOut(BaseModel):

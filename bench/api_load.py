@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import shutil
 import sys
@@ -26,10 +27,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-from apiserver import api_server, bench_config, cpu_seconds  # bench/ is on sys.path when a bench script runs
+from api_breakdown import breakdown  # bench/ is on sys.path when a bench script runs
+from apiserver import api_server, bench_config, bench_token, cpu_seconds
 from runinfo import Memory, bench_run, memory
 from search_latency import SOURCES, UNITS, ensure_db
+from sqlalchemy import select
 
+from alerting.incidents.models import Incident
 from alerting.rules import run_rules
 from analysis.job import analyse_pending
 from config import Settings
@@ -73,6 +77,40 @@ def seed_incidents(services: Services, count: int) -> None:
     )
 
 
+def next_request(rng: random.Random, ids: list[str], fresh: bool = False) -> tuple[str, str, dict[str, str]]:
+    """The bench's mix: half searches, a quarter incident lists, a quarter mention details. `fresh`: every
+    search a different one (a `since` before all the data, to the microsecond): none is answered from the
+    store's recent results."""
+    roll = rng.random()
+    if roll < 0.5:
+        params: dict[str, str] = {"q": rng.choice(WORDS), "sentiment": "negative", "histogram": "day"}
+        if fresh:
+            params["since"] = f"2020-01-01T00:00:00.{rng.randrange(10**6):06d}+00:00"
+        if rng.random() < 0.5:
+            params["unit"] = rng.choice(UNITS[:10])
+        else:
+            params["source"] = rng.choice(SOURCES[:6])
+        return "search", "/api/v1/mentions", params
+    if roll < 0.75:
+        return "incidents", "/api/v1/incidents", {}
+    return "mention", f"/api/v1/mentions/{rng.choice(ids)}", {}
+
+
+def in_process_breakdown(services: Services, config: Path, data: Path, ids: list[str], count: int, fresh: bool) -> None:
+    """The app in this process (the bench's mix plus incident details), CPU per request by part."""
+    from yuqing.server import build_app
+
+    env = dict(os.environ, YUQING_CONFIG_DIR=str(config), YUQING_DATA_DIR=str(data))
+    headers = bench_token(env)
+    with services.sessions() as session:
+        incident_ids = list(session.scalars(select(Incident.id).order_by(Incident.id)))
+    rng = random.Random(7)
+    requests = [next_request(rng, ids, fresh) for _ in range(count)]
+    requests += [("incident", f"/api/v1/incidents/{rng.choice(incident_ids)}", {}) for _ in range(count // 4)]
+    rng.shuffle(requests)
+    print(breakdown(build_app(services), services.mentions, headers, requests))
+
+
 async def worker(
     http: httpx.AsyncClient,
     base: str,
@@ -81,21 +119,11 @@ async def worker(
     ids: list[str],
     out: dict[str, list[float]],
     errors: Counter[str],
+    fresh: bool,
 ) -> None:
     while time.monotonic() < deadline and sum(len(v) for v in out.values()) < MAX_REQUESTS:
-        roll = rng.random()
-        if roll < 0.5:
-            kind = "search"
-            params: dict[str, str] = {"q": rng.choice(WORDS), "sentiment": "negative", "histogram": "day"}
-            if rng.random() < 0.5:
-                params["unit"] = rng.choice(UNITS[:10])
-            else:
-                params["source"] = rng.choice(SOURCES[:6])
-            url = f"{base}/api/v1/mentions"
-        elif roll < 0.75:
-            kind, url, params = "incidents", f"{base}/api/v1/incidents", {}
-        else:
-            kind, url, params = "mention", f"{base}/api/v1/mentions/{rng.choice(ids)}", {}
+        kind, path, params = next_request(rng, ids, fresh)
+        url = base + path
         started = time.perf_counter()
         try:
             response = await http.get(url, params=params)
@@ -131,7 +159,10 @@ async def load(
         deadline = started + args.duration
         await asyncio.gather(
             sample_memory(pid, deadline, samples),
-            *(worker(http, base, random.Random(i), deadline, ids, out, errors) for i in range(args.clients)),
+            *(
+                worker(http, base, random.Random(i), deadline, ids, out, errors, args.fresh)
+                for i in range(args.clients)
+            ),
         )
         elapsed, cpu = time.monotonic() - started, cpu_seconds(pid) - cpu
         samples.append(memory(pid))
@@ -145,7 +176,12 @@ def main() -> int:
     parser.add_argument("--mentions", type=int, default=200_000)
     parser.add_argument("--incidents", type=int, default=100)
     parser.add_argument("--workers", type=int, default=1, help="API worker processes")
-    parser.add_argument("--db", type=Path, default=Path("/tmp/yuqing-bench/mentions-200k.sqlite3"))
+    parser.add_argument("--db", type=Path, default=Path("/var/tmp/yuqing-bench/mentions-200k.sqlite3"))
+    parser.add_argument("--breakdown", type=int, default=400, help="requests in the in-process CPU breakdown (0: none)")
+    parser.add_argument(
+        "--fresh", action="store_true", help="every search a different one: none answered from recent results"
+    )
+    parser.add_argument("--no-load", action="store_true", help="the breakdown only, no server under load")
     args = parser.parse_args()
     ensure_db(args.db, args.mentions)
     work = Path(tempfile.mkdtemp(prefix="yuqing-api-bench-"))
@@ -159,6 +195,10 @@ def main() -> int:
         rng = random.Random(1)
         ids = [f"{rng.choice(SOURCES)}:{n}" for n in rng.sample(range(args.mentions), 2000)]
         ids = [m.id for m in services.mentions.get_many(ids)]
+        if args.breakdown:
+            in_process_breakdown(services, config, data, ids, args.breakdown, args.fresh)
+        if args.no_load:
+            return 0
         pid: list[int] = []
         samples: list[Memory] = []
         with api_server(config, data, workers=args.workers, pid=pid) as (base, headers):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
+from sqlalchemy.orm import InstrumentedAttribute, Session, joinedload, sessionmaker
 
 from api.access import passwords
 from api.access.models import ApiToken, AuthSession, LoginFailure, User
@@ -277,7 +277,9 @@ def principal_of(user: User, *, config: Config, via: str, session_row: AuthSessi
 def token_principal(session: Session, *, config: Config, secret: str, now: datetime) -> Principal | None:
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         return None
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(secret)))
+    row = session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == _digest(secret)).options(joinedload(ApiToken.user))
+    )  # the user in the same statement: every request runs this
     if row is None or row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
         return None
     user = row.user
@@ -291,7 +293,9 @@ def token_principal(session: Session, *, config: Config, secret: str, now: datet
 def session_principal(session: Session, *, config: Config, key: str, now: datetime) -> Principal | None:
     if len(key) > 200:
         return None
-    row = session.scalar(select(AuthSession).where(AuthSession.key_hash == _digest(key)))
+    row = session.scalar(
+        select(AuthSession).where(AuthSession.key_hash == _digest(key)).options(joinedload(AuthSession.user))
+    )
     if row is None or row.expires_at <= now or row.user.disabled_at is not None:
         return None
     if now - row.last_seen_at > TOUCH_EVERY:

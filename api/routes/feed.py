@@ -139,8 +139,9 @@ async def feed(
                     last_sent = time.monotonic()
                     yield message
                 if not batch:
-                    if await request.is_disconnected():  # once per wait, not once per event: 200 streams
-                        return
+                    # No disconnect check here: StreamingResponse listens for the client's disconnect itself and
+                    # cancels this generator (ASGI < 2.4, as uvicorn speaks); on a newer server the next write
+                    # (an event, a keep-alive) fails. A check per wait cost every stream a cancelled receive.
                     # Woken by new entries or an access change (the watch wakes the hub's streams); at the latest
                     # when a keep-alive is due or credentials are to be resolved again.
                     with contextlib.suppress(TimeoutError):

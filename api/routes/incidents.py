@@ -104,7 +104,7 @@ async def list_incidents(
                 u.name: u.display_name
                 for u in (session.scalars(select(User).where(User.name.in_(sorted(assignees)))) if assignees else [])
             }
-            out = [IncidentOut.of(i, now=now, config=state.config) for i in rows]
+            out = IncidentOut.many(rows, now=now, config=state.config)
             for item in out:
                 if item.assigned_to:
                     item.assigned_name = shown.get(item.assigned_to, item.assigned_to)

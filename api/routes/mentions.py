@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from analysis.keywords import top_terms
 from api.access.deps import Reader
 from api.params import aware, invalid
-from api.schemas import BucketOut, MentionOut, SearchHitOut, SearchOut, SpanOut
+from api.schemas import BucketOut, MentionOut, SearchOut, mention_payload
 from api.search import ParsedQuery, highlights, parse_query, scoped_units, unit_synonyms
 from api.state import ApiState, get_state
 from store.mentions import DateHistogram, SearchQuery, SearchResult, Terms
@@ -111,20 +111,23 @@ async def search_mentions(
     query = replace(filters.query, size=size, cursor=cursor, sort=sort, aggs=tuple(aggs))
     result = await run_in_threadpool(run_search, state, query)
     words = filters.parsed.words
-    return SearchOut(
-        total=result.total,
-        hits=[
-            SearchHitOut(
-                **MentionOut.of(m).model_dump(),
-                highlights=[
-                    SpanOut(field=f, start=s, end=e)
-                    for f, s, e in highlights(words, {"title": m.title, "content": m.content})
-                ],
-            )
-            for m in result.hits
-        ],
-        next_cursor=result.next_cursor,
-        aggregations={k: [BucketOut(key=b.key, count=b.count) for b in v] for k, v in result.aggregations.items()},
+    # One validation of the whole page (plain values in, FastAPI dumps it with pydantic's serializer).
+    return SearchOut.model_validate(
+        {
+            "total": result.total,
+            "hits": [
+                {
+                    **mention_payload(m),
+                    "highlights": [
+                        {"field": f, "start": s, "end": e}
+                        for f, s, e in highlights(words, {"title": m.title, "content": m.content})
+                    ],
+                }
+                for m in result.hits
+            ],
+            "next_cursor": result.next_cursor,
+            "aggregations": {k: [{"key": b.key, "count": b.count} for b in v] for k, v in result.aggregations.items()},
+        }
     )
 
 

@@ -42,6 +42,7 @@ from store.mentions.model import (
     official_reply_doc,
     official_reply_from_doc,
 )
+from store.mentions.search_cache import SearchCache
 from store.mentions.sqlite_crawl import CrawlStateMixin, record_heat
 from store.mentions.sqltime import dt as _dt
 from store.mentions.sqltime import dt_or_none as _dt_or_none
@@ -358,6 +359,9 @@ class SqliteMentionStore(CrawlStateMixin):
         self._lock = threading.Lock()
         self._idle: list[sqlite3.Connection] = []
         self._closed = False
+        self._searches = SearchCache()
+        self._version_lock = threading.Lock()
+        self._version_conn: sqlite3.Connection | None = None  # reads only: sees every other connection's commits
         try:
             self._create_schema()
         except sqlite3.DatabaseError as exc:  # a damaged or foreign file: say which, not a traceback
@@ -454,6 +458,10 @@ class SqliteMentionStore(CrawlStateMixin):
             idle, self._idle = self._idle, []
         for conn in idle:
             conn.close()
+        with self._version_lock:
+            if self._version_conn is not None:
+                self._version_conn.close()
+                self._version_conn = None
 
     # --- writing ----------------------------------------------------------------------------------------
 
@@ -725,6 +733,23 @@ class SqliteMentionStore(CrawlStateMixin):
     # --- search -----------------------------------------------------------------------------------------
 
     def search(self, query: SearchQuery) -> SearchResult:
+        """Served from the recent results (store.mentions.search_cache) while the file is unchanged."""
+        version = self._data_version()
+        cached = self._searches.get(query, version)
+        if cached is not None:
+            return cached
+        result = self._search(query)
+        self._searches.put(query, version, result)
+        return result
+
+    def _data_version(self) -> int:
+        """Changes whenever any other connection (this process's pool, another process) commits to the file."""
+        with self._version_lock:
+            if self._version_conn is None:
+                self._version_conn = self._open()
+            return int(self._version_conn.execute("PRAGMA data_version").fetchone()[0])
+
+    def _search(self, query: SearchQuery) -> SearchResult:
         _check_sizes(query)
         sort: Sort = query.sort if query.sort == "heat" or (query.sort == "relevance" and _has_text(query)) else "time"
         after = _decode_cursor(query.cursor, sort) if query.cursor else None

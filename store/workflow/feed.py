@@ -80,7 +80,7 @@ class FeedWaker:
     arrives. Also subscribed to this process's commits. `stop()` ends it."""
 
     def __init__(
-        self, engine: Engine, wake: Callable[[], None], *, interval: float = 0.02, in_process: bool = True
+        self, engine: Engine, wake: Callable[[], None], *, interval: float = 0.005, in_process: bool = True
     ) -> None:
         self.url = engine.url
         self.wake = wake
