@@ -41,6 +41,7 @@ def test_crawl_gbk_board_stores_every_post_without_mojibake(
     english = [m for m in messages if re.search(r"[A-Za-z]{4,}", re.sub(r"https?://\S+|robots\.txt", "", m))]
     assert not english, f"English in the crawl log: {english}"
     assert "开始抓取" in messages and "抓取结束（正常完成）" in messages
+    assert "「投诉直通车（示例，GBK 编码）」抓取完成：下载 " in result.log  # the summary an operator reads
     assert not re.search(r"^\s*[\[{]'", result.log, re.M), "Scrapy's settings or versions table was printed"
     posts = {str(p.id): p for p in board.posts("tousu")}
     assert result.summary["new"] == len(posts) and result.summary["parse_failures"] == 0
