@@ -130,3 +130,10 @@ def test_votes_selectors_are_shown_on_a_thread_page(config_dir: Path, tmp_path: 
     )
     shown = report(voted, read_file(voted, page), as_thread=True)
     assert "点赞数（b.zan::text）：12000" in shown and "反对数（b.fan::text）：—" in shown
+
+
+def test_without_url_it_reads_the_sources_first_list_page(config_dir: Path, board: SampleBoard, capsys: Any) -> None:
+    """`source try SOURCE` alone looks at the list page the crawl starts from (it used to fail on b'')."""
+    assert main(["source", "try", "demo-tousu", "--config", str(config_dir)]) == 0
+    out = capsys.readouterr().out
+    assert f"列表页 {board.base_url}/tousu/list" in out and "其中可用 12 个" in out
