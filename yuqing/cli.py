@@ -73,6 +73,14 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         "oversized_pages": stats.get(CrawlStat.OVERSIZED_PAGES, 0),
         "encoding_mismatches": stats.get(CrawlStat.ENCODING_MISMATCHES, 0),
     }
+    # The operator reads the crawl in Chinese (stderr); the JSON line on stdout is for the scheduler and scripts.
+    done = "完成" if summary["finish_reason"] == "finished" else "未完成"
+    print(
+        f"「{services.config.source(args.source).name}」抓取{done}："
+        f"下载 {summary['responses']} 个页面，新帖 {summary['new']} 条，更新 {summary['updated']} 条，"
+        f"解析失败 {summary['parse_failures']} 条，错误 {summary['errors']} 个",
+        file=sys.stderr,
+    )
     print(json.dumps(summary, ensure_ascii=False))
     return 0 if stats.get(CrawlStat.FINISH_REASON) == "finished" else 1
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -130,3 +132,22 @@ def test_votes_selectors_are_shown_on_a_thread_page(config_dir: Path, tmp_path: 
     )
     shown = report(voted, read_file(voted, page), as_thread=True)
     assert "点赞数（b.zan::text）：12000" in shown and "反对数（b.fan::text）：—" in shown
+
+
+def test_without_url_it_reads_the_sources_first_list_page(
+    config_dir: Path, board: SampleBoard, capsys: Any, english_in: Any
+) -> None:
+    """`source try SOURCE` alone looks at the list page the crawl starts from (it used to fail on b''), in Chinese."""
+    assert main(["source", "try", "demo-tousu", "--config", str(config_dir)]) == 0
+    out = capsys.readouterr()
+    assert f"列表页 {board.base_url}/tousu/list" in out.out and "其中可用 12 个" in out.out
+    # Echoed as the operator writes them: what sources.yaml says of the source (its name …GBK 编码, its selectors)
+    # and the command's options.
+    written = set(
+        re.findall(
+            r"[A-Za-z_][\w.\-]*",
+            json.dumps(load_config(config_dir).source("demo-tousu").model_dump(mode="json"), ensure_ascii=False),
+        )
+    )
+    english = english_in(out.out + out.err, also={*written, "all", "as", "thread", "list", "url", "file"})
+    assert english == [], "\n".join(english)
