@@ -24,9 +24,10 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerting.delivery.models import Delivery, DeliveryStatus
-from alerting.delivery.templates import beijing_minute as beijing
-from alerting.operations import SourceAlert, queue_operations_notice
+from alerting.operations import queue_operations_notice
 from config import Config
+from config.names import beijing_minute as beijing
+from sources.alerts import SourceAlert
 from sources.health import SourceHealth
 from store.mentions import MentionStore
 from store.workflow.audit import record_audit

@@ -24,7 +24,7 @@ from alerting.rules import run_rules
 from alerting.service_health import Health, assess, raise_service_alerts
 from analysis.job import analyse_pending
 from briefings.schedule import briefing_tick
-from sources.health import CrawlRun, record_run
+from sources.runs import CrawlRun, record_run
 from store.mentions import Analysis
 from store.workflow.db import utcnow
 from yuqing.services import Services

@@ -23,7 +23,7 @@ from analysis.analyser import Analyser
 from api.app import create_app
 from api.state import ApiState
 from config import load_config
-from sources.health import CrawlRun, record_run
+from sources.runs import CrawlRun, record_run
 from store.mentions import NewMention, OfficialReply
 from store.mentions.sqlite import SqliteMentionStore
 from store.workflow import make_engine, make_session_factory

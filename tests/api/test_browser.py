@@ -22,7 +22,6 @@ import pytest
 import uvicorn
 
 from alerting.incidents.service import add_note, get_incident
-from alerting.operations import SourceAlert
 from alerting.playbooks import load_playbooks
 from alerting.rules import run_rules
 from analysis.analyser import Analyser
@@ -31,7 +30,8 @@ from api.access.roles import Role
 from api.app import create_app
 from api.state import ApiState
 from config import Config, load_config
-from sources.health import CrawlRun, record_run
+from sources.alerts import SourceAlert
+from sources.runs import CrawlRun, record_run
 from store.mentions import NewMention
 from store.mentions.sqlite import SqliteMentionStore
 from store.workflow import make_engine, make_session_factory
