@@ -66,8 +66,8 @@ def cmd_health(args: argparse.Namespace) -> int:
     printed with its reason), 1 when failing or, with --scheduler, when no fresh heartbeat is here."""
     import time as time_
 
-    from yuqing.jobs import heartbeat_limit, service_health
-    from yuqing.leader import heartbeat_path
+    from yuqing.jobs import service_health
+    from yuqing.leader import heartbeat_limit, heartbeat_path
     from yuqing.services import Services
 
     settings = _settings(args)

@@ -12,7 +12,6 @@ from yuqing.commands import Command, SettingsOf, WithConfig
 
 
 def cmd_crawl(args: argparse.Namespace, settings_of: SettingsOf) -> int:
-    from crawlers.context import CrawlContext
     from crawlers.runner import run_crawl
     from crawlers.stats import CrawlStat
     from yuqing.services import Services
@@ -22,7 +21,7 @@ def cmd_crawl(args: argparse.Namespace, settings_of: SettingsOf) -> int:
 
         die_with_parent(args.parent_pid)
     services = Services.load(settings_of(args), check_channels=False)  # a crawl sends nothing
-    context = CrawlContext(settings=services.settings, config=services.config)
+    context = services.crawl_context()
     stats = run_crawl(context, args.source, jsonl=Path(args.jsonl) if args.jsonl else None)
     summary = {
         "source": args.source,
