@@ -16,7 +16,7 @@ from scrapy.crawler import Crawler
 from crawlers.context import CrawlContext, crawl_context
 from crawlers.stats import CrawlStat
 from store.mentions import CountUpdate, NewMention
-from store.mentions.sqlite import content_hash
+from store.mentions.content import content_hash
 
 # A batch is written when it has BATCH items or its oldest item waited FLUSH_SECONDS (checked as items arrive;
 # the rest at the end of the crawl): large batches at speed, little delay on a slow, polite crawl.
