@@ -44,5 +44,6 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "crawlers.health.CrawlHealthExtension": 500,
+    "crawlers.paging.PagingMark": 200,
     "crawlers.pagesize.PageSizeLimit": 100,
 }
