@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from alerting.delivery.models import Delivery
 from alerting.delivery.recipients import recipients_for_audience
 from config import Config, Level
-from store.mentions import Mention, MentionStore
+from store.mentions import Mention, MentionSearch
 from store.workflow.cursors import read_cursor, write_cursor
 
 SEQ = "alerting.digest_seq"
@@ -29,7 +29,7 @@ def _body(config: Config, unit_id: str | None, mentions: list[Mention]) -> tuple
 
 
 def send_digests(
-    store: MentionStore, sessions: sessionmaker[Session], config: Config, *, now: datetime, batch: int = 1000
+    store: MentionSearch, sessions: sessionmaker[Session], config: Config, *, now: datetime, batch: int = 1000
 ) -> int:
     """Queue this round's digests, if one is due. Returns how many digest messages were queued."""
     rules = config.alerting

@@ -15,7 +15,7 @@ from alerting.incidents.models import TimelineEntry
 from alerting.incidents.service import open_or_attach
 from alerting.playbooks import Playbooks
 from config import Config, Level, names
-from store.mentions import MentionStore
+from store.mentions import MentionSearch
 from store.workflow.cursors import read_cursor, write_cursor
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ def terms_for(config: Config, playbook_window: int, discovered_at: datetime) -> 
 
 
 def run_rules(
-    store: MentionStore,
+    store: MentionSearch,
     sessions: sessionmaker[Session],
     config: Config,
     playbooks: Playbooks,

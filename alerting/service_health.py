@@ -24,11 +24,12 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerting.delivery.models import Delivery, DeliveryStatus
-from alerting.delivery.templates import beijing_minute as beijing
-from alerting.operations import SourceAlert, queue_operations_notice
+from alerting.operations import queue_operations_notice
 from config import Config
+from config.names import beijing_minute as beijing
+from sources.alerts import SourceAlert
 from sources.health import SourceHealth
-from store.mentions import MentionStore
+from store.mentions import MentionSearch
 from store.workflow.audit import record_audit
 
 log = logging.getLogger(__name__)
@@ -77,7 +78,7 @@ class Health:
 def assess(
     *,
     sessions: sessionmaker[Session],
-    mentions: MentionStore | Callable[[], MentionStore],
+    mentions: MentionSearch | Callable[[], MentionSearch],
     config: Config,
     data_dir: Path | None,
     heartbeat_limit_seconds: float | None,
@@ -109,8 +110,8 @@ def _check_workflow(health: Health, sessions: sessionmaker[Session]) -> bool:
     return True
 
 
-def _check_mentions(health: Health, opener: MentionStore | Callable[[], MentionStore], *, now: datetime) -> None:
-    mentions: MentionStore | None = None
+def _check_mentions(health: Health, opener: MentionSearch | Callable[[], MentionSearch], *, now: datetime) -> None:
+    mentions: MentionSearch | None = None
     try:
         mentions = opener() if callable(opener) else opener
         health.mentions = mentions.count()

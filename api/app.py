@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
+from alerting.incidents import routes as incidents
 from api import errors
 from api.headers import NoFraming
 from api.routes import (
@@ -16,7 +17,6 @@ from api.routes import (
     dashboard,
     export,
     feed,
-    incidents,
     labels,
     mentions,
     schemes,
@@ -26,6 +26,7 @@ from api.routes import (
     users,
 )
 from api.state import ApiState
+from sources import routes as sources
 
 
 def create_app(state: ApiState) -> FastAPI:
@@ -40,6 +41,7 @@ def create_app(state: ApiState) -> FastAPI:
     # export before mentions: /api/v1/mentions/export must not be taken for a mention id
     for module in (
         system,
+        sources,
         auth,
         export,
         mentions,

@@ -19,8 +19,8 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine, func, select
 
 from alerting.incidents.models import Incident, TimelineEntry
+from alerting.incidents.schemas import IncidentOut
 from api.access.watch import fingerprint
-from api.schemas import IncidentOut
 from api.state import ApiState
 from store.workflow.feed import FeedWaker
 

@@ -98,8 +98,8 @@ def instrument(timers: Timers, store: object) -> Callable[[], None]:
     import sqlalchemy.orm
     import starlette.responses
 
+    import alerting.incidents.schemas
     import api.access.deps
-    import api.routes.incidents
     import api.routes.mentions
     import api.schemas
     import api.search
@@ -123,7 +123,7 @@ def instrument(timers: Timers, store: object) -> Callable[[], None]:
             patch(store, name, "store")
     for name in ("execute", "scalar", "scalars"):
         patch(sqlalchemy.orm.Session, name, "workflow SQL")
-    for module in (api.schemas, api.routes.incidents, api.routes.mentions):
+    for module in (api.schemas, alerting.incidents.schemas, api.routes.mentions):
         for value in vars(module).values():
             if isinstance(value, type) and value.__module__ == module.__name__:
                 for name in ("of", "many"):

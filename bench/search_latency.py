@@ -29,7 +29,8 @@ from runinfo import bench_run  # bench/ is on sys.path when a bench script runs
 
 from config import Settings
 from store.mentions import DateHistogram, SearchQuery, Terms
-from store.mentions.sqlite import SqliteMentionStore, content_hash
+from store.mentions.content import content_hash
+from store.mentions.sqlite import SqliteMentionStore
 from store.mentions.sqltime import us
 from store.tokens import domain_words, tokenize
 

@@ -17,7 +17,7 @@ from analysis.events.models import Event, EventMember
 from briefings.periods import Period
 from config import Config, Level
 from config.models import BEIJING
-from store.mentions import Bucket, DateHistogram, Mention, MentionStore, SearchQuery, Terms
+from store.mentions import Bucket, DateHistogram, Mention, MentionSearch, SearchQuery, Terms
 
 SENTIMENT_ZH = {"negative": "负面", "neutral": "中性", "positive": "正面"}
 _EVENT_CANDIDATES = 200
@@ -174,7 +174,7 @@ def _query(
 
 
 def period_figures(
-    store: MentionStore,
+    store: MentionSearch,
     sessions: sessionmaker[Session],
     config: Config,
     *,
@@ -321,7 +321,7 @@ def _incidents(
 
 
 def _events(
-    session: Session, store: MentionStore, scope: Scope, since: datetime, until: datetime, top: int
+    session: Session, store: MentionSearch, scope: Scope, since: datetime, until: datetime, top: int
 ) -> list[EventRow]:
     """Stories with copies that had copies in the period, counted within the scope, most copies first."""
     candidates = list(

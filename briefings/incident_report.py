@@ -16,7 +16,7 @@ from alerting.incidents.service import get_incident, latest_opinions
 from briefings.figures import compliance_of, minutes_between, unit_names
 from config import Config, Level, names
 from config.models import CLOCK_STEP_ZH
-from store.mentions import Mention, MentionStore
+from store.mentions import Mention, MentionSearch
 
 _STAGES = {stage.value: stage.zh for stage in Stage}
 STATUS_ZH = {"pending": "待发送", "sent": "已送达", "failed": "未送达", "merged": "已合并发送"}
@@ -100,7 +100,7 @@ def _outcome(row: ClockStepRow) -> str:
 
 
 def incident_figures(
-    store: MentionStore, sessions: sessionmaker[Session], config: Config, *, incident_id: int, now: datetime
+    store: MentionSearch, sessions: sessionmaker[Session], config: Config, *, incident_id: int, now: datetime
 ) -> IncidentFigures:
     with sessions() as session:
         incident = get_incident(session, incident_id=incident_id)

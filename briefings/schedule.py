@@ -24,7 +24,7 @@ from briefings.periods import KIND_ZH, Period, due_since, latest_due, missed
 from briefings.render import period_html
 from briefings.service import figures_for
 from config import Config
-from store.mentions import MentionStore
+from store.mentions import MentionSearch
 from store.workflow.cursors import read_cursor, write_cursor
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ class _Prepared:
 
 
 def briefing_tick(
-    store: MentionStore,
+    store: MentionSearch,
     sessions: sessionmaker[Session],
     config: Config,
     *,
@@ -85,7 +85,7 @@ def briefing_tick(
 
 def _tick_kind(
     kind: ScheduledKind,
-    store: MentionStore,
+    store: MentionSearch,
     sessions: sessionmaker[Session],
     config: Config,
     *,
@@ -121,7 +121,7 @@ def _tick_kind(
 
 def _prepare(
     period: Period,
-    store: MentionStore,
+    store: MentionSearch,
     sessions: sessionmaker[Session],
     config: Config,
     *,

@@ -16,7 +16,7 @@ from briefings.pdf import html_to_pdf
 from briefings.periods import Period
 from briefings.render import incident_html, period_html
 from config import Config
-from store.mentions import MentionStore
+from store.mentions import MentionSearch
 
 Format = Literal["html", "pdf"]
 MEDIA_TYPES = {"html": "text/html; charset=utf-8", "pdf": "application/pdf"}
@@ -62,7 +62,7 @@ def make_period(kind: periods.Kind, first: date, last: date | None = None) -> Pe
 
 
 def figures_for(
-    store: MentionStore,
+    store: MentionSearch,
     sessions: sessionmaker[Session],
     config: Config,
     *,
@@ -76,7 +76,7 @@ def figures_for(
 
 
 def period_document(
-    store: MentionStore,
+    store: MentionSearch,
     sessions: sessionmaker[Session],
     config: Config,
     *,
@@ -94,7 +94,7 @@ def period_document(
 
 
 def incident_document(
-    store: MentionStore,
+    store: MentionSearch,
     sessions: sessionmaker[Session],
     config: Config,
     *,

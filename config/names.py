@@ -3,10 +3,17 @@ duty roles and recipients. Every user-facing text goes through these, so an id n
 
 from __future__ import annotations
 
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from channels import plugin_for
-from config.models import Config
+from config.models import BEIJING, Config
+
+
+def beijing_minute(at: datetime) -> str:
+    """How times read in the texts people get: Beijing time, to the minute."""
+    return at.astimezone(BEIJING).strftime("%m-%d %H:%M")
+
 
 ROLE_ZH = {
     "duty_officer": "值班员",

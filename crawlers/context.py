@@ -10,7 +10,7 @@ from scrapy.crawler import Crawler
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Config, Settings, load_config
-from store.mentions import MentionStore
+from store.mentions import CrawlBookkeeping
 from store.tokens import add_words, config_words
 from store.workflow import make_engine, make_session_factory
 from store.workflow.migrate import upgrade
@@ -25,7 +25,7 @@ class CrawlContext:
     _closed: bool = field(default=False, init=False)
 
     @cached_property
-    def mention_store(self) -> MentionStore:
+    def mention_store(self) -> CrawlBookkeeping:
         from store.mentions.factory import open_mention_store
 
         add_words(config_words(self.config))  # index with the same dictionary analysis uses

@@ -1,4 +1,4 @@
-"""The Scrapy extension that records each crawl's run and the source's health (sources.health) when it ends."""
+"""The Scrapy extension that records each crawl's run and the source's health (sources.runs) when it ends."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from scrapy.crawler import Crawler
 
 from crawlers.context import crawl_context
 from crawlers.stats import CrawlStat
-from sources.health import CrawlRun, record_run
+from sources.runs import CrawlRun, record_run
 from store.workflow.db import utcnow
 
 

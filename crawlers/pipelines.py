@@ -1,22 +1,28 @@
 """Items → the mention store, in batches; idempotent, so a repeated or restarted crawl never duplicates.
 
-Two kinds of item: a NewMention (a post's page was read) and a CountUpdate (a known post's replies and views
-as its list shows them). A new post whose text is already stored under another id of the same source (the same
-thread reachable under two URLs, a board re-listing a post) is dropped as a duplicate and counted.
+Three kinds of item: a NewMention (a post's page was read), a CountUpdate (a known post's replies and views
+as its list shows them) and a Removed (the board removed a known post: marked at once, then dropped, so it is
+not counted among the crawl's items). A new post whose text is already stored under another id of the same
+source (the same thread reachable under two URLs, a board re-listing a post) is dropped as a duplicate and counted.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
 from scrapy import Spider
 from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
 
 from crawlers.context import CrawlContext, crawl_context
+from crawlers.items import Removed
 from crawlers.stats import CrawlStat
 from store.mentions import CountUpdate, NewMention
-from store.mentions.sqlite import content_hash
+from store.mentions.content import content_hash
+
+log = logging.getLogger(__name__)
 
 # A batch is written when it has BATCH items or its oldest item waited FLUSH_SECONDS (checked as items arrive;
 # the rest at the end of the crawl): large batches at speed, little delay on a slow, polite crawl.
@@ -42,6 +48,10 @@ class MentionStorePipeline:
         return self.crawler.stats
 
     def process_item(self, item: Any, spider: Spider) -> Any:
+        if isinstance(item, Removed):
+            self.stats.inc_value(CrawlStat.REMOVED, self.context.mention_store.mark_deleted([item.id]))
+            log.info("post %s of %s removed from the board (%s)", item.post_id, item.source, item.why)
+            raise DropItem(f"removal of {item.id} recorded", log_level="DEBUG")
         if isinstance(item, CountUpdate):
             self.counts.append(item)
         else:

@@ -51,5 +51,6 @@ EXTENSIONS = {
     # Scrapy's remote-control HTTP server would listen on a port of every crawl process: nothing here uses it.
     "scrapy.extensions.remote_control.RemoteControl": None,
     "crawlers.health.CrawlHealthExtension": 500,
+    "crawlers.paging.PagingMark": 200,
     "crawlers.pagesize.PageSizeLimit": 100,
 }

@@ -368,3 +368,187 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     `--dist loadfile`), and a long end-to-end file handed out last would leave one worker busy alone at the end."""
     slow_files = {item.path for item in items if item.get_closest_marker("slow")}
     items.sort(key=lambda item: item.path not in slow_files)
+
+
+class AppWorld:
+    """The tests' view of the composition root: a `Services` (yuqing/services.py) over a fresh workflow database
+    and SQLite mention store in a temporary folder, with the example configuration or the test's own; `app()` is
+    the API built from the root's `api_state()` as `yuqing run` builds it."""
+
+    def __init__(self, folder: Path, config: Any = None, *, workflow_url: str | None = None) -> None:
+        from alerting.playbooks import load_playbooks
+        from config import Settings, load_config
+        from store.workflow.migrate import upgrade
+        from yuqing.services import Services
+
+        url = workflow_url or f"sqlite:///{folder / 'wf.sqlite3'}"
+        upgrade(url)
+        settings = Settings(config_dir=EXAMPLE_CONFIG, data_dir=folder, workflow_db=url, mention_store="sqlite")
+        config = config if config is not None else load_config(EXAMPLE_CONFIG)
+        self.services = Services(settings=settings, config=config, playbooks=load_playbooks(), yaml_config=config)
+
+    @property
+    def config(self) -> Any:
+        return self.services.config
+
+    @property
+    def store(self) -> Any:
+        return self.services.mentions
+
+    @property
+    def sessions(self) -> Any:
+        return self.services.sessions
+
+    def add_posts(self, posts: Any, *, analyse: bool = True) -> None:
+        """Store the posts and (unless `analyse=False`) analyse every pending one, as the analysis job would."""
+        from analysis.analyser import Analyser
+
+        self.store.upsert_many(list(posts))
+        if analyse:
+            analyser = Analyser(self.config)
+            pending = self.store.pending_analysis(10_000)
+            self.store.save_analysis(
+                [(m.id, analyser.analyse(title=m.title, content=m.content, default_unit=m.unit)) for m in pending]
+            )
+
+    def run_rules(self, first: str, *, base_url: str = "http://yq", **options: Any) -> None:
+        """The alerting rules over the stored posts, at the time mention `first` was discovered."""
+        from alerting.rules import run_rules
+
+        mention = self.store.get(first)
+        assert mention is not None, first
+        run_rules(
+            self.store,
+            self.sessions,
+            self.config,
+            self.services.playbooks,
+            base_url=base_url,
+            now=mention.discovered_at,
+            **options,
+        )
+
+    def state(self, **options: Any) -> Any:
+        """The API's state from the root; a test's API has no ack links, data folder or heartbeat unless given."""
+        defaults = {"base_url": "http://yq", "ack_links": None, "data_dir": None, "heartbeat_limit_seconds": None}
+        return self.services.api_state(**(defaults | options))
+
+    def app(self, **options: Any) -> Any:
+        from api.app import create_app
+
+        return create_app(self.state(**options))
+
+    def close(self) -> None:
+        self.services.close()
+
+
+@pytest.fixture
+def app_world(tmp_path: Path) -> Iterator[Any]:
+    """app_world(config=None, *, workflow_url=None, folder=None) -> an AppWorld; every one is closed at teardown.
+    The first keeps its stores in the test's tmp_path (workflow database wf.sqlite3, mentions.sqlite3)."""
+    worlds: list[AppWorld] = []
+
+    def make(config: Any = None, *, workflow_url: str | None = None, folder: Path | None = None) -> AppWorld:
+        where = folder or (tmp_path / f"world{len(worlds)}" if worlds else tmp_path)  # the first: the test's own
+        where.mkdir(parents=True, exist_ok=True)
+        worlds.append(AppWorld(where, config, workflow_url=workflow_url))
+        return worlds[-1]
+
+    yield make
+    for world in worlds:
+        world.close()
+
+
+@pytest.fixture(scope="module")
+def module_app_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """As `app_world`, for a module's one shared world (the browser and the Chinese-everywhere tests)."""
+    worlds: list[AppWorld] = []
+
+    def make(config: Any = None, *, workflow_url: str | None = None) -> AppWorld:
+        worlds.append(AppWorld(tmp_path_factory.mktemp("world"), config, workflow_url=workflow_url))
+        return worlds[-1]
+
+    yield make
+    for world in worlds:
+        world.close()
+
+
+def _start_server(app: Any) -> tuple[Any, threading.Thread, str]:
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    return server, thread, f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+
+
+def _serving() -> Iterator[Any]:
+    running: list[tuple[Any, threading.Thread]] = []
+
+    def start(app: Any) -> str:
+        server, thread, url = _start_server(app)
+        running.append((server, thread))
+        return url
+
+    yield start
+    for server, thread in running:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def serve() -> Iterator[Any]:
+    """serve(app) -> the base URL of the app on a real uvicorn server on 127.0.0.1 (for streams, which the
+    TestClient cannot read while they are open, and for browsers); stopped when the test ends."""
+    yield from _serving()
+
+
+@pytest.fixture(scope="module")
+def module_serve() -> Iterator[Any]:
+    """As `serve`, stopped when the module ends (one server for a module's browser tests)."""
+    yield from _serving()
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+
+
+@pytest.fixture(scope="module")
+def chrome() -> Iterator[Any]:
+    """chrome(window=(1280, 900), page_load_timeout=20) -> a headless Chromium (Selenium, offline); every one is
+    quit when the module ends. Fails, not skips, without the browser: .ci/run installs chromium and its driver."""
+    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+        pytest.fail(f"the browser tests need {CHROMIUM} and {CHROMEDRIVER} (apt packages chromium, chromium-driver)")
+    if not Path("/usr/lib/chromium/locales/zh-CN.pak").exists():
+        pytest.fail("the browser tests need Chromium's Chinese locale (apt package chromium-l10n)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    drivers: list[Any] = []
+
+    def make(window: tuple[int, int] | None = (1280, 900), page_load_timeout: float = 20) -> Any:
+        options = webdriver.ChromeOptions()
+        options.binary_location = CHROMIUM
+        for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--lang=zh-CN"):
+            options.add_argument(arg)
+        if window:
+            options.add_argument(f"--window-size={window[0]},{window[1]}")
+        # A JS dialog is left open (not dismissed), so a test can see that none opened.
+        options.set_capability("unhandledPromptBehavior", "ignore")
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        # Chromium's locale, which draws date boxes (2026/12/02, not mm/dd/yyyy) whatever the page's lang says,
+        # comes from LANG and needs Debian's chromium-l10n (.ci/run installs it); --lang alone is ignored.
+        chinese = {**os.environ, "LANG": "zh_CN.UTF-8", "LANGUAGE": "zh_CN"}
+        driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER, env=chinese), options=options)
+        driver.set_page_load_timeout(page_load_timeout)
+        drivers.append(driver)
+        return driver
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SE_OFFLINE", "true")  # Selenium Manager, were it ever reached, must not go online
+        yield make
+    for driver in drivers:
+        driver.quit()

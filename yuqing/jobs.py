@@ -24,9 +24,10 @@ from alerting.rules import run_rules
 from alerting.service_health import Health, assess, raise_service_alerts
 from analysis.job import analyse_pending
 from briefings.schedule import briefing_tick
-from sources.health import CrawlRun, record_run
+from sources.runs import CrawlRun, record_run
 from store.mentions import Analysis
 from store.workflow.db import utcnow
+from yuqing.leader import heartbeat_limit
 from yuqing.services import Services
 
 log = logging.getLogger(__name__)
@@ -191,11 +192,6 @@ def service_health(services: Services) -> Health:
         heartbeat_limit_seconds=heartbeat_limit(settings.leader_retry_seconds),
         now=utcnow(),
     )
-
-
-def heartbeat_limit(retry_seconds: float) -> float:
-    """A scheduler writes its heartbeat every retry interval: three missed and some slack mean it is stuck."""
-    return 3 * retry_seconds + 10
 
 
 def alerting_tick(services: Services) -> dict[str, int]:

@@ -37,6 +37,11 @@ log = logging.getLogger(__name__)
 ADVISORY_KEY = int.from_bytes(b"yuqing", "big")
 
 
+def heartbeat_limit(retry_seconds: float) -> float:
+    """A scheduler writes its heartbeat every retry interval: three missed and some slack mean it is stuck."""
+    return 3 * retry_seconds + 10
+
+
 def heartbeat_path(data_dir: Path) -> Path:
     """Per host: schedulers sharing a data volume (leader and standby on one machine) each write their own."""
     return data_dir / f"scheduler-{socket.gethostname()}.heartbeat"

@@ -2,11 +2,12 @@
 
 from alerting.delivery.models import Delivery, DeliveryAttempt
 from alerting.incidents.models import ClockStepRow, Incident, IncidentMention, IncidentTask, TimelineEntry
-from alerting.operations import SourceAlert
 from analysis.events.models import Event, EventBand, EventKey, EventMember
 from analysis.scheme_store import SchemeOverride
 from api.access.models import ApiToken, AuthSession, LoginFailure, User
-from sources.health import CrawlRun, SourceHealth
+from sources.alerts import SourceAlert
+from sources.health import SourceHealth
+from sources.runs import CrawlRun
 from store.workflow.audit import AuditEntry
 from store.workflow.cursors import Cursor
 from store.workflow.db import Base

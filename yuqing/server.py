@@ -12,9 +12,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from api.app import create_app
-from api.state import ApiState
 from config import Settings
-from yuqing.jobs import heartbeat_limit
 from yuqing.leader import Leadership, heartbeat_path, leader_lock
 from yuqing.scheduler import Pipeline
 from yuqing.services import Services
@@ -23,17 +21,7 @@ log = logging.getLogger(__name__)
 
 
 def build_app(services: Services) -> FastAPI:
-    return create_app(
-        ApiState(
-            config=services.config,
-            mentions=services.mentions,
-            sessions=services.sessions,
-            base_url=services.settings.base_url,
-            ack_links=services.ack_links,
-            data_dir=services.settings.data_dir,
-            heartbeat_limit_seconds=heartbeat_limit(services.settings.leader_retry_seconds),
-        )
-    )
+    return create_app(services.api_state())
 
 
 def app_factory() -> FastAPI:

@@ -1,12 +1,17 @@
-"""The composition root's container: settings and configuration loaded once, stores and workers built lazily."""
+"""The composition root: settings and configuration loaded once, stores and workers built lazily, and the narrow
+view each consumer gets of them. The scheduler (yuqing.scheduler, yuqing.jobs) works on `Services` itself; the
+API gets `api_state()` (api.state.ApiState: configuration, stores, clock, no workers); a crawl gets
+`crawl_context()` (crawlers.context.CrawlContext: settings and configuration, its own stores, built in the crawl's
+process); the tests get the same views over their own temporary stores (tests/conftest.py `app_world`)."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,6 +27,8 @@ from store.workflow import make_engine, make_session_factory
 from store.workflow.migrate import upgrade
 
 if TYPE_CHECKING:
+    from api.state import ApiState
+    from crawlers.context import CrawlContext
     from yuqing.crawl_queue import CrawlQueue
 
 
@@ -104,6 +111,32 @@ class Services:
         return CrawlQueue(
             self.settings.redis_url, prefix=self.settings.redis_prefix, lease_seconds=self.settings.crawl_lease_seconds
         )
+
+    def api_state(self, **options: Any) -> ApiState:
+        """The API's view: configuration and stores, the acknowledgement links, the health checks' limits.
+        `options` are ApiState's own (a test's clock or feed poll). Imported here: a crawl never loads FastAPI."""
+        from api.state import ApiState
+        from yuqing.leader import heartbeat_limit
+
+        view: dict[str, Callable[[], Any]] = {
+            "config": lambda: self.config,
+            "mentions": lambda: self.mentions,
+            "sessions": lambda: self.sessions,
+            "base_url": lambda: self.settings.base_url,
+            "ack_links": lambda: self.ack_links,
+            "data_dir": lambda: self.settings.data_dir,
+            "heartbeat_limit_seconds": lambda: heartbeat_limit(self.settings.leader_retry_seconds),
+        }
+        # Only what the caller did not give is built (a test's API opens no ack-link key file).
+        options = {name: build() for name, build in view.items() if name not in options} | options
+        return ApiState(**options)
+
+    def crawl_context(self) -> CrawlContext:
+        """A crawl's view: settings and configuration; it opens its own stores in its process. Imported here:
+        the API process never loads Scrapy."""
+        from crawlers.context import CrawlContext
+
+        return CrawlContext(settings=self.settings, config=self.config)
 
     def subprocess_env(self) -> dict[str, str]:
         """The environment a crawl subprocess needs to find the same configuration and stores."""

@@ -6,12 +6,7 @@ from datetime import datetime
 
 from alerting.incidents.models import Incident
 from config import Config, Level
-from config.models import BEIJING
-
-
-def beijing_minute(at: datetime) -> str:
-    """How times read in the texts people get: Beijing time, to the minute."""
-    return at.astimezone(BEIJING).strftime("%m-%d %H:%M")
+from config.names import beijing_minute
 
 
 def _unit_name(config: Config, unit_id: str | None) -> str:

@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from alerting.delivery.models import Delivery
 from alerting.delivery.recipients import Recipient
-from alerting.delivery.templates import beijing_minute
 from alerting.incidents.models import Incident, IncidentMention, IncidentTask, Stage, TimelineEntry
 from config import Level
+from config.names import beijing_minute
 from store.mentions import Mention
 from store.workflow.audit import record_audit
 

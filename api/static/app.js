@@ -3,7 +3,8 @@
 "use strict";
 
 const LEVELS = {1: "一般", 2: "较大", 3: "重大", 4: "特别重大"};
-const STAGES = {monitor: "监测", analyse: "研判", report: "报送", handle: "处置", closed: "结案"};
+// STAGES (the incident stages in order, with their names) and ADVANCING_STAGES are put ahead of this file when
+// it is served (api/routes/dashboard.py config_script, from the server's Stage list): never a copy here.
 const SENTIMENTS = {negative: "负面", neutral: "中性", positive: "正面"};
 
 // Bidi overrides and invisible characters would let a post's title read as something it is not

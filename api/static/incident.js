@@ -84,7 +84,7 @@ function renderActions(inc, user) {
   const may = (perm) => user.permissions.includes(perm);
   const open = !inc.closed_at;
   document.getElementById("ack").hidden = !(open && !inc.acknowledged_at && may("incident.acknowledge"));
-  document.getElementById("advance").hidden = !(open && ["monitor", "analyse", "report"].includes(inc.stage) && may("incident.advance"));
+  document.getElementById("advance").hidden = !(open && ADVANCING_STAGES.includes(inc.stage) && may("incident.advance"));
   document.getElementById("report-form").hidden = !(open && !inc.reported_at && may("incident.report"));
   // The secretary's 研判意见 and 处置建议 go into the 专报; the latest of each is on the timeline.
   const opinions = document.getElementById("opinions-form");

@@ -25,11 +25,11 @@ from config.sources import SOURCE_KINDS
 from crawlers.context import CrawlContext, crawl_context
 from crawlers.encoding import Decoded, decode_page
 from crawlers.extract import ListEntry, ListPage, extract_thread, max_pages, page_url
+from crawlers.items import Removed
 from crawlers.stats import CrawlStat
 from crawlers.timeparse import parse_post_time
 from crawlers.urlcheck import allowed_post_url
 from store.mentions import CountUpdate, NewMention, mention_id
-from store.workflow.cursors import read_cursor, write_cursor
 
 # A list page whose posts are all older than the newest stored post by more than this ends the paging (boards
 # sorted by last reply or with pinned posts shuffle a little around the mark).
@@ -67,27 +67,7 @@ class SourceSpider(scrapy.Spider):
         self.now = datetime.now(UTC)
         self.high_water = context.mention_store.latest_published(self.source.id)
         self.list_failed = False
-        self.catch_up = self._mark_paging_started()
-        if self.catch_up:
-            self.logger.info("the last crawl of %s did not finish its list pages: paging on", self.source.id)
-
-    # --- a crawl cut short (killed, timed out, a list page failed) must not leave a gap ---------------------
-
-    def _paging_cursor(self) -> str:
-        return f"crawl.unfinished:{self.source.id}"[:100]
-
-    def _mark_paging_started(self) -> bool:
-        """Mark this source's paging as under way; True when the last crawl's paging never finished. Then
-        "a page of known posts ends the paging" would stop above the posts that crawl did not reach."""
-        with self.context.workflow.begin() as session:
-            unfinished = read_cursor(session, self._paging_cursor()) > 0
-            write_cursor(session, self._paging_cursor(), 1)
-        return unfinished
-
-    def closed(self, reason: str) -> None:
-        if reason == "finished" and not self.list_failed:
-            with self.context.workflow.begin() as session:
-                write_cursor(session, self._paging_cursor(), 0)
+        self.catch_up = False  # set by the paging mark (crawlers/paging.py) before the first request
 
     @property
     def stats(self) -> Any:
@@ -243,7 +223,7 @@ class SourceSpider(scrapy.Spider):
     def parse_thread(self, response: Response, entry: ListEntry | None, revisit: bool) -> Iterator[Any]:
         post_id = entry.post_id if entry else response.meta["post_id"]
         if response.status in GONE:
-            self.gone(post_id, f"HTTP {response.status}")
+            yield self.gone(post_id, f"HTTP {response.status}")
             return
         got = self.decoded(response)
         if got is None:
@@ -251,7 +231,7 @@ class SourceSpider(scrapy.Spider):
         text_response, decoded = got
         page = extract_thread(text_response, self.source, entry=entry, text=decoded.text)
         if page.deleted and revisit:
-            self.gone(post_id, "the board says it was removed")
+            yield self.gone(post_id, "the board says it was removed")
             return
         if page.failure:
             self.parse_failure(response.url, page.failure)
@@ -326,10 +306,9 @@ class SourceSpider(scrapy.Spider):
                 priority=-1,  # new posts first
             )
 
-    def gone(self, post_id: str, why: str) -> None:
-        marked = self.context.mention_store.mark_deleted([mention_id(self.source.id, post_id)])
-        self.stats.inc_value(CrawlStat.REMOVED, marked)
-        self.logger.info("post %s of %s removed from the board (%s)", post_id, self.source.id, why)
+    def gone(self, post_id: str, why: str) -> Removed:
+        """What the pipeline records (crawlers/pipelines.py): the post stays stored, marked removed."""
+        return Removed(source=self.source.id, post_id=post_id, why=why)
 
 
 def _list_time(entry: ListEntry, tz: str) -> datetime | None:

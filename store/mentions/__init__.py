@@ -1,12 +1,15 @@
-"""The mention store: one interface, an embedded SQLite + FTS5 backend and an Elasticsearch backend."""
+"""The mention store: two interfaces (MentionSearch for search and analysis, CrawlBookkeeping for the crawlers;
+MentionStore is both), an embedded SQLite + FTS5 backend and an Elasticsearch backend, each cut along them."""
 
 from store.mentions.model import (
     Analysis,
     Bucket,
     CountSnapshot,
     CountUpdate,
+    CrawlBookkeeping,
     DateHistogram,
     Mention,
+    MentionSearch,
     MentionStore,
     MentionStoreUnavailable,
     NewMention,
@@ -24,8 +27,10 @@ __all__ = [
     "Bucket",
     "CountSnapshot",
     "CountUpdate",
+    "CrawlBookkeeping",
     "DateHistogram",
     "Mention",
+    "MentionSearch",
     "MentionStore",
     "MentionStoreUnavailable",
     "NewMention",

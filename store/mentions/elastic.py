@@ -30,12 +30,8 @@ from elasticsearch import ApiError, Elasticsearch, NotFoundError, UnsupportedPro
 from store.mentions import elastic_query as q
 from store.mentions.elastic_crawl import ElasticCrawlStateMixin, Stored
 from store.mentions.elastic_docs import (
-    RANK,
     Doc,
-    Outcome,
     apply_analysis,
-    apply_crawl,
-    check_times,
     iso,
     to_mention,
     with_heat,
@@ -55,10 +51,8 @@ from store.mentions.model import (
     Bucket,
     Mention,
     MentionStoreUnavailable,
-    NewMention,
     SearchQuery,
     SearchResult,
-    UpsertResult,
 )
 from store.mentions.textsearch import Plan, plan
 
@@ -69,7 +63,6 @@ MAX_CONFLICT_ROUNDS = 10  # a document changed under us this often in a row mean
 PIT_KEEP_ALIVE = "2m"  # between two page requests of one reader
 _CHUNK = 500
 _SEQ_DOC = "analysis_seq"
-_ALIAS_PREFIX = "alias:"  # meta documents naming a post found again under another id
 
 
 class ElasticsearchVersionError(MentionStoreUnavailable):
@@ -431,31 +424,6 @@ class ElasticMentionStore(ElasticCrawlStateMixin):
             )
         return conflicts
 
-    def upsert_many(self, mentions: list[NewMention], *, now: datetime | None = None) -> UpsertResult:
-        check_times(mentions)
-        stamp = iso(now or datetime.now(UTC))
-        by_id: dict[str, list[NewMention]] = {}
-        for m in mentions:
-            by_id.setdefault(m.id, []).append(m)
-        outcome: dict[str, Outcome] = {}
-
-        def change(key: str, doc: Doc | None) -> Doc | None:
-            best: Outcome | None = None
-            for m in by_id[key]:  # the same post twice in one batch: applied in order, reported once
-                status, doc = apply_crawl(doc, m, stamp)
-                if best is None or RANK[status] > RANK[best]:
-                    best = status
-            assert best is not None and doc is not None
-            outcome[key] = best
-            return doc
-
-        self._apply(list(by_id), change)
-        return UpsertResult(
-            created=[k for k, v in outcome.items() if v == "created"],
-            updated=[k for k, v in outcome.items() if v == "updated"],
-            unchanged=[k for k, v in outcome.items() if v == "unchanged"],
-        )
-
     def _reserve_seq(self, count: int) -> int:
         """Reserve `count` analysis numbers; returns the first. A conflict means another process took some."""
         with self._guard():
@@ -664,35 +632,6 @@ class ElasticMentionStore(ElasticCrawlStateMixin):
                 self.client.close_point_in_time(id=pit_id)
         except (ApiError, MentionStoreUnavailable) as exc:  # it expires by itself; never fail a search on this
             log.info("关闭时间点（point in time）失败：%s", exc)
-
-    # --- duplicates found by the crawlers (kept in the meta index) ---------------------------------------
-
-    def add_aliases(self, aliases: Mapping[str, str]) -> None:
-        """Kept in the meta index as `alias:<id>` documents; `create` leaves an existing one as it is."""
-        if not aliases:
-            return
-        actions = [
-            {"_op_type": "create", "_index": self.names.meta, "_id": f"{_ALIAS_PREFIX}{alias}", "alias_of": owner}
-            for alias, owner in aliases.items()
-        ]
-        with self._guard():
-            for ok, item in helpers.streaming_bulk(
-                self.client, actions, raise_on_error=False, raise_on_exception=False, chunk_size=_CHUNK
-            ):
-                status = next(iter(item.values())).get("status", 0)
-                if not ok and status != 409:  # 409: the alias is known already
-                    raise RuntimeError(f"could not store an alias on {self.url}: {item}")
-
-    def known_ids(self, ids: list[str]) -> set[str]:
-        unique = list(dict.fromkeys(ids))
-        known = set(self._lookup(unique))
-        rest = [i for i in unique if i not in known]
-        for start in range(0, len(rest), _CHUNK):
-            chunk = rest[start : start + _CHUNK]
-            with self._guard():
-                answer = self.client.mget(index=self.names.meta, ids=[f"{_ALIAS_PREFIX}{i}" for i in chunk])
-            known.update(d["_id"].removeprefix(_ALIAS_PREFIX) for d in answer["docs"] if d.get("found"))
-        return known
 
     # --- moving up from the embedded store ----------------------------------------------------------------
 

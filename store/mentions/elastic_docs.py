@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from store.mentions.content import content_hash
 from store.mentions.model import (
     Analysis,
     CountSnapshot,
@@ -19,7 +20,6 @@ from store.mentions.model import (
     official_reply_doc,
     official_reply_from_doc,
 )
-from store.mentions.sqlite import content_hash
 from store.tokens import tokenize
 
 Doc = dict[str, Any]

@@ -217,10 +217,8 @@ class MentionStoreUnavailable(RuntimeError):
     """The store cannot be reached or used as configured; the message names it (never its credentials)."""
 
 
-class MentionStore(Protocol):
-    def upsert_many(self, mentions: list[NewMention], *, now: datetime | None = None) -> UpsertResult:
-        """`now` is the discovery time of new mentions (default: the clock); given for simulations and imports."""
-        ...
+class MentionSearch(Protocol):
+    """The search-and-analysis interface: what the analysis job, alerting, briefings and the API read and write."""
 
     def get(self, mention_id: str) -> Mention | None: ...
 
@@ -251,7 +249,15 @@ class MentionStore(Protocol):
 
     def search(self, query: SearchQuery) -> SearchResult: ...
 
-    # --- what the crawlers keep track of ---
+    def close(self) -> None: ...
+
+
+class CrawlBookkeeping(Protocol):
+    """The crawler-bookkeeping interface: what a crawl writes and keeps track of (crawlers/ only)."""
+
+    def upsert_many(self, mentions: list[NewMention], *, now: datetime | None = None) -> UpsertResult:
+        """`now` is the discovery time of new mentions (default: the clock); given for simulations and imports."""
+        ...
 
     def record_counts(self, updates: list[CountUpdate], *, now: datetime | None = None) -> int:
         """Set replies/views (and status) of known mentions as a list page shows them; a change is kept in the
@@ -293,3 +299,8 @@ class MentionStore(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+class MentionStore(MentionSearch, CrawlBookkeeping, Protocol):
+    """Both interfaces, as each backend provides them (sqlite.py + sqlite_crawl.py; elastic.py + elastic_crawl.py):
+    what the composition root opens (store.mentions.factory) and hands out as one or the other."""

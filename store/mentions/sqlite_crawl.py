@@ -1,16 +1,29 @@
-"""What the crawlers keep track of in the embedded store: heat over time, removals, what to revisit, the
-high-water mark and same-text duplicates. A mixin of SqliteMentionStore, kept apart from search and analysis."""
+"""The crawler-bookkeeping half of the embedded store (`store.mentions.model.CrawlBookkeeping`): writing what a
+crawl found, heat over time, removals, what to revisit, the high-water mark and same-text duplicates. A mixin of
+SqliteMentionStore, kept apart from search and analysis (sqlite.py)."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable, Mapping
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from store.mentions.model import CountSnapshot, CountUpdate, Mention
-from store.mentions.sqltime import dt, dt_or_none, us
+from store.mentions.content import content_hash
+from store.mentions.model import (
+    CountSnapshot,
+    CountUpdate,
+    Mention,
+    NewMention,
+    OfficialReply,
+    UpsertResult,
+    official_reply_doc,
+)
+from store.mentions.sqltime import dt, dt_or_none, us, us_or_none
+from store.tokens import tokenize
 
 _CHUNK = 500
 
@@ -34,12 +47,194 @@ def record_heat(
         )
 
 
+def fts_columns(title: str, content: str) -> tuple[str, str]:
+    return " ".join(tokenize(title)), " ".join(tokenize(content))
+
+
+def notes_json(notes: tuple[str, ...]) -> str | None:
+    return json.dumps(list(notes), ensure_ascii=False) if notes else None
+
+
+def official_reply_json(reply: OfficialReply | None) -> str | None:
+    doc = official_reply_doc(reply)
+    return None if doc is None else json.dumps(doc, ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class _Incoming:
+    """A crawled post with what is derived from it before the write lock is taken."""
+
+    mention: NewMention
+    digest: str
+    published_at: int | None
+
+    @property
+    def id(self) -> str:
+        return self.mention.id
+
+
+_RANK = {"created": 3, "updated": 2, "unchanged": 1}
+
+
 class CrawlStateMixin:
     if TYPE_CHECKING:  # provided by SqliteMentionStore
 
         def _write(self) -> AbstractContextManager[sqlite3.Connection]: ...
         def _connection(self) -> AbstractContextManager[sqlite3.Connection]: ...
         def _fetch(self, sql: str, params: Iterable[Any]) -> list[Mention]: ...
+
+    # --- writing what a crawl found ----------------------------------------------------------------------
+
+    def upsert_many(self, mentions: list[NewMention], *, now: datetime | None = None) -> UpsertResult:
+        stamp = us(now) if now is not None else us(datetime.now(UTC))
+        incoming = [_Incoming(m, content_hash(m.title, m.content), us_or_none(m.published_at)) for m in mentions]
+        # Tokenise outside the write lock (it is the slow part), and only what is new or changed.
+        known = self._hashes([i.id for i in incoming])
+        columns = {(i.id, i.digest): self._columns_of(i) for i in incoming if known.get(i.id) != i.digest}
+        outcome: dict[str, str] = {}
+        with self._write() as conn:
+            for item in incoming:
+                status = self._upsert_one(conn, item, stamp, columns)
+                # The same post twice in one batch is reported once, by its strongest outcome.
+                if _RANK[status] > _RANK.get(outcome.get(item.id, ""), 0):
+                    outcome[item.id] = status
+        return UpsertResult(
+            created=[k for k, v in outcome.items() if v == "created"],
+            updated=[k for k, v in outcome.items() if v == "updated"],
+            unchanged=[k for k, v in outcome.items() if v == "unchanged"],
+        )
+
+    @staticmethod
+    def _columns_of(item: _Incoming) -> tuple[str, str]:
+        return fts_columns(item.mention.title, item.mention.content)
+
+    def _hashes(self, ids: list[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        with self._connection() as conn:
+            for chunk in _chunks(list(dict.fromkeys(ids))):
+                marks = ",".join("?" * len(chunk))
+                sql = f"SELECT id, content_hash FROM mentions WHERE id IN ({marks})"
+                found.update((row["id"], row["content_hash"]) for row in conn.execute(sql, chunk))
+        return found
+
+    def _upsert_one(
+        self,
+        conn: sqlite3.Connection,
+        item: _Incoming,
+        stamp: int,
+        columns: dict[tuple[str, str], tuple[str, str]],
+    ) -> str:
+        row = conn.execute(
+            "SELECT rowid, content_hash, reply_count, view_count FROM mentions WHERE id = ?", (item.id,)
+        ).fetchone()
+        m = item.mention
+        if row is not None and row["content_hash"] == item.digest:
+            # Same text: only the heat (replies, views) may have moved; analysis stays valid.
+            conn.execute(
+                "UPDATE mentions SET reply_count = COALESCE(?, reply_count), view_count = COALESCE(?, view_count),"
+                " up_votes = COALESCE(?, up_votes), down_votes = COALESCE(?, down_votes),"
+                " status = COALESCE(?, status), official_reply = COALESCE(?, official_reply), last_seen_at = ?,"
+                " deleted_at = NULL WHERE rowid = ?",
+                (
+                    m.reply_count,
+                    m.view_count,
+                    m.up_votes,
+                    m.down_votes,
+                    m.status,
+                    official_reply_json(m.official_reply),
+                    stamp,
+                    row["rowid"],
+                ),
+            )
+            record_heat(conn, row, m.reply_count, m.view_count, stamp)
+            return "unchanged"
+        # Another writer may have changed the row since _hashes looked: tokenise here then.
+        title, body = columns.get((item.id, item.digest)) or self._columns_of(item)
+        if row is None:
+            rowid = self._insert(conn, item, stamp)
+            conn.execute("INSERT INTO mentions_fts (rowid, title, body) VALUES (?, ?, ?)", (rowid, title, body))
+            record_heat(
+                conn, {"rowid": rowid, "reply_count": None, "view_count": None}, m.reply_count, m.view_count, stamp
+            )
+            return "created"
+        self._replace_content(conn, row["rowid"], item, stamp)
+        record_heat(conn, row, m.reply_count, m.view_count, stamp)
+        conn.execute("UPDATE mentions_fts SET title = ?, body = ? WHERE rowid = ?", (title, body, row["rowid"]))
+        return "updated"
+
+    @staticmethod
+    def _insert(conn: sqlite3.Connection, item: _Incoming, stamp: int) -> int:
+        m = item.mention
+        cur = conn.execute(
+            "INSERT INTO mentions (id, source, post_id, url, title, content, author, published_at,"
+            " discovered_at, updated_at, reply_count, view_count, content_hash, crawl_unit, unit, status, notes,"
+            " last_seen_at, up_votes, down_votes, official_reply)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                item.id,
+                m.source,
+                m.post_id,
+                m.url,
+                m.title,
+                m.content,
+                m.author,
+                item.published_at,
+                stamp,
+                stamp,
+                m.reply_count,
+                m.view_count,
+                item.digest,
+                m.unit,
+                m.unit,
+                m.status,
+                notes_json(m.notes),
+                stamp,
+                m.up_votes,
+                m.down_votes,
+                official_reply_json(m.official_reply),
+            ),
+        )
+        assert cur.lastrowid is not None
+        return cur.lastrowid
+
+    @staticmethod
+    def _replace_content(conn: sqlite3.Connection, rowid: int, item: _Incoming, stamp: int) -> None:
+        """An edited post: new text, same discovery time, and the old analysis dropped so it runs again."""
+        m = item.mention
+        conn.execute(
+            "UPDATE mentions SET url = ?, title = ?, content = ?, author = ?, published_at = ?, updated_at = ?,"
+            " reply_count = COALESCE(?, reply_count), view_count = COALESCE(?, view_count),"
+            " up_votes = COALESCE(?, up_votes), down_votes = COALESCE(?, down_votes),"
+            " content_hash = ?, crawl_unit = ?, analysis_unit = NULL, unit = ?, status = COALESCE(?, status),"
+            " official_reply = COALESCE(?, official_reply), notes = ?, last_seen_at = ?, deleted_at = NULL,"
+            " edits = edits + 1,"
+            " analysed_at = NULL, analysis_seq = NULL, tokens = NULL, sentiment = NULL, sentiment_label = NULL,"
+            " flags = NULL, level = NULL, post_type = NULL, explanation = NULL, event_id = NULL"
+            " WHERE rowid = ?",
+            (
+                m.url,
+                m.title,
+                m.content,
+                m.author,
+                item.published_at,
+                stamp,
+                m.reply_count,
+                m.view_count,
+                m.up_votes,
+                m.down_votes,
+                item.digest,
+                m.unit,
+                m.unit,
+                m.status,
+                official_reply_json(m.official_reply),
+                notes_json(m.notes),
+                stamp,
+                rowid,
+            ),
+        )
+        conn.execute("DELETE FROM mention_schemes WHERE mention_rowid = ?", (rowid,))
+
+    # --- heat, removals, revisits, duplicates --------------------------------------------------------------
 
     def record_counts(self, updates: list[CountUpdate], *, now: datetime | None = None) -> int:
         stamp = us(now or datetime.now(UTC))

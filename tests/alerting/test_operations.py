@@ -10,9 +10,10 @@ from sqlalchemy import select
 
 from alerting.delivery.models import Delivery
 from alerting.delivery.sender import AppriseSender, deliver_pending
-from alerting.operations import SourceAlert, check_sources
+from alerting.operations import check_sources
 from config import Channel
-from sources.health import CrawlRun, record_run
+from sources.alerts import SourceAlert
+from sources.runs import CrawlRun, record_run
 from store.workflow.audit import AuditEntry
 
 World = Any  # the `world` fixture from conftest.py

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -23,27 +20,3 @@ def grant(user_token: Callable[..., str]) -> Grant:
         return TestClient(app, headers={"Authorization": f"Bearer {token}"})
 
     return make
-
-
-Serve = Callable[[FastAPI], str]
-
-
-@pytest.fixture
-def serve() -> Iterator[Serve]:
-    """serve(app) -> the base URL of the app on a real uvicorn server on 127.0.0.1 (for streams, which the
-    TestClient cannot read while they are open); stopped when the test ends."""
-    running: list[tuple[uvicorn.Server, threading.Thread]] = []
-
-    def start(app: FastAPI) -> str:
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        running.append((server, thread))
-        while not server.started:
-            time.sleep(0.05)
-        return f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-
-    yield start
-    for server, thread in running:
-        server.should_exit = True
-        thread.join(timeout=10)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
@@ -17,19 +16,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from alerting.playbooks import load_playbooks
-from alerting.rules import run_rules
-from analysis.analyser import Analyser
 from api.access.models import ApiToken, LoginFailure, User
 from api.access.scope import unit_scope
-from api.app import create_app
 from api.state import ApiState
 from config import load_config
 from store.mentions import NewMention
-from store.mentions.sqlite import SqliteMentionStore
-from store.workflow import make_engine, make_session_factory
 from store.workflow.audit import AuditEntry
-from store.workflow.migrate import upgrade
 
 REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery"
@@ -39,40 +31,23 @@ POSTS = [
 ]
 
 
-def _build(tmp_path: Path, base_url: str = "http://yq", url: str | None = None) -> FastAPI:
-    config = load_config(REPO / "config" / "example")
-    url = url or f"sqlite:///{tmp_path / 'wf.sqlite3'}"
-    upgrade(url)
-    store = SqliteMentionStore(tmp_path / "m.sqlite3")
-    sessions = make_session_factory(make_engine(url))
-    analyser = Analyser(config)
-    store.upsert_many([NewMention("demo-baixing", p, f"http://b/{p}", t, c, unit="county") for p, t, c in POSTS])
-    store.save_analysis(
-        [
-            (m.id, analyser.analyse(title=m.title, content=m.content, default_unit=m.unit))
-            for m in store.pending_analysis(9)
-        ]
-    )
-    first = store.get("demo-baixing:1")
-    assert first is not None
-    run_rules(store, sessions, config, load_playbooks(), base_url=base_url, now=first.discovered_at)
-    return create_app(ApiState(config=config, mentions=store, sessions=sessions, base_url=base_url))
+def _build(make: Any, base_url: str = "http://yq", url: str | None = None) -> FastAPI:
+    world = make(workflow_url=url)
+    world.add_posts(NewMention("demo-baixing", p, f"http://b/{p}", t, c, unit="county") for p, t, c in POSTS)
+    world.run_rules("demo-baixing:1", base_url=base_url)
+    app: FastAPI = world.app(base_url=base_url)
+    return app
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> Iterator[FastAPI]:
-    app = _build(tmp_path)
-    yield app
-    app.state.yuqing.mentions.close()
+def app(app_world: Any) -> FastAPI:
+    return _build(app_world)
 
 
 @pytest.fixture
-def app_on_both(tmp_path: Path, workflow_url: str) -> Iterator[FastAPI]:
+def app_on_both(workflow_url: str, app_world: Any) -> FastAPI:  # the database outlives the world
     """The app on SQLite and on the real PostgreSQL server: the access queries run on both."""
-    app = _build(tmp_path, url=workflow_url)
-    yield app
-    app.state.yuqing.mentions.close()
-    app.state.yuqing.sessions.kw["bind"].dispose()
+    return _build(app_world, url=workflow_url)
 
 
 def _incident_of(client: TestClient, unit: str) -> int:
@@ -233,8 +208,8 @@ def test_dashboard_session_cookie_and_csrf(app: FastAPI, grant: Any) -> None:
     assert browser.get("/api/v1/auth/me").status_code == 401
 
 
-def test_secure_cookie_behind_https(tmp_path: Path, grant: Any) -> None:
-    app = _build(tmp_path, base_url="https://yuqing.example.cn")
+def test_secure_cookie_behind_https(app_world: Any, grant: Any) -> None:
+    app = _build(app_world, base_url="https://yuqing.example.cn")
     grant(app, "li", "secretary", "school-no1", password=PASSWORD)
     browser = TestClient(app, base_url="https://testserver")
     form = browser.get("/login")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,14 +10,9 @@ from fastapi.testclient import TestClient
 
 from analysis.analyser import Analyser
 from analysis.job import analyse_pending
-from api.app import create_app
-from api.state import ApiState
 from config import load_config
 from config.models import SpikeSettings
 from store.mentions import NewMention
-from store.mentions.sqlite import SqliteMentionStore
-from store.workflow import make_engine, make_session_factory
-from store.workflow.migrate import upgrade
 
 REPO = Path(__file__).resolve().parents[2]
 STORY = "城关一中初二学生被多名同学围殴，头部受伤住院，学校一直推诿，希望教育局管管。"
@@ -30,22 +24,19 @@ POSTS = [
 
 
 @pytest.fixture
-def client(tmp_path: Path, grant: Any) -> Iterator[TestClient]:
+def client(app_world: Any, grant: Any) -> TestClient:
     config = load_config(REPO / "config" / "example")
     config = config.model_copy(
         update={"analysis": config.analysis.model_copy(update={"spikes": SpikeSettings(min_count=2)})}
     )
-    url = f"sqlite:///{tmp_path / 'wf.sqlite3'}"
-    upgrade(url)
-    store = SqliteMentionStore(tmp_path / "m.sqlite3")
-    sessions = make_session_factory(make_engine(url))
-    store.upsert_many(
-        [NewMention(source=s, post_id=p, url=f"http://board/{s}/{p}", title=t, content=c) for s, p, t, c in POSTS]
+    world = app_world(config)
+    world.add_posts(
+        [NewMention(source=s, post_id=p, url=f"http://board/{s}/{p}", title=t, content=c) for s, p, t, c in POSTS],
+        analyse=False,
     )
-    analyse_pending(store, Analyser(config), sessions=sessions)
-    app = create_app(ApiState(config=config, mentions=store, sessions=sessions, base_url="http://yq"))
-    yield grant(app, "ana", "analyst")
-    store.close()
+    analyse_pending(world.store, Analyser(config), sessions=world.sessions)
+    client: TestClient = grant(world.app(), "ana", "analyst")
+    return client
 
 
 def test_events_list_and_detail(client: TestClient) -> None:

@@ -17,18 +17,11 @@ from fastapi.testclient import TestClient
 
 from alerting.incidents.models import TimelineEntry
 from alerting.operations import check_sources
-from alerting.playbooks import load_playbooks
-from alerting.rules import run_rules
-from analysis.analyser import Analyser
-from api.app import create_app
 from api.state import ApiState
-from config import load_config
-from sources.health import CrawlRun, record_run
+from sources.runs import CrawlRun, record_run
 from store.mentions import NewMention, OfficialReply
-from store.mentions.sqlite import SqliteMentionStore
 from store.workflow import make_engine, make_session_factory
 from store.workflow.db import utcnow
-from store.workflow.migrate import upgrade
 
 REPO = Path(__file__).resolve().parents[2]
 POSTS = [
@@ -40,32 +33,15 @@ POSTS = [
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> Iterator[FastAPI]:
-    config = load_config(REPO / "config" / "example")
-    url = f"sqlite:///{tmp_path / 'wf.sqlite3'}"
-    upgrade(url)
-    store = SqliteMentionStore(tmp_path / "m.sqlite3")
-    sessions = make_session_factory(make_engine(url))
-    analyser = Analyser(config)
-    store.upsert_many(
-        [
-            NewMention(source="demo-baixing", post_id=p, url=f"http://board/t/{p}", title=t, content=c, unit="county")
-            for p, t, c in POSTS
-        ]
+def app(app_world: Any) -> FastAPI:
+    world = app_world()
+    world.add_posts(
+        NewMention(source="demo-baixing", post_id=p, url=f"http://board/t/{p}", title=t, content=c, unit="county")
+        for p, t, c in POSTS
     )
-    store.save_analysis(
-        [
-            (m.id, analyser.analyse(title=m.title, content=m.content, default_unit=m.unit))
-            for m in store.pending_analysis(10)
-        ]
-    )
-    first = store.get("demo-baixing:1")
-    assert first is not None
-    run_rules(store, sessions, config, load_playbooks(), base_url="http://yq", now=first.discovered_at)
-    yield create_app(
-        ApiState(config=config, mentions=store, sessions=sessions, base_url="http://yq", feed_poll_seconds=0.1)
-    )
-    store.close()
+    world.run_rules("demo-baixing:1")
+    app: FastAPI = world.app(feed_poll_seconds=0.1)
+    return app
 
 
 @pytest.fixture

@@ -9,9 +9,8 @@ is ever downloaded (SE_OFFLINE makes sure)."""
 from __future__ import annotations
 
 import os
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -19,10 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from alerting.incidents.service import add_note, get_incident
-from alerting.operations import SourceAlert
 from alerting.playbooks import load_playbooks
 from alerting.rules import run_rules
 from analysis.analyser import Analyser
@@ -30,13 +27,12 @@ from api.access import service as access
 from api.access.roles import Role
 from api.app import create_app
 from api.state import ApiState
-from config import Config, load_config
-from sources.health import CrawlRun, record_run
+from config import Config
+from sources.alerts import SourceAlert
+from sources.runs import CrawlRun, record_run
 from store.mentions import NewMention
 from store.mentions.sqlite import SqliteMentionStore
-from store.workflow import make_engine, make_session_factory
 from store.workflow.db import utcnow
-from store.workflow.migrate import upgrade
 
 pytestmark = pytest.mark.slow
 
@@ -47,7 +43,6 @@ if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):  # .ci/run ins
 
 from selenium import webdriver  # noqa: E402
 from selenium.common.exceptions import NoAlertPresentException  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.remote.webelement import WebElement  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
@@ -114,16 +109,10 @@ class Site:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    tmp = tmp_path_factory.mktemp("browser")
-    config = load_config(REPO / "config" / "example")
-    url = f"sqlite:///{tmp / 'wf.sqlite3'}"
-    upgrade(url)
-    store = SqliteMentionStore(tmp / "m.sqlite3")
-    sessions = make_session_factory(make_engine(url))
-    state = ApiState(
-        config=config, mentions=store, sessions=sessions, base_url="http://127.0.0.1", feed_poll_seconds=0.2
-    )
+def site(module_app_world: Any, module_serve: Any, tmp_path_factory: pytest.TempPathFactory) -> Site:
+    world = module_app_world()  # set up before the server: closed after it stops
+    config, store, sessions = world.config, world.store, world.sessions
+    state = world.state(base_url="http://127.0.0.1", feed_poll_seconds=0.2)
     with sessions.begin() as session:
         access.create_user(
             session,
@@ -175,60 +164,21 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
                     parse_failures=1 if ok else 0,
                 ),
             )
-    server = uvicorn.Server(uvicorn.Config(create_app(state), host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    state.base_url = f"http://127.0.0.1:{port}"
-    shots = Path(os.environ.get("YUQING_SCREENSHOTS") or tmp / "screenshots")
+    state.base_url = module_serve(create_app(state))
+    shots = Path(os.environ.get("YUQING_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots"))
     shots.mkdir(parents=True, exist_ok=True)
     built = Site(url=state.base_url, state=state, store=store, config=config, analyser=Analyser(config), shots=shots)
     for post_id, title, content in POSTS:
         built.add_post(post_id, title, content)
-    try:
-        yield built
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        store.close()
+    return built
 
 
 @pytest.fixture(scope="module")
-def browser(site: Site) -> Iterator[webdriver.Chrome]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SE_OFFLINE", "true")  # Selenium Manager, were it ever reached, must not go online
-        yield from _chrome(site)
-
-
-def _chrome(site: Site) -> Iterator[webdriver.Chrome]:
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--lang=zh-CN"):
-        options.add_argument(arg)
-    options.add_argument("--window-size=1280,900")
-    # A JS dialog is left open (not dismissed), so a test can see that none opened.
-    options.set_capability("unhandledPromptBehavior", "ignore")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=chinese_chromedriver(), options=options)
-    driver.set_page_load_timeout(20)
-    try:
-        driver.get(f"{site.url}/")
-        login(driver, site)
-        yield driver
-    finally:
-        driver.quit()
-
-
-def chinese_chromedriver() -> Service:
-    """Chromium as a Chinese user runs it: its locale (which draws date boxes as 2026/12/02, whatever the page's
-    lang says) comes from LANG, and needs Debian's chromium-l10n (.ci/run installs it); --lang alone is ignored."""
-    if not Path("/usr/lib/chromium/locales/zh-CN.pak").exists():
-        pytest.fail("the browser tests need Chromium's Chinese locale (apt package chromium-l10n)")
-    return Service(executable_path=CHROMEDRIVER, env={**os.environ, "LANG": "zh_CN.UTF-8", "LANGUAGE": "zh_CN"})
+def browser(site: Site, chrome: Any) -> webdriver.Chrome:
+    driver: webdriver.Chrome = chrome()
+    driver.get(f"{site.url}/")
+    login(driver, site)
+    return driver
 
 
 def login(driver: webdriver.Chrome, site: Site, name: str = "wang", *, expect: str | None = None) -> None:

@@ -15,9 +15,7 @@ import os
 import re
 import shutil
 import subprocess
-import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -25,7 +23,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 import yaml
 from openpyxl import load_workbook
 from sqlalchemy import select
@@ -39,24 +36,18 @@ from alerting.incidents import service
 from alerting.incidents.models import Incident
 from alerting.playbooks import load_playbooks
 from alerting.rules import run_rules
-from analysis.analyser import Analyser
 from api.access import service as access
 from api.access.roles import Role
 from api.app import create_app
 from api.state import ApiState
 from briefings.periods import beijing_date
-from config import Config, load_config
+from config import Config
 from store.mentions import NewMention
-from store.mentions.sqlite import SqliteMentionStore
-from store.workflow import make_engine, make_session_factory
 from store.workflow.db import utcnow
-from store.workflow.migrate import upgrade
 
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 PASSWORD = "correct horse battery"
 
 # English a Chinese user reads anyway, each for a reason:
@@ -154,23 +145,13 @@ POSTERS_WORDS = _posters_words()
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    tmp = tmp_path_factory.mktemp("chinese")
-    config = load_config(REPO / "config" / "example")
-    url = f"sqlite:///{tmp / 'wf.sqlite3'}"
-    upgrade(url)
-    store = SqliteMentionStore(tmp / "m.sqlite3")
-    sessions = make_session_factory(make_engine(url))
-    state = ApiState(config=config, mentions=store, sessions=sessions, base_url="http://127.0.0.1")
-    analyser = Analyser(config)
-    playbooks = load_playbooks()
-    store.upsert_many(demo_posts())
-    store.save_analysis(
-        [
-            (m.id, analyser.analyse(title=m.title, content=m.content, default_unit=m.unit))
-            for m in store.pending_analysis(500)
-        ]
-    )
+def demo(module_app_world: Any, module_serve: Any, tmp_path_factory: pytest.TempPathFactory) -> Demo:
+    world = module_app_world()  # set up before the server: closed after it stops
+    config, sessions = world.config, world.sessions
+    state = world.state(base_url="http://127.0.0.1")
+    playbooks = world.services.playbooks
+    world.add_posts(demo_posts())
+    store = world.store
     start = utcnow()
     run_rules(store, sessions, config, playbooks, base_url=state.base_url, now=start)
     for minutes in (0, 6, 11, 16):
@@ -212,22 +193,10 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
             now=later,
         )
         service.add_note(session, incident_id=ids[1], text="已联系学校核实", actor="演示管理员（demo）", now=later)
-    server = uvicorn.Server(uvicorn.Config(create_app(state), host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    state.base_url = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    shots = Path(os.environ.get("YUQING_SCREENSHOTS") or tmp / "screenshots")
+    state.base_url = module_serve(create_app(state))
+    shots = Path(os.environ.get("YUQING_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots"))
     shots.mkdir(parents=True, exist_ok=True)
-    try:
-        yield Demo(state.base_url, state, config, token, ids, shots)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        store.close()
+    return Demo(state.base_url, state, config, token, ids, shots)
 
 
 # ---- what people read --------------------------------------------------------------------------------------
@@ -292,12 +261,8 @@ def test_briefings_and_exports(demo: Demo) -> None:
     assert found == [], "\n".join(found)
 
 
-def test_dashboard_pages_at_desktop_and_phone_width(demo: Demo) -> None:
-    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):  # .ci/run installs both
-        pytest.fail(f"this test needs {CHROMIUM} and {CHROMEDRIVER} (apt packages chromium, chromium-driver)")
-    from selenium import webdriver
+def test_dashboard_pages_at_desktop_and_phone_width(demo: Demo, chrome: Any) -> None:
     from selenium.common.exceptions import TimeoutException
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -319,44 +284,29 @@ def test_dashboard_pages_at_desktop_and_phone_width(demo: Demo) -> None:
         "missing-incident": "/incidents/999999",
         "inbox-link": "/a/ZZZZZZZZZ",
     }
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--lang=zh-CN"):
-        options.add_argument(arg)
-    os.environ.setdefault("SE_OFFLINE", "true")
-    if not Path("/usr/lib/chromium/locales/zh-CN.pak").exists():
-        pytest.fail("this test needs Chromium's Chinese locale (apt package chromium-l10n)")
-    # Chromium's locale, which draws date boxes (2026/12/02, not mm/dd/yyyy), comes from LANG; --lang is ignored.
-    chinese = {**os.environ, "LANG": "zh_CN.UTF-8", "LANGUAGE": "zh_CN"}
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER, env=chinese), options=options)
-    driver.set_page_load_timeout(30)
-    found: list[str] = []
-    try:
-        driver.get(f"{demo.url}/login")
-        driver.find_element(By.NAME, "name").send_keys("demo")
-        driver.find_element(By.NAME, "password").send_keys(PASSWORD)
-        driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-        WebDriverWait(driver, 15).until(lambda d: "/login" not in d.current_url)
-        for width, height, label in ((1280, 900, "desktop"), (375, 812, "phone")):
-            driver.set_window_size(width, height)
-            for name, path in pages.items():
-                driver.get(demo.url + path)
-                # The pages fill themselves from the API: wait until nothing says it is still loading.
-                try:
-                    WebDriverWait(driver, 20).until(settled)
-                except TimeoutException:
-                    pytest.fail(
-                        f"{name} still loading: {driver.execute_script('return document.body.innerText')[:800]}"
-                    )
-                time.sleep(1.0)  # the live feed and the countdown settle
-                text = driver.execute_script("return document.title + '\\n' + document.body.innerText")
-                assert re.search(r"[\u4e00-\u9fff]", text), (name, text[:300])
-                found += problems(f"{label} {name}", text, ids)
-                if label == "desktop" or name in {"board", "incident-" + str(demo.incidents[0])}:
-                    height_px = driver.execute_script("return document.documentElement.scrollHeight")
-                    driver.set_window_size(width, min(max(height, height_px), 6000))
-                    driver.save_screenshot(str(demo.shots / f"chinese-{label}-{name}.png"))
-                    driver.set_window_size(width, height)
-    finally:
-        driver.quit()
+    driver = chrome(window=None, page_load_timeout=30)
+    found: list[str] = []  # the driver is quit with the module's browsers
+    driver.get(f"{demo.url}/login")
+    driver.find_element(By.NAME, "name").send_keys("demo")
+    driver.find_element(By.NAME, "password").send_keys(PASSWORD)
+    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    WebDriverWait(driver, 15).until(lambda d: "/login" not in d.current_url)
+    for width, height, label in ((1280, 900, "desktop"), (375, 812, "phone")):
+        driver.set_window_size(width, height)
+        for name, path in pages.items():
+            driver.get(demo.url + path)
+            # The pages fill themselves from the API: wait until nothing says it is still loading.
+            try:
+                WebDriverWait(driver, 20).until(settled)
+            except TimeoutException:
+                pytest.fail(f"{name} still loading: {driver.execute_script('return document.body.innerText')[:800]}")
+            time.sleep(1.0)  # the live feed and the countdown settle
+            text = driver.execute_script("return document.title + '\\n' + document.body.innerText")
+            assert re.search(r"[\u4e00-\u9fff]", text), (name, text[:300])
+            found += problems(f"{label} {name}", text, ids)
+            if label == "desktop" or name in {"board", "incident-" + str(demo.incidents[0])}:
+                height_px = driver.execute_script("return document.documentElement.scrollHeight")
+                driver.set_window_size(width, min(max(height, height_px), 6000))
+                driver.save_screenshot(str(demo.shots / f"chinese-{label}-{name}.png"))
+                driver.set_window_size(width, height)
     assert found == [], "\n".join(found)

@@ -17,31 +17,20 @@ from sqlalchemy import select
 
 from alerting.ack_links import AckLinks
 from alerting.delivery.models import Delivery
-from alerting.playbooks import load_playbooks
-from alerting.rules import run_rules
-from analysis.analyser import Analyser
 from api.app import create_app
 from api.state import ApiState
-from config import load_config
 from config.models import BEIJING
 from store.mentions import NewMention
-from store.mentions.sqlite import SqliteMentionStore
-from store.workflow import make_engine, make_session_factory
 from store.workflow.audit import AuditEntry
-from store.workflow.migrate import upgrade
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def env(tmp_path: Path, grant: Any) -> Iterator[dict[str, Any]]:
-    config = load_config(REPO / "config" / "example")
-    url = f"sqlite:///{tmp_path / 'wf.sqlite3'}"
-    upgrade(url)
-    store = SqliteMentionStore(tmp_path / "m.sqlite3")
-    sessions = make_session_factory(make_engine(url))
+def env(tmp_path: Path, grant: Any, app_world: Any) -> Iterator[dict[str, Any]]:
+    world = app_world()
     links = AckLinks.from_key_file(tmp_path / "ack_key", base_url="http://yq")
-    store.upsert_many(
+    world.add_posts(
         [
             NewMention(
                 "demo-baixing",
@@ -53,20 +42,11 @@ def env(tmp_path: Path, grant: Any) -> Iterator[dict[str, Any]]:
             )
         ]
     )
-    analyser = Analyser(config)
-    store.save_analysis(
-        [
-            (m.id, analyser.analyse(title=m.title, content=m.content, default_unit=m.unit))
-            for m in store.pending_analysis(10)
-        ]
-    )
-    mention = store.get("demo-baixing:1")
-    assert mention is not None
-    run_rules(
-        store, sessions, config, load_playbooks(), base_url="http://yq", now=mention.discovered_at, ack_link=links.link
-    )
-    state = ApiState(config=config, mentions=store, sessions=sessions, base_url="http://yq", ack_links=links)
+    world.run_rules("demo-baixing:1", ack_link=links.link)
+    mention = world.store.get("demo-baixing:1")
+    state = world.state(ack_links=links)
     app = create_app(state)
+    sessions = world.sessions
     yield {
         "app": app,
         "anonymous": TestClient(app),
@@ -77,7 +57,6 @@ def env(tmp_path: Path, grant: Any) -> Iterator[dict[str, Any]]:
         "state": state,
         "start": mention.discovered_at,
     }
-    store.close()
 
 
 def _ack_path(env: dict[str, Any], recipient: str = "school-no1:一中党支部书记") -> str:

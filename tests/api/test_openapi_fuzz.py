@@ -4,7 +4,6 @@ operation, derandomised so a failure reproduces."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,19 +15,10 @@ from schemathesis import GenerationMode
 from schemathesis.checks import content_type_conformance, not_a_server_error, response_schema_conformance
 from schemathesis.core.result import Err
 
-from alerting.playbooks import load_playbooks
-from alerting.rules import run_rules
-from analysis.analyser import Analyser
 from api.access import service
 from api.access.roles import Role
-from api.app import create_app
-from api.state import ApiState
-from config import load_config
 from store.mentions import NewMention
-from store.mentions.sqlite import SqliteMentionStore
-from store.workflow import make_engine, make_session_factory
 from store.workflow.db import utcnow
-from store.workflow.migrate import upgrade
 
 REPO = Path(__file__).resolve().parents[2]
 ADMIN = "fuzz-admin-7f3a"
@@ -36,30 +26,17 @@ EXAMPLES = 15
 
 
 @pytest.fixture(scope="module")
-def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FastAPI, str]]:
-    tmp = tmp_path_factory.mktemp("fuzz")
-    config = load_config(REPO / "config" / "example")
-    url = f"sqlite:///{tmp / 'wf.sqlite3'}"
-    upgrade(url)
-    store = SqliteMentionStore(tmp / "m.sqlite3")
-    sessions = make_session_factory(make_engine(url))
-    analyser = Analyser(config)
-    store.upsert_many(
+def fuzz_app(module_app_world: Any) -> tuple[FastAPI, str]:
+    world = module_app_world()
+    world.add_posts(
         [
             NewMention("demo-baixing", "1", "http://b/1", "城关第一中学学生被殴打住院", "城关一中学生被围殴受伤住院。"),
             NewMention("demo-tousu", "2", "http://b/2", "<script>alert(1)</script>乱收费", "=SUM(A1) 资料费"),
         ]
     )
-    store.save_analysis(
-        [
-            (m.id, analyser.analyse(title=m.title, content=m.content, default_unit=m.unit))
-            for m in store.pending_analysis(9)
-        ]
-    )
-    first = store.get("demo-baixing:1")
-    assert first is not None
-    run_rules(store, sessions, config, load_playbooks(), base_url="http://yq", now=first.discovered_at)
-    app = create_app(ApiState(config=config, mentions=store, sessions=sessions, base_url="http://yq"))
+    world.run_rules("demo-baixing:1")
+    app: FastAPI = world.app()
+    config, sessions = world.config, world.sessions
     with sessions.begin() as session:
         now = utcnow()
         service.create_user(
@@ -74,8 +51,7 @@ def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FastAPI
             now=now,
         )
         _, token = service.issue_token(session, name=ADMIN, label="fuzz", expires_in=None, actor="test", now=now)
-    yield app, token
-    store.close()
+    return app, token
 
 
 def test_no_input_gives_a_server_error(fuzz_app: tuple[FastAPI, str]) -> None:

@@ -16,16 +16,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-from alerting.playbooks import load_playbooks
-from alerting.rules import run_rules
-from analysis.analyser import Analyser
-from api.app import create_app
-from api.state import ApiState
-from config import Settings, load_config
+from config import Settings
 from store.mentions import CountUpdate, NewMention
-from store.mentions.sqlite import SqliteMentionStore
-from store.workflow import make_engine, make_session_factory
-from store.workflow.migrate import upgrade
 from yuqing.services import Services
 
 REPO = Path(__file__).resolve().parents[2]
@@ -38,25 +30,12 @@ POSTS = [
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> Iterator[FastAPI]:
-    config = load_config(REPO / "config" / "example")
-    url = f"sqlite:///{tmp_path / 'wf.sqlite3'}"
-    upgrade(url)
-    store = SqliteMentionStore(tmp_path / "m.sqlite3")
-    sessions = make_session_factory(make_engine(url))
-    analyser = Analyser(config)
-    store.upsert_many([NewMention("demo-baixing", p, f"http://b/{p}", t, c, unit="county") for p, t, c in POSTS])
-    store.save_analysis(
-        [
-            (m.id, analyser.analyse(title=m.title, content=m.content, default_unit=m.unit))
-            for m in store.pending_analysis(9)
-        ]
-    )
-    first = store.get("demo-baixing:1")
-    assert first is not None
-    run_rules(store, sessions, config, load_playbooks(), base_url="http://yq", now=first.discovered_at)
-    yield create_app(ApiState(config=config, mentions=store, sessions=sessions, base_url="http://yq"))
-    store.close()
+def app(app_world: Any) -> FastAPI:
+    world = app_world()
+    world.add_posts(NewMention("demo-baixing", p, f"http://b/{p}", t, c, unit="county") for p, t, c in POSTS)
+    world.run_rules("demo-baixing:1")
+    app: FastAPI = world.app()
+    return app
 
 
 @pytest.fixture
@@ -378,7 +357,7 @@ def test_sort_by_heat_and_filter_by_event(app: FastAPI, admin: TestClient) -> No
     assert admin.get("/api/v1/mentions", params={"event": "no-such-story"}).json()["total"] == 0
 
 
-def test_the_search_boxs_own_example_finds_posts_of_the_demo_board(tmp_path: Path, grant: Any) -> None:
+def test_the_search_boxs_own_example_finds_posts_of_the_demo_board(app_world: Any, grant: Any) -> None:
     import re
 
     from yuqing.demo.board import SampleBoard
@@ -386,22 +365,17 @@ def test_the_search_boxs_own_example_finds_posts_of_the_demo_board(tmp_path: Pat
     page = (REPO / "api" / "static" / "search.html").read_text(encoding="utf-8")
     match = re.search(r"placeholder='检索词：(.*?)（", page)
     assert match, "the search box shows an example"
-    config = load_config(REPO / "config" / "example")
-    url = f"sqlite:///{tmp_path / 'wf.sqlite3'}"
-    upgrade(url)
-    store = SqliteMentionStore(tmp_path / "m.sqlite3")
+    world = app_world()
     board = SampleBoard.with_seed()
-    store.upsert_many(
+    world.add_posts(
         [
             NewMention(f"demo-{name}", str(p.id), f"http://b/{p.id}", p.title, p.content, unit="county")
             for name in SampleBoard.BOARDS
             for p in board.posts(name)
-        ]
+        ],
+        analyse=False,
     )
-    app = create_app(
-        ApiState(config=config, mentions=store, sessions=make_session_factory(make_engine(url)), base_url="http://y")
-    )
+    app = world.app(base_url="http://y")
     analyst = grant(app, "zhao", "analyst")
     found = analyst.get("/api/v1/mentions", params={"q": match.group(1)}).json()
     assert found["total"] >= 1, match.group(1)
-    store.close()

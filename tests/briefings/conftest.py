@@ -4,10 +4,10 @@ incident service — one reported in time, one never reported, one in another un
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,15 +17,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from alerting.clock import clock_tick
 from alerting.incidents import service
 from alerting.incidents.models import Incident
-from alerting.playbooks import load_playbooks
 from alerting.rules import run_rules
 from analysis.analyser import Analyser
 from analysis.job import analyse_pending
-from config import Config, load_config
+from config import Config
 from store.mentions import NewMention
 from store.mentions.sqlite import SqliteMentionStore
-from store.workflow import make_engine, make_session_factory
-from store.workflow.migrate import upgrade
 
 REPO = Path(__file__).resolve().parents[2]
 BJ = ZoneInfo("Asia/Shanghai")
@@ -53,6 +50,7 @@ class BriefingWorld:
     # mention ids by name, and where each is (for expected figures computed independently of the report)
     ids: dict[str, str] = field(default_factory=dict)
     incidents: dict[str, int] = field(default_factory=dict)
+    root: Any = None  # the AppWorld (tests/conftest.py) the stores belong to: its `state()` is the API's view
 
     def post(self, name: str, source: str, title: str, content: str, at: datetime, unit: str = "county") -> str:
         post_id = f"{name}-{int(at.timestamp())}"
@@ -63,16 +61,13 @@ class BriefingWorld:
         return self.ids[name]
 
 
-def build_world(tmp_path: Path, workflow_url: str) -> BriefingWorld:
+def build_world(root: Any) -> BriefingWorld:
     """The day's posts in the order they appear, each crawled, analysed and put through the rules a minute
     later, as the running service would; the bullying case is acknowledged and reported in time, the
     canteen and fire cases never are, and the clock breaches them in the evening."""
-    config = load_config(REPO / "config" / "example")
-    upgrade(workflow_url)
-    sessions = make_session_factory(make_engine(workflow_url))
-    store = SqliteMentionStore(tmp_path / "mentions.sqlite3")
-    world = BriefingWorld(config, store, sessions, DAY.date())
-    analyser, playbooks = Analyser(config), load_playbooks()
+    config, store, sessions = root.config, root.store, root.sessions
+    world = BriefingWorld(config, store, sessions, DAY.date(), root=root)
+    analyser, playbooks = Analyser(config), root.services.playbooks
 
     def at(hour: int, minute: int = 0) -> datetime:
         return DAY.replace(hour=hour, minute=minute)
@@ -120,17 +115,12 @@ def build_world(tmp_path: Path, workflow_url: str) -> BriefingWorld:
 
 
 @pytest.fixture(scope="module")
-def briefing_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BriefingWorld]:
+def briefing_world(module_app_world: Any) -> BriefingWorld:
     """Shared by a module's tests, which only read it (reports never write to the stores they read)."""
-    tmp_path = tmp_path_factory.mktemp("briefing-world")
-    world = build_world(tmp_path, f"sqlite:///{tmp_path / 'workflow.sqlite3'}")
-    yield world
-    world.store.close()
+    return build_world(module_app_world())
 
 
 @pytest.fixture
-def fresh_world(tmp_path: Path) -> Iterator[BriefingWorld]:
+def fresh_world(app_world: Any) -> BriefingWorld:
     """A world of one's own, for tests that send briefings."""
-    world = build_world(tmp_path, f"sqlite:///{tmp_path / 'workflow.sqlite3'}")
-    yield world
-    world.store.close()
+    return build_world(app_world())

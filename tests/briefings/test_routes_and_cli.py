@@ -26,13 +26,7 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def client(briefing_world: World, user_token: Any) -> TestClient:
     now = periods.daily(briefing_world.day).until + timedelta(hours=8)
-    state = ApiState(
-        config=briefing_world.config,
-        mentions=briefing_world.store,
-        sessions=briefing_world.sessions,
-        base_url="http://yq.example",
-        now=lambda: now,
-    )
+    state = briefing_world.root.state(base_url="http://yq.example", now=lambda: now)
     app = create_app(state)
     return TestClient(app, headers={"Authorization": f"Bearer {user_token(state, 'briefing-admin', 'admin')}"})
 

@@ -964,7 +964,7 @@ def test_edits_are_counted_and_same_text_is_found(mention_store: MentionStore) -
     mention_store.upsert_many([_post("1", "改过的正文", published=T0)], now=T0 + timedelta(hours=1))
     edited = mention_store.get("tieba:1")
     assert edited is not None and edited.edits == 1 and edited.discovered_at == T0
-    from store.mentions.sqlite import content_hash
+    from store.mentions.content import content_hash
 
     digest = content_hash("帖子1", "改过的正文")
     assert mention_store.same_content("tieba", [digest, "0" * 64]) == {digest: "tieba:1"}

@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from alerting.operations import SourceAlert
 from config import Settings
-from sources.health import CrawlRun, SourceHealth
+from sources.alerts import SourceAlert
+from sources.health import SourceHealth
+from sources.runs import CrawlRun
 from yuqing import jobs
 from yuqing.demo.board import SampleBoard
 from yuqing.jobs import crawl_source, operations_tick

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -22,7 +23,9 @@ def _run(monkeypatch: pytest.MonkeyPatch, data: Path, *args: str, stdin: str = "
     return main(["user", args[0], "--config", str(REPO / "config" / "example"), "--data", str(data), *args[1:]])
 
 
-def test_user_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_user_commands(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], app_world: Any
+) -> None:
     data = tmp_path / "data"
     add = ("add", "li", "--role", "secretary", "--unit", "school-no1", "--display-name", "李书记", "--password-stdin")
     assert _run(monkeypatch, data, *add, stdin="correct horse battery\n") == 0
@@ -44,21 +47,9 @@ def test_user_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: 
     assert "li\t李书记\tsecretary\tschool-no1\tactive" in listing and any(x.startswith("bot\t") for x in listing)
 
     # The printed token works against the API built on the same database, until the user is disabled.
-    from api.app import create_app
-    from api.state import ApiState
-    from config import load_config
-    from store.mentions.sqlite import SqliteMentionStore
-
-    engine = make_engine(f"sqlite:///{(data / 'workflow.sqlite3').resolve()}")
-    store = SqliteMentionStore(data / "mentions.sqlite3")
-    app = create_app(
-        ApiState(
-            config=load_config(REPO / "config" / "example"),
-            mentions=store,
-            sessions=make_session_factory(engine),
-            base_url="http://yq",
-        )
-    )
+    url = f"sqlite:///{(data / 'workflow.sqlite3').resolve()}"
+    app = app_world(workflow_url=url, folder=data).app()
+    engine = make_engine(url)
     client = TestClient(app, headers={"Authorization": f"Bearer {token}"})
     assert client.get("/api/v1/auth/me").json()["display_name"] == "李书记"
     assert _run(monkeypatch, data, "disable", "li") == 0
@@ -70,5 +61,4 @@ def test_user_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: 
     with make_session_factory(engine)() as session:
         user = session.scalars(select(User).where(User.name == "li")).one()
         assert user.password_hash and user.password_hash.startswith("$argon2id$")
-    store.close()
     engine.dispose()

@@ -5,13 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 from analysis.scheme_eval import LabelError, evaluate, read_labels, read_texts, render
-from config import Settings, load_config
-
-SettingsOf = Callable[[argparse.Namespace], Settings]
+from config import load_config
+from yuqing.commands import SettingsOf, WithConfig
 
 
 def _lines(path: str) -> list[str]:
@@ -51,7 +49,7 @@ def cmd_evaluate(args: argparse.Namespace, settings_of: SettingsOf) -> int:
 
 def add_parsers(
     sub: argparse._SubParsersAction,  # the CLI's own parser class
-    with_config: Callable[..., argparse.ArgumentParser],
+    with_config: WithConfig,
     settings_of: SettingsOf,
 ) -> None:
     schemes = sub.add_parser("schemes", help="监测方案：evaluate 用已研判的帖子评估")

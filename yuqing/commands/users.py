@@ -14,12 +14,11 @@ from sqlalchemy.orm import Session
 from api.access import service
 from api.access.passwords import WeakPassword
 from api.access.roles import Role
-from config import Settings
 from store.workflow.db import utcnow
+from yuqing.commands import SettingsOf, WithConfig
 from yuqing.services import Services
 
 CLI_ACTOR = "命令行"
-SettingsOf = Callable[[argparse.Namespace], Settings]
 T = TypeVar("T")
 
 
@@ -122,7 +121,7 @@ def cmd_user_password(args: argparse.Namespace, settings_of: SettingsOf) -> int:
 
 def add_parsers(
     sub: argparse._SubParsersAction,
-    with_config: Callable[[argparse.ArgumentParser], argparse.ArgumentParser],
+    with_config: WithConfig,
     settings_of: SettingsOf,
 ) -> None:
     user = sub.add_parser(

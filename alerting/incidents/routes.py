@@ -18,13 +18,13 @@ from sqlalchemy.orm import Session
 from alerting.delivery.models import Delivery
 from alerting.incidents import service
 from alerting.incidents.models import ClockStepRow, IncidentTask, Stage
+from alerting.incidents.schemas import ClockStepOut, DeliveryOut, IncidentDetailOut, IncidentOut, TaskOut, TimelineOut
 from api.access import service as access
 from api.access.deps import Reader, require
 from api.access.models import User
 from api.access.roles import Perm, Role
 from api.access.scope import Principal
 from api.params import RowId, aware, invalid
-from api.schemas import ClockStepOut, DeliveryOut, IncidentDetailOut, IncidentOut, TaskOut, TimelineOut
 from api.state import ApiState, get_state
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])

@@ -1,0 +1,15 @@
+"""What every backend and the crawler derive alike from a post's text, in one neutral place (neither backend's
+module): the content hash that says "same text" (an edit, or the same post under another URL)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+
+def content_hash(title: str, content: str) -> str:
+    """sha256 of the normalised text: width variants and re-wrapped whitespace are not an edit."""
+    text = unicodedata.normalize("NFKC", f"{title}\n{content}")
+    text = re.sub(r"\s+", " ", text).strip()
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
