@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
+
 from analysis.facts import HARM, FactHit
 
 FORMAT = "yuqing-post-type-linear/1"
@@ -174,6 +176,12 @@ class PostTypeModel:
         self.weights = weights
         self.bias = bias
         self.meta = meta or {}
+        # Scoring reads one matrix: a row per feature, a column per class.
+        self._index = {f: i for i, f in enumerate(sorted(weights))}
+        self._matrix = np.zeros((len(self._index), len(classes)))
+        for f, i in self._index.items():
+            self._matrix[i] = weights[f]
+        self._bias = np.array(bias)
 
     @classmethod
     def load(cls, path: Path) -> PostTypeModel:
@@ -208,13 +216,10 @@ class PostTypeModel:
         return _default()
 
     def scores(self, found: dict[str, float]) -> list[float]:
-        out = list(self.bias)
-        for feature, value in found.items():
-            row = self.weights.get(feature)
-            if row is not None:
-                for i, w in enumerate(row):
-                    out[i] += w * value
-        return out
+        index = self._index
+        known = [f for f in found if f in index]
+        values = np.array([found[f] for f in known])
+        return (self._bias + values @ self._matrix[[index[f] for f in known]]).tolist()
 
     def classify(
         self, heading: str, heading_words: Iterable[str], words: Iterable[str], facts: list[FactHit], text: str = ""
