@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 
 from analysis.attribution import UnitAttributor
 from analysis.events.service import EventHeat
-from analysis.facts import describe, find_facts
+from analysis.facts import HARM, describe, find_facts
 from analysis.grader import CALM_TYPES, Grade, Grader, title_of
+from analysis.post_type import heading_of
 from analysis.risk import assess
 from analysis.schemes import SchemeMatcher
 from analysis.sentiment import SentimentResult
@@ -61,10 +62,14 @@ class Analyser:
         tokens = search_tokens(words)
         sentiment = self.sentiment.score(text, words)
         facts = find_facts(words)
-        grade = self.grader.grade(title_words, words, facts)
-        if grade.post_type in CALM_TYPES and sentiment.label != "neutral" and abs(sentiment.score) < CALM_BAND:
-            # A question, suggestion or thanks written in a complaint board's register: the review-trained model
-            # reads 问题/反映/请 as negative. The writer is asking, not complaining: neutral unless strongly polar.
+        grade = self.grader.grade(title_words, words, facts, heading=heading_of(title, content), text=text)
+        calm = grade.post_type in CALM_TYPES or (
+            grade.calm >= self.config.analysis.grader.calm and not any(f.fact in HARM for f in facts)
+        )
+        if calm and sentiment.label != "neutral" and abs(sentiment.score) < CALM_BAND:
+            # A question, suggestion or thanks written in a complaint board's register (typed so, or likely so by
+            # the risk's `calm` rule): the review-trained model reads 问题/反映/请 as negative. The writer is
+            # asking, not complaining: neutral unless strongly polar.
             sentiment = replace(sentiment, label="neutral")
         matches = self.schemes.match(title=title, content=content, words=words)
         unit = self.units.attribute(title=title, content=content, default_unit=default_unit, words=words)

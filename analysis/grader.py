@@ -1,12 +1,12 @@
-"""The shipped grader: how urgent a post is (level 0–3 probabilities) and what its writer is doing (post type),
-from whole jieba words, the title's words and the facts found (analysis/facts.py). Two linear models trained on
-graded complaint-board posts by `python -m training.train_grader` (analysis/data/GRADER_CARD.md). Plain Python
-at run time: no scikit-learn, no download.
+"""The shipped grader: how urgent a post is (level 0–3 probabilities), from whole jieba words, the title's words
+and the facts found (analysis/facts.py), trained on graded complaint-board posts by `python -m
+training.train_grader` (analysis/data/GRADER_CARD.md); what its writer is doing (post type) comes from its own
+model (analysis/post_type.py) and is carried in the same Grade. Plain Python at run time: no scikit-learn, no
+download.
 
 Level: one logistic model per step, P(level ≥ k) = σ(w_k·x + b_k) for k = 1 (一般), 2 (较大), 3 (重大) (Frank &
 Hall's ordinal reduction: a shared weight vector separated 重大 worse on DEV); 特别重大 is left to the facts
-(analysis/risk.py). Type: a multinomial logistic
-model over the same features. Word features are binary and L2-normalised, the post's words and its title's words
+(analysis/risk.py). Word features are binary and L2-normalised, the post's words and its title's words
 each on their own; fact features count 1 each, so a fact weighs the same in a short and a long post.
 """
 
@@ -25,17 +25,15 @@ from pathlib import Path
 
 import numpy as np
 
-from analysis.facts import HARM, FactHit
+from analysis.facts import FactHit
+from analysis.post_type import CALM_TYPES, TYPES, PostTypeModel
+
+__all__ = ["CALM_TYPES", "TYPES", "Grade", "Grader", "feature_sets", "norms", "title_of"]
 
 FORMAT = "yuqing-grader-linear/1"
 STEPS = 3  # P(level ≥ 1), P(≥ 2), P(≥ 3)
-TYPES = ("投诉", "举报", "求助", "咨询", "建议", "表扬", "其他")
 EVIDENCE = 6
 TITLE_CHARS = 60
-# Thanks and praise are rare on complaint boards (3 of 768 graded posts): too few to learn, so a title that
-# thanks or praises names the type (unless the title reports wrongdoing: 举报, 检举 …).
-CALM_TYPES = frozenset({"咨询", "建议", "表扬"})  # asking, suggesting, thanking: never raised by tone
-PRAISE_CUES = ("感谢", "表扬", "致谢", "点赞", "锦旗", "赞扬", "称赞")
 # Shown as evidence only when they carry meaning (they still count in the grade).
 FUNCTION_WORDS = frozenset(
     [
@@ -83,21 +81,6 @@ FUNCTION_WORDS = frozenset(
         "希望",
     ]
 )
-# What the writer is doing, as a title says it in whole words (举报…, 请问…, 建议…): one feature per group, so the
-# model pools the evidence of words each too rare to learn alone. Written from the labelling guide's types.
-TYPE_CUES: dict[str, frozenset[str]] = {
-    name: frozenset(words.split())
-    for name, words in {
-        "report": "举报 检举 揭发 控告 实名举报 举报信",
-        "illegal": "违规 违法 非法 涉嫌 违章 私自 无证 违纪 造假 偷排 私建 乱建",
-        "ask": "请问 咨询 能否 是否 何时 如何 怎么 怎样 多少 吗 哪里 可否 有没有 为何 什么时候 能不能 可不可以 "
-        "要不要 该不该",
-        "suggest": "建议 呼吁 希望 盼 盼望 恳请 应 应该 增设 增加 尽快 尽早 提议 倡议 完善",
-        "help": "求助 救助 帮帮 救救 帮忙 困难 走投无路 无助",
-        "thanks": "感谢 表扬 点赞 致谢 锦旗 赞扬 称赞 感谢信",
-        "me": "我 我们 本人 我家",
-    }.items()
-}
 # Without a separate title (`yuqing analyse` reads one line per post, 主题。详情), the first sentence serves as it.
 _FIRST_SENTENCE = re.compile(r"[。！？!?\n]")
 
@@ -110,14 +93,12 @@ def title_of(title: str, content: str) -> str:
 
 def feature_sets(title_words: Iterable[str], words: Iterable[str], facts: list[FactHit]) -> tuple[set[str], set[str]]:
     """(word features, fact features), kind-prefixed: w word of the post, t word of its title, f fact, p a pair
-    of facts found together (minors with violence is not the sum of the two), c a group of the title's words that
-    says what the writer is doing (TYPE_CUES)."""
+    of facts found together (minors with violence is not the sum of the two)."""
     title = set(title_words)
     found = {"w" + w for w in words} | {"t" + w for w in title}
     ids = sorted(h.fact for h in facts)
     fact_features = {"f" + f for f in ids}
     fact_features.update("p" + a + "+" + b for i, a in enumerate(ids) for b in ids[i + 1 :])
-    fact_features.update("c" + name for name, cues in TYPE_CUES.items() if not title.isdisjoint(cues))
     return found, fact_features
 
 
@@ -147,28 +128,26 @@ class Grader:
         self,
         level_weights: dict[str, list[float]],
         level_bias: list[float],
-        type_classes: list[str],
-        type_weights: dict[str, list[float]],
-        type_bias: list[float],
         meta: dict[str, object] | None = None,
+        *,
+        types: PostTypeModel | None = None,
     ) -> None:
         if len(level_bias) != STEPS or any(len(w) != STEPS for w in level_weights.values()):
             raise ValueError(f"grader: level weights and biases must have {STEPS} steps")
-        if any(len(w) != len(type_classes) for w in type_weights.values()) or len(type_bias) != len(type_classes):
-            raise ValueError("grader: type weights do not match the type classes")
         self.level_weights = level_weights
         self.level_bias = level_bias
-        self.type_classes = type_classes
-        self.type_weights = type_weights
-        self.type_bias = type_bias
         self.meta = meta or {}
-        # Scoring reads one matrix: a row per feature, the level steps' weights then the types' (0 where absent).
-        names = sorted(level_weights.keys() | type_weights.keys())
+        self.types = types  # None: the shipped post type model (analysis/post_type.py)
+        # Scoring reads one matrix: a row per feature, the level steps' weights.
+        names = sorted(level_weights)
         self._index = {f: i for i, f in enumerate(names)}
-        self._matrix = np.zeros((len(names), STEPS + len(type_classes)))
+        self._matrix = np.zeros((len(names), STEPS))
         for f, i in self._index.items():
-            self._matrix[i, :STEPS] = level_weights.get(f, (0.0,) * STEPS)
-            self._matrix[i, STEPS:] = type_weights.get(f, (0.0,) * len(type_classes))
+            self._matrix[i] = level_weights[f]
+
+    def with_types(self, types: PostTypeModel) -> Grader:
+        """This level model with another post type model (a fold's, in bench/judgement.py)."""
+        return Grader(self.level_weights, self.level_bias, self.meta, types=types)
 
     @classmethod
     def load(cls, path: Path) -> Grader:
@@ -180,15 +159,12 @@ class Grader:
 
     @classmethod
     def from_json(cls, data: dict[str, object]) -> Grader:
+        """A file written before the post type had its own model also holds a "type" section: not read."""
         level = data["level"]
-        kind = data["type"]
-        assert isinstance(level, dict) and isinstance(kind, dict)
+        assert isinstance(level, dict)
         return cls(
             {str(k): [float(x) for x in v] for k, v in level["weights"].items()},
             [float(b) for b in level["bias"]],
-            [str(c) for c in kind["classes"]],
-            {str(k): [float(x) for x in v] for k, v in kind["weights"].items()},
-            [float(b) for b in kind["bias"]],
             dict(data.get("meta", {})),  # type: ignore[call-overload]
         )
 
@@ -196,7 +172,6 @@ class Grader:
         return {
             "format": FORMAT,
             "level": {"weights": self.level_weights, "bias": self.level_bias},
-            "type": {"classes": self.type_classes, "weights": self.type_weights, "bias": self.type_bias},
             "meta": self.meta,
         }
 
@@ -204,22 +179,29 @@ class Grader:
     def default(cls) -> Grader:
         return _default()
 
-    def grade(self, title_words: Iterable[str], words: Iterable[str], facts: list[FactHit]) -> Grade:
+    def grade(
+        self,
+        title_words: Iterable[str],
+        words: Iterable[str],
+        facts: list[FactHit],
+        *,
+        heading: str | None = None,
+        text: str = "",
+    ) -> Grade:
+        """`heading`: the title or opening sentence as written (analysis.post_type.heading_of; the title's words
+        joined when not given), `text` the whole post: the post type reads their forms and question marks."""
         title_words = list(title_words)
+        words = list(words)
         found, fact_features = feature_sets(title_words, words, facts)
         scale = norms(found)
         index = self._index
-        # One row per known feature: its 3 level weights then its type weights, scaled as in training.
+        # One row per known feature: its 3 level weights, scaled as in training.
         known = [f for f in found if f in index] + [f for f in fact_features if f in index]
         rows = self._matrix[[index[f] for f in known]]
         weights = np.array([scale.get(f[0], 1.0) for f in known])
         contributions = rows * weights[:, None]
         sums = contributions.sum(axis=0)
-        at_least = tuple(round(_sigmoid(b + float(z)), 4) for b, z in zip(self.level_bias, sums[:STEPS], strict=True))
-        scores = [b + float(z) for b, z in zip(self.type_bias, sums[STEPS:], strict=True)]
-        top = max(scores)
-        exps = [math.exp(s - top) for s in scores]
-        best = max(range(len(scores)), key=scores.__getitem__)
+        at_least = tuple(round(_sigmoid(b + float(z)), 4) for b, z in zip(self.level_bias, sums, strict=True))
         hits = list(zip(known, contributions[:, 1].tolist(), strict=True))
 
         # Evidence: the whole words (title and body counted once) and facts that pushed towards 较大 and above.
@@ -232,22 +214,16 @@ class Grader:
             elif kind == "f":
                 by_text[names.get(body, body)] = contribution
         strongest = heapq.nlargest(EVIDENCE, by_text.items(), key=lambda item: (item[1], item[0]))
-        if self.type_classes[best] in CALM_TYPES and any(h.fact in HARM for h in facts):
-            # Someone was hurt: whatever the wording (希望…管管), the writer complains, reports or asks for help.
-            others = [i for i, c in enumerate(self.type_classes) if c not in CALM_TYPES]
-            best = max(others, key=scores.__getitem__, default=best)
-        post_type, probability = self.type_classes[best], exps[best] / sum(exps)
-        calm = sum(e for e, c in zip(exps, self.type_classes, strict=True) if c in CALM_TYPES) / sum(exps)
-        reporting = not TYPE_CUES["report"].isdisjoint(title_words)  # 感谢…举报: a report, not thanks
-        if not reporting and any(cue in w for w in title_words for cue in PRAISE_CUES):
-            post_type, probability = "表扬", 1.0
+        guess = (self.types or PostTypeModel.default()).classify(
+            "".join(title_words) if heading is None else heading, title_words, words, facts, text
+        )
         return Grade(
             at_least=at_least,
-            post_type=post_type,
-            type_probability=round(probability, 4),
-            evidence=[(text, round(c, 2)) for text, c in strongest if c >= 0.01],
+            post_type=guess.post_type,
+            type_probability=guess.probability,
+            evidence=[(shown, round(c, 2)) for shown, c in strongest if c >= 0.01],
             known=len(hits),
-            calm=round(calm, 4),
+            calm=guess.calm,
         )
 
 

@@ -28,9 +28,11 @@ from runinfo import bench_run  # bench/ is on sys.path when a bench script runs
 from analysis.analyser import Analyser
 from analysis.facts import find_facts
 from analysis.grader import Grader, title_of
+from analysis.post_type import heading_of
 from analysis.risk import assess
 from config import Config, GraderThresholds, load_config
 from store.tokens import segment
+from training import train_post_type
 from training.train_grader import FOLDS, Graded, LabelError, examples, fold_of, out_of_fold, read_labels
 
 REPO = Path(__file__).resolve().parent.parent
@@ -92,7 +94,9 @@ def grid_levels(
         analyser = analysers[fold_of(g.id, folds)]
         words = segment(f"\n{g.text}")
         facts = find_facts(words)
-        grade = analyser.grader.grade(segment(title_of("", g.text)), words, facts)
+        grade = analyser.grader.grade(
+            segment(title_of("", g.text)), words, facts, heading=heading_of("", g.text), text=g.text
+        )
         schemes = [m.scheme for m in analyser.schemes.match(title="", content=g.text, words=words)]
         inputs.append((schemes, grade, facts))
     out = {}
@@ -158,7 +162,8 @@ def main() -> int:
         print(f"标注文件有误：{exc}", file=sys.stderr)
         return 2
     data = examples(rows)
-    graders = out_of_fold(data, args.folds)
+    type_models = train_post_type.out_of_fold(train_post_type.examples(rows), args.folds)
+    graders = [g.with_types(t) for g, t in zip(out_of_fold(data, args.folds), type_models, strict=True)]
     if args.fixed:
         fold_steps = [config.analysis.grader] * args.folds
     else:
@@ -226,6 +231,8 @@ def main() -> int:
     print(f"{'':>6}" + "".join(f"{kind:>6}" for kind in kinds))
     for kind in kinds:
         print(f"{kind:>6}" + "".join(f"{tc[(kind, q)]:>8}" for q in kinds))
+    for kind, graded, precision, recall in train_post_type.per_type([t for _, t in gold], types):
+        print(f"  {kind}: {graded} graded, precision {precision:.2f}, recall {recall:.2f}")
 
     timed = Analyser(config, grader=Grader.default())
     texts = [g.text for g in rows]

@@ -4,7 +4,7 @@
         --out analysis/data/grader_model.json.gz
 
 Reads graded posts in the labelling guide's format (one JSON object a line with id, level, type and text),
-prints the k-fold cross-validated level and type accuracy, then trains on every post and writes the model.
+prints the k-fold cross-validated level accuracy, then trains on every post and writes the model.
 Deterministic: the same file gives the same bytes. Needs scikit-learn (a dev dependency); the model it writes
 runs without it (analysis/grader.py).
 """
@@ -28,7 +28,6 @@ from analysis.grader import STEPS, TYPES, Grade, Grader, feature_sets, norms, ti
 from store.tokens import add_words, domain_words, segment
 
 LEVEL_C = 4.0  # chosen by 5-fold CV on DEV over {1, 4, 16} (see GRADER_CARD.md)
-TYPE_C = 4.0
 MIN_DF = 2
 FOLDS = 5
 REPO = Path(__file__).resolve().parent.parent
@@ -113,18 +112,17 @@ def _matrix(data: Sequence[Example], vocab: dict[str, int]) -> Any:
     return csr_matrix((values, indices, indptr), shape=(len(data), len(vocab)))
 
 
-def fit(data: Sequence[Example], *, level_c: float = LEVEL_C, type_c: float = TYPE_C) -> Grader:
+def fit(data: Sequence[Example], *, level_c: float = LEVEL_C) -> Grader:
     from sklearn.linear_model import LogisticRegression
 
     df = Counter(f for ex in data for f in ex.words | ex.facts)
     names = sorted(f for f, n in df.items() if n >= MIN_DF)
     vocab = {f: i for i, f in enumerate(names)}
 
-    # One binary model per step k (level ≥ k); 特别重大 counts as 重大 (two posts in DEV). The title's type cues
-    # (c…) only inform the type: what the writer is doing is not how urgent it is (they cost ≥ 重大 F1 on DEV).
-    x = _matrix(data, vocab)
-    level_x = x[:, [i for f, i in vocab.items() if f[0] != "c"]]
-    level_names = [f for f in vocab if f[0] != "c"]
+    # One binary model per step k (level ≥ k); 特别重大 counts as 重大 (two posts in DEV). The post type has its
+    # own model (training/train_post_type.py): what the writer is doing is not how urgent it is.
+    level_x = _matrix(data, vocab)
+    level_names = list(vocab)
     levels = [min(ex.graded.level, STEPS) for ex in data]
     coefs, level_bias = [], []
     for step in range(1, STEPS + 1):
@@ -138,28 +136,13 @@ def fit(data: Sequence[Example], *, level_c: float = LEVEL_C, type_c: float = TY
         if any(abs(w) >= 1e-4 for w in column):
             level_weights[f] = column
 
-    classes = [t for t in TYPES if any(ex.graded.type == t for ex in data)]
-    kind = LogisticRegression(C=type_c, solver="lbfgs", max_iter=2000)
-    kind.fit(_matrix(data, vocab), [classes.index(ex.graded.type) for ex in data])
-    present = [int(c) for c in kind.classes_]
-    type_classes = [classes[c] for c in present]
-    type_weights: dict[str, list[float]] = {}
-    for f, i in vocab.items():
-        column = [round(float(kind.coef_[c][i]), 4) for c in range(len(present))]
-        if any(abs(w) >= 1e-4 for w in column):
-            type_weights[f] = column
-    type_bias = [round(float(b), 4) for b in kind.intercept_]
-    if len(present) == 2:  # sklearn keeps one row for two classes: the second class's log-odds
-        type_weights = {f: [0.0, w[0]] for f, w in type_weights.items()}
-        type_bias = [0.0, type_bias[0]]
     meta: dict[str, object] = {
         "posts": len(data),
         "level_c": level_c,
-        "type_c": type_c,
         "min_df": MIN_DF,
         "features": len(vocab),
     }
-    return Grader(level_weights, level_bias, type_classes, type_weights, type_bias, meta)
+    return Grader(level_weights, level_bias, meta)
 
 
 def out_of_fold(data: Sequence[Example], folds: int = FOLDS, **options: float) -> list[Grader]:
@@ -180,7 +163,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--labels", type=Path, default=REPO.parent / "shared/data/complaint_severity/dev_labels.jsonl")
     parser.add_argument("--out", type=Path, default=REPO / "analysis/data/grader_model.json.gz")
     parser.add_argument("--level-c", type=float, default=LEVEL_C)
-    parser.add_argument("--type-c", type=float, default=TYPE_C)
     args = parser.parse_args(argv)
     if not args.labels.exists():
         print(f"没有找到标注文件：{args.labels}", file=sys.stderr)
@@ -191,19 +173,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"标注文件有误：{exc}", file=sys.stderr)
         return 2
     data = examples(rows)
-    graders = out_of_fold(data, level_c=args.level_c, type_c=args.type_c)
-    exact = types = 0
+    graders = out_of_fold(data, level_c=args.level_c)
+    exact = 0
     for ex in data:
         g = graders[fold_of(ex.graded.id)]
         grade = grade_example(g, ex)
         expected = sum(p >= 0.5 for p in grade.at_least)
         exact += expected == min(ex.graded.level, STEPS)
-        types += grade.post_type == ex.graded.type
     print(
-        f"{FOLDS}-fold CV on {len(data)} posts: level (0–3, thresholds 0.5) accuracy {exact / len(data):.3f}, "
-        f"type accuracy {types / len(data):.3f}"
+        f"{FOLDS}-fold CV on {len(data)} posts: level (0–3, thresholds 0.5) accuracy {exact / len(data):.3f} "
+        "(post type: python -m training.train_post_type)"
     )
-    write(fit(data, level_c=args.level_c, type_c=args.type_c), args.out)
+    write(fit(data, level_c=args.level_c), args.out)
     print(f"wrote {args.out} ({args.out.stat().st_size:,} bytes)")
     return 0
 

@@ -48,18 +48,17 @@ def write_labels(path: Path, rows: list[tuple[int, str, str]]) -> Path:
 
 def test_trains_writes_loads_and_grades_its_posts(tmp_path: Path) -> None:
     data = examples(read_labels(write_labels(tmp_path / "labels.jsonl", POSTS * 2)))
-    grader = fit(data, level_c=16.0, type_c=16.0)
+    grader = fit(data, level_c=16.0)
     out = tmp_path / "grader.json.gz"
     write(grader, out)
     loaded = Grader.load(out)
     assert loaded.to_json() == json.loads(json.dumps(grader.to_json()))
     grades = [grade_example(loaded, ex) for ex in data[: len(POSTS)]]
-    for (level, kind, _), grade in zip(POSTS, grades, strict=True):
-        assert grade.post_type == kind
+    for (level, _, _), grade in zip(POSTS, grades, strict=True):
         assert (grade.at_least[0] >= 0.5) == (level >= 1)
         assert (grade.at_least[2] >= 0.5) == (level >= 3)
     again = tmp_path / "again.json.gz"
-    write(fit(data, level_c=16.0, type_c=16.0), again)
+    write(fit(data, level_c=16.0), again)
     assert again.read_bytes() == out.read_bytes()
 
 

@@ -1,0 +1,252 @@
+"""What the writer of a post is doing (the labelling guide's post type): 投诉 (complains of a wrong done to them),
+举报 (reports others' wrongdoing), 求助 (asks for help in a hardship), 咨询 (asks), 建议 (suggests), 表扬
+(thanks). A multinomial logistic model trained by `python -m training.train_post_type` on graded posts
+(analysis/data/GRADER_CARD.md, "Post type"); plain Python at run time: no scikit-learn, no download.
+
+Features: the post's jieba words and its heading's words (each set binary and L2-normalised), the facts found
+(analysis/facts.py), groups of heading words that say what the writer is doing (TYPE_CUES), groups of the
+post's words that say whose wrong it is or what is asked (BODY_CUES, by how often they occur), and forms of
+the heading itself (HEADING_FORMS: 关于…的建议, …吗？, 请问, 举报…).
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import json
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from analysis.facts import HARM, FactHit
+
+FORMAT = "yuqing-post-type-linear/1"
+TYPES = ("投诉", "举报", "求助", "咨询", "建议", "表扬", "其他")
+CALM_TYPES = frozenset({"咨询", "建议", "表扬"})  # asking, suggesting, thanking: never raised by tone
+# Thanks and praise are rare on complaint boards (3 of 768 graded posts): too few to learn, so a heading that
+# thanks or praises names the type (unless it reports wrongdoing: 举报, 检举 …).
+PRAISE_CUES = ("感谢", "表扬", "致谢", "点赞", "锦旗", "赞扬", "称赞")
+HEADING_CHARS = 60
+
+
+def _groups(groups: dict[str, str]) -> dict[str, frozenset[str]]:
+    return {name: frozenset(words.split()) for name, words in groups.items()}
+
+
+# What the writer is doing, as a heading says it in whole words: one feature per group, so the model pools the
+# evidence of words each too rare to learn alone. Written from the labelling guide's types.
+TYPE_CUES = _groups(
+    {
+        "report": "举报 检举 揭发 控告 实名举报 举报信",
+        "illegal": "违规 违法 非法 涉嫌 违章 私自 无证 违纪 造假 偷排 私建 乱建",
+        "ask": "请问 咨询 能否 是否 何时 如何 怎么 怎样 多少 吗 哪里 可否 有没有 为何 什么时候 能不能 可不可以 "
+        "要不要 该不该",
+        "suggest": "建议 呼吁 希望 盼 盼望 恳请 应 应该 增设 增加 尽快 尽早 提议 倡议 完善",
+        "help": "求助 救助 帮帮 救救 帮忙 困难 走投无路 无助",
+        "thanks": "感谢 表扬 点赞 致谢 锦旗 赞扬 称赞 感谢信",
+        "me": "我 我们 本人 我家",
+    }
+)
+# Whose wrong it is and what is asked, in the words of the whole post: each group's feature grows with how many
+# of its words occur (up to BODY_CAP). A victim writes 我/我家/业主 and 被/遭受; a reporter names a third party
+# (某, 有人, 老板) and what it did unlawfully (违规, 收受, 偷排), and asks for it to be stopped (查处, 取缔).
+BODY_CUES = _groups(
+    {
+        "me": "我 我们 本人 我家 我司 业主 我校 家人 孩子 小孩 父亲 母亲 老婆 妻子 丈夫 儿子 女儿",
+        "victim": "被 遭到 遭受 受害 损失 欺骗 坑",
+        "third": "某 有人 老板 此人 该公司 该 其 他们 村干部 负责人 亲戚 团伙 个人",
+        "illegal": "违规 违法 非法 涉嫌 违章 私自 无证 违纪 造假 偷排 私建 乱建 违建 偷税 漏税 贪污 受贿 行贿 "
+        "收受 挪用 套取 侵占 冒领 骗取 虚假 传销 赌博 黑恶 保护伞 包庇 作弊 内定 暗箱操作 偷 盗 毒 非法经营 无照 黑",
+        "report": "举报 检举 揭发 控告 实名举报 举报信 举报人 查处 严查 取缔 打击 严惩 查一查 查查 彻查 依法 追究 处理",
+        "ask": "请问 咨询 能否 是否 何时 如何 怎么 怎样 多少 吗 哪里 可否 有没有 为何 什么时候 能不能 可不可以 "
+        "要不要 该不该 请教 想 问 问一下 了解",
+        "suggest": "建议 呼吁 希望 盼 盼望 恳请 应 应该 增设 增加 尽快 尽早 提议 倡议 完善 设置 规划 考虑 改善 "
+        "提高 优化 加强",
+        "help": "求助 救助 帮帮 救救 帮忙 困难 走投无路 无助 贫困 低保 患 病 癌症 残疾 治疗 医药费 生活费 无力 "
+        "负债 困境 孤儿",
+        "thanks": "感谢 表扬 点赞 致谢 锦旗 赞扬 称赞 感谢信",
+        "living": "扰民 噪音 物业 小区 交房 业主 油烟 停车 车位 噪声 开发商 楼盘",
+    }
+)
+BODY_CAP = 5
+_BODY_GROUPS: dict[str, tuple[str, ...]] = {}
+for _name, _cues in BODY_CUES.items():
+    for _word in _cues:
+        _BODY_GROUPS[_word] = (*_BODY_GROUPS.get(_word, ()), _name)
+# Forms of the heading as written (characters, not words): a question, a title that suggests, requests,
+# reports, complains or asks for help.
+HEADING_FORMS = {
+    name: re.compile(pattern)
+    for name, pattern in {
+        "question_mark": r"[？?]$",
+        "question_particle": r"[吗么呢][？?]?$",
+        "question_word": r"何时|什么时候|为什么|为何|是否|能否|可否|能不能|可不可以|有没有|怎么|如何|哪里|多少|要不要|"
+        r"会不会|何在|何处|何方",
+        "consult": r"咨询",
+        "please_tell": r"请问",
+        "suggestion": r"建议",
+        "wish": r"^(希望|望|盼|期待|期盼|恳请|呼吁|强烈呼吁|强烈建议|建议|提请|提议)",
+        "request": r"^(请求|申请|恳请|请)",
+        "report": r"举报|检举|揭发",
+        "complaint": r"投诉",
+        "reflect": r"^反映",
+        "help": r"求助|救助|帮帮|救救|做主|帮忙|困难",
+        "illegal": r"违规|违法|非法|涉嫌|违章|私自|无证|违纪|造假|偷排|违建|乱建|私建|黑|骗|虚假|作弊|套取|传销|赌",
+        "thanks": r"感谢|表扬|点赞|致谢|锦旗",
+    }.items()
+}
+_QUESTION = re.compile(r"[？?]")
+# A heading ends at a full stop, exclamation mark or line break; a question mark stays in it (…吗？).
+_HEADING_END = re.compile(r"[。！!\n]")
+
+
+def heading_of(title: str, content: str) -> str:
+    """What the post says it is about: its title, or without one (`yuqing analyse` reads one line per post,
+    主题。详情) its opening sentence, question mark included."""
+    if title.strip():
+        return title.strip()
+    return _HEADING_END.split(content.strip(), maxsplit=1)[0][:HEADING_CHARS]
+
+
+def features(
+    heading: str, heading_words: Iterable[str], words: Iterable[str], facts: list[FactHit]
+) -> dict[str, float]:
+    """The type model's features, kind-prefixed, with their values: w word of the post, t word of its heading
+    (each kind L2-normalised), f fact, c heading cue group, b body cue group (share of BODY_CAP), h heading form,
+    q question marks."""
+    words = list(words)
+    body = set(words)
+    head = set(heading_words)
+    out: dict[str, float] = {}
+    if body:
+        scale = 1.0 / math.sqrt(len(body))
+        out.update({"w" + w: scale for w in body})
+    if head:
+        scale = 1.0 / math.sqrt(len(head))
+        out.update({"t" + w: scale for w in head})
+    out.update({"f" + h.fact: 1.0 for h in facts})
+    out.update({"c" + name: 1.0 for name, cues in TYPE_CUES.items() if not head.isdisjoint(cues)})
+    counts: dict[str, int] = {}
+    for word in words:
+        for name in _BODY_GROUPS.get(word, ()):
+            counts[name] = counts.get(name, 0) + 1
+    out.update({"b" + name: min(count, BODY_CAP) / BODY_CAP for name, count in counts.items()})
+    out.update({"h" + name: 1.0 for name, form in HEADING_FORMS.items() if form.search(heading)})
+    return out
+
+
+def question_features(heading: str, text: str) -> dict[str, float]:
+    """Question marks in the heading and the post: a writer who asks writes ？."""
+    out = {}
+    if _QUESTION.search(heading):
+        out["qheading"] = 1.0
+    marks = len(_QUESTION.findall(text))
+    if marks:
+        out["qpost"] = 1.0
+    if marks >= 2:
+        out["qpost2"] = 1.0
+    return out
+
+
+@dataclass(frozen=True)
+class TypeGuess:
+    post_type: str
+    probability: float
+    calm: float  # P(咨询) + P(建议) + P(表扬): how likely the writer is asking, suggesting or thanking
+
+
+class PostTypeModel:
+    def __init__(
+        self,
+        classes: list[str],
+        weights: dict[str, list[float]],
+        bias: list[float],
+        meta: dict[str, object] | None = None,
+    ) -> None:
+        if len(bias) != len(classes) or any(len(w) != len(classes) for w in weights.values()):
+            raise ValueError("post type model: weights and biases do not match the classes")
+        if any(c not in TYPES for c in classes):
+            raise ValueError(f"post type model: classes must be among {'/'.join(TYPES)}")
+        self.classes = classes
+        self.weights = weights
+        self.bias = bias
+        self.meta = meta or {}
+        # Scoring reads one matrix: a row per feature, a column per class.
+        self._index = {f: i for i, f in enumerate(sorted(weights))}
+        self._matrix = np.zeros((len(self._index), len(classes)))
+        for f, i in self._index.items():
+            self._matrix[i] = weights[f]
+        self._bias = np.array(bias)
+
+    @classmethod
+    def load(cls, path: Path) -> PostTypeModel:
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            data = json.load(f)
+        if data.get("format") != FORMAT:
+            raise ValueError(f"{path}: not a {FORMAT} model")
+        return cls.from_json(data)
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> PostTypeModel:
+        weights, bias, classes = data["weights"], data["bias"], data["classes"]
+        assert isinstance(weights, dict) and isinstance(bias, list) and isinstance(classes, list)
+        return cls(
+            [str(c) for c in classes],
+            {str(k): [float(x) for x in v] for k, v in weights.items()},
+            [float(b) for b in bias],
+            dict(data.get("meta", {})),  # type: ignore[call-overload]
+        )
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "format": FORMAT,
+            "classes": self.classes,
+            "weights": self.weights,
+            "bias": self.bias,
+            "meta": self.meta,
+        }
+
+    @classmethod
+    def default(cls) -> PostTypeModel:
+        return _default()
+
+    def scores(self, found: dict[str, float]) -> list[float]:
+        index = self._index
+        known = [f for f in found if f in index]
+        values = np.array([found[f] for f in known])
+        return (self._bias + values @ self._matrix[[index[f] for f in known]]).tolist()
+
+    def classify(
+        self, heading: str, heading_words: Iterable[str], words: Iterable[str], facts: list[FactHit], text: str = ""
+    ) -> TypeGuess:
+        """The most likely type, its probability and `calm`. `text`: the whole post, for its question marks
+        (the heading alone when not given)."""
+        heading_words = list(heading_words)
+        found = features(heading, heading_words, words, facts)
+        found.update(question_features(heading, text or heading))
+        scores = self.scores(found)
+        top = max(scores)
+        exps = [math.exp(s - top) for s in scores]
+        total = sum(exps)
+        best = max(range(len(scores)), key=scores.__getitem__)
+        if self.classes[best] in CALM_TYPES and any(h.fact in HARM for h in facts):
+            # Someone was hurt: whatever the wording (希望…管管), the writer complains, reports or asks for help.
+            others = [i for i, c in enumerate(self.classes) if c not in CALM_TYPES]
+            best = max(others, key=scores.__getitem__, default=best)
+        post_type, probability = self.classes[best], exps[best] / total
+        calm = sum(e for e, c in zip(exps, self.classes, strict=True) if c in CALM_TYPES) / total
+        reporting = not TYPE_CUES["report"].isdisjoint(heading_words)  # 感谢…举报: a report, not thanks
+        if not reporting and any(cue in heading for cue in PRAISE_CUES):
+            post_type, probability = "表扬", 1.0
+        return TypeGuess(post_type, round(probability, 4), round(calm, 4))
+
+
+@functools.cache
+def _default() -> PostTypeModel:
+    with resources.as_file(resources.files("analysis") / "data" / "post_type_model.json.gz") as path:
+        return PostTypeModel.load(path)

@@ -1,0 +1,105 @@
+"""The shipped post type model on short posts written here (not DEV texts): what the writer is doing, the
+heading forms it reads, `calm`, and a file that is not its format."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from analysis.facts import find_facts
+from analysis.grader import title_of
+from analysis.post_type import CALM_TYPES, PostTypeModel, TypeGuess, features, heading_of
+from store.tokens import segment
+
+
+def guess(text: str) -> TypeGuess:
+    words = segment(f"\n{text}")
+    return PostTypeModel.default().classify(
+        heading_of("", text), segment(title_of("", text)), words, find_facts(words), text
+    )
+
+
+TYPED = [
+    ("请问新生儿户口在哪里办理？我家孩子刚出生，请问上户口需要带哪些材料？", "咨询"),
+    ("咨询公积金提取的条件。您好，我想咨询一下公积金提取需要满足什么条件？谢谢。", "咨询"),
+    ("城南什么时候通地铁？请问城南片区的地铁线路什么时候能开通？", "咨询"),
+    ("建议在城南增设一所幼儿园。城南片区人口多，幼儿园太少，建议增设一所公办幼儿园。", "建议"),
+    ("关于增加夜班公交的建议。希望公交公司在晚高峰后增开夜班公交，方便市民出行。", "建议"),
+    ("举报某化工厂夜间偷排废水。某化工厂老板夜间偷排废水到河里，涉嫌违法排污，请环保部门查处。", "举报"),
+    ("实名举报村干部收受贿赂。本人实名举报村干部收受贿赂，违规为亲戚办理低保，请纪委彻查。", "举报"),
+    ("小区物业乱收停车费。我们小区物业今年强行提高停车费，业主多次反映没有回应，请有关部门处理。", "投诉"),
+    ("楼下烧烤店噪音扰民。我家楼下烧烤店每天营业到凌晨，噪音和油烟严重扰民，孩子无法休息。", "投诉"),
+    ("感谢城管局及时修好路灯。我们小区门口的路灯坏了，城管局第二天就修好了，特此感谢。", "表扬"),
+]
+
+
+@pytest.mark.parametrize(("text", "kind"), TYPED, ids=[t[:10] for t, _ in TYPED])
+def test_types_what_the_writer_is_doing(text: str, kind: str) -> None:
+    result = guess(text)
+    assert result.post_type == kind, result
+    assert 0.0 < result.probability <= 1.0
+
+
+def test_calm_is_the_chance_of_asking_suggesting_or_thanking() -> None:
+    question = guess("请问护照在哪里办理？请问在哪里可以办理护照，需要带什么材料？")
+    complaint = guess("小区物业乱收停车费。我们小区物业今年强行提高停车费，业主多次反映没有回应，请有关部门处理。")
+    assert question.calm > 0.5 > complaint.calm
+    assert question.post_type in CALM_TYPES and complaint.post_type not in CALM_TYPES
+
+
+def test_harm_done_is_never_a_question_or_suggestion() -> None:
+    result = guess("希望学校管管校园欺凌。我孩子在学校被几个同学殴打受伤，现在住院，希望学校管一管。")
+    assert result.post_type not in CALM_TYPES
+
+
+def test_thanks_that_reports_is_a_report() -> None:
+    assert guess("感谢领导关注，举报某工地违规施工。某工地违规夜间施工，请查处。").post_type != "表扬"
+
+
+@pytest.mark.parametrize(
+    ("title", "content", "heading"),
+    [
+        ("", "城南什么时候通地铁？请问何时开通。详情如下", "城南什么时候通地铁？请问何时开通"),
+        ("", "路灯坏了。请修一修", "路灯坏了"),
+        ("关于路灯的建议", "正文。", "关于路灯的建议"),
+    ],
+)
+def test_heading_keeps_the_question_mark(title: str, content: str, heading: str) -> None:
+    assert heading_of(title, content) == heading
+
+
+def test_features_read_heading_forms_and_whose_wrong_it_is() -> None:
+    found = features("举报某厂偷排废水吗？", ["举报", "某厂"], ["某", "老板", "偷排", "违法", "我", "被"], [])
+    assert {"hreport", "hquestion_mark", "hquestion_particle", "hillegal", "creport"} <= found.keys()
+    assert {"bthird", "billegal", "bme", "bvictim"} <= found.keys()
+    assert found["bthird"] == pytest.approx(2 / 5)  # 某, 老板: a share of BODY_CAP
+
+
+def test_refuses_another_format(tmp_path: Path) -> None:
+    path = tmp_path / "x.json.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as f:
+        json.dump({"format": "something-else"}, f)
+    with pytest.raises(ValueError, match="not a yuqing-post-type"):
+        PostTypeModel.load(path)
+
+
+CALM_POSTS = [
+    # A question and a suggestion in a complaint board's register, each naming a watched topic's words.
+    ("", "请问学校收费标准在哪里查询？我想咨询一下今年学校的收费标准在哪里可以查到，谢谢。"),
+    ("", "建议学校食堂增加菜品。希望学校食堂多增加几个菜品，让学生吃得更好。"),
+]
+
+
+@pytest.mark.parametrize(("title", "content"), CALM_POSTS)
+def test_the_calm_rule_keeps_a_question_or_suggestion_unraised(title: str, content: str) -> None:
+    from analysis.analyser import Analyser
+    from config import load_config
+
+    config = load_config(Path(__file__).resolve().parents[2] / "config" / "example")
+    result = Analyser(config).analyse(title=title, content=content)
+    assert result.post_type in CALM_TYPES
+    assert result.level == 0, result.explanation
+    assert result.sentiment_label == "neutral", result.explanation
