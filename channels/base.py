@@ -152,7 +152,8 @@ class ChannelPlugin(ABC):
         target = ChannelUrl.from_meta(meta)
         missing = self.missing(target, bare=True)
         if missing:
-            log.warning("%s: missing %s in the channel URL", self.scheme, ", ".join(missing))
+            labels = {**PART_ZH, **self.required}
+            log.warning("%s渠道地址缺少：%s", self.name, "、".join(labels[m] for m in missing))
             return False
         sent = self.send(
             target,
@@ -161,5 +162,5 @@ class ChannelPlugin(ABC):
             timeout=target.number("rto", 10),
         )
         if not sent.ok:
-            log.warning("%s: sending failed: %s", self.scheme, sent.detail)
+            log.warning("%s：%s", self.name, sent.detail)
         return sent.ok

@@ -103,11 +103,15 @@ class AppriseSender:
         # Apprise says why in English, in the operator's log already (its own logger): the record shown on the
         # incident says it in ours; its words again only with --verbose.
         log.debug("渠道 %s 未接收通知：%s", channel_id, "; ".join(lines)[-500:] or "（Apprise 未说明原因）")
-        return SendResult(False, _apprise_reason(" ".join(lines)))
+        return SendResult(False, _apprise_reason("\n".join(lines)))
 
 
 def _apprise_reason(said: str) -> str:
-    """Apprise's English reason for a failed notification, in the few words a user acts on."""
+    """Why a notification failed, in the few words a user acts on: our own plugins' reasons (Chinese, with the
+    provider's code, e.g. 短信未发出：isv.BUSINESS_LIMIT_CONTROL …) as they said them; Apprise's English as a kind."""
+    ours = [line for line in said.split("\n") if re.search(r"[\u4e00-\u9fff]", line)]
+    if ours:
+        return "；".join(ours)[-500:]
     text = said.lower()
     if "timed out" in text or "timeout" in text:
         return "渠道无应答（超时）"

@@ -151,4 +151,4 @@ def test_unreachable_endpoint_and_bad_url() -> None:
     )
     assert not result.ok
     result = _sender("aliyunsms://k:s@127.0.0.1:9/?sign=x&template=SMS_1&tls=no").send("sms", title="t", body="b")
-    assert not result.ok and "phone numbers" in (result.error or "")
+    assert not result.ok and "缺少：电话号码" in (result.error or "")
