@@ -16,14 +16,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from analysis.events.service import EventHeat
-from analysis.facts import HARM, FactHit
+from analysis.facts import CORROBORATING, HARM, FactHit
 from analysis.grader import CALM_TYPES, Grade
 from config import GraderThresholds, Level, RiskThresholds, Scheme, SensitivePeriod
 
-# Facts that bear out a 重大 scheme (a person harmed or at risk now, or officials' concrete misconduct).
-CORROBORATING = frozenset(
-    {"death", "injury", "hospital", "illness", "violence", "detention", "gathering", "misconduct"}
-)
 PER_EXTRA_SOURCE, MAX_SOURCES_POINTS = 5, 15
 # A story of repeated posts (copies, or complaints about the same place and matter): 3 posts +5, 10 posts +10.
 STORY_STEPS = ((10, 10), (3, 5))
@@ -37,6 +33,10 @@ SOURCE_WEIGHT_POINTS = 10  # per unit of weight above (or below) the default 1.0
 class Contribution:
     factor: str  # Chinese, shown in the explanation
     points: int
+    # A fact (analysis/facts registry id) and the whole words that showed it: what the grader and the schemes'
+    # corroboration read. Facts score no points of their own (the level they lead to does).
+    fact: str = ""
+    words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -46,9 +46,14 @@ class Risk:
     contributions: list[Contribution] = field(default_factory=list)
 
     def explain(self) -> str:
-        parts = "；".join(f"{c.factor} {c.points:+d}" for c in self.contributions) or "无风险因素"
+        """风险：重大 70 分。依据事实：人员受伤（打伤、住院）；…。计分：研判重大（类型投诉） +70；… — the level, then
+        the facts and their words that decided it, then every scored contribution."""
+        facts = [c for c in self.contributions if c.fact]
+        scored = [c for c in self.contributions if not c.fact]
         level = Level(self.level).zh if self.level else "未达一般"
-        return f"风险：{self.points} 分（{parts}）→ {level}"
+        shown = "；".join(f"{c.factor}（{'、'.join(c.words[:5])}）" for c in facts) or "无"
+        parts = "；".join(f"{c.factor} {c.points:+d}" for c in scored) or "无风险因素"
+        return f"风险：{level} {self.points} 分。依据事实：{shown}。计分：{parts}"
 
 
 def assess(
@@ -66,7 +71,9 @@ def assess(
     views: int | None = None,
     votes: tuple[int | None, int | None] = (None, None),
 ) -> Risk:
-    out: list[Contribution] = []
+    # Every fact found is a contribution with its words, listed first: the grader weighed it, and it bears out
+    # (or not) a scheme's level below.
+    out: list[Contribution] = [Contribution(h.zh, 0, h.fact, tuple(h.words)) for h in facts]
     found = {h.fact for h in facts}
     graded, shown = 0, ""
     steps = grader or GraderThresholds()
