@@ -245,3 +245,32 @@ def test_story_size_and_votes_are_heat(
     assert risk.points == 45 + points
     if factor:
         assert f"{factor} +{points}" in risk.explain()
+
+
+def test_heat_factors_are_a_registry_by_name() -> None:
+    """Each heat contribution names its registry entry; a name registered twice fails at import."""
+    from analysis.heat_factors import HEAT_FACTORS, HeatRegistryError, heat_factor
+
+    assert list(HEAT_FACTORS) == [
+        "sources",
+        "story",
+        "fast_copies",
+        "busy",
+        "votes",
+        "source_weight",
+        "sensitive_period",
+    ]
+    risk = assess(
+        schemes=[FEES],
+        grade=None,
+        facts=[],
+        event=heat(5, 3),
+        source_weight=1.5,
+        periods=[],
+        at=AT,
+        thresholds=RiskThresholds(),
+        votes=(150, 60),
+    )
+    assert [c.kind for c in risk.contributions if c.kind] == ["sources", "story", "votes", "source_weight"]
+    with pytest.raises(HeatRegistryError, match="story"):
+        heat_factor("story")(lambda h: [])
