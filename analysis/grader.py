@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from analysis.facts import HARM, FactHit
+from analysis.facts import HARM, WEIGHED, FactHit
 
 FORMAT = "yuqing-grader-linear/1"
 STEPS = 3  # P(level ≥ 1), P(≥ 2), P(≥ 3)
@@ -114,7 +114,7 @@ def feature_sets(title_words: Iterable[str], words: Iterable[str], facts: list[F
     says what the writer is doing (TYPE_CUES)."""
     title = set(title_words)
     found = {"w" + w for w in words} | {"t" + w for w in title}
-    ids = sorted(h.fact for h in facts)
+    ids = sorted(h.fact for h in facts if h.fact in WEIGHED)
     fact_features = {"f" + f for f in ids}
     fact_features.update("p" + a + "+" + b for i, a in enumerate(ids) for b in ids[i + 1 :])
     fact_features.update("c" + name for name, cues in TYPE_CUES.items() if not title.isdisjoint(cues))

@@ -2,13 +2,14 @@
 urgency — as a registry of named risk contributions (catalogue.py, schema in schema.py) found on whole words
 (finder.py)."""
 
-from analysis.facts.finder import CORROBORATING, FACTS, HARM, FactHit, describe, fact_words, find_facts
+from analysis.facts.finder import CORROBORATING, FACTS, HARM, WEIGHED, FactHit, describe, fact_words, find_facts
 from analysis.facts.schema import Fact, FactRegistryError
 
 __all__ = [
     "CORROBORATING",
     "FACTS",
     "HARM",
+    "WEIGHED",
     "Fact",
     "FactHit",
     "FactRegistryError",

@@ -111,6 +111,7 @@ FACTS: tuple[Fact, ...] = (
         examples=("小区272户业主至今无法办证", "上百名村民的补偿款没有发放"),
         counter_examples=("二十多名工人被拖欠工资半年", "这条路修了300米"),
         counts_at_least=50,
+        weighed=False,
     ),
     fact(
         "minors",
@@ -129,6 +130,7 @@ FACTS: tuple[Fact, ...] = (
         counter_examples=("孩子们在新操场上玩得很开心。隔壁工地有工人受伤", "以免学生受伤"),
         harm=True,
         corroborates=True,
+        weighed=False,
     ),
     fact(
         "gathering",
@@ -147,6 +149,7 @@ FACTS: tuple[Fact, ...] = (
         counter_examples=("如果再不解决，大家可能会集体上访", "工人扬言要去上访"),
         feared_blocks=True,
         corroborates=True,
+        weighed=False,
     ),
     fact(
         "gathering_threat",
@@ -155,6 +158,7 @@ FACTS: tuple[Fact, ...] = (
         near="上访 集体上访 聚集 拉横幅 堵路 游行 示威 闹事 讨说法 围堵 罢工",
         examples=("工人扬言要去上访", "业主们准备集体上访"),
         counter_examples=("几十名工人正在公司门口拉横幅",),
+        weighed=False,
     ),
     fact(
         "misconduct",
@@ -174,6 +178,7 @@ FACTS: tuple[Fact, ...] = (
         examples=("村支书收受开发商好处费", "镇长干预工程招投标"),
         counter_examples=("开发商收受定金后跑路", "书记来村里调研"),
         corroborates=True,
+        weighed=False,
     ),
     fact(
         "urgency",

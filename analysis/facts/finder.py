@@ -41,6 +41,8 @@ FACTS: tuple[Fact, ...] = validate(_CATALOGUE)
 HARM = frozenset(f.id for f in FACTS if f.harm)
 # Facts that bear out a 重大 scheme (a person harmed or at risk now, or officials' concrete misconduct).
 CORROBORATING = frozenset(f.id for f in FACTS if f.corroborates)
+# Facts the grader weighs as features (the structural ones are shown and corroborate only).
+WEIGHED = frozenset(f.id for f in FACTS if f.weighed)
 
 
 @dataclass(frozen=True)

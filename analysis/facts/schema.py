@@ -30,6 +30,9 @@ class Fact:
     # a child, an official with a wrongful act). Both words are shown.
     near: frozenset[str] = field(default_factory=frozenset)
     counts_at_least: int = 0  # a parsed head count (二十多名, 272人, 千余人) at least this large shows it
+    # A feature of the grader (analysis/grader.py). The structural facts are shown and bear out schemes but are
+    # not weighed: as features they lowered ≥ 重大 on DEV k-fold (GRADER_CARD.md, "What was tried").
+    weighed: bool = True
 
 
 def fact(
@@ -44,6 +47,7 @@ def fact(
     corroborates: bool = False,
     feared_blocks: bool = False,
     counts_at_least: int = 0,
+    weighed: bool = True,
 ) -> Fact:
     """An entry of the catalogue: words and `near` as space-separated whole words."""
     return Fact(
@@ -57,6 +61,7 @@ def fact(
         feared_blocks or harm,
         frozenset(near.split()),
         counts_at_least,
+        weighed,
     )
 
 

@@ -84,3 +84,15 @@ def test_an_incomplete_entry_fails_at_load_naming_file_and_field(broken: Fact, f
 def test_a_duplicate_id_fails_at_load() -> None:
     with pytest.raises(FactRegistryError, match="id 重复"):
         validate((*FACTS, FACTS[0]))
+
+
+def test_structural_facts_are_shown_but_not_weighed_by_the_grader() -> None:
+    from analysis.facts import WEIGHED, find_facts
+    from analysis.grader import feature_sets
+
+    hits = find_facts(segment("村支书收受开发商好处费，几十名村民正在村委会门口拉横幅"))
+    found = {h.fact for h in hits}
+    assert {"official_wrong", "gathering_now", "gathering", "many"} <= found
+    _, features = feature_sets([], [], hits)
+    assert "fgathering" in features and "fofficial_wrong" not in features and "fgathering_now" not in features
+    assert {"official_wrong", "gathering_now", "crowd"}.isdisjoint(WEIGHED)
