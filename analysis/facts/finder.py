@@ -41,6 +41,7 @@ FACTS: tuple[Fact, ...] = validate(_CATALOGUE)
 HARM = frozenset(f.id for f in FACTS if f.harm)
 # Facts that bear out a 重大 scheme (a person harmed or at risk now, or officials' concrete misconduct).
 CORROBORATING = frozenset(f.id for f in FACTS if f.corroborates)
+_COUNTED = tuple(f for f in FACTS if f.counts_at_least)
 # Facts the grader weighs as features (the structural ones are shown and corroborate only).
 WEIGHED = frozenset(f.id for f in FACTS if f.weighed)
 
@@ -143,7 +144,7 @@ def find_facts(words: Iterable[str]) -> list[FactHit]:
         long_phrase = len(word) >= 4 and word.lower() not in index and word[0] not in _NUMERALS
         tokens.extend(_inner_words(word) if long_phrase else [word])
     runs = _spelled(tokens, prefixes)
-    near_at = [[s for s in r if s in near_words] for r in runs]
+    near_at: list[list[str]] = []  # each token's runs that are near words, computed when a structural fact needs it
     found: dict[str, list[str]] = {}
 
     def add(fact_id: str, *shown: str) -> None:
@@ -168,13 +169,15 @@ def find_facts(words: Iterable[str]) -> list[FactHit]:
                 if not f.near:
                     add(f.id, spelled)
                     continue
+                if not near_at:
+                    near_at.extend([s for s in r if s in near_words] for r in runs)
                 window = range(max(0, i - NEAR_WITHIN), min(len(tokens), i + NEAR_WITHIN + 1))
                 partner = next((w for j in window if j != i for w in near_at[j] if w in f.near), None)
                 if partner is not None:
                     add(f.id, partner, spelled)
             if spelled[0] in _NUMERALS and (value := _count(spelled)):
-                for f in FACTS:
-                    if f.counts_at_least and value >= f.counts_at_least:
+                for f in _COUNTED:
+                    if value >= f.counts_at_least:
                         add(f.id, spelled)
     return [FactHit(f.id, f.zh, found[f.id]) for f in FACTS if f.id in found]
 
