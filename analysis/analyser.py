@@ -79,7 +79,6 @@ class Analyser:
             explanation.append(f"命中监测方案「{match.scheme.name}」（{match.scheme.severity.zh}）：{matched}")
         explanation.append(describe(facts))
         explanation.append(_grade_line(grade))
-        explanation.append(_sentiment_line(sentiment))
         if event is not None and event.copies > 1:
             explanation.append(
                 f"同一事件：共 {event.copies} 篇，来自 {event.sources} 个来源"
@@ -101,7 +100,9 @@ class Analyser:
             views=views,
             votes=votes,
         )
-        explanation.append(risk.explain())
+        # What decided the level comes first (the level, the facts and their words, the scores); tone last, apart.
+        explanation.insert(0, risk.explain())
+        explanation.append(_sentiment_line(sentiment))
         return Analysis(
             tokens=tokens,
             sentiment=sentiment.score,
@@ -162,21 +163,18 @@ def _grade_line(grade: Grade) -> str:
         f"{p:.2f}" for p in grade.at_least
     )
     if grade.evidence:
-        line += "；依据：" + "、".join(f"{w}({v:+.2g})" for w, v in grade.evidence)
+        line += "；研判依据（事实与整词）：" + "、".join(f"{w}({v:+.2g})" for w, v in grade.evidence)
     return line
 
 
 _LABEL_ZH = {"negative": "负面", "neutral": "中性", "positive": "正面"}
+SENTIMENT_PREFIX = "情感（仅供参考，不参与定级）："
 
 
 def _sentiment_line(sentiment: SentimentResult) -> str:
-    line = f"情感：{_LABEL_ZH[sentiment.label]}（{sentiment.score:+.2f}）"
-    if sentiment.evidence:
-        counted: dict[str, float] = {}
-        for word, weight in sentiment.evidence:
-            counted[word] = counted.get(word, 0.0) + weight
-        line += "：" + "、".join(f"{w}({v:+.2g})" for w, v in list(counted.items())[:8])
-    return line
+    """The tone, last and apart: it labels the post for search and the dashboard but decides no level, so the
+    words the review-trained model weighed (观察, 希望 …) are not shown among the reasons."""
+    return f"{SENTIMENT_PREFIX}{_LABEL_ZH[sentiment.label]}（{sentiment.score:+.2f}）"
 
 
 def _subject_note(subject: str) -> str:

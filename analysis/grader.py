@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from analysis.facts import FactHit
+from analysis.facts import WEIGHED, FactHit
 from analysis.post_type import CALM_TYPES, TYPES, PostTypeModel
 
 __all__ = ["CALM_TYPES", "TYPES", "Grade", "Grader", "feature_sets", "norms", "title_of"]
@@ -96,7 +96,7 @@ def feature_sets(title_words: Iterable[str], words: Iterable[str], facts: list[F
     of facts found together (minors with violence is not the sum of the two)."""
     title = set(title_words)
     found = {"w" + w for w in words} | {"t" + w for w in title}
-    ids = sorted(h.fact for h in facts)
+    ids = sorted(h.fact for h in facts if h.fact in WEIGHED)
     fact_features = {"f" + f for f in ids}
     fact_features.update("p" + a + "+" + b for i, a in enumerate(ids) for b in ids[i + 1 :])
     return found, fact_features

@@ -4,8 +4,10 @@ The level comes from facts, not tone. The grader (analysis/grader.py: whole word
 level, which scores that level's threshold; the highest matched scheme names the topic and scores its severity's
 threshold too — but a scheme at 重大 or above forces that level only when a fact of harm, violence, detention, a
 gathering or officials' misconduct bears it out (else it counts as 较大: a keyword is not an injury). The larger
-of the two is the base; a 重大 post with a death or a gathering of many is 特别重大. Then the heat of its event
-(copies, sources, speed, replies, views), the source's weight and any sensitive period add points. Sentiment is
+of the two is the base; a 重大 post with a death or a gathering of many is 特别重大. Then the heat factors
+(analysis/heat_factors.py, a registry by name: its event's copies, sources and speed, replies, views, votes, the
+source's weight, sensitive periods) add points. Every fact found (analysis/facts, a registry by name) is listed
+first with the words that showed it. Sentiment is
 not a factor: a sad or angry tone alone does not raise a post (the labelling guide). Every contribution is kept
 so the explanation can say exactly why a post is at its level.
 """
@@ -16,27 +18,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from analysis.events.service import EventHeat
-from analysis.facts import HARM, FactHit
+from analysis.facts import CORROBORATING, HARM, FactHit
 from analysis.grader import CALM_TYPES, Grade
+from analysis.heat_factors import HEAT_FACTORS, HeatInput
 from config import GraderThresholds, Level, RiskThresholds, Scheme, SensitivePeriod
-
-# Facts that bear out a 重大 scheme (a person harmed or at risk now, or officials' concrete misconduct).
-CORROBORATING = frozenset(
-    {"death", "injury", "hospital", "illness", "violence", "detention", "gathering", "misconduct"}
-)
-PER_EXTRA_SOURCE, MAX_SOURCES_POINTS = 5, 15
-# A story of repeated posts (copies, or complaints about the same place and matter): 3 posts +5, 10 posts +10.
-STORY_STEPS = ((10, 10), (3, 5))
-FAST_COPIES, FAST_POINTS = 3, 5  # copies in the last hour
-BUSY_REPLIES, BUSY_VIEWS, BUSY_POINTS = 50, 5_000, 5
-BUSY_VOTES, MANY_VOTES, VOTES_POINTS = 20, 200, (5, 10)  # 点赞 + 反对 on the board: people weighing in
-SOURCE_WEIGHT_POINTS = 10  # per unit of weight above (or below) the default 1.0
 
 
 @dataclass(frozen=True)
 class Contribution:
     factor: str  # Chinese, shown in the explanation
     points: int
+    # A fact (analysis/facts registry id) and the whole words that showed it: what the grader and the schemes'
+    # corroboration read. Facts score no points of their own (the level they lead to does).
+    fact: str = ""
+    words: tuple[str, ...] = ()
+    kind: str = ""  # the heat factor's registry name (analysis/heat_factors.py), "" for the level's own
 
 
 @dataclass(frozen=True)
@@ -46,9 +42,14 @@ class Risk:
     contributions: list[Contribution] = field(default_factory=list)
 
     def explain(self) -> str:
-        parts = "；".join(f"{c.factor} {c.points:+d}" for c in self.contributions) or "无风险因素"
+        """风险：重大 70 分。依据事实：人员受伤（打伤、住院）；…。计分：研判重大（类型投诉） +70；… — the level, then
+        the facts and their words that decided it, then every scored contribution."""
+        facts = [c for c in self.contributions if c.fact]
+        scored = [c for c in self.contributions if not c.fact]
         level = Level(self.level).zh if self.level else "未达一般"
-        return f"风险：{self.points} 分（{parts}）→ {level}"
+        shown = "；".join(f"{c.factor}（{'、'.join(c.words[:5])}）" for c in facts) or "无"
+        parts = "；".join(f"{c.factor} {c.points:+d}" for c in scored) or "无风险因素"
+        return f"风险：{level} {self.points} 分。依据事实：{shown}。计分：{parts}"
 
 
 def assess(
@@ -66,7 +67,9 @@ def assess(
     views: int | None = None,
     votes: tuple[int | None, int | None] = (None, None),
 ) -> Risk:
-    out: list[Contribution] = []
+    # Every fact found is a contribution with its words, listed first: the grader weighed it, and it bears out
+    # (or not) a scheme's level below.
+    out: list[Contribution] = [Contribution(h.zh, 0, h.fact, tuple(h.words)) for h in facts]
     found = {h.fact for h in facts}
     graded, shown = 0, ""
     steps = grader or GraderThresholds()
@@ -111,35 +114,11 @@ def assess(
         why = "人员死亡" if "death" in found else "多人聚集"
         out.append(Contribution(f"{why}，升为特别重大", thresholds.critical - base))
         base = thresholds.critical
-    if event is not None and event.copies > 1:
-        if event.sources > 1:
-            points = min(MAX_SOURCES_POINTS, PER_EXTRA_SOURCE * (event.sources - 1))
-            out.append(Contribution(f"同一事件见于 {event.sources} 个来源", points))
-        story = next((points for size, points in STORY_STEPS if event.copies >= size), 0)
-        if story:
-            out.append(Contribution(f"同一事件已有 {event.copies} 篇", story))
-        if event.copies_last_hour >= FAST_COPIES:
-            out.append(Contribution(f"一小时内转发 {event.copies_last_hour} 篇", FAST_POINTS))
-    if (replies or 0) >= BUSY_REPLIES or (views or 0) >= BUSY_VIEWS:
-        out.append(Contribution(f"回复 {replies or 0}、浏览 {views or 0}", BUSY_POINTS))
-    out.extend(_votes(*votes))
-    weight_points = round((source_weight - 1.0) * SOURCE_WEIGHT_POINTS)
-    if weight_points:
-        out.append(Contribution(f"来源权重 {source_weight:g}", weight_points))
-    for period in periods:
-        if period.risk_points and period.covers(at):
-            out.append(Contribution(f"敏感时期「{period.name}」", period.risk_points))
+    heat = HeatInput(event, replies, views, votes, source_weight, periods, at)
+    for name, factor in HEAT_FACTORS.items():
+        out.extend(Contribution(shown, points, kind=name) for shown, points in factor(heat))
     points = sum(c.points for c in out)
     # Nothing to watch is nothing to watch: heat or a period alone cannot raise a post nobody would act on.
     if base == 0:
         return Risk(points=points, level=0, contributions=out)
     return Risk(points=points, level=thresholds.level(points), contributions=out)
-
-
-def _votes(up: int | None, down: int | None) -> list[Contribution]:
-    """Votes where the board shows them (点赞/反对): many people weighing in on a post is heat either way."""
-    total = (up or 0) + (down or 0)
-    if total < BUSY_VOTES:
-        return []
-    points = VOTES_POINTS[1] if total >= MANY_VOTES else VOTES_POINTS[0]
-    return [Contribution(f"点赞 {up or 0}、反对 {down or 0}", points)]

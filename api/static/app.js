@@ -225,7 +225,8 @@ function mentionBlock(m, options) {
     box.append(why);
   } else if (m.level && m.explanation && m.explanation.length) {
     // Flagged without a scheme (the grader, heat): the risk line says why.
-    box.append(el("div", "why meta", m.explanation[m.explanation.length - 1]));
+    const risk = m.explanation.find((line) => line.startsWith("风险："));
+    if (risk) box.append(el("div", "why meta", risk));
   }
   // What happened and to whom: the facts with the whole words that showed them (analysis/facts.py).
   const facts = (m.explanation || []).find((line) => line.startsWith("事实：") && !line.startsWith("事实：未见"));

@@ -193,3 +193,17 @@ def test_the_title_words_come_from_the_one_jieba_pass() -> None:
     assert len(long_sentence) > TITLE_CHARS
     for title, content in cases:
         assert _words(title, content) == (segment(title_of(title, content)), segment(f"{title}\n{content}"))
+
+
+def test_explanation_shows_the_deciding_facts_first_and_tone_last_apart(analyser: Analyser) -> None:
+    """The 为何预警 panel reads these lines in order: the level with the facts and whole words that decided it
+    comes first; the tone, which decides no level, is last, labelled so, with no sentiment words among the
+    reasons (观察(+0.42) on a beaten child's post)."""
+    result = analyser.analyse(title="", content="我孩子在学校被几个同学围殴，头部受伤住院，老师说再观察观察")
+    lines = result.explanation
+    assert lines[0].startswith("风险：") and "依据事实：" in lines[0]
+    assert "暴力伤害（围殴" in lines[0] and "人员受伤（受伤" in lines[0]
+    assert lines[0].index("依据事实") < lines[0].index("计分")
+    assert lines[-1].startswith("情感（仅供参考，不参与定级）：")
+    assert "(" not in lines[-1].split("）", 1)[-1]  # label and score only: no weighed words
+    assert not any("观察" in line for line in lines)

@@ -118,7 +118,28 @@ def test_risk(
     assert (risk.points, risk.level) == (points, level)
     assert risk.points == sum(c.points for c in risk.contributions)
     for c in risk.contributions:
-        assert f"{c.factor} {c.points:+d}" in risk.explain()
+        # A fact is shown with its words among the reasons, a scored contribution with its points.
+        shown = f"{c.factor}（{'、'.join(c.words)}）" if c.fact else f"{c.factor} {c.points:+d}"
+        assert shown in risk.explain()
+    assert [c.fact for c in risk.contributions if c.fact] == [h.fact for h in facts]
+
+
+def test_explanation_lists_the_facts_and_their_words_before_the_scores() -> None:
+    found = [FactHit("injury", "人员受伤", ["打伤", "住院"]), FactHit("minors", "涉及未成年人", ["学生"])]
+    risk = assess(
+        schemes=[],
+        grade=GRIEVANCE,
+        facts=found,
+        event=None,
+        source_weight=1.0,
+        periods=[],
+        at=AT,
+        thresholds=RiskThresholds(),
+        grader=STEPS,
+    )
+    shown = risk.explain()
+    assert shown.startswith("风险：重大 70 分。依据事实：人员受伤（打伤、住院）；涉及未成年人（学生）。计分：")
+    assert shown.index("人员受伤") < shown.index("研判")
 
 
 def test_thresholds_come_from_config() -> None:
@@ -127,7 +148,7 @@ def test_thresholds_come_from_config() -> None:
         schemes=[FEES], grade=None, facts=[], event=heat(5, 3), source_weight=1.0, periods=[], at=AT, thresholds=strict
     )
     assert risk.points == 30 + 10 + 5 and risk.level == Level.MAJOR
-    assert risk.explain().endswith("→ 重大")
+    assert risk.explain().startswith("风险：重大 45 分。依据事实：无。计分：")
     # The grader's probability thresholds too: the same grade is 较大 or 一般 by them.
     strict_grader = GraderThresholds(general=0.5, large=0.85, major=0.9)
     assert (
@@ -167,7 +188,7 @@ def test_likely_question_written_as_a_complaint_is_not_raised() -> None:
     def likely_question(general: float, large: float) -> Grade:
         return Grade(at_least=(general, large, 0.01), post_type="投诉", type_probability=0.45, evidence=[], calm=0.5)
 
-    shown = "风险：0 分（咨询/建议类概率 0.50，未见较大事实，不升级 +0）→ 未达一般"
+    shown = "风险：未达一般 0 分。依据事实：无。计分：咨询/建议类概率 0.50，未见较大事实，不升级 +0"
     assert level(likely_question(0.9, 0.2), []) == (0, shown)
     assert level(likely_question(0.9, 0.2), [], [FEES])[0] == 0
     assert level(likely_question(0.9, 0.8), [])[0] == Level.LARGE
@@ -224,3 +245,32 @@ def test_story_size_and_votes_are_heat(
     assert risk.points == 45 + points
     if factor:
         assert f"{factor} +{points}" in risk.explain()
+
+
+def test_heat_factors_are_a_registry_by_name() -> None:
+    """Each heat contribution names its registry entry; a name registered twice fails at import."""
+    from analysis.heat_factors import HEAT_FACTORS, HeatRegistryError, heat_factor
+
+    assert list(HEAT_FACTORS) == [
+        "sources",
+        "story",
+        "fast_copies",
+        "busy",
+        "votes",
+        "source_weight",
+        "sensitive_period",
+    ]
+    risk = assess(
+        schemes=[FEES],
+        grade=None,
+        facts=[],
+        event=heat(5, 3),
+        source_weight=1.5,
+        periods=[],
+        at=AT,
+        thresholds=RiskThresholds(),
+        votes=(150, 60),
+    )
+    assert [c.kind for c in risk.contributions if c.kind] == ["sources", "story", "votes", "source_weight"]
+    with pytest.raises(HeatRegistryError, match="story"):
+        heat_factor("story")(lambda h: [])

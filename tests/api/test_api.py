@@ -151,6 +151,10 @@ def test_incident_list_detail_acknowledge_report_close(client: TestClient) -> No
     assert [t["action"] for t in detail["timeline"]] == ["discovered", "opened"]
     assert len(detail["deliveries"]) == 5 and all(d["status"] == "pending" for d in detail["deliveries"])
     assert any("校园欺凌" in line for line in detail["explanation"])
+    # The 为何预警 panel reads the level with the facts and their words first, the tone last and apart.
+    why = detail["explanation"]
+    assert why[0].startswith("风险：重大") and "依据事实：" in why[0] and "暴力伤害（" in why[0]
+    assert why[-1].startswith("情感（仅供参考，不参与定级）：")
 
     acked = client.post(f"/api/v1/incidents/{incident['id']}/acknowledge").json()
     assert acked["acknowledged_at"] and acked["timeline"][-1]["actor"] == "管理员（admin）"

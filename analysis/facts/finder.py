@@ -1,0 +1,189 @@
+"""Finding the registry's facts (analysis/facts/catalogue.py) in a post's words: each matched on whole jieba words
+(one word or a run of up to three adjacent words that spell it, so 被打 is found in 被/打) — never a character
+fragment: 生吃 is not in 学生吃.
+
+An occurrence right after a negator (没有人受伤, 尚无伤亡) does not count; harm, and anything else whose entry says
+`feared_blocks`, right after a word of supposition or threat (一旦, 以免, 担心, 扬言 …) does not count either. A
+structural fact (`near`) counts only with one of its near words within NEAR_WITHIN words. Each fact found carries
+the words that showed it, for the explanation; the grader (analysis/grader.py) weighs them.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from analysis.facts.catalogue import FACTS as _CATALOGUE
+from analysis.facts.schema import Fact, validate
+
+# Up to this many adjacent words are joined to spell a fact word (被/打 → 被打, 上/百名 → 上百名).
+MAX_SPAN = 3
+# A fact word right after one of these (within NEGATED_WITHIN words) is denied, not stated.
+NEGATORS = frozenset(
+    {"没", "没有", "无", "未", "尚无", "暂无", "并未", "没有人", "无人", "未有", "不会", "防止", "避免", "预防"}
+)
+NEGATED_WITHIN = 2
+# Harm that might happen is a hazard, not harm done (一旦倒塌将造成伤亡, 以免学生受伤, 担心孩子中毒), and a gathering
+# threatened is not under way (扬言要去上访): such a word this close after one of these does not count.
+HYPOTHETICAL = frozenset(
+    {"一旦", "万一", "如果", "假如", "若", "以免", "可能", "容易", "担心", "害怕", "恐怕", "会", "将"}
+    | {"扬言", "声称", "威胁", "准备", "打算"}
+)
+HYPOTHETICAL_WITHIN = 3
+# A structural fact's two words are at most this many words apart (the words carry no punctuation: a window
+# stands for "the same sentence").
+NEAR_WITHIN = 8
+
+FACTS: tuple[Fact, ...] = validate(_CATALOGUE)
+# Facts of harm already done (the guide's "harmed"): a post stating one is no mere question or suggestion.
+HARM = frozenset(f.id for f in FACTS if f.harm)
+# Facts that bear out a 重大 scheme (a person harmed or at risk now, or officials' concrete misconduct).
+CORROBORATING = frozenset(f.id for f in FACTS if f.corroborates)
+_COUNTED = tuple(f for f in FACTS if f.counts_at_least)
+# Facts the grader weighs as features (the structural ones are shown and corroborate only).
+WEIGHED = frozenset(f.id for f in FACTS if f.weighed)
+
+
+@dataclass(frozen=True)
+class FactHit:
+    fact: str  # Fact.id
+    zh: str
+    words: list[str]  # as found, first occurrence order, no repeats
+
+
+# A head count: 二十多名, 100余人, 三十几户, 千余人 (whole words, joined as above).
+_COUNT = re.compile(
+    r"^(\d+|[一二两三四五六七八九十百千万几数]+)(多|余|来)?(名|个|人|户|家|位|位老人|名学生|名工人|多人|余人)$"
+)
+_DIGITS = dict(zip("零一二两三四五六七八九", (0, 1, 2, 2, 3, 4, 5, 6, 7, 8, 9), strict=True)) | {"几": 3, "数": 3}
+_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
+
+
+def count_value(numeral: str) -> int:
+    """二十 → 20, 十几 → 13, 三百 → 300, 千 → 1000, 272 → 272 (几/数 count as 3: 几十 → 30)."""
+    if numeral.isdigit():
+        return int(numeral)
+    total = section = digit = 0
+    for ch in numeral:
+        if ch in _DIGITS:
+            digit = _DIGITS[ch]
+        elif ch == "万":
+            total += (section + digit) * 10000
+            section = digit = 0
+        elif ch in _UNITS:
+            section += (digit or 1) * _UNITS[ch]
+            digit = 0
+    return total + section + digit
+
+
+@functools.cache
+def _index() -> tuple[dict[str, tuple[Fact, ...]], frozenset[str], frozenset[str]]:
+    """Fact word → facts; every proper prefix of a fact or near word (a run of words is only extended while it
+    can still spell one); every near word."""
+    by_word: dict[str, list[Fact]] = {}
+    for f in FACTS:
+        for word in f.words:
+            by_word.setdefault(word.lower(), []).append(f)
+    near = frozenset(w.lower() for f in FACTS for w in f.near)
+    prefixes = frozenset(w[:i] for w in by_word.keys() | near for i in range(1, len(w)))
+    return {w: tuple(f) for w, f in by_word.items()}, prefixes, near
+
+
+_NUMERALS = frozenset("0123456789一二两三四五六七八九十百千万几数")
+
+
+def fact_words() -> set[str]:
+    """Every fact word (for tests and documentation; the tokenizer is not told them: see module docstring)."""
+    return {w for f in FACTS for w in f.words}
+
+
+def _count(word: str) -> int:
+    found = _COUNT.match(word)
+    if not found or found.group(1).startswith("几个"):
+        return 0
+    return count_value(found.group(1))
+
+
+def _inner_words(token: str) -> list[str]:
+    """The dictionary words inside a long token, left to right without overlaps. The user dictionary holds the
+    configuration's phrases (a scheme's 随时可能倒塌) as single words; the facts are in the words they are made of."""
+    import jieba
+
+    inner, end = [], 0
+    for word in jieba.cut_for_search(token):
+        start = token.find(word, end)
+        if word != token and start >= end:
+            inner.append(word)
+            end = start + len(word)
+    return inner if "".join(inner) == token else [token]
+
+
+def _spelled(tokens: list[str], prefixes: frozenset[str]) -> list[list[str]]:
+    """For each token, the strings it starts: itself and its runs with the next words while they can spell a
+    fact word (numerals always extend: 二十/多/名)."""
+    out = []
+    for i in range(len(tokens)):
+        runs, spelled = [], ""
+        counting = tokens[i][0] in _NUMERALS
+        for j in range(i, min(i + MAX_SPAN, len(tokens))):
+            spelled += tokens[j]
+            runs.append(spelled)
+            if not counting and spelled not in prefixes:
+                break
+        out.append(runs)
+    return out
+
+
+def find_facts(words: Iterable[str]) -> list[FactHit]:
+    """The facts stated in a text given as accurate-mode jieba words (`store.tokens.segment`), in registry order."""
+    index, prefixes, near_words = _index()
+    tokens: list[str] = []
+    for word in words:
+        long_phrase = len(word) >= 4 and word.lower() not in index and word[0] not in _NUMERALS
+        tokens.extend(_inner_words(word) if long_phrase else [word])
+    runs = _spelled(tokens, prefixes)
+    near_at: list[list[str]] = []  # each token's runs that are near words, computed when a structural fact needs it
+    found: dict[str, list[str]] = {}
+
+    def add(fact_id: str, *shown: str) -> None:
+        seen = found.setdefault(fact_id, [])
+        seen.extend(s for s in shown if s not in seen)
+
+    since_negator = NEGATED_WITHIN + 1
+    since_hypothetical = HYPOTHETICAL_WITHIN + 1
+    for i, token in enumerate(tokens):
+        if token in NEGATORS:
+            since_negator = 0
+            continue
+        since_negator += 1
+        since_hypothetical = 0 if token in HYPOTHETICAL else since_hypothetical + 1
+        if since_negator <= NEGATED_WITHIN:
+            continue
+        possible = 0 < since_hypothetical <= HYPOTHETICAL_WITHIN
+        for spelled in runs[i]:
+            for f in index.get(spelled, ()):
+                if possible and f.feared_blocks:
+                    continue
+                if not f.near:
+                    add(f.id, spelled)
+                    continue
+                if not near_at:
+                    near_at.extend([s for s in r if s in near_words] for r in runs)
+                window = range(max(0, i - NEAR_WITHIN), min(len(tokens), i + NEAR_WITHIN + 1))
+                partner = next((w for j in window if j != i for w in near_at[j] if w in f.near), None)
+                if partner is not None:
+                    add(f.id, partner, spelled)
+            if spelled[0] in _NUMERALS and (value := _count(spelled)):
+                for f in _COUNTED:
+                    if value >= f.counts_at_least:
+                        add(f.id, spelled)
+    return [FactHit(f.id, f.zh, found[f.id]) for f in FACTS if f.id in found]
+
+
+def describe(hits: list[FactHit]) -> str:
+    """The explanation line: 事实：人员受伤（受伤、住院）；涉及未成年人（学生）."""
+    if not hits:
+        return "事实：未见伤害、人数、未成年人、聚集、违纪或紧急等事实"
+    return "事实：" + "；".join(f"{h.zh}（{'、'.join(h.words[:5])}）" for h in hits)

@@ -1,0 +1,86 @@
+"""The schema of a fact, the registry's unit: a named risk contribution a duty officer grades a post by, the whole
+words that show it, and the examples that prove it (tests/analysis/test_fact_registry.py reads every entry's
+examples). An entry missing a piece fails when the registry loads, naming the file and the field."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+CATALOGUE_FILE = "analysis/facts/catalogue.py"
+_ID = re.compile(r"^[a-z][a-z_]*$")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+class FactRegistryError(ValueError):
+    """A fact entry is malformed: the message names the file, the fact and the field (in Chinese)."""
+
+
+@dataclass(frozen=True)
+class Fact:
+    id: str  # registry key, stored with each mention's facts
+    zh: str  # shown to users
+    words: frozenset[str]  # whole words (or runs of up to three adjacent words) that show it
+    examples: tuple[str, ...] = ()  # texts stating it: the registry test finds it in each
+    counter_examples: tuple[str, ...] = ()  # texts that must not state it (negated, feared, another sense)
+    harm: bool = False  # harm already done (the guide's "harmed"): feared harm (以免/可能/担心…) does not count
+    corroborates: bool = False  # bears out a 重大 scheme (analysis/risk.py)
+    feared_blocks: bool = False  # like harm, a word after 一旦/可能/扬言… does not count (without being harm)
+    # Structural facts: a word of `words` counts only with a word of `near` in the same sentence (a harm word with
+    # a child, an official with a wrongful act). Both words are shown.
+    near: frozenset[str] = field(default_factory=frozenset)
+    counts_at_least: int = 0  # a parsed head count (二十多名, 272人, 千余人) at least this large shows it
+    # A feature of the grader (analysis/grader.py). The structural facts are shown and bear out schemes but are
+    # not weighed: as features they lowered ≥ 重大 on DEV k-fold (GRADER_CARD.md, "What was tried").
+    weighed: bool = True
+
+
+def fact(
+    id: str,
+    zh: str,
+    words: str,
+    *,
+    examples: tuple[str, ...],
+    counter_examples: tuple[str, ...],
+    near: str = "",
+    harm: bool = False,
+    corroborates: bool = False,
+    feared_blocks: bool = False,
+    counts_at_least: int = 0,
+    weighed: bool = True,
+) -> Fact:
+    """An entry of the catalogue: words and `near` as space-separated whole words."""
+    return Fact(
+        id,
+        zh,
+        frozenset(words.split()),
+        tuple(examples),
+        tuple(counter_examples),
+        harm,
+        corroborates,
+        feared_blocks or harm,
+        frozenset(near.split()),
+        counts_at_least,
+        weighed,
+    )
+
+
+def validate(facts: tuple[Fact, ...]) -> tuple[Fact, ...]:
+    """The registry as loaded: every entry complete and its id unique, or FactRegistryError naming the field."""
+    seen: set[str] = set()
+    for f in facts:
+        where = f"{CATALOGUE_FILE}：事实「{f.id or f.zh or '?'}」"
+        if not _ID.match(f.id):
+            raise FactRegistryError(f"{where} 的字段 id 须为小写英文字母与下划线")
+        if f.id in seen:
+            raise FactRegistryError(f"{where} 的字段 id 重复")
+        seen.add(f.id)
+        if not _CJK.search(f.zh):
+            raise FactRegistryError(f"{where} 的字段 zh 缺少中文名称")
+        if not f.words and not f.counts_at_least:
+            raise FactRegistryError(f"{where} 的字段 words 为空")
+        if not f.examples:
+            raise FactRegistryError(f"{where} 缺少字段 examples（至少一条陈述该事实的例句）")
+        if not f.counter_examples:
+            raise FactRegistryError(f"{where} 缺少字段 counter_examples（至少一条不应判为该事实的例句）")
+    return facts
