@@ -6,9 +6,11 @@ and punctuation edits. Hash functions are fixed (seeded), so signatures stored y
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import unicodedata
 import zlib
+from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
@@ -26,7 +28,20 @@ _rng = np.random.default_rng(20261123)
 _A = _rng.integers(1, 2**32 - 1, size=HASHES, dtype=np.uint64)
 _B = _rng.integers(0, 2**32 - 1, size=HASHES, dtype=np.uint64)
 
+_A_RAW = _A.astype("=u8").tobytes()
+_B_RAW = _B.astype("=u8").tobytes()
+
 Signature = npt.NDArray[np.uint32]
+
+
+@functools.cache
+def _compiled() -> Callable[[str, int, int, int, bytes, bytes], bytes | None] | None:
+    # store/_jiebac.c's minhash: the same letters, CRC-32s and (a*x + b) mod p, ~20x faster than numpy here.
+    try:
+        from store._jiebac import minhash
+    except ImportError:
+        return None
+    return minhash
 
 
 def _letters(text: str) -> str:
@@ -36,6 +51,15 @@ def _letters(text: str) -> str:
 
 def signature(text: str) -> Signature | None:
     """The MinHash signature of `text`, or None when it is too short to tell one story from another."""
+    compiled = _compiled()
+    if compiled is not None:
+        raw = compiled(normalise(text), SHINGLE, MIN_CHARS, int(_PRIME), _A_RAW, _B_RAW)
+        return None if raw is None else np.frombuffer(raw, dtype=np.uint32).copy()
+    return signature_python(text)
+
+
+def signature_python(text: str) -> Signature | None:
+    """`signature` in numpy, bit for bit the compiled one's (the reference its tests compare with)."""
     letters = _letters(text)
     if len(letters) < MIN_CHARS:
         return None
