@@ -77,12 +77,20 @@ def similarity(a: Signature, b: Signature) -> float:
 
 def band_keys(sig: Signature) -> list[int]:
     """One signed 64-bit key per band: two texts share a key when a whole band of their signatures agrees."""
-    keys: list[int] = []
-    for band in range(BANDS):
-        rows = sig[band * ROWS : (band + 1) * ROWS].tobytes()
-        digest = hashlib.blake2b(bytes([band]) + rows, digest_size=8).digest()
-        keys.append(int.from_bytes(digest, "big", signed=True))
-    return keys
+    raw = sig.tobytes()  # the bands' bytes, each sig[band * ROWS : (band + 1) * ROWS].tobytes()
+    step = ROWS * sig.itemsize
+    return [
+        int.from_bytes(
+            _blake2b(_BAND_BYTE[band] + raw[band * step : (band + 1) * step], digest_size=8).digest(),
+            "big",
+            signed=True,
+        )
+        for band in range(BANDS)
+    ]
+
+
+_BAND_BYTE = [bytes([band]) for band in range(BANDS)]
+_blake2b = hashlib.blake2b
 
 
 def to_bytes(sig: Signature) -> bytes:
