@@ -29,6 +29,7 @@ REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
+LOG_FORMATTER = "crawlers.logformatter.QuietLogFormatter"  # no per-page DEBUG records above DEBUG
 
 SPIDER_MIDDLEWARES = {
     # Depth statistics and a development-time meta check: each spider middleware wraps every callback's output.

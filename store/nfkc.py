@@ -11,6 +11,8 @@ from __future__ import annotations
 import functools
 import unicodedata
 
+# No character past U+2FA1D has a decomposition in Python 3.11's Unicode 14 (a test scans the whole range).
+_LAST_DECOMPOSED = 0x2FFFF
 _UNSAFE = "\uffff"  # a noncharacter: what the table gives for characters it cannot map alone (and for itself)
 
 
@@ -18,7 +20,7 @@ _UNSAFE = "\uffff"  # a noncharacter: what the table gives for characters it can
 def _seconds() -> frozenset[str]:
     # Second halves of canonical pairs (a superset of the primary composites: exclusions kept), Hangul V and T.
     found = {chr(c) for c in range(0x1161, 0x1176)} | {chr(c) for c in range(0x11A8, 0x11C3)}
-    for code in range(0x110000):
+    for code in range(_LAST_DECOMPOSED + 1):
         parts = unicodedata.decomposition(chr(code))
         if parts and parts[0] != "<":
             pair = parts.split()

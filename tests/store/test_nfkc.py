@@ -69,3 +69,9 @@ def test_whitespace_split_is_the_regular_expression() -> None:
 def test_the_compiled_cache_is_used() -> None:
     pytest.importorskip("store._jiebac", reason="the C extension was not built (no compiler at install)")
     assert _folder() is not None
+
+
+def test_no_decomposition_past_the_scanned_range() -> None:
+    from store.nfkc import _LAST_DECOMPOSED
+
+    assert not [hex(c) for c in range(_LAST_DECOMPOSED + 1, 0x110000) if unicodedata.decomposition(chr(c))]
