@@ -57,7 +57,12 @@ def test_texts_are_parsels(joiner: str) -> None:
         response = HtmlResponse("https://bbs.example.cn/", body=page.encode("utf-8"), encoding="utf-8")
         for selector in [*SELECTORS, "a", "div", "span", "xpath://li/a/text()"]:
             assert texts(response, selector, joiner=joiner) == parsel_texts(response.selector, selector, joiner)
+        for row in response.css("li, div, p")[:60]:  # a row of a list page as the node
+            for selector in ["a", "span", "::text", "xpath:./text()", "xpath:count(.//a)", "xpath:boolean(.//a)", "*"]:
+                assert texts(row, selector, joiner=joiner) == parsel_texts(row, selector, joiner)
     hand = HtmlResponse("https://bbs.example.cn/", body=HAND_MADE.encode("utf-8"), encoding="utf-8")
+    with pytest.raises(ValueError):
+        texts(hand, "xpath://[")  # lxml refuses it: parsel's own error, as before
     assert texts(hand, "div.post")[0] == "城关一中 食堂 饭菜差&贵 尾巴 中 第二行 段落 斜体 后"
 
 
