@@ -94,7 +94,7 @@ _blake2b = hashlib.blake2b
 
 
 def to_bytes(sig: Signature) -> bytes:
-    return sig.astype("<u4").tobytes()
+    return sig.astype("<u4", copy=False).tobytes()  # no copy when the array is little-endian uint32 already
 
 
 def from_bytes(raw: bytes) -> Signature:

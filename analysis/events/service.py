@@ -264,10 +264,11 @@ def _recent_keys(
     found: dict[Any, list[tuple[str, str, datetime]]] = {}
     key = table.c[column]
     for chunk in _chunks(keys):
+        # An expanding parameter: the keys bound at execution, not coerced one by one into the statement.
         query = select(key, table.c.mention_id, table.c.event_id, table.c.seen_at).where(
-            key.in_(chunk), table.c.seen_at >= since
+            key.in_(bindparam("keys", expanding=True)), table.c.seen_at >= since
         )
-        for k, mention_id, event_id, seen_at in session.execute(query):
+        for k, mention_id, event_id, seen_at in session.execute(query, {"keys": chunk}):
             found.setdefault(k, []).append((mention_id, event_id, seen_at))
     return found
 
