@@ -21,7 +21,7 @@ import textquery
 from analysis.wordfinder import WordFinder
 from config import Scheme
 from store.mentions import SchemeFlag
-from store.tokens import add_words, normalise, segment
+from store.tokens import add_words, jieba_cut, normalise, segment
 
 MAX_POSITIONS = 50  # offsets kept per flag: enough to highlight, bounded for a post that repeats a word 1,000 times
 
@@ -185,7 +185,7 @@ def _words_of_two(rest: str) -> bool:
     frequency = jieba.dt.FREQ
     if frequency.get(rest, 0) > 0 and len(rest) >= 2:
         return True
-    pieces = jieba.lcut(rest, HMM=False) if len(rest) >= 4 else []
+    pieces = jieba_cut(rest, hmm=False) if len(rest) >= 4 else []  # jieba.lcut(rest, HMM=False), compiled
     return len(pieces) > 1 and all(len(p) >= 2 and frequency.get(p, 0) > 0 for p in pieces)
 
 

@@ -8,6 +8,7 @@ is kept, what did not is a warning or a counted failure with its reason.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -16,7 +17,9 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
+from lxml import etree  # type: ignore[import-untyped]  # no stubs shipped; parsel uses it untyped too
 from parsel import Selector
+from parsel.csstranslator import css2xpath
 from scrapy.http import TextResponse
 
 from config.sources import XPATH_PREFIX, JsonFields, OfficialReplySelectors, Source
@@ -26,6 +29,7 @@ from store.mentions.model import OfficialReply
 _NUMBER = re.compile(r"\d+(?:\.\d+)?\s*[万wW]?")
 # Text of an element without its scripts and styles, which boards often inline inside posts.
 _TEXT_XPATH = ".//text()[normalize-space() and not(ancestor::script) and not(ancestor::style)]"
+_TEXT_NODES = etree.XPath(_TEXT_XPATH, smart_strings=False)
 
 
 @dataclass(frozen=True)
@@ -213,15 +217,39 @@ def texts(node: Any, selector: str, *, joiner: str = " ") -> list[str]:
     a text or attribute (`::text`, `::attr(x)`, XPath `text()`, `@x`, `normalize-space(…)`) is taken as it is;
     an element gives all its text, its scripts and styles left out."""
     out: list[str] = []
-    for result in select(node, selector):
-        root = result.root
+    for root in _roots(node, selector):
         if isinstance(root, str | int | float):
             text = str(root).strip()
         else:
-            text = joiner.join(t.strip() for t in result.xpath(_TEXT_XPATH).getall() if t.strip())
+            # lxml's compiled XPath on the element: the same text nodes as parsel's
+            # result.xpath(_TEXT_XPATH).getall(), without a Selector built per text node
+            text = joiner.join(t.strip() for t in _TEXT_NODES(root) if t.strip())
         if text:
             out.append(text)
     return out
+
+
+def _roots(node: Any, selector: str) -> list[Any]:
+    """What select(node, selector) picks, as lxml gives it (elements, strings, numbers): on an HTML page the
+    selector's XPath (parsel's CSS translation) compiled once and run on the page's root, no parsel Selector a
+    result; parsel itself for anything else (JSON, XML, a selector lxml refuses: parsel's error)."""
+    page = getattr(node, "selector", node)  # a Response's selector, or a Selector
+    root = getattr(page, "root", None)
+    if getattr(page, "type", None) == "html" and isinstance(root, etree._Element):
+        compiled = _compiled_selector(selector, tuple(sorted(page.namespaces.items())))
+        if compiled is not None:
+            found = compiled(root)
+            return found if isinstance(found, list) else [found]
+    return [result.root for result in select(node, selector)]
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiled_selector(selector: str, namespaces: tuple[tuple[str, str], ...]) -> Any:
+    query = selector[len(XPATH_PREFIX) :] if selector.startswith(XPATH_PREFIX) else css2xpath(selector)
+    try:
+        return etree.XPath(query, namespaces=dict(namespaces), smart_strings=False)
+    except etree.XPathError:
+        return None
 
 
 def first_text(node: Any, selector: str | None) -> str | None:

@@ -207,14 +207,15 @@ def _inside(word: str, freq: dict[str, int]) -> list[str]:
     return [t for t in out if _is_word(t)]
 
 
-def jieba_cut(text: str, *, search: bool = False) -> list[str]:
-    """jieba.lcut(text) (search: jieba.lcut_for_search) exactly, every token it gives (nothing folded or dropped),
-    on the same dictionary, cut by the compiled port when it is built: for code that needs jieba's raw output."""
+def jieba_cut(text: str, *, search: bool = False, hmm: bool = True) -> list[str]:
+    """jieba.lcut(text, HMM=hmm) (search: jieba.lcut_for_search) exactly, every token it gives (nothing folded or
+    dropped), on the same dictionary, cut by the compiled port when it is built: for code that needs jieba's raw
+    output."""
     _ensure_ready()
     cutter = _cutter()
     if cutter is not None:
-        return cutter.cut(text, search, False)
-    return jieba.lcut_for_search(text) if search else jieba.lcut(text)
+        return cutter.cut(text, search, False, hmm)
+    return jieba.lcut_for_search(text, HMM=hmm) if search else jieba.lcut(text, HMM=hmm)
 
 
 def segment(text: str) -> list[str]:

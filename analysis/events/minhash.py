@@ -6,9 +6,11 @@ and punctuation edits. Hash functions are fixed (seeded), so signatures stored y
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import unicodedata
 import zlib
+from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
@@ -26,7 +28,20 @@ _rng = np.random.default_rng(20261123)
 _A = _rng.integers(1, 2**32 - 1, size=HASHES, dtype=np.uint64)
 _B = _rng.integers(0, 2**32 - 1, size=HASHES, dtype=np.uint64)
 
+_A_RAW = _A.astype("=u8").tobytes()
+_B_RAW = _B.astype("=u8").tobytes()
+
 Signature = npt.NDArray[np.uint32]
+
+
+@functools.cache
+def _compiled() -> Callable[[str, int, int, int, bytes, bytes], bytes | None] | None:
+    # store/_jiebac.c's minhash: the same letters, CRC-32s and (a*x + b) mod p, ~20x faster than numpy here.
+    try:
+        from store._jiebac import minhash
+    except ImportError:
+        return None
+    return minhash
 
 
 def _letters(text: str) -> str:
@@ -36,6 +51,15 @@ def _letters(text: str) -> str:
 
 def signature(text: str) -> Signature | None:
     """The MinHash signature of `text`, or None when it is too short to tell one story from another."""
+    compiled = _compiled()
+    if compiled is not None:
+        raw = compiled(normalise(text), SHINGLE, MIN_CHARS, int(_PRIME), _A_RAW, _B_RAW)
+        return None if raw is None else np.frombuffer(raw, dtype=np.uint32).copy()
+    return signature_python(text)
+
+
+def signature_python(text: str) -> Signature | None:
+    """`signature` in numpy, bit for bit the compiled one's (the reference its tests compare with)."""
     letters = _letters(text)
     if len(letters) < MIN_CHARS:
         return None
@@ -53,16 +77,24 @@ def similarity(a: Signature, b: Signature) -> float:
 
 def band_keys(sig: Signature) -> list[int]:
     """One signed 64-bit key per band: two texts share a key when a whole band of their signatures agrees."""
-    keys: list[int] = []
-    for band in range(BANDS):
-        rows = sig[band * ROWS : (band + 1) * ROWS].tobytes()
-        digest = hashlib.blake2b(bytes([band]) + rows, digest_size=8).digest()
-        keys.append(int.from_bytes(digest, "big", signed=True))
-    return keys
+    raw = sig.tobytes()  # the bands' bytes, each sig[band * ROWS : (band + 1) * ROWS].tobytes()
+    step = ROWS * sig.itemsize
+    return [
+        int.from_bytes(
+            _blake2b(_BAND_BYTE[band] + raw[band * step : (band + 1) * step], digest_size=8).digest(),
+            "big",
+            signed=True,
+        )
+        for band in range(BANDS)
+    ]
+
+
+_BAND_BYTE = [bytes([band]) for band in range(BANDS)]
+_blake2b = hashlib.blake2b
 
 
 def to_bytes(sig: Signature) -> bytes:
-    return sig.astype("<u4").tobytes()
+    return sig.astype("<u4", copy=False).tobytes()  # no copy when the array is little-endian uint32 already
 
 
 def from_bytes(raw: bytes) -> Signature:

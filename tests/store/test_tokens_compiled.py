@@ -176,3 +176,25 @@ def test_words_read_back_from_indexed_tokens_on_dev_texts(cutter: Segmenter) -> 
     for text in samples:
         assert tokens.words_from_tokens(tokenize(text)) == segment(text), text
         assert tokens.search_tokens(segment(text)) == tokenize(text), text
+
+
+@pytest.mark.parametrize("text", [*TRICKY, "abc1de2f城关a1b2", "随时可能倒塌", "x y z 1 2 3"])
+def test_no_hmm_mode_is_jiebas_hmm_false(cutter: Segmenter, text: str) -> None:
+    # analysis/schemes.py judges the rest of a compound word by jieba.lcut(rest, HMM=False).
+    assert cutter.cut(text, False, False, False) == jieba.lcut(text, HMM=False)
+    assert cutter.cut(text, True, False, False) == jieba.lcut_for_search(text, HMM=False)
+    assert tokens.jieba_cut(text, hmm=False) == jieba.lcut(text, HMM=False)
+
+
+@pytest.mark.skipif(not SHARED_DATA.exists(), reason="DEV corpora (../shared/data) not present")
+def test_dev_corpora_cut_without_hmm_exactly_as_jieba(cutter: Segmenter) -> None:
+    corpora = dev_texts(400)
+    assert corpora
+    for name, texts in corpora.items():
+        for text in texts:
+            folded = tokens.normalise(text)
+            assert cutter.cut(folded, False, False, False) == jieba.lcut(folded, HMM=False), name
+            # and every piece of it, as schemes cuts the rest of a word
+            for start in range(0, len(folded), 7):
+                rest = folded[start : start + 6]
+                assert cutter.cut(rest, False, False, False) == jieba.lcut(rest, HMM=False), (name, rest)
