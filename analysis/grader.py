@@ -13,9 +13,7 @@ each on their own; fact features count 1 each, so a fact weighs the same in a sh
 from __future__ import annotations
 
 import functools
-import gzip
 import heapq
-import json
 import math
 import re
 from collections.abc import Iterable
@@ -26,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from analysis.facts import WEIGHED, FactHit
+from analysis.modelfile import read_model
 from analysis.post_type import CALM_TYPES, TYPES, PostTypeModel
 
 __all__ = ["CALM_TYPES", "TYPES", "Grade", "Grader", "feature_sets", "norms", "title_of"]
@@ -151,11 +150,7 @@ class Grader:
 
     @classmethod
     def load(cls, path: Path) -> Grader:
-        with gzip.open(path, "rt", encoding="utf-8") as f:
-            data = json.load(f)
-        if data.get("format") != FORMAT:
-            raise ValueError(f"{path}: not a {FORMAT} model")
-        return cls.from_json(data)
+        return cls.from_json(read_model(path, FORMAT))
 
     @classmethod
     def from_json(cls, data: dict[str, object]) -> Grader:

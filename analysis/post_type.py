@@ -12,8 +12,6 @@ the heading itself (HEADING_FORMS: 关于…的建议, …吗？, 请问, 举报
 from __future__ import annotations
 
 import functools
-import gzip
-import json
 import math
 import re
 from collections.abc import Iterable
@@ -24,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from analysis.facts import HARM, FactHit
+from analysis.modelfile import read_model
 
 FORMAT = "yuqing-post-type-linear/1"
 TYPES = ("投诉", "举报", "求助", "咨询", "建议", "表扬", "其他")
@@ -185,11 +184,7 @@ class PostTypeModel:
 
     @classmethod
     def load(cls, path: Path) -> PostTypeModel:
-        with gzip.open(path, "rt", encoding="utf-8") as f:
-            data = json.load(f)
-        if data.get("format") != FORMAT:
-            raise ValueError(f"{path}: not a {FORMAT} model")
-        return cls.from_json(data)
+        return cls.from_json(read_model(path, FORMAT))
 
     @classmethod
     def from_json(cls, data: dict[str, object]) -> PostTypeModel:

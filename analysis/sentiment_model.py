@@ -12,9 +12,7 @@ negated word, signed contribution to z) pairs, largest |contribution| first; a n
 from __future__ import annotations
 
 import functools
-import gzip
 import itertools
-import json
 import math
 import re
 from collections.abc import Iterable
@@ -22,6 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from analysis.modelfile import read_model
 from analysis.sentiment import Label, SentimentResult
 from store.tokens import normalise, segment
 
@@ -103,10 +102,7 @@ class SentimentModel:
 
     @classmethod
     def load(cls, path: Path) -> SentimentModel:
-        with gzip.open(path, "rt", encoding="utf-8") as f:
-            data = json.load(f)
-        if data.get("format") != FORMAT:
-            raise ValueError(f"{path}: not a {FORMAT} model")
+        data = read_model(path, FORMAT)
         weights = {str(k): float(v) for k, v in data["weights"].items()}
         return cls(weights, float(data["bias"]), dict(data.get("meta", {})))
 

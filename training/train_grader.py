@@ -12,9 +12,7 @@ runs without it (analysis/grader.py).
 from __future__ import annotations
 
 import argparse
-import gzip
 import hashlib
-import io
 import json
 import sys
 from collections import Counter
@@ -25,6 +23,7 @@ from typing import Any
 
 from analysis.facts import FactHit, find_facts
 from analysis.grader import STEPS, TYPES, Grade, Grader, feature_sets, norms, title_of
+from analysis.modelfile import write_model
 from store.tokens import add_words, domain_words, segment
 
 LEVEL_C = 4.0  # chosen by 5-fold CV on DEV over {1, 4, 16} (see GRADER_CARD.md)
@@ -151,11 +150,7 @@ def out_of_fold(data: Sequence[Example], folds: int = FOLDS, **options: float) -
 
 
 def write(grader: Grader, path: Path) -> None:
-    raw = json.dumps(grader.to_json(), ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
-    buffer = io.BytesIO()
-    with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0, filename="") as f:
-        f.write(raw)
-    path.write_bytes(buffer.getvalue())
+    write_model(grader.to_json(), path)
 
 
 def main(argv: list[str] | None = None) -> int:

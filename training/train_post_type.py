@@ -12,9 +12,6 @@ same bytes. Needs scikit-learn (a dev dependency); the model it writes runs with
 from __future__ import annotations
 
 import argparse
-import gzip
-import io
-import json
 import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -24,6 +21,7 @@ from typing import Any
 
 from analysis.facts import FactHit, find_facts
 from analysis.grader import title_of
+from analysis.modelfile import write_model
 from analysis.post_type import TYPES, PostTypeModel, TypeGuess, features, heading_of, question_features
 from store.tokens import add_words, domain_words, segment
 from training.train_grader import FOLDS, Graded, LabelError, fold_of, read_labels
@@ -114,11 +112,7 @@ def per_type(gold: Sequence[str], predicted: Sequence[str]) -> list[tuple[str, i
 
 
 def write(model: PostTypeModel, path: Path) -> None:
-    raw = json.dumps(model.to_json(), ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
-    buffer = io.BytesIO()
-    with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0, filename="") as f:
-        f.write(raw)
-    path.write_bytes(buffer.getvalue())
+    write_model(model.to_json(), path)
 
 
 def main(argv: list[str] | None = None) -> int:

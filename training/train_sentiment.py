@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import argparse
 import csv
-import gzip
 import hashlib
-import json
 import re
 import statistics
 import time
@@ -37,6 +35,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from sklearn.linear_model import LogisticRegression
 
+from analysis.modelfile import write_model
 from analysis.sentiment_model import NEUTRAL_BAND, SentimentModel, features
 from store.tokens import segment
 
@@ -218,11 +217,7 @@ def table(scores: dict[str, list[tuple[float, float]]], examples: list[Example],
 
 
 def write(model: SentimentModel, out: Path) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(model.to_json(), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    # No file name or time in the gzip header: the same data give the same bytes.
-    with out.open("wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as f:
-        f.write(text.encode("utf-8"))
+    write_model(model.to_json(), out)
 
 
 def main() -> None:
