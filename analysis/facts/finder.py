@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from analysis.facts.catalogue import FACTS as _CATALOGUE
 from analysis.facts.schema import Fact, validate
+from store.tokens import jieba_cut
 
 # Up to this many adjacent words are joined to spell a fact word (被/打 → 被打, 上/百名 → 上百名).
 MAX_SPAN = 3
@@ -109,10 +110,8 @@ def _count(word: str) -> int:
 def _inner_words(token: str) -> list[str]:
     """The dictionary words inside a long token, left to right without overlaps. The user dictionary holds the
     configuration's phrases (a scheme's 随时可能倒塌) as single words; the facts are in the words they are made of."""
-    import jieba
-
     inner, end = [], 0
-    for word in jieba.cut_for_search(token):
+    for word in jieba_cut(token, search=True):  # jieba.cut_for_search's tokens, cut by the compiled port
         start = token.find(word, end)
         if word != token and start >= end:
             inner.append(word)
