@@ -59,7 +59,6 @@ ALLOWED = {
     "Excel",  # export format, the program's name
     "IM",  # 即时通讯 channels, as in the dashboard's help text
     "API",  # the analysts' search API named on the search page
-    "Yuqing",  # the product's name beside 舆情监测系统 in the briefing footer
     "GBK",  # part of the demo source's configured name 投诉直通车（示例，GBK 编码）
     "AND",  # the query language's operators on the search page's help
     "OR",
