@@ -153,19 +153,27 @@ def write(grader: Grader, path: Path) -> None:
     write_model(grader.to_json(), path)
 
 
+def labels_or_say_why(path: Path) -> list[Graded] | None:
+    """The graded posts of a training command's --labels; None, having said why on stderr, when the file is
+    missing or has a bad line (which the error names with its field)."""
+    if not path.exists():
+        print(f"没有找到标注文件：{path}", file=sys.stderr)
+        return None
+    try:
+        return read_labels(path)
+    except LabelError as exc:
+        print(f"标注文件有误：{exc}", file=sys.stderr)
+        return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--labels", type=Path, default=REPO.parent / "shared/data/complaint_severity/dev_labels.jsonl")
     parser.add_argument("--out", type=Path, default=REPO / "analysis/data/grader_model.json.gz")
     parser.add_argument("--level-c", type=float, default=LEVEL_C)
     args = parser.parse_args(argv)
-    if not args.labels.exists():
-        print(f"没有找到标注文件：{args.labels}", file=sys.stderr)
-        return 2
-    try:
-        rows = read_labels(args.labels)
-    except LabelError as exc:
-        print(f"标注文件有误：{exc}", file=sys.stderr)
+    rows = labels_or_say_why(args.labels)
+    if rows is None:
         return 2
     data = examples(rows)
     graders = out_of_fold(data, level_c=args.level_c)

@@ -24,7 +24,7 @@ from analysis.grader import title_of
 from analysis.modelfile import write_model
 from analysis.post_type import TYPES, PostTypeModel, TypeGuess, features, heading_of, question_features
 from store.tokens import add_words, domain_words, segment
-from training.train_grader import FOLDS, Graded, LabelError, fold_of, read_labels
+from training.train_grader import FOLDS, Graded, fold_of, labels_or_say_why
 
 C = 4.0  # 5-fold CV on DEV: C 2, 4, 8, 16 give 0.728, 0.729, 0.732, 0.734 (noise: 4 kept, GRADER_CARD.md)
 MIN_DF = 2
@@ -121,13 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO / "analysis/data/post_type_model.json.gz")
     parser.add_argument("--c", type=float, default=C)
     args = parser.parse_args(argv)
-    if not args.labels.exists():
-        print(f"没有找到标注文件：{args.labels}", file=sys.stderr)
-        return 2
-    try:
-        rows = read_labels(args.labels)
-    except LabelError as exc:
-        print(f"标注文件有误：{exc}", file=sys.stderr)
+    rows = labels_or_say_why(args.labels)
+    if rows is None:
         return 2
     data = examples(rows)
     models = out_of_fold(data, c=args.c)
