@@ -113,8 +113,15 @@ async def feed(
         last_sent = time.monotonic()
         seen = await watch.open()
         await hub.open()
-        resolved = time.monotonic()
         try:
+            # The principal was resolved when the request came in, the baseline fingerprint maybe later (a loaded
+            # server): a revocation between the two would leave both "unchanged". Resolving once more after the
+            # baseline was read closes that gap.
+            reason = await ended()
+            if reason is not None:
+                yield f"event: bye\ndata: {json.dumps({'reason': reason})}\n\n"
+                return
+            resolved = time.monotonic()
             while True:
                 cached = hub.since(position)
                 batch: list[tuple[int, str | None]]

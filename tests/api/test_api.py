@@ -346,6 +346,44 @@ def test_an_open_feed_ends_when_its_user_is_disabled(
     assert client.get("/api/v1/feed", params={"after": 2**64}).status_code == 422
 
 
+def test_a_revocation_before_the_streams_baseline_is_read_still_ends_it(
+    app: FastAPI, client: TestClient, grant: Any, serve: Callable[[FastAPI], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a loaded server the request's credentials are resolved, then the revocation commits, then the stream
+    reads its first access fingerprint: both look "unchanged" afterwards, so the stream must resolve once more after
+    that first read (this once sent the next event of a revoked reader)."""
+    from api.access import watch as watch_module
+    from api.access.models import ApiToken
+
+    state: ApiState = app.state.yuqing
+    state.feed_poll_seconds = ApiState.feed_poll_seconds
+    reader = grant(app, "li", "commentator", "county-edu")
+    school_case = next(i["id"] for i in client.get("/api/v1/incidents").json() if i["unit"] == "school-no1")
+    token_id = client.get("/api/v1/users/li/tokens").json()[0]["id"]
+    first_read = watch_module.fingerprint
+
+    def revoked_first(state: ApiState) -> str:
+        with state.sessions() as session, session.begin():
+            token = session.get(ApiToken, token_id)
+            assert token is not None
+            if token.revoked_at is None:
+                token.revoked_at = utcnow()
+        return first_read(state)
+
+    monkeypatch.setattr(watch_module, "fingerprint", revoked_first)
+    base = serve(app)
+    with (
+        httpx.Client(base_url=base, timeout=30, headers=reader.headers) as http,
+        http.stream("GET", "/api/v1/feed") as stream,
+    ):
+        lines = stream.iter_lines()
+        assert next(lines).startswith("retry:")
+        assert client.post(f"/api/v1/incidents/{school_case}/notes", json={"text": "内部处置意见"}).status_code == 200
+        seen = list(lines)
+    assert "event: bye" in seen and not any("内部处置意见" in line for line in seen), seen
+    assert any("signed out" in line for line in seen)
+
+
 @pytest.mark.parametrize("change", ["unit", "revoke", "disable"])
 def test_an_open_feed_follows_its_users_current_scope(
     app: FastAPI, client: TestClient, grant: Any, change: str, serve: Callable[[FastAPI], str]
