@@ -24,6 +24,7 @@ from alerting.rules import run_rules
 from alerting.service_health import Health, assess, raise_service_alerts
 from analysis.job import analyse_pending
 from briefings.schedule import briefing_tick
+from config.names import source_name
 from sources.runs import CrawlRun, record_run
 from store.mentions import Analysis
 from store.workflow.db import utcnow
@@ -80,11 +81,12 @@ def crawl_source(services: Services, source_id: str, *, abort: threading.Event |
             if process.poll() is None:
                 process.kill()
                 process.wait()
+    name = source_name(services.config, source_id)
     if returncode is None:
         if abort is not None and abort.is_set():
-            log.warning("信源 %s 的抓取被抓取节点中止", source_id)
+            log.warning("信源「%s」的抓取已中止（调度器或抓取节点停止、交出任务），下次重新抓取", name)
             return CrawlOutcome(source_id, process.returncode, False, aborted=True)
-        log.error("信源 %s 的抓取超过 %s 秒未完成，已终止", source_id, timeout)
+        log.error("信源「%s」的抓取超过 %s 秒未完成，已终止", name, timeout)
         _record_failed_crawl(services, source_id, started, "抓取超时，已终止", _tail(log_path))
         _keep_failed_log(log_path)
         return CrawlOutcome(source_id, -1, True)
@@ -96,7 +98,7 @@ def crawl_source(services: Services, source_id: str, *, abort: threading.Event |
         _record_failed_crawl(services, source_id, started, reason, _tail(log_path))
     if returncode != 0:
         kept = _keep_failed_log(log_path)
-        log.error("信源 %s 的抓取失败（退出码 %s），日志见 %s", source_id, returncode, kept or log_path)
+        log.error("信源「%s」的抓取失败（退出码 %s），日志见 %s", name, returncode, kept or log_path)
     return CrawlOutcome(source_id, returncode, False)
 
 

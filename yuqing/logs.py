@@ -84,6 +84,10 @@ class ChineseLibraryLines(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if record.name == "py.warnings" and "ScrapyDeprecationWarning" in str(record.msg):
             return self.level <= logging.DEBUG  # for whoever maintains the crawlers (--verbose), not an operator
+        if record.name.startswith("apprise"):
+            # The sender says each failed attempt in Chinese, naming the person, the channel and why
+            # (alerting/delivery/sender.py); Apprise's own English lines are for whoever debugs a plugin.
+            return self.level <= logging.DEBUG
         if not record.name.startswith(_LIBRARIES):
             return True
         text = record.getMessage()

@@ -62,7 +62,9 @@ class Pipeline:
     def _crawl(self, source_id: str) -> None:
         queue = self.services.crawl_queue
         if queue is None:
-            crawl_source(self.services, source_id)
+            # Stopping (Ctrl+C, a deploy's SIGTERM, a lost lock) ends a running crawl at once instead of waiting up
+            # to its timeout: what it stored stays, and the next start crawls the source again.
+            crawl_source(self.services, source_id, abort=self._stopping)
             self._poke("analysis")
             return
         # Crawl workers run it; analysis picks the new posts up at its interval.

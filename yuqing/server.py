@@ -75,6 +75,15 @@ def serve(
         heartbeat=heartbeat_path(settings.data_dir),
     )
     leadership.start()
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    # Ours, also while uvicorn runs: it captures SIGINT/SIGTERM itself, puts these back when it has stopped and then
+    # raises the signal it caught again. With Python's defaults that was a KeyboardInterrupt (Ctrl+C: exit status
+    # 1 and a traceback) or an immediate death on SIGTERM that skipped the orderly stop below.
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)
     try:
         if with_api:
             server = uvicorn.Server(
@@ -92,12 +101,6 @@ def serve(
             log.info("值班台与接口已启动：%s", settings.base_url)
             server.run()
         else:
-
-            def handle(signum: int, frame: FrameType | None) -> None:
-                stop.set()
-
-            signal.signal(signal.SIGTERM, handle)
-            signal.signal(signal.SIGINT, handle)
             stop.wait(stop_after)
     finally:
         # The lock is released only after the jobs stopped: a standby must not start while a crawl still runs.

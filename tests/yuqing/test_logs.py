@@ -72,3 +72,12 @@ def test_scrapys_crawl_lines_are_said_in_chinese_and_its_start_up_narration_left
         assert verbose.filter(_record(name, logging.INFO, text)), text  # --verbose shows everything
     deprecation = _record("py.warnings", logging.WARNING, "x.py:1: ScrapyDeprecationWarning: …")
     assert not quiet.filter(deprecation) and verbose.filter(deprecation)
+
+
+def test_apprises_english_lines_are_left_out_unless_verbose() -> None:
+    """A failed send is said once, in Chinese, by our sender; Apprise's line is only for --verbose."""
+    text = "A Connection error occurred sending JSON notification to 127.0.0.1."
+    quiet, verbose = ChineseLibraryLines(logging.INFO), ChineseLibraryLines(logging.DEBUG)
+    assert not quiet.filter(_record("apprise", logging.WARNING, text))
+    assert not quiet.filter(_record("apprise.plugins.json", logging.ERROR, text))
+    assert verbose.filter(_record("apprise", logging.WARNING, text))
