@@ -76,7 +76,9 @@ CASES = [
         70,
         3,
     ),
-    ("a death on 重大 is 特别重大", [], HARMFUL, facts("death"), None, 1.0, [], None, 95, Level.CRITICAL),
+    ("a death among many on 重大 is 特别重大", [], HARMFUL, facts("death", "many"), None, 1.0, [], None, 95, 4),
+    # One death (a family's hospital dispute, DEV's graders: 重大) is no public incident.
+    ("a single death on 重大 stays 重大", [], HARMFUL, facts("death"), None, 1.0, [], None, 70, Level.MAJOR),
     (
         "a gathering of many under way on 重大",
         [BULLYING],
