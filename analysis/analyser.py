@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from analysis.attribution import UnitAttributor
 from analysis.events.service import EventHeat
-from analysis.facts import HARM, describe, find_facts
+from analysis.facts import HARM, find_facts
 from analysis.grader import CALM_TYPES, Grade, Grader, title_of
 from analysis.post_type import heading_of
 from analysis.risk import assess
@@ -77,7 +77,7 @@ class Analyser:
         for match in matches:
             matched = "、".join(dict.fromkeys(match.flag.words))
             explanation.append(f"命中监测方案「{match.scheme.name}」（{match.scheme.severity.zh}）：{matched}")
-        explanation.append(describe(facts))
+        # The facts and their words are listed once, in the risk line (risk.explain: 依据事实：…).
         explanation.append(_grade_line(grade))
         if event is not None and event.copies > 1:
             explanation.append(

@@ -4,12 +4,12 @@ The level comes from facts, not tone. The grader (analysis/grader.py: whole word
 level, which scores that level's threshold; the highest matched scheme names the topic and scores its severity's
 threshold too — but a scheme at 重大 or above forces that level only when a fact of harm, violence, detention, a
 gathering or officials' misconduct bears it out (else it counts as 较大: a keyword is not an injury). The larger
-of the two is the base; a 重大 post with a death or a gathering of many is 特别重大. Then the heat factors
-(analysis/heat_factors.py, a registry by name: its event's copies, sources and speed, replies, views, votes, the
-source's weight, sensitive periods) add points. Every fact found (analysis/facts, a registry by name) is listed
-first with the words that showed it. Sentiment is
-not a factor: a sad or angry tone alone does not raise a post (the labelling guide). Every contribution is kept
-so the explanation can say exactly why a post is at its level.
+of the two is the base; a 重大 post with a death among many or a gathering of many under way is 特别重大. Then the
+heat factors (analysis/heat_factors.py, a registry by name: its event's copies, sources and speed, replies, views,
+votes, the source's weight, sensitive periods) add points. Every fact found (analysis/facts, a registry by name)
+is listed first with the words that showed it. Sentiment is not a factor: a sad or angry tone alone does not
+raise a post (the labelling guide). Every contribution is kept so the explanation can say exactly why a post is at
+its level.
 """
 
 from __future__ import annotations
@@ -110,8 +110,10 @@ def assess(
         points = thresholds.points(Level(graded)) if graded else 0
         out.append(Contribution(shown, max(0, points - base)))
         base = max(base, points)
-    if base >= thresholds.major and ("death" in found or {"gathering", "many"} <= found):
-        why = "人员死亡" if "death" in found else "多人聚集"
+    # The guide's 特别重大: deaths in a public incident (a death among many affected: one death in a family's
+    # hospital dispute is 重大), or a mass incident under way (正在聚集 with many, not one threatened or only named).
+    if base >= thresholds.major and "many" in found and found & {"death", "gathering_now"}:
+        why = "多人涉及的人员死亡" if "death" in found else "多人正在聚集"
         out.append(Contribution(f"{why}，升为特别重大", thresholds.critical - base))
         base = thresholds.critical
     heat = HeatInput(event, replies, views, votes, source_weight, periods, at)

@@ -8,7 +8,8 @@ Each post is analysed as `yuqing analyse` reads it (one line, 主题。详情) b
 configuration's schemes and the grader of the fold the post is not in (training/train_grader.py). The grader's
 probability thresholds (analysis.yaml `grader:`) are chosen per fold on the other folds' out-of-fold grades (a
 grid, `objective`): no threshold is tuned on the fold it scores. --tune also prints the setting chosen on all
-folds (what analysis.yaml ships); --fixed scores the configuration's own thresholds instead (optimistic: they
+folds (what analysis.yaml ships). The ≥重大 precision/recall curve is printed as the `major` threshold moves
+(the other thresholds nested at each point). --fixed scores the configuration's own thresholds instead (optimistic: they
 were chosen on these posts).
 Speed: the shipped grader, one process, texts/s per CPU-second (process time) beside wall time.
 """
@@ -70,7 +71,7 @@ def targets(gold: list[tuple[int, str]], levels: list[int], types: list[str]) ->
 GRID = {
     "general": (0.5, 0.6, 0.7, 0.8),
     "large": (0.4, 0.5, 0.6),
-    "major": (0.1, 0.15, 0.2, 0.3, 0.4, 0.5),
+    "major": (0.03, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5),
     "harm_major": (0.7, 0.8, 0.9, 1.0),
     "calm": (0.3, 0.4, 0.5, 0.6, 1.0),
 }
@@ -133,6 +134,25 @@ def choose(levels: dict[GraderThresholds, list[int]], rows: list[Graded], keep: 
     return best[1]
 
 
+def major_curve(
+    levels: dict[GraderThresholds, list[int]], rows: list[Graded], folds: int
+) -> list[tuple[float, float, float, int]]:
+    """≥重大 (precision, recall, the `major` threshold, posts raised) of the whole analyser as `major` moves over the
+    grid: at each value the other thresholds are chosen per fold on the other folds (nested, as the table's)."""
+    out = []
+    for major in sorted(GRID["major"]):
+        at = {steps: lv for steps, lv in levels.items() if steps.major == major}
+        graded = [0] * len(rows)
+        for k in range(folds):
+            steps = choose(at, rows, [fold_of(g.id, folds) != k for g in rows])
+            for i, g in enumerate(rows):
+                if fold_of(g.id, folds) == k:
+                    graded[i] = at[steps][i]
+        precision, recall, _ = prf([(g.level >= 3, p >= 3) for g, p in zip(rows, graded, strict=True)])
+        out.append((precision, recall, major, sum(p >= 3 for p in graded)))
+    return out
+
+
 def with_steps(config: Config, steps: GraderThresholds) -> Config:
     return config.model_copy(update={"analysis": config.analysis.model_copy(update={"grader": steps})})
 
@@ -175,6 +195,10 @@ def main() -> int:
         if args.tune:
             shipped = choose(grid, rows, [True] * len(rows))
             print(f"chosen on all folds (for analysis.yaml `grader:`): {shipped.model_dump()}")
+        print("≥重大 precision/recall as the `major` threshold moves (other thresholds nested per fold):")
+        for precision, recall, major, raised in major_curve(grid, rows, args.folds):
+            f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+            print(f"  major {major:<5} P {precision:.3f} R {recall:.3f} F1 {f1:.3f} ({raised} posts raised to ≥重大)")
     analysers = [Analyser(with_steps(config, steps), grader=g) for g, steps in zip(graders, fold_steps, strict=True)]
 
     gold = [(g.level, g.type) for g in rows]

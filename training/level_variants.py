@@ -7,8 +7,9 @@ AUC, the best F1 over thresholds, recall where precision ≥ 0.6), and P(≥ 较
 Variants: the shipped features; the same plus auxiliary models trained on DEV's other answers (`harmed`,
 `many`, topics), their out-of-fold log-odds stacked as features (nested: inside each outer fold the auxiliary
 models' features for the training posts come from an inner 5-fold, so no level model sees an auxiliary score of
-a post that trained it); the structural facts weighed as features too; no fact pairs. Needs scikit-learn (a dev
-dependency).
+a post that trained it); the structural facts weighed as features too; no fact pairs; and dedicated ≥ 重大
+models (`DEDICATED`: C, class weights, L1, a conditional P(≥ 重大 | ≥ 较大), character n-grams) in place of the
+shipped ≥ 重大 step. Needs scikit-learn (a dev dependency).
 """
 
 from __future__ import annotations
@@ -140,9 +141,76 @@ def main(argv: list[str] | None = None) -> int:
         ("structural facts weighed too", weighing_all(), []),
         ("without fact pairs", without(set(), pairs=False), []),
     ]
+    shipped = None
     for name, rows_of, aux in variants:
-        print(report(name, rows_of, out_of_fold(rows_of, aux, rows)), flush=True)
+        p = out_of_fold(rows_of, aux, rows)
+        shipped = p if shipped is None else shipped
+        print(report(name, rows_of, p), flush=True)
+    # A dedicated ≥ 重大 model (issue 13): the shipped features, another learner for the ≥ 重大 step only.
+    assert shipped is not None
+    for name, options in DEDICATED:
+        p = shipped.copy()
+        p[:, 1] = dedicated_major(data, **options)
+        print(report(name, data, p), flush=True)
     return 0
+
+
+# (name, options of dedicated_major): each ≥ 重大 learner tried beside the shipped step model (L2, C = LEVEL_C).
+DEDICATED: list[tuple[str, dict[str, Any]]] = [
+    ("≥重大 alone: C 1", {"c": 1.0}),
+    ("≥重大 alone: C 16", {"c": 16.0}),
+    ("≥重大 alone: C 64", {"c": 64.0}),
+    ("≥重大 alone: class weight ×3, C 1", {"c": 1.0, "weight": 3.0}),
+    ("≥重大 alone: class weight ×8, C 4", {"c": 4.0, "weight": 8.0}),
+    ("≥重大 alone: L1, C 4", {"c": 4.0, "penalty": "l1"}),
+    ("≥重大 alone: L1, C 16", {"c": 16.0, "penalty": "l1"}),
+    ("P(≥较大) × P(重大 | ≥较大), C 1", {"c": 1.0, "conditional": True}),
+    ("P(≥较大) × P(重大 | ≥较大), C 4", {"c": 4.0, "conditional": True}),
+    ("character 2–3-grams tf-idf, C 4", {"c": 4.0, "chars": True}),
+]
+
+
+def dedicated_major(
+    data: list[Example],
+    *,
+    c: float,
+    weight: float = 1.0,
+    penalty: str = "l2",
+    conditional: bool = False,
+    chars: bool = False,
+) -> Any:
+    """Out-of-fold P(≥ 重大) of one dedicated binary model (the folds of `out_of_fold`): L1 or L2 at C, the ≥ 重大
+    posts weighed `weight`; `conditional` P(≥ 较大) × P(≥ 重大 | ≥ 较大) (the second model trained on ≥ 较大 posts
+    only); `chars` character 2–3-grams (tf-idf) of the text instead of the words and facts."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    def model(cc: float = c) -> Any:
+        l1 = {"l1_ratio": 1.0} if penalty == "l1" else {}  # scikit-learn ≥ 1.8 names the L1 penalty so
+        return LogisticRegression(
+            C=cc, class_weight={0: 1.0, 1: weight}, solver="liblinear", random_state=0, max_iter=1000, **l1
+        )
+
+    p = np.zeros(len(data))
+    for k in range(FOLDS):
+        train = [ex for ex in data if fold_of(ex.graded.id) != k]
+        where = [i for i, ex in enumerate(data) if fold_of(ex.graded.id) == k]
+        test = [data[i] for i in where]
+        if chars:
+            vec = TfidfVectorizer(analyzer="char", ngram_range=(2, 3), min_df=2, sublinear_tf=True)
+            x, z = vec.fit_transform([ex.graded.text for ex in train]), vec.transform([ex.graded.text for ex in test])
+        else:
+            vocab = _vocab(train)
+            x, z = _matrix(train, vocab), _matrix(test, vocab)
+        major = np.array([int(ex.graded.level >= 3) for ex in train])
+        if conditional:
+            large = np.array([int(ex.graded.level >= 2) for ex in train])
+            kept = np.flatnonzero(large)
+            given = model().fit(x[kept], major[kept]).predict_proba(z)[:, 1]
+            p[where] = model(LEVEL_C).fit(x, large).predict_proba(z)[:, 1] * given
+        else:
+            p[where] = model().fit(x, major).predict_proba(z)[:, 1]
+    return p
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 urgency — as a registry of named risk contributions (catalogue.py, schema in schema.py) found on whole words
 (finder.py)."""
 
-from analysis.facts.finder import CORROBORATING, FACTS, HARM, WEIGHED, FactHit, describe, fact_words, find_facts
+from analysis.facts.finder import CORROBORATING, FACTS, HARM, WEIGHED, FactHit, fact_words, find_facts
 from analysis.facts.schema import Fact, FactRegistryError
 
 __all__ = [
@@ -13,7 +13,6 @@ __all__ = [
     "Fact",
     "FactHit",
     "FactRegistryError",
-    "describe",
     "fact_words",
     "find_facts",
 ]

@@ -163,10 +163,12 @@ FACTS: tuple[Fact, ...] = (
     fact(
         "misconduct",
         "公职人员违纪",
-        "索贿 受贿 行贿 收礼 购物卡 贪污 挪用 侵吞 吃拿卡要 敲诈 勒索 权钱交易 以权谋私 公款 保护伞 黑恶 贪腐 腐败 "
-        "中饱私囊 私分 截留 克扣 索要 红包 回扣 好处费 徇私 包庇 滥用职权 骗取 职务之便 利用职务 收买 权色交易",
+        # 敲诈/勒索/索要/克扣 are as often a bully's, a gang's or an employer's: they are officials' misconduct only
+        # beside an official or an office (公职人员具体违法行为 below).
+        "索贿 受贿 行贿 收礼 购物卡 贪污 挪用 侵吞 吃拿卡要 权钱交易 以权谋私 公款 保护伞 黑恶 贪腐 腐败 "
+        "中饱私囊 私分 截留 红包 回扣 好处费 徇私 包庇 滥用职权 骗取 职务之便 利用职务 收买 权色交易",
         examples=("办事员收礼还要购物卡",),
-        counter_examples=("请问公积金怎么提取",),
+        counter_examples=("请问公积金怎么提取", "孩子之前被高年级同学勒索过零花钱", "老板克扣工资还敲诈工人"),
         corroborates=True,
     ),
     # Structural: a named office or official and a concrete wrongful act in one sentence.
@@ -175,8 +177,8 @@ FACTS: tuple[Fact, ...] = (
         "公职人员具体违法行为",
         _WRONG_ACTS,
         near=_OFFICIALS,
-        examples=("村支书收受开发商好处费", "镇长干预工程招投标"),
-        counter_examples=("开发商收受定金后跑路", "书记来村里调研"),
+        examples=("村支书收受开发商好处费", "镇长干预工程招投标", "村支书多次敲诈勒索村民"),
+        counter_examples=("开发商收受定金后跑路", "书记来村里调研", "孩子之前被高年级同学勒索过零花钱"),
         corroborates=True,
         weighed=False,
     ),

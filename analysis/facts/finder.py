@@ -179,10 +179,3 @@ def find_facts(words: Iterable[str]) -> list[FactHit]:
                     if value >= f.counts_at_least:
                         add(f.id, spelled)
     return [FactHit(f.id, f.zh, found[f.id]) for f in FACTS if f.id in found]
-
-
-def describe(hits: list[FactHit]) -> str:
-    """The explanation line: 事实：人员受伤（受伤、住院）；涉及未成年人（学生）."""
-    if not hits:
-        return "事实：未见伤害、人数、未成年人、聚集、违纪或紧急等事实"
-    return "事实：" + "；".join(f"{h.zh}（{'、'.join(h.words[:5])}）" for h in hits)

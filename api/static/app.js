@@ -223,14 +223,17 @@ function mentionBlock(m, options) {
     why.append(el("span", "why-label", "命中："));
     for (const f of m.flags) why.append(el("span", "chip", `${NAMES.schemes[f.scheme] || f.scheme}：${f.words.join("、")}`));
     box.append(why);
-  } else if (m.level && m.explanation && m.explanation.length) {
-    // Flagged without a scheme (the grader, heat): the risk line says why.
-    const risk = m.explanation.find((line) => line.startsWith("风险："));
-    if (risk) box.append(el("div", "why meta", risk));
   }
-  // What happened and to whom: the facts with the whole words that showed them (analysis/facts.py).
-  const facts = (m.explanation || []).find((line) => line.startsWith("事实：") && !line.startsWith("事实：未见"));
-  if (m.level && facts) box.append(el("div", "why facts", facts));
+  // The risk line (analysis/risk.py explain) holds the facts, once: 风险：… 依据事实：…。计分：…
+  const risk = (m.explanation || []).find((line) => line.startsWith("风险："));
+  if (m.level && risk && !(m.flags && m.flags.length)) {
+    // Flagged without a scheme (the grader, heat): the risk line says why, facts included.
+    box.append(el("div", "why meta", risk));
+  } else if (m.level && risk) {
+    // What happened and to whom: the facts with the whole words that showed them (analysis/facts).
+    const found = /依据事实：(.*?)。计分：/.exec(risk);
+    if (found && found[1] !== "无") box.append(el("div", "why facts", `事实：${found[1]}`));
+  }
   if (m.official_reply) {
     // What the board answered: for a 网上信访 board it is what the public was told.
     const r = m.official_reply;

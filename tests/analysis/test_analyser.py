@@ -103,8 +103,10 @@ def test_analyse(
     assert result.level == level
     assert result.unit == expected_unit
     assert result.sentiment_label in label.split("|")
-    # What happened and to whom, and the type, are in the explanation users read.
-    assert any(line.startswith("事实：") for line in result.explanation)
+    # What happened and to whom, and the type, are in the explanation users read: the facts once, in the risk
+    # line that leads it (依据事实：…), never again on a line of their own.
+    assert result.explanation[0].startswith("风险：") and "依据事实：" in result.explanation[0]
+    assert sum("依据事实" in line or line.startswith("事实：") for line in result.explanation) == 1
     assert any(line.startswith("类型：") for line in result.explanation)
     assert -1.0 <= result.sentiment <= 1.0
     # Every flag explains itself: the scheme's words, and where they stand in the text.

@@ -96,3 +96,16 @@ def test_structural_facts_are_shown_but_not_weighed_by_the_grader() -> None:
     _, features = feature_sets([], [], hits)
     assert "fgathering" in features and "fofficial_wrong" not in features and "fgathering_now" not in features
     assert {"official_wrong", "gathering_now", "crowd"}.isdisjoint(WEIGHED)
+
+
+def test_extortion_is_officials_misconduct_only_beside_an_official() -> None:
+    """The demo's bullying post (被勒索过零花钱, no official in it) states no 公职人员违纪; a village head's
+    extortion does, as an official's concrete wrongful act."""
+    bullied = (
+        "我的孩子在宿舍被同班五六名学生围住殴打，头部受伤。孩子说这已经不是第一次被欺凌了，之前被勒索过零花钱，"
+        "找过班主任，学校一直推诿。"
+    )
+    found = {h.fact for h in find_facts(segment(bullied))}
+    assert "violence" in found and not found & {"misconduct", "official_wrong"}
+    extorted = {h.fact: h.words for h in find_facts(segment("村支书以办低保为名敲诈村民两千元"))}
+    assert extorted.get("official_wrong") == ["村支书", "敲诈"] and "misconduct" not in extorted

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from analysis.facts import FACTS, describe, find_facts
+from analysis.analyser import Analyser
+from analysis.facts import FACTS, find_facts
+from config import load_config
 from store.tokens import segment
+
+
+@pytest.fixture(scope="module")
+def analyser() -> Analyser:
+    return Analyser(load_config(Path(__file__).resolve().parents[2] / "config" / "example"))
+
 
 CASES = [
     # (text, facts expected with a word each must include, facts that must not be found)
@@ -48,10 +58,15 @@ def test_whole_words_never_fragments() -> None:
             assert any(shown == "".join(words[i : i + n]) for i in range(len(words)) for n in (1, 2, 3)), shown
 
 
-def test_description_names_each_fact_and_its_words() -> None:
-    line = describe(find_facts(segment("学生被打受伤")))
-    assert line.startswith("事实：") and "涉及未成年人（学生）" in line and "人员受伤（受伤）" in line
-    assert describe([]).startswith("事实：未见")
+def test_facts_are_named_with_their_words_once_in_the_risk_line(analyser: Analyser) -> None:
+    """为何预警 lists each fact and its words in one place: the risk line that leads it (依据事实：…)."""
+    lines = analyser.analyse(title="", content="学生被打受伤").explanation
+    facts = lines[0].split("依据事实：", 1)[1].split("。计分：", 1)[0]
+    assert "涉及未成年人（学生）" in facts and "人员受伤（受伤）" in facts
+    assert sum("人员受伤（受伤）" in line for line in lines) == 1
+    assert not any(line.startswith("事实：") for line in lines)
+    calm = analyser.analyse(title="", content="请问护照在哪里办理").explanation
+    assert "依据事实：无。" in calm[0]
 
 
 def test_registry_ids_unique_and_named_in_chinese() -> None:

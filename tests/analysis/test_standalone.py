@@ -33,7 +33,9 @@ def test_contract_and_events_among_lines() -> None:
     assert "呕吐" in facts["illness"]["words"] and "学生" in facts["minors"]["words"]
     assert facts["illness"]["name"] == "中毒或致病"
     assert first["post_type"] == "投诉"
-    assert any(line.startswith("事实：") and "中毒或致病（呕吐" in line for line in first["explanation"])
+    # The facts are shown once, in the risk line that leads the explanation.
+    assert "依据事实：" in first["explanation"][0] and "中毒或致病（呕吐" in first["explanation"][0]
+    assert not any(line.startswith("事实：") for line in first["explanation"])
 
 
 def test_refused_texts_say_why_and_the_rest_go_on() -> None:

@@ -277,6 +277,10 @@ def test_board_feed_updates_live_and_countdown_ticks(browser: webdriver.Chrome, 
     )
     marked = {m.text for m in item.find_elements(By.CSS_SELECTOR, ".mention mark")}
     assert {"食堂", "呕吐", "腹泻"} <= marked  # why it was flagged, inside the post's text
+    # What happened, once: the facts of the risk line (依据事实：…) with their words, under the scheme's chips.
+    facts = [f.text for f in item.find_elements(By.CSS_SELECTOR, ".why.facts")]
+    assert len(facts) == 1 and facts[0].startswith("事实：") and "中毒或致病（呕吐" in facts[0], facts
+    assert "计分" not in facts[0]
     assert "lv-3" in (item.get_attribute("class") or "")
     wait_for(browser, lambda d: title in texts_of(d, "#incidents .incident-title"))
     assert browser.execute_script("return window.__stillHere") is True  # no reload
