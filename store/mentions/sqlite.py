@@ -256,7 +256,7 @@ class SqliteMentionStore(CrawlStateMixin):
     def _save_one(conn: sqlite3.Connection, rowid: int, a: Analysis, stamp: int, seq: int) -> None:
         flags = [{"scheme": f.scheme, "words": f.words, "positions": f.positions} for f in a.flags]
         conn.execute(
-            "UPDATE mentions SET analysed_at = ?, analysis_seq = ?, tokens = ?, sentiment = ?,"
+            "UPDATE OR FAIL mentions SET analysed_at = ?, analysis_seq = ?, tokens = ?, sentiment = ?,"
             " sentiment_label = ?, flags = ?, level = ?, post_type = ?, analysis_unit = ?,"
             " unit = COALESCE(?, crawl_unit), explanation = ?, event_id = ? WHERE rowid = ?",
             (

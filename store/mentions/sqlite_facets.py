@@ -5,7 +5,8 @@ A search with words reads every match of the words once, for its filters, its to
 each match costs a page of its own; here the same match is ~70 bytes, ~55 to a page, and the FTS index hands
 rowids in ascending order, so neighbouring matches share pages (docs/sizing.md, "Where the embedded store
 stops"). Triggers keep it equal to `mentions` whoever writes (the crawl subprocesses, analysis, older code):
-every statement that changes one of these columns changes the copy in the same transaction.
+every statement that changes one of these columns changes the copy in the same transaction. The store's own
+such statements are `OR FAIL` (sqlite_crawl.py says why).
 """
 
 from __future__ import annotations
@@ -38,6 +39,10 @@ def _values(row: str) -> str:
     return ", ".join([f"{row}.rowid", *(f"{row}.{c}" for c in _COPIED), heat_key(row)])
 
 
+def _assignments(row: str) -> str:
+    return ", ".join([*(f"{c} = {row}.{c}" for c in _COPIED), f"heat = {heat_key(row)}"])
+
+
 _TABLE = f"""CREATE TABLE {FACETS} (
     rowid INTEGER PRIMARY KEY,             -- the mention's rowid (mentions, mentions_fts)
     discovered_at INTEGER NOT NULL,
@@ -52,19 +57,20 @@ _TABLE = f"""CREATE TABLE {FACETS} (
 )"""
 
 _TRIGGERS = (
-    f"CREATE TRIGGER IF NOT EXISTS {FACETS}_insert AFTER INSERT ON mentions BEGIN"
+    f"CREATE TRIGGER {FACETS}_insert AFTER INSERT ON mentions BEGIN"
     f" INSERT INTO {FACETS} VALUES ({_values('new')}); END",
-    f"CREATE TRIGGER IF NOT EXISTS {FACETS}_update AFTER UPDATE OF rowid, {', '.join(_WATCHED)} ON mentions BEGIN"
-    f" DELETE FROM {FACETS} WHERE rowid = old.rowid AND old.rowid IS NOT new.rowid;"
-    f" INSERT OR REPLACE INTO {FACETS} VALUES ({_values('new')}); END",
-    f"CREATE TRIGGER IF NOT EXISTS {FACETS}_delete AFTER DELETE ON mentions BEGIN"
-    f" DELETE FROM {FACETS} WHERE rowid = old.rowid; END",
+    # An UPDATE in place: the outer statement's conflict clause (OR FAIL) overrides any inside a trigger, so the
+    # trigger must not rely on one. The store never changes a mention's rowid.
+    f"CREATE TRIGGER {FACETS}_update AFTER UPDATE OF {', '.join(_WATCHED)} ON mentions BEGIN"
+    f" UPDATE {FACETS} SET {_assignments('new')} WHERE rowid = new.rowid; END",
+    f"CREATE TRIGGER {FACETS}_delete AFTER DELETE ON mentions BEGIN DELETE FROM {FACETS} WHERE rowid = old.rowid; END",
 )
 
 
 def ensure_facets(conn: sqlite3.Connection) -> None:
-    """Create the copy and its triggers if missing, filling it from `mentions` (inside the caller's write
-    transaction: a store from before it gets it on first open; ~5 minutes for 10 million mentions)."""
+    """Create the copy if missing, filling it from `mentions` (inside the caller's write transaction: a store
+    from before it gets it on first open, ~100 s for 10 million mentions), and (re)create its triggers, so a
+    file whose triggers an earlier version wrote gets these."""
     exists = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (FACETS,)).fetchone()
     if not exists:
         started = time.perf_counter()
@@ -72,5 +78,6 @@ def ensure_facets(conn: sqlite3.Connection) -> None:
         filled = conn.execute(f"INSERT INTO {FACETS} SELECT {_values('m')} FROM mentions m ORDER BY m.rowid")
         if filled.rowcount:
             log.info("舆情库检索表已建立：%d 条，用时 %.0f 秒", filled.rowcount, time.perf_counter() - started)
-    for trigger in _TRIGGERS:
+    for kind, trigger in zip(("insert", "update", "delete"), _TRIGGERS, strict=True):
+        conn.execute(f"DROP TRIGGER IF EXISTS {FACETS}_{kind}")
         conn.execute(trigger)
