@@ -132,6 +132,24 @@ def test_a_file_from_before_the_copy_gains_it_and_finds_the_same(tmp_path: Path)
         again.close()
 
 
+def test_opening_a_file_replaces_triggers_an_earlier_version_wrote(tmp_path: Path) -> None:
+    path = tmp_path / "m.sqlite3"
+    store, posts = random_store(path, 10, seed=6)
+    store.close()
+    with sqlite3.connect(path) as conn:  # an earlier, different update trigger (here: one that does nothing)
+        conn.execute("DROP TRIGGER mention_facets_update")
+        conn.execute("CREATE TRIGGER mention_facets_update AFTER UPDATE OF level ON mentions BEGIN SELECT 1; END")
+    again = SqliteMentionStore(path)
+    try:
+        first = f"{posts[0].source}:{posts[0].post_id}"
+        again.record_counts([CountUpdate(first, 77, 1)])
+        again.save_analysis([(first, analysis_of(random.Random(8)))])
+        kept, wanted = copy_rows(again)
+        assert kept == wanted
+    finally:
+        again.close()
+
+
 def test_search_filters_on_the_copy(tmp_path: Path) -> None:
     """Words are filtered through the narrow copy: were it wrong, search would be (the triggers see that it
     is not)."""
