@@ -64,8 +64,8 @@ def check_times(mentions: list[NewMention]) -> None:
 
 
 def heat(doc: Doc) -> int:
-    """The heat sort's key, as the embedded store counts it (sqlite._HEAT): a reply says more than a vote, a vote
-    more than a view. Stored on the document (no script needed to sort on it), set on every write."""
+    """The heat sort's key, as the embedded store counts it (sqlite_facets.heat_key): a reply says more than a
+    vote, a vote more than a view. Stored on the document (no script needed to sort on it), set on every write."""
     return (
         int(doc.get("reply_count") or 0) * 10
         + (int(doc.get("up_votes") or 0) + int(doc.get("down_votes") or 0)) * 5

@@ -8,72 +8,34 @@ Times are stored as integer microseconds since the Unix epoch, UTC.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import logging
-import math
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from store.mentions.highlight import fragments
-from store.mentions.model import (
-    Analysis,
-    Bucket,
-    DateHistogram,
-    Mention,
-    MentionStoreUnavailable,
-    OfficialReply,
-    SchemeFlag,
-    SearchQuery,
-    SearchResult,
-    Terms,
-    official_reply_from_doc,
-)
+from store.mentions.model import Analysis, Mention, MentionStoreUnavailable, SearchQuery, SearchResult
 from store.mentions.search_cache import SearchCache
 from store.mentions.sqlite_crawl import CrawlStateMixin, fts_columns
-from store.mentions.sqltime import dt as _dt
-from store.mentions.sqltime import dt_or_none as _dt_or_none
+from store.mentions.sqlite_facets import ensure_facets
+from store.mentions.sqlite_rows import mention_from_row as _mention
+from store.mentions.sqlite_rows import official_reply_from_json
+from store.mentions.sqlite_search import MAX_PAGE_SIZE
+from store.mentions.sqlite_search import search as search_sqlite
 from store.mentions.sqltime import us as _us
-from store.mentions.textsearch import fts5, plan, positive_tokens
+
+__all__ = ["DEFAULT_MMAP_BYTES", "MAX_PAGE_SIZE", "SqliteMentionStore", "official_reply_from_json"]
 
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 5
 BUSY_TIMEOUT_S = 30  # a crawl batch or an analysis batch holds the write lock for well under this
 MAX_IDLE_CONNECTIONS = 8
-MAX_PAGE_SIZE = 1000
 _CHUNK = 500  # ids per IN (...) list, far below SQLite's variable limit
-_BUCKET_US = {"hour": 3_600_000_000, "day": 86_400_000_000}
-_INT64 = 2**63
-_TERM_KEYS = {
-    "source": "m.source",
-    "unit": "m.unit",
-    "sentiment_label": "m.sentiment_label",
-    "level": "CAST(m.level AS TEXT)",  # keys are strings, ordered as strings on every backend
-    "post_type": "m.post_type",
-}
-_BM25 = "bm25(mentions_fts, 3.0, 1.0)"  # a word in the title counts more than one in the body
-# Up to this many matches of the words, every match is looked up by rowid (about a microsecond each);
-# above it, SQLite's planner may walk a filter's index instead.
-FTS_DRIVEN_MAX = 50_000
-# Without statistics SQLite takes any equality for selective; three labels, five levels, seven types are not.
-_LOW_CARDINALITY = ("m.sentiment_label", "m.level", "m.post_type")
-_STEERABLE = ("m.discovered_at", "m.source", "m.unit", *_LOW_CARDINALITY)
-# One search's matches, narrow, in memory (temp_store = MEMORY): the total, the page and every aggregation
-# read them instead of each looking the matching rows up again.
-_HITS = "temp.search_hits"
-_HITS_TABLE = (
-    "CREATE TEMP TABLE IF NOT EXISTS search_hits (rowid INTEGER PRIMARY KEY, discovered_at INTEGER,"
-    " published_at INTEGER, id TEXT, source TEXT, unit TEXT, sentiment_label TEXT, level INTEGER, post_type TEXT,"
-    " score REAL)"
-)
 # Reads through the page cache's mapping: far cheaper row lookups on a large store. Each pooled connection maps
 # the file on its own, so RSS counts a shared page once per connection (PSS does not): see docs/sizing.md.
 DEFAULT_MMAP_BYTES = 256 << 20
@@ -153,156 +115,6 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
 
 _SELECT = "SELECT m.* FROM mentions m"
-
-
-# --- values -------------------------------------------------------------------------------------------------
-
-
-def _match_expression(text: str) -> str | None:
-    """The analysts' query as an FTS5 expression of quoted tokens (user input never becomes FTS5 syntax); None
-    when it has no word to look for."""
-    found = plan(text)
-    return None if found is None else fts5(found)
-
-
-# --- cursors ------------------------------------------------------------------------------------------------
-
-Sort = Literal["time", "relevance", "heat"]
-# Heat: how much a post is being talked about on its board. A reply says more than a vote (点赞/反对), a vote
-# more than a view. Negated, so that heat and relevance (bm25: lower is better) both page in ascending order
-# of one number, the score.
-_HEAT = (
-    "-(COALESCE(m.reply_count, 0) * 10 + (COALESCE(m.up_votes, 0) + COALESCE(m.down_votes, 0)) * 5"
-    " + COALESCE(m.view_count, 0))"
-)
-_SCORED = ("relevance", "heat")
-
-
-def _encode_cursor(sort: Sort, after: list[Any]) -> str:
-    raw = json.dumps({"sort": sort, "after": after}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str, sort: Sort) -> list[Any]:
-    """The sort values of the last hit seen; anything else is `ValueError("invalid cursor")`."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        payload = json.loads(raw)
-    except (ValueError, binascii.Error):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
-        raise ValueError("invalid cursor") from None
-    if not isinstance(payload, dict) or payload.get("sort") != sort or not isinstance(payload.get("after"), list):
-        raise ValueError("invalid cursor")
-    after: list[Any] = payload["after"]
-    # time: [discovered_at, id]; relevance and heat: [score, discovered_at, id]
-    if sort in _SCORED:
-        if len(after) != 3 or not _is_score(after[0]):
-            raise ValueError("invalid cursor")
-        after_time = after[1:]
-    else:
-        after_time = after
-    if len(after_time) != 2 or not _is_int64(after_time[0]) or not isinstance(after_time[1], str):
-        raise ValueError("invalid cursor")
-    return after
-
-
-def _is_int64(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and -_INT64 <= value < _INT64
-
-
-def _is_score(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-# --- rows ---------------------------------------------------------------------------------------------------
-
-
-def _analysis(row: sqlite3.Row) -> Analysis:
-    flags = [
-        SchemeFlag(f["scheme"], list(f["words"]), [(str(p[0]), int(p[1])) for p in f.get("positions", [])])
-        for f in json.loads(row["flags"] or "[]")
-    ]
-    return Analysis(
-        tokens=json.loads(row["tokens"] or "[]"),
-        sentiment=row["sentiment"],
-        sentiment_label=row["sentiment_label"],
-        flags=flags,
-        level=row["level"] or 0,
-        unit=row["analysis_unit"],
-        explanation=json.loads(row["explanation"] or "[]"),
-        event_id=row["event_id"],
-        post_type=row["post_type"],
-    )
-
-
-def official_reply_from_json(text: str | None) -> OfficialReply | None:
-    return official_reply_from_doc(json.loads(text)) if text else None
-
-
-def _mention(row: sqlite3.Row) -> Mention:
-    # A mention queued for re-analysis keeps showing its last analysis (analysis_seq stays set until then).
-    analysed = row["analysed_at"] is not None or row["analysis_seq"] is not None
-    return Mention(
-        id=row["id"],
-        source=row["source"],
-        post_id=row["post_id"],
-        url=row["url"],
-        title=row["title"],
-        content=row["content"],
-        author=row["author"],
-        published_at=_dt_or_none(row["published_at"]),
-        discovered_at=_dt(row["discovered_at"]),
-        updated_at=_dt(row["updated_at"]),
-        reply_count=row["reply_count"],
-        view_count=row["view_count"],
-        content_hash=row["content_hash"],
-        unit=row["unit"],
-        analysed_at=_dt_or_none(row["analysed_at"]),
-        analysis_seq=row["analysis_seq"],
-        analysis=_analysis(row) if analysed else None,
-        status=row["status"],
-        notes=tuple(json.loads(row["notes"] or "[]")),
-        last_seen_at=_dt_or_none(row["last_seen_at"]),
-        deleted_at=_dt_or_none(row["deleted_at"]),
-        up_votes=row["up_votes"],
-        down_votes=row["down_votes"],
-        edits=row["edits"],
-        official_reply=official_reply_from_json(row["official_reply"]),
-    )
-
-
-@dataclass(frozen=True)
-class _Filter:
-    """Every match of a query, shared by the total, the page and the aggregations.
-
-    The words are a set of FTS rowids (`rowid IN (SELECT ... MATCH)`), built once per statement: as a join,
-    SQLite's planner prefers to walk a filter's index and probe the FTS index once per row, which is many
-    times slower. Ranking needs the FTS cursor itself, so the relevance page joins with FTS on the left.
-    """
-
-    match: str | None
-    conditions: list[str]
-    condition_params: list[Any]
-    materialized: bool = False  # the matches are in _HITS (columns as in mentions, plus the score)
-
-    @property
-    def sql(self) -> str:
-        """`FROM mentions m WHERE ...`, with the words as a rowid set."""
-        if self.materialized:
-            return f"FROM {_HITS} m WHERE 1"
-        words = ["m.rowid IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?)"] if self.match else []
-        return "FROM mentions m WHERE " + (" AND ".join(words + self.conditions) or "1")
-
-    @property
-    def params(self) -> list[Any]:
-        """The parameters of both `sql` and `ranked_sql`."""
-        return ([self.match] if self.match else []) + self.condition_params
-
-    @property
-    def ranked_sql(self) -> str:
-        """FTS first (CROSS JOIN fixes the join order), so bm25() can be computed. Needs words."""
-        return "FROM mentions_fts CROSS JOIN mentions m ON m.rowid = mentions_fts.rowid WHERE " + " AND ".join(
-            ["mentions_fts MATCH ?", *self.conditions]
-        )
 
 
 class SqliteMentionStore(CrawlStateMixin):
@@ -405,6 +217,7 @@ class SqliteMentionStore(CrawlStateMixin):
                 _migrate_from_4(conn)
             for statement in _statements(_SCHEMA):
                 conn.execute(statement)
+            ensure_facets(conn)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
@@ -443,7 +256,7 @@ class SqliteMentionStore(CrawlStateMixin):
     def _save_one(conn: sqlite3.Connection, rowid: int, a: Analysis, stamp: int, seq: int) -> None:
         flags = [{"scheme": f.scheme, "words": f.words, "positions": f.positions} for f in a.flags]
         conn.execute(
-            "UPDATE mentions SET analysed_at = ?, analysis_seq = ?, tokens = ?, sentiment = ?,"
+            "UPDATE OR FAIL mentions SET analysed_at = ?, analysis_seq = ?, tokens = ?, sentiment = ?,"
             " sentiment_label = ?, flags = ?, level = ?, post_type = ?, analysis_unit = ?,"
             " unit = COALESCE(?, crawl_unit), explanation = ?, event_id = ? WHERE rowid = ?",
             (
@@ -557,175 +370,7 @@ class SqliteMentionStore(CrawlStateMixin):
             return int(self._version_conn.execute("PRAGMA data_version").fetchone()[0])
 
     def _search(self, query: SearchQuery) -> SearchResult:
-        _check_sizes(query)
-        sort: Sort = query.sort if query.sort == "heat" or (query.sort == "relevance" and _has_text(query)) else "time"
-        after = _decode_cursor(query.cursor, sort) if query.cursor else None
-        where = _filter(query)
-        if where is None:  # words given, but none a word can be searched by (only punctuation or emoji)
-            empty: dict[str, list[Bucket]] = {agg.name: [] for agg in query.aggs}
-            return SearchResult(total=0, hits=[], next_cursor=None, aggregations=empty)
-        with self._read() as conn:
-            has_words = where.match is not None
-            if has_words:
-                where = _materialize(conn, where, sort)
-            try:
-                total = int(conn.execute(f"SELECT COUNT(*) {where.sql}", where.params).fetchone()[0])
-                hits, next_cursor = _page(conn, where, sort, after, query.size)
-                aggregations = {agg.name: _aggregate(conn, where, agg) for agg in query.aggs}
-            finally:
-                if where.materialized:
-                    conn.execute(f"DELETE FROM {_HITS}")
-        highlights: dict[str, dict[str, list[str]]] = {}
-        if query.highlight and has_words:
-            tokens = positive_tokens(plan(query.text))
-            for hit in hits:
-                marked = {name: fragments(getattr(hit, name), tokens) for name in ("title", "content")}
-                if any(marked.values()):
-                    highlights[hit.id] = {name: found for name, found in marked.items() if found}
-        return SearchResult(
-            total=total, hits=hits, next_cursor=next_cursor, aggregations=aggregations, highlights=highlights
-        )
-
-
-# --- search helpers -----------------------------------------------------------------------------------------
-
-
-def _check_sizes(query: SearchQuery) -> None:
-    if not 1 <= query.size <= MAX_PAGE_SIZE:
-        raise ValueError(f"size must be between 1 and {MAX_PAGE_SIZE}")
-    for agg in query.aggs:
-        if isinstance(agg, Terms) and not 1 <= agg.size <= MAX_PAGE_SIZE:
-            raise ValueError(f"terms size must be between 1 and {MAX_PAGE_SIZE}")
-
-
-def _has_text(query: SearchQuery) -> bool:
-    return query.text is not None and bool(query.text.strip())
-
-
-def _filter(query: SearchQuery) -> _Filter | None:
-    """The matches of `query`, or None when its text has no searchable word (so nothing matches)."""
-    match = None
-    if _has_text(query):
-        match = _match_expression(query.text or "")
-        if match is None:
-            return None
-    where: list[str] = []
-    params: list[Any] = []
-    if query.since is not None:
-        where.append("m.discovered_at >= ?")
-        params.append(_us(query.since))
-    if query.until is not None:
-        where.append("m.discovered_at < ?")
-        params.append(_us(query.until))
-    for column, values in (
-        ("m.source", query.sources),
-        ("m.unit", query.units),
-        ("m.sentiment_label", query.sentiment_labels),
-        ("m.post_type", query.post_types),
-    ):
-        if values:
-            where.append(f"{column} IN ({','.join('?' * len(values))})")
-            params.extend(values)
-    if query.schemes:
-        marks = ",".join("?" * len(query.schemes))
-        where.append(f"m.rowid IN (SELECT mention_rowid FROM mention_schemes WHERE scheme IN ({marks}))")
-        params.extend(query.schemes)
-    if query.min_level is not None:  # not analysed yet means no level: such mentions do not pass
-        where.append("m.level >= ?")
-        params.append(query.min_level)
-    if query.events:
-        where.append(f"m.event_id IN ({','.join('?' * len(query.events))})")
-        params.extend(query.events)
-    return _Filter(match=match, conditions=where, condition_params=params)
-
-
-def _steered(where: _Filter, columns: tuple[str, ...]) -> _Filter:
-    """The same filter with these columns' conditions unusable as an index (`+column`): the planner then
-    drives the statement from another set — the words' rowids, or a more selective index."""
-    conditions = [f"+{c}" if c.startswith(columns) else c for c in where.conditions]
-    return _Filter(match=where.match, conditions=conditions, condition_params=where.condition_params)
-
-
-def _materialize(conn: sqlite3.Connection, where: _Filter, sort: Sort) -> _Filter:
-    """Put the matches of a query with words into _HITS, reading each matching row once."""
-    conn.execute(_HITS_TABLE)
-    conn.execute(f"DELETE FROM {_HITS}")
-    if sort == "relevance":
-        source, score = where.ranked_sql, _BM25  # ranking needs the FTS cursor: FTS drives
-    else:
-        score = _HEAT if sort == "heat" else "0"
-        matches = conn.execute("SELECT COUNT(*) FROM mentions_fts WHERE mentions_fts MATCH ?", [where.match])
-        few = int(matches.fetchone()[0]) <= FTS_DRIVEN_MAX
-        source = _steered(where, _STEERABLE if few else _LOW_CARDINALITY).sql
-    conn.execute(
-        f"INSERT INTO {_HITS} SELECT m.rowid, m.discovered_at, m.published_at, m.id, m.source, m.unit,"
-        f" m.sentiment_label, m.level, m.post_type, {score} {source}",
-        where.params,
-    )
-    return _Filter(match=None, conditions=[], condition_params=[], materialized=True)
-
-
-def _page(
-    conn: sqlite3.Connection, where: _Filter, sort: Sort, after: list[Any] | None, size: int
-) -> tuple[list[Mention], str | None]:
-    """One page after the cursor (search_after): newer mentions sort before it, so they never shift a page."""
-    if where.materialized:
-        score = "m.score" if sort in _SCORED else "0"
-        sql = f"SELECT m.rowid AS rowid, m.discovered_at, m.id, {score} AS _score {where.sql}"
-    else:
-        score = {"relevance": _BM25, "heat": _HEAT}.get(sort, "0")
-        sql = f"SELECT m.*, {score} AS _score {where.ranked_sql if sort == 'relevance' else where.sql}"
-    params = where.params
-    if after is not None and sort == "time":
-        sql += " AND (m.discovered_at, m.id) < (?, ?)"
-        params += after
-    elif after is not None:
-        sql += f" AND ({score} > ? OR ({score} = ? AND (m.discovered_at, m.id) < (?, ?)))"
-        params += [after[0], *after]
-    order = "m.discovered_at DESC, m.id DESC"
-    sql += f" ORDER BY {'_score, ' if sort in _SCORED else ''}{order} LIMIT ?"
-    rows = conn.execute(sql, [*params, size + 1]).fetchall()  # one more row tells whether a next page exists
-    rows, more = rows[:size], len(rows) > size
-    next_cursor = None
-    if more:
-        last = rows[-1]
-        position = [last["discovered_at"], last["id"]]
-        next_cursor = _encode_cursor(sort, [last["_score"], *position] if sort in _SCORED else position)
-    if where.materialized:  # the page's whole rows, in the page's order
-        marks = ",".join("?" * len(rows))
-        full = {
-            r["rowid"]: r
-            for r in conn.execute(f"SELECT m.* FROM mentions m WHERE m.rowid IN ({marks})", [r["rowid"] for r in rows])
-        }
-        rows = [full[r["rowid"]] for r in rows]
-    return [_mention(row) for row in rows], next_cursor
-
-
-def _aggregate(conn: sqlite3.Connection, where: _Filter, agg: DateHistogram | Terms) -> list[Bucket]:
-    if isinstance(agg, DateHistogram):
-        return _date_histogram(conn, where, agg)
-    if agg.field == "schemes":
-        sql = (
-            "SELECT s.scheme AS k, COUNT(*) AS n FROM mention_schemes s"
-            f" WHERE s.mention_rowid IN (SELECT m.rowid {where.sql})"
-            " GROUP BY k ORDER BY n DESC, k LIMIT ?"
-        )
-    else:
-        key = _TERM_KEYS[agg.field]
-        sql = (
-            f"SELECT {key} AS k, COUNT(*) AS n {where.sql} AND {key} IS NOT NULL GROUP BY k ORDER BY n DESC, k LIMIT ?"
-        )
-    rows = conn.execute(sql, [*where.params, agg.size])
-    return [Bucket(key=str(row["k"]), count=int(row["n"])) for row in rows]
-
-
-def _date_histogram(conn: sqlite3.Connection, where: _Filter, agg: DateHistogram) -> list[Bucket]:
-    width = _BUCKET_US[agg.interval]
-    column = "m.published_at" if agg.field == "published_at" else "m.discovered_at"
-    # Floor, not SQLite's truncating division, so times before 1970 land in the right bucket too.
-    start = f"({column} - (({column} % {width}) + {width}) % {width})"
-    sql = f"SELECT {start} AS k, COUNT(*) AS n {where.sql} AND {column} IS NOT NULL GROUP BY k ORDER BY k"
-    return [Bucket(key=_dt(row["k"]).isoformat(), count=int(row["n"])) for row in conn.execute(sql, where.params)]
+        return search_sqlite(self._read, query)
 
 
 def _migrate_from_1(conn: sqlite3.Connection) -> None:

@@ -1,6 +1,11 @@
 """The crawler-bookkeeping half of the embedded store (`store.mentions.model.CrawlBookkeeping`): writing what a
 crawl found, heat over time, removals, what to revisit, the high-water mark and same-text duplicates. A mixin of
-SqliteMentionStore, kept apart from search and analysis (sqlite.py)."""
+SqliteMentionStore, kept apart from search and analysis (sqlite.py).
+
+Statements that fire the search copy's triggers (sqlite_facets.py) are `OR FAIL`: an `ABORT` statement with a
+trigger keeps a statement journal (a copy of every page it touches, in case it must undo half of itself), which
+doubled the cost of storing a post; every write here is one row in a transaction that rolls back whole on any
+error, so there is never half a statement to undo."""
 
 from __future__ import annotations
 
@@ -131,7 +136,8 @@ class CrawlStateMixin:
         if row is not None and row["content_hash"] == item.digest:
             # Same text: only the heat (replies, views) may have moved; analysis stays valid.
             conn.execute(
-                "UPDATE mentions SET reply_count = COALESCE(?, reply_count), view_count = COALESCE(?, view_count),"
+                "UPDATE OR FAIL mentions SET reply_count = COALESCE(?, reply_count),"
+                " view_count = COALESCE(?, view_count),"
                 " up_votes = COALESCE(?, up_votes), down_votes = COALESCE(?, down_votes),"
                 " status = COALESCE(?, status), official_reply = COALESCE(?, official_reply), last_seen_at = ?,"
                 " deleted_at = NULL WHERE rowid = ?",
@@ -166,7 +172,7 @@ class CrawlStateMixin:
     def _insert(conn: sqlite3.Connection, item: _Incoming, stamp: int) -> int:
         m = item.mention
         cur = conn.execute(
-            "INSERT INTO mentions (id, source, post_id, url, title, content, author, published_at,"
+            "INSERT OR FAIL INTO mentions (id, source, post_id, url, title, content, author, published_at,"
             " discovered_at, updated_at, reply_count, view_count, content_hash, crawl_unit, unit, status, notes,"
             " last_seen_at, up_votes, down_votes, official_reply)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -202,7 +208,7 @@ class CrawlStateMixin:
         """An edited post: new text, same discovery time, and the old analysis dropped so it runs again."""
         m = item.mention
         conn.execute(
-            "UPDATE mentions SET url = ?, title = ?, content = ?, author = ?, published_at = ?, updated_at = ?,"
+            "UPDATE OR FAIL mentions SET url = ?, title = ?, content = ?, author = ?, published_at = ?, updated_at = ?,"
             " reply_count = COALESCE(?, reply_count), view_count = COALESCE(?, view_count),"
             " up_votes = COALESCE(?, up_votes), down_votes = COALESCE(?, down_votes),"
             " content_hash = ?, crawl_unit = ?, analysis_unit = NULL, unit = ?, status = COALESCE(?, status),"
@@ -253,7 +259,8 @@ class CrawlStateMixin:
                 )
                 new_status = update.status is not None and update.status != row["status"]
                 conn.execute(
-                    "UPDATE mentions SET reply_count = COALESCE(?, reply_count), view_count = COALESCE(?, view_count),"
+                    "UPDATE OR FAIL mentions SET reply_count = COALESCE(?, reply_count),"
+                    " view_count = COALESCE(?, view_count),"
                     " up_votes = COALESCE(?, up_votes), down_votes = COALESCE(?, down_votes),"
                     " status = COALESCE(?, status), last_seen_at = ? WHERE rowid = ?",
                     (

@@ -997,6 +997,13 @@ def test_highlights_mark_the_words_in_the_original_text(mention_store: MentionSt
     assert escaped[hostile.id]["title"] == ["&lt;b&gt;<em>食堂</em>&lt;/b&gt;"]  # the page's HTML is text
 
 
+def drop_facets(conn: Any) -> None:
+    """Take away what files before the search copy (store/mentions/sqlite_facets.py) did not have."""
+    for trigger in ("insert", "update", "delete"):
+        conn.execute(f"DROP TRIGGER mention_facets_{trigger}")
+    conn.execute("DROP TABLE mention_facets")
+
+
 @pytest.mark.skipif("sqlite" not in BACKENDS, reason="the embedded store only")
 def test_a_version_3_file_gains_the_official_reply_and_keeps_its_posts(tmp_path: Path) -> None:
     import sqlite3
@@ -1006,6 +1013,7 @@ def test_a_version_3_file_gains_the_official_reply_and_keeps_its_posts(tmp_path:
     first.upsert_many([_post("1", "路灯不亮")], now=T0)
     first.close()
     with sqlite3.connect(path) as conn:  # as version 3 left it: no official_reply, votes nor post type
+        drop_facets(conn)
         conn.execute("DROP INDEX ix_mentions_post_type")
         for column in ("official_reply", "up_votes", "down_votes", "post_type"):
             conn.execute(f"ALTER TABLE mentions DROP COLUMN {column}")
@@ -1028,6 +1036,7 @@ def test_a_version_4_file_gains_the_post_type_and_reanalysis_fills_it(tmp_path: 
     first.save_analysis([(THANKS.id, analysis(0, "positive", [], post_type=None))], now=T0)
     first.close()
     with sqlite3.connect(path) as conn:  # as version 4 left it: no post_type column nor its index
+        drop_facets(conn)
         conn.execute("DROP INDEX ix_mentions_post_type")
         conn.execute("ALTER TABLE mentions DROP COLUMN post_type")
         conn.execute("PRAGMA user_version = 4")

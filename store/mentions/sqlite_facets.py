@@ -1,0 +1,83 @@
+"""The embedded store's narrow copy of what search filters, sorts and aggregates on: `mention_facets`.
+
+A search with words reads every match of the words once, for its filters, its total and its aggregations. In
+`mentions` each match is a wide row (title, text, tokens, analysis: ~1.5 KB), so on a store larger than memory
+each match costs a page of its own; here the same match is ~70 bytes, ~55 to a page, and the FTS index hands
+rowids in ascending order, so neighbouring matches share pages (docs/sizing.md, "Where the embedded store
+stops"). Triggers keep it equal to `mentions` whoever writes (the crawl subprocesses, analysis, older code):
+every statement that changes one of these columns changes the copy in the same transaction. The store's own
+such statements are `OR FAIL` (sqlite_crawl.py says why).
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+
+log = logging.getLogger(__name__)
+
+FACETS = "mention_facets"
+
+
+def heat_key(row: str) -> str:
+    """The heat sort's key of a row (`m`, `new`): a reply says more than a vote (点赞/反对), a vote more than a
+    view. Negated, so that heat and relevance (bm25: lower is better) both page in ascending order of one
+    number."""
+    return (
+        f"-(COALESCE({row}.reply_count, 0) * 10 + (COALESCE({row}.up_votes, 0) + COALESCE({row}.down_votes, 0)) * 5"
+        f" + COALESCE({row}.view_count, 0))"
+    )
+
+
+# The columns copied, in the table's order (heat is derived from four counts).
+_COPIED = ("discovered_at", "published_at", "id", "source", "unit", "sentiment_label", "level", "post_type")
+_WATCHED = (*_COPIED, "reply_count", "view_count", "up_votes", "down_votes")
+
+
+def _values(row: str) -> str:
+    return ", ".join([f"{row}.rowid", *(f"{row}.{c}" for c in _COPIED), heat_key(row)])
+
+
+def _assignments(row: str) -> str:
+    return ", ".join([*(f"{c} = {row}.{c}" for c in _COPIED), f"heat = {heat_key(row)}"])
+
+
+_TABLE = f"""CREATE TABLE {FACETS} (
+    rowid INTEGER PRIMARY KEY,             -- the mention's rowid (mentions, mentions_fts)
+    discovered_at INTEGER NOT NULL,
+    published_at INTEGER,
+    id TEXT NOT NULL,
+    source TEXT NOT NULL,
+    unit TEXT,
+    sentiment_label TEXT,
+    level INTEGER,
+    post_type TEXT,
+    heat INTEGER NOT NULL                  -- the heat sort's key (heat_key)
+)"""
+
+_TRIGGERS = (
+    f"CREATE TRIGGER {FACETS}_insert AFTER INSERT ON mentions BEGIN"
+    f" INSERT INTO {FACETS} VALUES ({_values('new')}); END",
+    # An UPDATE in place: the outer statement's conflict clause (OR FAIL) overrides any inside a trigger, so the
+    # trigger must not rely on one. The store never changes a mention's rowid.
+    f"CREATE TRIGGER {FACETS}_update AFTER UPDATE OF {', '.join(_WATCHED)} ON mentions BEGIN"
+    f" UPDATE {FACETS} SET {_assignments('new')} WHERE rowid = new.rowid; END",
+    f"CREATE TRIGGER {FACETS}_delete AFTER DELETE ON mentions BEGIN DELETE FROM {FACETS} WHERE rowid = old.rowid; END",
+)
+
+
+def ensure_facets(conn: sqlite3.Connection) -> None:
+    """Create the copy if missing, filling it from `mentions` (inside the caller's write transaction: a store
+    from before it gets it on first open, ~100 s for 10 million mentions), and (re)create its triggers, so a
+    file whose triggers an earlier version wrote gets these."""
+    exists = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (FACETS,)).fetchone()
+    if not exists:
+        started = time.perf_counter()
+        conn.execute(_TABLE)
+        filled = conn.execute(f"INSERT INTO {FACETS} SELECT {_values('m')} FROM mentions m ORDER BY m.rowid")
+        if filled.rowcount:
+            log.info("舆情库检索表已建立：%d 条，用时 %.0f 秒", filled.rowcount, time.perf_counter() - started)
+    for kind, trigger in zip(("insert", "update", "delete"), _TRIGGERS, strict=True):
+        conn.execute(f"DROP TRIGGER IF EXISTS {FACETS}_{kind}")
+        conn.execute(trigger)

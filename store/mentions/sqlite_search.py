@@ -1,0 +1,283 @@
+"""Search on the embedded store (`SqliteMentionStore.search`): the words through FTS5, filters, one page after
+a cursor, and aggregations.
+
+A search with words reads each match of the words once: FTS5 hands the matching rowids in ascending order and
+each is joined to its narrow row in `mention_facets` (sqlite_facets.py), never to the wide row in `mentions`;
+the matches that pass the filters go into an in-memory temp table (`temp.search_hits`, per connection, emptied
+after each search), which the total, the page and every aggregation read. Only the page's rows (20 by default)
+are then read whole from `mentions`. Nothing is steered by hand: with a single way to read the matches there is
+no plan for SQLite to choose badly. Searches without words read `mentions` through its indexes.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+import sqlite3
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from store.mentions.highlight import fragments
+from store.mentions.model import Bucket, DateHistogram, Mention, SearchQuery, SearchResult, Terms
+from store.mentions.sqlite_facets import FACETS, heat_key
+from store.mentions.sqlite_rows import mention_from_row
+from store.mentions.sqltime import dt as _dt
+from store.mentions.sqltime import us as _us
+from store.mentions.textsearch import fts5, plan, positive_tokens
+
+MAX_PAGE_SIZE = 1000
+_BUCKET_US = {"hour": 3_600_000_000, "day": 86_400_000_000}
+_INT64 = 2**63
+_TERM_KEYS = {
+    "source": "m.source",
+    "unit": "m.unit",
+    "sentiment_label": "m.sentiment_label",
+    "level": "CAST(m.level AS TEXT)",  # keys are strings, ordered as strings on every backend
+    "post_type": "m.post_type",
+}
+_BM25 = "bm25(mentions_fts, 3.0, 1.0)"  # a word in the title counts more than one in the body
+# One search's matches, narrow, in memory (temp_store = MEMORY): the total, the page and every aggregation
+# read them instead of each reading the matches again.
+_HITS = "temp.search_hits"
+_HITS_TABLE = (
+    "CREATE TEMP TABLE IF NOT EXISTS search_hits (rowid INTEGER PRIMARY KEY, discovered_at INTEGER,"
+    " published_at INTEGER, id TEXT, source TEXT, unit TEXT, sentiment_label TEXT, level INTEGER, post_type TEXT,"
+    " score REAL)"
+)
+
+Sort = Literal["time", "relevance", "heat"]
+_SCORED = ("relevance", "heat")
+_HEAT = heat_key("m")  # on mentions, for searches without words; mention_facets keeps it as `heat`
+
+
+# --- cursors ------------------------------------------------------------------------------------------------
+
+
+def _encode_cursor(sort: Sort, after: list[Any]) -> str:
+    raw = json.dumps({"sort": sort, "after": after}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, sort: Sort) -> list[Any]:
+    """The sort values of the last hit seen; anything else is `ValueError("invalid cursor")`."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        payload = json.loads(raw)
+    except (ValueError, binascii.Error):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise ValueError("invalid cursor") from None
+    if not isinstance(payload, dict) or payload.get("sort") != sort or not isinstance(payload.get("after"), list):
+        raise ValueError("invalid cursor")
+    after: list[Any] = payload["after"]
+    # time: [discovered_at, id]; relevance and heat: [score, discovered_at, id]
+    if sort in _SCORED:
+        if len(after) != 3 or not _is_score(after[0]):
+            raise ValueError("invalid cursor")
+        after_time = after[1:]
+    else:
+        after_time = after
+    if len(after_time) != 2 or not _is_int64(after_time[0]) or not isinstance(after_time[1], str):
+        raise ValueError("invalid cursor")
+    return after
+
+
+def _is_int64(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and -_INT64 <= value < _INT64
+
+
+def _is_score(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+# --- the query as SQL ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Filter:
+    """Every match of a query, shared by the total, the page and the aggregations: `FROM … m WHERE …` over
+    `mentions` (no words) or over the temp table of a search with words once `_materialize` has filled it."""
+
+    conditions: list[str]
+    params: list[Any]
+    materialized: bool = False  # the matches are in _HITS (columns as in mention_facets, plus the score)
+
+    @property
+    def sql(self) -> str:
+        if self.materialized:
+            return f"FROM {_HITS} m WHERE 1"
+        return "FROM mentions m WHERE " + (" AND ".join(self.conditions) or "1")
+
+
+def _conditions(query: SearchQuery, *, facets: bool) -> tuple[list[str], list[Any]]:
+    """The filters of `query` on `m`: a row of `mentions`, or of `mention_facets` when `facets`."""
+    where: list[str] = []
+    params: list[Any] = []
+    if query.since is not None:
+        where.append("m.discovered_at >= ?")
+        params.append(_us(query.since))
+    if query.until is not None:
+        where.append("m.discovered_at < ?")
+        params.append(_us(query.until))
+    for column, values in (
+        ("m.source", query.sources),
+        ("m.unit", query.units),
+        ("m.sentiment_label", query.sentiment_labels),
+        ("m.post_type", query.post_types),
+    ):
+        if values:
+            where.append(f"{column} IN ({','.join('?' * len(values))})")
+            params.extend(values)
+    if query.schemes:
+        marks = ",".join("?" * len(query.schemes))
+        where.append(f"m.rowid IN (SELECT mention_rowid FROM mention_schemes WHERE scheme IN ({marks}))")
+        params.extend(query.schemes)
+    if query.min_level is not None:  # not analysed yet means no level: such mentions do not pass
+        where.append("m.level >= ?")
+        params.append(query.min_level)
+    if query.events:
+        marks = ",".join("?" * len(query.events))
+        # The event is not in the narrow copy: the wide row is read for it (a story's posts are few).
+        event = "(SELECT e.event_id FROM mentions e WHERE e.rowid = m.rowid)" if facets else "m.event_id"
+        where.append(f"{event} IN ({marks})")
+        params.extend(query.events)
+    return where, params
+
+
+def _materialize(conn: sqlite3.Connection, match: str, query: SearchQuery, sort: Sort) -> _Filter:
+    """Put the matches of the words that pass the filters into _HITS, each match read once from the narrow
+    copy, in the FTS index's (rowid) order; CROSS JOIN fixes that order, and lets bm25() be computed."""
+    conn.execute(_HITS_TABLE)
+    conn.execute(f"DELETE FROM {_HITS}")
+    score = {"relevance": _BM25, "heat": "m.heat"}.get(sort, "0")
+    conditions, params = _conditions(query, facets=True)
+    conn.execute(
+        f"INSERT INTO {_HITS} SELECT m.rowid, m.discovered_at, m.published_at, m.id, m.source, m.unit,"
+        f" m.sentiment_label, m.level, m.post_type, {score}"
+        f" FROM mentions_fts CROSS JOIN {FACETS} m ON m.rowid = mentions_fts.rowid"
+        f" WHERE {' AND '.join(['mentions_fts MATCH ?', *conditions])}",
+        [match, *params],
+    )
+    return _Filter(conditions=[], params=[], materialized=True)
+
+
+# --- searching ----------------------------------------------------------------------------------------------
+
+
+def search(read: Callable[[], AbstractContextManager[sqlite3.Connection]], query: SearchQuery) -> SearchResult:
+    """Run `query`; `read()` gives a connection in a read transaction (one snapshot for the total, the page and
+    the aggregations)."""
+    _check_sizes(query)
+    has_words = _has_text(query)
+    sort: Sort = query.sort if query.sort == "heat" or (query.sort == "relevance" and has_words) else "time"
+    after = _decode_cursor(query.cursor, sort) if query.cursor else None
+    match = _match_expression(query.text or "") if has_words else None
+    if has_words and match is None:  # words given, but none a word can be searched by (only punctuation, emoji)
+        empty: dict[str, list[Bucket]] = {agg.name: [] for agg in query.aggs}
+        return SearchResult(total=0, hits=[], next_cursor=None, aggregations=empty)
+    with read() as conn:
+        if match is not None:
+            where = _materialize(conn, match, query, sort)
+        else:
+            where = _Filter(*_conditions(query, facets=False))
+        try:
+            total = int(conn.execute(f"SELECT COUNT(*) {where.sql}", where.params).fetchone()[0])
+            hits, next_cursor = _page(conn, where, sort, after, query.size)
+            aggregations = {agg.name: _aggregate(conn, where, agg) for agg in query.aggs}
+        finally:
+            if where.materialized:
+                conn.execute(f"DELETE FROM {_HITS}")
+    highlights: dict[str, dict[str, list[str]]] = {}
+    if query.highlight and has_words:
+        tokens = positive_tokens(plan(query.text))
+        for hit in hits:
+            marked = {name: fragments(getattr(hit, name), tokens) for name in ("title", "content")}
+            if any(marked.values()):
+                highlights[hit.id] = {name: found for name, found in marked.items() if found}
+    return SearchResult(
+        total=total, hits=hits, next_cursor=next_cursor, aggregations=aggregations, highlights=highlights
+    )
+
+
+def _match_expression(text: str) -> str | None:
+    """The analysts' query as an FTS5 expression of quoted tokens (user input never becomes FTS5 syntax); None
+    when it has no word to look for."""
+    found = plan(text)
+    return None if found is None else fts5(found)
+
+
+def _check_sizes(query: SearchQuery) -> None:
+    if not 1 <= query.size <= MAX_PAGE_SIZE:
+        raise ValueError(f"size must be between 1 and {MAX_PAGE_SIZE}")
+    for agg in query.aggs:
+        if isinstance(agg, Terms) and not 1 <= agg.size <= MAX_PAGE_SIZE:
+            raise ValueError(f"terms size must be between 1 and {MAX_PAGE_SIZE}")
+
+
+def _has_text(query: SearchQuery) -> bool:
+    return query.text is not None and bool(query.text.strip())
+
+
+def _page(
+    conn: sqlite3.Connection, where: _Filter, sort: Sort, after: list[Any] | None, size: int
+) -> tuple[list[Mention], str | None]:
+    """One page after the cursor (search_after): newer mentions sort before it, so they never shift a page."""
+    if where.materialized:
+        score = "m.score" if sort in _SCORED else "0"
+        sql = f"SELECT m.rowid AS rowid, m.discovered_at, m.id, {score} AS _score {where.sql}"
+    else:  # no words, so no relevance: time or heat
+        score = _HEAT if sort == "heat" else "0"
+        sql = f"SELECT m.*, {score} AS _score {where.sql}"
+    params = list(where.params)
+    if after is not None and sort == "time":
+        sql += " AND (m.discovered_at, m.id) < (?, ?)"
+        params += after
+    elif after is not None:
+        sql += f" AND ({score} > ? OR ({score} = ? AND (m.discovered_at, m.id) < (?, ?)))"
+        params += [after[0], *after]
+    order = "m.discovered_at DESC, m.id DESC"
+    sql += f" ORDER BY {'_score, ' if sort in _SCORED else ''}{order} LIMIT ?"
+    rows = conn.execute(sql, [*params, size + 1]).fetchall()  # one more row tells whether a next page exists
+    rows, more = rows[:size], len(rows) > size
+    next_cursor = None
+    if more:
+        last = rows[-1]
+        position = [last["discovered_at"], last["id"]]
+        next_cursor = _encode_cursor(sort, [last["_score"], *position] if sort in _SCORED else position)
+    if where.materialized:  # the page's whole rows, in the page's order
+        marks = ",".join("?" * len(rows))
+        full = {
+            r["rowid"]: r
+            for r in conn.execute(f"SELECT m.* FROM mentions m WHERE m.rowid IN ({marks})", [r["rowid"] for r in rows])
+        }
+        rows = [full[r["rowid"]] for r in rows]
+    return [mention_from_row(row) for row in rows], next_cursor
+
+
+def _aggregate(conn: sqlite3.Connection, where: _Filter, agg: DateHistogram | Terms) -> list[Bucket]:
+    if isinstance(agg, DateHistogram):
+        return _date_histogram(conn, where, agg)
+    if agg.field == "schemes":
+        sql = (
+            "SELECT s.scheme AS k, COUNT(*) AS n FROM mention_schemes s"
+            f" WHERE s.mention_rowid IN (SELECT m.rowid {where.sql})"
+            " GROUP BY k ORDER BY n DESC, k LIMIT ?"
+        )
+    else:
+        key = _TERM_KEYS[agg.field]
+        sql = (
+            f"SELECT {key} AS k, COUNT(*) AS n {where.sql} AND {key} IS NOT NULL GROUP BY k ORDER BY n DESC, k LIMIT ?"
+        )
+    rows = conn.execute(sql, [*where.params, agg.size])
+    return [Bucket(key=str(row["k"]), count=int(row["n"])) for row in rows]
+
+
+def _date_histogram(conn: sqlite3.Connection, where: _Filter, agg: DateHistogram) -> list[Bucket]:
+    width = _BUCKET_US[agg.interval]
+    column = "m.published_at" if agg.field == "published_at" else "m.discovered_at"
+    # Floor, not SQLite's truncating division, so times before 1970 land in the right bucket too.
+    start = f"({column} - (({column} % {width}) + {width}) % {width})"
+    sql = f"SELECT {start} AS k, COUNT(*) AS n {where.sql} AND {column} IS NOT NULL GROUP BY k ORDER BY k"
+    return [Bucket(key=_dt(row["k"]).isoformat(), count=int(row["n"])) for row in conn.execute(sql, where.params)]
