@@ -566,13 +566,13 @@ def test_assign_and_close(browser: webdriver.Chrome, site: Site) -> None:
     incident_id = site.incident_id(title)
     browser.get(f"{site.url}/incidents/{incident_id}")
     form = wait_for(browser, lambda d: shown(d, "#assign-form"))
-    form.find_element(By.NAME, "user").send_keys("nobody")
-    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    wait_for(browser, lambda d: d.find_element(By.ID, "status").text.startswith("操作失败"))
-    assert "nobody" in browser.find_element(By.ID, "status").text  # the API's reason, shown
-    field = form.find_element(By.NAME, "user")
-    field.clear()
-    field.send_keys("wang")
+    # People are picked by name, role and unit from a list; login names are never shown.
+    wait_for(browser, lambda d: len(css(d, "#assign-form select[name=user] option")) > 1)
+    offered = texts_of(browser, "#assign-form select[name=user] option")
+    assert offered[0] == "（不指派）" and "王书记（书记 · 城关县人民政府）" in offered, offered
+    assert not any(login in " ".join(offered) for login in ("wang", "zhao", "li（")), offered
+    assert not any(o.startswith("赵分析") for o in offered)  # an analyst cannot work on cases
+    Select(form.find_element(By.NAME, "user")).select_by_visible_text("王书记（书记 · 城关县人民政府）")
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     wait_for(browser, lambda d: d.find_element(By.ID, "status").text == "指派已记录")
     assert "指派给 王书记" in browser.find_element(By.ID, "timeline").text
