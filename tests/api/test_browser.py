@@ -510,6 +510,14 @@ def test_search_highlights_paging_charts_and_syntax_errors(browser: webdriver.Ch
     assert not browser.find_element(By.ID, "more").is_displayed()
     assert css(browser, "#charts svg.sentiment rect") and css(browser, "#charts svg.top rect.bar")
     assert "百姓呼声（示例）" in browser.find_element(By.ID, "charts").text  # sources by name
+    # A long name is broken onto two lines in the chart, never cut (it read 投诉直通车（示例，G… before).
+    drawn = browser.execute_script(
+        "const f = topChart('来源排行', [{key: 'demo-tousu', count: 3}, {key: 'demo-baixing', count: 1}],"
+        " {'demo-tousu': '投诉直通车（示例，GBK 编码）', 'demo-baixing': '百姓呼声（示例）'});"
+        "return Array.from(f.querySelectorAll('text.label')).map(t => Array.from(t.querySelectorAll('tspan'))"
+        ".map(s => s.textContent));"
+    )
+    assert drawn == [["投诉直通车", "（示例，GBK 编码）"], ["百姓呼声（示例）"]], drawn
     # Analysts may export; a secretary may not, so the links are not offered to this user.
     assert not browser.find_element(By.ID, "exports").is_displayed()
 
