@@ -188,7 +188,12 @@ document.addEventListener("DOMContentLoaded", () => {
   bindForm("close-form", "close", (f) => ({summary: f.get("summary"), no_report_reason: f.get("no_report_reason") || null}), "已结案");
   loadIncident().catch((e) => {
     document.getElementById("title").textContent = "加载失败：" + e.message;
-    if (!shownIncident) document.getElementById("mentions").replaceChildren(el("p", "meta", "—"));
+    if (shownIncident) return;
+    // No case to act on: no 专报 buttons nor empty panels under the message, only a way back.
+    for (const section of document.querySelectorAll("main > section:not(#head)")) section.hidden = true;
+    const back = el("a", null, "返回值班台");
+    back.href = "/";
+    document.getElementById("head").append(el("p", null), back);
   });
   loadAssignees().catch(console.error);
   // Changes by others (a colleague acknowledging, the clock firing) arrive on the live feed; the poll is a

@@ -411,6 +411,15 @@ def test_overdue_cases_turn_red_as_the_deadline_passes(browser: webdriver.Chrome
     assert color in ("rgba(198, 40, 40, 1)", "rgb(198, 40, 40)")
 
 
+def test_a_case_that_is_not_there_shows_the_reason_and_no_actions(browser: webdriver.Chrome, site: Site) -> None:
+    browser.get(f"{site.url}/incidents/999999")
+    wait_for(browser, lambda d: d.find_element(By.ID, "title").text.startswith("加载失败"))
+    assert "未找到该事件" in browser.find_element(By.ID, "title").text
+    assert not browser.find_element(By.ID, "briefing-html").is_displayed()  # no 专报 of nothing
+    assert not browser.find_element(By.ID, "timeline").is_displayed()
+    assert browser.find_element(By.LINK_TEXT, "返回值班台").get_attribute("href") == f"{site.url}/"
+
+
 def test_incident_acknowledge_report_note(browser: webdriver.Chrome, site: Site) -> None:
     incident_id = site.incident_id(POSTS[0][1])
     browser.get(f"{site.url}/incidents/{incident_id}")
