@@ -194,6 +194,14 @@ def demo(module_app_world: Any, module_serve: Any, tmp_path_factory: pytest.Temp
             now=later,
         )
         service.add_note(session, incident_id=ids[1], text="已联系学校核实", actor="演示管理员（demo）", now=later)
+        service.set_opinions(  # the secretary's 研判意见 and 处置建议 for the 专报: on the feed and the timeline
+            session,
+            incident_id=ids[0],
+            actor="演示管理员（demo）",
+            now=later,
+            assessment="校园欺凌，涉及未成年人受伤住院",
+            advice="教育局牵头核实，当日公开回应",
+        )
     state.base_url = module_serve(create_app(state))
     shots = Path(os.environ.get("YUQING_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots"))
     shots.mkdir(parents=True, exist_ok=True)
