@@ -41,9 +41,10 @@ def _document(stem: str, html: str, fmt: Format) -> Document:
 
 
 def default_period(kind: periods.Kind, config: Config, now: datetime) -> Period:
-    """Yesterday, the last complete week as scheduled, or the last 30 days up to yesterday."""
+    """Today so far (the one default of the page, the API and `yuqing briefing daily`; the scheduled 日报 covers
+    yesterday by its own schedule), the last complete week as scheduled, or the last 30 days up to yesterday."""
     if kind == "daily":
-        return periods.daily(periods.beijing_date(now) - timedelta(days=1))
+        return today_so_far(now)
     if kind == "weekly":
         return periods.latest_due("weekly", config.briefings, now)
     today = periods.beijing_date(now)

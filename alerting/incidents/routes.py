@@ -26,6 +26,7 @@ from api.access.roles import Perm, Role
 from api.access.scope import Principal
 from api.params import RowId, aware, invalid
 from api.state import ApiState, get_state
+from config import names
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 
@@ -63,6 +64,15 @@ class NoteIn(Body):
 
 class AssignIn(Body):
     user: str | None = Field(default=None, max_length=64, description="login name; null clears the assignment")
+
+
+class AssigneeOut(BaseModel):
+    """A person a case can be given to, as the page offers them: by name, role and unit, never the login."""
+
+    name: str = Field(description="the login name, the value sent back to /assign")
+    display_name: str
+    role_name: str
+    unit_name: str
 
 
 @router.get("", response_model=list[IncidentOut])
@@ -279,6 +289,40 @@ async def add_note(
         return service.add_note(session, incident_id=incident_id, text=body.text, actor=principal.actor, now=now)
 
     return await run_in_threadpool(_act, state, incident_id, principal, change)
+
+
+@router.get("/{incident_id}/assignees", response_model=list[AssigneeOut])
+async def assignees(
+    incident_id: RowId,
+    state: Annotated[ApiState, Depends(get_state)],
+    principal: Annotated[Principal, Depends(require(Perm.ASSIGN))],
+) -> list[AssigneeOut]:
+    """The active users who may be given this case (they see its unit and may work on it): the same test the
+    assignment itself applies, so the list offers nobody it would refuse."""
+
+    def load() -> list[AssigneeOut]:
+        with state.sessions() as session:
+            incident = service.get_incident(session, incident_id=incident_id)
+            if incident is None or not principal.sees(incident.unit):
+                raise HTTPException(404, "incident not found")
+            out = []
+            for user in access.list_users(session):
+                if user.disabled_at is not None:
+                    continue
+                person = access.principal_of(user, config=state.config, via="token")
+                if not person.sees(incident.unit) or not person.can(Perm.NOTE):
+                    continue
+                out.append(
+                    AssigneeOut(
+                        name=user.name,
+                        display_name=user.display_name,
+                        role_name=Role(user.role).zh,
+                        unit_name=names.unit_name(state.config, user.unit) if user.unit else "全部单位",
+                    )
+                )
+            return out
+
+    return await run_in_threadpool(load)
 
 
 @router.post("/{incident_id}/assign", response_model=IncidentDetailOut)

@@ -13,7 +13,11 @@ MAX_LENGTH = 1024  # a longer "password" is an attempt to make the server hash m
 
 
 class WeakPassword(ValueError):
-    pass
+    """The message (English) is the API's machine detail; `zh` is what a person reads (the CLI, the API's message)."""
+
+    def __init__(self, message: str, *, zh: str) -> None:
+        super().__init__(message)
+        self.zh = zh
 
 
 @lru_cache(maxsize=1)
@@ -23,11 +27,13 @@ def _hasher() -> PasswordHasher:
 
 def check_strength(password: str) -> None:
     if len(password) < MIN_LENGTH:
-        raise WeakPassword(f"password must have at least {MIN_LENGTH} characters")
+        raise WeakPassword(
+            f"password must have at least {MIN_LENGTH} characters", zh=f"密码至少需要 {MIN_LENGTH} 个字符"
+        )
     if len(password) > MAX_LENGTH:
-        raise WeakPassword(f"password must have at most {MAX_LENGTH} characters")
+        raise WeakPassword(f"password must have at most {MAX_LENGTH} characters", zh=f"密码最多 {MAX_LENGTH} 个字符")
     if len(set(password)) < 4:
-        raise WeakPassword("password must use at least 4 different characters")
+        raise WeakPassword("password must use at least 4 different characters", zh="密码至少要用 4 个不同的字符")
 
 
 def hash_password(password: str) -> str:

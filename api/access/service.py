@@ -39,9 +39,14 @@ class LoginLimits:
 
 
 class AccessError(Exception):
-    """A refused access change (invalid input); the message is shown to the user."""
+    """A refused access change (invalid input). The message is the API's machine detail; `zh` is what a person
+    reads (the CLI prints it, the API adds it as its Chinese message); a message already in Chinese is both."""
 
     status = 422
+
+    def __init__(self, message: str, *, zh: str | None = None) -> None:
+        super().__init__(message)
+        self.zh = zh or message
 
 
 class NotFound(AccessError):
@@ -78,7 +83,10 @@ def _digest(secret: str) -> str:
 
 def _check_unit(config: Config, unit: str | None) -> None:
     if unit is not None and unit not in {u.id for u in config.units}:
-        raise AccessError(f"unknown unit {unit!r}; units are: {', '.join(u.id for u in config.units)}")
+        raise AccessError(
+            f"unknown unit {unit!r}; units are: {', '.join(u.id for u in config.units)}",
+            zh=f"units.yaml 中没有单位 {unit}；可用的单位：{'、'.join(f'{u.id}（{u.name}）' for u in config.units)}",
+        )
 
 
 def get_user(session: Session, *, name: str) -> User | None:
@@ -106,17 +114,23 @@ def create_user(
     within: Within = None,
 ) -> User:
     if not NAME.match(name):
-        raise AccessError("a login name is 2–32 letters, digits, '.', '_', '@' or '-'")
+        raise AccessError(
+            "a login name is 2–32 letters, digits, '.', '_', '@' or '-'",
+            zh="登录名须为 2–32 个字母、数字或 . _ @ - 符号",
+        )
     display = (display_name or name).strip()
     if not display or len(display) > 40:
-        raise AccessError("display name must have 1–40 characters")
+        raise AccessError("display name must have 1–40 characters", zh="显示名须为 1–40 个字符")
     _check_unit(config, unit)
     if not _manages(within, unit):
         raise Forbidden("单位管理员只能在本单位及下级单位内添加用户，且必须指定单位")
     if role in (Role.COMMENTATOR, Role.SECRETARY) and unit is None:
-        raise AccessError(f"a {role.value} needs --unit: the unit whose cases they handle")
+        raise AccessError(
+            f"a {role.value} needs --unit: the unit whose cases they handle",
+            zh=f"{role.zh}须指定单位（--unit）：其负责处置的单位",
+        )
     if get_user(session, name=name) is not None:
-        raise Conflict(f"user {name!r} exists")
+        raise Conflict(f"user {name!r} exists", zh=f"用户 {name} 已存在")
     user = User(
         name=name,
         display_name=display,
@@ -141,7 +155,7 @@ def create_user(
 def _require_user(session: Session, name: str, within: Within = None) -> User:
     user = get_user(session, name=name)
     if user is None or not _manages(within, user.unit):  # outside a scoped admin's units: not even its existence
-        raise NotFound(f"no user {name!r}")
+        raise NotFound(f"no user {name!r}", zh=f"没有用户 {name}")
     return user
 
 
@@ -197,10 +211,10 @@ def update_user(
             user.unit = new_unit
     if display_name is not None and display_name.strip() != user.display_name:
         if not 1 <= len(display_name.strip()) <= 40:
-            raise AccessError("display name must have 1–40 characters")
+            raise AccessError("display name must have 1–40 characters", zh="显示名须为 1–40 个字符")
         changes["display_name"] = user.display_name = display_name.strip()
     if Role(user.role) in (Role.COMMENTATOR, Role.SECRETARY) and user.unit is None:
-        raise AccessError(f"a {user.role} needs a unit")
+        raise AccessError(f"a {user.role} needs a unit", zh=f"{Role(user.role).zh}须指定单位")
     if changes:
         record_audit(session, actor=actor, action="user.update", target=f"user:{name}", detail=changes, at=now)
     return user
@@ -251,7 +265,7 @@ def revoke_token(
     user = _require_user(session, name, within)
     token = session.get(ApiToken, token_id)
     if token is None or token.user_id != user.id:
-        raise NotFound(f"user {name!r} has no token {token_id}")
+        raise NotFound(f"user {name!r} has no token {token_id}", zh=f"用户 {name} 没有编号为 {token_id} 的令牌")
     if token.revoked_at is None:
         token.revoked_at = now
         record_audit(

@@ -79,7 +79,7 @@ def _make(kind: Kind, first: date, last: date | None = None) -> Period:
 async def daily(
     state: Annotated[ApiState, Depends(get_state)],
     principal: Reader,
-    day: Annotated[date | None, Query(alias="date", description="Beijing date; default yesterday")] = None,
+    day: Annotated[date | None, Query(alias="date", description="Beijing date; default today so far")] = None,
     unit: UnitQuery = None,
     format: FormatQuery = "html",
 ) -> Response:

@@ -107,10 +107,10 @@ def _run(state: ApiState, work: Callable[[Session], T]) -> T:
         with state.sessions.begin() as session:
             return work(session)
     except WeakPassword as exc:
-        raise invalid(("body", "password"), str(exc)) from None
+        raise invalid(("body", "password"), str(exc), zh=exc.zh) from None
     except service.AccessError as exc:
         if exc.status == 422:
-            raise invalid(("body",), str(exc)) from None
+            raise invalid(("body",), str(exc), zh=exc.zh) from None
         raise HTTPException(exc.status, str(exc)) from None
 
 

@@ -5,7 +5,8 @@ const ACTIONS = {
   discovered: "发现", opened: "新预警", linked: "关联新帖", level: "级别上调", acknowledged: "已确认",
   reported: "已报告", stage: "阶段推进", task: "任务完成", note: "备注", assigned: "指派", closed: "结案",
   breach: "超时", reminder: "提醒", escalation: "升级", alert: "预警通知", undeliverable: "无法送达",
-  sensitive_period: "敏感时期", notified: "已通知",
+  sensitive_period: "敏感时期", notified: "已通知", assessment: "研判意见", advice: "处置建议",
+  unreported: "未报告即结案",
 };
 // Routine steps take one line; what someone on duty must notice gets the full card.
 const MINOR = new Set(["discovered", "notified", "reminder", "task", "note", "assigned", "stage", "alert"]);
@@ -234,7 +235,7 @@ function feedItem(item, live) {
   li.dataset.source = inc.source || "";
   li.hidden = !passes(li, filters());
   const head = el("div", "feed-head");
-  head.append(levelBadge(inc.level, inc.level_name), el("span", `badge act act-${item.action}`, ACTIONS[item.action] || item.action));
+  head.append(levelBadge(inc.level, inc.level_name), el("span", `badge act act-${item.action}`, ACTIONS[item.action] || "动态"));
   const link = el("a", null, inc.title);
   link.href = `/incidents/${inc.id}`;
   head.append(link);

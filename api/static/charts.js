@@ -95,23 +95,42 @@ function sentimentChart(buckets) {
   return chartBox(title, root);
 }
 
+// A label of at most two lines of LINE characters: a long name (投诉直通车（示例，GBK 编码）) breaks before its
+// bracket or at the line's end instead of being cut; only a name longer than two lines ends in "…".
+const LINE = 11;
+function labelLines(name) {
+  const chars = Array.from(name);
+  if (chars.length <= LINE) return [name];
+  let cut = chars.findIndex((c, i) => i >= 3 && i <= LINE && (c === "（" || c === "("));
+  if (cut < 0) cut = LINE;
+  const first = chars.slice(0, cut).join("");
+  const rest = chars.slice(cut);
+  const second = rest.length > LINE + 1 ? rest.slice(0, LINE).join("") + "…" : rest.join("");
+  return [first, second];
+}
+
 // Top N as horizontal bars; `names` turns keys (ids) into what people read.
 function topChart(title, buckets, names) {
   if (!buckets.length) return emptyChart(title);
-  const rows = buckets.slice(0, 8);
-  const W = 600, rowH = 26, labelW = 180;
-  const H = rows.length * rowH;
-  const max = Math.max(...rows.map((b) => b.count), 1);
-  const root = svg("svg", {viewBox: `0 0 ${W} ${H}`, class: "top", role: "img", "aria-label": title});
-  rows.forEach((b, i) => {
-    const y = i * rowH;
+  const rows = buckets.slice(0, 8).map((b) => {
     const name = (names && names[b.key]) || b.key || "未知";
-    const shortName = Array.from(name).length > 11 ? Array.from(name).slice(0, 10).join("") + "…" : name;
-    const label = svg("text", {x: labelW - 6, y: y + 18, "text-anchor": "end", class: "label"}, shortName);
-    label.append(svg("title", {}, name));
-    const w = ((W - labelW - 50) * b.count) / max;
-    root.append(label, svg("rect", {x: labelW, y: y + 5, width: Math.max(w, 1), height: rowH - 10, class: "bar"}));
-    root.append(svg("text", {x: labelW + w + 4, y: y + 18, class: "axis"}, b.count));
+    return {name, lines: labelLines(name), count: b.count};
+  });
+  const W = 600, rowH = 26, lineH = 16, labelW = 180;
+  const heights = rows.map((r) => rowH + (r.lines.length - 1) * lineH);
+  const H = heights.reduce((a, h) => a + h, 0);
+  const max = Math.max(...rows.map((r) => r.count), 1);
+  const root = svg("svg", {viewBox: `0 0 ${W} ${H}`, class: "top", role: "img", "aria-label": title});
+  let y = 0;
+  rows.forEach((r, i) => {
+    const mid = y + heights[i] / 2;
+    const label = svg("text", {x: labelW - 6, y: mid + 5 - ((r.lines.length - 1) * lineH) / 2, "text-anchor": "end", class: "label"});
+    r.lines.forEach((line, k) => label.append(svg("tspan", {x: labelW - 6, dy: k ? lineH : 0}, line)));
+    label.append(svg("title", {}, r.name));
+    const w = ((W - labelW - 50) * r.count) / max;
+    root.append(label, svg("rect", {x: labelW, y: mid - (rowH - 10) / 2, width: Math.max(w, 1), height: rowH - 10, class: "bar"}));
+    root.append(svg("text", {x: labelW + w + 4, y: mid + 5, class: "axis"}, r.count));
+    y += heights[i];
   });
   return chartBox(title, root);
 }

@@ -103,8 +103,29 @@ function renderActions(inc, user) {
   document.querySelector("#close-form textarea[name=no_report_reason]").required = needReason;
   document.getElementById("more-actions").hidden = ["assign-form", "note-form", "close-form"]
     .every((id) => document.getElementById(id).hidden);
-  const assign = document.querySelector("#assign-form input[name=user]");
-  if (document.activeElement !== assign) assign.value = inc.assigned_to || "";
+  const assign = document.querySelector("#assign-form select[name=user]");
+  if (document.activeElement !== assign) showAssignee(assign, inc);
+}
+
+// The people the case may go to, by name, role and unit (the login name is only the option's value).
+let assignees = [];
+
+function showAssignee(select, inc) {
+  const options = [el("option", null, "（不指派）")];
+  options[0].value = "";
+  const offered = assignees.slice();
+  if (inc.assigned_to && !offered.some((u) => u.name === inc.assigned_to)) {
+    // Assigned earlier to someone no longer offered (disabled, moved): still shown as the current one.
+    offered.push({name: inc.assigned_to, display_name: inc.assigned_name || "已停用的账号", role_name: "", unit_name: ""});
+  }
+  for (const u of offered) {
+    const detail = [u.role_name, u.unit_name].filter(Boolean).join(" · ");
+    const option = el("option", null, detail ? `${u.display_name}（${detail}）` : u.display_name);
+    option.value = u.name;
+    options.push(option);
+  }
+  select.replaceChildren(...options);
+  select.value = inc.assigned_to || "";
 }
 
 async function loadIncident() {
@@ -144,16 +165,12 @@ function bindForm(id, path, body, done) {
   });
 }
 
-async function loadUsers() {
+async function loadAssignees() {
   const user = await me();
-  if (!user.permissions.includes("users.manage")) return;  // others type the login name
-  const users = await getJSON("/api/v1/users");
-  document.getElementById("users").replaceChildren(...users.filter((u) => !u.disabled).map((u) => {
-    const option = el("option");
-    option.value = u.name;
-    option.label = `${u.display_name}（${u.role_name}）`;
-    return option;
-  }));
+  if (!user.permissions.includes("incident.assign")) return;
+  assignees = await getJSON(`/api/v1/incidents/${incidentId}/assignees`);
+  shownIncident = null;  // draw the list again with the names
+  await loadIncident();
 }
 
 document.addEventListener("DOMContentLoaded", () => {
@@ -162,7 +179,7 @@ document.addEventListener("DOMContentLoaded", () => {
   document.getElementById("ack").addEventListener("click", () => act("acknowledge", {}, "已确认收到"));
   document.getElementById("advance").addEventListener("click", () => act("advance", {}, "已进入下一阶段"));
   bindForm("report-form", "report", (f) => ({reported_to: f.get("reported_to"), channel: f.get("channel"), summary: f.get("summary")}), "报告已记录，报告时钟已停止");
-  bindForm("assign-form", "assign", (f) => ({user: f.get("user").trim() || null}), "指派已记录");
+  bindForm("assign-form", "assign", (f) => ({user: f.get("user") || null}), "指派已记录");
   bindForm("note-form", "notes", (f) => ({text: f.get("text")}), "备注已记录");
   bindForm("opinions-form", "opinions", (f) => ({assessment: f.get("assessment"), advice: f.get("advice")}), "专报意见已保存");
   for (const [id, format] of [["briefing-html", "html"], ["briefing-pdf", "pdf"]]) {
@@ -171,9 +188,14 @@ document.addEventListener("DOMContentLoaded", () => {
   bindForm("close-form", "close", (f) => ({summary: f.get("summary"), no_report_reason: f.get("no_report_reason") || null}), "已结案");
   loadIncident().catch((e) => {
     document.getElementById("title").textContent = "加载失败：" + e.message;
-    if (!shownIncident) document.getElementById("mentions").replaceChildren(el("p", "meta", "—"));
+    if (shownIncident) return;
+    // No case to act on: no 专报 buttons nor empty panels under the message, only a way back.
+    for (const section of document.querySelectorAll("main > section:not(#head)")) section.hidden = true;
+    const back = el("a", null, "返回值班台");
+    back.href = "/";
+    document.getElementById("head").append(el("p", null), back);
   });
-  loadUsers().catch(console.error);
+  loadAssignees().catch(console.error);
   // Changes by others (a colleague acknowledging, the clock firing) arrive on the live feed; the poll is a
   // fallback and keeps the countdown's facts fresh.
   const feed = new EventSource("/api/v1/feed");

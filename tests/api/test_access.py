@@ -135,7 +135,13 @@ def test_a_unit_sees_its_own_cases_and_those_below(app: FastAPI, grant: Any) -> 
     assert school.get("/api/v1/mentions", params={"unit": "town-chengguan"}).status_code == 403
     assert school.get("/api/v1/mentions/demo-baixing:2").status_code == 404
     assert admin.get("/api/v1/mentions").json()["total"] == 2
-    # An assignee must be able to see the case.
+    # An assignee must be able to see the case; the list the page offers holds exactly those, by name and role.
+    offered = bureau.get(f"/api/v1/incidents/{school_case}/assignees").json()
+    assert {u["name"] for u in offered} == {"root", "li", "edu"}  # not zhen, the town's commentator
+    li = next(u for u in offered if u["name"] == "li")
+    assert (li["role_name"], li["unit_name"]) == ("书记", "城关第一中学")
+    assert next(u for u in offered if u["name"] == "root")["unit_name"] == "全部单位"
+    assert town.get(f"/api/v1/incidents/{school_case}/assignees").status_code in (403, 404)
     refused = bureau.post(f"/api/v1/incidents/{school_case}/assign", json={"user": "zhen"})
     assert refused.status_code == 422
     assigned = bureau.post(f"/api/v1/incidents/{school_case}/assign", json={"user": "li"}).json()

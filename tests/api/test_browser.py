@@ -415,6 +415,15 @@ def test_overdue_cases_turn_red_as_the_deadline_passes(browser: webdriver.Chrome
     assert color in ("rgba(198, 40, 40, 1)", "rgb(198, 40, 40)")
 
 
+def test_a_case_that_is_not_there_shows_the_reason_and_no_actions(browser: webdriver.Chrome, site: Site) -> None:
+    browser.get(f"{site.url}/incidents/999999")
+    wait_for(browser, lambda d: d.find_element(By.ID, "title").text.startswith("加载失败"))
+    assert "未找到该事件" in browser.find_element(By.ID, "title").text
+    assert not browser.find_element(By.ID, "briefing-html").is_displayed()  # no 专报 of nothing
+    assert not browser.find_element(By.ID, "timeline").is_displayed()
+    assert browser.find_element(By.LINK_TEXT, "返回值班台").get_attribute("href") == f"{site.url}/"
+
+
 def test_incident_acknowledge_report_note(browser: webdriver.Chrome, site: Site) -> None:
     incident_id = site.incident_id(POSTS[0][1])
     browser.get(f"{site.url}/incidents/{incident_id}")
@@ -514,6 +523,14 @@ def test_search_highlights_paging_charts_and_syntax_errors(browser: webdriver.Ch
     assert not browser.find_element(By.ID, "more").is_displayed()
     assert css(browser, "#charts svg.sentiment rect") and css(browser, "#charts svg.top rect.bar")
     assert "百姓呼声（示例）" in browser.find_element(By.ID, "charts").text  # sources by name
+    # A long name is broken onto two lines in the chart, never cut (it read 投诉直通车（示例，G… before).
+    drawn = browser.execute_script(
+        "const f = topChart('来源排行', [{key: 'demo-tousu', count: 3}, {key: 'demo-baixing', count: 1}],"
+        " {'demo-tousu': '投诉直通车（示例，GBK 编码）', 'demo-baixing': '百姓呼声（示例）'});"
+        "return Array.from(f.querySelectorAll('text.label')).map(t => Array.from(t.querySelectorAll('tspan'))"
+        ".map(s => s.textContent));"
+    )
+    assert drawn == [["投诉直通车", "（示例，GBK 编码）"], ["百姓呼声（示例）"]], drawn
     # Analysts may export; a secretary may not, so the links are not offered to this user.
     assert not browser.find_element(By.ID, "exports").is_displayed()
 
@@ -570,13 +587,13 @@ def test_assign_and_close(browser: webdriver.Chrome, site: Site) -> None:
     incident_id = site.incident_id(title)
     browser.get(f"{site.url}/incidents/{incident_id}")
     form = wait_for(browser, lambda d: shown(d, "#assign-form"))
-    form.find_element(By.NAME, "user").send_keys("nobody")
-    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    wait_for(browser, lambda d: d.find_element(By.ID, "status").text.startswith("操作失败"))
-    assert "nobody" in browser.find_element(By.ID, "status").text  # the API's reason, shown
-    field = form.find_element(By.NAME, "user")
-    field.clear()
-    field.send_keys("wang")
+    # People are picked by name, role and unit from a list; login names are never shown.
+    wait_for(browser, lambda d: len(css(d, "#assign-form select[name=user] option")) > 1)
+    offered = texts_of(browser, "#assign-form select[name=user] option")
+    assert offered[0] == "（不指派）" and "王书记（书记 · 城关县人民政府）" in offered, offered
+    assert not any(login in " ".join(offered) for login in ("wang", "zhao", "li（")), offered
+    assert not any(o.startswith("赵分析") for o in offered)  # an analyst cannot work on cases
+    Select(form.find_element(By.NAME, "user")).select_by_visible_text("王书记（书记 · 城关县人民政府）")
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     wait_for(browser, lambda d: d.find_element(By.ID, "status").text == "指派已记录")
     assert "指派给 王书记" in browser.find_element(By.ID, "timeline").text

@@ -27,6 +27,7 @@ import yaml
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from alerting.ack_links import AckLinks
 from alerting.clock import clock_tick
 from alerting.delivery.models import Delivery
 from alerting.delivery.sender import SendResult, deliver_pending
@@ -147,7 +148,8 @@ POSTERS_WORDS = _posters_words()
 def demo(module_app_world: Any, module_serve: Any, tmp_path_factory: pytest.TempPathFactory) -> Demo:
     world = module_app_world()  # set up before the server: closed after it stops
     config, sessions = world.config, world.sessions
-    state = world.state(base_url="http://127.0.0.1")
+    # Signed acknowledgement links, as the notifications carry them (made relative: the server's port comes later).
+    state = world.state(base_url="http://127.0.0.1", ack_links=AckLinks(b"k" * 32, ""))
     playbooks = world.services.playbooks
     world.add_posts(demo_posts())
     store = world.store
@@ -192,6 +194,14 @@ def demo(module_app_world: Any, module_serve: Any, tmp_path_factory: pytest.Temp
             now=later,
         )
         service.add_note(session, incident_id=ids[1], text="已联系学校核实", actor="演示管理员（demo）", now=later)
+        service.set_opinions(  # the secretary's 研判意见 and 处置建议 for the 专报: on the feed and the timeline
+            session,
+            incident_id=ids[0],
+            actor="演示管理员（demo）",
+            now=later,
+            assessment="校园欺凌，涉及未成年人受伤住院",
+            advice="教育局牵头核实，当日公开回应",
+        )
     state.base_url = module_serve(create_app(state))
     shots = Path(os.environ.get("YUQING_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots"))
     shots.mkdir(parents=True, exist_ok=True)
@@ -266,6 +276,9 @@ def test_dashboard_pages_at_desktop_and_phone_width(demo: Demo, chrome: Any) -> 
     from selenium.webdriver.support.ui import WebDriverWait
 
     ids = config_ids(demo.config)
+    assert demo.state.ack_links is not None
+    ack = demo.state.ack_links.link  # the one-click page of a notification, before and after it was used
+    recipient = "county-edu:教育局党委书记"
 
     def settled(d: Any) -> bool:
         """The pages fill themselves from the API: done when the document is and nothing says 加载中."""
@@ -282,10 +295,14 @@ def test_dashboard_pages_at_desktop_and_phone_width(demo: Demo, chrome: Any) -> 
         "unknown": "/no-such-page",
         "missing-incident": "/incidents/999999",
         "inbox-link": "/a/ZZZZZZZZZ",
+        "ack-open": ack(demo.incidents[1], recipient),
+        "ack-used": ack(demo.incidents[0], recipient),
+        "ack-forged": ack(demo.incidents[1], recipient)[:-4] + "AAAA",
     }
     driver = chrome(window=None, page_load_timeout=30)
     found: list[str] = []  # the driver is quit with the module's browsers
     driver.get(f"{demo.url}/login")
+    found += problems("login", driver.execute_script("return document.title + '\\n' + document.body.innerText"), ids)
     driver.find_element(By.NAME, "name").send_keys("demo")
     driver.find_element(By.NAME, "password").send_keys(PASSWORD)
     driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()

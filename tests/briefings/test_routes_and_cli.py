@@ -62,9 +62,17 @@ def test_daily_html_and_pdf(client: TestClient, briefing_world: World) -> None:
     )
 
 
-def test_default_period_is_yesterday(client: TestClient, briefing_world: World) -> None:
+def test_the_daily_default_is_today_so_far_and_an_empty_day_says_so(client: TestClient, briefing_world: World) -> None:
+    # The client's clock is 08:00 (Beijing) the day after the world's day: one default for the page, the API
+    # and `yuqing briefing daily` — today so far, not yesterday.
+    today = briefing_world.day + timedelta(days=1)
     page = client.get("/api/v1/briefings/daily")
-    assert page.status_code == 200 and periods.daily(briefing_world.day).label in page.text
+    assert page.status_code == 200 and "<h1>舆情日报</h1>" in page.text
+    assert f"{periods.daily(today).label}（北京时间）" in page.text, page.text[:2000]
+    empty = client.get("/api/v1/briefings/daily", params={"date": "2020-01-02"})
+    assert "2020年1月2日 没有监测数据（0 条帖文、0 起事件）" in empty.text
+    busy = client.get("/api/v1/briefings/daily", params={"date": briefing_world.day.isoformat()})
+    assert "没有监测数据" not in busy.text
 
 
 def test_weekly_and_analysis(client: TestClient, briefing_world: World) -> None:

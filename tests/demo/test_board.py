@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
+import re
 import socket
 import threading
 import urllib.error
@@ -373,6 +375,21 @@ def test_script_plays_fast_in_order_and_stops_when_told() -> None:
     assert not player.is_alive()
     titles = [p.title for p in board.posts("tousu")]
     assert "先出现" in titles and "后出现" not in titles
+
+
+def test_the_narration_uses_the_configured_names_and_no_post_numbers(caplog: pytest.LogCaptureFixture) -> None:
+    from config.loader import load_config
+    from yuqing.demo.runner import board_names, example_config_dir
+
+    names = board_names(load_config(example_config_dir()))
+    assert names == {"baixing": "百姓呼声（示例）", "tousu": "投诉直通车（示例，GBK 编码）"}
+    board = SampleBoard.with_seed()
+    with caplog.at_level(logging.INFO, logger="yuqing.demo"):
+        DemoScript.default().play(board, speed=600, stop_event=threading.Event(), names=names)
+    said = [r.getMessage() for r in caplog.records if "出现新帖" in r.getMessage()]
+    food = DemoScript.default().posts[2]
+    assert f"演示：示例论坛「投诉直通车（示例，GBK 编码）」出现新帖《{food.title}》" in said, said
+    assert len(said) == 3 and not any(re.search(r"\d{3,}", line) for line in said), said  # no post number
 
 
 def test_script_rejects_unknown_boards_up_front() -> None:

@@ -31,10 +31,10 @@ def test_user_commands(
     assert _run(monkeypatch, data, *add, stdin="correct horse battery\n") == 0
     assert "已创建用户 li" in capsys.readouterr().out
     assert _run(monkeypatch, data, *add, stdin="correct horse battery\n") == 2  # exists
-    assert "exists" in capsys.readouterr().err
+    assert "用户 li 已存在" in capsys.readouterr().err
     weak = ("add", "wang", "--role", "analyst", "--password-stdin")
     assert _run(monkeypatch, data, *weak, stdin="short\n") == 2
-    assert "at least 10" in capsys.readouterr().err
+    assert "密码至少需要 10 个字符" in capsys.readouterr().err
     assert _run(monkeypatch, data, "add", "zhao", "--role", "secretary", "--token-only") == 2  # no unit
     assert _run(monkeypatch, data, "add", "bot", "--role", "analyst", "--token-only") == 0
     capsys.readouterr()
@@ -44,7 +44,11 @@ def test_user_commands(
     assert token.startswith("yq_")
     assert _run(monkeypatch, data, "list") == 0
     listing = capsys.readouterr().out.splitlines()
-    assert "li\t李书记\tsecretary\tschool-no1\tactive" in listing and any(x.startswith("bot\t") for x in listing)
+    assert (
+        "li\t李书记\t书记\t城关第一中学（school-no1）\t在用" in listing
+        and listing[0] == "登录名\t姓名\t角色\t单位\t状态"
+        and any(x.startswith("bot\t") for x in listing)
+    )
 
     # The printed token works against the API built on the same database, until the user is disabled.
     url = f"sqlite:///{(data / 'workflow.sqlite3').resolve()}"

@@ -21,7 +21,6 @@ def cmd_briefing(args: argparse.Namespace, settings_of: SettingsOf) -> int:
         incident_document,
         make_period,
         period_document,
-        today_so_far,
     )
     from store.workflow.db import utcnow
     from yuqing.services import Services
@@ -40,10 +39,7 @@ def cmd_briefing(args: argparse.Namespace, settings_of: SettingsOf) -> int:
         else:
             first = date.fromisoformat(args.first) if args.first else None
             last = date.fromisoformat(args.last) if args.last else None
-            # A 日报 asked for at the desk is today's so far; the scheduled one covers yesterday.
-            default = (
-                today_so_far(utcnow()) if args.kind == "daily" else default_period(args.kind, services.config, utcnow())
-            )
+            default = default_period(args.kind, services.config, utcnow())  # a 日报: today so far
             period = make_period(args.kind, first or default.first, last or default.last) if first or last else default
             document = period_document(*stores, period=period, unit_id=args.unit, now=utcnow(), fmt=fmt)
             if document.empty:

@@ -25,9 +25,9 @@ T = TypeVar("T")
 def _password(args: argparse.Namespace) -> str:
     if args.password_stdin:
         return sys.stdin.readline().rstrip("\r\n")
-    first = getpass.getpass("密码 / password: ")
-    if first != getpass.getpass("再次输入 / again: "):
-        raise service.AccessError("the two passwords differ")
+    first = getpass.getpass("密码：")
+    if first != getpass.getpass("再次输入密码："):
+        raise service.AccessError("the two passwords differ", zh="两次输入的密码不一致")
     return first
 
 
@@ -41,7 +41,7 @@ def _run(
         with services.sessions.begin() as session:
             work(services, session)
     except (service.AccessError, WeakPassword) as exc:
-        print(f"错误：{exc}", file=sys.stderr)
+        print(f"错误：{exc.zh}", file=sys.stderr)
         return 2
     finally:
         services.close()
@@ -52,7 +52,7 @@ def cmd_user_add(args: argparse.Namespace, settings_of: SettingsOf) -> int:
     try:
         password = None if args.token_only else _password(args)
     except service.AccessError as exc:
-        print(f"错误：{exc}", file=sys.stderr)
+        print(f"错误：{exc.zh}", file=sys.stderr)
         return 2
 
     def work(services: Services, session: Session) -> None:
@@ -90,9 +90,12 @@ def cmd_user_token(args: argparse.Namespace, settings_of: SettingsOf) -> int:
 
 def cmd_user_list(args: argparse.Namespace, settings_of: SettingsOf) -> int:
     def work(services: Services, session: Session) -> None:
+        units = {u.id: u.name for u in services.config.units}
+        print("登录名\t姓名\t角色\t单位\t状态")
         for user in service.list_users(session):
-            state = "disabled" if user.disabled_at else "active"
-            print(f"{user.name}\t{user.display_name}\t{user.role}\t{user.unit or '*'}\t{state}")
+            state = "已停用" if user.disabled_at else "在用"
+            unit = f"{units.get(user.unit, '已删除的单位')}（{user.unit}）" if user.unit else "全部单位"
+            print(f"{user.name}\t{user.display_name}\t{Role(user.role).zh}\t{unit}\t{state}")
 
     return _run(args, settings_of, work)
 
@@ -109,7 +112,7 @@ def cmd_user_password(args: argparse.Namespace, settings_of: SettingsOf) -> int:
     try:
         password = _password(args)
     except service.AccessError as exc:
-        print(f"错误：{exc}", file=sys.stderr)
+        print(f"错误：{exc.zh}", file=sys.stderr)
         return 2
 
     def work(services: Services, session: Session) -> None:

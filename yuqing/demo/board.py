@@ -15,7 +15,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -547,8 +547,17 @@ class DemoScript:
             ]
         )
 
-    def play(self, board: SampleBoard, *, speed: float = 1.0, stop_event: threading.Event) -> None:
-        """Post each entry at its time (divided by speed); returns early once stop_event is set."""
+    def play(
+        self,
+        board: SampleBoard,
+        *,
+        speed: float = 1.0,
+        stop_event: threading.Event,
+        names: Mapping[str, str] | None = None,
+    ) -> None:
+        """Post each entry at its time (divided by speed); returns early once stop_event is set. `names` gives
+        each board's name as the configuration calls its source (the narration says the name the rest of the
+        demo uses, never the board's own label nor a post number)."""
         if speed <= 0:
             raise ValueError("speed must be positive")
         started = time.monotonic()
@@ -557,6 +566,6 @@ class DemoScript:
             wait = post.after_seconds / speed - (time.monotonic() - started)
             if stop_event.wait(max(wait, 0)):
                 return
-            added = board.add_post(post.board, post.title, post.content, post.author)
-            shown = board.BOARDS.get(post.board, (post.board, ""))[0]
-            log.info("演示：示例论坛「%s」出现新帖 %d：%s", shown, added.id, post.title)
+            board.add_post(post.board, post.title, post.content, post.author)
+            shown = (names or {}).get(post.board) or board.BOARDS[post.board][0]
+            log.info("演示：示例论坛「%s」出现新帖《%s》", shown, post.title)

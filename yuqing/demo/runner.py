@@ -53,6 +53,11 @@ def demo_config(target: Path, *, api_port: int, board_url: str) -> Path:
     return target
 
 
+def board_names(config: Config) -> dict[str, str]:
+    """Each sample board → the configured name of the source that crawls it (`demo-<board>`)."""
+    return {board: names.source_name(config, f"demo-{board}") for board in SampleBoard.BOARDS}
+
+
 def inbox_names(config: Config) -> dict[str, str]:
     """The demo inbox's path of each json:// channel → the channel's name."""
     found: dict[str, str] = {}
@@ -164,7 +169,7 @@ def run_demo(
     threading.Thread(
         target=DemoScript.default().play,
         args=(board,),
-        kwargs={"speed": speed, "stop_event": stop},
+        kwargs={"speed": speed, "stop_event": stop, "names": board_names(services.config)},
         daemon=True,
     ).start()
     print(
