@@ -245,9 +245,9 @@ def _add_user(
     password: str | None = None,
 ) -> str:
     """Create the user in the API state's workflow database and return a new API token of theirs."""
-    from api.access import service
-    from api.access.roles import Role
     from store.workflow.db import utcnow
+    from web.access import service
+    from web.access.roles import Role
 
     with state.sessions.begin() as session:
         service.create_user(

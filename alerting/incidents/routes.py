@@ -1,6 +1,6 @@
 """Incidents: the list with deadlines and filters, detail with timeline, and every action on a case.
 
-Who may act is the role (api.access.roles); where is the user's units: an incident outside them is answered as
+Who may act is the role (web.access.roles); where is the user's units: an incident outside them is answered as
 not found, so its existence does not leak. The actor recorded is the signed-in user, never a name in the body."""
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ from alerting.delivery.models import Delivery
 from alerting.incidents import service
 from alerting.incidents.models import ClockStepRow, IncidentTask, Stage
 from alerting.incidents.schemas import ClockStepOut, DeliveryOut, IncidentDetailOut, IncidentOut, TaskOut, TimelineOut
-from api.access import service as access
-from api.access.deps import Reader, require
-from api.access.models import User
-from api.access.roles import Perm, Role
-from api.access.scope import Principal
-from api.params import RowId, aware, invalid
-from api.state import ApiState, get_state
+from web.access import service as access
+from web.access.deps import Reader, require
+from web.access.models import User
+from web.access.roles import Perm, Role
+from web.access.scope import Principal
+from web.params import RowId, aware, invalid
+from web.state import WebState, get_web_state
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 
@@ -67,7 +67,7 @@ class AssignIn(Body):
 
 @router.get("", response_model=list[IncidentOut])
 async def list_incidents(
-    state: Annotated[ApiState, Depends(get_state)],
+    state: Annotated[WebState, Depends(get_web_state)],
     principal: Reader,
     open_only: bool = False,
     unit: Annotated[str | None, Query(max_length=100)] = None,
@@ -113,7 +113,7 @@ async def list_incidents(
     return await run_in_threadpool(load)
 
 
-def _detail(state: ApiState, incident_id: int, principal: Principal) -> IncidentDetailOut:
+def _detail(state: WebState, incident_id: int, principal: Principal) -> IncidentDetailOut:
     now = state.now()
     with state.sessions() as session:
         incident = service.get_incident(session, incident_id=incident_id)
@@ -143,13 +143,13 @@ def _detail(state: ApiState, incident_id: int, principal: Principal) -> Incident
 
 @router.get("/{incident_id}", response_model=IncidentDetailOut)
 async def get_incident(
-    incident_id: RowId, state: Annotated[ApiState, Depends(get_state)], principal: Reader
+    incident_id: RowId, state: Annotated[WebState, Depends(get_web_state)], principal: Reader
 ) -> IncidentDetailOut:
     return await run_in_threadpool(_detail, state, incident_id, principal)
 
 
 def _act(
-    state: ApiState, incident_id: int, principal: Principal, change: Callable[[Session, datetime], object]
+    state: WebState, incident_id: int, principal: Principal, change: Callable[[Session, datetime], object]
 ) -> IncidentDetailOut:
     """Apply one service call in its own transaction and return the incident as it now is. A refusal of the
     service (a typed IncidentError) rolls the transaction back and is answered by api/errors.py."""
@@ -164,7 +164,7 @@ def _act(
 @router.post("/{incident_id}/acknowledge", response_model=IncidentDetailOut)
 async def acknowledge(
     incident_id: RowId,
-    state: Annotated[ApiState, Depends(get_state)],
+    state: Annotated[WebState, Depends(get_web_state)],
     principal: Annotated[Principal, Depends(require(Perm.ACKNOWLEDGE))],
     body: Body | None = None,
 ) -> IncidentDetailOut:
@@ -178,7 +178,7 @@ async def acknowledge(
 async def record_report(
     incident_id: RowId,
     body: ReportIn,
-    state: Annotated[ApiState, Depends(get_state)],
+    state: Annotated[WebState, Depends(get_web_state)],
     principal: Annotated[Principal, Depends(require(Perm.REPORT))],
 ) -> IncidentDetailOut:
     def change(session: Session, now: datetime) -> object:
@@ -199,7 +199,7 @@ async def record_report(
 async def close(
     incident_id: RowId,
     body: CloseIn,
-    state: Annotated[ApiState, Depends(get_state)],
+    state: Annotated[WebState, Depends(get_web_state)],
     principal: Annotated[Principal, Depends(require(Perm.CLOSE))],
 ) -> IncidentDetailOut:
     def change(session: Session, now: datetime) -> object:
@@ -219,7 +219,7 @@ async def close(
 async def set_opinions(
     incident_id: RowId,
     body: OpinionsIn,
-    state: Annotated[ApiState, Depends(get_state)],
+    state: Annotated[WebState, Depends(get_web_state)],
     principal: Annotated[Principal, Depends(require(Perm.REPORT))],
 ) -> IncidentDetailOut:
     """The secretary's 研判意见 and 处置建议, printed in the 舆情专报 sent up (on the timeline, audited)."""
@@ -241,7 +241,7 @@ async def set_opinions(
 async def complete_task(
     incident_id: RowId,
     task_id: RowId,
-    state: Annotated[ApiState, Depends(get_state)],
+    state: Annotated[WebState, Depends(get_web_state)],
     principal: Annotated[Principal, Depends(require(Perm.TASK))],
     body: Body | None = None,
 ) -> IncidentDetailOut:
@@ -258,7 +258,7 @@ async def complete_task(
 @router.post("/{incident_id}/advance", response_model=IncidentDetailOut)
 async def advance(
     incident_id: RowId,
-    state: Annotated[ApiState, Depends(get_state)],
+    state: Annotated[WebState, Depends(get_web_state)],
     principal: Annotated[Principal, Depends(require(Perm.ADVANCE))],
     body: Body | None = None,
 ) -> IncidentDetailOut:
@@ -272,7 +272,7 @@ async def advance(
 async def add_note(
     incident_id: RowId,
     body: NoteIn,
-    state: Annotated[ApiState, Depends(get_state)],
+    state: Annotated[WebState, Depends(get_web_state)],
     principal: Annotated[Principal, Depends(require(Perm.NOTE))],
 ) -> IncidentDetailOut:
     def change(session: Session, now: datetime) -> object:
@@ -285,7 +285,7 @@ async def add_note(
 async def assign(
     incident_id: RowId,
     body: AssignIn,
-    state: Annotated[ApiState, Depends(get_state)],
+    state: Annotated[WebState, Depends(get_web_state)],
     principal: Annotated[Principal, Depends(require(Perm.ASSIGN))],
 ) -> IncidentDetailOut:
     def change(session: Session, now: datetime) -> object:

@@ -239,8 +239,8 @@ def test_labels_name_units_sources_and_schemes_within_scope(app: FastAPI, grant:
 
 
 def _login(app: FastAPI, browser: TestClient) -> None:
-    from api.access.service import set_password
     from store.workflow.db import utcnow
+    from web.access.service import set_password
 
     with app.state.yuqing.sessions.begin() as session:
         set_password(session, name="admin", password="correct horse battery", actor="test", now=utcnow())

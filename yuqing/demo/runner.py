@@ -25,7 +25,7 @@ from yuqing.server import build_app, serve
 from yuqing.services import Services
 
 if TYPE_CHECKING:
-    from api.access.roles import Role
+    from web.access.roles import Role
 
 log = logging.getLogger("yuqing.demo")
 _THREAD = re.compile(r"原帖：\S*/thread/(\d+)")
@@ -86,22 +86,22 @@ class LatencyReporter:
 
 def create_demo_admin(services: Services) -> tuple[str, str]:
     """The demo's admin account, with a fresh random password printed at start (a kept demo gets a new one)."""
-    from api.access.roles import Role
+    from web.access.roles import Role
 
     return _demo_user(services, DEMO_LOGIN, Role.ADMIN, None, "演示管理员")
 
 
 def create_demo_secretary(services: Services) -> tuple[str, str]:
     """The secretary of the education bureau, whose schools the demo's major cases concern."""
-    from api.access.roles import Role
+    from web.access.roles import Role
 
     login, display, unit = DEMO_SECRETARY
     return _demo_user(services, login, Role.SECRETARY, unit, display)
 
 
 def _demo_user(services: Services, login: str, role: Role, unit: str | None, display: str) -> tuple[str, str]:
-    from api.access import service
     from store.workflow.db import utcnow
+    from web.access import service
 
     password = secrets.token_urlsafe(9)
     with services.sessions.begin() as session:
