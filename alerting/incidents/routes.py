@@ -7,18 +7,30 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerting.delivery.models import Delivery
 from alerting.incidents import service
 from alerting.incidents.models import ClockStepRow, IncidentTask, Stage
-from alerting.incidents.schemas import ClockStepOut, DeliveryOut, IncidentDetailOut, IncidentOut, TaskOut, TimelineOut
+from alerting.incidents.schemas import (
+    AssignIn,
+    Body,
+    ClockStepOut,
+    CloseIn,
+    DeliveryOut,
+    IncidentDetailOut,
+    IncidentOut,
+    NoteIn,
+    OpinionsIn,
+    ReportIn,
+    TaskOut,
+    TimelineOut,
+)
 from web.access import service as access
 from web.access.deps import Reader, require
 from web.access.models import User
@@ -30,39 +42,13 @@ from web.state import WebState, get_web_state
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 
 
-class Body(BaseModel):
-    # `actor` was the acting person's name before sign-in existed; it is accepted and ignored.
-    model_config = ConfigDict(extra="ignore")
-
-
-class ReportIn(Body):
-    reported_to: str = Field(default="宣传部", min_length=1, max_length=100)
-    channel: Literal["电话", "短信", "即时通讯", "公文"] = Field(description="电话, 短信, 即时通讯 or 公文")
-    summary: str = Field(min_length=1, max_length=2000)
-
-
-class CloseIn(Body):
-    summary: str = Field(min_length=1, max_length=4000)
-    no_report_reason: str | None = Field(
-        default=None,
-        max_length=2000,
-        description="why a 重大 or higher case is closed without a recorded report (required then; audited)",
-    )
-
-
-class OpinionsIn(Body):
-    assessment: str | None = Field(
-        default=None, max_length=4000, description="研判意见 for the 舆情专报; null: unchanged"
-    )
-    advice: str | None = Field(default=None, max_length=4000, description="处置建议 for the 舆情专报; null: unchanged")
-
-
-class NoteIn(Body):
-    text: str = Field(min_length=1, max_length=4000)
-
-
-class AssignIn(Body):
-    user: str | None = Field(default=None, max_length=64, description="login name; null clears the assignment")
+Acknowledger = Annotated[Principal, Depends(require(Perm.ACKNOWLEDGE))]
+Reporter = Annotated[Principal, Depends(require(Perm.REPORT))]
+Closer = Annotated[Principal, Depends(require(Perm.CLOSE))]
+TaskDoer = Annotated[Principal, Depends(require(Perm.TASK))]
+Advancer = Annotated[Principal, Depends(require(Perm.ADVANCE))]
+NoteTaker = Annotated[Principal, Depends(require(Perm.NOTE))]
+Assigner = Annotated[Principal, Depends(require(Perm.ASSIGN))]
 
 
 @router.get("", response_model=list[IncidentOut])
@@ -165,7 +151,7 @@ def _act(
 async def acknowledge(
     incident_id: RowId,
     state: Annotated[WebState, Depends(get_web_state)],
-    principal: Annotated[Principal, Depends(require(Perm.ACKNOWLEDGE))],
+    principal: Acknowledger,
     body: Body | None = None,
 ) -> IncidentDetailOut:
     def change(session: Session, now: datetime) -> object:
@@ -179,7 +165,7 @@ async def record_report(
     incident_id: RowId,
     body: ReportIn,
     state: Annotated[WebState, Depends(get_web_state)],
-    principal: Annotated[Principal, Depends(require(Perm.REPORT))],
+    principal: Reporter,
 ) -> IncidentDetailOut:
     def change(session: Session, now: datetime) -> object:
         return service.record_report(
@@ -200,7 +186,7 @@ async def close(
     incident_id: RowId,
     body: CloseIn,
     state: Annotated[WebState, Depends(get_web_state)],
-    principal: Annotated[Principal, Depends(require(Perm.CLOSE))],
+    principal: Closer,
 ) -> IncidentDetailOut:
     def change(session: Session, now: datetime) -> object:
         return service.close_incident(
@@ -220,7 +206,7 @@ async def set_opinions(
     incident_id: RowId,
     body: OpinionsIn,
     state: Annotated[WebState, Depends(get_web_state)],
-    principal: Annotated[Principal, Depends(require(Perm.REPORT))],
+    principal: Reporter,
 ) -> IncidentDetailOut:
     """The secretary's 研判意见 and 处置建议, printed in the 舆情专报 sent up (on the timeline, audited)."""
 
@@ -242,7 +228,7 @@ async def complete_task(
     incident_id: RowId,
     task_id: RowId,
     state: Annotated[WebState, Depends(get_web_state)],
-    principal: Annotated[Principal, Depends(require(Perm.TASK))],
+    principal: TaskDoer,
     body: Body | None = None,
 ) -> IncidentDetailOut:
     def change(session: Session, now: datetime) -> object:
@@ -259,7 +245,7 @@ async def complete_task(
 async def advance(
     incident_id: RowId,
     state: Annotated[WebState, Depends(get_web_state)],
-    principal: Annotated[Principal, Depends(require(Perm.ADVANCE))],
+    principal: Advancer,
     body: Body | None = None,
 ) -> IncidentDetailOut:
     def change(session: Session, now: datetime) -> object:
@@ -273,7 +259,7 @@ async def add_note(
     incident_id: RowId,
     body: NoteIn,
     state: Annotated[WebState, Depends(get_web_state)],
-    principal: Annotated[Principal, Depends(require(Perm.NOTE))],
+    principal: NoteTaker,
 ) -> IncidentDetailOut:
     def change(session: Session, now: datetime) -> object:
         return service.add_note(session, incident_id=incident_id, text=body.text, actor=principal.actor, now=now)
@@ -286,7 +272,7 @@ async def assign(
     incident_id: RowId,
     body: AssignIn,
     state: Annotated[WebState, Depends(get_web_state)],
-    principal: Annotated[Principal, Depends(require(Perm.ASSIGN))],
+    principal: Assigner,
 ) -> IncidentDetailOut:
     def change(session: Session, now: datetime) -> object:
         if body.user is not None:
