@@ -273,7 +273,7 @@ def user_token() -> Any:
 
 def _tc3_expected(headers: dict[str, str], payload: bytes, secret_key: str, service: str = "sms") -> str:
     """The TC3-HMAC-SHA256 signature as Tencent Cloud's API 3.0 documentation builds it, written apart from the
-    plugins (channels/tencent_sms.py): `headers` lower-cased as received, `service` the API's (sms, vms)."""
+    plugins (channels/tencent_cloud.py): `headers` lower-cased as received, `service` the API's (sms, vms)."""
     timestamp = int(headers["x-tc-timestamp"])
     date = datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d")
     canonical = (
