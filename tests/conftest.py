@@ -110,18 +110,10 @@ def write_config(
 ) -> Path:
     """The example configuration, pointed at a test board and a test receiver. `download_delay` sets the example
     sources' pause between requests (their default 0.5 s is most of a crawl's time on a loopback board)."""
-    target.mkdir(parents=True, exist_ok=True)
-    for path in EXAMPLE_CONFIG.glob("*.yaml"):
-        text = path.read_text(encoding="utf-8").replace("http://127.0.0.1:8601", board_url)
-        if receiver is not None:
-            text = text.replace("json://127.0.0.1:8600/demo/inbox", f"json://{receiver.address}/inbox")
-        if interval is not None:
-            text = text.replace("interval_seconds: 10", f"interval_seconds: {interval}")
-        if download_delay is not None and path.name == "sources.yaml":
-            text = re.sub(
-                r"^(    interval_seconds: .*)$", rf"\1\n    download_delay: {download_delay}", text, flags=re.M
-            )
-        (target / path.name).write_text(text, encoding="utf-8")
+    from config.demo import write_example_config
+
+    inbox = f"json://{receiver.address}/inbox" if receiver is not None else None
+    write_example_config(target, board_url=board_url, inbox=inbox, interval=interval, download_delay=download_delay)
     for name, text in (extra or {}).items():
         (target / name).write_text(text, encoding="utf-8")
     return target

@@ -14,11 +14,11 @@ import socket
 import sys
 import threading
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from config import Config, Settings, names
+from config.demo import write_example_config
 from yuqing.demo.board import DemoScript, SampleBoard
 from yuqing.demo.inbox import Inbox, InboxMessage
 from yuqing.server import build_app, serve
@@ -35,22 +35,9 @@ DEMO_LOGIN = "demo"
 DEMO_SECRETARY = ("shuji", "教育局党委书记", "county-edu")
 
 
-def example_config_dir() -> Path:
-    """The example configuration shipped in the repository, which the demo runs on."""
-    here = Path(str(resources.files("config"))) / "example"
-    if not here.is_dir():
-        raise FileNotFoundError(f"example configuration not found at {here}")
-    return here
-
-
 def demo_config(target: Path, *, api_port: int, board_url: str) -> Path:
     """The example configuration, pointed at this demo's board and inbox ports."""
-    target.mkdir(parents=True, exist_ok=True)
-    for path in example_config_dir().glob("*.yaml"):
-        text = path.read_text(encoding="utf-8").replace("http://127.0.0.1:8601", board_url)
-        text = text.replace("json://127.0.0.1:8600/", f"json://127.0.0.1:{api_port}/")
-        (target / path.name).write_text(text, encoding="utf-8")
-    return target
+    return write_example_config(target, board_url=board_url, inbox=f"json://127.0.0.1:{api_port}/demo/inbox")
 
 
 def inbox_names(config: Config) -> dict[str, str]:
