@@ -11,6 +11,9 @@ COPY store ./store
 COPY analysis ./analysis
 COPY alerting ./alerting
 COPY briefings ./briefings
+COPY channels ./channels
+COPY sources ./sources
+COPY web ./web
 COPY api ./api
 COPY yuqing ./yuqing
 COPY textquery ./textquery

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from analysis.analyser import Analyser
 from analysis.events.service import EventHeat, EventInput, assign, assign_many, prune_bands
-from store.mentions import Analysis, Mention, MentionStore
+from store.mentions import Analysis, Mention, MentionSearch
 from store.tokens import words_from_tokens
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ FRESH_LANE = 50
 
 
 def analyse_pending(
-    store: MentionStore,
+    store: MentionSearch,
     analyser: Analyser,
     *,
     sessions: sessionmaker[Session] | None = None,
@@ -67,7 +67,7 @@ def analyse_pending(
     return done
 
 
-def next_batch(store: MentionStore, size: int) -> list[Mention]:
+def next_batch(store: MentionSearch, size: int) -> list[Mention]:
     """The oldest pending mentions and, when there are more than a batch, the newest too (a quarter of the batch,
     at most FRESH_LANE); in discovery order, so stories form as they would have one post at a time."""
     oldest = store.pending_analysis(size)
@@ -125,7 +125,7 @@ def _event_input(mention: Mention, analyser: Analyser) -> EventInput:
     )
 
 
-def _cuts(store: MentionStore, pending: list[Mention]) -> dict[str, tuple[list[str], list[str]]]:
+def _cuts(store: MentionSearch, pending: list[Mention]) -> dict[str, tuple[list[str], list[str]]]:
     """The words of title and content derived from the tokens the store indexed at ingest (one jieba pass per
     mention, not two), for mentions analysed the first time. A re-analysis segments again: it is asked for after
     a configuration change, whose new words should count."""

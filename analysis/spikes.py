@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from config import Config
-from store.mentions import MentionStore, SearchQuery, Terms
+from store.mentions import MentionSearch, SearchQuery, Terms
 
 MAX_KEYS = 200
 
@@ -36,7 +36,7 @@ class HotTopic:
 
 
 def _counts(
-    store: MentionStore, since: datetime, until: datetime, units: tuple[str, ...]
+    store: MentionSearch, since: datetime, until: datetime, units: tuple[str, ...]
 ) -> dict[tuple[str, str], int]:
     result = store.search(
         SearchQuery(
@@ -54,7 +54,7 @@ def _counts(
     return out
 
 
-def hot_topics(store: MentionStore, config: Config, *, now: datetime, units: tuple[str, ...] = ()) -> list[HotTopic]:
+def hot_topics(store: MentionSearch, config: Config, *, now: datetime, units: tuple[str, ...] = ()) -> list[HotTopic]:
     """Hot schemes and units right now, hottest first; with `units`, counted over those units' mentions only
     (a user is told "9 posts" only of posts they can open)."""
     spikes = config.analysis.spikes

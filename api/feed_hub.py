@@ -20,9 +20,9 @@ from sqlalchemy import Engine, func, select
 
 from alerting.incidents.models import Incident, TimelineEntry
 from alerting.incidents.schemas import IncidentOut
-from api.access.watch import fingerprint
 from api.state import ApiState
 from store.workflow.feed import FeedWaker
+from web.access.watch import fingerprint
 
 log = logging.getLogger(__name__)
 

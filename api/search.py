@@ -8,10 +8,10 @@ from fastapi import HTTPException
 
 import textquery
 from analysis.wordfinder import WordFinder
-from api.access.scope import Principal
-from api.params import invalid
 from config import Config
 from store.mentions import textsearch
+from web.access.scope import Principal
+from web.params import invalid
 
 MAX_SPANS_PER_FIELD = 20
 

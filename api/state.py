@@ -12,14 +12,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from alerting.ack_links import AckLinks
 from config import Config
-from store.mentions import MentionStore
+from store.mentions import MentionSearch
 from store.workflow.db import utcnow
 
 
 @dataclass
 class ApiState:
     config: Config
-    mentions: MentionStore
+    mentions: MentionSearch  # search and analysis only: the API cannot call crawl bookkeeping
     sessions: sessionmaker[Session]
     base_url: str
     ack_links: AckLinks | None = None

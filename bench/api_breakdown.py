@@ -99,10 +99,10 @@ def instrument(timers: Timers, store: object) -> Callable[[], None]:
     import starlette.responses
 
     import alerting.incidents.schemas
-    import api.access.deps
     import api.routes.mentions
     import api.schemas
     import api.search
+    import web.access.deps
 
     patched: list[tuple[object, str, Any]] = []
 
@@ -114,7 +114,7 @@ def instrument(timers: Timers, store: object) -> Callable[[], None]:
         else:
             setattr(owner, name, timers.wrap(label, original))
 
-    patch(api.access.deps, "resolve", "auth")
+    patch(web.access.deps, "resolve", "auth")
     patch(fastapi.routing, "solve_dependencies", "params + deps")
     patch(api.routes.mentions, "parse_query", "query parse")
     patch(api.routes.mentions, "unit_synonyms", "query parse")

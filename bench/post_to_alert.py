@@ -21,9 +21,8 @@ from loopback import receiver  # bench/ is on sys.path when a bench script runs
 from runinfo import bench_run  # bench/ is on sys.path when a bench script runs
 from stories import major_cases
 
+from config.demo import write_example_config
 from yuqing.demo.board import SampleBoard
-
-REPO = Path(__file__).resolve().parent.parent
 
 
 def main() -> int:
@@ -37,13 +36,9 @@ def main() -> int:
     board_url = board.start()
     server, received = receiver()
     address = f"127.0.0.1:{server.server_address[1]}"
-    config = work / "config"
-    shutil.copytree(REPO / "config" / "example", config)
-    for path in config.glob("*.yaml"):
-        text = path.read_text(encoding="utf-8").replace("http://127.0.0.1:8601", board_url)
-        text = text.replace("json://127.0.0.1:8600/demo/inbox", f"json://{address}/inbox")
-        text = text.replace("interval_seconds: 10", f"interval_seconds: {args.interval}")
-        path.write_text(text, encoding="utf-8")
+    config = write_example_config(
+        work / "config", board_url=board_url, inbox=f"json://{address}/inbox", interval=args.interval
+    )
     cases, below = major_cases(config, args.posts)
     env = {**os.environ, "YUQING_ANALYSIS_INTERVAL_SECONDS": "2", "YUQING_ALERTING_INTERVAL_SECONDS": "1"}
     service = subprocess.Popen(

@@ -12,136 +12,23 @@ the secrets file: it carries the key.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
-import time
-from datetime import UTC, datetime
-from typing import Any, ClassVar
-from urllib.error import HTTPError, URLError
-from urllib.request import Request, urlopen
+from typing import ClassVar
 
 from channels.base import PART_ZH, ChannelPlugin, ChannelUrl, Sent
+from channels.tencent_cloud import Tc3Action
 
 SCHEMA = "tencentsms"
-SERVICE = "sms"
-ACTION = "SendSms"
-API_VERSION = "2021-01-11"
-CONTENT_TYPE = "application/json; charset=utf-8"
-SIGNED_HEADERS = "content-type;host;x-tc-action"
+SEND_SMS = Tc3Action(service="sms", action="SendSms", version="2021-01-11")
 
 
-def _hmac(key: bytes, text: str) -> bytes:
-    return hmac.new(key, text.encode("utf-8"), hashlib.sha256).digest()
-
-
-def tc3_authorization(
-    *, secret_id: str, secret_key: str, host: str, action: str, payload: bytes, timestamp: int, service: str
-) -> str:
-    """The Authorization header of Tencent Cloud API 3.0 (signature v3, TC3-HMAC-SHA256)."""
-    date = datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d")
-    canonical_headers = f"content-type:{CONTENT_TYPE}\nhost:{host}\nx-tc-action:{action.lower()}\n"
-    canonical_request = "\n".join(
-        ["POST", "/", "", canonical_headers, SIGNED_HEADERS, hashlib.sha256(payload).hexdigest()]
-    )
-    scope = f"{date}/{service}/tc3_request"
-    to_sign = "\n".join(
-        ["TC3-HMAC-SHA256", str(timestamp), scope, hashlib.sha256(canonical_request.encode("utf-8")).hexdigest()]
-    )
-    signing = _hmac(_hmac(_hmac(f"TC3{secret_key}".encode(), date), service), "tc3_request")
-    signature = hmac.new(signing, to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
-    return f"TC3-HMAC-SHA256 Credential={secret_id}/{scope}, SignedHeaders={SIGNED_HEADERS}, Signature={signature}"
-
-
-def call_api(
-    *,
-    endpoint: str,
-    host: str,
-    secret_id: str,
-    secret_key: str,
-    service: str,
-    action: str,
-    version: str,
-    region: str,
-    body: dict[str, Any],
-    timeout: float,
-) -> tuple[dict[str, Any] | None, str]:
-    """POST one API 3.0 action; (the Response object, "") or (None, why it failed)."""
-    payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
-    timestamp = int(time.time())
-    headers = {
-        "Authorization": tc3_authorization(
-            secret_id=secret_id,
-            secret_key=secret_key,
-            host=host,
-            action=action,
-            payload=payload,
-            timestamp=timestamp,
-            service=service,
-        ),
-        "Content-Type": CONTENT_TYPE,
-        "Host": host,
-        "X-TC-Action": action,
-        "X-TC-Timestamp": str(timestamp),
-        "X-TC-Version": version,
-        "X-TC-Region": region,
-    }
-    try:
-        with urlopen(Request(f"{endpoint}/", data=payload, headers=headers, method="POST"), timeout=timeout) as r:
-            answer = json.loads(r.read().decode("utf-8"))
-    except HTTPError as exc:
-        return None, f"HTTP {exc.code}"
-    except (URLError, TimeoutError, OSError, ValueError) as exc:
-        return None, f"{type(exc).__name__}: {exc}"
-    response = answer.get("Response") if isinstance(answer, dict) else None
-    if not isinstance(response, dict):
-        return None, "answer without Response"
-    error = response.get("Error")
-    if isinstance(error, dict):
-        return None, f"{error.get('Code')}: {error.get('Message')}"
-    return response, ""
-
-
-def send_sms(
-    *,
-    endpoint: str,
-    host: str,
-    secret_id: str,
-    secret_key: str,
-    sdk_app_id: str,
-    sign_name: str,
-    template: str,
-    phones: list[str],
-    params: list[str],
-    region: str = "ap-guangzhou",
-    timeout: float = 10.0,
-) -> tuple[bool, str]:
-    body = {
-        "PhoneNumberSet": [p if p.startswith("+") else f"+86{p}" for p in phones],
-        "SmsSdkAppId": sdk_app_id,
-        "SignName": sign_name,
+def _sms_body(target: ChannelUrl, *, template: str, params: list[str]) -> dict[str, object]:
+    return {
+        "PhoneNumberSet": [p if p.startswith("+") else f"+86{p}" for p in target.phones],
+        "SmsSdkAppId": target.query["sdkappid"],
+        "SignName": target.query["sign"],
         "TemplateId": template,
         "TemplateParamSet": params,
     }
-    response, why = call_api(
-        endpoint=endpoint,
-        host=host,
-        secret_id=secret_id,
-        secret_key=secret_key,
-        service=SERVICE,
-        action=ACTION,
-        version=API_VERSION,
-        region=region,
-        body=body,
-        timeout=timeout,
-    )
-    if response is None:
-        return False, why
-    statuses = response.get("SendStatusSet") or []
-    failed = [f"{s.get('PhoneNumber')}: {s.get('Code')} {s.get('Message')}" for s in statuses if s.get("Code") != "Ok"]
-    if failed or not statuses:
-        return False, "; ".join(failed) or "no send status"
-    return True, ",".join(str(s.get("SerialNo", "")) for s in statuses)
 
 
 class TencentSms(ChannelPlugin):
@@ -155,20 +42,18 @@ class TencentSms(ChannelPlugin):
     required: ClassVar[dict[str, str]] = {"sdkappid": "应用 ID（sdkappid=）", "sign": PART_ZH["sign"]}
 
     def send(self, target: ChannelUrl, *, template: str, variables: dict[str, str], timeout: float) -> Sent:
-        ok, detail = send_sms(
-            endpoint=target.endpoint,
-            host=target.host,
-            secret_id=target.key,
-            secret_key=target.secret,
-            sdk_app_id=target.query["sdkappid"],
-            sign_name=target.query["sign"],
-            template=template,
-            phones=list(target.phones),
-            params=list(variables.values()),
-            region=target.query.get("region", "ap-guangzhou"),
-            timeout=timeout,
+        response, why = SEND_SMS.call(
+            target, _sms_body(target, template=template, params=list(variables.values())), timeout=timeout
         )
-        return Sent(ok, detail if ok else f"短信未发出：{detail}")
+        if response is None:
+            return Sent(False, f"短信未发出：{why}")
+        statuses = response.get("SendStatusSet") or []
+        failed = [
+            f"{s.get('PhoneNumber')}: {s.get('Code')} {s.get('Message')}" for s in statuses if s.get("Code") != "Ok"
+        ]
+        if failed or not statuses:
+            return Sent(False, f"短信未发出：{'; '.join(failed) or 'no send status'}")
+        return Sent(True, ",".join(str(s.get("SerialNo", "")) for s in statuses))
 
     def bare_variables(self, title: str, body: str) -> dict[str, str]:
         return {"title": title[: self.variable_limit]}

@@ -22,55 +22,12 @@ import logging
 from typing import ClassVar
 
 from channels.base import ChannelPlugin, ChannelUrl, Sent
-from channels.tencent_sms import call_api
+from channels.tencent_cloud import Tc3Action
 
 SCHEMA = "tencentvoice"
-SERVICE = "vms"
-ACTION = "SendTtsVoice"
-API_VERSION = "2020-09-02"
+SEND_TTS_VOICE = Tc3Action(service="vms", action="SendTtsVoice", version="2020-09-02")
 DEFAULT_CONFIRM_SECONDS = 120.0
 log = logging.getLogger(__name__)
-
-
-def call(
-    *,
-    endpoint: str,
-    host: str,
-    secret_id: str,
-    secret_key: str,
-    sdk_app_id: str,
-    template: str,
-    phone: str,
-    params: list[str],
-    play_times: int = 2,
-    region: str = "ap-guangzhou",
-    timeout: float = 10.0,
-) -> tuple[bool, str]:
-    """Place the call; (True, CallId) or (False, why)."""
-    body = {
-        "TemplateId": template,
-        "CalledNumber": phone if phone.startswith("+") else f"+86{phone}",
-        "VoiceSdkAppid": sdk_app_id,
-        "TemplateParamSet": params,
-        "PlayTimes": play_times,
-    }
-    response, why = call_api(
-        endpoint=endpoint,
-        host=host,
-        secret_id=secret_id,
-        secret_key=secret_key,
-        service=SERVICE,
-        action=ACTION,
-        version=API_VERSION,
-        region=region,
-        body=body,
-        timeout=timeout,
-    )
-    if response is None:
-        return False, why
-    status = response.get("SendStatus")
-    call_id = status.get("CallId") if isinstance(status, dict) else None
-    return (True, str(call_id)) if call_id else (False, "answer without SendStatus.CallId")
 
 
 # Tencent's error codes (API 3.0 common and VMS errors) by what an operator does about them; the code itself
@@ -104,25 +61,30 @@ class TencentVoice(ChannelPlugin):
     required: ClassVar[dict[str, str]] = {"sdkappid": "语音应用 ID（sdkappid=，即 VoiceSdkAppid）"}
 
     def send(self, target: ChannelUrl, *, template: str, variables: dict[str, str], timeout: float) -> Sent:
-        ok, detail = call(
-            endpoint=target.endpoint,
-            host=target.host,
-            secret_id=target.key,
-            secret_key=target.secret,
-            sdk_app_id=target.query["sdkappid"],
-            template=template,
-            phone=target.phones[0],
-            params=list(variables.values()),
-            play_times=min(max(int(target.number("playtimes", 2)), 1), 3),
-            region=target.query.get("region", "ap-guangzhou"),
-            timeout=timeout,
-        )
+        ok, detail = self.call(target, template=template, params=list(variables.values()), timeout=timeout)
         if not ok:
             log.warning("腾讯云语音消息未拨出：%s", detail)
             return Sent(False, f"电话未拨出：{_refusal(detail)}")
         log.info("腾讯云语音消息已拨出，CallId %s", detail)
         wait = target.number("confirm", DEFAULT_CONFIRM_SECONDS)
         return Sent(True, f"电话已拨出，{wait:g} 秒内未确认将改发下一渠道", confirm_seconds=wait)
+
+    def call(self, target: ChannelUrl, *, template: str, params: list[str], timeout: float) -> tuple[bool, str]:
+        """Place the call; (True, CallId) or (False, why)."""
+        phone = target.phones[0]
+        body = {
+            "TemplateId": template,
+            "CalledNumber": phone if phone.startswith("+") else f"+86{phone}",
+            "VoiceSdkAppid": target.query["sdkappid"],
+            "TemplateParamSet": params,
+            "PlayTimes": min(max(int(target.number("playtimes", 2)), 1), 3),
+        }
+        response, why = SEND_TTS_VOICE.call(target, body, timeout=timeout)
+        if response is None:
+            return False, why
+        status = response.get("SendStatus")
+        call_id = status.get("CallId") if isinstance(status, dict) else None
+        return (True, str(call_id)) if call_id else (False, "answer without SendStatus.CallId")
 
     def bare_variables(self, title: str, body: str) -> dict[str, str]:
         return {"title": title[:100]}

@@ -170,7 +170,7 @@ class JsonFields(_Strict):
         return self
 
 
-SourceKindName = Literal["html", "rss", "atom", "json"]
+SourceKindName = Literal["html", "rss", "atom", "json", "sitemap"]
 
 
 class Source(_Strict):
@@ -278,6 +278,17 @@ class JsonSource(Source):
     json_fields: JsonFields = Field(alias="json", description="where the posts and their fields are")
 
 
+class SitemapSource(Source):
+    """A sitemap (sitemaps.org `<urlset>`): the site's page URLs with their `lastmod`. `post_id_pattern` picks the
+    posts among them (other pages are passed over) and `thread` reads each new post's page."""
+
+    kind: Literal["sitemap"]
+    post_id_pattern: str = Field(description="regular expression with one group taking the post id from the URL")
+    list: None = Field(default=None, description="a sitemap has no list selectors")
+    thread: ThreadSelectors
+    json_fields: None = Field(default=None, alias="json", description="only for kind json")
+
+
 @dataclass(frozen=True)
 class SourceKind:
     """One kind of source, everything that differs by kind: its typed config, the Scrapy spider that crawls it
@@ -301,6 +312,7 @@ SOURCE_KINDS: dict[str, SourceKind] = {
     "rss": SourceKind(FeedSource, "crawlers.spiders.feed:FeedSpider", "feed", "item"),
     "atom": SourceKind(FeedSource, "crawlers.spiders.feed:FeedSpider", "feed", "entry"),
     "json": SourceKind(JsonSource, "crawlers.spiders.api:ApiSpider", "api", "json.items"),
+    "sitemap": SourceKind(SitemapSource, "crawlers.spiders.sitemap:SitemapSpider", "sitemap", "url"),
 }
 
 
@@ -316,7 +328,8 @@ AnySource = Annotated[
     Annotated[HtmlSource, Tag("html")]
     | Annotated[FeedSource, Tag("rss")]
     | Annotated[FeedSource, Tag("atom")]
-    | Annotated[JsonSource, Tag("json")],
+    | Annotated[JsonSource, Tag("json")]
+    | Annotated[SitemapSource, Tag("sitemap")],
     Discriminator(_kind_of),
 ]
 

@@ -1,21 +1,46 @@
-"""What a crawl process needs, built once per crawler: settings, configuration and the stores."""
+"""What a crawl process needs, built once per crawler: settings, configuration and the stores; and the narrow
+view of the store a spider is handed (`StoredPosts`): the spider reads what is stored of its source through it and
+writes only by yielding items, which the pipeline and extensions store."""
 
 from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property
 
 from scrapy.crawler import Crawler
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Config, Settings, load_config
-from store.mentions import CrawlBookkeeping
+from store.mentions import CrawlBookkeeping, Mention, mention_id
 from store.tokens import add_words, config_words
 from store.workflow import make_engine, make_session_factory
 from store.workflow.migrate import upgrade
 
 CONTEXT_SETTING = "YUQING_CONTEXT"
+
+
+@dataclass(frozen=True)
+class StoredPosts:
+    """What a spider may know of the store about its one source, read-only: the high-water mark, which listed posts
+    are stored already, which young threads are due a revisit."""
+
+    source_id: str
+    _store: CrawlBookkeeping = field(repr=False)
+
+    def latest_published(self) -> datetime | None:
+        return self._store.latest_published(self.source_id)
+
+    def known(self, post_ids: list[str]) -> set[str]:
+        """Which of these post ids of the source are stored (or aliases of stored ones): what need not be fetched."""
+        by_id = {mention_id(self.source_id, p): p for p in post_ids}
+        return {by_id[i] for i in self._store.known_ids(list(by_id))}
+
+    def revisit_due(self, *, published_since: datetime, seen_before: datetime, limit: int) -> list[Mention]:
+        return self._store.revisit_due(
+            self.source_id, published_since=published_since, seen_before=seen_before, limit=limit
+        )
 
 
 @dataclass
@@ -34,6 +59,10 @@ class CrawlContext:
     @cached_property
     def workflow(self) -> sessionmaker[Session]:
         return make_session_factory(make_engine(self.settings.workflow_url))
+
+    def stored_posts(self, source_id: str) -> StoredPosts:
+        """The spider's view of the store (handed over in its from_crawler)."""
+        return StoredPosts(source_id, self.mention_store)
 
     def close(self) -> None:
         if not self._closed and "mention_store" in self.__dict__:

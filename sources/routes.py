@@ -8,18 +8,18 @@ from fastapi import APIRouter, Depends
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import func, select
 
-from api.access.deps import Reader
-from api.state import ApiState, get_state
 from sources.alerts import SourceAlert
 from sources.health import SourceHealth
 from sources.runs import CrawlRun
 from sources.schemas import SourceAlertOut, SourceHealthOut
+from web.access.deps import Reader
+from web.state import WebState, get_web_state
 
 router = APIRouter(tags=["system", "sources"])  # as when it was one of the system routes
 
 
 @router.get("/api/v1/sources", response_model=list[SourceHealthOut])
-async def sources(state: Annotated[ApiState, Depends(get_state)], principal: Reader) -> list[SourceHealthOut]:
+async def sources(state: Annotated[WebState, Depends(get_web_state)], principal: Reader) -> list[SourceHealthOut]:
     def load() -> list[SourceHealthOut]:
         with state.sessions() as session:
             health = {h.source: h for h in session.scalars(select(SourceHealth))}

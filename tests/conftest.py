@@ -110,18 +110,10 @@ def write_config(
 ) -> Path:
     """The example configuration, pointed at a test board and a test receiver. `download_delay` sets the example
     sources' pause between requests (their default 0.5 s is most of a crawl's time on a loopback board)."""
-    target.mkdir(parents=True, exist_ok=True)
-    for path in EXAMPLE_CONFIG.glob("*.yaml"):
-        text = path.read_text(encoding="utf-8").replace("http://127.0.0.1:8601", board_url)
-        if receiver is not None:
-            text = text.replace("json://127.0.0.1:8600/demo/inbox", f"json://{receiver.address}/inbox")
-        if interval is not None:
-            text = text.replace("interval_seconds: 10", f"interval_seconds: {interval}")
-        if download_delay is not None and path.name == "sources.yaml":
-            text = re.sub(
-                r"^(    interval_seconds: .*)$", rf"\1\n    download_delay: {download_delay}", text, flags=re.M
-            )
-        (target / path.name).write_text(text, encoding="utf-8")
+    from config.demo import write_example_config
+
+    inbox = f"json://{receiver.address}/inbox" if receiver is not None else None
+    write_example_config(target, board_url=board_url, inbox=inbox, interval=interval, download_delay=download_delay)
     for name, text in (extra or {}).items():
         (target / name).write_text(text, encoding="utf-8")
     return target
@@ -245,9 +237,9 @@ def _add_user(
     password: str | None = None,
 ) -> str:
     """Create the user in the API state's workflow database and return a new API token of theirs."""
-    from api.access import service
-    from api.access.roles import Role
     from store.workflow.db import utcnow
+    from web.access import service
+    from web.access.roles import Role
 
     with state.sessions.begin() as session:
         service.create_user(
@@ -273,7 +265,7 @@ def user_token() -> Any:
 
 def _tc3_expected(headers: dict[str, str], payload: bytes, secret_key: str, service: str = "sms") -> str:
     """The TC3-HMAC-SHA256 signature as Tencent Cloud's API 3.0 documentation builds it, written apart from the
-    plugins (channels/tencent_sms.py): `headers` lower-cased as received, `service` the API's (sms, vms)."""
+    plugins (channels/tencent_cloud.py): `headers` lower-cased as received, `service` the API's (sms, vms)."""
     timestamp = int(headers["x-tc-timestamp"])
     date = datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d")
     canonical = (

@@ -3,7 +3,8 @@
 Layers are modules, not only packages: a domain folder keeps its models and service at its own layer and its API
 schemas and routes beside them at the API's layer (`alerting/incidents/routes.py`, `sources/routes.py`). Every
 import, at the top of a module or inside a function, must point to the same layer or one below; and the graph of
-modules importing modules has no cycle.
+modules importing modules has no cycle. Packages too: a package imports only packages at its own layer or below, and
+no two packages import each other (a domain's routes import the web foundation in web/, never api/).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ PACKAGES = [
     "channels",
     "store",
     "sources",
+    "web",
     "crawlers",
     "analysis",
     "training",
@@ -34,6 +36,8 @@ PACKAGES = [
 LAYERS: list[tuple[str, list[str]]] = [
     ("config", ["config", "textquery", "channels"]),
     ("store", ["store"]),
+    # Access, the routes' view of the app state, shared parameters: what the API and the domains' routes build on.
+    ("web", ["web"]),
     ("sources", ["sources"]),
     ("crawlers and analysis", ["crawlers", "analysis", "training"]),
     ("alerting", ["alerting"]),
@@ -103,6 +107,39 @@ def test_every_import_points_down_or_across() -> None:
         for name, targets in GRAPH.items()
         for target in targets
         if _layer(target) > _layer(name)
+    ]
+    assert not upward, "\n".join(upward)
+
+
+def _package_imports() -> dict[tuple[str, str], list[str]]:
+    """(importing package, imported package) → the module imports that make the edge."""
+    edges: dict[tuple[str, str], list[str]] = {}
+    for name, targets in GRAPH.items():
+        for target in targets:
+            pair = (name.partition(".")[0], target.partition(".")[0])
+            if pair[0] != pair[1]:
+                edges.setdefault(pair, []).append(f"{name} → {target}")
+    return edges
+
+
+PACKAGE_IMPORTS = _package_imports()
+
+
+def test_no_two_packages_import_each_other() -> None:
+    two_way = [
+        f"{a} ⇄ {b}: {PACKAGE_IMPORTS[a, b][0]}; {PACKAGE_IMPORTS[b, a][0]}"
+        for a, b in sorted(PACKAGE_IMPORTS)
+        if a < b and (b, a) in PACKAGE_IMPORTS
+    ]
+    assert not two_way, "\n".join(two_way)
+
+
+def test_every_package_import_points_down_or_across() -> None:
+    # A package's layer is its own name's (sources/ is at the sources layer though sources/routes.py is higher).
+    upward = [
+        f"{a} ({LAYERS[_layer(a)][0]}) imports {b} ({LAYERS[_layer(b)][0]}): {', '.join(edges[:3])}"
+        for (a, b), edges in sorted(PACKAGE_IMPORTS.items())
+        if _layer(b) > _layer(a)
     ]
     assert not upward, "\n".join(upward)
 

@@ -1,83 +1,61 @@
 """Incidents: the list with deadlines and filters, detail with timeline, and every action on a case.
 
-Who may act is the role (api.access.roles); where is the user's units: an incident outside them is answered as
+Who may act is the role (web.access.roles); where is the user's units: an incident outside them is answered as
 not found, so its existence does not leak. The actor recorded is the signed-in user, never a name in the body."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerting.delivery.models import Delivery
 from alerting.incidents import service
 from alerting.incidents.models import ClockStepRow, IncidentTask, Stage
-from alerting.incidents.schemas import ClockStepOut, DeliveryOut, IncidentDetailOut, IncidentOut, TaskOut, TimelineOut
-from api.access import service as access
-from api.access.deps import Reader, require
-from api.access.models import User
-from api.access.roles import Perm, Role
-from api.access.scope import Principal
-from api.params import RowId, aware, invalid
-from api.state import ApiState, get_state
+from alerting.incidents.schemas import (
+    AssigneeOut,
+    AssignIn,
+    Body,
+    ClockStepOut,
+    CloseIn,
+    DeliveryOut,
+    IncidentDetailOut,
+    IncidentOut,
+    NoteIn,
+    OpinionsIn,
+    ReportIn,
+    TaskOut,
+    TimelineOut,
+)
+from web.access import service as access
+from web.access.deps import Reader, require
+from web.access.models import User
+from web.access.roles import Perm, Role
+from web.access.scope import Principal
+from web.params import RowId, aware, invalid
+from web.state import WebState, get_web_state
 from config import names
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 
 
-class Body(BaseModel):
-    # `actor` was the acting person's name before sign-in existed; it is accepted and ignored.
-    model_config = ConfigDict(extra="ignore")
-
-
-class ReportIn(Body):
-    reported_to: str = Field(default="宣传部", min_length=1, max_length=100)
-    channel: Literal["电话", "短信", "即时通讯", "公文"] = Field(description="电话, 短信, 即时通讯 or 公文")
-    summary: str = Field(min_length=1, max_length=2000)
-
-
-class CloseIn(Body):
-    summary: str = Field(min_length=1, max_length=4000)
-    no_report_reason: str | None = Field(
-        default=None,
-        max_length=2000,
-        description="why a 重大 or higher case is closed without a recorded report (required then; audited)",
-    )
-
-
-class OpinionsIn(Body):
-    assessment: str | None = Field(
-        default=None, max_length=4000, description="研判意见 for the 舆情专报; null: unchanged"
-    )
-    advice: str | None = Field(default=None, max_length=4000, description="处置建议 for the 舆情专报; null: unchanged")
-
-
-class NoteIn(Body):
-    text: str = Field(min_length=1, max_length=4000)
-
-
-class AssignIn(Body):
-    user: str | None = Field(default=None, max_length=64, description="login name; null clears the assignment")
-
-
-class AssigneeOut(BaseModel):
-    """A person a case can be given to, as the page offers them: by name, role and unit, never the login."""
-
-    name: str = Field(description="the login name, the value sent back to /assign")
-    display_name: str
-    role_name: str
-    unit_name: str
+Acknowledger = Annotated[Principal, Depends(require(Perm.ACKNOWLEDGE))]
+Reporter = Annotated[Principal, Depends(require(Perm.REPORT))]
+Closer = Annotated[Principal, Depends(require(Perm.CLOSE))]
+TaskDoer = Annotated[Principal, Depends(require(Perm.TASK))]
+Advancer = Annotated[Principal, Depends(require(Perm.ADVANCE))]
+NoteTaker = Annotated[Principal, Depends(require(Perm.NOTE))]
+Assigner = Annotated[Principal, Depends(require(Perm.ASSIGN))]
 
 
 @router.get("", response_model=list[IncidentOut])
 async def list_incidents(
-    state: Annotated[ApiState, Depends(get_state)],
+    state: Annotated[WebState, Depends(get_web_state)],
     principal: Reader,
     open_only: bool = False,
     unit: Annotated[str | None, Query(max_length=100)] = None,
@@ -123,7 +101,7 @@ async def list_incidents(
     return await run_in_threadpool(load)
 
 
-def _detail(state: ApiState, incident_id: int, principal: Principal) -> IncidentDetailOut:
+def _detail(state: WebState, incident_id: int, principal: Principal) -> IncidentDetailOut:
     now = state.now()
     with state.sessions() as session:
         incident = service.get_incident(session, incident_id=incident_id)
@@ -153,13 +131,13 @@ def _detail(state: ApiState, incident_id: int, principal: Principal) -> Incident
 
 @router.get("/{incident_id}", response_model=IncidentDetailOut)
 async def get_incident(
-    incident_id: RowId, state: Annotated[ApiState, Depends(get_state)], principal: Reader
+    incident_id: RowId, state: Annotated[WebState, Depends(get_web_state)], principal: Reader
 ) -> IncidentDetailOut:
     return await run_in_threadpool(_detail, state, incident_id, principal)
 
 
 def _act(
-    state: ApiState, incident_id: int, principal: Principal, change: Callable[[Session, datetime], object]
+    state: WebState, incident_id: int, principal: Principal, change: Callable[[Session, datetime], object]
 ) -> IncidentDetailOut:
     """Apply one service call in its own transaction and return the incident as it now is. A refusal of the
     service (a typed IncidentError) rolls the transaction back and is answered by api/errors.py."""
@@ -174,8 +152,8 @@ def _act(
 @router.post("/{incident_id}/acknowledge", response_model=IncidentDetailOut)
 async def acknowledge(
     incident_id: RowId,
-    state: Annotated[ApiState, Depends(get_state)],
-    principal: Annotated[Principal, Depends(require(Perm.ACKNOWLEDGE))],
+    state: Annotated[WebState, Depends(get_web_state)],
+    principal: Acknowledger,
     body: Body | None = None,
 ) -> IncidentDetailOut:
     def change(session: Session, now: datetime) -> object:
@@ -188,8 +166,8 @@ async def acknowledge(
 async def record_report(
     incident_id: RowId,
     body: ReportIn,
-    state: Annotated[ApiState, Depends(get_state)],
-    principal: Annotated[Principal, Depends(require(Perm.REPORT))],
+    state: Annotated[WebState, Depends(get_web_state)],
+    principal: Reporter,
 ) -> IncidentDetailOut:
     def change(session: Session, now: datetime) -> object:
         return service.record_report(
@@ -209,8 +187,8 @@ async def record_report(
 async def close(
     incident_id: RowId,
     body: CloseIn,
-    state: Annotated[ApiState, Depends(get_state)],
-    principal: Annotated[Principal, Depends(require(Perm.CLOSE))],
+    state: Annotated[WebState, Depends(get_web_state)],
+    principal: Closer,
 ) -> IncidentDetailOut:
     def change(session: Session, now: datetime) -> object:
         return service.close_incident(
@@ -229,8 +207,8 @@ async def close(
 async def set_opinions(
     incident_id: RowId,
     body: OpinionsIn,
-    state: Annotated[ApiState, Depends(get_state)],
-    principal: Annotated[Principal, Depends(require(Perm.REPORT))],
+    state: Annotated[WebState, Depends(get_web_state)],
+    principal: Reporter,
 ) -> IncidentDetailOut:
     """The secretary's 研判意见 and 处置建议, printed in the 舆情专报 sent up (on the timeline, audited)."""
 
@@ -251,8 +229,8 @@ async def set_opinions(
 async def complete_task(
     incident_id: RowId,
     task_id: RowId,
-    state: Annotated[ApiState, Depends(get_state)],
-    principal: Annotated[Principal, Depends(require(Perm.TASK))],
+    state: Annotated[WebState, Depends(get_web_state)],
+    principal: TaskDoer,
     body: Body | None = None,
 ) -> IncidentDetailOut:
     def change(session: Session, now: datetime) -> object:
@@ -268,8 +246,8 @@ async def complete_task(
 @router.post("/{incident_id}/advance", response_model=IncidentDetailOut)
 async def advance(
     incident_id: RowId,
-    state: Annotated[ApiState, Depends(get_state)],
-    principal: Annotated[Principal, Depends(require(Perm.ADVANCE))],
+    state: Annotated[WebState, Depends(get_web_state)],
+    principal: Advancer,
     body: Body | None = None,
 ) -> IncidentDetailOut:
     def change(session: Session, now: datetime) -> object:
@@ -282,8 +260,8 @@ async def advance(
 async def add_note(
     incident_id: RowId,
     body: NoteIn,
-    state: Annotated[ApiState, Depends(get_state)],
-    principal: Annotated[Principal, Depends(require(Perm.NOTE))],
+    state: Annotated[WebState, Depends(get_web_state)],
+    principal: NoteTaker,
 ) -> IncidentDetailOut:
     def change(session: Session, now: datetime) -> object:
         return service.add_note(session, incident_id=incident_id, text=body.text, actor=principal.actor, now=now)
@@ -294,8 +272,8 @@ async def add_note(
 @router.get("/{incident_id}/assignees", response_model=list[AssigneeOut])
 async def assignees(
     incident_id: RowId,
-    state: Annotated[ApiState, Depends(get_state)],
-    principal: Annotated[Principal, Depends(require(Perm.ASSIGN))],
+    state: Annotated[WebState, Depends(get_web_state)],
+    principal: Assigner,
 ) -> list[AssigneeOut]:
     """The active users who may be given this case (they see its unit and may work on it): the same test the
     assignment itself applies, so the list offers nobody it would refuse."""
@@ -329,8 +307,8 @@ async def assignees(
 async def assign(
     incident_id: RowId,
     body: AssignIn,
-    state: Annotated[ApiState, Depends(get_state)],
-    principal: Annotated[Principal, Depends(require(Perm.ASSIGN))],
+    state: Annotated[WebState, Depends(get_web_state)],
+    principal: Assigner,
 ) -> IncidentDetailOut:
     def change(session: Session, now: datetime) -> object:
         if body.user is not None:

@@ -1,12 +1,13 @@
-"""The incidents' API shape (and its OpenAPI): an incident, its tasks, clock, timeline and deliveries."""
+"""The incidents' API shape (and its OpenAPI): an incident, its tasks, clock, timeline and deliveries; and the
+bodies of the actions on a case."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from alerting.delivery.models import Delivery
 from alerting.incidents.models import ClockStepRow, Incident, IncidentTask, Stage, TimelineEntry
@@ -194,3 +195,50 @@ class IncidentDetailOut(IncidentOut):
     timeline: list[TimelineOut]
     mention_ids: list[str]
     deliveries: list[DeliveryOut]
+
+
+# --- the bodies of the actions on a case (alerting/incidents/routes.py) ---
+
+
+class Body(BaseModel):
+    # `actor` was the acting person's name before sign-in existed; it is accepted and ignored.
+    model_config = ConfigDict(extra="ignore")
+
+
+class ReportIn(Body):
+    reported_to: str = Field(default="宣传部", min_length=1, max_length=100)
+    channel: Literal["电话", "短信", "即时通讯", "公文"] = Field(description="电话, 短信, 即时通讯 or 公文")
+    summary: str = Field(min_length=1, max_length=2000)
+
+
+class CloseIn(Body):
+    summary: str = Field(min_length=1, max_length=4000)
+    no_report_reason: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="why a 重大 or higher case is closed without a recorded report (required then; audited)",
+    )
+
+
+class OpinionsIn(Body):
+    assessment: str | None = Field(
+        default=None, max_length=4000, description="研判意见 for the 舆情专报; null: unchanged"
+    )
+    advice: str | None = Field(default=None, max_length=4000, description="处置建议 for the 舆情专报; null: unchanged")
+
+
+class NoteIn(Body):
+    text: str = Field(min_length=1, max_length=4000)
+
+
+class AssignIn(Body):
+    user: str | None = Field(default=None, max_length=64, description="login name; null clears the assignment")
+
+
+class AssigneeOut(BaseModel):
+    """A person a case can be given to, as the page offers them: by name, role and unit, never the login."""
+
+    name: str = Field(description="the login name, the value sent back to /assign")
+    display_name: str
+    role_name: str
+    unit_name: str

@@ -19,11 +19,11 @@ from sqlalchemy.orm import Session
 from alerting.ack_links import AckLink
 from alerting.incidents import service
 from alerting.incidents.models import Incident, TimelineEntry
-from api.params import RowId
 from api.state import ApiState, get_state
 from config import Config, Level
 from config.models import BEIJING
 from config.names import beijing_minute
+from web.params import RowId
 
 router = APIRouter(prefix="/ack", include_in_schema=False)
 

@@ -13,10 +13,10 @@ from sqlalchemy import select
 from analysis.events.models import Event, EventMember
 from analysis.events.service import events_since
 from analysis.spikes import hot_topics
-from api.access.deps import Reader
 from api.schemas import MentionOut
 from api.search import scoped_units
 from api.state import ApiState, get_state
+from web.access.deps import Reader
 
 router = APIRouter(prefix="/api/v1", tags=["analysis"])
 

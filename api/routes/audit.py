@@ -14,13 +14,13 @@ from pydantic import BaseModel
 from sqlalchemy import String, cast, literal, or_, select
 
 from alerting.incidents.models import Incident
-from api.access.deps import require
-from api.access.models import User
-from api.access.roles import Perm
-from api.access.scope import Principal
-from api.params import aware
 from api.state import ApiState, get_state
 from store.workflow.audit import AuditEntry
+from web.access.deps import require
+from web.access.models import User
+from web.access.roles import Perm
+from web.access.scope import Principal
+from web.params import aware
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 

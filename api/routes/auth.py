@@ -18,11 +18,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
-from api.access import service
-from api.access.deps import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, current_principal, resolve, same_origin
-from api.access.roles import GRANTS
-from api.access.scope import Principal
 from api.state import ApiState, get_state
+from web.access import service
+from web.access.deps import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, current_principal, resolve, same_origin
+from web.access.roles import GRANTS
+from web.access.scope import Principal
 
 router = APIRouter(tags=["auth"])
 LOGIN_CSRF_COOKIE = "yuqing_login_csrf"

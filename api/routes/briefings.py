@@ -10,14 +10,14 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 from fastapi.concurrency import run_in_threadpool
 
 from alerting.incidents.models import Incident
-from api.access.deps import Reader
-from api.access.scope import Principal
-from api.params import invalid
 from api.state import ApiState, get_state
 from briefings.incident_report import IncidentNotFound
 from briefings.pdf import PdfUnavailable
 from briefings.periods import Kind, Period
 from briefings.service import Document, Format, default_period, incident_document, make_period, period_document
+from web.access.deps import Reader
+from web.access.scope import Principal
+from web.params import invalid
 
 router = APIRouter(prefix="/api/v1/briefings", tags=["briefings"])
 

@@ -14,9 +14,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
 from alerting.incidents.models import Stage
-from api.access.deps import SESSION_COOKIE, resolve
 from api.routes.auth import login_redirect
 from api.state import ApiState, get_state
+from web.access.deps import SESSION_COOKIE, resolve
 
 router = APIRouter(include_in_schema=False)
 STATIC = resources.files("api") / "static"

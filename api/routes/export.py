@@ -21,15 +21,15 @@ from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
 from analysis import scheme_store
 from analysis.events.models import Event
-from api.access.deps import require
-from api.access.roles import Perm
-from api.access.scope import Principal
 from api.routes.mentions import SearchFilters, run_search
 from api.state import ApiState, get_state
 from config import Level
 from config.models import BEIJING as BEIJING_TZ
 from store.mentions import Mention, SearchQuery
 from store.workflow.audit import record_audit
+from web.access.deps import require
+from web.access.roles import Perm
+from web.access.scope import Principal
 
 router = APIRouter(prefix="/api/v1/mentions", tags=["mentions"])
 

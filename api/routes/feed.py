@@ -20,11 +20,11 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import func, select
 
 from alerting.incidents.models import Incident, TimelineEntry
-from api.access.deps import SESSION_COOKIE, Reader, resolve
-from api.access.scope import Principal
-from api.access.watch import AccessWatch, fingerprint
 from api.feed_hub import FeedEntry, FeedHub, read_entries
 from api.state import ApiState, get_state
+from web.access.deps import SESSION_COOKIE, Reader, resolve
+from web.access.scope import Principal
+from web.access.watch import AccessWatch, fingerprint
 
 router = APIRouter(prefix="/api/v1/feed", tags=["feed"])
 MAX_EVENT_ID = 2**63 - 1

@@ -11,8 +11,8 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from analysis import scheme_store
-from api.access.deps import Reader
 from api.state import ApiState, get_state
+from web.access.deps import Reader
 
 router = APIRouter(prefix="/api/v1/labels", tags=["labels"])
 

@@ -13,12 +13,12 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from analysis.keywords import top_terms
-from api.access.deps import Reader
-from api.params import aware, invalid
 from api.schemas import BucketOut, MentionOut, SearchOut, mention_payload
 from api.search import ParsedQuery, highlights, parse_query, scoped_units, unit_synonyms
 from api.state import ApiState, get_state
 from store.mentions import DateHistogram, SearchQuery, SearchResult, Terms
+from web.access.deps import Reader
+from web.params import aware, invalid
 
 router = APIRouter(prefix="/api/v1/mentions", tags=["mentions"])
 

@@ -20,11 +20,7 @@ from sqlalchemy.orm import Session
 from analysis import scheme_store
 from analysis.scheme_eval import LabelError, evaluate, read_labels
 from analysis.schemes import SchemeMatcher
-from api.access.deps import require, require_global
-from api.access.roles import Perm
-from api.access.scope import Principal
 from api.body_limit import capped_route
-from api.params import invalid
 from api.routes.mentions import run_search
 from api.search import scoped_units
 from api.state import ApiState, get_state
@@ -32,6 +28,10 @@ from config import Scheme
 from config.errors import field_path
 from store.mentions import SearchQuery
 from store.workflow.audit import record_audit
+from web.access.deps import require, require_global
+from web.access.roles import Perm
+from web.access.scope import Principal
+from web.params import invalid
 
 # A scheme at its word limits (config.models) is well under this; anything bigger is refused before parsing.
 MAX_BODY_BYTES = 256 * 1024

@@ -9,12 +9,12 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 
 from alerting.supervision import supervision
-from api.access.deps import require
-from api.access.roles import Perm
-from api.access.scope import Principal
-from api.params import aware
 from api.schemas import UnitRecordOut
 from api.state import ApiState, get_state
+from web.access.deps import require
+from web.access.roles import Perm
+from web.access.scope import Principal
+from web.params import aware
 
 router = APIRouter(prefix="/api/v1/supervision", tags=["supervision"])
 

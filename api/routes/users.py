@@ -14,14 +14,14 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from api.access import service
-from api.access.deps import require
-from api.access.models import ApiToken, User
-from api.access.passwords import WeakPassword
-from api.access.roles import Perm, Role
-from api.access.scope import Principal
-from api.params import RowId, invalid
 from api.state import ApiState, get_state
+from web.access import service
+from web.access.deps import require
+from web.access.models import ApiToken, User
+from web.access.passwords import WeakPassword
+from web.access.roles import Perm, Role
+from web.access.scope import Principal
+from web.params import RowId, invalid
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
 Admin = Annotated[Principal, Depends(require(Perm.USERS))]

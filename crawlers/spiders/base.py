@@ -22,7 +22,7 @@ from twisted.python.failure import Failure
 
 from config import Source
 from config.sources import SOURCE_KINDS
-from crawlers.context import CrawlContext, crawl_context
+from crawlers.context import StoredPosts, crawl_context
 from crawlers.encoding import Decoded, decode_page
 from crawlers.extract import ListEntry, ListPage, extract_thread, max_pages, page_url
 from crawlers.items import Removed
@@ -47,12 +47,15 @@ class SourceSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SourceSpider:
         spider: SourceSpider = super().from_crawler(crawler, *args, **kwargs)
-        spider.bind(crawl_context(crawler))
+        context = crawl_context(crawler)
+        spider.bind(context.config.source(spider.source_id), context.stored_posts(spider.source_id))
         return spider
 
-    def bind(self, context: CrawlContext) -> None:
-        self.context = context
-        self.source: Source = context.config.source(self.source_id)
+    def bind(self, source: Source, stored: StoredPosts) -> None:
+        """The spider's source and its read-only view of what is stored of it; it writes only by yielding items
+        (crawlers/pipelines.py stores them; crawlers/paging.py and crawlers/health.py keep the crawl's state)."""
+        self.source = source
+        self.stored = stored
         if spider_for(self.source.kind) is not type(self):
             raise ValueError(
                 f"source {self.source.id} is of kind {self.source.kind}; crawl it with the "
@@ -65,7 +68,7 @@ class SourceSpider(scrapy.Spider):
             self.download_delay = self.source.download_delay
             self.max_concurrent_requests = self.source.concurrency
         self.now = datetime.now(UTC)
-        self.high_water = context.mention_store.latest_published(self.source.id)
+        self.high_water = stored.latest_published()
         self.list_failed = False
         self.catch_up = False  # set by the paging mark (crawlers/paging.py) before the first request
 
@@ -207,8 +210,7 @@ class SourceSpider(scrapy.Spider):
             self.parse_failure(entry.url, "条目既没有标题也没有正文")
 
     def known_post_ids(self, post_ids: list[str]) -> set[str]:
-        by_id = {mention_id(self.source.id, p): p for p in post_ids}
-        return {by_id[i] for i in self.context.mention_store.known_ids(list(by_id))}
+        return self.stored.known(post_ids)
 
     def below_high_water(self, entries: list[ListEntry]) -> bool:
         """Every dated post on this page is older than what is stored already: older pages hold nothing new."""
@@ -287,8 +289,7 @@ class SourceSpider(scrapy.Spider):
         source = self.source
         if source.thread is None or source.revisit_hours <= 0 or source.revisit_limit <= 0:
             return
-        due = self.context.mention_store.revisit_due(
-            source.id,
+        due = self.stored.revisit_due(
             published_since=self.now - timedelta(hours=source.revisit_hours),
             seen_before=self.now - timedelta(seconds=source.revisit_every_seconds),
             limit=source.revisit_limit,

@@ -16,12 +16,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from api.access.models import ApiToken, LoginFailure, User
-from api.access.scope import unit_scope
 from api.state import ApiState
 from config import load_config
 from store.mentions import NewMention
 from store.workflow.audit import AuditEntry
+from web.access.models import ApiToken, LoginFailure, User
+from web.access.scope import unit_scope
 
 REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery"
@@ -344,7 +344,7 @@ def test_the_live_feed_carries_only_the_users_units(app: FastAPI, grant: Any) ->
     grant(app, "li", "secretary", "school-no1")
     grant(app, "root", "admin")
     with state.sessions.begin() as session:
-        from api.access.service import get_user, principal_of
+        from web.access.service import get_user, principal_of
 
         li, root = get_user(session, name="li"), get_user(session, name="root")
         assert li is not None and root is not None

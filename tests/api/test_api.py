@@ -33,13 +33,18 @@ POSTS = [
 
 
 @pytest.fixture
-def app(app_world: Any) -> FastAPI:
+def world(app_world: Any) -> Any:
     world = app_world()
     world.add_posts(
         NewMention(source="demo-baixing", post_id=p, url=f"http://board/t/{p}", title=t, content=c, unit="county")
         for p, t, c in POSTS
     )
     world.run_rules("demo-baixing:1")
+    return world
+
+
+@pytest.fixture
+def app(world: Any) -> FastAPI:
     app: FastAPI = world.app(feed_poll_seconds=0.1)
     return app
 
@@ -85,10 +90,9 @@ def test_search_words_filters_and_aggregations(client: TestClient) -> None:
     assert hostile["title"].startswith("<script>")
 
 
-def test_a_post_comes_with_the_official_reply(app: FastAPI, client: TestClient) -> None:
-    state: ApiState = app.state.yuqing
+def test_a_post_comes_with_the_official_reply(world: Any, client: TestClient) -> None:
     reply = OfficialReply("已责令学校退费。", "县教育局", datetime(2026, 3, 6, 6, 5, tzinfo=UTC))
-    state.mentions.upsert_many(
+    world.store.upsert_many(  # as a crawl would (the API's state offers search only)
         [NewMention("demo-baixing", "2", "http://board/t/2", POSTS[1][1], POSTS[1][2], official_reply=reply)]
     )
     body = client.get("/api/v1/mentions/demo-baixing:2").json()
@@ -239,8 +243,8 @@ def test_labels_name_units_sources_and_schemes_within_scope(app: FastAPI, grant:
 
 
 def _login(app: FastAPI, browser: TestClient) -> None:
-    from api.access.service import set_password
     from store.workflow.db import utcnow
+    from web.access.service import set_password
 
     with app.state.yuqing.sessions.begin() as session:
         set_password(session, name="admin", password="correct horse battery", actor="test", now=utcnow())

@@ -23,8 +23,6 @@ from alerting.incidents.service import add_note, get_incident
 from alerting.playbooks import load_playbooks
 from alerting.rules import run_rules
 from analysis.analyser import Analyser
-from api.access import service as access
-from api.access.roles import Role
 from api.app import create_app
 from api.state import ApiState
 from config import Config
@@ -33,6 +31,8 @@ from sources.runs import CrawlRun, record_run
 from store.mentions import NewMention
 from store.mentions.sqlite import SqliteMentionStore
 from store.workflow.db import utcnow
+from web.access import service as access
+from web.access.roles import Role
 
 pytestmark = pytest.mark.slow
 

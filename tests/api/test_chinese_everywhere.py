@@ -37,14 +37,14 @@ from alerting.incidents import service
 from alerting.incidents.models import Incident
 from alerting.playbooks import load_playbooks
 from alerting.rules import run_rules
-from api.access import service as access
-from api.access.roles import Role
 from api.app import create_app
 from api.state import ApiState
 from briefings.periods import beijing_date
 from config import Config
 from store.mentions import NewMention
 from store.workflow.db import utcnow
+from web.access import service as access
+from web.access.roles import Role
 
 pytestmark = pytest.mark.slow
 

@@ -15,10 +15,10 @@ from schemathesis import GenerationMode
 from schemathesis.checks import content_type_conformance, not_a_server_error, response_schema_conformance
 from schemathesis.core.result import Err
 
-from api.access import service
-from api.access.roles import Role
 from store.mentions import NewMention
 from store.workflow.db import utcnow
+from web.access import service
+from web.access.roles import Role
 
 REPO = Path(__file__).resolve().parents[2]
 ADMIN = "fuzz-admin-7f3a"

@@ -30,13 +30,13 @@ def test_a_kind_without_its_spider_fails_at_load_with_file_and_field(
     example_config_copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     html = SOURCE_KINDS["html"]
-    forgotten = SourceKind(html.config, "crawlers.spiders.sitemap:SitemapSpider", "sitemap", "url")
+    forgotten = SourceKind(html.config, "crawlers.spiders.xml:XmlSpider", "xml", "item")
     monkeypatch.setitem(SOURCE_KINDS, "html", forgotten)
     with pytest.raises(ConfigError) as caught:
         load_config(example_config_copy)
     found = [str(i) for i in caught.value.issues]
     assert any(
-        "sources.yaml: sources[0].kind: 找不到抓取 'html' 类信源的爬虫模块 crawlers.spiders.sitemap" in i for i in found
+        "sources.yaml: sources[0].kind: 找不到抓取 'html' 类信源的爬虫模块 crawlers.spiders.xml" in i for i in found
     ), found
 
 

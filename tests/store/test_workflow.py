@@ -133,7 +133,7 @@ def test_access_migration_upgrades_a_database_holding_data(workflow_url: str) ->
     """0004 (users, sessions, tokens, failed logins, scheme overrides, incident assignee) on a 0003 database
     with an incident and its audit trail: the data stays, the new tables and column work."""
     from analysis.scheme_store import SchemeOverride
-    from api.access.models import ApiToken, User
+    from web.access.models import ApiToken, User
 
     command.upgrade(alembic_config(workflow_url), "0003")
     engine = make_engine(workflow_url)

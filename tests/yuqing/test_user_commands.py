@@ -11,8 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from api.access.models import User
 from store.workflow import make_engine, make_session_factory
+from web.access.models import User
 from yuqing.cli import main
 
 REPO = Path(__file__).resolve().parents[2]

@@ -11,10 +11,10 @@ from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
-from api.access import service
-from api.access.passwords import WeakPassword
-from api.access.roles import Role
 from store.workflow.db import utcnow
+from web.access import service
+from web.access.passwords import WeakPassword
+from web.access.roles import Role
 from yuqing.commands import SettingsOf, WithConfig
 from yuqing.services import Services
 

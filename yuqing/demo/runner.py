@@ -14,18 +14,18 @@ import socket
 import sys
 import threading
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from config import Config, Settings, names
+from config.demo import write_example_config
 from yuqing.demo.board import DemoScript, SampleBoard
 from yuqing.demo.inbox import Inbox, InboxMessage
 from yuqing.server import build_app, serve
 from yuqing.services import Services
 
 if TYPE_CHECKING:
-    from api.access.roles import Role
+    from web.access.roles import Role
 
 log = logging.getLogger("yuqing.demo")
 _THREAD = re.compile(r"原帖：\S*/thread/(\d+)")
@@ -35,22 +35,9 @@ DEMO_LOGIN = "demo"
 DEMO_SECRETARY = ("shuji", "教育局党委书记", "county-edu")
 
 
-def example_config_dir() -> Path:
-    """The example configuration shipped in the repository, which the demo runs on."""
-    here = Path(str(resources.files("config"))) / "example"
-    if not here.is_dir():
-        raise FileNotFoundError(f"example configuration not found at {here}")
-    return here
-
-
 def demo_config(target: Path, *, api_port: int, board_url: str) -> Path:
     """The example configuration, pointed at this demo's board and inbox ports."""
-    target.mkdir(parents=True, exist_ok=True)
-    for path in example_config_dir().glob("*.yaml"):
-        text = path.read_text(encoding="utf-8").replace("http://127.0.0.1:8601", board_url)
-        text = text.replace("json://127.0.0.1:8600/", f"json://127.0.0.1:{api_port}/")
-        (target / path.name).write_text(text, encoding="utf-8")
-    return target
+    return write_example_config(target, board_url=board_url, inbox=f"json://127.0.0.1:{api_port}/demo/inbox")
 
 
 def board_names(config: Config) -> dict[str, str]:
@@ -91,22 +78,22 @@ class LatencyReporter:
 
 def create_demo_admin(services: Services) -> tuple[str, str]:
     """The demo's admin account, with a fresh random password printed at start (a kept demo gets a new one)."""
-    from api.access.roles import Role
+    from web.access.roles import Role
 
     return _demo_user(services, DEMO_LOGIN, Role.ADMIN, None, "演示管理员")
 
 
 def create_demo_secretary(services: Services) -> tuple[str, str]:
     """The secretary of the education bureau, whose schools the demo's major cases concern."""
-    from api.access.roles import Role
+    from web.access.roles import Role
 
     login, display, unit = DEMO_SECRETARY
     return _demo_user(services, login, Role.SECRETARY, unit, display)
 
 
 def _demo_user(services: Services, login: str, role: Role, unit: str | None, display: str) -> tuple[str, str]:
-    from api.access import service
     from store.workflow.db import utcnow
+    from web.access import service
 
     password = secrets.token_urlsafe(9)
     with services.sessions.begin() as session:

@@ -13,12 +13,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, joinedload, sessionmaker
 
-from api.access import passwords
-from api.access.models import ApiToken, AuthSession, LoginFailure, User
-from api.access.roles import Role
-from api.access.scope import Principal, unit_scope
 from config import Config
 from store.workflow.audit import record_audit
+from web.access import passwords
+from web.access.models import ApiToken, AuthSession, LoginFailure, User
+from web.access.roles import Role
+from web.access.scope import Principal, unit_scope
 
 NAME = re.compile(r"^[\w.@-]{2,32}$")
 TOKEN_PREFIX = "yq_"

@@ -12,10 +12,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.datastructures import URL
 
-from api.access import service
-from api.access.roles import Perm
-from api.access.scope import Principal
-from api.state import ApiState, get_state
+from web.access import service
+from web.access.roles import Perm
+from web.access.scope import Principal
+from web.state import WebState, get_web_state
 
 SESSION_COOKIE = "yuqing_session"
 CSRF_COOKIE = "yuqing_csrf"  # no longer set (the script asks /api/v1/auth/me); cleared where it lingers
@@ -32,7 +32,7 @@ def _unauthorised(message: str) -> HTTPException:
     return HTTPException(401, message, headers={"WWW-Authenticate": "Bearer"})
 
 
-def same_origin(request: Request, state: ApiState) -> bool:
+def same_origin(request: Request, state: WebState) -> bool:
     """Whether a cookie-carrying request that changes something comes from our own pages. Cookies do not
     tell ports apart, so a page on another port of the same host is "same-site" (SameSite lets it through)
     but not same-origin: browsers say so in Origin (or Sec-Fetch-Site), and that is refused."""
@@ -44,7 +44,7 @@ def same_origin(request: Request, state: ApiState) -> bool:
     return origin.lower() in {o.lower() for o in own}
 
 
-def resolve(state: ApiState, *, token: str | None, cookie: str | None) -> Principal | None:
+def resolve(state: WebState, *, token: str | None, cookie: str | None) -> Principal | None:
     with state.sessions.begin() as session:
         if token is not None:
             return service.token_principal(session, config=state.config, secret=token, now=state.now())
@@ -55,7 +55,7 @@ def resolve(state: ApiState, *, token: str | None, cookie: str | None) -> Princi
 
 async def current_principal(
     request: Request,
-    state: Annotated[ApiState, Depends(get_state)],
+    state: Annotated[WebState, Depends(get_web_state)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
     cookie: Annotated[str | None, Security(session_cookie)],
 ) -> Principal:

@@ -16,11 +16,11 @@ from collections.abc import Callable
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import func, select
 
-from api.access.models import ApiToken, AuthSession, User
-from api.state import ApiState
+from web.access.models import ApiToken, AuthSession, User
+from web.state import WebState
 
 
-def fingerprint(state: ApiState) -> str:
+def fingerprint(state: WebState) -> str:
     """Changes whenever a user's role, unit or disabled state changes, a session ends or a token is revoked."""
     digest = hashlib.sha256()
     with state.sessions() as session:
@@ -38,7 +38,7 @@ class AccessWatch:
     """While streams are open, reads the fingerprint every `every` seconds and wakes every stream when it
     changed: a revoked stream ends within that, without a query of its own."""
 
-    def __init__(self, state: ApiState, every: float) -> None:
+    def __init__(self, state: WebState, every: float) -> None:
         self.state = state
         self.every = every
         self.loop = asyncio.get_running_loop()  # its event and task belong to the loop serving the streams

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from api.access.roles import Perm, Role, can
 from config import Config
+from web.access.roles import Perm, Role, can
 
 
 def unit_scope(config: Config, unit: str | None) -> frozenset[str] | None:

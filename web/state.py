@@ -1,0 +1,33 @@
+"""What a route outside api/ (a domain's routes, the access dependencies) may use of the app's state: the
+configuration, the workflow database, the public address and the clock. The API's full state (api/state.py
+`ApiState`, put on the app by the composition root) has these and more; a domain's route cannot reach the rest."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
+
+from fastapi import Request
+from sqlalchemy.orm import Session, sessionmaker
+
+from config import Config
+
+
+class WebState(Protocol):
+    @property
+    def config(self) -> Config: ...
+
+    @property
+    def sessions(self) -> sessionmaker[Session]: ...
+
+    @property
+    def base_url(self) -> str: ...
+
+    @property
+    def now(self) -> Callable[[], datetime]: ...
+
+
+def get_web_state(request: Request) -> WebState:
+    state: WebState = request.app.state.yuqing
+    return state
