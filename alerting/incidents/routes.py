@@ -32,6 +32,7 @@ from alerting.incidents.schemas import (
     TaskOut,
     TimelineOut,
 )
+from config import names
 from web.access import service as access
 from web.access.deps import Reader, require
 from web.access.models import User
@@ -39,7 +40,6 @@ from web.access.roles import Perm, Role
 from web.access.scope import Principal
 from web.params import RowId, aware, invalid
 from web.state import WebState, get_web_state
-from config import names
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 

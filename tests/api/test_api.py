@@ -356,8 +356,8 @@ def test_a_revocation_before_the_streams_baseline_is_read_still_ends_it(
     """On a loaded server the request's credentials are resolved, then the revocation commits, then the stream
     reads its first access fingerprint: both look "unchanged" afterwards, so the stream must resolve once more after
     that first read (this once sent the next event of a revoked reader)."""
-    from api.access import watch as watch_module
-    from api.access.models import ApiToken
+    from web.access import watch as watch_module
+    from web.access.models import ApiToken
 
     state: ApiState = app.state.yuqing
     state.feed_poll_seconds = ApiState.feed_poll_seconds

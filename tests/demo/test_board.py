@@ -378,8 +378,9 @@ def test_script_plays_fast_in_order_and_stops_when_told() -> None:
 
 
 def test_the_narration_uses_the_configured_names_and_no_post_numbers(caplog: pytest.LogCaptureFixture) -> None:
+    from config.demo import example_config_dir
     from config.loader import load_config
-    from yuqing.demo.runner import board_names, example_config_dir
+    from yuqing.demo.runner import board_names
 
     names = board_names(load_config(example_config_dir()))
     assert names == {"baixing": "百姓呼声（示例）", "tousu": "投诉直通车（示例，GBK 编码）"}
