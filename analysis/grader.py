@@ -21,8 +21,6 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-import numpy as np
-
 from analysis.facts import WEIGHED, FactHit
 from analysis.modelfile import read_model
 from analysis.post_type import CALM_TYPES, TYPES, PostTypeModel
@@ -131,18 +129,15 @@ class Grader:
         *,
         types: PostTypeModel | None = None,
     ) -> None:
-        if len(level_bias) != STEPS or any(len(w) != STEPS for w in level_weights.values()):
+        if len(level_bias) != STEPS or any(len(w) != STEPS for w in level_weights.values()):  # _scored: 3
             raise ValueError(f"grader: level weights and biases must have {STEPS} steps")
         self.level_weights = level_weights
         self.level_bias = level_bias
         self.meta = meta or {}
         self.types = types  # None: the shipped post type model (analysis/post_type.py)
-        # Scoring reads one matrix: a row per feature, the level steps' weights.
-        names = sorted(level_weights)
-        self._index = {f: i for i, f in enumerate(names)}
-        self._matrix = np.zeros((len(names), STEPS))
-        for f, i in self._index.items():
-            self._matrix[i] = level_weights[f]
+        # Scoring reads one row per feature: its level steps' weights, as Python floats (a post has ~100 features,
+        # too few for numpy's per-call overhead to pay off; summed in the same order, so the same bits).
+        self._rows = {f: tuple(float(x) for x in w) for f, w in level_weights.items()}
 
     def with_types(self, types: PostTypeModel) -> Grader:
         """This level model with another post type model (a fold's, in bench/judgement.py)."""
@@ -188,27 +183,24 @@ class Grader:
         title_words = list(title_words)
         words = list(words)
         found, fact_features = feature_sets(title_words, words, facts)
-        scale = norms(found)
-        index = self._index
-        # One row per known feature: its 3 level weights, scaled as in training.
-        known = [f for f in found if f in index] + [f for f in fact_features if f in index]
-        rows = self._matrix[[index[f] for f in known]]
-        weights = np.array([scale.get(f[0], 1.0) for f in known])
-        contributions = rows * weights[:, None]
-        sums = contributions.sum(axis=0)
-        at_least = tuple(round(_sigmoid(b + float(z)), 4) for b, z in zip(self.level_bias, sums, strict=True))
-        hits = list(zip(known, contributions[:, 1].tolist(), strict=True))
+        sums, hits = _scored(self._rows, (found, fact_features), norms(found))
+        at_least = tuple(round(_sigmoid(b + z), 4) for b, z in zip(self.level_bias, sums, strict=True))
 
         # Evidence: the whole words (title and body counted once) and facts that pushed towards 较大 and above.
         by_text: dict[str, float] = {}
         names = {h.fact: h.zh for h in facts}
         for feature, contribution in hits:
-            kind, body = feature[0], feature[1:]
-            if kind in "wt" and len(body) > 1 and body not in FUNCTION_WORDS:
-                by_text[body] = by_text.get(body, 0.0) + contribution
+            kind = feature[0]
+            if kind == "w" or kind == "t":
+                body = feature[1:]
+                if len(body) > 1 and body not in FUNCTION_WORDS:
+                    by_text[body] = by_text.get(body, 0.0) + contribution
             elif kind == "f":
+                body = feature[1:]
                 by_text[names.get(body, body)] = contribution
-        strongest = heapq.nlargest(EVIDENCE, by_text.items(), key=lambda item: (item[1], item[0]))
+        # Only what reaches 0.01 is shown: the largest of those are the largest shown of all.
+        shown = [(name, c) for name, c in by_text.items() if c >= 0.01]
+        strongest = heapq.nlargest(EVIDENCE, shown, key=lambda item: (item[1], item[0])) if shown else []
         guess = (self.types or PostTypeModel.default()).classify(
             "".join(title_words) if heading is None else heading, title_words, words, facts, text
         )
@@ -216,10 +208,33 @@ class Grader:
             at_least=at_least,
             post_type=guess.post_type,
             type_probability=guess.probability,
-            evidence=[(shown, round(c, 2)) for shown, c in strongest if c >= 0.01],
+            evidence=[(name, round(c, 2)) for name, c in strongest],
             known=len(hits),
             calm=guess.calm,
         )
+
+
+def _scored(
+    rows: dict[str, tuple[float, ...]], groups: Iterable[Iterable[str]], scale: dict[str, float]
+) -> tuple[list[float], list[tuple[str, float]]]:
+    """Σ row·scale over the known features of each group in turn (scale by the feature's kind, 1.0 for a kind
+    without one), added feature after feature as numpy's sum over rows did; and each known feature with its
+    contribution to step 2 (较大)."""
+    low = mid = high = 0.0
+    hits: list[tuple[str, float]] = []
+    get, add = rows.get, hits.append
+    for group in groups:
+        for feature in group:
+            row = get(feature)
+            if row is not None:
+                k = scale.get(feature[0], 1.0)
+                a, b, c = row
+                b *= k
+                low += a * k
+                mid += b
+                high += c * k
+                add((feature, b))
+    return [low, mid, high], hits
 
 
 def norms(found: set[str]) -> dict[str, float]:

@@ -211,10 +211,10 @@ class PostTypeModel:
         return _default()
 
     def scores(self, found: dict[str, float]) -> list[float]:
-        index = self._index
-        known = [f for f in found if f in index]
-        values = np.array([found[f] for f in known])
-        return (self._bias + values @ self._matrix[[index[f] for f in known]]).tolist()
+        get = self._index.get
+        known = [(i, v) for f, v in found.items() if (i := get(f)) is not None]  # one pass, in `found`'s order
+        rows, values = [i for i, _ in known], [v for _, v in known]
+        return (self._bias + np.array(values) @ self._matrix[rows]).tolist()
 
     def classify(
         self, heading: str, heading_words: Iterable[str], words: Iterable[str], facts: list[FactHit], text: str = ""

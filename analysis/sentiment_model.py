@@ -116,6 +116,11 @@ class SentimentModel:
     def logit(self, text: str, words: Iterable[str]) -> tuple[float, list[tuple[str, float]]]:
         """z (log-odds of positive) and each known feature's contribution to it, as (readable text, contribution).
         Features are binary and L2-normalised over all the text's features, known or not, as in training."""
+        z, by_kind, _ = self._logit(text, words)
+        return z, [hit for hits in by_kind for hit in hits]
+
+    def _logit(self, text: str, words: Iterable[str]) -> tuple[float, tuple[list[tuple[str, float]], ...], set[str]]:
+        """logit()'s z, its hits by kind (KINDS' order: characters, words, pairs, negated words) and the words."""
         gram_w, word_w, pair_w, negated_w = self._by_kind
         if self._grams is not None:
             # The character n-grams counted and looked up in C (store/_jiebac.c), none made a str unless known.
@@ -126,41 +131,47 @@ class SentimentModel:
             gram_count, known = len(grams), [(f, gram_w[f]) for f in grams & gram_w.keys()]
         total = gram_count + len(seen) + len(pairs) + len(negated)
         if not total:
-            return self.bias, []
+            return self.bias, ([], [], [], []), seen
         norm = 1.0 / math.sqrt(total)
         # Set intersections run in C; only the features the model knows are looked up.
-        hits = [(f, w * norm) for f, w in known]
-        hits += [(f, word_w[f] * norm) for f in seen & word_w.keys()]
-        hits += [(f.replace(_SEP, ""), pair_w[f] * norm) for f in pairs & pair_w.keys()]
-        hits += [("不…" + f, negated_w[f] * norm) for f in negated & negated_w.keys()]
-        return self.bias + math.fsum([c for _, c in hits]), hits
+        by_kind = (
+            [(f, w * norm) for f, w in known],
+            [(f, word_w[f] * norm) for f in seen & word_w.keys()],
+            [(f.replace(_SEP, ""), pair_w[f] * norm) for f in pairs & pair_w.keys()],
+            [("不…" + f, negated_w[f] * norm) for f in negated & negated_w.keys()],
+        )
+        return self.bias + math.fsum([c for hits in by_kind for _, c in hits]), by_kind, seen
 
     def score(self, text: str, words: list[str] | None = None) -> SentimentResult:
         if words is None:
             words = segment(text)
         if not words:  # nothing a reader would call a word: empty, emoji, punctuation, control characters
             return SentimentResult(score=0.0, label="neutral", evidence=[])
-        z, hits = self.logit(text, words)
-        if not hits:
+        z, (grams, singles, pairs, negated), single = self._logit(text, words)
+        if not (grams or singles or pairs or negated):
             return SentimentResult(score=0.0, label="neutral", evidence=[])
         score = round(math.tanh(z / 2.0), 4)  # = 2·sigmoid(z) − 1
         label: Label = "neutral" if abs(score) < NEUTRAL_BAND else ("positive" if score > 0 else "negative")
         # The word 干净 and the characters 干净 are two features but one piece of evidence to a reader. Evidence is
         # whole words only: a character n-gram that is no word of the text (生吃 from 学生吃) counts in the score
-        # but is never shown.
-        single = set(words)
-        pairs = {a + b for a, b in itertools.pairwise(words)}
+        # but is never shown. Added kind by kind in logit's order: the same sums.
+        adjacent: set[str] | None = None
         folded: str | None = None
         by_text: dict[str, float] = {}
-        for shown, contribution in hits:
-            if shown not in single and not shown.startswith("不…"):
-                if shown not in pairs:
-                    continue
-                # Two adjacent words across punctuation (了|送餐) are no phrase of the text: not shown.
-                folded = normalise(text) if folded is None else folded
-                if shown not in folded:
-                    continue
-            by_text[shown] = by_text.get(shown, 0.0) + contribution
+        get = by_text.get
+        for checked, hits in ((True, grams), (False, singles), (True, pairs), (False, negated)):
+            # A word of the text (singles) and a negated word (不…) are always shown: no check.
+            for shown, contribution in hits:
+                if checked and shown not in single and not shown.startswith("不…"):
+                    if adjacent is None:
+                        adjacent = {a + b for a, b in itertools.pairwise(words)}
+                    if shown not in adjacent:
+                        continue
+                    # Two adjacent words across punctuation (了|送餐) are no phrase of the text: not shown.
+                    folded = normalise(text) if folded is None else folded
+                    if shown not in folded:
+                        continue
+                by_text[shown] = get(shown, 0.0) + contribution
         # Strongest first, ties by text: the tuples compare in C (texts are distinct, so c never decides).
         strongest = sorted([(-abs(c), shown, c) for shown, c in by_text.items()])[:EVIDENCE]
         evidence = [(shown, round(c, 3)) for _, shown, c in strongest if round(c, 3) != 0.0]

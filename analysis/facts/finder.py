@@ -123,7 +123,10 @@ def _spelled(tokens: list[str], prefixes: frozenset[str]) -> list[list[str]]:
     """For each token, the strings it starts: itself and its runs with the next words while they can spell a
     fact word (numerals always extend: 二十/多/名)."""
     out = []
-    for i in range(len(tokens)):
+    for i, token in enumerate(tokens):
+        if token not in prefixes and token[0] not in _NUMERALS:
+            out.append([token])  # most tokens: they spell nothing longer (what the loop below finds at once)
+            continue
         runs, spelled = [], ""
         counting = tokens[i][0] in _NUMERALS
         for j in range(i, min(i + MAX_SPAN, len(tokens))):
@@ -140,8 +143,10 @@ def find_facts(words: Iterable[str]) -> list[FactHit]:
     index, prefixes, near_words = _index()
     tokens: list[str] = []
     for word in words:
-        long_phrase = len(word) >= 4 and word.lower() not in index and word[0] not in _NUMERALS
-        tokens.extend(_inner_words(word) if long_phrase else [word])
+        if len(word) >= 4 and word.lower() not in index and word[0] not in _NUMERALS:  # a long phrase
+            tokens.extend(_inner_words(word))
+        else:
+            tokens.append(word)
     runs = _spelled(tokens, prefixes)
     near_at: list[list[str]] = []  # each token's runs that are near words, computed when a structural fact needs it
     found: dict[str, list[str]] = {}

@@ -117,6 +117,26 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 _SELECT = "SELECT m.* FROM mentions m"
 
 
+def _analysis_row(rowid: int, a: Analysis, stamp: int, seq: int) -> tuple[Any, ...]:
+    """An analysis as save_analysis's UPDATE binds it."""
+    flags = [{"scheme": f.scheme, "words": f.words, "positions": f.positions} for f in a.flags]
+    return (
+        stamp,
+        seq,
+        json.dumps(a.tokens, ensure_ascii=False),
+        a.sentiment,
+        a.sentiment_label,
+        json.dumps(flags, ensure_ascii=False),
+        a.level,
+        a.post_type,
+        a.unit,
+        a.unit,
+        json.dumps(a.explanation, ensure_ascii=False),
+        a.event_id,
+        rowid,
+    )
+
+
 class SqliteMentionStore(CrawlStateMixin):
     """The `MentionStore` on one SQLite file. Safe to share between threads; other processes may open it too."""
 
@@ -243,43 +263,34 @@ class SqliteMentionStore(CrawlStateMixin):
             # number is cleared, and max()+1 would hand out a number a follower has already read past.
             row = conn.execute("SELECT value FROM meta WHERE key = 'analysis_seq'").fetchone()
             seq = int(row["value"]) if row else 0
+            # The batch's rows in a few statements (their rowids, then one executemany each), numbered in order.
+            keys = list(dict.fromkeys(key for key, _ in results))
+            rowids: dict[str, int] = {}
+            for i in range(0, len(keys), 500):
+                chunk = keys[i : i + 500]
+                marks = ",".join("?" * len(chunk))
+                rowids.update(conn.execute(f"SELECT id, rowid FROM mentions WHERE id IN ({marks})", chunk).fetchall())
+            updates, schemes = [], {}
             for key, analysis in results:
-                rowid = conn.execute("SELECT rowid FROM mentions WHERE id = ?", (key,)).fetchone()
+                rowid = rowids.get(key)
                 if rowid is None:
                     log.warning("帖子 %s 不在库中，其分析结果未保存", key)
                     continue
                 seq += 1
-                self._save_one(conn, rowid[0], analysis, stamp, seq)
+                updates.append(_analysis_row(rowid, analysis, stamp, seq))
+                schemes[rowid] = [(scheme, rowid) for scheme in dict.fromkeys(analysis.schemes)]  # the last one's
+            conn.executemany(
+                "UPDATE OR FAIL mentions SET analysed_at = ?, analysis_seq = ?, tokens = ?, sentiment = ?,"
+                " sentiment_label = ?, flags = ?, level = ?, post_type = ?, analysis_unit = ?,"
+                " unit = COALESCE(?, crawl_unit), explanation = ?, event_id = ? WHERE rowid = ?",
+                updates,
+            )
+            conn.executemany("DELETE FROM mention_schemes WHERE mention_rowid = ?", [(r,) for r in schemes])
+            conn.executemany(
+                "INSERT INTO mention_schemes (scheme, mention_rowid) VALUES (?, ?)",
+                [pair for pairs in schemes.values() for pair in pairs],
+            )
             conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('analysis_seq', ?)", (seq,))
-
-    @staticmethod
-    def _save_one(conn: sqlite3.Connection, rowid: int, a: Analysis, stamp: int, seq: int) -> None:
-        flags = [{"scheme": f.scheme, "words": f.words, "positions": f.positions} for f in a.flags]
-        conn.execute(
-            "UPDATE OR FAIL mentions SET analysed_at = ?, analysis_seq = ?, tokens = ?, sentiment = ?,"
-            " sentiment_label = ?, flags = ?, level = ?, post_type = ?, analysis_unit = ?,"
-            " unit = COALESCE(?, crawl_unit), explanation = ?, event_id = ? WHERE rowid = ?",
-            (
-                stamp,
-                seq,
-                json.dumps(a.tokens, ensure_ascii=False),
-                a.sentiment,
-                a.sentiment_label,
-                json.dumps(flags, ensure_ascii=False),
-                a.level,
-                a.post_type,
-                a.unit,
-                a.unit,
-                json.dumps(a.explanation, ensure_ascii=False),
-                a.event_id,
-                rowid,
-            ),
-        )
-        conn.execute("DELETE FROM mention_schemes WHERE mention_rowid = ?", (rowid,))
-        conn.executemany(
-            "INSERT INTO mention_schemes (scheme, mention_rowid) VALUES (?, ?)",
-            [(scheme, rowid) for scheme in dict.fromkeys(a.schemes)],
-        )
 
     # --- reading ----------------------------------------------------------------------------------------
 

@@ -1,0 +1,145 @@
+"""The analyser's faster scoring paths give what the code they replaced gave: the grader's level probabilities,
+known features and evidence (scored row after row in Python, the same order and bits as numpy's sum over
+rows), the post type's scores (one pass over the features), the sentiment's evidence (checked kind by kind)
+and the facts' spelled runs (most tokens spell nothing longer). Each reference below is the replaced code,
+kept here; the texts are the demo board's posts and awkward ones, and the DEV corpora when present."""
+
+from __future__ import annotations
+
+import functools
+import heapq
+import itertools
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from analysis.analyser import _words
+from analysis.facts import find_facts
+from analysis.facts.finder import _NUMERALS, MAX_SPAN, _index, _spelled
+from analysis.grader import EVIDENCE, FUNCTION_WORDS, Grader, _sigmoid, feature_sets, norms
+from analysis.post_type import PostTypeModel, features, heading_of
+from analysis.sentiment import SentimentResult
+from analysis.sentiment_model import EVIDENCE as SENTIMENT_EVIDENCE
+from analysis.sentiment_model import NEUTRAL_BAND, SentimentModel
+from store.tokens import add_words, domain_words, normalise
+from tests.store.test_tokens_compiled import TRICKY, dev_texts
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def repo_texts() -> list[str]:
+    seed = yaml.safe_load((REPO / "yuqing" / "demo" / "board_seed.yaml").read_text(encoding="utf-8"))
+    posts = [f"{p['title']}\n{p['content']}" for p in seed["posts"]]
+    return [
+        *posts,
+        *TRICKY,
+        "",
+        "！！！",
+        "不满意，没有人管，学生被打伤住院，二十多名家长聚集",
+        "一旦倒塌将造成伤亡，希望尽快处理。请问何时维修？",
+    ]
+
+
+@functools.cache
+def _grader_matrix(grader: Grader) -> tuple[dict[str, int], np.ndarray]:
+    names = sorted(grader.level_weights)
+    return {f: i for i, f in enumerate(names)}, np.array([grader.level_weights[f] for f in names]).reshape(-1, 3)
+
+
+def reference_grade_scores(grader: Grader, title_words: list[str], words: list[str], text_facts: list) -> tuple:
+    # Grader.grade's scoring before: numpy rows of the known features, scaled, summed over rows.
+    found, fact_features = feature_sets(title_words, words, text_facts)
+    scale = norms(found)
+    index, matrix = _grader_matrix(grader)
+    known = [f for f in found if f in index] + [f for f in fact_features if f in index]
+    rows = matrix[[index[f] for f in known]]
+    weights = np.array([scale.get(f[0], 1.0) for f in known])
+    contributions = rows * weights[:, None]
+    sums = contributions.sum(axis=0)
+    at_least = tuple(round(_sigmoid(b + float(z)), 4) for b, z in zip(grader.level_bias, sums, strict=True))
+    hits = list(zip(known, contributions[:, 1].tolist(), strict=True))
+    by_text: dict[str, float] = {}
+    names = {h.fact: h.zh for h in text_facts}
+    for feature, contribution in hits:
+        kind, body = feature[0], feature[1:]
+        if kind in "wt" and len(body) > 1 and body not in FUNCTION_WORDS:
+            by_text[body] = by_text.get(body, 0.0) + contribution
+        elif kind == "f":
+            by_text[names.get(body, body)] = contribution
+    strongest = heapq.nlargest(EVIDENCE, by_text.items(), key=lambda item: (item[1], item[0]))
+    return at_least, len(hits), [(shown, round(c, 2)) for shown, c in strongest if c >= 0.01]
+
+
+def reference_type_scores(model: PostTypeModel, found: dict[str, float]) -> list[float]:
+    index = model._index
+    known = [f for f in found if f in index]
+    values = np.array([found[f] for f in known])
+    return list((model._bias + values @ model._matrix[[index[f] for f in known]]).tolist())
+
+
+def reference_sentiment(model: SentimentModel, text: str, words: list[str]) -> SentimentResult:
+    # SentimentModel.score before: one evidence loop over logit's hits, every hit checked.
+    if not words:
+        return SentimentResult(score=0.0, label="neutral", evidence=[])
+    z, hits = model.logit(text, words)
+    if not hits:
+        return SentimentResult(score=0.0, label="neutral", evidence=[])
+    score = round(math.tanh(z / 2.0), 4)
+    label = "neutral" if abs(score) < NEUTRAL_BAND else ("positive" if score > 0 else "negative")
+    single = set(words)
+    pairs = {a + b for a, b in itertools.pairwise(words)}
+    by_text: dict[str, float] = {}
+    for shown, contribution in hits:
+        shown_as_is = shown in single or shown.startswith("不…")
+        if not shown_as_is and (shown not in pairs or shown not in normalise(text)):
+            continue
+        by_text[shown] = by_text.get(shown, 0.0) + contribution
+    strongest = sorted([(-abs(c), shown, c) for shown, c in by_text.items()])[:SENTIMENT_EVIDENCE]
+    evidence = [(shown, round(c, 3)) for _, shown, c in strongest if round(c, 3) != 0.0]
+    return SentimentResult(score=score, label=label, evidence=evidence)  # type: ignore[arg-type]
+
+
+def reference_spelled(tokens: list[str], prefixes: frozenset[str]) -> list[list[str]]:
+    out = []
+    for i in range(len(tokens)):
+        runs, spelled = [], ""
+        counting = tokens[i][0] in _NUMERALS
+        for j in range(i, min(i + MAX_SPAN, len(tokens))):
+            spelled += tokens[j]
+            runs.append(spelled)
+            if not counting and spelled not in prefixes:
+                break
+        out.append(runs)
+    return out
+
+
+def check(texts: list[str]) -> None:
+    grader, types, sentiment = Grader.default(), PostTypeModel.default(), SentimentModel.default()
+    prefixes = _index()[1]
+    for text in texts:
+        title_words, words = _words("", text)
+        text_facts = find_facts(words)
+        grade = grader.grade(title_words, words, text_facts, heading=heading_of("", text), text=text)
+        assert (grade.at_least, grade.known, grade.evidence) == reference_grade_scores(
+            grader, title_words, words, text_facts
+        ), text
+        found = features(heading_of("", text), title_words, words, text_facts)
+        assert types.scores(found) == reference_type_scores(types, found), text
+        assert sentiment.score(text, words) == reference_sentiment(sentiment, text, words), text
+        assert _spelled(words, prefixes) == reference_spelled(words, prefixes), text
+
+
+def test_the_fast_paths_give_the_replaced_code_s_results() -> None:
+    add_words(domain_words())
+    check(repo_texts())
+
+
+@pytest.mark.skipif(not (REPO.parent / "shared" / "data").exists(), reason="DEV corpora (../shared/data) not present")
+def test_the_fast_paths_give_the_replaced_code_s_results_on_the_dev_corpora() -> None:
+    add_words(domain_words())
+    texts = [t for corpus in dev_texts(300).values() for t in corpus]
+    assert texts, "../shared/data holds none of the DEV corpora"
+    check(texts)

@@ -1,0 +1,64 @@
+"""SqliteMentionStore.save_analysis writes a batch in a few statements (the rowids in one query, then one
+executemany each) with what saving one mention after another stored: the sequence numbered in the batch's
+order, a mention not in the store skipped, a mention given twice stored as its last analysis (its schemes
+those of the last one, its number the later one)."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from store.mentions import Analysis, NewMention, SchemeFlag, mention_id
+from store.mentions.sqlite import SqliteMentionStore
+
+
+def analysis(level: int, *schemes: str) -> Analysis:
+    return Analysis(
+        tokens=["学校", "收费"],
+        sentiment=-0.5,
+        sentiment_label="negative",
+        flags=[SchemeFlag(s, ["收费"], [("content", 2)]) for s in schemes],
+        level=level,
+        unit=None,
+        explanation=[f"级别 {level}"],
+        post_type="投诉",
+    )
+
+
+def test_a_batch_is_stored_as_one_mention_after_another(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    store = SqliteMentionStore(tmp_path / "m.sqlite3")
+    now = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+    posts = [NewMention("s", str(n), f"http://b/{n}", f"标题{n}", f"学校乱收费{n}") for n in range(4)]
+    store.upsert_many(posts, now=now)
+    ids = [mention_id("s", str(n)) for n in range(4)]
+    store.save_analysis([(ids[0], analysis(1, "a", "b")), (ids[1], analysis(2, "a"))], now=now)
+    store.save_analysis(
+        [
+            (ids[2], analysis(3, "c")),
+            ("missing", analysis(3, "c")),
+            (ids[0], analysis(2, "b", "b")),
+            (ids[3], analysis(0)),
+            (ids[1], analysis(1)),
+            (ids[0], analysis(1, "d")),
+        ],
+        now=now,
+    )
+    assert "missing" in caplog.text
+    stored = {m.id: m for m in (store.get(i) for i in ids) if m is not None}
+    assert [stored[i].analysis_seq for i in ids] == [7, 6, 3, 5]
+    analyses = [stored[i].analysis for i in ids]
+    assert [a.level if a else None for a in analyses] == [1, 1, 3, 0]
+    assert [a.schemes if a else None for a in analyses] == [["d"], [], ["c"], []]
+    with sqlite3.connect(tmp_path / "m.sqlite3") as conn:
+        rows = conn.execute(
+            "SELECT m.id, s.scheme FROM mention_schemes s JOIN mentions m ON m.rowid = s.mention_rowid ORDER BY 1, 2"
+        ).fetchall()
+    assert rows == sorted([(ids[0], "d"), (ids[2], "c")])
+    # The counter continues after the batch's last number.
+    store.save_analysis([(ids[3], analysis(2, "e"))], now=now)
+    again = store.get(ids[3])
+    assert again is not None and again.analysis_seq == 8
+    store.close()
