@@ -15,13 +15,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import jieba
-
 import textquery
 from analysis.wordfinder import WordFinder
 from config import Scheme
 from store.mentions import SchemeFlag
-from store.tokens import add_words, jieba_cut, normalise, segment
+from store.tokens import add_words, jieba_cut, normalise, segment, word_frequency
 
 MAX_POSITIONS = 50  # offsets kept per flag: enough to highlight, bounded for a post that repeats a word 1,000 times
 
@@ -174,7 +172,6 @@ class WholeWords:
             return True
         if first != last:
             return False  # starts or ends inside a word that runs across it
-        jieba.dt.check_initialized()  # the words may come from another process's cut (a no-op once loaded)
         return all(
             not rest or _words_of_two(rest) for rest in (self._folded[word_start:start], self._folded[end:word_end])
         )
@@ -182,11 +179,11 @@ class WholeWords:
 
 def _words_of_two(rest: str) -> bool:
     """Is this part of a compound word itself whole words of two or more characters (随时可能 = 随时|可能)?"""
-    frequency = jieba.dt.FREQ
-    if frequency.get(rest, 0) > 0 and len(rest) >= 2:
+    # jieba's dictionary (loaded by word_frequency when the words came from another process's cut)
+    if word_frequency(rest) > 0 and len(rest) >= 2:
         return True
     pieces = jieba_cut(rest, hmm=False) if len(rest) >= 4 else []  # jieba.lcut(rest, HMM=False), compiled
-    return len(pieces) > 1 and all(len(p) >= 2 and frequency.get(p, 0) > 0 for p in pieces)
+    return len(pieces) > 1 and all(len(p) >= 2 and word_frequency(p) > 0 for p in pieces)
 
 
 def _words_match(c: _Compiled, present: frozenset[int]) -> bool:

@@ -164,7 +164,9 @@ def crawl_child(config_dir: str, data_dir: str, source: str, concurrency: int, p
     if profile:
         import cProfile
 
-        profiler = cProfile.Profile()
+        # CPU time, not the wall clock: on a shared machine a wall-clock profile charges other jobs' time to
+        # whatever function happened to be running.
+        profiler = cProfile.Profile(time.process_time)
         profiler.enable()
         stats = run_crawl(context, source, **overrides)
         profiler.disable()

@@ -47,8 +47,13 @@ def decode_page(
         bom_len = len(bom_mark)
         codec = _codec(bom)
         return Decoded(text(codec, body[bom_len:]), codec, "bom")
-    declared: list[tuple[str, str]] = []
     header = http_content_type_encoding(content_type) if content_type else None
+    if header:
+        codec = _codec(header)
+        exact = _strict(body, codec)  # the common case: the header is honest and every byte decodes
+        if exact is not None:
+            return Decoded(exact, codec, "header")
+    declared: list[tuple[str, str]] = []
     if header:
         declared.append((header, "header"))
     meta = html_body_declared_encoding(body)
@@ -63,6 +68,14 @@ def decode_page(
     if declared:
         note = f"declared {declared[0][0]} ({declared[0][1]}) but the bytes are {guessed}"
     return Decoded(text(guessed, body), guessed, "sniffed", note)
+
+
+def _strict(body: bytes, codec: str) -> str | None:
+    """The text when every byte decodes in `codec` (then what the tolerant decoding below gives, in one pass)."""
+    try:
+        return body.decode(codec)
+    except (UnicodeDecodeError, LookupError):
+        return None
 
 
 def sniff(body: bytes) -> str:

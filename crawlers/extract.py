@@ -30,6 +30,7 @@ _NUMBER = re.compile(r"\d+(?:\.\d+)?\s*[万wW]?")
 # Text of an element without its scripts and styles, which boards often inline inside posts.
 _TEXT_XPATH = ".//text()[normalize-space() and not(ancestor::script) and not(ancestor::style)]"
 _TEXT_NODES = etree.XPath(_TEXT_XPATH, smart_strings=False)
+_TIME_ATTRIBUTE = etree.XPath("self::time/@datetime | .//time/@datetime", smart_strings=False)
 
 
 @dataclass(frozen=True)
@@ -216,8 +217,12 @@ def texts(node: Any, selector: str, *, joiner: str = " ") -> list[str]:
     """The non-blank texts a selector yields, in order. What a selector returns decides, not how it is spelt:
     a text or attribute (`::text`, `::attr(x)`, XPath `text()`, `@x`, `normalize-space(…)`) is taken as it is;
     an element gives all its text, its scripts and styles left out."""
+    return _texts_of(_roots(node, selector), joiner)
+
+
+def _texts_of(found: list[Any], joiner: str = " ") -> list[str]:
     out: list[str] = []
-    for root in _roots(node, selector):
+    for root in found:
         if isinstance(root, str | int | float):
             text = str(root).strip()
         else:
@@ -229,6 +234,10 @@ def texts(node: Any, selector: str, *, joiner: str = " ") -> list[str]:
     return out
 
 
+def _first(found: list[str]) -> str | None:
+    return found[0] if found else None
+
+
 def _roots(node: Any, selector: str) -> list[Any]:
     """What select(node, selector) picks, as lxml gives it (elements, strings, numbers): on an HTML page the
     selector's XPath (parsel's CSS translation) compiled once and run on the page's root, no parsel Selector a
@@ -236,18 +245,25 @@ def _roots(node: Any, selector: str) -> list[Any]:
     page = getattr(node, "selector", node)  # a Response's selector, or a Selector
     root = getattr(page, "root", None)
     if getattr(page, "type", None) == "html" and isinstance(root, etree._Element):
-        compiled = _compiled_selector(selector, tuple(sorted(page.namespaces.items())))
+        namespaces = page.namespaces
+        # parsel's HTML selectors carry its one default namespace (EXSLT regular expressions) unless told more
+        key = None if namespaces == _PARSEL_NAMESPACES else tuple(sorted(namespaces.items()))
+        compiled = _compiled_selector(selector, key)
         if compiled is not None:
             found = compiled(root)
             return found if isinstance(found, list) else [found]
     return [result.root for result in select(node, selector)]
 
 
+_PARSEL_NAMESPACES = dict(Selector._default_namespaces)
+
+
 @functools.lru_cache(maxsize=1024)
-def _compiled_selector(selector: str, namespaces: tuple[tuple[str, str], ...]) -> Any:
+def _compiled_selector(selector: str, namespaces: tuple[tuple[str, str], ...] | None) -> Any:
     query = selector[len(XPATH_PREFIX) :] if selector.startswith(XPATH_PREFIX) else css2xpath(selector)
     try:
-        return etree.XPath(query, namespaces=dict(namespaces), smart_strings=False)
+        given = _PARSEL_NAMESPACES if namespaces is None else dict(namespaces)
+        return etree.XPath(query, namespaces=given, smart_strings=False)
     except etree.XPathError:
         return None
 
@@ -265,13 +281,19 @@ def time_text_of(node: Any, selector: str | None) -> str | None:
     holds) wins over its text, which is often "3小时前" or a date without the hour."""
     if not selector:
         return None
-    for result in select(node, selector):
-        if not isinstance(result.root, str | int | float):
+    found = _roots(node, selector)
+    if found:
+        first = found[0]
+        if isinstance(first, etree._Element):
+            machine = next(iter(_TIME_ATTRIBUTE(first)), None)
+            if machine and machine.strip():
+                return str(machine).strip()
+        elif not isinstance(first, str | int | float):  # a JSON value (parsel's jmespath): as parsel reads it
+            result = select(node, selector)[0]
             machine = result.xpath("self::time/@datetime | .//time/@datetime").get()
             if machine and machine.strip():
-                return machine.strip()
-        break
-    return first_text(node, selector)
+                return str(machine.strip())
+    return _first(_texts_of(found))
 
 
 def all_text(node: Any, selector: str) -> str:

@@ -42,7 +42,8 @@ def run_crawl(context: CrawlContext, source_id: str, *, jsonl: Path | None = Non
         if out is not None and isinstance(item, NewMention):
             out.write(json.dumps(asdict(item), ensure_ascii=False, default=_iso) + "\n")
 
-    crawler.signals.connect(item_scraped, signal=signals.item_scraped)
+    if out is not None:  # a receiver costs a dispatch for every item
+        crawler.signals.connect(item_scraped, signal=signals.item_scraped)
     failures: list[Any] = []
     try:
         started = process.crawl(crawler, source=source_id)

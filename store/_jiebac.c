@@ -584,6 +584,102 @@ fail:
     return NULL;
 }
 
+/* ---- the dictionary as one file (store/tokens.py caches it: loading jieba's dictionary costs about a second of
+ * CPU a process, this a few milliseconds). Header, then the HMM tables, the hash table and the character pool,
+ * as they sit in memory: the file is only read back by the same build on the same machine (the cache key holds
+ * DUMP_FORMAT, and the header the byte order and the entry size). ---- */
+
+#define DUMP_MAGIC 0x424a5159u /* "YQJB" little-endian */
+#define DUMP_FORMAT 1
+
+typedef struct {
+    uint32_t magic, format, entry_size, byte_order;
+    uint64_t cap, used, pool_len;
+    int64_t total;
+} DumpHeader;
+
+static size_t emit_span(void) { return (size_t)(HAN_HI - HAN_LO + 1) * 4; }
+
+static PyObject *Segmenter_dump(Segmenter *self, PyObject *unused) {
+    if (!self->table) {
+        PyErr_SetString(PyExc_ValueError, "segmenter not initialised");
+        return NULL;
+    }
+    DumpHeader h = {DUMP_MAGIC, DUMP_FORMAT, (uint32_t)sizeof(Entry), 0x01020304u, self->cap, self->used,
+                    self->pool_len, self->total};
+    size_t hmm = sizeof(self->start) + sizeof(self->trans) + emit_span() * sizeof(double);
+    size_t size = sizeof h + hmm + self->cap * sizeof(Entry) + self->pool_len * sizeof(uint32_t);
+    PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)size);
+    if (!out) return NULL;
+    char *p = PyBytes_AS_STRING(out);
+    memcpy(p, &h, sizeof h), p += sizeof h;
+    memcpy(p, self->start, sizeof(self->start)), p += sizeof(self->start);
+    memcpy(p, self->trans, sizeof(self->trans)), p += sizeof(self->trans);
+    memcpy(p, self->emit, emit_span() * sizeof(double)), p += emit_span() * sizeof(double);
+    memcpy(p, self->table, self->cap * sizeof(Entry)), p += self->cap * sizeof(Entry);
+    if (self->pool_len) memcpy(p, self->pool, self->pool_len * sizeof(uint32_t));
+    return out;
+}
+
+/* Segmenter.load(buffer): a segmenter from dump()'s bytes (any buffer: bytes, mmap), copied into memory of its own
+ * so add_word works as on any other. Every entry is checked to lie within the pool and the table to have the room
+ * lookups rely on: a damaged file is a ValueError, never a crash. */
+static PyObject *Segmenter_load(PyObject *cls, PyObject *source) {
+    Py_buffer view;
+    if (PyObject_GetBuffer(source, &view, PyBUF_SIMPLE) < 0) return NULL;
+    const char *p = view.buf, *end = (const char *)view.buf + view.len;
+    DumpHeader h;
+    size_t hmm = sizeof(((Segmenter *)0)->start) + sizeof(((Segmenter *)0)->trans) + emit_span() * sizeof(double);
+    Segmenter *self = NULL;
+    if ((size_t)view.len < sizeof h) goto bad;
+    memcpy(&h, p, sizeof h), p += sizeof h;
+    if (h.magic != DUMP_MAGIC || h.format != DUMP_FORMAT || h.entry_size != sizeof(Entry) || h.byte_order != 0x01020304u)
+        goto bad;
+    if (h.cap < 2 || (h.cap & (h.cap - 1)) || h.cap > ((uint64_t)1 << 40) || h.used * 10 > h.cap * 6 ||
+        h.pool_len > ((uint64_t)1 << 40) || h.total <= 0)
+        goto bad;
+    if ((size_t)(end - p) != hmm + h.cap * sizeof(Entry) + h.pool_len * sizeof(uint32_t)) goto bad;
+    self = (Segmenter *)((PyTypeObject *)cls)->tp_alloc((PyTypeObject *)cls, 0);
+    if (!self) {
+        PyBuffer_Release(&view);
+        return NULL;
+    }
+    self->table = PyMem_Malloc(h.cap * sizeof(Entry));
+    self->pool = PyMem_Malloc((h.pool_len ? h.pool_len : 1) * sizeof(uint32_t));
+    self->emit = PyMem_Malloc(emit_span() * sizeof(double));
+    if (!self->table || !self->pool || !self->emit) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    memcpy(self->start, p, sizeof(self->start)), p += sizeof(self->start);
+    memcpy(self->trans, p, sizeof(self->trans)), p += sizeof(self->trans);
+    memcpy(self->emit, p, emit_span() * sizeof(double)), p += emit_span() * sizeof(double);
+    memcpy(self->table, p, h.cap * sizeof(Entry)), p += h.cap * sizeof(Entry);
+    if (h.pool_len) memcpy(self->pool, p, h.pool_len * sizeof(uint32_t));
+    self->cap = h.cap;
+    self->used = h.used;
+    self->pool_cap = h.pool_len ? h.pool_len : 1;
+    self->pool_len = h.pool_len;
+    size_t used = 0;
+    for (size_t i = 0; i < self->cap; i++) {
+        Entry *e = &self->table[i];
+        if (e->len == 0) continue;
+        used++;
+        if ((uint64_t)e->off + e->len > h.pool_len) goto bad;
+    }
+    if (used != h.used) goto bad;
+    self->total = h.total;
+    self->logtotal = log((double)h.total);
+    PyBuffer_Release(&view);
+    return (PyObject *)self;
+bad:
+    PyErr_SetString(PyExc_ValueError, "not a dictionary file of this build (damaged, or from another version)");
+fail:
+    PyBuffer_Release(&view);
+    Py_XDECREF(self);
+    return NULL;
+}
+
 static PyObject *Segmenter_size(Segmenter *self, void *closure) { return PyLong_FromSize_t(self->used); }
 static PyObject *Segmenter_total(Segmenter *self, void *closure) { return PyLong_FromLongLong(self->total); }
 
@@ -594,6 +690,10 @@ static PyMethodDef Segmenter_methods[] = {
     {"add_word", (PyCFunction)Segmenter_add_word, METH_VARARGS,
      "add_word(word, freq, total): as jieba's add_word did, with jieba's new total"},
     {"get", (PyCFunction)Segmenter_get, METH_O, "get(word) -> int | None: FREQ.get(word)"},
+    {"dump", (PyCFunction)Segmenter_dump, METH_NOARGS,
+     "dump() -> bytes: the dictionary, HMM tables and total as Segmenter.load reads them back"},
+    {"load", (PyCFunction)Segmenter_load, METH_O | METH_CLASS,
+     "load(buffer) -> Segmenter: a segmenter from dump()'s bytes; ValueError when they are not this build's"},
     {"expand", (PyCFunction)Segmenter_expand, METH_O,
      "expand(words) -> list[str]: search mode's tokens from accurate-mode words (words without a letter or digit dropped)"},
     {NULL, NULL, 0, NULL},
@@ -1018,6 +1118,10 @@ PyMODINIT_FUNC PyInit__jiebac(void) {
     Py_INCREF(&SegmenterType);
     if (PyModule_AddObject(m, "Segmenter", (PyObject *)&SegmenterType) < 0) {
         Py_DECREF(&SegmenterType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    if (PyModule_AddIntConstant(m, "DUMP_FORMAT", DUMP_FORMAT) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -1,5 +1,9 @@
 """store/_jiebac.c: jieba's accurate and search modes, compiled, on a copy of jieba's dictionary."""
 
+from mmap import mmap
+
+DUMP_FORMAT: int
+
 class Segmenter:
     size: int
     total: int
@@ -15,6 +19,9 @@ class Segmenter:
     def add_word(self, word: str, freq: int, total: int, /) -> None: ...
     def get(self, word: str, /) -> int | None: ...
     def expand(self, words: list[str] | tuple[str, ...], /) -> list[str]: ...
+    def dump(self) -> bytes: ...
+    @classmethod
+    def load(cls, buffer: bytes | bytearray | memoryview | mmap, /) -> Segmenter: ...
 
 class GramWeights:
     def __init__(self, weights: dict[str, float]) -> None: ...

@@ -1,22 +1,34 @@
-"""Chinese tokenisation for indexing and querying: jieba, initialised once per process on first use.
+"""Chinese tokenisation for indexing and querying: jieba's dictionary, loaded once per process on first use.
 
 The cutting itself runs in store/_jiebac.c, an exact port of jieba's algorithm (same dictionary, copied from jieba's
 own, same HMM tables, same tie-breaking) about 14× faster; the tokens are jieba's, token for token
 (tests/store/test_tokens_compiled.py, bench/tokeniser_agreement.py). When the extension was not built (no C
-compiler at install) jieba itself cuts, with the same result, and the log says so once."""
+compiler at install) jieba itself cuts, with the same result, and the log says so once.
+
+With the extension, jieba itself is not even loaded: its dictionary (about a second of CPU a process, which every
+crawl process paid) is read, as the compiled port holds it, from a cache file built at first use from jieba's own
+(`dictionary_cache_dir()`, keyed by the hash of jieba's dictionary and HMM files and the file format; nothing
+downloaded), in a few milliseconds. jieba loads only when something asks for it (a fallback path, or code that
+calls jieba directly): it is then given the words added here, in the same order, so both cut alike; and words added
+to jieba behind store.tokens' back are copied before the next cut, as before."""
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import importlib.util
 import logging
+import mmap
+import os
+import sys
+import tempfile
 import threading
 import unicodedata
 from collections.abc import Iterable
 from importlib import resources
-from typing import TYPE_CHECKING
-
-import jieba
-from jieba import finalseg
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import textquery
 from config import Config
@@ -27,41 +39,123 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_lock = threading.Lock()
+_lock = threading.RLock()
 _ready = False
 _compiled: _Segmenter | None = None
-# What the compiled copy was made from: jieba's tokenizer, its total and its dictionary's size. Anything that
-# changes jieba's dictionary behind store.tokens' back (jieba.add_word in a test) changes one of them, and the copy
-# is made again from jieba's.
-_copied_from: tuple[object, int, int] = (None, 0, 0)
-# Words given before jieba is loaded wait here: loading its dictionary costs about a second of CPU, which a crawl
-# that finds nothing new (most re-crawls) never needs to spend.
-_pending: set[str] = set()
+# Every word added here with the frequency it was given, in order: what jieba is given when it loads later.
+_added: list[tuple[str, int]] = []
+# jieba's state (its tokenizer, total and dictionary size) when it was last in step with the compiled copy; None
+# while jieba has not been brought in step. Anything that changes jieba's dictionary behind store.tokens' back
+# (jieba.add_word in a test) changes it, and the copy is made again from jieba's.
+_in_step_with: tuple[object, int, int] | None = None
+# Words given before the dictionary is loaded wait here: a crawl that finds nothing new (most re-crawls) never
+# needs it.
+_pending: dict[str, None] = {}  # in the order given, each once
 
 
 def _ensure_ready() -> None:
-    global _ready
+    global _ready, _compiled
     if _ready:
         return
     with _lock:
         if not _ready:
-            jieba.setLogLevel(logging.WARNING)
-            jieba.initialize()
+            if _segmenter_class() is not None:
+                _compiled = _cached_segmenter()
+            else:
+                _jieba_in_step()
             _add_now(_pending)
             _pending.clear()
-            _copy_dictionary()
             _ready = True
 
 
-def _copy_dictionary() -> None:
-    # Under _lock, with jieba initialised.
-    global _compiled, _copied_from
-    segmenter = _segmenter_class()
-    if segmenter is None:
-        return
+def _jieba_module() -> ModuleType:
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    return jieba
+
+
+def _jieba_in_step() -> Any:
+    """jieba itself, loaded, holding the words added here (and the compiled copy in step with it): for the
+    fallback paths and code that reads jieba's dictionary."""
+    jieba = _jieba_module()
+    with _lock:
+        jieba.initialize()
+        _follow_jieba()
+    return jieba
+
+
+def _follow_jieba() -> None:
+    # Under _lock, with jieba loaded: bring jieba and the compiled copy in step.
+    global _compiled, _in_step_with
+    import jieba
+    from jieba import finalseg
+
     dt = jieba.dt
-    _compiled = segmenter(dt.FREQ, dt.total, finalseg.start_P, finalseg.trans_P, finalseg.emit_P)
-    _copied_from = (dt, dt.total, len(dt.FREQ))
+    state = (dt, dt.total, len(dt.FREQ))
+    if _in_step_with == state:
+        return
+    if _in_step_with is None or _in_step_with[0] is not state[0]:
+        for word, freq in _added:  # jieba loaded after words were added here: give them to it, in order
+            dt.add_word(word, freq=freq)
+    cls = _segmenter_class()
+    state = (dt, dt.total, len(dt.FREQ))
+    if cls is not None and (_compiled is None or (_compiled.total, _compiled.size) != state[1:]):
+        _compiled = cls(dt.FREQ, dt.total, finalseg.start_P, finalseg.trans_P, finalseg.emit_P)
+    _in_step_with = state
+
+
+def dictionary_cache_dir() -> Path:
+    """Where the compiled dictionary is cached: $XDG_CACHE_HOME/yuqing, else ~/.cache/yuqing."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "yuqing"
+
+
+def _jieba_files() -> list[Path]:
+    """jieba's dictionary and HMM tables, found without importing jieba (whose import alone loads the HMM tables)."""
+    spec = importlib.util.find_spec("jieba")
+    assert spec is not None and spec.submodule_search_locations
+    root = Path(next(iter(spec.submodule_search_locations)))
+    return [root / "dict.txt", *(root / "finalseg" / f"prob_{n}.py" for n in ("start", "trans", "emit"))]
+
+
+def _cache_file() -> Path:
+    from store import _jiebac
+
+    digest = hashlib.sha256(f"format {_jiebac.DUMP_FORMAT} {sys.byteorder}\n".encode())
+    for path in _jieba_files():
+        digest.update(path.read_bytes())
+    return dictionary_cache_dir() / f"jieba-dictionary-{digest.hexdigest()[:24]}.bin"
+
+
+def _cached_segmenter() -> _Segmenter:
+    """jieba's dictionary and HMM tables as the compiled port holds them: read from the cache file, or copied from
+    jieba (loaded for it) and written there for the next process. A cache that cannot be read or written only costs
+    the time; a damaged file is replaced."""
+    cls = _segmenter_class()
+    assert cls is not None
+    path = _cache_file()
+    try:
+        with path.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+            return cls.load(mapped)
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError) as exc:
+        log.warning("分词词典缓存 %s 无法读取，将重新生成：%s", path, exc)
+    jieba = _jieba_module()
+    from jieba import finalseg
+
+    tokenizer = jieba.Tokenizer()  # jieba's own dictionary, untouched by whatever jieba.dt holds
+    tokenizer.initialize()
+    segmenter = cls(tokenizer.FREQ, tokenizer.total, finalseg.start_P, finalseg.trans_P, finalseg.emit_P)
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".jieba-", delete=False) as out:
+            out.write(segmenter.dump())
+        os.replace(out.name, path)  # whole or not at all: a concurrent reader never sees half a file
+    except OSError as exc:
+        log.warning("分词词典缓存 %s 无法写入（每个进程将各自加载 jieba 词典，约一秒）：%s", path, exc)
+    return segmenter
 
 
 @functools.cache
@@ -75,16 +169,32 @@ def _segmenter_class() -> type[_Segmenter] | None:
 
 
 def _cutter() -> _Segmenter | None:
-    """The compiled copy when it is in step with jieba's dictionary, made again when not; None without it (or
-    when jieba was told to split a word apart, jieba.del_word, which the copy does not model)."""
+    """The compiled copy, in step with jieba's dictionary when jieba is loaded (made again when something changed
+    jieba's behind store.tokens' back); None without it (or when jieba was told to split a word apart,
+    jieba.del_word, which the copy does not model)."""
+    jieba = sys.modules.get("jieba")
+    if jieba is None or _compiled is None:
+        return _compiled
     dt = jieba.dt
-    if _compiled is None or finalseg.Force_Split_Words:
-        return None
-    if _copied_from != (dt, dt.total, len(dt.FREQ)):
+    if not dt.initialized:
+        return _compiled
+    if _in_step_with != (dt, dt.total, len(dt.FREQ)):
         with _lock:
-            if _copied_from != (jieba.dt, jieba.dt.total, len(jieba.dt.FREQ)):
-                _copy_dictionary()
+            _follow_jieba()
+    finalseg = sys.modules.get("jieba.finalseg")
+    if finalseg is not None and finalseg.Force_Split_Words:
+        return None
     return _compiled
+
+
+def word_frequency(word: str) -> int:
+    """jieba's dictionary frequency of `word` (0 for a prefix of a word or an unknown word): jieba.dt.FREQ.get,
+    from the compiled copy when there is one."""
+    _ensure_ready()
+    cutter = _cutter()
+    if cutter is not None:
+        return cutter.get(word) or 0
+    return int(_jieba_in_step().dt.FREQ.get(word, 0))
 
 
 def _is_word(token: str) -> bool:
@@ -146,6 +256,7 @@ def tokenize(text: str) -> list[str]:
     cutter = _cutter()
     if cutter is not None:
         return cutter.cut(normalise(text), True)
+    jieba = _jieba_in_step()
     return [t for t in (tok.strip() for tok in jieba.cut_for_search(normalise(text))) if t and _is_word(t)]
 
 
@@ -156,7 +267,7 @@ def search_tokens(words: list[str]) -> list[str]:
     cutter = _cutter()
     if cutter is not None:
         return cutter.expand(words)
-    freq = jieba.dt.FREQ
+    freq = _jieba_in_step().dt.FREQ
     out: list[str] = []
     for word in words:
         if len(word) > 2:
@@ -176,8 +287,8 @@ def words_from_tokens(tokens: list[str]) -> list[str] | None:
     it and then the word itself. Read from the end, the last token is a word and the tokens just before it are
     exactly its inside words, computed again here: one reading, checked as it goes."""
     _ensure_ready()
-    freq = jieba.dt.FREQ
     cutter = _cutter()
+    freq = _jieba_in_step().dt.FREQ if cutter is None else {}
     words: list[str] = []
     end = len(tokens)
     while end:
@@ -215,6 +326,7 @@ def jieba_cut(text: str, *, search: bool = False, hmm: bool = True) -> list[str]
     cutter = _cutter()
     if cutter is not None:
         return cutter.cut(text, search, False, hmm)
+    jieba = _jieba_in_step()
     return jieba.lcut_for_search(text, HMM=hmm) if search else jieba.lcut(text, HMM=hmm)
 
 
@@ -225,6 +337,7 @@ def segment(text: str) -> list[str]:
     cutter = _cutter()
     if cutter is not None:
         return cutter.cut(normalise(text))
+    jieba = _jieba_in_step()
     return [t for t in (tok.strip() for tok in jieba.lcut(normalise(text))) if t and _is_word(t)]
 
 
@@ -252,25 +365,49 @@ def config_words(config: Config) -> set[str]:
 
 
 def add_words(words: Iterable[str]) -> None:
-    """Keep these (unit names, scheme words) whole. Idempotent; safe from several threads. Before the first
-    tokenisation the words are only noted, and added when jieba loads."""
+    """Keep these (unit names, scheme words) whole. Safe from several threads. Before the first tokenisation the
+    words are only noted, and added when the dictionary loads."""
     with _lock:
         if not _ready:
-            _pending.update(words)
+            _pending.update(dict.fromkeys(words))
             return
         _add_now(words)
 
 
 def _add_now(words: Iterable[str]) -> None:
-    # Under _lock, with jieba initialised.
-    global _copied_from
-    if _compiled is not None and _copied_from != (jieba.dt, jieba.dt.total, len(jieba.dt.FREQ)):
-        _copy_dictionary()  # out of step already: copy first, then add to both
-    for word in words:
-        word = normalise(word).strip()
-        if word:
-            freq = max(jieba.suggest_freq(word, False), 10_000)
-            jieba.add_word(word, freq=freq)
-            if _compiled is not None:
-                _compiled.add_word(word, freq, jieba.dt.total)
-                _copied_from = (jieba.dt, jieba.dt.total, len(jieba.dt.FREQ))
+    """Each word with jieba's own rule (its frequency: jieba.suggest_freq, at least 10,000; the total grows by it,
+    as jieba.add_word does), to the compiled copy and, when it is loaded, to jieba."""
+    global _in_step_with
+    with _lock:
+        cutter = _cutter()  # in step with jieba first, when jieba is loaded
+        loaded = sys.modules.get("jieba")
+        jieba = _jieba_in_step() if cutter is None or (loaded is not None and loaded.dt.initialized) else None
+        for word in words:
+            word = normalise(word).strip()
+            if not word:
+                continue
+            if jieba is not None:
+                freq = max(jieba.suggest_freq(word, False), 10_000)
+                jieba.add_word(word, freq=freq)
+                dt = jieba.dt
+                if _compiled is not None:
+                    _compiled.add_word(word, freq, dt.total)
+                _in_step_with = (dt, dt.total, len(dt.FREQ))
+            else:
+                assert _compiled is not None
+                freq = max(suggest_freq(_compiled, word), 10_000)
+                _compiled.add_word(word, freq, _compiled.total + freq)
+            _added.append((word, freq))
+
+
+def suggest_freq(segmenter: _Segmenter, word: str) -> int:
+    """jieba.suggest_freq(word, False) on the compiled copy's dictionary, step for step: the product of the word's
+    pieces' probabilities (cut without the HMM), as a frequency, at least the word's own."""
+    total = segmenter.total
+    ftotal = float(total)
+    freq: float = 1
+    for piece in segmenter.cut(word, False, False, False):
+        got = segmenter.get(piece)
+        freq *= (1 if got is None else got) / ftotal
+    own = segmenter.get(word)
+    return max(int(freq * total) + 1, 1 if own is None else own)
