@@ -44,6 +44,7 @@ _ready = False
 _compiled: _Segmenter | None = None
 # Every word added here with the frequency it was given, in order: what jieba is given when it loads later.
 _added: list[tuple[str, int]] = []
+_added_words: set[str] = set()
 # jieba's state (its tokenizer, total and dictionary size) when it was last in step with the compiled copy; None
 # while jieba has not been brought in step. Anything that changes jieba's dictionary behind store.tokens' back
 # (jieba.add_word in a test) changes it, and the copy is made again from jieba's.
@@ -365,8 +366,8 @@ def config_words(config: Config) -> set[str]:
 
 
 def add_words(words: Iterable[str]) -> None:
-    """Keep these (unit names, scheme words) whole. Safe from several threads. Before the first tokenisation the
-    words are only noted, and added when the dictionary loads."""
+    """Keep these (unit names, scheme words) whole. Idempotent, in sorted order; safe from several threads. Before
+    the first tokenisation the words are only noted, and added when the dictionary loads."""
     with _lock:
         if not _ready:
             _pending.update(dict.fromkeys(words))
@@ -382,9 +383,14 @@ def _add_now(words: Iterable[str]) -> None:
         cutter = _cutter()  # in step with jieba first, when jieba is loaded
         loaded = sys.modules.get("jieba")
         jieba = _jieba_in_step() if cutter is None or (loaded is not None and loaded.dt.initialized) else None
-        for word in words:
-            word = normalise(word).strip()
-            if not word:
+        # In one order whatever the caller's: each word's frequency depends on the total the words before it left,
+        # and config_words is a set, whose order changes with the process's hash seed: a crawl process and the
+        # analysis could cut a rare text differently (the dictionary's total differed by 1 between two processes).
+        for word in sorted({normalise(w).strip() for w in words}):
+            if not word or word in _added_words:
+                # Once: jieba.add_word adds a word's frequency to the total again each time, and every Analyser,
+                # crawl context and scheme matcher gives its words, so a second one moved the cuts of rare texts
+                # (掏心/掏肺/地 became 掏/心掏/肺地).
                 continue
             if jieba is not None:
                 freq = max(jieba.suggest_freq(word, False), 10_000)
@@ -398,6 +404,7 @@ def _add_now(words: Iterable[str]) -> None:
                 freq = max(suggest_freq(_compiled, word), 10_000)
                 _compiled.add_word(word, freq, _compiled.total + freq)
             _added.append((word, freq))
+            _added_words.add(word)
 
 
 def suggest_freq(segmenter: _Segmenter, word: str) -> int:

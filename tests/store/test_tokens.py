@@ -90,3 +90,22 @@ def test_tokens_from_another_dictionary_are_not_read_as_words() -> None:
     assert tokenize("教育局") == ["教育", "教育局"]
     assert words_from_tokens(["教育局"]) is None  # 教育, the word inside it, is missing
     assert words_from_tokens(["学校", "教育局"]) is None
+
+
+def test_adding_the_same_words_again_changes_nothing() -> None:
+    """Every Analyser, crawl context and scheme matcher gives its words; jieba.add_word would add a word's
+    frequency to the dictionary's total each time, and the cuts of rare texts moved after the second."""
+    import store.tokens as tokens
+
+    word = "重复添加测试用词甲乙"
+    add_words([word])
+    segment("触发加载")
+
+    def total() -> int:
+        return tokens._compiled.total if tokens._compiled is not None else int(__import__("jieba").dt.total)
+
+    before = total()
+    for _ in range(50):
+        add_words([word])
+    assert total() == before
+    assert word in segment(f"这是{word}的例子")
