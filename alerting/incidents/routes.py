@@ -17,8 +17,16 @@ from sqlalchemy.orm import Session
 
 from alerting.delivery.models import Delivery
 from alerting.incidents import service
-from alerting.incidents.models import ClockStepRow, IncidentTask, Stage
-from alerting.incidents.schemas import ClockStepOut, DeliveryOut, IncidentDetailOut, IncidentOut, TaskOut, TimelineOut
+from alerting.incidents.models import ClockStepRow, Incident, IncidentMention, IncidentTask, Stage, TimelineEntry
+from alerting.incidents.schemas import (
+    IncidentDetailOut,
+    IncidentOut,
+    clock_payload,
+    delivery_payload,
+    incident_payload,
+    task_payload,
+    timeline_payload,
+)
 from api.access import service as access
 from api.access.deps import Reader, require
 from api.access.models import User
@@ -86,7 +94,7 @@ async def list_incidents(
     def load() -> list[IncidentOut]:
         now = state.now()
         with state.sessions() as session:
-            rows = service.list_incidents(
+            rows = service.list_incident_rows(
                 session,
                 open_only=open_only,
                 unit=unit,
@@ -99,46 +107,79 @@ async def list_incidents(
                 breached=breached,
                 limit=limit,
             )
-            assignees = {i.assigned_to for i in rows if i.assigned_to}
-            shown = {
-                u.name: u.display_name
-                for u in (session.scalars(select(User).where(User.name.in_(sorted(assignees)))) if assignees else [])
-            }
-            out = IncidentOut.many(rows, now=now, config=state.config)
-            for item in out:
-                if item.assigned_to:
-                    item.assigned_name = shown.get(item.assigned_to, item.assigned_to)
-            return out
+            assigned = sorted({row.assigned_to for row in rows if row.assigned_to})
+            shown: dict[str, str] = (
+                dict(session.execute(select(_USER.name, _USER.display_name).where(_USER.name.in_(assigned))).tuples())
+                if assigned
+                else {}
+            )
+        return IncidentOut.many(rows, now=now, config=state.config, assignees=shown)
 
     return await run_in_threadpool(load)
 
 
 def _detail(state: ApiState, incident_id: int, principal: Principal) -> IncidentDetailOut:
+    """The incident page: six Core reads of the columns it shows (the incident with its assignee's name, then
+    timeline, mentions, tasks, clock, deliveries; the tables' own columns, not the ORM's) and one validation of
+    the whole answer."""
     now = state.now()
     with state.sessions() as session:
-        incident = service.get_incident(session, incident_id=incident_id)
-        if incident is None or not principal.sees(incident.unit):
+        head = session.execute(
+            select(*service.LIST_COLUMNS, _INCIDENT.playbook, _INCIDENT.explanation, _USER.display_name)
+            .select_from(Incident.__table__.outerjoin(User.__table__, _USER.name == _INCIDENT.assigned_to))
+            .where(_INCIDENT.id == incident_id)
+        ).first()
+        if head is None or not principal.sees(head.unit):
             raise HTTPException(404, "incident not found")
-        deliveries = session.scalars(
-            select(Delivery).where(Delivery.incident_id == incident_id).order_by(Delivery.id)
+        timeline = session.execute(
+            select(_TIMELINE.at, _TIMELINE.actor, _TIMELINE.action, _TIMELINE.detail)
+            .where(_TIMELINE.incident_id == incident_id)
+            .order_by(_TIMELINE.id)
         ).all()
-        base = IncidentOut.of(incident, now=now, config=state.config)
-        if incident.assigned_to:
-            assignee = access.get_user(session, name=incident.assigned_to)
-            base.assigned_name = assignee.display_name if assignee is not None else incident.assigned_to
-        clock = session.scalars(
-            select(ClockStepRow).where(ClockStepRow.incident_id == incident_id).order_by(ClockStepRow.due_at)
+        mention_ids = session.scalars(
+            select(_MENTION.mention_id).where(_MENTION.incident_id == incident_id).order_by(_MENTION.id)
         ).all()
-        return IncidentDetailOut(
-            **base.model_dump(),
-            playbook=incident.playbook,
-            tasks=[TaskOut.of(t) for t in service.tasks_of(session, incident_id=incident_id)],
-            clock=[ClockStepOut.of(c) for c in clock],
-            explanation=[line for line in incident.explanation.splitlines() if line],
-            timeline=[TimelineOut.of(t) for t in incident.timeline],
-            mention_ids=[m.mention_id for m in incident.mentions],
-            deliveries=[DeliveryOut.of(d, config=state.config) for d in deliveries],
-        )
+        tasks = session.execute(select(*_TASK_COLUMNS).where(_TASK.incident_id == incident_id).order_by(_TASK.id)).all()
+        clock = session.execute(
+            select(*_CLOCK_COLUMNS).where(_CLOCK.incident_id == incident_id).order_by(_CLOCK.due_at, _CLOCK.id)
+        ).all()
+        deliveries = session.execute(
+            select(*_DELIVERY_COLUMNS).where(_DELIVERY.incident_id == incident_id).order_by(_DELIVERY.id)
+        ).all()
+    config = state.config
+    assignees = {head.assigned_to: head.display_name} if head.display_name is not None else {}
+    payload = incident_payload(head, now=now, config=config, assignees=assignees)
+    payload.update(
+        playbook=head.playbook,
+        tasks=[task_payload(t) for t in tasks],
+        clock=[clock_payload(c) for c in clock],
+        explanation=[line for line in head.explanation.splitlines() if line],
+        timeline=[timeline_payload(t) for t in timeline],
+        mention_ids=list(mention_ids),
+        deliveries=[delivery_payload(d, config=config) for d in deliveries],
+    )
+    return IncidentDetailOut.model_validate(payload)
+
+
+_INCIDENT = Incident.__table__.c
+_USER = User.__table__.c
+_TIMELINE = TimelineEntry.__table__.c
+_MENTION = IncidentMention.__table__.c
+_TASK = IncidentTask.__table__.c
+_CLOCK = ClockStepRow.__table__.c
+_DELIVERY = Delivery.__table__.c
+_TASK_COLUMNS = (_TASK.id, _TASK.stage, _TASK.title, _TASK.role, _TASK.due_at, _TASK.done_at, _TASK.done_by)
+_CLOCK_COLUMNS = (_CLOCK.step, _CLOCK.kind, _CLOCK.audience, _CLOCK.due_at, _CLOCK.fired_at, _CLOCK.outcome)
+_DELIVERY_COLUMNS = (
+    _DELIVERY.id,
+    _DELIVERY.kind,
+    _DELIVERY.recipient,
+    _DELIVERY.status,
+    _DELIVERY.attempts,
+    _DELIVERY.sent_at,
+    _DELIVERY.sent_channel,
+    _DELIVERY.last_error,
+)
 
 
 @router.get("/{incident_id}", response_model=IncidentDetailOut)
