@@ -109,7 +109,11 @@ async def list_incidents(
             )
             assigned = sorted({row.assigned_to for row in rows if row.assigned_to})
             shown: dict[str, str] = (
-                dict(session.execute(select(_USER.name, _USER.display_name).where(_USER.name.in_(assigned))).tuples())
+                dict(
+                    session.execute(select(_USER.name, _USER.display_name).where(_USER.name.in_(assigned)))
+                    .tuples()
+                    .all()
+                )
                 if assigned
                 else {}
             )
