@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
+from sqlalchemy import Integer, bindparam, select
 from sqlalchemy.orm import Session
 
 from alerting.delivery.models import Delivery
@@ -124,32 +124,19 @@ async def list_incidents(
 
 def _detail(state: ApiState, incident_id: int, principal: Principal) -> IncidentDetailOut:
     """The incident page: six Core reads of the columns it shows (the incident with its assignee's name, then
-    timeline, mentions, tasks, clock, deliveries; the tables' own columns, not the ORM's) and one validation of
-    the whole answer."""
+    timeline, mentions, tasks, clock, deliveries; the tables' own columns, not the ORM's), each statement built
+    once (_DETAIL), and one validation of the whole answer."""
     now = state.now()
+    key = {"incident_id": incident_id}
     with state.sessions() as session:
-        head = session.execute(
-            select(*service.LIST_COLUMNS, _INCIDENT.playbook, _INCIDENT.explanation, _USER.display_name)
-            .select_from(Incident.__table__.outerjoin(User.__table__, _USER.name == _INCIDENT.assigned_to))
-            .where(_INCIDENT.id == incident_id)
-        ).first()
+        head = session.execute(_DETAIL.head, key).first()
         if head is None or not principal.sees(head.unit):
             raise HTTPException(404, "incident not found")
-        timeline = session.execute(
-            select(_TIMELINE.at, _TIMELINE.actor, _TIMELINE.action, _TIMELINE.detail)
-            .where(_TIMELINE.incident_id == incident_id)
-            .order_by(_TIMELINE.id)
-        ).all()
-        mention_ids = session.scalars(
-            select(_MENTION.mention_id).where(_MENTION.incident_id == incident_id).order_by(_MENTION.id)
-        ).all()
-        tasks = session.execute(select(*_TASK_COLUMNS).where(_TASK.incident_id == incident_id).order_by(_TASK.id)).all()
-        clock = session.execute(
-            select(*_CLOCK_COLUMNS).where(_CLOCK.incident_id == incident_id).order_by(_CLOCK.due_at, _CLOCK.id)
-        ).all()
-        deliveries = session.execute(
-            select(*_DELIVERY_COLUMNS).where(_DELIVERY.incident_id == incident_id).order_by(_DELIVERY.id)
-        ).all()
+        timeline = session.execute(_DETAIL.timeline, key).all()
+        mention_ids = session.scalars(_DETAIL.mentions, key).all()
+        tasks = session.execute(_DETAIL.tasks, key).all()
+        clock = session.execute(_DETAIL.clock, key).all()
+        deliveries = session.execute(_DETAIL.deliveries, key).all()
     config = state.config
     assignees = {head.assigned_to: head.display_name} if head.display_name is not None else {}
     payload = incident_payload(head, now=now, config=config, assignees=assignees)
@@ -165,25 +152,54 @@ def _detail(state: ApiState, incident_id: int, principal: Principal) -> Incident
     return IncidentDetailOut.model_validate(payload)
 
 
-_INCIDENT = Incident.__table__.c
+class _DetailStatements:
+    """The incident page's statements, built once: SQLAlchemy works out a statement object's cache key once,
+    so a request only binds its incident id."""
+
+    def __init__(self) -> None:
+        incident, user = Incident.__table__.c, User.__table__.c
+        timeline, mention = TimelineEntry.__table__.c, IncidentMention.__table__.c
+        task, clock, delivery = IncidentTask.__table__.c, ClockStepRow.__table__.c, Delivery.__table__.c
+        incident_id = bindparam("incident_id", type_=Integer)
+        self.head = (
+            select(*service.LIST_COLUMNS, incident.playbook, incident.explanation, user.display_name)
+            .select_from(Incident.__table__.outerjoin(User.__table__, user.name == incident.assigned_to))
+            .where(incident.id == incident_id)
+        )
+        self.timeline = (
+            select(timeline.at, timeline.actor, timeline.action, timeline.detail)
+            .where(timeline.incident_id == incident_id)
+            .order_by(timeline.id)
+        )
+        self.mentions = select(mention.mention_id).where(mention.incident_id == incident_id).order_by(mention.id)
+        self.tasks = (
+            select(task.id, task.stage, task.title, task.role, task.due_at, task.done_at, task.done_by)
+            .where(task.incident_id == incident_id)
+            .order_by(task.id)
+        )
+        self.clock = (
+            select(clock.step, clock.kind, clock.audience, clock.due_at, clock.fired_at, clock.outcome)
+            .where(clock.incident_id == incident_id)
+            .order_by(clock.due_at, clock.id)
+        )
+        self.deliveries = (
+            select(
+                delivery.id,
+                delivery.kind,
+                delivery.recipient,
+                delivery.status,
+                delivery.attempts,
+                delivery.sent_at,
+                delivery.sent_channel,
+                delivery.last_error,
+            )
+            .where(delivery.incident_id == incident_id)
+            .order_by(delivery.id)
+        )
+
+
+_DETAIL = _DetailStatements()
 _USER = User.__table__.c
-_TIMELINE = TimelineEntry.__table__.c
-_MENTION = IncidentMention.__table__.c
-_TASK = IncidentTask.__table__.c
-_CLOCK = ClockStepRow.__table__.c
-_DELIVERY = Delivery.__table__.c
-_TASK_COLUMNS = (_TASK.id, _TASK.stage, _TASK.title, _TASK.role, _TASK.due_at, _TASK.done_at, _TASK.done_by)
-_CLOCK_COLUMNS = (_CLOCK.step, _CLOCK.kind, _CLOCK.audience, _CLOCK.due_at, _CLOCK.fired_at, _CLOCK.outcome)
-_DELIVERY_COLUMNS = (
-    _DELIVERY.id,
-    _DELIVERY.kind,
-    _DELIVERY.recipient,
-    _DELIVERY.status,
-    _DELIVERY.attempts,
-    _DELIVERY.sent_at,
-    _DELIVERY.sent_channel,
-    _DELIVERY.last_error,
-)
 
 
 @router.get("/{incident_id}", response_model=IncidentDetailOut)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, Select, select
+from sqlalchemy import Integer, Row, Select, bindparam, select
 from sqlalchemy.orm import Session, selectinload
 
 from alerting.delivery.models import Delivery
@@ -209,28 +210,6 @@ LIST_COLUMNS = tuple(
 )
 
 
-def list_incidents(
-    session: Session,
-    *,
-    open_only: bool = False,
-    unit: str | None = None,
-    units: frozenset[str] | None = None,
-    stage: str | None = None,
-    min_level: int | None = None,
-    assigned_to: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    breached: bool | None = None,
-    limit: int = 100,
-) -> list[Incident]:
-    """Open incidents nearest deadline first (the duty board); all incidents newest first (history).
-    `units` limits to those units (a user's scope); `since`/`until` are on the discovery time."""
-    query = _listed(
-        select(Incident), open_only, unit, units, stage, min_level, assigned_to, since, until, breached, limit
-    )
-    return list(session.scalars(query))
-
-
 def list_incident_rows(
     session: Session,
     *,
@@ -245,48 +224,52 @@ def list_incident_rows(
     breached: bool | None = None,
     limit: int = 100,
 ) -> Sequence[Row[Any]]:
-    """`list_incidents` as rows of LIST_COLUMNS (attributes named as the model's), in one Core statement."""
-    query = _listed(
-        select(*LIST_COLUMNS), open_only, unit, units, stage, min_level, assigned_to, since, until, breached, limit
-    )
-    return session.execute(query).all()
+    """Open incidents nearest deadline first (the duty board); all incidents newest first (history), as rows of
+    LIST_COLUMNS. `units` limits to those units (a user's scope); `since`/`until` are on the discovery time."""
+    params: dict[str, Any] = {
+        "unit": unit or None,
+        "units": sorted(units) if units is not None else None,
+        "stage": stage or None,
+        "min_level": min_level,
+        "assigned_to": assigned_to or None,
+        "since": since,
+        "until": until,
+    }
+    params = {name: value for name, value in params.items() if value is not None}
+    shape = frozenset(params) | ({"breached" if breached else "unbreached"} if breached is not None else set())
+    params["limit"] = limit
+    return session.execute(_list_statement(open_only, shape), params).all()
 
 
-def _listed(
-    query: Select[Any],
-    open_only: bool,
-    unit: str | None,
-    units: frozenset[str] | None,
-    stage: str | None,
-    min_level: int | None,
-    assigned_to: str | None,
-    since: datetime | None,
-    until: datetime | None,
-    breached: bool | None,
-    limit: int,
-) -> Select[Any]:
+@functools.cache
+def _list_statement(open_only: bool, shape: frozenset[str]) -> Select[Any]:
+    """The list's statement for one combination of filters, built once: its values are bound parameters, so
+    SQLAlchemy's cache key (which it computes once per statement object) is not worked out again per request."""
+    query = select(*LIST_COLUMNS)
     if open_only:
         query = query.where(_COLUMNS.stage != Stage.CLOSED.value)
         query = query.order_by(_COLUMNS.report_due_at.asc(), _COLUMNS.id.asc())
     else:
         query = query.order_by(_COLUMNS.report_due_at.desc(), _COLUMNS.id.desc())
-    if unit:
-        query = query.where(_COLUMNS.unit == unit)
-    if units is not None:
-        query = query.where(_COLUMNS.unit.in_(sorted(units)))
-    if stage:
-        query = query.where(_COLUMNS.stage == stage)
-    if min_level is not None:
-        query = query.where(_COLUMNS.level >= min_level)
-    if assigned_to:
-        query = query.where(_COLUMNS.assigned_to == assigned_to)
-    if since is not None:
-        query = query.where(_COLUMNS.discovered_at >= since)
-    if until is not None:
-        query = query.where(_COLUMNS.discovered_at < until)
-    if breached is not None:
-        query = query.where(_COLUMNS.breached_at.is_not(None) if breached else _COLUMNS.breached_at.is_(None))
-    return query.limit(limit)
+    if "unit" in shape:
+        query = query.where(_COLUMNS.unit == bindparam("unit"))
+    if "units" in shape:
+        query = query.where(_COLUMNS.unit.in_(bindparam("units", expanding=True)))
+    if "stage" in shape:
+        query = query.where(_COLUMNS.stage == bindparam("stage"))
+    if "min_level" in shape:
+        query = query.where(_COLUMNS.level >= bindparam("min_level"))
+    if "assigned_to" in shape:
+        query = query.where(_COLUMNS.assigned_to == bindparam("assigned_to"))
+    if "since" in shape:
+        query = query.where(_COLUMNS.discovered_at >= bindparam("since"))
+    if "until" in shape:
+        query = query.where(_COLUMNS.discovered_at < bindparam("until"))
+    if "breached" in shape:
+        query = query.where(_COLUMNS.breached_at.is_not(None))
+    if "unbreached" in shape:
+        query = query.where(_COLUMNS.breached_at.is_(None))
+    return query.limit(bindparam("limit", type_=Integer))
 
 
 def assign(
