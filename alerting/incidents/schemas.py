@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -113,8 +113,8 @@ def _unit_and_source_names(config: Config) -> tuple[dict[str, str], dict[str, st
     return known[1], known[2]
 
 
-# An incident as the ORM loads it, or a row of alerting.incidents.service.LIST_COLUMNS (the list's Core read).
-Listed = Incident | Row[Any]
+# An incident as the ORM loads it, or a row (or tuple) starting with alerting.incidents.service.LIST_COLUMNS.
+Listed = Incident | Row[Any] | Sequence[Any]
 _LISTED = tuple(column.key for column in LIST_COLUMNS)
 
 
