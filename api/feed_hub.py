@@ -16,10 +16,11 @@ import logging
 from dataclasses import dataclass
 
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, Integer, bindparam, func, select
 
 from alerting.incidents.models import Incident, TimelineEntry
 from alerting.incidents.schemas import IncidentOut
+from alerting.incidents.service import LIST_COLUMNS
 from api.state import ApiState
 from store.workflow.feed import FeedWaker
 from web.access.watch import fingerprint
@@ -43,30 +44,35 @@ def sse_event(event_id: int, payload: dict[str, object]) -> str:
 def read_entries(state: ApiState, after: int, limit: int = 500) -> list[FeedEntry]:
     now = state.now()
     with state.sessions() as session:
-        rows = session.execute(
-            select(TimelineEntry, Incident)
-            .join(Incident, Incident.id == TimelineEntry.incident_id)
-            .where(TimelineEntry.id > after)
-            .order_by(TimelineEntry.id)
-            .limit(limit)
-        ).all()
-        return [
-            FeedEntry(
-                entry.id,
-                incident.unit,
-                sse_event(
-                    entry.id,
-                    {
-                        "action": entry.action,
-                        "actor": entry.actor,
-                        "detail": entry.detail,
-                        "at": entry.at.isoformat(),
-                        "incident": IncidentOut.of(incident, now=now, config=state.config).model_dump(mode="json"),
-                    },
-                ),
-            )
-            for entry, incident in rows
-        ]
+        rows = session.execute(_ENTRIES_AFTER, {"after": after, "limit": limit}).all()
+    return [
+        FeedEntry(
+            entry_id,
+            incident[4],  # LIST_COLUMNS' unit
+            sse_event(
+                entry_id,
+                {
+                    "action": action,
+                    "actor": actor,
+                    "detail": detail,
+                    "at": at.isoformat(),
+                    "incident": IncidentOut.of(incident, now=now, config=state.config).model_dump(mode="json"),
+                },
+            ),
+        )
+        for entry_id, action, actor, detail, at, *incident in rows
+    ]
+
+
+# Built once (SQLAlchemy keys a statement object once): the new entries and their incidents' listed columns.
+_TIMELINE = TimelineEntry.__table__.c
+_ENTRIES_AFTER = (
+    select(_TIMELINE.id, _TIMELINE.action, _TIMELINE.actor, _TIMELINE.detail, _TIMELINE.at, *LIST_COLUMNS)
+    .join_from(TimelineEntry.__table__, Incident.__table__, Incident.__table__.c.id == _TIMELINE.incident_id)
+    .where(_TIMELINE.id > bindparam("after", type_=Integer))
+    .order_by(_TIMELINE.id)
+    .limit(bindparam("limit", type_=Integer))
+)
 
 
 def _read_checked(state: ApiState, after: int) -> tuple[list[FeedEntry], str]:

@@ -33,6 +33,8 @@ class ApiState:
     heartbeat_limit_seconds: float | None = None
 
 
-def get_state(request: Request) -> ApiState:
+async def get_state(request: Request) -> ApiState:
+    """A coroutine: FastAPI runs a plain function dependency in its thread pool, a hop per request for a
+    lookup."""
     state: ApiState = request.app.state.yuqing
     return state

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import httpx
 from apiserver import api_server, bench_config, cpu_seconds, free_port  # bench/ is on sys.path
-from runinfo import bench_run  # bench/ is on sys.path when a bench script runs
+from runinfo import Memory, bench_run, memory  # bench/ is on sys.path when a bench script runs
 from sqlalchemy import func, select
 
 from alerting.incidents.models import TimelineEntry
@@ -136,6 +136,7 @@ async def run(args: argparse.Namespace, base: str, headers: dict[str, str], serv
         idle_cpu, idle_wall = cpu_seconds(pid), time.monotonic()
         await asyncio.sleep(args.idle)
         idle_cpu, idle_wall = cpu_seconds(pid) - idle_cpu, time.monotonic() - idle_wall
+        held = memory(pid)  # the API holding every stream, idle
         busy_cpu, busy_wall = cpu_seconds(pid), time.monotonic()
         committed = await asyncio.to_thread(create_incidents, services, args.incidents, args.every)
         wanted = set(committed)
@@ -143,6 +144,7 @@ async def run(args: argparse.Namespace, base: str, headers: dict[str, str], serv
         while time.monotonic() < deadline and any(not wanted <= set(c.received) for c in clients if not c.error):
             await asyncio.sleep(0.2)
         busy_cpu, busy_wall = cpu_seconds(pid) - busy_cpu, time.monotonic() - busy_wall
+        flowed = memory(pid)
         stop.set()
         for task in tasks:
             task.cancel()
@@ -161,6 +163,7 @@ async def run(args: argparse.Namespace, base: str, headers: dict[str, str], serv
     print(f"{'clients that got every event':<46} {complete:>8}")
     for label, cpu, wall in (("idle", idle_cpu, idle_wall), ("while events flow", busy_cpu, busy_wall)):
         print(f"{'API CPU, ' + label:<46} {cpu / wall:>8.1%} of a core ({cpu:.2f} s in {wall:.0f} s)")
+    print_memory(args.clients, held, flowed)
     if latencies:
         print(f"\n{'latency commit -> client (ms)':<46} {'p50':>8} {'p95':>8} {'max':>8} {'mean':>8}")
         rows = [("Yuqing /api/v1/feed", latencies)]
@@ -174,6 +177,13 @@ async def run(args: argparse.Namespace, base: str, headers: dict[str, str], serv
     for c in [c for c in clients if c.error][:5]:
         print(f"client {c.index}: {c.error}")
     return 0 if complete == args.clients else 1
+
+
+def print_memory(clients: int, held: Memory, flowed: Memory) -> None:
+    """The API's memory: PSS (proportional: shared pages divided among their mappers) beside RSS."""
+    print(f"{'API memory MB':<46} {'RSS':>8} {'PSS':>8} {'PSS anon':>9} {'PSS file':>9}")
+    for label, m in ((f"{clients} streams idle", held), ("after the events", flowed)):
+        print(f"{label:<46} {m.rss_mb:>8.0f} {m.pss_mb:>8.0f} {m.pss_anon_mb:>9.0f} {m.pss_file_mb:>9.0f}")
 
 
 async def push_floor(args: argparse.Namespace) -> list[float]:

@@ -28,6 +28,8 @@ class WebState(Protocol):
     def now(self) -> Callable[[], datetime]: ...
 
 
-def get_web_state(request: Request) -> WebState:
+async def get_web_state(request: Request) -> WebState:
+    """A coroutine: FastAPI runs a plain function dependency in its thread pool, a hop per request for a
+    lookup."""
     state: WebState = request.app.state.yuqing
     return state

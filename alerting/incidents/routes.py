@@ -11,26 +11,27 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import select
+from sqlalchemy import Integer, bindparam, select
 from sqlalchemy.orm import Session
 
 from alerting.delivery.models import Delivery
 from alerting.incidents import service
-from alerting.incidents.models import ClockStepRow, IncidentTask, Stage
+from alerting.incidents.models import ClockStepRow, Incident, IncidentMention, IncidentTask, Stage, TimelineEntry
 from alerting.incidents.schemas import (
     AssigneeOut,
     AssignIn,
     Body,
-    ClockStepOut,
     CloseIn,
-    DeliveryOut,
     IncidentDetailOut,
     IncidentOut,
     NoteIn,
     OpinionsIn,
     ReportIn,
-    TaskOut,
-    TimelineOut,
+    clock_payload,
+    delivery_payload,
+    incident_payload,
+    task_payload,
+    timeline_payload,
 )
 from config import names
 from web.access import service as access
@@ -74,7 +75,7 @@ async def list_incidents(
     def load() -> list[IncidentOut]:
         now = state.now()
         with state.sessions() as session:
-            rows = service.list_incidents(
+            rows = service.list_incident_rows(
                 session,
                 open_only=open_only,
                 unit=unit,
@@ -87,46 +88,99 @@ async def list_incidents(
                 breached=breached,
                 limit=limit,
             )
-            assignees = {i.assigned_to for i in rows if i.assigned_to}
-            shown = {
-                u.name: u.display_name
-                for u in (session.scalars(select(User).where(User.name.in_(sorted(assignees)))) if assignees else [])
-            }
-            out = IncidentOut.many(rows, now=now, config=state.config)
-            for item in out:
-                if item.assigned_to:
-                    item.assigned_name = shown.get(item.assigned_to, item.assigned_to)
-            return out
+            assigned = sorted({row.assigned_to for row in rows if row.assigned_to})
+            shown: dict[str, str] = (
+                dict(
+                    session.execute(select(_USER.name, _USER.display_name).where(_USER.name.in_(assigned)))
+                    .tuples()
+                    .all()
+                )
+                if assigned
+                else {}
+            )
+        return IncidentOut.many(rows, now=now, config=state.config, assignees=shown)
 
     return await run_in_threadpool(load)
 
 
 def _detail(state: WebState, incident_id: int, principal: Principal) -> IncidentDetailOut:
+    """The incident page: six Core reads of the columns it shows (the incident with its assignee's name, then
+    timeline, mentions, tasks, clock, deliveries; the tables' own columns, not the ORM's), each statement built
+    once (_DETAIL), and one validation of the whole answer."""
     now = state.now()
+    key = {"incident_id": incident_id}
     with state.sessions() as session:
-        incident = service.get_incident(session, incident_id=incident_id)
-        if incident is None or not principal.sees(incident.unit):
+        head = session.execute(_DETAIL.head, key).first()
+        if head is None or not principal.sees(head.unit):
             raise HTTPException(404, "incident not found")
-        deliveries = session.scalars(
-            select(Delivery).where(Delivery.incident_id == incident_id).order_by(Delivery.id)
-        ).all()
-        base = IncidentOut.of(incident, now=now, config=state.config)
-        if incident.assigned_to:
-            assignee = access.get_user(session, name=incident.assigned_to)
-            base.assigned_name = assignee.display_name if assignee is not None else incident.assigned_to
-        clock = session.scalars(
-            select(ClockStepRow).where(ClockStepRow.incident_id == incident_id).order_by(ClockStepRow.due_at)
-        ).all()
-        return IncidentDetailOut(
-            **base.model_dump(),
-            playbook=incident.playbook,
-            tasks=[TaskOut.of(t) for t in service.tasks_of(session, incident_id=incident_id)],
-            clock=[ClockStepOut.of(c) for c in clock],
-            explanation=[line for line in incident.explanation.splitlines() if line],
-            timeline=[TimelineOut.of(t) for t in incident.timeline],
-            mention_ids=[m.mention_id for m in incident.mentions],
-            deliveries=[DeliveryOut.of(d, config=state.config) for d in deliveries],
+        timeline = session.execute(_DETAIL.timeline, key).all()
+        mention_ids = session.scalars(_DETAIL.mentions, key).all()
+        tasks = session.execute(_DETAIL.tasks, key).all()
+        clock = session.execute(_DETAIL.clock, key).all()
+        deliveries = session.execute(_DETAIL.deliveries, key).all()
+    config = state.config
+    assignees = {head.assigned_to: head.display_name} if head.display_name is not None else {}
+    payload = incident_payload(head, now=now, config=config, assignees=assignees)
+    payload.update(
+        playbook=head.playbook,
+        tasks=[task_payload(t) for t in tasks],
+        clock=[clock_payload(c) for c in clock],
+        explanation=[line for line in head.explanation.splitlines() if line],
+        timeline=[timeline_payload(t) for t in timeline],
+        mention_ids=list(mention_ids),
+        deliveries=[delivery_payload(d, config=config) for d in deliveries],
+    )
+    return IncidentDetailOut.model_validate(payload)
+
+
+class _DetailStatements:
+    """The incident page's statements, built once: SQLAlchemy works out a statement object's cache key once,
+    so a request only binds its incident id."""
+
+    def __init__(self) -> None:
+        incident, user = Incident.__table__.c, User.__table__.c
+        timeline, mention = TimelineEntry.__table__.c, IncidentMention.__table__.c
+        task, clock, delivery = IncidentTask.__table__.c, ClockStepRow.__table__.c, Delivery.__table__.c
+        incident_id = bindparam("incident_id", type_=Integer)
+        self.head = (
+            select(*service.LIST_COLUMNS, incident.playbook, incident.explanation, user.display_name)
+            .select_from(Incident.__table__.outerjoin(User.__table__, user.name == incident.assigned_to))
+            .where(incident.id == incident_id)
         )
+        self.timeline = (
+            select(timeline.at, timeline.actor, timeline.action, timeline.detail)
+            .where(timeline.incident_id == incident_id)
+            .order_by(timeline.id)
+        )
+        self.mentions = select(mention.mention_id).where(mention.incident_id == incident_id).order_by(mention.id)
+        self.tasks = (
+            select(task.id, task.stage, task.title, task.role, task.due_at, task.done_at, task.done_by)
+            .where(task.incident_id == incident_id)
+            .order_by(task.id)
+        )
+        self.clock = (
+            select(clock.step, clock.kind, clock.audience, clock.due_at, clock.fired_at, clock.outcome)
+            .where(clock.incident_id == incident_id)
+            .order_by(clock.due_at, clock.id)
+        )
+        self.deliveries = (
+            select(
+                delivery.id,
+                delivery.kind,
+                delivery.recipient,
+                delivery.status,
+                delivery.attempts,
+                delivery.sent_at,
+                delivery.sent_channel,
+                delivery.last_error,
+            )
+            .where(delivery.incident_id == incident_id)
+            .order_by(delivery.id)
+        )
+
+
+_DETAIL = _DetailStatements()
+_USER = User.__table__.c
 
 
 @router.get("/{incident_id}", response_model=IncidentDetailOut)

@@ -3,14 +3,16 @@ bodies of the actions on a case."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from sqlalchemy import Row
 
 from alerting.delivery.models import Delivery
 from alerting.incidents.models import ClockStepRow, Incident, IncidentTask, Stage, TimelineEntry
+from alerting.incidents.service import LIST_COLUMNS
 from config import Config, Level, names
 
 
@@ -21,8 +23,12 @@ class TimelineOut(BaseModel):
     detail: str
 
     @classmethod
-    def of(cls, t: TimelineEntry) -> TimelineOut:
-        return cls(at=t.at, actor=t.actor, action=t.action, detail=t.detail)
+    def of(cls, t: TimelineEntry | Row[Any]) -> TimelineOut:
+        return cls.model_validate(timeline_payload(t))
+
+
+def timeline_payload(t: TimelineEntry | Row[Any]) -> dict[str, Any]:
+    return {"at": t.at, "actor": t.actor, "action": t.action, "detail": t.detail}
 
 
 class DeliveryOut(BaseModel):
@@ -38,19 +44,23 @@ class DeliveryOut(BaseModel):
     last_error: str | None
 
     @classmethod
-    def of(cls, d: Delivery, *, config: Config) -> DeliveryOut:
-        return cls(
-            id=d.id,
-            kind=d.kind,
-            recipient=d.recipient,
-            recipient_name=names.recipient_name(config, d.recipient),
-            status=d.status,
-            attempts=d.attempts,
-            sent_at=d.sent_at,
-            sent_channel=d.sent_channel,
-            sent_channel_name=names.channel_name(config, d.sent_channel) if d.sent_channel else None,
-            last_error=d.last_error,
-        )
+    def of(cls, d: Delivery | Row[Any], *, config: Config) -> DeliveryOut:
+        return cls.model_validate(delivery_payload(d, config=config))
+
+
+def delivery_payload(d: Delivery | Row[Any], *, config: Config) -> dict[str, Any]:
+    return {
+        "id": d.id,
+        "kind": d.kind,
+        "recipient": d.recipient,
+        "recipient_name": names.recipient_name(config, d.recipient),
+        "status": d.status,
+        "attempts": d.attempts,
+        "sent_at": d.sent_at,
+        "sent_channel": d.sent_channel,
+        "sent_channel_name": names.channel_name(config, d.sent_channel) if d.sent_channel else None,
+        "last_error": d.last_error,
+    }
 
 
 class IncidentOut(BaseModel):
@@ -78,13 +88,18 @@ class IncidentOut(BaseModel):
     assigned_name: str | None = Field(default=None, description="the assignee's display name")
 
     @classmethod
-    def of(cls, i: Incident, *, now: datetime, config: Config) -> IncidentOut:
+    def of(cls, i: Listed, *, now: datetime, config: Config) -> IncidentOut:
         return cls.model_validate(incident_payload(i, now=now, config=config))
 
     @classmethod
-    def many(cls, incidents: Iterable[Incident], *, now: datetime, config: Config) -> list[IncidentOut]:
-        """A list validated in one pass (a hundred rows model by model cost a millisecond more)."""
-        return _incident_list.validate_python([incident_payload(i, now=now, config=config) for i in incidents])
+    def many(
+        cls, incidents: Iterable[Listed], *, now: datetime, config: Config, assignees: Mapping[str, str] | None = None
+    ) -> list[IncidentOut]:
+        """A list validated in one pass (a hundred rows model by model cost a millisecond more). `assignees`:
+        display names by login name (an assignee not in it is shown by login name)."""
+        return _incident_list.validate_python(
+            [incident_payload(i, now=now, config=config, assignees=assignees) for i in incidents]
+        )
 
 
 _names_of: list[tuple[Config, dict[str, str], dict[str, str]]] = []  # the last configuration's, built once
@@ -99,31 +114,61 @@ def _unit_and_source_names(config: Config) -> tuple[dict[str, str], dict[str, st
     return known[1], known[2]
 
 
-def incident_payload(i: Incident, *, now: datetime, config: Config) -> dict[str, Any]:
+# An incident as the ORM loads it, or a row (or tuple) starting with alerting.incidents.service.LIST_COLUMNS.
+Listed = Incident | Row[Any] | Sequence[Any]
+_LISTED = tuple(column.key for column in LIST_COLUMNS)
+
+
+def incident_payload(
+    i: Listed, *, now: datetime, config: Config, assignees: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """IncidentOut's fields; `assigned_name` only when `assignees` is given. A row is unpacked by position
+    (its attributes by name cost more than the rest of this function)."""
     units, sources = _unit_and_source_names(config)
-    return {
-        "id": i.id,
-        "title": i.title,
-        "url": i.url,
-        "source": i.source,
-        "unit": i.unit,
-        "unit_name": units.get(i.unit, i.unit) if i.unit else None,
-        "source_name": sources.get(i.source, i.source),
-        "level": i.level,
-        "level_name": _LEVEL_NAMES.get(i.level) or Level(i.level).zh,
-        "stage": i.stage,
-        "stage_name": _STAGE_NAMES.get(i.stage) or Stage(i.stage).zh,
-        "schemes": [s for s in i.schemes.split(",") if s],
-        "discovered_at": i.discovered_at,
-        "report_due_at": i.report_due_at,
-        "seconds_to_deadline": (i.report_due_at - now).total_seconds(),
-        "acknowledged_at": i.acknowledged_at,
-        "reported_at": i.reported_at,
-        "breached_at": i.breached_at,
-        "closed_at": i.closed_at,
-        "mention_count": i.mention_count,
-        "assigned_to": i.assigned_to,
+    (
+        id_,
+        title,
+        url,
+        source,
+        unit,
+        level,
+        stage,
+        schemes,
+        discovered_at,
+        report_due_at,
+        acknowledged_at,
+        reported_at,
+        breached_at,
+        closed_at,
+        mention_count,
+        assigned_to,
+    ) = (getattr(i, key) for key in _LISTED) if isinstance(i, Incident) else i[: len(_LISTED)]
+    payload = {
+        "id": id_,
+        "title": title,
+        "url": url,
+        "source": source,
+        "unit": unit,
+        "unit_name": units.get(unit, unit) if unit else None,
+        "source_name": sources.get(source, source),
+        "level": level,
+        "level_name": _LEVEL_NAMES.get(level) or Level(level).zh,
+        "stage": stage,
+        "stage_name": _STAGE_NAMES.get(stage) or Stage(stage).zh,
+        "schemes": [s for s in schemes.split(",") if s],
+        "discovered_at": discovered_at,
+        "report_due_at": report_due_at,
+        "seconds_to_deadline": (report_due_at - now).total_seconds(),
+        "acknowledged_at": acknowledged_at,
+        "reported_at": reported_at,
+        "breached_at": breached_at,
+        "closed_at": closed_at,
+        "mention_count": mention_count,
+        "assigned_to": assigned_to,
     }
+    if assignees is not None and assigned_to:
+        payload["assigned_name"] = assignees.get(assigned_to, assigned_to)
+    return payload
 
 
 _LEVEL_NAMES = {int(level): level.zh for level in Level}
@@ -142,17 +187,21 @@ class TaskOut(BaseModel):
     done_by: str | None
 
     @classmethod
-    def of(cls, t: IncidentTask) -> TaskOut:
-        return cls(
-            id=t.id,
-            stage=t.stage,
-            stage_name=Stage(t.stage).zh,
-            title=t.title,
-            role=t.role,
-            due_at=t.due_at,
-            done_at=t.done_at,
-            done_by=t.done_by,
-        )
+    def of(cls, t: IncidentTask | Row[Any]) -> TaskOut:
+        return cls.model_validate(task_payload(t))
+
+
+def task_payload(t: IncidentTask | Row[Any]) -> dict[str, Any]:
+    return {
+        "id": t.id,
+        "stage": t.stage,
+        "stage_name": _STAGE_NAMES.get(t.stage) or Stage(t.stage).zh,
+        "title": t.title,
+        "role": t.role,
+        "due_at": t.due_at,
+        "done_at": t.done_at,
+        "done_by": t.done_by,
+    }
 
 
 _OUTCOME_ZH = {
@@ -174,17 +223,21 @@ class ClockStepOut(BaseModel):
     outcome_name: str = Field(description="待触发, 已发送, 已跳过（已确认）…")
 
     @classmethod
-    def of(cls, c: ClockStepRow) -> ClockStepOut:
-        return cls(
-            step=c.step,
-            kind=c.kind,
-            audience=c.audience.split(","),
-            audience_name=names.audience_names(c.audience),
-            due_at=c.due_at,
-            fired_at=c.fired_at,
-            outcome=c.outcome,
-            outcome_name="待触发" if c.fired_at is None else _OUTCOME_ZH.get(c.outcome or "", "已跳过"),
-        )
+    def of(cls, c: ClockStepRow | Row[Any]) -> ClockStepOut:
+        return cls.model_validate(clock_payload(c))
+
+
+def clock_payload(c: ClockStepRow | Row[Any]) -> dict[str, Any]:
+    return {
+        "step": c.step,
+        "kind": c.kind,
+        "audience": c.audience.split(","),
+        "audience_name": names.audience_names(c.audience),
+        "due_at": c.due_at,
+        "fired_at": c.fired_at,
+        "outcome": c.outcome,
+        "outcome_name": "待触发" if c.fired_at is None else _OUTCOME_ZH.get(c.outcome or "", "已跳过"),
+    }
 
 
 class IncidentDetailOut(IncidentOut):

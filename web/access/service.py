@@ -9,9 +9,10 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.orm import InstrumentedAttribute, Session, joinedload, sessionmaker
+from sqlalchemy import Row, Table, bindparam, delete, func, select, update
+from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from config import Config
 from store.workflow.audit import record_audit
@@ -288,33 +289,70 @@ def principal_of(user: User, *, config: Config, via: str, session_row: AuthSessi
     )
 
 
+# Every request resolves its credentials: one Core statement of the columns needed (the user joined), no ORM
+# objects, and an UPDATE only when the last-used time is due (TOUCH_EVERY).
+_TOKENS = cast(Table, ApiToken.__table__)
+_SESSIONS = cast(Table, AuthSession.__table__)
+_TOKEN = _TOKENS.c
+_SESSION = _SESSIONS.c
+_USER = User.__table__.c
+_USER_COLUMNS = (_USER.id, _USER.name, _USER.display_name, _USER.role, _USER.unit, _USER.disabled_at)
+# Built once (SQLAlchemy works out a statement object's cache key once): a request binds only its digest.
+_BY_TOKEN = (
+    select(*_USER_COLUMNS, _TOKEN.id, _TOKEN.revoked_at, _TOKEN.expires_at, _TOKEN.last_used_at)
+    .join_from(_TOKENS, User.__table__, _USER.id == _TOKEN.user_id)
+    .where(_TOKEN.token_hash == bindparam("digest"))
+)
+_BY_SESSION = (
+    select(*_USER_COLUMNS, _SESSION.id, _SESSION.expires_at, _SESSION.last_seen_at, _SESSION.csrf_token)
+    .join_from(_SESSIONS, User.__table__, _USER.id == _SESSION.user_id)
+    .where(_SESSION.key_hash == bindparam("digest"))
+)
+
+
+def _principal(
+    config: Config, user: Row[Any], *, via: str, session_id: int | None = None, csrf_token: str | None = None
+) -> Principal:
+    user_id, name, display_name, role, unit = user[:5]
+    return Principal(
+        user_id=user_id,
+        name=name,
+        display_name=display_name,
+        role=Role(role),
+        unit=unit,
+        scope=unit_scope(config, unit),
+        via="session" if via == "session" else "token",
+        session_id=session_id,
+        csrf_token=csrf_token,
+    )
+
+
 def token_principal(session: Session, *, config: Config, secret: str, now: datetime) -> Principal | None:
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         return None
-    row = session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == _digest(secret)).options(joinedload(ApiToken.user))
-    )  # the user in the same statement: every request runs this
-    if row is None or row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
+    row = session.execute(_BY_TOKEN, {"digest": _digest(secret)}).first()
+    if row is None:
         return None
-    user = row.user
-    if user.disabled_at is not None:
+    disabled_at, token_id, revoked_at, expires_at, last_used_at = row[5:]
+    if revoked_at is not None or (expires_at is not None and expires_at <= now) or disabled_at is not None:
         return None
-    if row.last_used_at is None or now - row.last_used_at > TOUCH_EVERY:
-        row.last_used_at = now
-    return principal_of(user, config=config, via="token")
+    if last_used_at is None or now - last_used_at > TOUCH_EVERY:
+        session.execute(update(_TOKENS).where(_TOKEN.id == token_id).values(last_used_at=now))
+    return _principal(config, row, via="token")
 
 
 def session_principal(session: Session, *, config: Config, key: str, now: datetime) -> Principal | None:
     if len(key) > 200:
         return None
-    row = session.scalar(
-        select(AuthSession).where(AuthSession.key_hash == _digest(key)).options(joinedload(AuthSession.user))
-    )
-    if row is None or row.expires_at <= now or row.user.disabled_at is not None:
+    row = session.execute(_BY_SESSION, {"digest": _digest(key)}).first()
+    if row is None:
         return None
-    if now - row.last_seen_at > TOUCH_EVERY:
-        row.last_seen_at = now
-    return principal_of(row.user, config=config, via="session", session_row=row)
+    disabled_at, session_id, expires_at, last_seen_at, csrf_token = row[5:]
+    if expires_at <= now or disabled_at is not None:
+        return None
+    if now - last_seen_at > TOUCH_EVERY:
+        session.execute(update(_SESSIONS).where(_SESSION.id == session_id).values(last_seen_at=now))
+    return _principal(config, row, via="session", session_id=session_id, csrf_token=csrf_token)
 
 
 def _failures(
