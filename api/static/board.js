@@ -268,6 +268,9 @@ function startFeed() {
     status.textContent = "连接中断，正在重连…";
     status.className = "live off";
   };
+  // A page left, or kept in the back/forward cache, lets its stream go: a browser has six connections to the
+  // server for all its tabs and kept pages, and streams held by pages left behind used them up (the next page hung).
+  window.addEventListener("pagehide", () => source.close(), {once: true});
 }
 
 document.addEventListener("DOMContentLoaded", async () => {
@@ -287,5 +290,6 @@ document.addEventListener("DOMContentLoaded", async () => {
   loadFlagged().catch((e) => { document.getElementById("flagged").textContent = "加载失败：" + e.message; });
   loadHot().catch((e) => { document.getElementById("hot").replaceChildren(el("li", "error", "加载失败：" + e.message)); });
   startFeed();
+  window.addEventListener("pageshow", (ev) => { if (ev.persisted) startFeed(); });  // back from the cache
   setInterval(() => loadBoard().catch(console.error), 30000);
 });

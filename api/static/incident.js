@@ -202,5 +202,9 @@ document.addEventListener("DOMContentLoaded", () => {
   feed.addEventListener("incident", (ev) => {
     if (String(JSON.parse(ev.data).incident.id) === incidentId) loadIncident().catch(console.error);
   });
+  // As on the board: a page left lets its stream go (six connections a browser for all its pages); one brought
+  // back from the back/forward cache is read again whole.
+  window.addEventListener("pagehide", () => feed.close());
+  window.addEventListener("pageshow", (ev) => { if (ev.persisted) location.reload(); });
   setInterval(() => loadIncident().catch(console.error), 30000);
 });

@@ -510,6 +510,21 @@ def test_text_is_shown_without_bidi_overrides_or_invisible_characters(browser: w
     assert shown == ["试测gnp.exe", "城关一中", "城"]
 
 
+def test_pages_left_behind_give_back_their_live_stream(browser: webdriver.Chrome, site: Site) -> None:
+    """A browser has six connections to the server for all its pages, and pages left are kept in its
+    back/forward cache: when each kept its live feed open, the seventh page never loaded."""
+    incident_id = site.incident_id(POSTS[0][1])
+    for _ in range(4):
+        browser.get(f"{site.url}/")
+        wait_for(browser, lambda d: css(d, "#incidents .incident"))
+        browser.get(f"{site.url}/incidents/{incident_id}")
+        wait_for(browser, lambda d: css(d, "#mentions .mention"))
+    browser.get(f"{site.url}/search")
+    wait_for(browser, lambda d: css(d, "#results .mention"))
+    browser.back()  # back from the cache: the case page opens its stream again and shows the case
+    wait_for(browser, lambda d: css(d, "#mentions .mention"))
+
+
 def test_search_highlights_paging_charts_and_syntax_errors(browser: webdriver.Chrome, site: Site) -> None:
     browser.get(f"{site.url}/search")
     wait_for(browser, lambda d: css(d, "#results .mention"))
