@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine, func, select
 
+from alerting.incidents.actors import actor_name, shown_detail
 from alerting.incidents.models import Incident, TimelineEntry
 from alerting.incidents.schemas import IncidentOut
 from api.access.watch import fingerprint
@@ -58,8 +59,8 @@ def read_entries(state: ApiState, after: int, limit: int = 500) -> list[FeedEntr
                     entry.id,
                     {
                         "action": entry.action,
-                        "actor": entry.actor,
-                        "detail": entry.detail,
+                        "actor": actor_name(entry.actor),
+                        "detail": shown_detail(entry.actor, entry.detail),
                         "at": entry.at.isoformat(),
                         "incident": IncidentOut.of(incident, now=now, config=state.config).model_dump(mode="json"),
                     },

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, Field, TypeAdapter
 
 from alerting.delivery.models import Delivery
+from alerting.incidents.actors import actor_name, shown_detail
 from alerting.incidents.models import ClockStepRow, Incident, IncidentTask, Stage, TimelineEntry
 from config import Config, Level, names
 
@@ -21,7 +22,7 @@ class TimelineOut(BaseModel):
 
     @classmethod
     def of(cls, t: TimelineEntry) -> TimelineOut:
-        return cls(at=t.at, actor=t.actor, action=t.action, detail=t.detail)
+        return cls(at=t.at, actor=actor_name(t.actor), action=t.action, detail=shown_detail(t.actor, t.detail))
 
 
 class DeliveryOut(BaseModel):
@@ -150,7 +151,7 @@ class TaskOut(BaseModel):
             role=t.role,
             due_at=t.due_at,
             done_at=t.done_at,
-            done_by=t.done_by,
+            done_by=actor_name(t.done_by) if t.done_by else None,
         )
 
 
