@@ -14,6 +14,7 @@ from alerting.delivery.models import Delivery
 from alerting.incidents.actors import actor_name, shown_detail
 from alerting.incidents.models import ClockStepRow, Incident, IncidentTask, Stage, TimelineEntry
 from alerting.incidents.service import get_incident, latest_opinions
+from alerting.incidents.step_rule import outcome_name
 from briefings.figures import compliance_of, minutes_between, unit_names
 from config import Config, Level, names
 from config.models import CLOCK_STEP_ZH
@@ -102,18 +103,6 @@ class IncidentNotFound(LookupError):
     pass
 
 
-def _outcome(row: ClockStepRow) -> str:
-    if row.fired_at is None:
-        return "待触发"
-    outcome = row.outcome or ""
-    if outcome.startswith("skipped"):
-        reason = outcome.split(":", 1)[-1].strip()
-        return {"acknowledged": "已确认，免发", "reported": "已报告，免发", "closed": "已结案，免发"}.get(
-            reason, "免发"
-        )
-    return "已发出" if outcome == "sent" else outcome or "已触发"
-
-
 def incident_figures(
     store: MentionSearch, sessions: sessionmaker[Session], config: Config, *, incident_id: int, now: datetime
 ) -> IncidentFigures:
@@ -127,7 +116,7 @@ def incident_figures(
             k: OpinionRow(text, actor_name(e.actor), e.at) for k, (text, e) in latest_opinions(incident).items()
         }
         steps = [
-            StepRow(CLOCK_STEP_ZH.get(r.kind, r.kind), r.due_at, r.fired_at, _outcome(r))
+            StepRow(CLOCK_STEP_ZH.get(r.kind, r.kind), r.due_at, r.fired_at, outcome_name(r))
             for r in session.scalars(
                 select(ClockStepRow)
                 .where(ClockStepRow.incident_id == incident_id)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, TypeAdapter
 from alerting.delivery.models import Delivery
 from alerting.incidents.actors import actor_name, shown_detail
 from alerting.incidents.models import ClockStepRow, Incident, IncidentTask, Stage, TimelineEntry
+from alerting.incidents.step_rule import outcome_name
 from config import Config, Level, names
 
 
@@ -155,14 +156,6 @@ class TaskOut(BaseModel):
         )
 
 
-_OUTCOME_ZH = {
-    "sent": "已发送",
-    "skipped: acknowledged": "已跳过（已确认）",
-    "skipped: reported": "已跳过（已报告）",
-    "skipped: closed": "已跳过（已结案）",
-}
-
-
 class ClockStepOut(BaseModel):
     step: str
     kind: str
@@ -171,7 +164,7 @@ class ClockStepOut(BaseModel):
     due_at: datetime
     fired_at: datetime | None
     outcome: str | None
-    outcome_name: str = Field(description="待触发, 已发送, 已跳过（已确认）…")
+    outcome_name: str = Field(description="待触发, 不再触发（已报告）, 已发送, 已跳过（已确认）…")
 
     @classmethod
     def of(cls, c: ClockStepRow) -> ClockStepOut:
@@ -183,7 +176,7 @@ class ClockStepOut(BaseModel):
             due_at=c.due_at,
             fired_at=c.fired_at,
             outcome=c.outcome,
-            outcome_name="待触发" if c.fired_at is None else _OUTCOME_ZH.get(c.outcome or "", "已跳过"),
+            outcome_name=outcome_name(c),
         )
 
 
