@@ -68,11 +68,25 @@ def test_the_daily_default_is_today_so_far_and_an_empty_day_says_so(client: Test
     today = briefing_world.day + timedelta(days=1)
     page = client.get("/api/v1/briefings/daily")
     assert page.status_code == 200 and "<h1>舆情日报</h1>" in page.text
-    assert f"{periods.daily(today).label}（北京时间）" in page.text, page.text[:2000]
+    # A period still running says so: 截至 the moment it was made.
+    assert f"{periods.daily(today).label}（北京时间，截至 {today.isoformat()} 08:00）" in page.text, page.text[:2000]
     empty = client.get("/api/v1/briefings/daily", params={"date": "2020-01-02"})
     assert "2020年1月2日 没有监测数据（0 条帖文、0 起事件）" in empty.text
     busy = client.get("/api/v1/briefings/daily", params={"date": briefing_world.day.isoformat()})
     assert "没有监测数据" not in busy.text
+
+
+def test_the_weekly_default_is_this_week_so_far(client: TestClient, briefing_world: World) -> None:
+    """Like the 日报: 本周 from its first day (weekly_on, Monday) to now — not last week, which the schedule sent
+    and which a fresh installation has nothing in."""
+    today = briefing_world.day + timedelta(days=1)
+    week = periods.weekly(today - timedelta(days=today.isoweekday() - 1))
+    page = client.get("/api/v1/briefings/weekly")
+    assert page.status_code == 200 and "<h1>舆情周报</h1>" in page.text
+    assert f"{week.label}（北京时间，截至 {today.isoformat()} 08:00）" in page.text, page.text[:2000]
+    assert ("没有监测数据" in page.text) == (briefing_world.day < week.first)  # the world's posts, if in this week
+    finished = client.get("/api/v1/briefings/weekly", params={"start": (week.first - timedelta(days=7)).isoformat()})
+    assert "截至" not in finished.text.split("</header>")[0]  # a past week is whole
 
 
 def test_weekly_and_analysis(client: TestClient, briefing_world: World) -> None:
