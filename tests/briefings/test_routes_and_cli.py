@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 from datetime import datetime, timedelta
@@ -60,6 +61,27 @@ def test_daily_html_and_pdf(client: TestClient, briefing_world: World) -> None:
         pdf.headers["content-disposition"]
         == f'attachment; filename="briefing-daily-{day.replace("-", "")}-school-no1.pdf"'
     )
+
+
+def test_daily_pdf_key_posts_table_gives_each_column_its_room(
+    client: TestClient, briefing_world: World, tmp_path: Path
+) -> None:
+    """§六 重点帖文 spans the page with fixed columns: a time and a unit's name each print on one line (the
+    table sized by its content squeezed 城关县教育局 into 城关县教 / 育局)."""
+    pdftotext = shutil.which("pdftotext")
+    if pdftotext is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed; .ci/run installs it")
+    pdf = client.get("/api/v1/briefings/daily", params={"date": briefing_world.day.isoformat(), "format": "pdf"})
+    assert pdf.status_code == 200
+    (tmp_path / "daily.pdf").write_bytes(pdf.content)
+    text = subprocess.run(
+        [pdftotext, "-layout", str(tmp_path / "daily.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    section = text.split("六、重点帖文", 1)[1].split("七、", 1)[0]
+    units = {u.name for u in briefing_world.config.units}
+    rows = [line.strip() for line in section.splitlines() if re.match(r"\s*\d\d-\d\d \d\d:\d\d\s", line)]
+    assert rows, section
+    assert all(any(line.endswith(name) for name in units) for line in rows), "\n".join(rows)
 
 
 def test_the_daily_default_is_today_so_far_and_an_empty_day_says_so(client: TestClient, briefing_world: World) -> None:
