@@ -12,14 +12,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from alerting.delivery.recipients import recipients_for_audience, voice_channels
 from alerting.delivery.templates import step_message
-from alerting.incidents.models import ClockStepRow, Incident, IncidentTask, Stage, TimelineEntry
+from alerting.incidents.models import ClockStepRow, Incident, IncidentTask, TimelineEntry
 from alerting.incidents.service import queue_notifications
+from alerting.incidents.step_rule import skip_reason
 from alerting.playbooks import Playbook, Playbooks
 from config import Config
 from config.names import audience_names
 from store.workflow.audit import record_audit
 
-_SKIP = {"acknowledged": "acknowledged_at", "reported": "reported_at"}
 _UNLESS_ZH = {"acknowledged": "确认", "reported": "报告"}
 
 
@@ -92,12 +92,9 @@ def fire_due_steps(
         incident = row.incident
         phones = _phones(session, row, playbooks)
         row.fired_at = now
-        if incident.stage == Stage.CLOSED.value:
-            row.outcome = "skipped: closed"
-            continue
-        met = _SKIP.get(row.unless or "")
-        if met and getattr(incident, met) is not None:
-            row.outcome = f"skipped: {row.unless}"
+        reason = skip_reason(incident, row.unless)
+        if reason is not None:
+            row.outcome = f"skipped: {reason}"
             continue
         recipients = recipients_for_audience(
             config,

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine, Integer, bindparam, func, select
 
+from alerting.incidents.actors import actor_name, shown_detail
 from alerting.incidents.models import Incident, TimelineEntry
 from alerting.incidents.schemas import IncidentOut
 from alerting.incidents.service import LIST_COLUMNS
@@ -53,8 +54,8 @@ def read_entries(state: ApiState, after: int, limit: int = 500) -> list[FeedEntr
                 entry_id,
                 {
                     "action": action,
-                    "actor": actor,
-                    "detail": detail,
+                    "actor": actor_name(actor),
+                    "detail": shown_detail(actor, detail),
                     "at": at.isoformat(),
                     "incident": IncidentOut.of(incident, now=now, config=state.config).model_dump(mode="json"),
                 },

@@ -11,8 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerting.delivery.models import Delivery
+from alerting.incidents.actors import actor_name, shown_detail
 from alerting.incidents.models import ClockStepRow, Incident, IncidentTask, Stage, TimelineEntry
 from alerting.incidents.service import get_incident, latest_opinions
+from alerting.incidents.step_rule import outcome_name
 from briefings.figures import compliance_of, minutes_between, unit_names
 from config import Config, Level, names
 from config.models import CLOCK_STEP_ZH
@@ -49,6 +51,20 @@ class TaskRow:
 
 
 @dataclass(frozen=True)
+class TimelineRow:
+    """A timeline entry as the 专报 prints it: who acted by name (alerting.incidents.actors)."""
+
+    at: datetime
+    actor: str
+    action: str
+    detail: str
+
+    @classmethod
+    def of(cls, e: TimelineEntry) -> TimelineRow:
+        return cls(e.at, actor_name(e.actor), e.action, shown_detail(e.actor, e.detail))
+
+
+@dataclass(frozen=True)
 class OpinionRow:
     text: str
     by: str
@@ -68,8 +84,8 @@ class IncidentFigures:
     window_minutes: float
     schemes: list[str]
     mentions: list[Mention]
-    timeline: list[TimelineEntry]
-    reports: list[TimelineEntry]
+    timeline: list[TimelineRow]
+    reports: list[TimelineRow]
     steps: list[StepRow]
     tasks: list[TaskRow]
     notices: list[NoticeRow]
@@ -87,18 +103,6 @@ class IncidentNotFound(LookupError):
     pass
 
 
-def _outcome(row: ClockStepRow) -> str:
-    if row.fired_at is None:
-        return "待触发"
-    outcome = row.outcome or ""
-    if outcome.startswith("skipped"):
-        reason = outcome.split(":", 1)[-1].strip()
-        return {"acknowledged": "已确认，免发", "reported": "已报告，免发", "closed": "已结案，免发"}.get(
-            reason, "免发"
-        )
-    return "已发出" if outcome == "sent" else outcome or "已触发"
-
-
 def incident_figures(
     store: MentionSearch, sessions: sessionmaker[Session], config: Config, *, incident_id: int, now: datetime
 ) -> IncidentFigures:
@@ -107,10 +111,12 @@ def incident_figures(
         if incident is None:
             raise IncidentNotFound(f"事件 {incident_id} 不存在")
         linked = sorted(incident.mentions, key=lambda m: (m.linked_at, m.id))
-        timeline = list(incident.timeline)
-        opinions = {k: OpinionRow(text, e.actor, e.at) for k, (text, e) in latest_opinions(incident).items()}
+        timeline = [TimelineRow.of(e) for e in incident.timeline]
+        opinions = {
+            k: OpinionRow(text, actor_name(e.actor), e.at) for k, (text, e) in latest_opinions(incident).items()
+        }
         steps = [
-            StepRow(CLOCK_STEP_ZH.get(r.kind, r.kind), r.due_at, r.fired_at, _outcome(r))
+            StepRow(CLOCK_STEP_ZH.get(r.kind, r.kind), r.due_at, r.fired_at, outcome_name(r))
             for r in session.scalars(
                 select(ClockStepRow)
                 .where(ClockStepRow.incident_id == incident_id)
@@ -118,7 +124,13 @@ def incident_figures(
             )
         ]
         tasks = [
-            TaskRow(_STAGES.get(t.stage, t.stage), t.title, t.due_at, t.done_at, t.done_by)
+            TaskRow(
+                _STAGES.get(t.stage, t.stage),
+                t.title,
+                t.due_at,
+                t.done_at,
+                actor_name(t.done_by) if t.done_by else None,
+            )
             for t in session.scalars(
                 select(IncidentTask).where(IncidentTask.incident_id == incident_id).order_by(IncidentTask.id)
             )

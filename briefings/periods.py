@@ -93,6 +93,13 @@ def due_at(period: Period, settings: BriefingSettings) -> datetime:
     return datetime.combine(period.end, at, tzinfo=BEIJING).astimezone(UTC)
 
 
+def this_week(settings: BriefingSettings, now: datetime) -> Period:
+    """The week `now` is in (Beijing), as the schedule counts weeks: from the last `weekly_on` weekday (today
+    included) for seven days — the week whose scheduled 周报 goes out next."""
+    today = beijing_date(now)
+    return weekly(today - timedelta(days=(today.isoweekday() - settings.weekly_on) % 7))
+
+
 def latest_due(kind: Literal["daily", "weekly"], settings: BriefingSettings, now: datetime) -> Period:
     """The most recent scheduled period whose briefing is due at `now`."""
     today = beijing_date(now)

@@ -41,12 +41,15 @@ def _document(stem: str, html: str, fmt: Format) -> Document:
 
 
 def default_period(kind: periods.Kind, config: Config, now: datetime) -> Period:
-    """Today so far (the one default of the page, the API and `yuqing briefing daily`; the scheduled 日报 covers
-    yesterday by its own schedule), the last complete week as scheduled, or the last 30 days up to yesterday."""
+    """What a secretary asks for without naming a period (the API, the briefings page and `yuqing briefing`):
+    today so far, this week so far, or the last 30 days up to yesterday. The 周报 follows the 日报: on a
+    Wednesday 「本周周报」 means Monday to now, not last week — that one the schedule already sent on Monday
+    (periods.latest_due), and on a fresh installation it is empty. The document says 截至 when the period is
+    still running."""
     if kind == "daily":
         return today_so_far(now)
     if kind == "weekly":
-        return periods.latest_due("weekly", config.briefings, now)
+        return periods.this_week(config.briefings, now)
     today = periods.beijing_date(now)
     return periods.analysis(today - timedelta(days=30), today)
 

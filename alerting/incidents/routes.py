@@ -124,7 +124,7 @@ def _detail(state: WebState, incident_id: int, principal: Principal) -> Incident
     payload.update(
         playbook=head.playbook,
         tasks=[task_payload(t) for t in tasks],
-        clock=[clock_payload(c) for c in clock],
+        clock=[clock_payload(c, head) for c in clock],
         explanation=[line for line in head.explanation.splitlines() if line],
         timeline=[timeline_payload(t) for t in timeline],
         mention_ids=list(mention_ids),
@@ -159,7 +159,7 @@ class _DetailStatements:
             .order_by(task.id)
         )
         self.clock = (
-            select(clock.step, clock.kind, clock.audience, clock.due_at, clock.fired_at, clock.outcome)
+            select(clock.step, clock.kind, clock.audience, clock.unless, clock.due_at, clock.fired_at, clock.outcome)
             .where(clock.incident_id == incident_id)
             .order_by(clock.due_at, clock.id)
         )

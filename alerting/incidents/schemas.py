@@ -11,8 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from sqlalchemy import Row
 
 from alerting.delivery.models import Delivery
+from alerting.incidents.actors import actor_name, shown_detail
 from alerting.incidents.models import ClockStepRow, Incident, IncidentTask, Stage, TimelineEntry
 from alerting.incidents.service import LIST_COLUMNS
+from alerting.incidents.step_rule import outcome_name
 from config import Config, Level, names
 
 
@@ -28,7 +30,7 @@ class TimelineOut(BaseModel):
 
 
 def timeline_payload(t: TimelineEntry | Row[Any]) -> dict[str, Any]:
-    return {"at": t.at, "actor": t.actor, "action": t.action, "detail": t.detail}
+    return {"at": t.at, "actor": actor_name(t.actor), "action": t.action, "detail": shown_detail(t.actor, t.detail)}
 
 
 class DeliveryOut(BaseModel):
@@ -200,16 +202,8 @@ def task_payload(t: IncidentTask | Row[Any]) -> dict[str, Any]:
         "role": t.role,
         "due_at": t.due_at,
         "done_at": t.done_at,
-        "done_by": t.done_by,
+        "done_by": actor_name(t.done_by) if t.done_by else None,
     }
-
-
-_OUTCOME_ZH = {
-    "sent": "已发送",
-    "skipped: acknowledged": "已跳过（已确认）",
-    "skipped: reported": "已跳过（已报告）",
-    "skipped: closed": "已跳过（已结案）",
-}
 
 
 class ClockStepOut(BaseModel):
@@ -220,14 +214,16 @@ class ClockStepOut(BaseModel):
     due_at: datetime
     fired_at: datetime | None
     outcome: str | None
-    outcome_name: str = Field(description="待触发, 已发送, 已跳过（已确认）…")
+    outcome_name: str = Field(description="待触发, 不再触发（已报告）, 已发送, 已跳过（已确认）…")
 
     @classmethod
-    def of(cls, c: ClockStepRow | Row[Any]) -> ClockStepOut:
-        return cls.model_validate(clock_payload(c))
+    def of(cls, c: ClockStepRow) -> ClockStepOut:
+        return cls.model_validate(clock_payload(c, c.incident))
 
 
-def clock_payload(c: ClockStepRow | Row[Any]) -> dict[str, Any]:
+def clock_payload(c: ClockStepRow | Row[Any], incident: Incident | Row[Any]) -> dict[str, Any]:
+    """`incident`: the step's case (its stage, acknowledged_at and reported_at say whether a step not yet due will
+    still fire)."""
     return {
         "step": c.step,
         "kind": c.kind,
@@ -236,7 +232,7 @@ def clock_payload(c: ClockStepRow | Row[Any]) -> dict[str, Any]:
         "due_at": c.due_at,
         "fired_at": c.fired_at,
         "outcome": c.outcome,
-        "outcome_name": "待触发" if c.fired_at is None else _OUTCOME_ZH.get(c.outcome or "", "已跳过"),
+        "outcome_name": outcome_name(c, incident),
     }
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from alerting.delivery.models import Delivery
 from alerting.delivery.recipients import Recipient
+from alerting.incidents.actors import actor_name
 from alerting.incidents.models import Incident, IncidentMention, IncidentTask, Stage, TimelineEntry
 from config import Level
 from config.names import beijing_minute
@@ -348,7 +349,9 @@ def record_report(
     incident.stage = Stage.HANDLE.value
     minutes = (now - incident.discovered_at).total_seconds() / 60
     lateness = "，已超时" if late else ""
-    detail = f"报送：{actor} 通过{channel}向{reported_to}报告（发现后 {minutes:.1f} 分钟{lateness}）：{summary}"
+    detail = (
+        f"报送：{actor_name(actor)} 通过{channel}向{reported_to}报告（发现后 {minutes:.1f} 分钟{lateness}）：{summary}"
+    )
     _timeline(session, incident, at=now, actor=actor, action="reported", detail=detail)
     record_audit(
         session,
@@ -423,7 +426,7 @@ def close_incident(
                 unit=first.unit,
                 channels=first.channels,
                 title=f"【已结案】{incident.title[:40]}",
-                body=f"事件「{incident.title}」已由 {actor} 结案：{summary}",
+                body=f"事件「{incident.title}」已由 {actor_name(actor)} 结案：{summary}",
                 next_attempt_at=now,
                 created_at=now,
             )

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from alerting.ack_links import AckLink
 from alerting.incidents import service
+from alerting.incidents.actors import actor_name, by_link
 from alerting.incidents.models import Incident, TimelineEntry
 from api.state import ApiState, get_state
 from config import Config, Level
@@ -77,7 +78,8 @@ def _case(session: Session, incident: Incident, config: Config, now: datetime) -
             .order_by(TimelineEntry.id)
             .limit(1)
         )
-    return _Case(incident.title, _facts(incident, config, now), incident.acknowledged_at, by, incident.closed_at)
+    shown = actor_name(by) if by else None
+    return _Case(incident.title, _facts(incident, config, now), incident.acknowledged_at, shown, incident.closed_at)
 
 
 def _load(state: ApiState, incident_id: int) -> _Case | None:
@@ -142,7 +144,7 @@ async def confirm(
     link = _check(state, incident_id, who, mac)
     if link is None:
         return _page("链接无效", "<p>该确认链接无效或已被篡改。</p>", 403)
-    actor = f"{link.recipient.split(':', 1)[-1]}（通知链接）"
+    actor = by_link(link.recipient.split(":", 1)[-1])
     now = state.now()
 
     def act() -> HTMLResponse:

@@ -91,7 +91,9 @@ async def daily(
 async def weekly(
     state: Annotated[ApiState, Depends(get_state)],
     principal: Reader,
-    start: Annotated[date | None, Query(description="first day; default the last week as scheduled")] = None,
+    start: Annotated[
+        date | None, Query(description="first day; default this week so far (from the configured weekly_on weekday)")
+    ] = None,
     unit: UnitQuery = None,
     format: FormatQuery = "html",
 ) -> Response:

@@ -14,6 +14,7 @@ from alerting.clock import clock_tick
 from alerting.delivery.models import Delivery
 from alerting.incidents import service
 from alerting.incidents.models import ClockStepRow, Incident, IncidentTask, Stage, TimelineEntry
+from alerting.incidents.step_rule import outcome_name
 from alerting.rules import run_rules
 from config import Level
 from store.workflow import make_engine, make_session_factory
@@ -148,7 +149,22 @@ def test_acknowledging_and_reporting_silence_the_clock(world: World) -> None:
             summary="已报告",
             now=start + timedelta(minutes=12),
         )
+    # Recorded at minute 12: the steps still to come are shown as the clock will treat them, never as 待触发.
+    with world.sessions() as session:
+        ahead = {
+            r.step: outcome_name(r)
+            for r in session.scalars(select(ClockStepRow).where(ClockStepRow.fired_at.is_(None)))
+        }
+    assert ahead == {
+        "escalation@15": "不再触发（已确认）",
+        "reminder@20": "不再触发（已报告）",
+        "reminder@25": "不再触发（已报告）",
+        "breach@30": "不再触发（已报告）",
+    }
     fired |= _run_clock(world, start, range(12, 90))
+    with world.sessions() as session:  # and the clock, by the same rule, skipped exactly those
+        after = {r.step: outcome_name(r) for r in session.scalars(select(ClockStepRow))}
+    assert {step: after[step] for step in ahead} == {s: n.replace("不再触发", "已跳过") for s, n in ahead.items()}
     assert fired == {10: 1}  # only the 10-minute reminder: acknowledged by 5, reported by 20
     with world.sessions() as session:
         outcomes = dict(session.execute(select(ClockStepRow.step, ClockStepRow.outcome)).all())
@@ -361,3 +377,27 @@ def test_notifications_drop_bidi_overrides_and_invisible_characters(world: World
         assert not any(ch in delivery.title + delivery.body for ch in "\u202e\u200b")
     stored = world.store.get(major.id)
     assert stored is not None and stored.title == spoof
+
+
+def test_closing_shows_every_step_to_come_as_no_longer_due(world: World) -> None:
+    mention = world.post("1", *BULLYING)
+    start = mention.discovered_at
+    run_rules(world.store, world.sessions, world.config, world.playbooks, base_url="http://yq", now=start)
+    with world.sessions.begin() as session:
+        incident_id = session.scalars(select(Incident.id)).one()
+        service.record_report(
+            session,
+            incident_id=incident_id,
+            actor="王书记",
+            reported_to="县委宣传部",
+            channel="电话",
+            summary="已报告",
+            now=start + timedelta(minutes=2),
+        )
+        service.close_incident(
+            session, incident_id=incident_id, summary="已处置", actor="王书记", now=start + timedelta(minutes=3)
+        )
+    with world.sessions() as session:
+        names = {outcome_name(r) for r in session.scalars(select(ClockStepRow).where(ClockStepRow.fired_at.is_(None)))}
+    assert names == {"不再触发（已结案）"}
+    assert _run_clock(world, start, range(3, 40)) == {}

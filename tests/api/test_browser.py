@@ -12,7 +12,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -362,6 +362,14 @@ def test_briefings_page_builds_the_links(browser: webdriver.Chrome, site: Site) 
     today = browser.execute_script("return beijingDate(0)")
     assert f"date={today}" in (browser.find_element(By.ID, "open-html").get_attribute("href") or "")
     assert "（今天，截至此刻）" in text_of(browser, "#period-note")
+    # A 周报 is this week's, from its Monday to now, like the 日报 (the quick link leaves the week to the server).
+    Select(form.find_element(By.NAME, "kind")).select_by_value("weekly")
+    monday = browser.execute_script("return weekStart(0)")
+    assert date.fromisoformat(monday).isoweekday() == 1 and monday <= today
+    assert f"start={monday}" in (browser.find_element(By.ID, "open-html").get_attribute("href") or "")
+    assert "（本周，截至此刻）" in text_of(browser, "#period-note")
+    quick = {a.text: a.get_attribute("href") or "" for a in css(browser, "#quick li > a:first-child")}
+    assert "start=" not in quick["本周周报（截至此刻）"] and "start=" in quick["上周周报"], quick
     Select(form.find_element(By.NAME, "kind")).select_by_value("analysis")
     Select(form.find_element(By.NAME, "unit")).select_by_visible_text("城关第一中学")
     first = form.find_element(By.NAME, "first")

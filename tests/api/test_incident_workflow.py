@@ -160,14 +160,14 @@ def test_a_used_or_closed_link_says_who_acknowledged_and_when(env: dict[str, Any
     acknowledged_at = datetime.fromisoformat(client.get("/api/v1/incidents/1").json()["acknowledged_at"])
     when = acknowledged_at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
     assert used.status_code == 200 and "<button" not in used.text
-    assert "王书记（wang）" in used.text and when in used.text
-    assert "王书记（wang）" in anonymous.post(path).text  # a second POST acknowledges nothing more
+    assert "已由 王书记 于" in used.text and "（wang）" not in used.text and when in used.text
+    assert "已由 王书记 于" in anonymous.post(path).text  # a second POST acknowledges nothing more
     assert [e["action"] for e in client.get("/api/v1/incidents/1").json()["timeline"]].count("acknowledged") == 1
     client.post("/api/v1/incidents/1/report", json={"channel": "电话", "summary": "已电话报告"})
     client.post("/api/v1/incidents/1/close", json={"summary": "已处置"})
     closed = anonymous.get(_ack_path(env, "county-edu:教育局党委书记"))
     assert closed.status_code == 200 and "已结案" in closed.text and "<button" not in closed.text
-    assert "王书记（wang）" in closed.text
+    assert "已由 王书记 于" in closed.text
 
 
 def test_tasks_stages_and_resolved_notice(env: dict[str, Any]) -> None:
@@ -181,7 +181,7 @@ def test_tasks_stages_and_resolved_notice(env: dict[str, Any]) -> None:
     secretary_task = next(t for t in detail["tasks"] if t["role"] == "secretary")
     assert commentator.post(f"/api/v1/incidents/1/tasks/{secretary_task['id']}/done").status_code == 403
     done = commentator.post(f"/api/v1/incidents/1/tasks/{first['id']}/done").json()
-    assert done["tasks"][0]["done_by"] == "网评员小李（xiaoli）"
+    assert done["tasks"][0]["done_by"] == "网评员小李"  # by name; the audit log keeps the login
     assert client.post("/api/v1/incidents/1/tasks/9999/done").status_code == 404
     assert commentator.post("/api/v1/incidents/1/advance").status_code == 403  # the secretary's step
     assert client.post("/api/v1/incidents/1/advance").json()["stage"] == "report"
@@ -221,6 +221,8 @@ def test_the_secretary_writes_the_assessment_and_advice_into_the_briefing(env: d
     commentator: TestClient = env["commentator"]
     empty = client.get("/api/v1/briefings/incidents/1").text
     assert "研判意见" in empty and "待书记填写" in empty
+    # Nobody has acknowledged or reported yet: said in words, not 「— （—）」.
+    assert "尚未确认" in empty and "尚未报告" in empty and "（—）" not in empty
     refused = commentator.post("/api/v1/incidents/1/opinions", json={"assessment": "x"})
     assert refused.status_code == 403  # the secretary's words, not the commentator's
     client.post("/api/v1/incidents/1/opinions", json={"assessment": "初判为校园欺凌，已在家长群扩散。"})
@@ -230,7 +232,7 @@ def test_the_secretary_writes_the_assessment_and_advice_into_the_briefing(env: d
     assert details == ["研判意见：初判为校园欺凌，已在家长群扩散。", "处置建议：由校方当面回应家长，口径统一。"]
     briefing = client.get("/api/v1/briefings/incidents/1").text
     assert "初判为校园欺凌，已在家长群扩散。" in briefing and "由校方当面回应家长，口径统一。" in briefing
-    assert "待书记填写" not in briefing and "王书记（wang）" in briefing
+    assert "待书记填写" not in briefing and "王书记 · " in briefing and "（wang）" not in briefing
     with env["sessions"]() as session:
         audited = session.scalars(select(AuditEntry.action).where(AuditEntry.action.like("incident.a%"))).all()
     assert sorted(audited) == ["incident.advice", "incident.assessment"]

@@ -153,9 +153,9 @@ def test_incident_report_figures(briefing_world: World) -> None:
     assert f.sources == ["demo-baixing", "demo-tousu", "other-forum"]
     assert (f.compliance, f.minutes_to_acknowledge, f.minutes_to_report) == ("按时报告", 4.0, 12.0)
     assert len(f.reports) == 1 and "县委宣传部" in f.reports[0].detail
-    assert f.steps[0].name == "首次预警" and f.steps[0].outcome == "已发出"
+    assert f.steps[0].name == "首次预警" and f.steps[0].outcome == "已发送"  # the words of the incident page
     # Reminders after the report were skipped, and say so.
-    assert any(s.outcome == "已报告，免发" for s in f.steps)
+    assert any(s.outcome == "已跳过（已报告）" for s in f.steps)
     assert {n.recipient for n in f.notices} >= {"一中党支部书记"}
     assert f.schemes == ["校园欺凌"]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 from datetime import datetime, timedelta
@@ -62,17 +63,52 @@ def test_daily_html_and_pdf(client: TestClient, briefing_world: World) -> None:
     )
 
 
+def test_daily_pdf_key_posts_table_gives_each_column_its_room(
+    client: TestClient, briefing_world: World, tmp_path: Path
+) -> None:
+    """§六 重点帖文 spans the page with fixed columns: a time and a unit's name each print on one line (the
+    table sized by its content squeezed 城关县教育局 into 城关县教 / 育局)."""
+    pdftotext = shutil.which("pdftotext")
+    if pdftotext is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed; .ci/run installs it")
+    pdf = client.get("/api/v1/briefings/daily", params={"date": briefing_world.day.isoformat(), "format": "pdf"})
+    assert pdf.status_code == 200
+    (tmp_path / "daily.pdf").write_bytes(pdf.content)
+    text = subprocess.run(
+        [pdftotext, "-layout", str(tmp_path / "daily.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    section = text.split("六、重点帖文", 1)[1].split("七、", 1)[0]
+    units = {u.name for u in briefing_world.config.units}
+    rows = [line.strip() for line in section.splitlines() if re.match(r"\s*\d\d-\d\d \d\d:\d\d\s", line)]
+    assert rows, section
+    assert all(any(line.endswith(name) for name in units) for line in rows), "\n".join(rows)
+
+
 def test_the_daily_default_is_today_so_far_and_an_empty_day_says_so(client: TestClient, briefing_world: World) -> None:
     # The client's clock is 08:00 (Beijing) the day after the world's day: one default for the page, the API
     # and `yuqing briefing daily` — today so far, not yesterday.
     today = briefing_world.day + timedelta(days=1)
     page = client.get("/api/v1/briefings/daily")
     assert page.status_code == 200 and "<h1>舆情日报</h1>" in page.text
-    assert f"{periods.daily(today).label}（北京时间）" in page.text, page.text[:2000]
+    # A period still running says so: 截至 the moment it was made.
+    assert f"{periods.daily(today).label}（北京时间，截至 {today.isoformat()} 08:00）" in page.text, page.text[:2000]
     empty = client.get("/api/v1/briefings/daily", params={"date": "2020-01-02"})
     assert "2020年1月2日 没有监测数据（0 条帖文、0 起事件）" in empty.text
     busy = client.get("/api/v1/briefings/daily", params={"date": briefing_world.day.isoformat()})
     assert "没有监测数据" not in busy.text
+
+
+def test_the_weekly_default_is_this_week_so_far(client: TestClient, briefing_world: World) -> None:
+    """Like the 日报: 本周 from its first day (weekly_on, Monday) to now — not last week, which the schedule sent
+    and which a fresh installation has nothing in."""
+    today = briefing_world.day + timedelta(days=1)
+    week = periods.weekly(today - timedelta(days=today.isoweekday() - 1))
+    page = client.get("/api/v1/briefings/weekly")
+    assert page.status_code == 200 and "<h1>舆情周报</h1>" in page.text
+    assert f"{week.label}（北京时间，截至 {today.isoformat()} 08:00）" in page.text, page.text[:2000]
+    assert ("没有监测数据" in page.text) == (briefing_world.day < week.first)  # the world's posts, if in this week
+    finished = client.get("/api/v1/briefings/weekly", params={"start": (week.first - timedelta(days=7)).isoformat()})
+    assert "截至" not in finished.text.split("</header>")[0]  # a past week is whole
 
 
 def test_weekly_and_analysis(client: TestClient, briefing_world: World) -> None:

@@ -45,6 +45,25 @@ LATEST = [
 ]
 
 
+@pytest.mark.parametrize(
+    ("now", "weekly_on", "first"),
+    [
+        (bj(MONDAY, 0, 0), 1, MONDAY),
+        (bj(MONDAY + timedelta(days=2), 15, 0), 1, MONDAY),  # Wednesday: this week so far
+        (bj(MONDAY + timedelta(days=6), 23, 59), 1, MONDAY),  # Sunday night
+        (bj(MONDAY + timedelta(days=7), 0, 0), 1, MONDAY + timedelta(days=7)),
+        (bj(MONDAY - timedelta(days=1), 0, 0), 1, MONDAY - timedelta(days=7)),  # the Sunday before
+        (bj(MONDAY + timedelta(days=2), 9, 0), 5, MONDAY - timedelta(days=3)),  # weeks from Friday
+    ],
+)
+def test_this_week_is_the_week_whose_briefing_goes_out_next(now: datetime, weekly_on: int, first: date) -> None:
+    settings = SETTINGS.model_copy(update={"weekly_on": weekly_on})
+    week = periods.this_week(settings, now)
+    assert (week.first, week.days) == (first, 7)
+    assert week.since <= now < week.until
+    assert periods.latest_due("weekly", settings, week.until + timedelta(hours=23)).first == week.first
+
+
 @pytest.mark.parametrize(("now", "kind", "first"), LATEST)
 def test_latest_due_period(now: datetime, kind: Literal["daily", "weekly"], first: date) -> None:
     period = periods.latest_due(kind, SETTINGS, now)

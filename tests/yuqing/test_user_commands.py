@@ -4,6 +4,9 @@ disable, enable, password; bad input is a message and exit code 2, never a trace
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from store.workflow import make_engine, make_session_factory
-from web.access.models import User
+from web.access.models import ApiToken, User
 from yuqing.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
@@ -66,3 +69,36 @@ def test_user_commands(
         user = session.scalars(select(User).where(User.name == "li")).one()
         assert user.password_hash and user.password_hash.startswith("$argon2id$")
     engine.dispose()
+
+
+def test_token_is_stored_when_stdout_is_closed(tmp_path: Path, app_world: Any) -> None:
+    """`yuqing user token li | head -1`: the token is committed before it is printed, so a reader that goes away
+    (here: stdout a pipe whose reading end is already closed) cannot roll back a token it may have shown."""
+    data = tmp_path / "data"
+    common = ["--config", str(REPO / "config" / "example"), "--data", str(data)]
+    subprocess.run(
+        [sys.executable, "-m", "yuqing", "user", "add", "li", "--role", "analyst", "--token-only", *common],
+        check=True,
+        capture_output=True,
+    )
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # every write to stdout now fails with EPIPE
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "yuqing", "user", "token", "li", "--label", "脚本", *common],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(write_end)
+    assert done.returncode == 1, done.stderr
+    assert "输出中断（标准输出已关闭）：操作已保存" in done.stderr and "Traceback" not in done.stderr
+    engine = make_engine(f"sqlite:///{(data / 'workflow.sqlite3').resolve()}")
+    try:
+        with make_session_factory(engine)() as session:
+            tokens = session.scalars(select(ApiToken).join(User, User.id == ApiToken.user_id).where(User.name == "li"))
+            assert [t.label for t in tokens] == ["脚本"]
+    finally:
+        engine.dispose()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import sys
 from collections.abc import Callable
 from datetime import timedelta
-from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -19,7 +19,6 @@ from yuqing.commands import SettingsOf, WithConfig
 from yuqing.services import Services
 
 CLI_ACTOR = "命令行"
-T = TypeVar("T")
 
 
 def _password(args: argparse.Namespace) -> str:
@@ -31,20 +30,34 @@ def _password(args: argparse.Namespace) -> str:
     return first
 
 
+# What a command prints: (text, to stderr?). It is printed after the transaction commits, never inside it: a
+# reader that stops early (`yuqing user token li | head -1`) must not roll back what was printed (a token shown
+# but never stored).
+Output = list[tuple[str, bool]]
+
+
 def _run(
     args: argparse.Namespace,
     settings_of: SettingsOf,
-    work: Callable[[Services, Session], T],
+    work: Callable[[Services, Session], Output],
 ) -> int:
     services = Services.load(settings_of(args))
     try:
         with services.sessions.begin() as session:
-            work(services, session)
+            output = work(services, session)
     except (service.AccessError, WeakPassword) as exc:
         print(f"错误：{exc.zh}", file=sys.stderr)
         return 2
     finally:
         services.close()
+    try:
+        for text, to_stderr in output:
+            print(text, file=sys.stderr if to_stderr else sys.stdout, flush=True)
+    except BrokenPipeError:  # the reader went away: what was done is saved; say so, and leave no traceback
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # Python flushes stdout again at exit
+        print("输出中断（标准输出已关闭）：操作已保存", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -55,7 +68,7 @@ def cmd_user_add(args: argparse.Namespace, settings_of: SettingsOf) -> int:
         print(f"错误：{exc.zh}", file=sys.stderr)
         return 2
 
-    def work(services: Services, session: Session) -> None:
+    def work(services: Services, session: Session) -> Output:
         user = service.create_user(
             session,
             config=services.config,
@@ -67,13 +80,13 @@ def cmd_user_add(args: argparse.Namespace, settings_of: SettingsOf) -> int:
             actor=CLI_ACTOR,
             now=utcnow(),
         )
-        print(f"已创建用户 {user.name}（{Role(user.role).zh}，单位：{user.unit or '全部'}）")
+        return [(f"已创建用户 {user.name}（{Role(user.role).zh}，单位：{user.unit or '全部'}）", False)]
 
     return _run(args, settings_of, work)
 
 
 def cmd_user_token(args: argparse.Namespace, settings_of: SettingsOf) -> int:
-    def work(services: Services, session: Session) -> None:
+    def work(services: Services, session: Session) -> Output:
         token, secret = service.issue_token(
             session,
             name=args.name,
@@ -82,28 +95,28 @@ def cmd_user_token(args: argparse.Namespace, settings_of: SettingsOf) -> int:
             actor=CLI_ACTOR,
             now=utcnow(),
         )
-        print(secret)
-        print(f"已为 {args.name} 生成令牌 {token.id}：只显示这一次，系统只保存其哈希", file=sys.stderr)
+        return [(secret, False), (f"已为 {args.name} 生成令牌 {token.id}：只显示这一次，系统只保存其哈希", True)]
 
     return _run(args, settings_of, work)
 
 
 def cmd_user_list(args: argparse.Namespace, settings_of: SettingsOf) -> int:
-    def work(services: Services, session: Session) -> None:
+    def work(services: Services, session: Session) -> Output:
         units = {u.id: u.name for u in services.config.units}
-        print("登录名\t姓名\t角色\t单位\t状态")
+        lines: Output = [("登录名\t姓名\t角色\t单位\t状态", False)]
         for user in service.list_users(session):
             state = "已停用" if user.disabled_at else "在用"
             unit = f"{units.get(user.unit, '已删除的单位')}（{user.unit}）" if user.unit else "全部单位"
-            print(f"{user.name}\t{user.display_name}\t{Role(user.role).zh}\t{unit}\t{state}")
+            lines.append((f"{user.name}\t{user.display_name}\t{Role(user.role).zh}\t{unit}\t{state}", False))
+        return lines
 
     return _run(args, settings_of, work)
 
 
 def cmd_user_disable(args: argparse.Namespace, settings_of: SettingsOf) -> int:
-    def work(services: Services, session: Session) -> None:
+    def work(services: Services, session: Session) -> Output:
         service.set_disabled(session, name=args.name, disabled=args.disable, actor=CLI_ACTOR, now=utcnow())
-        print(f"{args.name}：{'已停用' if args.disable else '已启用'}")
+        return [(f"{args.name}：{'已停用' if args.disable else '已启用'}", False)]
 
     return _run(args, settings_of, work)
 
@@ -115,9 +128,9 @@ def cmd_user_password(args: argparse.Namespace, settings_of: SettingsOf) -> int:
         print(f"错误：{exc.zh}", file=sys.stderr)
         return 2
 
-    def work(services: Services, session: Session) -> None:
+    def work(services: Services, session: Session) -> Output:
         service.set_password(session, name=args.name, password=password, actor=CLI_ACTOR, now=utcnow())
-        print(f"{args.name}：密码已设置；其已登录的会话均已结束")
+        return [(f"{args.name}：密码已设置；其已登录的会话均已结束", False)]
 
     return _run(args, settings_of, work)
 
