@@ -35,7 +35,11 @@ def bench_config(work: Path) -> Path:
 def bench_token(env: dict[str, str]) -> dict[str, str]:
     """An admin for the benchmark (the API needs a user), created with the CLI: its Authorization header."""
     run = [sys.executable, "-m", "yuqing", "user"]
-    subprocess.run([*run, "add", "bench-load", "--role", "admin", "--token-only"], env=env, cwd=REPO, check=False)
+    add = [*run, "add", "bench-load", "--role", "admin", "--token-only"]
+    added = subprocess.run(add, env=env, cwd=REPO, capture_output=True, text=True)
+    if added.returncode != 0 and "已存在" not in added.stderr:  # a reused database keeps the user: nothing to say
+        raise SystemExit(f"yuqing user add failed: {added.stderr.strip()}")
+    print(added.stdout, end="")
     done = subprocess.run([*run, "token", "bench-load"], env=env, cwd=REPO, check=True, capture_output=True, text=True)
     return {"Authorization": f"Bearer {done.stdout.split()[-1]}"}
 
