@@ -114,14 +114,10 @@ async def feed(
         seen = await watch.open()
         await hub.open()
         try:
-            # The principal was resolved when the request came in, the baseline fingerprint maybe later (a loaded
-            # server): a revocation between the two would leave both "unchanged". Resolving once more after the
-            # baseline was read closes that gap.
-            reason = await ended()
-            if reason is not None:
-                yield f"event: bye\ndata: {json.dumps({'reason': reason})}\n\n"
-                return
-            resolved = time.monotonic()
+            # Due at once: the principal was resolved when the request came in, the baseline fingerprint maybe
+            # later (a loaded server), and a revocation between the two would leave both "unchanged". The first
+            # pass resolves once more, after the baseline was read and before anything is sent.
+            resolved = float("-inf")
             while True:
                 cached = hub.since(position)
                 batch: list[tuple[int, str | None]]
