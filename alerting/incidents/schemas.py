@@ -45,10 +45,6 @@ class DeliveryOut(BaseModel):
     sent_channel_name: str | None = Field(description="the channel's name from the configuration")
     last_error: str | None
 
-    @classmethod
-    def of(cls, d: Delivery | Row[Any], *, config: Config) -> DeliveryOut:
-        return cls.model_validate(delivery_payload(d, config=config))
-
 
 def delivery_payload(d: Delivery | Row[Any], *, config: Config) -> dict[str, Any]:
     return {
@@ -188,10 +184,6 @@ class TaskOut(BaseModel):
     done_at: datetime | None
     done_by: str | None
 
-    @classmethod
-    def of(cls, t: IncidentTask | Row[Any]) -> TaskOut:
-        return cls.model_validate(task_payload(t))
-
 
 def task_payload(t: IncidentTask | Row[Any]) -> dict[str, Any]:
     return {
@@ -215,10 +207,6 @@ class ClockStepOut(BaseModel):
     fired_at: datetime | None
     outcome: str | None
     outcome_name: str = Field(description="待触发, 不再触发（已报告）, 已发送, 已跳过（已确认）…")
-
-    @classmethod
-    def of(cls, c: ClockStepRow) -> ClockStepOut:
-        return cls.model_validate(clock_payload(c, c.incident))
 
 
 def clock_payload(c: ClockStepRow | Row[Any], incident: Incident | Row[Any]) -> dict[str, Any]:
