@@ -20,6 +20,7 @@ import importlib.util
 import logging
 import mmap
 import os
+import stat
 import sys
 import tempfile
 import threading
@@ -112,6 +113,23 @@ def dictionary_cache_dir() -> Path:
     return Path(base) / "yuqing"
 
 
+def fallback_cache_dir() -> Path:
+    """Where it is cached when the home has no writable cache directory (a service user without a home, a read-only
+    root): a directory of this user's own in the temporary directory."""
+    return Path(tempfile.gettempdir()) / f"yuqing-cache-{os.getuid()}"
+
+
+def _own_private_dir(path: Path) -> bool:
+    """The fallback sits in a directory other users can write to: use it only if it is this user's and theirs alone
+    (another user could otherwise plant a dictionary there)."""
+    try:
+        path.mkdir(mode=0o700, exist_ok=True)
+        st = path.lstat()
+    except OSError:
+        return False
+    return stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid() and not st.st_mode & 0o077
+
+
 def _jieba_files() -> list[Path]:
     """jieba's dictionary and HMM tables, found without importing jieba (whose import alone loads the HMM tables)."""
     spec = importlib.util.find_spec("jieba")
@@ -120,29 +138,47 @@ def _jieba_files() -> list[Path]:
     return [root / "dict.txt", *(root / "finalseg" / f"prob_{n}.py" for n in ("start", "trans", "emit"))]
 
 
-def _cache_file() -> Path:
+def _cache_name() -> str:
     from store import _jiebac
 
     digest = hashlib.sha256(f"format {_jiebac.DUMP_FORMAT} {sys.byteorder}\n".encode())
     for path in _jieba_files():
         digest.update(path.read_bytes())
-    return dictionary_cache_dir() / f"jieba-dictionary-{digest.hexdigest()[:24]}.bin"
+    return f"jieba-dictionary-{digest.hexdigest()[:24]}.bin"
 
 
-def _cached_segmenter() -> _Segmenter:
-    """jieba's dictionary and HMM tables as the compiled port holds them: read from the cache file, or copied from
-    jieba (loaded for it) and written there for the next process. A cache that cannot be read or written only costs
-    the time; a damaged file is replaced."""
-    cls = _segmenter_class()
-    assert cls is not None
-    path = _cache_file()
+def _read_cache(cls: type[_Segmenter], path: Path) -> _Segmenter | None:
     try:
         with path.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
             return cls.load(mapped)
     except FileNotFoundError:
-        pass
+        return None
     except (OSError, ValueError) as exc:
         log.warning("分词词典缓存 %s 无法读取，将重新生成：%s", path, exc)
+        return None
+
+
+def _write_cache(segmenter: _Segmenter, path: Path) -> None:
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".jieba-", delete=False) as out:
+        out.write(segmenter.dump())
+    os.replace(out.name, path)  # whole or not at all: a concurrent reader never sees half a file
+
+
+def _cached_segmenter() -> _Segmenter:
+    """jieba's dictionary and HMM tables as the compiled port holds them: read from the cache file, or copied from
+    jieba (loaded for it) and written there for the next process. Where the cache directory cannot be written, the
+    user's own temporary one serves (fallback_cache_dir). A cache that cannot be read or written only costs the time;
+    a damaged file is replaced."""
+    cls = _segmenter_class()
+    assert cls is not None
+    name = _cache_name()
+    path, fallback = dictionary_cache_dir() / name, fallback_cache_dir()
+    found = _read_cache(cls, path)
+    if found is None and fallback.is_dir() and _own_private_dir(fallback):
+        found = _read_cache(cls, fallback / name)
+    if found is not None:
+        return found
     jieba = _jieba_module()
     from jieba import finalseg
 
@@ -150,12 +186,18 @@ def _cached_segmenter() -> _Segmenter:
     tokenizer.initialize()
     segmenter = cls(tokenizer.FREQ, tokenizer.total, finalseg.start_P, finalseg.trans_P, finalseg.emit_P)
     try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".jieba-", delete=False) as out:
-            out.write(segmenter.dump())
-        os.replace(out.name, path)  # whole or not at all: a concurrent reader never sees half a file
+        _write_cache(segmenter, path)
     except OSError as exc:
-        log.warning("分词词典缓存 %s 无法写入（每个进程将各自加载 jieba 词典，约一秒）：%s", path, exc)
+        if not _own_private_dir(fallback):
+            log.warning("分词词典缓存 %s 无法写入（每个进程将各自加载 jieba 词典，约一秒）：%s", path, exc)
+            return segmenter
+        try:
+            _write_cache(segmenter, fallback / name)
+            log.warning("分词词典缓存 %s 无法写入（%s），改存于 %s", path, exc, fallback)
+        except OSError as again:
+            log.warning(
+                "分词词典缓存 %s 与 %s 均无法写入（每个进程将各自加载 jieba 词典，约一秒）：%s", path, fallback, again
+            )
     return segmenter
 
 

@@ -46,8 +46,10 @@ print(json.dumps(out, ensure_ascii=False))
 """
 
 
-def _run(cache: Path, *extra: str) -> tuple[dict[str, object], str]:
+def _run(cache: Path, *extra: str, tmp: Path | None = None) -> tuple[dict[str, object], str]:
     env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
+    if tmp is not None:
+        env["TMPDIR"] = str(tmp)
     texts = [*TRICKY, "城关第一中学的班主任要求交补课费"]
     done = subprocess.run(
         [sys.executable, "-c", _PROCESS, json.dumps(texts), *extra],
@@ -98,13 +100,34 @@ def test_a_damaged_cache_file_is_replaced(tmp_path: Path) -> None:
     assert path.read_bytes() == whole
 
 
-def test_an_unwritable_cache_costs_only_time(tmp_path: Path) -> None:
+def test_an_unwritable_cache_directory_falls_back_to_the_users_own_temporary_one(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("x")  # $XDG_CACHE_HOME/yuqing cannot be made under a file (a service user without a home)
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    first, log = _run(blocker, tmp=tmp)
+    assert "无法写入" in log and "改存于" in log
+    assert first["jieba_loaded"] is True
+    fallback = tmp / f"yuqing-cache-{os.getuid()}"
+    assert len(list(fallback.glob("jieba-dictionary-*.bin"))) == 1
+    assert fallback.stat().st_mode & 0o777 == 0o700
+    second, log = _run(blocker, tmp=tmp)  # the next process reads it there: jieba never loads
+    assert second["jieba_loaded"] is False and "无法写入" not in log
+    assert second["cut"] == first["cut"]
+
+
+def test_a_fallback_directory_others_can_write_is_not_trusted(tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("x")
-    first, log = _run(blocker)  # $XDG_CACHE_HOME/yuqing cannot be made under a file
-    assert "无法写入" in log
-    second, _ = _run(tmp_path)
-    assert first["cut"] == second["cut"]
+    tmp = tmp_path / "tmp"
+    fallback = tmp / f"yuqing-cache-{os.getuid()}"
+    fallback.mkdir(parents=True)
+    fallback.chmod(0o777)  # made by someone else, or opened up: a dictionary planted there must not be read
+    first, log = _run(blocker, tmp=tmp)
+    assert "均无法写入" not in log and "每个进程将各自加载" in log
+    assert not list(fallback.glob("jieba-dictionary-*.bin"))
+    reference, _ = _run(tmp_path / "cache")
+    assert first["cut"] == reference["cut"]
 
 
 def test_dump_and_load_give_the_same_segmenter() -> None:
