@@ -18,6 +18,8 @@ import time
 log = logging.getLogger(__name__)
 
 FACETS = "mention_facets"
+# From this many mentions, building the copy on first open takes seconds: the log says so before the wait.
+ANNOUNCE_FROM = 100_000
 
 
 def heat_key(row: str) -> str:
@@ -74,6 +76,13 @@ def ensure_facets(conn: sqlite3.Connection) -> None:
     exists = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (FACETS,)).fetchone()
     if not exists:
         started = time.perf_counter()
+        # max(rowid) reads one page: about how many mentions the copy is made of, said before the wait, not after.
+        (last,) = conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM mentions").fetchone()
+        if last >= ANNOUNCE_FROM:
+            log.warning(
+                "正在为已有的约 %d 条舆情建立检索表（一次性，约每百万条 10 秒）；其间其他进程写入舆情库需等待",
+                last,
+            )
         conn.execute(_TABLE)
         filled = conn.execute(f"INSERT INTO {FACETS} SELECT {_values('m')} FROM mentions m ORDER BY m.rowid")
         if filled.rowcount:

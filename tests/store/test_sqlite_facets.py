@@ -4,6 +4,7 @@ aggregations against a plain evaluation of random queries over a random store.""
 
 from __future__ import annotations
 
+import logging
 import random
 import sqlite3
 from collections import Counter
@@ -11,6 +12,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
+
+import pytest
 
 from store.mentions import (
     Analysis,
@@ -22,6 +25,7 @@ from store.mentions import (
     SchemeFlag,
     SearchQuery,
     Terms,
+    sqlite_facets,
 )
 from store.mentions.sqlite import SqliteMentionStore
 from store.mentions.sqlite_facets import heat_key
@@ -107,7 +111,10 @@ def test_the_copy_follows_every_write(tmp_path: Path) -> None:
         store.close()
 
 
-def test_a_file_from_before_the_copy_gains_it_and_finds_the_same(tmp_path: Path) -> None:
+def test_a_file_from_before_the_copy_gains_it_and_finds_the_same(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite_facets, "ANNOUNCE_FROM", 50)  # a large store's wait is announced before it starts
     path = tmp_path / "m.sqlite3"
     store, _ = random_store(path, 80, seed=2)
     query = SearchQuery(
@@ -122,7 +129,10 @@ def test_a_file_from_before_the_copy_gains_it_and_finds_the_same(tmp_path: Path)
         for trigger in ("insert", "update", "delete"):
             conn.execute(f"DROP TRIGGER mention_facets_{trigger}")
         conn.execute("DROP TABLE mention_facets")
-    again = SqliteMentionStore(path)
+    with caplog.at_level(logging.INFO, logger="store.mentions.sqlite_facets"):
+        again = SqliteMentionStore(path)
+    said = [r.getMessage() for r in caplog.records if r.name == "store.mentions.sqlite_facets"]
+    assert len(said) == 2 and "正在为已有的约 80 条舆情建立检索表" in said[0] and "检索表已建立：80 条" in said[1]
     try:
         kept, wanted = copy_rows(again)
         assert len(kept) == 80 and kept == wanted
