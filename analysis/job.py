@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from analysis.analyser import Analyser
 from analysis.events.service import EventHeat, EventInput, assign, assign_many, prune_bands
+from analysis.events.sql import sql_index
 from store.mentions import Analysis, Mention, MentionSearch
 from store.tokens import words_from_tokens
 
@@ -87,7 +88,7 @@ def _events(pending: list[Mention], analyser: Analyser, sessions: sessionmaker[S
     settings = analyser.config.analysis.events
     try:
         with sessions.begin() as session:
-            return assign_many(session, items, settings=settings)
+            return assign_many(sql_index(session), items, settings=settings)
     except Exception:
         log.exception("%d 篇帖子的事件归并整批失败，改为逐篇归并", len(items))
     heats: list[EventHeat | None] = []

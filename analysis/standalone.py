@@ -8,18 +8,14 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import create_engine
-from sqlalchemy.orm import sessionmaker
-from sqlalchemy.pool import StaticPool
-
 from analysis.analyser import Analyser
-from analysis.events.models import Event, EventBand, EventKey, EventMember
+from analysis.events.memory import MemoryIndex
 from analysis.events.service import EventInput, assign_many
 from analysis.facts import FACTS
 from config import Config, Level
 
 FACT_NAMES = {f.id: f.zh for f in FACTS}
-BATCH = 200  # lines whose events are found in one transaction
+BATCH = 200  # lines whose events are found together
 MAX_INPUT_CHARS = 1_000_000  # beyond this a line is refused, not analysed: nobody pastes a novel by mistake twice
 
 
@@ -28,19 +24,13 @@ def analyse_texts(config: Config, texts: Iterable[str], *, source: str | None = 
     explanation — or `rejected` with the reason."""
     analyser = Analyser(config)
     settings = config.analysis.events
-    engine = create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
-    tables = Event.metadata.tables
-    Event.metadata.create_all(
-        engine, tables=[tables[m.__tablename__] for m in (Event, EventMember, EventBand, EventKey)]
-    )
-    sessions = sessionmaker(engine)
+    index = MemoryIndex()  # events among the given texts only
     now = datetime.now(UTC)
     numbered = enumerate(texts, start=1)
     while chunk := list(itertools.islice(numbered, BATCH)):
         accepted = [(number, text) for number, text in chunk if not _rejected(text)]
         items = [EventInput(f"line:{n}", source or "stdin", "", text, now) for n, text in accepted]
-        with sessions.begin() as session:  # the chunk's events in one transaction
-            events = dict(zip((n for n, _ in accepted), assign_many(session, items, settings=settings), strict=True))
+        events = dict(zip((n for n, _ in accepted), assign_many(index, items, settings=settings), strict=True))
         for number, text in chunk:
             reason = _rejected(text)
             if reason:
@@ -65,7 +55,6 @@ def analyse_texts(config: Config, texts: Iterable[str], *, source: str | None = 
                 "level_zh": Level(result.level).zh if result.level else "无",
                 "explanation": result.explanation,
             }
-    engine.dispose()
 
 
 def _rejected(text: str) -> str | None:

@@ -12,9 +12,11 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from analysis.analyser import Analyser
+from analysis.events.memory import MemoryIndex
 from analysis.events.minhash import signature, similarity
 from analysis.events.models import Event, EventBand, EventMember
 from analysis.events.service import EventHeat, EventInput, assign, assign_many, prune_bands
+from analysis.events.sql import sql_index
 from analysis.job import analyse_pending
 from config import load_config
 from config.models import EventSettings
@@ -216,12 +218,12 @@ def test_a_batch_gives_the_same_events_as_one_at_a_time(workflow_url: str, tmp_p
         if name == "single":
             for item in items:
                 with sessions.begin() as session:
-                    out.append(assign_many(session, [item], settings=EventSettings()))
+                    out.append(assign_many(sql_index(session), [item], settings=EventSettings()))
         else:
             with sessions.begin() as session:
-                out.append(assign_many(session, items[:5], settings=EventSettings()))
+                out.append(assign_many(sql_index(session), items[:5], settings=EventSettings()))
             with sessions.begin() as session:
-                out.append(assign_many(session, items[5:], settings=EventSettings()))
+                out.append(assign_many(sql_index(session), items[5:], settings=EventSettings()))
         with sessions() as session:
             rows = sorted((e.id, e.copies, sorted(e.sources), e.replies, e.views) for e in session.query(Event))
         out.append(rows)
@@ -230,6 +232,10 @@ def test_a_batch_gives_the_same_events_as_one_at_a_time(workflow_url: str, tmp_p
     flat_batch = [h for chunk in batched[:-1] for h in chunk]
     assert flat_batch == flat_single
     assert batched[-1] == one_by_one[-1]
+    # In memory (`yuqing analyse`): the same events, counts and heat, with no database.
+    memory = MemoryIndex()
+    in_memory = [h for part in (items[:5], items[5:]) for h in assign_many(memory, part, settings=EventSettings())]
+    assert in_memory == flat_single
     assert flat_batch[3].copies == 4 and flat_batch[3].copies_last_hour == 4
     assert flat_batch[-2].subject == "魅力之|油烟"
 

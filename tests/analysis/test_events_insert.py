@@ -1,5 +1,6 @@
-"""The events step's rows written through SQLite's executemany are the rows SQLAlchemy's insert writes (the same
-stored strings for times, bytes for signatures, JSON for lists), and band keys are the per-band blake2b digests."""
+"""The event index's SQLite statements on the driver store the rows SQLAlchemy's Core statements store (the same
+strings for times, bytes for signatures, JSON for lists) and read back what Core reads; band keys are the per-band
+blake2b digests."""
 
 from __future__ import annotations
 
@@ -8,77 +9,74 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Table, create_engine, insert, text
+from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from analysis.events import minhash
+from analysis.events.index import KeyRow, Member, Story
 from analysis.events.models import Event, EventBand, EventKey, EventMember
-from analysis.events.service import _insert
+from analysis.events.sql import SqlIndex, SqliteIndex
+
+AT = datetime(2026, 11, 30, 8, 15, 1, 123456, tzinfo=UTC)
+OTHER = datetime(2026, 11, 30, 16, 0, tzinfo=UTC) + timedelta(hours=8)
+TABLES = ("events", "event_members", "event_bands", "event_keys")
 
 
-def rows_for() -> dict[str, list[dict[str, Any]]]:
-    at = datetime(2026, 11, 30, 8, 15, 1, 123456, tzinfo=UTC)
-    other = datetime(2026, 11, 30, 16, 0, tzinfo=UTC) + timedelta(hours=8)
+def batch() -> tuple[list[Story], list[Member], list[KeyRow], list[KeyRow]]:
     sig = minhash.signature("城关第一中学随时可能倒塌，县教育局不管不问")
     assert sig is not None
-    return {
-        "events": [
-            {
-                "id": "e1",
-                "title": "标题",
-                "first_seen_at": at,
-                "last_seen_at": other,
-                "copies": 2,
-                "sources": ["tieba", "微博"],
-                "replies": 3,
-                "views": 4,
-            }
-        ],
-        "event_members": [
-            {
-                "mention_id": m,
-                "event_id": "e1",
-                "source": "tieba",
-                "discovered_at": t,
-                "similarity": 0.8,
-                "signature": minhash.to_bytes(sig),
-            }
-            for m, t in (("m1", at), ("m2", other), ("m3", at))
-        ],
-        "event_bands": [
-            {"band_key": k, "mention_id": m, "event_id": "e1", "seen_at": t}
-            for m, t in (("m1", at), ("m2", other))
-            for k in minhash.band_keys(sig)
-        ],
-    }
+    stories = [
+        Story("e1", "标题", AT, OTHER, 2, ["tieba", "微博"], 3, 4, new=True),
+        Story("e2", "另一个", AT, AT, 1, ["tieba"], 0, 0, new=True),
+    ]
+    members = [Member(m, "e1", "tieba", t, 0.8, sig) for m, t in (("m1", AT), ("m2", OTHER), ("m3", AT))]
+    bands = [KeyRow(k, m, "e1", t) for m, t in (("m1", AT), ("m2", OTHER)) for k in minhash.band_keys(sig)]
+    keys = [KeyRow("魅力之|油烟", "m1", "e1", AT), KeyRow("魅力之|噪音", "m2", "e1", OTHER)]
+    return stories, members, bands, keys
 
 
-def stored(fast: bool) -> dict[str, list[tuple[Any, ...]]]:
+def stored(fast: bool) -> tuple[dict[str, list[tuple[Any, ...]]], list[Any]]:
     engine = create_engine("sqlite://")
     tables = Event.metadata.tables
     Event.metadata.create_all(
         engine, tables=[tables[m.__tablename__] for m in (Event, EventMember, EventBand, EventKey)]
     )
+    kind = SqliteIndex if fast else SqlIndex
+    stories, members, bands, keys = batch()
     with Session(engine) as session, session.begin():
-        for name, rows in rows_for().items():
-            table: Table = tables[name]
-            if fast:
-                _insert(session, table, rows)
-            else:
-                session.execute(insert(table), rows)
+        kind(session).write(stories, members, bands, keys)
+    with Session(engine) as session, session.begin():
+        index = kind(session)
+        loaded = index.stories(["e1", "e2"])
+        loaded["e1"].copies, loaded["e1"].sources, loaded["e1"].changed = 3, ["tieba", "微博", "b"], True
+        index.write(list(loaded.values()), [], [], [])
+    with Session(engine) as session:
+        index = kind(session)
+        read = [
+            index.members(["m1", "m2", "x"]),
+            index.band_postings({int(b.key) for b in bands} | {7}, AT),
+            index.band_postings({int(b.key) for b in bands}, AT + timedelta(seconds=1)),
+            index.key_postings({"魅力之|油烟", "魅力之|噪音", "x"}, AT),
+            {m: s.tolist() for m, s in index.signatures(["m1", "m3", "x"]).items()},
+            index.stories(["e1", "e2", "x"]),
+            index.times(["e1", "e2"], AT - timedelta(hours=1), OTHER),
+            index.times(["e1"], AT, OTHER),
+        ]
     with engine.connect() as conn:
-        found = {
-            name: list(map(tuple, conn.execute(text(f"SELECT * FROM {name} ORDER BY 1, 2")))) for name in rows_for()
-        }
+        found = {name: list(map(tuple, conn.execute(text(f"SELECT * FROM {name} ORDER BY 1, 2")))) for name in TABLES}
     engine.dispose()
-    return found
+    return found, read
 
 
-def test_sqlite_fast_insert_stores_what_sqlalchemy_stores() -> None:
-    fast, reference = stored(True), stored(False)
-    assert fast == reference
-    assert len(fast["event_bands"]) == 2 * minhash.BANDS
-    assert all(isinstance(r[3], str) for r in fast["event_members"])  # times as SQLAlchemy's strings
+def test_sqlite_driver_statements_store_and_read_what_core_does() -> None:
+    (fast_rows, fast_read), (rows, read) = stored(True), stored(False)
+    assert fast_rows == rows
+    assert fast_read == read
+    assert len(fast_rows["event_bands"]) == 2 * minhash.BANDS
+    assert all(isinstance(r[3], str) for r in fast_rows["event_members"])  # times as SQLAlchemy's strings
+    assert fast_read[5]["e1"].copies == 3 and fast_read[5]["e1"].sources == ["tieba", "微博", "b"]
+    assert fast_read[7] == {"e1": [OTHER]}  # after < t <= until
+    assert fast_read[2] and all(p.seen_at == OTHER for found in fast_read[2].values() for p in found)
 
 
 def test_band_keys_are_each_bands_blake2b() -> None:

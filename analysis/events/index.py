@@ -1,0 +1,91 @@
+"""What the event step reads and writes, behind one interface: the stories, their members and signatures, and
+the band and story keys a new mention can join through.
+
+`assign_many` (analysis/events/service.py) runs the same algorithm over any index: `SqlIndex` (analysis/events/
+sql.py) over the workflow store for the service, `MemoryIndex` (analysis/events/memory.py) for texts analysed
+outside it (`yuqing analyse`: events among the given texts, no database)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import NamedTuple, Protocol
+
+from analysis.events.minhash import Signature
+
+
+@dataclass
+class Story:
+    """An event's row as a batch sees it; written back once at the end of the batch."""
+
+    id: str
+    title: str
+    first_seen_at: datetime
+    last_seen_at: datetime
+    copies: int
+    sources: list[str]
+    replies: int
+    views: int
+    new: bool = False
+    changed: bool = False
+
+
+class Posting(NamedTuple):
+    """A mention stored under a band key or a story key."""
+
+    mention_id: str
+    event_id: str
+    seen_at: datetime
+
+
+class Member(NamedTuple):
+    """A mention's membership of its event, as written."""
+
+    mention_id: str
+    event_id: str
+    source: str
+    discovered_at: datetime
+    similarity: float
+    signature: Signature
+
+
+class KeyRow(NamedTuple):
+    """A band key (int) or a story key (str) of a mention, as written."""
+
+    key: int | str
+    mention_id: str
+    event_id: str
+    seen_at: datetime
+
+
+class EventIndex(Protocol):
+    """Reads return fresh containers the caller may change; `write` stores a batch's rows."""
+
+    def members(self, mention_ids: Sequence[str]) -> dict[str, tuple[str, float]]:
+        """mention -> (its event, its similarity) for the mentions already in an event."""
+        ...
+
+    def band_postings(self, keys: Collection[int], since: datetime) -> dict[int, list[Posting]]:
+        """The mentions stored under each band key with seen_at >= since."""
+        ...
+
+    def key_postings(self, keys: Collection[str], since: datetime) -> dict[str, list[Posting]]:
+        """The mentions stored under each story key with seen_at >= since."""
+        ...
+
+    def signatures(self, mention_ids: Collection[str]) -> dict[str, Signature]: ...
+
+    def stories(self, event_ids: Collection[str]) -> dict[str, Story]:
+        """The events, held (locked where the store can) until the batch is written."""
+        ...
+
+    def times(self, event_ids: Collection[str], after: datetime, until: datetime) -> dict[str, list[datetime]]:
+        """When each event's members were discovered, for after < t <= until (the heat window of the batch)."""
+        ...
+
+    def write(
+        self, stories: Collection[Story], members: Sequence[Member], bands: Sequence[KeyRow], keys: Sequence[KeyRow]
+    ) -> None:
+        """The batch's rows: new and changed stories, new members, their band keys and story keys."""
+        ...
