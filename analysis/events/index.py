@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple, Protocol
+from typing import NamedTuple, Protocol, TypeAlias
 
 from analysis.events.minhash import Signature
+
+BandKey: TypeAlias = int | bytes  # stored 64-bit keys in the database, the bands' own bytes in memory
 
 
 @dataclass
@@ -40,7 +42,7 @@ class Posting(NamedTuple):
 
 
 class Member(NamedTuple):
-    """A mention's membership of its event, as written."""
+    """A mention's membership of its event, with the band keys and story keys it is found by, as written."""
 
     mention_id: str
     event_id: str
@@ -48,25 +50,22 @@ class Member(NamedTuple):
     discovered_at: datetime
     similarity: float
     signature: Signature
-
-
-class KeyRow(NamedTuple):
-    """A band key (int) or a story key (str) of a mention, as written."""
-
-    key: int | str
-    mention_id: str
-    event_id: str
-    seen_at: datetime
+    bands: Sequence[BandKey]
+    keys: Sequence[str]
 
 
 class EventIndex(Protocol):
     """Reads return fresh containers the caller may change; `write` stores a batch's rows."""
 
+    def band_keys(self, sig: Signature) -> list[BandKey]:
+        """The signature's LSH keys, each once, as this index stores them."""
+        ...
+
     def members(self, mention_ids: Sequence[str]) -> dict[str, tuple[str, float]]:
         """mention -> (its event, its similarity) for the mentions already in an event."""
         ...
 
-    def band_postings(self, keys: Collection[int], since: datetime) -> dict[int, list[Posting]]:
+    def band_postings(self, keys: Collection[BandKey], since: datetime) -> dict[BandKey, list[Posting]]:
         """The mentions stored under each band key with seen_at >= since."""
         ...
 
@@ -84,8 +83,6 @@ class EventIndex(Protocol):
         """When each event's members were discovered, for after < t <= until (the heat window of the batch)."""
         ...
 
-    def write(
-        self, stories: Collection[Story], members: Sequence[Member], bands: Sequence[KeyRow], keys: Sequence[KeyRow]
-    ) -> None:
-        """The batch's rows: new and changed stories, new members, their band keys and story keys."""
+    def write(self, stories: Collection[Story], members: Sequence[Member]) -> None:
+        """The batch's rows: new and changed stories, new members with their band keys and story keys."""
         ...

@@ -7,10 +7,10 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TypeVar
 
-from analysis.events.index import KeyRow, Member, Posting, Story
-from analysis.events.minhash import Signature
+from analysis.events.index import BandKey, Member, Posting, Story
+from analysis.events.minhash import Signature, band_rows
 
-_K = TypeVar("_K", int, str)
+_K = TypeVar("_K", BandKey, str)
 
 
 class MemoryIndex:
@@ -19,15 +19,19 @@ class MemoryIndex:
     def __init__(self) -> None:
         self._members: dict[str, tuple[str, float]] = {}
         self._signatures: dict[str, Signature] = {}
-        self._bands: dict[int, list[Posting]] = {}
+        self._bands: dict[BandKey, list[Posting]] = {}
         self._keys: dict[str, list[Posting]] = {}
         self._stories: dict[str, Story] = {}
         self._times: dict[str, list[datetime]] = {}
 
+    def band_keys(self, sig: Signature) -> list[BandKey]:
+        # The bands' bytes: nothing to store, so no hashing (blake2b was a third of the step in memory).
+        return list(band_rows(sig))
+
     def members(self, mention_ids: Sequence[str]) -> dict[str, tuple[str, float]]:
         return {m: self._members[m] for m in mention_ids if m in self._members}
 
-    def band_postings(self, keys: Collection[int], since: datetime) -> dict[int, list[Posting]]:
+    def band_postings(self, keys: Collection[BandKey], since: datetime) -> dict[BandKey, list[Posting]]:
         return _postings(self._bands, keys, since)
 
     def key_postings(self, keys: Collection[str], since: datetime) -> dict[str, list[Posting]]:
@@ -48,20 +52,20 @@ class MemoryIndex:
                 found[event_id] = inside
         return found
 
-    def write(
-        self, stories: Collection[Story], members: Sequence[Member], bands: Sequence[KeyRow], keys: Sequence[KeyRow]
-    ) -> None:
+    def write(self, stories: Collection[Story], members: Sequence[Member]) -> None:
         for story in stories:
             if story.new or story.changed:
                 self._stories[story.id] = replace(story, new=False, changed=False)
+        bands, keys = self._bands, self._keys
         for member in members:
             self._members[member.mention_id] = (member.event_id, member.similarity)
             self._signatures[member.mention_id] = member.signature
             self._times.setdefault(member.event_id, []).append(member.discovered_at)
-        for band, mention_id, event_id, seen_at in bands:
-            self._bands.setdefault(int(band), []).append(Posting(mention_id, event_id, seen_at))
-        for key, mention_id, event_id, seen_at in keys:
-            self._keys.setdefault(str(key), []).append(Posting(mention_id, event_id, seen_at))
+            posting = Posting(member.mention_id, member.event_id, member.discovered_at)
+            for band in member.bands:
+                bands.setdefault(band, []).append(posting)
+            for key in member.keys:
+                keys.setdefault(key, []).append(posting)
 
 
 def _postings(table: dict[_K, list[Posting]], keys: Collection[_K], since: datetime) -> dict[_K, list[Posting]]:

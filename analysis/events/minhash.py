@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import struct
 import unicodedata
 import zlib
 from collections.abc import Callable
@@ -76,21 +77,30 @@ def similarity(a: Signature, b: Signature) -> float:
 
 
 def band_keys(sig: Signature) -> list[int]:
-    """One signed 64-bit key per band: two texts share a key when a whole band of their signatures agrees."""
+    """One signed 64-bit key per band: two texts share a key when a whole band of their signatures agrees. Stored,
+    so fixed: each band's blake2b (keyed by its number) of its rows' bytes."""
     raw = sig.tobytes()  # the bands' bytes, each sig[band * ROWS : (band + 1) * ROWS].tobytes()
-    step = ROWS * sig.itemsize
-    return [
-        int.from_bytes(
-            _blake2b(_BAND_BYTE[band] + raw[band * step : (band + 1) * step], digest_size=8).digest(),
-            "big",
-            signed=True,
-        )
-        for band in range(BANDS)
-    ]
+    digests = []
+    for seeded, start, end in _BAND_HASHERS:
+        hasher = seeded.copy()  # the band's number already hashed in: a copy, not a new hasher a band
+        hasher.update(raw[start:end])
+        digests.append(hasher.digest())
+    return list(_unpack_keys(b"".join(digests)))
+
+
+def band_rows(sig: Signature) -> list[bytes]:
+    """Each band's number and rows as bytes: equal exactly when a whole band agrees (what `band_keys` hashes).
+    For an index in memory, where keys need not be stored or fixed-size."""
+    raw = sig.tobytes()
+    return [number + raw[start:end] for number, (_, start, end) in zip(_BAND_BYTE, _BAND_HASHERS, strict=True)]
 
 
 _BAND_BYTE = [bytes([band]) for band in range(BANDS)]
-_blake2b = hashlib.blake2b
+_STEP = ROWS * np.dtype(np.uint32).itemsize
+_BAND_HASHERS = [
+    (hashlib.blake2b(_BAND_BYTE[band], digest_size=8), band * _STEP, (band + 1) * _STEP) for band in range(BANDS)
+]
+_unpack_keys = struct.Struct(f">{BANDS}q").unpack
 
 
 def to_bytes(sig: Signature) -> bytes:

@@ -6,14 +6,14 @@ same place and matter as one of the story's posts (analysis/events/subject.py), 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from analysis.events.index import EventIndex, KeyRow, Member, Posting, Story
-from analysis.events.minhash import Signature, band_keys, signature, similarity
+from analysis.events.index import BandKey, EventIndex, Member, Posting, Story
+from analysis.events.minhash import Signature, signature, similarity
 from analysis.events.models import Event, EventBand, EventKey
 from analysis.events.sql import sql_index
 from analysis.events.subject import story_keys
@@ -80,7 +80,7 @@ def assign_many(index: EventIndex, items: Sequence[EventInput], *, settings: Eve
         return []
     members = index.members(list(dict.fromkeys(i.mention_id for i in items)))
     # What each new mention brings: its signature, band keys and story keys (computed once, used twice).
-    prepared: dict[str, tuple[Signature, list[int], list[str]] | None] = {}
+    prepared: dict[str, tuple[Signature, list[BandKey], list[str]] | None] = {}
     for item in items:
         if item.mention_id in members or item.mention_id in prepared:
             continue
@@ -89,7 +89,7 @@ def assign_many(index: EventIndex, items: Sequence[EventInput], *, settings: Eve
             prepared[item.mention_id] = None
             continue
         keys = story_keys(item.title, item.text) if settings.same_subject else []
-        prepared[item.mention_id] = (sig, list(dict.fromkeys(band_keys(sig))), keys)
+        prepared[item.mention_id] = (sig, index.band_keys(sig), keys)
     fresh = [p for p in prepared.values() if p is not None]
     earliest = min(i.discovered_at for i in items)
     latest = max(i.discovered_at for i in items)
@@ -108,8 +108,6 @@ def assign_many(index: EventIndex, items: Sequence[EventInput], *, settings: Eve
     times = index.times(list(stories), earliest - VELOCITY_WINDOW, latest)
 
     new_members: list[Member] = []
-    new_bands: list[KeyRow] = []
-    new_keys: list[KeyRow] = []
     results: list[EventHeat | None] = []
     for item in items:
         at = item.discovered_at
@@ -169,17 +167,15 @@ def assign_many(index: EventIndex, items: Sequence[EventInput], *, settings: Eve
         members[item.mention_id] = (event.id, score)
         signatures[item.mention_id] = sig
         times.setdefault(event.id, []).append(at)
-        new_members.append(Member(item.mention_id, event.id, item.source, at, score, sig))
+        new_members.append(Member(item.mention_id, event.id, item.source, at, score, sig, keys_of_bands, keys))
+        # Later mentions of the batch find this one as they would have found it stored.
         posting = Posting(item.mention_id, event.id, at)
         for band in keys_of_bands:
             bands.setdefault(band, []).append(posting)
-            new_bands.append(KeyRow(band, item.mention_id, event.id, at))
         for key in keys:
             story.setdefault(key, []).append(posting)
-            new_keys.append(KeyRow(key, item.mention_id, event.id, at))
-        result = _heat(event, times, at, best is not None, score)
-        results.append(replace(result, subject=subject) if subject else result)
-    index.write(list(stories.values()), new_members, new_bands, new_keys)
+        results.append(_heat(event, times, at, best is not None, score, subject))
+    index.write(list(stories.values()), new_members)
     return results
 
 
@@ -193,7 +189,14 @@ def _latest_key(story: dict[str, list[Posting]], keys: list[str], since: datetim
     return None if best is None else (best[1], best[2])
 
 
-def _heat(event: Story, times: dict[str, list[datetime]], at: datetime, joined: bool, score: float) -> EventHeat:
+def _heat(
+    event: Story,
+    times: dict[str, list[datetime]],
+    at: datetime,
+    joined: bool,
+    score: float,
+    subject: str | None = None,
+) -> EventHeat:
     start = at - VELOCITY_WINDOW
     recent = sum(1 for t in times.get(event.id, ()) if start < t <= at)
     return EventHeat(
@@ -207,6 +210,7 @@ def _heat(event: Story, times: dict[str, list[datetime]], at: datetime, joined: 
         first_seen_at=event.first_seen_at,
         joined=joined,
         similarity=score,
+        subject=subject,
     )
 
 

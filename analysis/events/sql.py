@@ -19,8 +19,8 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
-from analysis.events.index import KeyRow, Member, Posting, Story
-from analysis.events.minhash import Signature, from_bytes, to_bytes
+from analysis.events.index import BandKey, Member, Posting, Story
+from analysis.events.minhash import Signature, band_keys, from_bytes, to_bytes
 from analysis.events.models import Event, EventBand, EventKey, EventMember
 
 _EVENTS = cast(Table, Event.__table__)
@@ -49,6 +49,9 @@ class SqlIndex:
     def __init__(self, session: Session) -> None:
         self.session = session
 
+    def band_keys(self, sig: Signature) -> list[BandKey]:
+        return list(dict.fromkeys(band_keys(sig)))  # the same key twice would break the table's primary key
+
     def members(self, mention_ids: Sequence[str]) -> dict[str, tuple[str, float]]:
         query = select(_MEMBERS.c.mention_id, _MEMBERS.c.event_id, _MEMBERS.c.similarity).where(
             _MEMBERS.c.mention_id.in_(bindparam("ids", expanding=True))
@@ -59,7 +62,7 @@ class SqlIndex:
             for m, e, s in self.session.execute(query, {"ids": list(chunk)})
         }
 
-    def band_postings(self, keys: Collection[int], since: datetime) -> dict[int, list[Posting]]:
+    def band_postings(self, keys: Collection[BandKey], since: datetime) -> dict[BandKey, list[Posting]]:
         return self._postings(_BANDS, "band_key", keys, since)
 
     def key_postings(self, keys: Collection[str], since: datetime) -> dict[str, list[Posting]]:
@@ -111,9 +114,7 @@ class SqlIndex:
                 found.setdefault(event_id, []).append(at)
         return found
 
-    def write(
-        self, stories: Collection[Story], members: Sequence[Member], bands: Sequence[KeyRow], keys: Sequence[KeyRow]
-    ) -> None:
+    def write(self, stories: Collection[Story], members: Sequence[Member]) -> None:
         """Events first (members refer to them), then one executemany a table."""
         created = [_story_row(s) for s in stories if s.new]
         changed = [_story_change(s) for s in stories if s.changed and not s.new]
@@ -127,10 +128,12 @@ class SqlIndex:
                 ["mention_id", "event_id", "source", "discovered_at", "similarity", "signature"],
                 [(*m[:5], to_bytes(m.signature)) for m in members],
             )
-        if bands:
-            self._insert(_BANDS, ["band_key", "mention_id", "event_id", "seen_at"], bands)
-        if keys:
-            self._insert(_KEYS, ["story_key", "mention_id", "event_id", "seen_at"], keys)
+        for table, column, rows in (
+            (_BANDS, "band_key", [(b, *m[:2], m.discovered_at) for m in members for b in m.bands]),
+            (_KEYS, "story_key", [(k, *m[:2], m.discovered_at) for m in members for k in m.keys]),
+        ):
+            if rows:
+                self._insert(table, [column, "mention_id", "event_id", "seen_at"], rows)
 
     def _insert(self, table: Table, names: list[str], rows: Sequence[Sequence[Any]]) -> None:
         self.session.execute(insert(table), [dict(zip(names, row, strict=True)) for row in rows])

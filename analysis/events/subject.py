@@ -108,8 +108,12 @@ OPENING = 120  # characters of the content looked at when the title names no pla
 
 def places(text: str) -> list[str]:
     """The places and organisations the text names, as comparable stems (the last three characters)."""
+    return _places(normalise(text))
+
+
+def _places(normalised: str) -> list[str]:
     out: list[str] = []
-    for match in _PLACE.finditer(normalise(text)):
+    for match in _PLACE.finditer(normalised):
         stem = _ADDRESS.sub("", match.group(1))
         stem = _LEADING.sub("", stem)
         if len(stem) < 2 or stem in _STOP_STEMS or any(s in _STOP_STEMS for s in (stem[:1], stem[:2])):
@@ -119,13 +123,26 @@ def places(text: str) -> list[str]:
 
 
 def matters(text: str) -> list[str]:
-    return list(dict.fromkeys(_MATTER_OF[m.group()] for m in _MATTER_WORDS.finditer(normalise(text))))
+    return _matters(normalise(text))
+
+
+def _matters(normalised: str) -> list[str]:
+    return list(dict.fromkeys(_MATTER_OF[m.group()] for m in _MATTER_WORDS.finditer(normalised)))
 
 
 def story_keys(title: str, content: str) -> list[str]:
     """`place|matter` for every place and matter the title names (the opening of the content stands in for
     a title that names neither)."""
-    opening = content[:OPENING]
-    where = places(title) or places(opening)
-    what = matters(title) or matters(opening)
+    head = normalise(title) if title else ""  # each text normalised once, for both its places and its matters
+    opening = ""
+    where = _places(head) if head else []
+    if not where:
+        opening = normalise(content[:OPENING])
+        where = _places(opening)
+    if not where:  # no place: no key, whatever the matter
+        return []
+    what = _matters(head) if head else []
+    if not what:
+        opening = opening or normalise(content[:OPENING])
+        what = _matters(opening)
     return [f"{p}|{m}" for p in where for m in what]

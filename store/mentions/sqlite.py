@@ -115,6 +115,9 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
 
 _SELECT = "SELECT m.* FROM mentions m"
+# One encoder for every analysis saved: json.dumps with an argument builds a new JSONEncoder per call. The same
+# text as json.dumps(..., ensure_ascii=False).
+_encode = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def _analysis_row(rowid: int, a: Analysis, stamp: int, seq: int) -> tuple[Any, ...]:
@@ -123,15 +126,15 @@ def _analysis_row(rowid: int, a: Analysis, stamp: int, seq: int) -> tuple[Any, .
     return (
         stamp,
         seq,
-        json.dumps(a.tokens, ensure_ascii=False),
+        _encode(a.tokens),
         a.sentiment,
         a.sentiment_label,
-        json.dumps(flags, ensure_ascii=False),
+        _encode(flags),
         a.level,
         a.post_type,
         a.unit,
         a.unit,
-        json.dumps(a.explanation, ensure_ascii=False),
+        _encode(a.explanation),
         a.event_id,
         rowid,
     )
@@ -322,14 +325,19 @@ class SqliteMentionStore(CrawlStateMixin):
     def pending_analysis(self, limit: int, *, newest_first: bool = False) -> list[Mention]:
         # New and edited posts first: a re-analysis of last month must not delay today's 30-minute clock.
         order = "discovered_at DESC, rowid DESC" if newest_first else "discovered_at, rowid"
+        # INDEXED BY: without statistics the planner takes analysis_seq's unique index for "IS NULL" and sorts
+        # every pending row (whole rows, content included) on each batch; the partial indexes hold exactly these
+        # rows in this order, so a batch reads its rows and stops.
         fresh = self._fetch(
-            f"{_SELECT} WHERE analysed_at IS NULL AND analysis_seq IS NULL ORDER BY {order} LIMIT ?",
+            f"{_SELECT} INDEXED BY ix_mentions_never_analysed"
+            f" WHERE analysed_at IS NULL AND analysis_seq IS NULL ORDER BY {order} LIMIT ?",
             (limit,),
         )
         if len(fresh) == limit:
             return fresh
         again = self._fetch(
-            f"{_SELECT} WHERE analysed_at IS NULL AND analysis_seq IS NOT NULL ORDER BY {order} LIMIT ?",
+            f"{_SELECT} INDEXED BY ix_mentions_pending"
+            f" WHERE analysed_at IS NULL AND analysis_seq IS NOT NULL ORDER BY {order} LIMIT ?",
             (limit - len(fresh),),
         )
         return fresh + again

@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from analysis.events import minhash
-from analysis.events.index import KeyRow, Member, Story
+from analysis.events.index import Member, Story
 from analysis.events.models import Event, EventBand, EventKey, EventMember
 from analysis.events.sql import SqlIndex, SqliteIndex
 
@@ -22,17 +22,20 @@ OTHER = datetime(2026, 11, 30, 16, 0, tzinfo=UTC) + timedelta(hours=8)
 TABLES = ("events", "event_members", "event_bands", "event_keys")
 
 
-def batch() -> tuple[list[Story], list[Member], list[KeyRow], list[KeyRow]]:
+def batch() -> tuple[list[Story], list[Member]]:
     sig = minhash.signature("城关第一中学随时可能倒塌，县教育局不管不问")
     assert sig is not None
     stories = [
         Story("e1", "标题", AT, OTHER, 2, ["tieba", "微博"], 3, 4, new=True),
         Story("e2", "另一个", AT, AT, 1, ["tieba"], 0, 0, new=True),
     ]
-    members = [Member(m, "e1", "tieba", t, 0.8, sig) for m, t in (("m1", AT), ("m2", OTHER), ("m3", AT))]
-    bands = [KeyRow(k, m, "e1", t) for m, t in (("m1", AT), ("m2", OTHER)) for k in minhash.band_keys(sig)]
-    keys = [KeyRow("魅力之|油烟", "m1", "e1", AT), KeyRow("魅力之|噪音", "m2", "e1", OTHER)]
-    return stories, members, bands, keys
+    bands = minhash.band_keys(sig)
+    members = [
+        Member("m1", "e1", "tieba", AT, 0.8, sig, bands, ["魅力之|油烟"]),
+        Member("m2", "e1", "tieba", OTHER, 0.8, sig, bands, ["魅力之|噪音"]),
+        Member("m3", "e1", "tieba", AT, 1.0, sig, [], []),
+    ]
+    return stories, members
 
 
 def stored(fast: bool) -> tuple[dict[str, list[tuple[Any, ...]]], list[Any]]:
@@ -42,20 +45,21 @@ def stored(fast: bool) -> tuple[dict[str, list[tuple[Any, ...]]], list[Any]]:
         engine, tables=[tables[m.__tablename__] for m in (Event, EventMember, EventBand, EventKey)]
     )
     kind = SqliteIndex if fast else SqlIndex
-    stories, members, bands, keys = batch()
+    stories, members = batch()
+    bands = members[0].bands
     with Session(engine) as session, session.begin():
-        kind(session).write(stories, members, bands, keys)
+        kind(session).write(stories, members)
     with Session(engine) as session, session.begin():
         index = kind(session)
         loaded = index.stories(["e1", "e2"])
         loaded["e1"].copies, loaded["e1"].sources, loaded["e1"].changed = 3, ["tieba", "微博", "b"], True
-        index.write(list(loaded.values()), [], [], [])
+        index.write(list(loaded.values()), [])
     with Session(engine) as session:
         index = kind(session)
         read = [
             index.members(["m1", "m2", "x"]),
-            index.band_postings({int(b.key) for b in bands} | {7}, AT),
-            index.band_postings({int(b.key) for b in bands}, AT + timedelta(seconds=1)),
+            index.band_postings({*bands, 7}, AT),
+            index.band_postings(set(bands), AT + timedelta(seconds=1)),
             index.key_postings({"魅力之|油烟", "魅力之|噪音", "x"}, AT),
             {m: s.tolist() for m, s in index.signatures(["m1", "m3", "x"]).items()},
             index.stories(["e1", "e2", "x"]),
