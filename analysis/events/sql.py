@@ -9,7 +9,6 @@ SQLite's own work (a batch reads and writes ~20 band keys a mention)."""
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import datetime
@@ -188,7 +187,8 @@ class SqliteIndex(SqlIndex):
         connection = session.connection()
         self._dialect = connection.dialect
         self._raw = cast(sqlite3.Connection, connection.connection.driver_connection)
-        # Stored times are strings; each distinct one parsed once per batch (a mention's 20 band rows share one).
+        # Stored times are strings (every UtcDateTime column alike); each distinct one parsed once per batch (a
+        # mention's 20 band rows share one).
         self._time_in = _result_processor(_BANDS, "seen_at", self._dialect)
         self._parsed: dict[str, datetime] = {}
 
@@ -265,21 +265,11 @@ class SqliteIndex(SqlIndex):
         self._raw.executemany(sql, zip(*columns, strict=True))
 
     def _update_stories(self, changed: list[dict[str, Any]]) -> None:
-        sources = _bind_processor(_EVENTS, "sources", self._dialect)
-        when = _bind_processor(_EVENTS, "last_seen_at", self._dialect)
+        names = ["copies", "sources", "replies", "views", "last_seen_at", "key"]
+        processors = [_bind_processor(_EVENTS, n, self._dialect) if n != "key" else None for n in names]
         self._raw.executemany(
             "UPDATE events SET copies = ?, sources = ?, replies = ?, views = ?, last_seen_at = ? WHERE id = ?",
-            [
-                (
-                    c["copies"],
-                    sources(c["sources"]) if sources else json.dumps(c["sources"]),
-                    c["replies"],
-                    c["views"],
-                    when(c["last_seen_at"]) if when else c["last_seen_at"],
-                    c["key"],
-                )
-                for c in changed
-            ],
+            [tuple(c[n] if p is None else p(c[n]) for n, p in zip(names, processors, strict=True)) for c in changed],
         )
 
 
