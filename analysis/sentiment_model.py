@@ -208,6 +208,8 @@ def _compiled(weights: dict[str, float]) -> FeatureWeights | None:
         from store._jiebac import FeatureWeights
     except ImportError:  # not built: the same features and sums in Python (store.tokens logs it once)
         return None
+    if not all(map(math.isfinite, weights.values())):  # never in a trained model; math.fsum's own rules then apply
+        return None
     return FeatureWeights(weights, CHAR_NGRAMS, NEGATORS, NEGATION_SPAN)
 
 

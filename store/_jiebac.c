@@ -953,7 +953,9 @@ static int FeatureWeights_init(FeatureWeights *self, PyObject *args, PyObject *k
     pos = 0;
     while (PyDict_Next(weights, &pos, &key, &value)) {
         double w = PyFloat_AsDouble(value);
-        if (w == -1.0 && PyErr_Occurred()) {
+        if (!(w == -1.0 && PyErr_Occurred()) && !isfinite(w))
+            PyErr_SetString(PyExc_ValueError, "weights must be finite (math.fsum treats inf and nan apart)");
+        if (PyErr_Occurred()) {
             PyMem_Free(table);
             PyMem_Free(pool);
             PyMem_Free(bloom);
@@ -1013,8 +1015,9 @@ static const FEntry *fw_find(const FeatureWeights *self, const Key *k) {
     }
 }
 
-/* math.fsum of xs (finite values): Shewchuk's exact partials, rounded once as CPython's math_fsum does. */
-static double exact_sum(const double *xs, Py_ssize_t count, double *partials) {
+/* math.fsum of xs (finite values): Shewchuk's exact partials, rounded once as CPython's math_fsum does; -1 with
+ * OverflowError set where a partial overflows, as math.fsum raises. */
+static int exact_sum(const double *xs, Py_ssize_t count, double *partials, double *out) {
     Py_ssize_t n = 0;
     double x, y, t, hi, yr, lo = 0.0;
     for (Py_ssize_t k = 0; k < count; k++) {
@@ -1034,7 +1037,13 @@ static double exact_sum(const double *xs, Py_ssize_t count, double *partials) {
             x = hi;
         }
         n = i;
-        if (x != 0.0) partials[n++] = x;
+        if (x != 0.0) {
+            if (!isfinite(x)) {
+                PyErr_SetString(PyExc_OverflowError, "intermediate overflow in fsum");
+                return -1;
+            }
+            partials[n++] = x;
+        }
     }
     hi = 0.0;
     if (n > 0) {
@@ -1056,7 +1065,8 @@ static double exact_sum(const double *xs, Py_ssize_t count, double *partials) {
             if (y == yr) hi = x;
         }
     }
-    return hi;
+    *out = hi;
+    return 0;
 }
 
 typedef struct {
@@ -1157,9 +1167,9 @@ static int fw_score(FeatureWeights *self, PyObject *text, PyObject *words, Score
         return -1;
     }
     for (Py_ssize_t i = 0; i < s->nhits; i++) xs[i] = s->hits[i].contribution;
-    s->sum = exact_sum(xs, s->nhits, xs + s->nhits + 1);
+    int status = exact_sum(xs, s->nhits, xs + s->nhits + 1, &s->sum);
     PyMem_Free(xs);
-    return 0;
+    return status;
 }
 
 /* What the explanation shows for a feature: the characters or words themselves, a pair joined, 不…word. */

@@ -201,3 +201,15 @@ def test_without_the_extension_python_scores_the_same() -> None:
     assert model._compiled is not None
     expected = [[repr(model.logit(t, segment(t))[0]), repr(model.score(t))] for t in sample]
     assert json.loads(done.stdout) == expected
+
+
+def test_overflow_and_weights_that_are_not_finite_behave_as_math_fsum() -> None:
+    huge = SentimentModel({"w甲": 1.7e308, "w乙": 1.7e308, "b甲 乙": 1.7e308}, bias=0.0)
+    for model in (huge, python_path(huge)):
+        with pytest.raises(OverflowError):
+            model.logit("甲乙", ["甲", "乙"])
+    # inf and nan have math.fsum's own rules: such a model (never a trained one) scores in Python.
+    odd = SentimentModel({"w甲": math.inf, "w乙": 1.0}, bias=0.0)
+    assert odd._compiled is None and odd.logit("甲乙", ["甲", "乙"])[0] == math.inf
+    with pytest.raises(ValueError):
+        FeatureWeights({"w甲": math.nan}, CHAR_NGRAMS, NEGATORS, NEGATION_SPAN)
