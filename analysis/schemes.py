@@ -13,6 +13,7 @@ other parts are dictionary words of two or more characters (中毒 in 食物中�
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 
 import textquery
@@ -149,25 +150,30 @@ class WholeWords:
     def __init__(self, text: str, words: list[str]) -> None:
         folded = normalise(text)
         self._folded = folded
-        self._owner = [-1] * len(folded)  # character -> index of the word covering it
-        self._spans: list[tuple[int, int]] = []
+        # The words' spans in text order, never overlapping: the word covering a character is found by bisection
+        # (a per-character table cost a Python step for every character of the post).
+        self._starts: list[int] = []
+        self._ends: list[int] = []
         cursor = 0
         for word in words:
             start = folded.find(word, cursor)
             if start < 0:  # not where expected (should not happen): leave these characters unjudged
                 continue
-            end = start + len(word)
-            index = len(self._spans)
-            self._spans.append((start, end))
-            for i in range(start, end):
-                self._owner[i] = index
-            cursor = end
+            cursor = start + len(word)
+            if cursor > start:
+                self._starts.append(start)
+                self._ends.append(cursor)
+
+    def _owner(self, at: int) -> int:
+        """The index of the word covering character `at`, -1 for none."""
+        index = bisect.bisect_right(self._starts, at) - 1
+        return index if index >= 0 and at < self._ends[index] else -1
 
     def accepts(self, start: int, end: int) -> bool:
-        first, last = self._owner[start], self._owner[end - 1]
+        first, last = self._owner(start), self._owner(end - 1)
         if first < 0 or last < 0:
             return True  # characters jieba did not cut into words (symbols): nothing to judge by
-        word_start, word_end = self._spans[first][0], self._spans[last][1]
+        word_start, word_end = self._starts[first], self._ends[last]
         if word_start == start and word_end == end:
             return True
         if first != last:

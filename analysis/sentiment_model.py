@@ -1,6 +1,7 @@
 """The shipped sentiment model: a linear model (NB-weighted logistic regression) over character n-grams and jieba
-words, trained by `python -m training.train_sentiment` (analysis/data/MODEL_CARD.md). Plain Python at run time:
-no scikit-learn, no download.
+words, trained by `python -m training.train_sentiment` (analysis/data/MODEL_CARD.md). No scikit-learn, no download
+at run time: the features are found, weighed and summed in C (store/_jiebac.c FeatureWeights) when the extension is
+built, else in Python here, with the same results bit for bit.
 
 score = 2·p(positive) − 1 = tanh(z / 2) in [-1, 1], z the linear model's log-odds. label is "neutral" when
 |score| < NEUTRAL_BAND (p(positive) between 0.35 and 0.65); a text with no word at all (empty, emoji, garbage)
@@ -25,7 +26,7 @@ from analysis.sentiment import Label, SentimentResult
 from store.tokens import normalise, segment
 
 if TYPE_CHECKING:
-    from store._jiebac import GramWeights
+    from store._jiebac import FeatureWeights
 
 NEUTRAL_BAND = 0.3
 EVIDENCE = 8
@@ -60,7 +61,7 @@ def word_features(words: Iterable[str]) -> tuple[set[str], set[str], set[str]]:
     a negator; a negator itself is never negated)."""
     words = words if isinstance(words, list) else list(words)
     seen = set(words)
-    pairs = {a + _SEP + b for a, b in itertools.pairwise(words) if a}
+    pairs = set(_pairs(words))
     negated: set[str] = set()
     if not NEGATORS.isdisjoint(seen):
         span = 0
@@ -71,6 +72,11 @@ def word_features(words: Iterable[str]) -> tuple[set[str], set[str], set[str]]:
                 negated.add(word)
                 span -= 1
     return seen, pairs, negated
+
+
+def _pairs(words: list[str]) -> dict[str, str]:
+    """The word pair features ("送餐 太慢") in the order they first occur, each with what a reader sees (送餐太慢)."""
+    return {a + _SEP + b: a + b for a, b in itertools.pairwise(words) if a}
 
 
 def features(text: str, words: Iterable[str]) -> set[str]:
@@ -98,7 +104,7 @@ class SentimentModel:
         for feature, weight in weights.items():
             by_kind[feature[0]][feature[1:]] = weight
         self._by_kind = [by_kind[kind] for kind in KINDS]
-        self._grams = _compiled_grams(by_kind["c"])
+        self._compiled = _compiled(weights)
 
     @classmethod
     def load(cls, path: Path) -> SentimentModel:
@@ -116,28 +122,30 @@ class SentimentModel:
     def logit(self, text: str, words: Iterable[str]) -> tuple[float, list[tuple[str, float]]]:
         """z (log-odds of positive) and each known feature's contribution to it, as (readable text, contribution).
         Features are binary and L2-normalised over all the text's features, known or not, as in training."""
+        if self._compiled is not None:
+            total, count, hits = self._compiled.hits(normalise(text), _word_list(words))
+            return (self.bias + total if count else self.bias), hits
         z, by_kind, _ = self._logit(text, words)
         return z, [hit for hits in by_kind for hit in hits]
 
     def _logit(self, text: str, words: Iterable[str]) -> tuple[float, tuple[list[tuple[str, float]], ...], set[str]]:
-        """logit()'s z, its hits by kind (KINDS' order: characters, words, pairs, negated words) and the words."""
+        """logit()'s z, its hits by kind (KINDS' order: characters, words, pairs, negated words) and the words, in
+        Python. Pairs come in the order they first occur, as in C: two pairs can show the same text (a bc, ab c), and
+        the order of three or more sums decides their last bit."""
         gram_w, word_w, pair_w, negated_w = self._by_kind
-        if self._grams is not None:
-            # The character n-grams counted and looked up in C (store/_jiebac.c), none made a str unless known.
-            gram_count, known = self._grams.hits(normalise(text), CHAR_NGRAMS)
-            seen, pairs, negated = word_features(words)
-        else:
-            grams, seen, pairs, negated = feature_sets(text, words)
-            gram_count, known = len(grams), [(f, gram_w[f]) for f in grams & gram_w.keys()]
-        total = gram_count + len(seen) + len(pairs) + len(negated)
+        words = _word_list(words)
+        grams, seen, _, negated = feature_sets(text, words)
+        pairs = _pairs(words)
+        total = len(grams) + len(seen) + len(pairs) + len(negated)
         if not total:
             return self.bias, ([], [], [], []), seen
         norm = 1.0 / math.sqrt(total)
-        # Set intersections run in C; only the features the model knows are looked up.
+        # Set intersections run in C; only the features the model knows are looked up. z is math.fsum's correctly
+        # rounded sum, whatever the order.
         by_kind = (
-            [(f, w * norm) for f, w in known],
+            [(f, gram_w[f] * norm) for f in grams & gram_w.keys()],
             [(f, word_w[f] * norm) for f in seen & word_w.keys()],
-            [(f.replace(_SEP, ""), pair_w[f] * norm) for f in pairs & pair_w.keys()],
+            [(shown, pair_w[f] * norm) for f, shown in pairs.items() if f in pair_w],
             [("不…" + f, negated_w[f] * norm) for f in negated & negated_w.keys()],
         )
         return self.bias + math.fsum([c for hits in by_kind for _, c in hits]), by_kind, seen
@@ -147,11 +155,14 @@ class SentimentModel:
             words = segment(text)
         if not words:  # nothing a reader would call a word: empty, emoji, punctuation, control characters
             return SentimentResult(score=0.0, label="neutral", evidence=[])
+        if self._compiled is not None:
+            total, known, strongest = self._compiled.strongest(normalise(text), _word_list(words), EVIDENCE)
+            if not known:
+                return SentimentResult(score=0.0, label="neutral", evidence=[])
+            return _result(self.bias + total, strongest)
         z, (grams, singles, pairs, negated), single = self._logit(text, words)
         if not (grams or singles or pairs or negated):
             return SentimentResult(score=0.0, label="neutral", evidence=[])
-        score = round(math.tanh(z / 2.0), 4)  # = 2·sigmoid(z) − 1
-        label: Label = "neutral" if abs(score) < NEUTRAL_BAND else ("positive" if score > 0 else "negative")
         # The word 干净 and the characters 干净 are two features but one piece of evidence to a reader. Evidence is
         # whole words only: a character n-gram that is no word of the text (生吃 from 学生吃) counts in the score
         # but is never shown. Added kind by kind in logit's order: the same sums.
@@ -173,20 +184,33 @@ class SentimentModel:
                         continue
                 by_text[shown] = get(shown, 0.0) + contribution
         # Strongest first, ties by text: the tuples compare in C (texts are distinct, so c never decides).
-        strongest = sorted([(-abs(c), shown, c) for shown, c in by_text.items()])[:EVIDENCE]
-        evidence = [(shown, round(c, 3)) for _, shown, c in strongest if round(c, 3) != 0.0]
-        return SentimentResult(score=score, label=label, evidence=evidence)
+        ranked = sorted([(-abs(c), shown, c) for shown, c in by_text.items()])[:EVIDENCE]
+        return _result(z, [(shown, c) for _, shown, c in ranked])
 
     def score_many(self, texts: list[str]) -> list[SentimentResult]:
         return [self.score(text) for text in texts]
 
 
-def _compiled_grams(weights: dict[str, float]) -> GramWeights | None:
+def _result(z: float, strongest: list[tuple[str, float]]) -> SentimentResult:
+    """The score and label of log-odds z, with the strongest evidence (largest |contribution| first) as shown."""
+    score = round(math.tanh(z / 2.0), 4)  # = 2·sigmoid(z) − 1
+    label: Label = "neutral" if abs(score) < NEUTRAL_BAND else ("positive" if score > 0 else "negative")
+    evidence = [(shown, round(c, 3)) for shown, c in strongest if round(c, 3) != 0.0]
+    return SentimentResult(score=score, label=label, evidence=evidence)
+
+
+def _word_list(words: Iterable[str]) -> list[str]:
+    return words if isinstance(words, list) else list(words)
+
+
+def _compiled(weights: dict[str, float]) -> FeatureWeights | None:
     try:
-        from store._jiebac import GramWeights
-    except ImportError:  # not built: feature_sets in Python, the same features (store.tokens logs it once)
+        from store._jiebac import FeatureWeights
+    except ImportError:  # not built: the same features and sums in Python (store.tokens logs it once)
         return None
-    return GramWeights(weights)
+    if not all(map(math.isfinite, weights.values())):  # never in a trained model; math.fsum's own rules then apply
+        return None
+    return FeatureWeights(weights, CHAR_NGRAMS, NEGATORS, NEGATION_SPAN)
 
 
 @functools.cache

@@ -717,173 +717,612 @@ static PyTypeObject SegmenterType = {
     .tp_getset = Segmenter_getset,
 };
 
-/* ---- character n-gram weights (analysis/sentiment_model.py) ---- */
+/* ---- the sentiment model's features and weights (analysis/sentiment_model.py) ----
+ *
+ * FeatureWeights holds the model's kind-prefixed features (c character n-gram, w word, b "word word" pair, n negated
+ * word) and finds a text's features, counts them, looks them up and sums the contributions (w / sqrt(count)) with
+ * math.fsum's correctly rounded sum: the same features, the same z, bit for bit, as sentiment_model.py's Python. No
+ * feature string is made unless the model knows it. */
+
+/* A feature or a shown text: up to three spans of str data read as one string. */
+typedef struct {
+    int kind;
+    const void *data;
+    Py_ssize_t start, len;
+} Span;
+
+typedef struct {
+    Span part[3];
+    int n;
+    Py_UCS4 tag; /* what kind of key: a feature kind (c w b n), 'a' adjacent words joined, 's' shown text */
+    Py_ssize_t len;
+    uint64_t hash;
+} Key;
+
+static const Py_UCS4 SPACE_CHARS[1] = {' '};
+static const Py_UCS4 NOT_CHARS[2] = {0x4E0D, 0x2026}; /* 不…, before a negated word in the explanation */
+
+static Span span_of_str(PyObject *s) {
+    return (Span){PyUnicode_KIND(s), PyUnicode_DATA(s), 0, PyUnicode_GET_LENGTH(s)};
+}
+
+static Span span_of_chars(const Py_UCS4 *chars, Py_ssize_t len) {
+    return (Span){PyUnicode_4BYTE_KIND, chars, 0, len};
+}
+
+static void key_make(Key *k, Py_UCS4 tag, int n, const Span *parts) {
+    uint64_t h = step_hash(HASH_SEED, tag);
+    Py_ssize_t len = 0;
+    for (int p = 0; p < n; p++) {
+        const Span *s = &parts[p];
+        k->part[p] = *s;
+        for (Py_ssize_t j = 0; j < s->len; j++) h = step_hash(h, PyUnicode_READ(s->kind, s->data, s->start + j));
+        len += s->len;
+    }
+    k->n = n;
+    k->tag = tag;
+    k->len = len;
+    k->hash = h;
+}
+
+/* Writes the key's characters to out (k->len of them). */
+static void key_chars(const Key *k, Py_UCS4 *out) {
+    for (int p = 0; p < k->n; p++) {
+        const Span *s = &k->part[p];
+        for (Py_ssize_t j = 0; j < s->len; j++) *out++ = PyUnicode_READ(s->kind, s->data, s->start + j);
+    }
+}
+
+/* Same characters (tags are compared by the caller). */
+static int key_same(const Key *x, const Key *y) {
+    if (x->len != y->len) return 0;
+    int px = 0, py = 0;
+    Py_ssize_t jx = 0, jy = 0;
+    for (Py_ssize_t i = 0; i < x->len; i++) {
+        while (jx == x->part[px].len) px++, jx = 0;
+        while (jy == y->part[py].len) py++, jy = 0;
+        const Span *a = &x->part[px], *b = &y->part[py];
+        if (PyUnicode_READ(a->kind, a->data, a->start + jx) != PyUnicode_READ(b->kind, b->data, b->start + jy)) return 0;
+        jx++, jy++;
+    }
+    return 1;
+}
+
+/* Python's str order: code point by code point, a prefix first. */
+static int key_order(const Key *x, const Key *y) {
+    int px = 0, py = 0;
+    Py_ssize_t jx = 0, jy = 0, n = x->len < y->len ? x->len : y->len;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        while (jx == x->part[px].len) px++, jx = 0;
+        while (jy == y->part[py].len) py++, jy = 0;
+        const Span *a = &x->part[px], *b = &y->part[py];
+        Py_UCS4 ca = PyUnicode_READ(a->kind, a->data, a->start + jx), cb = PyUnicode_READ(b->kind, b->data, b->start + jy);
+        if (ca != cb) return ca < cb ? -1 : 1;
+        jx++, jy++;
+    }
+    return x->len < y->len ? -1 : (x->len > y->len ? 1 : 0);
+}
+
+static PyObject *key_str(const Key *k) {
+    Py_UCS4 stack[64];
+    Py_UCS4 *buf = k->len <= 64 ? stack : PyMem_Malloc((size_t)k->len * sizeof(Py_UCS4));
+    if (!buf) return PyErr_NoMemory();
+    key_chars(k, buf);
+    PyObject *s = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, buf, k->len);
+    if (buf != stack) PyMem_Free(buf);
+    return s;
+}
+
+/* Is the key's text somewhere in text? */
+static int key_in_text(const Key *k, int kind, const void *data, Py_ssize_t n) {
+    Py_UCS4 stack[64];
+    Py_UCS4 *buf = k->len <= 64 ? stack : PyMem_Malloc((size_t)k->len * sizeof(Py_UCS4));
+    if (!buf) return -1;
+    key_chars(k, buf);
+    int found = 0;
+    for (Py_ssize_t i = 0; !found && i + k->len <= n; i++) {
+        Py_ssize_t j = 0;
+        while (j < k->len && PyUnicode_READ(kind, data, i + j) == buf[j]) j++;
+        found = j == k->len;
+    }
+    if (buf != stack) PyMem_Free(buf);
+    return found;
+}
+
+/* A set of keys for one call: open addressing over indexes into items. */
+typedef struct {
+    Key *items;
+    Py_ssize_t used;
+    int32_t *slots; /* -1: empty */
+    size_t mask;
+} KeySet;
+
+static int keyset_init(KeySet *s, Py_ssize_t max) {
+    size_t cap = 16;
+    while (cap < (size_t)max * 2 + 2) cap *= 2;
+    s->items = PyMem_Malloc(((size_t)max + 1) * sizeof(Key));
+    s->slots = PyMem_Malloc(cap * sizeof(int32_t));
+    s->used = 0;
+    s->mask = cap - 1;
+    if (!s->items || !s->slots) return -1;
+    memset(s->slots, 0xff, cap * sizeof(int32_t));
+    return 0;
+}
+
+static void keyset_free(KeySet *s) {
+    PyMem_Free(s->items);
+    PyMem_Free(s->slots);
+}
+
+/* The index of an equal key; -1 when there is none (then added when add is set, at index s->used - 1). */
+static Py_ssize_t keyset_find(KeySet *s, const Key *k, int add) {
+    size_t i = slot_of(k->hash, s->mask);
+    for (;;) {
+        int32_t at = s->slots[i];
+        if (at < 0) break;
+        const Key *o = &s->items[at];
+        if (o->hash == k->hash && o->tag == k->tag && key_same(o, k)) return at;
+        i = (i + 1) & s->mask;
+    }
+    if (add) {
+        s->items[s->used] = *k;
+        s->slots[i] = (int32_t)s->used++;
+    }
+    return -1;
+}
 
 typedef struct {
     uint64_t hash;
-    uint32_t off, len; /* len 0: empty */
+    uint32_t off, len;
+    Py_UCS4 tag; /* 0: empty slot */
     double weight;
-} WEntry;
+} FEntry;
+
+#define MAX_SIZES 8
+/* A Bloom filter of the model's features in front of the table: 2^21 bits (256 KiB) stay in a core's cache, where the
+ * table (16 MiB) does not, and most of a text's features (about 150 of 215) are not in the model. */
+#define BLOOM_BITS 21
+
+static inline uint64_t bloom_mix(uint64_t h) { return h * 0x9E3779B97F4A7C15ULL; }
 
 typedef struct {
     PyObject_HEAD
-    WEntry *table;
+    FEntry *table;
     size_t cap;
     uint32_t *pool;
-} GramWeights;
+    uint64_t *bloom;
+    PyObject *negators; /* a set or frozenset of str */
+    Py_ssize_t span;
+    Py_ssize_t sizes[MAX_SIZES];
+    Py_ssize_t nsizes;
+} FeatureWeights;
 
-static int GramWeights_init(GramWeights *self, PyObject *args, PyObject *kwds) {
-    PyObject *weights;
-    static char *kwlist[] = {"weights", NULL};
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!", kwlist, &PyDict_Type, &weights)) return -1;
-    if (self->table) return 0;
+static int FeatureWeights_init(FeatureWeights *self, PyObject *args, PyObject *kwds) {
+    PyObject *weights, *sizes, *negators;
+    Py_ssize_t span;
+    static char *kwlist[] = {"weights", "sizes", "negators", "span", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!OOn", kwlist, &PyDict_Type, &weights, &sizes, &negators, &span))
+        return -1;
+    if (self->table) {
+        PyErr_SetString(PyExc_RuntimeError, "FeatureWeights is initialised once");
+        return -1;
+    }
+    if (!PyAnySet_Check(negators)) {
+        PyErr_SetString(PyExc_TypeError, "negators must be a set or frozenset of str");
+        return -1;
+    }
+    PyObject *sz = PySequence_Fast(sizes, "sizes must be a sequence of int");
+    if (!sz) return -1;
+    if (PySequence_Fast_GET_SIZE(sz) > MAX_SIZES) {
+        Py_DECREF(sz);
+        PyErr_SetString(PyExc_ValueError, "too many n-gram sizes");
+        return -1;
+    }
+    self->nsizes = 0;
+    for (Py_ssize_t k = 0; k < PySequence_Fast_GET_SIZE(sz); k++) {
+        Py_ssize_t g = PyLong_AsSsize_t(PySequence_Fast_GET_ITEM(sz, k));
+        if (g == -1 && PyErr_Occurred()) {
+            Py_DECREF(sz);
+            return -1;
+        }
+        self->sizes[self->nsizes++] = g;
+    }
+    Py_DECREF(sz);
     size_t cap = 1024, chars = 0;
     while ((size_t)PyDict_GET_SIZE(weights) * 2 > cap) cap *= 2;
     Py_ssize_t pos = 0;
     PyObject *key, *value;
     while (PyDict_Next(weights, &pos, &key, &value)) {
-        if (!PyUnicode_Check(key)) {
-            PyErr_SetString(PyExc_TypeError, "weights must map str to float");
+        if (!PyUnicode_Check(key) || PyUnicode_GET_LENGTH(key) == 0) {
+            PyErr_SetString(PyExc_TypeError, "weights must map kind-prefixed str features to float");
             return -1;
         }
         chars += PyUnicode_GET_LENGTH(key);
     }
-    self->table = PyMem_Calloc(cap, sizeof(WEntry));
-    self->pool = PyMem_Malloc((chars + 1) * sizeof(uint32_t));
-    if (!self->table || !self->pool) {
+    FEntry *table = PyMem_Calloc(cap, sizeof(FEntry));
+    uint32_t *pool = PyMem_Malloc((chars + 1) * sizeof(uint32_t));
+    uint64_t *bloom = PyMem_Calloc((size_t)1 << (BLOOM_BITS - 6), sizeof(uint64_t));
+    if (!table || !pool || !bloom) {
+        PyMem_Free(table);
+        PyMem_Free(pool);
+        PyMem_Free(bloom);
         PyErr_NoMemory();
         return -1;
     }
-    self->cap = cap;
     size_t used = 0;
     pos = 0;
     while (PyDict_Next(weights, &pos, &key, &value)) {
-        Py_ssize_t n = PyUnicode_GET_LENGTH(key);
         double w = PyFloat_AsDouble(value);
-        if (w == -1.0 && PyErr_Occurred()) return -1;
-        if (n == 0) continue;
+        if (!(w == -1.0 && PyErr_Occurred()) && !isfinite(w))
+            PyErr_SetString(PyExc_ValueError, "weights must be finite (math.fsum treats inf and nan apart)");
+        if (PyErr_Occurred()) {
+            PyMem_Free(table);
+            PyMem_Free(pool);
+            PyMem_Free(bloom);
+            return -1;
+        }
         int kind = PyUnicode_KIND(key);
         const void *data = PyUnicode_DATA(key);
-        uint64_t h = hash_range(kind, data, 0, n);
-        size_t i = slot_of(h, cap - 1);
-        while (self->table[i].len) i = (i + 1) & (cap - 1); /* dict keys are distinct */
-        for (Py_ssize_t j = 0; j < n; j++) self->pool[used + j] = PyUnicode_READ(kind, data, j);
-        self->table[i] = (WEntry){h, (uint32_t)used, (uint32_t)n, w};
-        used += n;
+        Py_ssize_t n = PyUnicode_GET_LENGTH(key);
+        Key k;
+        Span body = {kind, data, 1, n - 1};
+        key_make(&k, PyUnicode_READ(kind, data, 0), 1, &body);
+        size_t i = slot_of(k.hash, cap - 1);
+        while (table[i].tag) i = (i + 1) & (cap - 1); /* dict keys are distinct */
+        for (Py_ssize_t j = 1; j < n; j++) pool[used + j - 1] = PyUnicode_READ(kind, data, j);
+        table[i] = (FEntry){k.hash, (uint32_t)used, (uint32_t)(n - 1), k.tag, w};
+        used += n - 1;
+        uint64_t b = bloom_mix(k.hash);
+        bloom[b >> (64 - BLOOM_BITS + 6) ] |= 1ULL << (b & 63);
+        bloom[(b >> 6) & (((uint64_t)1 << (BLOOM_BITS - 6)) - 1)] |= 1ULL << ((b >> 26) & 63);
     }
+    self->table = table;
+    self->pool = pool;
+    self->bloom = bloom;
+    self->cap = cap;
+    Py_INCREF(negators);
+    self->negators = negators;
+    self->span = span;
     return 0;
 }
 
-static void GramWeights_dealloc(GramWeights *self) {
+static void FeatureWeights_dealloc(FeatureWeights *self) {
     PyMem_Free(self->table);
     PyMem_Free(self->pool);
+    PyMem_Free(self->bloom);
+    Py_XDECREF(self->negators);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-typedef struct {
-    uint64_t hash;
-    Py_ssize_t start; /* -1: empty */
-    Py_ssize_t len;
-} Seen;
-
-static int same_span(int kind, const void *data, Py_ssize_t a, Py_ssize_t b, Py_ssize_t len) {
-    for (Py_ssize_t j = 0; j < len; j++)
-        if (PyUnicode_READ(kind, data, a + j) != PyUnicode_READ(kind, data, b + j)) return 0;
-    return 1;
+static const FEntry *fw_find(const FeatureWeights *self, const Key *k) {
+    uint64_t b = bloom_mix(k->hash);
+    if (!(self->bloom[b >> (64 - BLOOM_BITS + 6)] & (1ULL << (b & 63))) ||
+        !(self->bloom[(b >> 6) & (((uint64_t)1 << (BLOOM_BITS - 6)) - 1)] & (1ULL << ((b >> 26) & 63))))
+        return NULL;
+    size_t mask = self->cap - 1, i = slot_of(k->hash, mask);
+    for (;; i = (i + 1) & mask) {
+        const FEntry *e = &self->table[i];
+        if (!e->tag) return NULL;
+        if (e->hash != k->hash || e->tag != k->tag || (Py_ssize_t)e->len != k->len) continue;
+        const uint32_t *c = self->pool + e->off;
+        int p = 0;
+        Py_ssize_t j = 0, q = 0;
+        for (; q < k->len; q++, j++) {
+            while (j == k->part[p].len) p++, j = 0;
+            if (c[q] != PyUnicode_READ(k->part[p].kind, k->part[p].data, k->part[p].start + j)) break;
+        }
+        if (q == k->len) return e;
+    }
 }
 
-/* hits(text, sizes) -> (distinct, [(gram, weight), ...]): the distinct character n-grams of each size within runs of
- * letters and digits (str.isalnum; what re.split(r"[\W_]+") leaves), how many there are, and those with a weight. */
-static PyObject *GramWeights_hits(GramWeights *self, PyObject *args) {
-    PyObject *text, *sizes;
-    if (!PyArg_ParseTuple(args, "UO", &text, &sizes)) return NULL;
-    PyObject *sz = PySequence_Fast(sizes, "sizes must be a sequence of int");
-    if (!sz) return NULL;
+/* math.fsum of xs (finite values): Shewchuk's exact partials, rounded once as CPython's math_fsum does; -1 with
+ * OverflowError set where a partial overflows, as math.fsum raises. */
+static int exact_sum(const double *xs, Py_ssize_t count, double *partials, double *out) {
+    Py_ssize_t n = 0;
+    double x, y, t, hi, yr, lo = 0.0;
+    for (Py_ssize_t k = 0; k < count; k++) {
+        x = xs[k];
+        Py_ssize_t i = 0;
+        for (Py_ssize_t j = 0; j < n; j++) {
+            y = partials[j];
+            if (fabs(x) < fabs(y)) {
+                t = x;
+                x = y;
+                y = t;
+            }
+            hi = x + y;
+            yr = hi - x;
+            lo = y - yr;
+            if (lo != 0.0) partials[i++] = lo;
+            x = hi;
+        }
+        n = i;
+        if (x != 0.0) {
+            if (!isfinite(x)) {
+                PyErr_SetString(PyExc_OverflowError, "intermediate overflow in fsum");
+                return -1;
+            }
+            partials[n++] = x;
+        }
+    }
+    hi = 0.0;
+    if (n > 0) {
+        hi = partials[--n];
+        /* sum from the top down, stopping where the sum becomes inexact */
+        while (n > 0) {
+            x = hi;
+            y = partials[--n];
+            hi = x + y;
+            yr = hi - x;
+            lo = y - yr;
+            if (lo != 0.0) break;
+        }
+        /* half-even rounding across several partials */
+        if (n > 0 && ((lo < 0.0 && partials[n - 1] < 0.0) || (lo > 0.0 && partials[n - 1] > 0.0))) {
+            y = lo * 2.0;
+            x = hi + y;
+            yr = x - hi;
+            if (y == yr) hi = x;
+        }
+    }
+    *out = hi;
+    return 0;
+}
+
+typedef struct {
+    Py_ssize_t key; /* into the call's KeySet */
+    double contribution;
+} Hit;
+
+/* One text's features: every distinct one in `features` (its items, in order: n-grams by size then position, words,
+ * pairs, negated words), `total` of them, and those the model knows in `hits` with their contributions. */
+typedef struct {
+    PyObject *words; /* a tuple: a list could change under us if a str subclass's __eq__ ran Python code */
+    Py_ssize_t nwords;
+    KeySet features;
+    Hit *hits;
+    Py_ssize_t nhits, total;
+    double sum; /* math.fsum of the contributions */
+} Scored;
+
+static void scored_free(Scored *s) {
+    Py_XDECREF(s->words);
+    keyset_free(&s->features);
+    PyMem_Free(s->hits);
+}
+
+static void fw_add(FeatureWeights *self, Scored *s, Py_UCS4 tag, int n, const Span *parts) {
+    Key k;
+    key_make(&k, tag, n, parts);
+    if (keyset_find(&s->features, &k, 1) >= 0) return;
+    s->total++;
+    const FEntry *e = fw_find(self, &k);
+    if (e) s->hits[s->nhits++] = (Hit){s->features.used - 1, e->weight};
+}
+
+static int fw_score(FeatureWeights *self, PyObject *text, PyObject *words, Scored *s) {
+    memset(s, 0, sizeof(*s));
+    s->words = PySequence_Tuple(words);
+    if (!s->words) return -1;
+    Py_ssize_t m = s->nwords = PyTuple_GET_SIZE(s->words);
+    PyObject **items = &PyTuple_GET_ITEM(s->words, 0);
+    for (Py_ssize_t i = 0; i < m; i++)
+        if (!PyUnicode_Check(items[i])) {
+            PyErr_SetString(PyExc_TypeError, "words must be a sequence of str");
+            return -1;
+        }
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
-    size_t cap = 64;
-    while (cap < (size_t)(n * PySequence_Fast_GET_SIZE(sz)) * 2 + 2) cap *= 2;
-    Seen *seen = PyMem_Malloc(cap * sizeof(Seen));
+    /* room for every feature and, in strongest(), every adjacent pair of words joined */
+    Py_ssize_t max = n * self->nsizes + 4 * m + 1;
+    s->hits = PyMem_Malloc((size_t)max * sizeof(Hit));
     unsigned char *alnum = PyMem_Malloc((size_t)n + 1);
-    PyObject *hits = PyList_New(0);
-    Py_ssize_t distinct = 0;
-    if (!seen || !alnum || !hits) {
+    if (keyset_init(&s->features, max) < 0 || !s->hits || !alnum) {
+        PyMem_Free(alnum);
         PyErr_NoMemory();
-        goto fail;
+        return -1;
     }
-    for (size_t i = 0; i < cap; i++) seen[i].start = -1;
+    /* character n-grams within runs of letters and digits (str.isalnum; what re.split(r"[\W_]+") leaves) */
     for (Py_ssize_t i = 0; i < n; i++) alnum[i] = (unsigned char)Py_UNICODE_ISALNUM(PyUnicode_READ(kind, data, i));
-    for (Py_ssize_t k = 0; k < PySequence_Fast_GET_SIZE(sz); k++) {
-        Py_ssize_t g = PyLong_AsSsize_t(PySequence_Fast_GET_ITEM(sz, k));
-        if (g == -1 && PyErr_Occurred()) goto fail;
+    for (Py_ssize_t k = 0; k < self->nsizes; k++) {
+        Py_ssize_t g = self->sizes[k], run = 0;
         if (g <= 0) continue;
-        Py_ssize_t run = 0; /* letters and digits ending at i */
         for (Py_ssize_t i = 0; i < n; i++) {
             run = alnum[i] ? run + 1 : 0;
             if (run < g) continue;
-            Py_ssize_t start = i - g + 1;
-            uint64_t h = hash_range(kind, data, start, g);
-            size_t j = slot_of(h, cap - 1);
-            int dup = 0;
-            while (seen[j].start >= 0) {
-                if (seen[j].hash == h && seen[j].len == g && same_span(kind, data, seen[j].start, start, g)) {
-                    dup = 1;
-                    break;
-                }
-                j = (j + 1) & (cap - 1);
-            }
-            if (dup) continue;
-            seen[j] = (Seen){h, start, g};
-            distinct++;
-            size_t m = slot_of(h, self->cap - 1);
-            while (self->table[m].len) {
-                WEntry *e = &self->table[m];
-                if (e->hash == h && (Py_ssize_t)e->len == g) {
-                    Py_ssize_t q = 0;
-                    for (; q < g; q++)
-                        if (self->pool[e->off + q] != PyUnicode_READ(kind, data, start + q)) break;
-                    if (q == g) {
-                        PyObject *item = Py_BuildValue("(Nd)", PyUnicode_Substring(text, start, start + g), e->weight);
-                        if (!item || PyList_Append(hits, item) < 0) {
-                            Py_XDECREF(item);
-                            goto fail;
-                        }
-                        Py_DECREF(item);
-                        break;
-                    }
-                }
-                m = (m + 1) & (self->cap - 1);
-            }
+            Span gram = {kind, data, i - g + 1, g};
+            fw_add(self, s, 'c', 1, &gram);
         }
     }
-    PyMem_Free(seen);
     PyMem_Free(alnum);
-    Py_DECREF(sz);
-    return Py_BuildValue("(nN)", distinct, hits);
-fail:
-    PyMem_Free(seen);
-    PyMem_Free(alnum);
-    Py_DECREF(sz);
-    Py_XDECREF(hits);
-    return NULL;
+    for (Py_ssize_t i = 0; i < m; i++) {
+        Span w = span_of_str(items[i]);
+        fw_add(self, s, 'w', 1, &w);
+    }
+    for (Py_ssize_t i = 1; i < m; i++) {
+        if (PyUnicode_GET_LENGTH(items[i - 1]) == 0) continue;
+        Span pair[3] = {span_of_str(items[i - 1]), span_of_chars(SPACE_CHARS, 1), span_of_str(items[i])};
+        fw_add(self, s, 'b', 3, pair);
+    }
+    Py_ssize_t left = 0; /* words still negated after the last negator */
+    for (Py_ssize_t i = 0; i < m; i++) {
+        int negator = PySet_Contains(self->negators, items[i]);
+        if (negator < 0) return -1;
+        if (negator) {
+            left = self->span;
+        } else if (left) {
+            Span w = span_of_str(items[i]);
+            fw_add(self, s, 'n', 1, &w);
+            left--;
+        }
+    }
+    if (s->total) {
+        double norm = 1.0 / sqrt((double)s->total);
+        for (Py_ssize_t i = 0; i < s->nhits; i++) s->hits[i].contribution *= norm;
+    }
+    double *xs = PyMem_Malloc(((size_t)s->nhits + 1) * 2 * sizeof(double));
+    if (!xs) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < s->nhits; i++) xs[i] = s->hits[i].contribution;
+    int status = exact_sum(xs, s->nhits, xs + s->nhits + 1, &s->sum);
+    PyMem_Free(xs);
+    return status;
 }
 
-static PyMethodDef GramWeights_methods[] = {
-    {"hits", (PyCFunction)GramWeights_hits, METH_VARARGS,
-     "hits(text, sizes) -> (distinct n-grams, [(gram, weight)]) within runs of letters and digits"},
+/* What the explanation shows for a feature: the characters or words themselves, a pair joined, 不…word. */
+static Key shown_of(const Key *f) {
+    Key k;
+    Span parts[2];
+    if (f->tag == 'b') {
+        parts[0] = f->part[0];
+        parts[1] = f->part[2];
+        key_make(&k, 's', 2, parts);
+    } else if (f->tag == 'n') {
+        parts[0] = span_of_chars(NOT_CHARS, 2);
+        parts[1] = f->part[0];
+        key_make(&k, 's', 2, parts);
+    } else {
+        key_make(&k, 's', 1, f->part);
+    }
+    return k;
+}
+
+static PyObject *FeatureWeights_hits(FeatureWeights *self, PyObject *args) {
+    PyObject *text, *words;
+    if (!PyArg_ParseTuple(args, "UO", &text, &words)) return NULL;
+    Scored s;
+    PyObject *hits = NULL;
+    if (fw_score(self, text, words, &s) < 0) goto done;
+    hits = PyList_New(s.nhits);
+    for (Py_ssize_t i = 0; hits && i < s.nhits; i++) {
+        Key shown = shown_of(&s.features.items[s.hits[i].key]);
+        PyObject *item = Py_BuildValue("(Nd)", key_str(&shown), s.hits[i].contribution);
+        if (!item) Py_CLEAR(hits);
+        else PyList_SET_ITEM(hits, i, item);
+    }
+done:
+    scored_free(&s);
+    return hits ? Py_BuildValue("(dnN)", s.sum, s.total, hits) : NULL;
+}
+
+typedef struct {
+    Key shown;
+    double sum;
+} Shown;
+
+static int strongest_first(const void *a, const void *b) {
+    const Shown *x = a, *y = b;
+    double ax = fabs(x->sum), ay = fabs(y->sum);
+    if (ax != ay) return ax > ay ? -1 : 1;
+    return key_order(&x->shown, &y->shown);
+}
+
+/* Does the shown text start with 不… (as a negated word's does)? */
+static int key_starts_not(const Key *k) {
+    if (k->len < 2) return 0;
+    Py_UCS4 head[2];
+    int p = 0;
+    Py_ssize_t j = 0;
+    for (int q = 0; q < 2; q++, j++) {
+        while (j == k->part[p].len) p++, j = 0;
+        head[q] = PyUnicode_READ(k->part[p].kind, k->part[p].data, k->part[p].start + j);
+    }
+    return head[0] == NOT_CHARS[0] && head[1] == NOT_CHARS[1];
+}
+
+static PyObject *FeatureWeights_strongest(FeatureWeights *self, PyObject *args) {
+    PyObject *text, *words, *out = NULL;
+    Py_ssize_t limit;
+    if (!PyArg_ParseTuple(args, "UOn", &text, &words, &limit)) return NULL;
+    Scored s;
+    KeySet seen = {0};
+    Shown *shown = NULL;
+    if (fw_score(self, text, words, &s) < 0) goto done;
+    shown = PyMem_Malloc(((size_t)s.nhits + 1) * sizeof(Shown));
+    if (!shown || keyset_init(&seen, s.nhits + 1) < 0) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), nshown = 0;
+    PyObject **items = &PyTuple_GET_ITEM(s.words, 0);
+    int adjacent_ready = 0;
+    for (Py_ssize_t i = 0; i < s.nhits; i++) {
+        const Key *f = &s.features.items[s.hits[i].key];
+        Key k = shown_of(f);
+        if (f->tag == 'c' || f->tag == 'b') {
+            /* n-grams and pairs are shown only where they are a word of the text, or two adjacent words written
+             * together in it (not across punctuation) */
+            Key probe;
+            key_make(&probe, 'w', k.n, k.part);
+            int ok = keyset_find(&s.features, &probe, 0) >= 0 || key_starts_not(&k);
+            if (!ok) {
+                if (!adjacent_ready) {
+                    for (Py_ssize_t w = 1; w < s.nwords; w++) {
+                        Span pair[2] = {span_of_str(items[w - 1]), span_of_str(items[w])};
+                        Key a;
+                        key_make(&a, 'a', 2, pair);
+                        keyset_find(&s.features, &a, 1);
+                    }
+                    adjacent_ready = 1;
+                }
+                Key a;
+                key_make(&a, 'a', k.n, k.part);
+                if (keyset_find(&s.features, &a, 0) < 0) continue;
+                int in = key_in_text(&k, kind, data, n);
+                if (in < 0) {
+                    PyErr_NoMemory();
+                    goto done;
+                }
+                if (!in) continue;
+            }
+        }
+        Py_ssize_t at = keyset_find(&seen, &k, 1);
+        if (at < 0) {
+            at = seen.used - 1;
+            shown[at] = (Shown){k, 0.0};
+            nshown++;
+        }
+        shown[at].sum += s.hits[i].contribution;
+    }
+    qsort(shown, (size_t)nshown, sizeof(Shown), strongest_first);
+    if (limit > nshown) limit = nshown;
+    if (limit < 0) limit = 0;
+    PyObject *top = PyList_New(limit);
+    for (Py_ssize_t i = 0; top && i < limit; i++) {
+        PyObject *item = Py_BuildValue("(Nd)", key_str(&shown[i].shown), shown[i].sum);
+        if (!item) Py_CLEAR(top);
+        else PyList_SET_ITEM(top, i, item);
+    }
+    if (top) out = Py_BuildValue("(dnN)", s.sum, s.nhits, top);
+done:
+    keyset_free(&seen);
+    PyMem_Free(shown);
+    scored_free(&s);
+    return out;
+}
+
+static PyMethodDef FeatureWeights_methods[] = {
+    {"hits", (PyCFunction)FeatureWeights_hits, METH_VARARGS,
+     "hits(folded_text, words) -> (fsum of contributions, feature count, [(shown, contribution)]) every known feature"},
+    {"strongest", (PyCFunction)FeatureWeights_strongest, METH_VARARGS,
+     "strongest(folded_text, words, limit) -> (fsum of contributions, known features, [(shown, summed contribution)])"},
     {NULL, NULL, 0, NULL},
 };
 
-static PyTypeObject GramWeightsType = {
-    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "store._jiebac.GramWeights",
-    .tp_basicsize = sizeof(GramWeights),
+static PyTypeObject FeatureWeightsType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "store._jiebac.FeatureWeights",
+    .tp_basicsize = sizeof(FeatureWeights),
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "GramWeights(weights): character n-grams of a text looked up in a str -> float table",
+    .tp_doc = "FeatureWeights(weights, sizes, negators, span): the sentiment model's features of a text, weighed",
     .tp_new = PyType_GenericNew,
-    .tp_init = (initproc)GramWeights_init,
-    .tp_dealloc = (destructor)GramWeights_dealloc,
-    .tp_methods = GramWeights_methods,
+    .tp_init = (initproc)FeatureWeights_init,
+    .tp_dealloc = (destructor)FeatureWeights_dealloc,
+    .tp_methods = FeatureWeights_methods,
 };
 
 /* ---- folding (store.tokens.normalise) ---- */
@@ -1110,7 +1549,7 @@ static PyMethodDef module_methods[] = {
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "store._jiebac", "jieba's cut, compiled", -1, module_methods};
 
 PyMODINIT_FUNC PyInit__jiebac(void) {
-    if (PyType_Ready(&SegmenterType) < 0 || PyType_Ready(&GramWeightsType) < 0 ||
+    if (PyType_Ready(&SegmenterType) < 0 || PyType_Ready(&FeatureWeightsType) < 0 ||
         PyType_Ready(&FolderType) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&module);
@@ -1125,9 +1564,9 @@ PyMODINIT_FUNC PyInit__jiebac(void) {
         Py_DECREF(m);
         return NULL;
     }
-    Py_INCREF(&GramWeightsType);
-    if (PyModule_AddObject(m, "GramWeights", (PyObject *)&GramWeightsType) < 0) {
-        Py_DECREF(&GramWeightsType);
+    Py_INCREF(&FeatureWeightsType);
+    if (PyModule_AddObject(m, "FeatureWeights", (PyObject *)&FeatureWeightsType) < 0) {
+        Py_DECREF(&FeatureWeightsType);
         Py_DECREF(m);
         return NULL;
     }

@@ -1,5 +1,5 @@
-"""The sentiment model's character n-grams counted and looked up in C (store/_jiebac.c GramWeights) give the same
-log-odds, features and results as feature_sets in Python."""
+"""The sentiment model's features found, counted, weighed and summed in C (store/_jiebac.c FeatureWeights) give the
+same log-odds (bit for bit), features, evidence and results as the Python path (feature_sets, math.fsum)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,12 @@ import copy
 import csv
 import heapq
 import itertools
+import json
+import math
 import random
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -16,14 +21,14 @@ from analysis.sentiment_model import (
     NEGATION_SPAN,
     NEGATORS,
     SentimentModel,
-    feature_sets,
+    features,
     word_features,
 )
 from store.tokens import normalise, segment
 from tests.conftest import SHARED_DATA
 
 pytest.importorskip("store._jiebac", reason="the C extension was not built (no compiler at install)")
-from store._jiebac import GramWeights
+from store._jiebac import FeatureWeights
 
 TEXTS = [
     "送餐太慢了，饭菜都凉了！！差评",
@@ -47,27 +52,78 @@ def texts() -> list[str]:
     return found
 
 
-def test_the_grams_and_their_count_are_feature_sets_own() -> None:
-    weights = {"送餐": 1.0, "太慢": -2.0, "不满": -1.5, "好好好": 0.5, "a1b": 0.25, "学校": 0.1, "abc": 3.0}
-    table = GramWeights(weights)
+def python_path(model: SentimentModel) -> SentimentModel:
+    python = copy.copy(model)
+    python._compiled = None
+    return python
+
+
+def test_the_features_and_their_count_are_feature_sets_own() -> None:
+    weights = {"c送餐": 1.0, "c太慢": -2.0, "c不满": -1.5, "c好好好": 0.5, "ca1b": 0.25, "c学校": 0.1, "cabc": 3.0}
+    weights |= {"w满意": 0.7, "b饭菜 都": -0.2, "n满意": -1.1, "n好吃": -0.3, "w差评": -2.5}
+    table = FeatureWeights(weights, CHAR_NGRAMS, NEGATORS, NEGATION_SPAN)
     for text in texts():
-        grams = feature_sets(text, [])[0]
-        count, known = table.hits(normalise(text), CHAR_NGRAMS)
-        assert count == len(grams), text
-        assert sorted(known) == sorted((g, weights[g]) for g in grams if g in weights), text
+        words = segment(text)
+        found = features(text, words)
+        total, count, hits = table.hits(normalise(text), words)
+        assert count == len(found), text
+        norm = 1.0 / math.sqrt(count) if count else 0.0
+        known = sorted(f for f in found if f in weights)
+        assert sorted(hits) == sorted(
+            (f[1:] if f[0] in "cw" else "不…" + f[1:] if f[0] == "n" else f[1:].replace(" ", ""), weights[f] * norm)
+            for f in known
+        ), text
+        assert total == math.fsum(weights[f] * norm for f in known), text
 
 
 def test_scores_equal_the_python_features_path() -> None:
     model = SentimentModel.default()
-    python = copy.copy(model)
-    python._grams = None
-    assert model._grams is not None
+    python = python_path(model)
+    assert model._compiled is not None
     for text in texts():
         words = segment(text)
         z, hits = model.logit(text, words)
         z_py, hits_py = python.logit(text, words)
         assert z == z_py and sorted(hits) == sorted(hits_py), text
         assert model.score(text, words) == python.score(text, words), text
+        assert model.score(text, iter(words)) == model.score(text, words)  # type: ignore[arg-type]
+
+
+def test_the_sum_is_exact_as_math_fsum() -> None:
+    # Added left to right, 1e16 swallows the small weights; math.fsum (and the C sum) keeps them.
+    weights = {"w甲": 1e16, "w乙": 1.0, "w丙": -1e16, "w丁": 3.0, "b乙 丙": 1e-3, "c甲乙": 0.5}
+    model = SentimentModel(weights, bias=0.25)
+    text, words = "甲乙丙丁", ["甲", "乙", "丙", "丁"]
+    z, hits = model.logit(text, words)
+    assert (z, sorted(hits)) == (lambda r: (r[0], sorted(r[1])))(python_path(model).logit(text, words))
+    contributions = [c for _, c in hits]
+    assert z == 0.25 + math.fsum(contributions) != 0.25 + sum(contributions)
+
+
+def test_features_showing_one_text_add_up_in_the_same_order() -> None:
+    # The characters abc, the word abc and the pairs a|bc and ab|c all show "abc". Summed in another order these
+    # weights give another evidence (2**53 swallows a 1 or not): both paths add the characters, the word, then
+    # the pairs as they first occur.
+    big = 2.0**53
+    weights = {"cabc": big, "wabc": 1.0, "ba bc": 1.0, "bab c": -big}
+    model = SentimentModel(weights, bias=0.0)
+    for words in (["abc", "a", "bc", "ab", "c"], ["abc", "ab", "c", "a", "bc"]):
+        text = "abc " + " ".join(words[1:]) + " abc"
+        norm = 1.0 / math.sqrt(len(features(text, words)))
+        first, second = (1.0, -big) if words[1] == "a" else (-big, 1.0)
+        in_order = 0.0 + big * norm + 1.0 * norm + first * norm + second * norm
+        other_order = 0.0 + big * norm + 1.0 * norm + second * norm + first * norm
+        assert round(in_order, 3) != round(other_order, 3)
+        assert model.score(text, words) == python_path(model).score(text, words), words
+        assert model.score(text, words).evidence == [("abc", round(in_order, 3))]
+
+
+def test_words_must_be_strings() -> None:
+    table = FeatureWeights({"w好": 1.0}, CHAR_NGRAMS, NEGATORS, NEGATION_SPAN)
+    with pytest.raises(TypeError):
+        table.hits("好", ["好", 1])  # type: ignore[list-item]
+    with pytest.raises(TypeError):
+        FeatureWeights({"w好": 1.0}, CHAR_NGRAMS, ["不"], NEGATION_SPAN)  # type: ignore[arg-type]
 
 
 def reference_word_features(words: list[str]) -> tuple[set[str], set[str], set[str]]:
@@ -117,3 +173,46 @@ def test_evidence_is_the_strongest_eight_as_before() -> None:
         words = segment(text)
         if words and model.logit(text, words)[1]:
             assert model.score(text, words).evidence == reference_evidence(model, text, words), text
+
+
+def test_without_the_extension_python_scores_the_same() -> None:
+    # As if the build had failed: a fresh process where store._jiebac cannot be imported.
+    code = (
+        "import json, sys\n"
+        "sys.modules['store._jiebac'] = None\n"
+        "from analysis.sentiment_model import SentimentModel\n"
+        "from store.tokens import segment\n"
+        "model = SentimentModel.default()\n"
+        "assert model._compiled is None\n"
+        "cut = [(t, segment(t)) for t in json.loads(sys.stdin.read())]\n"
+        "print(json.dumps([[w, repr(model.logit(t, w)[0]), repr(model.score(t, w))] for t, w in cut]))\n"
+    )
+    sample = texts()[:60]
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        input=json.dumps(sample),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    model = SentimentModel.default()
+    assert model._compiled is not None
+    found = json.loads(done.stdout)
+    assert len(found) == len(sample)
+    # The words as that process cut them: words added to the dictionary by other tests here would cut otherwise.
+    for text, (words, z, result) in zip(sample, found, strict=True):
+        assert [z, result] == [repr(model.logit(text, words)[0]), repr(model.score(text, words))], text
+
+
+def test_overflow_and_weights_that_are_not_finite_behave_as_math_fsum() -> None:
+    huge = SentimentModel({"w甲": 1.7e308, "w乙": 1.7e308, "b甲 乙": 1.7e308}, bias=0.0)
+    for model in (huge, python_path(huge)):
+        with pytest.raises(OverflowError):
+            model.logit("甲乙", ["甲", "乙"])
+    # inf and nan have math.fsum's own rules: such a model (never a trained one) scores in Python.
+    odd = SentimentModel({"w甲": math.inf, "w乙": 1.0}, bias=0.0)
+    assert odd._compiled is None and odd.logit("甲乙", ["甲", "乙"])[0] == math.inf
+    with pytest.raises(ValueError):
+        FeatureWeights({"w甲": math.nan}, CHAR_NGRAMS, NEGATORS, NEGATION_SPAN)
