@@ -4,7 +4,9 @@
         --out analysis/data/grader_model.json.gz
 
 Reads graded posts in the labelling guide's format (one JSON object a line with id, level, type and text),
-prints the k-fold cross-validated level accuracy, then trains on every post and writes the model.
+prints the k-fold cross-validated level accuracy, then trains on every post and writes the model (format 2: with
+the mean word vectors of analysis/data/wordvec.bin.gz as dense features; `--dense-scale 0` writes format 1) and
+prints its SHA-1.
 Deterministic: the same file gives the same bytes. Needs scikit-learn (a dev dependency); the model it writes
 runs without it (analysis/grader.py).
 """
