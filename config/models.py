@@ -357,11 +357,12 @@ class GraderThresholds(Strict):
     """The grader's probability that a post is at least at a level, from which it says that level (tuned by
     bench/judgement.py on graded posts; see analysis/data/GRADER_CARD.md)."""
 
+    # The defaults are config/example/analysis.yaml's, chosen by `bench/judgement.py --tune` on all five folds.
     general: float = Field(default=0.8, gt=0.0, lt=1.0, description="P(≥ 一般)")
     large: float = Field(default=0.5, gt=0.0, lt=1.0, description="P(≥ 较大)")
-    major: float = Field(default=0.2, gt=0.0, lt=1.0, description="P(≥ 重大)")
+    major: float = Field(default=0.3, gt=0.0, lt=1.0, description="P(≥ 重大)")
     harm_major: float = Field(
-        default=0.9, gt=0.0, le=1.0, description="P(≥ 较大) from which a post stating harm (injury, illness …) is 重大"
+        default=0.7, gt=0.0, le=1.0, description="P(≥ 较大) from which a post stating harm (injury, illness …) is 重大"
     )
     calm: float = Field(
         default=0.3,

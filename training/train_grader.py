@@ -4,7 +4,9 @@
         --out analysis/data/grader_model.json.gz
 
 Reads graded posts in the labelling guide's format (one JSON object a line with id, level, type and text),
-prints the k-fold cross-validated level accuracy, then trains on every post and writes the model.
+prints the k-fold cross-validated level accuracy, then trains on every post and writes the model (format 2: with
+the mean word vectors of analysis/data/wordvec.bin.gz as dense features; `--dense-scale 0` writes format 1) and
+prints its SHA-1.
 Deterministic: the same file gives the same bytes. Needs scikit-learn (a dev dependency); the model it writes
 runs without it (analysis/grader.py).
 """
@@ -21,12 +23,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from analysis.facts import FactHit, find_facts
-from analysis.grader import STEPS, TYPES, Grade, Grader, feature_sets, norms, title_of
+from analysis.grader import STEPS, TYPES, Grade, Grader, dense_features, feature_sets, norms, title_of
 from analysis.modelfile import write_model
 from store.tokens import add_words, domain_words, segment
 
 LEVEL_C = 4.0  # chosen by 5-fold CV on DEV over {1, 4, 16} (see GRADER_CARD.md)
+# The mean word vectors are multiplied by this before fitting (their weights by it after, so the model file holds
+# weights for the plain means): with L2 regularisation it sets how much the vectors may weigh beside the words.
+DENSE_SCALE = 2.0  # 5-fold CV on DEV over {1, 2, 3, 5, 10}: lowest ≥较大 log-loss (GRADER_CARD.md)
 MIN_DF = 2
 FOLDS = 5
 REPO = Path(__file__).resolve().parent.parent
@@ -51,6 +58,8 @@ class Example:
     words: frozenset[str]  # kind-prefixed word features (w/t)
     facts: frozenset[str]  # kind-prefixed fact features (f/p)
     hits: tuple[FactHit, ...]
+    title_words: tuple[str, ...]  # as the analyser gives them to the grader (repeats kept: the mean vectors)
+    all_words: tuple[str, ...]
 
 
 def read_labels(path: Path) -> list[Graded]:
@@ -89,8 +98,9 @@ def examples(rows: Iterable[Graded]) -> list[Example]:
     for g in rows:
         words = segment(f"\n{g.text}")
         hits = find_facts(words)
-        found, facts = feature_sets(segment(title_of("", g.text)), words, hits)
-        out.append(Example(g, frozenset(found), frozenset(facts), tuple(hits)))
+        title = segment(title_of("", g.text))
+        found, facts = feature_sets(title, words, hits)
+        out.append(Example(g, frozenset(found), frozenset(facts), tuple(hits), tuple(title), tuple(words)))
     return out
 
 
@@ -111,7 +121,12 @@ def _matrix(data: Sequence[Example], vocab: dict[str, int]) -> Any:
     return csr_matrix((values, indices, indptr), shape=(len(data), len(vocab)))
 
 
-def fit(data: Sequence[Example], *, level_c: float = LEVEL_C) -> Grader:
+def _dense(data: Sequence[Example]) -> Any:
+    return np.array([dense_features(list(ex.title_words), list(ex.all_words)) for ex in data], dtype=np.float64)
+
+
+def fit(data: Sequence[Example], *, level_c: float = LEVEL_C, dense_scale: float = DENSE_SCALE) -> Grader:
+    from scipy.sparse import csr_matrix, hstack
     from sklearn.linear_model import LogisticRegression
 
     df = Counter(f for ex in data for f in ex.words | ex.facts)
@@ -120,7 +135,8 @@ def fit(data: Sequence[Example], *, level_c: float = LEVEL_C) -> Grader:
 
     # One binary model per step k (level ≥ k); 特别重大 counts as 重大 (two posts in DEV). The post type has its
     # own model (training/train_post_type.py): what the writer is doing is not how urgent it is.
-    level_x = _matrix(data, vocab)
+    sparse_x = _matrix(data, vocab)
+    level_x = hstack([sparse_x, csr_matrix(_dense(data) * dense_scale)], format="csr") if dense_scale else sparse_x
     level_names = list(vocab)
     levels = [min(ex.graded.level, STEPS) for ex in data]
     coefs, level_bias = [], []
@@ -129,6 +145,10 @@ def fit(data: Sequence[Example], *, level_c: float = LEVEL_C) -> Grader:
         model.fit(level_x, [int(level >= step) for level in levels])
         coefs.append(model.coef_[0])
         level_bias.append(round(float(model.intercept_[0]), 4))
+    dense = None
+    if dense_scale:
+        tail = np.array([c[len(level_names) :] for c in coefs]).T * dense_scale
+        dense = [[round(float(x), 4) for x in row] for row in tail]
     level_weights = {}
     for i, f in enumerate(level_names):
         column = [round(float(c[i]), 4) for c in coefs]
@@ -140,8 +160,15 @@ def fit(data: Sequence[Example], *, level_c: float = LEVEL_C) -> Grader:
         "level_c": level_c,
         "min_df": MIN_DF,
         "features": len(vocab),
+        "dense_scale": dense_scale,
+        "wordvec_sha1": wordvec_sha1(),
     }
-    return Grader(level_weights, level_bias, meta)
+    return Grader(level_weights, level_bias, meta, dense=dense)
+
+
+def wordvec_sha1() -> str:
+    """The word-vector table the dense weights were fitted against (analysis/data/wordvec.bin.gz)."""
+    return hashlib.sha1((REPO / "analysis" / "data" / "wordvec.bin.gz").read_bytes()).hexdigest()
 
 
 def out_of_fold(data: Sequence[Example], folds: int = FOLDS, **options: float) -> list[Grader]:
@@ -171,12 +198,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--labels", type=Path, default=REPO.parent / "shared/data/complaint_severity/dev_labels.jsonl")
     parser.add_argument("--out", type=Path, default=REPO / "analysis/data/grader_model.json.gz")
     parser.add_argument("--level-c", type=float, default=LEVEL_C)
+    parser.add_argument("--dense-scale", type=float, default=DENSE_SCALE, help="0: no word vectors (format 1)")
     args = parser.parse_args(argv)
     rows = labels_or_say_why(args.labels)
     if rows is None:
         return 2
     data = examples(rows)
-    graders = out_of_fold(data, level_c=args.level_c)
+    graders = out_of_fold(data, level_c=args.level_c, dense_scale=args.dense_scale)
     exact = 0
     for ex in data:
         g = graders[fold_of(ex.graded.id)]
@@ -187,16 +215,15 @@ def main(argv: list[str] | None = None) -> int:
         f"{FOLDS}-fold CV on {len(data)} posts: level (0–3, thresholds 0.5) accuracy {exact / len(data):.3f} "
         "(post type: python -m training.train_post_type)"
     )
-    write(fit(data, level_c=args.level_c), args.out)
-    print(f"wrote {args.out} ({args.out.stat().st_size:,} bytes)")
+    write(fit(data, level_c=args.level_c, dense_scale=args.dense_scale), args.out)
+    digest = hashlib.sha1(args.out.read_bytes()).hexdigest()
+    print(f"wrote {args.out} ({args.out.stat().st_size:,} bytes) sha1 {digest}")
     return 0
 
 
 def grade_example(grader: Grader, ex: Example) -> Grade:
     """Grade an example from its own words (already segmented), as the analyser would."""
-    words = [f[1:] for f in ex.words if f[0] == "w"]
-    title = [f[1:] for f in ex.words if f[0] == "t"]
-    return grader.grade(title, words, list(ex.hits))
+    return grader.grade(list(ex.title_words), list(ex.all_words), list(ex.hits))
 
 
 if __name__ == "__main__":

@@ -28,15 +28,44 @@ _WRONG_ACTS = (
 )
 _GATHER = "拉横幅 挂白旗 白旗 静坐 聚集 集体上访 围堵 堵路 堵门 游行 示威 罢工 围攻 聚众 上访"
 
+# Harm that is supposed, not told: 如果…死亡, 轻则中毒重则死亡, 非要等到老百姓受伤. The words carry no punctuation,
+# so "the same clause" is a distance: 如果 opens a clause that runs long (如果孩子在路上出了事故死亡 is 7 words).
+_SUPPOSED = (("如果 假如 倘若 万一 要是 若是 假设 等到", 8), ("轻则 重则 则", 2))
+# Living things other than people: 树木死亡, 鱼大量死亡, 苗木枯萎死亡 are no one's death.
+_NOT_PEOPLE = (
+    "树木 树 树苗 苗木 树种 花木 花草 草坪 植物 农作物 庄稼 秧苗 作物 禾苗 绿化 鱼 鱼类 鱼苗 鱼虾 鸡 鸭 鹅 猪 "
+    "生猪 牛 羊 牲畜 家禽 蜜蜂 蜂 动物 野生动物 鸟 候鸟"
+)
+# What is impounded when no one is: 扣押车辆, 车辆被扣押, 违规扣押证书, 资产查封、冻结、扣押.
+_THINGS = (
+    "车辆 车 车子 汽车 货车 摩托车 电动车 三轮车 船 证书 证件 证照 身份证 驾驶证 行驶证 资格证 毕业证 户口本 "
+    "资产 财产 财物 物品 货物 工具 设备 资料 押金 工资 款 钱款 资金 账户 房产 货"
+)
+
 FACTS: tuple[Fact, ...] = (
     fact(
         "death",
         "人员死亡",
         "死亡 身亡 遇难 丧生 致死 溺亡 猝死 自杀 跳楼 轻生 尸体 命案 丧命 不幸离世 死者",
-        examples=("工地昨天有工人坠落身亡",),
-        counter_examples=("一旦倒塌将造成人员死亡",),
+        examples=("工地昨天有工人坠落身亡", "小孩靠着扶手休息就坠楼死亡", "病人经抢救无效死亡"),
+        counter_examples=(
+            "一旦倒塌将造成人员死亡",
+            "施工负责人对我发出的死亡威胁",
+            "致使树木因见不到阳光而死亡",
+            "苗木大面积死亡",
+            "鱼大量死亡",
+            "轻则慢性中毒，重则中毒死亡",
+            "如果孩子在路上出了事故死亡怎么办",
+            "请问过山车、跳楼机是否属于特种设备",
+            "他们要去跳楼",
+            "虽然说死者为大，但声音太大了",
+            "不想见到涔河成为死亡之水",
+        ),
         harm=True,
         corroborates=True,
+        # 要(去)跳楼 is threatened, not done (扬言/准备 are the finder's own hypotheticals).
+        not_after=(*_SUPPOSED, (_NOT_PEOPLE, 8), ("要 要去 想 想要", 2)),
+        not_before=(("威胁 机 之水 为 率", 1),),
     ),
     fact(
         "injury",
@@ -44,10 +73,25 @@ FACTS: tuple[Fact, ...] = (
         "受伤 重伤 轻伤 骨折 流血 伤势 致残 烧伤 烫伤 摔伤 打伤 砸伤 撞伤 咬伤 割伤 "
         # 溺水: rescued or not, the post says; 溺亡 is a death
         "昏迷 抢救 缝针 脑震荡 伤者 被撞 被咬 溺水 撞倒 推倒 摔倒在地 呼吸困难",
-        examples=("我孩子昨天被几个同学围殴，头部受伤住院", "被摩托车撞倒在地，送往医院急诊"),
-        counter_examples=("墙倒了，幸好没有人受伤", "以免学生受伤"),
+        examples=(
+            "我孩子昨天被几个同学围殴，头部受伤住院",
+            "被摩托车撞倒在地，送往医院急诊",
+            "还被项目部的人推倒在地",
+            "小孩出现呼吸衰竭，医生马上抢救",
+        ),
+        counter_examples=(
+            "墙倒了，幸好没有人受伤",
+            "以免学生受伤",
+            "非要等到老百姓受伤后还不作为吗",
+            "为抢救园林区的树木花草，我们已向有关单位反映",
+            "经过十几年的非物质文化遗产的抢救",
+            "大小树木连根推倒",
+            "儿坟前诉相思之苦、心在流血",
+        ),
         harm=True,
         corroborates=True,
+        not_after=(*_SUPPOSED, ("文化遗产 遗产 文物 树木 树 大小 心 心在", 2)),
+        not_before=(("园林 树木 花草 文物 遗产 文化遗产 古建筑 性", 5),),
     ),
     fact(
         "hospital",
@@ -70,28 +114,56 @@ FACTS: tuple[Fact, ...] = (
         "illness",
         "中毒或致病",
         "中毒 食物中毒 呕吐 腹泻 上吐下泻 拉肚子 发烧 过敏 染病 感染 头晕 恶心 不适 肚子疼 病倒 患癌 癌症 白血病",
-        examples=("好几个学生吃完呕吐腹泻，怀疑食物中毒",),
-        counter_examples=("担心孩子吃了会中毒",),
+        examples=("好几个学生吃完呕吐腹泻，怀疑食物中毒", "当地民众癌症频发", "女儿开始说肚子疼，并发生多次呕吐"),
+        counter_examples=(
+            "担心孩子吃了会中毒",
+            "油漆味让人产生呕吐感",
+            "轻则慢性中毒，重则中毒死亡",
+            "小区花园天天是灰尘恶心",
+            "背靠为人民服务五个大字，看着都恶心",
+            "雨季恶心的猪大便水会顺流而下",
+            "人闻到后感到恶心",
+            "油烟使细胞发生突变，导致癌症的发生",
+            "高压线周围的人群患白血病、癌症的几率是其他地区的数倍",
+            "让癌症病人看到光明吧",
+        ),
         harm=True,
         corroborates=True,
+        # 恶心 on the board is a smell's or a sight's (令人恶心, 看着都恶心), and a cancer named is mostly a risk
+        # cited (致癌, 癌症的几率, 癌症病人) rather than a neighbour fallen ill.
+        not_after=(*_SUPPOSED, ("令人 让人 使人 看着 看 都 闻到 感到 感觉 觉得 灰尘 很 真 太 导致 引起 诱发 抗", 2)),
+        not_before=(("感 的 几率 概率 风险 病人 患者 病患者 高发区 药品 药物", 2),),
     ),
     fact(
         "violence",
         "暴力伤害",
         "被打 殴打 打人 围殴 暴打 毒打 欺凌 霸凌 持刀 砍伤 砍人 行凶 施暴 家暴 猥亵 性侵 强奸 打骂 体罚 追打 群殴 打伤",
-        examples=("我孩子昨天被几个同学围殴，头部受伤住院",),
-        counter_examples=("学校举办防止欺凌宣传周活动",),
+        examples=("我孩子昨天被几个同学围殴，头部受伤住院", "他昨天在校门口被打了"),
+        counter_examples=("学校举办防止欺凌宣传周活动", "楼板横梁被打穿", "过了一个月后，又告知我被打了下来"),
         harm=True,
         corroborates=True,
+        # 被打穿 (a floor), 被打了下来 (a form sent back): 打 of things.
+        not_after=_SUPPOSED,
+        not_before=(("穿 碎 烂 通 掉 下来 回来 回 翻", 2),),
     ),
     fact(
         "detention",
         "人身自由受限",
         "拘留 关押 扣押 非法拘禁 拘禁 限制人身自由 抓走 强行带走 软禁 行政拘留 刑事拘留",
-        examples=("我父亲被他们非法拘禁了三天",),
-        counter_examples=("没有拘留任何人",),
+        examples=("我父亲被他们非法拘禁了三天", "我父亲被他们扣押了三天", "结果被以扰乱政府正常工作秩序，拘留五天"),
+        counter_examples=(
+            "没有拘留任何人",
+            "要求立刻返还违法扣押车辆",
+            "车辆被扣押",
+            "违规扣押证书行为",
+            "请对涉案资产查封、冻结、扣押",
+            "为什么不依法拘留这个恶人",
+        ),
         harm=True,
         corroborates=True,
+        # 扣押 is of people as often as of cars and certificates; 不依法拘留 asks for a detention.
+        not_after=(*_SUPPOSED, (_THINGS, 3), ("不 不予 未予 不肯 要求 请求 建议 应当 应该", 2)),
+        not_before=((_THINGS, 2),),
     ),
     fact(
         "many",
@@ -127,10 +199,17 @@ FACTS: tuple[Fact, ...] = (
         _HARM_DONE,
         near=_MINORS,
         examples=("我孩子昨天被几个同学围殴，头部受伤住院", "好几个学生吃完呕吐腹泻"),
-        counter_examples=("孩子们在新操场上玩得很开心。隔壁工地有工人受伤", "以免学生受伤"),
+        counter_examples=(
+            "孩子们在新操场上玩得很开心。隔壁工地有工人受伤",
+            "以免学生受伤",
+            "如果孩子在路上出了事故死亡怎么办",
+            "孩子说闻到油漆味让人产生呕吐感",
+        ),
         harm=True,
         corroborates=True,
         weighed=False,
+        not_after=_SUPPOSED,
+        not_before=(("威胁 机 穿 碎 烂 下来 感", 1),),
     ),
     fact(
         "gathering",

@@ -3,8 +3,10 @@
 fragment: 生吃 is not in 学生吃.
 
 An occurrence right after a negator (没有人受伤, 尚无伤亡) does not count; harm, and anything else whose entry says
-`feared_blocks`, right after a word of supposition or threat (一旦, 以免, 担心, 扬言 …) does not count either. A
-structural fact (`near`) counts only with one of its near words within NEAR_WITHIN words. Each fact found carries
+`feared_blocks`, right after a word of supposition or threat (一旦, 以免, 担心, 扬言 …) does not count either; nor
+does a word of an entry after one of its `not_after` words or before one of its `not_before` words (树木…死亡,
+死亡威胁, 扣押车辆: another sense). A structural fact (`near`) counts only with one of its near words within
+NEAR_WITHIN words. Each fact found carries
 the words that showed it, for the explanation; the grader (analysis/grader.py) weighs them.
 """
 
@@ -16,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from analysis.facts.catalogue import FACTS as _CATALOGUE
-from analysis.facts.schema import Fact, validate
+from analysis.facts.schema import Context, Fact, validate
 from store.tokens import jieba_cut
 
 # Up to this many adjacent words are joined to spell a fact word (被/打 → 被打, 上/百名 → 上百名).
@@ -138,6 +140,24 @@ def _spelled(tokens: list[str], prefixes: frozenset[str]) -> list[list[str]]:
     return out
 
 
+def _in_context(tokens: list[str], start: int, end: int, fact: Fact) -> bool:
+    """Whether the fact word spelled by tokens[start:end] has a `not_after` word before it or a `not_before` word
+    after it, within the context's distance."""
+    return _near_any(tokens, range(start - 1, -1, -1), fact.not_after) or _near_any(
+        tokens, range(end, len(tokens)), fact.not_before
+    )
+
+
+def _near_any(tokens: list[str], positions: range, contexts: tuple[Context, ...]) -> bool:
+    for context in contexts:
+        for distance, j in enumerate(positions, start=1):
+            if distance > context.within:
+                break
+            if tokens[j] in context.words:
+                return True
+    return False
+
+
 def find_facts(words: Iterable[str]) -> list[FactHit]:
     """The facts stated in a text given as accurate-mode jieba words (`store.tokens.segment`), in registry order."""
     index, prefixes, near_words = _index()
@@ -166,9 +186,11 @@ def find_facts(words: Iterable[str]) -> list[FactHit]:
         if since_negator <= NEGATED_WITHIN:
             continue
         possible = 0 < since_hypothetical <= HYPOTHETICAL_WITHIN
-        for spelled in runs[i]:
+        for length, spelled in enumerate(runs[i], start=1):
             for f in index.get(spelled, ()):
                 if possible and f.feared_blocks:
+                    continue
+                if (f.not_after or f.not_before) and _in_context(tokens, i, i + length, f):
                     continue
                 if not f.near:
                     add(f.id, spelled)

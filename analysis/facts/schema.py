@@ -12,6 +12,15 @@ _ID = re.compile(r"^[a-z][a-z_]*$")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
+@dataclass(frozen=True)
+class Context:
+    """Words that, within `within` words of a fact word (before it for `not_after`, after it for `not_before`),
+    show the fact word is used in another sense: 树木…死亡, 死亡威胁, 扣押车辆."""
+
+    words: frozenset[str]
+    within: int
+
+
 class FactRegistryError(ValueError):
     """A fact entry is malformed: the message names the file, the fact and the field (in Chinese)."""
 
@@ -33,6 +42,9 @@ class Fact:
     # A feature of the grader (analysis/grader.py). The structural facts are shown and bear out schemes but are
     # not weighed: as features they lowered ≥ 重大 on DEV k-fold (GRADER_CARD.md, "What was tried").
     weighed: bool = True
+    # A fact word does not count after a word of a `not_after` context or before one of a `not_before` context.
+    not_after: tuple[Context, ...] = ()
+    not_before: tuple[Context, ...] = ()
 
 
 def fact(
@@ -48,8 +60,11 @@ def fact(
     feared_blocks: bool = False,
     counts_at_least: int = 0,
     weighed: bool = True,
+    not_after: tuple[tuple[str, int], ...] = (),
+    not_before: tuple[tuple[str, int], ...] = (),
 ) -> Fact:
-    """An entry of the catalogue: words and `near` as space-separated whole words."""
+    """An entry of the catalogue: words and `near` as space-separated whole words; `not_after` and `not_before` as
+    (space-separated whole words, within how many words) pairs."""
     return Fact(
         id,
         zh,
@@ -62,6 +77,8 @@ def fact(
         frozenset(near.split()),
         counts_at_least,
         weighed,
+        tuple(Context(frozenset(w.split()), n) for w, n in not_after),
+        tuple(Context(frozenset(w.split()), n) for w, n in not_before),
     )
 
 
@@ -83,4 +100,7 @@ def validate(facts: tuple[Fact, ...]) -> tuple[Fact, ...]:
             raise FactRegistryError(f"{where} 缺少字段 examples（至少一条陈述该事实的例句）")
         if not f.counter_examples:
             raise FactRegistryError(f"{where} 缺少字段 counter_examples（至少一条不应判为该事实的例句）")
+        for name, contexts in (("not_after", f.not_after), ("not_before", f.not_before)):
+            if any(not c.words or c.within < 1 for c in contexts):
+                raise FactRegistryError(f"{where} 的字段 {name} 须为非空词表且距离至少为 1")
     return facts

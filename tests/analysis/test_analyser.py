@@ -68,10 +68,10 @@ CASES = [
         "城关一中本周开展防欺凌宣传，学生积极参加。",
         "county",
         set(),
-        # A school event notice: the guide says 无, but the grader learnt from complaint boards (no notices among
-        # the 768 graded posts) and says 一般; the exclusion still keeps 欺凌 from the bullying scheme.
-        # GRADER_CARD.md lists this limit.
-        Level.GENERAL,
+        # A school event notice: the guide says 无. The grader learnt from complaint boards (no notices among the
+        # 768 graded posts) and said 一般 until the mean word vectors (format 2) read it as unlike a complaint; the
+        # exclusion still keeps 欺凌 from the bullying scheme.
+        0,
         "school-no1",
         "neutral",
     ),

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 import yaml
 
+from analysis import wordvec
 from analysis.analyser import _words
 from analysis.facts import find_facts
 from analysis.facts.finder import _NUMERALS, MAX_SPAN, _index, _spelled
@@ -59,6 +60,9 @@ def reference_grade_scores(grader: Grader, title_words: list[str], words: list[s
     weights = np.array([scale.get(f[0], 1.0) for f in known])
     contributions = rows * weights[:, None]
     sums = contributions.sum(axis=0)
+    if grader.dense is not None:
+        # The dense part (format 2): each mean vector word by word, then the weights.
+        sums = sums + reference_means(title_words, words) @ np.array(grader.dense)
     at_least = tuple(round(_sigmoid(b + float(z)), 4) for b, z in zip(grader.level_bias, sums, strict=True))
     hits = list(zip(known, contributions[:, 1].tolist(), strict=True))
     by_text: dict[str, float] = {}
@@ -71,6 +75,15 @@ def reference_grade_scores(grader: Grader, title_words: list[str], words: list[s
             by_text[names.get(body, body)] = contribution
     strongest = heapq.nlargest(EVIDENCE, by_text.items(), key=lambda item: (item[1], item[0]))
     return at_least, len(hits), [(shown, round(c, 2)) for shown, c in strongest if c >= 0.01]
+
+
+def reference_means(title_words: list[str], words: list[str]) -> np.ndarray:
+    table = wordvec.shipped()
+    parts = []
+    for ws in (title_words, words):
+        known = [v for v in (table.vector(w) for w in ws) if v is not None]
+        parts.append(np.mean(known, axis=0) if known else np.zeros(table.dim))
+    return np.concatenate(parts)
 
 
 def reference_type_scores(model: PostTypeModel, found: dict[str, float]) -> list[float]:

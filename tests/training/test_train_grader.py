@@ -95,3 +95,11 @@ def test_reads_the_shared_dev_labels() -> None:
     rows = read_labels(SHARED)
     assert len(rows) == 768 and {r.level for r in rows} == {0, 1, 2, 3, 4}
     assert len({r.id for r in rows}) == len(rows)
+
+
+def test_dense_scale_zero_trains_a_format_1_model_without_vectors(tmp_path: Path) -> None:
+    data = examples(read_labels(write_labels(tmp_path / "labels.jsonl", POSTS * 2)))
+    plain, with_vectors = fit(data, dense_scale=0.0), fit(data)
+    assert plain.dense is None and plain.to_json()["format"] == "yuqing-grader-linear/1"
+    assert with_vectors.dense is not None and with_vectors.to_json()["format"] == "yuqing-grader-linear/2"
+    assert with_vectors.meta["dense_scale"] == 2.0
