@@ -95,8 +95,9 @@ def next_request(rng: random.Random, ids: list[str], fresh: bool = False) -> tup
 
 
 def in_process_breakdown(services: Services, config: Path, data: Path, ids: list[str], count: int, fresh: bool) -> None:
-    """The app in this process (the bench's mix plus incident details), CPU per request by part."""
-    from yuqing.server import build_app
+    """The app in this process (the bench's mix plus incident details), CPU per request by part. The heap is
+    settled as the server settles it (yuqing.server.settle_heap)."""
+    from yuqing.server import build_app, settle_heap
 
     env = dict(os.environ, YUQING_CONFIG_DIR=str(config), YUQING_DATA_DIR=str(data))
     headers = bench_token(env)
@@ -106,7 +107,9 @@ def in_process_breakdown(services: Services, config: Path, data: Path, ids: list
     requests = [next_request(rng, ids, fresh) for _ in range(count)]
     requests += [("incident", f"/api/v1/incidents/{rng.choice(incident_ids)}", {}) for _ in range(count // 4)]
     rng.shuffle(requests)
-    print(breakdown(build_app(services), services.mentions, headers, requests))
+    app = build_app(services)
+    settle_heap()
+    print(breakdown(app, services.mentions, headers, requests))
 
 
 async def sample_memory(pid: int, stop: asyncio.Event, samples: list[Memory]) -> None:
