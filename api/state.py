@@ -29,6 +29,9 @@ class ApiState:
     # How often an open feed checks its user may still read it (and with the same scope): a revoked, disabled
     # or moved user's stream ends within this plus one query.
     feed_recheck_seconds: float = 0.5
+    # Store searches run at once by this process (api.search.search_limiter): about its cores, within the store's
+    # idle connections.
+    search_slots: int = 4
     data_dir: Path | None = None  # for /healthz: free space, and the scheduler's heartbeat if it runs here
     heartbeat_limit_seconds: float | None = None
 

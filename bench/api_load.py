@@ -21,14 +21,13 @@ import random
 import shutil
 import sys
 import tempfile
-import time
-from collections import Counter
+from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 from api_breakdown import breakdown  # bench/ is on sys.path when a bench script runs
-from apiserver import api_server, bench_config, bench_token, cpu_seconds
+from apiserver import REPO, api_server, bench_config, bench_token, cpu_seconds
+from loadgen import GENERATORS, Load, run_load
 from runinfo import Memory, bench_run, memory
 from search_latency import SOURCES, UNITS, ensure_db
 from sqlalchemy import select
@@ -41,7 +40,6 @@ from store.mentions import NewMention
 from yuqing.services import Services
 
 WORDS = ["学校", "食堂", "拖欠", "物业", "补课", "污水", "投诉", "工资", "小区", "医院"]
-MAX_REQUESTS = 1_000_000
 
 
 def pct(values: list[float], q: float) -> float:
@@ -97,8 +95,9 @@ def next_request(rng: random.Random, ids: list[str], fresh: bool = False) -> tup
 
 
 def in_process_breakdown(services: Services, config: Path, data: Path, ids: list[str], count: int, fresh: bool) -> None:
-    """The app in this process (the bench's mix plus incident details), CPU per request by part."""
-    from yuqing.server import build_app
+    """The app in this process (the bench's mix plus incident details), CPU per request by part. The heap is
+    settled as the server settles it (yuqing.server.settle_heap)."""
+    from yuqing.server import build_app, settle_heap
 
     env = dict(os.environ, YUQING_CONFIG_DIR=str(config), YUQING_DATA_DIR=str(data))
     headers = bench_token(env)
@@ -108,65 +107,40 @@ def in_process_breakdown(services: Services, config: Path, data: Path, ids: list
     requests = [next_request(rng, ids, fresh) for _ in range(count)]
     requests += [("incident", f"/api/v1/incidents/{rng.choice(incident_ids)}", {}) for _ in range(count // 4)]
     rng.shuffle(requests)
-    print(breakdown(build_app(services), services.mentions, headers, requests))
+    app = build_app(services)
+    settle_heap()
+    print(breakdown(app, services.mentions, headers, requests))
 
 
-async def worker(
-    http: httpx.AsyncClient,
-    base: str,
-    rng: random.Random,
-    deadline: float,
-    ids: list[str],
-    out: dict[str, list[float]],
-    errors: Counter[str],
-    fresh: bool,
-) -> None:
-    while time.monotonic() < deadline and sum(len(v) for v in out.values()) < MAX_REQUESTS:
-        kind, path, params = next_request(rng, ids, fresh)
-        url = base + path
-        started = time.perf_counter()
-        try:
-            response = await http.get(url, params=params)
-            if response.status_code != 200:
-                errors[f"{kind}: HTTP {response.status_code}"] += 1
-                continue
-        except httpx.HTTPError as exc:
-            errors[f"{kind}: {type(exc).__name__} {exc}"[:200]] += 1
-            continue
-        out.setdefault(kind, []).append(time.perf_counter() - started)
-
-
-async def sample_memory(pid: int, deadline: float, samples: list[Memory]) -> None:
+async def sample_memory(pid: int, stop: asyncio.Event, samples: list[Memory]) -> None:
     """The API's memory once a second while the clients run (its peak is what monitoring would alarm on)."""
-    while time.monotonic() < deadline:
+    while not stop.is_set():
         samples.append(memory(pid))
-        await asyncio.sleep(1)
+        with suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 1)
 
 
 async def load(
     args: argparse.Namespace, base: str, headers: dict[str, str], ids: list[str], pid: int, samples: list[Memory]
-) -> tuple[dict[str, list[float]], Counter[str], float, float]:
-    out: dict[str, list[float]] = {}
-    errors: Counter[str] = Counter()
-    # Reuse an idle connection for 2 s at most: uvicorn closes idle ones after 5 s, and httpx's default (5 s)
-    # races that close — a request sent on a connection the server is closing fails with ReadError.
-    limits = httpx.Limits(max_connections=args.clients, max_keepalive_connections=args.clients, keepalive_expiry=2.0)
-    async with httpx.AsyncClient(headers=headers, limits=limits, timeout=httpx.Timeout(30)) as http:
+) -> Load:
+    stop = asyncio.Event()
+    sampler = asyncio.create_task(sample_memory(pid, stop, samples))
+    try:
         # Warm-up (not measured): the server's first search loads jieba's dictionary.
-        for word in WORDS:
-            await http.get(f"{base}/api/v1/mentions", params={"q": word})
-        started, cpu = time.monotonic(), cpu_seconds(pid)
-        deadline = started + args.duration
-        await asyncio.gather(
-            sample_memory(pid, deadline, samples),
-            *(
-                worker(http, base, random.Random(i), deadline, ids, out, errors, args.fresh)
-                for i in range(args.clients)
-            ),
+        return await run_load(
+            args.generator,
+            base,
+            headers,
+            clients=args.clients,
+            duration=args.duration,
+            next_request=lambda rng: next_request(rng, ids, args.fresh),
+            warmup=[("search", "/api/v1/mentions", {"q": word}) for word in WORDS],
+            server_cpu=lambda: cpu_seconds(pid),
         )
-        elapsed, cpu = time.monotonic() - started, cpu_seconds(pid) - cpu
+    finally:
+        stop.set()
+        await sampler
         samples.append(memory(pid))
-    return out, errors, elapsed, cpu
 
 
 def main() -> int:
@@ -182,6 +156,12 @@ def main() -> int:
         "--fresh", action="store_true", help="every search a different one: none answered from recent results"
     )
     parser.add_argument("--no-load", action="store_true", help="the breakdown only, no server under load")
+    parser.add_argument(
+        "--generator", choices=GENERATORS, default="raw", help="raw: lean asyncio HTTP/1.1 (default); httpx"
+    )
+    parser.add_argument(
+        "--server-repo", type=Path, default=REPO, help="the checkout whose server runs (another branch's, side by side)"
+    )
     args = parser.parse_args()
     ensure_db(args.db, args.mentions)
     work = Path(tempfile.mkdtemp(prefix="yuqing-api-bench-"))
@@ -201,14 +181,16 @@ def main() -> int:
             return 0
         pid: list[int] = []
         samples: list[Memory] = []
-        with api_server(config, data, workers=args.workers, pid=pid) as (base, headers):
-            out, errors, elapsed, api_cpu = asyncio.run(load(args, base, headers, ids, pid[0], samples))
+        with api_server(config, data, workers=args.workers, pid=pid, repo=args.server_repo) as (base, headers):
+            result = asyncio.run(load(args, base, headers, ids, pid[0], samples))
     finally:
         services.close()
         shutil.rmtree(work, ignore_errors=True)
-    total = sum(len(v) for v in out.values())
+    out, errors, elapsed, total = result.latencies, result.errors, result.elapsed, result.total
+    api_cpu = result.server_cpu
+    searches = "fresh searches (none answered from recent results)" if args.fresh else "repeated searches"
     print(f"\nAPI under {args.clients} concurrent clients for {elapsed:.0f} s, loopback, {args.workers} worker(s),")
-    print(f"{args.mentions:,} mentions, {args.incidents} incidents")
+    print(f"{args.mentions:,} mentions, {args.incidents} incidents, {searches}; server {args.server_repo}")
     print(f"{'kind':<12} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
     for kind in ("search", "incidents", "mention"):
         values = out.get(kind, [])
@@ -226,6 +208,10 @@ def main() -> int:
     print(
         f"API CPU {api_cpu:.1f} s over {elapsed:.1f} s wall ({api_cpu / elapsed:.2f} cores),"
         f" {api_cpu / max(total, 1) * 1000:.2f} ms CPU a request, {total / max(api_cpu, 1e-9):.1f} req per CPU-second"
+    )
+    print(
+        f"generator ({args.generator}) CPU {result.cpu:.1f} s ({result.cpu / max(total, 1) * 1000:.2f} ms a request);"
+        f" load average {' '.join(f'{v:.2f}' for v in os.getloadavg())} at the end"
     )
     peak, last = max(samples, key=lambda m: m.pss_mb), samples[-1]
     print(f"{'API memory MB':<14} {'RSS':>8} {'PSS':>8} {'PSS anon':>9} {'PSS file':>9}")

@@ -32,15 +32,22 @@ def bench_config(work: Path) -> Path:
     return config
 
 
-def bench_token(env: dict[str, str]) -> dict[str, str]:
+def server_python(repo: Path) -> str:
+    """The Python that runs `repo`'s server: its own .venv if it has one, else this one (`-m yuqing` run from the
+    checkout imports that checkout's code first)."""
+    own = repo / ".venv" / "bin" / "python"
+    return str(own) if own.exists() else sys.executable
+
+
+def bench_token(env: dict[str, str], repo: Path = REPO) -> dict[str, str]:
     """An admin for the benchmark (the API needs a user), created with the CLI: its Authorization header."""
-    run = [sys.executable, "-m", "yuqing", "user"]
+    run = [server_python(repo), "-m", "yuqing", "user"]
     add = [*run, "add", "bench-load", "--role", "admin", "--token-only"]
-    added = subprocess.run(add, env=env, cwd=REPO, capture_output=True, text=True)
+    added = subprocess.run(add, env=env, cwd=repo, capture_output=True, text=True)
     if added.returncode != 0 and "已存在" not in added.stderr:  # a reused database keeps the user: nothing to say
         raise SystemExit(f"yuqing user add failed: {added.stderr.strip()}")
     print(added.stdout, end="")
-    done = subprocess.run([*run, "token", "bench-load"], env=env, cwd=REPO, check=True, capture_output=True, text=True)
+    done = subprocess.run([*run, "token", "bench-load"], env=env, cwd=repo, check=True, capture_output=True, text=True)
     return {"Authorization": f"Bearer {done.stdout.split()[-1]}"}
 
 
@@ -52,9 +59,12 @@ def api_server(
     workers: int = 1,
     workflow_db: str | None = None,
     pid: list[int] | None = None,
+    repo: Path = REPO,
+    env_extra: dict[str, str] | None = None,
 ) -> Iterator[tuple[str, dict[str, str]]]:
     """Yields the base URL once /healthz answers, and the headers of a signed-in admin; the server process is
-    stopped on exit. `pid` (a list) receives the server's process id, for its CPU time (cpu_seconds)."""
+    stopped on exit. `pid` (a list) receives the server's process id, for its CPU time (cpu_seconds). `repo`:
+    the checkout whose server runs (another branch's, for a side-by-side run); `env_extra`: more environment."""
     port = free_port()
     env = dict(os.environ)
     env.update(
@@ -65,8 +75,9 @@ def api_server(
     )
     if workflow_db:
         env["YUQING_WORKFLOW_DB"] = workflow_db
-    command = [sys.executable, "-m", "yuqing", "run", "--no-scheduler", "--workers", str(workers)]
-    process = subprocess.Popen(command, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    env.update(env_extra or {})
+    command = [server_python(repo), "-m", "yuqing", "run", "--no-scheduler", "--workers", str(workers)]
+    process = subprocess.Popen(command, env=env, cwd=repo, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     if pid is not None:
         pid.append(process.pid)
     base = f"http://127.0.0.1:{port}"
@@ -85,7 +96,7 @@ def api_server(
             if time.monotonic() > deadline:
                 raise RuntimeError("the API did not start within 60 s")
             time.sleep(0.3)
-        yield base, bench_token(env)
+        yield base, bench_token(env, repo)
     finally:
         process.terminate()
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
@@ -19,14 +20,30 @@ from yuqing.services import Services
 
 log = logging.getLogger(__name__)
 
+# Allocations between young-generation collections once the heap is settled (CPython's default is 700): a request
+# allocates thousands of short-lived objects, and each collection also walked what survived the ones before.
+GEN0_THRESHOLD = 10_000
+
 
 def build_app(services: Services) -> FastAPI:
     return create_app(services.api_state())
 
 
+def settle_heap() -> None:
+    """Once the app is built: what start-up made (configuration, routes, models, tables) lives as long as the
+    process, so it is moved out of the collector's sight (gc.freeze) instead of being traversed again by every
+    full collection, and young collections run less often."""
+    gc.collect()
+    gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(GEN0_THRESHOLD, middle, old)
+
+
 def app_factory() -> FastAPI:
     """For API-only worker processes (`yuqing run --no-scheduler --workers N`): settings from YUQING_*."""
-    return build_app(Services.load(Settings(), migrate=False))
+    app = build_app(Services.load(Settings(), migrate=False))
+    settle_heap()
+    return app
 
 
 def serve_api_workers(settings: Settings, *, workers: int) -> int:
@@ -94,6 +111,7 @@ def serve(
                     log_level="warning",
                 )
             )
+            settle_heap()
             if stop_after is not None:
                 timer = threading.Timer(stop_after, lambda: setattr(server, "should_exit", True))
                 timer.daemon = True

@@ -8,13 +8,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Annotated, Literal
 
+from anyio import to_thread
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from analysis.keywords import top_terms
 from api.schemas import BucketOut, MentionOut, SearchOut, mention_payload
-from api.search import ParsedQuery, highlights, parse_query, scoped_units, unit_synonyms
+from api.search import ParsedQuery, highlights, parse_query, scoped_units, search_limiter, unit_synonyms
 from api.state import ApiState, get_state
 from store.mentions import DateHistogram, SearchQuery, SearchResult, Terms
 from web.access.deps import Reader
@@ -109,7 +110,7 @@ async def search_mentions(
     if histogram:
         aggs.append(DateHistogram("volume", "discovered_at", histogram))
     query = replace(filters.query, size=size, cursor=cursor, sort=sort, aggs=tuple(aggs))
-    result = await run_in_threadpool(run_search, state, query)
+    result = await to_thread.run_sync(run_search, state, query, limiter=search_limiter(state.search_slots))
     words = filters.parsed.words
     # One validation of the whole page (plain values in, FastAPI dumps it with pydantic's serializer).
     return SearchOut.model_validate(
@@ -188,7 +189,7 @@ async def aggregations(
             **buckets,
         )
 
-    return await run_in_threadpool(load)
+    return await to_thread.run_sync(load, limiter=search_limiter(state.search_slots))
 
 
 @router.get("/{mention_id}", response_model=MentionOut)

@@ -19,6 +19,7 @@ import sqlite3
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
 
 from store.mentions.highlight import fragments
@@ -280,4 +281,12 @@ def _date_histogram(conn: sqlite3.Connection, where: _Filter, agg: DateHistogram
     # Floor, not SQLite's truncating division, so times before 1970 land in the right bucket too.
     start = f"({column} - (({column} % {width}) + {width}) % {width})"
     sql = f"SELECT {start} AS k, COUNT(*) AS n {where.sql} AND {column} IS NOT NULL GROUP BY k ORDER BY k"
-    return [Bucket(key=_dt(row["k"]).isoformat(), count=int(row["n"])) for row in conn.execute(sql, where.params)]
+    return [Bucket(key=_bucket_key(row[0]), count=row[1]) for row in conn.execute(sql, where.params)]
+
+
+@lru_cache(maxsize=1 << 16)
+def _bucket_key(start_us: int) -> str:
+    """A bucket's key as the API shows it. The same few hundred day (or hour) starts come back in every search's
+    histogram: building and formatting a datetime for each of a year's days cost ~0.5 ms a search, twice the SQL
+    that counted them."""
+    return _dt(start_us).isoformat()
