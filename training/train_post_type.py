@@ -1,12 +1,13 @@
-"""Train the post type model shipped as analysis/data/post_type_model.json.gz (card: analysis/data/GRADER_CARD.md,
-"Post type").
+"""Train the post type model shipped as analysis/data/post_type_model.json.gz (card:
+analysis/data/POST_TYPE_CARD.md).
 
     python -m training.train_post_type --labels ../shared/data/complaint_severity/dev_labels.jsonl \
         --out analysis/data/post_type_model.json.gz
 
 Reads graded posts in the labelling guide's format, prints the k-fold type accuracy, per-type precision and
-recall and the confusion, then trains on every post and writes the model. Deterministic: the same file gives the
-same bytes. Needs scikit-learn (a dev dependency); the model it writes runs without it (analysis/post_type.py).
+recall, then trains on every post and writes the model with its SHA-1. Deterministic: the same file (and the same
+word-vector table, whose SHA-1 the model's meta records) gives the same bytes. Needs scikit-learn (a dev
+dependency); the model it writes runs without it (analysis/post_type.py).
 """
 
 from __future__ import annotations

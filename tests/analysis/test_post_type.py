@@ -27,7 +27,6 @@ from analysis.post_type import (
     pooled,
     question_features,
     sentence_features,
-    sentence_words,
 )
 from store.tokens import segment
 
@@ -163,13 +162,21 @@ def test_sentence_features_say_what_each_sentence_does(text: str, present: set[s
     assert all(0.0 < v <= NAMED_SCALE for v in found.values())
 
 
-def test_sentence_words_puts_each_word_in_its_sentence() -> None:
-    text = "路灯坏了。请问ＡＢ何时修？谢谢"
+def test_pooled_splits_asking_sentences_from_the_others() -> None:
+    vectors = wordvec.shipped()
+    text = "路灯坏了。请问ＡＢ何时修？"
     words = segment(f"\n{text}")
-    split = sentence_words(text, words)
-    assert [s for s, _ in split] == ["路灯坏了。", "请问ＡＢ何时修？", "谢谢"]
-    assert split[1][1] == [w for w in words if w in {"请问", "ab", "何时", "修"}]  # found in the folded text
-    assert sentence_words(text, ["不在", "文中"]) == [(s, []) for s, _ in split]
+    found = pooled([], words, text, vectors).reshape(len(POOLS), vectors.dim)
+    kinds = [kind for kind, _ in POOLS]
+
+    def unit(part: list[str]) -> np.ndarray:
+        total = vectors.means([part])[0]
+        return total / np.linalg.norm(total)
+
+    asked = [w for w in words if w in {"请问", "ab", "何时", "修"}]  # found in the folded text (ＡＢ → ab)
+    assert asked and len(asked) < len(words)
+    assert found[kinds.index("a")] == pytest.approx(unit(asked), abs=1e-5)
+    assert found[kinds.index("o")] == pytest.approx(unit([w for w in words if w not in asked]), abs=1e-5)
 
 
 def test_pooled_vectors_are_unit_means_at_their_scale() -> None:
