@@ -215,3 +215,11 @@ def test_a_format_2_model_must_match_its_pools() -> None:
         PostTypeModel(["投诉", "咨询"], {}, [0.0, 0.0], dense=[[0.0, 0.0]] * 3, pools=POOLS)
     with pytest.raises(ValueError, match="pools must be among"):
         PostTypeModel(["投诉", "咨询"], {}, [0.0, 0.0], dense=[[0.0, 0.0]] * 4, pools=[("x", 1.0)])
+
+
+@pytest.mark.parametrize(("text", "kind"), TYPED[:6], ids=[t[:10] for t, _ in TYPED[:6]])
+def test_post_scores_are_the_scores_of_the_features(text: str, kind: str) -> None:
+    model = PostTypeModel.default()
+    words = segment(f"\n{text}")
+    args = (heading_of("", text), segment(title_of("", text)), words, find_facts(words), text)
+    assert model.post_scores(*args) == pytest.approx(model.scores(*model.features(*args)), abs=1e-9)
