@@ -68,10 +68,11 @@ CASES = [
         "城关一中本周开展防欺凌宣传，学生积极参加。",
         "county",
         set(),
-        # A school event notice: the guide says 无, but the grader learnt from complaint boards (no notices among
-        # the 768 graded posts) and says 一般; the exclusion still keeps 欺凌 from the bullying scheme.
-        # GRADER_CARD.md lists this limit.
-        Level.GENERAL,
+        # A school event notice: the guide says 无. No notice is among the 768 graded posts (nor any 其他): the post
+        # type model (format 2) reads it as calm (建议, about half its probability) and the calm rule keeps it at 无;
+        # the format 1 model read it as a complaint and the grader said 一般 (GRADER_CARD.md lists that limit). The
+        # exclusion still keeps 欺凌 from the bullying scheme.
+        0,
         "school-no1",
         "neutral",
     ),
