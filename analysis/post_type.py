@@ -1,12 +1,14 @@
 """What the writer of a post is doing (the labelling guide's post type): 投诉 (complains of a wrong done to them),
 举报 (reports others' wrongdoing), 求助 (asks for help in a hardship), 咨询 (asks), 建议 (suggests), 表扬
 (thanks). A multinomial logistic model trained by `python -m training.train_post_type` on graded posts
-(analysis/data/GRADER_CARD.md, "Post type"); plain Python at run time: no scikit-learn, no download.
+(analysis/data/POST_TYPE_CARD.md); plain Python and numpy at run time: no scikit-learn, no download.
 
 Features: the post's jieba words and its heading's words (each set binary and L2-normalised), the facts found
 (analysis/facts.py), groups of heading words that say what the writer is doing (TYPE_CUES), groups of the
-post's words that say whose wrong it is or what is asked (BODY_CUES, by how often they occur), and forms of
-the heading itself (HEADING_FORMS: 关于…的建议, …吗？, 请问, 举报…).
+post's words that say whose wrong it is or what is asked (BODY_CUES, by how often they occur), forms of
+the heading itself (HEADING_FORMS: 关于…的建议, …吗？, 请问, 举报…), what its sentences do (SENTENCE_CUES:
+asking, requesting, thanking, reporting, asking for help) and, in format 2, the pooled word vectors (POOLS) of
+the post, its heading, its asking sentences and its other sentences.
 """
 
 from __future__ import annotations
@@ -14,23 +16,30 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
+from analysis import wordvec
 from analysis.facts import HARM, FactHit
+from analysis.keywords import stopwords
 from analysis.modelfile import read_model
+from analysis.wordvec import WordVectors
+from store.tokens import normalise
 
-FORMAT = "yuqing-post-type-linear/1"
+FORMAT = "yuqing-post-type-linear/2"  # /1 (no pooled vectors) still loads
+FORMAT_1 = "yuqing-post-type-linear/1"
 TYPES = ("投诉", "举报", "求助", "咨询", "建议", "表扬", "其他")
 CALM_TYPES = frozenset({"咨询", "建议", "表扬"})  # asking, suggesting, thanking: never raised by tone
 # Thanks and praise are rare on complaint boards (3 of 768 graded posts): too few to learn, so a heading that
 # thanks or praises names the type (unless it reports wrongdoing: 举报, 检举 …).
 PRAISE_CUES = ("感谢", "表扬", "致谢", "点赞", "锦旗", "赞扬", "称赞")
 HEADING_CHARS = 60
+SENTENCE_CAP = 3
 
 
 def _groups(groups: dict[str, str]) -> dict[str, frozenset[str]]:
@@ -138,15 +147,21 @@ def features(
     if head:
         scale = 1.0 / math.sqrt(len(head))
         out.update({"t" + w: scale for w in head})
-    out.update({"f" + h.fact: 1.0 for h in facts})
-    out.update({"c" + name: 1.0 for name, cues in TYPE_CUES.items() if not head.isdisjoint(cues)})
+    out.update(named_features(heading, head, words, facts))
+    return out
+
+
+def named_features(heading: str, head: set[str], words: list[str], facts: list[FactHit]) -> dict[str, float]:
+    """`features` without the words (at NAMED_SCALE): f, c, b and h; `head` the heading's words."""
+    out = {"f" + h.fact: NAMED_SCALE for h in facts}
+    out.update({"c" + name: NAMED_SCALE for name, cues in TYPE_CUES.items() if not head.isdisjoint(cues)})
     counts: dict[str, int] = {}
     for word in words:
         for name in _BODY_GROUPS.get(word, ()):
             counts[name] = counts.get(name, 0) + 1
-    out.update({"b" + name: min(count, BODY_CAP) / BODY_CAP for name, count in counts.items()})
-    out.update({"h" + name: 1.0 for name, form in HEADING_FORMS.items() if form.search(heading)})
-    return {f: v if f[0] in "wt" else v * NAMED_SCALE for f, v in out.items()}
+    out.update({"b" + name: min(count, BODY_CAP) / BODY_CAP * NAMED_SCALE for name, count in counts.items()})
+    out.update({"h" + name: NAMED_SCALE for name, form in HEADING_FORMS.items() if form.search(heading)})
+    return out
 
 
 def question_features(heading: str, text: str) -> dict[str, float]:
@@ -167,6 +182,73 @@ def question_features(heading: str, text: str) -> dict[str, float]:
     return out
 
 
+# A sentence ends at 。！？；, a line break, or their ASCII forms; its closing marks stay with it.
+_SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]*")
+_ENDS = "。！？!?；;… \t"
+# An asking sentence: ends in a question mark or a question particle, or asks in so many words.
+_ASKING_END = re.compile(r"(?:[？?]|[吗呢么嘛][。！？!?；;… \t]*)$")
+_ASKING_WORDS = re.compile(r"请问|能否|是否|怎么|如何|可否|能不能|有没有|什么时候|何时|为什么|为何")
+# What a sentence does, as it is written (characters: cheaper than words and indifferent to segmentation).
+SENTENCE_CUES = {
+    name: re.compile(pattern)
+    for name, pattern in {
+        # An imperative request or wish opening the sentence: 请…, 希望…, 建议…, 恳请…
+        "request": r"^(?:请(?!问|教)|恳请|恳求|希望|望|盼|期盼|建议|呼吁|强烈要求|要求|敬请|烦请)",
+        "suggest": r"建议|提议|倡议|可以考虑|不妨",
+        "thanks": r"感谢|点赞|表扬|致谢|赞扬|锦旗|称赞",
+        "report": r"举报|检举|揭发|实名",
+        "help": r"求助|救救|帮帮|怎么办|走投无路|跪求|求求|做主|救助|无助",
+        "me": r"^(?:我|本人|我们|我家)",
+    }.items()
+}
+# A thanks of three to eight characters ending a post (谢谢！, 感谢您的回复。) is courtesy, not praise.
+_COURTESY = re.compile(r"^(?:谢谢|感谢|多谢|万分感谢|非常感谢|在此感谢|先谢|谢谢您|谢谢你|为谢)")
+
+
+def sentences(text: str) -> list[str]:
+    """The post's sentences with their closing marks, blank ones left out."""
+    return [s for m in _SENTENCE.finditer(text) if (s := m.group().strip())]
+
+
+def asking(sentence: str) -> bool:
+    return bool(_ASKING_END.search(sentence) or _ASKING_WORDS.search(sentence))
+
+
+def sentence_features(text: str) -> dict[str, float]:
+    """What the post's sentences do (kind s, at NAMED_SCALE): how many ask (a share of three) and what share of
+    them, whether the last one asks or requests, how many open with a request (请…/希望…/建议…), suggest, thank
+    (the closing courtesy 谢谢 apart), report, ask for help, and whether the first body sentence starts with the
+    writer (我/本人…)."""
+    found = sentences(text)
+    if not found:
+        return {}
+    counts: dict[str, int] = {}
+    asks = 0
+    for sentence in found:
+        if asking(sentence):
+            asks += 1
+        for name, cue in SENTENCE_CUES.items():
+            if cue.search(sentence):
+                counts[name] = counts.get(name, 0) + 1
+    last = found[-1]
+    if len(found) > 1 and len(last.rstrip(_ENDS)) <= 8 and _COURTESY.search(last):
+        counts["thanks"] = counts.get("thanks", 0) - 1  # 谢谢！ closing a question or complaint: courtesy
+        counts["courtesy"] = 1
+        last = found[-2]
+    out = {"s" + name: min(n, SENTENCE_CAP) / SENTENCE_CAP for name, n in counts.items() if n > 0}
+    if asks:
+        out["sask"] = min(asks, SENTENCE_CAP) / SENTENCE_CAP
+        out["sask_share"] = asks / len(found)
+    if asking(last):
+        out["slast_ask"] = 1.0
+    if SENTENCE_CUES["request"].search(last):
+        out["slast_request"] = 1.0
+    if len(found) > 1 and SENTENCE_CUES["me"].search(found[1]):
+        out["sfirst_me"] = 1.0
+    out.pop("sme", None)  # only the first body sentence's opening counts
+    return {f: v * NAMED_SCALE for f, v in out.items()}
+
+
 @dataclass(frozen=True)
 class TypeGuess:
     post_type: str
@@ -174,72 +256,215 @@ class TypeGuess:
     calm: float  # P(咨询) + P(建议) + P(表扬): how likely the writer is asking, suggesting or thanking
 
 
+# Pooled word vectors (format 2), each the unit-length mean of the analysis/wordvec.py vectors of a part of the
+# post, at a scale: p the post's words without stopwords (twice the weight: the whole story), h the heading's,
+# a the asking sentences' (asking), o the other sentences'. Posts that say the same with other words look alike,
+# which a bag of 768 posts' words cannot see (5-fold CV on DEV, POST_TYPE_CARD.md).
+POOLS = (("p", 2.0), ("h", 1.0), ("a", 1.0), ("o", 1.0))
+POOL_KINDS = frozenset(kind for kind, _ in POOLS)
+
+
+def pooled(
+    heading_words: Sequence[str],
+    words: Sequence[str],
+    text: str,
+    vectors: WordVectors,
+    pools: Sequence[tuple[str, float]] = POOLS,
+) -> npt.NDArray[np.float32]:
+    """The pools' vectors end to end (len(pools) × the table's dimension). A pool's vector is the unit-length
+    sum of its known words' vectors (the mean's direction). `words`: the post's words in order (jieba's, of the
+    normalised `text`, punctuation left out). A word belongs to the sentence its first character falls in,
+    counted in letters and digits only: the words' lengths added up against each sentence's letters and digits
+    (a word holding a mark, 3.5, shifts the count by one: rare, and training reads posts the same way).
+
+    No loop over the words but look-ups: one gather and two small matrix products (the table's `means`, with
+    `np.add.at`, cost ~300 µs a post; POST_TYPE_CARD.md, "Speed")."""
+    index = vectors.index
+    padded, zero, stopped_row = _padded(vectors)
+    count = len(words)
+    rows = np.fromiter((index.get(w, zero) for w in words), dtype=np.intp, count=count)
+    heads = [r for w in heading_words if (r := index.get(w)) is not None]
+    folded = normalise(text)
+    spans = [m.group() for m in _SENTENCE.finditer(folded)]
+    asks = np.array([asking(span.strip()) for span in spans] + [False])
+    # Each word's sentence: where its first letter falls among the sentences' ends, in letters and digits.
+    ends = np.cumsum([len(_NOT_WORD.sub("", span)) for span in spans], dtype=np.int64)
+    lengths = np.fromiter(map(len, words), dtype=np.int64, count=count)
+    asked = asks[np.searchsorted(ends, np.cumsum(lengths) - lengths, side="right")]
+    # The sums of all words, the asking sentences' and the stopwords' (unknown words are the zero row).
+    sums = np.zeros((4, padded.shape[1]), dtype=np.float32)
+    if count:
+        weights = np.vstack([np.ones(count, dtype=np.float32), asked, stopped_row[rows]]).astype(np.float32)
+        sums[[0, 2, 3]] = weights @ padded[rows]
+    if heads:
+        sums[1] = padded[heads].sum(axis=0)
+    out = _combination(tuple(kind for kind, _ in pools)) @ sums
+    norms = np.sqrt((out * out).sum(axis=1))
+    scales = np.array([scale for _, scale in pools], dtype=np.float32)
+    # A pool with no known word, or whose words cancel out, stays zeros (not NaN).
+    factor = np.divide(scales, norms, out=np.zeros_like(scales), where=norms > 1e-6)
+    return (out * factor[:, None]).ravel()
+
+
+# Letters and digits are what jieba's words are made of (punctuation and spaces are left out of them).
+_NOT_WORD = re.compile(r"[\W_]+")
+_PARTS = {"p": (1.0, 0.0, 0.0, -1.0), "h": (0.0, 1.0, 0.0, 0.0), "a": (0.0, 0.0, 1.0, 0.0), "o": (1.0, 0.0, -1.0, 0.0)}
+
+
+@functools.cache
+def _combination(kinds: tuple[str, ...]) -> npt.NDArray[np.float32]:
+    """Each pool as a combination of the sums of the known, heading, asked and stopped words."""
+    return np.array([_PARTS[kind] for kind in kinds], dtype=np.float32)
+
+
+_PADDED: dict[int, tuple[WordVectors, npt.NDArray[np.float32], npt.NDArray[np.bool_]]] = {}
+
+
+def _padded(vectors: WordVectors) -> tuple[npt.NDArray[np.float32], int, npt.NDArray[np.bool_]]:
+    """The table with a zero row after its last, that row's index, and which rows are stopwords (cached per
+    table)."""
+    held = _PADDED.get(id(vectors))
+    if held is None or held[0] is not vectors:
+        padded = np.vstack([vectors.vectors, np.zeros((1, vectors.dim), dtype=np.float32)])
+        stopped = np.zeros(len(padded), dtype=bool)
+        stopped[[i for w in stopwords() if (i := vectors.index.get(w)) is not None]] = True
+        held = (vectors, padded, stopped)
+        _PADDED[id(vectors)] = held
+    return held[1], len(held[1]) - 1, held[2]
+
+
 class PostTypeModel:
+    """Format 1: sparse named features only. Format 2: also `dense`, a row per pooled vector component
+    (POOLS' order, `dim` components each) and a column per class, applied to `pooled`."""
+
     def __init__(
         self,
         classes: list[str],
         weights: dict[str, list[float]],
         bias: list[float],
         meta: dict[str, object] | None = None,
+        *,
+        dense: list[list[float]] | None = None,
+        pools: Sequence[tuple[str, float]] = POOLS,
     ) -> None:
         if len(bias) != len(classes) or any(len(w) != len(classes) for w in weights.values()):
             raise ValueError("post type model: weights and biases do not match the classes")
         if any(c not in TYPES for c in classes):
             raise ValueError(f"post type model: classes must be among {'/'.join(TYPES)}")
+        if dense is not None:
+            if any(kind not in POOL_KINDS for kind, _ in pools):
+                raise ValueError(f"post type model: pools must be among {'/'.join(sorted(POOL_KINDS))}")
+            if not dense or len(dense) % len(pools) or any(len(row) != len(classes) for row in dense):
+                raise ValueError("post type model: the pooled weights do not match the pools and classes")
         self.classes = classes
         self.weights = weights
         self.bias = bias
         self.meta = meta or {}
+        self.dense = dense
+        self.pools = tuple((str(kind), float(scale)) for kind, scale in pools)
         # Scoring reads one matrix: a row per feature, a column per class.
         self._index = {f: i for i, f in enumerate(sorted(weights))}
         self._matrix = np.zeros((len(self._index), len(classes)))
         for f, i in self._index.items():
             self._matrix[i] = weights[f]
         self._bias = np.array(bias)
+        # A word's row by the word itself (w: the post's, t: the heading's): no prefixed string to build.
+        self._words = {f[1:]: i for f, i in self._index.items() if f[0] == "w"}
+        self._heading_words = {f[1:]: i for f, i in self._index.items() if f[0] == "t"}
+        self._dense = None if dense is None else np.array(dense, dtype=np.float32)
+
+    @property
+    def format(self) -> str:
+        return FORMAT_1 if self.dense is None else FORMAT
 
     @classmethod
     def load(cls, path: Path) -> PostTypeModel:
-        return cls.from_json(read_model(path, FORMAT))
+        try:
+            return cls.from_json(read_model(path, FORMAT))
+        except ValueError:
+            pass
+        try:
+            return cls.from_json(read_model(path, FORMAT_1))
+        except ValueError:
+            raise ValueError(f"{path}: not a {FORMAT} (or /1) model") from None
 
     @classmethod
     def from_json(cls, data: dict[str, object]) -> PostTypeModel:
         weights, bias, classes = data["weights"], data["bias"], data["classes"]
         assert isinstance(weights, dict) and isinstance(bias, list) and isinstance(classes, list)
+        dense, pools = data.get("dense"), data.get("pools", POOLS)
+        assert dense is None or isinstance(dense, list)
+        assert isinstance(pools, list | tuple)
         return cls(
             [str(c) for c in classes],
             {str(k): [float(x) for x in v] for k, v in weights.items()},
             [float(b) for b in bias],
             dict(data.get("meta", {})),  # type: ignore[call-overload]
+            dense=None if dense is None else [[float(x) for x in row] for row in dense],
+            pools=[(str(kind), float(scale)) for kind, scale in pools],
         )
 
     def to_json(self) -> dict[str, object]:
-        return {
-            "format": FORMAT,
+        out: dict[str, object] = {
+            "format": self.format,
             "classes": self.classes,
             "weights": self.weights,
             "bias": self.bias,
             "meta": self.meta,
         }
+        if self.dense is not None:
+            out["dense"] = self.dense
+            out["pools"] = [list(pool) for pool in self.pools]
+        return out
 
     @classmethod
     def default(cls) -> PostTypeModel:
         return _default()
 
-    def scores(self, found: dict[str, float]) -> list[float]:
+    def features(
+        self, heading: str, heading_words: Sequence[str], words: Sequence[str], facts: list[FactHit], text: str
+    ) -> tuple[dict[str, float], npt.NDArray[np.float32] | None]:
+        """(the named and word features, the pooled vectors or None for a format 1 model)."""
+        found = features(heading, heading_words, words, facts)
+        found.update(question_features(heading, text))
+        found.update(sentence_features(text))
+        if self._dense is None:
+            return found, None
+        return found, pooled(heading_words, words, text, wordvec.shipped(), self.pools)
+
+    def scores(self, found: dict[str, float], vector: npt.NDArray[np.float32] | None = None) -> list[float]:
         get = self._index.get
         known = [(i, v) for f, v in found.items() if (i := get(f)) is not None]  # one pass, in `found`'s order
         rows, values = [i for i, _ in known], [v for _, v in known]
-        return (self._bias + np.array(values) @ self._matrix[rows]).tolist()
+        total = self._bias + np.array(values) @ self._matrix[rows]
+        if self._dense is not None and vector is not None:
+            total = total + vector @ self._dense
+        return [float(x) for x in total]
+
+    def post_scores(
+        self, heading: str, heading_words: list[str], words: list[str], facts: list[FactHit], text: str
+    ) -> list[float]:
+        """`scores(*features(…))` without building the words' prefixed features: their rows are summed by the
+        word itself (the same sums, a third of the time)."""
+        head = set(heading_words)
+        found = named_features(heading, head, words, facts)
+        found.update(question_features(heading, text))
+        found.update(sentence_features(text))
+        vector = None if self._dense is None else pooled(heading_words, words, text, wordvec.shipped(), self.pools)
+        total = np.array(self.scores(found, vector))
+        part: set[str]
+        for rows_of, part in ((self._words, set(words)), (self._heading_words, head)):
+            rows = [i for w in part if (i := rows_of.get(w)) is not None]
+            if rows:
+                total += self._matrix[rows].sum(axis=0) / math.sqrt(len(part))
+        return [float(x) for x in total]
 
     def classify(
         self, heading: str, heading_words: Iterable[str], words: Iterable[str], facts: list[FactHit], text: str = ""
     ) -> TypeGuess:
-        """The most likely type, its probability and `calm`. `text`: the whole post, for its question marks
-        (the heading alone when not given)."""
-        heading_words = list(heading_words)
-        found = features(heading, heading_words, words, facts)
-        found.update(question_features(heading, text or heading))
-        scores = self.scores(found)
+        """The most likely type, its probability and `calm`. `text`: the whole post, for its sentences and
+        question marks (the heading alone when not given); `words` its words in order."""
+        scores = self.post_scores(heading, list(heading_words), list(words), facts, text or heading)
         top = max(scores)
         exps = [math.exp(s - top) for s in scores]
         total = sum(exps)

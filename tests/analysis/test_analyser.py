@@ -68,8 +68,9 @@ CASES = [
         "城关一中本周开展防欺凌宣传，学生积极参加。",
         "county",
         set(),
-        # A school event notice: the guide says 无. The grader learnt from complaint boards (no notices among the
-        # 768 graded posts) and said 一般 until the mean word vectors (format 2) read it as unlike a complaint; the
+        # A school event notice: the guide says 无. No notice is among the 768 graded posts (nor any 其他): the post
+        # type model (format 2, pooled word vectors) reads it as calm (建议) and the calm rule keeps it at 无, and the
+        # grader's format 2 reads it as unlike a complaint; the format 1 models said 一般 (GRADER_CARD.md). The
         # exclusion still keeps 欺凌 from the bullying scheme.
         0,
         "school-no1",

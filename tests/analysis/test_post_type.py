@@ -7,18 +7,26 @@ import gzip
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from analysis import wordvec
 from analysis.facts import find_facts
 from analysis.grader import title_of
+from analysis.modelfile import write_model
 from analysis.post_type import (
     CALM_TYPES,
+    FORMAT,
+    FORMAT_1,
     NAMED_SCALE,
+    POOLS,
     PostTypeModel,
     TypeGuess,
     features,
     heading_of,
+    pooled,
     question_features,
+    sentence_features,
 )
 from store.tokens import segment
 
@@ -41,6 +49,8 @@ TYPED = [
     ("小区物业乱收停车费。我们小区物业今年强行提高停车费，业主多次反映没有回应，请有关部门处理。", "投诉"),
     ("楼下烧烤店噪音扰民。我家楼下烧烤店每天营业到凌晨，噪音和油烟严重扰民，孩子无法休息。", "投诉"),
     ("感谢城管局及时修好路灯。我们小区门口的路灯坏了，城管局第二天就修好了，特此感谢。", "表扬"),
+    ("身患重病家庭困难求助。本人患尿毒症多年，家庭贫困，无力负担医药费，恳请政府救助。", "求助"),
+    ("残疾人生活困难请求帮助。我是一级残疾人，没有收入，靠低保生活，房子漏雨，请求政府帮帮我。", "求助"),
 ]
 
 
@@ -132,3 +142,84 @@ def test_a_parent_writing_of_their_beaten_child_complains() -> None:
 def test_whose_harm_it_is_is_read_from_the_text() -> None:
     assert {"kown_kin", "kparent"} <= question_features("标题", "我是初二学生的家长，我的孩子被打了").keys()
     assert not {"kown_kin", "kparent"} & question_features("标题", "某工厂夜间偷排废水，请查处").keys()
+
+
+@pytest.mark.parametrize(
+    ("text", "present", "absent"),
+    [
+        ("请问护照在哪里办理？需要带什么材料吗。谢谢！", {"sask", "slast_ask", "scourtesy"}, {"sthanks", "srequest"}),
+        ("路灯坏了。请尽快修好路灯。", {"srequest", "slast_request"}, {"sask", "slast_ask"}),
+        ("关于公交的建议。建议增开夜班公交，方便市民。", {"ssuggest", "srequest"}, {"sask"}),
+        ("感谢城管局。路灯第二天就修好了，特此感谢城管局的同志。", {"sthanks"}, {"scourtesy"}),
+        ("实名举报村干部。本人实名举报村干部收受贿赂。", {"sreport", "sfirst_me"}, {"shelp"}),
+        ("生活困难。我家走投无路，不知道怎么办。", {"shelp", "sfirst_me"}, {"sreport"}),
+    ],
+)
+def test_sentence_features_say_what_each_sentence_does(text: str, present: set[str], absent: set[str]) -> None:
+    found = sentence_features(text)
+    assert present <= found.keys(), found
+    assert not absent & found.keys(), found
+    assert all(0.0 < v <= NAMED_SCALE for v in found.values())
+
+
+def test_pooled_splits_asking_sentences_from_the_others() -> None:
+    vectors = wordvec.shipped()
+    text = "路灯坏了。请问ＡＢ何时修？"
+    words = segment(f"\n{text}")
+    found = pooled([], words, text, vectors).reshape(len(POOLS), vectors.dim)
+    kinds = [kind for kind, _ in POOLS]
+
+    def unit(part: list[str]) -> np.ndarray:
+        total = vectors.means([part])[0]
+        return total / np.linalg.norm(total)
+
+    asked = [w for w in words if w in {"请问", "ab", "何时", "修"}]  # found in the folded text (ＡＢ → ab)
+    assert asked and len(asked) < len(words)
+    assert found[kinds.index("a")] == pytest.approx(unit(asked), abs=1e-5)
+    assert found[kinds.index("o")] == pytest.approx(unit([w for w in words if w not in asked]), abs=1e-5)
+
+
+def test_pooled_vectors_are_unit_means_at_their_scale() -> None:
+    vectors = wordvec.shipped()
+    text = "路灯坏了。请问何时修？"
+    words = segment(f"\n{text}")
+    found = pooled(["路灯", "坏"], words, text, vectors).reshape(len(POOLS), vectors.dim)
+    for row, (_, scale) in zip(found, POOLS, strict=True):
+        assert float(np.linalg.norm(row)) == pytest.approx(scale, rel=1e-3)
+    nothing = pooled([], [], "", vectors)
+    assert nothing.shape == (len(POOLS) * vectors.dim,) and not nothing.any()  # no known word: zeros, not NaN
+
+
+def test_shipped_model_is_format_2_and_format_1_still_loads(tmp_path: Path) -> None:
+    shipped = PostTypeModel.default()
+    assert shipped.format == FORMAT and shipped.dense is not None
+    old = PostTypeModel(
+        ["投诉", "咨询"], {"t请问": [0.0, 2.0], "w扰民": [1.5, 0.0]}, [0.1, 0.0], {"c": 4.0}
+    )  # a format 1 model: named and word features only
+    path = tmp_path / "old.json.gz"
+    write_model(old.to_json(), path)
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        assert json.load(f)["format"] == FORMAT_1
+    loaded = PostTypeModel.load(path)
+    assert loaded.dense is None and loaded.to_json() == old.to_json()
+    text = "请问护照在哪里办理？"
+    words = segment(f"\n{text}")
+    assert loaded.classify(heading_of("", text), segment(title_of("", text)), words, [], text).post_type == "咨询"
+    text = "楼下烧烤扰民。每晚扰民。"
+    words = segment(f"\n{text}")
+    assert loaded.classify(heading_of("", text), segment(title_of("", text)), words, [], text).post_type == "投诉"
+
+
+def test_a_format_2_model_must_match_its_pools() -> None:
+    with pytest.raises(ValueError, match="pooled weights"):
+        PostTypeModel(["投诉", "咨询"], {}, [0.0, 0.0], dense=[[0.0, 0.0]] * 3, pools=POOLS)
+    with pytest.raises(ValueError, match="pools must be among"):
+        PostTypeModel(["投诉", "咨询"], {}, [0.0, 0.0], dense=[[0.0, 0.0]] * 4, pools=[("x", 1.0)])
+
+
+@pytest.mark.parametrize(("text", "kind"), TYPED[:6], ids=[t[:10] for t, _ in TYPED[:6]])
+def test_post_scores_are_the_scores_of_the_features(text: str, kind: str) -> None:
+    model = PostTypeModel.default()
+    words = segment(f"\n{text}")
+    args = (heading_of("", text), segment(title_of("", text)), words, find_facts(words), text)
+    assert model.post_scores(*args) == pytest.approx(model.scores(*model.features(*args)), abs=1e-9)

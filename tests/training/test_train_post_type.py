@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from analysis.post_type import PostTypeModel
+from analysis import wordvec
+from analysis.post_type import FORMAT, FORMAT_1, POOLS, PostTypeModel
 from training.train_grader import fold_of, read_labels
-from training.train_post_type import examples, fit, out_of_fold, per_type, write
+from training.train_post_type import examples, fit, fit_sparse, out_of_fold, per_type, wordvec_sha1, write
 
 POSTS = [
     ("咨询", "请问护照在哪里办理？请问在哪里可以办理护照，需要带什么材料？"),
@@ -58,3 +59,14 @@ def test_per_type_precision_and_recall() -> None:
     gold = ["投诉", "投诉", "举报", "咨询"]
     said = ["投诉", "举报", "举报", "投诉"]
     assert per_type(gold, said) == [("投诉", 2, 0.5, 0.5), ("举报", 1, 0.5, 1.0), ("咨询", 1, 0.0, 0.0)]
+
+
+def test_format_2_carries_pooled_weights_and_format_1_none(tmp_path: Path) -> None:
+    data = examples(read_labels(write_labels(tmp_path / "labels.jsonl", POSTS * 2)))
+    model = fit(data, c=16.0)
+    assert model.format == FORMAT and model.dense is not None
+    assert len(model.dense) == len(POOLS) * wordvec.shipped().dim
+    assert model.meta["wordvec_sha1"] == wordvec_sha1()
+    sparse = fit_sparse(data, c=16.0)
+    assert sparse.format == FORMAT_1 and sparse.dense is None
+    assert [ex.classify(sparse).post_type for ex in data[: len(POSTS)]] == [kind for kind, _ in POSTS]
