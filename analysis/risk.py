@@ -23,6 +23,9 @@ from analysis.grader import CALM_TYPES, Grade
 from analysis.heat_factors import HEAT_FACTORS, HeatInput
 from config import GraderThresholds, Level, RiskThresholds, Scheme, SensitivePeriod
 
+# Facts the guide states make a post 重大 on their own (analysis/facts/catalogue.py), with the reason shown.
+_MAJOR_FACTS = (("official_graft", "公职人员以权谋私"), ("protest", "多人正在集体维权"))
+
 
 @dataclass(frozen=True)
 class Contribution:
@@ -110,6 +113,17 @@ def assess(
         points = thresholds.points(Level(graded)) if graded else 0
         out.append(Contribution(shown, max(0, points - base)))
         base = max(base, points)
+    # The guide's 重大 also names concrete misconduct by officials (a bribe, embezzlement, abuse of office with the
+    # official named) and many people protesting now (banners, sit-ins, roads blocked): either is 重大 whatever
+    # the grader's words say — unless the post only asks or suggests (calm).
+    if base < thresholds.major and not calm:
+        for fact_id, why in _MAJOR_FACTS:
+            hit = next((h for h in facts if h.fact == fact_id), None)
+            if hit is not None:
+                named = "、".join(hit.words[:4])
+                out.append(Contribution(f"规则：{why}（{named}），研判重大", thresholds.major - base))
+                base = thresholds.major
+                break
     # The guide's 特别重大: deaths in a public incident (a death among many affected: one death in a family's
     # hospital dispute is 重大), or a mass incident under way (正在聚集 with many, not one threatened or only named).
     if base >= thresholds.major and "many" in found and found & {"death", "gathering_now"}:

@@ -261,6 +261,36 @@ FACTS: tuple[Fact, ...] = (
         corroborates=True,
         weighed=False,
     ),
+    # Structural: the guide's "concrete, named misconduct by officials": an act of graft (a bribe, embezzlement,
+    # abuse of office) with an official or an office in the same sentence, not graft named in general (腐败, 保护伞).
+    fact(
+        "official_graft",
+        "公职人员以权谋私",
+        "索贿 受贿 收受 行贿 收礼 贪污 挪用 侵吞 吃拿卡要 权钱交易 以权谋私 中饱私囊 私分 截留 回扣 好处费 "
+        "滥用职权 职务之便 利用职务 违规进人 乱进人 优亲厚友 徇私舞弊 吃空饷",
+        near=_OFFICIALS + " 副局长 副镇长 副乡长 副县长 副主任 局领导",
+        examples=("住建局副局长利用职务之便破坏投标程序", "村支书挪用扶贫款二十万元"),
+        counter_examples=("开发商收受定金后跑路", "请问如何举报公职人员受贿", "反腐败要常抓不懈"),
+        corroborates=True,
+        weighed=False,
+        not_after=(("如何 怎么 怎样 哪里 是否 防止 严禁 打击 杜绝", 4),),
+    ),
+    # Collective action under way by those with the grievance (the guide's banners, sit-ins, roads blocked):
+    # 聚集赌博 or 上访 once, years ago, is not one.
+    fact(
+        "protest",
+        "集体维权行动",
+        "拉横幅 挂横幅 打横幅 横幅 挂白旗 白旗 静坐 堵路 堵门 集体上访 游行 示威 罢工 围堵",
+        near="业主 业主们 村民 村民们 居民 居民们 工人 工人们 农民工 民工 家长 家长们 群众 员工 员工们 职工 "
+        "百姓 老百姓 大家 我们 一大批 大批 多人 多名 集体 纷纷",
+        examples=("村民们在镇政府门口拉横幅", "业主纷纷挂出抗议白旗"),
+        counter_examples=("工人扬言要去上访", "出租车围堵乘客", "公民有依法维权的权利"),
+        feared_blocks=True,
+        corroborates=True,
+        weighed=False,
+        not_after=(("如何 怎么 怎样 是否 依法 权利 有权", 3),),
+        not_before=(("的 权利 途径 渠道 意识", 1),),
+    ),
     fact(
         "urgency",
         "事态紧急",

@@ -93,6 +93,37 @@ CASES = [
     ),
     # A gathering named (上访, 讨说法) but not under way is no mass incident: 重大 stays 重大 (the guide's 特别重大).
     ("a gathering of many not under way", [BULLYING], NOTHING, facts("gathering", "many"), None, 1.0, [], None, 70, 3),
+    # The guide's 重大 by fact alone: named misconduct by an official, many people protesting now.
+    ("an official's graft on a 较大 grade is 重大", [], GRIEVANCE, facts("official_graft"), None, 1.0, [], None, 70, 3),
+    ("an official's graft on a 一般 grade is 重大", [], ORDINARY, facts("official_graft"), None, 1.0, [], None, 70, 3),
+    ("many protesting now is 重大", [FEES], ORDINARY, facts("protest"), None, 1.0, [], None, 70, Level.MAJOR),
+    (
+        "many protesting now with a head count is 特别重大",
+        [],
+        GRIEVANCE,
+        facts("protest", "gathering_now", "many"),
+        None,
+        1.0,
+        [],
+        None,
+        95,
+        4,
+    ),
+    # A suggestion naming graft in general (对收礼等行为严办) asks for a policy: it is not raised by the rule.
+    (
+        "a suggestion naming graft is not raised",
+        [],
+        grade(0.9, 0.2, 0.05, "建议"),
+        facts("official_graft"),
+        None,
+        1.0,
+        [],
+        None,
+        0,
+        0,
+    ),
+    # Misconduct words with no official beside them (腐败, 保护伞) are left to the grader.
+    ("graft named in general stays with the grader", [], GRIEVANCE, facts("misconduct"), None, 1.0, [], None, 45, 2),
     ("heat of five copies on three boards", [FEES], NOTHING, [], heat(5, 3, 3), 1.0, [], None, 65, Level.LARGE),
     ("heat lifts 较大 to 重大", [FEES], GRIEVANCE, [], heat(6, 4, 4), 1.5, [TWO_SESSIONS], None, 85, Level.MAJOR),
     ("a weighty source", [FEES], NOTHING, [], None, 3.0, [], None, 65, Level.LARGE),
@@ -155,6 +186,23 @@ def test_explanation_lists_the_facts_and_their_words_before_the_scores() -> None
     shown = risk.explain()
     assert shown.startswith("风险：重大 70 分。依据事实：人员受伤（打伤、住院）；涉及未成年人（学生）。计分：")
     assert shown.index("人员受伤") < shown.index("研判")
+
+
+def test_a_rule_of_the_guide_says_its_words() -> None:
+    found = [FactHit("official_graft", "公职人员以权谋私", ["副局长", "利用职务", "职务之便"])]
+    risk = assess(
+        schemes=[],
+        grade=ORDINARY,
+        facts=found,
+        event=None,
+        source_weight=1.0,
+        periods=[],
+        at=AT,
+        thresholds=RiskThresholds(),
+        grader=STEPS,
+    )
+    assert risk.level == Level.MAJOR
+    assert "规则：公职人员以权谋私（副局长、利用职务、职务之便），研判重大 +55" in risk.explain()
 
 
 def test_thresholds_come_from_config() -> None:
