@@ -175,10 +175,7 @@ class Grader:
 
     @classmethod
     def load(cls, path: Path) -> Grader:
-        try:
-            return cls.from_json(read_model(path, FORMAT))
-        except ValueError:
-            return cls.from_json(read_model(path, FORMAT_1))
+        return cls.from_json(read_model(path, FORMAT, FORMAT_1))
 
     @classmethod
     def from_json(cls, data: dict[str, object]) -> Grader:

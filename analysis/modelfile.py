@@ -9,12 +9,14 @@ from pathlib import Path
 from typing import Any
 
 
-def read_model(path: Path, fmt: str) -> dict[str, Any]:
-    """The model's JSON; ValueError when the file is another kind of model."""
+def read_model(path: Path, fmt: str, *older: str) -> dict[str, Any]:
+    """The model's JSON, of format `fmt` or one of the `older` formats still read (the caller tells them apart
+    by `format`); ValueError when the file is another kind of model."""
     with gzip.open(path, "rt", encoding="utf-8") as f:
         data = json.load(f)
-    if not isinstance(data, dict) or data.get("format") != fmt:
-        raise ValueError(f"{path}: not a {fmt} model")
+    if not isinstance(data, dict) or data.get("format") not in (fmt, *older):
+        also = "".join(f" (or {o})" for o in older)
+        raise ValueError(f"{path}: not a {fmt}{also} model")
     return data
 
 

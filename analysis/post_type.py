@@ -379,14 +379,7 @@ class PostTypeModel:
 
     @classmethod
     def load(cls, path: Path) -> PostTypeModel:
-        try:
-            return cls.from_json(read_model(path, FORMAT))
-        except ValueError:
-            pass
-        try:
-            return cls.from_json(read_model(path, FORMAT_1))
-        except ValueError:
-            raise ValueError(f"{path}: not a {FORMAT} (or /1) model") from None
+        return cls.from_json(read_model(path, FORMAT, FORMAT_1))
 
     @classmethod
     def from_json(cls, data: dict[str, object]) -> PostTypeModel:
