@@ -119,6 +119,9 @@ async def feed(
             # pass resolves once more, after the baseline was read and before anything is sent.
             resolved = float("-inf")
             while True:
+                # Taken before reading: entries the hub reads after this (even during the awaits below, such as
+                # the credential check) set this event, so the wait further down cannot sleep through them.
+                changed = hub.changed
                 cached = hub.since(position)
                 batch: list[tuple[int, str | None]]
                 if cached is None:  # behind what the hub keeps (a backlog, an old Last-Event-ID): read the table
@@ -149,7 +152,7 @@ async def feed(
                     # when a keep-alive is due or credentials are to be resolved again.
                     with contextlib.suppress(TimeoutError):
                         async with asyncio.timeout(min(KEEP_ALIVE, RESOLVE_EVERY)):
-                            await hub.changed.wait()
+                            await changed.wait()
                     if time.monotonic() - last_sent >= KEEP_ALIVE:  # keeps proxies from closing an idle stream
                         last_sent = time.monotonic()
                         yield ": keep-alive\n\n"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -287,6 +288,40 @@ def test_live_feed_pushes_new_timeline_entries(
     assert events and events[0]["action"] == "acknowledged" and events[0]["actor"] == "管理员"
     assert [e["action"] for e in replay] == ["discovered", "opened", "discovered"]
     assert [e["action"] for e in recent] == ["opened", "acknowledged"]
+
+
+def test_an_entry_read_while_the_stream_checks_its_reader_still_wakes_it(
+    app: FastAPI, client: TestClient, serve: Callable[[FastAPI], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A loaded server: the stream finds nothing new, then resolves its reader again (slow), and meanwhile the hub
+    reads a new entry and wakes its streams. The stream must not then sleep until the keep-alive (15 s): it once
+    took the hub's wake-up event only after that check, missed it, and a dashboard saw the action 15 s late."""
+    from api.routes import feed as feed_module
+
+    state: ApiState = app.state.yuqing
+    state.feed_poll_seconds = 600.0  # pushed, not polled
+    slow = threading.Event()
+    resolve = feed_module.resolve
+
+    def slow_resolve(*args: Any, **kwargs: Any) -> Any:
+        if not slow.is_set():  # the stream's first check: long enough for the action to be read meanwhile
+            slow.set()
+            time.sleep(1.5)
+        return resolve(*args, **kwargs)
+
+    monkeypatch.setattr(feed_module, "resolve", slow_resolve)
+    base = serve(app)
+    with httpx.Client(base_url=base, timeout=8, headers=client.headers) as http:
+        incident_id = http.get("/api/v1/incidents").json()[0]["id"]
+        with http.stream("GET", "/api/v1/feed") as stream:
+            lines = stream.iter_lines()
+            assert next(lines).startswith("retry:")
+            assert slow.wait(5)
+            http.post(f"/api/v1/incidents/{incident_id}/acknowledge")
+            started = time.monotonic()
+            action = next(json.loads(line[5:]) for line in lines if line.startswith("data:") and '"action"' in line)
+    assert action["action"] == "acknowledged"
+    assert time.monotonic() - started < 5
 
 
 def test_the_feed_is_pushed_not_polled(app: FastAPI, client: TestClient, serve: Callable[[FastAPI], str]) -> None:
