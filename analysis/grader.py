@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from analysis import wordvec
+from analysis import judgec, wordvec
 from analysis.facts import WEIGHED, FactHit
 from analysis.modelfile import read_model
 from analysis.post_type import CALM_TYPES, TYPES, PostTypeModel
@@ -151,16 +151,23 @@ class Grader:
         self.dense = dense
         # Each known word's (title, post) contribution to the three steps; None for a format 1 model.
         self._projected: tuple[dict[str, tuple[float, ...]], dict[str, tuple[float, ...]]] | None = None
+        # The same rows read in C by the table's word index (analysis/judgec.py), when built.
+        self._compiled: tuple[judgec.Rows, judgec.Rows] | None = None
         if dense is not None:
             table = wordvec.shipped()
             matrix = np.array(dense, dtype=np.float64).reshape(-1, STEPS)
             if matrix.shape[0] != 2 * table.dim:
                 raise ValueError(f"grader: dense weights must have {2 * table.dim} rows of {STEPS}")
             vectors = table.vectors.astype(np.float64)
-            words = list(table.index)
-            by_title = map(tuple, (vectors @ matrix[: table.dim]).tolist())
-            by_post = map(tuple, (vectors @ matrix[table.dim :]).tolist())
-            self._projected = (dict(zip(words, by_title, strict=True)), dict(zip(words, by_post, strict=True)))
+            title_rows, post_rows = vectors @ matrix[: table.dim], vectors @ matrix[table.dim :]
+            compiled = judgec.rows(title_rows), judgec.rows(post_rows)
+            if compiled[0] is not None and compiled[1] is not None:
+                self._compiled = (compiled[0], compiled[1])
+            else:
+                words = list(table.index)
+                by_title = map(tuple, title_rows.tolist())
+                by_post = map(tuple, post_rows.tolist())
+                self._projected = (dict(zip(words, by_title, strict=True)), dict(zip(words, by_post, strict=True)))
         self.level_weights = level_weights
         self.level_bias = level_bias
         self.meta = meta or {}
@@ -168,6 +175,14 @@ class Grader:
         # Scoring reads one row per feature: its level steps' weights, as Python floats (a post has ~100 features,
         # too few for numpy's per-call overhead to pay off; summed in the same order, so the same bits).
         self._rows = {f: tuple(float(x) for x in w) for f, w in level_weights.items()}
+        # The word features in C (analysis/judgec.py) when built: a row per feature, read by the word itself.
+        self._words: tuple[judgec.Rows, dict[str, int], dict[str, int]] | None = None
+        features = list(level_weights)
+        weights = judgec.rows(np.array([self._rows[f] for f in features], dtype=np.float64).reshape(-1, STEPS))
+        if weights is not None:
+            by_word = {f[1:]: i for i, f in enumerate(features) if f[0] == "w"}
+            by_title_word = {f[1:]: i for i, f in enumerate(features) if f[0] == "t"}
+            self._words = (weights, by_word, by_title_word)
 
     def with_types(self, types: PostTypeModel) -> Grader:
         """This level model with another post type model (a fold's, in bench/judgement.py)."""
@@ -200,6 +215,26 @@ class Grader:
     def default(cls) -> Grader:
         return _default()
 
+    def _scored_compiled(
+        self,
+        compiled: tuple[judgec.Rows, dict[str, int], dict[str, int]],
+        title_words: list[str],
+        words: list[str],
+        facts: list[FactHit],
+    ) -> tuple[list[float], list[tuple[str, float]]]:
+        """`_scored` over `feature_sets` with the word features summed in C, by the word itself (no prefixed
+        feature built): the same sums up to the order of the additions, the same hits up to their order (which
+        decides nothing: evidence is chosen by contribution and name)."""
+        table, by_word, by_title_word = compiled
+        body, title = len(set(words)), len(set(title_words))
+        in_post, post_hits = table.scored(by_word, words, 1.0 / math.sqrt(body) if body else 0.0, 1)
+        in_title, title_hits = table.scored(by_title_word, title_words, 1.0 / math.sqrt(title) if title else 0.0, 1)
+        _, fact_features = feature_sets((), (), facts)
+        in_facts, fact_hits = _scored(self._rows, (fact_features,), {})
+        sums = [a + b + c for a, b, c in zip(in_post, in_title, in_facts, strict=True)]
+        hits = [("w" + w, c) for w, c in post_hits] + [("t" + w, c) for w, c in title_hits] + fact_hits
+        return sums, hits
+
     def grade(
         self,
         title_words: Iterable[str],
@@ -213,9 +248,16 @@ class Grader:
         joined when not given), `text` the whole post: the post type reads their forms and question marks."""
         title_words = list(title_words)
         words = list(words)
-        found, fact_features = feature_sets(title_words, words, facts)
-        sums, hits = _scored(self._rows, (found, fact_features), norms(found))
-        if self._projected is not None:
+        if self._words is not None:
+            sums, hits = self._scored_compiled(self._words, title_words, words, facts)
+        else:
+            found, fact_features = feature_sets(title_words, words, facts)
+            sums, hits = _scored(self._rows, (found, fact_features), norms(found))
+        if self._compiled is not None:
+            index = wordvec.shipped().index
+            title_part, post_part = self._compiled[0].mean(index, title_words), self._compiled[1].mean(index, words)
+            sums = [z + a + b for z, a, b in zip(sums, title_part, post_part, strict=True)]
+        elif self._projected is not None:
             by_title, by_post = self._projected
             title_part, post_part = _mean(by_title, title_words), _mean(by_post, words)
             sums = [z + a + b for z, a, b in zip(sums, title_part, post_part, strict=True)]

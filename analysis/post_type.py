@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from analysis import wordvec
+from analysis import judgec, wordvec
 from analysis.facts import HARM, FactHit
 from analysis.keywords import stopwords
 from analysis.modelfile import read_model
@@ -277,8 +277,34 @@ def pooled(
     counted in letters and digits only: the words' lengths added up against each sentence's letters and digits
     (a word holding a mark, 3.5, shifts the count by one: rare, and training reads posts the same way).
 
-    No loop over the words but look-ups: one gather and two small matrix products (the table's `means`, with
-    `np.add.at`, cost ~300 µs a post; POST_TYPE_CARD.md, "Speed")."""
+    With the compiled extension (analysis/judgec.py) the sentences, the gather and the pools are found in C and
+    only the matrix product over the words is numpy's (the same call, so the same bits); without it, no loop over
+    the words but look-ups: one gather and two small matrix products (the table's `means`, with `np.add.at`, cost
+    ~300 µs a post; POST_TYPE_CARD.md, "Speed")."""
+    compiled = _pools(vectors)
+    if compiled is not None:
+        weights, gathered, head = compiled.gather(vectors.index, heading_words, words, normalise(text))
+        count = len(words)
+        if count:
+            dim = vectors.dim
+            sums = np.frombuffer(weights, np.float32).reshape(3, count) @ np.frombuffer(gathered, np.float32).reshape(
+                count, dim
+            )
+        else:
+            sums = np.zeros((3, vectors.dim), dtype=np.float32)
+        kinds = "".join(kind for kind, _ in pools)
+        return np.frombuffer(compiled.pool(sums, head, kinds, [scale for _, scale in pools]), dtype=np.float32)
+    return _pooled_python(heading_words, words, text, vectors, pools)
+
+
+def _pooled_python(
+    heading_words: Sequence[str],
+    words: Sequence[str],
+    text: str,
+    vectors: WordVectors,
+    pools: Sequence[tuple[str, float]] = POOLS,
+) -> npt.NDArray[np.float32]:
+    """`pooled` in Python and numpy (without the compiled extension; the reference its tests compare with)."""
     index = vectors.index
     padded, zero, stopped_row = _padded(vectors)
     count = len(words)
@@ -318,6 +344,17 @@ def _combination(kinds: tuple[str, ...]) -> npt.NDArray[np.float32]:
 
 
 _PADDED: dict[int, tuple[WordVectors, npt.NDArray[np.float32], npt.NDArray[np.bool_]]] = {}
+_POOLS: dict[int, tuple[WordVectors, judgec.Pools | None]] = {}
+
+
+def _pools(vectors: WordVectors) -> judgec.Pools | None:
+    """The compiled pools of the table (cached per table), None without the extension."""
+    held = _POOLS.get(id(vectors))
+    if held is None or held[0] is not vectors:
+        padded, _, stopped = _padded(vectors)
+        held = (vectors, judgec.pools(padded, stopped))
+        _POOLS[id(vectors)] = held
+    return held[1]
 
 
 def _padded(vectors: WordVectors) -> tuple[npt.NDArray[np.float32], int, npt.NDArray[np.bool_]]:
@@ -372,6 +409,9 @@ class PostTypeModel:
         self._words = {f[1:]: i for f, i in self._index.items() if f[0] == "w"}
         self._heading_words = {f[1:]: i for f, i in self._index.items() if f[0] == "t"}
         self._dense = None if dense is None else np.array(dense, dtype=np.float32)
+        # The same scoring in C (analysis/judgec.py) when built: the named features, the pooled vectors' scores and
+        # the word rows added up as below, in the same order.
+        self._compiled = judgec.rows(self._matrix) if len(classes) <= judgec.MAX_WIDTH else None
 
     @property
     def format(self) -> str:
@@ -444,6 +484,11 @@ class PostTypeModel:
         found.update(question_features(heading, text))
         found.update(sentence_features(text))
         vector = None if self._dense is None else pooled(heading_words, words, text, wordvec.shipped(), self.pools)
+        if self._compiled is not None:
+            dense = None if vector is None or self._dense is None else vector @ self._dense
+            return self._compiled.scores(
+                self.bias, self._index, found, dense, self._words, words, self._heading_words, heading_words
+            )
         total = np.array(self.scores(found, vector))
         part: set[str]
         for rows_of, part in ((self._words, set(words)), (self._heading_words, head)):

@@ -1,0 +1,172 @@
+"""The grader's and the post type's per-word loops in C (store/_judgec.c, analysis/judgec.py) give the same pooled
+vectors (bit for bit), scores and grades as the Python path, on real posts and on hostile texts; and without the
+extension the Python path grades the same."""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from analysis import judgec, post_type, wordvec
+from analysis.facts import find_facts
+from analysis.grader import Grader, title_of
+from analysis.post_type import PostTypeModel, heading_of, pooled
+from store.tokens import segment
+from tests.conftest import SHARED_DATA
+
+pytest.importorskip("store._judgec", reason="the C extension was not built (no compiler at install)")
+
+REPO = Path(__file__).resolve().parents[2]
+HOSTILE = [
+    "",
+    "坏",
+    "。",
+    "！？。；…!?;",
+    "   \t  ",
+    "😀😀😀👍",
+    "𠀀𪚥䶮龘𰻞𰻞面好吃吗？",  # GB18030's rare and supplementary-plane characters
+    "请问？？？  \t",
+    "路灯坏了吗 …。 何时修？谢谢！",
+    "我家孩子被打了。请问怎么办\n\n求助！！",
+    "a_b_c 3.5元 ＡＢＣ１２３ 學校門口超市賣過期食品嗎",
+    "；；；关于增设公交站的建议；希望尽快；",
+    ("小区噪音扰民，物业不管。请问能否处理？" * 2500)[:50000],
+]
+
+
+def texts() -> list[str]:
+    found = list(HOSTILE)
+    graded = SHARED_DATA / "complaint_severity" / "dev_labels.jsonl"
+    if graded.exists():
+        with graded.open(encoding="utf-8") as f:
+            rows = [json.loads(line)["text"] for line in f if line.strip()]
+        random.Random(13).shuffle(rows)
+        found += rows[:250]
+    weibo = SHARED_DATA / "covid19_weibo_unlabeled" / "weibo_posts.csv"
+    if weibo.exists():
+        with weibo.open(encoding="utf-8") as f:
+            posts = [r["text"] for r in csv.DictReader(f)]
+        random.Random(13).shuffle(posts)
+        found += posts[:150]
+    return found
+
+
+def inputs(text: str) -> tuple[str, list[str], list[str], str]:
+    """(heading, heading words, words, text) as the analyser hands them over for an untitled post."""
+    words = segment(f"\n{text}")
+    return heading_of("", text), segment(title_of("", text)), words, f"\n{text}"
+
+
+@contextmanager
+def python_path() -> Iterator[None]:
+    """Models and pools built while the extension is taken away: the Python path."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(judgec, "module", lambda: None)
+        patch.setattr(post_type, "_POOLS", {})
+        yield
+
+
+def test_pooled_vectors_are_the_same_bits() -> None:
+    vectors = wordvec.shipped()
+    model = PostTypeModel.default()
+    for text in texts():
+        _, heading_words, words, full = inputs(text)
+        compiled = pooled(heading_words, words, full, vectors, model.pools)
+        with python_path():
+            reference = pooled(heading_words, words, full, vectors, model.pools)
+        assert compiled.dtype == reference.dtype and compiled.shape == reference.shape
+        assert compiled.tobytes() == reference.tobytes(), text[:80]
+
+
+def test_post_type_scores_and_guesses_are_the_python_paths() -> None:
+    compiled = PostTypeModel.default()
+    assert compiled._compiled is not None
+    with python_path():
+        python = PostTypeModel.load(REPO / "analysis" / "data" / "post_type_model.json.gz")
+        assert python._compiled is None
+        cases = [(text, inputs(text)) for text in texts()]
+        reference = [
+            (python.post_scores(h, hw, w, find_facts(w), t), python.classify(h, hw, w, find_facts(w), t))
+            for _, (h, hw, w, t) in cases
+        ]
+    for (text, (h, hw, w, t)), (scores, guess) in zip(cases, reference, strict=True):
+        found = compiled.post_scores(h, hw, w, find_facts(w), t)
+        # The named features' sum is BLAS's in numpy (its order varies with the CPU): equal to the last bits or so.
+        assert found == pytest.approx(scores, rel=1e-12, abs=1e-12), text[:80]
+        assert compiled.classify(h, hw, w, find_facts(w), t) == guess, text[:80]
+
+
+def test_grades_are_the_python_paths() -> None:
+    compiled = Grader.default()
+    assert compiled._compiled is not None
+    with python_path():
+        python = Grader.load(REPO / "analysis" / "data" / "grader_model.json.gz").with_types(
+            PostTypeModel.load(REPO / "analysis" / "data" / "post_type_model.json.gz")
+        )
+        assert python._compiled is None and python._projected is not None
+        cases = [inputs(text) for text in texts()]
+        reference = [python.grade(hw, w, find_facts(w), heading=h, text=t) for h, hw, w, t in cases]
+    for (h, hw, w, t), grade in zip(cases, reference, strict=True):
+        assert compiled.grade(hw, w, find_facts(w), heading=h, text=t) == grade, t[:80]
+
+
+def test_the_grader_dense_means_are_the_same_bits() -> None:
+    grader = Grader.default()
+    assert grader._compiled is not None
+    with python_path():
+        python = Grader.load(REPO / "analysis" / "data" / "grader_model.json.gz")
+    assert python._projected is not None
+    index = wordvec.shipped().index
+    from analysis.grader import _mean
+
+    for text in texts():
+        _, heading_words, words, _ = inputs(text)
+        for rows, table, part in zip(grader._compiled, python._projected, (heading_words, words), strict=True):
+            assert rows.mean(index, part) == _mean(table, part)
+
+
+def test_bad_input_is_refused() -> None:
+    model = PostTypeModel.default()
+    compiled = post_type._pools(wordvec.shipped())
+    assert compiled is not None and model._compiled is not None
+    with pytest.raises(TypeError):
+        compiled.gather(wordvec.shipped().index, [], ["好", 3], "好")  # type: ignore[list-item]
+    with pytest.raises(IndexError):
+        model._compiled.scores(model.bias, {"x": 10**9}, {"x": 1.0}, None, {}, [], {}, [])
+    with pytest.raises(ValueError):
+        model._compiled.scores([0.0], {}, {}, None, {}, [], {}, [])
+    with pytest.raises(ValueError):
+        compiled.pool(b"\0" * 12, b"\0" * 4, "p", [1.0])
+
+
+def test_without_the_extension_python_grades_the_same() -> None:
+    # As if the build had failed: a fresh process where store._judgec cannot be imported.
+    code = (
+        "import json, sys\n"
+        "sys.modules['store._judgec'] = None\n"
+        "from analysis.facts import find_facts\n"
+        "from analysis.grader import Grader\n"
+        "grader = Grader.default()\n"
+        "assert grader._compiled is None and grader.types is None\n"
+        "cases = json.loads(sys.stdin.read())\n"
+        "print(json.dumps([repr(grader.grade(hw, w, find_facts(w), heading=h, text=t)) for h, hw, w, t in cases]))\n"
+    )
+    cases = [inputs(text) for text in texts()[:80]]
+    done = subprocess.run(
+        [sys.executable, "-c", code], input=json.dumps(cases), capture_output=True, text=True, timeout=300, cwd=REPO
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "store/_judgec.c" in done.stderr  # said once, in the log
+    found = json.loads(done.stdout)
+    grader = Grader.default()
+    assert grader._compiled is not None
+    for (h, hw, w, t), grade in zip(cases, found, strict=True):
+        assert repr(grader.grade(hw, w, find_facts(w), heading=h, text=t)) == grade, t[:80]
