@@ -82,16 +82,16 @@ def count_value(numeral: str) -> int:
 
 
 @functools.cache
-def _index() -> tuple[dict[str, tuple[Fact, ...]], frozenset[str], frozenset[str]]:
+def _index() -> tuple[dict[str, tuple[Fact, ...]], frozenset[str], frozenset[str], frozenset[str]]:
     """Fact word → facts; every proper prefix of a fact or near word (a run of words is only extended while it
-    can still spell one); every near word."""
+    can still spell one); every near word; every word that can start a fact word (a fact word or a prefix)."""
     by_word: dict[str, list[Fact]] = {}
     for f in FACTS:
         for word in f.words:
             by_word.setdefault(word.lower(), []).append(f)
     near = frozenset(w.lower() for f in FACTS for w in f.near)
     prefixes = frozenset(w[:i] for w in by_word.keys() | near for i in range(1, len(w)))
-    return {w: tuple(f) for w, f in by_word.items()}, prefixes, near
+    return {w: tuple(f) for w, f in by_word.items()}, prefixes, near, prefixes | by_word.keys()
 
 
 _NUMERALS = frozenset("0123456789一二两三四五六七八九十百千万几数")
@@ -124,20 +124,22 @@ def _inner_words(token: str) -> list[str]:
 def _spelled(tokens: list[str], prefixes: frozenset[str]) -> list[list[str]]:
     """For each token, the strings it starts: itself and its runs with the next words while they can spell a
     fact word (numerals always extend: 二十/多/名)."""
-    out = []
-    for i, token in enumerate(tokens):
-        if token not in prefixes and token[0] not in _NUMERALS:
-            out.append([token])  # most tokens: they spell nothing longer (what the loop below finds at once)
-            continue
-        runs, spelled = [], ""
-        counting = tokens[i][0] in _NUMERALS
-        for j in range(i, min(i + MAX_SPAN, len(tokens))):
-            spelled += tokens[j]
-            runs.append(spelled)
-            if not counting and spelled not in prefixes:
-                break
-        out.append(runs)
-    return out
+    return [_runs(tokens, i, prefixes) for i in range(len(tokens))]
+
+
+def _runs(tokens: list[str], i: int, prefixes: frozenset[str]) -> list[str]:
+    """The strings tokens[i] starts (`_spelled`'s for one token)."""
+    token = tokens[i]
+    if token not in prefixes and token[0] not in _NUMERALS:
+        return [token]  # most tokens: they spell nothing longer (what the loop below finds at once)
+    runs, spelled = [], ""
+    counting = token[0] in _NUMERALS
+    for j in range(i, min(i + MAX_SPAN, len(tokens))):
+        spelled += tokens[j]
+        runs.append(spelled)
+        if not counting and spelled not in prefixes:
+            break
+    return runs
 
 
 def _in_context(tokens: list[str], start: int, end: int, fact: Fact) -> bool:
@@ -160,14 +162,13 @@ def _near_any(tokens: list[str], positions: range, contexts: tuple[Context, ...]
 
 def find_facts(words: Iterable[str]) -> list[FactHit]:
     """The facts stated in a text given as accurate-mode jieba words (`store.tokens.segment`), in registry order."""
-    index, prefixes, near_words = _index()
+    index, prefixes, near_words, starts = _index()
     tokens: list[str] = []
     for word in words:
         if len(word) >= 4 and word.lower() not in index and word[0] not in _NUMERALS:  # a long phrase
             tokens.extend(_inner_words(word))
         else:
             tokens.append(word)
-    runs = _spelled(tokens, prefixes)
     near_at: list[list[str]] = []  # each token's runs that are near words, computed when a structural fact needs it
     found: dict[str, list[str]] = {}
 
@@ -175,18 +176,32 @@ def find_facts(words: Iterable[str]) -> list[FactHit]:
         seen = found.setdefault(fact_id, [])
         seen.extend(s for s in shown if s not in seen)
 
-    since_negator = NEGATED_WITHIN + 1
-    since_hypothetical = HYPOTHETICAL_WITHIN + 1
-    for i, token in enumerate(tokens):
+    # Only the tokens that negate, suppose, or can start a fact word or a head count are visited; the others only
+    # move the counters, which are worked out from where the last negator and supposition were. A negator is
+    # passed over (the supposition counter does not move); any other token counts one for both.
+    last_negator = -(NEGATED_WITHIN + 2)  # as if NEGATED_WITHIN + 1 words before the first
+    last_hypothetical = None  # none yet: nothing is supposed
+    negators_since = 0  # negators after the last supposition (not counted by since_hypothetical)
+    visited = [
+        i
+        for i, token in enumerate(tokens)
+        if token in starts or token in NEGATORS or token in HYPOTHETICAL or token[0] in _NUMERALS
+    ]
+    for i in visited:
+        token = tokens[i]
         if token in NEGATORS:
-            since_negator = 0
+            last_negator = i
+            negators_since += 1
             continue
-        since_negator += 1
-        since_hypothetical = 0 if token in HYPOTHETICAL else since_hypothetical + 1
-        if since_negator <= NEGATED_WITHIN:
+        if token in HYPOTHETICAL:
+            last_hypothetical, negators_since = i, 0
+        if i - last_negator <= NEGATED_WITHIN:
             continue
+        since_hypothetical = (
+            HYPOTHETICAL_WITHIN + 1 if last_hypothetical is None else i - last_hypothetical - negators_since
+        )
         possible = 0 < since_hypothetical <= HYPOTHETICAL_WITHIN
-        for length, spelled in enumerate(runs[i], start=1):
+        for length, spelled in enumerate(_runs(tokens, i, prefixes), start=1):
             for f in index.get(spelled, ()):
                 if possible and f.feared_blocks:
                     continue
@@ -196,7 +211,7 @@ def find_facts(words: Iterable[str]) -> list[FactHit]:
                     add(f.id, spelled)
                     continue
                 if not near_at:
-                    near_at.extend([s for s in r if s in near_words] for r in runs)
+                    near_at.extend([s for s in r if s in near_words] for r in _spelled(tokens, prefixes))
                 window = range(max(0, i - NEAR_WITHIN), min(len(tokens), i + NEAR_WITHIN + 1))
                 partner = next((w for j in window if j != i for w in near_at[j] if w in f.near), None)
                 if partner is not None:

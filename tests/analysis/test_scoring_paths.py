@@ -1,7 +1,8 @@
 """The analyser's faster scoring paths give what the code they replaced gave: the grader's level probabilities,
 known features and evidence (scored row after row in Python, the same order and bits as numpy's sum over
-rows), the post type's scores (one pass over the features), the sentiment's evidence (checked kind by kind)
-and the facts' spelled runs (most tokens spell nothing longer). Each reference below is the replaced code,
+rows), the post type's scores (one pass over the features), the sentiment's evidence (checked kind by kind),
+the facts' spelled runs (most tokens spell nothing longer) and the facts found (only the tokens that can start
+one, negate or suppose visited). Each reference below is the replaced code,
 kept here; the texts are the demo board's posts and awkward ones, and the DEV corpora when present."""
 
 from __future__ import annotations
@@ -18,8 +19,23 @@ import yaml
 
 from analysis import wordvec
 from analysis.analyser import _words
-from analysis.facts import find_facts
-from analysis.facts.finder import _NUMERALS, MAX_SPAN, _index, _spelled
+from analysis.facts import FactHit, find_facts
+from analysis.facts.finder import (
+    _COUNTED,
+    _NUMERALS,
+    FACTS,
+    HYPOTHETICAL,
+    HYPOTHETICAL_WITHIN,
+    MAX_SPAN,
+    NEAR_WITHIN,
+    NEGATED_WITHIN,
+    NEGATORS,
+    _count,
+    _in_context,
+    _index,
+    _inner_words,
+    _spelled,
+)
 from analysis.grader import EVIDENCE, FUNCTION_WORDS, Grader, _sigmoid, feature_sets, norms
 from analysis.post_type import PostTypeModel, features, heading_of
 from analysis.sentiment import SentimentResult
@@ -129,6 +145,74 @@ def reference_spelled(tokens: list[str], prefixes: frozenset[str]) -> list[list[
     return out
 
 
+def reference_facts(words: list[str]) -> list[FactHit]:
+    """find_facts as it was: every token visited, the counters moved one token at a time."""
+    index, prefixes, near_words = _index()[:3]
+    tokens: list[str] = []
+    for word in words:
+        if len(word) >= 4 and word.lower() not in index and word[0] not in _NUMERALS:
+            tokens.extend(_inner_words(word))
+        else:
+            tokens.append(word)
+    runs = _spelled(tokens, prefixes)
+    near_at = [[s for s in r if s in near_words] for r in runs]
+    found: dict[str, list[str]] = {}
+
+    def add(fact_id: str, *shown: str) -> None:
+        seen = found.setdefault(fact_id, [])
+        seen.extend(s for s in shown if s not in seen)
+
+    since_negator = NEGATED_WITHIN + 1
+    since_hypothetical = HYPOTHETICAL_WITHIN + 1
+    for i, token in enumerate(tokens):
+        if token in NEGATORS:
+            since_negator = 0
+            continue
+        since_negator += 1
+        since_hypothetical = 0 if token in HYPOTHETICAL else since_hypothetical + 1
+        if since_negator <= NEGATED_WITHIN:
+            continue
+        possible = 0 < since_hypothetical <= HYPOTHETICAL_WITHIN
+        for length, spelled in enumerate(runs[i], start=1):
+            for f in index.get(spelled, ()):
+                if possible and f.feared_blocks:
+                    continue
+                if (f.not_after or f.not_before) and _in_context(tokens, i, i + length, f):
+                    continue
+                if not f.near:
+                    add(f.id, spelled)
+                    continue
+                window = range(max(0, i - NEAR_WITHIN), min(len(tokens), i + NEAR_WITHIN + 1))
+                partner = next((w for j in window if j != i for w in near_at[j] if w in f.near), None)
+                if partner is not None:
+                    add(f.id, partner, spelled)
+            if spelled[0] in _NUMERALS and (value := _count(spelled)):
+                for f in _COUNTED:
+                    if value >= f.counts_at_least:
+                        add(f.id, spelled)
+    return [FactHit(f.id, f.zh, found[f.id]) for f in FACTS if f.id in found]
+
+
+# Negators and suppositions next to harm, one after another: the counters' edge cases.
+FACT_EDGES = [
+    "没有人受伤",
+    "没 没 受伤",
+    "一旦 没 倒塌 将 造成 伤亡",
+    "担心 没有 孩子 受伤",
+    "扬言 没 没 没 上访",
+    "会 受伤 。 担心 无 人 受伤 死亡",
+    "一旦 未 无 死亡",
+    "二十 多 名 学生 被 打 无人 受伤 以免 中毒",
+]
+
+
+def test_facts_are_the_replaced_loop_s() -> None:
+    for text in FACT_EDGES:
+        words = text.split()
+        for start in range(len(words)):
+            assert find_facts(words[start:]) == reference_facts(words[start:]), words[start:]
+
+
 def check(texts: list[str]) -> None:
     grader, types, sentiment = Grader.default(), PostTypeModel.default(), SentimentModel.default()
     prefixes = _index()[1]
@@ -143,6 +227,7 @@ def check(texts: list[str]) -> None:
         assert types.scores(found) == reference_type_scores(types, found), text
         assert sentiment.score(text, words) == reference_sentiment(sentiment, text, words), text
         assert _spelled(words, prefixes) == reference_spelled(words, prefixes), text
+        assert text_facts == reference_facts(words), text
 
 
 def test_the_fast_paths_give_the_replaced_code_s_results() -> None:
