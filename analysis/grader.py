@@ -221,19 +221,24 @@ class Grader:
         title_words: list[str],
         words: list[str],
         facts: list[FactHit],
-    ) -> tuple[list[float], list[tuple[str, float]]]:
-        """`_scored` over `feature_sets` with the word features summed in C, by the word itself (no prefixed
-        feature built): the same sums up to the order of the additions, the same hits up to their order (which
-        decides nothing: evidence is chosen by contribution and name)."""
+    ) -> tuple[list[float], int, dict[str, float]]:
+        """(sums, known features, evidence by text) as `_scored` over `feature_sets` and `_evidence` give them, with
+        the word features summed in C by the word itself (no prefixed feature built): the same sums up to the
+        order of the additions, the same evidence (a word's title and body shares added in either order give
+        the same number; the facts come after the words, as in `_scored`'s groups)."""
         table, by_word, by_title_word = compiled
         body, title = len(set(words)), len(set(title_words))
-        in_post, post_hits = table.scored(by_word, words, 1.0 / math.sqrt(body) if body else 0.0, 1)
-        in_title, title_hits = table.scored(by_title_word, title_words, 1.0 / math.sqrt(title) if title else 0.0, 1)
+        by_text: dict[str, float] = {}
+        in_post, known_post = table.scored(
+            by_word, words, 1.0 / math.sqrt(body) if body else 0.0, 1, by_text, FUNCTION_WORDS
+        )
+        in_title, known_title = table.scored(
+            by_title_word, title_words, 1.0 / math.sqrt(title) if title else 0.0, 1, by_text, FUNCTION_WORDS
+        )
         _, fact_features = feature_sets((), (), facts)
         in_facts, fact_hits = _scored(self._rows, (fact_features,), {})
         sums = [a + b + c for a, b, c in zip(in_post, in_title, in_facts, strict=True)]
-        hits = [("w" + w, c) for w, c in post_hits] + [("t" + w, c) for w, c in title_hits] + fact_hits
-        return sums, hits
+        return sums, known_post + known_title + len(fact_hits), _evidence(fact_hits, facts, by_text)
 
     def grade(
         self,
@@ -249,10 +254,11 @@ class Grader:
         title_words = list(title_words)
         words = list(words)
         if self._words is not None:
-            sums, hits = self._scored_compiled(self._words, title_words, words, facts)
+            sums, known, by_text = self._scored_compiled(self._words, title_words, words, facts)
         else:
             found, fact_features = feature_sets(title_words, words, facts)
             sums, hits = _scored(self._rows, (found, fact_features), norms(found))
+            known, by_text = len(hits), _evidence(hits, facts)
         if self._compiled is not None:
             index = wordvec.shipped().index
             title_part, post_part = self._compiled[0].mean(index, title_words), self._compiled[1].mean(index, words)
@@ -263,18 +269,6 @@ class Grader:
             sums = [z + a + b for z, a, b in zip(sums, title_part, post_part, strict=True)]
         at_least = tuple(round(_sigmoid(b + z), 4) for b, z in zip(self.level_bias, sums, strict=True))
 
-        # Evidence: the whole words (title and body counted once) and facts that pushed towards 较大 and above.
-        by_text: dict[str, float] = {}
-        names = {h.fact: h.zh for h in facts}
-        for feature, contribution in hits:
-            kind = feature[0]
-            if kind == "w" or kind == "t":
-                body = feature[1:]
-                if len(body) > 1 and body not in FUNCTION_WORDS:
-                    by_text[body] = by_text.get(body, 0.0) + contribution
-            elif kind == "f":
-                body = feature[1:]
-                by_text[names.get(body, body)] = contribution
         # Only what reaches 0.01 is shown: the largest of those are the largest shown of all.
         shown = [(name, c) for name, c in by_text.items() if c >= 0.01]
         strongest = heapq.nlargest(EVIDENCE, shown, key=lambda item: (item[1], item[0])) if shown else []
@@ -286,7 +280,7 @@ class Grader:
             post_type=guess.post_type,
             type_probability=guess.probability,
             evidence=[(name, round(c, 2)) for name, c in strongest],
-            known=len(hits),
+            known=known,
             calm=guess.calm,
         )
 
@@ -312,6 +306,25 @@ def _scored(
                 high += c * k
                 add((feature, b))
     return [low, mid, high], hits
+
+
+def _evidence(
+    hits: list[tuple[str, float]], facts: list[FactHit], by_text: dict[str, float] | None = None
+) -> dict[str, float]:
+    """Evidence: the whole words (title and body counted once) and facts that pushed towards 较大 and above, each
+    with its contribution to step 2, added to `by_text` (the words' when already counted)."""
+    by_text = {} if by_text is None else by_text
+    names = {h.fact: h.zh for h in facts}
+    for feature, contribution in hits:
+        kind = feature[0]
+        if kind == "w" or kind == "t":
+            body = feature[1:]
+            if len(body) > 1 and body not in FUNCTION_WORDS:
+                by_text[body] = by_text.get(body, 0.0) + contribution
+        elif kind == "f":
+            body = feature[1:]
+            by_text[names.get(body, body)] = contribution
+    return by_text
 
 
 def _mean(rows: dict[str, tuple[float, ...]], words: list[str]) -> tuple[float, float, float]:

@@ -210,23 +210,30 @@ static PyObject *Rows_scores(Rows *self, PyObject *args) {
     return out;
 }
 
-/* scored(index, words, scale, column) -> (sums, hits): over the distinct words (set(words), in its order) known
- * to `index`, Σ row × scale (a tuple of `width`), and each such word with row[column] × scale — the grader's
- * sparse word features (analysis.grader._scored over one kind's features, each multiplied by the kind's scale). */
+/* scored(index, words, scale, column, evidence, skip) -> (sums, known): over the distinct words (set(words), in
+ * its order) known to `index`, Σ row × scale (a tuple of `width`) and how many there are; and each such word of
+ * more than one character not in `skip` adds row[column] × scale to evidence[word] — the grader's word features
+ * of one kind (analysis.grader._scored, each multiplied by the kind's scale) and their share of the evidence. */
 static PyObject *Rows_scored(Rows *self, PyObject *args) {
-    PyObject *index, *words;
+    PyObject *index, *words, *evidence, *skip;
     double scale;
     Py_ssize_t column;
-    if (!PyArg_ParseTuple(args, "O!Odn", &PyDict_Type, &index, &words, &scale, &column)) return NULL;
-    Py_ssize_t w = self->width;
+    if (!PyArg_ParseTuple(args, "O!OdnO!O", &PyDict_Type, &index, &words, &scale, &column, &PyDict_Type, &evidence,
+                          &skip))
+        return NULL;
+    Py_ssize_t w = self->width, known = 0;
     if (column < 0 || column >= w) {
         PyErr_SetString(PyExc_ValueError, "scored: no such column");
         return NULL;
     }
+    if (!PyAnySet_Check(skip)) {
+        PyErr_SetString(PyExc_TypeError, "scored: skip must be a set or frozenset");
+        return NULL;
+    }
     PyObject *part = PySet_New(words);
     if (!part) return NULL;
-    PyObject *hits = PyList_New(0), *it = PyObject_GetIter(part), *word;
-    if (!hits || !it) goto fail;
+    PyObject *it = PyObject_GetIter(part), *word;
+    if (!it) goto fail;
     double acc[MAX_WIDTH] = {0};
     while ((word = PyIter_Next(it)) != NULL) {
         Py_ssize_t r;
@@ -238,26 +245,51 @@ static PyObject *Rows_scored(Rows *self, PyObject *args) {
         }
         const double *row = self->data + r * w;
         for (Py_ssize_t c = 0; c < w; c++) acc[c] += row[c] * scale;
-        PyObject *hit = Py_BuildValue("(Od)", word, row[column] * scale);
-        Py_DECREF(word);
-        if (!hit || PyList_Append(hits, hit) < 0) {
-            Py_XDECREF(hit);
-            goto fail;
+        known++;
+        int shown = PyUnicode_Check(word) && PyUnicode_GET_LENGTH(word) > 1;
+        if (shown) {
+            shown = PySet_Contains(skip, word);
+            if (shown < 0) {
+                Py_DECREF(word);
+                goto fail;
+            }
+            shown = !shown;
         }
-        Py_DECREF(hit);
+        if (shown) {
+            /* evidence.get(word, 0.0) + contribution */
+            PyObject *before = PyDict_GetItemWithError(evidence, word);
+            double sum = row[column] * scale;
+            if (before) {
+                double b = PyFloat_AsDouble(before);
+                if (b == -1.0 && PyErr_Occurred()) {
+                    Py_DECREF(word);
+                    goto fail;
+                }
+                sum = b + sum;
+            } else if (PyErr_Occurred()) {
+                Py_DECREF(word);
+                goto fail;
+            } else {
+                sum = 0.0 + sum;
+            }
+            PyObject *value = PyFloat_FromDouble(sum);
+            if (!value || PyDict_SetItem(evidence, word, value) < 0) {
+                Py_XDECREF(value);
+                Py_DECREF(word);
+                goto fail;
+            }
+            Py_DECREF(value);
+        }
+        Py_DECREF(word);
     }
     if (PyErr_Occurred()) goto fail;
     Py_DECREF(it);
     Py_DECREF(part);
     PyObject *sums = tuple_of(acc, w);
-    if (!sums) {
-        Py_DECREF(hits);
-        return NULL;
-    }
-    return Py_BuildValue("(NN)", sums, hits);
+    if (!sums) return NULL;
+    return Py_BuildValue("(Nn)", sums, known);
 fail:
     Py_XDECREF(it);
-    Py_XDECREF(hits);
     Py_DECREF(part);
     return NULL;
 }
@@ -265,7 +297,7 @@ fail:
 static PyMethodDef Rows_methods[] = {
     {"mean", (PyCFunction)Rows_mean, METH_VARARGS, "mean(index, words) -> tuple: the known words' average row"},
     {"scored", (PyCFunction)Rows_scored, METH_VARARGS,
-     "scored(index, words, scale, column) -> (sums, hits): the distinct known words' rows × scale"},
+     "scored(index, words, scale, column, evidence, skip) -> (sums, known): the distinct known words' rows × scale"},
     {"scores", (PyCFunction)Rows_scores, METH_VARARGS,
      "scores(bias, index, found, dense, word_index, words, heading_index, heading_words) -> list: class scores"},
     {NULL, NULL, 0, NULL}};

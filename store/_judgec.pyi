@@ -14,8 +14,15 @@ class Rows:
     def __init__(self, table: Array, width: int, /) -> None: ...
     def mean(self, index: dict[str, int], words: Sequence[str], /) -> tuple[float, ...]: ...
     def scored(
-        self, index: dict[str, int], words: Sequence[str], scale: float, column: int, /
-    ) -> tuple[tuple[float, ...], list[tuple[str, float]]]: ...
+        self,
+        index: dict[str, int],
+        words: Sequence[str],
+        scale: float,
+        column: int,
+        evidence: dict[str, float],
+        skip: frozenset[str] | set[str],
+        /,
+    ) -> tuple[tuple[float, ...], int]: ...
     def scores(
         self,
         bias: Sequence[float],

@@ -145,6 +145,13 @@ def test_bad_input_is_refused() -> None:
         model._compiled.scores([0.0], {}, {}, None, {}, [], {}, [])
     with pytest.raises(ValueError):
         compiled.pool(b"\0" * 12, b"\0" * 4, "p", [1.0])
+    grader = Grader.default()
+    assert grader._words is not None
+    rows, by_word, _ = grader._words
+    with pytest.raises(TypeError):
+        rows.scored(by_word, ["好"], 1.0, 1, {}, ["好"])  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        rows.scored(by_word, ["好"], 1.0, 3, {}, frozenset())
 
 
 def test_without_the_extension_python_grades_the_same() -> None:
