@@ -19,10 +19,11 @@ COPY yuqing ./yuqing
 COPY textquery ./textquery
 COPY playbooks ./playbooks
 COPY training ./training
-# gcc only to build the compiled tokeniser (store/_jiebac.c; without it jieba itself cuts, ~14× slower), then removed.
+# gcc only to build the compiled tokeniser (store/_jiebac.c; without it jieba itself cuts, ~14× slower) and the
+# judgement's loops (store/_judgec.c; without it Python grades the same, slower), then removed.
 RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev \
     && pip install --no-cache-dir . \
-    && (cd / && python -c "import store._jiebac") \
+    && (cd / && python -c "import store._jiebac, store._judgec") \
     && apt-get purge -y gcc libc6-dev && apt-get autoremove -y && rm -rf /var/lib/apt/lists/*
 ENV YUQING_DATA_DIR=/data YUQING_CONFIG_DIR=/config
 VOLUME ["/data"]
