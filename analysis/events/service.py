@@ -93,10 +93,12 @@ def assign_many(index: EventIndex, items: Sequence[EventInput], *, settings: Eve
     fresh = [p for p in prepared.values() if p is not None]
     earliest = min(i.discovered_at for i in items)
     latest = max(i.discovered_at for i in items)
-    # Band keys and story keys already stored that any of the batch's mentions could join through.
-    bands = index.band_postings({b for p in fresh for b in p[1]}, earliest - timedelta(hours=settings.window_hours))
+    # Band keys and story keys already stored that any of the batch's new mentions could join through (from the
+    # earliest new one: a member analysed again looks nothing up, however old).
+    joining = min((i.discovered_at for i in items if prepared.get(i.mention_id) is not None), default=latest)
+    bands = index.band_postings({b for p in fresh for b in p[1]}, joining - timedelta(hours=settings.window_hours))
     story = index.key_postings(
-        {k for p in fresh for k in p[2]}, earliest - timedelta(hours=settings.subject_window_hours)
+        {k for p in fresh for k in p[2]}, joining - timedelta(hours=settings.subject_window_hours)
     )
     signatures = index.signatures({p.mention_id for found in bands.values() for p in found})
     stories = index.stories(
