@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from analysis.events import sqlite_bands
-from analysis.events.index import Member, Posting, Story
+from analysis.events.index import BandKey, Member, Posting, Story
 from analysis.events.minhash import signature
 from analysis.events.sql import SqliteIndex
 from store.workflow import make_engine, make_session_factory
@@ -20,7 +20,7 @@ T0 = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 TEXT = "城关第一中学食堂饭菜发霉，多名学生上吐下泻，家长要求县教育局彻查"
 
 
-def _write(session: Session, mention_id: str, at: datetime) -> list[bytes]:
+def _write(session: Session, mention_id: str, at: datetime) -> list[BandKey]:
     index = SqliteIndex(session)
     sig = signature(TEXT)
     assert sig is not None
@@ -30,7 +30,7 @@ def _write(session: Session, mention_id: str, at: datetime) -> list[bytes]:
     return keys
 
 
-def _found(session: Session, keys: list[bytes], since: datetime) -> set[Posting]:
+def _found(session: Session, keys: list[BandKey], since: datetime) -> set[Posting]:
     return {p for found in SqliteIndex(session).band_postings(keys, since).values() for p in found}
 
 
