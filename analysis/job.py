@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -42,11 +43,12 @@ def analyse_pending(
     """Analyse up to batch × max_batches pending mentions; with `sessions`, cluster them into events too."""
     done = 0
     for _ in range(max_batches):
-        pending = next_batch(store, batch)
-        if not pending:
+        batch_read = next_batch(store, batch)
+        if not batch_read:
             break
+        pending = [m for m, _ in batch_read]
         events = _events(pending, analyser, sessions) if sessions is not None else [None] * len(pending)
-        cuts = _cuts(store, pending)
+        cuts = _cuts(batch_read)
         results = [
             (m.id, _analyse_one(m, analyser, event, cuts.get(m.id))) for m, event in zip(pending, events, strict=True)
         ]
@@ -68,17 +70,28 @@ def analyse_pending(
     return done
 
 
-def next_batch(store: MentionSearch, size: int) -> list[Mention]:
+Tokens = tuple[list[str], list[str]]  # title and content tokens as the store indexed them at ingest
+
+
+def next_batch(store: MentionSearch, size: int) -> list[tuple[Mention, Tokens | None]]:
     """The oldest pending mentions and, when there are more than a batch, the newest too (a quarter of the batch,
-    at most FRESH_LANE); in discovery order, so stories form as they would have one post at a time."""
-    oldest = store.pending_analysis(size)
+    at most FRESH_LANE); in discovery order, so stories form as they would have one post at a time. Each with
+    its indexed tokens where the store reads them in the same statement (first analyses only)."""
+    oldest = _pending(store, size)
     lane = min(FRESH_LANE, size // 4)
     if len(oldest) < size or not lane:  # no backlog: this is everything pending
         return oldest
-    newest = store.pending_analysis(lane, newest_first=True)
-    taken = {m.id for m in newest}
-    chosen = newest + [m for m in oldest if m.id not in taken][: size - len(newest)]
-    return sorted(chosen, key=lambda m: m.discovered_at)
+    newest = _pending(store, lane, newest_first=True)
+    taken = {m.id for m, _ in newest}
+    chosen = newest + [p for p in oldest if p[0].id not in taken][: size - len(newest)]
+    return sorted(chosen, key=lambda p: p[0].discovered_at)
+
+
+def _pending(store: MentionSearch, limit: int, *, newest_first: bool = False) -> list[tuple[Mention, Tokens | None]]:
+    with_tokens = getattr(store, "pending_with_tokens", None)  # the embedded store's; others index elsewhere
+    if with_tokens is not None:
+        return cast(list[tuple[Mention, Tokens | None]], with_tokens(limit, newest_first=newest_first))
+    return [(m, None) for m in store.pending_analysis(limit, newest_first=newest_first)]
 
 
 def _events(pending: list[Mention], analyser: Analyser, sessions: sessionmaker[Session]) -> list[EventHeat | None]:
@@ -126,19 +139,17 @@ def _event_input(mention: Mention, analyser: Analyser) -> EventInput:
     )
 
 
-def _cuts(store: MentionSearch, pending: list[Mention]) -> dict[str, tuple[list[str], list[str]]]:
+def _cuts(batch: list[tuple[Mention, Tokens | None]]) -> dict[str, Tokens]:
     """The words of title and content derived from the tokens the store indexed at ingest (one jieba pass per
     mention, not two), for mentions analysed the first time. A re-analysis segments again: it is asked for after
     a configuration change, whose new words should count."""
-    index_tokens = getattr(store, "index_tokens", None)
-    first = [m.id for m in pending if m.analysis_seq is None]
-    if index_tokens is None or not first:
-        return {}
-    cuts: dict[str, tuple[list[str], list[str]]] = {}
-    for mention_id, (title_tokens, content_tokens) in index_tokens(first).items():
-        title_words, content_words = words_from_tokens(title_tokens), words_from_tokens(content_tokens)
+    cuts: dict[str, Tokens] = {}
+    for mention, tokens in batch:
+        if tokens is None or mention.analysis_seq is not None:
+            continue
+        title_words, content_words = words_from_tokens(tokens[0]), words_from_tokens(tokens[1])
         if title_words is not None and content_words is not None:
-            cuts[mention_id] = (title_words, content_words)
+            cuts[mention.id] = (title_words, content_words)
     return cuts
 
 

@@ -11,6 +11,10 @@ characters, so they really occur in posts), spread over 200 schemes of region/su
 example config's schemes.
 
     python bench/analysis_speed.py [--texts 5000] [--keywords 5000] [--shared ../shared/data] [--no-job]
+        [--postgres "host=127.0.0.1 user=postgres dbname=postgres"]
+
+`--postgres ADMIN_DSN` adds the job on a PostgreSQL workflow store (the events' tables, as in production): a
+throw-away database created through that connection and dropped after.
 """
 
 from __future__ import annotations
@@ -121,12 +125,13 @@ def cli_path(config: Config, texts: list[str]) -> None:
         json.dumps(result, ensure_ascii=False)
 
 
-def job_row(config: Config, texts: list[str]) -> Row:
+def job_row(config: Config, texts: list[str], workflow_url: str | None = None) -> Row:
     """analyse_pending over a store of the texts as crawled mentions (stored before the clock starts), with the
-    SQLite workflow store for events: the scheduled job with all its reads and writes."""
+    SQLite workflow store for events (or the empty database at `workflow_url`): the scheduled job with all its
+    reads and writes."""
     with tempfile.TemporaryDirectory(prefix="yuqing-bench-") as tmp:
         store = SqliteMentionStore(Path(tmp) / "mentions.sqlite3")
-        url = f"sqlite:///{Path(tmp) / 'workflow.sqlite3'}"
+        url = workflow_url or f"sqlite:///{Path(tmp) / 'workflow.sqlite3'}"
         upgrade(url)
         engine = make_engine(url)
         sessions = make_session_factory(engine)
@@ -142,7 +147,9 @@ def job_row(config: Config, texts: list[str]) -> Row:
         analyser = Analyser(config)
         done: list[int] = []
         row = whole(
-            "scheduled analysis job (events + store writes)",
+            "scheduled analysis job, PostgreSQL events"
+            if workflow_url
+            else "scheduled analysis job (events + store writes)",
             len(texts),
             lambda: done.append(analyse_pending(store, analyser, sessions=sessions, max_batches=10**9)),
         )
@@ -150,6 +157,22 @@ def job_row(config: Config, texts: list[str]) -> Row:
         store.close()
         engine.dispose()
     return row
+
+
+def postgres_job_row(config: Config, texts: list[str], admin_dsn: str) -> Row:
+    """job_row with its events in a throw-away PostgreSQL database (created and dropped through `admin_dsn`)."""
+    import psycopg
+
+    name = f"yuqing_bench_{os.getpid()}"
+    params = psycopg.conninfo.conninfo_to_dict(admin_dsn)
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        host, port, user = params.get("host", "127.0.0.1"), params.get("port", 5432), params.get("user", "postgres")
+        return job_row(config, texts, f"postgresql+psycopg://{user}@{host}:{port}/{name}")
+    finally:
+        with psycopg.connect(admin_dsn, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _title_content(text: str) -> tuple[str, str]:
@@ -173,6 +196,7 @@ def main() -> None:
     parser.add_argument("--keywords", type=int, default=5000)
     parser.add_argument("--shared", type=Path, default=REPO.parent / "shared" / "data")
     parser.add_argument("--no-job", action="store_true", help="leave out the scheduled job's row")
+    parser.add_argument("--postgres", metavar="ADMIN_DSN", help="also the job with its events on PostgreSQL")
     args = parser.parse_args()
 
     load = os.getloadavg()
@@ -204,6 +228,8 @@ def main() -> None:
     ]
     if not args.no_job:
         rows.append(job_row(config, texts))
+        if args.postgres:
+            rows.append(postgres_job_row(config, texts, args.postgres))
     print(f"{len(texts)} texts, {avg_chars:.0f} characters on average; schemes flagged {flagged / len(texts):.0%}")
     print(f"load average at start {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, at end", end=" ")
     print(" ".join(f"{x:.2f}" for x in os.getloadavg()))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import replace
 from datetime import datetime
 from typing import TypeVar
 
@@ -19,7 +18,7 @@ class MemoryIndex:
     def __init__(self) -> None:
         self._members: dict[str, tuple[str, float]] = {}
         self._signatures: dict[str, Signature] = {}
-        self._bands: dict[BandKey, list[Posting]] = {}
+        self._bands: dict[BandKey, Posting | list[Posting]] = {}
         self._keys: dict[str, list[Posting]] = {}
         self._stories: dict[str, Story] = {}
         self._times: dict[str, list[datetime]] = {}
@@ -32,7 +31,18 @@ class MemoryIndex:
         return {m: self._members[m] for m in mention_ids if m in self._members}
 
     def band_postings(self, keys: Collection[BandKey], since: datetime) -> dict[BandKey, list[Posting]]:
-        return _postings(self._bands, keys, since)
+        found: dict[BandKey, list[Posting]] = {}
+        bands = self._bands
+        for key in keys:
+            held = bands.get(key)
+            if held is None:
+                continue
+            if not isinstance(held, list):
+                if held.seen_at >= since:
+                    found[key] = [held]
+            elif recent := [p for p in held if p.seen_at >= since]:
+                found[key] = recent
+        return found
 
     def key_postings(self, keys: Collection[str], since: datetime) -> dict[str, list[Posting]]:
         return _postings(self._keys, keys, since)
@@ -42,7 +52,7 @@ class MemoryIndex:
 
     def stories(self, event_ids: Collection[str]) -> dict[str, Story]:
         # Copies: the batch changes them, and a batch that fails must leave the index as it was.
-        return {e: replace(self._stories[e], sources=list(self._stories[e].sources)) for e in event_ids}
+        return {e: _copy(self._stories[e]) for e in event_ids}
 
     def times(self, event_ids: Collection[str], after: datetime, until: datetime) -> dict[str, list[datetime]]:
         found: dict[str, list[datetime]] = {}
@@ -55,7 +65,8 @@ class MemoryIndex:
     def write(self, stories: Collection[Story], members: Sequence[Member]) -> None:
         for story in stories:
             if story.new or story.changed:
-                self._stories[story.id] = replace(story, new=False, changed=False)
+                kept = self._stories[story.id] = _copy(story)
+                kept.new = kept.changed = False
         bands, keys = self._bands, self._keys
         for member in members:
             self._members[member.mention_id] = (member.event_id, member.similarity)
@@ -63,9 +74,32 @@ class MemoryIndex:
             self._times.setdefault(member.event_id, []).append(member.discovered_at)
             posting = Posting(member.mention_id, member.event_id, member.discovered_at)
             for band in member.bands:
-                bands.setdefault(band, []).append(posting)
+                # Most keys are one member's: the posting itself, a list only when a key is shared (20 lists a
+                # mention made the garbage collector's passes a third of the step).
+                held = bands.setdefault(band, posting)
+                if held is not posting:
+                    if isinstance(held, list):
+                        held.append(posting)
+                    else:
+                        bands[band] = [held, posting]
             for key in member.keys:
                 keys.setdefault(key, []).append(posting)
+
+
+def _copy(story: Story) -> Story:
+    """dataclasses.replace without its per-call field walk (a story a mention)."""
+    return Story(
+        story.id,
+        story.title,
+        story.first_seen_at,
+        story.last_seen_at,
+        story.copies,
+        list(story.sources),
+        story.replies,
+        story.views,
+        story.new,
+        story.changed,
+    )
 
 
 def _postings(table: dict[_K, list[Posting]], keys: Collection[_K], since: datetime) -> dict[_K, list[Posting]]:

@@ -91,7 +91,11 @@ def band_keys(sig: Signature) -> list[int]:
 def band_rows(sig: Signature) -> list[bytes]:
     """Each band's number and rows as bytes: equal exactly when a whole band agrees (what `band_keys` hashes).
     For an index in memory, where keys need not be stored or fixed-size."""
-    raw = sig.tobytes()
+    return stored_band_rows(to_bytes(sig))
+
+
+def stored_band_rows(raw: bytes) -> list[bytes]:
+    """`band_rows` of a signature as `to_bytes` stores it, without making the array."""
     return [number + raw[start:end] for number, (_, start, end) in zip(_BAND_BYTE, _BAND_HASHERS, strict=True)]
 
 

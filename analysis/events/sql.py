@@ -5,7 +5,8 @@ executemany.
 On PostgreSQL, SQLAlchemy Core statements (its insertmanyvalues batches the rows). On SQLite the hot statements
 go to the sqlite3 connection itself, each value through its column's own bind and result processors so the stored
 strings are exactly SQLAlchemy's: SQLAlchemy's per-statement compilation and per-row handling cost more than
-SQLite's own work (a batch reads and writes ~20 band keys a mention)."""
+SQLite's own work; and the band keys are not stored there at all but held in memory (analysis/events/
+sqlite_bands.py), read back from the members' signatures."""
 
 from __future__ import annotations
 
@@ -19,8 +20,9 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from analysis.events.index import BandKey, Member, Posting, Story
-from analysis.events.minhash import Signature, band_keys, from_bytes, to_bytes
+from analysis.events.minhash import Signature, band_keys, band_rows, from_bytes, to_bytes
 from analysis.events.models import Event, EventBand, EventKey, EventMember
+from analysis.events.sqlite_bands import band_memory
 
 _EVENTS = cast(Table, Event.__table__)
 _MEMBERS = cast(Table, EventMember.__table__)
@@ -115,6 +117,9 @@ class SqlIndex:
 
     def write(self, stories: Collection[Story], members: Sequence[Member]) -> None:
         """Events first (members refer to them), then one executemany a table."""
+        self._write(stories, members, with_bands=True)
+
+    def _write(self, stories: Collection[Story], members: Sequence[Member], *, with_bands: bool) -> None:
         created = [_story_row(s) for s in stories if s.new]
         changed = [_story_change(s) for s in stories if s.changed and not s.new]
         if created:
@@ -127,12 +132,13 @@ class SqlIndex:
                 ["mention_id", "event_id", "source", "discovered_at", "similarity", "signature"],
                 [(*m[:5], to_bytes(m.signature)) for m in members],
             )
-        for table, column, rows in (
-            (_BANDS, "band_key", [(b, *m[:2], m.discovered_at) for m in members for b in m.bands]),
-            (_KEYS, "story_key", [(k, *m[:2], m.discovered_at) for m in members for k in m.keys]),
-        ):
+        if with_bands:
+            rows = [(b, *m[:2], m.discovered_at) for m in members for b in m.bands]
             if rows:
-                self._insert(table, [column, "mention_id", "event_id", "seen_at"], rows)
+                self._insert(_BANDS, ["band_key", "mention_id", "event_id", "seen_at"], rows)
+        keys = [(k, *m[:2], m.discovered_at) for m in members for k in m.keys]
+        if keys:
+            self._insert(_KEYS, ["story_key", "mention_id", "event_id", "seen_at"], keys)
 
     def _insert(self, table: Table, names: list[str], rows: Sequence[Sequence[Any]]) -> None:
         self.session.execute(insert(table), [dict(zip(names, row, strict=True)) for row in rows])
@@ -180,11 +186,13 @@ Processor = Callable[[Any], Any]
 
 
 class SqliteIndex(SqlIndex):
-    """The same reads and writes on the sqlite3 connection of the session's transaction."""
+    """The same reads and writes on the sqlite3 connection of the session's transaction, band keys in memory
+    (`event_bands` is neither written nor read on SQLite)."""
 
     def __init__(self, session: Session) -> None:
         super().__init__(session)
         connection = session.connection()
+        self._bands = band_memory(connection.engine)
         self._dialect = connection.dialect
         self._raw = cast(sqlite3.Connection, connection.connection.driver_connection)
         # Stored times are strings (every UtcDateTime column alike); each distinct one parsed once per batch (a
@@ -205,6 +213,18 @@ class SqliteIndex(SqlIndex):
         """Rows of `sql` (its IN list written as {marks}) for every chunk of `values`."""
         for chunk in _chunks(list(values)):
             yield from self._raw.execute(sql.format(marks=",".join("?" * len(chunk))), (*chunk, *extra))
+
+    def band_keys(self, sig: Signature) -> list[BandKey]:
+        return list(band_rows(sig))  # the bands' bytes, as the memory holds them: nothing to hash
+
+    def band_postings(self, keys: Collection[BandKey], since: datetime) -> dict[BandKey, list[Posting]]:
+        found = self._bands.postings(
+            self._raw, cast(Collection[bytes], keys), since, bound=self._bound_time, parse=self._time
+        )
+        return cast(dict[BandKey, list[Posting]], found)
+
+    def write(self, stories: Collection[Story], members: Sequence[Member]) -> None:
+        self._write(stories, members, with_bands=False)
 
     def members(self, mention_ids: Sequence[str]) -> dict[str, tuple[str, float]]:
         sql = "SELECT mention_id, event_id, similarity FROM event_members WHERE mention_id IN ({marks})"

@@ -323,24 +323,48 @@ class SqliteMentionStore(CrawlStateMixin):
         return self._scalar("SELECT COUNT(*) FROM mentions WHERE analysed_at IS NULL")
 
     def pending_analysis(self, limit: int, *, newest_first: bool = False) -> list[Mention]:
+        return [_mention(row) for row in self._pending_rows(limit, newest_first=newest_first, tokens=False)]
+
+    def pending_with_tokens(
+        self, limit: int, *, newest_first: bool = False
+    ) -> list[tuple[Mention, tuple[list[str], list[str]] | None]]:
+        """`pending_analysis`, each mention never analysed with its title and content tokens as indexed at ingest
+        (`index_tokens`) from the same statement: the analysis job's batch in one read, not two."""
+        return [
+            (_mention(row), None if row["fts_title"] is None else (row["fts_title"].split(), row["fts_body"].split()))
+            for row in self._pending_rows(limit, newest_first=newest_first, tokens=True)
+        ]
+
+    def _pending_rows(self, limit: int, *, newest_first: bool, tokens: bool) -> list[sqlite3.Row]:
         # New and edited posts first: a re-analysis of last month must not delay today's 30-minute clock.
-        order = "discovered_at DESC, rowid DESC" if newest_first else "discovered_at, rowid"
+        order = "m.discovered_at DESC, m.rowid DESC" if newest_first else "m.discovered_at, m.rowid"
         # INDEXED BY: without statistics the planner takes analysis_seq's unique index for "IS NULL" and sorts
         # every pending row (whole rows, content included) on each batch; the partial indexes hold exactly these
-        # rows in this order, so a batch reads its rows and stops.
-        fresh = self._fetch(
-            f"{_SELECT} INDEXED BY ix_mentions_never_analysed"
-            f" WHERE analysed_at IS NULL AND analysis_seq IS NULL ORDER BY {order} LIMIT ?",
+        # rows in this order, so a batch reads its rows and stops. The tokens by rowid, one row each.
+        with_tokens = (
+            (", f.title AS fts_title, f.body AS fts_body", " LEFT JOIN mentions_fts f ON f.rowid = m.rowid")
+            if tokens
+            else ("", "")
+        )
+        fresh = self._fetch_rows(
+            f"SELECT m.*{with_tokens[0]} FROM mentions m INDEXED BY ix_mentions_never_analysed{with_tokens[1]}"
+            f" WHERE m.analysed_at IS NULL AND m.analysis_seq IS NULL ORDER BY {order} LIMIT ?",
             (limit,),
         )
         if len(fresh) == limit:
             return fresh
-        again = self._fetch(
-            f"{_SELECT} INDEXED BY ix_mentions_pending"
-            f" WHERE analysed_at IS NULL AND analysis_seq IS NOT NULL ORDER BY {order} LIMIT ?",
+        # Queued again: analysed before, so segmented again (no tokens wanted).
+        again = self._fetch_rows(
+            f"SELECT m.*{', NULL AS fts_title, NULL AS fts_body' if tokens else ''} FROM mentions m"
+            f" INDEXED BY ix_mentions_pending WHERE m.analysed_at IS NULL AND m.analysis_seq IS NOT NULL"
+            f" ORDER BY {order} LIMIT ?",
             (limit - len(fresh),),
         )
         return fresh + again
+
+    def _fetch_rows(self, sql: str, params: tuple[Any, ...]) -> list[sqlite3.Row]:
+        with self._connection() as conn:
+            return conn.execute(sql, params).fetchall()
 
     def index_tokens(self, mention_ids: list[str]) -> dict[str, tuple[list[str], list[str]]]:
         """id -> (title tokens, content tokens) as indexed at ingest (store.tokens.tokenize): analysis derives

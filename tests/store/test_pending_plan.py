@@ -18,15 +18,16 @@ def test_pending_reads_use_their_index_without_a_sort(tmp_path: Path, newest_fir
     store = SqliteMentionStore(tmp_path / "m.sqlite3")
     store.upsert_many([NewMention("s", str(i), f"http://x/{i}", "", f"帖子内容第{i}篇") for i in range(30)])
     statements: list[tuple[str, tuple[Any, ...]]] = []
-    fetch = store._fetch
+    fetch = store._fetch_rows
 
     def recording(sql: str, params: Any) -> Any:
         statements.append((sql, tuple(params)))
         return fetch(sql, params)
 
-    store._fetch = recording  # type: ignore[method-assign]
+    store._fetch_rows = recording  # type: ignore[method-assign]
     assert len(store.pending_analysis(40, newest_first=newest_first)) == 30
-    assert len(statements) == 2  # the never-analysed, then the queued again
+    assert len(store.pending_with_tokens(40, newest_first=newest_first)) == 30  # the tokens joined by rowid
+    assert len(statements) == 4  # each: the never-analysed, then the queued again
     with sqlite3.connect(tmp_path / "m.sqlite3") as conn:
         for sql, params in statements:
             plan = " ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params))
