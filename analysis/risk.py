@@ -23,8 +23,15 @@ from analysis.grader import CALM_TYPES, Grade
 from analysis.heat_factors import HEAT_FACTORS, HeatInput
 from config import GraderThresholds, Level, RiskThresholds, Scheme, SensitivePeriod
 
-# Facts the guide states make a post 重大 on their own (analysis/facts/catalogue.py), with the reason shown.
-_MAJOR_FACTS = (("official_graft", "公职人员以权谋私"), ("protest", "多人正在集体维权"))
+# Facts the guide states make a post 重大 (analysis/facts/catalogue.py): each rule is the facts that must all be
+# found, with the reason shown.
+_MAJOR_FACTS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("official_graft",), "公职人员以权谋私"),
+    (("protest",), "多人正在集体维权"),
+    (("water_polluted",), "饮用水已受污染"),
+    # Many gathering now (not threatened, not only named): the guide's mass incident under way.
+    (("gathering_now", "many"), "多人正在聚集"),
+)
 
 
 @dataclass(frozen=True)
@@ -114,13 +121,14 @@ def assess(
         out.append(Contribution(shown, max(0, points - base)))
         base = max(base, points)
     # The guide's 重大 also names concrete misconduct by officials (a bribe, embezzlement, abuse of office with the
-    # official named) and many people protesting now (banners, sit-ins, roads blocked): either is 重大 whatever
-    # the grader's words say — unless the post only asks or suggests (calm).
-    if base < thresholds.major and not calm:
-        for fact_id, why in _MAJOR_FACTS:
-            hit = next((h for h in facts if h.fact == fact_id), None)
-            if hit is not None:
-                named = "、".join(hit.words[:4])
+    # official or office named), many people protesting or gathering now (banners, sit-ins, roads blocked) and
+    # pollution making people ill (their drinking water polluted): each is 重大 whatever the grader's words say —
+    # unless the post only asks, suggests or thanks (calm, or typed so).
+    if base < thresholds.major and not calm and not (grade is not None and grade.post_type in CALM_TYPES):
+        for fact_ids, why in _MAJOR_FACTS:
+            hits = [h for h in facts if h.fact in fact_ids]
+            if len(hits) == len(fact_ids):
+                named = "、".join(w for h in hits for w in h.words[:4])
                 out.append(Contribution(f"规则：{why}（{named}），研判重大", thresholds.major - base))
                 base = thresholds.major
                 break

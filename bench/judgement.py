@@ -2,7 +2,7 @@
 a duty officer's grades (../shared/data/complaint_severity, GUIDE.md), k-fold so no post is graded by a model
 that saw it. Prints the issue's targets, the per-level confusion and the speed of the whole analysis.
 
-    python bench/judgement.py [--labels FILE] [--config config/example] [--folds 5] [--tune]
+    python bench/judgement.py [--labels FILE] [--config config/example] [--folds 5] [--tune] [--misses]
 
 Each post is analysed as `yuqing analyse` reads it (one line, 主题。详情) by the Analyser with the example
 configuration's schemes and the grader of the fold the post is not in (training/train_grader.py). The grader's
@@ -171,6 +171,9 @@ def main() -> int:
     parser.add_argument("--folds", type=int, default=FOLDS)
     parser.add_argument("--tune", action="store_true", help="also print the thresholds chosen on all folds")
     parser.add_argument("--fixed", action="store_true", help="use the configuration's thresholds on every fold")
+    parser.add_argument(
+        "--misses", action="store_true", help="list the ≥重大 misses and false alarms with their facts and type"
+    )
     args = parser.parse_args()
     if not args.labels.exists():
         print(f"no graded posts at {args.labels} (../shared/data/complaint_severity): nothing to measure")
@@ -205,10 +208,18 @@ def main() -> int:
     levels: list[int] = []
     types: list[str] = []
     calm_outside = calm_total = 0
+    wrong: list[str] = []
     for g in rows:
         result = analysers[fold_of(g.id, args.folds)].analyse(title="", content=g.text)
         levels.append(result.level)
         types.append(result.post_type or "其他")
+        if args.misses and (g.level >= 3) != (result.level >= 3):
+            facts = " ".join(f"{fact}:{'/'.join(words[:3])}" for fact, words in result.facts) or "-"
+            kind = "miss" if g.level >= 3 else "false alarm"
+            wrong.append(
+                f"  {kind:<11} {g.id} graded {g.level} analysed {result.level} {result.post_type} [{facts}] "
+                + g.text[:50]
+            )
         if g.level == 0 and g.type in CALM_TYPES:
             calm_total += 1
             calm_outside += result.sentiment_label != "neutral"
@@ -236,6 +247,10 @@ def main() -> int:
     for label, value, target, met in table:
         mark = "" if met is None else ("yes" if met else "NO")
         print(f"{label:<52} {value:>10.3f} {target:>8}  {mark}")
+
+    if args.misses:
+        print(f"\n≥重大 misses and false alarms ({len(wrong)}):")
+        print("\n".join(sorted(wrong)))
 
     print("\nconfusion (rows: graded level, columns: analysed level)")
     counts = Counter(zip((g for g, _ in gold), levels, strict=True))

@@ -26,6 +26,8 @@ _WRONG_ACTS = (
     "收受 索要 索取 勾结 强拆 骗取 干预 套取 冒领 虚报 侵占 霸占 强占 克扣 私分 挪用 贪污 受贿 索贿 打压 报复 "
     "威胁 恐吓 殴打 打人 包庇 纵容 庇护 徇私 滥用职权 吃空饷 优亲厚友 以权谋私 敲诈 勒索 截留 收钱 收礼"
 )
+# The endings of an office's name: 规划局, 文物所, 市政府, 执法队, 教育厅, 计生委, 街道办.
+_OFFICES = "局 政府 部门 委 办 所 站 厅 队"
 _GATHER = "拉横幅 挂白旗 白旗 静坐 聚集 集体上访 围堵 堵路 堵门 游行 示威 罢工 围攻 聚众 上访"
 
 # Harm that is supposed, not told: 如果…死亡, 轻则中毒重则死亡, 非要等到老百姓受伤. The words carry no punctuation,
@@ -72,12 +74,14 @@ FACTS: tuple[Fact, ...] = (
         "人员受伤",
         "受伤 重伤 轻伤 骨折 流血 伤势 致残 烧伤 烫伤 摔伤 打伤 砸伤 撞伤 咬伤 割伤 "
         # 溺水: rescued or not, the post says; 溺亡 is a death
-        "昏迷 抢救 缝针 脑震荡 伤者 被撞 被咬 溺水 撞倒 推倒 摔倒在地 呼吸困难",
+        "昏迷 抢救 缝针 脑震荡 伤者 被撞 被咬 溺水 撞倒 推倒 摔倒在地 呼吸困难 负伤 砸伤 砸断 捅伤 刺伤 晕倒 昏倒 晕厥",
         examples=(
             "我孩子昨天被几个同学围殴，头部受伤住院",
             "被摩托车撞倒在地，送往医院急诊",
             "还被项目部的人推倒在地",
             "小孩出现呼吸衰竭，医生马上抢救",
+            "队员中有几个因公负伤的他们也不管",
+            "气味闻久了会恶心，有老人晕倒",
         ),
         counter_examples=(
             "墙倒了，幸好没有人受伤",
@@ -137,13 +141,24 @@ FACTS: tuple[Fact, ...] = (
     fact(
         "violence",
         "暴力伤害",
-        "被打 殴打 打人 围殴 暴打 毒打 欺凌 霸凌 持刀 砍伤 砍人 行凶 施暴 家暴 猥亵 性侵 强奸 打骂 体罚 追打 群殴 打伤",
-        examples=("我孩子昨天被几个同学围殴，头部受伤住院", "他昨天在校门口被打了"),
-        counter_examples=("学校举办防止欺凌宣传周活动", "楼板横梁被打穿", "过了一个月后，又告知我被打了下来"),
+        "被打 殴打 打人 围殴 暴打 毒打 欺凌 霸凌 持刀 砍伤 砍人 行凶 施暴 家暴 猥亵 性侵 强奸 打骂 体罚 追打 群殴 打伤 "
+        "拳脚相加 大打出手 斗殴 捅伤 刺伤 滋事 寻衅滋事",
+        examples=(
+            "我孩子昨天被几个同学围殴，头部受伤住院",
+            "他昨天在校门口被打了",
+            "邻居持刀捅伤人后被放回",
+            "常有来历不明的人强行进入幼儿园滋事",
+        ),
+        counter_examples=(
+            "学校举办防止欺凌宣传周活动",
+            "楼板横梁被打穿",
+            "过了一个月后，又告知我被打了下来",
+            "公安机关严厉打击寻衅滋事行为",
+        ),
         harm=True,
         corroborates=True,
-        # 被打穿 (a floor), 被打了下来 (a form sent back): 打 of things.
-        not_after=_SUPPOSED,
+        # 被打穿 (a floor), 被打了下来 (a form sent back): 打 of things; 打击/整治…滋事 is a campaign, not an attack.
+        not_after=(*_SUPPOSED, ("打击 严厉打击 严打 整治 查处", 2)),
         not_before=(("穿 碎 烂 通 掉 下来 回来 回 翻", 2),),
     ),
     fact(
@@ -267,10 +282,25 @@ FACTS: tuple[Fact, ...] = (
         "official_graft",
         "公职人员以权谋私",
         "索贿 受贿 收受 行贿 收礼 贪污 挪用 侵吞 吃拿卡要 权钱交易 以权谋私 中饱私囊 私分 截留 回扣 好处费 "
-        "滥用职权 职务之便 利用职务 违规进人 乱进人 优亲厚友 徇私舞弊 吃空饷",
-        near=_OFFICIALS + " 副局长 副镇长 副乡长 副县长 副主任 局领导",
-        examples=("住建局副局长利用职务之便破坏投标程序", "村支书挪用扶贫款二十万元"),
-        counter_examples=("开发商收受定金后跑路", "请问如何举报公职人员受贿", "反腐败要常抓不懈"),
+        "滥用职权 职务之便 利用职务 违规进人 乱进人 优亲厚友 徇私舞弊 吃空饷 任人唯亲 "
+        # Abuse of an office's own power (the guide's "concrete misconduct"), with the office named beside it.
+        "违规审批 违法审批 非法审批 收买 做假案",
+        near=_OFFICIALS + " 副局长 副镇长 副乡长 副县长 副主任 局领导 法院 检察院",
+        # An office is named by its ending (规划局, 执行局, 文物所, 市政府): too many to list.
+        near_endings=_OFFICES,
+        examples=(
+            "住建局副局长利用职务之便破坏投标程序",
+            "村支书挪用扶贫款二十万元",
+            "文化局多次违规审批学校旁的网吧",
+            "开发商收买规划局人员擅自更改规划",
+        ),
+        counter_examples=(
+            "开发商收受定金后跑路",
+            "请问如何举报公职人员受贿",
+            "反腐败要常抓不懈",
+            "个别住户被该屠宰场收买",
+            "请问这个项目的审批流程是怎样的",
+        ),
         corroborates=True,
         weighed=False,
         not_after=(("如何 怎么 怎样 哪里 是否 防止 严禁 打击 杜绝", 4),),
@@ -290,6 +320,25 @@ FACTS: tuple[Fact, ...] = (
         weighed=False,
         not_after=(("如何 怎么 怎样 是否 依法 权利 有权", 3),),
         not_before=(("的 权利 途径 渠道 意识", 1),),
+    ),
+    # Structural: the water people drink is polluted now (the guide's "pollution that is making people ill" is
+    # 重大; drinking it is how it does): 井水被污染, 深井水不能饮用 — not a plan to protect it (防止…污染).
+    fact(
+        "water_polluted",
+        "饮用水受污染",
+        "井水 饮用水 饮水 自来水 水井 深井水 地下水 饮用水源",
+        near="污染 污染物 不能喝 不能饮用 无法饮用 不敢喝 不能吃 发臭 发黑 变色 超标",
+        examples=("养猪场的污水渗进来，我们的井水已经被严重污染", "污水直排农田，深井水不能饮用"),
+        counter_examples=(
+            "请问自来水什么时候恢复供应",
+            "要防止饮用水被污染",
+            "饮用水源保护区如何划定",
+            "井水是否污染要看检测结果",
+        ),
+        corroborates=True,
+        weighed=False,
+        not_after=(("防止 避免 预防 如果 万一 担心 害怕 怕 可能 会 将 是否 有没有 会不会", 4),),
+        not_before=(("是否 有没有 会不会 保护区 保护", 3),),
     ),
     fact(
         "urgency",

@@ -94,6 +94,14 @@ def _index() -> tuple[dict[str, tuple[Fact, ...]], frozenset[str], frozenset[str
     return {w: tuple(f) for w, f in by_word.items()}, prefixes, near, prefixes | by_word.keys()
 
 
+# Every entry's near endings (a word ending in one is a candidate partner; its own entry decides).
+_ENDINGS = tuple(sorted({e for f in FACTS for e in f.near_endings}))
+
+
+def _partner(word: str, fact: Fact) -> bool:
+    return word in fact.near or (bool(fact.near_endings) and len(word) > 1 and word.endswith(fact.near_endings))
+
+
 _NUMERALS = frozenset("0123456789一二两三四五六七八九十百千万几数")
 
 
@@ -211,9 +219,15 @@ def find_facts(words: Iterable[str]) -> list[FactHit]:
                     add(f.id, spelled)
                     continue
                 if not near_at:
-                    near_at.extend([s for s in r if s in near_words] for r in _spelled(tokens, prefixes))
+                    near_at.extend(
+                        [s for s in r if s in near_words or (_ENDINGS and len(s) > 1 and s.endswith(_ENDINGS))]
+                        for r in _spelled(tokens, prefixes)
+                    )
                 window = range(max(0, i - NEAR_WITHIN), min(len(tokens), i + NEAR_WITHIN + 1))
-                partner = next((w for j in window if j != i for w in near_at[j] if w in f.near), None)
+                # A listed near word (副局长) before an office named by its ending (住建局).
+                partner = next((w for j in window if j != i for w in near_at[j] if w in f.near), None) or next(
+                    (w for j in window if j != i for w in near_at[j] if _partner(w, f)), None
+                )
                 if partner is not None:
                     add(f.id, partner, spelled)
             if spelled[0] in _NUMERALS and (value := _count(spelled)):

@@ -38,6 +38,8 @@ class Fact:
     # Structural facts: a word of `words` counts only with a word of `near` in the same sentence (a harm word with
     # a child, an official with a wrongful act). Both words are shown.
     near: frozenset[str] = field(default_factory=frozenset)
+    # A near word may also be any word ending in one of these (an office: 规划局, 执行局, 文物所 — too many to list).
+    near_endings: tuple[str, ...] = ()
     counts_at_least: int = 0  # a parsed head count (二十多名, 272人, 千余人) at least this large shows it
     # A feature of the grader (analysis/grader.py). The structural facts are shown and bear out schemes but are
     # not weighed: as features they lowered ≥ 重大 on DEV k-fold (GRADER_CARD.md, "What was tried").
@@ -55,6 +57,7 @@ def fact(
     examples: tuple[str, ...],
     counter_examples: tuple[str, ...],
     near: str = "",
+    near_endings: str = "",
     harm: bool = False,
     corroborates: bool = False,
     feared_blocks: bool = False,
@@ -63,8 +66,9 @@ def fact(
     not_after: tuple[tuple[str, int], ...] = (),
     not_before: tuple[tuple[str, int], ...] = (),
 ) -> Fact:
-    """An entry of the catalogue: words and `near` as space-separated whole words; `not_after` and `not_before` as
-    (space-separated whole words, within how many words) pairs."""
+    """An entry of the catalogue: words and `near` as space-separated whole words, `near_endings` as space-separated
+    endings of near words; `not_after` and `not_before` as (space-separated whole words, within how many words)
+    pairs."""
     return Fact(
         id,
         zh,
@@ -75,6 +79,7 @@ def fact(
         corroborates,
         feared_blocks or harm,
         frozenset(near.split()),
+        tuple(near_endings.split()),
         counts_at_least,
         weighed,
         tuple(Context(frozenset(w.split()), n) for w, n in not_after),

@@ -77,6 +77,19 @@ def test_thanks_that_reports_is_a_report() -> None:
     assert guess("感谢领导关注，举报某工地违规施工。某工地违规夜间施工，请查处。").post_type != "表扬"
 
 
+# A heading that names what the writer does names the type, however the story reads (here as a complaint of
+# unpaid bills, or of a grievance).
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("举报建设局拖欠工程款和工资。建设局拖欠我们工程款两年，工人工资发不出来，多次讨要无果。", "举报"),
+        ("农民工年底讨薪无处求助。承包商拖欠我们工资，年关将至，找不到人。", "求助"),
+    ],
+)
+def test_a_heading_naming_the_type_names_it(text: str, kind: str) -> None:
+    assert guess(text).post_type == kind
+
+
 @pytest.mark.parametrize(
     ("title", "content", "heading"),
     [

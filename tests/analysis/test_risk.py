@@ -109,6 +109,23 @@ CASES = [
         95,
         4,
     ),
+    ("drinking water polluted now is 重大", [], GRIEVANCE, facts("water_polluted"), None, 1.0, [], None, 70, 3),
+    # Many gathering now: 重大 by the rule, then 特别重大 (a mass incident under way).
+    ("many gathering now on a 较大 grade", [], GRIEVANCE, facts("gathering_now", "many"), None, 1.0, [], None, 95, 4),
+    ("one gathering now without many stays 较大", [], GRIEVANCE, facts("gathering_now"), None, 1.0, [], None, 45, 2),
+    # A question the grader reads as 较大 (教育经费…挪用？) asks: the rules do not raise it.
+    (
+        "a question naming graft is not raised",
+        [],
+        grade(0.99, 0.8, 0.05, "咨询"),
+        facts("official_graft"),
+        None,
+        1.0,
+        [],
+        None,
+        45,
+        2,
+    ),
     # A suggestion naming graft in general (对收礼等行为严办) asks for a policy: it is not raised by the rule.
     (
         "a suggestion naming graft is not raised",

@@ -220,9 +220,11 @@ def check(texts: list[str]) -> None:
         title_words, words = _words("", text)
         text_facts = find_facts(words)
         grade = grader.grade(title_words, words, text_facts, heading=heading_of("", text), text=text)
-        assert (grade.at_least, grade.known, grade.evidence) == reference_grade_scores(
-            grader, title_words, words, text_facts
-        ), text
+        at_least, known, evidence = reference_grade_scores(grader, title_words, words, text_facts)
+        assert (grade.known, grade.evidence) == (known, evidence), text
+        # The dense part is folded into per-word rows at load (another summation order than the mean vectors times
+        # the matrix): a probability on a rounding edge may differ in its fourth decimal, never more.
+        assert all(abs(a - b) < 1.5e-4 for a, b in zip(grade.at_least, at_least, strict=True)), text
         found = features(heading_of("", text), title_words, words, text_facts)
         assert types.scores(found) == reference_type_scores(types, found), text
         assert sentiment.score(text, words) == reference_sentiment(sentiment, text, words), text
