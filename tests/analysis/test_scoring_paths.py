@@ -22,6 +22,7 @@ from analysis.analyser import _words
 from analysis.facts import FactHit, find_facts
 from analysis.facts.finder import (
     _COUNTED,
+    _ENDINGS,
     _NUMERALS,
     FACTS,
     HYPOTHETICAL,
@@ -34,6 +35,7 @@ from analysis.facts.finder import (
     _in_context,
     _index,
     _inner_words,
+    _partner,
     _spelled,
 )
 from analysis.grader import EVIDENCE, FUNCTION_WORDS, Grader, _sigmoid, feature_sets, norms
@@ -155,7 +157,7 @@ def reference_facts(words: list[str]) -> list[FactHit]:
         else:
             tokens.append(word)
     runs = _spelled(tokens, prefixes)
-    near_at = [[s for s in r if s in near_words] for r in runs]
+    near_at = [[s for s in r if s in near_words or (_ENDINGS and len(s) > 1 and s.endswith(_ENDINGS))] for r in runs]
     found: dict[str, list[str]] = {}
 
     def add(fact_id: str, *shown: str) -> None:
@@ -183,7 +185,9 @@ def reference_facts(words: list[str]) -> list[FactHit]:
                     add(f.id, spelled)
                     continue
                 window = range(max(0, i - NEAR_WITHIN), min(len(tokens), i + NEAR_WITHIN + 1))
-                partner = next((w for j in window if j != i for w in near_at[j] if w in f.near), None)
+                partner = next((w for j in window if j != i for w in near_at[j] if w in f.near), None) or next(
+                    (w for j in window if j != i for w in near_at[j] if _partner(w, f)), None
+                )
                 if partner is not None:
                     add(f.id, partner, spelled)
             if spelled[0] in _NUMERALS and (value := _count(spelled)):
