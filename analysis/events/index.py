@@ -7,10 +7,10 @@ outside it (`yuqing analyse`: events among the given texts, no database)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple, Protocol, TypeAlias
+from typing import NamedTuple, Protocol, TypeAlias, TypeVar
 
 from analysis.events.minhash import Signature
 
@@ -39,6 +39,27 @@ class Posting(NamedTuple):
     mention_id: str
     event_id: str
     seen_at: datetime
+
+
+_K = TypeVar("_K")
+
+
+def recent_postings(
+    bands: Mapping[_K, Posting | list[Posting]], keys: Collection[_K], since: datetime
+) -> dict[_K, list[Posting]]:
+    """The postings under each key seen at or after `since`. A key held by one mention stores its Posting bare
+    (most band keys are: no list a key)."""
+    found: dict[_K, list[Posting]] = {}
+    for key in keys:
+        held = bands.get(key)
+        if held is None:
+            continue
+        if not isinstance(held, list):
+            if held.seen_at >= since:
+                found[key] = [held]
+        elif recent := [p for p in held if p.seen_at >= since]:
+            found[key] = recent
+    return found
 
 
 class Member(NamedTuple):

@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import TypeVar
 
-from analysis.events.index import BandKey, Member, Posting, Story
+from analysis.events.index import BandKey, Member, Posting, Story, recent_postings
 from analysis.events.minhash import Signature, band_rows
 
 _K = TypeVar("_K", BandKey, str)
@@ -31,18 +31,7 @@ class MemoryIndex:
         return {m: self._members[m] for m in mention_ids if m in self._members}
 
     def band_postings(self, keys: Collection[BandKey], since: datetime) -> dict[BandKey, list[Posting]]:
-        found: dict[BandKey, list[Posting]] = {}
-        bands = self._bands
-        for key in keys:
-            held = bands.get(key)
-            if held is None:
-                continue
-            if not isinstance(held, list):
-                if held.seen_at >= since:
-                    found[key] = [held]
-            elif recent := [p for p in held if p.seen_at >= since]:
-                found[key] = recent
-        return found
+        return recent_postings(self._bands, keys, since)
 
     def key_postings(self, keys: Collection[str], since: datetime) -> dict[str, list[Posting]]:
         return _postings(self._keys, keys, since)

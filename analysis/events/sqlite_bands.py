@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
-from analysis.events.index import Posting
+from analysis.events.index import Posting, recent_postings
 from analysis.events.minhash import stored_band_rows
 
 # Once the lookups' bound has moved this far past the floor, postings more than half of it behind the bound are
@@ -53,20 +53,11 @@ class BandMemory:
             return {}
         with self._lock:
             self._catch_up(conn, since, bound, parse)
-            found: dict[bytes, list[Posting]] = {}
-            bands = self._bands
-            for key in keys:
-                held = bands.get(key)
-                if held is None:
-                    continue
-                if not isinstance(held, list):
-                    if held.seen_at >= since:
-                        found[key] = [held]
-                    continue
-                recent = [p for p in held if p.seen_at >= since]
-                if recent:
-                    found[key] = sorted(recent) if len(recent) > 1 else recent
-            return found
+            found = recent_postings(self._bands, keys, since)
+        for recent in found.values():
+            if len(recent) > 1:
+                recent.sort()
+        return found
 
     def _catch_up(
         self,
