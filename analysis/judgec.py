@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from store.compiled import compiled_hint
+
 if TYPE_CHECKING:
     from store._judgec import Pools, Rows
 
@@ -24,7 +26,10 @@ def module() -> ModuleType | None:
     try:
         from store import _judgec
     except ImportError as exc:
-        log.warning("编译的研判模块（store/_judgec.c）未能加载，改由 Python 计算：结果相同，速度较慢（%s）", exc)
+        log.warning(
+            "编译的研判模块（store/_judgec.c）未能加载，改由 Python 计算：结果相同，速度较慢。%s", compiled_hint(exc)
+        )
+        log.debug("store._judgec import failed", exc_info=exc)
         return None
     return _judgec
 

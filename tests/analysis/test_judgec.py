@@ -172,6 +172,7 @@ def test_without_the_extension_python_grades_the_same() -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "store/_judgec.c" in done.stderr  # said once, in the log
+    assert "重新编译" in done.stderr and "halted" not in done.stderr  # the fix in Chinese, not Python's message
     found = json.loads(done.stdout)
     grader = Grader.default()
     assert grader._compiled is not None
