@@ -85,6 +85,10 @@ BODY_CUES = _groups(
     }
 )
 BODY_CAP = 5
+# The same groups also as a density (kind d): their words' share of the post's words, saturating at a tenth. A long
+# report names the writer a few times and the third party's acts many; a short question is mostly asking words.
+# BODY_CAP alone cannot tell a long post from a short one (5-fold CV on DEV: POST_TYPE_CARD.md, "Densities").
+BODY_DENSITY = 10.0
 _BODY_GROUPS: dict[str, tuple[str, ...]] = {}
 for _name, _cues in BODY_CUES.items():
     for _word in _cues:
@@ -139,8 +143,8 @@ def features(
     heading: str, heading_words: Iterable[str], words: Iterable[str], facts: list[FactHit]
 ) -> dict[str, float]:
     """The type model's features, kind-prefixed, with their values: w word of the post, t word of its heading
-    (each kind L2-normalised), f fact, c heading cue group, b body cue group (share of BODY_CAP), h heading form,
-    q question marks."""
+    (each kind L2-normalised), f fact, c heading cue group, b body cue group (share of BODY_CAP), d its density
+    (share of the words, × BODY_DENSITY, at most 1), h heading form, q question marks."""
     words = list(words)
     body = set(words)
     head = set(heading_words)
@@ -156,7 +160,7 @@ def features(
 
 
 def named_features(heading: str, head: set[str], words: list[str], facts: list[FactHit]) -> dict[str, float]:
-    """`features` without the words (at NAMED_SCALE): f, c, b and h; `head` the heading's words."""
+    """`features` without the words (at NAMED_SCALE): f, c, b, d and h; `head` the heading's words."""
     out = {"f" + h.fact: NAMED_SCALE for h in facts}
     out.update({"c" + name: NAMED_SCALE for name, cues in TYPE_CUES.items() if not head.isdisjoint(cues)})
     counts: dict[str, int] = {}
@@ -164,6 +168,9 @@ def named_features(heading: str, head: set[str], words: list[str], facts: list[F
         for name in _BODY_GROUPS.get(word, ()):
             counts[name] = counts.get(name, 0) + 1
     out.update({"b" + name: min(count, BODY_CAP) / BODY_CAP * NAMED_SCALE for name, count in counts.items()})
+    if words:
+        share = BODY_DENSITY / len(words)
+        out.update({"d" + name: min(count * share, 1.0) * NAMED_SCALE for name, count in counts.items()})
     out.update({"h" + name: NAMED_SCALE for name, form in HEADING_FORMS.items() if form.search(heading)})
     return out
 

@@ -31,6 +31,9 @@ _MAJOR_FACTS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("water_polluted",), "饮用水已受污染"),
     # Many gathering now (not threatened, not only named): the guide's mass incident under way.
     (("gathering_now", "many"), "多人正在聚集"),
+    # Violence where people gather (a brawl at a hospital, a crowd beaten): the guide's violence that hurt someone
+    # at a gathering, a mass incident in the making.
+    (("violence", "gathering"), "聚集中发生暴力"),
 )
 
 

@@ -172,7 +172,9 @@ def main() -> int:
     parser.add_argument("--tune", action="store_true", help="also print the thresholds chosen on all folds")
     parser.add_argument("--fixed", action="store_true", help="use the configuration's thresholds on every fold")
     parser.add_argument(
-        "--misses", action="store_true", help="list the ≥重大 misses and false alarms with their facts and type"
+        "--misses",
+        action="store_true",
+        help="list the ≥重大 misses and false alarms, and the calm posts raised, with their facts and type",
     )
     args = parser.parse_args()
     if not args.labels.exists():
@@ -222,6 +224,12 @@ def main() -> int:
             )
         if g.level == 0 and g.type in CALM_TYPES:
             calm_total += 1
+            if args.misses and result.level >= 1:
+                facts = " ".join(f"{fact}:{'/'.join(words[:3])}" for fact, words in result.facts) or "-"
+                wrong.append(
+                    f"  calm raised {g.id} graded {g.type} analysed {result.level} {result.post_type} [{facts}] "
+                    + g.text[:50]
+                )
             calm_outside += result.sentiment_label != "neutral"
 
     m = targets(gold, levels, types)
@@ -249,7 +257,7 @@ def main() -> int:
         print(f"{label:<52} {value:>10.3f} {target:>8}  {mark}")
 
     if args.misses:
-        print(f"\n≥重大 misses and false alarms ({len(wrong)}):")
+        print(f"\n≥重大 misses and false alarms, calm posts raised ({len(wrong)}):")
         print("\n".join(sorted(wrong)))
 
     print("\nconfusion (rows: graded level, columns: analysed level)")

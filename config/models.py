@@ -360,9 +360,9 @@ class GraderThresholds(Strict):
     # The defaults are config/example/analysis.yaml's, chosen by `bench/judgement.py --tune` on all five folds.
     general: float = Field(default=0.8, gt=0.0, lt=1.0, description="P(≥ 一般)")
     large: float = Field(default=0.5, gt=0.0, lt=1.0, description="P(≥ 较大)")
-    major: float = Field(default=0.3, gt=0.0, lt=1.0, description="P(≥ 重大)")
+    major: float = Field(default=0.5, gt=0.0, lt=1.0, description="P(≥ 重大)")
     harm_major: float = Field(
-        default=0.7, gt=0.0, le=1.0, description="P(≥ 较大) from which a post stating harm (injury, illness …) is 重大"
+        default=0.8, gt=0.0, le=1.0, description="P(≥ 较大) from which a post stating harm (injury, illness …) is 重大"
     )
     calm: float = Field(
         default=0.3,

@@ -260,7 +260,9 @@ FACTS: tuple[Fact, ...] = (
         # 敲诈/勒索/索要/克扣 are as often a bully's, a gang's or an employer's: they are officials' misconduct only
         # beside an official or an office (公职人员具体违法行为 below).
         "索贿 受贿 行贿 收礼 购物卡 贪污 挪用 侵吞 吃拿卡要 权钱交易 以权谋私 公款 保护伞 黑恶 贪腐 腐败 "
-        "中饱私囊 私分 截留 红包 回扣 好处费 徇私 包庇 滥用职权 骗取 职务之便 利用职务 收买 权色交易",
+        "中饱私囊 私分 截留 红包 回扣 好处费 徇私 包庇 滥用职权 骗取 职务之便 利用职务 收买 权色交易 "
+        # Dereliction and breaches of discipline named as such (渎职, 违纪), and false accounts (虚账).
+        "渎职 玩忽职守 违纪 违法乱纪 利益输送 虚账 假账 做假账",
         examples=("办事员收礼还要购物卡",),
         counter_examples=("请问公积金怎么提取", "孩子之前被高年级同学勒索过零花钱", "老板克扣工资还敲诈工人"),
         corroborates=True,
@@ -284,8 +286,10 @@ FACTS: tuple[Fact, ...] = (
         "索贿 受贿 收受 行贿 收礼 贪污 挪用 侵吞 吃拿卡要 权钱交易 以权谋私 中饱私囊 私分 截留 回扣 好处费 "
         "滥用职权 职务之便 利用职务 违规进人 乱进人 优亲厚友 徇私舞弊 吃空饷 任人唯亲 "
         # Abuse of an office's own power (the guide's "concrete misconduct"), with the office named beside it.
-        "违规审批 违法审批 非法审批 收买 做假案",
-        near=_OFFICIALS + " 副局长 副镇长 副乡长 副县长 副主任 局领导 法院 检察院",
+        "违规审批 违法审批 非法审批 收买 做假案 "
+        # Dereliction, breaches of discipline and false accounts, named as such beside the office.
+        "渎职 玩忽职守 违纪 违法乱纪 利益输送 虚账 假账 做假账",
+        near=_OFFICIALS + " 副局长 副镇长 副乡长 副县长 副主任 局领导 法院 检察院 办事处 街道办事处",
         # An office is named by its ending (规划局, 执行局, 文物所, 市政府): too many to list.
         near_endings=_OFFICES,
         examples=(
@@ -293,6 +297,8 @@ FACTS: tuple[Fact, ...] = (
             "村支书挪用扶贫款二十万元",
             "文化局多次违规审批学校旁的网吧",
             "开发商收买规划局人员擅自更改规划",
+            "街道办事处、社区违规违纪，插手小区事务",
+            "县政府及相关部门明显渎职",
         ),
         counter_examples=(
             "开发商收受定金后跑路",
@@ -300,6 +306,7 @@ FACTS: tuple[Fact, ...] = (
             "反腐败要常抓不懈",
             "个别住户被该屠宰场收买",
             "请问这个项目的审批流程是怎样的",
+            "请问如何举报违纪行为",
         ),
         corroborates=True,
         weighed=False,

@@ -15,6 +15,7 @@ from analysis.facts import find_facts
 from analysis.grader import title_of
 from analysis.modelfile import write_model
 from analysis.post_type import (
+    BODY_DENSITY,
     CALM_TYPES,
     FORMAT,
     FORMAT_1,
@@ -107,6 +108,14 @@ def test_features_read_heading_forms_and_whose_wrong_it_is() -> None:
     assert {"hreport", "hquestion_mark", "hquestion_particle", "hillegal", "creport"} <= found.keys()
     assert {"bthird", "billegal", "bme", "bvictim"} <= found.keys()
     assert found["bthird"] == pytest.approx(2 / 5 * NAMED_SCALE)  # 某, 老板: a share of BODY_CAP, at NAMED_SCALE
+
+
+def test_body_groups_also_count_as_a_share_of_the_words() -> None:
+    short = features("", [], ["某", "老板", "偷排", "违法", "我", "被"], [])
+    assert short["dthird"] == pytest.approx(NAMED_SCALE)  # 2 of 6 words: past a tenth, saturated
+    long = features("", [], ["某", *["路灯"] * 99], [])
+    assert long["dthird"] == pytest.approx(1 / 100 * BODY_DENSITY * NAMED_SCALE)
+    assert long["bthird"] == short["bthird"] / 2  # the count alone cannot tell the two apart
 
 
 def test_refuses_another_format(tmp_path: Path) -> None:

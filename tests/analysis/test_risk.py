@@ -32,6 +32,7 @@ NOTHING = grade(0.1, 0.05, 0.01)
 ORDINARY = grade(0.9, 0.2, 0.05)
 GRIEVANCE = grade(0.95, 0.8, 0.2)
 HARMFUL = grade(0.99, 0.9, 0.7)
+UNSURE = grade(0.95, 0.6, 0.2)  # 较大, below harm_major: a harm fact alone does not make it 重大
 
 
 def heat(copies: int, sources: int, last_hour: int = 0) -> EventHeat:
@@ -113,6 +114,9 @@ CASES = [
     # Many gathering now: 重大 by the rule, then 特别重大 (a mass incident under way).
     ("many gathering now on a 较大 grade", [], GRIEVANCE, facts("gathering_now", "many"), None, 1.0, [], None, 95, 4),
     ("one gathering now without many stays 较大", [], GRIEVANCE, facts("gathering_now"), None, 1.0, [], None, 45, 2),
+    # Violence where people gather (打人 at a crowded hospital) is 重大; violence alone is left to the grader.
+    ("violence at a gathering is 重大", [], UNSURE, facts("violence", "gathering"), None, 1.0, [], None, 70, 3),
+    ("violence alone stays with the grader", [], UNSURE, facts("violence"), None, 1.0, [], None, 45, 2),
     # A question the grader reads as 较大 (教育经费…挪用？) asks: the rules do not raise it.
     (
         "a question naming graft is not raised",
