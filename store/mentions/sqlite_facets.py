@@ -71,13 +71,15 @@ _TRIGGERS = (
 
 # --- the filter values inside the FTS index ----------------------------------------------------------------
 #
-# A search's filters on these columns also go into its MATCH, as tokens of the FTS table's third column `tags`
-# (`u` + the unit's UTF-8 in hex, …): FTS5 intersects them with the words' matches by skipping through its
-# doclists, so only the matches that pass them are joined to mention_facets (~0.65 µs a match). Searching
-# 学校 for a unit's negative posts on 200k mentions: 6.0 ms with every match joined and filtered, 1.3 ms so.
-# The words of a query are kept to title and body, so a tag is never found as a word. The store's own SQL
-# writes the tags at insert (fts_tags); the trigger below keeps them in step when analysis changes a value.
-TAGGED = (("source", "s"), ("unit", "u"), ("sentiment_label", "e"), ("post_type", "p"))
+# A search's source and unit filters also go into its MATCH, as tokens of the FTS table's third column `tags`
+# (`u` + the unit's UTF-8 in hex, `s` + the source's): FTS5 intersects them with the words' matches by skipping
+# through its doclists, so only the matches that pass them are joined to mention_facets (~0.65 µs a match).
+# The words of a query are kept to title and body, so a tag is never found as a word. Only values the crawl
+# knows: the store's insert writes them (fts_tags), and analysis seldom changes them (a unit found in the text),
+# because rewriting a row's tags re-indexes its title and body too (~120 µs; save_analysis costs ~26 µs a
+# mention). Sentiment and post type, which every analysis sets, stay with mention_facets: tagged as well, they
+# made save_analysis 5-6x dearer and the bench mix's search no faster (their doclists hold a third of the posts).
+TAGGED = (("source", "s"), ("unit", "u"))
 
 
 def fts_tags(row: str) -> str:

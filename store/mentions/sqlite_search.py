@@ -170,12 +170,7 @@ def _materialize(conn: sqlite3.Connection, match: str, query: SearchQuery, sort:
 def _with_tags(match: str, query: SearchQuery) -> str:
     """The words kept to title and body (a word never matches a tag), AND each filter's tags."""
     expression = f"({{title body}} : ({match}))"
-    for column, values in (
-        ("source", query.sources),
-        ("unit", query.units),
-        ("sentiment_label", query.sentiment_labels),
-        ("post_type", query.post_types),
-    ):
+    for column, values in (("source", query.sources), ("unit", query.units)):
         tags = [tag(column, value) for value in values]
         if tags and all(tags):  # an empty value has no tag: that filter stays with the narrow copy alone
             expression += " AND (tags : (" + " OR ".join(f'"{t}"' for t in tags) + "))"

@@ -1111,13 +1111,14 @@ def test_a_version_5_file_gets_the_filter_tags_in_its_index_and_finds_the_same(t
         assert conn.execute("PRAGMA user_version").fetchone()[0] == 6
         columns = [row[1] for row in conn.execute("PRAGMA table_info(mentions_fts)")]
         assert columns == ["title", "body", "tags"]
-        word = tag("sentiment_label", "negative")
+        word = tag("unit", "county")
         assert word is not None
         found = conn.execute("SELECT COUNT(*) FROM mentions_fts WHERE mentions_fts MATCH ?", (f'tags : "{word}"',))
-        assert found.fetchone()[0] == 3
+        assert found.fetchone()[0] == 6
     store = SqliteMentionStore(path)
     assert ids(store.search(SearchQuery(text=word))) == []  # a tag is not a word
-    store.save_analysis([(posts[1].id, analysis(1, "negative", [], post_type="投诉"))])
-    assert posts[1].id in ids(store.search(SearchQuery(text="streetlamp", sentiment_labels=("negative",))))
-    assert posts[1].id not in ids(store.search(SearchQuery(text="streetlamp", sentiment_labels=("neutral",))))
+    # Analysis finding another unit in the text moves the post's tag.
+    store.save_analysis([(posts[1].id, analysis(1, "negative", [], unit="county-edu"))])
+    assert ids(store.search(SearchQuery(text="streetlamp", units=("county-edu",)))) == [posts[1].id]
+    assert posts[1].id not in ids(store.search(SearchQuery(text="streetlamp", units=("county",), size=100)))
     store.close()
