@@ -1085,7 +1085,7 @@ def test_a_version_5_file_gets_the_filter_tags_in_its_index_and_finds_the_same(t
         for n in range(9)
     ]
     first.upsert_many(posts, now=T0)
-    labels = ("negative", "neutral", "positive")
+    labels: tuple[Literal["negative", "neutral", "positive"], ...] = ("negative", "neutral", "positive")
     first.save_analysis(
         [(p.id, analysis(n, labels[n % 3], [], post_type=("投诉", "咨询")[n % 2])) for n, p in enumerate(posts)],
         now=T0,
