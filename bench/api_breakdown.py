@@ -9,7 +9,8 @@ exclusive of the parts nested in it, so the parts add up and "routing, middlewar
 - params + deps: FastAPI's parameter parsing and validation and the dependency tree, less what is nested
 - query parse: the textquery parse, the store's plan and the units' synonyms
 - store: the mention store's own work (search, get)
-- workflow SQL: SQLAlchemy Session.execute/scalar(s) on the workflow database (incidents, users, tokens)
+- workflow SQL: SQLAlchemy Session.execute/scalar(s) and Connection.execute on the workflow database (incidents,
+  users, tokens)
 - build models: the routes' `Out.of` / `Out.many` (pydantic models from store rows), less what is nested
 - highlights: query-word and scheme-word spans
 - response validate+dump: FastAPI validating the returned model against response_model and dumping it to JSON
@@ -95,9 +96,11 @@ class Timers:
 def instrument(timers: Timers, store: object) -> Callable[[], None]:
     """Wrap the parts (module attributes looked up at call time); returns the undo."""
     import fastapi.routing
+    import sqlalchemy.engine
     import sqlalchemy.orm
     import starlette.responses
 
+    import alerting.incidents.routes
     import alerting.incidents.schemas
     import api.routes.mentions
     import api.schemas
@@ -123,12 +126,18 @@ def instrument(timers: Timers, store: object) -> Callable[[], None]:
             patch(store, name, "store")
     for name in ("execute", "scalar", "scalars"):
         patch(sqlalchemy.orm.Session, name, "workflow SQL")
+    # Core selects run on the session's connection (the incident list and page); the mention store is not SQLAlchemy.
+    patch(sqlalchemy.engine.Connection, "execute", "workflow SQL")
     for module in (api.schemas, alerting.incidents.schemas, api.routes.mentions):
         for value in vars(module).values():
             if isinstance(value, type) and value.__module__ == module.__name__:
                 for name in ("of", "many"):
                     if name in value.__dict__:
                         patch(value, name, "build models")
+    # The incident list and page are written as JSON from plain values (no models): that is their building.
+    for name in ("incident_list_json", "incident_detail_json"):
+        if hasattr(alerting.incidents.routes, name):
+            patch(alerting.incidents.routes, name, "build models")
     patch(api.routes.mentions, "highlights", "highlights")
     patch(api.schemas, "flag_spans", "highlights")
     patch(fastapi.routing, "serialize_response", "response validate+dump")

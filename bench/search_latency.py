@@ -32,6 +32,7 @@ from store.mentions import DateHistogram, SearchQuery, Terms
 from store.mentions.content import content_hash
 from store.mentions.search_cache import SearchCache
 from store.mentions.sqlite import SqliteMentionStore
+from store.mentions.sqlite_facets import fts_tags
 from store.mentions.sqltime import us
 from store.tokens import domain_words, tokenize
 
@@ -215,7 +216,11 @@ def build(path: Path, count: int) -> None:
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', '[]')",
             rows,
         )
-        conn.executemany("INSERT INTO mentions_fts (rowid, title, body) VALUES (?, ?, ?)", fts)
+        conn.executemany(
+            "INSERT INTO mentions_fts (rowid, title, body, tags)"
+            f" SELECT ?, ?, ?, {fts_tags('m')} FROM mentions m WHERE m.rowid = ?",
+            [(*row, row[0]) for row in fts],
+        )
         conn.executemany("INSERT INTO mention_schemes (scheme, mention_rowid) VALUES (?, ?)", schemes)
         conn.execute("COMMIT")
         done = min(first + BATCH, count)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Integer, bindparam, select
 from sqlalchemy.orm import Session
@@ -29,6 +29,8 @@ from alerting.incidents.schemas import (
     ReportIn,
     clock_payload,
     delivery_payload,
+    incident_detail_json,
+    incident_list_json,
     incident_payload,
     task_payload,
     timeline_payload,
@@ -67,12 +69,12 @@ async def list_incidents(
     until: Annotated[datetime | None, Query(description="discovered before (with timezone)")] = None,
     breached: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-) -> list[IncidentOut]:
+) -> Response:
     aware(since=since, until=until)
     if unit is not None and not principal.sees(unit):
         raise HTTPException(403, f"unit {unit!r} is outside your units")
 
-    def load() -> list[IncidentOut]:
+    def load() -> Response:
         now = state.now()
         with state.sessions() as session:
             rows = service.list_incident_rows(
@@ -98,26 +100,29 @@ async def list_incidents(
                 if assigned
                 else {}
             )
-        return IncidentOut.many(rows, now=now, config=state.config, assignees=shown)
+        body = incident_list_json(rows, now=now, config=state.config, assignees=shown)
+        # The JSON itself: response_model stays for the OpenAPI schema, FastAPI does not validate it again.
+        return Response(body, media_type="application/json")
 
     return await run_in_threadpool(load)
 
 
-def _detail(state: WebState, incident_id: int, principal: Principal) -> IncidentDetailOut:
+def _detail(state: WebState, incident_id: int, principal: Principal) -> Response:
     """The incident page: six Core reads of the columns it shows (the incident with its assignee's name, then
     timeline, mentions, tasks, clock, deliveries; the tables' own columns, not the ORM's), each statement built
-    once (_DETAIL), and one validation of the whole answer."""
+    once (_DETAIL), on the session's connection, written as IncidentDetailOut's JSON (incident_detail_json)."""
     now = state.now()
     key = {"incident_id": incident_id}
     with state.sessions() as session:
-        head = session.execute(_DETAIL.head, key).first()
+        read = session.connection().execute  # Core selects: none of Session.execute's ORM handling
+        head = read(_DETAIL.head, key).first()
         if head is None or not principal.sees(head.unit):
             raise HTTPException(404, "incident not found")
-        timeline = session.execute(_DETAIL.timeline, key).all()
-        mention_ids = session.scalars(_DETAIL.mentions, key).all()
-        tasks = session.execute(_DETAIL.tasks, key).all()
-        clock = session.execute(_DETAIL.clock, key).all()
-        deliveries = session.execute(_DETAIL.deliveries, key).all()
+        timeline = read(_DETAIL.timeline, key).all()
+        mention_ids = read(_DETAIL.mentions, key).scalars().all()
+        tasks = read(_DETAIL.tasks, key).all()
+        clock = read(_DETAIL.clock, key).all()
+        deliveries = read(_DETAIL.deliveries, key).all()
     config = state.config
     assignees = {head.assigned_to: head.display_name} if head.display_name is not None else {}
     payload = incident_payload(head, now=now, config=config, assignees=assignees)
@@ -130,7 +135,7 @@ def _detail(state: WebState, incident_id: int, principal: Principal) -> Incident
         mention_ids=list(mention_ids),
         deliveries=[delivery_payload(d, config=config) for d in deliveries],
     )
-    return IncidentDetailOut.model_validate(payload)
+    return Response(incident_detail_json(payload), media_type="application/json")
 
 
 class _DetailStatements:
@@ -186,13 +191,13 @@ _USER = User.__table__.c
 @router.get("/{incident_id}", response_model=IncidentDetailOut)
 async def get_incident(
     incident_id: RowId, state: Annotated[WebState, Depends(get_web_state)], principal: Reader
-) -> IncidentDetailOut:
+) -> Response:
     return await run_in_threadpool(_detail, state, incident_id, principal)
 
 
 def _act(
     state: WebState, incident_id: int, principal: Principal, change: Callable[[Session, datetime], object]
-) -> IncidentDetailOut:
+) -> Response:
     """Apply one service call in its own transaction and return the incident as it now is. A refusal of the
     service (a typed IncidentError) rolls the transaction back and is answered by api/errors.py."""
     with state.sessions.begin() as session:
@@ -209,7 +214,7 @@ async def acknowledge(
     state: Annotated[WebState, Depends(get_web_state)],
     principal: Acknowledger,
     body: Body | None = None,
-) -> IncidentDetailOut:
+) -> Response:
     def change(session: Session, now: datetime) -> object:
         return service.acknowledge(session, incident_id=incident_id, actor=principal.actor, now=now)
 
@@ -222,7 +227,7 @@ async def record_report(
     body: ReportIn,
     state: Annotated[WebState, Depends(get_web_state)],
     principal: Reporter,
-) -> IncidentDetailOut:
+) -> Response:
     def change(session: Session, now: datetime) -> object:
         return service.record_report(
             session,
@@ -243,7 +248,7 @@ async def close(
     body: CloseIn,
     state: Annotated[WebState, Depends(get_web_state)],
     principal: Closer,
-) -> IncidentDetailOut:
+) -> Response:
     def change(session: Session, now: datetime) -> object:
         return service.close_incident(
             session,
@@ -263,7 +268,7 @@ async def set_opinions(
     body: OpinionsIn,
     state: Annotated[WebState, Depends(get_web_state)],
     principal: Reporter,
-) -> IncidentDetailOut:
+) -> Response:
     """The secretary's 研判意见 and 处置建议, printed in the 舆情专报 sent up (on the timeline, audited)."""
 
     def change(session: Session, now: datetime) -> object:
@@ -286,7 +291,7 @@ async def complete_task(
     state: Annotated[WebState, Depends(get_web_state)],
     principal: TaskDoer,
     body: Body | None = None,
-) -> IncidentDetailOut:
+) -> Response:
     def change(session: Session, now: datetime) -> object:
         task = session.get(IncidentTask, task_id)
         # A commentator ticks off the commentators' tasks; the secretary's tasks are the secretary's.
@@ -303,7 +308,7 @@ async def advance(
     state: Annotated[WebState, Depends(get_web_state)],
     principal: Advancer,
     body: Body | None = None,
-) -> IncidentDetailOut:
+) -> Response:
     def change(session: Session, now: datetime) -> object:
         return service.advance_stage(session, incident_id=incident_id, actor=principal.actor, now=now)
 
@@ -316,7 +321,7 @@ async def add_note(
     body: NoteIn,
     state: Annotated[WebState, Depends(get_web_state)],
     principal: NoteTaker,
-) -> IncidentDetailOut:
+) -> Response:
     def change(session: Session, now: datetime) -> object:
         return service.add_note(session, incident_id=incident_id, text=body.text, actor=principal.actor, now=now)
 
@@ -363,7 +368,7 @@ async def assign(
     body: AssignIn,
     state: Annotated[WebState, Depends(get_web_state)],
     principal: Assigner,
-) -> IncidentDetailOut:
+) -> Response:
     def change(session: Session, now: datetime) -> object:
         if body.user is not None:
             user = access.get_user(session, name=body.user)

@@ -21,7 +21,7 @@ from typing import Any
 from store.mentions.model import Analysis, Mention, MentionStoreUnavailable, SearchQuery, SearchResult
 from store.mentions.search_cache import SearchCache
 from store.mentions.sqlite_crawl import CrawlStateMixin, fts_columns
-from store.mentions.sqlite_facets import ensure_facets
+from store.mentions.sqlite_facets import add_fts_tags, ensure_facets
 from store.mentions.sqlite_rows import mention_from_row as _mention
 from store.mentions.sqlite_rows import official_reply_from_json
 from store.mentions.sqlite_search import MAX_PAGE_SIZE
@@ -32,7 +32,7 @@ __all__ = ["DEFAULT_MMAP_BYTES", "MAX_PAGE_SIZE", "SqliteMentionStore", "officia
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 BUSY_TIMEOUT_S = 30  # a crawl batch or an analysis batch holds the write lock for well under this
 MAX_IDLE_CONNECTIONS = 8
 _CHUNK = 500  # ids per IN (...) list, far below SQLite's variable limit
@@ -110,7 +110,8 @@ CREATE TABLE IF NOT EXISTS mention_schemes (
 CREATE INDEX IF NOT EXISTS ix_mention_schemes_rowid ON mention_schemes(mention_rowid);
 -- A regular (not contentless) FTS5 table: SQLite 3.40 cannot delete from a contentless one without the
 -- old text, and edits must leave no stale words behind. unicode61 splits on the spaces between tokens.
-CREATE VIRTUAL TABLE IF NOT EXISTS mentions_fts USING fts5(title, body);
+-- tags: the row's filter values as tokens (sqlite_facets.py, fts_tags), for searches to filter inside FTS.
+CREATE VIRTUAL TABLE IF NOT EXISTS mentions_fts USING fts5(title, body, tags);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
 
@@ -238,6 +239,7 @@ class SqliteMentionStore(CrawlStateMixin):
                 _migrate_from_3(conn)
             if version in (1, 2, 3, 4):
                 _migrate_from_4(conn)
+            add_fts_tags(conn)  # version 5 and before: the FTS index without the filter values (idempotent)
             for statement in _statements(_SCHEMA):
                 conn.execute(statement)
             ensure_facets(conn)

@@ -27,6 +27,7 @@ from store.mentions.model import (
     UpsertResult,
     official_reply_doc,
 )
+from store.mentions.sqlite_facets import fts_tags
 from store.mentions.sqltime import dt, dt_or_none, us, us_or_none
 from store.tokens import tokenize
 
@@ -50,6 +51,13 @@ def record_heat(
                 view_count if view_count is not None else row["view_count"],
             ),
         )
+
+
+# The tags (the row's filter values, sqlite_facets.py) from the row just inserted.
+_FTS_INSERT = (
+    f"INSERT INTO mentions_fts (rowid, title, body, tags) SELECT ?, ?, ?, {fts_tags('m')} FROM mentions m"
+    " WHERE m.rowid = ?"
+)
 
 
 def fts_columns(title: str, content: str) -> tuple[str, str]:
@@ -158,7 +166,7 @@ class CrawlStateMixin:
         title, body = columns.get((item.id, item.digest)) or self._columns_of(item)
         if row is None:
             rowid = self._insert(conn, item, stamp)
-            conn.execute("INSERT INTO mentions_fts (rowid, title, body) VALUES (?, ?, ?)", (rowid, title, body))
+            conn.execute(_FTS_INSERT, (rowid, title, body, rowid))
             record_heat(
                 conn, {"rowid": rowid, "reply_count": None, "view_count": None}, m.reply_count, m.view_count, stamp
             )

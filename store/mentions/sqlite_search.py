@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 from store.mentions.highlight import fragments
 from store.mentions.model import Bucket, DateHistogram, Mention, SearchQuery, SearchResult, Terms
-from store.mentions.sqlite_facets import FACETS, heat_key
+from store.mentions.sqlite_facets import FACETS, heat_key, tag
 from store.mentions.sqlite_rows import mention_from_row
 from store.mentions.sqltime import dt as _dt
 from store.mentions.sqltime import us as _us
@@ -40,7 +40,8 @@ _TERM_KEYS = {
     "level": "CAST(m.level AS TEXT)",  # keys are strings, ordered as strings on every backend
     "post_type": "m.post_type",
 }
-_BM25 = "bm25(mentions_fts, 3.0, 1.0)"  # a word in the title counts more than one in the body
+# A word in the title counts more than one in the body; the filter tags count for nothing.
+_BM25 = "bm25(mentions_fts, 3.0, 1.0, 0.0)"
 # One search's matches, narrow, in memory (temp_store = MEMORY): the total, the page and every aggregation
 # read them instead of each reading the matches again.
 _HITS = "temp.search_hits"
@@ -149,7 +150,9 @@ def _conditions(query: SearchQuery, *, facets: bool) -> tuple[list[str], list[An
 
 def _materialize(conn: sqlite3.Connection, match: str, query: SearchQuery, sort: Sort) -> _Filter:
     """Put the matches of the words that pass the filters into _HITS, each match read once from the narrow
-    copy, in the FTS index's (rowid) order; CROSS JOIN fixes that order, and lets bm25() be computed."""
+    copy, in the FTS index's (rowid) order; CROSS JOIN fixes that order, and lets bm25() be computed. The
+    filters FTS holds as tags (sqlite_facets.py) narrow the matches inside FTS first; every filter is still
+    applied to the narrow copy, so the tags only spare joins, never decide."""
     conn.execute(_HITS_TABLE)
     conn.execute(f"DELETE FROM {_HITS}")
     score = {"relevance": _BM25, "heat": "m.heat"}.get(sort, "0")
@@ -159,9 +162,19 @@ def _materialize(conn: sqlite3.Connection, match: str, query: SearchQuery, sort:
         f" m.sentiment_label, m.level, m.post_type, {score}"
         f" FROM mentions_fts CROSS JOIN {FACETS} m ON m.rowid = mentions_fts.rowid"
         f" WHERE {' AND '.join(['mentions_fts MATCH ?', *conditions])}",
-        [match, *params],
+        [_with_tags(match, query), *params],
     )
     return _Filter(conditions=[], params=[], materialized=True)
+
+
+def _with_tags(match: str, query: SearchQuery) -> str:
+    """The words kept to title and body (a word never matches a tag), AND each filter's tags."""
+    expression = f"({{title body}} : ({match}))"
+    for column, values in (("source", query.sources), ("unit", query.units)):
+        tags = [tag(column, value) for value in values]
+        if tags and all(tags):  # an empty value has no tag: that filter stays with the narrow copy alone
+            expression += " AND (tags : (" + " OR ".join(f'"{t}"' for t in tags) + "))"
+    return expression
 
 
 # --- searching ----------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,6 +42,21 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def result_processor(self, dialect: Any, coltype: Any) -> Callable[[Any], datetime | None] | None:
+        """On SQLite, the stored text to an aware datetime in one function: the impl's parse chained to
+        process_result_value cost two calls a value (~0.4 ms of a hundred-incident list's 0.8 ms of SQL)."""
+        if dialect.name == "sqlite":
+            return _sqlite_utc
+        return super().result_processor(dialect, coltype)
+
+
+def _sqlite_utc(value: str | None) -> datetime | None:
+    """SQLAlchemy's SQLite DATETIME text (its own parse is datetime.fromisoformat too), as UTC."""
+    if value is None:
+        return None
+    parsed = datetime.fromisoformat(value)
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def utcnow() -> datetime:

@@ -157,3 +157,22 @@ def test_the_page_shows_the_lists_fields_and_its_own(world: dict[str, Any]) -> N
         assert item["assigned_name"] == {"li": "李四", "ghost": "ghost", None: None}[item["assigned_to"]]
         assert item["unit_name"] is None if item["unit"] is None else item["unit_name"] != item["unit"]
         assert item["schemes"] == (["school-bullying", "food-safety"] if n % 2 else [])
+
+
+def test_the_list_is_what_its_models_would_dump(world: dict[str, Any]) -> None:
+    """The list is written without validating the rows as IncidentOut: its bytes must be what validating and
+    dumping them gives (every field, in the model's order, datetimes and numbers written alike)."""
+    from pydantic import TypeAdapter
+
+    from alerting.incidents.schemas import IncidentOut
+
+    client: TestClient = world["client"]
+    answer = client.get("/api/v1/incidents", params={"limit": 500})
+    assert answer.headers["content-type"] == "application/json"
+    listed = answer.json()
+    assert len(listed) == 12
+    assert {i["assigned_name"] for i in listed} == {"李四", "ghost", None}  # the optional field, in all its forms
+    assert any(i["acknowledged_at"] for i in listed) and any(i["acknowledged_at"] is None for i in listed)
+    models = TypeAdapter(list[IncidentOut])
+    assert answer.content == models.dump_json(models.validate_python(listed))
+    assert all(list(item) == list(IncidentOut.model_fields) for item in listed)

@@ -257,3 +257,23 @@ def test_supervision_figures(env: dict[str, Any]) -> None:
         client.get("/api/v1/supervision", params={"since": params["until"], "until": params["since"]}).status_code
         == 422
     )
+
+
+def test_the_page_is_what_its_model_would_dump(env: dict[str, Any]) -> None:
+    """The page (and an action's answer) is written without validating the rows as IncidentDetailOut: its bytes
+    must be what validating and dumping them gives, with tasks done and not, the clock, deliveries, the timeline."""
+    from alerting.incidents.schemas import IncidentDetailOut
+
+    client: TestClient = env["client"]
+    first = client.get("/api/v1/incidents/1").json()["tasks"][0]
+    acted = env["commentator"].post(f"/api/v1/incidents/1/tasks/{first['id']}/done")
+    reported = client.post("/api/v1/incidents/1/report", json={"channel": "电话", "summary": "已报告"})
+    page = client.get("/api/v1/incidents/1")
+    detail = page.json()
+    assert detail["tasks"] and detail["clock"] and detail["deliveries"] and len(detail["timeline"]) > 1
+    assert any(t["done_at"] for t in detail["tasks"]) and any(t["done_at"] is None for t in detail["tasks"])
+    for answer in (acted, reported, page):
+        assert answer.status_code == 200 and answer.headers["content-type"] == "application/json"
+        model = IncidentDetailOut.model_validate_json(answer.content)
+        assert answer.content == model.model_dump_json().encode()
+        assert list(answer.json()) == list(IncidentDetailOut.model_fields)

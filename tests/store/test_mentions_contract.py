@@ -1002,6 +1002,16 @@ def drop_facets(conn: Any) -> None:
     for trigger in ("insert", "update", "delete"):
         conn.execute(f"DROP TRIGGER mention_facets_{trigger}")
     conn.execute("DROP TABLE mention_facets")
+    drop_fts_tags(conn)
+
+
+def drop_fts_tags(conn: Any) -> None:
+    """Take away what files before version 6 did not have: the filter tags in the FTS index and their trigger."""
+    conn.execute("DROP TRIGGER mentions_fts_tags")
+    rows = conn.execute("SELECT rowid, title, body FROM mentions_fts").fetchall()
+    conn.execute("DROP TABLE mentions_fts")
+    conn.execute("CREATE VIRTUAL TABLE mentions_fts USING fts5(title, body)")
+    conn.executemany("INSERT INTO mentions_fts (rowid, title, body) VALUES (?, ?, ?)", rows)
 
 
 @pytest.mark.skipif("sqlite" not in BACKENDS, reason="the embedded store only")
@@ -1049,4 +1059,66 @@ def test_a_version_4_file_gains_the_post_type_and_reanalysis_fills_it(tmp_path: 
     assert ids(store.search(SearchQuery(post_types=("表扬",), text="路灯"))) == [THANKS.id]
     store.close()
     with sqlite3.connect(path) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 5
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 6
+
+
+@pytest.mark.skipif("sqlite" not in BACKENDS, reason="the embedded store only")
+def test_a_version_5_file_gets_the_filter_tags_in_its_index_and_finds_the_same(tmp_path: Path) -> None:
+    """Version 6 keeps the filter values in the FTS index (sqlite_facets.py, fts_tags): a version 5 file is
+    rebuilt once on open, in its write transaction, and every filter finds what it found before; analysis
+    changing a value moves its tag; a word spelled like a tag does not find the tag."""
+    import sqlite3
+
+    from store.mentions.sqlite_facets import tag
+
+    path = tmp_path / "v5.sqlite3"
+    first = SqliteMentionStore(path)
+    posts = [
+        NewMention(
+            ("tieba", "weibo")[n % 2],
+            str(n),
+            f"http://x/{n}",
+            f"帖子{n}",
+            f"streetlamp broken {n}",
+            unit=("county", None)[n % 3 == 0],
+        )
+        for n in range(9)
+    ]
+    first.upsert_many(posts, now=T0)
+    labels: tuple[Literal["negative", "neutral", "positive"], ...] = ("negative", "neutral", "positive")
+    first.save_analysis(
+        [(p.id, analysis(n, labels[n % 3], [], post_type=("投诉", "咨询")[n % 2])) for n, p in enumerate(posts)],
+        now=T0,
+    )
+    queries = [
+        SearchQuery(text="streetlamp"),
+        SearchQuery(text="streetlamp", sources=("weibo",)),
+        SearchQuery(text="streetlamp", units=("county",), sentiment_labels=("negative", "positive")),
+        SearchQuery(text="streetlamp", post_types=("投诉",), sentiment_labels=("neutral",)),
+        SearchQuery(text="streetlamp", units=("",)),
+    ]
+    before = [ids(first.search(q)) for q in queries]
+    first.close()
+    with sqlite3.connect(path) as conn:
+        drop_fts_tags(conn)
+        conn.execute("PRAGMA user_version = 5")
+    for _ in range(2):  # the second open finds nothing to do
+        store = SqliteMentionStore(path)
+        assert [ids(store.search(q)) for q in queries] == before
+        store.close()
+    assert before[1] and before[2] and before[3] and not before[4]
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 6
+        columns = [row[1] for row in conn.execute("PRAGMA table_info(mentions_fts)")]
+        assert columns == ["title", "body", "tags"]
+        word = tag("unit", "county")
+        assert word is not None
+        found = conn.execute("SELECT COUNT(*) FROM mentions_fts WHERE mentions_fts MATCH ?", (f'tags : "{word}"',))
+        assert found.fetchone()[0] == 6
+    store = SqliteMentionStore(path)
+    assert ids(store.search(SearchQuery(text=word))) == []  # a tag is not a word
+    # Analysis finding another unit in the text moves the post's tag.
+    store.save_analysis([(posts[1].id, analysis(1, "negative", [], unit="county-edu"))])
+    assert ids(store.search(SearchQuery(text="streetlamp", units=("county-edu",)))) == [posts[1].id]
+    assert posts[1].id not in ids(store.search(SearchQuery(text="streetlamp", units=("county",), size=100)))
+    store.close()

@@ -28,7 +28,7 @@ from store.mentions import (
     sqlite_facets,
 )
 from store.mentions.sqlite import SqliteMentionStore
-from store.mentions.sqlite_facets import heat_key
+from store.mentions.sqlite_facets import heat_key, tag
 
 T0 = datetime(2026, 3, 5, 8, 10, tzinfo=UTC)
 WORDS = ["食堂", "学校", "收费", "物业", "拖欠", "工资", "噪音", "道路", "医院", "补课"]
@@ -160,15 +160,20 @@ def test_opening_a_file_replaces_triggers_an_earlier_version_wrote(tmp_path: Pat
         again.close()
 
 
-def test_search_filters_on_the_copy(tmp_path: Path) -> None:
-    """Words are filtered through the narrow copy: were it wrong, search would be (the triggers see that it
-    is not)."""
-    store, _ = random_store(tmp_path / "m.sqlite3", 30, seed=3)
+def test_search_filters_on_the_copy_and_the_tags(tmp_path: Path) -> None:
+    """Words are filtered inside FTS by the filter tags and then through the narrow copy: were either wrong,
+    search would be (the triggers see that neither is)."""
+    store, posts = random_store(tmp_path / "m.sqlite3", 30, seed=3)
     try:
         found = store.search(SearchQuery(text="帖子", size=100))
         assert found.total == 30
         with store._connection() as conn:
             conn.execute("UPDATE mention_facets SET source = 'elsewhere' WHERE rowid = 1")
+        assert store.search(SearchQuery(text="帖子", sources=("elsewhere",))).hits == []  # its tag says otherwise
+        same_source = SearchQuery(text="帖子", sources=(posts[0].source,), size=100)
+        assert "0" not in [m.post_id for m in store.search(same_source).hits]  # the copy says otherwise
+        with store._connection() as conn:
+            conn.execute("UPDATE mentions_fts SET tags = ? WHERE rowid = 1", (tag("source", "elsewhere"),))
         elsewhere = store.search(SearchQuery(text="帖子", sources=("elsewhere",)))
         assert [m.post_id for m in elsewhere.hits] == ["0"]
     finally:
