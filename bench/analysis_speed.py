@@ -45,6 +45,7 @@ from store.mentions.sqlite import SqliteMentionStore
 from store.tokens import segment, tokenize
 from store.workflow import make_engine, make_session_factory
 from store.workflow.migrate import upgrade
+from yuqing.heap import settle_heap
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -145,6 +146,7 @@ def job_row(config: Config, texts: list[str], workflow_url: str | None = None) -
                 now=start + timedelta(seconds=i),
             )
         analyser = Analyser(config)
+        settle_heap()  # as the service settles it once its analyser is built (yuqing.services)
         done: list[int] = []
         row = whole(
             "scheduled analysis job, PostgreSQL events"
