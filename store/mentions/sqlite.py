@@ -12,7 +12,7 @@ import json
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -326,16 +326,19 @@ class SqliteMentionStore(CrawlStateMixin):
         return [_mention(row) for row in self._pending_rows(limit, newest_first=newest_first, tokens=False)]
 
     def pending_with_tokens(
-        self, limit: int, *, newest_first: bool = False
+        self, limit: int, *, newest_first: bool = False, exclude: Collection[str] | None = None
     ) -> list[tuple[Mention, tuple[list[str], list[str]] | None]]:
         """`pending_analysis`, each mention never analysed with its title and content tokens as indexed at ingest
-        (`index_tokens`) from the same statement: the analysis job's batch in one read, not two."""
+        (`index_tokens`) from the same statement: the analysis job's batch in one read, not two. `exclude`: ids
+        passed over (the job's newest, read before its oldest)."""
         return [
             (_mention(row), None if row["fts_title"] is None else (row["fts_title"].split(), row["fts_body"].split()))
-            for row in self._pending_rows(limit, newest_first=newest_first, tokens=True)
+            for row in self._pending_rows(limit, newest_first=newest_first, tokens=True, exclude=exclude)
         ]
 
-    def _pending_rows(self, limit: int, *, newest_first: bool, tokens: bool) -> list[sqlite3.Row]:
+    def _pending_rows(
+        self, limit: int, *, newest_first: bool, tokens: bool, exclude: Collection[str] | None = None
+    ) -> list[sqlite3.Row]:
         # New and edited posts first: a re-analysis of last month must not delay today's 30-minute clock.
         order = "m.discovered_at DESC, m.rowid DESC" if newest_first else "m.discovered_at, m.rowid"
         # INDEXED BY: without statistics the planner takes analysis_seq's unique index for "IS NULL" and sorts
@@ -346,19 +349,24 @@ class SqliteMentionStore(CrawlStateMixin):
             if tokens
             else ("", "")
         )
+        # A filter on the walk (ids checked as rows are read), not a plan of its own: at most a batch of ids.
+        skip = list(exclude or ())
+        if len(skip) > _CHUNK:
+            raise ValueError(f"pending_with_tokens: at most {_CHUNK} ids to exclude, {len(skip)} given")
+        unless = f" AND m.id NOT IN ({','.join('?' * len(skip))})" if skip else ""
         fresh = self._fetch_rows(
             f"SELECT m.*{with_tokens[0]} FROM mentions m INDEXED BY ix_mentions_never_analysed{with_tokens[1]}"
-            f" WHERE m.analysed_at IS NULL AND m.analysis_seq IS NULL ORDER BY {order} LIMIT ?",
-            (limit,),
+            f" WHERE m.analysed_at IS NULL AND m.analysis_seq IS NULL{unless} ORDER BY {order} LIMIT ?",
+            (*skip, limit),
         )
         if len(fresh) == limit:
             return fresh
         # Queued again: analysed before, so segmented again (no tokens wanted).
         again = self._fetch_rows(
             f"SELECT m.*{', NULL AS fts_title, NULL AS fts_body' if tokens else ''} FROM mentions m"
-            f" INDEXED BY ix_mentions_pending WHERE m.analysed_at IS NULL AND m.analysis_seq IS NOT NULL"
+            f" INDEXED BY ix_mentions_pending WHERE m.analysed_at IS NULL AND m.analysis_seq IS NOT NULL{unless}"
             f" ORDER BY {order} LIMIT ?",
-            (limit - len(fresh),),
+            (*skip, limit - len(fresh)),
         )
         return fresh + again
 
