@@ -20,7 +20,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from analysis.events.index import BandKey, Member, Posting, Story
-from analysis.events.minhash import Signature, band_keys, band_rows, from_bytes, to_bytes
+from analysis.events.minhash import Signature, band_keys, from_bytes, stored_band_rows, to_bytes
 from analysis.events.models import Event, EventBand, EventKey, EventMember
 from analysis.events.sqlite_bands import band_memory
 
@@ -199,6 +199,7 @@ class SqliteIndex(SqlIndex):
         # mention's 20 band rows share one).
         self._time_in = _result_processor(_BANDS, "seen_at", self._dialect)
         self._parsed: dict[str, datetime] = {}
+        self._computed: dict[bytes, list[bytes]] = {}  # stored signature -> its band keys, as computed here
 
     def _time(self, value: str) -> datetime:
         found = self._parsed.get(value)
@@ -215,7 +216,9 @@ class SqliteIndex(SqlIndex):
             yield from self._raw.execute(sql.format(marks=",".join("?" * len(chunk))), (*chunk, *extra))
 
     def band_keys(self, sig: Signature) -> list[BandKey]:
-        return list(band_rows(sig))  # the bands' bytes, as the memory holds them: nothing to hash
+        raw = to_bytes(sig)
+        keys = self._computed[raw] = stored_band_rows(raw)  # the bands' bytes, as the memory holds them
+        return list(keys)
 
     def band_postings(self, keys: Collection[BandKey], since: datetime) -> dict[BandKey, list[Posting]]:
         found = self._bands.postings(
@@ -225,6 +228,9 @@ class SqliteIndex(SqlIndex):
 
     def write(self, stories: Collection[Story], members: Sequence[Member]) -> None:
         self._write(stories, members, with_bands=False)
+        # The band keys this index computed for their signatures: kept for reading these members back.
+        computed = self._computed
+        self._bands.remember((raw, computed[raw]) for m in members if (raw := to_bytes(m.signature)) in computed)
 
     def members(self, mention_ids: Sequence[str]) -> dict[str, tuple[str, float]]:
         sql = "SELECT mention_id, event_id, similarity FROM event_members WHERE mention_id IN ({marks})"
