@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sqlite3
 import threading
 from collections.abc import Collection, Iterable, Iterator
@@ -118,6 +119,20 @@ _SELECT = "SELECT m.* FROM mentions m"
 # One encoder for every analysis saved: json.dumps with an argument builds a new JSONEncoder per call. The same
 # text as json.dumps(..., ensure_ascii=False).
 _encode = json.JSONEncoder(ensure_ascii=False).encode
+# What that encoder escapes in a string (ensure_ascii=False): quotes, backslashes and control characters.
+_ESCAPED = re.compile(r'[\x00-\x1f"\\]')
+
+
+def _encode_strings(values: list[str]) -> str:
+    """`_encode` of a list of strings, the same text: joined as it is when no string needs an escape (a post's
+    tokens and explanation lines nearly always; the encoder took ~10 µs for a post's ~55 tokens)."""
+    try:
+        joined = "".join(values)
+    except TypeError:  # not all strings: the encoder says what it makes of them
+        return _encode(values)
+    if not values or _ESCAPED.search(joined):
+        return _encode(values)
+    return '["' + '", "'.join(values) + '"]'
 
 
 def _analysis_row(rowid: int, a: Analysis, stamp: int, seq: int) -> tuple[Any, ...]:
@@ -126,7 +141,7 @@ def _analysis_row(rowid: int, a: Analysis, stamp: int, seq: int) -> tuple[Any, .
     return (
         stamp,
         seq,
-        _encode(a.tokens),
+        _encode_strings(a.tokens),
         a.sentiment,
         a.sentiment_label,
         _encode(flags),
@@ -134,7 +149,7 @@ def _analysis_row(rowid: int, a: Analysis, stamp: int, seq: int) -> tuple[Any, .
         a.post_type,
         a.unit,
         a.unit,
-        _encode(a.explanation),
+        _encode_strings(a.explanation),
         a.event_id,
         rowid,
     )
