@@ -361,6 +361,32 @@ class PostgresIndex(SqlIndex):
                 for row in rows:
                     copy.write_row([_bound(v, process, memo) for v, process in zip(row, processors, strict=True)])
 
+    def _rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        with self._raw.cursor() as cursor:
+            return cast(list[tuple[Any, ...]], cursor.execute(sql, params).fetchall())
+
+    def members(self, mention_ids: Sequence[str]) -> dict[str, tuple[str, float]]:
+        sql = "SELECT mention_id, event_id, similarity FROM event_members WHERE mention_id = ANY(%s)"
+        return {m: (e, s) for m, e, s in self._rows(sql, list(mention_ids))} if mention_ids else {}
+
+    def signatures(self, mention_ids: Collection[str]) -> dict[str, Signature]:
+        sql = "SELECT mention_id, signature FROM event_members WHERE mention_id = ANY(%s)"
+        return {m: from_bytes(raw) for m, raw in self._rows(sql, list(mention_ids))} if mention_ids else {}
+
+    def times(self, event_ids: Collection[str], after: datetime, until: datetime) -> dict[str, list[datetime]]:
+        found: dict[str, list[datetime]] = {}
+        if not event_ids:
+            return found
+        bound = _bind_processor(_MEMBERS, "discovered_at", self._dialect)
+        seen = _result_processor(_MEMBERS, "discovered_at", self._dialect)
+        sql = (
+            "SELECT event_id, discovered_at FROM event_members"
+            " WHERE event_id = ANY(%s) AND discovered_at > %s AND discovered_at <= %s"
+        )
+        for event_id, at in self._rows(sql, list(event_ids), bound(after), bound(until)):
+            found.setdefault(event_id, []).append(seen(at))
+        return found
+
     def _postings(self, table: Table, column: str, keys: Collection[Any], since: datetime) -> dict[Any, list[Posting]]:
         found: dict[Any, list[Posting]] = {}
         if not keys:
