@@ -10,12 +10,13 @@ sqlite_bands.py), read back from the members' signatures."""
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import LargeBinary, Table, bindparam, insert, select, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
@@ -323,14 +324,15 @@ def _result_processor(table: Table, column: str, dialect: Dialect) -> Processor:
 
 class PostgresIndex(SqlIndex):
     """SqlIndex on PostgreSQL through psycopg in the session's transaction, for the statements that carry a row or
-    a key per band: members, band keys and story keys written with COPY, and the postings read with one array
-    parameter (`= ANY(%s)`) instead of an expanded IN list. SQLAlchemy's per-row parameter handling was most of
-    the job's CPU here (~360 µs a mention writing ~20 band rows); each value still goes through its column's bind
-    and result processors, so rows and reads are the ones Core gives."""
+    a key per band or per mention: rows written with COPY (members, band keys and story keys as COPY's own text),
+    and postings, members, signatures and times read with one array parameter (`= ANY(%s)`) instead of an expanded
+    IN list. SQLAlchemy's per-row parameter handling was most of the job's CPU here (~360 µs a mention writing ~20
+    band rows); each value still goes through its column's bind and result processors, so rows and reads are the
+    ones Core gives."""
 
     # Every table the batch inserts into: psycopg dumps what the bind processors give (JSON as its Json wrapper).
     _COPIED = frozenset({"events", "event_members", "event_bands", "event_keys"})
-    _AS_TEXT = frozenset({"event_bands", "event_keys"})  # integers, strings and times only
+    _AS_TEXT = frozenset({"event_members", "event_bands", "event_keys"})  # no JSON: see _copy_field
 
     def __init__(self, session: Session) -> None:
         super().__init__(session)
@@ -347,6 +349,11 @@ class PostgresIndex(SqlIndex):
         with self._raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
             if table.name in self._AS_TEXT:
                 # ~20 band rows a mention: COPY's text written here in one piece (write_row is ~10 µs a row).
+                # Bytes as they are: the dialect's processor only wraps them for the driver (psycopg's Binary).
+                processors = [
+                    None if isinstance(table.c[name].type, LargeBinary) else process
+                    for name, process in zip(names, processors, strict=True)
+                ]
                 fields: dict[Any, str] = {}
                 copy.write(
                     "".join(
@@ -422,17 +429,20 @@ _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\
 
 
 def _copy_field(value: Any, fields: dict[Any, str]) -> str:
-    """A value as a field of COPY's text format (PostgreSQL parses it back to the value: integers, strings with
-    their backslash escapes, aware times as ISO 8601 with their offset)."""
-    found = fields.get(value)
-    if found is None:
-        if isinstance(value, bool) or not isinstance(value, int | str | datetime):
-            raise TypeError(f"no COPY text for {type(value).__name__}")
-        found = fields[value] = (
-            value.translate(_COPY_ESCAPES)
-            if isinstance(value, str)
-            else value.isoformat()
-            if isinstance(value, datetime)
-            else str(value)
-        )
-    return found
+    """A value as a field of COPY's text format, parsed back by PostgreSQL to the value: integers, finite floats
+    (repr: the shortest text that reads back exactly), strings with their backslash escapes, aware times as
+    ISO 8601 with their offset, bytes as bytea's hex. Strings and times repeat within a batch: each made once."""
+    if isinstance(value, str | datetime):
+        found = fields.get(value)
+        if found is None:
+            found = fields[value] = value.translate(_COPY_ESCAPES) if isinstance(value, str) else value.isoformat()
+        return found
+    if value is None:
+        return "\\N"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float) and math.isfinite(value):
+        return repr(value)
+    if isinstance(value, bytes):
+        return "\\\\x" + value.hex()  # COPY reads \\ as one backslash: bytea's \x
+    raise TypeError(f"no COPY text for {value!r}")
