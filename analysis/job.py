@@ -71,27 +71,51 @@ def analyse_pending(
 
 
 Tokens = tuple[list[str], list[str]]  # title and content tokens as the store indexed them at ingest
+Pending = list[tuple[Mention, Tokens | None]]
 
 
-def next_batch(store: MentionSearch, size: int) -> list[tuple[Mention, Tokens | None]]:
+def next_batch(store: MentionSearch, size: int) -> Pending:
     """The oldest pending mentions and, when there are more than a batch, the newest too (a quarter of the batch,
     at most FRESH_LANE); in discovery order, so stories form as they would have one post at a time. Each with
-    its indexed tokens where the store reads them in the same statement (first analyses only)."""
-    oldest = _pending(store, size)
+    its indexed tokens where the store reads them in the same statement (first analyses only).
+
+    The newest are read first and the oldest without them, so no row is read (and made a Mention) only to be
+    dropped; when fewer than a batch are pending, they come in the order the oldest-first read gives."""
     lane = min(FRESH_LANE, size // 4)
-    if len(oldest) < size or not lane:  # no backlog: this is everything pending
-        return oldest
+    if not lane:
+        return _pending(store, size)
     newest = _pending(store, lane, newest_first=True)
-    taken = {m.id for m, _ in newest}
-    chosen = newest + [p for p in oldest if p[0].id not in taken][: size - len(newest)]
-    return sorted(chosen, key=lambda p: p[0].discovered_at)
+    if len(newest) < lane:  # that is everything pending
+        return _oldest_first([], newest)
+    oldest = _pending(store, size - lane, exclude={m.id for m, _ in newest})
+    if len(oldest) < size - lane:  # no backlog: this is everything pending
+        return _oldest_first(oldest, newest)
+    return sorted(newest + oldest, key=lambda p: p[0].discovered_at)
 
 
-def _pending(store: MentionSearch, limit: int, *, newest_first: bool = False) -> list[tuple[Mention, Tokens | None]]:
+def _oldest_first(oldest: Pending, newest: Pending) -> Pending:
+    """All pending mentions as one oldest-first read lists them, from the oldest ones (in that order, without the
+    newest) and the newest (newest first): never analysed first, then those queued again, each oldest first."""
+    again = [p for p in oldest if p[0].analysis_seq is not None]
+    first = oldest[: len(oldest) - len(again)]
+    return [
+        *first,
+        *(p for p in reversed(newest) if p[0].analysis_seq is None),
+        *again,
+        *(p for p in reversed(newest) if p[0].analysis_seq is not None),
+    ]
+
+
+def _pending(
+    store: MentionSearch, limit: int, *, newest_first: bool = False, exclude: set[str] | None = None
+) -> Pending:
     with_tokens = getattr(store, "pending_with_tokens", None)  # the embedded store's; others index elsewhere
     if with_tokens is not None:
-        return cast(list[tuple[Mention, Tokens | None]], with_tokens(limit, newest_first=newest_first))
-    return [(m, None) for m in store.pending_analysis(limit, newest_first=newest_first)]
+        return cast(Pending, with_tokens(limit, newest_first=newest_first, exclude=exclude))
+    skip = exclude or set()
+    found = store.pending_analysis(limit + len(skip), newest_first=newest_first)
+    chosen: Pending = [(m, None) for m in found if m.id not in skip]
+    return chosen[:limit]
 
 
 def _events(pending: list[Mention], analyser: Analyser, sessions: sessionmaker[Session]) -> list[EventHeat | None]:

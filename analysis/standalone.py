@@ -19,10 +19,13 @@ BATCH = 200  # lines whose events are found together
 MAX_INPUT_CHARS = 1_000_000  # beyond this a line is refused, not analysed: nobody pastes a novel by mistake twice
 
 
-def analyse_texts(config: Config, texts: Iterable[str], *, source: str | None = None) -> Iterator[dict[str, Any]]:
+def analyse_texts(
+    config: Config, texts: Iterable[str], *, source: str | None = None, analyser: Analyser | None = None
+) -> Iterator[dict[str, Any]]:
     """One JSON-ready dict per text: tokens, sentiment, flags with words and offsets, unit, event, level and
-    explanation — or `rejected` with the reason."""
-    analyser = Analyser(config)
+    explanation — or `rejected` with the reason. `analyser`: one built from `config` already (the command's,
+    settled before the texts are read)."""
+    analyser = analyser or Analyser(config)
     settings = config.analysis.events
     index = MemoryIndex()  # events among the given texts only
     now = datetime.now(UTC)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import signal
@@ -14,29 +13,16 @@ from fastapi import FastAPI
 
 from api.app import create_app
 from config import Settings
+from yuqing.heap import settle_heap
 from yuqing.leader import Leadership, heartbeat_path, leader_lock
 from yuqing.scheduler import Pipeline
 from yuqing.services import Services
 
 log = logging.getLogger(__name__)
 
-# Allocations between young-generation collections once the heap is settled (CPython's default is 700): a request
-# allocates thousands of short-lived objects, and each collection also walked what survived the ones before.
-GEN0_THRESHOLD = 10_000
-
 
 def build_app(services: Services) -> FastAPI:
     return create_app(services.api_state())
-
-
-def settle_heap() -> None:
-    """Once the app is built: what start-up made (configuration, routes, models, tables) lives as long as the
-    process, so it is moved out of the collector's sight (gc.freeze) instead of being traversed again by every
-    full collection, and young collections run less often."""
-    gc.collect()
-    gc.freeze()
-    _, middle, old = gc.get_threshold()
-    gc.set_threshold(GEN0_THRESHOLD, middle, old)
 
 
 def app_factory() -> FastAPI:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import weakref
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
@@ -25,6 +25,7 @@ from analysis.events.minhash import stored_band_rows
 # dropped (one pass over the memory): it holds about the clustering window, not every member since the process
 # started, and a batch a little older than the last (the fresh lane's neighbours) still finds its postings held.
 COMPACT_AFTER = timedelta(hours=12)
+REMEMBER_AT_MOST = 10_000  # signatures written and not yet read back: a few batches
 
 
 class BandMemory:
@@ -37,6 +38,16 @@ class BandMemory:
         self._bands: dict[bytes, Posting | list[Posting]] = {}
         self._mark = 0  # the highest event_members rowid read
         self._floor: datetime | None = None
+        # Band keys of the signatures this process wrote since the last read (keys are a function of the
+        # signature alone): reading our own members back does not compute them a second time.
+        self._written: dict[bytes, list[bytes]] = {}
+
+    def remember(self, written: Iterable[tuple[bytes, list[bytes]]]) -> None:
+        """Stored signatures with their band keys (`stored_band_rows`), as a batch writes its members."""
+        with self._lock:
+            if len(self._written) > REMEMBER_AT_MOST:  # written and never read back (rolled back, or no reads)
+                self._written = {}
+            self._written.update(written)
 
     def postings(
         self,
@@ -82,6 +93,7 @@ class BandMemory:
             self._bands = kept
         bands = self._bands
         mark = self._mark
+        written, self._written = self._written, {}
         rows = conn.execute(
             "SELECT rowid, mention_id, event_id, discovered_at, signature FROM event_members"
             " WHERE rowid > ? AND discovered_at >= ?",
@@ -89,7 +101,8 @@ class BandMemory:
         )
         for rowid, mention_id, event_id, discovered_at, signature in rows:
             posting = Posting(mention_id, event_id, parse(discovered_at))
-            for key in stored_band_rows(signature):
+            keys = written.get(signature)
+            for key in stored_band_rows(signature) if keys is None else keys:
                 held = bands.setdefault(key, posting)
                 if held is not posting:
                     if isinstance(held, list):

@@ -13,6 +13,7 @@ are one place; generic stems (投诉小区, 附近小区, 该小区) name no pla
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from store.tokens import normalise
 
@@ -22,6 +23,11 @@ _SUFFIXES = (
     "市场|公园|酒店|宾馆|商场|景区|工厂|厂|村"
 )
 _PLACE = re.compile(rf"([\u4e00-\u9fff]{{2,8}}?)(?:{_SUFFIXES})")
+# Where a suffix occurs: a place's match lies within [suffix - 8, suffix + its length], so _PLACE runs only over
+# those stretches of the text (it tried every position, ~20 µs on a 120-character opening; the same matches).
+_SUFFIX = re.compile(_SUFFIXES)
+_NAME_MAX = 8
+_SUFFIX_MAX = max(len(suffix) for suffix in _SUFFIXES.split("|"))
 # Address parts before the name: cut after the last of these (A2区丽发新城 → 丽发新城, 劳动东路魅力之城 → 魅力之城).
 _ADDRESS = re.compile(r".*(?:省|市|区|县|镇|乡|街道|路|街|大道|巷|号|栋|期)")
 _STOP_STEMS = frozenset(
@@ -111,9 +117,26 @@ def places(text: str) -> list[str]:
     return _places(normalise(text))
 
 
+def _place_matches(text: str) -> Iterator[re.Match[str]]:
+    """_PLACE.finditer(text), scanning only near the suffixes. A match ends in a suffix at most _NAME_MAX characters
+    after it starts, so it lies inside the stretch around that suffix's occurrence; stretches that overlap are
+    merged, so a match never straddles two. A suffix overlapping one found (工厂 over 厂) starts inside it and
+    ends at most _SUFFIX_MAX characters after its end."""
+    low = high = -1
+    for found in _SUFFIX.finditer(text):
+        start = max(0, found.start() - _NAME_MAX)
+        if start > high:
+            if high >= 0:
+                yield from _PLACE.finditer(text, low, high)
+            low = start
+        high = found.end() + _SUFFIX_MAX
+    if high >= 0:
+        yield from _PLACE.finditer(text, low, high)
+
+
 def _places(normalised: str) -> list[str]:
     out: list[str] = []
-    for match in _PLACE.finditer(normalised):
+    for match in _place_matches(normalised):
         stem = _ADDRESS.sub("", match.group(1))
         stem = _LEADING.sub("", stem)
         if len(stem) < 2 or stem in _STOP_STEMS or any(s in _STOP_STEMS for s in (stem[:1], stem[:2])):

@@ -3,9 +3,11 @@ real DEV titles of the 泰迪杯 hot messages)."""
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
-from analysis.events.subject import story_keys
+from analysis.events.subject import _PLACE, _place_matches, story_keys
 
 CASES = [
     # (title, opening of the content, keys)
@@ -27,3 +29,16 @@ CASES = [
 @pytest.mark.parametrize(("title", "content", "keys"), CASES, ids=[c[0] for c in CASES])
 def test_story_keys(title: str, content: str, keys: list[str]) -> None:
     assert story_keys(title, content) == keys
+
+
+def test_place_scan_near_suffixes_finds_what_scanning_every_position_finds() -> None:
+    """Places are looked for only around their suffixes: the same matches, spans and names as the pattern tried
+    at every position, on texts dense in suffixes, overlapping ones (工厂, 小学校, 幼儿园) and non-Chinese breaks."""
+    rng = random.Random(18)
+    alphabet = list("小区花园公寓大厦家城新村山庄广场中学校幼儿医卫生院司集团")
+    alphabet += list("工地项目楼盘市酒店宾馆商景厂魅力之丽发a1，。的")
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(20_000)]
+    texts += ["万科魅力之城小区", "小学校幼儿园卫生院工厂厂", "丽发新城" * 5, "某某" + "。" * 9 + "某某某工厂"]
+    for text in texts:
+        expected = [(m.span(), m.group(1)) for m in _PLACE.finditer(text)]
+        assert [(m.span(), m.group(1)) for m in _place_matches(text)] == expected, text

@@ -27,7 +27,8 @@ def test_pending_reads_use_their_index_without_a_sort(tmp_path: Path, newest_fir
     store._fetch_rows = recording  # type: ignore[method-assign]
     assert len(store.pending_analysis(40, newest_first=newest_first)) == 30
     assert len(store.pending_with_tokens(40, newest_first=newest_first)) == 30  # the tokens joined by rowid
-    assert len(statements) == 4  # each: the never-analysed, then the queued again
+    assert len(store.pending_with_tokens(40, newest_first=newest_first, exclude={"s:3", "s:7"})) == 28
+    assert len(statements) == 6  # each: the never-analysed, then the queued again
     with sqlite3.connect(tmp_path / "m.sqlite3") as conn:
         for sql, params in statements:
             plan = " ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params))

@@ -11,17 +11,21 @@ from yuqing.commands import Command, SettingsOf, WithConfig
 
 
 def cmd_analyse(args: argparse.Namespace, settings_of: SettingsOf) -> int:
+    from analysis.analyser import Analyser
     from analysis.standalone import analyse_texts
     from config import load_config
+    from yuqing.heap import settle_heap
 
     settings = settings_of(args)
     config = load_config(settings.config_dir, secrets_file=settings.secrets_file)
+    analyser = Analyser(config)
+    settle_heap()  # as the service does: the analyser's tables out of every collection's walk
     if args.text is not None:
         texts: list[str] = [args.text]
     else:
         sys.stdin.reconfigure(errors="replace")  # type: ignore[union-attr]  # binary garbage: analysed, not fatal
         texts = [line.rstrip("\n") for line in sys.stdin]
-    for result in analyse_texts(config, texts, source=args.source):
+    for result in analyse_texts(config, texts, source=args.source, analyser=analyser):
         if args.json:
             print(json.dumps(result, ensure_ascii=False))
         elif "rejected" in result:
