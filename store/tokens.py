@@ -373,6 +373,19 @@ def jieba_cut(text: str, *, search: bool = False, hmm: bool = True) -> list[str]
     return jieba.lcut_for_search(text, HMM=hmm) if search else jieba.lcut(text, HMM=hmm)
 
 
+def dictionary_version() -> object:
+    """A value that changes whenever the dictionary the cuts use changes (a word added here, or to jieba behind
+    store.tokens' back): what a cache of cuts is keyed by. Equal values: the same cuts."""
+    _ensure_ready()
+    cutter = _cutter()
+    if cutter is not None:
+        return (cutter, cutter.total, cutter.size)
+    dt = _jieba_in_step().dt
+    finalseg = sys.modules.get("jieba.finalseg")
+    split = frozenset(finalseg.Force_Split_Words) if finalseg is not None else frozenset()
+    return (dt, dt.total, len(dt.FREQ), split)
+
+
 def segment(text: str) -> list[str]:
     """Accurate-mode words, no overlaps: what sentiment should count (search mode would count 欺凌 inside
     防欺凌宣传 twice)."""
