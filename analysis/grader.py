@@ -180,8 +180,8 @@ class Grader:
         features = list(level_weights)
         weights = judgec.rows(np.array([self._rows[f] for f in features], dtype=np.float64).reshape(-1, STEPS))
         if weights is not None:
-            by_word = {f[1:]: i for i, f in enumerate(features) if f[0] == "w"}
-            by_title_word = {f[1:]: i for i, f in enumerate(features) if f[0] == "t"}
+            by_word = judgec.intern_keys({f[1:]: i for i, f in enumerate(features) if f[0] == "w"})
+            by_title_word = judgec.intern_keys({f[1:]: i for i, f in enumerate(features) if f[0] == "t"})
             self._words = (weights, by_word, by_title_word)
 
     def with_types(self, types: PostTypeModel) -> Grader:
@@ -260,7 +260,7 @@ class Grader:
             sums, hits = _scored(self._rows, (found, fact_features), norms(found))
             known, by_text = len(hits), _evidence(hits, facts)
         if self._compiled is not None:
-            index = wordvec.shipped().index
+            index = judgec.interned(wordvec.shipped().index)
             title_part, post_part = self._compiled[0].mean(index, title_words), self._compiled[1].mean(index, words)
             sums = [z + a + b for z, a, b in zip(sums, title_part, post_part, strict=True)]
         elif self._projected is not None:

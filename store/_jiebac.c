@@ -52,7 +52,19 @@ typedef struct {
      * probes end) hardly ever. */
     long long *single;
     uint64_t *bloom;
+    struct TokenSlot *tokens; /* the words cut lately (see token_of); NULL until the first cut */
 } Segmenter;
+
+/* The tokens cut lately, each an interned str handed out again (a new reference) when the same characters are cut
+ * again: no new str a token, its hash computed once, and — the model tables' keys being interned too
+ * (analysis/judgec.py interned) — every dict that knows the word finds it by identity, without reading its
+ * characters (a trip to memory a lookup). Direct-mapped by the characters' hash; a collision replaces. */
+#define TOKEN_SLOTS ((size_t)1 << 15)
+#define TOKEN_MAX_LEN 16
+typedef struct TokenSlot {
+    uint64_t hash;
+    PyObject *word;
+} TokenSlot;
 
 enum { B = 0, E = 1, M = 2, S = 3 };
 
@@ -311,6 +323,10 @@ static int Segmenter_init(Segmenter *self, PyObject *args, PyObject *kwds) {
 }
 
 static void Segmenter_dealloc(Segmenter *self) {
+    if (self->tokens) {
+        for (size_t i = 0; i < TOKEN_SLOTS; i++) Py_XDECREF(self->tokens[i].word);
+        PyMem_Free(self->tokens);
+    }
     PyMem_Free(self->single);
     PyMem_Free(self->bloom);
     PyMem_Free(self->table);
@@ -327,7 +343,40 @@ typedef struct {
     int kind;
     const void *data;
     int words_only;
+    Segmenter *self; /* whose token cache serves; NULL: none */
 } Out;
+
+/* text[start:end] as a str: the cached one when these characters were cut lately, else a new one, interned and
+ * cached (see TokenSlot). */
+static PyObject *token_of(Out *o, Py_ssize_t start, Py_ssize_t end) {
+    Py_ssize_t len = end - start;
+    Segmenter *self = o->self;
+    if (!self || len > TOKEN_MAX_LEN) return PyUnicode_Substring(o->text, start, end);
+    if (!self->tokens) {
+        self->tokens = PyMem_Calloc(TOKEN_SLOTS, sizeof(TokenSlot));
+        if (!self->tokens) return PyErr_NoMemory();
+    }
+    uint64_t h = hash_range(o->kind, o->data, start, len);
+    TokenSlot *slot = &self->tokens[slot_of(h, TOKEN_SLOTS - 1)];
+    PyObject *w = slot->word;
+    if (w && slot->hash == h && PyUnicode_GET_LENGTH(w) == len) {
+        int wk = PyUnicode_KIND(w);
+        const void *wd = PyUnicode_DATA(w);
+        Py_ssize_t j = 0;
+        while (j < len && PyUnicode_READ(wk, wd, j) == PyUnicode_READ(o->kind, o->data, start + j)) j++;
+        if (j == len) {
+            Py_INCREF(w);
+            return w;
+        }
+    }
+    PyObject *s = PyUnicode_Substring(o->text, start, end);
+    if (!s) return NULL;
+    if (PyUnicode_CheckExact(s)) PyUnicode_InternInPlace(&s);
+    Py_INCREF(s);
+    Py_XSETREF(slot->word, s);
+    slot->hash = h;
+    return s;
+}
 
 static int emit(Out *o, Py_ssize_t start, Py_ssize_t end) {
     if (o->words_only) {
@@ -336,7 +385,7 @@ static int emit(Out *o, Py_ssize_t start, Py_ssize_t end) {
             if (Py_UNICODE_ISALNUM(PyUnicode_READ(o->kind, o->data, j))) break;
         if (j == end) return 0;
     }
-    PyObject *s = PyUnicode_Substring(o->text, start, end);
+    PyObject *s = token_of(o, start, end);
     if (!s) return -1;
     int r = PyList_Append(o->list, s);
     Py_DECREF(s);
@@ -555,7 +604,7 @@ static PyObject *Segmenter_cut(Segmenter *self, PyObject *args, PyObject *kwds) 
         PyErr_SetString(PyExc_RuntimeError, "Segmenter not initialised");
         return NULL;
     }
-    Out o = {PyList_New(0), text, PyUnicode_KIND(text), PyUnicode_DATA(text), words_only};
+    Out o = {PyList_New(0), text, PyUnicode_KIND(text), PyUnicode_DATA(text), words_only, self};
     if (!o.list) return NULL;
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
     double rv_small[257];
@@ -647,7 +696,7 @@ static PyObject *Segmenter_expand(Segmenter *self, PyObject *words) {
             PyErr_SetString(PyExc_TypeError, "words must be str");
             goto fail;
         }
-        Out o = {list, w, PyUnicode_KIND(w), PyUnicode_DATA(w), 1};
+        Out o = {list, w, PyUnicode_KIND(w), PyUnicode_DATA(w), 1, self};
         if (emit_word(self, &o, 0, PyUnicode_GET_LENGTH(w), 1) < 0) goto fail;
     }
     Py_DECREF(seq);

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import re
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -92,8 +93,9 @@ def _index() -> tuple[dict[str, tuple[Fact, ...]], frozenset[str], frozenset[str
             by_word.setdefault(word.lower(), []).append(f)
     near = frozenset(w.lower() for f in FACTS for w in f.near)
     prefixes = frozenset(w[:i] for w in by_word.keys() | near for i in range(1, len(w)))
-    visited = prefixes | by_word.keys() | NEGATORS | HYPOTHETICAL
-    return {w: tuple(f) for w, f in by_word.items()}, prefixes, near, visited
+    # Interned, as the tokeniser's words are: a set or dict finds them by identity (analysis/judgec.py interned).
+    visited = frozenset(map(sys.intern, prefixes | by_word.keys() | NEGATORS | HYPOTHETICAL))
+    return {sys.intern(w): tuple(f) for w, f in by_word.items()}, prefixes, near, visited
 
 
 # Every entry's near endings (a word ending in one is a candidate partner; its own entry decides).
