@@ -102,6 +102,9 @@ def test_post_type_scores_and_guesses_are_the_python_paths() -> None:
         # The named features' sum is BLAS's in numpy (its order varies with the CPU): equal to the last bits or so.
         assert found == pytest.approx(scores, rel=1e-12, abs=1e-12), text[:80]
         assert compiled.classify(h, hw, w, find_facts(w), t) == guess, text[:80]
+        # The caller's sets of the words (the grader builds them once a post): the same sums, bit for bit.
+        assert compiled.post_scores(h, hw, w, find_facts(w), t, sets=(set(hw), set(w))) == found, text[:80]
+        assert python.post_scores(h, hw, w, find_facts(w), t, sets=(set(hw), set(w))) == scores, text[:80]
 
 
 def test_grades_are_the_python_paths() -> None:
