@@ -279,8 +279,18 @@ def normalise(text: str) -> str:
     """What matching and indexing compare: full-width to half-width (NFKC), lower case, traditional to simplified
     characters — ＡＢＣ１２３ matches abc123 and 學校 matches 学校. Folded one character at a time, so the result
     has the same length as `text` and an offset found in it is the offset in the original (for highlighting)."""
+    global _last_folded
+    held = _last_folded
+    if held[0] is text:  # the same text again (the sentiment and the post type each fold the post)
+        return held[1]
     folder = _folder()
-    return folder.fold(text) if folder is not None else text.translate(_fold_table())
+    folded = folder.fold(text) if folder is not None else text.translate(_fold_table())
+    _last_folded = (text, folded)
+    return folded
+
+
+# The last text folded and its folding: one tuple, replaced whole (a thread reads a consistent pair).
+_last_folded: tuple[str, str] = ("", "")
 
 
 @functools.cache
