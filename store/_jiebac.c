@@ -351,7 +351,9 @@ typedef struct {
 static PyObject *token_of(Out *o, Py_ssize_t start, Py_ssize_t end) {
     Py_ssize_t len = end - start;
     Segmenter *self = o->self;
-    if (!self || len > TOKEN_MAX_LEN) return PyUnicode_Substring(o->text, start, end);
+    /* The whole text (expand's word itself): that str, as it is, not a copy */
+    if (!self || len > TOKEN_MAX_LEN || (start == 0 && end == PyUnicode_GET_LENGTH(o->text)))
+        return PyUnicode_Substring(o->text, start, end);
     if (!self->tokens) {
         self->tokens = PyMem_Calloc(TOKEN_SLOTS, sizeof(TokenSlot));
         if (!self->tokens) return PyErr_NoMemory();
