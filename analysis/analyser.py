@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime
 
 from analysis.attribution import UnitAttributor
@@ -70,7 +69,7 @@ class Analyser:
             # A question, suggestion or thanks written in a complaint board's register (typed so, or likely so by
             # the risk's `calm` rule): the review-trained model reads 问题/反映/请 as negative. The writer is
             # asking, not complaining: neutral unless strongly polar.
-            sentiment = replace(sentiment, label="neutral")
+            sentiment = SentimentResult(sentiment.score, "neutral", sentiment.evidence)
         matches = self.schemes.match(title=title, content=content, words=words)
         unit = self.units.attribute(title=title, content=content, default_unit=default_unit, words=words)
 

@@ -180,8 +180,8 @@ class Grader:
         features = list(level_weights)
         weights = judgec.rows(np.array([self._rows[f] for f in features], dtype=np.float64).reshape(-1, STEPS))
         if weights is not None:
-            by_word = {f[1:]: i for i, f in enumerate(features) if f[0] == "w"}
-            by_title_word = {f[1:]: i for i, f in enumerate(features) if f[0] == "t"}
+            by_word = judgec.intern_keys({f[1:]: i for i, f in enumerate(features) if f[0] == "w"})
+            by_title_word = judgec.intern_keys({f[1:]: i for i, f in enumerate(features) if f[0] == "t"})
             self._words = (weights, by_word, by_title_word)
 
     def with_types(self, types: PostTypeModel) -> Grader:
@@ -218,22 +218,23 @@ class Grader:
     def _scored_compiled(
         self,
         compiled: tuple[judgec.Rows, dict[str, int], dict[str, int]],
-        title_words: list[str],
-        words: list[str],
+        title_set: set[str],
+        word_set: set[str],
         facts: list[FactHit],
     ) -> tuple[list[float], int, dict[str, float]]:
         """(sums, known features, evidence by text) as `_scored` over `feature_sets` and `_evidence` give them, with
         the word features summed in C by the word itself (no prefixed feature built): the same sums up to the
         order of the additions, the same evidence (a word's title and body shares added in either order give
-        the same number; the facts come after the words, as in `_scored`'s groups)."""
+        the same number; the facts come after the words, as in `_scored`'s groups). The words come as their sets,
+        set(title_words) and set(words), built once a post for every table that reads them (in the same order)."""
         table, by_word, by_title_word = compiled
-        body, title = len(set(words)), len(set(title_words))
+        body, title = len(word_set), len(title_set)
         by_text: dict[str, float] = {}
         in_post, known_post = table.scored(
-            by_word, words, 1.0 / math.sqrt(body) if body else 0.0, 1, by_text, FUNCTION_WORDS
+            by_word, word_set, 1.0 / math.sqrt(body) if body else 0.0, 1, by_text, FUNCTION_WORDS
         )
         in_title, known_title = table.scored(
-            by_title_word, title_words, 1.0 / math.sqrt(title) if title else 0.0, 1, by_text, FUNCTION_WORDS
+            by_title_word, title_set, 1.0 / math.sqrt(title) if title else 0.0, 1, by_text, FUNCTION_WORDS
         )
         _, fact_features = feature_sets((), (), facts)
         in_facts, fact_hits = _scored(self._rows, (fact_features,), {})
@@ -253,14 +254,15 @@ class Grader:
         joined when not given), `text` the whole post: the post type reads their forms and question marks."""
         title_words = list(title_words)
         words = list(words)
+        sets = set(title_words), set(words)
         if self._words is not None:
-            sums, known, by_text = self._scored_compiled(self._words, title_words, words, facts)
+            sums, known, by_text = self._scored_compiled(self._words, *sets, facts)
         else:
             found, fact_features = feature_sets(title_words, words, facts)
             sums, hits = _scored(self._rows, (found, fact_features), norms(found))
             known, by_text = len(hits), _evidence(hits, facts)
         if self._compiled is not None:
-            index = wordvec.shipped().index
+            index = judgec.interned(wordvec.shipped().index)
             title_part, post_part = self._compiled[0].mean(index, title_words), self._compiled[1].mean(index, words)
             sums = [z + a + b for z, a, b in zip(sums, title_part, post_part, strict=True)]
         elif self._projected is not None:
@@ -273,7 +275,7 @@ class Grader:
         shown = [(name, c) for name, c in by_text.items() if c >= 0.01]
         strongest = heapq.nlargest(EVIDENCE, shown, key=lambda item: (item[1], item[0])) if shown else []
         guess = (self.types or PostTypeModel.default()).classify(
-            "".join(title_words) if heading is None else heading, title_words, words, facts, text
+            "".join(title_words) if heading is None else heading, title_words, words, facts, text, sets=sets
         )
         return Grade(
             at_least=at_least,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import sys
 from types import ModuleType
 from typing import TYPE_CHECKING
 
@@ -32,6 +33,25 @@ def module() -> ModuleType | None:
         log.debug("store._judgec import failed", exc_info=exc)
         return None
     return _judgec
+
+
+_INTERNED: dict[int, tuple[dict[str, int], dict[str, int]]] = {}
+
+
+def interned(index: dict[str, int]) -> dict[str, int]:
+    """`index` with its keys interned (the same words, the same rows), made once per index and held: the tokeniser
+    hands out interned words (store/_jiebac.c's token cache), and a dict finds an interned key by identity, without
+    reading the key's characters — a trip to memory a word saved. `index` must not change afterwards."""
+    held = _INTERNED.get(id(index))
+    if held is None or held[0] is not index:
+        held = (index, intern_keys(index))
+        _INTERNED[id(index)] = held
+    return held[1]
+
+
+def intern_keys(index: dict[str, int]) -> dict[str, int]:
+    """A copy of `index` whose keys are interned (see `interned`)."""
+    return {sys.intern(word): row for word, row in index.items()}
 
 
 def rows(table: npt.NDArray[np.float64]) -> Rows | None:

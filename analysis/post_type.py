@@ -294,7 +294,7 @@ def pooled(
     ~300 µs a post; POST_TYPE_CARD.md, "Speed")."""
     compiled = _pools(vectors)
     if compiled is not None:
-        weights, gathered, head = compiled.gather(vectors.index, heading_words, words, normalise(text))
+        weights, gathered, head = compiled.gather(judgec.interned(vectors.index), heading_words, words, normalise(text))
         count = len(words)
         if count:
             dim = vectors.dim
@@ -417,8 +417,8 @@ class PostTypeModel:
             self._matrix[i] = weights[f]
         self._bias = np.array(bias)
         # A word's row by the word itself (w: the post's, t: the heading's): no prefixed string to build.
-        self._words = {f[1:]: i for f, i in self._index.items() if f[0] == "w"}
-        self._heading_words = {f[1:]: i for f, i in self._index.items() if f[0] == "t"}
+        self._words = judgec.intern_keys({f[1:]: i for f, i in self._index.items() if f[0] == "w"})
+        self._heading_words = judgec.intern_keys({f[1:]: i for f, i in self._index.items() if f[0] == "t"})
         self._dense = None if dense is None else np.array(dense, dtype=np.float32)
         # The same scoring in C (analysis/judgec.py) when built: the named features, the pooled vectors' scores and
         # the word rows added up as below, in the same order.
@@ -486,11 +486,19 @@ class PostTypeModel:
         return [float(x) for x in total]
 
     def post_scores(
-        self, heading: str, heading_words: list[str], words: list[str], facts: list[FactHit], text: str
+        self,
+        heading: str,
+        heading_words: list[str],
+        words: list[str],
+        facts: list[FactHit],
+        text: str,
+        *,
+        sets: tuple[set[str], set[str]] | None = None,
     ) -> list[float]:
         """`scores(*features(…))` without building the words' prefixed features: their rows are summed by the
-        word itself (the same sums, a third of the time)."""
-        head = set(heading_words)
+        word itself (the same sums, a third of the time). `sets`: (set(heading_words), set(words)) when the
+        caller built them already (the same sets, iterated in the same order)."""
+        head, body = (set(heading_words), set(words)) if sets is None else sets
         found = named_features(heading, head, words, facts)
         found.update(question_features(heading, text))
         found.update(sentence_features(text))
@@ -498,22 +506,30 @@ class PostTypeModel:
         if self._compiled is not None:
             dense = None if vector is None or self._dense is None else vector @ self._dense
             return self._compiled.scores(
-                self.bias, self._index, found, dense, self._words, words, self._heading_words, heading_words
+                self.bias, self._index, found, dense, self._words, body, self._heading_words, head
             )
         total = np.array(self.scores(found, vector))
         part: set[str]
-        for rows_of, part in ((self._words, set(words)), (self._heading_words, head)):
+        for rows_of, part in ((self._words, body), (self._heading_words, head)):
             rows = [i for w in part if (i := rows_of.get(w)) is not None]
             if rows:
                 total += self._matrix[rows].sum(axis=0) / math.sqrt(len(part))
         return [float(x) for x in total]
 
     def classify(
-        self, heading: str, heading_words: Iterable[str], words: Iterable[str], facts: list[FactHit], text: str = ""
+        self,
+        heading: str,
+        heading_words: Iterable[str],
+        words: Iterable[str],
+        facts: list[FactHit],
+        text: str = "",
+        *,
+        sets: tuple[set[str], set[str]] | None = None,
     ) -> TypeGuess:
         """The most likely type, its probability and `calm`. `text`: the whole post, for its sentences and
-        question marks (the heading alone when not given); `words` its words in order."""
-        scores = self.post_scores(heading, list(heading_words), list(words), facts, text or heading)
+        question marks (the heading alone when not given); `words` its words in order; `sets` as post_scores
+        takes them."""
+        scores = self.post_scores(heading, list(heading_words), list(words), facts, text or heading, sets=sets)
         top = max(scores)
         exps = [math.exp(s - top) for s in scores]
         total = sum(exps)

@@ -195,7 +195,7 @@ def _result(z: float, strongest: list[tuple[str, float]]) -> SentimentResult:
     """The score and label of log-odds z, with the strongest evidence (largest |contribution| first) as shown."""
     score = round(math.tanh(z / 2.0), 4)  # = 2·sigmoid(z) − 1
     label: Label = "neutral" if abs(score) < NEUTRAL_BAND else ("positive" if score > 0 else "negative")
-    evidence = [(shown, round(c, 3)) for shown, c in strongest if round(c, 3) != 0.0]
+    evidence = [(shown, r) for shown, c in strongest if (r := round(c, 3)) != 0.0]
     return SentimentResult(score=score, label=label, evidence=evidence)
 
 

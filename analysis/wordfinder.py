@@ -53,11 +53,10 @@ class WordFinder:
             self._automaton = self._build()
         if not self.ids or not text:
             return []
-        folded = normalise(text)
-        raw = folded.encode("utf-8")
+        folded, raw, latin = _prepared(text)
         found: list[tuple[int, int, int]] = []
         last_byte = last_char = 0  # hits come in text order: count characters between them, not from the start
-        for end_byte, (wid, byte_length, length, latin_edge) in self._automaton.iter(raw.decode("latin-1")):
+        for end_byte, (wid, byte_length, length, latin_edge) in self._automaton.iter(latin):
             start_byte = end_byte - byte_length + 1
             if start_byte >= last_byte:
                 start = last_char + len(raw[last_byte:start_byte].decode("utf-8"))
@@ -72,3 +71,21 @@ class WordFinder:
                 continue
             found.append((wid, start, end))
         return found
+
+
+# The last text prepared and its forms: the schemes, the unit names and the topic words each look in the same
+# content, one after another. One tuple, replaced whole: a thread reads a consistent entry or another text's.
+_last: tuple[str, str, bytes, str] = ("", "", b"", "")
+
+
+def _prepared(text: str) -> tuple[str, bytes, str]:
+    """(normalise(text), its UTF-8 bytes, those bytes as latin-1 characters), kept for the next finder."""
+    global _last
+    held = _last
+    if held[0] == text:
+        return held[1], held[2], held[3]
+    folded = normalise(text)
+    raw = folded.encode("utf-8")
+    latin = raw.decode("latin-1")
+    _last = (text, folded, raw, latin)
+    return folded, raw, latin

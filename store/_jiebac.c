@@ -17,6 +17,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <math.h>
+#include <limits.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -44,7 +45,26 @@ typedef struct {
     double start[4];
     double trans[4][4]; /* trans[from][to] */
     double *emit;       /* (HAN_HI - HAN_LO + 1) * 4 */
+    /* In front of the table (24 MiB, far beyond a core's cache: each probe into it is a trip to memory), derived
+     * from it and kept in step by put(): each Han character's own entry (its frequency, ABSENT when it has none), and a
+     * Bloom filter of the entries of every other length or character. The cut probes the table only where the
+     * filter lets a probe through: one character's entry never, a prefix that is no entry (how most runs of
+     * probes end) hardly ever. */
+    long long *single;
+    uint64_t *bloom;
+    struct TokenSlot *tokens; /* the words cut lately (see token_of); NULL until the first cut */
 } Segmenter;
+
+/* The tokens cut lately, each an interned str handed out again (a new reference) when the same characters are cut
+ * again: no new str a token, its hash computed once, and — the model tables' keys being interned too
+ * (analysis/judgec.py interned) — every dict that knows the word finds it by identity, without reading its
+ * characters (a trip to memory a lookup). Direct-mapped by the characters' hash; a collision replaces. */
+#define TOKEN_SLOTS ((size_t)1 << 15)
+#define TOKEN_MAX_LEN 16
+typedef struct TokenSlot {
+    uint64_t hash;
+    PyObject *word;
+} TokenSlot;
 
 enum { B = 0, E = 1, M = 2, S = 3 };
 
@@ -59,6 +79,41 @@ static inline size_t slot_of(uint64_t h, size_t mask) {
 }
 
 static int is_han(Py_UCS4 c) { return c >= HAN_LO && c <= HAN_HI; }
+
+#define ABSENT LLONG_MIN
+#define SEG_BLOOM_WORDS ((size_t)1 << 17) /* 2^23 bits, 1 MiB: about 2% false positives at 500,000 entries */
+
+/* Two bits of one 64-bit word: one cache line a probe. */
+static inline int seg_bloom_has(const uint64_t *bloom, uint64_t h) {
+    uint64_t m = h * 0x9E3779B97F4A7C15ULL, bits = (1ULL << ((m >> 20) & 63)) | (1ULL << ((m >> 26) & 63));
+    return (bloom[m >> (64 - 17)] & bits) == bits;
+}
+
+static inline void seg_bloom_add(uint64_t *bloom, uint64_t h) {
+    uint64_t m = h * 0x9E3779B97F4A7C15ULL;
+    bloom[m >> (64 - 17)] |= (1ULL << ((m >> 20) & 63)) | (1ULL << ((m >> 26) & 63));
+}
+
+/* Note an entry (inserted or given a new frequency) in the arrays in front of the table. */
+static void note_entry(Segmenter *self, Py_UCS4 first, size_t len, uint64_t h, long long freq) {
+    if (len == 1 && is_han(first))
+        self->single[first - HAN_LO] = freq;
+    else
+        seg_bloom_add(self->bloom, h);
+}
+
+/* The arrays in front of the table, allocated empty; -1 with MemoryError set. */
+static int front_alloc(Segmenter *self) {
+    size_t span = HAN_HI - HAN_LO + 1;
+    self->single = PyMem_Malloc(span * sizeof(long long));
+    self->bloom = PyMem_Calloc(SEG_BLOOM_WORDS, sizeof(uint64_t));
+    if (!self->single || !self->bloom) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (size_t i = 0; i < span; i++) self->single[i] = ABSENT;
+    return 0;
+}
 
 /* jieba's re_han_default: [\u4E00-\u9FD5a-zA-Z0-9+#&\._%\-] */
 static int in_block(Py_UCS4 c) {
@@ -87,6 +142,26 @@ static Entry *find(Segmenter *self, int kind, const void *data, Py_ssize_t start
         }
         i = (i + 1) & mask;
     }
+}
+
+/* Is text[start:start+len] (hash h) an entry? Its frequency in *freq when it is: find() behind the arrays in front
+ * of the table. */
+static inline int probe(Segmenter *self, int kind, const void *data, Py_ssize_t start, Py_ssize_t len, uint64_t h,
+                        long long *freq) {
+    if (len == 1) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, start);
+        if (is_han(c)) {
+            long long f = self->single[c - HAN_LO];
+            if (f == ABSENT) return 0;
+            *freq = f;
+            return 1;
+        }
+    }
+    if (!seg_bloom_has(self->bloom, h)) return 0;
+    Entry *e = find(self, kind, data, start, len, h);
+    if (!e) return 0;
+    *freq = e->freq;
+    return 1;
 }
 
 static uint64_t hash_range(int kind, const void *data, Py_ssize_t start, Py_ssize_t len) {
@@ -123,7 +198,10 @@ static int put(Segmenter *self, PyObject *word, Py_ssize_t len, long long freq, 
     uint64_t h = hash_range(kind, data, 0, len);
     Entry *e = find(self, kind, data, 0, len, h);
     if (e) {
-        if (!only_if_absent) e->freq = freq;
+        if (!only_if_absent) {
+            e->freq = freq;
+            note_entry(self, PyUnicode_READ(kind, data, 0), (size_t)len, h, freq);
+        }
         return 0;
     }
     if ((self->used + 1) * 10 > self->cap * 6 && grow(self) < 0) return -1;
@@ -148,6 +226,7 @@ static int put(Segmenter *self, PyObject *word, Py_ssize_t len, long long freq, 
     self->table[i].freq = freq;
     self->pool_len += len;
     self->used++;
+    note_entry(self, PyUnicode_READ(kind, data, 0), (size_t)len, h, freq);
     return 0;
 }
 
@@ -186,6 +265,7 @@ static int Segmenter_init(Segmenter *self, PyObject *args, PyObject *kwds) {
         return -1;
     }
     self->cap = want;
+    if (front_alloc(self) < 0) return -1;
     Py_ssize_t pos = 0;
     PyObject *key, *value;
     while (PyDict_Next(freq, &pos, &key, &value)) {
@@ -243,6 +323,12 @@ static int Segmenter_init(Segmenter *self, PyObject *args, PyObject *kwds) {
 }
 
 static void Segmenter_dealloc(Segmenter *self) {
+    if (self->tokens) {
+        for (size_t i = 0; i < TOKEN_SLOTS; i++) Py_XDECREF(self->tokens[i].word);
+        PyMem_Free(self->tokens);
+    }
+    PyMem_Free(self->single);
+    PyMem_Free(self->bloom);
     PyMem_Free(self->table);
     PyMem_Free(self->pool);
     PyMem_Free(self->emit);
@@ -257,7 +343,42 @@ typedef struct {
     int kind;
     const void *data;
     int words_only;
+    Segmenter *self; /* whose token cache serves; NULL: none */
 } Out;
+
+/* text[start:end] as a str: the cached one when these characters were cut lately, else a new one, interned and
+ * cached (see TokenSlot). */
+static PyObject *token_of(Out *o, Py_ssize_t start, Py_ssize_t end) {
+    Py_ssize_t len = end - start;
+    Segmenter *self = o->self;
+    /* The whole text (expand's word itself): that str, as it is, not a copy */
+    if (!self || len > TOKEN_MAX_LEN || (start == 0 && end == PyUnicode_GET_LENGTH(o->text)))
+        return PyUnicode_Substring(o->text, start, end);
+    if (!self->tokens) {
+        self->tokens = PyMem_Calloc(TOKEN_SLOTS, sizeof(TokenSlot));
+        if (!self->tokens) return PyErr_NoMemory();
+    }
+    uint64_t h = hash_range(o->kind, o->data, start, len);
+    TokenSlot *slot = &self->tokens[slot_of(h, TOKEN_SLOTS - 1)];
+    PyObject *w = slot->word;
+    if (w && slot->hash == h && PyUnicode_GET_LENGTH(w) == len) {
+        int wk = PyUnicode_KIND(w);
+        const void *wd = PyUnicode_DATA(w);
+        Py_ssize_t j = 0;
+        while (j < len && PyUnicode_READ(wk, wd, j) == PyUnicode_READ(o->kind, o->data, start + j)) j++;
+        if (j == len) {
+            Py_INCREF(w);
+            return w;
+        }
+    }
+    PyObject *s = PyUnicode_Substring(o->text, start, end);
+    if (!s) return NULL;
+    if (PyUnicode_CheckExact(s)) PyUnicode_InternInPlace(&s);
+    Py_INCREF(s);
+    Py_XSETREF(slot->word, s);
+    slot->hash = h;
+    return s;
+}
 
 static int emit(Out *o, Py_ssize_t start, Py_ssize_t end) {
     if (o->words_only) {
@@ -266,7 +387,7 @@ static int emit(Out *o, Py_ssize_t start, Py_ssize_t end) {
             if (Py_UNICODE_ISALNUM(PyUnicode_READ(o->kind, o->data, j))) break;
         if (j == end) return 0;
     }
-    PyObject *s = PyUnicode_Substring(o->text, start, end);
+    PyObject *s = token_of(o, start, end);
     if (!s) return -1;
     int r = PyList_Append(o->list, s);
     Py_DECREF(s);
@@ -278,13 +399,16 @@ static int emit_word(Segmenter *self, Out *o, Py_ssize_t start, Py_ssize_t end, 
     Py_ssize_t n = end - start;
     if (search && n > 2) {
         for (Py_ssize_t i = start; i + 2 <= end; i++) {
-            Entry *e = find(self, o->kind, o->data, i, 2, hash_range(o->kind, o->data, i, 2));
-            if (e && e->freq && emit(o, i, i + 2) < 0) return -1;
+            long long f;
+            if (probe(self, o->kind, o->data, i, 2, hash_range(o->kind, o->data, i, 2), &f) && f && emit(o, i, i + 2) < 0)
+                return -1;
         }
         if (n > 3) {
             for (Py_ssize_t i = start; i + 3 <= end; i++) {
-                Entry *e = find(self, o->kind, o->data, i, 3, hash_range(o->kind, o->data, i, 3));
-                if (e && e->freq && emit(o, i, i + 3) < 0) return -1;
+                long long f;
+                if (probe(self, o->kind, o->data, i, 3, hash_range(o->kind, o->data, i, 3), &f) && f &&
+                    emit(o, i, i + 3) < 0)
+                    return -1;
             }
         }
     }
@@ -400,8 +524,9 @@ static int finalseg_cut(Segmenter *self, Out *o, Py_ssize_t start, Py_ssize_t en
 static int flush_buf(Segmenter *self, Out *o, Py_ssize_t bstart, Py_ssize_t bend, int search) {
     Py_ssize_t n = bend - bstart;
     if (n == 1) return emit_word(self, o, bstart, bend, search);
-    Entry *e = find(self, o->kind, o->data, bstart, n, hash_range(o->kind, o->data, bstart, n));
-    if (!e || !e->freq) return finalseg_cut(self, o, bstart, bend, search);
+    long long f;
+    if (!probe(self, o->kind, o->data, bstart, n, hash_range(o->kind, o->data, bstart, n), &f) || !f)
+        return finalseg_cut(self, o, bstart, bend, search);
     for (Py_ssize_t i = bstart; i < bend; i++)
         if (emit_word(self, o, i, i + 1, search) < 0) return -1;
     return 0;
@@ -420,10 +545,10 @@ static int cut_block(Segmenter *self, Out *o, Py_ssize_t start, Py_ssize_t end, 
         uint64_t h = HASH_SEED;
         for (Py_ssize_t i = idx; i < n; i++) {
             h = step_hash(h, PyUnicode_READ(o->kind, o->data, start + i));
-            Entry *e = find(self, o->kind, o->data, start + idx, i - idx + 1, h);
-            if (!e) break;
-            if (e->freq) {
-                double p = log((double)e->freq) - self->logtotal + rv[i + 1];
+            long long f;
+            if (!probe(self, o->kind, o->data, start + idx, i - idx + 1, h, &f)) break;
+            if (f) {
+                double p = log((double)f) - self->logtotal + rv[i + 1];
                 if (arg < 0 || p > best || p == best) { /* ascending x: a tie goes to the larger x */
                     best = p;
                     arg = i;
@@ -481,7 +606,7 @@ static PyObject *Segmenter_cut(Segmenter *self, PyObject *args, PyObject *kwds) 
         PyErr_SetString(PyExc_RuntimeError, "Segmenter not initialised");
         return NULL;
     }
-    Out o = {PyList_New(0), text, PyUnicode_KIND(text), PyUnicode_DATA(text), words_only};
+    Out o = {PyList_New(0), text, PyUnicode_KIND(text), PyUnicode_DATA(text), words_only, self};
     if (!o.list) return NULL;
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
     double rv_small[257];
@@ -573,7 +698,7 @@ static PyObject *Segmenter_expand(Segmenter *self, PyObject *words) {
             PyErr_SetString(PyExc_TypeError, "words must be str");
             goto fail;
         }
-        Out o = {list, w, PyUnicode_KIND(w), PyUnicode_DATA(w), 1};
+        Out o = {list, w, PyUnicode_KIND(w), PyUnicode_DATA(w), 1, self};
         if (emit_word(self, &o, 0, PyUnicode_GET_LENGTH(w), 1) < 0) goto fail;
     }
     Py_DECREF(seq);
@@ -660,12 +785,14 @@ static PyObject *Segmenter_load(PyObject *cls, PyObject *source) {
     self->used = h.used;
     self->pool_cap = h.pool_len ? h.pool_len : 1;
     self->pool_len = h.pool_len;
+    if (front_alloc(self) < 0) goto fail;
     size_t used = 0;
     for (size_t i = 0; i < self->cap; i++) {
         Entry *e = &self->table[i];
         if (e->len == 0) continue;
         used++;
         if ((uint64_t)e->off + e->len > h.pool_len) goto bad;
+        note_entry(self, self->pool[e->off], e->len, e->hash, e->freq);
     }
     if (used != h.used) goto bad;
     self->total = h.total;

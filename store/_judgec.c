@@ -111,10 +111,20 @@ static PyObject *Rows_mean(Rows *self, PyObject *args) {
     return tuple_of(acc, w);
 }
 
+/* set(words), or `words` itself when it is a set already (the caller's set(words): the same set, built the same
+ * way, iterated in the same order; a new reference). */
+static PyObject *distinct(PyObject *words) {
+    if (PyAnySet_CheckExact(words)) {
+        Py_INCREF(words);
+        return words;
+    }
+    return PySet_New(words);
+}
+
 /* Adds to `total` the sum of the rows of set(words) known to `index`, divided by the square root of the set's
  * size (numpy's rows.sum(axis=0) / math.sqrt(len(part)): rows added one after another, in the set's order). */
 static int add_unique(Rows *self, PyObject *index, PyObject *words, double *total) {
-    PyObject *part = PySet_New(words);
+    PyObject *part = distinct(words);
     if (!part) return -1;
     double acc[MAX_WIDTH] = {0};
     Py_ssize_t known = 0, w = self->width, size = PySet_GET_SIZE(part);
@@ -147,7 +157,8 @@ static int add_unique(Rows *self, PyObject *index, PyObject *words, double *tota
 /* scores(bias, index, found, dense, word_index, words, heading_index, heading_words) -> list of floats: the post
  * type's class scores, as PostTypeModel.post_scores adds them up: bias + Σ value × row over the named features
  * (`found`, in its order), + the pooled vectors' scores (`dense`: float32 numbers a class, or None), + the rows of
- * the post's distinct words / √their number, + the heading's likewise. */
+ * the post's distinct words / √their number, + the heading's likewise. `words` and `heading_words` may be given
+ * as their sets (set(words) as the caller built it). */
 static PyObject *Rows_scores(Rows *self, PyObject *args) {
     PyObject *bias, *index, *found, *dense, *word_index, *words, *heading_index, *heading_words;
     if (!PyArg_ParseTuple(args, "OO!O!OO!OO!O", &bias, &PyDict_Type, &index, &PyDict_Type, &found, &dense,
@@ -213,7 +224,8 @@ static PyObject *Rows_scores(Rows *self, PyObject *args) {
 /* scored(index, words, scale, column, evidence, skip) -> (sums, known): over the distinct words (set(words), in
  * its order) known to `index`, Σ row × scale (a tuple of `width`) and how many there are; and each such word of
  * more than one character not in `skip` adds row[column] × scale to evidence[word] — the grader's word features
- * of one kind (analysis.grader._scored, each multiplied by the kind's scale) and their share of the evidence. */
+ * of one kind (analysis.grader._scored, each multiplied by the kind's scale) and their share of the evidence.
+ * `words` may be given as set(words), built by the caller. */
 static PyObject *Rows_scored(Rows *self, PyObject *args) {
     PyObject *index, *words, *evidence, *skip;
     double scale;
@@ -230,7 +242,7 @@ static PyObject *Rows_scored(Rows *self, PyObject *args) {
         PyErr_SetString(PyExc_TypeError, "scored: skip must be a set or frozenset");
         return NULL;
     }
-    PyObject *part = PySet_New(words);
+    PyObject *part = distinct(words);
     if (!part) return NULL;
     PyObject *it = PyObject_GetIter(part), *word;
     if (!it) goto fail;

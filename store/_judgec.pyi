@@ -16,7 +16,7 @@ class Rows:
     def scored(
         self,
         index: dict[str, int],
-        words: Sequence[str],
+        words: Sequence[str] | set[str] | frozenset[str],
         scale: float,
         column: int,
         evidence: dict[str, float],
@@ -30,9 +30,9 @@ class Rows:
         found: dict[str, float],
         dense: Array | None,
         word_index: dict[str, int],
-        words: Sequence[str],
+        words: Sequence[str] | set[str] | frozenset[str],
         heading_index: dict[str, int],
-        heading_words: Sequence[str],
+        heading_words: Sequence[str] | set[str] | frozenset[str],
         /,
     ) -> list[float]: ...
 

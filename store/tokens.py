@@ -283,8 +283,18 @@ def normalise(text: str) -> str:
     """What matching and indexing compare: full-width to half-width (NFKC), lower case, traditional to simplified
     characters — ＡＢＣ１２３ matches abc123 and 學校 matches 学校. Folded one character at a time, so the result
     has the same length as `text` and an offset found in it is the offset in the original (for highlighting)."""
+    global _last_folded
+    held = _last_folded
+    if held[0] is text:  # the same text again (the sentiment and the post type each fold the post)
+        return held[1]
     folder = _folder()
-    return folder.fold(text) if folder is not None else text.translate(_fold_table())
+    folded = folder.fold(text) if folder is not None else text.translate(_fold_table())
+    _last_folded = (text, folded)
+    return folded
+
+
+# The last text folded and its folding: one tuple, replaced whole (a thread reads a consistent pair).
+_last_folded: tuple[str, str] = ("", "")
 
 
 @functools.cache
@@ -375,6 +385,19 @@ def jieba_cut(text: str, *, search: bool = False, hmm: bool = True) -> list[str]
         return cutter.cut(text, search, False, hmm)
     jieba = _jieba_in_step()
     return jieba.lcut_for_search(text, HMM=hmm) if search else jieba.lcut(text, HMM=hmm)
+
+
+def dictionary_version() -> object:
+    """A value that changes whenever the dictionary the cuts use changes (a word added here, or to jieba behind
+    store.tokens' back): what a cache of cuts is keyed by. Equal values: the same cuts."""
+    _ensure_ready()
+    cutter = _cutter()
+    if cutter is not None:
+        return (cutter, cutter.total, cutter.size)
+    dt = _jieba_in_step().dt
+    finalseg = sys.modules.get("jieba.finalseg")
+    split = frozenset(finalseg.Force_Split_Words) if finalseg is not None else frozenset()
+    return (dt, dt.total, len(dt.FREQ), split)
 
 
 def segment(text: str) -> list[str]:

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import functools
 import re
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from analysis.facts.catalogue import FACTS as _CATALOGUE
 from analysis.facts.schema import Context, Fact, validate
-from store.tokens import jieba_cut
+from store.tokens import dictionary_version, jieba_cut
 
 # Up to this many adjacent words are joined to spell a fact word (被/打 → 被打, 上/百名 → 上百名).
 MAX_SPAN = 3
@@ -84,14 +85,17 @@ def count_value(numeral: str) -> int:
 @functools.cache
 def _index() -> tuple[dict[str, tuple[Fact, ...]], frozenset[str], frozenset[str], frozenset[str]]:
     """Fact word → facts; every proper prefix of a fact or near word (a run of words is only extended while it
-    can still spell one); every near word; every word that can start a fact word (a fact word or a prefix)."""
+    can still spell one); every near word; every word find_facts visits: one that can start a fact word (a fact
+    word or a prefix), negates or supposes (a token starting with a numeral is visited too)."""
     by_word: dict[str, list[Fact]] = {}
     for f in FACTS:
         for word in f.words:
             by_word.setdefault(word.lower(), []).append(f)
     near = frozenset(w.lower() for f in FACTS for w in f.near)
     prefixes = frozenset(w[:i] for w in by_word.keys() | near for i in range(1, len(w)))
-    return {w: tuple(f) for w, f in by_word.items()}, prefixes, near, prefixes | by_word.keys()
+    # Interned, as the tokeniser's words are: a set or dict finds them by identity (analysis/judgec.py interned).
+    visited = frozenset(map(sys.intern, prefixes | by_word.keys() | NEGATORS | HYPOTHETICAL))
+    return {sys.intern(w): tuple(f) for w, f in by_word.items()}, prefixes, near, visited
 
 
 # Every entry's near endings (a word ending in one is a candidate partner; its own entry decides).
@@ -127,6 +131,26 @@ def _inner_words(token: str) -> list[str]:
             inner.append(word)
             end = start + len(word)
     return inner if "".join(inner) == token else [token]
+
+
+# _inner_words of the long tokens seen lately, for the dictionary they were cut with: the same phrases (the
+# configuration's, jieba's idioms) come back post after post, and each cut cost a call into the tokeniser.
+_INNER_LIMIT = 8192
+_inner_seen: dict[str, list[str]] = {}
+_inner_version: list[object] = [None]
+
+
+def _inner_cached(token: str, version: object) -> list[str]:
+    """_inner_words(token), from the cache while the dictionary is at `version` (store.tokens.dictionary_version)."""
+    if _inner_version[0] != version:
+        _inner_seen.clear()
+        _inner_version[0] = version
+    inner = _inner_seen.get(token)
+    if inner is None:
+        if len(_inner_seen) >= _INNER_LIMIT:
+            _inner_seen.clear()
+        inner = _inner_seen[token] = _inner_words(token)
+    return inner
 
 
 def _spelled(tokens: list[str], prefixes: frozenset[str]) -> list[list[str]]:
@@ -170,11 +194,14 @@ def _near_any(tokens: list[str], positions: range, contexts: tuple[Context, ...]
 
 def find_facts(words: Iterable[str]) -> list[FactHit]:
     """The facts stated in a text given as accurate-mode jieba words (`store.tokens.segment`), in registry order."""
-    index, prefixes, near_words, starts = _index()
+    index, prefixes, near_words, visit = _index()
     tokens: list[str] = []
+    version: object = None
     for word in words:
         if len(word) >= 4 and word.lower() not in index and word[0] not in _NUMERALS:  # a long phrase
-            tokens.extend(_inner_words(word))
+            if version is None:
+                version = dictionary_version()
+            tokens.extend(_inner_cached(word, version))
         else:
             tokens.append(word)
     near_at: list[list[str]] = []  # each token's runs that are near words, computed when a structural fact needs it
@@ -190,11 +217,7 @@ def find_facts(words: Iterable[str]) -> list[FactHit]:
     last_negator = -(NEGATED_WITHIN + 2)  # as if NEGATED_WITHIN + 1 words before the first
     last_hypothetical = None  # none yet: nothing is supposed
     negators_since = 0  # negators after the last supposition (not counted by since_hypothetical)
-    visited = [
-        i
-        for i, token in enumerate(tokens)
-        if token in starts or token in NEGATORS or token in HYPOTHETICAL or token[0] in _NUMERALS
-    ]
+    visited = [i for i, token in enumerate(tokens) if token in visit or token[0] in _NUMERALS]
     for i in visited:
         token = tokens[i]
         if token in NEGATORS:

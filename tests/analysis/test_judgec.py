@@ -102,6 +102,9 @@ def test_post_type_scores_and_guesses_are_the_python_paths() -> None:
         # The named features' sum is BLAS's in numpy (its order varies with the CPU): equal to the last bits or so.
         assert found == pytest.approx(scores, rel=1e-12, abs=1e-12), text[:80]
         assert compiled.classify(h, hw, w, find_facts(w), t) == guess, text[:80]
+        # The caller's sets of the words (the grader builds them once a post): the same sums, bit for bit.
+        assert compiled.post_scores(h, hw, w, find_facts(w), t, sets=(set(hw), set(w))) == found, text[:80]
+        assert python.post_scores(h, hw, w, find_facts(w), t, sets=(set(hw), set(w))) == scores, text[:80]
 
 
 def test_grades_are_the_python_paths() -> None:
@@ -178,3 +181,25 @@ def test_without_the_extension_python_grades_the_same() -> None:
     assert grader._compiled is not None
     for (h, hw, w, t), grade in zip(cases, found, strict=True):
         assert repr(grader.grade(hw, w, find_facts(w), heading=h, text=t)) == grade, t[:80]
+
+
+def test_cut_words_are_interned_and_found_by_the_interned_tables() -> None:
+    """The tokeniser hands out one interned str per word it cut lately (store/_jiebac.c's token cache), and the
+    tables the judgement reads hold interned keys: a word is found by identity. The cache only shares objects: the
+    same words, whatever collides in it (the DEV cut tests compare every token with jieba's)."""
+    text = "学校食堂饭菜质量差，学校不管。食堂饭菜质量差"
+    first, again = segment(text), segment(text)
+    assert first == again and len(first) > 4
+    assert all(a is b for a, b in zip(first, again, strict=True))
+    assert all(a is b for a in first for b in first if a == b)
+    assert all(w is sys.intern(w) for w in first)
+    index = wordvec.shipped().index
+    held = judgec.interned(index)
+    assert held == index and judgec.interned(index) is held
+    known = [w for w in first if w in index]
+    assert known and all(next(k for k in held if k == w) is w for w in known)
+    # Many distinct words through the cache (collisions replace its slots): still exactly the words of each piece.
+    pieces = [f"第{i}号楼" for i in range(70_000)]
+    one_by_one = [segment(p) for p in pieces]
+    assert segment("，".join(pieces[:5000])) == [w for words in one_by_one[:5000] for w in words]
+    assert [segment(p) for p in pieces] == one_by_one

@@ -216,3 +216,34 @@ def test_overflow_and_weights_that_are_not_finite_behave_as_math_fsum() -> None:
     assert odd._compiled is None and odd.logit("甲乙", ["甲", "乙"])[0] == math.inf
     with pytest.raises(ValueError):
         FeatureWeights({"w甲": math.nan}, CHAR_NGRAMS, NEGATORS, NEGATION_SPAN)
+
+
+def test_short_long_and_supplementary_plane_features_are_found_alike() -> None:
+    """Features of two or three characters, of seven, and of supplementary-plane characters are found, with their
+    weights, as the Python path finds them; a feature that differs from a known one only in its last character is
+    not."""
+    weights = {
+        "c学校": 0.5,
+        "c学校食": -0.25,
+        "w食堂": 1.0,
+        "w中华人民共和国": -2.0,
+        "w𠀀𠀁": 0.75,
+        "c𠀀𠀁": 0.125,
+        "b学校 食堂": 0.0625,
+        "n满意": -0.5,
+        "w食品": 3.0,
+    }
+    model = SentimentModel(weights, bias=0.1)
+    python = python_path(model)
+    for text, words in [
+        ("学校食堂", ["学校", "食堂"]),
+        ("中华人民共和国𠀀𠀁", ["中华人民共和国", "𠀀𠀁"]),
+        ("不满意学校食物", ["不", "满意", "学校", "食物"]),  # 食物 is not 食品, 学校食 is a gram
+        ("食堂中华人民共和", ["食堂", "中华人民共和"]),
+    ]:
+        z, hits = model.logit(text, words)
+        z_py, hits_py = python.logit(text, words)
+        assert (z, sorted(hits)) == (z_py, sorted(hits_py)), text
+        assert hits, text
+        assert model.score(text, words) == python.score(text, words), text
+    assert "食品" not in dict(model.logit("学校食物", ["学校", "食物"])[1])
