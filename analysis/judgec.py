@@ -5,7 +5,6 @@ Without it (no C compiler at install) the Python path runs, slower, and the log 
 from __future__ import annotations
 
 import functools
-import logging
 import sys
 from types import ModuleType
 from typing import TYPE_CHECKING
@@ -13,26 +12,19 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from store.compiled import compiled_hint
+from store.compiled import optional_module
 
 if TYPE_CHECKING:
     from store._judgec import Pools, Rows
 
-log = logging.getLogger(__name__)
 MAX_WIDTH = 64  # numbers a row store/_judgec.c's Rows holds
 
 
 @functools.cache
 def module() -> ModuleType | None:
-    try:
-        from store import _judgec
-    except ImportError as exc:
-        log.warning(
-            "编译的研判模块（store/_judgec.c）未能加载，改由 Python 计算：结果相同，速度较慢。%s", compiled_hint(exc)
-        )
-        log.debug("store._judgec import failed", exc_info=exc)
-        return None
-    return _judgec
+    return optional_module(
+        "_judgec", (), "编译的研判模块（store/_judgec.c）未能加载，改由 Python 计算：结果相同，速度较慢。"
+    )
 
 
 _INTERNED: dict[int, tuple[dict[str, int], dict[str, int]]] = {}

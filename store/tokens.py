@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import textquery
 from config import Config
-from store.compiled import compiled_hint
+from store.compiled import optional_module
 
 if TYPE_CHECKING:
     from store._jiebac import Folder as _Folder
@@ -204,15 +204,12 @@ def _cached_segmenter() -> _Segmenter:
 
 @functools.cache
 def _segmenter_class() -> type[_Segmenter] | None:
-    try:
-        from store._jiebac import Segmenter
-    except ImportError as exc:
-        log.warning(
-            "编译的分词模块（store/_jiebac.c）未能加载，改由 jieba 本身分词：结果相同，速度较慢。%s", compiled_hint(exc)
-        )
-        log.debug("store._jiebac import failed", exc_info=exc)
-        return None
-    return Segmenter
+    compiled = optional_module(
+        "_jiebac",
+        ("Segmenter",),
+        "编译的分词模块（store/_jiebac.c）未能加载，改由 jieba 本身分词：结果相同，速度较慢。",
+    )
+    return None if compiled is None else compiled.Segmenter
 
 
 def _cutter() -> _Segmenter | None:
