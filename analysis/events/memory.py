@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import TypeVar
 
-from analysis.events.index import BandKey, Member, Posting, Story, recent_postings
+from analysis.events.index import BandKey, Member, Posting, Story, hold, recent_postings
 from analysis.events.minhash import Signature, band_rows
 
 _K = TypeVar("_K", BandKey, str)
@@ -63,14 +63,7 @@ class MemoryIndex:
             self._times.setdefault(member.event_id, []).append(member.discovered_at)
             posting = Posting(member.mention_id, member.event_id, member.discovered_at)
             for band in member.bands:
-                # Most keys are one member's: the posting itself, a list only when a key is shared (20 lists a
-                # mention made the garbage collector's passes a third of the step).
-                held = bands.setdefault(band, posting)
-                if held is not posting:
-                    if isinstance(held, list):
-                        held.append(posting)
-                    else:
-                        bands[band] = [held, posting]
+                hold(bands, band, posting)
             for key in member.keys:
                 keys.setdefault(key, []).append(posting)
 

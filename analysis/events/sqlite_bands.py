@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
-from analysis.events.index import Posting, recent_postings
+from analysis.events.index import Posting, hold, recent_postings
 from analysis.events.minhash import stored_band_rows
 
 # Once the lookups' bound has moved this far past the floor, postings more than half of it behind the bound are
@@ -103,12 +103,7 @@ class BandMemory:
             posting = Posting(mention_id, event_id, parse(discovered_at))
             keys = written.get(signature)
             for key in stored_band_rows(signature) if keys is None else keys:
-                held = bands.setdefault(key, posting)
-                if held is not posting:
-                    if isinstance(held, list):
-                        held.append(posting)
-                    else:
-                        bands[key] = [held, posting]
+                hold(bands, key, posting)
             mark = max(mark, rowid)
         # Rows between the two statements that were filtered out are older than the floor: never needed.
         self._mark = max(mark, top)
