@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -30,6 +31,9 @@ from analysis.keywords import stopwords
 from analysis.modelfile import read_model
 from analysis.wordvec import WordVectors
 from store.tokens import normalise
+
+if TYPE_CHECKING:
+    from store._judgec import Cues
 
 FORMAT = "yuqing-post-type-linear/2"  # /1 (no pooled vectors) still loads
 FORMAT_1 = "yuqing-post-type-linear/1"
@@ -214,6 +218,7 @@ SENTENCE_CUES = {
 }
 # A thanks of three to eight characters ending a post (谢谢！, 感谢您的回复。) is courtesy, not praise.
 _COURTESY = re.compile(r"^(?:谢谢|感谢|多谢|万分感谢|非常感谢|在此感谢|先谢|谢谢您|谢谢你|为谢)")
+COURTESY_CHARS = 8
 
 
 def sentences(text: str) -> list[str]:
@@ -242,7 +247,7 @@ def sentence_features(text: str) -> dict[str, float]:
             if cue.search(sentence):
                 counts[name] = counts.get(name, 0) + 1
     last = found[-1]
-    if len(found) > 1 and len(last.rstrip(_ENDS)) <= 8 and _COURTESY.search(last):
+    if len(found) > 1 and len(last.rstrip(_ENDS)) <= COURTESY_CHARS and _COURTESY.search(last):
         counts["thanks"] = counts.get("thanks", 0) - 1  # 谢谢！ closing a question or complaint: courtesy
         counts["courtesy"] = 1
         last = found[-2]
@@ -381,6 +386,85 @@ def _padded(vectors: WordVectors) -> tuple[npt.NDArray[np.float32], int, npt.NDA
     return held[1], len(held[1]) - 1, held[2]
 
 
+# The sentence splitter and question mark store/_judgec.c's Cues hard-codes: another pattern here turns Cues off.
+_SENTENCE_IN_C = "[^。！？!?；;\\n]+[。！？!?；;]*"
+_KIN = (("kown_kin", OWN_KIN), ("kparent", PARENT))  # question_features' k, found in Python (PARENT has .{0,16})
+# sentence_features' own names beside the cues' ("s" + cue): a cue of one of these names would collide.
+_SENTENCE_NAMES = ("ask", "ask_share", "last_ask", "last_request", "first_me", "courtesy")
+
+
+@functools.cache
+def _cue_patterns() -> tuple[object, ...] | None:
+    """What Cues reads of this module's cues, model aside: the word → cue-group bits, the patterns as
+    analysis.judgec.literals gives them; None when one is beyond it (the Python path then finds the features)."""
+    forms = tuple(judgec.literals(p) for p in HEADING_FORMS.values())
+    sentence = tuple(judgec.literals(p) for p in SENTENCE_CUES.values())
+    asking = (judgec.literals(_ASKING_END), judgec.literals(_ASKING_WORDS))
+    courtesy, question = judgec.literals(_COURTESY), judgec.literals(_QUESTION)
+    names = list(SENTENCE_CUES)
+    if (
+        any(p is None for p in (*forms, *sentence, *asking, courtesy, question))
+        or question is None
+        or question[0]
+        or question[1]
+        or any(len(text) != 1 or never or then for text, never, then in question[2])
+        or _SENTENCE.pattern != _SENTENCE_IN_C
+        or "request" not in names
+        or "me" not in names
+        or any(name in names for name in _SENTENCE_NAMES)
+        or max(len(TYPE_CUES), len(BODY_CUES), len(HEADING_FORMS), len(names)) > 32
+    ):
+        return None
+    bits: dict[str, int] = {}
+    for i, words in enumerate(TYPE_CUES.values()):
+        for word in words:
+            bits[word] = bits.get(word, 0) | 1 << i
+    for i, words in enumerate(BODY_CUES.values()):
+        for word in words:
+            bits[word] = bits.get(word, 0) | 1 << (32 + i)
+    picks = (names.index("request"), names.index("me"), names.index("thanks") if "thanks" in names else -1)
+    chars = "".join(text for text, _, _ in question[2])
+    return judgec.intern_keys(bits), forms, sentence, asking, courtesy, chars, picks
+
+
+def _compiled_cues(rows: judgec.Rows | None, index: dict[str, int]) -> Cues | None:
+    """The named features found and scored in C for a model whose rows are `rows` (feature → row: `index`)."""
+    patterns = _cue_patterns()
+    compiled = judgec.module()
+    if rows is None or patterns is None or compiled is None:
+        return None
+    bits, forms, sentence, asking, courtesy, chars, picks = patterns
+    assert isinstance(forms, tuple) and isinstance(sentence, tuple)
+
+    def row(feature: str) -> int:
+        return index.get(feature, -1)
+
+    cues: Cues = compiled.Cues(
+        rows,
+        bits,
+        tuple(row("c" + name) for name in TYPE_CUES),
+        tuple(row("b" + name) for name in BODY_CUES),
+        tuple(row("d" + name) for name in BODY_CUES),
+        tuple(zip(forms, map(row, ("h" + name for name in HEADING_FORMS)), strict=True)),
+        chars,
+        (row("qheading"), row("qpost"), row("qpost2")),
+        # "sme" is dropped: only the first body sentence's opening counts (sfirst_me)
+        tuple(zip(sentence, (-1 if name == "me" else row("s" + name) for name in SENTENCE_CUES), strict=True)),
+        picks,
+        asking,
+        courtesy,
+        row("scourtesy"),
+        _ENDS,
+        COURTESY_CHARS,
+        tuple(row("s" + name) for name in ("ask", "ask_share", "last_ask", "last_request", "first_me")),
+        BODY_CAP,
+        BODY_DENSITY,
+        SENTENCE_CAP,
+        NAMED_SCALE,
+    )
+    return cues
+
+
 class PostTypeModel:
     """Format 1: sparse named features only. Format 2: also `dense`, a row per pooled vector component
     (POOLS' order, `dim` components each) and a column per class, applied to `pooled`."""
@@ -423,6 +507,10 @@ class PostTypeModel:
         # The same scoring in C (analysis/judgec.py) when built: the named features, the pooled vectors' scores and
         # the word rows added up as below, in the same order.
         self._compiled = judgec.rows(self._matrix) if len(classes) <= judgec.MAX_WIDTH else None
+        # And the named features found and scored in one pass in C (store/_judgec.c's Cues), when the cues allow.
+        self._cues = _compiled_cues(self._compiled, self._index)
+        self._facts = {f[1:]: i for f, i in self._index.items() if f[0] == "f"}
+        self._kin = tuple((form, self._index[name]) for name, form in _KIN if name in self._index)
 
     @property
     def format(self) -> str:
@@ -499,6 +587,26 @@ class PostTypeModel:
         word itself (the same sums, a third of the time). `sets`: (set(heading_words), set(words)) when the
         caller built them already (the same sets, iterated in the same order)."""
         head, body = (set(heading_words), set(words)) if sets is None else sets
+        if self._cues is not None:
+            facts_rows = self._facts
+            fact_rows = tuple(facts_rows[f] for f in dict.fromkeys(h.fact for h in facts) if f in facts_rows)
+            kin_rows = tuple(row for form, row in self._kin if form.search(text))
+            dense = None
+            if self._dense is not None:
+                dense = pooled(heading_words, words, text, wordvec.shipped(), self.pools) @ self._dense
+            return self._cues.scores(
+                self.bias,
+                heading,
+                text,
+                words,
+                head,
+                fact_rows,
+                kin_rows,
+                dense,
+                self._words,
+                body,
+                self._heading_words,
+            )
         found = named_features(heading, head, words, facts)
         found.update(question_features(heading, text))
         found.update(sentence_features(text))

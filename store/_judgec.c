@@ -662,11 +662,559 @@ static PyTypeObject PoolsType = {
     .tp_methods = Pools_methods,
 };
 
+/* ------------------------------------------------------------------------------------------------------------ */
+/* Cues: the post type's named features (analysis/post_type.py: named_features, question_features' question marks,
+ * sentence_features) found and scored in one pass, each added to the class scores in the order PostTypeModel's
+ * `found` dict holds them, so the same sums as Rows.scores over that dict.
+ *
+ * A cue pattern comes as analysis.judgec.literals gives it: (begins, ends, ((text, never, then), …)): one of the
+ * texts, at the start when `begins`, not followed by any of `never`, then any run of `then`'s characters up to the
+ * end (or a final line break: Python's $) when `ends`. */
+
+typedef struct {
+    Py_UCS4 *text, *then;
+    Py_ssize_t len, nthen, nnever;
+    Py_UCS4 **never;
+    Py_ssize_t *never_len;
+} Alternative;
+
+typedef struct {
+    int begins, ends, any_empty;
+    Py_ssize_t n;
+    Alternative *alts;
+    uint64_t bloom[16]; /* the alternatives' first characters, by their low 10 bits */
+} Pattern;
+
+static void pattern_free(Pattern *p) {
+    if (!p->alts) return;
+    for (Py_ssize_t i = 0; i < p->n; i++) {
+        Alternative *a = &p->alts[i];
+        PyMem_Free(a->text);
+        PyMem_Free(a->then);
+        for (Py_ssize_t k = 0; k < a->nnever; k++) PyMem_Free(a->never[k]);
+        PyMem_Free(a->never);
+        PyMem_Free(a->never_len);
+    }
+    PyMem_Free(p->alts);
+    p->alts = NULL;
+    p->n = 0;
+}
+
+static Py_UCS4 *ucs4_of(PyObject *s, Py_ssize_t *len) {
+    if (!PyUnicode_Check(s)) {
+        PyErr_SetString(PyExc_TypeError, "cue pattern: strings expected");
+        return NULL;
+    }
+    *len = PyUnicode_GET_LENGTH(s);
+    return PyUnicode_AsUCS4Copy(s);
+}
+
+static int pattern_init(Pattern *p, PyObject *spec) {
+    memset(p, 0, sizeof(*p));
+    PyObject *alts;
+    if (!PyTuple_Check(spec) || !PyArg_ParseTuple(spec, "ppO!", &p->begins, &p->ends, &PyTuple_Type, &alts)) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "cue pattern: (begins, ends, alternatives)");
+        return -1;
+    }
+    Py_ssize_t n = PyTuple_GET_SIZE(alts);
+    p->alts = PyMem_Calloc(n ? n : 1, sizeof(Alternative));
+    if (!p->alts) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    p->n = n;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Alternative *a = &p->alts[i];
+        PyObject *text, *never, *then;
+        PyObject *alt = PyTuple_GET_ITEM(alts, i);
+        if (!PyTuple_Check(alt) || !PyArg_ParseTuple(alt, "UO!U", &text, &PyTuple_Type, &never, &then)) {
+            if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "cue alternative: (text, never, then)");
+            goto fail;
+        }
+        if (!(a->text = ucs4_of(text, &a->len)) || !(a->then = ucs4_of(then, &a->nthen))) goto fail;
+        Py_ssize_t k = PyTuple_GET_SIZE(never);
+        a->never = PyMem_Calloc(k ? k : 1, sizeof(Py_UCS4 *));
+        a->never_len = PyMem_Calloc(k ? k : 1, sizeof(Py_ssize_t));
+        if (!a->never || !a->never_len) {
+            PyErr_NoMemory();
+            goto fail;
+        }
+        for (Py_ssize_t j = 0; j < k; j++) {
+            if (!(a->never[j] = ucs4_of(PyTuple_GET_ITEM(never, j), &a->never_len[j]))) goto fail;
+            a->nnever = j + 1;
+        }
+        if (a->len == 0)
+            p->any_empty = 1;
+        else
+            p->bloom[(a->text[0] & 1023) >> 6] |= (uint64_t)1 << (a->text[0] & 63);
+    }
+    return 0;
+fail:
+    pattern_free(p);
+    return -1;
+}
+
+static int in_chars(const Py_UCS4 *s, Py_ssize_t n, Py_UCS4 c) {
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (s[i] == c) return 1;
+    return 0;
+}
+
+static int same_at(int kind, const void *data, Py_ssize_t at, Py_ssize_t end, const Py_UCS4 *s, Py_ssize_t n) {
+    if (at + n > end) return 0;
+    for (Py_ssize_t k = 0; k < n; k++)
+        if (PyUnicode_READ(kind, data, at + k) != s[k]) return 0;
+    return 1;
+}
+
+/* Whether `a` matches at `at` in data[start:end] (the lookahead and $ see only that span). */
+static int alternative_at(const Pattern *p, const Alternative *a, int kind, const void *data, Py_ssize_t start,
+                          Py_ssize_t at, Py_ssize_t end) {
+    if (!same_at(kind, data, at, end, a->text, a->len)) return 0;
+    Py_ssize_t q = at + a->len;
+    for (Py_ssize_t k = 0; k < a->nnever; k++)
+        if (same_at(kind, data, q, end, a->never[k], a->never_len[k])) return 0;
+    if (!p->ends) return 1;
+    /* $: at the end, or before a line break ending the span, after any run of `then`'s characters */
+    Py_ssize_t k = q;
+    while (k < end && in_chars(a->then, a->nthen, PyUnicode_READ(kind, data, k))) k++;
+    if (k == end) return 1;
+    return k == end - 1 && end - 1 >= start && PyUnicode_READ(kind, data, end - 1) == '\n';
+}
+
+/* pattern.search(text[start:end]) is not None */
+static int pattern_search(const Pattern *p, int kind, const void *data, Py_ssize_t start, Py_ssize_t end) {
+    Py_ssize_t last = p->begins ? start : end;
+    for (Py_ssize_t at = start; at <= last; at++) {
+        Py_UCS4 c = at < end ? PyUnicode_READ(kind, data, at) : 0;
+        if (!p->any_empty && (at >= end || !(p->bloom[(c & 1023) >> 6] >> (c & 63) & 1))) continue;
+        for (Py_ssize_t i = 0; i < p->n; i++) {
+            const Alternative *a = &p->alts[i];
+            if (a->len && a->text[0] != c) continue;
+            if (alternative_at(p, a, kind, data, start, at, end)) return 1;
+        }
+    }
+    return 0;
+}
+
+static int search_all(const Pattern *ps, Py_ssize_t n, int kind, const void *data, Py_ssize_t start,
+                      Py_ssize_t end) {
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (pattern_search(&ps[i], kind, data, start, end)) return 1;
+    return 0;
+}
+
+#define MAX_CUES 32
+
+typedef struct {
+    PyObject_HEAD
+    Rows *rows;
+    PyObject *cue_index; /* word -> heading cue bits | body cue bits << 32 */
+    Py_ssize_t ntype, nbody, nforms, nsentence, nasking;
+    Py_ssize_t type_rows[MAX_CUES], body_rows[MAX_CUES], density_rows[MAX_CUES], form_rows[MAX_CUES],
+        sentence_rows[MAX_CUES];
+    Pattern forms[MAX_CUES], sentence[MAX_CUES], asking[MAX_CUES], courtesy;
+    Py_UCS4 *question, *ends;
+    Py_ssize_t nquestion, nends, question_rows[3], s_rows[5], courtesy_row, courtesy_chars;
+    Py_ssize_t request, me, thanks; /* indices among the sentence cues (thanks -1: not one) */
+    long body_cap, sentence_cap;
+    double body_density, scale;
+    int held;
+} Cues;
+
+static void Cues_clear(Cues *self) {
+    for (Py_ssize_t i = 0; i < MAX_CUES; i++) {
+        pattern_free(&self->forms[i]);
+        pattern_free(&self->sentence[i]);
+        pattern_free(&self->asking[i]);
+    }
+    pattern_free(&self->courtesy);
+    PyMem_Free(self->question);
+    PyMem_Free(self->ends);
+    self->question = self->ends = NULL;
+    Py_CLEAR(self->rows);
+    Py_CLEAR(self->cue_index);
+}
+
+static void Cues_dealloc(Cues *self) {
+    Cues_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* Rows as ints (-1: the model has no such feature), each checked against the table. */
+static int rows_of(PyObject *seq, Py_ssize_t *out, Py_ssize_t want, Py_ssize_t count, const char *what) {
+    if (!PyTuple_Check(seq) || PyTuple_GET_SIZE(seq) != want) {
+        PyErr_Format(PyExc_ValueError, "Cues: %s: a tuple of %zd rows", what, want);
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < want; i++) {
+        Py_ssize_t r = PyLong_AsSsize_t(PyTuple_GET_ITEM(seq, i));
+        if (r == -1 && PyErr_Occurred()) return -1;
+        if (r < -1 || r >= count) {
+            PyErr_SetString(PyExc_IndexError, "Cues: feature row out of the table");
+            return -1;
+        }
+        out[i] = r;
+    }
+    return 0;
+}
+
+/* Patterns with a row each, ((pattern, row), …), or bare patterns when rows is NULL. */
+static int patterns_of(PyObject *seq, Pattern *out, Py_ssize_t *rows, Py_ssize_t *n, Py_ssize_t count) {
+    if (!PyTuple_Check(seq) || PyTuple_GET_SIZE(seq) > MAX_CUES) {
+        PyErr_SetString(PyExc_ValueError, "Cues: at most 32 patterns, as a tuple");
+        return -1;
+    }
+    *n = PyTuple_GET_SIZE(seq);
+    for (Py_ssize_t i = 0; i < *n; i++) {
+        PyObject *item = PyTuple_GET_ITEM(seq, i), *spec = item;
+        if (rows) {
+            if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 2) {
+                PyErr_SetString(PyExc_TypeError, "Cues: (pattern, row) expected");
+                return -1;
+            }
+            spec = PyTuple_GET_ITEM(item, 0);
+            PyObject *one = PyTuple_Pack(1, PyTuple_GET_ITEM(item, 1));
+            if (!one) return -1;
+            int bad = rows_of(one, &rows[i], 1, count, "pattern row");
+            Py_DECREF(one);
+            if (bad) return -1;
+        }
+        if (pattern_init(&out[i], spec) < 0) return -1;
+    }
+    return 0;
+}
+
+/* Cues(rows, cue_index, type_rows, body_rows, density_rows, forms, question, question_rows, sentence_cues,
+ *      picks, asking, courtesy, courtesy_row, ends, courtesy_chars, s_rows, body_cap, body_density, sentence_cap,
+ *      scale) — built by analysis.judgec.cues from analysis/post_type.py's cue definitions and a model's rows. */
+static int Cues_init(Cues *self, PyObject *args, PyObject *kwds) {
+    PyObject *rows, *index, *type_rows, *body_rows, *density_rows, *forms, *question, *question_rows, *sentence,
+        *picks, *asking, *courtesy, *ends, *s_rows;
+    Py_ssize_t courtesy_row, courtesy_chars;
+    if (self->held) {
+        PyErr_SetString(PyExc_RuntimeError, "Cues is initialised once");
+        return -1;
+    }
+    if (!PyArg_ParseTuple(args, "O!O!O!O!O!O!UO!O!O!O!OnUnO!ldld", &RowsType, &rows, &PyDict_Type, &index,
+                          &PyTuple_Type, &type_rows, &PyTuple_Type, &body_rows, &PyTuple_Type, &density_rows,
+                          &PyTuple_Type, &forms, &question, &PyTuple_Type, &question_rows, &PyTuple_Type, &sentence,
+                          &PyTuple_Type, &picks, &PyTuple_Type, &asking, &courtesy, &courtesy_row, &ends,
+                          &courtesy_chars, &PyTuple_Type, &s_rows, &self->body_cap, &self->body_density,
+                          &self->sentence_cap, &self->scale))
+        return -1;
+    self->held = 1;
+    Rows *table = (Rows *)rows;
+    Py_INCREF(rows);
+    self->rows = table;
+    Py_INCREF(index);
+    self->cue_index = index;
+    Py_ssize_t count = table->count, n;
+    if (self->body_cap < 1 || self->sentence_cap < 1) {
+        PyErr_SetString(PyExc_ValueError, "Cues: caps must be positive");
+        return -1;
+    }
+    self->ntype = PyTuple_GET_SIZE(type_rows);
+    self->nbody = PyTuple_GET_SIZE(body_rows);
+    if (self->ntype > MAX_CUES || self->nbody > MAX_CUES) {
+        PyErr_SetString(PyExc_ValueError, "Cues: at most 32 cue groups of each kind");
+        return -1;
+    }
+    if (rows_of(type_rows, self->type_rows, self->ntype, count, "type rows") < 0 ||
+        rows_of(body_rows, self->body_rows, self->nbody, count, "body rows") < 0 ||
+        rows_of(density_rows, self->density_rows, self->nbody, count, "density rows") < 0 ||
+        rows_of(question_rows, self->question_rows, 3, count, "question rows") < 0 ||
+        rows_of(s_rows, self->s_rows, 5, count, "sentence rows") < 0)
+        return -1;
+    if (courtesy_row < -1 || courtesy_row >= count) {
+        PyErr_SetString(PyExc_IndexError, "Cues: feature row out of the table");
+        return -1;
+    }
+    self->courtesy_row = courtesy_row;
+    self->courtesy_chars = courtesy_chars;
+    if (patterns_of(forms, self->forms, self->form_rows, &self->nforms, count) < 0 ||
+        patterns_of(sentence, self->sentence, self->sentence_rows, &self->nsentence, count) < 0 ||
+        patterns_of(asking, self->asking, NULL, &self->nasking, count) < 0 || pattern_init(&self->courtesy, courtesy) < 0)
+        return -1;
+    if (!PyArg_ParseTuple(picks, "nnn", &self->request, &self->me, &self->thanks)) return -1;
+    n = self->nsentence;
+    if (self->request < 0 || self->request >= n || self->me < 0 || self->me >= n || self->thanks < -1 ||
+        self->thanks >= n) {
+        PyErr_SetString(PyExc_ValueError, "Cues: request, me and thanks must be sentence cues");
+        return -1;
+    }
+    if (!(self->question = ucs4_of(question, &self->nquestion)) || !(self->ends = ucs4_of(ends, &self->nends)))
+        return -1;
+    return 0;
+}
+
+typedef struct {
+    const double *data;
+    Py_ssize_t width;
+    double *dot;
+} Adder;
+
+static inline void add_row(const Adder *a, Py_ssize_t row, double v) {
+    if (row < 0) return;
+    const double *r = a->data + row * a->width;
+    for (Py_ssize_t c = 0; c < a->width; c++) a->dot[c] += v * r[c];
+}
+
+/* Bits of `word` in the cue index: 0 absent, -1 error (with an exception set) is told by PyErr_Occurred. */
+static unsigned long long cue_bits(PyObject *index, PyObject *word) {
+    PyObject *v = PyDict_GetItemWithError(index, word);
+    if (!v) return 0;
+    return PyLong_AsUnsignedLongLongMask(v);
+}
+
+/* Adds each row of `seq` (a tuple of ints) at `scale`. */
+static int add_rows(const Adder *add, PyObject *seq, Py_ssize_t count, double scale) {
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(seq); i++) {
+        Py_ssize_t r = PyLong_AsSsize_t(PyTuple_GET_ITEM(seq, i));
+        if (r == -1 && PyErr_Occurred()) return -1;
+        if (r < 0 || r >= count) {
+            PyErr_SetString(PyExc_IndexError, "feature row out of the table");
+            return -1;
+        }
+        add_row(add, r, scale);
+    }
+    return 0;
+}
+
+/* The named features into `dot`, in `found`'s order: f (fact_rows), c, b, d, h, k (kin_rows), q, s. */
+static int Cues_named(Cues *self, const Adder *add, PyObject *heading, PyObject *text, PyObject *words,
+                      PyObject *head, PyObject *fact_rows, PyObject *kin_rows) {
+    double scale = self->scale;
+    Py_ssize_t count = self->rows->count;
+    int hk = PyUnicode_KIND(heading), tk = PyUnicode_KIND(text);
+    const void *hd = PyUnicode_DATA(heading), *td = PyUnicode_DATA(text);
+    Py_ssize_t hn = PyUnicode_GET_LENGTH(heading), tn = PyUnicode_GET_LENGTH(text);
+    if (add_rows(add, fact_rows, count, scale) < 0) return -1;
+    /* c: the heading cue groups any heading word is in */
+    unsigned long long bits = 0;
+    PyObject *it = PyObject_GetIter(head), *word;
+    if (!it) return -1;
+    while ((word = PyIter_Next(it)) != NULL) {
+        bits |= cue_bits(self->cue_index, word);
+        Py_DECREF(word);
+        if (PyErr_Occurred()) break;
+    }
+    Py_DECREF(it);
+    if (PyErr_Occurred()) return -1;
+    for (Py_ssize_t i = 0; i < self->ntype; i++)
+        if (bits >> i & 1) add_row(add, self->type_rows[i], scale);
+    /* b and d: how often the post's words are in each body group, the groups in the order first met */
+    {
+        long counts[MAX_CUES] = {0};
+        Py_ssize_t order[MAX_CUES], norder = 0;
+        Py_ssize_t nwords = PyList_GET_SIZE(words);
+        for (Py_ssize_t i = 0; i < nwords; i++) {
+            unsigned long long b = cue_bits(self->cue_index, PyList_GET_ITEM(words, i)) >> 32;
+            if (!b) {
+                if (PyErr_Occurred()) return -1;
+                continue;
+            }
+            for (Py_ssize_t g = 0; g < self->nbody; g++)
+                if (b >> g & 1) {
+                    if (!counts[g]) order[norder++] = g;
+                    counts[g]++;
+                }
+        }
+        for (Py_ssize_t k = 0; k < norder; k++) {
+            long n = counts[order[k]] < self->body_cap ? counts[order[k]] : self->body_cap;
+            add_row(add, self->body_rows[order[k]], (double)n / (double)self->body_cap * scale);
+        }
+        if (nwords) {
+            double share = self->body_density / (double)nwords;
+            for (Py_ssize_t k = 0; k < norder; k++) {
+                double x = (double)counts[order[k]] * share;
+                add_row(add, self->density_rows[order[k]], (1.0 < x ? 1.0 : x) * scale);
+            }
+        }
+    }
+    /* h: the heading's forms; k: whose harm it is (found by the caller) */
+    for (Py_ssize_t i = 0; i < self->nforms; i++)
+        if (pattern_search(&self->forms[i], hk, hd, 0, hn)) add_row(add, self->form_rows[i], scale);
+    if (add_rows(add, kin_rows, count, scale) < 0) return -1;
+    /* q: question marks in the heading and the post */
+    Py_ssize_t marks = 0;
+    for (Py_ssize_t i = 0; i < hn; i++)
+        if (in_chars(self->question, self->nquestion, PyUnicode_READ(hk, hd, i))) {
+            add_row(add, self->question_rows[0], scale);
+            break;
+        }
+    for (Py_ssize_t i = 0; i < tn && marks < 2; i++)
+        if (in_chars(self->question, self->nquestion, PyUnicode_READ(tk, td, i))) marks++;
+    if (marks) add_row(add, self->question_rows[1], scale);
+    if (marks >= 2) add_row(add, self->question_rows[2], scale);
+    /* s: what the sentences do (analysis.post_type.sentence_features) */
+    long counts[MAX_CUES] = {0};
+    unsigned char present[MAX_CUES] = {0};
+    Py_ssize_t order[MAX_CUES + 1], norder = 0, found = 0, asks = 0, i = 0;
+    Py_ssize_t span[4][2] = {{0, 0}}; /* the second sentence, the one before last, the last */
+    while (i < tn) {
+        Py_UCS4 c = PyUnicode_READ(tk, td, i);
+        if (is_end(c) || c == '\n') {
+            i++;
+            continue;
+        }
+        Py_ssize_t start = i;
+        while (i < tn && !is_end(c = PyUnicode_READ(tk, td, i)) && c != '\n') i++;
+        while (i < tn && is_end(PyUnicode_READ(tk, td, i))) i++;
+        Py_ssize_t s = start, e = i;
+        while (s < e && Py_UNICODE_ISSPACE(PyUnicode_READ(tk, td, s))) s++;
+        while (e > s && Py_UNICODE_ISSPACE(PyUnicode_READ(tk, td, e - 1))) e--;
+        if (s == e) continue;
+        found++;
+        if (search_all(self->asking, self->nasking, tk, td, s, e)) asks++;
+        for (Py_ssize_t k = 0; k < self->nsentence; k++)
+            if (pattern_search(&self->sentence[k], tk, td, s, e)) {
+                if (!present[k]) {
+                    present[k] = 1;
+                    order[norder++] = k;
+                }
+                counts[k]++;
+            }
+        if (found == 2) span[0][0] = s, span[0][1] = e;
+        span[1][0] = span[2][0], span[1][1] = span[2][1];
+        span[2][0] = s, span[2][1] = e;
+    }
+    if (!found) return 0;
+    Py_ssize_t ls = span[2][0], le = span[2][1];
+    int courtesy = 0;
+    if (found > 1) {
+        Py_ssize_t kept = le;
+        while (kept > ls && in_chars(self->ends, self->nends, PyUnicode_READ(tk, td, kept - 1))) kept--;
+        if (kept - ls <= self->courtesy_chars && pattern_search(&self->courtesy, tk, td, ls, le)) {
+            if (self->thanks >= 0) {
+                if (!present[self->thanks]) {
+                    present[self->thanks] = 1;
+                    order[norder++] = self->thanks;
+                }
+                counts[self->thanks]--;
+            }
+            courtesy = 1;
+            ls = span[1][0], le = span[1][1];
+        }
+    }
+    long cap = self->sentence_cap;
+    for (Py_ssize_t k = 0; k < norder; k++) {
+        long n = counts[order[k]];
+        if (n > 0) add_row(add, self->sentence_rows[order[k]], (double)(n < cap ? n : cap) / (double)cap * scale);
+    }
+    if (courtesy) add_row(add, self->courtesy_row, (double)(1 < cap ? 1 : cap) / (double)cap * scale);
+    if (asks) {
+        add_row(add, self->s_rows[0], (double)(asks < cap ? asks : cap) / (double)cap * scale);
+        add_row(add, self->s_rows[1], (double)asks / (double)found * scale);
+    }
+    if (search_all(self->asking, self->nasking, tk, td, ls, le)) add_row(add, self->s_rows[2], 1.0 * scale);
+    if (pattern_search(&self->sentence[self->request], tk, td, ls, le)) add_row(add, self->s_rows[3], 1.0 * scale);
+    if (found > 1 && pattern_search(&self->sentence[self->me], tk, td, span[0][0], span[0][1]))
+        add_row(add, self->s_rows[4], 1.0 * scale);
+    return 0;
+}
+
+/* scores(bias, heading, text, words, heading_words, fact_rows, kin_rows, dense, word_index, body, heading_index)
+ * -> list of floats: PostTypeModel.post_scores' class scores — bias + the named features (found here, in the
+ * order of `found`) + the pooled vectors' scores + the post's distinct words' rows / √their number + the
+ * heading's. `words` the post's words (a list), `heading_words` and `body` the sets of the heading's and the
+ * post's words as the caller built them; fact_rows and kin_rows the rows of the facts and the kin features found. */
+static PyObject *Cues_scores(Cues *self, PyObject *args) {
+    PyObject *bias, *heading, *text, *words, *head, *fact_rows, *kin_rows, *dense, *word_index, *body, *heading_index;
+    if (!PyArg_ParseTuple(args, "OUUO!O!O!O!OO!OO!", &bias, &heading, &text, &PyList_Type, &words, &PySet_Type, &head,
+                          &PyTuple_Type, &fact_rows, &PyTuple_Type, &kin_rows, &dense, &PyDict_Type, &word_index,
+                          &body, &PyDict_Type, &heading_index))
+        return NULL;
+    if (!self->held) {
+        PyErr_SetString(PyExc_RuntimeError, "Cues not initialised");
+        return NULL;
+    }
+    Rows *rows = self->rows;
+    Py_ssize_t w = rows->width;
+    double total[MAX_WIDTH], dot[MAX_WIDTH] = {0};
+    PyObject *bseq = PySequence_Fast(bias, "bias must be a sequence");
+    if (!bseq) return NULL;
+    if (PySequence_Fast_GET_SIZE(bseq) != w) {
+        Py_DECREF(bseq);
+        PyErr_SetString(PyExc_ValueError, "one bias a class");
+        return NULL;
+    }
+    for (Py_ssize_t c = 0; c < w; c++) {
+        total[c] = PyFloat_AsDouble(PySequence_Fast_GET_ITEM(bseq, c));
+        if (total[c] == -1.0 && PyErr_Occurred()) {
+            Py_DECREF(bseq);
+            return NULL;
+        }
+    }
+    Py_DECREF(bseq);
+    Adder add = {rows->data, w, dot};
+    if (Cues_named(self, &add, heading, text, words, head, fact_rows, kin_rows) < 0) return NULL;
+    for (Py_ssize_t c = 0; c < w; c++) total[c] = total[c] + dot[c];
+    if (dense != Py_None) {
+        Py_buffer view;
+        if (PyObject_GetBuffer(dense, &view, PyBUF_SIMPLE) < 0) return NULL;
+        if (view.len != (Py_ssize_t)(w * sizeof(float))) {
+            PyBuffer_Release(&view);
+            PyErr_SetString(PyExc_ValueError, "dense scores: one float32 a class");
+            return NULL;
+        }
+        const float *d = (const float *)view.buf;
+        for (Py_ssize_t c = 0; c < w; c++) total[c] = total[c] + (double)d[c];
+        PyBuffer_Release(&view);
+    }
+    if (add_unique(rows, word_index, body, total) < 0 || add_unique(rows, heading_index, head, total) < 0) return NULL;
+    PyObject *out = PyList_New(w);
+    if (!out) return NULL;
+    for (Py_ssize_t c = 0; c < w; c++) {
+        PyObject *x = PyFloat_FromDouble(total[c]);
+        if (!x) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyList_SET_ITEM(out, c, x);
+    }
+    return out;
+}
+
+static PyMethodDef Cues_methods[] = {
+    {"scores", (PyCFunction)Cues_scores, METH_VARARGS,
+     "scores(bias, heading, text, words, heading_words, fact_rows, kin_rows, dense, word_index, body, heading_index)"
+     " -> list: the post type's class scores"},
+    {NULL, NULL, 0, NULL}};
+
+static PyTypeObject CuesType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "store._judgec.Cues",
+    .tp_basicsize = sizeof(Cues),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Cues(rows, …): the post type's named features, found and scored in one pass",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Cues_init,
+    .tp_dealloc = (destructor)Cues_dealloc,
+    .tp_methods = Cues_methods,
+};
+
+/* search(pattern, text) -> bool: a cue pattern (analysis.judgec.literals) searched in `text`, as Cues does. */
+static PyObject *judgec_search(PyObject *module, PyObject *args) {
+    PyObject *spec, *text;
+    if (!PyArg_ParseTuple(args, "OU", &spec, &text)) return NULL;
+    Pattern p;
+    if (pattern_init(&p, spec) < 0) return NULL;
+    int found = pattern_search(&p, PyUnicode_KIND(text), PyUnicode_DATA(text), 0, PyUnicode_GET_LENGTH(text));
+    pattern_free(&p);
+    return PyBool_FromLong(found);
+}
+
+static PyMethodDef module_methods[] = {
+    {"search", judgec_search, METH_VARARGS, "search(pattern, text) -> bool: a cue pattern searched as Cues does"},
+    {NULL, NULL, 0, NULL}};
+
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "store._judgec", "the judgement's inner loops, compiled",
-                                    -1, NULL};
+                                    -1, module_methods};
 
 PyMODINIT_FUNC PyInit__judgec(void) {
-    if (asking_words_ready() < 0 || PyType_Ready(&RowsType) < 0 || PyType_Ready(&PoolsType) < 0) return NULL;
+    if (asking_words_ready() < 0 || PyType_Ready(&RowsType) < 0 || PyType_Ready(&PoolsType) < 0 ||
+        PyType_Ready(&CuesType) < 0)
+        return NULL;
     PyObject *m = PyModule_Create(&module);
     if (!m) return NULL;
     Py_INCREF(&RowsType);
@@ -678,6 +1226,12 @@ PyMODINIT_FUNC PyInit__judgec(void) {
     Py_INCREF(&PoolsType);
     if (PyModule_AddObject(m, "Pools", (PyObject *)&PoolsType) < 0) {
         Py_DECREF(&PoolsType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    Py_INCREF(&CuesType);
+    if (PyModule_AddObject(m, "Cues", (PyObject *)&CuesType) < 0) {
+        Py_DECREF(&CuesType);
         Py_DECREF(m);
         return NULL;
     }

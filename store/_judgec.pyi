@@ -42,3 +42,46 @@ class Pools:
         self, index: dict[str, int], heading_words: Sequence[str], words: Sequence[str], folded: str, /
     ) -> tuple[bytes, bytes, bytes]: ...
     def pool(self, sums: Array, heading_sum: Array, kinds: str, scales: Sequence[float], /) -> bytes: ...
+
+class Cues:
+    def __init__(
+        self,
+        rows: Rows,
+        cue_index: dict[str, int],
+        type_rows: tuple[int, ...],
+        body_rows: tuple[int, ...],
+        density_rows: tuple[int, ...],
+        forms: tuple[tuple[object, int], ...],
+        question: str,
+        question_rows: tuple[int, int, int],
+        sentence_cues: tuple[tuple[object, int], ...],
+        picks: tuple[int, int, int],
+        asking: tuple[object, ...],
+        courtesy: object,
+        courtesy_row: int,
+        ends: str,
+        courtesy_chars: int,
+        s_rows: tuple[int, ...],
+        body_cap: int,
+        body_density: float,
+        sentence_cap: int,
+        scale: float,
+        /,
+    ) -> None: ...
+    def scores(
+        self,
+        bias: Sequence[float],
+        heading: str,
+        text: str,
+        words: list[str],
+        heading_words: set[str],
+        fact_rows: tuple[int, ...],
+        kin_rows: tuple[int, ...],
+        dense: Array | None,
+        word_index: dict[str, int],
+        body: set[str],
+        heading_index: dict[str, int],
+        /,
+    ) -> list[float]: ...
+
+def search(pattern: object, text: str, /) -> bool: ...

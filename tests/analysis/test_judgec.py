@@ -5,13 +5,16 @@ extension the Python path grades the same."""
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import random
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -203,3 +206,151 @@ def test_cut_words_are_interned_and_found_by_the_interned_tables() -> None:
     one_by_one = [segment(p) for p in pieces]
     assert segment("，".join(pieces[:5000])) == [w for words in one_by_one[:5000] for w in words]
     assert [segment(p) for p in pieces] == one_by_one
+
+
+def cue_patterns() -> dict[str, re.Pattern[str]]:
+    """Every pattern store/_judgec.c's Cues searches in place of Python's re."""
+    found = {"h" + name: p for name, p in post_type.HEADING_FORMS.items()}
+    found |= {"s" + name: p for name, p in post_type.SENTENCE_CUES.items()}
+    found |= {"ask_end": post_type._ASKING_END, "ask_words": post_type._ASKING_WORDS}
+    found |= {"courtesy": post_type._COURTESY, "question": post_type._QUESTION}
+    return found
+
+
+# Patterns of each supported form, searched in every string of up to four characters of ALPHABET.
+SYNTHETIC = [
+    r"^(?:a|bc)(?!d|ab)",
+    r"x[yz]{1,2}$",
+    r"(?:[？?]|[吗呢][。 \n]*)$",
+    r"a?",
+    r"^",
+    r"$",
+    r"b?c$",
+    r"(?:ab|a)(?:c|)d",
+    r"^(?:a|b)$",
+    r"吗[？?]?$",
+]
+ALPHABET = "abcdxyz吗？。 \n"
+
+
+def strings_near(pattern: re.Pattern[str], spec: judgec.Literals) -> list[str]:
+    """Strings where a literal search can go wrong: each alternative alone, inside others, before what must not
+    follow it, before the trailing characters and a final line break."""
+    out = ["", "\n", "\n\n"]
+    for text, never, then in spec[2]:
+        for tail in ("", "\n", "\n\n", "x", "。\n", *never, *(n + "\n" for n in never), then, then + "\n", then + "x"):
+            for head in ("", "我", "\n", text[:1]):
+                out.append(head + text + tail)
+                out.append(head + text[:-1] + tail)
+    return out
+
+
+def test_cue_patterns_are_searched_in_c_as_re_searches_them() -> None:
+    from store import _judgec
+
+    probes = [s for text in texts() for s in post_type.sentences(text)] + [heading_of("", t) for t in texts()]
+    probes += HOSTILE
+    for name, pattern in cue_patterns().items():
+        spec = judgec.literals(pattern)
+        assert spec is not None, name  # the shipped cues all run in C
+        for s in probes + strings_near(pattern, spec):
+            assert _judgec.search(spec, s) == (pattern.search(s) is not None), (name, s)
+
+
+def test_synthetic_patterns_match_as_re_on_every_short_string() -> None:
+    from store import _judgec
+
+    every = [""]
+    for length in range(1, 5):
+        every += ["".join(p) for p in itertools.product(ALPHABET, repeat=length) if length < 4 or p[0] in "ab吗x"]
+    for source in SYNTHETIC:
+        pattern = re.compile(source)
+        spec = judgec.literals(pattern)
+        assert spec is not None, source
+        for s in every:
+            assert _judgec.search(spec, s) == (pattern.search(s) is not None), (source, s)
+
+
+def test_patterns_beyond_literals_stay_with_re() -> None:
+    for source in [
+        r"a.b",
+        r"\d",
+        r"a*b",
+        r"(?<!x)a",
+        r"(?i)abc",
+        r"[a-z]",
+        r"[^a]",
+        r"\bab",
+        r"a|^b",
+        r"(a)\1",
+        r"a{1,20}",
+        r"a(?!b)c",
+        r"a(?=b)",
+        r"[ab]+$",
+        r"a$|b",
+        r"(?:a[bc]*)$x",
+        post_type.PARENT.pattern,
+    ]:
+        assert judgec.literals(re.compile(source)) is None, source
+
+
+def test_cues_score_as_the_named_features_do() -> None:
+    model = PostTypeModel.default()
+    assert model._cues is not None
+    cues = model._cues
+    for text in texts():
+        title, _, content = text.partition("\n")
+        for h, hw, w, t in (inputs(text), (heading_of(title, content), segment(title), segment(text), text)):
+            facts = find_facts(w)
+            found = model.post_scores(h, hw, w, facts, t)
+            guess = model.classify(h, hw, w, facts, t)
+            model._cues = None
+            try:
+                assert model.post_scores(h, hw, w, facts, t) == found, t[:80]  # bit for bit
+                assert model.classify(h, hw, w, facts, t) == guess, t[:80]
+            finally:
+                model._cues = cues
+
+
+def test_a_cue_beyond_literals_turns_cues_off() -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(post_type.SENTENCE_CUES, "help", re.compile(r"求.{0,3}助"))
+        post_type._cue_patterns.cache_clear()
+        try:
+            assert post_type._cue_patterns() is None
+            model = PostTypeModel.load(REPO / "analysis" / "data" / "post_type_model.json.gz")
+            assert model._cues is None and model._compiled is not None
+            h, hw, w, t = inputs("求你帮助我。我家孩子被打了，怎么办？谢谢！")
+            assert model.post_scores(h, hw, w, find_facts(w), t)
+        finally:
+            post_type._cue_patterns.cache_clear()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(post_type, "_SENTENCE", re.compile(r"[^。\n]+[。]*"))
+        post_type._cue_patterns.cache_clear()
+        try:
+            assert post_type._cue_patterns() is None
+        finally:
+            post_type._cue_patterns.cache_clear()
+    assert post_type._cue_patterns() is not None
+
+
+def test_cues_refuse_bad_input() -> None:
+    from store import _judgec
+
+    model = PostTypeModel.default()
+    assert model._cues is not None and model._compiled is not None
+    h, hw, w, t = inputs("路灯坏了吗？")
+    assert model._dense is not None
+    dense = pooled(hw, w, t, wordvec.shipped(), model.pools) @ model._dense
+    args: list[Any] = [model.bias, h, t, w, set(hw), (), (), dense, model._words, set(w), model._heading_words]
+    assert model._cues.scores(*args) == model.post_scores(h, hw, w, [], t)
+    with pytest.raises(IndexError):
+        model._cues.scores(*[*args[:5], (10**9,), *args[6:]])
+    with pytest.raises(ValueError):
+        model._cues.scores([0.0], *args[1:])
+    with pytest.raises(TypeError):
+        model._cues.scores(*[*args[:3], tuple(w), *args[4:]])
+    with pytest.raises(TypeError):
+        _judgec.search((False, False, (("a", (), 3),)), "a")
+    with pytest.raises(TypeError):
+        _judgec.Cues(model._compiled)  # type: ignore[call-arg]
