@@ -176,12 +176,12 @@ class Grader:
         # too few for numpy's per-call overhead to pay off; summed in the same order, so the same bits).
         self._rows = {f: tuple(float(x) for x in w) for f, w in level_weights.items()}
         # The word features in C (analysis/judgec.py) when built: a row per feature, read by the word itself.
-        self._words: tuple[judgec.Rows, dict[str, int], dict[str, int]] | None = None
+        self._words: tuple[judgec.Rows, judgec.Lookup, judgec.Lookup] | None = None
         features = list(level_weights)
         weights = judgec.rows(np.array([self._rows[f] for f in features], dtype=np.float64).reshape(-1, STEPS))
         if weights is not None:
-            by_word = judgec.intern_keys({f[1:]: i for i, f in enumerate(features) if f[0] == "w"})
-            by_title_word = judgec.intern_keys({f[1:]: i for i, f in enumerate(features) if f[0] == "t"})
+            by_word = judgec.table(judgec.intern_keys({f[1:]: i for i, f in enumerate(features) if f[0] == "w"}))
+            by_title_word = judgec.table(judgec.intern_keys({f[1:]: i for i, f in enumerate(features) if f[0] == "t"}))
             self._words = (weights, by_word, by_title_word)
 
     def with_types(self, types: PostTypeModel) -> Grader:
@@ -217,7 +217,7 @@ class Grader:
 
     def _scored_compiled(
         self,
-        compiled: tuple[judgec.Rows, dict[str, int], dict[str, int]],
+        compiled: tuple[judgec.Rows, judgec.Lookup, judgec.Lookup],
         title_set: set[str],
         word_set: set[str],
         facts: list[FactHit],
@@ -262,7 +262,7 @@ class Grader:
             sums, hits = _scored(self._rows, (found, fact_features), norms(found))
             known, by_text = len(hits), _evidence(hits, facts)
         if self._compiled is not None:
-            index = judgec.interned(wordvec.shipped().index)
+            index = judgec.lookup(wordvec.shipped().index)
             title_part, post_part = self._compiled[0].mean(index, title_words), self._compiled[1].mean(index, words)
             sums = [z + a + b for z, a, b in zip(sums, title_part, post_part, strict=True)]
         elif self._projected is not None:

@@ -9,7 +9,7 @@ import importlib
 import re
 import sys
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -17,9 +17,10 @@ import numpy.typing as npt
 from store.compiled import optional_module
 
 if TYPE_CHECKING:
-    from store._judgec import Pools, Rows
+    from store._judgec import Index, Pools, Rows
 
 MAX_WIDTH = 64  # numbers a row store/_judgec.c's Rows holds
+Lookup: TypeAlias = "Index | dict[str, int]"  # word -> row, as the compiled loops take it
 
 
 @functools.cache
@@ -46,6 +47,29 @@ def interned(index: dict[str, int]) -> dict[str, int]:
 def intern_keys(index: dict[str, int]) -> dict[str, int]:
     """A copy of `index` whose keys are interned (see `interned`)."""
     return {sys.intern(word): row for word, row in index.items()}
+
+
+def lookup(index: dict[str, int]) -> Lookup:
+    """`index` (word -> row) as the compiled loops read it fastest: its keys interned, in a store/_judgec.c Index
+    (one memory access a word where a dict makes three) when built, else the interned dict. `get`, `in` and `len`
+    work on both. Made once per index and held (see `interned`): `index` must not change afterwards."""
+    held = _LOOKUPS.get(id(index))
+    if held is None or held[0] is not index:
+        held = (index, table(intern_keys(index)))
+        _LOOKUPS[id(index)] = held
+    return held[1]
+
+
+_LOOKUPS: dict[int, tuple[dict[str, int], Lookup]] = {}
+
+
+def table(index: dict[str, int]) -> Lookup:
+    """`index` in a store/_judgec.c Index when built, else `index` itself."""
+    compiled = module()
+    if compiled is None:
+        return index
+    found: Index = compiled.Index(index)
+    return found
 
 
 def rows(table: npt.NDArray[np.float64]) -> Rows | None:

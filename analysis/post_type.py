@@ -299,7 +299,7 @@ def pooled(
     ~300 µs a post; POST_TYPE_CARD.md, "Speed")."""
     compiled = _pools(vectors)
     if compiled is not None:
-        weights, gathered, head = compiled.gather(judgec.interned(vectors.index), heading_words, words, normalise(text))
+        weights, gathered, head = compiled.gather(judgec.lookup(vectors.index), heading_words, words, normalise(text))
         count = len(words)
         if count:
             dim = vectors.dim
@@ -501,8 +501,10 @@ class PostTypeModel:
             self._matrix[i] = weights[f]
         self._bias = np.array(bias)
         # A word's row by the word itself (w: the post's, t: the heading's): no prefixed string to build.
-        self._words = judgec.intern_keys({f[1:]: i for f, i in self._index.items() if f[0] == "w"})
-        self._heading_words = judgec.intern_keys({f[1:]: i for f, i in self._index.items() if f[0] == "t"})
+        self._words = judgec.table(judgec.intern_keys({f[1:]: i for f, i in self._index.items() if f[0] == "w"}))
+        self._heading_words = judgec.table(
+            judgec.intern_keys({f[1:]: i for f, i in self._index.items() if f[0] == "t"})
+        )
         self._dense = None if dense is None else np.array(dense, dtype=np.float32)
         # The same scoring in C (analysis/judgec.py) when built: the named features, the pooled vectors' scores and
         # the word rows added up as below, in the same order.

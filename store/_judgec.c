@@ -16,17 +16,156 @@
 #include <stdint.h>
 #include <string.h>
 
-/* The row of `word` in `index` (a dict of str -> int): 1 found, 0 absent, -1 error. */
+/* Index(mapping): a dict of str -> row as a flat open-addressing table (hash, word, row in one slot). A lookup
+ * touches one slot where a dict touches its index, its entry and the row's int object: on tables of thousands of
+ * words read a few words a post, each of those is a trip to memory. Keys are compared by identity first (the
+ * tokeniser's words and the tables' keys are interned), then as str. */
+typedef struct {
+    Py_hash_t hash;
+    PyObject *key;
+    Py_ssize_t value;
+} Slot;
+
+typedef struct {
+    PyObject_HEAD
+    Slot *slots;
+    Py_ssize_t mask, used;
+} Index;
+
+static PyTypeObject IndexType;
+
+static int Index_init(Index *self, PyObject *args, PyObject *kwds) {
+    PyObject *mapping;
+    if (self->slots) {
+        PyErr_SetString(PyExc_RuntimeError, "Index is initialised once");
+        return -1;
+    }
+    if (!PyArg_ParseTuple(args, "O!", &PyDict_Type, &mapping)) return -1;
+    Py_ssize_t n = PyDict_GET_SIZE(mapping), size = 8;
+    while (size < n + n / 2 + 1) size *= 2; /* at most two thirds full */
+    self->slots = PyMem_Calloc(size, sizeof(Slot));
+    if (!self->slots) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    self->mask = size - 1;
+    PyObject *key, *value;
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(mapping, &pos, &key, &value)) {
+        if (!PyUnicode_CheckExact(key)) {
+            PyErr_SetString(PyExc_TypeError, "Index: keys must be str");
+            return -1;
+        }
+        Py_ssize_t v = PyLong_AsSsize_t(value);
+        if (v == -1 && PyErr_Occurred()) return -1;
+        Py_hash_t h = PyObject_Hash(key);
+        if (h == -1) return -1;
+        Py_ssize_t i = (Py_ssize_t)((size_t)h & (size_t)self->mask);
+        while (self->slots[i].key) i = (i + 1) & self->mask; /* a dict's keys are distinct */
+        Py_INCREF(key);
+        self->slots[i] = (Slot){h, key, v};
+        self->used++;
+    }
+    return 0;
+}
+
+static void Index_dealloc(Index *self) {
+    if (self->slots) {
+        for (Py_ssize_t i = 0; i <= self->mask; i++) Py_XDECREF(self->slots[i].key);
+        PyMem_Free(self->slots);
+    }
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* 1 found (*value set), 0 absent, -1 error. */
+static int index_find(Index *self, PyObject *word, Py_ssize_t *value) {
+    Py_hash_t h = PyObject_Hash(word);
+    if (h == -1) return -1;
+    Py_ssize_t i = (Py_ssize_t)((size_t)h & (size_t)self->mask);
+    for (;;) {
+        Slot *s = &self->slots[i];
+        if (!s->key) return 0;
+        if (s->key == word) {
+            *value = s->value;
+            return 1;
+        }
+        if (s->hash == h) {
+            int same = PyObject_RichCompareBool(s->key, word, Py_EQ);
+            if (same < 0) return -1;
+            if (same) {
+                *value = s->value;
+                return 1;
+            }
+        }
+        i = (i + 1) & self->mask;
+    }
+}
+
+static PyObject *Index_get(Index *self, PyObject *args) {
+    PyObject *word, *otherwise = Py_None;
+    if (!PyArg_ParseTuple(args, "O|O", &word, &otherwise)) return NULL;
+    Py_ssize_t v;
+    int found = self->slots ? index_find(self, word, &v) : 0;
+    if (found < 0) return NULL;
+    if (found) return PyLong_FromSsize_t(v);
+    Py_INCREF(otherwise);
+    return otherwise;
+}
+
+static Py_ssize_t Index_length(Index *self) { return self->used; }
+
+static int Index_contains(Index *self, PyObject *word) {
+    Py_ssize_t v;
+    return self->slots ? index_find(self, word, &v) : 0;
+}
+
+static PyMethodDef Index_methods[] = {
+    {"get", (PyCFunction)Index_get, METH_VARARGS, "get(word, default=None) -> the word's row or default"},
+    {NULL, NULL, 0, NULL}};
+
+static PySequenceMethods Index_sequence = {.sq_length = (lenfunc)Index_length,
+                                           .sq_contains = (objobjproc)Index_contains};
+
+static PyTypeObject IndexType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "store._judgec.Index",
+    .tp_basicsize = sizeof(Index),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Index(mapping): word -> row, read in C",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Index_init,
+    .tp_dealloc = (destructor)Index_dealloc,
+    .tp_methods = Index_methods,
+    .tp_as_sequence = &Index_sequence,
+};
+
+/* The row of `word` in `index` (an Index, or a dict of str -> int): 1 found, 0 absent, -1 error. */
 static int row_of(PyObject *index, PyObject *word, Py_ssize_t count, Py_ssize_t *row) {
-    PyObject *v = PyDict_GetItemWithError(index, word);
-    if (v == NULL) return PyErr_Occurred() ? -1 : 0;
-    Py_ssize_t r = PyLong_AsSsize_t(v);
-    if (r == -1 && PyErr_Occurred()) return -1;
+    Py_ssize_t r;
+    if (Py_IS_TYPE(index, &IndexType)) {
+        Index *ix = (Index *)index;
+        int found = ix->slots ? index_find(ix, word, &r) : 0;
+        if (found <= 0) return found;
+    } else {
+        PyObject *v = PyDict_GetItemWithError(index, word);
+        if (v == NULL) return PyErr_Occurred() ? -1 : 0;
+        r = PyLong_AsSsize_t(v);
+        if (r == -1 && PyErr_Occurred()) return -1;
+    }
     if (r < 0 || r >= count) {
         PyErr_SetString(PyExc_IndexError, "word row out of the table");
         return -1;
     }
     *row = r;
+    return 1;
+}
+
+/* An index argument: an Index or a dict. */
+static int index_arg(PyObject *obj, void *out) {
+    if (!Py_IS_TYPE(obj, &IndexType) && !PyDict_Check(obj)) {
+        PyErr_SetString(PyExc_TypeError, "an index must be an Index or a dict of str -> row");
+        return 0;
+    }
+    *(PyObject **)out = obj;
     return 1;
 }
 
@@ -86,7 +225,7 @@ static void Rows_dealloc(Rows *self) {
  * analysis.grader._mean, the same additions in the same order. */
 static PyObject *Rows_mean(Rows *self, PyObject *args) {
     PyObject *index, *words;
-    if (!PyArg_ParseTuple(args, "O!O", &PyDict_Type, &index, &words)) return NULL;
+    if (!PyArg_ParseTuple(args, "O&O", index_arg, &index, &words)) return NULL;
     PyObject *seq = PySequence_Fast(words, "words must be a sequence");
     if (!seq) return NULL;
     double acc[MAX_WIDTH] = {0};
@@ -161,8 +300,8 @@ static int add_unique(Rows *self, PyObject *index, PyObject *words, double *tota
  * as their sets (set(words) as the caller built it). */
 static PyObject *Rows_scores(Rows *self, PyObject *args) {
     PyObject *bias, *index, *found, *dense, *word_index, *words, *heading_index, *heading_words;
-    if (!PyArg_ParseTuple(args, "OO!O!OO!OO!O", &bias, &PyDict_Type, &index, &PyDict_Type, &found, &dense,
-                          &PyDict_Type, &word_index, &words, &PyDict_Type, &heading_index, &heading_words))
+    if (!PyArg_ParseTuple(args, "OO!O!OO&OO&O", &bias, &PyDict_Type, &index, &PyDict_Type, &found, &dense, index_arg,
+                          &word_index, &words, index_arg, &heading_index, &heading_words))
         return NULL;
     Py_ssize_t w = self->width;
     PyObject *bseq = PySequence_Fast(bias, "bias must be a sequence");
@@ -230,7 +369,7 @@ static PyObject *Rows_scored(Rows *self, PyObject *args) {
     PyObject *index, *words, *evidence, *skip;
     double scale;
     Py_ssize_t column;
-    if (!PyArg_ParseTuple(args, "O!OdnO!O", &PyDict_Type, &index, &words, &scale, &column, &PyDict_Type, &evidence,
+    if (!PyArg_ParseTuple(args, "O&OdnO!O", index_arg, &index, &words, &scale, &column, &PyDict_Type, &evidence,
                           &skip))
         return NULL;
     Py_ssize_t w = self->width, known = 0;
@@ -488,7 +627,7 @@ nomem:
  * words' vectors, added one after another as numpy's sum over rows does. `folded`: normalise(text). */
 static PyObject *Pools_gather(Pools *self, PyObject *args) {
     PyObject *index, *heading_words, *words, *folded;
-    if (!PyArg_ParseTuple(args, "O!OOU", &PyDict_Type, &index, &heading_words, &words, &folded)) return NULL;
+    if (!PyArg_ParseTuple(args, "O&OOU", index_arg, &index, &heading_words, &words, &folded)) return NULL;
     PyObject *seq = PySequence_Fast(words, "words must be a sequence");
     if (!seq) return NULL;
     PyObject *heads = PySequence_Fast(heading_words, "heading words must be a sequence");
@@ -1121,9 +1260,9 @@ static int Cues_named(Cues *self, const Adder *add, PyObject *heading, PyObject 
  * post's words as the caller built them; fact_rows and kin_rows the rows of the facts and the kin features found. */
 static PyObject *Cues_scores(Cues *self, PyObject *args) {
     PyObject *bias, *heading, *text, *words, *head, *fact_rows, *kin_rows, *dense, *word_index, *body, *heading_index;
-    if (!PyArg_ParseTuple(args, "OUUO!O!O!O!OO!OO!", &bias, &heading, &text, &PyList_Type, &words, &PySet_Type, &head,
-                          &PyTuple_Type, &fact_rows, &PyTuple_Type, &kin_rows, &dense, &PyDict_Type, &word_index,
-                          &body, &PyDict_Type, &heading_index))
+    if (!PyArg_ParseTuple(args, "OUUO!O!O!O!OO&OO&", &bias, &heading, &text, &PyList_Type, &words, &PySet_Type, &head,
+                          &PyTuple_Type, &fact_rows, &PyTuple_Type, &kin_rows, &dense, index_arg, &word_index, &body,
+                          index_arg, &heading_index))
         return NULL;
     if (!self->held) {
         PyErr_SetString(PyExc_RuntimeError, "Cues not initialised");
@@ -1213,7 +1352,7 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "store._judgec", "the
 
 PyMODINIT_FUNC PyInit__judgec(void) {
     if (asking_words_ready() < 0 || PyType_Ready(&RowsType) < 0 || PyType_Ready(&PoolsType) < 0 ||
-        PyType_Ready(&CuesType) < 0)
+        PyType_Ready(&CuesType) < 0 || PyType_Ready(&IndexType) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&module);
     if (!m) return NULL;
@@ -1226,6 +1365,12 @@ PyMODINIT_FUNC PyInit__judgec(void) {
     Py_INCREF(&PoolsType);
     if (PyModule_AddObject(m, "Pools", (PyObject *)&PoolsType) < 0) {
         Py_DECREF(&PoolsType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    Py_INCREF(&IndexType);
+    if (PyModule_AddObject(m, "Index", (PyObject *)&IndexType) < 0) {
+        Py_DECREF(&IndexType);
         Py_DECREF(m);
         return NULL;
     }

@@ -9,13 +9,21 @@ from typing_extensions import Buffer
 # numpy arrays hand over their memory (C-contiguous) as any buffer does.
 Array: TypeAlias = Buffer | npt.NDArray[Any]
 
+class Index:
+    def __init__(self, mapping: dict[str, int], /) -> None: ...
+    def get(self, word: str, default: int | None = None, /) -> int | None: ...
+    def __len__(self) -> int: ...
+    def __contains__(self, word: object) -> bool: ...
+
+Lookup: TypeAlias = Index | dict[str, int]
+
 class Rows:
     count: int
     def __init__(self, table: Array, width: int, /) -> None: ...
-    def mean(self, index: dict[str, int], words: Sequence[str], /) -> tuple[float, ...]: ...
+    def mean(self, index: Lookup, words: Sequence[str], /) -> tuple[float, ...]: ...
     def scored(
         self,
-        index: dict[str, int],
+        index: Lookup,
         words: Sequence[str] | set[str] | frozenset[str],
         scale: float,
         column: int,
@@ -29,9 +37,9 @@ class Rows:
         index: dict[str, int],
         found: dict[str, float],
         dense: Array | None,
-        word_index: dict[str, int],
+        word_index: Lookup,
         words: Sequence[str] | set[str] | frozenset[str],
-        heading_index: dict[str, int],
+        heading_index: Lookup,
         heading_words: Sequence[str] | set[str] | frozenset[str],
         /,
     ) -> list[float]: ...
@@ -39,7 +47,7 @@ class Rows:
 class Pools:
     def __init__(self, padded: Array, stopped: Array, dim: int, /) -> None: ...
     def gather(
-        self, index: dict[str, int], heading_words: Sequence[str], words: Sequence[str], folded: str, /
+        self, index: Lookup, heading_words: Sequence[str], words: Sequence[str], folded: str, /
     ) -> tuple[bytes, bytes, bytes]: ...
     def pool(self, sums: Array, heading_sum: Array, kinds: str, scales: Sequence[float], /) -> bytes: ...
 
@@ -78,9 +86,9 @@ class Cues:
         fact_rows: tuple[int, ...],
         kin_rows: tuple[int, ...],
         dense: Array | None,
-        word_index: dict[str, int],
+        word_index: Lookup,
         body: set[str],
-        heading_index: dict[str, int],
+        heading_index: Lookup,
         /,
     ) -> list[float]: ...
 

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from analysis import judgec, post_type, wordvec
@@ -354,3 +355,30 @@ def test_cues_refuse_bad_input() -> None:
         _judgec.search((False, False, (("a", (), 3),)), "a")
     with pytest.raises(TypeError):
         _judgec.Cues(model._compiled)  # type: ignore[call-arg]
+
+
+def test_an_index_finds_what_its_dict_finds() -> None:
+    from store import _judgec
+
+    words = wordvec.shipped().index
+    index = judgec.lookup(words)
+    assert isinstance(index, _judgec.Index) and judgec.lookup(words) is index and len(index) == len(words)
+    probes = [w for text in texts()[:60] for w in segment(text)] + ["", "不在表里的词", "a_b", "😀"]
+    probes += ["".join(reversed(w)) for w in list(words)[:2000]]  # equal hashes are rare: misses mostly
+    for word in [*words, *probes]:
+        copy = "".join(list(word))  # an equal str that is not the interned key
+        assert index.get(word) == words.get(word) == index.get(copy), word
+        assert (word in index) == (word in words)
+    assert index.get("不在表里的词", -1) == -1
+    small = _judgec.Index({"甲": 0, "乙": 5})
+    assert small.get("乙") == 5 and "甲" in small and small.get("丙") is None and len(small) == 2
+    with pytest.raises(TypeError):
+        _judgec.Index({1: 0})  # type: ignore[dict-item]
+    with pytest.raises(TypeError):
+        small.get([])  # type: ignore[arg-type]
+    rows = judgec.rows(np.zeros((2, 3)))
+    assert rows is not None
+    with pytest.raises(IndexError):
+        rows.mean(small, ["乙"])  # row 5 of a 2-row table
+    with pytest.raises(TypeError):
+        rows.mean([], ["乙"])  # type: ignore[arg-type]
