@@ -22,7 +22,6 @@ before.
 from __future__ import annotations
 
 import functools
-import heapq
 import math
 import re
 from collections.abc import Iterable
@@ -236,6 +235,8 @@ class Grader:
         in_title, known_title = table.scored(
             by_title_word, title_set, 1.0 / math.sqrt(title) if title else 0.0, 1, by_text, FUNCTION_WORDS
         )
+        if not facts:  # no fact features: their sums are zeros, added as below
+            return [a + b + 0.0 for a, b in zip(in_post, in_title, strict=True)], known_post + known_title, by_text
         _, fact_features = feature_sets((), (), facts)
         in_facts, fact_hits = _scored(self._rows, (fact_features,), {})
         sums = [a + b + c for a, b, c in zip(in_post, in_title, in_facts, strict=True)]
@@ -252,8 +253,8 @@ class Grader:
     ) -> Grade:
         """`heading`: the title or opening sentence as written (analysis.post_type.heading_of; the title's words
         joined when not given), `text` the whole post: the post type reads their forms and question marks."""
-        title_words = list(title_words)
-        words = list(words)
+        title_words = title_words if isinstance(title_words, list) else list(title_words)
+        words = words if isinstance(words, list) else list(words)
         sets = set(title_words), set(words)
         if self._words is not None:
             sums, known, by_text = self._scored_compiled(self._words, *sets, facts)
@@ -271,9 +272,10 @@ class Grader:
             sums = [z + a + b for z, a, b in zip(sums, title_part, post_part, strict=True)]
         at_least = tuple(round(_sigmoid(b + z), 4) for b, z in zip(self.level_bias, sums, strict=True))
 
-        # Only what reaches 0.01 is shown: the largest of those are the largest shown of all.
-        shown = [(name, c) for name, c in by_text.items() if c >= 0.01]
-        strongest = heapq.nlargest(EVIDENCE, shown, key=lambda item: (item[1], item[0])) if shown else []
+        # Only what reaches 0.01 is shown: the largest of those are the largest shown of all, by contribution then
+        # by name (names are distinct: one order, whatever sorts them).
+        shown = [(c, name) for name, c in by_text.items() if c >= 0.01]
+        shown.sort(reverse=True)
         guess = (self.types or PostTypeModel.default()).classify(
             "".join(title_words) if heading is None else heading, title_words, words, facts, text, sets=sets
         )
@@ -281,7 +283,7 @@ class Grader:
             at_least=at_least,
             post_type=guess.post_type,
             type_probability=guess.probability,
-            evidence=[(name, round(c, 2)) for name, c in strongest],
+            evidence=[(name, round(c, 2)) for c, name in shown[:EVIDENCE]],
             known=known,
             calm=guess.calm,
         )

@@ -509,6 +509,11 @@ class PostTypeModel:
         # The same scoring in C (analysis/judgec.py) when built: the named features, the pooled vectors' scores and
         # the word rows added up as below, in the same order.
         self._compiled = judgec.rows(self._matrix) if len(classes) <= judgec.MAX_WIDTH else None
+        # The calm classes' indices and the others', in the classes' order (classify).
+        self._calm_rows = (
+            [i for i, c in enumerate(classes) if c in CALM_TYPES],
+            [i for i, c in enumerate(classes) if c not in CALM_TYPES],
+        )
         # And the named features found and scored in one pass in C (store/_judgec.c's Cues), when the cues allow.
         self._cues = _compiled_cues(self._compiled, self._index)
         self._facts = {f[1:]: i for f, i in self._index.items() if f[0] == "f"}
@@ -639,23 +644,27 @@ class PostTypeModel:
         """The most likely type, its probability and `calm`. `text`: the whole post, for its sentences and
         question marks (the heading alone when not given); `words` its words in order; `sets` as post_scores
         takes them."""
-        scores = self.post_scores(heading, list(heading_words), list(words), facts, text or heading, sets=sets)
+        heading_words = heading_words if isinstance(heading_words, list) else list(heading_words)
+        words = words if isinstance(words, list) else list(words)
+        scores = self.post_scores(heading, heading_words, words, facts, text or heading, sets=sets)
         top = max(scores)
         exps = [math.exp(s - top) for s in scores]
         total = sum(exps)
-        best = max(range(len(scores)), key=scores.__getitem__)
-        if self.classes[best] in CALM_TYPES and any(h.fact in HARM for h in facts):
+        best = scores.index(top)  # the first of the highest, as max over the indices gives it
+        calm_rows, other_rows = self._calm_rows
+        if best in calm_rows and any(h.fact in HARM for h in facts):
             # Someone was hurt: whatever the wording (希望…管管), the writer complains, reports or asks for help.
-            others = [i for i, c in enumerate(self.classes) if c not in CALM_TYPES]
-            best = max(others, key=scores.__getitem__, default=best)
+            best = max(other_rows, key=scores.__getitem__, default=best)
         post_type, probability = self.classes[best], exps[best] / total
-        calm = sum(e for e, c in zip(exps, self.classes, strict=True) if c in CALM_TYPES) / total
+        calm = sum([exps[i] for i in calm_rows]) / total  # in the classes' order
         reporting = not TYPE_CUES["report"].isdisjoint(heading_words)  # 感谢…举报: a report, not thanks
         if not reporting and any(cue in heading for cue in PRAISE_CUES):
             post_type, probability = "表扬", 1.0
-        named = next((kind for kind, form in NAMED_TYPES if form.search(heading) and kind in self.classes), None)
-        if named is not None and named != post_type:
-            post_type, probability = named, exps[self.classes.index(named)] / total
+        for kind, form in NAMED_TYPES:
+            if form.search(heading) and kind in self.classes:
+                if kind != post_type:
+                    post_type, probability = kind, exps[self.classes.index(kind)] / total
+                break
         return TypeGuess(post_type, round(probability, 4), round(calm, 4))
 
 
