@@ -26,7 +26,9 @@ Lookup: TypeAlias = "Index | dict[str, int]"  # word -> row, as the compiled loo
 @functools.cache
 def module() -> ModuleType | None:
     return optional_module(
-        "_judgec", ("Cues",), "编译的研判模块（store/_judgec.c）未能加载，改由 Python 计算：结果相同，速度较慢。"
+        "_judgec",
+        ("Cues", "Index"),
+        "编译的研判模块（store/_judgec.c）未能加载，改由 Python 计算：结果相同，速度较慢。",
     )
 
 

@@ -605,7 +605,7 @@ class PostTypeModel:
                 self.bias,
                 heading,
                 text,
-                words,
+                words if isinstance(words, list) else list(words),  # Cues reads a list
                 head,
                 fact_rows,
                 kin_rows,
