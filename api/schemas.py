@@ -7,7 +7,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, TypeAdapter
 
 from api.search import flag_spans
 from config import Level
@@ -66,7 +66,8 @@ class MentionOut(BaseModel):
 
 
 def mention_payload(m: Mention) -> dict[str, Any]:
-    """MentionOut's fields as plain values: a page of hits is validated once, in one pass, not model by model."""
+    """MentionOut's fields as plain values, in the model's order: a page of hits is written from them as the model
+    would dump it (search_json)."""
     a = m.analysis
     fields = {"title": m.title, "content": m.content}
     return {
@@ -82,7 +83,6 @@ def mention_payload(m: Mention) -> dict[str, Any]:
         "view_count": m.view_count,
         "up_votes": m.up_votes,
         "down_votes": m.down_votes,
-        "official_reply": asdict(m.official_reply) if m.official_reply else None,
         "unit": a.unit if a else m.unit,
         "sentiment": a.sentiment if a else None,
         "sentiment_label": a.sentiment_label if a else None,
@@ -103,6 +103,7 @@ def mention_payload(m: Mention) -> dict[str, Any]:
         else [],
         "explanation": a.explanation if a else [],
         "event_id": a.event_id if a else None,
+        "official_reply": asdict(m.official_reply) if m.official_reply else None,
     }
 
 
@@ -120,6 +121,17 @@ class SearchOut(BaseModel):
     hits: list[SearchHitOut]
     next_cursor: str | None
     aggregations: dict[str, list[BucketOut]]
+
+
+def search_json(payload: dict[str, Any]) -> bytes:
+    """SearchOut as JSON from plain values (hits from mention_payload plus their highlights), byte for byte what
+    validating and dumping the model gives (tests/api/test_search_json.py compares them), without validating what
+    the store wrote: the model's validation of a page of 20 hits was ~0.9 ms CPU of a fresh search's ~9."""
+    return _plain.dump_json(payload)
+
+
+# Plain values dumped by pydantic's serializer: datetimes and floats written as the models write them.
+_plain = TypeAdapter(dict[str, Any])
 
 
 class UnitRecordOut(BaseModel):

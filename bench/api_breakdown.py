@@ -134,10 +134,12 @@ def instrument(timers: Timers, store: object) -> Callable[[], None]:
                 for name in ("of", "many"):
                     if name in value.__dict__:
                         patch(value, name, "build models")
-    # The incident list and page are written as JSON from plain values (no models): that is their building.
+    # The incident list and page and the search page are written as JSON from plain values: that is their building.
     for name in ("incident_list_json", "incident_detail_json"):
         if hasattr(alerting.incidents.routes, name):
             patch(alerting.incidents.routes, name, "build models")
+    if hasattr(api.routes.mentions, "search_json"):  # the search page, likewise
+        patch(api.routes.mentions, "search_json", "build models")
     patch(api.routes.mentions, "highlights", "highlights")
     patch(api.schemas, "flag_spans", "highlights")
     patch(fastapi.routing, "serialize_response", "response validate+dump")

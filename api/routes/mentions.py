@@ -9,12 +9,12 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from anyio import to_thread
-from fastapi import APIRouter, Depends, HTTPException, Path, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from analysis.keywords import top_terms
-from api.schemas import BucketOut, MentionOut, SearchOut, mention_payload
+from api.schemas import BucketOut, MentionOut, SearchOut, mention_payload, search_json
 from api.search import ParsedQuery, highlights, parse_query, scoped_units, search_limiter, unit_synonyms
 from api.state import ApiState, get_state
 from store.mentions import DateHistogram, SearchQuery, SearchResult, Terms
@@ -99,7 +99,7 @@ async def search_mentions(
         Query(description="time: newest first; relevance: the query's words; heat: replies × 10 + votes × 5 + views"),
     ] = "time",
     histogram: Literal["hour", "day"] | None = None,
-) -> SearchOut:
+) -> Response:
     aggs: list[DateHistogram | Terms] = [
         Terms("sources", "source"),
         Terms("units", "unit"),
@@ -112,8 +112,8 @@ async def search_mentions(
     query = replace(filters.query, size=size, cursor=cursor, sort=sort, aggs=tuple(aggs))
     result = await to_thread.run_sync(run_search, state, query, limiter=search_limiter(state.search_slots))
     words = filters.parsed.words
-    # One validation of the whole page (plain values in, FastAPI dumps it with pydantic's serializer).
-    return SearchOut.model_validate(
+    # The JSON itself, from plain values: response_model stays for the OpenAPI schema.
+    body = search_json(
         {
             "total": result.total,
             "hits": [
@@ -130,6 +130,7 @@ async def search_mentions(
             "aggregations": {k: [{"key": b.key, "count": b.count} for b in v] for k, v in result.aggregations.items()},
         }
     )
+    return Response(body, media_type="application/json")
 
 
 class AggregationsOut(BaseModel):

@@ -22,7 +22,7 @@ from typing import Any
 from store.mentions.model import Analysis, Mention, MentionStoreUnavailable, SearchQuery, SearchResult
 from store.mentions.search_cache import SearchCache
 from store.mentions.sqlite_crawl import CrawlStateMixin, fts_columns
-from store.mentions.sqlite_facets import add_fts_tags, ensure_facets
+from store.mentions.sqlite_facets import add_fts_tags, ensure_facets, mark_reclaim, reclaim_owed, reclaim_space
 from store.mentions.sqlite_rows import mention_from_row as _mention
 from store.mentions.sqlite_rows import official_reply_from_json
 from store.mentions.sqlite_search import MAX_PAGE_SIZE
@@ -185,7 +185,9 @@ class SqliteMentionStore(CrawlStateMixin):
         # brings back.
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA temp_store = MEMORY")
-        conn.execute(f"PRAGMA mmap_size = {self._mmap_bytes}")  # safe here: the store never truncates its file
+        # The file shrinks only by the one VACUUM after the FTS rebuild (sqlite_facets.reclaim_space): SQLite drops a
+        # connection's map when a read transaction finds the file changed, so no map outlives the old size.
+        conn.execute(f"PRAGMA mmap_size = {self._mmap_bytes}")
         return conn
 
     def _acquire(self) -> sqlite3.Connection:
@@ -254,11 +256,16 @@ class SqliteMentionStore(CrawlStateMixin):
                 _migrate_from_3(conn)
             if version in (1, 2, 3, 4):
                 _migrate_from_4(conn)
-            add_fts_tags(conn)  # version 5 and before: the FTS index without the filter values (idempotent)
+            rebuilt = add_fts_tags(conn)  # version 5 and before: the FTS index without the filter values
             for statement in _statements(_SCHEMA):
                 conn.execute(statement)
+            if rebuilt:
+                mark_reclaim(conn)
             ensure_facets(conn)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            owed = reclaim_owed(conn)
+        if owed:  # the rebuild's free pages, once (a VACUUM: outside any transaction)
+            reclaim_space(self.path, BUSY_TIMEOUT_S)
 
     def close(self) -> None:
         """Close idle connections; connections in use close when released. The store is unusable after."""

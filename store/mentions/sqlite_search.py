@@ -28,7 +28,7 @@ from store.mentions.sqlite_facets import FACETS, heat_key, tag
 from store.mentions.sqlite_rows import mention_from_row
 from store.mentions.sqltime import dt as _dt
 from store.mentions.sqltime import us as _us
-from store.mentions.textsearch import fts5, plan, positive_tokens
+from store.mentions.textsearch import fts5, phrases, plan, positive_tokens
 
 MAX_PAGE_SIZE = 1000
 _BUCKET_US = {"hour": 3_600_000_000, "day": 86_400_000_000}
@@ -40,8 +40,13 @@ _TERM_KEYS = {
     "level": "CAST(m.level AS TEXT)",  # keys are strings, ordered as strings on every backend
     "post_type": "m.post_type",
 }
-# A word in the title counts more than one in the body; the filter tags count for nothing.
-_BM25 = "bm25(mentions_fts, 3.0, 1.0, 0.0)"
+# Relevance: FTS5's bm25 with a word in the title counting three times one in the body, over the title and body
+# alone (_relevance). FTS5's own bm25() takes a row's length over every column, the filter tags included, so they
+# would move near-ties; the score is made as bm25() made it before the tags were added (schema 5).
+_K1 = 1.2  # bm25's constants in FTS5 (fts5_aux.c)
+_B = 0.75
+_WEIGHTS = (3.0, 1.0)  # title, body
+_AVERAGES_ROWID = 1  # FTS5's record of the row count and each column's total tokens (in mentions_fts_data)
 # One search's matches, narrow, in memory (temp_store = MEMORY): the total, the page and every aggregation
 # read them instead of each reading the matches again.
 _HITS = "temp.search_hits"
@@ -155,7 +160,7 @@ def _materialize(conn: sqlite3.Connection, match: str, query: SearchQuery, sort:
     applied to the narrow copy, so the tags only spare joins, never decide."""
     conn.execute(_HITS_TABLE)
     conn.execute(f"DELETE FROM {_HITS}")
-    score = {"relevance": _BM25, "heat": "m.heat"}.get(sort, "0")
+    score = "m.heat" if sort == "heat" else "0"  # relevance: scored after, over the matches that passed
     conditions, params = _conditions(query, facets=True)
     conn.execute(
         f"INSERT INTO {_HITS} SELECT m.rowid, m.discovered_at, m.published_at, m.id, m.source, m.unit,"
@@ -165,6 +170,84 @@ def _materialize(conn: sqlite3.Connection, match: str, query: SearchQuery, sort:
         [_with_tags(match, query), *params],
     )
     return _Filter(conditions=[], params=[], materialized=True)
+
+
+def _relevance(conn: sqlite3.Connection, words: list[str]) -> None:
+    """Score the matches in _HITS as FTS5's bm25(title 3, body 1) scores them on an index of title and body alone,
+    to the bit: the same formula, operations and order as fts5_aux.c, with the row count, the columns' total
+    tokens and each row's length read from FTS5's own records, leaving the tags out. How often each phrase occurs
+    in a row's title and in its body is what bm25() is given back from, phrase by phrase: with one column weighted
+    1 and the others 0, bm25() is idf * f * (k1 + 1) / (f + K) of a whole number f, so f comes back exactly."""
+    found = conn.execute("SELECT block FROM mentions_fts_data WHERE id = ?", (_AVERAGES_ROWID,)).fetchone()
+    if found is None:
+        return
+    rows, *totals = _varints(found[0])
+    if rows <= 0:
+        return
+    # C divides the two counts as doubles: exact conversions below 2**53, so the same quotient as Python's.
+    average_all = sum(totals) / rows
+    average_words = (totals[0] + totals[1]) / rows
+    scores: dict[int, float] = {}
+    seen: dict[str, list[tuple[int, float]]] = {}
+    for phrase in words:
+        terms = seen.get(phrase)
+        if terms is None:
+            terms = seen[phrase] = _phrase_terms(conn, phrase, rows, average_all, average_words)
+        for rowid, term in terms:  # a phrase a row lacks adds +0.0 in FTS5: nothing
+            scores[rowid] = scores.get(rowid, 0.0) + term
+    conn.executemany(f"UPDATE {_HITS} SET score = ? WHERE rowid = ?", [(-1.0 * v, k) for k, v in scores.items()])
+
+
+def _phrase_terms(
+    conn: sqlite3.Connection, phrase: str, rows: int, average_all: float, average_words: float
+) -> list[tuple[int, float]]:
+    """One phrase's bm25 term in each match that has it: (rowid, term)."""
+    in_words = f"{{title body}} : ({phrase})"
+    (hits,) = conn.execute("SELECT COUNT(*) FROM mentions_fts WHERE mentions_fts MATCH ?", (in_words,)).fetchone()
+    idf = math.log((rows - hits + 0.5) / (hits + 0.5))
+    if idf <= 0.0:
+        idf = 1e-6
+    out = []
+    for rowid, in_title, in_body, size in conn.execute(
+        "SELECT mentions_fts.rowid, bm25(mentions_fts, 1.0, 0.0, 0.0), bm25(mentions_fts, 0.0, 1.0, 0.0), d.sz"
+        f" FROM mentions_fts CROSS JOIN {_HITS} h ON h.rowid = mentions_fts.rowid"
+        " JOIN mentions_fts_docsize d ON d.id = mentions_fts.rowid WHERE mentions_fts MATCH ?",
+        (in_words,),
+    ):
+        title, body, *rest = _varints(size)
+        k_all = _K1 * (1 - _B + _B * float(title + body + sum(rest)) / average_all)
+        frequency = _WEIGHTS[0] * _occurrences(-in_title, idf, k_all) + _WEIGHTS[1] * _occurrences(-in_body, idf, k_all)
+        length = float(title + body)
+        out.append(
+            (rowid, idf * ((frequency * (_K1 + 1.0)) / (frequency + _K1 * (1 - _B + _B * length / average_words))))
+        )
+    return out
+
+
+def _occurrences(score: float, idf: float, k: float) -> float:
+    """f from idf * f * (k1 + 1) / (f + k): a count, so rounded."""
+    if score <= 0.0:
+        return 0.0
+    return float(round(score * k / (idf * (_K1 + 1.0) - score)))
+
+
+def _varints(blob: bytes) -> list[int]:
+    """FTS5's varints (SQLite's: 7 bits a byte, high bit set when more follow, a ninth byte of 8 bits)."""
+    out: list[int] = []
+    i = 0
+    while i < len(blob):
+        value = 0
+        for n in range(9):
+            byte = blob[i]
+            i += 1
+            if n == 8:
+                value = (value << 8) | byte
+                break
+            value = (value << 7) | (byte & 0x7F)
+            if not byte & 0x80:
+                break
+        out.append(value)
+    return out
 
 
 def _with_tags(match: str, query: SearchQuery) -> str:
@@ -187,13 +270,16 @@ def search(read: Callable[[], AbstractContextManager[sqlite3.Connection]], query
     has_words = _has_text(query)
     sort: Sort = query.sort if query.sort == "heat" or (query.sort == "relevance" and has_words) else "time"
     after = _decode_cursor(query.cursor, sort) if query.cursor else None
-    match = _match_expression(query.text or "") if has_words else None
+    found = plan(query.text) if has_words else None
+    match = None if found is None else fts5(found)
     if has_words and match is None:  # words given, but none a word can be searched by (only punctuation, emoji)
         empty: dict[str, list[Bucket]] = {agg.name: [] for agg in query.aggs}
         return SearchResult(total=0, hits=[], next_cursor=None, aggregations=empty)
     with read() as conn:
-        if match is not None:
+        if found is not None and match is not None:
             where = _materialize(conn, match, query, sort)
+            if sort == "relevance":
+                _relevance(conn, phrases(found))
         else:
             where = _Filter(*_conditions(query, facets=False))
         try:
@@ -205,7 +291,7 @@ def search(read: Callable[[], AbstractContextManager[sqlite3.Connection]], query
                 conn.execute(f"DELETE FROM {_HITS}")
     highlights: dict[str, dict[str, list[str]]] = {}
     if query.highlight and has_words:
-        tokens = positive_tokens(plan(query.text))
+        tokens = positive_tokens(found)
         for hit in hits:
             marked = {name: fragments(getattr(hit, name), tokens) for name in ("title", "content")}
             if any(marked.values()):
@@ -213,13 +299,6 @@ def search(read: Callable[[], AbstractContextManager[sqlite3.Connection]], query
     return SearchResult(
         total=total, hits=hits, next_cursor=next_cursor, aggregations=aggregations, highlights=highlights
     )
-
-
-def _match_expression(text: str) -> str | None:
-    """The analysts' query as an FTS5 expression of quoted tokens (user input never becomes FTS5 syntax); None
-    when it has no word to look for."""
-    found = plan(text)
-    return None if found is None else fts5(found)
 
 
 def _check_sizes(query: SearchQuery) -> None:

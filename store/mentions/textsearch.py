@@ -111,10 +111,23 @@ def positive_tokens(node: Plan | None) -> list[str]:
     return list(out)
 
 
+def phrases(node: Plan) -> list[str]:
+    """The quoted phrases of `fts5(node)`, in the order they appear in it (FTS5 numbers a query's phrases so),
+    excluded ones included: what a relevance score sums over."""
+    if isinstance(node, Words):
+        return [_quoted(token) for token in node.tokens]
+    children = (*node.required, *node.excluded) if isinstance(node, AllOf) else node.options
+    return [phrase for child in children for phrase in phrases(child)]
+
+
+def _quoted(token: str) -> str:
+    return '"' + token.replace('"', '""') + '"'
+
+
 def fts5(node: Plan) -> str:
     """An FTS5 MATCH expression. Every token is a quoted string, so user input never becomes FTS5 syntax."""
     if isinstance(node, Words):
-        quoted = ['"' + token.replace('"', '""') + '"' for token in node.tokens]
+        quoted = [_quoted(token) for token in node.tokens]
         return quoted[0] if len(quoted) == 1 else "(" + " AND ".join(quoted) + ")"
     if isinstance(node, AllOf):
         expression = "(" + " AND ".join(fts5(child) for child in node.required) + ")"

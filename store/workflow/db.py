@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event
@@ -51,8 +52,11 @@ class UtcDateTime(TypeDecorator[datetime]):
         return super().result_processor(dialect, coltype)
 
 
+@lru_cache(maxsize=1 << 14)
 def _sqlite_utc(value: str | None) -> datetime | None:
-    """SQLAlchemy's SQLite DATETIME text (its own parse is datetime.fromisoformat too), as UTC."""
+    """SQLAlchemy's SQLite DATETIME text (its own parse is datetime.fromisoformat too), as UTC. Remembered (an
+    aware datetime is immutable): a dashboard asks for the same hundred incidents' six times over and over, and
+    the parse was ~40% of the list's SQL."""
     if value is None:
         return None
     parsed = datetime.fromisoformat(value)

@@ -8,6 +8,7 @@ import logging
 import random
 import sqlite3
 from collections import Counter
+from contextlib import closing
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -270,3 +271,70 @@ def test_search_answers_what_the_posts_hold(tmp_path: Path) -> None:
         assert checked >= 40  # most queries find something: the comparison is not of empty lists
     finally:
         store.close()
+
+
+# --- the rebuild of a version-5 index and the space it leaves ----------------------------------------------
+
+
+def _as_version_5(path: Path) -> None:
+    """The FTS index without the tags column, as files before version 6 had it."""
+    with closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute("DROP TRIGGER mentions_fts_tags")
+        rows = conn.execute("SELECT rowid, title, body FROM mentions_fts").fetchall()
+        conn.execute("DROP TABLE mentions_fts")
+        conn.execute("CREATE VIRTUAL TABLE mentions_fts USING fts5(title, body)")
+        conn.executemany("INSERT INTO mentions_fts (rowid, title, body) VALUES (?, ?, ?)", rows)
+        conn.execute("PRAGMA user_version = 5")
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute("VACUUM")  # a compact file, as it was before the rebuild
+
+
+def _pages(path: Path) -> tuple[int, int, bool]:
+    """(pages, free pages, a VACUUM owed)."""
+    with closing(sqlite3.connect(path)) as conn:
+        owed = conn.execute("SELECT 1 FROM meta WHERE key = ?", (sqlite_facets.RECLAIM,)).fetchone() is not None
+        return (
+            conn.execute("PRAGMA page_count").fetchone()[0],
+            conn.execute("PRAGMA freelist_count").fetchone()[0],
+            owed,
+        )
+
+
+def test_the_rebuild_gives_its_space_back_once_even_after_a_crash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "m.sqlite3"
+    store, _ = random_store(path, 400, seed=7)
+    query = SearchQuery(text="学校 OR 食堂", size=50, sort="relevance")
+    before = store.search(query)
+    store.close()
+    _as_version_5(path)
+    compact, _, _ = _pages(path)
+    vacuums: list[Path] = []
+    real = sqlite_facets.reclaim_space
+
+    def crash(path: Path, busy_timeout_s: int) -> None:  # the process ends between the rebuild and the VACUUM
+        vacuums.append(path)
+
+    monkeypatch.setattr("store.mentions.sqlite.reclaim_space", crash)
+    SqliteMentionStore(path).close()
+    grown, free_after_rebuild, owed = _pages(path)
+    assert vacuums and owed and free_after_rebuild > 0 and grown > compact  # the old index's pages lie free
+
+    def counted(path: Path, busy_timeout_s: int) -> None:
+        vacuums.append(path)
+        real(path, busy_timeout_s)
+
+    monkeypatch.setattr("store.mentions.sqlite.reclaim_space", counted)
+    again = SqliteMentionStore(path)  # the next open does what was owed
+    try:
+        assert again.search(query) == before
+    finally:
+        again.close()
+    pages, free, owed = _pages(path)
+    assert len(vacuums) == 2 and not owed and free == 0 and pages <= grown - free_after_rebuild
+    SqliteMentionStore(path).close()  # nothing owed: no VACUUM
+    assert len(vacuums) == 2
+    with closing(sqlite3.connect(path)) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 6
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
