@@ -13,6 +13,7 @@ the words that showed it, for the explanation; the grader (analysis/grader.py) w
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import sys
 from collections.abc import Iterable
@@ -114,7 +115,20 @@ def fact_words() -> set[str]:
     return {w for f in FACTS for w in f.words}
 
 
+def _count_ends() -> frozenset[str] | None:
+    """The last character of every string _COUNT matches, read from its closing group of plain alternatives (名, 个,
+    …, 名学生): anything else is no head count, and most numeral runs (2020年, 3月) are told so without the
+    pattern. None when the pattern does not end so (every run then goes through the pattern)."""
+    tail = re.search(r"\(([^()\[\]?*+.\\]*)\)\$$", _COUNT.pattern)
+    return frozenset(a[-1] for a in tail.group(1).split("|")) if tail and all(tail.group(1).split("|")) else None
+
+
+_COUNT_ENDS = _count_ends()
+
+
 def _count(word: str) -> int:
+    if _COUNT_ENDS is not None and word[-1] not in _COUNT_ENDS:
+        return 0
     found = _COUNT.match(word)
     if not found or found.group(1).startswith("几个"):
         return 0
@@ -131,26 +145,6 @@ def _inner_words(token: str) -> list[str]:
             inner.append(word)
             end = start + len(word)
     return inner if "".join(inner) == token else [token]
-
-
-# _inner_words of the long tokens seen lately, for the dictionary they were cut with: the same phrases (the
-# configuration's, jieba's idioms) come back post after post, and each cut cost a call into the tokeniser.
-_INNER_LIMIT = 8192
-_inner_seen: dict[str, list[str]] = {}
-_inner_version: list[object] = [None]
-
-
-def _inner_cached(token: str, version: object) -> list[str]:
-    """_inner_words(token), from the cache while the dictionary is at `version` (store.tokens.dictionary_version)."""
-    if _inner_version[0] != version:
-        _inner_seen.clear()
-        _inner_version[0] = version
-    inner = _inner_seen.get(token)
-    if inner is None:
-        if len(_inner_seen) >= _INNER_LIMIT:
-            _inner_seen.clear()
-        inner = _inner_seen[token] = _inner_words(token)
-    return inner
 
 
 def _spelled(tokens: list[str], prefixes: frozenset[str]) -> list[list[str]]:
@@ -192,19 +186,73 @@ def _near_any(tokens: list[str], positions: range, contexts: tuple[Context, ...]
     return False
 
 
+# What find_facts reads for each word it has seen, for the index and dictionary they were worked out with: the same
+# words come back post after post, and a dict lookup per word (in C, through map) is far cheaper than the Python
+# steps that decide it. Bounded: cleared when full.
+_MEMO_LIMIT = 65536
+
+
+class _Tokens(dict[str, tuple[str, ...]]):
+    """word → the tokens it stands for: itself, or a long phrase's inner words (`_inner_words`)."""
+
+    def __init__(self, index: dict[str, tuple[Fact, ...]]) -> None:
+        super().__init__()
+        self.index = index
+
+    def __missing__(self, word: str) -> tuple[str, ...]:
+        if len(self) >= _MEMO_LIMIT:
+            self.clear()
+        if len(word) >= 4 and word.lower() not in self.index and word[0] not in _NUMERALS:  # a long phrase
+            tokens = tuple(_inner_words(word))
+        else:
+            tokens = (word,)
+        self[word] = tokens
+        return tokens
+
+
+class _Visited(dict[str, bool]):
+    """token → whether find_facts visits it: it negates, supposes, or can start a fact word or a head count."""
+
+    def __init__(self, visit: frozenset[str]) -> None:
+        super().__init__()
+        self.visit = visit
+
+    def __missing__(self, token: str) -> bool:
+        if len(self) >= _MEMO_LIMIT:
+            self.clear()
+        visited = self[token] = token in self.visit or token[0] in _NUMERALS
+        return visited
+
+
+# (the index's visited set, the dictionary version, its _Tokens, its _Visited): replaced whole when either changes.
+_memo: list[tuple[frozenset[str], object, _Tokens, _Visited]] = []
+
+
+def _memos(index: dict[str, tuple[Fact, ...]], visit: frozenset[str], version: object) -> tuple[_Tokens, _Visited]:
+    held = _memo[0] if _memo else None
+    if held is None or held[0] is not visit or held[1] != version:
+        held = (visit, version, _Tokens(index), _Visited(visit))
+        _memo[:] = [held]
+    return held[2], held[3]
+
+
 def find_facts(words: Iterable[str]) -> list[FactHit]:
     """The facts stated in a text given as accurate-mode jieba words (`store.tokens.segment`), in registry order."""
     index, prefixes, near_words, visit = _index()
-    tokens: list[str] = []
-    version: object = None
-    for word in words:
-        if len(word) >= 4 and word.lower() not in index and word[0] not in _NUMERALS:  # a long phrase
-            if version is None:
-                version = dictionary_version()
-            tokens.extend(_inner_cached(word, version))
-        else:
-            tokens.append(word)
-    near_at: list[list[str]] = []  # each token's runs that are near words, computed when a structural fact needs it
+    tokens_of, visits = _memos(index, visit, dictionary_version())
+    tokens = list(itertools.chain.from_iterable(map(tokens_of.__getitem__, words)))
+    near_at: dict[int, list[str]] = {}  # a token's runs that are near words, for the windows a structural fact reads
+
+    def near(j: int) -> list[str]:
+        got = near_at.get(j)
+        if got is None:
+            got = near_at[j] = [
+                s
+                for s in _runs(tokens, j, prefixes)
+                if s in near_words or (_ENDINGS and len(s) > 1 and s.endswith(_ENDINGS))
+            ]
+        return got
+
     found: dict[str, list[str]] = {}
 
     def add(fact_id: str, *shown: str) -> None:
@@ -217,7 +265,7 @@ def find_facts(words: Iterable[str]) -> list[FactHit]:
     last_negator = -(NEGATED_WITHIN + 2)  # as if NEGATED_WITHIN + 1 words before the first
     last_hypothetical = None  # none yet: nothing is supposed
     negators_since = 0  # negators after the last supposition (not counted by since_hypothetical)
-    visited = [i for i, token in enumerate(tokens) if token in visit or token[0] in _NUMERALS]
+    visited = list(itertools.compress(itertools.count(), map(visits.__getitem__, tokens)))
     for i in visited:
         token = tokens[i]
         if token in NEGATORS:
@@ -241,15 +289,10 @@ def find_facts(words: Iterable[str]) -> list[FactHit]:
                 if not f.near:
                     add(f.id, spelled)
                     continue
-                if not near_at:
-                    near_at.extend(
-                        [s for s in r if s in near_words or (_ENDINGS and len(s) > 1 and s.endswith(_ENDINGS))]
-                        for r in _spelled(tokens, prefixes)
-                    )
                 window = range(max(0, i - NEAR_WITHIN), min(len(tokens), i + NEAR_WITHIN + 1))
                 # A listed near word (副局长) before an office named by its ending (住建局).
-                partner = next((w for j in window if j != i for w in near_at[j] if w in f.near), None) or next(
-                    (w for j in window if j != i for w in near_at[j] if _partner(w, f)), None
+                partner = next((w for j in window if j != i for w in near(j) if w in f.near), None) or next(
+                    (w for j in window if j != i for w in near(j) if _partner(w, f)), None
                 )
                 if partner is not None:
                     add(f.id, partner, spelled)
@@ -257,4 +300,6 @@ def find_facts(words: Iterable[str]) -> list[FactHit]:
                 for f in _COUNTED:
                     if value >= f.counts_at_least:
                         add(f.id, spelled)
+    if not found:  # most posts
+        return []
     return [FactHit(f.id, f.zh, found[f.id]) for f in FACTS if f.id in found]
