@@ -99,13 +99,7 @@ class TerritoryGuard:
         self._own_folded = {normalise(n) for n in territory.own_names}
         self._above = {normalise(n) for n in territory.above}
         self._inner = {normalise(n): p.name for p in territory.places for n in p.names}
-        # Loads jieba's tag table at start-up, not on the first post (about a second). The dictionary's places that
-        # name another territory (长沙市, 宁乡县): a post's words are checked against this set alone, in C.
-        self._foreign_places = frozenset(
-            w
-            for w, tag in _place_tags().items()
-            if tag == "ns" and len(w) > 1 and w[-1] in LEVELS and w not in _AREA_WORDS and self._foreign(w)
-        )
+        _place_tags()  # load jieba's tag table at start-up, not on the first post (about a second)
 
     def is_generic(self, alias: str) -> bool:
         """An alias naming none of our places: 教育局, 县政府 (城关一中 names 城关, so it is ours everywhere)."""
@@ -161,7 +155,12 @@ class TerritoryGuard:
         hits = sorted(self._own.find(text), key=lambda h: (h[1], -h[2]))
         own = tuple(dict.fromkeys(text[s:e] for i, (_w, s, e) in enumerate(hits) if i == 0 or e > hits[i - 1][2]))
         foreign: list[str] = [m.group() for m in _CODE_PLACE.finditer(text) if self._foreign(m.group())]
-        foreign += filter(self._foreign_places.__contains__, segment(text) if words is None else words)
+        tags = _place_tags()
+        foreign += [
+            w
+            for w in (segment(text) if words is None else words)
+            if w[-1] in LEVELS and len(w) > 1 and tags.get(w) == "ns" and w not in _AREA_WORDS and self._foreign(w)
+        ]
         # A code inside one of our names (our territory itself may be "A市") was counted as ours above.
         foreign = [p for p in foreign if not any(p in o for o in own)]
         return PostPlaces(own=own, foreign=tuple(dict.fromkeys(foreign)))

@@ -13,7 +13,6 @@ the words that showed it, for the explanation; the grader (analysis/grader.py) w
 from __future__ import annotations
 
 import functools
-import itertools
 import re
 import sys
 from collections.abc import Iterable
@@ -147,6 +146,26 @@ def _inner_words(token: str) -> list[str]:
     return inner if "".join(inner) == token else [token]
 
 
+# _inner_words of the long tokens seen lately, for the dictionary they were cut with: the same phrases (the
+# configuration's, jieba's idioms) come back post after post, and each cut cost a call into the tokeniser.
+_INNER_LIMIT = 8192
+_inner_seen: dict[str, list[str]] = {}
+_inner_version: list[object] = [None]
+
+
+def _inner_cached(token: str, version: object) -> list[str]:
+    """_inner_words(token), from the cache while the dictionary is at `version` (store.tokens.dictionary_version)."""
+    if _inner_version[0] != version:
+        _inner_seen.clear()
+        _inner_version[0] = version
+    inner = _inner_seen.get(token)
+    if inner is None:
+        if len(_inner_seen) >= _INNER_LIMIT:
+            _inner_seen.clear()
+        inner = _inner_seen[token] = _inner_words(token)
+    return inner
+
+
 def _spelled(tokens: list[str], prefixes: frozenset[str]) -> list[list[str]]:
     """For each token, the strings it starts: itself and its runs with the next words while they can spell a
     fact word (numerals always extend: 二十/多/名)."""
@@ -186,61 +205,18 @@ def _near_any(tokens: list[str], positions: range, contexts: tuple[Context, ...]
     return False
 
 
-# What find_facts reads for each word it has seen, for the index and dictionary they were worked out with: the same
-# words come back post after post, and a dict lookup per word (in C, through map) is far cheaper than the Python
-# steps that decide it. Bounded: cleared when full.
-_MEMO_LIMIT = 65536
-
-
-class _Tokens(dict[str, tuple[str, ...]]):
-    """word → the tokens it stands for: itself, or a long phrase's inner words (`_inner_words`)."""
-
-    def __init__(self, index: dict[str, tuple[Fact, ...]]) -> None:
-        super().__init__()
-        self.index = index
-
-    def __missing__(self, word: str) -> tuple[str, ...]:
-        if len(self) >= _MEMO_LIMIT:
-            self.clear()
-        if len(word) >= 4 and word.lower() not in self.index and word[0] not in _NUMERALS:  # a long phrase
-            tokens = tuple(_inner_words(word))
-        else:
-            tokens = (word,)
-        self[word] = tokens
-        return tokens
-
-
-class _Visited(dict[str, bool]):
-    """token → whether find_facts visits it: it negates, supposes, or can start a fact word or a head count."""
-
-    def __init__(self, visit: frozenset[str]) -> None:
-        super().__init__()
-        self.visit = visit
-
-    def __missing__(self, token: str) -> bool:
-        if len(self) >= _MEMO_LIMIT:
-            self.clear()
-        visited = self[token] = token in self.visit or token[0] in _NUMERALS
-        return visited
-
-
-# (the index's visited set, the dictionary version, its _Tokens, its _Visited): replaced whole when either changes.
-_memo: list[tuple[frozenset[str], object, _Tokens, _Visited]] = []
-
-
-def _memos(index: dict[str, tuple[Fact, ...]], visit: frozenset[str], version: object) -> tuple[_Tokens, _Visited]:
-    held = _memo[0] if _memo else None
-    if held is None or held[0] is not visit or held[1] != version:
-        held = (visit, version, _Tokens(index), _Visited(visit))
-        _memo[:] = [held]
-    return held[2], held[3]
-
-
 def find_facts(words: Iterable[str]) -> list[FactHit]:
     """The facts stated in a text given as accurate-mode jieba words (`store.tokens.segment`), in registry order."""
     index, prefixes, near_words, visit = _index()
-    tokens_of, visits = _memos(index, visit, dictionary_version())
-    tokens = list(itertools.chain.from_iterable(map(tokens_of.__getitem__, words)))
+    tokens: list[str] = []
+    version: object = None
+    for word in words:
+        if len(word) >= 4 and word.lower() not in index and word[0] not in _NUMERALS:  # a long phrase
+            if version is None:
+                version = dictionary_version()
+            tokens.extend(_inner_cached(word, version))
+        else:
+            tokens.append(word)
     near_at: dict[int, list[str]] = {}  # a token's runs that are near words, for the windows a structural fact reads
 
     def near(j: int) -> list[str]:
@@ -265,7 +241,7 @@ def find_facts(words: Iterable[str]) -> list[FactHit]:
     last_negator = -(NEGATED_WITHIN + 2)  # as if NEGATED_WITHIN + 1 words before the first
     last_hypothetical = None  # none yet: nothing is supposed
     negators_since = 0  # negators after the last supposition (not counted by since_hypothetical)
-    visited = list(itertools.compress(itertools.count(), map(visits.__getitem__, tokens)))
+    visited = [i for i, token in enumerate(tokens) if token in visit or token[0] in _NUMERALS]
     for i in visited:
         token = tokens[i]
         if token in NEGATORS:

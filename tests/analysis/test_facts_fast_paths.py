@@ -1,14 +1,12 @@
-"""find_facts' shortcuts give what the plain steps give: the head-count pre-check, the per-word memos (bounded, and
-dropped when the dictionary changes) and the near words worked out only for the windows read."""
+"""find_facts' shortcuts give what the plain steps give: the head-count pre-check and the near words worked out only
+for the windows a structural fact reads."""
 
 from __future__ import annotations
 
 import itertools
 
-import pytest
-
-import analysis.facts.finder as finder
 from analysis.facts.finder import _COUNT, _COUNT_ENDS, _count, count_value, find_facts
+from tests.analysis.test_scoring_paths import reference_facts
 
 NUMERALS = ["2", "20", "二十", "十几", "千", "几", "三百"]
 TAILS = ["", "多", "余", "来"]
@@ -55,18 +53,8 @@ POSTS = [
 ]
 
 
-def test_a_small_memo_gives_the_same_facts(monkeypatch: pytest.MonkeyPatch) -> None:
-    expected = [find_facts(post.split()) for post in POSTS]
-    monkeypatch.setattr(finder, "_MEMO_LIMIT", 3)
-    finder._memo.clear()
-    for _ in range(2):  # filled, cleared when full, filled again
-        assert [find_facts(post.split()) for post in POSTS] == expected
-    assert all(len(memo) <= 3 for memo in finder._memo[0][2:])
-
-
-def test_the_memo_is_dropped_when_the_dictionary_changes(monkeypatch: pytest.MonkeyPatch) -> None:
-    find_facts(POSTS[0].split())
-    held = finder._memo[0]
-    monkeypatch.setattr(finder, "dictionary_version", lambda: object())
-    find_facts(POSTS[0].split())
-    assert finder._memo[0] is not held
+def test_near_words_read_window_by_window_give_the_same_facts() -> None:
+    for post in POSTS:
+        words = post.split()
+        for start in range(len(words)):
+            assert find_facts(words[start:]) == reference_facts(words[start:]), words[start:]
