@@ -114,7 +114,20 @@ def fact_words() -> set[str]:
     return {w for f in FACTS for w in f.words}
 
 
+def _count_ends() -> frozenset[str] | None:
+    """The last character of every string _COUNT matches, read from its closing group of plain alternatives (名, 个,
+    …, 名学生): anything else is no head count, and most numeral runs (2020年, 3月) are told so without the
+    pattern. None when the pattern does not end so (every run then goes through the pattern)."""
+    tail = re.search(r"\(([^()\[\]?*+.\\]*)\)\$$", _COUNT.pattern)
+    return frozenset(a[-1] for a in tail.group(1).split("|")) if tail and all(tail.group(1).split("|")) else None
+
+
+_COUNT_ENDS = _count_ends()
+
+
 def _count(word: str) -> int:
+    if _COUNT_ENDS is not None and word[-1] not in _COUNT_ENDS:
+        return 0
     found = _COUNT.match(word)
     if not found or found.group(1).startswith("几个"):
         return 0
@@ -204,7 +217,18 @@ def find_facts(words: Iterable[str]) -> list[FactHit]:
             tokens.extend(_inner_cached(word, version))
         else:
             tokens.append(word)
-    near_at: list[list[str]] = []  # each token's runs that are near words, computed when a structural fact needs it
+    near_at: dict[int, list[str]] = {}  # a token's runs that are near words, for the windows a structural fact reads
+
+    def near(j: int) -> list[str]:
+        got = near_at.get(j)
+        if got is None:
+            got = near_at[j] = [
+                s
+                for s in _runs(tokens, j, prefixes)
+                if s in near_words or (_ENDINGS and len(s) > 1 and s.endswith(_ENDINGS))
+            ]
+        return got
+
     found: dict[str, list[str]] = {}
 
     def add(fact_id: str, *shown: str) -> None:
@@ -241,15 +265,10 @@ def find_facts(words: Iterable[str]) -> list[FactHit]:
                 if not f.near:
                     add(f.id, spelled)
                     continue
-                if not near_at:
-                    near_at.extend(
-                        [s for s in r if s in near_words or (_ENDINGS and len(s) > 1 and s.endswith(_ENDINGS))]
-                        for r in _spelled(tokens, prefixes)
-                    )
                 window = range(max(0, i - NEAR_WITHIN), min(len(tokens), i + NEAR_WITHIN + 1))
                 # A listed near word (副局长) before an office named by its ending (住建局).
-                partner = next((w for j in window if j != i for w in near_at[j] if w in f.near), None) or next(
-                    (w for j in window if j != i for w in near_at[j] if _partner(w, f)), None
+                partner = next((w for j in window if j != i for w in near(j) if w in f.near), None) or next(
+                    (w for j in window if j != i for w in near(j) if _partner(w, f)), None
                 )
                 if partner is not None:
                     add(f.id, partner, spelled)
@@ -257,4 +276,6 @@ def find_facts(words: Iterable[str]) -> list[FactHit]:
                 for f in _COUNTED:
                     if value >= f.counts_at_least:
                         add(f.id, spelled)
+    if not found:  # most posts
+        return []
     return [FactHit(f.id, f.zh, found[f.id]) for f in FACTS if f.id in found]
