@@ -170,7 +170,7 @@ _SAVE_COLUMNS = (
 # few rows whose unit does change (analysed before with a unit) get it back from the crawl in _RESTORE_UNIT.
 _SAVE = f"UPDATE OR FAIL mentions SET {_SAVE_COLUMNS.format(unit='')} WHERE rowid = ?"
 _SAVE_WITH_UNIT = f"UPDATE OR FAIL mentions SET {_SAVE_COLUMNS.format(unit=' unit = ?,')} WHERE rowid = ?"
-_RESTORE_UNIT = "UPDATE OR FAIL mentions SET unit = crawl_unit WHERE rowid = ? AND unit IS NOT crawl_unit"
+_RESTORE_UNIT = "UPDATE OR FAIL mentions SET unit = crawl_unit WHERE rowid IN ({marks}) AND unit IS NOT crawl_unit"
 
 
 class SqliteMentionStore(CrawlStateMixin):
@@ -326,8 +326,14 @@ class SqliteMentionStore(CrawlStateMixin):
                 conn.executemany(_SAVE_WITH_UNIT, with_unit)
             if without:
                 conn.executemany(_SAVE, without)
-                conn.executemany(_RESTORE_UNIT, [(row[-1],) for row in without])
-            conn.executemany("DELETE FROM mention_schemes WHERE mention_rowid = ?", [(r,) for r in schemes])
+            # One statement a chunk of rowids, not one a mention (most batches have nothing to change here).
+            unnamed, analysed = [row[-1] for row in without], list(schemes)
+            for i in range(0, len(unnamed), _CHUNK):
+                part = unnamed[i : i + _CHUNK]
+                conn.execute(_RESTORE_UNIT.format(marks=",".join("?" * len(part))), part)
+            for i in range(0, len(analysed), _CHUNK):
+                part = analysed[i : i + _CHUNK]
+                conn.execute(f"DELETE FROM mention_schemes WHERE mention_rowid IN ({','.join('?' * len(part))})", part)
             conn.executemany(
                 "INSERT INTO mention_schemes (scheme, mention_rowid) VALUES (?, ?)",
                 [pair for pairs in schemes.values() for pair in pairs],
@@ -377,7 +383,7 @@ class SqliteMentionStore(CrawlStateMixin):
 
     def _pending_rows(
         self, limit: int, *, newest_first: bool, tokens: bool, exclude: Collection[str] | None = None
-    ) -> list[sqlite3.Row]:
+    ) -> list[dict[str, Any]]:
         # New and edited posts first: a re-analysis of last month must not delay today's 30-minute clock.
         order = "m.discovered_at DESC, m.rowid DESC" if newest_first else "m.discovered_at, m.rowid"
         # INDEXED BY: without statistics the planner takes analysis_seq's unique index for "IS NULL" and sorts
@@ -409,9 +415,15 @@ class SqliteMentionStore(CrawlStateMixin):
         )
         return fresh + again
 
-    def _fetch_rows(self, sql: str, params: tuple[Any, ...]) -> list[sqlite3.Row]:
+    def _fetch_rows(self, sql: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
+        """Rows as dicts: a mention is read by ~27 names, and sqlite3.Row finds a name by comparing it with each
+        column's in turn (~40 columns: a fifth of the analysis job's reading of its batch)."""
         with self._connection() as conn:
-            return conn.execute(sql, params).fetchall()
+            cursor = conn.cursor()
+            cursor.row_factory = None
+            cursor.execute(sql, params)
+            names = [column[0] for column in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor]
 
     def index_tokens(self, mention_ids: list[str]) -> dict[str, tuple[list[str], list[str]]]:
         """id -> (title tokens, content tokens) as indexed at ingest (store.tokens.tokenize): analysis derives

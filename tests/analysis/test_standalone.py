@@ -50,6 +50,7 @@ def test_json_lines_are_json_dumps_of_each_result() -> None:
     """The command's lines (one encoder for the run) are the text json.dumps(..., ensure_ascii=False) gives each
     result: refused lines, quotes, backslashes and control characters included."""
     texts = ["", STORY, REPOST, '他说"学校不管"\\还\t删帖', "x" * (MAX_INPUT_CHARS + 1), "\x00\x1f 😀 \u2028"]
+    texts += ['食堂, "tokens": [], "explanation": [] 饭菜变质']  # what the line's string lists are put in at
     config = load_config(EXAMPLE)
     expected = [json.dumps(result, ensure_ascii=False) for result in analyse_texts(config, texts)]
     assert list(json_lines(config, texts)) == expected
