@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from sys import intern
 from typing import cast
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -174,9 +173,7 @@ def _cuts(batch: list[tuple[Mention, Tokens | None]]) -> dict[str, Tokens]:
             continue
         title_words, content_words = words_from_tokens(tokens[0]), words_from_tokens(tokens[1])
         if title_words is not None and content_words is not None:
-            # Interned, as the tokeniser hands out its words: the analyser's tables find an interned word by
-            # identity; a word read back from the store is a fresh string, hashed and compared at every lookup.
-            cuts[mention.id] = (list(map(intern, title_words)), list(map(intern, content_words)))
+            cuts[mention.id] = (title_words, content_words)
     return cuts
 
 
