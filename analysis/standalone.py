@@ -4,6 +4,7 @@ among the given texts from an in-memory event index."""
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +18,16 @@ from config import Config, Level
 FACT_NAMES = {f.id: f.zh for f in FACTS}
 BATCH = 200  # lines whose events are found together
 MAX_INPUT_CHARS = 1_000_000  # beyond this a line is refused, not analysed: nobody pastes a novel by mistake twice
+# json.dumps(result, ensure_ascii=False)'s text from one encoder: json.dumps with an argument builds a new one a call.
+_encode = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def json_lines(
+    config: Config, texts: Iterable[str], *, source: str | None = None, analyser: Analyser | None = None
+) -> Iterator[str]:
+    """`analyse_texts` as `yuqing analyse --json` writes it: one JSON text a result."""
+    for result in analyse_texts(config, texts, source=source, analyser=analyser):
+        yield _encode(result)
 
 
 def analyse_texts(

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import os
 import random
 import tempfile
@@ -40,7 +39,7 @@ from analysis.analyser import Analyser
 from analysis.events.minhash import signature
 from analysis.job import analyse_pending
 from analysis.schemes import SchemeMatcher
-from analysis.standalone import analyse_texts
+from analysis.standalone import json_lines
 from config import Config, Level, Scheme, load_config
 from store.mentions import NewMention
 from store.mentions.sqlite import SqliteMentionStore
@@ -123,10 +122,10 @@ def whole(label: str, count: int, run: Callable[[], object]) -> Row:
 
 def cli_path(config: Config, texts: list[str], analyser: Analyser) -> None:
     """What `yuqing analyse --json` does with stdin lines once its analyser is built and settled (yuqing.heap):
-    analyse_texts, one JSON line each."""
+    json_lines (analyse_texts, one JSON text each), printing left out."""
     lines = [" ".join(t.split()) for t in texts]  # one post a line, as the command reads them
-    for result in analyse_texts(config, lines, analyser=analyser):
-        json.dumps(result, ensure_ascii=False)
+    for _ in json_lines(config, lines, analyser=analyser):
+        pass
 
 
 def job_row(config: Config, texts: list[str], workflow_url: str | None = None) -> Row:

@@ -7,7 +7,7 @@ outside it (`yuqing analyse`: events among the given texts, no database)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, MutableMapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple, Protocol, TypeAlias, TypeVar
@@ -44,16 +44,18 @@ class Posting(NamedTuple):
 _K = TypeVar("_K")
 
 
-def hold(bands: MutableMapping[_K, Posting | list[Posting]], key: _K, posting: Posting) -> None:
-    """Add `posting` under `key` as `recent_postings` reads it: bare while it is the key's only one, a list once
-    the key is shared (most band keys are one mention's; a list each made the collector's passes a third of the
-    events step)."""
-    held = bands.setdefault(key, posting)
-    if held is not posting:
-        if isinstance(held, list):
-            held.append(posting)
-        else:
-            bands[key] = [held, posting]
+def hold_all(bands: MutableMapping[_K, Posting | list[Posting]], keys: Iterable[_K], posting: Posting) -> None:
+    """Add `posting` under each of `keys` as `recent_postings` reads it: bare while it is a key's only one, a list
+    once the key is shared (most band keys are one mention's; a list each made the collector's passes a third of
+    the events step). A member's ~20 keys in one call."""
+    setdefault = bands.setdefault
+    for key in keys:
+        held = setdefault(key, posting)
+        if held is not posting:
+            if isinstance(held, list):
+                held.append(posting)
+            else:
+                bands[key] = [held, posting]
 
 
 def recent_postings(

@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import TypeVar
 
-from analysis.events.index import BandKey, Member, Posting, Story, hold, recent_postings
+from analysis.events.index import BandKey, Member, Posting, Story, hold_all, recent_postings
 from analysis.events.minhash import Signature, band_rows
 
 _K = TypeVar("_K", BandKey, str)
@@ -62,8 +62,7 @@ class MemoryIndex:
             self._signatures[member.mention_id] = member.signature
             self._times.setdefault(member.event_id, []).append(member.discovered_at)
             posting = Posting(member.mention_id, member.event_id, member.discovered_at)
-            for band in member.bands:
-                hold(bands, band, posting)
+            hold_all(bands, member.bands, posting)
             for key in member.keys:
                 keys.setdefault(key, []).append(posting)
 

@@ -6,9 +6,8 @@ same place and matter as one of the story's posts (analysis/events/subject.py), 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
+from typing import NamedTuple, cast
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -23,9 +22,9 @@ from config.models import EventSettings
 VELOCITY_WINDOW = timedelta(hours=1)
 
 
-@dataclass(frozen=True)
-class EventHeat:
-    """How big and how fast a story is, as of `at`."""
+class EventHeat(NamedTuple):
+    """How big and how fast a story is, as of `at`. A named tuple: one is made a mention, and a frozen
+    dataclass's field-by-field __init__ cost more than the step's other bookkeeping for it."""
 
     id: str
     title: str
@@ -40,8 +39,7 @@ class EventHeat:
     subject: str | None = None  # joined as a post about the same place and matter ("魅力之|油烟"), not a copy
 
 
-@dataclass(frozen=True)
-class EventInput:
+class EventInput(NamedTuple):
     """One mention to put into its story."""
 
     mention_id: str
@@ -92,6 +90,8 @@ def assign_many(index: EventIndex, items: Sequence[EventInput], *, settings: Eve
         keys = story_keys(item.title, item.text) if settings.same_subject else []
         prepared[item.mention_id] = (sig, index.band_keys(sig), keys)
     fresh = [p for p in prepared.values() if p is not None]
+    window = timedelta(hours=settings.window_hours)
+    subject_window = timedelta(hours=settings.subject_window_hours)
     earliest = min(i.discovered_at for i in items)
     latest = max(i.discovered_at for i in items)
     # Band keys and story keys already stored that any of the batch's new mentions could join through (from the
@@ -99,11 +99,9 @@ def assign_many(index: EventIndex, items: Sequence[EventInput], *, settings: Eve
     joining = min((i.discovered_at for i in items if prepared.get(i.mention_id) is not None), default=latest)
     bands = cast(
         dict[BandKey, Sequence[Posting]],
-        index.band_postings({b for p in fresh for b in p[1]}, joining - timedelta(hours=settings.window_hours)),
+        index.band_postings({b for p in fresh for b in p[1]}, joining - window),
     )
-    story = index.key_postings(
-        {k for p in fresh for k in p[2]}, joining - timedelta(hours=settings.subject_window_hours)
-    )
+    story = index.key_postings({k for p in fresh for k in p[2]}, joining - subject_window)
     signatures = index.signatures({p.mention_id for found in bands.values() for p in found})
     stories = index.stories(
         {event_id for event_id, _ in members.values()}
@@ -126,7 +124,7 @@ def assign_many(index: EventIndex, items: Sequence[EventInput], *, settings: Eve
             results.append(None)
             continue
         sig, keys_of_bands, keys = ready
-        since = at - timedelta(hours=settings.window_hours)
+        since = at - window
         best: tuple[float, str] | None = None
         seen: set[str] = set()
         for band in keys_of_bands:
@@ -142,7 +140,7 @@ def assign_many(index: EventIndex, items: Sequence[EventInput], *, settings: Eve
                     best = (score, event_id)
         subject: str | None = None
         if best is None and keys:
-            found = _latest_key(story, keys, at - timedelta(hours=settings.subject_window_hours))
+            found = _latest_key(story, keys, at - subject_window)
             if found is not None:
                 subject, event_id = found
                 best = (0.0, event_id)

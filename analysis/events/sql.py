@@ -288,6 +288,8 @@ class SqliteIndex(SqlIndex):
                 memo: dict[Any, Any] = {}
                 if isinstance(column[0], datetime):
                     column = [memo[v] if v in memo else memo.setdefault(v, process(v)) for v in column]
+                elif isinstance(column[0], list):  # JSON (a story's sources): most are one source, each made once
+                    column = [memo[k] if (k := tuple(v)) in memo else memo.setdefault(k, process(v)) for v in column]
                 else:
                     column = [process(v) for v in column]
             columns.append(column)

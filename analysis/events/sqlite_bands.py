@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
-from analysis.events.index import Posting, hold, recent_postings
+from analysis.events.index import Posting, hold_all, recent_postings
 from analysis.events.minhash import stored_band_rows
 
 # Once the lookups' bound has moved this far past the floor, postings more than half of it behind the bound are
@@ -102,8 +102,7 @@ class BandMemory:
         for rowid, mention_id, event_id, discovered_at, signature in rows:
             posting = Posting(mention_id, event_id, parse(discovered_at))
             keys = written.get(signature)
-            for key in stored_band_rows(signature) if keys is None else keys:
-                hold(bands, key, posting)
+            hold_all(bands, stored_band_rows(signature) if keys is None else keys, posting)
             mark = max(mark, rowid)
         # Rows between the two statements that were filtered out are older than the floor: never needed.
         self._mark = max(mark, top)

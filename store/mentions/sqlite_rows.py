@@ -4,14 +4,20 @@ other reads (sqlite.py) and the migration to Elasticsearch."""
 from __future__ import annotations
 
 import json
-import sqlite3
+from typing import Any, Protocol
 
 from store.mentions.model import Analysis, Mention, OfficialReply, SchemeFlag, official_reply_from_doc
 from store.mentions.sqltime import dt as _dt
 from store.mentions.sqltime import dt_or_none as _dt_or_none
 
 
-def analysis_from_row(row: sqlite3.Row) -> Analysis:
+class Row(Protocol):
+    """A row of `mentions` read by column name: sqlite3.Row, or a dict of it (the analysis job's batch)."""
+
+    def __getitem__(self, name: str, /) -> Any: ...
+
+
+def analysis_from_row(row: Row) -> Analysis:
     flags = [
         SchemeFlag(f["scheme"], list(f["words"]), [(str(p[0]), int(p[1])) for p in f.get("positions", [])])
         for f in json.loads(row["flags"] or "[]")
@@ -33,7 +39,7 @@ def official_reply_from_json(text: str | None) -> OfficialReply | None:
     return official_reply_from_doc(json.loads(text)) if text else None
 
 
-def mention_from_row(row: sqlite3.Row) -> Mention:
+def mention_from_row(row: Row) -> Mention:
     # A mention queued for re-analysis keeps showing its last analysis (analysis_seq stays set until then).
     analysed = row["analysed_at"] is not None or row["analysis_seq"] is not None
     return Mention(

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from analysis.standalone import MAX_INPUT_CHARS, analyse_texts
+from analysis.standalone import MAX_INPUT_CHARS, analyse_texts, json_lines
 from config import load_config
 from store.mentions import Analysis
 
@@ -44,6 +44,17 @@ def test_refused_texts_say_why_and_the_rest_go_on() -> None:
     assert "过长" in results[1]["rejected"]
     assert results[2]["level"] == 0 and results[2]["sentiment_label"] == "neutral"
     assert results[3]["level"] == 3
+
+
+def test_json_lines_are_json_dumps_of_each_result() -> None:
+    """The command's lines (one encoder for the run) are the text json.dumps(..., ensure_ascii=False) gives each
+    result: refused lines, quotes, backslashes and control characters included."""
+    texts = ["", STORY, REPOST, '他说"学校不管"\\还\t删帖', "x" * (MAX_INPUT_CHARS + 1), "\x00\x1f 😀 \u2028"]
+    texts += ['食堂, "tokens": [], "explanation": [] 饭菜变质']  # what the line's string lists are put in at
+    config = load_config(EXAMPLE)
+    expected = [json.dumps(result, ensure_ascii=False) for result in analyse_texts(config, texts)]
+    assert list(json_lines(config, texts)) == expected
+    assert json.loads(expected[3])["text"] == texts[3]
 
 
 def test_cli_json_lines_from_stdin() -> None:

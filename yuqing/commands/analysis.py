@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable
 
@@ -12,7 +11,7 @@ from yuqing.commands import Command, SettingsOf, WithConfig
 
 def cmd_analyse(args: argparse.Namespace, settings_of: SettingsOf) -> int:
     from analysis.analyser import Analyser
-    from analysis.standalone import analyse_texts
+    from analysis.standalone import analyse_texts, json_lines
     from config import load_config
     from yuqing.heap import settle_heap
 
@@ -25,10 +24,12 @@ def cmd_analyse(args: argparse.Namespace, settings_of: SettingsOf) -> int:
     else:
         sys.stdin.reconfigure(errors="replace")  # type: ignore[union-attr]  # binary garbage: analysed, not fatal
         texts = [line.rstrip("\n") for line in sys.stdin]
+    if args.json:
+        for line in json_lines(config, texts, source=args.source, analyser=analyser):
+            print(line)
+        return 0
     for result in analyse_texts(config, texts, source=args.source, analyser=analyser):
-        if args.json:
-            print(json.dumps(result, ensure_ascii=False))
-        elif "rejected" in result:
+        if "rejected" in result:
             print(f"第 {result['line']} 行：不分析（{result['rejected']}）")
         else:
             print(result["text"])
