@@ -34,8 +34,6 @@ _MAJOR_FACTS: tuple[tuple[tuple[str, ...], str], ...] = (
     # Violence where people gather (a brawl at a hospital, a crowd beaten): the guide's violence that hurt someone
     # at a gathering, a mass incident in the making.
     (("violence", "gathering"), "聚集中发生暴力"),
-    # Many workers unpaid (the guide's 重大: "many workers unpaid and starting to protest").
-    (("wages", "many"), "多人被拖欠工资"),
 )
 
 

@@ -117,9 +117,6 @@ CASES = [
     # Violence where people gather (打人 at a crowded hospital) is 重大; violence alone is left to the grader.
     ("violence at a gathering is 重大", [], UNSURE, facts("violence", "gathering"), None, 1.0, [], None, 70, 3),
     ("violence alone stays with the grader", [], UNSURE, facts("violence"), None, 1.0, [], None, 45, 2),
-    # Many workers unpaid is the guide's 重大; a few workers' wages owed stay 较大.
-    ("many unpaid is 重大", [], GRIEVANCE, facts("wages", "many"), None, 1.0, [], None, 70, 3),
-    ("wages owed to a few stay 较大", [], GRIEVANCE, facts("wages"), None, 1.0, [], None, 45, 2),
     # A question the grader reads as 较大 (教育经费…挪用？) asks: the rules do not raise it.
     (
         "a question naming graft is not raised",
