@@ -293,45 +293,32 @@ static int add_unique(Rows *self, PyObject *index, PyObject *words, double *tota
     return 0;
 }
 
-/* scores(bias, index, found, dense, word_index, words, heading_index, heading_words) -> list of floats: the post
- * type's class scores, as PostTypeModel.post_scores adds them up: bias + Σ value × row over the named features
- * (`found`, in its order), + the pooled vectors' scores (`dense`: float32 numbers a class, or None), + the rows of
- * the post's distinct words / √their number, + the heading's likewise. `words` and `heading_words` may be given
- * as their sets (set(words) as the caller built it). */
-static PyObject *Rows_scores(Rows *self, PyObject *args) {
-    PyObject *bias, *index, *found, *dense, *word_index, *words, *heading_index, *heading_words;
-    if (!PyArg_ParseTuple(args, "OO!O!OO&OO&O", &bias, &PyDict_Type, &index, &PyDict_Type, &found, &dense, index_arg,
-                          &word_index, &words, index_arg, &heading_index, &heading_words))
-        return NULL;
-    Py_ssize_t w = self->width;
+/* The bias of each class into total[0..w): a sequence of `w` numbers. */
+static int read_bias(PyObject *bias, Py_ssize_t w, double *total) {
     PyObject *bseq = PySequence_Fast(bias, "bias must be a sequence");
-    if (!bseq) return NULL;
+    if (!bseq) return -1;
     if (PySequence_Fast_GET_SIZE(bseq) != w) {
         Py_DECREF(bseq);
         PyErr_SetString(PyExc_ValueError, "one bias a class");
-        return NULL;
+        return -1;
     }
-    double total[MAX_WIDTH], dot[MAX_WIDTH] = {0};
     for (Py_ssize_t c = 0; c < w; c++) {
         total[c] = PyFloat_AsDouble(PySequence_Fast_GET_ITEM(bseq, c));
         if (total[c] == -1.0 && PyErr_Occurred()) {
             Py_DECREF(bseq);
-            return NULL;
+            return -1;
         }
     }
     Py_DECREF(bseq);
-    PyObject *key, *value;
-    Py_ssize_t pos = 0;
-    while (PyDict_Next(found, &pos, &key, &value)) {
-        Py_ssize_t r;
-        int hit = row_of(index, key, self->count, &r);
-        if (hit < 0) return NULL;
-        if (!hit) continue;
-        double v = PyFloat_AsDouble(value);
-        if (v == -1.0 && PyErr_Occurred()) return NULL;
-        const double *row = self->data + r * w;
-        for (Py_ssize_t c = 0; c < w; c++) dot[c] += v * row[c];
-    }
+    return 0;
+}
+
+/* The end both scores() share, in PostTypeModel.post_scores' order of additions (so the sums are the same to the
+ * bit): total (the bias) + dot (the named features) + the pooled vectors' scores (`dense`: float32 numbers a class,
+ * or None) + the rows of the post's distinct words / √their number + the heading's likewise -> list of floats. */
+static PyObject *class_scores(Rows *rows, double *total, const double *dot, PyObject *dense, PyObject *word_index,
+                              PyObject *words, PyObject *heading_index, PyObject *heading_words) {
+    Py_ssize_t w = rows->width;
     for (Py_ssize_t c = 0; c < w; c++) total[c] = total[c] + dot[c];
     if (dense != Py_None) {
         Py_buffer view;
@@ -345,7 +332,7 @@ static PyObject *Rows_scores(Rows *self, PyObject *args) {
         for (Py_ssize_t c = 0; c < w; c++) total[c] = total[c] + (double)d[c];
         PyBuffer_Release(&view);
     }
-    if (add_unique(self, word_index, words, total) < 0 || add_unique(self, heading_index, heading_words, total) < 0)
+    if (add_unique(rows, word_index, words, total) < 0 || add_unique(rows, heading_index, heading_words, total) < 0)
         return NULL;
     PyObject *out = PyList_New(w);
     if (!out) return NULL;
@@ -358,6 +345,34 @@ static PyObject *Rows_scores(Rows *self, PyObject *args) {
         PyList_SET_ITEM(out, c, x);
     }
     return out;
+}
+
+/* scores(bias, index, found, dense, word_index, words, heading_index, heading_words) -> list of floats: the post
+ * type's class scores, as PostTypeModel.post_scores adds them up: bias + Σ value × row over the named features
+ * (`found`, in its order), + the pooled vectors' scores (`dense`: float32 numbers a class, or None), + the rows of
+ * the post's distinct words / √their number, + the heading's likewise. `words` and `heading_words` may be given
+ * as their sets (set(words) as the caller built it). */
+static PyObject *Rows_scores(Rows *self, PyObject *args) {
+    PyObject *bias, *index, *found, *dense, *word_index, *words, *heading_index, *heading_words;
+    if (!PyArg_ParseTuple(args, "OO!O!OO&OO&O", &bias, &PyDict_Type, &index, &PyDict_Type, &found, &dense, index_arg,
+                          &word_index, &words, index_arg, &heading_index, &heading_words))
+        return NULL;
+    Py_ssize_t w = self->width;
+    double total[MAX_WIDTH], dot[MAX_WIDTH] = {0};
+    if (read_bias(bias, w, total) < 0) return NULL;
+    PyObject *key, *value;
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(found, &pos, &key, &value)) {
+        Py_ssize_t r;
+        int hit = row_of(index, key, self->count, &r);
+        if (hit < 0) return NULL;
+        if (!hit) continue;
+        double v = PyFloat_AsDouble(value);
+        if (v == -1.0 && PyErr_Occurred()) return NULL;
+        const double *row = self->data + r * w;
+        for (Py_ssize_t c = 0; c < w; c++) dot[c] += v * row[c];
+    }
+    return class_scores(self, total, dot, dense, word_index, words, heading_index, heading_words);
 }
 
 /* scored(index, words, scale, column, evidence, skip) -> (sums, known): over the distinct words (set(words), in
@@ -1271,48 +1286,10 @@ static PyObject *Cues_scores(Cues *self, PyObject *args) {
     Rows *rows = self->rows;
     Py_ssize_t w = rows->width;
     double total[MAX_WIDTH], dot[MAX_WIDTH] = {0};
-    PyObject *bseq = PySequence_Fast(bias, "bias must be a sequence");
-    if (!bseq) return NULL;
-    if (PySequence_Fast_GET_SIZE(bseq) != w) {
-        Py_DECREF(bseq);
-        PyErr_SetString(PyExc_ValueError, "one bias a class");
-        return NULL;
-    }
-    for (Py_ssize_t c = 0; c < w; c++) {
-        total[c] = PyFloat_AsDouble(PySequence_Fast_GET_ITEM(bseq, c));
-        if (total[c] == -1.0 && PyErr_Occurred()) {
-            Py_DECREF(bseq);
-            return NULL;
-        }
-    }
-    Py_DECREF(bseq);
+    if (read_bias(bias, w, total) < 0) return NULL;
     Adder add = {rows->data, w, dot};
     if (Cues_named(self, &add, heading, text, words, head, fact_rows, kin_rows) < 0) return NULL;
-    for (Py_ssize_t c = 0; c < w; c++) total[c] = total[c] + dot[c];
-    if (dense != Py_None) {
-        Py_buffer view;
-        if (PyObject_GetBuffer(dense, &view, PyBUF_SIMPLE) < 0) return NULL;
-        if (view.len != (Py_ssize_t)(w * sizeof(float))) {
-            PyBuffer_Release(&view);
-            PyErr_SetString(PyExc_ValueError, "dense scores: one float32 a class");
-            return NULL;
-        }
-        const float *d = (const float *)view.buf;
-        for (Py_ssize_t c = 0; c < w; c++) total[c] = total[c] + (double)d[c];
-        PyBuffer_Release(&view);
-    }
-    if (add_unique(rows, word_index, body, total) < 0 || add_unique(rows, heading_index, head, total) < 0) return NULL;
-    PyObject *out = PyList_New(w);
-    if (!out) return NULL;
-    for (Py_ssize_t c = 0; c < w; c++) {
-        PyObject *x = PyFloat_FromDouble(total[c]);
-        if (!x) {
-            Py_DECREF(out);
-            return NULL;
-        }
-        PyList_SET_ITEM(out, c, x);
-    }
-    return out;
+    return class_scores(rows, total, dot, dense, word_index, body, heading_index, head);
 }
 
 static PyMethodDef Cues_methods[] = {
