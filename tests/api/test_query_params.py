@@ -60,10 +60,11 @@ def declared_app(state: Any) -> FastAPI:
 def clients(app_world: Any, grant: Any) -> tuple[TestClient, TestClient, TestClient, TestClient]:
     world = app_world()
     world.add_posts(NewMention("demo-baixing", p, f"http://board/t/{p}", t, c, unit="county") for p, t, c in POSTS)
-    fast: TestClient = grant(world.app(), "admin", "admin")
-    declared_client = TestClient(declared_app(fast.app.state.yuqing), headers=fast.headers)
-    bound: TestClient = grant(world.app(), "bound", "analyst", "county")
-    bound_declared = TestClient(declared_app(bound.app.state.yuqing), headers=bound.headers)
+    app: FastAPI = world.app()
+    fast: TestClient = grant(app, "admin", "admin")
+    declared_client = TestClient(declared_app(app.state.yuqing), headers=fast.headers)
+    bound: TestClient = grant(app, "bound", "analyst", "county")
+    bound_declared = TestClient(declared_app(app.state.yuqing), headers=bound.headers)
     return fast, declared_client, bound, bound_declared
 
 
