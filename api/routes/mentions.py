@@ -9,12 +9,14 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from anyio import to_thread
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 
 from analysis.keywords import top_terms
-from api.schemas import BucketOut, MentionOut, SearchOut, mention_payload, search_json
+from api.query_params import QueryParams
+from api.schemas import BucketOut, MentionOut, SearchOut, mention_json, mention_payload, search_json
 from api.search import ParsedQuery, highlights, parse_query, scoped_units, search_limiter, unit_synonyms
 from api.state import ApiState, get_state
 from store.mentions import DateHistogram, SearchQuery, SearchResult, Terms
@@ -88,6 +90,37 @@ def run_search(state: ApiState, query: SearchQuery) -> SearchResult:
         raise invalid(("query", "cursor" if "cursor" in str(exc) else "size"), str(exc)) from None
 
 
+@dataclass(frozen=True)
+class SearchRequest:
+    state: ApiState
+    filters: Filters
+    size: int
+    cursor: str | None
+    sort: Literal["time", "relevance", "heat"]
+    histogram: Literal["hour", "day"] | None
+
+
+async def search_request(
+    principal: Reader, state: Annotated[ApiState, Depends(get_state)], request: Request
+) -> SearchRequest:
+    """What `search_mentions` below declares, read as FastAPI reads it (the same answers and errors, in the same
+    order: the filters, then the page's own parameters; a filter's refusal, such as a query's syntax, before the
+    page's errors) with one validation per group (api/query_params.py)."""
+    filters, errors = _FILTERS.parse(request.query_params)
+    solved = None if errors else await search_filters(principal, state, **filters)
+    page, page_errors = _PAGE.parse(request.query_params)
+    errors += page_errors
+    if errors or solved is None:
+        raise RequestValidationError(errors)
+    return SearchRequest(state, solved, **page)
+
+
+# Answers the search: the route declared below (first match wins) is its OpenAPI description.
+@router.get("", include_in_schema=False)
+async def search(request: Annotated[SearchRequest, Depends(search_request)]) -> Response:
+    return await answer_search(request)
+
+
 @router.get("", response_model=SearchOut)
 async def search_mentions(
     state: Annotated[ApiState, Depends(get_state)],
@@ -100,6 +133,17 @@ async def search_mentions(
     ] = "time",
     histogram: Literal["hour", "day"] | None = None,
 ) -> Response:
+    # Requests never reach this declaration (no docstring: it would become the OpenAPI description): `search`
+    # above answers them, reading these parameters as FastAPI reads them here (tests/api/test_query_params.py).
+    return await answer_search(SearchRequest(state, filters, size, cursor, sort, histogram))
+
+
+_FILTERS = QueryParams(search_filters)
+_PAGE = QueryParams(search_mentions)
+
+
+async def answer_search(request: SearchRequest) -> Response:
+    state = request.state
     aggs: list[DateHistogram | Terms] = [
         Terms("sources", "source"),
         Terms("units", "unit"),
@@ -107,11 +151,13 @@ async def search_mentions(
         Terms("schemes", "schemes"),
         Terms("post_types", "post_type", size=7),
     ]
-    if histogram:
-        aggs.append(DateHistogram("volume", "discovered_at", histogram))
-    query = replace(filters.query, size=size, cursor=cursor, sort=sort, aggs=tuple(aggs))
+    if request.histogram:
+        aggs.append(DateHistogram("volume", "discovered_at", request.histogram))
+    query = replace(
+        request.filters.query, size=request.size, cursor=request.cursor, sort=request.sort, aggs=tuple(aggs)
+    )
     result = await to_thread.run_sync(run_search, state, query, limiter=search_limiter(state.search_slots))
-    words = filters.parsed.words
+    words = request.filters.parsed.words
     # The JSON itself, from plain values: response_model stays for the OpenAPI schema.
     body = search_json(
         {
@@ -196,9 +242,10 @@ async def aggregations(
 @router.get("/{mention_id}", response_model=MentionOut)
 async def get_mention(
     mention_id: Annotated[str, Path(max_length=400)], state: Annotated[ApiState, Depends(get_state)], principal: Reader
-) -> MentionOut:
+) -> Response:
     mention = await run_in_threadpool(state.mentions.get, mention_id)
     unit = None if mention is None else (mention.analysis.unit if mention.analysis else mention.unit)
     if mention is None or not principal.sees(unit):
         raise HTTPException(404, "mention not found")
-    return MentionOut.of(mention)
+    # The JSON itself, from plain values: response_model stays for the OpenAPI schema.
+    return Response(mention_json(mention), media_type="application/json")

@@ -1,6 +1,6 @@
-"""A page of search hits is written as JSON from plain values, without validating it as SearchOut: its bytes must
-be what validating and dumping the model gives, for every kind of hit (analysed and flagged with highlights,
-awaiting analysis, with and without the board's official reply) and the aggregations."""
+"""A page of search hits, and a mention's page, is written as JSON from plain values, without validating its
+model: its bytes must be what validating and dumping the model gives, for every kind of hit (analysed and flagged
+with highlights, awaiting analysis, with and without the board's official reply) and the aggregations."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from api.schemas import SearchHitOut, SearchOut
+from api.schemas import MentionOut, SearchHitOut, SearchOut
 from store.mentions import NewMention, OfficialReply
 
 POSTS = [
@@ -51,3 +51,8 @@ def test_the_page_is_what_its_model_would_dump(app_world: Any, grant: Any) -> No
     }
     assert hits["demo-baixing:2"]["level"] is None and hits["demo-baixing:1"]["flags"]  # both kinds compared
     assert any(h["highlights"] for h in hits.values()) and pages == 3
+    for mention_id in hits:  # a mention's page is written the same way
+        answer = client.get(f"/api/v1/mentions/{mention_id}")
+        assert answer.status_code == 200 and answer.headers["content-type"] == "application/json"
+        assert answer.content == MentionOut.model_validate(answer.json()).model_dump_json().encode()
+        assert list(answer.json()) == list(MentionOut.model_fields)
