@@ -21,7 +21,7 @@ from typing import Any
 
 from store.mentions.model import Analysis, Mention, MentionStoreUnavailable, SearchQuery, SearchResult
 from store.mentions.search_cache import SearchCache
-from store.mentions.sqlite_crawl import CrawlStateMixin, fts_columns
+from store.mentions.sqlite_crawl import CrawlStateMixin, chunks, fts_columns
 from store.mentions.sqlite_facets import add_fts_tags, ensure_facets, mark_reclaim, reclaim_owed, reclaim_space
 from store.mentions.sqlite_rows import mention_from_row as _mention
 from store.mentions.sqlite_rows import official_reply_from_json
@@ -310,8 +310,7 @@ class SqliteMentionStore(CrawlStateMixin):
             # The batch's rows in a few statements (their rowids, then one executemany each), numbered in order.
             keys = list(dict.fromkeys(key for key, _ in results))
             rowids: dict[str, int] = {}
-            for i in range(0, len(keys), 500):
-                chunk = keys[i : i + 500]
+            for chunk in chunks(keys):
                 marks = ",".join("?" * len(chunk))
                 rowids.update(conn.execute(f"SELECT id, rowid FROM mentions WHERE id IN ({marks})", chunk).fetchall())
             # Each mention's last analysis in the batch, with the later number (an UPDATE overwrites every
@@ -335,11 +334,9 @@ class SqliteMentionStore(CrawlStateMixin):
                 conn.executemany(_SAVE, without)
             # One statement a chunk of rowids, not one a mention (most batches have nothing to change here).
             unnamed, analysed = [row[-1] for row in without], list(schemes)
-            for i in range(0, len(unnamed), _CHUNK):
-                part = unnamed[i : i + _CHUNK]
+            for part in chunks(unnamed):
                 conn.execute(_RESTORE_UNIT.format(marks=",".join("?" * len(part))), part)
-            for i in range(0, len(analysed), _CHUNK):
-                part = analysed[i : i + _CHUNK]
+            for part in chunks(analysed):
                 conn.execute(f"DELETE FROM mention_schemes WHERE mention_rowid IN ({','.join('?' * len(part))})", part)
             conn.executemany(
                 "INSERT INTO mention_schemes (scheme, mention_rowid) VALUES (?, ?)",
@@ -359,7 +356,7 @@ class SqliteMentionStore(CrawlStateMixin):
 
     def get_many(self, mention_ids: list[str]) -> list[Mention]:
         found: dict[str, Mention] = {}
-        for chunk in _chunks(list(dict.fromkeys(mention_ids))):
+        for chunk in chunks(list(dict.fromkeys(mention_ids))):
             marks = ",".join("?" * len(chunk))
             found.update((m.id, m) for m in self._fetch(f"{_SELECT} WHERE id IN ({marks})", chunk))
         return [found[i] for i in mention_ids if i in found]
@@ -437,7 +434,7 @@ class SqliteMentionStore(CrawlStateMixin):
         its words from them (store.tokens.words_from_tokens) instead of running jieba a second time."""
         found: dict[str, tuple[list[str], list[str]]] = {}
         with self._read() as conn:
-            for chunk in _chunks(list(dict.fromkeys(mention_ids))):
+            for chunk in chunks(list(dict.fromkeys(mention_ids))):
                 marks = ",".join("?" * len(chunk))
                 for row in conn.execute(
                     "SELECT m.id, f.title, f.body FROM mentions m JOIN mentions_fts f ON f.rowid = m.rowid"
@@ -518,11 +515,6 @@ def _migrate_from_3(conn: sqlite3.Connection) -> None:
 def _migrate_from_4(conn: sqlite3.Connection) -> None:
     """Version 4 did not keep the post type; `yuqing reanalyse` fills it for mentions analysed before."""
     conn.execute("ALTER TABLE mentions ADD COLUMN post_type TEXT")
-
-
-def _chunks(items: list[str]) -> Iterator[list[str]]:
-    for start in range(0, len(items), _CHUNK):
-        yield items[start : start + _CHUNK]
 
 
 def _statements(script: str) -> Iterator[str]:

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from store.mentions.content import content_hash
 from store.mentions.model import (
@@ -32,6 +32,7 @@ from store.mentions.sqltime import dt, dt_or_none, us, us_or_none
 from store.tokens import tokenize
 
 _CHUNK = 500
+T = TypeVar("T")
 
 
 def record_heat(
@@ -124,7 +125,7 @@ class CrawlStateMixin:
     def _hashes(self, ids: list[str]) -> dict[str, str]:
         found: dict[str, str] = {}
         with self._connection() as conn:
-            for chunk in _chunks(list(dict.fromkeys(ids))):
+            for chunk in chunks(list(dict.fromkeys(ids))):
                 marks = ",".join("?" * len(chunk))
                 sql = f"SELECT id, content_hash FROM mentions WHERE id IN ({marks})"
                 found.update((row["id"], row["content_hash"]) for row in conn.execute(sql, chunk))
@@ -298,7 +299,7 @@ class CrawlStateMixin:
         stamp = us(now or datetime.now(UTC))
         marked = 0
         with self._write() as conn:
-            for chunk in _chunks(mention_ids):
+            for chunk in chunks(mention_ids):
                 marks = ",".join("?" * len(chunk))
                 cur = conn.execute(
                     f"UPDATE mentions SET deleted_at = ?, last_seen_at = ? WHERE id IN ({marks})"
@@ -311,7 +312,7 @@ class CrawlStateMixin:
     def mark_seen(self, mention_ids: list[str], *, now: datetime | None = None) -> None:
         stamp = us(now or datetime.now(UTC))
         with self._write() as conn:
-            for chunk in _chunks(mention_ids):
+            for chunk in chunks(mention_ids):
                 marks = ",".join("?" * len(chunk))
                 conn.execute(f"UPDATE mentions SET last_seen_at = ? WHERE id IN ({marks})", (stamp, *chunk))
 
@@ -331,7 +332,7 @@ class CrawlStateMixin:
     def same_content(self, source: str, hashes: list[str]) -> dict[str, str]:
         found: dict[str, str] = {}
         with self._connection() as conn:
-            for chunk in _chunks(list(dict.fromkeys(hashes))):
+            for chunk in chunks(list(dict.fromkeys(hashes))):
                 marks = ",".join("?" * len(chunk))
                 for row in conn.execute(
                     f"SELECT content_hash, MIN(id) AS id FROM mentions WHERE source = ? AND content_hash IN ({marks})"
@@ -352,7 +353,7 @@ class CrawlStateMixin:
     def known_ids(self, ids: list[str]) -> set[str]:
         known: set[str] = set()
         with self._connection() as conn:
-            for chunk in _chunks(list(dict.fromkeys(ids))):
+            for chunk in chunks(list(dict.fromkeys(ids))):
                 marks = ",".join("?" * len(chunk))
                 for row in conn.execute(
                     f"SELECT id FROM mentions WHERE id IN ({marks}) UNION SELECT id FROM mention_aliases"
@@ -368,6 +369,7 @@ class CrawlStateMixin:
         return dt_or_none(row[0])
 
 
-def _chunks(items: list[str]) -> Iterable[list[str]]:
+def chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:
+    """`items` in slices of at most _CHUNK: one IN (...) list each."""
     for start in range(0, len(items), _CHUNK):
         yield items[start : start + _CHUNK]
