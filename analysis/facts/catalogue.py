@@ -185,11 +185,8 @@ FACTS: tuple[Fact, ...] = (
         "涉及人数多",
         "多名 多人 十几个 十几名 十几人 几十 几十个 几十名 几十人 数十 数十名 上百 上百名 "
         "上百人 数百 上千 几百 全班 全村 全校 "
-        "全体 全小区 大批 众多 成百上千 业主们 村民们 居民们 家长们 工友们 工人们 员工们 学生们 "
-        # jieba keeps 一大批/一大群/一大帮 whole, so the 大批 above never matched them: the quantity as the guide
-        # means it ("a whole group"), the whole word shown.
-        "一大批 一大群 一大帮 大群",
-        examples=("村民们在镇政府门口拉横幅", "二十多名工人被拖欠工资半年", "一大群村民围在工地门口"),
+        "全体 全小区 大批 众多 成百上千 业主们 村民们 居民们 家长们 工友们 工人们 员工们 学生们",
+        examples=("村民们在镇政府门口拉横幅", "二十多名工人被拖欠工资半年"),
         counter_examples=("三个人在路边聊天，花了二十元",),
         counts_at_least=10,
     ),
