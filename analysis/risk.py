@@ -128,7 +128,8 @@ def assess(
         base = max(base, points)
     # The guide's 重大 also names concrete misconduct by officials (a bribe, embezzlement, abuse of office with the
     # official or office named), many people protesting or gathering now (banners, sit-ins, roads blocked) and
-    # pollution making people ill (their drinking water polluted): each is 重大 whatever the grader's words say —
+    # pollution making people ill (their drinking water polluted), a building failing with many inside: each is 重大
+    # whatever the grader's words say —
     # unless the post only asks, suggests or thanks (calm, or typed so).
     if base < thresholds.major and not calm and not (grade is not None and grade.post_type in CALM_TYPES):
         for fact_ids, why in _MAJOR_FACTS:
