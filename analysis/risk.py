@@ -31,6 +31,9 @@ _MAJOR_FACTS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("water_polluted",), "饮用水已受污染"),
     # Many gathering now (not threatened, not only named): the guide's mass incident under way.
     (("gathering_now", "many"), "多人正在聚集"),
+    # A building failing with many people in it (a school's 上千学生, an estate's 十几户): the guide's "a structure
+    # about to collapse with people inside"; a cracked wall alone, or a railing about to fall, is a hazard (较大).
+    (("building_failing", "many"), "多人所在房屋出现险情"),
     # Violence where people gather (a brawl at a hospital, a crowd beaten): the guide's violence that hurt someone
     # at a gathering, a mass incident in the making.
     (("violence", "gathering"), "聚集中发生暴力"),
@@ -125,7 +128,8 @@ def assess(
         base = max(base, points)
     # The guide's 重大 also names concrete misconduct by officials (a bribe, embezzlement, abuse of office with the
     # official or office named), many people protesting or gathering now (banners, sit-ins, roads blocked) and
-    # pollution making people ill (their drinking water polluted): each is 重大 whatever the grader's words say —
+    # pollution making people ill (their drinking water polluted), a building failing with many inside: each is 重大
+    # whatever the grader's words say —
     # unless the post only asks, suggests or thanks (calm, or typed so).
     if base < thresholds.major and not calm and not (grade is not None and grade.post_type in CALM_TYPES):
         for fact_ids, why in _MAJOR_FACTS:

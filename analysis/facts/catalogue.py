@@ -317,11 +317,19 @@ FACTS: tuple[Fact, ...] = (
     fact(
         "protest",
         "集体维权行动",
-        "拉横幅 挂横幅 打横幅 横幅 挂白旗 白旗 静坐 堵路 堵门 集体上访 游行 示威 罢工 围堵",
+        "拉横幅 挂横幅 打横幅 横幅 挂白旗 白旗 静坐 堵路 堵门 集体上访 游行 示威 罢工 围堵 "
+        # The guide's own name for it (a mass incident): jieba gives 群体性/事件 or 社会群体/事件, spelled as one.
+        "群体事件 群体性事件",
         near="业主 业主们 村民 村民们 居民 居民们 工人 工人们 农民工 民工 家长 家长们 群众 员工 员工们 职工 "
         "百姓 老百姓 大家 我们 一大批 大批 多人 多名 集体 纷纷",
-        examples=("村民们在镇政府门口拉横幅", "业主纷纷挂出抗议白旗"),
-        counter_examples=("工人扬言要去上访", "出租车围堵乘客", "公民有依法维权的权利"),
+        examples=("村民们在镇政府门口拉横幅", "业主纷纷挂出抗议白旗", "昨天终于酿成群体性事件，业主们堵在售楼部"),
+        counter_examples=(
+            "工人扬言要去上访",
+            "出租车围堵乘客",
+            "公民有依法维权的权利",
+            "如何防止群体性事件发生",
+            "群体事件背后都有腐败",
+        ),
         feared_blocks=True,
         corroborates=True,
         weighed=False,
@@ -346,6 +354,25 @@ FACTS: tuple[Fact, ...] = (
         weighed=False,
         not_after=(("防止 避免 预防 如果 万一 担心 害怕 怕 可能 会 将 是否 有没有 会不会", 4),),
         not_before=(("是否 有没有 会不会 保护区 保护", 3),),
+    ),
+    # Structural: a building people live or study in is failing now (cracked, sinking, collapsing): the first half of
+    # the guide's "a structure about to collapse with people inside" (the rule in analysis/risk.py asks for the
+    # people too). Feared or supposed (可能倒塌, 一旦坍塌) it is a hazard, not this; nor a campaign against it.
+    fact(
+        "building_failing",
+        "房屋结构出现险情",
+        "倒塌 坍塌 垮塌 塌方 塌陷 岌岌可危 摇摇欲坠 开裂 裂缝 沉降 下沉",
+        near="房屋 房子 楼房 住房 民房 教室 教学楼 宿舍 宿舍楼 校舍 墙体 大楼 住宅 住宅楼 居民楼 楼体 整栋 整幢",
+        examples=("施工导致房屋沉降墙体开裂", "教学楼整体结构岌岌可危"),
+        counter_examples=(
+            "这栋房屋一旦倒塌后果不堪设想",
+            "重点整治渗漏、裂缝等住宅工程质量问题",
+            "要排查校舍裂缝隐患",
+            "路边的护栏随时可能倒塌",
+        ),
+        feared_blocks=True,
+        weighed=False,
+        not_after=(("整治 治理 防止 预防 排查 检查 避免", 4),),
     ),
     fact(
         "urgency",

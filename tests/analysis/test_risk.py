@@ -117,6 +117,21 @@ CASES = [
     # Violence where people gather (打人 at a crowded hospital) is 重大; violence alone is left to the grader.
     ("violence at a gathering is 重大", [], UNSURE, facts("violence", "gathering"), None, 1.0, [], None, 70, 3),
     ("violence alone stays with the grader", [], UNSURE, facts("violence"), None, 1.0, [], None, 45, 2),
+    # A building failing with many people in it (the guide's structure about to collapse with people inside) is 重大;
+    # a building failing with no one counted, or many people with no failing building, is left to the grader.
+    (
+        "a failing building with many inside",
+        [],
+        GRIEVANCE,
+        facts("building_failing", "many"),
+        None,
+        1.0,
+        [],
+        None,
+        70,
+        3,
+    ),
+    ("a failing building alone stays 较大", [], GRIEVANCE, facts("building_failing"), None, 1.0, [], None, 45, 2),
     # A question the grader reads as 较大 (教育经费…挪用？) asks: the rules do not raise it.
     (
         "a question naming graft is not raised",
