@@ -164,8 +164,9 @@ class TerritoryGuard:
         hits = sorted(self._own.find(text), key=lambda h: (h[1], -h[2]))
         own = tuple(dict.fromkeys(text[s:e] for i, (_w, s, e) in enumerate(hits) if i == 0 or e > hits[i - 1][2]))
         foreign: list[str] = [m.group() for m in _CODE_PLACE.finditer(text) if self._foreign(m.group())]
-        levelled = _levelled_places()
-        foreign += [w for w in (segment(text) if words is None else words) if w in levelled and self._foreign(w)]
+        levelled, words = _levelled_places(), segment(text) if words is None else words
+        if not levelled.isdisjoint(words):  # most posts name no such place: one pass in C says so
+            foreign += [w for w in words if w in levelled and self._foreign(w)]
         # A code inside one of our names (our territory itself may be "A市") was counted as ours above.
         foreign = [p for p in foreign if not any(p in o for o in own)]
         return PostPlaces(own=own, foreign=tuple(dict.fromkeys(foreign)))
