@@ -79,15 +79,6 @@ def _place_tags() -> dict[str, str]:
     return dict(jieba.posseg.dt.word_tag_tab)
 
 
-@functools.cache
-def _levelled_places() -> frozenset[str]:
-    """The dictionary's place names ending in a level character, area words aside (长沙市, not 本市): one set
-    look-up a word of the post where testing each word's tag took four steps."""
-    return frozenset(
-        w for w, tag in _place_tags().items() if tag == "ns" and len(w) > 1 and w[-1] in LEVELS and w not in _AREA_WORDS
-    )
-
-
 def _is_place_word(word: str, *, levelled: bool) -> bool:
     """A dictionary place name; with `levelled`, only one ending in a level character (长沙市, not 长沙)."""
     if len(word) < 2 or word in _AREA_WORDS or _place_tags().get(word) != "ns":
@@ -108,7 +99,7 @@ class TerritoryGuard:
         self._own_folded = {normalise(n) for n in territory.own_names}
         self._above = {normalise(n) for n in territory.above}
         self._inner = {normalise(n): p.name for p in territory.places for n in p.names}
-        _levelled_places()  # load jieba's tag table at start-up, not on the first post (about a second)
+        _place_tags()  # load jieba's tag table at start-up, not on the first post (about a second)
 
     def is_generic(self, alias: str) -> bool:
         """An alias naming none of our places: 教育局, 县政府 (城关一中 names 城关, so it is ours everywhere)."""
@@ -164,9 +155,12 @@ class TerritoryGuard:
         hits = sorted(self._own.find(text), key=lambda h: (h[1], -h[2]))
         own = tuple(dict.fromkeys(text[s:e] for i, (_w, s, e) in enumerate(hits) if i == 0 or e > hits[i - 1][2]))
         foreign: list[str] = [m.group() for m in _CODE_PLACE.finditer(text) if self._foreign(m.group())]
-        levelled, words = _levelled_places(), segment(text) if words is None else words
-        if not levelled.isdisjoint(words):  # most posts name no such place: one pass in C says so
-            foreign += [w for w in words if w in levelled and self._foreign(w)]
+        tags = _place_tags()
+        foreign += [
+            w
+            for w in (segment(text) if words is None else words)
+            if w[-1] in LEVELS and len(w) > 1 and tags.get(w) == "ns" and w not in _AREA_WORDS and self._foreign(w)
+        ]
         # A code inside one of our names (our territory itself may be "A市") was counted as ours above.
         foreign = [p for p in foreign if not any(p in o for o in own)]
         return PostPlaces(own=own, foreign=tuple(dict.fromkeys(foreign)))
