@@ -24,7 +24,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -106,10 +106,14 @@ def feature_sets(title_words: Iterable[str], words: Iterable[str], facts: list[F
     of facts found together (minors with violence is not the sum of the two)."""
     title = set(title_words)
     found = {"w" + w for w in words} | {"t" + w for w in title}
+    return found, _fact_features(facts)
+
+
+def _fact_features(facts: list[FactHit]) -> set[str]:
     ids = sorted(h.fact for h in facts if h.fact in WEIGHED)
     fact_features = {"f" + f for f in ids}
     fact_features.update("p" + a + "+" + b for i, a in enumerate(ids) for b in ids[i + 1 :])
-    return found, fact_features
+    return fact_features
 
 
 @dataclass(frozen=True)
@@ -152,6 +156,7 @@ class Grader:
         self._projected: tuple[dict[str, tuple[float, ...]], dict[str, tuple[float, ...]]] | None = None
         # The same rows read in C by the table's word index (analysis/judgec.py), when built.
         self._compiled: tuple[judgec.Rows, judgec.Rows] | None = None
+        self._vector_index: judgec.Lookup = {}  # the table's word -> row as the compiled rows read it
         if dense is not None:
             table = wordvec.shipped()
             matrix = np.array(dense, dtype=np.float64).reshape(-1, STEPS)
@@ -162,6 +167,7 @@ class Grader:
             compiled = judgec.rows(title_rows), judgec.rows(post_rows)
             if compiled[0] is not None and compiled[1] is not None:
                 self._compiled = (compiled[0], compiled[1])
+                self._vector_index = judgec.lookup(table.index)
             else:
                 words = list(table.index)
                 by_title = map(tuple, title_rows.tolist())
@@ -237,10 +243,44 @@ class Grader:
         )
         if not facts:  # no fact features: their sums are zeros, added as below
             return [a + b + 0.0 for a, b in zip(in_post, in_title, strict=True)], known_post + known_title, by_text
-        _, fact_features = feature_sets((), (), facts)
-        in_facts, fact_hits = _scored(self._rows, (fact_features,), {})
+        in_facts, fact_hits = _scored(self._rows, (_fact_features(facts),), {})
         sums = [a + b + c for a, b, c in zip(in_post, in_title, in_facts, strict=True)]
         return sums, known_post + known_title + len(fact_hits), _evidence(fact_hits, facts, by_text)
+
+    def _graded_compiled(
+        self,
+        words_part: tuple[judgec.Rows, judgec.Lookup, judgec.Lookup],
+        dense_part: tuple[judgec.Rows, judgec.Rows],
+        title_words: list[str],
+        words: list[str],
+        sets: tuple[set[str], set[str]],
+        facts: list[FactHit],
+    ) -> tuple[Sequence[float], int, dict[str, float]]:
+        """`_scored_compiled` and then the mean projected rows of the title's and the post's words added, in one C
+        call (Rows.grade): the same additions in the same order, so the same bits, and the same evidence (the
+        facts' added after the words', as there)."""
+        table, by_word, by_title_word = words_part
+        fact_sums, fact_hits = _scored(self._rows, (_fact_features(facts),), {}) if facts else (None, [])
+        by_text: dict[str, float] = {}
+        sums, known = table.grade(
+            by_word,
+            sets[1],
+            by_title_word,
+            sets[0],
+            1,
+            by_text,
+            FUNCTION_WORDS,
+            fact_sums,
+            self._vector_index,
+            dense_part[0],
+            title_words,
+            dense_part[1],
+            words,
+        )
+        if facts:
+            known += len(fact_hits)
+            _evidence(fact_hits, facts, by_text)
+        return sums, known, by_text
 
     def grade(
         self,
@@ -256,20 +296,18 @@ class Grader:
         title_words = title_words if isinstance(title_words, list) else list(title_words)
         words = words if isinstance(words, list) else list(words)
         sets = set(title_words), set(words)
-        if self._words is not None:
+        if self._words is not None and self._compiled is not None:
+            sums, known, by_text = self._graded_compiled(self._words, self._compiled, title_words, words, sets, facts)
+        elif self._words is not None:  # a format 1 model (no dense part)
             sums, known, by_text = self._scored_compiled(self._words, *sets, facts)
-        else:
+        else:  # without the extension
             found, fact_features = feature_sets(title_words, words, facts)
             sums, hits = _scored(self._rows, (found, fact_features), norms(found))
             known, by_text = len(hits), _evidence(hits, facts)
-        if self._compiled is not None:
-            index = judgec.lookup(wordvec.shipped().index)
-            title_part, post_part = self._compiled[0].mean(index, title_words), self._compiled[1].mean(index, words)
-            sums = [z + a + b for z, a, b in zip(sums, title_part, post_part, strict=True)]
-        elif self._projected is not None:
-            by_title, by_post = self._projected
-            title_part, post_part = _mean(by_title, title_words), _mean(by_post, words)
-            sums = [z + a + b for z, a, b in zip(sums, title_part, post_part, strict=True)]
+            if self._projected is not None:
+                by_title, by_post = self._projected
+                title_part, post_part = _mean(by_title, title_words), _mean(by_post, words)
+                sums = [z + a + b for z, a, b in zip(sums, title_part, post_part, strict=True)]
         at_least = tuple(round(_sigmoid(b + z), 4) for b, z in zip(self.level_bias, sums, strict=True))
 
         # Only what reaches 0.01 is shown: the largest of those are the largest shown of all, by contribution then

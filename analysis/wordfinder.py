@@ -73,19 +73,24 @@ class WordFinder:
         return found
 
 
-# The last text prepared and its forms: the schemes, the unit names and the topic words each look in the same
-# content, one after another. One tuple, replaced whole: a thread reads a consistent entry or another text's.
-_last: tuple[str, str, bytes, str] = ("", "", b"", "")
+# The last two texts prepared and their forms: the schemes, the unit names and the topic words each look in the
+# content, and the territory in the title and content joined, one after another. One tuple, replaced whole: a thread
+# reads a consistent pair of entries or another text's.
+_Prepared = tuple[str, str, bytes, str]
+_last: tuple[_Prepared, _Prepared] = (("", "", b"", ""), ("", "", b"", ""))
 
 
 def _prepared(text: str) -> tuple[str, bytes, str]:
-    """(normalise(text), its UTF-8 bytes, those bytes as latin-1 characters), kept for the next finder."""
+    """(normalise(text), its UTF-8 bytes, those bytes as latin-1 characters), kept for the next finders."""
     global _last
-    held = _last
-    if held[0] == text:
-        return held[1], held[2], held[3]
+    newer, older = _last
+    if newer[0] == text:
+        return newer[1], newer[2], newer[3]
+    if older[0] == text:
+        _last = (older, newer)
+        return older[1], older[2], older[3]
     folded = normalise(text)
     raw = folded.encode("utf-8")
     latin = raw.decode("latin-1")
-    _last = (text, folded, raw, latin)
+    _last = ((text, folded, raw, latin), newer)
     return folded, raw, latin

@@ -221,35 +221,6 @@ static void Rows_dealloc(Rows *self) {
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-/* mean(index, words): the average row of the known words (each occurrence counts), zeros when none is known —
- * analysis.grader._mean, the same additions in the same order. */
-static PyObject *Rows_mean(Rows *self, PyObject *args) {
-    PyObject *index, *words;
-    if (!PyArg_ParseTuple(args, "O&O", index_arg, &index, &words)) return NULL;
-    PyObject *seq = PySequence_Fast(words, "words must be a sequence");
-    if (!seq) return NULL;
-    double acc[MAX_WIDTH] = {0};
-    Py_ssize_t known = 0, n = PySequence_Fast_GET_SIZE(seq), w = self->width;
-    PyObject **items = PySequence_Fast_ITEMS(seq);
-    for (Py_ssize_t i = 0; i < n; i++) {
-        Py_ssize_t r;
-        int found = row_of(index, items[i], self->count, &r);
-        if (found < 0) {
-            Py_DECREF(seq);
-            return NULL;
-        }
-        if (found) {
-            const double *row = self->data + r * w;
-            for (Py_ssize_t c = 0; c < w; c++) acc[c] += row[c];
-            known++;
-        }
-    }
-    Py_DECREF(seq);
-    if (known)
-        for (Py_ssize_t c = 0; c < w; c++) acc[c] /= (double)known;
-    return tuple_of(acc, w);
-}
-
 /* set(words), or `words` itself when it is a set already (the caller's set(words): the same set, built the same
  * way, iterated in the same order; a new reference). */
 static PyObject *distinct(PyObject *words) {
@@ -375,32 +346,16 @@ static PyObject *Rows_scores(Rows *self, PyObject *args) {
     return class_scores(self, total, dot, dense, word_index, words, heading_index, heading_words);
 }
 
-/* scored(index, words, scale, column, evidence, skip) -> (sums, known): over the distinct words (set(words), in
- * its order) known to `index`, Σ row × scale (a tuple of `width`) and how many there are; and each such word of
- * more than one character not in `skip` adds row[column] × scale to evidence[word] — the grader's word features
- * of one kind (analysis.grader._scored, each multiplied by the kind's scale) and their share of the evidence.
- * `words` may be given as set(words), built by the caller. */
-static PyObject *Rows_scored(Rows *self, PyObject *args) {
-    PyObject *index, *words, *evidence, *skip;
-    double scale;
-    Py_ssize_t column;
-    if (!PyArg_ParseTuple(args, "O&OdnO!O", index_arg, &index, &words, &scale, &column, &PyDict_Type, &evidence,
-                          &skip))
-        return NULL;
-    Py_ssize_t w = self->width, known = 0;
-    if (column < 0 || column >= w) {
-        PyErr_SetString(PyExc_ValueError, "scored: no such column");
-        return NULL;
-    }
-    if (!PyAnySet_Check(skip)) {
-        PyErr_SetString(PyExc_TypeError, "scored: skip must be a set or frozenset");
-        return NULL;
-    }
+/* Over the distinct words (set(words), in its order) known to `index`: acc += row × scale and *known += 1 for each;
+ * and each such word of more than one character not in `skip` adds row[column] × scale to evidence[word]. `words`
+ * may be given as set(words), built by the caller. 0, or -1 with an exception set. */
+static int scored_into(Rows *self, PyObject *index, PyObject *words, double scale, Py_ssize_t column,
+                       PyObject *evidence, PyObject *skip, double *acc, Py_ssize_t *known) {
+    Py_ssize_t w = self->width;
     PyObject *part = distinct(words);
-    if (!part) return NULL;
+    if (!part) return -1;
     PyObject *it = PyObject_GetIter(part), *word;
     if (!it) goto fail;
-    double acc[MAX_WIDTH] = {0};
     while ((word = PyIter_Next(it)) != NULL) {
         Py_ssize_t r;
         int found = row_of(index, word, self->count, &r);
@@ -411,7 +366,7 @@ static PyObject *Rows_scored(Rows *self, PyObject *args) {
         }
         const double *row = self->data + r * w;
         for (Py_ssize_t c = 0; c < w; c++) acc[c] += row[c] * scale;
-        known++;
+        (*known)++;
         int shown = PyUnicode_Check(word) && PyUnicode_GET_LENGTH(word) > 1;
         if (shown) {
             shown = PySet_Contains(skip, word);
@@ -451,13 +406,145 @@ static PyObject *Rows_scored(Rows *self, PyObject *args) {
     if (PyErr_Occurred()) goto fail;
     Py_DECREF(it);
     Py_DECREF(part);
-    PyObject *sums = tuple_of(acc, w);
-    if (!sums) return NULL;
-    return Py_BuildValue("(Nn)", sums, known);
+    return 0;
 fail:
     Py_XDECREF(it);
     Py_DECREF(part);
-    return NULL;
+    return -1;
+}
+
+static int scored_args(Rows *self, Py_ssize_t column, PyObject *skip) {
+    if (column < 0 || column >= self->width) {
+        PyErr_SetString(PyExc_ValueError, "scored: no such column");
+        return -1;
+    }
+    if (!PyAnySet_Check(skip)) {
+        PyErr_SetString(PyExc_TypeError, "scored: skip must be a set or frozenset");
+        return -1;
+    }
+    return 0;
+}
+
+/* scored(index, words, scale, column, evidence, skip) -> (sums, known): over the distinct words (set(words), in
+ * its order) known to `index`, Σ row × scale (a tuple of `width`) and how many there are; and each such word of
+ * more than one character not in `skip` adds row[column] × scale to evidence[word] — the grader's word features
+ * of one kind (analysis.grader._scored, each multiplied by the kind's scale) and their share of the evidence.
+ * `words` may be given as set(words), built by the caller. */
+static PyObject *Rows_scored(Rows *self, PyObject *args) {
+    PyObject *index, *words, *evidence, *skip;
+    double scale;
+    Py_ssize_t column, known = 0;
+    if (!PyArg_ParseTuple(args, "O&OdnO!O", index_arg, &index, &words, &scale, &column, &PyDict_Type, &evidence,
+                          &skip))
+        return NULL;
+    if (scored_args(self, column, skip) < 0) return NULL;
+    double acc[MAX_WIDTH] = {0};
+    if (scored_into(self, index, words, scale, column, evidence, skip, acc, &known) < 0) return NULL;
+    PyObject *sums = tuple_of(acc, self->width);
+    if (!sums) return NULL;
+    return Py_BuildValue("(Nn)", sums, known);
+}
+
+static PyTypeObject RowsType;
+
+/* The mean row (rows->width numbers, at most MAX_WIDTH) of the known words of a sequence, as Rows.mean gives it. */
+static int mean_into(Rows *rows, PyObject *index, PyObject *words, double *acc) {
+    PyObject *seq = PySequence_Fast(words, "words must be a sequence");
+    if (!seq) return -1;
+    Py_ssize_t known = 0, n = PySequence_Fast_GET_SIZE(seq), w = rows->width;
+    PyObject **items = PySequence_Fast_ITEMS(seq);
+    for (Py_ssize_t c = 0; c < w; c++) acc[c] = 0.0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t r;
+        int found = row_of(index, items[i], rows->count, &r);
+        if (found < 0) {
+            Py_DECREF(seq);
+            return -1;
+        }
+        if (found) {
+            const double *row = rows->data + r * w;
+            for (Py_ssize_t c = 0; c < w; c++) acc[c] += row[c];
+            known++;
+        }
+    }
+    Py_DECREF(seq);
+    if (known)
+        for (Py_ssize_t c = 0; c < w; c++) acc[c] /= (double)known;
+    return 0;
+}
+
+/* grade(word_index, words, title_index, title_words, column, evidence, skip, facts, vector_index, title_rows,
+ * title_list, post_rows, word_list) -> (sums, known): the grader's log-odds before the bias in one call, as
+ * analysis.grader.Grader.grade adds them up: the post's distinct words' rows / √their number, + the title's likewise
+ * (each as `scored` gives it, evidence included), + the facts' sums (a tuple, or None: 0.0), + the mean projected
+ * row of the title's words (title_rows, read by vector_index, each occurrence counted), + the post's likewise. */
+static PyObject *Rows_grade(Rows *self, PyObject *args) {
+    PyObject *word_index, *words, *title_index, *title_words, *evidence, *skip, *facts, *vector_index, *title_list,
+        *word_list;
+    Rows *title_rows, *post_rows;
+    Py_ssize_t column, known = 0;
+    if (!PyArg_ParseTuple(args, "O&OO&OnO!OOO&O!OO!O", index_arg, &word_index, &words, index_arg, &title_index,
+                          &title_words, &column, &PyDict_Type, &evidence, &skip, &facts, index_arg, &vector_index,
+                          &RowsType, &title_rows, &title_list, &RowsType, &post_rows, &word_list))
+        return NULL;
+    Py_ssize_t w = self->width;
+    if (scored_args(self, column, skip) < 0) return NULL;
+    if (title_rows->width != w || post_rows->width != w) {
+        PyErr_SetString(PyExc_ValueError, "grade: the projected rows must be as wide as the weights");
+        return NULL;
+    }
+    double fact_sums[MAX_WIDTH] = {0};
+    if (facts != Py_None) {
+        PyObject *fseq = PySequence_Fast(facts, "facts must be a sequence of numbers or None");
+        if (!fseq) return NULL;
+        if (PySequence_Fast_GET_SIZE(fseq) != w) {
+            Py_DECREF(fseq);
+            PyErr_SetString(PyExc_ValueError, "grade: one fact sum a step");
+            return NULL;
+        }
+        for (Py_ssize_t c = 0; c < w; c++) {
+            fact_sums[c] = PyFloat_AsDouble(PySequence_Fast_GET_ITEM(fseq, c));
+            if (fact_sums[c] == -1.0 && PyErr_Occurred()) {
+                Py_DECREF(fseq);
+                return NULL;
+            }
+        }
+        Py_DECREF(fseq);
+    }
+    Py_ssize_t body = PyAnySet_CheckExact(words) ? PySet_GET_SIZE(words) : -1;
+    Py_ssize_t title = PyAnySet_CheckExact(title_words) ? PySet_GET_SIZE(title_words) : -1;
+    if (body < 0 || title < 0) {
+        PyErr_SetString(PyExc_TypeError, "grade: the words and the title's words come as their sets");
+        return NULL;
+    }
+    double in_post[MAX_WIDTH] = {0}, in_title[MAX_WIDTH] = {0}, title_mean[MAX_WIDTH], post_mean[MAX_WIDTH];
+    double sums[MAX_WIDTH];
+    /* 1.0 / math.sqrt(n) if n else 0.0: sqrt and the division are correctly rounded in both */
+    double post_scale = body ? 1.0 / sqrt((double)body) : 0.0, title_scale = title ? 1.0 / sqrt((double)title) : 0.0;
+    if (scored_into(self, word_index, words, post_scale, column, evidence, skip, in_post, &known) < 0 ||
+        scored_into(self, title_index, title_words, title_scale, column, evidence, skip, in_title, &known) < 0 ||
+        mean_into(title_rows, vector_index, title_list, title_mean) < 0 ||
+        mean_into(post_rows, vector_index, word_list, post_mean) < 0)
+        return NULL;
+    for (Py_ssize_t c = 0; c < w; c++) {
+        double z = in_post[c] + in_title[c];
+        z = z + fact_sums[c];
+        z = z + title_mean[c];
+        sums[c] = z + post_mean[c];
+    }
+    PyObject *out = tuple_of(sums, w);
+    if (!out) return NULL;
+    return Py_BuildValue("(Nn)", out, known);
+}
+
+/* mean(index, words): the average row of the known words (each occurrence counts), zeros when none is known —
+ * analysis.grader._mean, the same additions in the same order. */
+static PyObject *Rows_mean(Rows *self, PyObject *args) {
+    PyObject *index, *words;
+    if (!PyArg_ParseTuple(args, "O&O", index_arg, &index, &words)) return NULL;
+    double acc[MAX_WIDTH];
+    if (mean_into(self, index, words, acc) < 0) return NULL;
+    return tuple_of(acc, self->width);
 }
 
 static PyMethodDef Rows_methods[] = {
@@ -466,6 +553,9 @@ static PyMethodDef Rows_methods[] = {
      "scored(index, words, scale, column, evidence, skip) -> (sums, known): the distinct known words' rows × scale"},
     {"scores", (PyCFunction)Rows_scores, METH_VARARGS,
      "scores(bias, index, found, dense, word_index, words, heading_index, heading_words) -> list: class scores"},
+    {"grade", (PyCFunction)Rows_grade, METH_VARARGS,
+     "grade(word_index, words, title_index, title_words, column, evidence, skip, facts, vector_index, title_rows, "
+     "title_list, post_rows, word_list) -> (sums, known): the grader's words, facts and dense part summed"},
     {NULL, NULL, 0, NULL}};
 
 static PyObject *Rows_count(Rows *self, void *closure) { return PyLong_FromSsize_t(self->count); }

@@ -31,6 +31,23 @@ class Rows:
         skip: frozenset[str] | set[str],
         /,
     ) -> tuple[tuple[float, ...], int]: ...
+    def grade(
+        self,
+        word_index: Lookup,
+        words: set[str],
+        title_index: Lookup,
+        title_words: set[str],
+        column: int,
+        evidence: dict[str, float],
+        skip: frozenset[str] | set[str],
+        facts: Sequence[float] | None,
+        vector_index: Lookup,
+        title_rows: Rows,
+        title_list: Sequence[str],
+        post_rows: Rows,
+        word_list: Sequence[str],
+        /,
+    ) -> tuple[tuple[float, ...], int]: ...
     def scores(
         self,
         bias: Sequence[float],
