@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -126,6 +126,13 @@ OWN_KIN = re.compile(
     r"我(?:的|家的?|们的?)?(?:孩子|小孩|儿子|女儿|父亲|母亲|爸爸|妈妈|老人|妻子|丈夫|老婆|爱人)|本人的?(?:孩子|儿子|女儿)"
 )
 PARENT = re.compile(r"我是.{0,16}(?:家长|父亲|母亲|爸爸|妈妈)")
+# The guide's line between 投诉 (a wrong done to the writer) and 举报 (others' wrongdoing), as the sentences say it:
+# one sentence that names the writer (WRITER) and a wrong suffered (WRONGED), and a post whose sentences after the
+# heading never name the writer at all (5-fold CV on DEV: POST_TYPE_CARD.md, "Whose wrong").
+WRITER = re.compile(r"我|本人")
+WRONGED = re.compile(r"被|损失|欠我|拖欠|不给|不退|坑|骗|扣|罚|拒绝|拒不|不予|无法|不能|侵害|侵犯|不公")
+# What ends a sentence (`_SENTENCE`'s delimiters): the pieces between them hold the same words as the sentences.
+_SENTENCE_BREAK = re.compile(r"[。！？!?；;\n]")
 
 # The named features (cue groups, heading forms, facts, question marks) weigh half a word feature's scale: at full
 # weight the model leaned on them too hard (5-fold CV on DEV: 0.730 at 1.0, 0.744 at 0.5, 0.721 at 0.25).
@@ -179,14 +186,34 @@ def named_features(heading: str, head: set[str], words: list[str], facts: list[F
     return out
 
 
+def writer_wronged(text: str) -> bool:
+    """One sentence names the writer and a wrong suffered (a split and two searches: a third of one pattern's
+    backtracking over both orders)."""
+    return bool(WRITER.search(text)) and any(
+        WRITER.search(part) and WRONGED.search(part) for part in _SENTENCE_BREAK.split(text)
+    )
+
+
+def writer_absent(text: str) -> bool:
+    """No sentence after the first (the heading, as `yuqing analyse` reads a post) names the writer."""
+    for m in _SENTENCE.finditer(text):
+        if m.group().strip():
+            return not WRITER.search(text, m.end())
+    return True
+
+
 def question_features(heading: str, text: str) -> dict[str, float]:
     """Question marks in the heading and the post (a writer who asks writes ？), and whose harm it is (OWN_KIN,
-    PARENT): forms of the whole text, at NAMED_SCALE."""
+    PARENT, writer_wronged, writer_absent): forms of the whole text, at NAMED_SCALE."""
     out = {}
     if OWN_KIN.search(text):
         out["kown_kin"] = NAMED_SCALE
     if PARENT.search(text):
         out["kparent"] = NAMED_SCALE
+    if writer_wronged(text):
+        out["kme_victim"] = NAMED_SCALE
+    if writer_absent(text):
+        out["kno_me"] = NAMED_SCALE
     if _QUESTION.search(heading):
         out["qheading"] = NAMED_SCALE
     marks = len(_QUESTION.findall(text))
@@ -388,7 +415,13 @@ def _padded(vectors: WordVectors) -> tuple[npt.NDArray[np.float32], int, npt.NDA
 
 # The sentence splitter and question mark store/_judgec.c's Cues hard-codes: another pattern here turns Cues off.
 _SENTENCE_IN_C = "[^。！？!?；;\\n]+[。！？!?；;]*"
-_KIN = (("kown_kin", OWN_KIN), ("kparent", PARENT))  # question_features' k, found in Python (PARENT has .{0,16})
+# question_features' k, in its order, found in Python (PARENT has .{0,16}; writer_absent is no single pattern).
+_KIN: tuple[tuple[str, Callable[[str], object]], ...] = (
+    ("kown_kin", OWN_KIN.search),
+    ("kparent", PARENT.search),
+    ("kme_victim", writer_wronged),
+    ("kno_me", writer_absent),
+)
 # sentence_features' own names beside the cues' ("s" + cue): a cue of one of these names would collide.
 _SENTENCE_NAMES = ("ask", "ask_share", "last_ask", "last_request", "first_me", "courtesy")
 
@@ -517,7 +550,7 @@ class PostTypeModel:
         # And the named features found and scored in one pass in C (store/_judgec.c's Cues), when the cues allow.
         self._cues = _compiled_cues(self._compiled, self._index)
         self._facts = {f[1:]: i for f, i in self._index.items() if f[0] == "f"}
-        self._kin = tuple((form, self._index[name]) for name, form in _KIN if name in self._index)
+        self._kin = tuple((found, self._index[name]) for name, found in _KIN if name in self._index)
 
     @property
     def format(self) -> str:
@@ -597,7 +630,7 @@ class PostTypeModel:
         if self._cues is not None:
             facts_rows = self._facts
             fact_rows = tuple(facts_rows[f] for f in dict.fromkeys(h.fact for h in facts) if f in facts_rows)
-            kin_rows = tuple(row for form, row in self._kin if form.search(text))
+            kin_rows = tuple(row for found, row in self._kin if found(text))
             dense = None
             if self._dense is not None:
                 dense = pooled(heading_words, words, text, wordvec.shipped(), self.pools) @ self._dense

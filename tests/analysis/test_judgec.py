@@ -343,7 +343,8 @@ def test_cues_refuse_bad_input() -> None:
     h, hw, w, t = inputs("路灯坏了吗？")
     assert model._dense is not None
     dense = pooled(hw, w, t, wordvec.shipped(), model.pools) @ model._dense
-    args: list[Any] = [model.bias, h, t, w, set(hw), (), (), dense, model._words, set(w), model._heading_words]
+    kin = tuple(row for found, row in model._kin if found(t))  # the k forms found in Python (kno_me here)
+    args: list[Any] = [model.bias, h, t, w, set(hw), (), kin, dense, model._words, set(w), model._heading_words]
     assert model._cues.scores(*args) == model.post_scores(h, hw, w, [], t)
     with pytest.raises(IndexError):
         model._cues.scores(*[*args[:5], (10**9,), *args[6:]])

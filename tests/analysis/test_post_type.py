@@ -28,6 +28,7 @@ from analysis.post_type import (
     pooled,
     question_features,
     sentence_features,
+    writer_absent,
 )
 from store.tokens import segment
 
@@ -164,6 +165,26 @@ def test_a_parent_writing_of_their_beaten_child_complains() -> None:
 def test_whose_harm_it_is_is_read_from_the_text() -> None:
     assert {"kown_kin", "kparent"} <= question_features("标题", "我是初二学生的家长，我的孩子被打了").keys()
     assert not {"kown_kin", "kparent"} & question_features("标题", "某工厂夜间偷排废水，请查处").keys()
+
+
+@pytest.mark.parametrize(
+    ("text", "wronged", "absent"),
+    [
+        ("工资被拖欠。我在工地干了半年，老板拒不支付工资。", True, False),  # a wrong the writer suffered
+        ("欠薪。老板至今欠我三万元", True, False),  # 欠我 names both
+        ("某厂偷排。该厂夜间偷排废水。周边河水发黑，请查处。", False, True),  # nobody's own wrong: others' deeds
+        ("我被骗了。", True, True),  # the heading alone names the writer: the body does not
+        ("路灯坏了。我每天走这条路。路灯不亮。", False, False),  # the writer and a wrong, not in one sentence
+        ("", False, True),
+    ],
+)
+def test_whose_wrong_it_is_is_read_from_the_sentences(text: str, wronged: bool, absent: bool) -> None:
+    """投诉 is a wrong done to the writer, 举报 others' wrongdoing (GUIDE.md): one sentence naming the writer and a
+    wrong suffered, and a body that never names the writer."""
+    found = question_features("标题", text)
+    assert ("kme_victim" in found) is wronged
+    assert ("kno_me" in found) is absent
+    assert writer_absent(text) is absent
 
 
 @pytest.mark.parametrize(
