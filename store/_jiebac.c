@@ -713,6 +713,89 @@ fail:
     return NULL;
 }
 
+/* Does text[start:end] hold a letter or digit (what expand keeps)? */
+static int has_alnum(int kind, const void *data, Py_ssize_t start, Py_ssize_t end) {
+    for (Py_ssize_t j = start; j < end; j++)
+        if (Py_UNICODE_ISALNUM(PyUnicode_READ(kind, data, j))) return 1;
+    return 0;
+}
+
+/* Is token (a str) equal to text[start:start+len]? */
+static int same_span(PyObject *token, int kind, const void *data, Py_ssize_t start, Py_ssize_t len) {
+    if (!PyUnicode_Check(token) || PyUnicode_GET_LENGTH(token) != len) return 0;
+    int tk = PyUnicode_KIND(token);
+    const void *td = PyUnicode_DATA(token);
+    for (Py_ssize_t j = 0; j < len; j++)
+        if (PyUnicode_READ(tk, td, j) != PyUnicode_READ(kind, data, start + j)) return 0;
+    return 1;
+}
+
+/* words_from_tokens(tokens) (store/tokens.py): the accurate-mode words whose expand() gave these search tokens,
+ * read from the end — the last token is a word, and the tokens before it are expand((word,))[:-1], compared
+ * character by character where they would be made (no str made, the words are the tokens themselves); None when
+ * the tokens cannot be that. */
+static PyObject *Segmenter_words_from_tokens(Segmenter *self, PyObject *tokens) {
+    if (!PyList_Check(tokens)) {
+        PyErr_SetString(PyExc_TypeError, "tokens must be a list of str");
+        return NULL;
+    }
+    PyObject *words = PyList_New(0);
+    if (!words) return NULL;
+    Py_ssize_t cap = 0, *spans = NULL; /* (start, length) of expand's tokens of one word */
+    Py_ssize_t end = PyList_GET_SIZE(tokens);
+    while (end) {
+        PyObject *word = PyList_GET_ITEM(tokens, end - 1);
+        if (!PyUnicode_Check(word)) {
+            PyErr_SetString(PyExc_TypeError, "tokens must be a list of str");
+            goto fail;
+        }
+        Py_ssize_t n = PyUnicode_GET_LENGTH(word), count = 0;
+        if (n > 2) {
+            int kind = PyUnicode_KIND(word);
+            const void *data = PyUnicode_DATA(word);
+            if (cap < 2 * n) {
+                Py_ssize_t *grown = PyMem_Realloc(spans, sizeof(Py_ssize_t) * 4 * n);
+                if (!grown) {
+                    PyErr_NoMemory();
+                    goto fail;
+                }
+                spans = grown, cap = 2 * n;
+            }
+            for (Py_ssize_t len = 2; len <= 3 && len < n; len++) {
+                for (Py_ssize_t i = 0; i + len <= n; i++) {
+                    long long f;
+                    if (probe(self, kind, data, i, len, hash_range(kind, data, i, len), &f) && f &&
+                        has_alnum(kind, data, i, i + len))
+                        spans[2 * count] = i, spans[2 * count + 1] = len, count++;
+                }
+            }
+            /* expand's last token is the word itself when it holds a letter or digit: what [:-1] leaves out */
+            if (!has_alnum(kind, data, 0, n) && count) count--;
+            Py_ssize_t start = end - 1 - count;
+            if (start < 0) goto none;
+            for (Py_ssize_t k = 0; k < count; k++)
+                if (!same_span(PyList_GET_ITEM(tokens, start + k), kind, data, spans[2 * k], spans[2 * k + 1]))
+                    goto none;
+        }
+        if (PyList_Append(words, word) < 0) goto fail;
+        end -= 1 + count;
+    }
+    PyMem_Free(spans);
+    if (PyList_Reverse(words) < 0) {
+        Py_DECREF(words);
+        return NULL;
+    }
+    return words;
+none:
+    PyMem_Free(spans);
+    Py_DECREF(words);
+    Py_RETURN_NONE;
+fail:
+    PyMem_Free(spans);
+    Py_DECREF(words);
+    return NULL;
+}
+
 /* ---- the dictionary as one file (store/tokens.py caches it: loading jieba's dictionary costs about a second of
  * CPU a process, this a few milliseconds). Header, then the HMM tables, the hash table and the character pool,
  * as they sit in memory: the file is only read back by the same build on the same machine (the cache key holds
@@ -827,6 +910,8 @@ static PyMethodDef Segmenter_methods[] = {
      "load(buffer) -> Segmenter: a segmenter from dump()'s bytes; ValueError when they are not this build's"},
     {"expand", (PyCFunction)Segmenter_expand, METH_O,
      "expand(words) -> list[str]: search mode's tokens from accurate-mode words (words without a letter or digit dropped)"},
+    {"words_from_tokens", (PyCFunction)Segmenter_words_from_tokens, METH_O,
+     "words_from_tokens(tokens) -> list[str] | None: the accurate-mode words expand() turned into these tokens"},
     {NULL, NULL, 0, NULL},
 };
 
