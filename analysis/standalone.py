@@ -42,11 +42,11 @@ def analyse_texts(
     now = datetime.now(UTC)
     numbered = enumerate(texts, start=1)
     while chunk := list(itertools.islice(numbered, BATCH)):
-        accepted = [(number, text) for number, text in chunk if not _rejected(text)]
+        reasons = [_rejected(text) for _, text in chunk]  # each line judged once
+        accepted = [line for line, reason in zip(chunk, reasons, strict=True) if not reason]
         items = [EventInput(f"line:{n}", source or "stdin", "", text, now) for n, text in accepted]
         events = dict(zip((n for n, _ in accepted), assign_many(index, items, settings=settings), strict=True))
-        for number, text in chunk:
-            reason = _rejected(text)
+        for (number, text), reason in zip(chunk, reasons, strict=True):
             if reason:
                 yield {"line": number, "text": text[:200], "rejected": reason}
                 continue
@@ -72,7 +72,7 @@ def analyse_texts(
 
 
 def _rejected(text: str) -> str | None:
-    if not text.strip():
+    if not text or text.isspace():  # what strip() would empty, without copying the line
         return "空文本"
     if len(text) > MAX_INPUT_CHARS:
         return f"文本过长（{len(text)} 字，上限 {MAX_INPUT_CHARS}）"

@@ -20,6 +20,10 @@
 #include <limits.h>
 #include <stdint.h>
 #include <string.h>
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+#define MINHASH_AVX2 1
+#endif
 
 #define MIN_FLOAT (-3.14e100)
 #define HAN_LO 0x4E00
@@ -709,6 +713,89 @@ fail:
     return NULL;
 }
 
+/* Does text[start:end] hold a letter or digit (what expand keeps)? */
+static int has_alnum(int kind, const void *data, Py_ssize_t start, Py_ssize_t end) {
+    for (Py_ssize_t j = start; j < end; j++)
+        if (Py_UNICODE_ISALNUM(PyUnicode_READ(kind, data, j))) return 1;
+    return 0;
+}
+
+/* Is token (a str) equal to text[start:start+len]? */
+static int same_span(PyObject *token, int kind, const void *data, Py_ssize_t start, Py_ssize_t len) {
+    if (!PyUnicode_Check(token) || PyUnicode_GET_LENGTH(token) != len) return 0;
+    int tk = PyUnicode_KIND(token);
+    const void *td = PyUnicode_DATA(token);
+    for (Py_ssize_t j = 0; j < len; j++)
+        if (PyUnicode_READ(tk, td, j) != PyUnicode_READ(kind, data, start + j)) return 0;
+    return 1;
+}
+
+/* words_from_tokens(tokens) (store/tokens.py): the accurate-mode words whose expand() gave these search tokens,
+ * read from the end — the last token is a word, and the tokens before it are expand((word,))[:-1], compared
+ * character by character where they would be made (no str made, the words are the tokens themselves); None when
+ * the tokens cannot be that. */
+static PyObject *Segmenter_words_from_tokens(Segmenter *self, PyObject *tokens) {
+    if (!PyList_Check(tokens)) {
+        PyErr_SetString(PyExc_TypeError, "tokens must be a list of str");
+        return NULL;
+    }
+    PyObject *words = PyList_New(0);
+    if (!words) return NULL;
+    Py_ssize_t cap = 0, *spans = NULL; /* (start, length) of expand's tokens of one word */
+    Py_ssize_t end = PyList_GET_SIZE(tokens);
+    while (end) {
+        PyObject *word = PyList_GET_ITEM(tokens, end - 1);
+        if (!PyUnicode_Check(word)) {
+            PyErr_SetString(PyExc_TypeError, "tokens must be a list of str");
+            goto fail;
+        }
+        Py_ssize_t n = PyUnicode_GET_LENGTH(word), count = 0;
+        if (n > 2) {
+            int kind = PyUnicode_KIND(word);
+            const void *data = PyUnicode_DATA(word);
+            if (cap < 2 * n) {
+                Py_ssize_t *grown = PyMem_Realloc(spans, sizeof(Py_ssize_t) * 4 * n);
+                if (!grown) {
+                    PyErr_NoMemory();
+                    goto fail;
+                }
+                spans = grown, cap = 2 * n;
+            }
+            for (Py_ssize_t len = 2; len <= 3 && len < n; len++) {
+                for (Py_ssize_t i = 0; i + len <= n; i++) {
+                    long long f;
+                    if (probe(self, kind, data, i, len, hash_range(kind, data, i, len), &f) && f &&
+                        has_alnum(kind, data, i, i + len))
+                        spans[2 * count] = i, spans[2 * count + 1] = len, count++;
+                }
+            }
+            /* expand's last token is the word itself when it holds a letter or digit: what [:-1] leaves out */
+            if (!has_alnum(kind, data, 0, n) && count) count--;
+            Py_ssize_t start = end - 1 - count;
+            if (start < 0) goto none;
+            for (Py_ssize_t k = 0; k < count; k++)
+                if (!same_span(PyList_GET_ITEM(tokens, start + k), kind, data, spans[2 * k], spans[2 * k + 1]))
+                    goto none;
+        }
+        if (PyList_Append(words, word) < 0) goto fail;
+        end -= 1 + count;
+    }
+    PyMem_Free(spans);
+    if (PyList_Reverse(words) < 0) {
+        Py_DECREF(words);
+        return NULL;
+    }
+    return words;
+none:
+    PyMem_Free(spans);
+    Py_DECREF(words);
+    Py_RETURN_NONE;
+fail:
+    PyMem_Free(spans);
+    Py_DECREF(words);
+    return NULL;
+}
+
 /* ---- the dictionary as one file (store/tokens.py caches it: loading jieba's dictionary costs about a second of
  * CPU a process, this a few milliseconds). Header, then the HMM tables, the hash table and the character pool,
  * as they sit in memory: the file is only read back by the same build on the same machine (the cache key holds
@@ -823,6 +910,8 @@ static PyMethodDef Segmenter_methods[] = {
      "load(buffer) -> Segmenter: a segmenter from dump()'s bytes; ValueError when they are not this build's"},
     {"expand", (PyCFunction)Segmenter_expand, METH_O,
      "expand(words) -> list[str]: search mode's tokens from accurate-mode words (words without a letter or digit dropped)"},
+    {"words_from_tokens", (PyCFunction)Segmenter_words_from_tokens, METH_O,
+     "words_from_tokens(tokens) -> list[str] | None: the accurate-mode words expand() turned into these tokens"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -1639,6 +1728,48 @@ static uint32_t crc_utf8(const Py_UCS4 *chars, Py_ssize_t n) {
     return c ^ 0xFFFFFFFFu;
 }
 
+#ifdef MINHASH_AVX2
+/* The constant prime's minima four hash functions at a time (a build for any x86-64 runs it where the processor has
+ * AVX2). p = 2^32 + 15, so 2^32 = -15 (mod p): y = hi*2^32 + lo = lo - 15*hi, twice, then one conditional
+ * subtraction gives y mod p exactly, with no division. Needs a, b < 2^32 (mul_epu32 multiplies 32-bit halves)
+ * and hashes a multiple of 4; values stay below 2^35, so signed 64-bit comparisons order them. */
+__attribute__((target("avx2"))) static void minhash_avx2(const uint32_t *xs, Py_ssize_t count, const uint64_t *av,
+                                                         const uint64_t *bv, Py_ssize_t hashes, uint64_t *best) {
+    const __m256i low = _mm256_set1_epi64x(0xFFFFFFFFLL);
+    const __m256i prime = _mm256_set1_epi64x((long long)MINHASH_PRIME);
+    const __m256i below_prime = _mm256_set1_epi64x((long long)MINHASH_PRIME - 1);
+    const __m256i fifteen_primes = _mm256_set1_epi64x(15 * (long long)MINHASH_PRIME);
+    for (Py_ssize_t h = 0; h < hashes; h += 4) {
+        __m256i a = _mm256_loadu_si256((const __m256i *)(av + h));
+        __m256i b = _mm256_loadu_si256((const __m256i *)(bv + h));
+        __m256i least = _mm256_set1_epi64x(INT64_MAX);
+        for (Py_ssize_t i = 0; i < count; i++) {
+            __m256i y = _mm256_add_epi64(_mm256_mul_epu32(a, _mm256_set1_epi64x(xs[i])), b);
+            __m256i hi = _mm256_srli_epi64(y, 32);
+            /* lo + 15p - 15*hi: positive, below 16*2^32 + 225, = y (mod p) */
+            __m256i r = _mm256_sub_epi64(_mm256_add_epi64(_mm256_and_si256(y, low), fifteen_primes),
+                                         _mm256_sub_epi64(_mm256_slli_epi64(hi, 4), hi));
+            hi = _mm256_srli_epi64(r, 32); /* at most 16 */
+            /* lo + p - 15*hi: in [p - 240, p + 2^32), = y (mod p) */
+            r = _mm256_sub_epi64(_mm256_add_epi64(_mm256_and_si256(r, low), prime),
+                                 _mm256_sub_epi64(_mm256_slli_epi64(hi, 4), hi));
+            r = _mm256_sub_epi64(r, _mm256_and_si256(_mm256_cmpgt_epi64(r, below_prime), prime));
+            least = _mm256_blendv_epi8(least, r, _mm256_cmpgt_epi64(least, r));
+        }
+        _mm256_storeu_si256((__m256i *)(best + h), least);
+    }
+}
+
+static int minhash_avx2_fits(const uint64_t *av, const uint64_t *bv, Py_ssize_t hashes) {
+    static int has_avx2 = -1;
+    if (has_avx2 < 0) has_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
+    if (!has_avx2 || hashes % 4 != 0) return 0;
+    for (Py_ssize_t h = 0; h < hashes; h++)
+        if (av[h] > 0xFFFFFFFFULL || bv[h] > 0xFFFFFFFFULL) return 0;
+    return 1;
+}
+#endif
+
 static PyObject *jiebac_minhash(PyObject *module, PyObject *args) {
     PyObject *text;
     Py_ssize_t shingle, min_chars;
@@ -1678,6 +1809,20 @@ static PyObject *jiebac_minhash(PyObject *module, PyObject *args) {
         goto done;
     }
     for (Py_ssize_t h = 0; h < hashes; h++) best[h] = UINT64_MAX;
+#ifdef MINHASH_AVX2
+    if (prime == MINHASH_PRIME && minhash_avx2_fits(av, bv, hashes)) {
+        /* each shingle's CRC once, then the hash functions four at a time over all of them */
+        Py_ssize_t count = n - shingle + 1;
+        uint32_t *xs = PyMem_Malloc(sizeof(uint32_t) * count);
+        if (!xs) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        for (Py_ssize_t i = 0; i < count; i++) xs[i] = crc_utf8(letters + i, shingle);
+        minhash_avx2(xs, count, av, bv, hashes, best);
+        PyMem_Free(xs);
+    } else
+#endif
     if (prime == MINHASH_PRIME) { /* the constant: the compiler divides by multiplying, ~10x faster */
         for (Py_ssize_t i = 0; i + shingle <= n; i++) {
             uint64_t x = crc_utf8(letters + i, shingle);

@@ -342,17 +342,14 @@ def words_from_tokens(tokens: list[str]) -> list[str] | None:
     exactly its inside words, computed again here: one reading, checked as it goes."""
     _ensure_ready()
     cutter = _cutter()
-    freq = _jieba_in_step().dt.FREQ if cutter is None else {}
+    if cutter is not None:  # the same reading in C: the loop below was ~15 µs a mention of the analysis job
+        return cutter.words_from_tokens(tokens if isinstance(tokens, list) else list(tokens))
+    freq = _jieba_in_step().dt.FREQ
     words: list[str] = []
     end = len(tokens)
     while end:
         word = tokens[end - 1]
-        if len(word) <= 2:
-            inside = []
-        elif cutter is not None:
-            inside = cutter.expand((word,))[:-1]  # a token holds a letter or digit: the word itself comes last
-        else:
-            inside = _inside(word, freq)
+        inside = _inside(word, freq)
         start = end - 1 - len(inside)
         if start < 0 or (inside and tokens[start : end - 1] != inside):
             return None

@@ -5,7 +5,9 @@ signatures and band keys stored before it compare with those made after."""
 from __future__ import annotations
 
 import random
+import struct
 import unicodedata
+import zlib
 
 import numpy as np
 import pytest
@@ -74,3 +76,39 @@ def test_dev_corpora() -> None:
     for texts in corpora.values():
         for text in texts:
             same(text)
+
+
+def _reference(letters: str, a: list[int], b: list[int], prime: int) -> list[int]:
+    xs = [zlib.crc32(letters[i : i + minhash.SHINGLE].encode()) for i in range(len(letters) - minhash.SHINGLE + 1)]
+    return [min((ah * x + bh) % prime for x in xs) & 0xFFFFFFFF for ah, bh in zip(a, b, strict=True)]
+
+
+def test_every_residue_range_with_the_constant_prime() -> None:
+    # The vectorised path reduces mod p = 2^32 + 15 without dividing: one shingle (its value is the minimum) with
+    # a and b chosen to land on chosen residues — 0, 2^32 - 1, the 15 above 2^32 that the uint32 cast wraps, and
+    # p - 1 — and random a, b up to 2^32 - 1 (a*x + b up to 2^64 - 2^32) over longer texts.
+    from store._jiebac import minhash as compiled
+
+    prime, rng = int(minhash._PRIME), random.Random(11)
+    letters = "舆情监测"
+    x = zlib.crc32(letters.encode())
+    targets = [0, 1, 2**32 - 1, *range(2**32, prime), *(rng.randrange(prime) for _ in range(40))]
+    a: list[int] = []
+    b: list[int] = []
+    while len(a) < len(targets) or len(a) % 4:
+        target = targets[len(a) % len(targets)]
+        ah = rng.choice([1, 2**32 - 1, rng.randrange(1, 2**32)])
+        bh = (target - ah * x) % prime
+        if bh < 2**32:
+            a.append(ah)
+            b.append(bh)
+    raw = compiled(letters, minhash.SHINGLE, 4, prime, struct.pack(f"{len(a)}Q", *a), struct.pack(f"{len(b)}Q", *b))
+    assert raw is not None
+    assert list(struct.unpack(f"{len(a)}I", raw)) == _reference(letters, a, b, prime)
+    for length in (4, 5, 12, 64, 300):
+        text = "".join(chr(rng.randrange(0x4E00, 0x9FFF)) for _ in range(length))
+        a = [rng.choice([1, 2**32 - 1, rng.randrange(1, 2**32)]) for _ in range(60)]
+        b = [rng.choice([0, 2**32 - 1, rng.randrange(2**32)]) for _ in range(60)]
+        raw = compiled(text, minhash.SHINGLE, 4, prime, struct.pack("60Q", *a), struct.pack("60Q", *b))
+        assert raw is not None
+        assert list(struct.unpack("60I", raw)) == _reference(text, a, b, prime)

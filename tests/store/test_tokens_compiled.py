@@ -178,6 +178,43 @@ def test_words_read_back_from_indexed_tokens_on_dev_texts(cutter: Segmenter) -> 
         assert tokens.search_tokens(segment(text)) == tokenize(text), text
 
 
+def _words_by_expand(cutter: Segmenter, tokens: list[str]) -> list[str] | None:
+    # The reading as Python did it before it moved into C (Segmenter.words_from_tokens): expand each word again.
+    words: list[str] = []
+    end = len(tokens)
+    while end:
+        word = tokens[end - 1]
+        inside = [] if len(word) <= 2 else cutter.expand((word,))[:-1]
+        start = end - 1 - len(inside)
+        if start < 0 or (inside and tokens[start : end - 1] != inside):
+            return None
+        words.append(word)
+        end = start
+    words.reverse()
+    return words
+
+
+def test_compiled_reading_is_the_expand_reading_also_on_damaged_tokens(cutter: Segmenter) -> None:
+    # Token lists that did not come from tokenize too (a token dropped, two swapped, a word without a letter or
+    # digit, which expand leaves out): the compiled reading says None exactly where expanding each word does.
+    rng = random.Random(3)
+    samples = [*TRICKY, "中华人民共和国国务院", "——城关县教育局——"]
+    for sample in dev_texts(60).values():
+        samples += sample
+    refused = 0
+    for text in samples:
+        found = tokenize(text)
+        variants = [found, ["——", *found], [*found, "——"], [*found, "：：：", "教育局"], ["国务院"]]
+        if len(found) > 1:
+            i = rng.randrange(len(found) - 1)
+            variants += [found[:i] + found[i + 1 :], [*found[:i], found[i + 1], found[i], *found[i + 2 :]]]
+        for variant in variants:
+            expected = _words_by_expand(cutter, variant)
+            assert cutter.words_from_tokens(variant) == expected, variant
+            refused += expected is None
+    assert refused  # the damaged lists were refused somewhere, so both sides of the comparison ran
+
+
 @pytest.mark.parametrize("text", [*TRICKY, "abc1de2f城关a1b2", "随时可能倒塌", "x y z 1 2 3"])
 def test_no_hmm_mode_is_jiebas_hmm_false(cutter: Segmenter, text: str) -> None:
     # analysis/schemes.py judges the rest of a compound word by jieba.lcut(rest, HMM=False).
