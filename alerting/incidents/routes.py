@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import Integer, bindparam, select
+from sqlalchemy import Engine, Integer, bindparam, select
 from sqlalchemy.orm import Session
 
 from alerting.delivery.models import Delivery
@@ -76,9 +76,9 @@ async def list_incidents(
 
     def load() -> Response:
         now = state.now()
-        with state.sessions() as session:
+        with _engine(state).connect() as connection:
             rows = service.list_incident_rows(
-                session,
+                connection,
                 open_only=open_only,
                 unit=unit,
                 units=principal.scope,
@@ -93,7 +93,7 @@ async def list_incidents(
             assigned = sorted({row.assigned_to for row in rows if row.assigned_to})
             shown: dict[str, str] = (
                 dict(
-                    session.execute(select(_USER.name, _USER.display_name).where(_USER.name.in_(assigned)))
+                    connection.execute(select(_USER.name, _USER.display_name).where(_USER.name.in_(assigned)))
                     .tuples()
                     .all()
                 )
@@ -107,14 +107,21 @@ async def list_incidents(
     return await run_in_threadpool(load)
 
 
+def _engine(state: WebState) -> Engine:
+    """The workflow database's engine: the list and the page only read, with Core selects, so they take a
+    connection of their own; an ORM Session's set-up and close around them cost ~0.1 ms a request."""
+    engine: Engine = state.sessions.kw["bind"]
+    return engine
+
+
 def _detail(state: WebState, incident_id: int, principal: Principal) -> Response:
     """The incident page: six Core reads of the columns it shows (the incident with its assignee's name, then
     timeline, mentions, tasks, clock, deliveries; the tables' own columns, not the ORM's), each statement built
-    once (_DETAIL), on the session's connection, written as IncidentDetailOut's JSON (incident_detail_json)."""
+    once (_DETAIL), on an engine connection, written as IncidentDetailOut's JSON (incident_detail_json)."""
     now = state.now()
     key = {"incident_id": incident_id}
-    with state.sessions() as session:
-        read = session.connection().execute  # Core selects: none of Session.execute's ORM handling
+    with _engine(state).connect() as connection:
+        read = connection.execute  # Core selects: none of Session.execute's ORM handling
         head = read(_DETAIL.head, key).first()
         if head is None or not principal.sees(head.unit):
             raise HTTPException(404, "incident not found")

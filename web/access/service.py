@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, bindparam, delete, func, select, update
+from sqlalchemy import Connection, Row, Table, bindparam, delete, func, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from config import Config
@@ -327,7 +327,7 @@ def _principal(
     )
 
 
-def token_principal(session: Session, *, config: Config, secret: str, now: datetime) -> Principal | None:
+def token_principal(session: Session | Connection, *, config: Config, secret: str, now: datetime) -> Principal | None:
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         return None
     row = session.execute(_BY_TOKEN, {"digest": _digest(secret)}).first()
@@ -341,7 +341,7 @@ def token_principal(session: Session, *, config: Config, secret: str, now: datet
     return _principal(config, row, via="token")
 
 
-def session_principal(session: Session, *, config: Config, key: str, now: datetime) -> Principal | None:
+def session_principal(session: Session | Connection, *, config: Config, key: str, now: datetime) -> Principal | None:
     if len(key) > 200:
         return None
     row = session.execute(_BY_SESSION, {"digest": _digest(key)}).first()
