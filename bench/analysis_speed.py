@@ -27,7 +27,8 @@ import os
 import random
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -163,20 +164,27 @@ def job_row(config: Config, texts: list[str], workflow_url: str | None = None) -
     return row
 
 
-def postgres_job_row(config: Config, texts: list[str], admin_dsn: str) -> Row:
-    """job_row with its events in a throw-away PostgreSQL database (created and dropped through `admin_dsn`)."""
+@contextmanager
+def throwaway_postgres(admin_dsn: str, prefix: str = "yuqing_bench") -> Iterator[str]:
+    """A PostgreSQL database for one bench run (created and dropped through `admin_dsn`); yields its URL."""
     import psycopg
 
-    name = f"yuqing_bench_{os.getpid()}"
+    name = f"{prefix}_{os.getpid()}"
     params = psycopg.conninfo.conninfo_to_dict(admin_dsn)
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     try:
         host, port, user = params.get("host", "127.0.0.1"), params.get("port", 5432), params.get("user", "postgres")
-        return job_row(config, texts, f"postgresql+psycopg://{user}@{host}:{port}/{name}")
+        yield f"postgresql+psycopg://{user}@{host}:{port}/{name}"
     finally:
         with psycopg.connect(admin_dsn, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def postgres_job_row(config: Config, texts: list[str], admin_dsn: str) -> Row:
+    """job_row with its events in a throw-away PostgreSQL database."""
+    with throwaway_postgres(admin_dsn) as url:
+        return job_row(config, texts, url)
 
 
 def _title_content(text: str) -> tuple[str, str]:

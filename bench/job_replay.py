@@ -31,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from analysis_speed import real_texts  # bench/ is on sys.path when a bench script runs
+from analysis_speed import real_texts, throwaway_postgres  # bench/ is on sys.path when a bench script runs
 
 from analysis.analyser import Analyser
 from analysis.job import analyse_pending
@@ -114,22 +114,6 @@ def prepare(cache: Path, texts: list[str], config: Config) -> None:
         pickle.dump(recorder.seen, f, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-@contextmanager
-def _postgres(admin_dsn: str) -> Iterator[str]:
-    import psycopg
-
-    name = f"yuqing_replay_{os.getpid()}"
-    params = psycopg.conninfo.conninfo_to_dict(admin_dsn)
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        host, port, user = params.get("host", "127.0.0.1"), params.get("port", 5432), params.get("user", "postgres")
-        yield f"postgresql+psycopg://{user}@{host}:{port}/{name}"
-    finally:
-        with psycopg.connect(admin_dsn, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--texts", type=int, default=3000)
@@ -160,7 +144,11 @@ def main() -> None:
             return
         shutil.copy(cache / "mentions.sqlite3", Path(tmp) / "mentions.sqlite3")
         store = SqliteMentionStore(Path(tmp) / "mentions.sqlite3")
-        with _postgres(args.postgres) if args.postgres else _nothing(f"sqlite:///{Path(tmp) / 'w.sqlite3'}") as url:
+        with (
+            throwaway_postgres(args.postgres, "yuqing_replay")
+            if args.postgres
+            else _nothing(f"sqlite:///{Path(tmp) / 'w.sqlite3'}") as url
+        ):
             upgrade(url)
             engine = make_engine(url)
             sessions = make_session_factory(engine)
