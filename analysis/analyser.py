@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from analysis.attribution import UnitAttributor
 from analysis.events.service import EventHeat
+from analysis.events.subject import place_as_written
 from analysis.facts import HARM, find_facts
 from analysis.grader import CALM_TYPES, Grade, Grader, title_of
 from analysis.post_type import heading_of
@@ -82,7 +83,7 @@ class Analyser:
             explanation.append(
                 f"同一事件：共 {event.copies} 篇，来自 {event.sources} 个来源"
                 + (f"（与已有帖子相似度 {event.similarity:.0%}）" if event.joined and not event.subject else "")
-                + (_subject_note(event.subject) if event.subject else "")
+                + (_subject_note(event.subject, title, content) if event.subject else "")
             )
         explanation.append(unit.evidence)
         risk = assess(
@@ -176,6 +177,10 @@ def _sentiment_line(sentiment: SentimentResult) -> str:
     return f"{SENTIMENT_PREFIX}{_LABEL_ZH[sentiment.label]}（{sentiment.score:+.2f}）"
 
 
-def _subject_note(subject: str) -> str:
-    place, _, matter = subject.partition("|")
-    return f"（同一对象「{place}」、同一诉求「{matter}」的重复反映）"
+def _subject_note(subject: str, title: str, content: str) -> str:
+    # The key holds the place's stem (关第一), a fragment: show the name this post writes, or no place at all.
+    stem, _, matter = subject.partition("|")
+    place = place_as_written(title, content, stem)
+    return (
+        f"（同一对象「{place}」、同一诉求「{matter}」的重复反映）" if place else f"（同一诉求「{matter}」的重复反映）"
+    )

@@ -134,15 +134,28 @@ def _place_matches(text: str) -> Iterator[re.Match[str]]:
         yield from _PLACE.finditer(text, low, high)
 
 
-def _places(normalised: str) -> list[str]:
-    out: list[str] = []
+def _named_places(normalised: str) -> Iterator[tuple[str, str]]:
+    """(stem, the place as written: its name without the address, and its suffix) for each place the text names."""
     for match in _place_matches(normalised):
-        stem = _ADDRESS.sub("", match.group(1))
-        stem = _LEADING.sub("", stem)
-        if len(stem) < 2 or stem in _STOP_STEMS or any(s in _STOP_STEMS for s in (stem[:1], stem[:2])):
+        name = _ADDRESS.sub("", match.group(1))
+        name = _LEADING.sub("", name)
+        if len(name) < 2 or name in _STOP_STEMS or any(s in _STOP_STEMS for s in (name[:1], name[:2])):
             continue
-        out.append(stem[-3:])
-    return list(dict.fromkeys(out))
+        yield name[-3:], name + normalised[match.end(1) : match.end()]
+
+
+def _places(normalised: str) -> list[str]:
+    return list(dict.fromkeys(stem for stem, _ in _named_places(normalised)))
+
+
+def place_as_written(title: str, content: str, stem: str) -> str | None:
+    """The place whose story-key stem is `stem`, as this post writes it (关第一 → 城关第一中学): the stem compares
+    places but is a fragment, and users read whole names. Looked for where story_keys looks: title, then opening."""
+    for text in (title, content[:OPENING]):
+        for found, written in _named_places(normalise(text)) if text else ():
+            if found == stem:
+                return written
+    return None
 
 
 def matters(text: str) -> list[str]:

@@ -98,3 +98,14 @@ def test_cli_reanalyse_analyses_stored_mentions_again(tmp_path: Path) -> None:
 
 def _neutral() -> Analysis:
     return Analysis(tokens=[], sentiment=0.0, sentiment_label="neutral", flags=[], level=0, unit=None, explanation=[])
+
+
+def test_a_repeated_complaint_names_its_place_whole() -> None:
+    # The story key compares places by a three-character stem (关第一); the line users read names the place as the
+    # post wrote it.
+    _, second = analyse_texts(
+        load_config(EXAMPLE),
+        ["城关第一中学教学楼墙体大面积开裂，整栋楼岌岌可危", "城关第一中学要排查校舍裂缝隐患"],
+    )
+    line = next(line for line in second["explanation"] if line.startswith("同一事件"))
+    assert "同一对象「城关第一中学」、同一诉求「开裂」" in line and "「关第一」" not in line

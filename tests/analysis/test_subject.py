@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from analysis.events.subject import _PLACE, _place_matches, story_keys
+from analysis.events.subject import _PLACE, _place_matches, place_as_written, story_keys
 
 CASES = [
     # (title, opening of the content, keys)
@@ -29,6 +29,30 @@ CASES = [
 @pytest.mark.parametrize(("title", "content", "keys"), CASES, ids=[c[0] for c in CASES])
 def test_story_keys(title: str, content: str, keys: list[str]) -> None:
     assert story_keys(title, content) == keys
+
+
+PLACES_WRITTEN = [
+    # (title, opening of the content, the key's stem, the place as the post writes it)
+    ("城关第一中学要排查校舍裂缝隐患", "", "关第一", "城关第一中学"),
+    ("A5区劳动东路魅力之城小区底层餐馆油烟扰民", "", "魅力之", "魅力之城"),  # the address is not the name
+    ("投诉小区附近搅拌站噪音扰民", "我是A市暮云街道丽发新城的一名业主", "丽发新", "丽发新城"),  # from the opening
+    ("A市万科魅力之城商铺无排烟管道", "", "魅力之", "万科魅力之城"),  # as this post writes it
+    ("请问社保怎么转移", "", "魅力之", None),  # the post names no such place
+]
+
+
+@pytest.mark.parametrize(("title", "content", "stem", "written"), PLACES_WRITTEN, ids=[c[0] for c in PLACES_WRITTEN])
+def test_place_as_written(title: str, content: str, stem: str, written: str | None) -> None:
+    assert place_as_written(title, content, stem) == written
+
+
+@pytest.mark.parametrize(("title", "content", "keys"), CASES, ids=[c[0] for c in CASES])
+def test_every_key_place_has_its_whole_name_in_the_post(title: str, content: str, keys: list[str]) -> None:
+    # What the explanation shows for a story key: a name the post wrote, holding the stem, never the stem alone.
+    for key in keys:
+        stem = key.partition("|")[0]
+        written = place_as_written(title, content, stem)
+        assert written is not None and stem in written and len(written) > len(stem), (key, written)
 
 
 def test_place_scan_near_suffixes_finds_what_scanning_every_position_finds() -> None:
