@@ -202,18 +202,20 @@ def writer_absent(text: str) -> bool:
     return True
 
 
+# Whose harm it is, in order: question_features' k features, and the rows Cues is given found in Python (PARENT has
+# .{0,16}; writer_absent is no single pattern).
+_KIN: tuple[tuple[str, Callable[[str], object]], ...] = (
+    ("kown_kin", OWN_KIN.search),
+    ("kparent", PARENT.search),
+    ("kme_victim", writer_wronged),
+    ("kno_me", writer_absent),
+)
+
+
 def question_features(heading: str, text: str) -> dict[str, float]:
     """Question marks in the heading and the post (a writer who asks writes ？), and whose harm it is (OWN_KIN,
     PARENT, writer_wronged, writer_absent): forms of the whole text, at NAMED_SCALE."""
-    out = {}
-    if OWN_KIN.search(text):
-        out["kown_kin"] = NAMED_SCALE
-    if PARENT.search(text):
-        out["kparent"] = NAMED_SCALE
-    if writer_wronged(text):
-        out["kme_victim"] = NAMED_SCALE
-    if writer_absent(text):
-        out["kno_me"] = NAMED_SCALE
+    out = {name: NAMED_SCALE for name, found in _KIN if found(text)}
     if _QUESTION.search(heading):
         out["qheading"] = NAMED_SCALE
     marks = len(_QUESTION.findall(text))
@@ -415,13 +417,6 @@ def _padded(vectors: WordVectors) -> tuple[npt.NDArray[np.float32], int, npt.NDA
 
 # The sentence splitter and question mark store/_judgec.c's Cues hard-codes: another pattern here turns Cues off.
 _SENTENCE_IN_C = "[^。！？!?；;\\n]+[。！？!?；;]*"
-# question_features' k, in its order, found in Python (PARENT has .{0,16}; writer_absent is no single pattern).
-_KIN: tuple[tuple[str, Callable[[str], object]], ...] = (
-    ("kown_kin", OWN_KIN.search),
-    ("kparent", PARENT.search),
-    ("kme_victim", writer_wronged),
-    ("kno_me", writer_absent),
-)
 # sentence_features' own names beside the cues' ("s" + cue): a cue of one of these names would collide.
 _SENTENCE_NAMES = ("ask", "ask_share", "last_ask", "last_request", "first_me", "courtesy")
 
