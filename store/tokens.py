@@ -25,7 +25,7 @@ import sys
 import tempfile
 import threading
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from importlib import resources
 from pathlib import Path
 from types import ModuleType
@@ -345,13 +345,18 @@ def words_from_tokens(tokens: list[str]) -> list[str] | None:
     if cutter is not None:  # the same reading in C: the loop below was ~15 µs a mention of the analysis job
         return cutter.words_from_tokens(tokens if isinstance(tokens, list) else list(tokens))
     freq = _jieba_in_step().dt.FREQ
+    return read_words(tokens, lambda word: _inside(word, freq))
+
+
+def read_words(tokens: list[str], inside: Callable[[str], list[str]]) -> list[str] | None:
+    """words_from_tokens' reading with `inside(word)` giving the tokens search mode emits before `word`."""
     words: list[str] = []
     end = len(tokens)
     while end:
         word = tokens[end - 1]
-        inside = _inside(word, freq)
-        start = end - 1 - len(inside)
-        if start < 0 or (inside and tokens[start : end - 1] != inside):
+        before = inside(word)
+        start = end - 1 - len(before)
+        if start < 0 or (before and tokens[start : end - 1] != before):
             return None
         words.append(word)
         end = start

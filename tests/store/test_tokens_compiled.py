@@ -17,7 +17,7 @@ from jieba import finalseg
 
 from config import load_config
 from store import tokens
-from store.tokens import add_words, config_words, segment, tokenize
+from store.tokens import add_words, config_words, read_words, segment, tokenize
 from tests.conftest import EXAMPLE_CONFIG, SHARED_DATA
 
 pytest.importorskip("store._jiebac", reason="the C extension was not built (no compiler at install)")
@@ -180,18 +180,7 @@ def test_words_read_back_from_indexed_tokens_on_dev_texts(cutter: Segmenter) -> 
 
 def _words_by_expand(cutter: Segmenter, tokens: list[str]) -> list[str] | None:
     # The reading as Python did it before it moved into C (Segmenter.words_from_tokens): expand each word again.
-    words: list[str] = []
-    end = len(tokens)
-    while end:
-        word = tokens[end - 1]
-        inside = [] if len(word) <= 2 else cutter.expand((word,))[:-1]
-        start = end - 1 - len(inside)
-        if start < 0 or (inside and tokens[start : end - 1] != inside):
-            return None
-        words.append(word)
-        end = start
-    words.reverse()
-    return words
+    return read_words(tokens, lambda word: [] if len(word) <= 2 else cutter.expand((word,))[:-1])
 
 
 def test_compiled_reading_is_the_expand_reading_also_on_damaged_tokens(cutter: Segmenter) -> None:
