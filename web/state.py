@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Protocol
 
 from fastapi import Request
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Config
@@ -33,3 +34,10 @@ async def get_web_state(request: Request) -> WebState:
     lookup."""
     state: WebState = request.app.state.yuqing
     return state
+
+
+def workflow_engine(state: WebState) -> Engine:
+    """The workflow database's engine, the sessions' bind: for a read or a check done with Core statements on a
+    connection of its own, where an ORM Session's set-up and close would cost more than the statement."""
+    engine: Engine = state.sessions.kw["bind"]
+    return engine

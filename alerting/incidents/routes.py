@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import Engine, Integer, bindparam, select
+from sqlalchemy import Integer, bindparam, select
 from sqlalchemy.orm import Session
 
 from alerting.delivery.models import Delivery
@@ -42,7 +42,7 @@ from web.access.models import User
 from web.access.roles import Perm, Role
 from web.access.scope import Principal
 from web.params import RowId, aware, invalid
-from web.state import WebState, get_web_state
+from web.state import WebState, get_web_state, workflow_engine
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 
@@ -76,7 +76,7 @@ async def list_incidents(
 
     def load() -> Response:
         now = state.now()
-        with _engine(state).connect() as connection:
+        with workflow_engine(state).connect() as connection:
             rows = service.list_incident_rows(
                 connection,
                 open_only=open_only,
@@ -107,20 +107,13 @@ async def list_incidents(
     return await run_in_threadpool(load)
 
 
-def _engine(state: WebState) -> Engine:
-    """The workflow database's engine: the list and the page only read, with Core selects, so they take a
-    connection of their own; an ORM Session's set-up and close around them cost ~0.1 ms a request."""
-    engine: Engine = state.sessions.kw["bind"]
-    return engine
-
-
 def _detail(state: WebState, incident_id: int, principal: Principal) -> Response:
     """The incident page: six Core reads of the columns it shows (the incident with its assignee's name, then
     timeline, mentions, tasks, clock, deliveries; the tables' own columns, not the ORM's), each statement built
     once (_DETAIL), on an engine connection, written as IncidentDetailOut's JSON (incident_detail_json)."""
     now = state.now()
     key = {"incident_id": incident_id}
-    with _engine(state).connect() as connection:
+    with workflow_engine(state).connect() as connection:
         read = connection.execute  # Core selects: none of Session.execute's ORM handling
         head = read(_DETAIL.head, key).first()
         if head is None or not principal.sees(head.unit):

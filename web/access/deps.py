@@ -10,13 +10,12 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, Security
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import Engine
 from starlette.datastructures import URL
 
 from web.access import service
 from web.access.roles import Perm
 from web.access.scope import Principal
-from web.state import WebState, get_web_state
+from web.state import WebState, get_web_state, workflow_engine
 
 SESSION_COOKIE = "yuqing_session"
 CSRF_COOKIE = "yuqing_csrf"  # no longer set (the script asks /api/v1/auth/me); cleared where it lingers
@@ -48,8 +47,7 @@ def same_origin(request: Request, state: WebState) -> bool:
 def resolve(state: WebState, *, token: str | None, cookie: str | None) -> Principal | None:
     # On an engine connection, not an ORM Session: the check is one Core select (and a rare UPDATE), and the
     # Session's begin, commit and close around it cost more than the select itself, on every request.
-    engine: Engine = state.sessions.kw["bind"]
-    with engine.begin() as connection:
+    with workflow_engine(state).begin() as connection:
         if token is not None:
             return service.token_principal(connection, config=state.config, secret=token, now=state.now())
         if cookie is not None:
